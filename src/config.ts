@@ -1,0 +1,104 @@
+import { z } from "zod";
+
+/**
+ * Every setting Brigade reads from the environment, in one schema parsed once at start.
+ * Nothing else in src/ reads process.env.
+ */
+const boolish = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = z
+  .object({
+    /** TCP port the HTTP server listens on. */
+    PORT: intFrom(0, 65535).default(8080),
+    /** Interface to bind; 0.0.0.0 in containers. */
+    HOST: z.string().min(1).default("127.0.0.1"),
+    /** PostgreSQL URL. Unset: embedded PGlite in BRIGADE_DATA_DIR. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    /** Connections in the postgres.js pool of this process. */
+    DATABASE_POOL_SIZE: intFrom(1, 200).default(20),
+    /** NATS server URL(s), comma separated. Unset: in-process event bus. */
+    NATS_URL: z.string().min(1).optional(),
+    /** Folder for the embedded database and other local state. */
+    BRIGADE_DATA_DIR: z.string().min(1).default("./.brigade"),
+    /** pino log level. */
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Session lease bounds and default, in seconds. */
+    SESSION_TTL_MIN_SECONDS: intFrom(1, 86_400).default(15),
+    SESSION_TTL_MAX_SECONDS: intFrom(1, 7 * 86_400).default(86_400),
+    SESSION_TTL_DEFAULT_SECONDS: intFrom(1, 7 * 86_400).default(300),
+    /** How often this process looks for expired sessions. */
+    SWEEP_INTERVAL_MS: intFrom(50, 3_600_000).default(1_000),
+    /** Personal token lifetime bounds (seconds). */
+    TOKEN_TTL_DEFAULT_SECONDS: intFrom(60, 10 * 365 * 86_400).default(90 * 86_400),
+    TOKEN_TTL_MAX_SECONDS: intFrom(60, 10 * 365 * 86_400).default(365 * 86_400),
+    /**
+     * Optional Ed25519 private key (PKCS#8 PEM) to sign tokens with. Unset: the server
+     * generates keys, keeps them in the database and rotates them on request.
+     */
+    BRIGADE_SIGNING_KEY: z
+      .string()
+      .refine((v) => v.includes("BEGIN PRIVATE KEY"), "must be a PKCS#8 PEM private key")
+      .optional(),
+    /** Issuer (iss) written into and required of Brigade's own tokens. */
+    BRIGADE_ISSUER: z.string().min(1).default("brigade"),
+    /**
+     * Development root credential. When set and no organisation exists, start creates
+     * organisation `default` with user `admin`; a bearer token equal to it acts as that admin.
+     */
+    BRIGADE_BOOTSTRAP_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    /** Optional external OIDC issuer whose tokens are accepted (through its JWKS). */
+    OIDC_ISSUER: z.string().url().optional(),
+    /** Audience required of OIDC tokens. */
+    OIDC_AUDIENCE: z.string().min(1).optional(),
+    /** Organisation (slug) that OIDC users belong to. */
+    OIDC_ORG: z.string().min(1).default("default"),
+    /** Claim holding the user's e-mail in OIDC tokens; users are matched by e-mail. */
+    OIDC_EMAIL_CLAIM: z.string().min(1).default("email"),
+    /** Largest request body accepted, in bytes. */
+    BODY_LIMIT_BYTES: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
+    /** Seconds to wait for in-flight requests on shutdown. */
+    SHUTDOWN_GRACE_SECONDS: intFrom(0, 300).default(10),
+    /** Trust X-Forwarded-* headers (behind a load balancer). */
+    TRUST_PROXY: boolish.default(false),
+  })
+  .superRefine((c, ctx) => {
+    if (c.SESSION_TTL_MIN_SECONDS > c.SESSION_TTL_MAX_SECONDS) {
+      ctx.addIssue({ code: "custom", path: ["SESSION_TTL_MIN_SECONDS"], message: "must not exceed SESSION_TTL_MAX_SECONDS" });
+    }
+    if (c.SESSION_TTL_DEFAULT_SECONDS < c.SESSION_TTL_MIN_SECONDS || c.SESSION_TTL_DEFAULT_SECONDS > c.SESSION_TTL_MAX_SECONDS) {
+      ctx.addIssue({ code: "custom", path: ["SESSION_TTL_DEFAULT_SECONDS"], message: "must lie within SESSION_TTL_MIN_SECONDS..SESSION_TTL_MAX_SECONDS" });
+    }
+    if (c.TOKEN_TTL_DEFAULT_SECONDS > c.TOKEN_TTL_MAX_SECONDS) {
+      ctx.addIssue({ code: "custom", path: ["TOKEN_TTL_DEFAULT_SECONDS"], message: "must not exceed TOKEN_TTL_MAX_SECONDS" });
+    }
+    if (c.OIDC_AUDIENCE && !c.OIDC_ISSUER) {
+      ctx.addIssue({ code: "custom", path: ["OIDC_AUDIENCE"], message: "needs OIDC_ISSUER" });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses an environment-like record; lists every invalid key in one error. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset", as in most shells' `FOO= cmd`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const result = configSchema.safeParse(cleaned);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`));
+  }
+  return result.data;
+}

@@ -1,0 +1,113 @@
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+
+/** A drizzle handle over either backend; transactions have the same shape. */
+export type Db = PgDatabase<PgQueryResultHKT>;
+
+export interface Database {
+  readonly db: Db;
+  readonly kind: "postgres" | "pglite";
+  /** Where the data lives, without credentials, for the banner and logs. */
+  readonly location: string;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl?: string | undefined;
+  dataDir: string;
+  poolSize: number;
+}
+
+const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
+// Any constant works; it only has to be the same in every Brigade process.
+const MIGRATION_LOCK_KEY = 0x62726967;
+const silentNotices = { onnotice: () => {} };
+
+export function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = "***";
+  return u.toString();
+}
+
+async function createDatabaseIfMissing(url: string): Promise<void> {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  if (!name) return;
+  const admin = postgres(url, { database: "postgres", max: 1, ...silentNotices });
+  try {
+    const found = await admin`select 1 from pg_database where datname = ${name}`;
+    if (found.length > 0) return;
+    await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`).catch((err: { code?: string }) => {
+      // Another process created it between our look and our create.
+      if (err.code !== "42P04") throw err;
+    });
+  } finally {
+    await admin.end();
+  }
+}
+
+/** Applies drizzle/ migrations; several processes starting at once take turns. */
+export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
+  if (!options.databaseUrl) {
+    const db = await openDatabase(options);
+    await db.close();
+    return;
+  }
+  await createDatabaseIfMissing(options.databaseUrl);
+  const single = postgres(options.databaseUrl, { max: 1, ...silentNotices });
+  try {
+    await single`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    await migratePostgres(drizzlePostgres(single), { migrationsFolder });
+  } finally {
+    await single.end();
+  }
+}
+
+/** Opens (and migrates) the configured database: PostgreSQL when a URL is given, else PGlite. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    await migrateDatabase(options);
+    const client = postgres(options.databaseUrl, { max: options.poolSize, ...silentNotices });
+    const db = drizzlePostgres(client) as unknown as Db;
+    return {
+      db,
+      kind: "postgres",
+      location: redactUrl(options.databaseUrl),
+      ping: async () => void (await client`select 1`),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  await mkdir(options.dataDir, { recursive: true });
+  const client = await PGlite.create(options.dataDir);
+  const db = drizzlePglite(client) as unknown as Db;
+  await migratePglite(drizzlePglite(client), { migrationsFolder });
+  return {
+    db,
+    kind: "pglite",
+    location: options.dataDir,
+    ping: async () => void (await db.execute(sql`select 1`)),
+    close: () => client.close(),
+  };
+}
+
+/** The PostgreSQL error code of a failed query, through drizzle's wrapper. */
+export function pgErrorCode(err: unknown): string | undefined {
+  for (let e: unknown = err; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+export const isUniqueViolation = (err: unknown) => pgErrorCode(err) === "23505";
+
+/** `now() + n seconds`, on the database clock. */
+export const secondsFromNow = (seconds: number) => sql<Date>`now() + make_interval(secs => ${seconds})`;

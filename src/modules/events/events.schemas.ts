@@ -1,0 +1,62 @@
+import { z } from "zod";
+
+export const actorSchema = z
+  .object({
+    type: z.enum(["user", "session", "system"]),
+    id: z.string().nullable(),
+    userId: z.string().nullable().optional(),
+  })
+  .meta({ id: "Actor" });
+export type Actor = z.infer<typeof actorSchema>;
+
+export const subjectRefSchema = z.object({ type: z.string(), id: z.string() }).meta({ id: "SubjectRef" });
+export type SubjectRef = z.infer<typeof subjectRefSchema>;
+
+export const systemActor: Actor = { type: "system", id: null };
+
+/** Payloads by event type: the typed contract of the event log. */
+export const eventPayloads = {
+  "org.created": z.object({ slug: z.string(), name: z.string() }),
+  "user.created": z.object({ name: z.string(), role: z.string() }),
+  "user.role_changed": z.object({ from: z.string(), to: z.string() }),
+  "team.created": z.object({ name: z.string() }),
+  "team.member_added": z.object({ teamId: z.string(), userId: z.string() }),
+  "team.member_removed": z.object({ teamId: z.string(), userId: z.string() }),
+  "token.created": z.object({ kind: z.string(), name: z.string(), userId: z.string() }),
+  "token.revoked": z.object({ kind: z.string(), userId: z.string() }),
+  "signing_key.rotated": z.object({ kid: z.string(), retired: z.array(z.string()) }),
+  "session.started": z.object({
+    userId: z.string(),
+    agentId: z.string(),
+    agent: z.string(),
+    repo: z.string(),
+    branch: z.string().nullable(),
+    task: z.string().nullable(),
+  }),
+  "session.ended": z.object({ userId: z.string(), agentId: z.string(), repo: z.string() }),
+  "session.expired": z.object({ userId: z.string(), agentId: z.string(), repo: z.string() }),
+} as const;
+
+export type EventType = keyof typeof eventPayloads;
+export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T]>;
+export const eventTypes = Object.keys(eventPayloads) as EventType[];
+
+/** What a usecase hands to the log; id, org order and time are filled in by the repository. */
+export type NewEvent = {
+  [T in EventType]: { type: T; actor: Actor; subject: SubjectRef; repo?: string | null; payload: EventPayload<T> };
+}[EventType];
+
+export const eventSchema = z
+  .object({
+    id: z.string(),
+    seq: z.number().int(),
+    orgId: z.string(),
+    type: z.string(),
+    time: z.iso.datetime({ offset: true }),
+    actor: actorSchema,
+    subject: subjectRefSchema,
+    repo: z.string().nullable(),
+    payload: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "Event" });
+export type EventEnvelope = z.infer<typeof eventSchema>;

@@ -1,0 +1,192 @@
+import { and, asc, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { isUniqueViolation, secondsFromNow, type Db } from "../../infra/db.js";
+import { newId } from "../../infra/ids.js";
+import { identityErrors } from "./identity.errors.js";
+import type { Role } from "./identity.schemas.js";
+import { orgs, teamMembers, teams, tokens, users } from "./identity.table.js";
+
+export type OrgRow = typeof orgs.$inferSelect;
+export type UserRow = typeof users.$inferSelect;
+export type TokenRow = typeof tokens.$inferSelect;
+
+export async function countOrgs(db: Db): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(orgs);
+  return row?.n ?? 0;
+}
+
+export async function insertOrg(db: Db, values: { slug: string; name: string }): Promise<OrgRow> {
+  try {
+    const [row] = await db.insert(orgs).values({ id: newId(), ...values }).returning();
+    return row!;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw identityErrors.orgExists(`An organisation with slug "${values.slug}" already exists.`);
+    throw err;
+  }
+}
+
+export async function findOrg(db: Db, id: string): Promise<OrgRow | undefined> {
+  const [row] = await db.select().from(orgs).where(eq(orgs.id, id));
+  return row;
+}
+
+export async function findOrgBySlug(db: Db, slug: string): Promise<OrgRow | undefined> {
+  const [row] = await db.select().from(orgs).where(eq(orgs.slug, slug));
+  return row;
+}
+
+export async function insertUser(
+  db: Db,
+  values: { orgId: string; name: string; displayName?: string | null; email?: string | null; role: Role; isOperator?: boolean },
+): Promise<UserRow> {
+  try {
+    const [row] = await db.insert(users).values({ id: newId(), ...values }).returning();
+    return row!;
+  } catch (err) {
+    if (isUniqueViolation(err)) throw identityErrors.userExists(`A user named "${values.name}" or with that e-mail already exists.`, { errors: [{ field: "name", reason: "already taken" }] });
+    throw err;
+  }
+}
+
+export async function findUser(db: Db, orgId: string, id: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(and(eq(users.orgId, orgId), eq(users.id, id)));
+  return row;
+}
+
+export async function findUserByEmail(db: Db, orgId: string, email: string): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(and(eq(users.orgId, orgId), eq(users.email, email)));
+  return row;
+}
+
+/** The instance operator: the first organisation's first admin. */
+export async function findOperator(db: Db): Promise<UserRow | undefined> {
+  const [row] = await db.select().from(users).where(eq(users.isOperator, true)).orderBy(asc(users.createdAt)).limit(1);
+  return row;
+}
+
+export async function listUsers(db: Db, orgId: string): Promise<UserRow[]> {
+  return db.select().from(users).where(eq(users.orgId, orgId)).orderBy(asc(users.name));
+}
+
+export async function updateUserRole(db: Db, orgId: string, id: string, role: Role): Promise<UserRow | undefined> {
+  const [row] = await db.update(users).set({ role }).where(and(eq(users.orgId, orgId), eq(users.id, id))).returning();
+  return row;
+}
+
+export async function countAdmins(db: Db, orgId: string): Promise<number> {
+  const [row] = await db.select({ n: count() }).from(users).where(and(eq(users.orgId, orgId), eq(users.role, "admin")));
+  return row?.n ?? 0;
+}
+
+export type TeamWithMembers = typeof teams.$inferSelect & { members: string[] };
+
+async function withMembers(db: Db, rows: (typeof teams.$inferSelect)[]): Promise<TeamWithMembers[]> {
+  if (rows.length === 0) return [];
+  const members = await db
+    .select({ teamId: teamMembers.teamId, userId: teamMembers.userId })
+    .from(teamMembers)
+    .where(inArray(teamMembers.teamId, rows.map((r) => r.id)))
+    .orderBy(asc(teamMembers.createdAt));
+  return rows.map((r) => ({ ...r, members: members.filter((m) => m.teamId === r.id).map((m) => m.userId) }));
+}
+
+export async function insertTeam(db: Db, values: { orgId: string; name: string; description?: string | null }): Promise<TeamWithMembers> {
+  try {
+    const [row] = await db.insert(teams).values({ id: newId(), ...values }).returning();
+    return { ...row!, members: [] };
+  } catch (err) {
+    if (isUniqueViolation(err)) throw identityErrors.teamExists(`A team named "${values.name}" already exists.`, { errors: [{ field: "name", reason: "already taken" }] });
+    throw err;
+  }
+}
+
+export async function findTeam(db: Db, orgId: string, id: string): Promise<TeamWithMembers | undefined> {
+  const rows = await db.select().from(teams).where(and(eq(teams.orgId, orgId), eq(teams.id, id)));
+  return (await withMembers(db, rows))[0];
+}
+
+export async function listTeams(db: Db, orgId: string): Promise<TeamWithMembers[]> {
+  return withMembers(db, await db.select().from(teams).where(eq(teams.orgId, orgId)).orderBy(asc(teams.name)));
+}
+
+/** Returns true when the membership is new. */
+export async function addMember(db: Db, orgId: string, teamId: string, userId: string): Promise<boolean> {
+  const rows = await db.insert(teamMembers).values({ orgId, teamId, userId }).onConflictDoNothing().returning();
+  return rows.length > 0;
+}
+
+export async function removeMember(db: Db, orgId: string, teamId: string, userId: string): Promise<boolean> {
+  const rows = await db
+    .delete(teamMembers)
+    .where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)))
+    .returning();
+  return rows.length > 0;
+}
+
+export async function teamIdsOfUser(db: Db, orgId: string, userId: string): Promise<string[]> {
+  const rows = await db
+    .select({ teamId: teamMembers.teamId })
+    .from(teamMembers)
+    .where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.userId, userId)));
+  return rows.map((r) => r.teamId);
+}
+
+export async function insertToken(
+  db: Db,
+  values: { orgId: string; userId: string; kind: "personal" | "session"; sessionId?: string | null; name: string; ttlSeconds: number },
+): Promise<TokenRow> {
+  const { ttlSeconds, ...rest } = values;
+  const [row] = await db
+    .insert(tokens)
+    .values({ id: newId(), ...rest, expiresAt: secondsFromNow(ttlSeconds) })
+    .returning();
+  return row!;
+}
+
+/** Everything the auth hook needs about a token, in one indexed lookup. */
+export async function findTokenForAuth(db: Db, id: string) {
+  const [row] = await db
+    .select({
+      orgId: tokens.orgId,
+      userId: tokens.userId,
+      kind: tokens.kind,
+      sessionId: tokens.sessionId,
+      revokedAt: tokens.revokedAt,
+      expired: sql<boolean>`${tokens.expiresAt} <= now()`,
+      role: users.role,
+      isOperator: users.isOperator,
+    })
+    .from(tokens)
+    .innerJoin(users, eq(users.id, tokens.userId))
+    .where(eq(tokens.id, id));
+  return row;
+}
+
+export async function findToken(db: Db, orgId: string, id: string): Promise<TokenRow | undefined> {
+  const [row] = await db.select().from(tokens).where(and(eq(tokens.orgId, orgId), eq(tokens.id, id)));
+  return row;
+}
+
+export async function listTokens(db: Db, orgId: string, userId: string, includeRevoked: boolean): Promise<TokenRow[]> {
+  return db
+    .select()
+    .from(tokens)
+    .where(and(eq(tokens.orgId, orgId), eq(tokens.userId, userId), includeRevoked ? undefined : isNull(tokens.revokedAt)))
+    .orderBy(desc(tokens.createdAt));
+}
+
+export async function revokeToken(db: Db, orgId: string, id: string): Promise<TokenRow | undefined> {
+  const [row] = await db
+    .update(tokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(tokens.orgId, orgId), eq(tokens.id, id), isNull(tokens.revokedAt)))
+    .returning();
+  return row;
+}
+
+export async function revokeSessionTokens(db: Db, orgId: string, sessionIds: string[]): Promise<void> {
+  if (sessionIds.length === 0) return;
+  await db
+    .update(tokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(tokens.orgId, orgId), inArray(tokens.sessionId, sessionIds), isNull(tokens.revokedAt)));
+}

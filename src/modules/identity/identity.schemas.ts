@@ -1,0 +1,119 @@
+import { z } from "zod";
+
+export const roles = ["admin", "lead", "member"] as const;
+export type Role = (typeof roles)[number];
+
+/** Who is calling, resolved from the bearer token by the auth hook. */
+export interface Principal {
+  orgId: string;
+  userId: string;
+  role: Role;
+  isOperator: boolean;
+  via: "personal" | "session" | "bootstrap" | "oidc";
+  tokenId: string | null;
+  /** Set for session tokens: the one session this caller may act for. */
+  sessionId: string | null;
+}
+
+const handle = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
+const timestamp = z.iso.datetime({ offset: true });
+const id = z.uuid();
+
+export const idParams = z.object({ id });
+
+export const orgSchema = z.object({ id, slug: z.string(), name: z.string(), createdAt: timestamp }).meta({ id: "Organisation" });
+export const userSchema = z
+  .object({
+    id,
+    orgId: id,
+    name: z.string(),
+    displayName: z.string().nullable(),
+    email: z.string().nullable(),
+    role: z.enum(roles),
+    isOperator: z.boolean(),
+    createdAt: timestamp,
+  })
+  .meta({ id: "User" });
+export const teamSchema = z
+  .object({ id, orgId: id, name: z.string(), description: z.string().nullable(), createdAt: timestamp, members: z.array(id) })
+  .meta({ id: "Team" });
+export const tokenInfoSchema = z
+  .object({
+    id,
+    userId: id,
+    kind: z.enum(["personal", "session"]),
+    sessionId: id.nullable(),
+    name: z.string(),
+    createdAt: timestamp,
+    expiresAt: timestamp,
+    revokedAt: timestamp.nullable(),
+  })
+  .meta({ id: "TokenInfo" });
+export const mintedTokenSchema = tokenInfoSchema
+  .extend({ token: z.string().describe("The bearer token. Shown once; Brigade keeps only its id.") })
+  .meta({ id: "MintedToken" });
+
+export const createOrgBody = z
+  .object({
+    slug: handle,
+    name: z.string().min(1).max(200),
+    admin: z.object({ name: handle, displayName: z.string().max(200).optional(), email: z.email().optional() }).strict(),
+  })
+  .strict();
+export const createdOrgSchema = z.object({ org: orgSchema, admin: userSchema, token: mintedTokenSchema }).meta({ id: "CreatedOrganisation" });
+
+export const createUserBody = z
+  .object({
+    name: handle,
+    displayName: z.string().min(1).max(200).optional(),
+    email: z.email().max(320).optional(),
+    role: z.enum(roles).default("member"),
+  })
+  .strict();
+export const updateUserBody = z.object({ role: z.enum(roles) }).strict();
+
+export const createTeamBody = z.object({ name: handle, description: z.string().max(2000).optional() }).strict();
+export const membershipParams = z.object({ id, userId: id });
+
+export const createTokenBody = z
+  .object({
+    name: z.string().min(1).max(200),
+    ttlSeconds: z.number().int().positive().optional(),
+    userId: id.optional().describe("Mint for another user of the organisation (admins only)."),
+  })
+  .strict();
+export const listTokensQuery = z.object({ userId: id.optional(), includeRevoked: z.stringbool().default(false) }).strict();
+
+export const meSchema = z
+  .object({ user: userSchema, org: orgSchema, via: z.enum(["personal", "session", "bootstrap", "oidc"]), tokenId: id.nullable(), sessionId: id.nullable(), teams: z.array(id) })
+  .meta({ id: "Me" });
+
+export const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).meta({ id: "JWKS" });
+export const rotatedKeySchema = z.object({ kid: z.string(), retired: z.array(z.string()) }).meta({ id: "RotatedKey" });
+
+type Row<T> = T & { createdAt: Date };
+export const presentOrg = (o: Row<{ id: string; slug: string; name: string }>) => ({ ...o, createdAt: o.createdAt.toISOString() });
+export const presentUser = (u: Row<{ id: string; orgId: string; name: string; displayName: string | null; email: string | null; role: Role; isOperator: boolean }>) => ({
+  id: u.id,
+  orgId: u.orgId,
+  name: u.name,
+  displayName: u.displayName,
+  email: u.email,
+  role: u.role,
+  isOperator: u.isOperator,
+  createdAt: u.createdAt.toISOString(),
+});
+export const presentToken = (t: Row<{ id: string; userId: string; kind: "personal" | "session"; sessionId: string | null; name: string; expiresAt: Date; revokedAt: Date | null }>) => ({
+  id: t.id,
+  userId: t.userId,
+  kind: t.kind,
+  sessionId: t.sessionId,
+  name: t.name,
+  createdAt: t.createdAt.toISOString(),
+  expiresAt: t.expiresAt.toISOString(),
+  revokedAt: t.revokedAt?.toISOString() ?? null,
+});

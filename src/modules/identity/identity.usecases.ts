@@ -1,0 +1,249 @@
+import { sql } from "drizzle-orm";
+import type { Config } from "../../config.js";
+import type { Db } from "../../infra/db.js";
+import { appendEvents } from "../events/events.repository.js";
+import { systemActor, type Actor } from "../events/events.schemas.js";
+import { identityErrors } from "./identity.errors.js";
+import * as repo from "./identity.repository.js";
+import type { Principal, Role } from "./identity.schemas.js";
+import type { KeyRing } from "./keys.js";
+
+const BOOTSTRAP_LOCK_KEY = 0x62726968;
+
+export interface IdentityDeps {
+  db: Db;
+  keys: KeyRing;
+  config: Pick<Config, "TOKEN_TTL_DEFAULT_SECONDS" | "TOKEN_TTL_MAX_SECONDS" | "BRIGADE_BOOTSTRAP_TOKEN">;
+}
+
+export const actorOf = (p: Principal): Actor =>
+  p.sessionId ? { type: "session", id: p.sessionId, userId: p.userId } : { type: "user", id: p.userId, userId: p.userId };
+
+export function requireRole(p: Principal, ...allowed: Role[]): void {
+  if (!allowed.includes(p.role)) {
+    throw identityErrors.forbidden(`This needs the ${allowed.join(" or ")} role.`);
+  }
+}
+
+/** Session tokens act for one session only; user-level actions need a personal token. */
+export function requireUserToken(p: Principal): void {
+  if (p.sessionId) throw identityErrors.sessionTokenNotAllowed("A session token cannot do this; use a personal token.");
+}
+
+export function requireSessionScope(p: Principal, sessionId: string): void {
+  if (p.sessionId && p.sessionId !== sessionId) {
+    throw identityErrors.outsideSession("This session token can act only for its own session.");
+  }
+}
+
+type MintInput = { orgId: string; userId: string; name: string; ttlSeconds: number; kind: "personal" | "session"; sessionId?: string | null };
+
+/** Records a token and signs it; call inside the transaction that needs it. */
+export async function mintToken(db: Db, keys: KeyRing, input: MintInput) {
+  const row = await repo.insertToken(db, input);
+  const token = await keys.sign(
+    { sub: input.userId, jti: row.id, org: input.orgId, kind: input.kind, ...(input.sessionId ? { sid: input.sessionId } : {}) },
+    row.expiresAt,
+  );
+  return { row, token };
+}
+
+/**
+ * First start: with no organisation yet, create `default` and its admin (the operator).
+ * Returns a freshly minted admin token when no bootstrap token is configured, to print once.
+ */
+export async function bootstrap({ db, keys, config }: IdentityDeps): Promise<{ created: boolean; adminToken: string | null }> {
+  return db.transaction(async (tx) => {
+    // Replicas starting together on an empty database must not both create `default`.
+    await tx.execute(sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`);
+    if ((await repo.countOrgs(tx)) > 0) return { created: false, adminToken: null };
+    const org = await repo.insertOrg(tx, { slug: "default", name: "Default organisation" });
+    const admin = await repo.insertUser(tx, { orgId: org.id, name: "admin", displayName: "Administrator", role: "admin", isOperator: true });
+    await appendEvents(tx, org.id, [
+      { type: "org.created", actor: systemActor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } },
+      { type: "user.created", actor: systemActor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } },
+    ]);
+    if (config.BRIGADE_BOOTSTRAP_TOKEN) return { created: true, adminToken: null };
+    const { token } = await mintToken(tx, keys, { orgId: org.id, userId: admin.id, name: "bootstrap", ttlSeconds: config.TOKEN_TTL_MAX_SECONDS, kind: "personal" });
+    return { created: true, adminToken: token };
+  });
+}
+
+export async function createOrg(
+  { db, keys, config }: IdentityDeps,
+  principal: Principal,
+  input: { slug: string; name: string; admin: { name: string; displayName?: string | undefined; email?: string | undefined } },
+) {
+  requireUserToken(principal);
+  if (!principal.isOperator) throw identityErrors.forbidden("Only the instance operator can create organisations.");
+  return db.transaction(async (tx) => {
+    const org = await repo.insertOrg(tx, { slug: input.slug, name: input.name });
+    const admin = await repo.insertUser(tx, { orgId: org.id, name: input.admin.name, displayName: input.admin.displayName ?? null, email: input.admin.email ?? null, role: "admin" });
+    const minted = await mintToken(tx, keys, { orgId: org.id, userId: admin.id, name: "initial admin token", ttlSeconds: config.TOKEN_TTL_DEFAULT_SECONDS, kind: "personal" });
+    const actor: Actor = { type: "user", id: null, userId: null };
+    await appendEvents(tx, org.id, [
+      { type: "org.created", actor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } },
+      { type: "user.created", actor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } },
+      { type: "token.created", actor, subject: { type: "token", id: minted.row.id }, payload: { kind: "personal", name: minted.row.name, userId: admin.id } },
+    ]);
+    return { org, admin, token: minted };
+  });
+}
+
+export async function whoami({ db }: Pick<IdentityDeps, "db">, principal: Principal) {
+  const [user, org, teams] = await Promise.all([
+    repo.findUser(db, principal.orgId, principal.userId),
+    repo.findOrg(db, principal.orgId),
+    repo.teamIdsOfUser(db, principal.orgId, principal.userId),
+  ]);
+  if (!user || !org) throw identityErrors.invalidToken("The token's user no longer exists.");
+  return { user, org, teams };
+}
+
+export async function createUser(
+  { db }: Pick<IdentityDeps, "db">,
+  principal: Principal,
+  input: { name: string; displayName?: string | undefined; email?: string | undefined; role: Role },
+) {
+  requireUserToken(principal);
+  requireRole(principal, "admin");
+  return db.transaction(async (tx) => {
+    const user = await repo.insertUser(tx, { orgId: principal.orgId, name: input.name, displayName: input.displayName ?? null, email: input.email ?? null, role: input.role });
+    await appendEvents(tx, principal.orgId, [
+      { type: "user.created", actor: actorOf(principal), subject: { type: "user", id: user.id }, payload: { name: user.name, role: user.role } },
+    ]);
+    return user;
+  });
+}
+
+export async function getUser({ db }: Pick<IdentityDeps, "db">, principal: Principal, id: string) {
+  const user = await repo.findUser(db, principal.orgId, id);
+  if (!user) throw identityErrors.userNotFound(`No user ${id} in this organisation.`);
+  return user;
+}
+
+export const listUsers = ({ db }: Pick<IdentityDeps, "db">, principal: Principal) => repo.listUsers(db, principal.orgId);
+
+export async function changeRole({ db }: Pick<IdentityDeps, "db">, principal: Principal, id: string, role: Role) {
+  requireUserToken(principal);
+  requireRole(principal, "admin");
+  return db.transaction(async (tx) => {
+    const before = await repo.findUser(tx, principal.orgId, id);
+    if (!before) throw identityErrors.userNotFound(`No user ${id} in this organisation.`);
+    if (before.role === role) return before;
+    if (before.role === "admin" && (await repo.countAdmins(tx, principal.orgId)) <= 1) {
+      throw identityErrors.lastAdmin("The organisation's last admin cannot be demoted.");
+    }
+    const user = (await repo.updateUserRole(tx, principal.orgId, id, role))!;
+    await appendEvents(tx, principal.orgId, [
+      { type: "user.role_changed", actor: actorOf(principal), subject: { type: "user", id }, payload: { from: before.role, to: role } },
+    ]);
+    return user;
+  });
+}
+
+export async function createTeam({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: { name: string; description?: string | undefined }) {
+  requireUserToken(principal);
+  requireRole(principal, "admin", "lead");
+  return db.transaction(async (tx) => {
+    const team = await repo.insertTeam(tx, { orgId: principal.orgId, name: input.name, description: input.description ?? null });
+    await appendEvents(tx, principal.orgId, [
+      { type: "team.created", actor: actorOf(principal), subject: { type: "team", id: team.id }, payload: { name: team.name } },
+    ]);
+    return team;
+  });
+}
+
+export async function getTeam({ db }: Pick<IdentityDeps, "db">, principal: Principal, id: string) {
+  const team = await repo.findTeam(db, principal.orgId, id);
+  if (!team) throw identityErrors.teamNotFound(`No team ${id} in this organisation.`);
+  return team;
+}
+
+export const listTeams = ({ db }: Pick<IdentityDeps, "db">, principal: Principal) => repo.listTeams(db, principal.orgId);
+
+export async function setMembership(
+  { db }: Pick<IdentityDeps, "db">,
+  principal: Principal,
+  input: { teamId: string; userId: string; member: boolean },
+) {
+  requireUserToken(principal);
+  requireRole(principal, "admin", "lead");
+  return db.transaction(async (tx) => {
+    await getTeam({ db: tx }, principal, input.teamId);
+    await getUser({ db: tx }, principal, input.userId);
+    const changed = input.member
+      ? await repo.addMember(tx, principal.orgId, input.teamId, input.userId)
+      : await repo.removeMember(tx, principal.orgId, input.teamId, input.userId);
+    if (changed) {
+      await appendEvents(tx, principal.orgId, [
+        {
+          type: input.member ? "team.member_added" : "team.member_removed",
+          actor: actorOf(principal),
+          subject: { type: "team", id: input.teamId },
+          payload: { teamId: input.teamId, userId: input.userId },
+        },
+      ]);
+    }
+    return (await repo.findTeam(tx, principal.orgId, input.teamId))!;
+  });
+}
+
+export async function createPersonalToken(
+  { db, keys, config }: IdentityDeps,
+  principal: Principal,
+  input: { name: string; ttlSeconds?: number | undefined; userId?: string | undefined },
+) {
+  requireUserToken(principal);
+  const userId = input.userId ?? principal.userId;
+  if (userId !== principal.userId) requireRole(principal, "admin");
+  const ttlSeconds = input.ttlSeconds ?? config.TOKEN_TTL_DEFAULT_SECONDS;
+  if (ttlSeconds < 60 || ttlSeconds > config.TOKEN_TTL_MAX_SECONDS) {
+    throw identityErrors.tokenTtlOutOfBounds(`ttlSeconds must be between 60 and ${config.TOKEN_TTL_MAX_SECONDS}.`, {
+      errors: [{ field: "ttlSeconds", reason: `must be between 60 and ${config.TOKEN_TTL_MAX_SECONDS}` }],
+    });
+  }
+  return db.transaction(async (tx) => {
+    await getUser({ db: tx }, principal, userId);
+    const minted = await mintToken(tx, keys, { orgId: principal.orgId, userId, name: input.name, ttlSeconds, kind: "personal" });
+    await appendEvents(tx, principal.orgId, [
+      { type: "token.created", actor: actorOf(principal), subject: { type: "token", id: minted.row.id }, payload: { kind: "personal", name: input.name, userId } },
+    ]);
+    return minted;
+  });
+}
+
+export async function listTokens({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: { userId?: string | undefined; includeRevoked: boolean }) {
+  requireUserToken(principal);
+  const userId = input.userId ?? principal.userId;
+  if (userId !== principal.userId) requireRole(principal, "admin");
+  return repo.listTokens(db, principal.orgId, userId, input.includeRevoked);
+}
+
+/** Revokes a token of one's own, or (admins) any token in the organisation. */
+export async function revokeToken({ db }: Pick<IdentityDeps, "db">, principal: Principal, id: string) {
+  requireUserToken(principal);
+  return db.transaction(async (tx) => {
+    const token = await repo.findToken(tx, principal.orgId, id);
+    if (!token || (token.userId !== principal.userId && principal.role !== "admin")) {
+      throw identityErrors.tokenNotFound(`No token ${id} that you may revoke.`);
+    }
+    const revoked = await repo.revokeToken(tx, principal.orgId, id);
+    if (!revoked) return token;
+    await appendEvents(tx, principal.orgId, [
+      { type: "token.revoked", actor: actorOf(principal), subject: { type: "token", id }, payload: { kind: revoked.kind, userId: revoked.userId } },
+    ]);
+    return revoked;
+  });
+}
+
+export async function rotateSigningKey({ db, keys }: Pick<IdentityDeps, "db" | "keys">, principal: Principal) {
+  requireUserToken(principal);
+  if (!principal.isOperator) throw identityErrors.forbidden("Only the instance operator can rotate signing keys.");
+  if (!keys.rotatable) throw identityErrors.keysNotRotatable("The signing key comes from BRIGADE_SIGNING_KEY; rotate it there.");
+  const result = await keys.rotate();
+  await appendEvents(db, principal.orgId, [
+    { type: "signing_key.rotated", actor: actorOf(principal), subject: { type: "signing_key", id: result.kid }, payload: result },
+  ]);
+  return result;
+}

@@ -1,0 +1,143 @@
+import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { secondsFromNow, type Db } from "../../infra/db.js";
+import { newId } from "../../infra/ids.js";
+import { teamMembers } from "../identity/identity.table.js";
+import { agents, sessions } from "./sessions.table.js";
+
+export type AgentRow = typeof agents.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type SessionWithAgent = SessionRow & { agent: Pick<AgentRow, "id" | "name" | "kind"> };
+
+const sessionColumns = {
+  session: sessions,
+  agent: { id: agents.id, name: agents.name, kind: agents.kind },
+};
+const flatten = (r: { session: SessionRow; agent: SessionWithAgent["agent"] }): SessionWithAgent => ({ ...r.session, agent: r.agent });
+
+/** The same user and agent name is always the same agent. */
+export async function upsertAgent(db: Db, values: { orgId: string; userId: string; name: string; kind: string }): Promise<AgentRow> {
+  const [row] = await db
+    .insert(agents)
+    .values({ id: newId(), ...values })
+    .onConflictDoUpdate({
+      target: [agents.orgId, agents.userId, agents.name],
+      set: { kind: values.kind, lastSeenAt: sql`now()` },
+    })
+    .returning();
+  return row!;
+}
+
+export async function insertSession(
+  db: Db,
+  values: Omit<typeof sessions.$inferInsert, "id" | "expiresAt" | "status"> & { ttlSeconds: number },
+): Promise<SessionRow> {
+  const [row] = await db
+    .insert(sessions)
+    .values({ id: newId(), ...values, expiresAt: secondsFromNow(values.ttlSeconds) })
+    .returning();
+  return row!;
+}
+
+export async function findSession(db: Db, orgId: string, id: string): Promise<SessionWithAgent | undefined> {
+  const [row] = await db
+    .select(sessionColumns)
+    .from(sessions)
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.id, id)));
+  return row && flatten(row);
+}
+
+/** Extends a live session's lease; returns nothing if it is not live (ended, expired, or overdue). */
+export async function extendSession(
+  db: Db,
+  orgId: string,
+  id: string,
+  ownerId: string | undefined,
+  changes: { activity?: string | undefined; task?: string | undefined; ttlSeconds?: number | undefined },
+): Promise<SessionRow | undefined> {
+  const ttl = changes.ttlSeconds === undefined ? sessions.ttlSeconds : sql`${changes.ttlSeconds}::int`;
+  const [row] = await db
+    .update(sessions)
+    .set({
+      lastHeartbeatAt: sql`now()`,
+      expiresAt: sql`now() + make_interval(secs => ${ttl})`,
+      ...(changes.ttlSeconds !== undefined ? { ttlSeconds: changes.ttlSeconds } : {}),
+      ...(changes.activity !== undefined ? { activity: changes.activity } : {}),
+      ...(changes.task !== undefined ? { task: changes.task } : {}),
+    })
+    .where(
+      and(
+        eq(sessions.orgId, orgId),
+        eq(sessions.id, id),
+        ownerId ? eq(sessions.userId, ownerId) : undefined,
+        eq(sessions.status, "active"),
+        sql`${sessions.expiresAt} > now()`,
+      ),
+    )
+    .returning();
+  return row;
+}
+
+export async function endSession(db: Db, orgId: string, id: string): Promise<SessionRow | undefined> {
+  const [row] = await db
+    .update(sessions)
+    .set({ status: "ended", endedAt: sql`now()` })
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.id, id), eq(sessions.status, "active")))
+    .returning();
+  return row;
+}
+
+/**
+ * Marks overdue sessions expired. SKIP LOCKED lets several processes sweep at once: each
+ * row is claimed by exactly one of them, and the status check makes a repeat a no-op.
+ */
+export async function expireDueSessions(db: Db, limit: number): Promise<SessionRow[]> {
+  const due = db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.status, "active"), sql`${sessions.expiresAt} <= now()`))
+    .orderBy(sessions.expiresAt)
+    .limit(limit)
+    .for("update", { skipLocked: true });
+  return db
+    .update(sessions)
+    .set({ status: "expired", endedAt: sql`now()` })
+    .where(and(inArray(sessions.id, due), eq(sessions.status, "active")))
+    .returning();
+}
+
+export interface SessionFilter {
+  orgId: string;
+  repo?: string | undefined;
+  userId?: string | undefined;
+  teamId?: string | undefined;
+  active?: boolean | undefined;
+  /** Page after this id (ids are time-ordered; newest first). */
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+export async function listSessions(db: Db, f: SessionFilter): Promise<SessionWithAgent[]> {
+  const where: (SQL | undefined)[] = [eq(sessions.orgId, f.orgId)];
+  if (f.repo) where.push(eq(sessions.repo, f.repo));
+  if (f.userId) where.push(eq(sessions.userId, f.userId));
+  if (f.teamId) {
+    where.push(
+      inArray(
+        sessions.userId,
+        db.select({ id: teamMembers.userId }).from(teamMembers).where(and(eq(teamMembers.orgId, f.orgId), eq(teamMembers.teamId, f.teamId))),
+      ),
+    );
+  }
+  if (f.active === true) where.push(and(eq(sessions.status, "active"), sql`${sessions.expiresAt} > now()`));
+  if (f.active === false) where.push(sql`(${sessions.status} <> 'active' or ${sessions.expiresAt} <= now())`);
+  if (f.beforeId) where.push(lt(sessions.id, f.beforeId));
+  const rows = await db
+    .select(sessionColumns)
+    .from(sessions)
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
+    .where(and(...where))
+    .orderBy(desc(sessions.id))
+    .limit(f.limit);
+  return rows.map(flatten);
+}

@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { sessionStatuses } from "./sessions.table.js";
+
+const timestamp = z.iso.datetime({ offset: true });
+const text = (max: number) => z.string().min(1).max(max);
+
+export const activities = ["working", "idle", "waiting", "blocked"] as const;
+
+export const agentRefSchema = z.object({ id: z.uuid(), name: z.string(), kind: z.string() }).meta({ id: "AgentRef" });
+
+export const sessionSchema = z
+  .object({
+    id: z.uuid(),
+    orgId: z.uuid(),
+    userId: z.uuid(),
+    agent: agentRefSchema,
+    repo: z.string().describe("Normalised repository key, e.g. github.com/acme/api."),
+    remote: z.string(),
+    branch: z.string().nullable(),
+    worktree: z.string().nullable(),
+    host: z.string().nullable(),
+    task: z.string().nullable(),
+    status: z.enum(sessionStatuses),
+    activity: z.enum(activities).nullable().describe("What the agent last reported doing."),
+    ttlSeconds: z.number().int(),
+    startedAt: timestamp,
+    lastHeartbeatAt: timestamp,
+    expiresAt: timestamp,
+    endedAt: timestamp.nullable(),
+  })
+  .meta({ id: "Session" });
+
+export const startSessionBody = z
+  .object({
+    agent: z
+      .object({
+        name: z
+          .string()
+          .min(1)
+          .max(100)
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, "must be letters, digits, '.', '_' or '-'"),
+        kind: text(50).default("custom").describe("claude-code, codex, cursor, custom, …"),
+      })
+      .strict(),
+    repo: text(1024).describe("The git remote (any spelling) or a repository key."),
+    branch: text(255).optional(),
+    worktree: text(4096).optional(),
+    host: text(255).optional(),
+    task: text(2000).optional(),
+    ttlSeconds: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const startedSessionSchema = z
+  .object({
+    session: sessionSchema,
+    token: z.string().describe("A token that acts only for this session; revoked when it ends."),
+    tokenId: z.uuid(),
+  })
+  .meta({ id: "StartedSession" });
+
+export const heartbeatBody = z
+  .object({
+    activity: z.enum(activities).optional(),
+    task: text(2000).optional(),
+    ttlSeconds: z.number().int().positive().optional(),
+  })
+  .strict()
+  .default({});
+
+export const listSessionsQuery = z
+  .object({
+    repo: text(1024).optional(),
+    user: z.uuid().optional(),
+    team: z.uuid().optional(),
+    active: z.stringbool().optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+
+export const sessionPageSchema = z
+  .object({ items: z.array(sessionSchema), nextCursor: z.string().nullable() })
+  .meta({ id: "SessionPage" });
+
+export const heartbeatResultSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(sessionStatuses),
+    activity: z.enum(activities).nullable(),
+    ttlSeconds: z.number().int(),
+    lastHeartbeatAt: timestamp,
+    expiresAt: timestamp,
+  })
+  .meta({ id: "HeartbeatResult" });

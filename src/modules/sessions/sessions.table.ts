@@ -1,0 +1,50 @@
+import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { orgs, users } from "../identity/identity.table.js";
+
+/** A user's named agent; the same (user, name) is always the same agent. */
+export const agents = pgTable(
+  "agents",
+  {
+    id: uuid("id").primaryKey(),
+    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    userId: uuid("user_id").notNull().references(() => users.id),
+    name: text("name").notNull(),
+    kind: text("kind").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    lastSeenAt: timestamp("last_seen_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("agents_user_name_uq").on(t.orgId, t.userId, t.name)],
+);
+
+export const sessionStatuses = ["active", "ended", "expired"] as const;
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: uuid("id").primaryKey(),
+    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    userId: uuid("user_id").notNull().references(() => users.id),
+    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    /** Normalised repository key, e.g. github.com/acme/api. */
+    repo: text("repo").notNull(),
+    /** The remote as the client sent it, credentials removed. */
+    remote: text("remote").notNull(),
+    branch: text("branch"),
+    worktree: text("worktree"),
+    host: text("host"),
+    task: text("task"),
+    status: text("status", { enum: sessionStatuses }).notNull().default("active"),
+    /** What the agent last reported doing (working, idle, waiting, blocked). */
+    activity: text("activity"),
+    ttlSeconds: integer("ttl_seconds").notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull().defaultNow(),
+    lastHeartbeatAt: timestamp("last_heartbeat_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+  },
+  (t) => [
+    index("sessions_due_idx").on(t.status, t.expiresAt),
+    index("sessions_org_repo_idx").on(t.orgId, t.repo),
+    index("sessions_org_user_idx").on(t.orgId, t.userId),
+  ],
+);

@@ -1,0 +1,193 @@
+import type { Config } from "../../config.js";
+import type { Db } from "../../infra/db.js";
+import { appendEvents } from "../events/events.repository.js";
+import { systemActor } from "../events/events.schemas.js";
+import { revokeSessionTokens } from "../identity/identity.repository.js";
+import type { Principal } from "../identity/identity.schemas.js";
+import { actorOf, mintToken, requireSessionScope, requireUserToken } from "../identity/identity.usecases.js";
+import type { KeyRing } from "../identity/keys.js";
+import { normaliseRemote } from "../repos/repo-key.js";
+import { sessionErrors } from "./sessions.errors.js";
+import * as repo from "./sessions.repository.js";
+
+export interface SessionDeps {
+  db: Db;
+  keys: KeyRing;
+  config: Pick<Config, "SESSION_TTL_MIN_SECONDS" | "SESSION_TTL_MAX_SECONDS" | "SESSION_TTL_DEFAULT_SECONDS" | "TOKEN_TTL_MAX_SECONDS">;
+}
+
+function checkTtl(config: SessionDeps["config"], ttlSeconds: number | undefined): number {
+  const ttl = ttlSeconds ?? config.SESSION_TTL_DEFAULT_SECONDS;
+  if (ttl < config.SESSION_TTL_MIN_SECONDS || ttl > config.SESSION_TTL_MAX_SECONDS) {
+    const reason = `must be between ${config.SESSION_TTL_MIN_SECONDS} and ${config.SESSION_TTL_MAX_SECONDS} seconds`;
+    throw sessionErrors.ttlOutOfBounds(`ttlSeconds ${reason}.`, { errors: [{ field: "ttlSeconds", reason }] });
+  }
+  return ttl;
+}
+
+export function repoKeyOrThrow(input: string, field = "repo"): { key: string; remote: string } {
+  const result = normaliseRemote(input);
+  if (!result.ok) throw sessionErrors.invalidRepo(`${field} ${result.reason}.`, { errors: [{ field, reason: result.reason }] });
+  return result;
+}
+
+export async function startSession(
+  { db, keys, config }: SessionDeps,
+  principal: Principal,
+  input: {
+    agent: { name: string; kind: string };
+    repo: string;
+    branch?: string | undefined;
+    worktree?: string | undefined;
+    host?: string | undefined;
+    task?: string | undefined;
+    ttlSeconds?: number | undefined;
+  },
+) {
+  requireUserToken(principal);
+  const ttlSeconds = checkTtl(config, input.ttlSeconds);
+  const { key, remote } = repoKeyOrThrow(input.repo);
+  return db.transaction(async (tx) => {
+    const agent = await repo.upsertAgent(tx, { orgId: principal.orgId, userId: principal.userId, name: input.agent.name, kind: input.agent.kind });
+    const session = await repo.insertSession(tx, {
+      orgId: principal.orgId,
+      userId: principal.userId,
+      agentId: agent.id,
+      repo: key,
+      remote,
+      branch: input.branch ?? null,
+      worktree: input.worktree ?? null,
+      host: input.host ?? null,
+      task: input.task ?? null,
+      ttlSeconds,
+    });
+    // The token outlives any one lease; ending or expiring the session revokes it.
+    const minted = await mintToken(tx, keys, {
+      orgId: principal.orgId,
+      userId: principal.userId,
+      name: `session ${session.id}`,
+      ttlSeconds: config.TOKEN_TTL_MAX_SECONDS,
+      kind: "session",
+      sessionId: session.id,
+    });
+    await appendEvents(tx, principal.orgId, [
+      {
+        type: "session.started",
+        actor: actorOf(principal),
+        subject: { type: "session", id: session.id },
+        repo: key,
+        payload: { userId: principal.userId, agentId: agent.id, agent: agent.name, repo: key, branch: session.branch, task: session.task },
+      },
+    ]);
+    return { session: { ...session, agent: { id: agent.id, name: agent.name, kind: agent.kind } }, token: minted.token, tokenId: minted.row.id };
+  });
+}
+
+/** Members act on their own sessions; leads and admins on anyone's in the organisation. */
+async function loadForChange(db: Db, principal: Principal, id: string) {
+  requireSessionScope(principal, id);
+  const session = await repo.findSession(db, principal.orgId, id);
+  if (!session) throw sessionErrors.notFound(`No session ${id} in this organisation.`);
+  if (session.userId !== principal.userId && principal.role === "member") {
+    throw sessionErrors.notFound(`No session ${id} that you may change.`);
+  }
+  return session;
+}
+
+export async function getSession({ db }: Pick<SessionDeps, "db">, principal: Principal, id: string) {
+  const session = await repo.findSession(db, principal.orgId, id);
+  if (!session) throw sessionErrors.notFound(`No session ${id} in this organisation.`);
+  return session;
+}
+
+export async function heartbeat(
+  { db, config }: Pick<SessionDeps, "db" | "config">,
+  principal: Principal,
+  id: string,
+  input: { activity?: string | undefined; task?: string | undefined; ttlSeconds?: number | undefined },
+) {
+  requireSessionScope(principal, id);
+  if (input.ttlSeconds !== undefined) checkTtl(config, input.ttlSeconds);
+  // Hot path: one UPDATE; members may only extend their own sessions.
+  const ownerId = principal.role === "member" || principal.sessionId ? principal.userId : undefined;
+  const extended = await repo.extendSession(db, principal.orgId, id, ownerId, input);
+  if (extended) return extended;
+  const session = await loadForChange(db, principal, id);
+  throw sessionErrors.notActive(`Session ${id} is ${session.status === "active" ? "expired" : session.status}; start a new session.`);
+}
+
+export async function endSession({ db }: Pick<SessionDeps, "db">, principal: Principal, id: string) {
+  return db.transaction(async (tx) => {
+    const session = await loadForChange(tx, principal, id);
+    const ended = await repo.endSession(tx, principal.orgId, id);
+    if (!ended) return session;
+    await revokeSessionTokens(tx, principal.orgId, [id]);
+    await appendEvents(tx, principal.orgId, [
+      {
+        type: "session.ended",
+        actor: actorOf(principal),
+        subject: { type: "session", id },
+        repo: ended.repo,
+        payload: { userId: ended.userId, agentId: ended.agentId, repo: ended.repo },
+      },
+    ]);
+    return { ...ended, agent: session.agent };
+  });
+}
+
+const encodeCursor = (id: string) => Buffer.from(id).toString("base64url");
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, "base64url").toString();
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw sessionErrors.invalidCursor("cursor is not one this server issued.", { errors: [{ field: "cursor", reason: "malformed" }] });
+  return id;
+}
+
+export async function listSessions(
+  { db }: Pick<SessionDeps, "db">,
+  principal: Principal,
+  query: { repo?: string | undefined; user?: string | undefined; team?: string | undefined; active?: boolean | undefined; cursor?: string | undefined; limit: number },
+) {
+  const items = await repo.listSessions(db, {
+    orgId: principal.orgId,
+    repo: query.repo ? repoKeyOrThrow(query.repo).key : undefined,
+    userId: query.user,
+    teamId: query.team,
+    active: query.active,
+    beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
+    limit: query.limit + 1,
+  });
+  const page = items.slice(0, query.limit);
+  return { items: page, nextCursor: items.length > query.limit ? encodeCursor(page[page.length - 1]!.id) : null };
+}
+
+/**
+ * One sweep: expires overdue sessions in batches, each batch one transaction with its
+ * token revocations and events. Safe to run in every process at once.
+ */
+export async function expireOverdueSessions({ db }: Pick<SessionDeps, "db">, batchSize = 500): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const expired = await db.transaction(async (tx) => {
+      const rows = await repo.expireDueSessions(tx, batchSize);
+      const byOrg = new Map<string, typeof rows>();
+      for (const row of rows) byOrg.set(row.orgId, [...(byOrg.get(row.orgId) ?? []), row]);
+      for (const [orgId, list] of byOrg) {
+        await revokeSessionTokens(tx, orgId, list.map((s) => s.id));
+        await appendEvents(
+          tx,
+          orgId,
+          list.map((s) => ({
+            type: "session.expired" as const,
+            actor: systemActor,
+            subject: { type: "session", id: s.id },
+            repo: s.repo,
+            payload: { userId: s.userId, agentId: s.agentId, repo: s.repo },
+          })),
+        );
+      }
+      return rows.length;
+    });
+    total += expired;
+    if (expired < batchSize) return total;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Parsed-and-compiled patterns, cached so that repeated checks of the same pattern text (the
+ * normal case: a claim is compared against many others, and the same claims recur) pay for
+ * parsing and automaton construction once.
+ */
+
+import { compileAutomaton, type Automaton } from './automaton.js';
+import { toExpression } from './expression.js';
+import { firstLiteralSegments, parsePattern, type Pattern } from './pattern.js';
+
+export interface CompiledPattern {
+  readonly pattern: Pattern;
+  readonly automaton: Automaton;
+  /** See `firstLiteralSegments`. */
+  readonly literalPrefix: readonly string[];
+}
+
+/** Bound on cached pattern strings; old entries are evicted in least-recently-used order. */
+export const COMPILED_CACHE_LIMIT = 10_000;
+
+// A Map iterates in insertion order, so re-inserting on every hit and evicting the first key
+// gives least-recently-used eviction without extra bookkeeping.
+const byText = new Map<string, CompiledPattern>();
+// Parsed Pattern objects can carry their compiled form for as long as the caller keeps them.
+const byPattern = new WeakMap<Pattern, CompiledPattern>();
+
+/** Compiles pattern text or a parsed pattern; throws `PatternError` for invalid text. */
+export function compilePattern(input: string | Pattern): CompiledPattern {
+  if (typeof input !== 'string') {
+    return byPattern.get(input) ?? build(input);
+  }
+
+  const cached = byText.get(input);
+  if (cached !== undefined) {
+    byText.delete(input);
+    byText.set(input, cached);
+    return cached;
+  }
+  const compiled = build(parsePattern(input));
+  byText.set(input, compiled);
+  if (byText.size > COMPILED_CACHE_LIMIT) {
+    byText.delete(byText.keys().next().value!);
+  }
+  return compiled;
+}
+
+function build(pattern: Pattern): CompiledPattern {
+  const compiled: CompiledPattern = {
+    pattern,
+    automaton: compileAutomaton(toExpression(pattern)),
+    literalPrefix: Object.freeze(firstLiteralSegments(pattern)),
+  };
+  // Patterns parsed from text are handed out (e.g. via CompiledPattern.pattern); registering them
+  // means passing one back in later does not compile it again.
+  byPattern.set(pattern, compiled);
+  return compiled;
+}

@@ -1,0 +1,235 @@
+/**
+ * Exact overlap between two patterns: is there a valid repository path that both match?
+ *
+ * Both patterns are compiled to NFAs over path characters, and the product of the two with a
+ * third, fixed automaton that only accepts valid paths (no empty, `.` or `..` segments) is
+ * searched breadth-first. Breadth-first means the first accepted string found is a shortest one,
+ * which makes a good human-readable witness ("both claims cover `src/a.ts`").
+ *
+ * The alphabet is finite without loss of generality: apart from `/`, a character that neither
+ * pattern mentions literally is indistinguishable from any other such character to both
+ * automata, so a single "other" symbol stands for all of them and is spelled, in the witness,
+ * as a concrete character that neither pattern uses.
+ */
+
+import { consumes, DOT_CODE, SLASH_CODE, type Automaton } from './automaton.js';
+import { compilePattern, type CompiledPattern } from './compiled.js';
+import type { Pattern } from './pattern.js';
+
+/** Symbol for "a character neither pattern mentions". Code points are >= 0, so -1 is free. */
+const OTHER = -1;
+
+/**
+ * Valid-path automaton states. A path is valid when every segment is non-empty and is not
+ * `.` or `..`; tracking how the current segment started is enough to enforce that.
+ */
+const SEGMENT_START = 0;
+const SEGMENT_DOT = 1;
+const SEGMENT_DOT_DOT = 2;
+const SEGMENT_NAME = 3;
+const VALIDITY_STATES = 4;
+
+function nextValidity(state: number, symbol: number): number {
+  if (symbol === SLASH_CODE) return state === SEGMENT_NAME ? SEGMENT_START : -1;
+  if (symbol === DOT_CODE) {
+    if (state === SEGMENT_START) return SEGMENT_DOT;
+    if (state === SEGMENT_DOT) return SEGMENT_DOT_DOT;
+  }
+  return SEGMENT_NAME;
+}
+
+/**
+ * A shortest valid path matched by both patterns, or null when no path is matched by both.
+ * Throws `PatternError` if either pattern text is invalid.
+ *
+ * The result does not depend on argument order: `overlap(a, b) === overlap(b, a)`.
+ */
+export function overlap(a: string | Pattern, b: string | Pattern): string | null {
+  return overlapCompiled(compilePattern(a), compilePattern(b));
+}
+
+/** `overlap` for already compiled patterns (used by the index, which keeps them compiled). */
+export function overlapCompiled(a: CompiledPattern, b: CompiledPattern): string | null {
+  let first = a;
+  let second = b;
+  // Searching in a canonical order makes the witness itself, not just its existence, symmetric.
+  if (second.pattern.text < first.pattern.text) [first, second] = [second, first];
+
+  // Anchored literal prefixes fix the first segments of every matched path, so two patterns
+  // whose prefixes diverge (`src/a/**` and `src/b/**`) cannot overlap; this skips the search.
+  const p = first.literalPrefix;
+  const q = second.literalPrefix;
+  for (let i = 0, n = Math.min(p.length, q.length); i < n; i++) if (p[i] !== q[i]) return null;
+
+  return shortestCommonPath(first.automaton, second.automaton);
+}
+
+interface Visited {
+  /** Records `id` as reached from `parent` by `symbol`; false if it was already reached. */
+  visit(id: number, parent: number, symbol: number): boolean;
+  parentOf(id: number): number;
+  symbolOf(id: number): number;
+}
+
+/**
+ * Visited set for the common case of small products. Arrays are reused between searches and
+ * a per-search stamp marks membership, so starting a search costs nothing.
+ */
+class ArrayVisited implements Visited {
+  private stamps = new Uint32Array(0);
+  private parents = new Int32Array(0);
+  private symbols = new Int32Array(0);
+  private stamp = 0;
+
+  reset(size: number): this {
+    if (this.stamps.length < size) {
+      const capacity = Math.max(size, this.stamps.length * 2);
+      this.stamps = new Uint32Array(capacity);
+      this.parents = new Int32Array(capacity);
+      this.symbols = new Int32Array(capacity);
+      this.stamp = 0;
+    }
+    if (++this.stamp === 0xffffffff) {
+      this.stamps.fill(0);
+      this.stamp = 1;
+    }
+    return this;
+  }
+
+  visit(id: number, parent: number, symbol: number): boolean {
+    if (this.stamps[id] === this.stamp) return false;
+    this.stamps[id] = this.stamp;
+    this.parents[id] = parent;
+    this.symbols[id] = symbol;
+    return true;
+  }
+
+  parentOf(id: number): number {
+    return this.parents[id]!;
+  }
+
+  symbolOf(id: number): number {
+    return this.symbols[id]!;
+  }
+}
+
+/** Visited set for huge products (two very long patterns), where dense arrays would waste memory. */
+class MapVisited implements Visited {
+  private readonly parents = new Map<number, number>();
+  private readonly symbols = new Map<number, number>();
+
+  visit(id: number, parent: number, symbol: number): boolean {
+    if (this.parents.has(id)) return false;
+    this.parents.set(id, parent);
+    this.symbols.set(id, symbol);
+    return true;
+  }
+
+  parentOf(id: number): number {
+    return this.parents.get(id)!;
+  }
+
+  symbolOf(id: number): number {
+    return this.symbols.get(id)!;
+  }
+}
+
+/** Largest product (in states) searched with the reusable dense arrays: 12 bytes per state. */
+const DENSE_LIMIT = 1 << 18;
+const dense = new ArrayVisited();
+const queue: number[] = [];
+
+/**
+ * Breadth-first search of A × B × valid-path. A product state is packed into one integer,
+ * `((qa * |B|) + qb) * VALIDITY_STATES + validity`; id 0 is the start (Glushkov start states
+ * have no incoming edges, so nothing else can map to 0).
+ */
+function shortestCommonPath(a: Automaton, b: Automaton): string | null {
+  const sizeB = b.size;
+  const total = a.size * sizeB * VALIDITY_STATES;
+  const visited: Visited = total <= DENSE_LIMIT ? dense.reset(total) : new MapVisited();
+
+  queue.length = 0;
+  visited.visit(0, -1, 0);
+  queue.push(0);
+
+  let id = 0;
+  let qa = 0;
+  let qb = 0;
+  let validity = 0;
+
+  // Advances the current product state by `symbol`; returns an accepting product state reached
+  // on the way, or -1. Accepting states are detected when first reached: BFS reaches states in
+  // order of distance, so the first one found is at the shortest distance.
+  const advance = (symbol: number): number => {
+    const nextValid = nextValidity(validity, symbol);
+    if (nextValid < 0) return -1;
+    for (let i = a.offsets[qa]!, endA = a.offsets[qa + 1]!; i < endA; i++) {
+      const pa = a.targets[i]!;
+      if (!consumes(a, pa, symbol)) continue;
+      for (let j = b.offsets[qb]!, endB = b.offsets[qb + 1]!; j < endB; j++) {
+        const pb = b.targets[j]!;
+        if (!consumes(b, pb, symbol)) continue;
+        const next = (pa * sizeB + pb) * VALIDITY_STATES + nextValid;
+        if (!visited.visit(next, id, symbol)) continue;
+        if (nextValid === SEGMENT_NAME && a.accepting[pa] && b.accepting[pb]) return next;
+        queue.push(next);
+      }
+    }
+    return -1;
+  };
+
+  for (let head = 0; head < queue.length; head++) {
+    id = queue[head]!;
+    validity = id % VALIDITY_STATES;
+    const pair = (id - validity) / VALIDITY_STATES;
+    qa = Math.floor(pair / sizeB);
+    qb = pair - qa * sizeB;
+
+    // Only literal characters that one side can consume next can behave differently from
+    // OTHER here; every other literal character leads exactly where OTHER does (or, for `.`,
+    // to a validity state that OTHER dominates), so trying them would find nothing new.
+    let found = -1;
+    const startA = a.literalOffsets[qa]!;
+    const endA = a.literalOffsets[qa + 1]!;
+    for (let i = startA; i < endA && found < 0; i++) found = advance(a.literalSymbols[i]!);
+    for (let i = b.literalOffsets[qb]!, end = b.literalOffsets[qb + 1]!; i < end && found < 0; i++) {
+      const symbol = b.literalSymbols[i]!;
+      if (!containsSymbol(a.literalSymbols, startA, endA, symbol)) found = advance(symbol);
+    }
+    if (found < 0) found = advance(SLASH_CODE);
+    if (found < 0) found = advance(OTHER);
+    if (found >= 0) return spell(visited, found, pickOtherCharacter(a, b));
+  }
+  return null;
+}
+
+function containsSymbol(symbols: Int32Array, start: number, end: number, symbol: number): boolean {
+  for (let i = start; i < end; i++) if (symbols[i] === symbol) return true;
+  return false;
+}
+
+function spell(visited: Visited, end: number, other: string): string {
+  const symbols: number[] = [];
+  for (let id = end; id !== 0; id = visited.parentOf(id)) symbols.push(visited.symbolOf(id));
+  let path = '';
+  for (let i = symbols.length - 1; i >= 0; i--) {
+    const symbol = symbols[i]!;
+    path += symbol === OTHER ? other : String.fromCodePoint(symbol);
+  }
+  return path;
+}
+
+/** Readable stand-ins for OTHER, tried in order; `.` and `/` are absent on purpose. */
+const OTHER_CANDIDATES = 'xyzqwkjvabcdefghilmnoprstu0123456789_-';
+
+function pickOtherCharacter(a: Automaton, b: Automaton): string {
+  for (const char of OTHER_CANDIDATES) {
+    const code = char.codePointAt(0)!;
+    if (!a.literals.has(code) && !b.literals.has(code)) return char;
+  }
+  // Patterns that use every candidate above still use finitely many characters.
+  for (let code = 0xc0; ; code++) {
+    if (!a.literals.has(code) && !b.literals.has(code)) return String.fromCodePoint(code);
+  }
+}

@@ -1,0 +1,4 @@
+/** Every table, for drizzle-kit and for the typed database handle. */
+export * from "./modules/identity/identity.table.js";
+export * from "./modules/sessions/sessions.table.js";
+export * from "./modules/events/events.table.js";

@@ -1,0 +1,51 @@
+/** Process entry: config → buildApp → listen → graceful close on SIGINT/SIGTERM. */
+import { buildApp } from "./app.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+
+let config: Config;
+try {
+  config = loadConfig(process.env);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  throw err;
+}
+
+const built = await buildApp(config).catch((err: unknown) => {
+  console.error(`Brigade failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
+const { app, database, bus, initialAdminToken } = built;
+const address = await app.listen({ port: config.PORT, host: config.HOST });
+
+const lines = [
+  `Brigade is listening on ${address}`,
+  `  database: ${database.kind === "pglite" ? `embedded PGlite in ${database.location}` : `PostgreSQL at ${database.location}`}`,
+  `  event bus: ${bus.kind === "nats" ? `NATS at ${bus.location}` : "in-process (set NATS_URL for NATS)"}`,
+  initialAdminToken
+    ? `  first start: organisation "default" and user "admin" created. Admin token (shown once, keep it safe):\n\n    ${initialAdminToken}\n`
+    : config.BRIGADE_BOOTSTRAP_TOKEN
+      ? "  auth: send BRIGADE_BOOTSTRAP_TOKEN as a bearer token to act as the admin, or mint tokens with POST /v1/tokens"
+      : "  auth: send a Brigade token as `Authorization: Bearer <token>`; mint more with POST /v1/tokens",
+  `  try: curl ${address}/healthz`,
+];
+// The banner goes to stdout directly: it is for the person who started the server, not the log.
+process.stdout.write(`${lines.join("\n")}\n`);
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info({ signal }, "shutting down");
+  const force = setTimeout(() => {
+    app.log.error("shutdown grace period over; exiting");
+    process.exit(1);
+  }, config.SHUTDOWN_GRACE_SECONDS * 1000);
+  force.unref();
+  await app.close();
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
