@@ -85,7 +85,8 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       close: () => client.end({ timeout: 5 }),
     };
   }
-  await mkdir(options.dataDir, { recursive: true });
+  // `memory://` keeps an embedded database in memory only (throwaway runs).
+  if (!options.dataDir.startsWith("memory://")) await mkdir(options.dataDir, { recursive: true });
   const client = await PGlite.create(options.dataDir);
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });

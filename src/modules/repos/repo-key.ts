@@ -17,6 +17,9 @@ export function normaliseRemote(input: string): RepoKeyResult {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f\s]/.test(raw)) return { ok: false, reason: "contains whitespace or control characters" };
 
+  // Checked before URL parsing, which would silently resolve them away.
+  if (/(^|[/:])\.\.?(\/|$)/.test(raw)) return { ok: false, reason: "has an empty, '.' or '..' path segment" };
+
   let host: string;
   let path: string;
   let remote = raw;
