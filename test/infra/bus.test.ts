@@ -1,4 +1,4 @@
-import t from "tap";
+import t, { type Test } from "tap";
 import { createMemoryBus, createNatsBus, subjectMatches, type Bus, type BusMessage } from "../../src/infra/bus.js";
 import { provisionBackends } from "../helpers/services.js";
 
@@ -17,10 +17,10 @@ t.test("when subjects are matched, then NATS wildcard rules apply", async (t) =>
   for (const [pattern, subject, expected] of table) t.equal(subjectMatches(pattern, subject), expected, `${pattern} vs ${subject}`);
 });
 
-async function exercise(t: Tap.Test, bus: Bus) {
-  const received: Record<string, string[]> = { all: [], one: [], exact: [] };
+async function exercise(t: Test, bus: Bus) {
+  const received = { all: [] as string[], one: [] as string[], exact: [] as string[] };
   const decoder = new TextDecoder();
-  const record = (k: string) => (m: BusMessage) => received[k]!.push(`${m.subject}=${decoder.decode(m.data)}`);
+  const record = (k: keyof typeof received) => (m: BusMessage) => received[k].push(`${m.subject}=${decoder.decode(m.data)}`);
   const prefix = `test${Date.now()}${Math.floor(Math.random() * 1e6)}`;
   const stops = [bus.subscribe(`${prefix}.>`, record("all")), bus.subscribe(`${prefix}.*.x`, record("one")), bus.subscribe(`${prefix}.a.x`, record("exact"))];
   await bus.publish(`${prefix}.a.x`, "1");
@@ -49,7 +49,11 @@ t.test("when the in-process bus is used, then it routes like NATS", async (t) =>
 
 t.test("when NATS is used, then the same routing holds", async (t) => {
   const { natsUrl } = await provisionBackends();
-  if (!natsUrl) return t.skip("NATS is not reachable here (CI requires it)");
+  if (!natsUrl) {
+    // Only outside CI: there provisionBackends fails the run when NATS is unreachable.
+    t.comment("NATS is not reachable here; skipped");
+    return;
+  }
   const bus = await createNatsBus(natsUrl);
   t.equal(bus.kind, "nats");
   await exercise(t, bus);

@@ -66,7 +66,8 @@ export const heartbeatBody = z
     ttlSeconds: z.number().int().positive().optional(),
   })
   .strict()
-  .default({});
+  .nullish()
+  .describe("Optional: a heartbeat may have no body.");
 
 export const listSessionsQuery = z
   .object({
