@@ -46,8 +46,9 @@ async function createDatabaseIfMissing(url: string): Promise<void> {
     const found = await admin`select 1 from pg_database where datname = ${name}`;
     if (found.length > 0) return;
     await admin.unsafe(`create database "${name.replaceAll('"', '""')}"`).catch((err: { code?: string }) => {
-      // Another process created it between our look and our create.
-      if (err.code !== "42P04") throw err;
+      // Another process created it between our look and our create: PostgreSQL reports
+      // either duplicate_database or a unique violation on pg_database, depending on timing.
+      if (err.code !== "42P04" && err.code !== "23505") throw err;
     });
   } finally {
     await admin.end();

@@ -9,46 +9,36 @@
 
 import type { Expression, SymbolClass } from './expression.js';
 
-/** What a state's incoming symbol must be. The start state has no incoming symbol. */
-export const StateKind = { Start: 0, Char: 1, Name: 2, Slash: 3, Any: 4 } as const;
-
 export const SLASH_CODE = 0x2f;
 export const DOT_CODE = 0x2e;
 
+/**
+ * State labels: what a state's incoming symbol must be. A label >= 0 is a code point (`/`
+ * included); the negative labels are classes. The start state has no incoming symbol.
+ */
+export const LABEL_NAME = -2; // any character except `/`
+export const LABEL_ANY = -3; // any character
+const LABEL_START = -4;
+
+/**
+ * A compiled automaton, packed into one Int32Array: with 100,000 live claims, one allocation
+ * per pattern instead of one per field keeps both memory and construction time down.
+ *
+ * Layout for `size` states (state 0 is the start state):
+ *   [0, size)                 label of each state
+ *   [size, 2·size)            1 if the state is accepting
+ *   [2·size, 3·size + 1)      successor offsets: successors of q are
+ *                             data[data[2·size + q] .. data[2·size + q + 1])
+ *   [3·size + 1, length)      successor lists, each sorted
+ */
 export interface Automaton {
-  /** Number of states; state 0 is the start state. */
   readonly size: number;
-  readonly kind: Uint8Array;
-  /** The code point a `Char` state consumes (unused for other kinds). */
-  readonly codePoint: Int32Array;
-  readonly accepting: Uint8Array;
-  /** Successors of state q are `targets[offsets[q] .. offsets[q + 1])`. */
-  readonly offsets: Int32Array;
-  readonly targets: Int32Array;
-  /**
-   * The distinct code points consumed by `Char` successors of state q, stored like `targets`.
-   * The overlap search only needs to try these symbols (plus `/` and "anything else") from q.
-   */
-  readonly literalOffsets: Int32Array;
-  readonly literalSymbols: Int32Array;
-  /** Every code point that appears literally in the pattern. */
-  readonly literals: ReadonlySet<number>;
+  readonly data: readonly number[];
 }
 
-/** Does state `state` (as a target) consume `symbol`? `symbol` is a code point, or -1 for a character no pattern mentions. */
-export function consumes(automaton: Automaton, state: number, symbol: number): boolean {
-  switch (automaton.kind[state]) {
-    case StateKind.Char:
-      return automaton.codePoint[state] === symbol;
-    case StateKind.Name:
-      return symbol !== SLASH_CODE;
-    case StateKind.Slash:
-      return symbol === SLASH_CODE;
-    case StateKind.Any:
-      return true;
-    default:
-      return false;
-  }
+/** Does a state with this label consume `symbol` (a code point, or -1 for "any other character")? */
+export function labelConsumes(label: number, symbol: number): boolean {
+  return label === symbol || label === LABEL_ANY || (label === LABEL_NAME && symbol !== SLASH_CODE);
 }
 
 interface Summary {
@@ -103,54 +93,25 @@ export function compileAutomaton(expression: Expression): Automaton {
   follow[0] = new Set(root.first);
 
   const size = classes.length + 1;
-  const kind = new Uint8Array(size);
-  const codePoint = new Int32Array(size).fill(-1);
-  const accepting = new Uint8Array(size);
-  const literals = new Set<number>();
+  let edges = 0;
+  for (const targets of follow) edges += targets.size;
+  const data: number[] = new Array<number>(3 * size + 1 + edges).fill(0);
 
+  data[0] = LABEL_START;
   classes.forEach((cls, i) => {
-    const state = i + 1;
-    if (cls.kind === 'char') {
-      kind[state] = StateKind.Char;
-      codePoint[state] = cls.codePoint;
-      literals.add(cls.codePoint);
-    } else {
-      kind[state] = cls.kind === 'name' ? StateKind.Name : cls.kind === 'slash' ? StateKind.Slash : StateKind.Any;
-    }
+    data[i + 1] =
+      cls.kind === 'char' ? cls.codePoint : cls.kind === 'slash' ? SLASH_CODE : cls.kind === 'name' ? LABEL_NAME : LABEL_ANY;
   });
-  for (const state of root.last) accepting[state] = 1;
-  if (root.nullable) accepting[0] = 1;
+  for (const state of root.last) data[size + state] = 1;
+  if (root.nullable) data[size] = 1;
 
-  const offsets = new Int32Array(size + 1);
-  const literalOffsets = new Int32Array(size + 1);
-  const targets: number[] = [];
-  const literalSymbols: number[] = [];
+  let cursor = 3 * size + 1;
   for (let state = 0; state < size; state++) {
-    offsets[state] = targets.length;
-    literalOffsets[state] = literalSymbols.length;
-    const seen = new Set<number>();
-    for (const target of [...follow[state]!].sort((x, y) => x - y)) {
-      targets.push(target);
-      if (kind[target] === StateKind.Char && !seen.has(codePoint[target]!)) {
-        seen.add(codePoint[target]!);
-        literalSymbols.push(codePoint[target]!);
-      }
-    }
+    data[2 * size + state] = cursor;
+    for (const target of [...follow[state]!].sort((x, y) => x - y)) data[cursor++] = target;
   }
-  offsets[size] = targets.length;
-  literalOffsets[size] = literalSymbols.length;
-
-  return {
-    size,
-    kind,
-    codePoint,
-    accepting,
-    offsets,
-    targets: Int32Array.from(targets),
-    literalOffsets,
-    literalSymbols: Int32Array.from(literalSymbols),
-    literals,
-  };
+  data[3 * size] = cursor;
+  return { size, data };
 }
 
 // Scratch space reused across simulations: a stamp per state marks membership in the next
@@ -162,7 +123,8 @@ let stamp = 0;
 
 /** Runs the automaton over `path` (assumed valid) and reports whether it accepts. */
 export function accepts(automaton: Automaton, path: string): boolean {
-  const { size, offsets, targets, accepting } = automaton;
+  const { size, data } = automaton;
+  const offsets = 2 * size;
   if (marks.length < size) {
     const capacity = Math.max(size, marks.length * 2);
     marks = new Uint32Array(capacity);
@@ -184,9 +146,9 @@ export function accepts(automaton: Automaton, path: string): boolean {
     let nextCount = 0;
     for (let i = 0; i < activeCount; i++) {
       const state = active[i]!;
-      for (let t = offsets[state]!, end = offsets[state + 1]!; t < end; t++) {
-        const target = targets[t]!;
-        if (marks[target] !== stamp && consumes(automaton, target, symbol)) {
+      for (let t = data[offsets + state]!, end = data[offsets + state + 1]!; t < end; t++) {
+        const target = data[t]!;
+        if (marks[target] !== stamp && labelConsumes(data[target]!, symbol)) {
           marks[target] = stamp;
           next[nextCount++] = target;
         }
@@ -199,6 +161,6 @@ export function accepts(automaton: Automaton, path: string): boolean {
     activeCount = nextCount;
   }
 
-  for (let i = 0; i < activeCount; i++) if (accepting[active[i]!]) return true;
+  for (let i = 0; i < activeCount; i++) if (data[size + active[i]!] === 1) return true;
   return false;
 }

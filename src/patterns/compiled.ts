@@ -9,7 +9,8 @@ import { toExpression } from './expression.js';
 import { firstLiteralSegments, parsePattern, type Pattern } from './pattern.js';
 
 export interface CompiledPattern {
-  readonly pattern: Pattern;
+  /** The pattern text. The parsed `Pattern` is not kept: claims live long and it is not needed after compiling. */
+  readonly text: string;
   readonly automaton: Automaton;
   /** See `firstLiteralSegments`. */
   readonly literalPrefix: readonly string[];
@@ -46,12 +47,10 @@ export function compilePattern(input: string | Pattern): CompiledPattern {
 
 function build(pattern: Pattern): CompiledPattern {
   const compiled: CompiledPattern = {
-    pattern,
+    text: pattern.text,
     automaton: compileAutomaton(toExpression(pattern)),
     literalPrefix: Object.freeze(firstLiteralSegments(pattern)),
   };
-  // Patterns parsed from text are handed out (e.g. via CompiledPattern.pattern); registering them
-  // means passing one back in later does not compile it again.
   byPattern.set(pattern, compiled);
   return compiled;
 }

@@ -12,7 +12,7 @@
  * as a concrete character that neither pattern uses.
  */
 
-import { consumes, DOT_CODE, SLASH_CODE, type Automaton } from './automaton.js';
+import { DOT_CODE, SLASH_CODE, labelConsumes, type Automaton } from './automaton.js';
 import { compilePattern, type CompiledPattern } from './compiled.js';
 import type { Pattern } from './pattern.js';
 
@@ -53,7 +53,7 @@ export function overlapCompiled(a: CompiledPattern, b: CompiledPattern): string 
   let first = a;
   let second = b;
   // Searching in a canonical order makes the witness itself, not just its existence, symmetric.
-  if (second.pattern.text < first.pattern.text) [first, second] = [second, first];
+  if (second.text < first.text) [first, second] = [second, first];
 
   // Anchored literal prefixes fix the first segments of every matched path, so two patterns
   // whose prefixes diverge (`src/a/**` and `src/b/**`) cannot overlap; this skips the search.
@@ -145,6 +145,10 @@ const queue: number[] = [];
  * have no incoming edges, so nothing else can map to 0).
  */
 function shortestCommonPath(a: Automaton, b: Automaton): string | null {
+  const dataA = a.data;
+  const dataB = b.data;
+  const offsetsA = 2 * a.size;
+  const offsetsB = 2 * b.size;
   const sizeB = b.size;
   const total = a.size * sizeB * VALIDITY_STATES;
   const visited: Visited = total <= DENSE_LIMIT ? dense.reset(total) : new MapVisited();
@@ -164,15 +168,15 @@ function shortestCommonPath(a: Automaton, b: Automaton): string | null {
   const advance = (symbol: number): number => {
     const nextValid = nextValidity(validity, symbol);
     if (nextValid < 0) return -1;
-    for (let i = a.offsets[qa]!, endA = a.offsets[qa + 1]!; i < endA; i++) {
-      const pa = a.targets[i]!;
-      if (!consumes(a, pa, symbol)) continue;
-      for (let j = b.offsets[qb]!, endB = b.offsets[qb + 1]!; j < endB; j++) {
-        const pb = b.targets[j]!;
-        if (!consumes(b, pb, symbol)) continue;
+    for (let i = dataA[offsetsA + qa]!, endA = dataA[offsetsA + qa + 1]!; i < endA; i++) {
+      const pa = dataA[i]!;
+      if (!labelConsumes(dataA[pa]!, symbol)) continue;
+      for (let j = dataB[offsetsB + qb]!, endB = dataB[offsetsB + qb + 1]!; j < endB; j++) {
+        const pb = dataB[j]!;
+        if (!labelConsumes(dataB[pb]!, symbol)) continue;
         const next = (pa * sizeB + pb) * VALIDITY_STATES + nextValid;
         if (!visited.visit(next, id, symbol)) continue;
-        if (nextValid === SEGMENT_NAME && a.accepting[pa] && b.accepting[pb]) return next;
+        if (nextValid === SEGMENT_NAME && dataA[a.size + pa] === 1 && dataB[sizeB + pb] === 1) return next;
         queue.push(next);
       }
     }
@@ -186,35 +190,64 @@ function shortestCommonPath(a: Automaton, b: Automaton): string | null {
     qa = Math.floor(pair / sizeB);
     qb = pair - qa * sizeB;
 
-    // Only literal characters that one side can consume next can behave differently from
-    // OTHER here; every other literal character leads exactly where OTHER does (or, for `.`,
-    // to a validity state that OTHER dominates), so trying them would find nothing new.
-    let found = -1;
-    const startA = a.literalOffsets[qa]!;
-    const endA = a.literalOffsets[qa + 1]!;
-    for (let i = startA; i < endA && found < 0; i++) found = advance(a.literalSymbols[i]!);
-    for (let i = b.literalOffsets[qb]!, end = b.literalOffsets[qb + 1]!; i < end && found < 0; i++) {
-      const symbol = b.literalSymbols[i]!;
-      if (!containsSymbol(a.literalSymbols, startA, endA, symbol)) found = advance(symbol);
+    // Only symbols that can move both sides matter. If one side has no wildcard successor it
+    // can only consume its own literal labels, so those are the only symbols to try. Otherwise
+    // only characters that a successor consumes literally can behave differently from OTHER:
+    // every other character leads exactly where OTHER does (or, for `.`, to a validity state
+    // that OTHER's dominates), so trying them would find nothing new.
+    const startA = dataA[offsetsA + qa]!;
+    const endA = dataA[offsetsA + qa + 1]!;
+    const startB = dataB[offsetsB + qb]!;
+    const endB = dataB[offsetsB + qb + 1]!;
+    let count: number;
+    if (!hasWildcard(dataA, startA, endA)) {
+      count = collectLabels(dataA, startA, endA, 0);
+    } else if (!hasWildcard(dataB, startB, endB)) {
+      count = collectLabels(dataB, startB, endB, 0);
+    } else {
+      count = collectLabels(dataB, startB, endB, collectLabels(dataA, startA, endA, 0));
+      if (!hasSymbol(count, SLASH_CODE)) symbols[count++] = SLASH_CODE;
+      symbols[count++] = OTHER;
     }
-    if (found < 0) found = advance(SLASH_CODE);
-    if (found < 0) found = advance(OTHER);
-    if (found >= 0) return spell(visited, found, pickOtherCharacter(a, b));
+
+    for (let s = 0; s < count; s++) {
+      const found = advance(symbols[s]!);
+      if (found >= 0) return spell(visited, found, a, b);
+    }
   }
   return null;
 }
 
-function containsSymbol(symbols: Int32Array, start: number, end: number, symbol: number): boolean {
-  for (let i = start; i < end; i++) if (symbols[i] === symbol) return true;
+/** Symbols to try from the current product state (scratch, reused). */
+const symbols: number[] = [];
+
+/** Does any state in `data[start..end)` have a wildcard label? */
+function hasWildcard(data: readonly number[], start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (data[data[i]!]! < 0) return true;
   return false;
 }
 
-function spell(visited: Visited, end: number, other: string): string {
-  const symbols: number[] = [];
-  for (let id = end; id !== 0; id = visited.parentOf(id)) symbols.push(visited.symbolOf(id));
+function hasSymbol(count: number, symbol: number): boolean {
+  for (let k = 0; k < count; k++) if (symbols[k] === symbol) return true;
+  return false;
+}
+
+/** Appends the distinct code points labelling states `data[start..end)` to `symbols`. */
+function collectLabels(data: readonly number[], start: number, end: number, count: number): number {
+  for (let i = start; i < end; i++) {
+    const label = data[data[i]!]!;
+    if (label >= 0 && !hasSymbol(count, label)) symbols[count++] = label;
+  }
+  return count;
+}
+
+function spell(visited: Visited, end: number, a: Automaton, b: Automaton): string {
+  const reversed: number[] = [];
+  for (let id = end; id !== 0; id = visited.parentOf(id)) reversed.push(visited.symbolOf(id));
+  const other = reversed.includes(OTHER) ? pickOtherCharacter(a, b) : '';
   let path = '';
-  for (let i = symbols.length - 1; i >= 0; i--) {
-    const symbol = symbols[i]!;
+  for (let i = reversed.length - 1; i >= 0; i--) {
+    const symbol = reversed[i]!;
     path += symbol === OTHER ? other : String.fromCodePoint(symbol);
   }
   return path;
@@ -226,10 +259,15 @@ const OTHER_CANDIDATES = 'xyzqwkjvabcdefghilmnoprstu0123456789_-';
 function pickOtherCharacter(a: Automaton, b: Automaton): string {
   for (const char of OTHER_CANDIDATES) {
     const code = char.codePointAt(0)!;
-    if (!a.literals.has(code) && !b.literals.has(code)) return char;
+    if (!consumesLiterally(a, code) && !consumesLiterally(b, code)) return char;
   }
   // Patterns that use every candidate above still use finitely many characters.
   for (let code = 0xc0; ; code++) {
-    if (!a.literals.has(code) && !b.literals.has(code)) return String.fromCodePoint(code);
+    if (!consumesLiterally(a, code) && !consumesLiterally(b, code)) return String.fromCodePoint(code);
   }
+}
+
+function consumesLiterally(automaton: Automaton, code: number): boolean {
+  for (let state = 1; state < automaton.size; state++) if (automaton.data[state] === code) return true;
+  return false;
 }

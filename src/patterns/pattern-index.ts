@@ -78,7 +78,7 @@ export class PatternIndex<T> {
       }
       node = child;
     }
-    const stored: Stored<T> = { entry: { id, pattern: compiled.pattern.text, value }, compiled, node };
+    const stored: Stored<T> = { entry: { id, pattern: compiled.text, value }, compiled, node };
     node.entries.set(id, stored);
     this.byId.set(id, stored);
   }

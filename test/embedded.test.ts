@@ -1,0 +1,40 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t from "tap";
+import { http, spawnServer } from "./helpers/server-process.js";
+
+t.test("when started with no DATABASE_URL or NATS_URL, then the embedded default serves the API", async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), "brigade-embedded-"));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+
+  const server = await spawnServer(t, { BRIGADE_DATA_DIR: dataDir });
+  const banner = server.output();
+  t.match(banner, /embedded PGlite in /);
+  t.match(banner, /in-process/);
+  const token = /shown once, keep it safe\):\s+(\S+)/.exec(banner)?.[1];
+  t.ok(token, "the first start prints an admin token once");
+
+  t.same((await http(`${server.url}/healthz`, undefined)).body, { status: "ok" });
+  t.match((await http(`${server.url}/readyz`, undefined)).body, { status: "ready", database: { kind: "pglite" }, bus: { kind: "memory" } });
+
+  const started = await http(`${server.url}/v1/sessions`, token, "POST", { agent: { name: "claude-1", kind: "claude-code" }, repo: "git@github.com:acme/api.git" });
+  t.equal(started.status, 201);
+  const id = started.body.session.id;
+  const beat = await http(`${server.url}/v1/sessions/${id}/heartbeat`, started.body.token, "POST", { activity: "working" });
+  t.equal(beat.status, 200);
+  t.equal(beat.body.activity, "working");
+  const ended = await http(`${server.url}/v1/sessions/${id}`, token, "DELETE");
+  t.equal(ended.body.status, "ended");
+  t.equal(await server.stop(), 0, "a graceful stop exits 0");
+
+  const again = await spawnServer(t, { BRIGADE_DATA_DIR: dataDir });
+  t.notMatch(again.output(), /shown once/, "the second start prints no new token");
+  const me = await http(`${again.url}/v1/me`, token);
+  t.equal(me.status, 200, "the first token still works after a restart");
+  const session = await http(`${again.url}/v1/sessions/${id}`, token);
+  t.equal(session.body.status, "ended", "data survives the restart");
+  const agentAgain = await http(`${again.url}/v1/sessions`, token, "POST", { agent: { name: "claude-1", kind: "claude-code" }, repo: "github.com/acme/api" });
+  t.equal(agentAgain.body.session.agent.id, started.body.session.agent.id, "the agent's identity is stable across restarts");
+  await again.stop();
+});
