@@ -28,7 +28,12 @@ const byPattern = new WeakMap<Pattern, CompiledPattern>();
 /** Compiles pattern text or a parsed pattern; throws `PatternError` for invalid text. */
 export function compilePattern(input: string | Pattern): CompiledPattern {
   if (typeof input !== 'string') {
-    return byPattern.get(input) ?? build(input);
+    let compiled = byPattern.get(input);
+    if (compiled === undefined) {
+      compiled = build(input);
+      byPattern.set(input, compiled);
+    }
+    return compiled;
   }
 
   const cached = byText.get(input);
@@ -46,11 +51,9 @@ export function compilePattern(input: string | Pattern): CompiledPattern {
 }
 
 function build(pattern: Pattern): CompiledPattern {
-  const compiled: CompiledPattern = {
+  return {
     text: pattern.text,
     automaton: compileAutomaton(toExpression(pattern)),
     literalPrefix: Object.freeze(firstLiteralSegments(pattern)),
   };
-  byPattern.set(pattern, compiled);
-  return compiled;
 }

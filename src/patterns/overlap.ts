@@ -50,10 +50,10 @@ export function overlap(a: string | Pattern, b: string | Pattern): string | null
 
 /** `overlap` for already compiled patterns (used by the index, which keeps them compiled). */
 export function overlapCompiled(a: CompiledPattern, b: CompiledPattern): string | null {
-  let first = a;
-  let second = b;
   // Searching in a canonical order makes the witness itself, not just its existence, symmetric.
-  if (second.text < first.text) [first, second] = [second, first];
+  const swap = b.text < a.text;
+  const first = swap ? b : a;
+  const second = swap ? a : b;
 
   // Anchored literal prefixes fix the first segments of every matched path, so two patterns
   // whose prefixes diverge (`src/a/**` and `src/b/**`) cannot overlap; this skips the search.
@@ -115,24 +115,27 @@ class ArrayVisited implements Visited {
 
 /** Visited set for huge products (two very long patterns), where dense arrays would waste memory. */
 class MapVisited implements Visited {
-  private readonly parents = new Map<number, number>();
-  private readonly symbols = new Map<number, number>();
+  // Parent and symbol share one entry: `parent * SYMBOL_RANGE + (symbol + 1)`. Product ids stay
+  // far below 2^31 and symbols below 2^21, so the packed value is an exact double.
+  private readonly entries = new Map<number, number>();
 
   visit(id: number, parent: number, symbol: number): boolean {
-    if (this.parents.has(id)) return false;
-    this.parents.set(id, parent);
-    this.symbols.set(id, symbol);
+    if (this.entries.has(id)) return false;
+    this.entries.set(id, parent * SYMBOL_RANGE + (symbol + 1));
     return true;
   }
 
   parentOf(id: number): number {
-    return this.parents.get(id)!;
+    return Math.floor(this.entries.get(id)! / SYMBOL_RANGE);
   }
 
   symbolOf(id: number): number {
-    return this.symbols.get(id)!;
+    return (this.entries.get(id)! % SYMBOL_RANGE) - 1;
   }
 }
+
+/** One more than the largest code point, plus one for OTHER (-1). */
+const SYMBOL_RANGE = 0x110001;
 
 /** Largest product (in states) searched with the reusable dense arrays: 12 bytes per state. */
 const DENSE_LIMIT = 1 << 18;
