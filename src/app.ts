@@ -5,15 +5,19 @@ import type { Config } from "./config.js";
 import { createMemoryBus, createNatsBus, type Bus } from "./infra/bus.js";
 import { openDatabase, type Database } from "./infra/db.js";
 import { newId } from "./infra/ids.js";
+import { startPeriodic } from "./infra/periodic.js";
 import { installErrorHandler } from "./http/error-handler.js";
 import { registerOpenApi } from "./http/openapi.js";
+import { ClaimIndexCache } from "./modules/claims/claims.index.js";
+import { claimRoutes } from "./modules/claims/claims.routes.js";
+import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
 import { eventRoutes } from "./modules/events/events.routes.js";
 import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
 import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
-import { startSessionSweeper } from "./modules/sessions/sessions.sweeper.js";
+import { expireOverdueSessions, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
 import { healthRoutes } from "./modules/system/health.routes.js";
 
 export const packageVersion: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
@@ -55,9 +59,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     forceCloseConnections: "idle",
   }).withTypeProvider<ZodTypeProvider>();
 
-  const sweeper = { stop: async () => {} };
+  const sweepers: { stop: () => Promise<void> }[] = [];
   app.addHook("onClose", async () => {
-    await sweeper.stop();
+    await Promise.all(sweepers.map((s) => s.stop()));
     await bus.close();
     await database.close();
   });
@@ -79,11 +83,17 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(authPlugin, { authenticate: createAuthenticator({ db, keys, config }) });
     await app.register(healthRoutes, { deps: { database, bus } });
     await app.register(identityRoutes, { deps: identityDeps });
-    await app.register(sessionRoutes, { deps: { db, keys, config } });
+    const onSessionsClosed: OnSessionsClosed = (tx, ids, reason) => releaseClaimsOfSessions({ db: tx }, ids, reason);
+    const sessionDeps = { db, keys, config, onSessionsClosed };
+    const claimDeps = { db, cache: new ClaimIndexCache(), config };
+    await app.register(sessionRoutes, { deps: sessionDeps });
+    await app.register(claimRoutes, { deps: claimDeps });
     await app.register(eventRoutes, { deps: { db } });
     await app.ready();
 
-    sweeper.stop = startSessionSweeper({ db, intervalMs: config.SWEEP_INTERVAL_MS, log: app.log }).stop;
+    const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log };
+    sweepers.push(startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), ...every }));
+    sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), ...every }));
     return { app, database, bus, initialAdminToken: adminToken };
   } catch (err) {
     await app.close();

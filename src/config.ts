@@ -33,7 +33,11 @@ export const configSchema = z
     SESSION_TTL_MIN_SECONDS: intFrom(1, 86_400).default(15),
     SESSION_TTL_MAX_SECONDS: intFrom(1, 7 * 86_400).default(86_400),
     SESSION_TTL_DEFAULT_SECONDS: intFrom(1, 7 * 86_400).default(300),
-    /** How often this process looks for expired sessions. */
+    /** Claim lease bounds and default, in seconds. */
+    CLAIM_TTL_MIN_SECONDS: intFrom(1, 86_400).default(5),
+    CLAIM_TTL_MAX_SECONDS: intFrom(1, 7 * 86_400).default(86_400),
+    CLAIM_TTL_DEFAULT_SECONDS: intFrom(1, 7 * 86_400).default(1_800),
+    /** How often this process looks for expired sessions and claims. */
     SWEEP_INTERVAL_MS: intFrom(50, 3_600_000).default(1_000),
     /** Personal token lifetime bounds (seconds). */
     TOKEN_TTL_DEFAULT_SECONDS: intFrom(60, 10 * 365 * 86_400).default(90 * 86_400),
@@ -74,6 +78,9 @@ export const configSchema = z
     }
     if (c.SESSION_TTL_DEFAULT_SECONDS < c.SESSION_TTL_MIN_SECONDS || c.SESSION_TTL_DEFAULT_SECONDS > c.SESSION_TTL_MAX_SECONDS) {
       ctx.addIssue({ code: "custom", path: ["SESSION_TTL_DEFAULT_SECONDS"], message: "must lie within SESSION_TTL_MIN_SECONDS..SESSION_TTL_MAX_SECONDS" });
+    }
+    if (c.CLAIM_TTL_DEFAULT_SECONDS < c.CLAIM_TTL_MIN_SECONDS || c.CLAIM_TTL_DEFAULT_SECONDS > c.CLAIM_TTL_MAX_SECONDS) {
+      ctx.addIssue({ code: "custom", path: ["CLAIM_TTL_DEFAULT_SECONDS"], message: "must lie within CLAIM_TTL_MIN_SECONDS..CLAIM_TTL_MAX_SECONDS" });
     }
     if (c.TOKEN_TTL_DEFAULT_SECONDS > c.TOKEN_TTL_MAX_SECONDS) {
       ctx.addIssue({ code: "custom", path: ["TOKEN_TTL_DEFAULT_SECONDS"], message: "must not exceed TOKEN_TTL_MAX_SECONDS" });

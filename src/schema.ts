@@ -2,3 +2,5 @@
 export * from "./modules/identity/identity.table.js";
 export * from "./modules/sessions/sessions.table.js";
 export * from "./modules/events/events.table.js";
+export * from "./modules/claims/claims.table.js";
+export * from "./modules/ownership/ownership.table.js";

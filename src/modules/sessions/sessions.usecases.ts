@@ -10,9 +10,13 @@ import { normaliseRemote } from "../repos/repo-key.js";
 import { sessionErrors } from "./sessions.errors.js";
 import * as repo from "./sessions.repository.js";
 
+/** What else must happen, in the same transaction, when sessions end or expire (claims are released). */
+export type OnSessionsClosed = (tx: Db, sessionIds: string[], reason: "session_ended" | "session_expired") => Promise<void>;
+
 export interface SessionDeps {
   db: Db;
   keys: KeyRing;
+  onSessionsClosed: OnSessionsClosed;
   config: Pick<Config, "SESSION_TTL_MIN_SECONDS" | "SESSION_TTL_MAX_SECONDS" | "SESSION_TTL_DEFAULT_SECONDS" | "TOKEN_TTL_MAX_SECONDS">;
 }
 
@@ -116,12 +120,13 @@ export async function heartbeat(
   throw sessionErrors.notActive(`Session ${id} is ${session.status === "active" ? "expired" : session.status}; start a new session.`);
 }
 
-export async function endSession({ db }: Pick<SessionDeps, "db">, principal: Principal, id: string) {
+export async function endSession({ db, onSessionsClosed }: Pick<SessionDeps, "db" | "onSessionsClosed">, principal: Principal, id: string) {
   return db.transaction(async (tx) => {
     const session = await loadForChange(tx, principal, id);
     const ended = await repo.endSession(tx, principal.orgId, id);
     if (!ended) return session;
     await revokeSessionTokens(tx, principal.orgId, [id]);
+    await onSessionsClosed(tx, [id], "session_ended");
     await appendEvents(tx, principal.orgId, [
       {
         type: "session.ended",
@@ -164,7 +169,7 @@ export async function listSessions(
  * One sweep: expires overdue sessions in batches, each batch one transaction with its
  * token revocations and events. Safe to run in every process at once.
  */
-export async function expireOverdueSessions({ db }: Pick<SessionDeps, "db">, batchSize = 500): Promise<number> {
+export async function expireOverdueSessions({ db, onSessionsClosed }: Pick<SessionDeps, "db" | "onSessionsClosed">, batchSize = 500): Promise<number> {
   let total = 0;
   for (;;) {
     const expired = await db.transaction(async (tx) => {
@@ -173,6 +178,7 @@ export async function expireOverdueSessions({ db }: Pick<SessionDeps, "db">, bat
       for (const row of rows) byOrg.set(row.orgId, [...(byOrg.get(row.orgId) ?? []), row]);
       for (const [orgId, list] of byOrg) {
         await revokeSessionTokens(tx, orgId, list.map((s) => s.id));
+        await onSessionsClosed(tx, list.map((s) => s.id), "session_expired");
         await appendEvents(
           tx,
           orgId,

@@ -1,0 +1,239 @@
+import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
+import { executeRows, type Db } from "../../infra/db.js";
+import { newId } from "../../infra/ids.js";
+import { teamMembers } from "../identity/identity.table.js";
+import { agents, sessions } from "../sessions/sessions.table.js";
+import { claims, handoffs, repoClaimVersions, touches } from "./claims.table.js";
+
+export type ClaimRow = typeof claims.$inferSelect;
+export type ClaimWithAgent = ClaimRow & { agentName: string };
+export type HandoffRow = typeof handoffs.$inferSelect;
+
+const withAgent = { claim: claims, agentName: agents.name };
+const flatten = (r: { claim: ClaimRow; agentName: string }): ClaimWithAgent => ({ ...r.claim, agentName: r.agentName });
+
+/**
+ * Serialises every claim change in one repo across all replicas: a transaction-scoped
+ * advisory lock keyed by (org, repo). Returns the database clock and the repo's version.
+ */
+export async function lockRepo(db: Db, orgId: string, repo: string): Promise<{ now: Date; version: number }> {
+  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}/${repo}`}, 0))`);
+  return readRepoVersion(db, orgId, repo);
+}
+
+/** The repo's current claim version and the database clock, without locking. */
+export async function readRepoVersion(db: Db, orgId: string, repo: string): Promise<{ now: Date; version: number }> {
+  const [row] = await executeRows<{ now: Date | string; version: string | number | null }>(
+    db,
+    sql`select now() as now, (select version from repo_claim_versions where org_id = ${orgId} and repo = ${repo}) as version`,
+  );
+  return { now: new Date(row!.now), version: Number(row!.version ?? 0) };
+}
+
+/** Advances the repo's version; call under lockRepo. */
+export async function bumpVersion(db: Db, orgId: string, repo: string): Promise<number> {
+  const [row] = await db
+    .insert(repoClaimVersions)
+    .values({ orgId, repo, version: 1 })
+    .onConflictDoUpdate({ target: [repoClaimVersions.orgId, repoClaimVersions.repo], set: { version: sql`${repoClaimVersions.version} + 1` } })
+    .returning({ version: repoClaimVersions.version });
+  return row!.version;
+}
+
+/** Active claims of a repo, or (with sinceVersion) every claim changed after that version. */
+export async function loadRepoClaims(db: Db, orgId: string, repo: string, sinceVersion?: number): Promise<ClaimWithAgent[]> {
+  const rows = await db
+    .select(withAgent)
+    .from(claims)
+    .innerJoin(agents, eq(agents.id, claims.agentId))
+    .where(
+      and(
+        eq(claims.orgId, orgId),
+        eq(claims.repo, repo),
+        sinceVersion === undefined ? eq(claims.status, "active") : gt(claims.version, sinceVersion),
+      ),
+    );
+  return rows.map(flatten);
+}
+
+export async function insertClaim(
+  db: Db,
+  values: Pick<ClaimRow, "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version">,
+): Promise<ClaimRow> {
+  const [row] = await db
+    .insert(claims)
+    .values({ id: newId(), ...values, expiresAt: sql`now() + make_interval(secs => ${values.ttlSeconds})` })
+    .returning();
+  return row!;
+}
+
+export async function findClaim(db: Db, orgId: string, id: string): Promise<ClaimWithAgent | undefined> {
+  const [row] = await db
+    .select(withAgent)
+    .from(claims)
+    .innerJoin(agents, eq(agents.id, claims.agentId))
+    .where(and(eq(claims.orgId, orgId), eq(claims.id, id)));
+  return row && flatten(row);
+}
+
+export async function findClaimByFence(db: Db, orgId: string, repo: string, fence: number): Promise<ClaimRow | undefined> {
+  const [row] = await db.select().from(claims).where(and(eq(claims.orgId, orgId), eq(claims.repo, repo), eq(claims.fence, fence)));
+  return row;
+}
+
+export async function renewClaim(db: Db, id: string, ttlSeconds: number, version: number): Promise<ClaimRow> {
+  const [row] = await db
+    .update(claims)
+    .set({ ttlSeconds, version, expiresAt: sql`now() + make_interval(secs => ${ttlSeconds})` })
+    .where(eq(claims.id, id))
+    .returning();
+  return row!;
+}
+
+export async function endClaims(
+  db: Db,
+  ids: string[],
+  change: { status: "released" | "expired" | "broken"; endReason: string; version: number; brokenBy?: string | null },
+): Promise<ClaimRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .update(claims)
+    .set({ status: change.status, endReason: change.endReason, version: change.version, brokenBy: change.brokenBy ?? null, endedAt: sql`now()` })
+    .where(and(inArray(claims.id, ids), eq(claims.status, "active")))
+    .returning();
+}
+
+/** (org, repo, id) of active claims held by these sessions. */
+export async function activeClaimsOfSessions(db: Db, sessionIds: string[]): Promise<Pick<ClaimRow, "id" | "orgId" | "repo">[]> {
+  if (sessionIds.length === 0) return [];
+  return db
+    .select({ id: claims.id, orgId: claims.orgId, repo: claims.repo })
+    .from(claims)
+    .where(and(inArray(claims.sessionId, sessionIds), eq(claims.status, "active")));
+}
+
+/** Repos with overdue active claims, for the sweeper. */
+export async function reposWithDueClaims(db: Db, limit: number): Promise<{ orgId: string; repo: string }[]> {
+  return db
+    .selectDistinct({ orgId: claims.orgId, repo: claims.repo })
+    .from(claims)
+    .where(and(eq(claims.status, "active"), lte(claims.expiresAt, sql`now()`)))
+    .limit(limit);
+}
+
+export async function dueClaimIds(db: Db, orgId: string, repo: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: claims.id })
+    .from(claims)
+    .where(and(eq(claims.orgId, orgId), eq(claims.repo, repo), eq(claims.status, "active"), lte(claims.expiresAt, sql`now()`)));
+  return rows.map((r) => r.id);
+}
+
+export interface ClaimFilter {
+  orgId: string;
+  repo?: string | undefined;
+  sessionId?: string | undefined;
+  userId?: string | undefined;
+  teamId?: string | undefined;
+  active?: boolean | undefined;
+  ids?: string[] | undefined;
+  beforeId?: string | undefined;
+  limit: number;
+}
+
+export async function listClaims(db: Db, f: ClaimFilter): Promise<ClaimWithAgent[]> {
+  const where: (SQL | undefined)[] = [eq(claims.orgId, f.orgId)];
+  if (f.repo) where.push(eq(claims.repo, f.repo));
+  if (f.sessionId) where.push(eq(claims.sessionId, f.sessionId));
+  if (f.userId) where.push(eq(claims.userId, f.userId));
+  if (f.teamId) {
+    where.push(
+      inArray(claims.userId, db.select({ id: teamMembers.userId }).from(teamMembers).where(and(eq(teamMembers.orgId, f.orgId), eq(teamMembers.teamId, f.teamId)))),
+    );
+  }
+  if (f.active === true) where.push(and(eq(claims.status, "active"), sql`${claims.expiresAt} > now()`));
+  if (f.active === false) where.push(sql`(${claims.status} <> 'active' or ${claims.expiresAt} <= now())`);
+  if (f.ids) where.push(f.ids.length ? inArray(claims.id, f.ids) : sql`false`);
+  if (f.beforeId) where.push(sql`${claims.id} < ${f.beforeId}`);
+  const rows = await db
+    .select(withAgent)
+    .from(claims)
+    .innerJoin(agents, eq(agents.id, claims.agentId))
+    .where(and(...where))
+    .orderBy(desc(claims.id))
+    .limit(f.limit);
+  return rows.map(flatten);
+}
+
+/** The session a claim is made for, locked against a concurrent end. */
+export async function lockSessionForClaim(db: Db, orgId: string, sessionId: string) {
+  const [row] = await db
+    .select({
+      id: sessions.id,
+      userId: sessions.userId,
+      agentId: sessions.agentId,
+      repo: sessions.repo,
+      status: sessions.status,
+      live: sql<boolean>`${sessions.expiresAt} > now()`,
+    })
+    .from(sessions)
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.id, sessionId)))
+    .for("share");
+  return row;
+}
+
+export async function insertHandoff(db: Db, values: Pick<HandoffRow, "orgId" | "claimId" | "requesterSessionId" | "requesterUserId" | "reason">): Promise<HandoffRow> {
+  const [row] = await db.insert(handoffs).values({ id: newId(), ...values }).returning();
+  return row!;
+}
+
+export async function findHandoff(db: Db, orgId: string, id: string): Promise<HandoffRow | undefined> {
+  const [row] = await db.select().from(handoffs).where(and(eq(handoffs.orgId, orgId), eq(handoffs.id, id))).for("update");
+  return row;
+}
+
+export async function answerHandoff(
+  db: Db,
+  id: string,
+  answer: { status: "accepted" | "declined" | "deferred"; note: string | null; etaSeconds: number | null },
+): Promise<HandoffRow> {
+  const [row] = await db
+    .update(handoffs)
+    .set({
+      status: answer.status,
+      note: answer.note,
+      eta: answer.etaSeconds === null ? null : sql`now() + make_interval(secs => ${answer.etaSeconds})`,
+      answeredAt: sql`now()`,
+    })
+    .where(eq(handoffs.id, id))
+    .returning();
+  return row!;
+}
+
+export async function listHandoffs(db: Db, orgId: string, claimId: string): Promise<HandoffRow[]> {
+  return db.select().from(handoffs).where(and(eq(handoffs.orgId, orgId), eq(handoffs.claimId, claimId))).orderBy(asc(handoffs.createdAt));
+}
+
+/** Records touches; returns the other live sessions that touched the same paths. */
+export async function recordTouches(db: Db, values: { orgId: string; sessionId: string; repo: string; paths: string[] }) {
+  if (values.paths.length === 0) return [];
+  await db
+    .insert(touches)
+    .values(values.paths.map((path) => ({ orgId: values.orgId, sessionId: values.sessionId, repo: values.repo, path })))
+    .onConflictDoUpdate({ target: [touches.sessionId, touches.path], set: { touchedAt: sql`now()` } });
+  return db
+    .select({ path: touches.path, sessionId: touches.sessionId, userId: sessions.userId, agentName: agents.name, touchedAt: touches.touchedAt })
+    .from(touches)
+    .innerJoin(sessions, eq(sessions.id, touches.sessionId))
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
+    .where(
+      and(
+        eq(touches.orgId, values.orgId),
+        eq(touches.repo, values.repo),
+        inArray(touches.path, values.paths),
+        sql`${touches.sessionId} <> ${values.sessionId}`,
+        eq(sessions.status, "active"),
+        sql`${sessions.expiresAt} > now()`,
+      ),
+    );
+}

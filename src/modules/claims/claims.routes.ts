@@ -1,0 +1,173 @@
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { z } from "zod";
+import { problemResponses } from "../../http/problem.js";
+import { idParams } from "../identity/identity.schemas.js";
+import type { ClaimWithAgent, HandoffRow } from "./claims.repository.js";
+import {
+  answerBody,
+  breakBody,
+  checkBody,
+  checkResultSchema,
+  claimPageSchema,
+  claimSchema,
+  createClaimBody,
+  grantedClaimSchema,
+  handoffBody,
+  handoffSchema,
+  listClaimsQuery,
+  renewBody,
+  repoParams,
+  touchesBody,
+  touchResultSchema,
+  verifyBody,
+  verifyResultSchema,
+} from "./claims.schemas.js";
+import * as usecases from "./claims.usecases.js";
+import type { ClaimDeps } from "./claims.usecases.js";
+
+const iso = (d: Date | null) => d?.toISOString() ?? null;
+
+export const presentClaim = (c: ClaimWithAgent) => ({
+  id: c.id,
+  orgId: c.orgId,
+  repo: c.repo,
+  sessionId: c.sessionId,
+  holder: { sessionId: c.sessionId, userId: c.userId, agent: { id: c.agentId, name: c.agentName } },
+  patterns: c.patterns,
+  mode: c.mode,
+  reason: c.reason,
+  fence: c.fence,
+  status: c.status,
+  ttlSeconds: c.ttlSeconds,
+  grantedAt: c.grantedAt.toISOString(),
+  expiresAt: c.expiresAt.toISOString(),
+  endedAt: iso(c.endedAt),
+  endReason: c.endReason,
+});
+
+const presentHandoff = (h: HandoffRow) => ({
+  id: h.id,
+  claimId: h.claimId,
+  requesterSessionId: h.requesterSessionId,
+  requesterUserId: h.requesterUserId,
+  reason: h.reason,
+  status: h.status,
+  note: h.note,
+  eta: iso(h.eta),
+  createdAt: h.createdAt.toISOString(),
+  answeredAt: iso(h.answeredAt),
+});
+
+const tags = ["claims"];
+
+export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (app, { deps }) => {
+  app.post(
+    "/v1/claims",
+    {
+      schema: {
+        tags,
+        summary: "Claim areas of the session's repo; 409 lists every conflict (with onConflict reject)",
+        body: createClaimBody,
+        response: { 201: grantedClaimSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { claim, conflicts } = await usecases.createClaim(deps, request.principal, request.body);
+      return reply.code(201).send({ ...presentClaim(claim), conflicts });
+    },
+  );
+
+  app.get(
+    "/v1/claims",
+    { schema: { tags, summary: "List claims, newest first", querystring: listClaimsQuery, response: { 200: claimPageSchema, ...problemResponses(400, 401, 422) } } },
+    async (request) => {
+      const page = await usecases.listClaims(deps, request.principal, request.query);
+      return { items: page.items.map(presentClaim), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.get(
+    "/v1/claims/:id",
+    { schema: { tags, summary: "Get a claim", params: idParams, response: { 200: claimSchema, ...problemResponses(400, 401, 404) } } },
+    async (request) => presentClaim(await usecases.getClaim(deps, request.principal, request.params.id)),
+  );
+
+  app.post(
+    "/v1/claims/:id/renew",
+    { schema: { tags, summary: "Extend a claim's lease (holder)", params: idParams, body: renewBody, response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404, 409, 422) } } },
+    async (request) => presentClaim(await usecases.renewClaim(deps, request.principal, request.params.id, request.body ?? {})),
+  );
+
+  app.delete(
+    "/v1/claims/:id",
+    { schema: { tags, summary: "Release a claim (holder)", params: idParams, response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404) } } },
+    async (request) => presentClaim(await usecases.releaseClaim(deps, request.principal, request.params.id)),
+  );
+
+  app.post(
+    "/v1/claims/:id/break",
+    { schema: { tags, summary: "Break someone's claim (lead or admin); the holder is told", params: idParams, body: breakBody, response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404, 409) } } },
+    async (request) => presentClaim(await usecases.breakClaim(deps, request.principal, request.params.id, request.body)),
+  );
+
+  app.post(
+    "/v1/claims/:id/handoff",
+    { schema: { tags, summary: "Ask the holder to hand the claim over", params: idParams, body: handoffBody, response: { 201: handoffSchema, ...problemResponses(400, 401, 403, 404, 409) } } },
+    async (request, reply) => reply.code(201).send(presentHandoff(await usecases.requestHandoff(deps, request.principal, request.params.id, request.body))),
+  );
+
+  app.get(
+    "/v1/claims/:id/handoffs",
+    { schema: { tags, summary: "Handoff requests for a claim", params: idParams, response: { 200: z.object({ items: z.array(handoffSchema) }), ...problemResponses(400, 401, 404) } } },
+    async (request) => ({ items: (await usecases.listHandoffs(deps, request.principal, request.params.id)).map(presentHandoff) }),
+  );
+
+  app.get(
+    "/v1/handoffs/:id",
+    { schema: { tags, summary: "Get a handoff request", params: idParams, response: { 200: handoffSchema, ...problemResponses(400, 401, 404) } } },
+    async (request) => presentHandoff(await usecases.getHandoff(deps, request.principal, request.params.id)),
+  );
+
+  app.post(
+    "/v1/handoffs/:id/answer",
+    {
+      schema: {
+        tags,
+        summary: "Answer a handoff (holder): accept releases the claim, decline, or defer with an ETA",
+        params: idParams,
+        body: answerBody,
+        response: { 200: handoffSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => presentHandoff(await usecases.answerHandoff(deps, request.principal, request.params.id, request.body)),
+  );
+
+  app.post(
+    "/v1/repos/:repo/verify",
+    { schema: { tags, summary: "Verify a fencing token covers paths", params: repoParams, body: verifyBody, response: { 200: verifyResultSchema, ...problemResponses(400, 401, 422) } } },
+    async (request) => {
+      const result = await usecases.verifyFence(deps, request.principal, { repo: request.params.repo, ...request.body });
+      return { ...result, claim: result.claim && presentClaim(result.claim) };
+    },
+  );
+
+  app.post(
+    "/v1/repos/:repo/check",
+    { schema: { tags, summary: "Others' claims covering paths (pre-commit, pre-edit)", params: repoParams, body: checkBody, response: { 200: checkResultSchema, ...problemResponses(400, 401, 422) } } },
+    async (request) => usecases.checkPaths(deps, request.principal, { repo: request.params.repo, ...request.body }),
+  );
+
+  app.post(
+    "/v1/sessions/:id/touches",
+    {
+      schema: {
+        tags,
+        summary: "Report files a session edits; conflicts are returned and recorded",
+        params: idParams,
+        body: touchesBody,
+        response: { 200: touchResultSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => usecases.reportTouches(deps, request.principal, request.params.id, request.body),
+  );
+};

@@ -1,0 +1,142 @@
+import { z } from "zod";
+import { claimModes, claimStatuses, handoffStatuses } from "./claims.table.js";
+
+const timestamp = z.iso.datetime({ offset: true });
+
+export const holderSchema = z
+  .object({ sessionId: z.uuid(), userId: z.uuid(), agent: z.object({ id: z.uuid(), name: z.string() }) })
+  .meta({ id: "ClaimHolder" });
+
+export const conflictSchema = z
+  .object({
+    claimId: z.uuid(),
+    mode: z.enum(claimModes),
+    holder: holderSchema,
+    theirPattern: z.string(),
+    yourPattern: z.string(),
+    witness: z.string().describe("A path that both patterns match."),
+    expiresAt: timestamp,
+  })
+  .meta({ id: "ClaimConflict" });
+export type Conflict = z.infer<typeof conflictSchema>;
+
+export const claimSchema = z
+  .object({
+    id: z.uuid(),
+    orgId: z.uuid(),
+    repo: z.string(),
+    sessionId: z.uuid(),
+    holder: holderSchema,
+    patterns: z.array(z.string()),
+    mode: z.enum(claimModes),
+    reason: z.string().nullable(),
+    fence: z.number().int().describe("Fencing token: strictly increasing per grant."),
+    status: z.enum(claimStatuses),
+    ttlSeconds: z.number().int(),
+    grantedAt: timestamp,
+    expiresAt: timestamp,
+    endedAt: timestamp.nullable(),
+    endReason: z.string().nullable(),
+  })
+  .meta({ id: "Claim" });
+
+export const grantedClaimSchema = claimSchema.extend({ conflicts: z.array(conflictSchema) }).meta({ id: "GrantedClaim" });
+
+export const createClaimBody = z
+  .object({
+    sessionId: z.uuid(),
+    patterns: z.array(z.string().max(4096)).min(1, "must name at least one pattern").max(256, "may name at most 256 patterns"),
+    mode: z.enum(claimModes).default("exclusive"),
+    reason: z.string().min(1).max(2000).optional(),
+    ttlSeconds: z.number().int().positive().optional(),
+    onConflict: z.enum(["reject", "warn"]).default("reject"),
+  })
+  .strict();
+
+export const renewBody = z.object({ ttlSeconds: z.number().int().positive().optional() }).strict().nullish();
+export const breakBody = z.object({ reason: z.string().min(1).max(2000) }).strict();
+export const handoffBody = z.object({ sessionId: z.uuid(), reason: z.string().min(1).max(2000) }).strict();
+export const answerBody = z
+  .object({
+    answer: z.enum(["accept", "decline", "defer"]),
+    note: z.string().min(1).max(2000).optional(),
+    etaSeconds: z.number().int().positive().max(7 * 86_400).optional().describe("With defer: when the holder expects to release."),
+  })
+  .strict();
+
+export const handoffSchema = z
+  .object({
+    id: z.uuid(),
+    claimId: z.uuid(),
+    requesterSessionId: z.uuid(),
+    requesterUserId: z.uuid(),
+    reason: z.string(),
+    status: z.enum(handoffStatuses),
+    note: z.string().nullable(),
+    eta: timestamp.nullable(),
+    createdAt: timestamp,
+    answeredAt: timestamp.nullable(),
+  })
+  .meta({ id: "Handoff" });
+
+export const listClaimsQuery = z
+  .object({
+    repo: z.string().min(1).max(1024).optional(),
+    path: z.string().min(1).max(4096).optional().describe("Active claims covering this path (needs repo)."),
+    session: z.uuid().optional(),
+    user: z.uuid().optional(),
+    team: z.uuid().optional(),
+    active: z.stringbool().optional(),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+export const claimPageSchema = z.object({ items: z.array(claimSchema), nextCursor: z.string().nullable() }).meta({ id: "ClaimPage" });
+
+export const repoParams = z.object({ repo: z.string().min(1).max(1024).describe("Repository key or remote, URL-encoded.") });
+
+export const verifyBody = z.object({ fence: z.number().int().positive(), paths: z.array(z.string().max(4096)).max(10_000).default([]) }).strict();
+export const verifyResultSchema = z
+  .object({
+    valid: z.boolean(),
+    reason: z.enum(["unknown", "released", "expired", "broken", "does_not_cover"]).nullable(),
+    uncovered: z.array(z.string()),
+    claim: claimSchema.nullable(),
+  })
+  .meta({ id: "FenceVerification" });
+
+export const checkBody = z
+  .object({
+    paths: z.array(z.string().max(4096)).min(1).max(10_000),
+    sessionId: z.uuid().optional().describe("Your session: its own claims are not reported."),
+  })
+  .strict();
+const coveringSchema = z.object({ claimId: z.uuid(), pattern: z.string(), mode: z.enum(claimModes), holder: holderSchema, reason: z.string().nullable(), expiresAt: timestamp });
+export const checkResultSchema = z
+  .object({
+    repo: z.string(),
+    checked: z.number().int(),
+    violations: z.number().int(),
+    notices: z.number().int(),
+    results: z.array(z.object({ path: z.string(), violations: z.array(coveringSchema), notices: z.array(coveringSchema) })).describe("Only paths that others' claims cover."),
+  })
+  .meta({ id: "CheckResult" });
+
+export const touchesBody = z.object({ paths: z.array(z.string().max(4096)).min(1).max(1000) }).strict();
+export const touchResultSchema = z
+  .object({
+    recorded: z.number().int(),
+    conflicts: z.array(
+      z.object({
+        path: z.string(),
+        kind: z.enum(["claim", "touch"]).describe("claim: inside another session's exclusive claim; touch: another live session edits it too"),
+        otherSessionId: z.uuid(),
+        otherUserId: z.uuid(),
+        agent: z.string(),
+        claimId: z.uuid().nullable(),
+        pattern: z.string().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: "TouchResult" });

@@ -1,0 +1,86 @@
+import { sql } from "drizzle-orm";
+import { bigint, index, integer, pgSequence, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { orgs, users } from "../identity/identity.table.js";
+import { agents, sessions } from "../sessions/sessions.table.js";
+
+/** Fencing tokens: one sequence for every grant, so a later grant always has a larger fence. */
+export const claimFenceSeq = pgSequence("claim_fence_seq");
+
+export const claimModes = ["exclusive", "shared"] as const;
+export const claimStatuses = ["active", "released", "expired", "broken"] as const;
+
+export const claims = pgTable(
+  "claims",
+  {
+    id: uuid("id").primaryKey(),
+    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    repo: text("repo").notNull(),
+    sessionId: uuid("session_id").notNull().references(() => sessions.id),
+    userId: uuid("user_id").notNull().references(() => users.id),
+    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    patterns: text("patterns").array().notNull(),
+    mode: text("mode", { enum: claimModes }).notNull(),
+    reason: text("reason"),
+    fence: bigint("fence", { mode: "number" }).notNull().unique().default(sql`nextval('claim_fence_seq')`),
+    status: text("status", { enum: claimStatuses }).notNull().default("active"),
+    ttlSeconds: integer("ttl_seconds").notNull(),
+    grantedAt: timestamp("granted_at", { withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    /** Why it ended: released, expired, broken, session_ended, session_expired, handoff. */
+    endReason: text("end_reason"),
+    brokenBy: uuid("broken_by"),
+    /** The repo's claim version at this row's last change; other replicas sync from it. */
+    version: bigint("version", { mode: "number" }).notNull(),
+  },
+  (t) => [
+    index("claims_org_repo_status_idx").on(t.orgId, t.repo, t.status),
+    index("claims_org_repo_version_idx").on(t.orgId, t.repo, t.version),
+    index("claims_due_idx").on(t.status, t.expiresAt),
+    index("claims_session_idx").on(t.sessionId, t.status),
+  ],
+);
+
+/** One row per (org, repo): bumped by every claim change, under the repo's advisory lock. */
+export const repoClaimVersions = pgTable(
+  "repo_claim_versions",
+  {
+    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    repo: text("repo").notNull(),
+    version: bigint("version", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.repo] })],
+);
+
+export const handoffStatuses = ["pending", "accepted", "declined", "deferred", "cancelled"] as const;
+
+export const handoffs = pgTable(
+  "handoffs",
+  {
+    id: uuid("id").primaryKey(),
+    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    claimId: uuid("claim_id").notNull().references(() => claims.id),
+    requesterSessionId: uuid("requester_session_id").notNull().references(() => sessions.id),
+    requesterUserId: uuid("requester_user_id").notNull().references(() => users.id),
+    reason: text("reason").notNull(),
+    status: text("status", { enum: handoffStatuses }).notNull().default("pending"),
+    note: text("note"),
+    eta: timestamp("eta", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    answeredAt: timestamp("answered_at", { withTimezone: true }),
+  },
+  (t) => [index("handoffs_claim_idx").on(t.orgId, t.claimId)],
+);
+
+/** The files a session reports editing; the latest touch per (session, path). */
+export const touches = pgTable(
+  "touches",
+  {
+    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    sessionId: uuid("session_id").notNull().references(() => sessions.id),
+    repo: text("repo").notNull(),
+    path: text("path").notNull(),
+    touchedAt: timestamp("touched_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.path] }), index("touches_org_repo_path_idx").on(t.orgId, t.repo, t.path)],
+);

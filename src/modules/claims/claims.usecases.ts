@@ -1,0 +1,460 @@
+import type { Config } from "../../config.js";
+import type { Db } from "../../infra/db.js";
+import { matches, validatePath, validatePattern, type PatternIndex } from "../../patterns/index.js";
+import { appendEvents } from "../events/events.repository.js";
+import { systemActor, type NewEvent } from "../events/events.schemas.js";
+import { identityErrors } from "../identity/identity.errors.js";
+import type { Principal } from "../identity/identity.schemas.js";
+import { actorOf, requireRole, requireSessionScope } from "../identity/identity.usecases.js";
+import { sessionErrors } from "../sessions/sessions.errors.js";
+import { repoKeyOrThrow } from "../sessions/sessions.usecases.js";
+import { claimErrors } from "./claims.errors.js";
+import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
+import * as repo from "./claims.repository.js";
+import type { Conflict } from "./claims.schemas.js";
+
+export interface ClaimDeps {
+  db: Db;
+  cache: ClaimIndexCache;
+  config: Pick<Config, "CLAIM_TTL_MIN_SECONDS" | "CLAIM_TTL_MAX_SECONDS" | "CLAIM_TTL_DEFAULT_SECONDS">;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function checkTtl(config: ClaimDeps["config"], ttlSeconds: number | undefined): number {
+  const ttl = ttlSeconds ?? config.CLAIM_TTL_DEFAULT_SECONDS;
+  if (ttl < config.CLAIM_TTL_MIN_SECONDS || ttl > config.CLAIM_TTL_MAX_SECONDS) {
+    const reason = `must be between ${config.CLAIM_TTL_MIN_SECONDS} and ${config.CLAIM_TTL_MAX_SECONDS} seconds`;
+    throw claimErrors.ttlOutOfBounds(`ttlSeconds ${reason}.`, { errors: [{ field: "ttlSeconds", reason }] });
+  }
+  return ttl;
+}
+
+/** Every invalid pattern, each named by its index and text, in one 422. */
+export function validPatternsOrThrow(patterns: string[], field = "patterns"): string[] {
+  const errors = patterns.flatMap((text, i) => {
+    const result = validatePattern(text);
+    return result.ok ? [] : [{ field: `${field}[${i}]`, reason: `"${text.slice(0, 80)}" ${result.reason}` }];
+  });
+  if (errors.length > 0) throw claimErrors.invalidPattern(`Invalid pattern: ${errors.map((e) => e.reason).join("; ")}.`, { errors });
+  return [...new Set(patterns)];
+}
+
+export function validPathsOrThrow(paths: string[], field = "paths"): string[] {
+  const errors = paths.flatMap((path, i) => {
+    const result = validatePath(path);
+    return result.ok ? [] : [{ field: `${field}[${i}]`, reason: `"${path.slice(0, 80)}" ${result.reason}` }];
+  });
+  if (errors.length > 0) throw claimErrors.invalidPath(`Invalid path: ${errors.slice(0, 5).map((e) => e.reason).join("; ")}.`, { errors });
+  return paths;
+}
+
+const holderOf = (h: HeldPattern) => ({ sessionId: h.sessionId, userId: h.userId, agent: { id: h.agentId, name: h.agentName } });
+
+/** Conflicts between the requested patterns and others' live claims, with a witness each. */
+function findConflicts(index: PatternIndex<HeldPattern>, patterns: string[], mode: "exclusive" | "shared", sessionId: string, nowMs: number): Conflict[] {
+  const conflicts: Conflict[] = [];
+  for (const yourPattern of patterns) {
+    for (const hit of index.overlapping(yourPattern)) {
+      const held = hit.value;
+      if (held.sessionId === sessionId || held.expiresAt <= nowMs) continue;
+      if (mode === "shared" && held.mode === "shared") continue;
+      conflicts.push({ claimId: held.claimId, mode: held.mode, holder: holderOf(held), theirPattern: hit.pattern, yourPattern, witness: hit.witness, expiresAt: iso(held.expiresAt) });
+    }
+  }
+  return conflicts;
+}
+
+async function loadHeldClaim(db: Db, principal: Principal, id: string, action: string) {
+  const claim = await repo.findClaim(db, principal.orgId, id);
+  if (!claim) throw claimErrors.notFound(`No claim ${id} in this organisation.`);
+  if (principal.sessionId ? principal.sessionId !== claim.sessionId : principal.userId !== claim.userId) {
+    throw claimErrors.notHolder(`Only the holder can ${action} this claim; leads and admins can break it.`);
+  }
+  return claim;
+}
+
+/**
+ * Grants a claim, or reports every conflict. Under the repo's advisory lock, so two
+ * overlapping exclusive claims can never both be granted, on any number of replicas.
+ */
+export async function createClaim(
+  { db, cache, config }: ClaimDeps,
+  principal: Principal,
+  input: { sessionId: string; patterns: string[]; mode: "exclusive" | "shared"; reason?: string | undefined; ttlSeconds?: number | undefined; onConflict: "reject" | "warn" },
+) {
+  requireSessionScope(principal, input.sessionId);
+  const patterns = validPatternsOrThrow(input.patterns);
+  const ttlSeconds = checkTtl(config, input.ttlSeconds);
+
+  const outcome = await db.transaction(async (tx) => {
+    const session = await repo.lockSessionForClaim(tx, principal.orgId, input.sessionId);
+    if (!session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
+    if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${input.sessionId} has ended; start a new session to claim.`);
+
+    const { now, version } = await repo.lockRepo(tx, principal.orgId, session.repo);
+    const index = await cache.sync(tx, principal.orgId, session.repo, version);
+    const conflicts = findConflicts(index, patterns, input.mode, session.id, now.getTime());
+    const actor = actorOf(principal);
+    const subject = { type: "session", id: session.id };
+    const conflicted = (claimId: string | null): NewEvent => ({
+      type: "claim.conflicted",
+      actor,
+      subject: claimId ? { type: "claim", id: claimId } : subject,
+      repo: session.repo,
+      payload: { sessionId: session.id, userId: session.userId, patterns, mode: input.mode, outcome: claimId ? "granted_with_warning" : "rejected", claimId, conflicts },
+    });
+
+    if (conflicts.length > 0 && input.onConflict === "reject") {
+      await appendEvents(tx, principal.orgId, [conflicted(null)]);
+      return { granted: null, conflicts, repo: session.repo };
+    }
+    const next = await repo.bumpVersion(tx, principal.orgId, session.repo);
+    const claim = await repo.insertClaim(tx, {
+      orgId: principal.orgId,
+      repo: session.repo,
+      sessionId: session.id,
+      userId: session.userId,
+      agentId: session.agentId,
+      patterns,
+      mode: input.mode,
+      reason: input.reason ?? null,
+      ttlSeconds,
+      version: next,
+    });
+    await appendEvents(tx, principal.orgId, [
+      {
+        type: "claim.granted",
+        actor,
+        subject: { type: "claim", id: claim.id },
+        repo: claim.repo,
+        payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, patterns, mode: claim.mode, fence: claim.fence, expiresAt: claim.expiresAt.toISOString(), reason: claim.reason },
+      },
+      ...(conflicts.length > 0 ? [conflicted(claim.id)] : []),
+    ]);
+    const granted = { ...claim, agentName: (await repo.findClaim(tx, principal.orgId, claim.id))!.agentName };
+    return { granted, conflicts, repo: session.repo, from: version, to: next };
+  });
+
+  if (!outcome.granted) {
+    const first = outcome.conflicts[0]!;
+    throw claimErrors.conflict(
+      `${outcome.conflicts.length} conflicting claim${outcome.conflicts.length > 1 ? "s" : ""}: ${first.yourPattern} overlaps ${first.theirPattern} held by ${first.holder.agent.name} (e.g. ${first.witness}) until ${first.expiresAt}. Ask for a handoff with POST /v1/claims/${first.claimId}/handoff, or claim with onConflict "warn".`,
+      { conflicts: outcome.conflicts },
+    );
+  }
+  cache.committed(principal.orgId, outcome.repo, outcome.from!, outcome.to!, [outcome.granted]);
+  return { claim: outcome.granted, conflicts: outcome.conflicts };
+}
+
+export async function getClaim({ db }: Pick<ClaimDeps, "db">, principal: Principal, id: string) {
+  const claim = await repo.findClaim(db, principal.orgId, id);
+  if (!claim) throw claimErrors.notFound(`No claim ${id} in this organisation.`);
+  return claim;
+}
+
+/** Runs a change to one claim under its repo's lock, then patches this process's cache. */
+async function changeClaim<T>(
+  { db, cache }: Pick<ClaimDeps, "db" | "cache">,
+  principal: Principal,
+  id: string,
+  change: (tx: Db, claim: repo.ClaimWithAgent, ctx: { now: Date; bump: () => Promise<number> }) => Promise<T>,
+): Promise<T> {
+  let patch: { repo: string; from: number; to: number } | null = null;
+  const result = await db.transaction(async (tx) => {
+    const found = await repo.findClaim(tx, principal.orgId, id);
+    if (!found) throw claimErrors.notFound(`No claim ${id} in this organisation.`);
+    const { now, version } = await repo.lockRepo(tx, principal.orgId, found.repo);
+    const claim = (await repo.findClaim(tx, principal.orgId, id))!; // re-read under the lock
+    const bump = async () => {
+      const to = await repo.bumpVersion(tx, principal.orgId, claim.repo);
+      patch = { repo: claim.repo, from: version, to };
+      return to;
+    };
+    return change(tx, claim, { now, bump });
+  });
+  if (patch) {
+    const { repo: repoKey, from, to } = patch as { repo: string; from: number; to: number };
+    cache.committed(principal.orgId, repoKey, from, to, await repo.listClaims(db, { orgId: principal.orgId, ids: [id], limit: 1 }));
+  }
+  return result;
+}
+
+const isLive = (claim: repo.ClaimRow, now: Date) => claim.status === "active" && claim.expiresAt > now;
+
+export async function renewClaim(deps: ClaimDeps, principal: Principal, id: string, input: { ttlSeconds?: number | undefined }) {
+  await loadHeldClaim(deps.db, principal, id, "renew");
+  return changeClaim(deps, principal, id, async (tx, claim, { now, bump }) => {
+    if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${id} is ${claim.status === "active" ? "expired" : claim.status}; claim again.`);
+    const ttlSeconds = checkTtl(deps.config, input.ttlSeconds ?? claim.ttlSeconds);
+    const renewed = await repo.renewClaim(tx, id, ttlSeconds, await bump());
+    await appendEvents(tx, principal.orgId, [
+      { type: "claim.renewed", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, expiresAt: renewed.expiresAt.toISOString() } },
+    ]);
+    return { ...renewed, agentName: claim.agentName };
+  });
+}
+
+export async function releaseClaim(deps: ClaimDeps, principal: Principal, id: string) {
+  await loadHeldClaim(deps.db, principal, id, "release");
+  return changeClaim(deps, principal, id, async (tx, claim, { bump }) => {
+    if (claim.status !== "active") return claim;
+    const [released] = await repo.endClaims(tx, [id], { status: "released", endReason: "released", version: await bump() });
+    await appendEvents(tx, principal.orgId, [
+      { type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: "released" } },
+    ]);
+    return { ...released!, agentName: claim.agentName };
+  });
+}
+
+export async function breakClaim(deps: ClaimDeps, principal: Principal, id: string, input: { reason: string }) {
+  if (principal.sessionId) throw identityErrors.sessionTokenNotAllowed("Breaking a claim needs a lead's or admin's personal token.");
+  requireRole(principal, "lead", "admin");
+  return changeClaim(deps, principal, id, async (tx, claim, { now, bump }) => {
+    if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${id} is not active; nothing to break.`);
+    const [broken] = await repo.endClaims(tx, [id], { status: "broken", endReason: input.reason, version: await bump(), brokenBy: principal.userId });
+    await appendEvents(tx, principal.orgId, [
+      {
+        type: "claim.broken",
+        actor: actorOf(principal),
+        subject: { type: "claim", id },
+        repo: claim.repo,
+        payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: input.reason, brokenBy: principal.userId },
+      },
+    ]);
+    return { ...broken!, agentName: claim.agentName };
+  });
+}
+
+export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: Principal, claimId: string, input: { sessionId: string; reason: string }) {
+  requireSessionScope(principal, input.sessionId);
+  return db.transaction(async (tx) => {
+    const claim = await repo.findClaim(tx, principal.orgId, claimId);
+    if (!claim) throw claimErrors.notFound(`No claim ${claimId} in this organisation.`);
+    const requester = await repo.lockSessionForClaim(tx, principal.orgId, input.sessionId);
+    if (!requester || requester.userId !== principal.userId) throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
+    if (requester.status !== "active" || !requester.live) throw sessionErrors.notActive(`Session ${input.sessionId} has ended.`);
+    if (claim.sessionId === requester.id) throw claimErrors.ownClaim("This session already holds the claim.");
+    if (claim.status !== "active" || claim.expiresAt.getTime() <= Date.now()) throw claimErrors.notActive(`Claim ${claimId} is no longer active; claim the area directly.`);
+    const handoff = await repo.insertHandoff(tx, { orgId: principal.orgId, claimId, requesterSessionId: requester.id, requesterUserId: requester.userId, reason: input.reason });
+    await appendEvents(tx, principal.orgId, [
+      {
+        type: "handoff.requested",
+        actor: actorOf(principal),
+        subject: { type: "handoff", id: handoff.id },
+        repo: claim.repo,
+        payload: { handoffId: handoff.id, claimId, holderSessionId: claim.sessionId, holderUserId: claim.userId, requesterSessionId: requester.id, requesterUserId: requester.userId, reason: input.reason },
+      },
+    ]);
+    return handoff;
+  });
+}
+
+export async function answerHandoff(
+  deps: ClaimDeps,
+  principal: Principal,
+  handoffId: string,
+  input: { answer: "accept" | "decline" | "defer"; note?: string | undefined; etaSeconds?: number | undefined },
+) {
+  const pending = await getHandoff(deps, principal, handoffId);
+  await loadHeldClaim(deps.db, principal, pending.claimId, "answer handoffs for");
+  if (input.answer === "defer" && input.etaSeconds === undefined) {
+    throw claimErrors.etaRequired("A deferral needs etaSeconds.", { errors: [{ field: "etaSeconds", reason: "is required when answer is defer" }] });
+  }
+  return changeClaim(deps, principal, pending.claimId, async (tx, claim, { bump }) => {
+    const handoff = (await repo.findHandoff(tx, principal.orgId, handoffId))!;
+    if (handoff.status !== "pending" && handoff.status !== "deferred") throw claimErrors.handoffAnswered(`Handoff ${handoffId} was already ${handoff.status}.`);
+    const status = ({ accept: "accepted", decline: "declined", defer: "deferred" } as const)[input.answer];
+    const answered = await repo.answerHandoff(tx, handoffId, { status, note: input.note ?? null, etaSeconds: input.answer === "defer" ? input.etaSeconds! : null });
+    const events: NewEvent[] = [
+      {
+        type: "handoff.answered",
+        actor: actorOf(principal),
+        subject: { type: "handoff", id: handoffId },
+        repo: claim.repo,
+        payload: { handoffId, claimId: claim.id, answer: status, note: answered.note, eta: answered.eta?.toISOString() ?? null, requesterSessionId: handoff.requesterSessionId, requesterUserId: handoff.requesterUserId },
+      },
+    ];
+    if (status === "accepted" && claim.status === "active") {
+      await repo.endClaims(tx, [claim.id], { status: "released", endReason: "handoff", version: await bump() });
+      events.push({ type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id: claim.id }, repo: claim.repo, payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, reason: "handoff" } });
+    }
+    await appendEvents(tx, principal.orgId, events);
+    return answered;
+  });
+}
+
+export async function getHandoff({ db }: Pick<ClaimDeps, "db">, principal: Principal, id: string) {
+  const handoff = await repo.findHandoff(db, principal.orgId, id);
+  if (!handoff) throw claimErrors.handoffNotFound(`No handoff ${id} in this organisation.`);
+  return handoff;
+}
+
+export async function listHandoffs(deps: Pick<ClaimDeps, "db">, principal: Principal, claimId: string) {
+  await getClaim(deps, principal, claimId);
+  return repo.listHandoffs(deps.db, principal.orgId, claimId);
+}
+
+/** The repo's live index, synced to the database without taking the lock (reads only). */
+export async function liveIndex({ db, cache }: Pick<ClaimDeps, "db" | "cache">, orgId: string, repoKey: string) {
+  const { now, version } = await repo.readRepoVersion(db, orgId, repoKey);
+  return { index: await cache.sync(db, orgId, repoKey, version), now: now.getTime() };
+}
+
+const encodeCursor = (id: string) => Buffer.from(id).toString("base64url");
+function decodeCursor(cursor: string): string {
+  const id = Buffer.from(cursor, "base64url").toString();
+  if (!/^[0-9a-f-]{36}$/.test(id)) throw sessionErrors.invalidCursor("cursor is not one this server issued.", { errors: [{ field: "cursor", reason: "malformed" }] });
+  return id;
+}
+
+export async function listClaims(
+  deps: Pick<ClaimDeps, "db" | "cache">,
+  principal: Principal,
+  query: { repo?: string | undefined; path?: string | undefined; session?: string | undefined; user?: string | undefined; team?: string | undefined; active?: boolean | undefined; cursor?: string | undefined; limit: number },
+) {
+  const repoKey = query.repo ? repoKeyOrThrow(query.repo).key : undefined;
+  let ids: string[] | undefined;
+  if (query.path !== undefined) {
+    if (!repoKey) throw claimErrors.invalidPath("Filtering by path needs repo too.", { errors: [{ field: "repo", reason: "is required with path" }] });
+    validPathsOrThrow([query.path], "path");
+    const { index, now } = await liveIndex(deps, principal.orgId, repoKey);
+    ids = [...new Set(index.matching(query.path).filter((e) => e.value.expiresAt > now).map((e) => e.value.claimId))];
+  }
+  const items = await repo.listClaims(deps.db, {
+    orgId: principal.orgId,
+    repo: repoKey,
+    sessionId: query.session,
+    userId: query.user,
+    teamId: query.team,
+    active: query.path !== undefined ? true : query.active,
+    ids,
+    beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
+    limit: query.limit + 1,
+  });
+  const page = items.slice(0, query.limit);
+  return { items: page, nextCursor: items.length > query.limit ? encodeCursor(page[page.length - 1]!.id) : null };
+}
+
+/** Is this fencing token still a live grant covering these paths? */
+export async function verifyFence({ db }: Pick<ClaimDeps, "db">, principal: Principal, input: { repo: string; fence: number; paths: string[] }) {
+  const repoKey = repoKeyOrThrow(input.repo).key;
+  const paths = validPathsOrThrow(input.paths);
+  const claim = await repo.findClaimByFence(db, principal.orgId, repoKey, input.fence);
+  if (!claim) return { valid: false, reason: "unknown" as const, uncovered: [], claim: null };
+  const full = (await repo.findClaim(db, principal.orgId, claim.id))!;
+  const { now } = await repo.readRepoVersion(db, principal.orgId, repoKey);
+  if (claim.status === "broken") return { valid: false, reason: "broken" as const, uncovered: [], claim: full };
+  if (claim.status === "released") return { valid: false, reason: "released" as const, uncovered: [], claim: full };
+  if (claim.status === "expired" || claim.expiresAt <= now) return { valid: false, reason: "expired" as const, uncovered: [], claim: full };
+  const uncovered = paths.filter((p) => !claim.patterns.some((pattern) => matches(pattern, p)));
+  return { valid: uncovered.length === 0, reason: uncovered.length ? ("does_not_cover" as const) : null, uncovered, claim: full };
+}
+
+/** Others' live claims covering each path: exclusive ones are violations, shared ones notices. */
+export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, input: { repo: string; paths: string[]; sessionId?: string | undefined }) {
+  const repoKey = repoKeyOrThrow(input.repo).key;
+  const paths = validPathsOrThrow(input.paths);
+  const mySession = input.sessionId ?? principal.sessionId ?? undefined;
+  const { index, now } = await liveIndex(deps, principal.orgId, repoKey);
+  let violations = 0;
+  let notices = 0;
+  const results = [];
+  for (const path of paths) {
+    const seen = new Set<string>();
+    const covering = index.matching(path).filter((e) => e.value.sessionId !== mySession && e.value.expiresAt > now && !seen.has(e.value.claimId) && seen.add(e.value.claimId));
+    if (covering.length === 0) continue;
+    const present = (e: (typeof covering)[number]) => ({ claimId: e.value.claimId, pattern: e.pattern, mode: e.value.mode, holder: holderOf(e.value), reason: e.value.reason, expiresAt: iso(e.value.expiresAt) });
+    const v = covering.filter((e) => e.value.mode === "exclusive").map(present);
+    const n = covering.filter((e) => e.value.mode === "shared").map(present);
+    violations += v.length;
+    notices += n.length;
+    results.push({ path, violations: v, notices: n });
+  }
+  return { repo: repoKey, checked: paths.length, violations, notices, results };
+}
+
+/**
+ * Records the files a session edits. An edit inside another session's exclusive claim, or a
+ * file another live session also edits, is a conflict (and an event).
+ */
+export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, sessionId: string, input: { paths: string[] }) {
+  requireSessionScope(principal, sessionId);
+  const paths = [...new Set(validPathsOrThrow(input.paths))];
+  return deps.db.transaction(async (tx) => {
+    const session = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
+    if (!session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${sessionId} of yours in this organisation.`);
+    if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
+    const { index, now } = await liveIndex({ db: tx, cache: deps.cache }, principal.orgId, session.repo);
+    const conflicts = [];
+    for (const path of paths) {
+      for (const e of index.matching(path)) {
+        const held = e.value;
+        if (held.sessionId === sessionId || held.mode !== "exclusive" || held.expiresAt <= now) continue;
+        conflicts.push({ path, kind: "claim" as const, otherSessionId: held.sessionId, otherUserId: held.userId, agent: held.agentName, claimId: held.claimId, pattern: e.pattern });
+      }
+    }
+    const others = await repo.recordTouches(tx, { orgId: principal.orgId, sessionId, repo: session.repo, paths });
+    for (const o of others) {
+      conflicts.push({ path: o.path, kind: "touch" as const, otherSessionId: o.sessionId, otherUserId: o.userId, agent: o.agentName, claimId: null, pattern: null });
+    }
+    await appendEvents(
+      tx,
+      principal.orgId,
+      conflicts.map((c) => ({
+        type: "touch.conflict" as const,
+        actor: actorOf(principal),
+        subject: { type: "session", id: sessionId },
+        repo: session.repo,
+        payload: { sessionId, userId: session.userId, path: c.path, kind: c.kind, otherSessionId: c.otherSessionId, otherUserId: c.otherUserId, claimId: c.claimId },
+      })),
+    );
+    return { recorded: paths.length, conflicts };
+  });
+}
+
+/**
+ * Releases every active claim of sessions that ended or expired, repo by repo under each
+ * repo's lock. Called in the transaction that closes the sessions.
+ */
+export async function releaseClaimsOfSessions({ db }: { db: Db }, sessionIds: string[], reason: "session_ended" | "session_expired") {
+  const held = await repo.activeClaimsOfSessions(db, sessionIds);
+  const byRepo = new Map<string, { orgId: string; repo: string; ids: string[] }>();
+  for (const c of held) {
+    const key = `${c.orgId}/${c.repo}`;
+    byRepo.set(key, { orgId: c.orgId, repo: c.repo, ids: [...(byRepo.get(key)?.ids ?? []), c.id] });
+  }
+  // Always in the same order, so two processes closing sessions cannot deadlock on repo locks.
+  const ordered = [...byRepo.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+  for (const { orgId, repo: repoKey, ids } of ordered) {
+    await repo.lockRepo(db, orgId, repoKey);
+    const version = await repo.bumpVersion(db, orgId, repoKey);
+    const ended = await repo.endClaims(db, ids, { status: "released", endReason: reason, version });
+    await appendEvents(
+      db,
+      orgId,
+      ended.map((c) => ({ type: "claim.released" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId, reason } })),
+    );
+  }
+}
+
+/** Expires overdue claims, one repo per transaction under its lock; safe in every process. */
+export async function expireOverdueClaims({ db }: { db: Db }): Promise<number> {
+  let total = 0;
+  for (const { orgId, repo: repoKey } of await repo.reposWithDueClaims(db, 100)) {
+    total += await db.transaction(async (tx) => {
+      await repo.lockRepo(tx, orgId, repoKey);
+      const due = await repo.dueClaimIds(tx, orgId, repoKey);
+      if (due.length === 0) return 0;
+      const version = await repo.bumpVersion(tx, orgId, repoKey);
+      const ended = await repo.endClaims(tx, due, { status: "expired", endReason: "expired", version });
+      await appendEvents(
+        tx,
+        orgId,
+        ended.map((c) => ({ type: "claim.expired" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId } })),
+      );
+      return ended.length;
+    });
+  }
+  return total;
+}
