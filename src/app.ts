@@ -17,7 +17,8 @@ import { identityRoutes } from "./modules/identity/identity.routes.js";
 import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
-import { expireOverdueSessions, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
+import { createHeartbeatWriter, expireOverdueSessions, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
+import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { healthRoutes } from "./modules/system/health.routes.js";
 
 export const packageVersion: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
@@ -84,10 +85,11 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(healthRoutes, { deps: { database, bus } });
     await app.register(identityRoutes, { deps: identityDeps });
     const onSessionsClosed: OnSessionsClosed = (tx, ids, reason) => releaseClaimsOfSessions({ db: tx }, ids, reason);
-    const sessionDeps = { db, keys, config, onSessionsClosed };
+    const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(db) };
     const claimDeps = { db, cache: new ClaimIndexCache(), config };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
+    await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache } });
     await app.register(eventRoutes, { deps: { db } });
     await app.ready();
 

@@ -4,6 +4,7 @@ import fp from "fastify-plugin";
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
+import { GroupBatcher } from "../../infra/group-batch.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor } from "../events/events.schemas.js";
 import { identityErrors } from "./identity.errors.js";
@@ -27,6 +28,7 @@ export interface AuthOptions {
   config: Pick<Config, "BRIGADE_BOOTSTRAP_TOKEN" | "BRIGADE_ISSUER" | "OIDC_ISSUER" | "OIDC_AUDIENCE" | "OIDC_ORG" | "OIDC_EMAIL_CLAIM">;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
 /**
@@ -47,6 +49,8 @@ class VerifiedTokens {
 
 export function createAuthenticator({ db, keys, config }: AuthOptions) {
   const verified = new VerifiedTokens();
+  // Every request reads its token's row (revocation, current role); under load they share queries.
+  const tokenRows = new GroupBatcher((ids: string[]) => repo.findTokensForAuth(db, ids));
   const bootstrapDigest = config.BRIGADE_BOOTSTRAP_TOKEN ? digest(config.BRIGADE_BOOTSTRAP_TOKEN) : null;
   let bootstrapPrincipal: Principal | null = null;
   let oidcKeys: ReturnType<typeof createRemoteJWKSet> | null = null;
@@ -114,7 +118,7 @@ export function createAuthenticator({ db, keys, config }: AuthOptions) {
     } else if (typeof payload.exp === "number" && payload.exp * 1000 <= Date.now()) {
       throw identityErrors.tokenExpired("The token has expired.");
     }
-    const row = payload.jti ? await repo.findTokenForAuth(db, payload.jti) : undefined;
+    const row = typeof payload.jti === "string" && UUID.test(payload.jti) ? await tokenRows.submit(payload.jti) : undefined;
     if (!row || row.orgId !== payload["org"] || row.userId !== payload.sub) throw identityErrors.invalidToken("The token is not valid.");
     if (row.revokedAt) throw identityErrors.tokenRevoked("The token has been revoked.");
     if (row.expired) throw identityErrors.tokenExpired("The token has expired.");

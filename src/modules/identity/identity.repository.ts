@@ -142,10 +142,11 @@ export async function insertToken(
   return row!;
 }
 
-/** Everything the auth hook needs about a token, in one indexed lookup. */
-export async function findTokenForAuth(db: Db, id: string) {
-  const [row] = await db
+/** Everything the auth hook needs about tokens, in one indexed lookup for a batch of them. */
+export async function findTokensForAuth(db: Db, ids: string[]) {
+  const rows = await db
     .select({
+      id: tokens.id,
       orgId: tokens.orgId,
       userId: tokens.userId,
       kind: tokens.kind,
@@ -157,8 +158,9 @@ export async function findTokenForAuth(db: Db, id: string) {
     })
     .from(tokens)
     .innerJoin(users, eq(users.id, tokens.userId))
-    .where(eq(tokens.id, id));
-  return row;
+    .where(inArray(tokens.id, ids));
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return ids.map((id) => byId.get(id));
 }
 
 export async function findToken(db: Db, orgId: string, id: string): Promise<TokenRow | undefined> {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, getTableColumns, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { secondsFromNow, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { teamMembers } from "../identity/identity.table.js";
@@ -47,35 +47,51 @@ export async function findSession(db: Db, orgId: string, id: string): Promise<Se
   return row && flatten(row);
 }
 
-/** Extends a live session's lease; returns nothing if it is not live (ended, expired, or overdue). */
-export async function extendSession(
-  db: Db,
-  orgId: string,
-  id: string,
-  ownerId: string | undefined,
-  changes: { activity?: string | undefined; task?: string | undefined; ttlSeconds?: number | undefined },
-): Promise<SessionRow | undefined> {
-  const ttl = changes.ttlSeconds === undefined ? sessions.ttlSeconds : sql`${changes.ttlSeconds}::int`;
-  const [row] = await db
+export interface HeartbeatInput {
+  orgId: string;
+  id: string;
+  /** When set, only a session of this user is extended (members extend their own). */
+  ownerId?: string | undefined;
+  ttlSeconds?: number | undefined;
+  activity?: string | undefined;
+  task?: string | undefined;
+}
+
+/**
+ * Extends live sessions' leases, many in one statement; the result has, per input, the
+ * updated row or nothing when the session is not live (ended, expired, overdue) or not the owner's.
+ */
+export async function extendSessions(db: Db, items: HeartbeatInput[]): Promise<(SessionRow | undefined)[]> {
+  const rows = sql.join(
+    items.map((i) => sql`(${i.id}::uuid, ${i.orgId}::uuid, ${i.ownerId ?? null}::uuid, ${i.ttlSeconds ?? null}::int, ${i.activity ?? null}::text, ${i.task ?? null}::text)`),
+    sql`, `,
+  );
+  const ttl = sql`coalesce(v.ttl, ${sessions.ttlSeconds})`;
+  const updated = await db
     .update(sessions)
     .set({
       lastHeartbeatAt: sql`now()`,
+      ttlSeconds: ttl,
       expiresAt: sql`now() + make_interval(secs => ${ttl})`,
-      ...(changes.ttlSeconds !== undefined ? { ttlSeconds: changes.ttlSeconds } : {}),
-      ...(changes.activity !== undefined ? { activity: changes.activity } : {}),
-      ...(changes.task !== undefined ? { task: changes.task } : {}),
+      activity: sql`coalesce(v.activity, ${sessions.activity})`,
+      task: sql`coalesce(v.task, ${sessions.task})`,
     })
+    .from(sql`(values ${rows}) as v(id, org_id, owner_id, ttl, activity, task)`)
     .where(
       and(
-        eq(sessions.orgId, orgId),
-        eq(sessions.id, id),
-        ownerId ? eq(sessions.userId, ownerId) : undefined,
+        sql`${sessions.id} = v.id`,
+        sql`${sessions.orgId} = v.org_id`,
+        sql`(v.owner_id is null or ${sessions.userId} = v.owner_id)`,
         eq(sessions.status, "active"),
         sql`${sessions.expiresAt} > now()`,
       ),
     )
-    .returning();
-  return row;
+    .returning(getTableColumns(sessions));
+  const byId = new Map((updated as SessionRow[]).map((r) => [r.id, r]));
+  return items.map((i) => {
+    const row = byId.get(i.id);
+    return row && row.orgId === i.orgId && (!i.ownerId || row.userId === i.ownerId) ? row : undefined;
+  });
 }
 
 export async function endSession(db: Db, orgId: string, id: string): Promise<SessionRow | undefined> {

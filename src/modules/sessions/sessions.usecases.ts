@@ -1,5 +1,6 @@
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
+import { GroupBatcher } from "../../infra/group-batch.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor } from "../events/events.schemas.js";
 import { revokeSessionTokens } from "../identity/identity.repository.js";
@@ -17,6 +18,8 @@ export interface SessionDeps {
   db: Db;
   keys: KeyRing;
   onSessionsClosed: OnSessionsClosed;
+  /** Heartbeats share statements under load (see GroupBatcher). */
+  heartbeats: GroupBatcher<repo.HeartbeatInput, repo.SessionRow | undefined>;
   config: Pick<Config, "SESSION_TTL_MIN_SECONDS" | "SESSION_TTL_MAX_SECONDS" | "SESSION_TTL_DEFAULT_SECONDS" | "TOKEN_TTL_MAX_SECONDS">;
 }
 
@@ -104,8 +107,10 @@ export async function getSession({ db }: Pick<SessionDeps, "db">, principal: Pri
   return session;
 }
 
+export const createHeartbeatWriter = (db: Db) => new GroupBatcher((items: repo.HeartbeatInput[]) => repo.extendSessions(db, items));
+
 export async function heartbeat(
-  { db, config }: Pick<SessionDeps, "db" | "config">,
+  { db, config, heartbeats }: Pick<SessionDeps, "db" | "config" | "heartbeats">,
   principal: Principal,
   id: string,
   input: { activity?: string | undefined; task?: string | undefined; ttlSeconds?: number | undefined },
@@ -114,7 +119,7 @@ export async function heartbeat(
   if (input.ttlSeconds !== undefined) checkTtl(config, input.ttlSeconds);
   // Hot path: one UPDATE; members may only extend their own sessions.
   const ownerId = principal.role === "member" || principal.sessionId ? principal.userId : undefined;
-  const extended = await repo.extendSession(db, principal.orgId, id, ownerId, input);
+  const extended = await heartbeats.submit({ orgId: principal.orgId, id, ownerId, ...input });
   if (extended) return extended;
   const session = await loadForChange(db, principal, id);
   throw sessionErrors.notActive(`Session ${id} is ${session.status === "active" ? "expired" : session.status}; start a new session.`);
