@@ -3,7 +3,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
 import { createMemoryBus, createNatsBus, type Bus } from "./infra/bus.js";
-import { openDatabase, type Database } from "./infra/db.js";
+import { openDatabase, RELAXED_POOL_SIZE, type Database } from "./infra/db.js";
 import { newId } from "./infra/ids.js";
 import { startPeriodic } from "./infra/periodic.js";
 import { installErrorHandler } from "./http/error-handler.js";
@@ -85,7 +85,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(healthRoutes, { deps: { database, bus } });
     await app.register(identityRoutes, { deps: identityDeps });
     const onSessionsClosed: OnSessionsClosed = (tx, ids, reason) => releaseClaimsOfSessions({ db: tx }, ids, reason);
-    const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(db) };
+    const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE) };
     const claimDeps = { db, cache: new ClaimIndexCache(), config };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });

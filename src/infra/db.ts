@@ -11,6 +11,11 @@ export type Db = PgDatabase<PgQueryResultHKT>;
 
 export interface Database {
   readonly db: Db;
+  /**
+   * For high-rate writes whose last fraction of a second may be lost if PostgreSQL itself
+   * crashes (heartbeats): commits do not wait for the WAL flush. Same data, same clock.
+   */
+  readonly relaxedDb: Db;
   readonly kind: "postgres" | "pglite";
   /** Where the data lives, without credentials, for the banner and logs. */
   readonly location: string;
@@ -28,6 +33,8 @@ const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url)
 // Any constant works; it only has to be the same in every Brigade process.
 const MIGRATION_LOCK_KEY = 0x62726967;
 const silentNotices = { onnotice: () => {} };
+/** Connections for relaxed-durability writes; heartbeat batches run this many at once. */
+export const RELAXED_POOL_SIZE = 4;
 
 export function redactUrl(url: string): string {
   const u = new URL(url);
@@ -74,13 +81,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   if (options.databaseUrl) {
     await migrateDatabase(options);
     const client = postgres(options.databaseUrl, { max: options.poolSize, ...silentNotices });
-    const db = drizzlePostgres(client) as unknown as Db;
+    const relaxed = postgres(options.databaseUrl, { max: RELAXED_POOL_SIZE, connection: { synchronous_commit: "off" }, ...silentNotices });
     return {
-      db,
+      db: drizzlePostgres(client) as unknown as Db,
+      relaxedDb: drizzlePostgres(relaxed) as unknown as Db,
       kind: "postgres",
       location: redactUrl(options.databaseUrl),
       ping: async () => void (await client`select 1`),
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        await Promise.all([client.end({ timeout: 5 }), relaxed.end({ timeout: 5 })]);
+      },
     };
   }
   // Loaded only for the embedded mode: PGlite's WebAssembly costs tens of MB of memory.
@@ -96,6 +106,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   await migratePglite(drizzlePglite(client), { migrationsFolder });
   return {
     db,
+    relaxedDb: db,
     kind: "pglite",
     location: options.dataDir,
     ping: async () => void (await db.execute(sql`select 1`)),

@@ -2,6 +2,7 @@ import { and, desc, eq, getTableColumns, inArray, lt, sql, type SQL } from "driz
 import { secondsFromNow, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { teamMembers } from "../identity/identity.table.js";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { agents, sessions } from "./sessions.table.js";
 
 export type AgentRow = typeof agents.$inferSelect;
@@ -66,28 +67,32 @@ export async function extendSessions(db: Db, items: HeartbeatInput[]): Promise<(
     items.map((i) => sql`(${i.id}::uuid, ${i.orgId}::uuid, ${i.ownerId ?? null}::uuid, ${i.ttlSeconds ?? null}::int, ${i.activity ?? null}::text, ${i.task ?? null}::text)`),
     sql`, `,
   );
+  // Liveness is decided in SET, not WHERE: on a freshly filled table without statistics the
+  // planner would otherwise scan the expiry index (every live session) instead of the keys.
+  const live = sql`(${sessions.status} = 'active' and ${sessions.expiresAt} > now())`;
+  const ifLive = (value: SQL, column: AnyPgColumn) => sql`case when ${live} then ${value} else ${column} end`;
   const ttl = sql`coalesce(v.ttl, ${sessions.ttlSeconds})`;
   const updated = await db
     .update(sessions)
     .set({
-      lastHeartbeatAt: sql`now()`,
-      ttlSeconds: ttl,
-      expiresAt: sql`now() + make_interval(secs => ${ttl})`,
-      activity: sql`coalesce(v.activity, ${sessions.activity})`,
-      task: sql`coalesce(v.task, ${sessions.task})`,
+      lastHeartbeatAt: ifLive(sql`now()`, sessions.lastHeartbeatAt),
+      ttlSeconds: ifLive(ttl, sessions.ttlSeconds),
+      expiresAt: ifLive(sql`now() + make_interval(secs => ${ttl})`, sessions.expiresAt),
+      activity: ifLive(sql`coalesce(v.activity, ${sessions.activity})`, sessions.activity),
+      task: ifLive(sql`coalesce(v.task, ${sessions.task})`, sessions.task),
     })
     .from(sql`(values ${rows}) as v(id, org_id, owner_id, ttl, activity, task)`)
     .where(
       and(
         sql`${sessions.id} = v.id`,
+        inArray(sessions.id, items.map((i) => i.id)),
         sql`${sessions.orgId} = v.org_id`,
         sql`(v.owner_id is null or ${sessions.userId} = v.owner_id)`,
-        eq(sessions.status, "active"),
-        sql`${sessions.expiresAt} > now()`,
       ),
     )
-    .returning(getTableColumns(sessions));
-  const byId = new Map((updated as SessionRow[]).map((r) => [r.id, r]));
+    // now() is the statement's transaction time: equal only where this statement extended the lease.
+    .returning({ ...getTableColumns(sessions), extended: sql<boolean>`${sessions.lastHeartbeatAt} = now()` });
+  const byId = new Map((updated as (SessionRow & { extended: boolean })[]).filter((r) => r.extended).map(({ extended: _, ...r }) => [r.id, r]));
   return items.map((i) => {
     const row = byId.get(i.id);
     return row && row.orgId === i.orgId && (!i.ownerId || row.userId === i.ownerId) ? row : undefined;

@@ -107,7 +107,12 @@ export async function getSession({ db }: Pick<SessionDeps, "db">, principal: Pri
   return session;
 }
 
-export const createHeartbeatWriter = (db: Db) => new GroupBatcher((items: repo.HeartbeatInput[]) => repo.extendSessions(db, items));
+/**
+ * Heartbeats are written in batches on the relaxed-durability connections: losing the last
+ * fraction of a second of lease extensions in a database crash only shortens a lease.
+ */
+export const createHeartbeatWriter = (relaxedDb: Db, concurrency: number) =>
+  new GroupBatcher((items: repo.HeartbeatInput[]) => repo.extendSessions(relaxedDb, items), { maxBatch: 256, maxInFlight: concurrency });
 
 export async function heartbeat(
   { db, config, heartbeats }: Pick<SessionDeps, "db" | "config" | "heartbeats">,
