@@ -29,6 +29,7 @@
 
 export {
   MAX_PATTERN_LENGTH,
+  MAX_WILDCARDS,
   PatternError,
   firstLiteralSegments,
   parsePattern,

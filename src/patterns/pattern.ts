@@ -94,7 +94,26 @@ export function validatePattern(text: string): PatternValidation {
 
   const built = buildPattern(text, lexed);
   if (typeof built === 'string') return { ok: false, reason: built };
+  const wildcards = countWildcards(built);
+  if (wildcards > MAX_WILDCARDS) {
+    return { ok: false, reason: `the pattern has ${wildcards} wildcards; the limit is ${MAX_WILDCARDS} (split it into several patterns)` };
+  }
   return { ok: true, pattern: built };
+}
+
+/**
+ * Overlap search costs grow with the product of two patterns' wildcards; the cap keeps the
+ * worst pair of patterns well under a millisecond, so no claim can stall the server.
+ */
+export const MAX_WILDCARDS = 16;
+
+function countWildcards(pattern: Pattern): number {
+  let count = 0;
+  for (const segment of pattern.segments) {
+    if (segment.kind === 'globstar') count++;
+    else if (segment.kind === 'glob') count += segment.tokens.filter((t) => t.kind !== 'literal').length;
+  }
+  return count;
 }
 
 /**
