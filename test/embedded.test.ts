@@ -28,7 +28,7 @@ t.test("when started with no DATABASE_URL or NATS_URL, then the embedded default
   t.equal(ended.body.status, "ended");
   t.equal(await server.stop(), 0, "a graceful stop exits 0");
 
-  const again = await spawnServer(t, { BRIGADE_DATA_DIR: dataDir });
+  const again = await spawnServer(t, { BRIGADE_DATA_DIR: dataDir, LOG_LEVEL: "info" });
   t.notMatch(again.output(), /shown once/, "the second start prints no new token");
   const me = await http(`${again.url}/v1/me`, token);
   t.equal(me.status, 200, "the first token still works after a restart");
@@ -36,5 +36,14 @@ t.test("when started with no DATABASE_URL or NATS_URL, then the embedded default
   t.equal(session.body.status, "ended", "data survives the restart");
   const agentAgain = await http(`${again.url}/v1/sessions`, token, "POST", { agent: { name: "claude-1", kind: "claude-code" }, repo: "github.com/acme/api" });
   t.equal(agentAgain.body.session.agent.id, started.body.session.agent.id, "the agent's identity is stable across restarts");
+
+  const sessionToken: string = agentAgain.body.token;
+  await http(`${again.url}/v1/sessions/${agentAgain.body.session.id}/heartbeat?access_token=query-secret-123`, sessionToken, "POST", {});
+  await http(`${again.url}/v1/me`, "forged.token.value", "GET");
   await again.stop();
+  const logs = again.output();
+  t.match(logs, /"msg":"request completed"/, "requests are logged at info");
+  t.notOk(logs.includes(sessionToken), "bearer tokens never reach the logs");
+  t.notOk(logs.includes(token!), "nor the admin token");
+  t.notOk(logs.includes("query-secret-123"), "credentials in query strings are redacted");
 });
