@@ -78,5 +78,10 @@ export function toProblem(error: AppError, instance?: string, requestId?: string
 
 /** Response-schema entries for the errors a route can return, for openapi.yaml. */
 export function problemResponses(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, problemSchema.describe(titles[s] ?? "Error")]));
+  return Object.fromEntries(statuses.map((s) => [s, problemResponse(s)]));
+}
+
+/** One problem response, optionally with a schema that extends the problem's fields. */
+export function problemResponse(status: number, schema: z.ZodType = problemSchema) {
+  return { description: titles[status] ?? "Error", content: { "application/problem+json": { schema } } };
 }

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import { problemResponses } from "../../http/problem.js";
+import { problemResponse, problemResponses } from "../../http/problem.js";
 import { idParams } from "../identity/identity.schemas.js";
 import type { ClaimWithAgent, HandoffRow } from "./claims.repository.js";
 import {
@@ -10,6 +10,7 @@ import {
   checkResultSchema,
   claimPageSchema,
   claimSchema,
+  conflictProblemSchema,
   createClaimBody,
   grantedClaimSchema,
   handoffBody,
@@ -68,7 +69,7 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
         tags,
         summary: "Claim areas of the session's repo; 409 lists every conflict (with onConflict reject)",
         body: createClaimBody,
-        response: { 201: grantedClaimSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
+        response: { 201: grantedClaimSchema, ...problemResponses(400, 401, 403, 404, 422), 409: problemResponse(409, conflictProblemSchema) },
       },
     },
     async (request, reply) => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { problemSchema } from "../../http/problem.js";
 import { claimModes, claimStatuses, handoffStatuses } from "./claims.table.js";
 
 const timestamp = z.iso.datetime({ offset: true });
@@ -39,6 +40,10 @@ export const claimSchema = z
     endReason: z.string().nullable(),
   })
   .meta({ id: "Claim" });
+
+export const conflictProblemSchema = problemSchema
+  .extend({ conflicts: z.array(conflictSchema).optional().describe("With code claims.conflict: every conflict; nothing was granted.") })
+  .meta({ id: "ClaimConflictProblem" });
 
 export const grantedClaimSchema = claimSchema.extend({ conflicts: z.array(conflictSchema) }).meta({ id: "GrantedClaim" });
 
