@@ -34,6 +34,9 @@ export interface BuiltApp {
 /** Query parameters that carry credentials never reach the logs. */
 const redactQuery = (url: string) => url.replace(/([?&](?:access_token|token)=)[^&]*/gi, "$1[redacted]");
 
+const processTag = newId().slice(-12);
+let requestCounter = 0;
+
 /** Builds the whole server: infrastructure, plumbing, modules. Closing the app closes all of it. */
 export async function buildApp(config: Config): Promise<BuiltApp> {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BRIGADE_DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
@@ -56,7 +59,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     requestIdHeader: "x-request-id",
-    genReqId: () => newId(),
+    // Unique across replicas without a random read per request.
+    genReqId: () => `${processTag}-${(++requestCounter).toString(36)}`,
+    // Repo keys are URL-encoded into paths (github.com%2Facme%2Fapi) and can be long.
+    maxParamLength: 2048,
     forceCloseConnections: "idle",
   }).withTypeProvider<ZodTypeProvider>();
 

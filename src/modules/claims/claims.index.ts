@@ -63,8 +63,10 @@ export class ClaimIndexCache {
   async sync(db: Db, orgId: string, repo: string, version: number): Promise<PatternIndex<HeldPattern>> {
     const key = ClaimIndexCache.key(orgId, repo);
     const cached = this.repos.get(key);
-    if (cached && cached.version === version) return cached.patterns;
-    if (cached && cached.version < version) {
+    // A cache ahead of the version the caller read is newer committed state: good for reads.
+    // (Under the repo lock the caller's version is the latest, so grants never see this case.)
+    if (cached && cached.version >= version) return cached.patterns;
+    if (cached) {
       const changed = await loadRepoClaims(db, orgId, repo, cached.version);
       // Another request may have advanced it while we waited for the rows.
       if (cached.version < version) {

@@ -1,5 +1,5 @@
 import { createPrivateKey } from "node:crypto";
-import { desc, inArray, sql } from "drizzle-orm";
+import { desc, inArray, isNull, sql } from "drizzle-orm";
 import {
   calculateJwkThumbprint,
   exportJWK,
@@ -15,8 +15,11 @@ import type { Db } from "../../infra/db.js";
 import { signingKeys } from "./identity.table.js";
 
 const ALG = "EdDSA";
-// Another replica may rotate; an unknown kid triggers a reload, at most this often.
-const RELOAD_THROTTLE_MS = 1_000;
+// Another replica may have made a key: an unknown kid triggers a reload (one at a time), and a
+// kid still unknown after it is remembered as unknown for a while, so forged kids cost little.
+const UNKNOWN_KID_TTL_MS = 5_000;
+// Replicas starting together on an empty database must agree on one first key.
+const KEYGEN_LOCK_KEY = 0x6272696b;
 
 interface LoadedKey {
   kid: string;
@@ -41,7 +44,8 @@ async function generateStoredKey(db: Db): Promise<void> {
  */
 export class KeyRing {
   private keys = new Map<string, LoadedKey>();
-  private lastReload = 0;
+  private reloading: Promise<void> | null = null;
+  private readonly unknownKids = new Map<string, number>();
 
   private constructor(
     private readonly db: Db,
@@ -68,17 +72,25 @@ export class KeyRing {
       return ring;
     }
     const ring = new KeyRing(db, options.issuer, false);
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(${KEYGEN_LOCK_KEY})`);
+      const active = await tx.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).limit(1);
+      if (active.length === 0) await generateStoredKey(tx);
+    });
     await ring.reload();
-    if (![...ring.keys.values()].some((k) => !k.retired)) {
-      await generateStoredKey(db);
-      await ring.reload();
-    }
     return ring;
   }
 
-  async reload(): Promise<void> {
+  /** Reloads from the database; concurrent callers share one reload. */
+  reload(): Promise<void> {
+    this.reloading ??= this.load().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+
+  private async load(): Promise<void> {
     if (this.fixed) return;
-    this.lastReload = Date.now();
     const rows = await this.db.select().from(signingKeys).orderBy(desc(signingKeys.createdAt));
     const next = new Map<string, LoadedKey>();
     for (const row of rows) {
@@ -116,9 +128,13 @@ export class KeyRing {
     const kid = header.kid;
     if (!kid) throw new Error("token has no kid");
     let key = this.keys.get(kid);
-    if (!key && Date.now() - this.lastReload > RELOAD_THROTTLE_MS) {
+    if (!key && (this.unknownKids.get(kid) ?? 0) < Date.now()) {
       await this.reload();
       key = this.keys.get(kid);
+      if (!key) {
+        if (this.unknownKids.size > 10_000) this.unknownKids.clear();
+        this.unknownKids.set(kid, Date.now() + UNKNOWN_KID_TTL_MS);
+      }
     }
     if (!key) throw new Error("unknown signing key");
     return key.verifyKey;

@@ -20,6 +20,11 @@ t.test("when two server processes share one PostgreSQL, then each session expire
   // Started together: the database is created, migrated and bootstrapped once.
   const [a, b] = await Promise.all([spawnServer(t, env), spawnServer(t, env)]);
   const root = env.BRIGADE_BOOTSTRAP_TOKEN;
+  const [jwksA, jwksB] = await Promise.all([http(`${a.url}/.well-known/jwks.json`, undefined), http(`${b.url}/.well-known/jwks.json`, undefined)]);
+  t.equal(jwksA.body.keys.length, 1, "replicas starting together make one signing key");
+  t.same(jwksA.body, jwksB.body);
+  const minted = await http(`${a.url}/v1/tokens`, root, "POST", { name: "cross-replica" });
+  t.equal((await http(`${b.url}/v1/me`, minted.body.token)).status, 200, "a token minted by one replica works on the other at once");
 
   const count = 60;
   const ids: string[] = [];

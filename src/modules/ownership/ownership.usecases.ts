@@ -1,0 +1,346 @@
+import type { Db } from "../../infra/db.js";
+import { PatternIndex, validatePath } from "../../patterns/index.js";
+import { claimErrors } from "../claims/claims.errors.js";
+import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
+import { validPatternsOrThrow } from "../claims/claims.usecases.js";
+import { appendEvents } from "../events/events.repository.js";
+import { identityErrors } from "../identity/identity.errors.js";
+import type { Principal } from "../identity/identity.schemas.js";
+import { actorOf, requireRole, requireUserToken } from "../identity/identity.usecases.js";
+import { repoKeyOrThrow } from "../sessions/sessions.usecases.js";
+import { CodeownersIndex, parseCodeowners, type CodeownersError, type CodeownersRule } from "./codeowners.js";
+import { ownershipErrors } from "./ownership.errors.js";
+import * as repo from "./ownership.repository.js";
+
+export interface OwnershipDeps {
+  db: Db;
+  cache: ClaimIndexCache;
+}
+
+/** What the usecases need: the app's deps plus this process's parsed-ownership caches. */
+export interface OwnershipContext extends OwnershipDeps {
+  parsed: OwnershipCache;
+}
+
+export interface ParsedFile {
+  index: CodeownersIndex;
+  rules: readonly CodeownersRule[];
+  errors: readonly CodeownersError[];
+}
+
+interface ModuleSet {
+  modules: repo.ModuleRow[];
+  /** Every pattern of every module, valued by its module and its position in the module. */
+  index: PatternIndex<{ module: repo.ModuleRow; position: number }>;
+}
+
+/**
+ * A bounded map of values tagged with the database version they were built from. A reader
+ * passes the version it just read; anything else is a miss. Least recently used goes first.
+ */
+class VersionedCache<T> {
+  private readonly entries = new Map<string, { version: string; value: T }>();
+  private readonly loading = new Map<string, Promise<T>>();
+  constructor(private readonly capacity: number) {}
+
+  get(key: string, version: string): T | undefined {
+    const hit = this.entries.get(key);
+    if (!hit || hit.version !== version) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, hit);
+    return hit.value;
+  }
+
+  set(key: string, version: string, value: T) {
+    this.entries.delete(key);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { version, value });
+  }
+
+  /**
+   * The cached value for `version`, or one built by `load`. Concurrent misses share one load,
+   * so a burst of reads after an upload parses a big file once, not once per request.
+   */
+  async through(key: string, version: string, load: () => Promise<{ version: string; value: T }>): Promise<T> {
+    const hit = this.get(key, version);
+    if (hit !== undefined) return hit;
+    const flight = `${key}\u0000${version}`;
+    let pending = this.loading.get(flight);
+    if (!pending) {
+      pending = load()
+        .then((loaded) => {
+          this.set(key, loaded.version, loaded.value);
+          return loaded.value;
+        })
+        .finally(() => this.loading.delete(flight));
+      this.loading.set(flight, pending);
+    }
+    return pending;
+  }
+}
+
+/**
+ * How old the database check behind an owners answer may be. Within it, answers come from
+ * memory without a query; changes made through this process are seen at once (they invalidate
+ * or patch the caches), changes through other replicas (and claim sweeps) within this bound.
+ * Half-way through it a background check starts, so under steady load no request waits.
+ */
+export const OWNERS_FRESHNESS_MS = 200;
+
+interface Snapshot {
+  file: ParsedFile | null;
+  modules: ModuleSet | null;
+  /** The claim index object itself: claim changes made through this process patch it in place. */
+  claims: PatternIndex<HeldPattern>;
+  /** The database clock when the check ran, and this process's clock when it started. */
+  dbNow: number;
+  checkedAt: number;
+}
+
+/**
+ * Each repo's latest checked ownership state. A check started before a local write must not
+ * install its (older) result afterwards: writes bump the repo's generation, and a check only
+ * installs, or is joined, within its own generation.
+ */
+class Snapshots {
+  private readonly entries = new Map<string, Snapshot>();
+  private readonly inflight = new Map<string, { generation: number; promise: Promise<Snapshot> }>();
+  private readonly generations = new Map<string, number>();
+  constructor(
+    private readonly freshnessMs: number,
+    private readonly capacity: number,
+  ) {}
+
+  get(key: string, check: () => Promise<Omit<Snapshot, "checkedAt">>): Promise<Snapshot> {
+    const hit = this.entries.get(key);
+    const age = hit ? Date.now() - hit.checkedAt : Infinity;
+    if (hit && age < this.freshnessMs) {
+      // A failed background check is retried by the next request; the answer given stays valid.
+      if (age >= this.freshnessMs / 2) this.refresh(key, check).catch(() => undefined);
+      return Promise.resolve(hit);
+    }
+    return this.refresh(key, check);
+  }
+
+  /** After a change through this process: the next answer for the repo checks again. */
+  invalidate(key: string) {
+    this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
+    this.entries.delete(key);
+  }
+
+  private refresh(key: string, check: () => Promise<Omit<Snapshot, "checkedAt">>): Promise<Snapshot> {
+    const generation = this.generations.get(key) ?? 0;
+    const running = this.inflight.get(key);
+    if (running && running.generation === generation) return running.promise;
+    const checkedAt = Date.now();
+    const promise = check()
+      .then((state) => {
+        const snapshot = { ...state, checkedAt };
+        if ((this.generations.get(key) ?? 0) === generation) {
+          this.entries.delete(key);
+          if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+          this.entries.set(key, snapshot);
+        }
+        return snapshot;
+      })
+      .finally(() => {
+        if (this.inflight.get(key)?.promise === promise) this.inflight.delete(key);
+      });
+    this.inflight.set(key, { generation, promise });
+    return promise;
+  }
+}
+
+/**
+ * Per-process caches, per (org, repo): parsed CODEOWNERS files and module pattern indexes,
+ * keyed by the rows' versions, and the checked snapshot that owners answers are read from.
+ * The database stays the truth; see OWNERS_FRESHNESS_MS for how fresh an answer is.
+ */
+export class OwnershipCache {
+  readonly files = new VersionedCache<ParsedFile>(256);
+  readonly modules = new VersionedCache<ModuleSet>(1024);
+  // A snapshot holds its parsed file, so it is bounded like the files.
+  readonly snapshots = new Snapshots(OWNERS_FRESHNESS_MS, 256);
+  static key(orgId: string, repoKey: string) {
+    return `${orgId}\u0000${repoKey}`;
+  }
+}
+
+function parsedFile(rules: readonly CodeownersRule[], errors: readonly CodeownersError[]): ParsedFile {
+  return { index: new CodeownersIndex(rules), rules, errors };
+}
+
+function moduleSet(modules: repo.ModuleRow[]): ModuleSet {
+  const index: ModuleSet["index"] = new PatternIndex();
+  for (const module of modules) module.patterns.forEach((pattern, position) => index.add(`${module.id}#${position}`, pattern, { module, position }));
+  return { modules, index };
+}
+
+/** Leads and admins change ownership, with a personal token (an agent's session token cannot). */
+function requireOwnershipEditor(principal: Principal) {
+  requireUserToken(principal);
+  requireRole(principal, "lead", "admin");
+}
+
+function validPathOrThrow(path: string): string {
+  const result = validatePath(path);
+  if (!result.ok) throw claimErrors.invalidPath(`Invalid path "${path.slice(0, 80)}": ${result.reason}.`, { errors: [{ field: "path", reason: result.reason }] });
+  return path;
+}
+
+/** Stores a repo's CODEOWNERS: bad lines are reported and skipped, good ones kept (as GitHub does). */
+export async function putCodeowners({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: { repo: string; content: string }) {
+  requireOwnershipEditor(principal);
+  const repoKey = repoKeyOrThrow(input.repo).key;
+  const { rules, errors } = parseCodeowners(input.content);
+  const fileError = errors.find((e) => e.line === 0);
+  if (fileError) throw ownershipErrors.codeownersTooLarge(`CODEOWNERS not stored: ${fileError.reason}.`, { errors: [{ field: "content", reason: fileError.reason }] });
+
+  const saved = await db.transaction(async (tx) => {
+    const row = await repo.upsertCodeowners(tx, { orgId: principal.orgId, repo: repoKey, content: input.content, updatedBy: principal.userId });
+    await appendEvents(tx, principal.orgId, [
+      { type: "codeowners.updated", actor: actorOf(principal), subject: { type: "repo", id: repoKey }, repo: repoKey, payload: { rules: rules.length, errors: errors.length } },
+    ]);
+    return row;
+  });
+  // Already parsed: the next owners lookup here need not parse it again.
+  const key = OwnershipCache.key(principal.orgId, repoKey);
+  parsed.files.set(key, saved.version, parsedFile(rules, errors));
+  parsed.snapshots.invalidate(key);
+  return { repo: repoKey, rules: rules.length, errors, updatedAt: saved.updatedAt };
+}
+
+export async function getCodeowners({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: { repo: string }) {
+  const repoKey = repoKeyOrThrow(input.repo).key;
+  const row = await repo.findCodeowners(db, principal.orgId, repoKey);
+  if (!row) throw ownershipErrors.codeownersNotFound(`No CODEOWNERS uploaded for ${repoKey}.`);
+  const file = await parsed.files.through(OwnershipCache.key(principal.orgId, repoKey), row.version, async () => {
+    const { rules, errors } = parseCodeowners(row.content);
+    return { version: row.version, value: parsedFile(rules, errors) };
+  });
+  return { repo: repoKey, content: row.content, rules: file.rules, errors: file.errors, updatedAt: row.updatedAt };
+}
+
+export async function putModule(
+  { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
+  principal: Principal,
+  input: { repo: string; name: string; patterns: string[]; teamId?: string | null | undefined },
+) {
+  requireOwnershipEditor(principal);
+  const repoKey = repoKeyOrThrow(input.repo).key;
+  const patterns = validPatternsOrThrow(input.patterns);
+  const teamId = input.teamId ?? null;
+  const module = await db.transaction(async (tx) => {
+    if (teamId && !(await repo.teamExists(tx, principal.orgId, teamId))) {
+      throw identityErrors.teamNotFound(`No team ${teamId} in this organisation.`, { errors: [{ field: "teamId", reason: "no such team" }] });
+    }
+    const module = await repo.upsertModule(tx, { orgId: principal.orgId, repo: repoKey, name: input.name, patterns, teamId });
+    await appendEvents(tx, principal.orgId, [
+      { type: "module.updated", actor: actorOf(principal), subject: { type: "module", id: module.id }, repo: repoKey, payload: { name: module.name, patterns, teamId } },
+    ]);
+    return module;
+  });
+  parsed.snapshots.invalidate(OwnershipCache.key(principal.orgId, repoKey));
+  return module;
+}
+
+export async function listModules({ db }: Pick<OwnershipContext, "db">, principal: Principal, input: { repo: string }) {
+  return repo.listModules(db, principal.orgId, repoKeyOrThrow(input.repo).key);
+}
+
+export async function deleteModule({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: { repo: string; name: string }) {
+  requireOwnershipEditor(principal);
+  const repoKey = repoKeyOrThrow(input.repo).key;
+  const module = await db.transaction(async (tx) => {
+    const module = await repo.deleteModule(tx, principal.orgId, repoKey, input.name);
+    if (!module) throw ownershipErrors.moduleNotFound(`No module "${input.name}" in ${repoKey}.`);
+    await appendEvents(tx, principal.orgId, [
+      { type: "module.deleted", actor: actorOf(principal), subject: { type: "module", id: module.id }, repo: repoKey, payload: { name: module.name } },
+    ]);
+    return module;
+  });
+  parsed.snapshots.invalidate(OwnershipCache.key(principal.orgId, repoKey));
+  return module;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * Checks the repo's versions in one small query (what `liveIndex` reads for claims, folded in
+ * with the CODEOWNERS and modules tokens), then takes the parsed file, module index and claim
+ * index from the caches, loading only what changed.
+ */
+function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: string) {
+  return async (): Promise<Omit<Snapshot, "checkedAt">> => {
+    const { db, parsed } = ctx;
+    const versions = await repo.readOwnershipVersions(db, orgId, repoKey);
+    const [claims, file, modules] = await Promise.all([
+      ctx.cache.sync(db, orgId, repoKey, versions.claims),
+      versions.codeowners === null
+        ? null
+        : parsed.files.through(key, versions.codeowners, async () => {
+            const row = await repo.findCodeowners(db, orgId, repoKey);
+            // Deleted in between: an empty file answers as "no rule matches" until the next check.
+            if (!row) return { version: "", value: parsedFile([], []) };
+            const { rules, errors } = parseCodeowners(row.content);
+            return { version: row.version, value: parsedFile(rules, errors) };
+          }),
+      versions.modules === null
+        ? null
+        : parsed.modules.through(key, versions.modules, async () => ({ version: versions.modules!, value: moduleSet(await repo.listModules(db, orgId, repoKey)) })),
+    ]);
+    return { file, modules, claims, dbNow: versions.now.getTime() };
+  };
+}
+
+/**
+ * Everything that says who owns a path: the CODEOWNERS rule that decides (the last matching
+ * line), the named modules containing it, and the live claims covering it.
+ */
+export async function ownersOf(ctx: OwnershipContext, principal: Principal, input: { repo: string; path: string }) {
+  const repoKey = repoKeyOrThrow(input.repo).key;
+  const path = validPathOrThrow(input.path);
+  const key = OwnershipCache.key(principal.orgId, repoKey);
+  const { file, modules: moduleIndex, claims: claimIndex, dbNow, checkedAt } = await ctx.parsed.snapshots.get(key, checkRepo(ctx, principal.orgId, repoKey, key));
+  // The database clock, carried forward by this process's clock since the check.
+  const now = dbNow + (Date.now() - checkedAt);
+
+  let codeowners = null;
+  if (file) {
+    const match = file.index.owners(path);
+    codeowners = match
+      ? { owners: match.owners, rule: { line: match.rule.line, pattern: match.rule.pattern }, unowned: match.owners.length === 0 }
+      : { owners: [], rule: null, unowned: false };
+  }
+
+  const modules = new Map<string, { name: string; patterns: string[]; teamId: string | null; matchedPattern: string; position: number }>();
+  for (const { pattern, value } of moduleIndex?.index.matching(path) ?? []) {
+    const seen = modules.get(value.module.name);
+    // The module's first pattern (in its own order) that matches explains the match.
+    if (seen && seen.position <= value.position) continue;
+    modules.set(value.module.name, { name: value.module.name, patterns: value.module.patterns, teamId: value.module.teamId, matchedPattern: pattern, position: value.position });
+  }
+
+  const seenClaims = new Set<string>();
+  const claims = claimIndex
+    .matching(path)
+    .filter((e) => e.value.expiresAt > now && !seenClaims.has(e.value.claimId) && seenClaims.add(e.value.claimId))
+    .map(({ pattern, value: held }) => ({
+      claimId: held.claimId,
+      holder: { sessionId: held.sessionId, userId: held.userId, agent: { id: held.agentId, name: held.agentName } },
+      mode: held.mode,
+      reason: held.reason,
+      pattern,
+      since: held.grantedAt,
+      expiresAt: held.expiresAt,
+    }))
+    .sort((a, b) => a.since - b.since || (a.claimId < b.claimId ? -1 : 1));
+
+  return {
+    repo: repoKey,
+    path,
+    codeowners,
+    modules: [...modules.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(({ position: _, ...m }) => m),
+    claims: claims.map((c) => ({ ...c, since: iso(c.since), expiresAt: iso(c.expiresAt) })),
+  };
+}
