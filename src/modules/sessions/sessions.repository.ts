@@ -58,21 +58,14 @@ export interface HeartbeatInput {
   task?: string | undefined;
 }
 
-/**
- * Extends live sessions' leases, many in one statement; the result has, per input, the
- * updated row or nothing when the session is not live (ended, expired, overdue) or not the owner's.
- */
-export async function extendSessions(db: Db, items: HeartbeatInput[]): Promise<(SessionRow | undefined)[]> {
-  const rows = sql.join(
-    items.map((i) => sql`(${i.id}::uuid, ${i.orgId}::uuid, ${i.ownerId ?? null}::uuid, ${i.ttlSeconds ?? null}::int, ${i.activity ?? null}::text, ${i.task ?? null}::text)`),
-    sql`, `,
-  );
+function buildHeartbeatUpdate(db: Db) {
   // Liveness is decided in SET, not WHERE: on a freshly filled table without statistics the
   // planner would otherwise scan the expiry index (every live session) instead of the keys.
   const live = sql`(${sessions.status} = 'active' and ${sessions.expiresAt} > now())`;
   const ifLive = (value: SQL, column: AnyPgColumn) => sql`case when ${live} then ${value} else ${column} end`;
   const ttl = sql`coalesce(v.ttl, ${sessions.ttlSeconds})`;
-  const updated = await db
+  const p = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}[]`;
+  return db
     .update(sessions)
     .set({
       lastHeartbeatAt: ifLive(sql`now()`, sessions.lastHeartbeatAt),
@@ -81,18 +74,38 @@ export async function extendSessions(db: Db, items: HeartbeatInput[]): Promise<(
       activity: ifLive(sql`coalesce(v.activity, ${sessions.activity})`, sessions.activity),
       task: ifLive(sql`coalesce(v.task, ${sessions.task})`, sessions.task),
     })
-    .from(sql`(values ${rows}) as v(id, org_id, owner_id, ttl, activity, task)`)
+    .from(sql`unnest(${p("ids", "uuid")}, ${p("orgs", "uuid")}, ${p("owners", "uuid")}, ${p("ttls", "int")}, ${p("activities", "text")}, ${p("tasks", "text")}) as v(id, org_id, owner_id, ttl, activity, task)`)
     .where(
       and(
         sql`${sessions.id} = v.id`,
-        inArray(sessions.id, items.map((i) => i.id)),
+        sql`${sessions.id} = any(${p("ids", "uuid")})`,
         sql`${sessions.orgId} = v.org_id`,
         sql`(v.owner_id is null or ${sessions.userId} = v.owner_id)`,
       ),
     )
     // now() is the statement's transaction time: equal only where this statement extended the lease.
-    .returning({ ...getTableColumns(sessions), extended: sql<boolean>`${sessions.lastHeartbeatAt} = now()` });
-  const byId = new Map((updated as (SessionRow & { extended: boolean })[]).filter((r) => r.extended).map(({ extended: _, ...r }) => [r.id, r]));
+    .returning({ ...getTableColumns(sessions), extended: sql<boolean>`${sessions.lastHeartbeatAt} = now()` })
+    .prepare("brigade_heartbeats");
+}
+// One statement text for every batch size, built once per database.
+const heartbeatUpdates = new WeakMap<Db, ReturnType<typeof buildHeartbeatUpdate>>();
+
+/**
+ * Extends live sessions' leases, many in one statement; the result has, per input, the
+ * updated row or nothing when the session is not live (ended, expired, overdue) or not the owner's.
+ */
+export async function extendSessions(db: Db, items: HeartbeatInput[]): Promise<(SessionRow | undefined)[]> {
+  let update = heartbeatUpdates.get(db);
+  if (!update) heartbeatUpdates.set(db, (update = buildHeartbeatUpdate(db)));
+  const updated = (await update.execute({
+    ids: items.map((i) => i.id),
+    orgs: items.map((i) => i.orgId),
+    owners: items.map((i) => i.ownerId ?? null),
+    ttls: items.map((i) => i.ttlSeconds ?? null),
+    activities: items.map((i) => i.activity ?? null),
+    tasks: items.map((i) => i.task ?? null),
+  })) as (SessionRow & { extended: boolean })[];
+  const byId = new Map(updated.filter((r) => r.extended).map(({ extended: _, ...r }) => [r.id, r]));
   return items.map((i) => {
     const row = byId.get(i.id);
     return row && row.orgId === i.orgId && (!i.ownerId || row.userId === i.ownerId) ? row : undefined;
