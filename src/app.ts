@@ -62,7 +62,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     // Unique across replicas without a random read per request.
     genReqId: () => `${processTag}-${(++requestCounter).toString(36)}`,
     // Repo keys are URL-encoded into paths (github.com%2Facme%2Fapi) and can be long.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: "idle",
   }).withTypeProvider<ZodTypeProvider>();
 
