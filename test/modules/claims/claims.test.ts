@@ -197,6 +197,10 @@ t.test("claims", async (t) => {
     t.equal(byPath["src/auth/login.ts"].violations[0].holder.sessionId, a.id);
     t.equal(byPath["shared/x/y.ts"].notices[0].holder.sessionId, a.id, "others' shared claims are notices; my own are left out");
     t.notOk(byPath["README.md"], "uncovered paths are not listed");
+    const deep = `gitlab.example.com/${Array.from({ length: 12 }, (_, i) => `group-${i}`).join("/")}/service`;
+    const long = await bob.api.post(`/v1/repos/${encodeURIComponent(deep)}/check`, { paths: ["a.ts"] });
+    t.equal(long.status, 200, "a long, deeply nested repo key fits in the path");
+    t.equal(long.body.repo, deep);
     const bad = await bob.api.post(`/v1/repos/${enc}/check`, { paths: ["ok.ts", "../etc/passwd"] });
     t.equal(bad.status, 422);
     t.equal(bad.body.errors[0].field, "paths[1]");
