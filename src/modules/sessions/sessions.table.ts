@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { orgs, users } from "../identity/identity.table.js";
 
@@ -43,7 +44,9 @@ export const sessions = pgTable(
     endedAt: timestamp("ended_at", { withTimezone: true }),
   },
   (t) => [
-    index("sessions_due_idx").on(t.status, t.expiresAt),
+    // No index holds expires_at or last_heartbeat_at, so a heartbeat is a HOT update (no index
+    // writes); the sweeper reads the live sessions through this partial index instead.
+    index("sessions_active_idx").on(t.id).where(sql`${t.status} = 'active'`),
     index("sessions_org_repo_idx").on(t.orgId, t.repo),
     index("sessions_org_user_idx").on(t.orgId, t.userId),
   ],
