@@ -1,5 +1,6 @@
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
+import { decodeCursor, toPage } from "../../http/pagination.js";
 import { matches, validatePath, validatePattern, type PatternIndex } from "../../patterns/index.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor, type NewEvent } from "../events/events.schemas.js";
@@ -301,13 +302,6 @@ export async function liveIndex({ db, cache }: Pick<ClaimDeps, "db" | "cache">, 
   return { index: await cache.sync(db, orgId, repoKey, version), now: now.getTime() };
 }
 
-const encodeCursor = (id: string) => Buffer.from(id).toString("base64url");
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, "base64url").toString();
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw sessionErrors.invalidCursor("cursor is not one this server issued.", { errors: [{ field: "cursor", reason: "malformed" }] });
-  return id;
-}
-
 export async function listClaims(
   deps: Pick<ClaimDeps, "db" | "cache">,
   principal: Principal,
@@ -332,8 +326,7 @@ export async function listClaims(
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });
-  const page = items.slice(0, query.limit);
-  return { items: page, nextCursor: items.length > query.limit ? encodeCursor(page[page.length - 1]!.id) : null };
+  return toPage(items, query.limit);
 }
 
 /** Is this fencing token still a live grant covering these paths? */

@@ -5,5 +5,4 @@ export const sessionErrors = defineErrors({
   notActive: [409, "sessions.not_active"],
   invalidRepo: [422, "sessions.invalid_repo"],
   ttlOutOfBounds: [422, "sessions.ttl_out_of_bounds"],
-  invalidCursor: [400, "sessions.invalid_cursor"],
 });

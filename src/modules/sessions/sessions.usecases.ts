@@ -1,5 +1,6 @@
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
+import { decodeCursor, toPage } from "../../http/pagination.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor } from "../events/events.schemas.js";
@@ -150,13 +151,6 @@ export async function endSession({ db, onSessionsClosed }: Pick<SessionDeps, "db
   });
 }
 
-const encodeCursor = (id: string) => Buffer.from(id).toString("base64url");
-function decodeCursor(cursor: string): string {
-  const id = Buffer.from(cursor, "base64url").toString();
-  if (!/^[0-9a-f-]{36}$/.test(id)) throw sessionErrors.invalidCursor("cursor is not one this server issued.", { errors: [{ field: "cursor", reason: "malformed" }] });
-  return id;
-}
-
 export async function listSessions(
   { db }: Pick<SessionDeps, "db">,
   principal: Principal,
@@ -171,8 +165,7 @@ export async function listSessions(
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });
-  const page = items.slice(0, query.limit);
-  return { items: page, nextCursor: items.length > query.limit ? encodeCursor(page[page.length - 1]!.id) : null };
+  return toPage(items, query.limit);
 }
 
 /**

@@ -177,10 +177,10 @@ t.test("listing sessions", async (t) => {
     t.same(seen, [...seen].sort().reverse(), "newest first");
     t.equal(new Set(seen).size, 8, "no duplicates");
   });
-  t.test("when the cursor is forged, then 400 sessions.invalid_cursor", async (t) => {
+  t.test("when the cursor is forged, then 400 pagination.invalid_cursor", async (t) => {
     const res = await alice.api.get("/v1/sessions?cursor=zzzz");
     t.equal(res.status, 400);
-    t.equal(res.body.code, "sessions.invalid_cursor");
+    t.equal(res.body.code, "pagination.invalid_cursor");
   });
   t.test("when the repo filter is not a remote, then 422", async (t) => {
     t.equal((await alice.api.get("/v1/sessions?repo=..%2F..")).status, 422);
