@@ -8,7 +8,7 @@ import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireSessionScope } from "../identity/identity.usecases.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
-import { repoKeyOrThrow } from "../sessions/sessions.usecases.js";
+import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors } from "./claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";

@@ -7,7 +7,7 @@ import { appendEvents } from "../events/events.repository.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireUserToken } from "../identity/identity.usecases.js";
-import { repoKeyOrThrow } from "../sessions/sessions.usecases.js";
+import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { CodeownersIndex, parseCodeowners, type CodeownersError, type CodeownersRule } from "./codeowners.js";
 import { ownershipErrors } from "./ownership.errors.js";
 import * as repo from "./ownership.repository.js";

@@ -4,6 +4,10 @@
  * `git@github.com:Acme/api.git`, `https://github.com/Acme/api` and
  * `ssh://git@github.com/Acme/api` are all `github.com/acme/api`.
  */
+import { defineErrors } from "../../http/problem.js";
+
+export const repoErrors = defineErrors({ invalid: [422, "repos.invalid"] });
+
 export type RepoKeyResult = { ok: true; key: string; remote: string } | { ok: false; reason: string };
 
 const SCP_LIKE = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/\/)(.+)$/;
@@ -65,4 +69,11 @@ export function normaliseRemote(input: string): RepoKeyResult {
     if (!SEGMENT.test(s)) return { ok: false, reason: `has an invalid path segment "${s}"` };
   }
   return { ok: true, key: `${host}/${segments.join("/")}`, remote };
+}
+
+/** The key of a remote, or a 422 `repos.invalid` naming the field and the reason. */
+export function repoKeyOrThrow(input: string, field = "repo"): { key: string; remote: string } {
+  const result = normaliseRemote(input);
+  if (!result.ok) throw repoErrors.invalid(`${field} ${result.reason}.`, { errors: [{ field, reason: result.reason }] });
+  return result;
 }

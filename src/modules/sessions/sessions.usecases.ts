@@ -8,7 +8,7 @@ import { revokeSessionTokens } from "../identity/identity.repository.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, mintToken, requireSessionScope, requireUserToken } from "../identity/identity.usecases.js";
 import type { KeyRing } from "../identity/keys.js";
-import { normaliseRemote } from "../repos/repo-key.js";
+import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { sessionErrors } from "./sessions.errors.js";
 import * as repo from "./sessions.repository.js";
 
@@ -31,12 +31,6 @@ function checkTtl(config: SessionDeps["config"], ttlSeconds: number | undefined)
     throw sessionErrors.ttlOutOfBounds(`ttlSeconds ${reason}.`, { errors: [{ field: "ttlSeconds", reason }] });
   }
   return ttl;
-}
-
-export function repoKeyOrThrow(input: string, field = "repo"): { key: string; remote: string } {
-  const result = normaliseRemote(input);
-  if (!result.ok) throw sessionErrors.invalidRepo(`${field} ${result.reason}.`, { errors: [{ field, reason: result.reason }] });
-  return result;
 }
 
 export async function startSession(

@@ -246,7 +246,7 @@ t.test("ownership", async (t) => {
     }
     const badRepo = await member.api.get(`/v1/repos/${encodeURIComponent("not a repo")}/owners?path=a.ts`);
     t.equal(badRepo.status, 422);
-    t.equal(badRepo.body.code, "sessions.invalid_repo");
+    t.equal(badRepo.body.code, "repos.invalid");
     t.equal(badRepo.body.errors[0].field, "repo");
     t.equal((await admin.put(`/v1/repos/${encodeURIComponent("nope")}/codeowners`, { content: "* @a" })).status, 422, "invalid repo on upload");
     t.equal((await admin.put(`/v1/repos/${enc}/codeowners`, {})).status, 400, "no content");

@@ -46,10 +46,10 @@ t.test("agent sessions", async (t) => {
     t.not(c.session.agent.id, a.session.agent.id, "another user's agent of that name is another agent");
   });
 
-  t.test("when the repo is not a git remote, then 422 sessions.invalid_repo naming repo", async (t) => {
+  t.test("when the repo is not a git remote, then 422 repos.invalid naming repo", async (t) => {
     const res = await alice.api.post("/v1/sessions", { agent: { name: "a" }, repo: "/home/alice/api" });
     t.equal(res.status, 422);
-    t.equal(res.body.code, "sessions.invalid_repo");
+    t.equal(res.body.code, "repos.invalid");
     t.equal(res.body.errors[0].field, "repo");
   });
 
