@@ -107,13 +107,19 @@ export class PatternIndex<T> {
     return this.collectCandidates(compilePattern(pattern)).map((stored) => stored.entry);
   }
 
-  /** Entries whose pattern truly overlaps `pattern`, each with a shortest common path. Throws `PatternError`. */
-  overlapping(pattern: string | Pattern): OverlapEntry<T>[] {
+  /**
+   * Entries whose pattern truly overlaps `pattern`, each with a shortest common path. Throws
+   * `PatternError`. `accept` skips entries before the (costlier) overlap search; `limit` stops
+   * after that many overlaps, which bounds the work for a broad pattern over a huge index.
+   */
+  overlapping(pattern: string | Pattern, options: { accept?: (value: T) => boolean; limit?: number } = {}): OverlapEntry<T>[] {
     const compiled = compilePattern(pattern);
+    const limit = options.limit ?? Infinity;
     const result: OverlapEntry<T>[] = [];
     for (const stored of this.collectCandidates(compiled)) {
+      if (options.accept && !options.accept(stored.entry.value)) continue;
       const witness = overlapCompiled(compiled, stored.compiled);
-      if (witness !== null) result.push({ ...stored.entry, witness });
+      if (witness !== null && result.push({ ...stored.entry, witness }) >= limit) break;
     }
     return result;
   }

@@ -172,3 +172,15 @@ t.test('when random claims are added and removed, then matching equals a linear 
   );
   t.pass('300 random workloads checked');
 });
+
+t.test('when overlapping is given accept and limit, then skipped entries are not searched and the result stops at the limit', async (t) => {
+  const index = new PatternIndex<{ owner: string }>();
+  for (let i = 0; i < 50; i++) index.add(`c${i}`, `dir${i}/**`, { owner: i % 2 ? 'odd' : 'even' });
+  t.equal(index.overlapping('*.yaml').length, 50, 'a broad pattern overlaps every directory claim');
+  const even = index.overlapping('*.yaml', { accept: (v) => v.owner === 'even' });
+  t.equal(even.length, 25);
+  t.ok(even.every((e) => e.value.owner === 'even'));
+  const limited = index.overlapping('*.yaml', { limit: 7 });
+  t.equal(limited.length, 7);
+  t.ok(limited.every((e) => e.witness.endsWith('.yaml')));
+});

@@ -42,7 +42,7 @@ export const claimSchema = z
   .meta({ id: "Claim" });
 
 export const conflictProblemSchema = problemSchema
-  .extend({ conflicts: z.array(conflictSchema).optional().describe("With code claims.conflict: every conflict; nothing was granted.") })
+  .extend({ conflicts: z.array(conflictSchema).optional().describe("With code claims.conflict: every conflict (at most 1,000); nothing was granted.") })
   .meta({ id: "ClaimConflictProblem" });
 
 export const grantedClaimSchema = claimSchema.extend({ conflicts: z.array(conflictSchema) }).meta({ id: "GrantedClaim" });

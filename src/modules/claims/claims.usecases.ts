@@ -52,14 +52,21 @@ export function validPathsOrThrow(paths: string[], field = "paths"): string[] {
 
 const holderOf = (h: HeldPattern) => ({ sessionId: h.sessionId, userId: h.userId, agent: { id: h.agentId, name: h.agentName } });
 
+/**
+ * A claim's conflict list stops here: past it the list stops helping anyone decide (the claim
+ * is refused or warned all the same), and a broad pattern over a huge repo stays cheap.
+ */
+export const MAX_REPORTED_CONFLICTS = 1_000;
+
 /** Conflicts between the requested patterns and others' live claims, with a witness each. */
 function findConflicts(index: PatternIndex<HeldPattern>, patterns: string[], mode: "exclusive" | "shared", sessionId: string, nowMs: number): Conflict[] {
   const conflicts: Conflict[] = [];
+  const accept = (held: HeldPattern) => held.sessionId !== sessionId && held.expiresAt > nowMs && !(mode === "shared" && held.mode === "shared");
   for (const yourPattern of patterns) {
-    for (const hit of index.overlapping(yourPattern)) {
+    const limit = MAX_REPORTED_CONFLICTS - conflicts.length;
+    if (limit <= 0) break;
+    for (const hit of index.overlapping(yourPattern, { accept, limit })) {
       const held = hit.value;
-      if (held.sessionId === sessionId || held.expiresAt <= nowMs) continue;
-      if (mode === "shared" && held.mode === "shared") continue;
       conflicts.push({ claimId: held.claimId, mode: held.mode, holder: holderOf(held), theirPattern: hit.pattern, yourPattern, witness: hit.witness, expiresAt: iso(held.expiresAt) });
     }
   }
