@@ -172,13 +172,15 @@ export async function lockSessionForClaim(db: Db, orgId: string, sessionId: stri
       id: sessions.id,
       userId: sessions.userId,
       agentId: sessions.agentId,
+      agentName: agents.name,
       repo: sessions.repo,
       status: sessions.status,
       live: sql<boolean>`${sessions.expiresAt} > now()`,
     })
     .from(sessions)
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
     .where(and(eq(sessions.orgId, orgId), eq(sessions.id, sessionId)))
-    .for("share");
+    .for("share", { of: sessions });
   return row;
 }
 

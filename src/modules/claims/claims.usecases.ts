@@ -140,7 +140,7 @@ export async function createClaim(
       },
       ...(conflicts.length > 0 ? [conflicted(claim.id)] : []),
     ]);
-    const granted = { ...claim, agentName: (await repo.findClaim(tx, principal.orgId, claim.id))!.agentName };
+    const granted = { ...claim, agentName: session.agentName };
     return { granted, conflicts, repo: session.repo, from: version, to: next };
   });
 
