@@ -1,7 +1,45 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import postgres from "postgres";
 import { freePort, ServerProcess, type ExitInfo } from "./child.js";
 import { onCleanup } from "./cleanup.js";
+import { repoRoot } from "./env.js";
+
+/** The compiled entry, as `npm start` runs it. */
+const SERVER_ENTRY = "dist/server.js";
+
+let built: Promise<void> | undefined;
+
+/**
+ * `npm run build` (tsc → dist/), once per bench run, before the first Brigade starts: the
+ * server is measured as production runs it, compiled, on plain node (tsx would cost it
+ * ~30 MB RSS and CPU). A failed build fails the run with tsc's output rather than silently
+ * measuring an older dist/. BENCH_SKIP_BUILD=1 uses dist/ as it is.
+ */
+export function buildOnce(log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<void> {
+  built ??= (async () => {
+    if (process.env.BENCH_SKIP_BUILD === "1") {
+      if (!existsSync(join(repoRoot, SERVER_ENTRY))) throw new Error(`BENCH_SKIP_BUILD=1 but ${SERVER_ENTRY} does not exist; run npm run build`);
+      log(`build: BENCH_SKIP_BUILD=1, using ${SERVER_ENTRY} as it is`);
+      return;
+    }
+    log("build: npm run build (tsc → dist/)");
+    const started = performance.now();
+    const output: string[] = [];
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn("npm", ["run", "build", "--silent"], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+      child.once("error", reject);
+      child.once("exit", resolve);
+    });
+    if (code !== 0) throw new Error(`npm run build failed (exit ${code}):\n${output.join("").trim().slice(-4000)}`);
+    log(`build: done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  })();
+  return built;
+}
 
 /** Admin connection to the local PostgreSQL; BENCH_PG_URL overrides it. */
 const adminUrl = () => process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -17,6 +55,8 @@ export interface BrigadeServer {
   logProblems(): { count: number; samples: string[] };
   /** Runs ANALYZE on the server's database (what autovacuum would do, eventually). */
   analyze(): Promise<void>;
+  /** One read-only query on the server's database, for checks after a run (not the measured path). */
+  query<T extends Record<string, unknown>>(text: string): Promise<T[]>;
   /** Stops the server (SIGTERM, then wait), then drops its database. */
   stop(): Promise<ExitInfo>;
 }
@@ -37,11 +77,12 @@ async function dropDatabase(name: string): Promise<void> {
 }
 
 /**
- * Starts `node --import tsx src/server.ts` against a fresh database on the real PostgreSQL
- * and the real NATS, as deployed: numbers measured against PGlite or the in-memory bus would
- * not say anything about production.
+ * Starts `node --enable-source-maps dist/server.js` (built by `buildOnce`) against a fresh
+ * database on the real PostgreSQL and the real NATS, as deployed: numbers measured against
+ * PGlite or the in-memory bus would not say anything about production.
  */
 export async function startBrigade(extraEnv: Record<string, string> = {}): Promise<BrigadeServer> {
+  await buildOnce();
   const port = await freePort();
   // The timestamp keeps runs apart and makes leftovers of a killed run easy to spot.
   const databaseName = `brigade_bench_${Date.now()}`;
@@ -56,9 +97,10 @@ export async function startBrigade(extraEnv: Record<string, string> = {}): Promi
   try {
     server = await ServerProcess.start({
       name: "brigade",
-      entry: "src/server.ts",
-      // e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/brigade-prof" to profile the server under load.
-      nodeArgs: (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+      entry: SERVER_ENTRY,
+      // As `npm start`. BENCH_SERVER_NODE_ARGS adds flags, e.g.
+      // "--cpu-prof --cpu-prof-dir=/tmp/brigade-prof" to profile the server under load.
+      nodeArgs: ["--enable-source-maps", ...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean)],
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       env: {
         PORT: String(port),
@@ -94,6 +136,14 @@ export async function startBrigade(extraEnv: Record<string, string> = {}): Promi
       const db = postgres(databaseUrl.toString(), { max: 1, onnotice: () => {} });
       try {
         await db`analyze`;
+      } finally {
+        await db.end();
+      }
+    },
+    async query<T extends Record<string, unknown>>(text: string) {
+      const db = postgres(databaseUrl.toString(), { max: 1, onnotice: () => {} });
+      try {
+        return (await db.unsafe(text)) as unknown as T[];
       } finally {
         await db.end();
       }

@@ -48,6 +48,8 @@ export interface ScenarioContext {
   settings: BenchSettings;
   /** Progress goes to stderr so stdout stays clean for the table or `--json`. */
   log(message: string): void;
+  /** Sub-parts chosen on the command line (all of the scenario's by default; empty if it has none). */
+  parts: string[];
 }
 
 export type Scenario = (context: ScenarioContext) => Promise<Row[]>;

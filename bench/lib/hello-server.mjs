@@ -2,6 +2,9 @@
  * The ceiling: a bare fastify hello-world, the most this framework, node and this machine
  * can serve under the bench's load settings. Run as a child process by hello-world.ts.
  * No logger, no hooks, no validation: anything Brigade adds shows up as the ratio.
+ *
+ * Plain JavaScript, run on plain node like Brigade's compiled dist/server.js: under tsx the
+ * ceiling would pay a loader Brigade no longer pays.
  */
 import Fastify from "fastify";
 
