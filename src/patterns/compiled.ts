@@ -14,6 +14,12 @@ export interface CompiledPattern {
   readonly automaton: Automaton;
   /** See `firstLiteralSegments`. */
   readonly literalPrefix: readonly string[];
+  /**
+   * The longest run of literal characters within one segment (`*.test.ts` → `.test.ts`), or
+   * '' when there is none. Any path the pattern matches contains it, so a path without it can
+   * be skipped without running the automaton.
+   */
+  readonly needle: string;
 }
 
 /** Bound on cached pattern strings; old entries are evicted in least-recently-used order. */
@@ -55,5 +61,18 @@ function build(pattern: Pattern): CompiledPattern {
     text: pattern.text,
     automaton: compileAutomaton(toExpression(pattern)),
     literalPrefix: Object.freeze(firstLiteralSegments(pattern)),
+    needle: longestLiteralRun(pattern),
   };
+}
+
+function longestLiteralRun(pattern: Pattern): string {
+  let best = '';
+  const consider = (run: string) => {
+    if (run.length > best.length) best = run;
+  };
+  for (const segment of pattern.segments) {
+    if (segment.kind === 'literal') consider(segment.value);
+    else if (segment.kind === 'glob') for (const token of segment.tokens) if (token.kind === 'literal') consider(token.value);
+  }
+  return best;
 }

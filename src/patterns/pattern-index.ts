@@ -133,7 +133,8 @@ export class PatternIndex<T> {
     const segments = path.split('/');
     for (let depth = 0; node !== undefined; depth++) {
       for (const stored of node.entries.values()) {
-        if (accepts(stored.compiled.automaton, path)) result.push(stored.entry);
+        const { needle, automaton } = stored.compiled;
+        if ((needle === '' || path.includes(needle)) && accepts(automaton, path)) result.push(stored.entry);
       }
       const segment = segments[depth];
       node = segment === undefined ? undefined : node.children.get(segment);
