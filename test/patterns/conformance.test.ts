@@ -43,11 +43,13 @@ t.test('when a parsed Pattern is passed instead of text, then matching gives the
 });
 
 t.test('when random patterns are matched against random paths, then the automaton agrees with the reference matcher', async (t) => {
-  fc.assert(
-    fc.property(dottyPattern, smallPath, (pattern, path) => matches(pattern, path) === referenceMatches(pattern, path)),
-    { numRuns: 5000 },
+  t.doesNotThrow(() =>
+    fc.assert(
+      fc.property(dottyPattern, smallPath, (pattern, path) => matches(pattern, path) === referenceMatches(pattern, path)),
+      { numRuns: 5000 },
+    ),
+    '5000 random pattern/path pairs agreed',
   );
-  t.pass('5000 random pattern/path pairs agreed');
 });
 
 t.test('when patterns are anchored or not, then the parsed form records it as CODEOWNERS does', async (t) => {
