@@ -5,11 +5,10 @@ import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JW
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
-import { appendEvents } from "../events/events.repository.js";
-import { systemActor } from "../events/events.schemas.js";
 import { identityErrors } from "./identity.errors.js";
 import * as repo from "./identity.repository.js";
 import type { Principal } from "./identity.schemas.js";
+import { findOrProvisionOidcUser } from "./identity.usecases.js";
 import type { KeyRing } from "./keys.js";
 
 declare module "fastify" {
@@ -88,21 +87,9 @@ export function createAuthenticator({ db, keys, config }: AuthOptions) {
     }
     const email = payload[config.OIDC_EMAIL_CLAIM];
     if (typeof email !== "string" || !email.includes("@")) throw identityErrors.invalidToken("The token names no e-mail address.");
-    const org = await repo.findOrgBySlug(db, config.OIDC_ORG);
-    if (!org) throw identityErrors.invalidToken("The token is not valid.");
-    const user =
-      (await repo.findUserByEmail(db, org.id, email.toLowerCase())) ??
-      (await db.transaction(async (tx) => {
-        const name = email.toLowerCase().split("@")[0]!.replace(/[^a-z0-9._-]/g, "-").replace(/^[^a-z0-9]+/, "") || "user";
-        const created = await repo
-          .insertUser(tx, { orgId: org.id, name: `${name}-${createHash("sha256").update(email).digest("hex").slice(0, 6)}`, email: email.toLowerCase(), role: "member" })
-          .catch(async (err) => (await repo.findUserByEmail(db, org.id, email.toLowerCase())) ?? Promise.reject(err));
-        await appendEvents(tx, org.id, [
-          { type: "user.created", actor: systemActor, subject: { type: "user", id: created.id }, payload: { name: created.name, role: created.role } },
-        ]);
-        return created;
-      }));
-    return { orgId: org.id, userId: user.id, role: user.role, isOperator: user.isOperator, via: "oidc", tokenId: null, sessionId: null };
+    const user = await findOrProvisionOidcUser({ db }, { orgSlug: config.OIDC_ORG, email });
+    if (!user) throw identityErrors.invalidToken("The token is not valid.");
+    return { orgId: user.orgId, userId: user.id, role: user.role, isOperator: user.isOperator, via: "oidc", tokenId: null, sessionId: null };
   }
 
   async function asBrigadeToken(token: string): Promise<Principal> {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
@@ -80,7 +81,8 @@ export async function createOrg(
     const org = await repo.insertOrg(tx, { slug: input.slug, name: input.name });
     const admin = await repo.insertUser(tx, { orgId: org.id, name: input.admin.name, displayName: input.admin.displayName ?? null, email: input.admin.email ?? null, role: "admin" });
     const minted = await mintToken(tx, keys, { orgId: org.id, userId: admin.id, name: "initial admin token", ttlSeconds: config.TOKEN_TTL_DEFAULT_SECONDS, kind: "personal" });
-    const actor: Actor = { type: "user", id: null, userId: null };
+    // The operator acts from its own organisation; the audit trail still names who did it.
+    const actor = actorOf(principal);
     await appendEvents(tx, org.id, [
       { type: "org.created", actor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } },
       { type: "user.created", actor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } },
@@ -246,4 +248,33 @@ export async function rotateSigningKey({ db, keys }: Pick<IdentityDeps, "db" | "
     { type: "signing_key.rotated", actor: actorOf(principal), subject: { type: "signing_key", id: result.kid }, payload: result },
   ]);
   return result;
+}
+
+/**
+ * A user signing in through the external OIDC issuer: found by e-mail in the configured
+ * organisation, or created there as a member on first sign-in.
+ */
+export async function findOrProvisionOidcUser({ db }: Pick<IdentityDeps, "db">, input: { orgSlug: string; email: string }) {
+  const email = input.email.toLowerCase();
+  const org = await repo.findOrgBySlug(db, input.orgSlug);
+  if (!org) return undefined;
+  const existing = await repo.findUserByEmail(db, org.id, email);
+  if (existing) return existing;
+  // Handles are unique per organisation; a short digest keeps e-mails with the same local part apart.
+  const local = email.split("@")[0]!.replace(/[^a-z0-9._-]/g, "-").replace(/^[^a-z0-9]+/, "") || "user";
+  const name = `${local.slice(0, 50)}-${createHash("sha256").update(email).digest("hex").slice(0, 6)}`;
+  try {
+    return await db.transaction(async (tx) => {
+      const created = await repo.insertUser(tx, { orgId: org.id, name, email, role: "member" });
+      await appendEvents(tx, org.id, [
+        { type: "user.created", actor: systemActor, subject: { type: "user", id: created.id }, payload: { name: created.name, role: created.role } },
+      ]);
+      return created;
+    });
+  } catch (err) {
+    // A concurrent first sign-in of the same person created the user first.
+    const raced = await repo.findUserByEmail(db, org.id, email);
+    if (raced) return raced;
+    throw err;
+  }
 }

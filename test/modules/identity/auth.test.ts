@@ -236,6 +236,11 @@ t.test("organisations are isolated from each other", async (t) => {
     const events = await other.api.get("/v1/events");
     t.notOk(events.body.items.some((e: { subject: { id: string } }) => e.subject.id === session.id));
   });
+  t.test("when the operator creates an organisation, then its log names the operator as the actor", async (t) => {
+    const operator = (await client(app, rootToken).get("/v1/me")).body.user.id;
+    const created = await other.api.get("/v1/events?type=org.created");
+    t.match(created.body.items, [{ actor: { type: "user", id: operator }, subject: { id: other.orgId } }]);
+  });
   t.test("when a non-operator creates an organisation, then 403", async (t) => {
     const res = await other.api.post("/v1/orgs", { slug: "sneaky", name: "x", admin: { name: "x" } });
     t.equal(res.status, 403);
