@@ -1,5 +1,4 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { headers as natsHeaders } from "@nats-io/transport-node";
+import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 
 export interface BusMessage {
   subject: string;

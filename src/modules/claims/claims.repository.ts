@@ -189,8 +189,10 @@ export async function insertHandoff(db: Db, values: Pick<HandoffRow, "orgId" | "
   return row!;
 }
 
-export async function findHandoff(db: Db, orgId: string, id: string): Promise<HandoffRow | undefined> {
-  const [row] = await db.select().from(handoffs).where(and(eq(handoffs.orgId, orgId), eq(handoffs.id, id))).for("update");
+/** With forUpdate (inside a transaction), two answers to one handoff are taken in turn. */
+export async function findHandoff(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<HandoffRow | undefined> {
+  const query = db.select().from(handoffs).where(and(eq(handoffs.orgId, orgId), eq(handoffs.id, id)));
+  const [row] = options.forUpdate ? await query.for("update") : await query;
   return row;
 }
 

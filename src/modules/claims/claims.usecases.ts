@@ -243,7 +243,8 @@ export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: P
     if (!requester || requester.userId !== principal.userId) throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
     if (requester.status !== "active" || !requester.live) throw sessionErrors.notActive(`Session ${input.sessionId} has ended.`);
     if (claim.sessionId === requester.id) throw claimErrors.ownClaim("This session already holds the claim.");
-    if (claim.status !== "active" || claim.expiresAt.getTime() <= Date.now()) throw claimErrors.notActive(`Claim ${claimId} is no longer active; claim the area directly.`);
+    const { now } = await repo.readRepoVersion(tx, principal.orgId, claim.repo);
+    if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${claimId} is no longer active; claim the area directly.`);
     const handoff = await repo.insertHandoff(tx, { orgId: principal.orgId, claimId, requesterSessionId: requester.id, requesterUserId: requester.userId, reason: input.reason });
     await appendEvents(tx, principal.orgId, [
       {
@@ -270,7 +271,7 @@ export async function answerHandoff(
     throw claimErrors.etaRequired("A deferral needs etaSeconds.", { errors: [{ field: "etaSeconds", reason: "is required when answer is defer" }] });
   }
   return changeClaim(deps, principal, pending.claimId, async (tx, claim, { bump }) => {
-    const handoff = (await repo.findHandoff(tx, principal.orgId, handoffId))!;
+    const handoff = (await repo.findHandoff(tx, principal.orgId, handoffId, { forUpdate: true }))!;
     if (handoff.status !== "pending" && handoff.status !== "deferred") throw claimErrors.handoffAnswered(`Handoff ${handoffId} was already ${handoff.status}.`);
     const status = ({ accept: "accepted", decline: "declined", defer: "deferred" } as const)[input.answer];
     const answered = await repo.answerHandoff(tx, handoffId, { status, note: input.note ?? null, etaSeconds: input.answer === "defer" ? input.etaSeconds! : null });

@@ -23,7 +23,7 @@ import {
   userSchema,
 } from "./identity.schemas.js";
 import * as usecases from "./identity.usecases.js";
-import type { IdentityDeps, } from "./identity.usecases.js";
+import type { IdentityDeps } from "./identity.usecases.js";
 import type { TeamWithMembers } from "./identity.repository.js";
 
 const presentTeam = (t: TeamWithMembers) => ({ id: t.id, orgId: t.orgId, name: t.name, description: t.description, createdAt: t.createdAt.toISOString(), members: t.members });
