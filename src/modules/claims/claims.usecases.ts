@@ -31,21 +31,24 @@ function checkTtl(config: ClaimDeps["config"], ttlSeconds: number | undefined): 
   return ttl;
 }
 
-/** Every invalid pattern, each named by its index and text, in one 422. */
-export function validPatternsOrThrow(patterns: string[], field = "patterns"): string[] {
-  const errors = patterns.flatMap((text, i) => {
-    const result = validatePattern(text);
-    return result.ok ? [] : [{ field: `${field}[${i}]`, reason: `"${text.slice(0, 80)}" ${result.reason}` }];
+/** Each invalid item named by its index and text, e.g. `patterns[2]`. */
+function invalidItems(items: string[], field: string, validate: (item: string) => { ok: true } | { ok: false; reason: string }) {
+  return items.flatMap((item, i) => {
+    const result = validate(item);
+    return result.ok ? [] : [{ field: `${field}[${i}]`, reason: `"${item.slice(0, 80)}" ${result.reason}` }];
   });
-  if (errors.length > 0) throw claimErrors.invalidPattern(`Invalid pattern: ${errors.map((e) => e.reason).join("; ")}.`, { errors });
+}
+
+/** Every invalid pattern in one 422; the valid list without repeats. */
+export function validPatternsOrThrow(patterns: string[], field = "patterns"): string[] {
+  const errors = invalidItems(patterns, field, validatePattern);
+  if (errors.length > 0) throw claimErrors.invalidPattern(`Invalid pattern: ${errors.slice(0, 5).map((e) => e.reason).join("; ")}.`, { errors });
   return [...new Set(patterns)];
 }
 
+/** Every invalid path in one 422. */
 export function validPathsOrThrow(paths: string[], field = "paths"): string[] {
-  const errors = paths.flatMap((path, i) => {
-    const result = validatePath(path);
-    return result.ok ? [] : [{ field: `${field}[${i}]`, reason: `"${path.slice(0, 80)}" ${result.reason}` }];
-  });
+  const errors = invalidItems(paths, field, validatePath);
   if (errors.length > 0) throw claimErrors.invalidPath(`Invalid path: ${errors.slice(0, 5).map((e) => e.reason).join("; ")}.`, { errors });
   return paths;
 }
