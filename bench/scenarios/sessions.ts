@@ -17,8 +17,8 @@ import type { ExitInfo } from "../lib/child.js";
 import { numberEnv } from "../lib/env.js";
 import { startHelloWorld } from "../lib/hello-world.js";
 import { runLoadWithWarmup, type LoadResult } from "../lib/load.js";
-import { forEachConcurrent } from "../lib/pool.js";
-import { CommandSampler, MachineSampler, ProcessSampler } from "../lib/proc.js";
+import { api, describeCodes, registerSessions, type Session, type Tally } from "../lib/api.js";
+import { CpuMeters, describeRun, optionalCeiling, SAMPLE_LIMIT, windowOf } from "../lib/report.js";
 import type { Row, ScenarioContext } from "../lib/types.js";
 
 const TARGET_HEARTBEATS_PER_SECOND = 10_000;
@@ -27,12 +27,6 @@ const TARGET_RSS_MB = 250;
 /** Registration runs as many clients would, not as one burst. */
 const REGISTRATION_CONCURRENCY = 64;
 const REPOS = 50;
-const SAMPLE_LIMIT = 3;
-
-interface Session {
-  id: string;
-  token: string;
-}
 
 interface SessionView {
   id: string;
@@ -42,60 +36,16 @@ interface SessionView {
   expiresAt: string;
 }
 
-/** Small JSON client for set-up and checks (not the measured path: that is autocannon's). */
-async function api(base: string, token: string, method: "GET" | "POST", path: string, body?: unknown) {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const text = await response.text();
-  return { status: response.status, text, json: () => JSON.parse(text) as unknown };
-}
-
-const optionalCeiling = (ceiling: number | null) => (ceiling === null ? {} : { ceiling });
-
-const describeCodes = (codes: Record<string, number>) =>
-  Object.entries(codes)
-    .map(([code, n]) => `${code}×${n}`)
-    .join(", ");
 
 interface Registration {
   sessions: Session[];
   seconds: number;
-  failures: number;
-  statusCodes: Record<string, number>;
-  samples: string[];
+  tally: Tally;
 }
 
-async function registerSessions(brigade: BrigadeServer, count: number): Promise<Registration> {
-  const slots: (Session | undefined)[] = new Array(count);
-  const statusCodes: Record<string, number> = {};
-  const samples: string[] = [];
-  let failures = 0;
-  const started = performance.now();
-  await forEachConcurrent(count, REGISTRATION_CONCURRENCY, async (n) => {
-    const body = { agent: { name: `agent-${n}`, kind: "bench" }, repo: `github.com/bench/repo-${n % REPOS}`, ttlSeconds: 3600 };
-    let outcome: string;
-    try {
-      const response = await api(brigade.url, brigade.bootstrapToken, "POST", "/v1/sessions", body);
-      outcome = String(response.status);
-      if (response.status === 201) {
-        const started = response.json() as { session: { id: string }; token: string };
-        slots[n] = { id: started.session.id, token: started.token };
-      } else if (samples.length < SAMPLE_LIMIT) {
-        samples.push(`${response.status} ${response.text.slice(0, 200)}`);
-      }
-    } catch (err) {
-      outcome = "network error";
-      if (samples.length < SAMPLE_LIMIT) samples.push(err instanceof Error ? err.message : String(err));
-    }
-    statusCodes[outcome] = (statusCodes[outcome] ?? 0) + 1;
-    if (outcome !== "201") failures++;
-  });
-  const sessions = slots.filter((s): s is Session => s !== undefined);
-  return { sessions, seconds: (performance.now() - started) / 1000, failures, statusCodes, samples };
+async function registerFleet(brigade: BrigadeServer, count: number): Promise<Registration> {
+  const registered = await registerSessions(brigade, count, (n) => `github.com/bench/repo-${n % REPOS}`, REGISTRATION_CONCURRENCY);
+  return { sessions: registered.sessions.filter((s): s is Session => s !== undefined), seconds: registered.seconds, tally: registered.tally };
 }
 
 /** What the heartbeat requests saw, across warm-up and measured runs. */
@@ -172,16 +122,6 @@ async function getSession(brigade: BrigadeServer, session: Session): Promise<Ses
   return response.json() as SessionView;
 }
 
-/** CPU meters that run for the whole scenario; each phase reads them over its own window. */
-interface CpuMeters {
-  machine: MachineSampler;
-  postgres: CommandSampler;
-  /** This process: the load generator (autocannon) and the harness. */
-  harness: ProcessSampler;
-}
-
-type Window = readonly [from: number, to: number];
-const windowOf = (load: LoadResult): Window => [load.window.from, load.window.to];
 
 interface CeilingMeasurement {
   load: LoadResult;
@@ -250,10 +190,10 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
   let exit: ExitInfo;
   try {
     log(`brigade: registering ${sessionCount} sessions, ${REGISTRATION_CONCURRENCY} in flight`);
-    const registration = await registerSessions(brigade, sessionCount);
+    const registration = await registerFleet(brigade, sessionCount);
     log(`brigade: registered ${registration.sessions.length} in ${registration.seconds.toFixed(1)} s`);
     const probeSession = registration.sessions[0];
-    if (!probeSession) throw new Error(`no session could be registered: ${describeCodes(registration.statusCodes)}; ${registration.samples.join(" | ")}`);
+    if (!probeSession) throw new Error(`no session could be registered: ${registration.tally.describe()}`);
     if (process.env.BENCH_ANALYZE === "1") {
       // Off by default: right after a burst of registrations the tables have no statistics
       // yet, and that is part of what a fleet start looks like. On, this shows steady state.
@@ -299,8 +239,6 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
   };
 }
 
-const describeRun = (s: ScenarioContext["settings"]) => `${s.connections} connections, ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s`;
-
 /** Phase 3: judgeable rows. */
 function rows(ceiling: CeilingMeasurement, b: BrigadeMeasurement): Row[] {
   const { measured, warmup } = b.heartbeat;
@@ -323,9 +261,9 @@ function rows(ceiling: CeilingMeasurement, b: BrigadeMeasurement): Row[] {
     },
     {
       metric: "registration failures",
-      value: b.registration.failures,
+      value: b.registration.tally.failures,
       target: { op: "=", value: 0 },
-      ...(b.registration.failures > 0 ? { note: `${describeCodes(b.registration.statusCodes)}; ${b.registration.samples.join(" | ")}` } : {}),
+      ...(b.registration.tally.failures > 0 ? { note: b.registration.tally.describe() } : {}),
     },
     {
       metric: "heartbeats/s (median)",
@@ -409,14 +347,12 @@ export async function sessions(context: ScenarioContext): Promise<Row[]> {
   if (!Number.isInteger(sessionCount) || sessionCount < 1) throw new Error("BENCH_SESSIONS must be a positive integer");
   // Where the CPU goes during each run, so a low number can be explained: the server, the
   // database, the load generator (this process) or something else on the box.
-  const cpu: CpuMeters = { machine: new MachineSampler(), postgres: new CommandSampler("postgres"), harness: new ProcessSampler(process.pid) };
+  const cpu = new CpuMeters();
   try {
     const ceiling = await measureCeiling(context, cpu);
     const brigade = await measureBrigade(context, cpu, sessionCount);
     return rows(ceiling, brigade);
   } finally {
-    cpu.machine.stop();
-    cpu.postgres.stop();
-    cpu.harness.stop();
+    cpu.stop();
   }
 }

@@ -25,7 +25,7 @@ import { runLoadWithWarmup, type LoadResult } from "../../lib/load.js";
 import { forEachConcurrent } from "../../lib/pool.js";
 import { SyntheticRepo } from "../../lib/synthetic.js";
 import type { Row, ScenarioContext } from "../../lib/types.js";
-import { CpuMeters, describeRun, errorRows, SAMPLE_LIMIT, serverReport, serverRows, windowOf, type ServerReport } from "./common.js";
+import { CpuMeters, describeRun, errorRows, SAMPLE_LIMIT, serverReport, serverRows, windowOf, type ServerReport } from "../../lib/report.js";
 
 const TARGET_RATIO = 1.5;
 const TARGET_P99_MS = 25;

@@ -26,7 +26,7 @@ import { forEachConcurrent } from "../../lib/pool.js";
 import { AREA_COUNT, generateCodeowners, sampleLookups, SyntheticRepo } from "../../lib/synthetic.js";
 import type { Row, ScenarioContext } from "../../lib/types.js";
 import { CODEOWNERS_RULES } from "./owners-match.js";
-import { CpuMeters, describeRun, errorRows, SAMPLE_LIMIT, serverReport, serverRows, windowOf, type ServerReport } from "./common.js";
+import { CpuMeters, describeRun, errorRows, SAMPLE_LIMIT, serverReport, serverRows, windowOf, type ServerReport } from "../../lib/report.js";
 
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 5;

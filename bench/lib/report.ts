@@ -1,10 +1,10 @@
-/** Pieces shared by the server-backed parts of the claims scenario (a and b). */
+/** Pieces shared by scenarios that measure a Brigade server: CPU meters, windows, report rows. */
 import { availableParallelism } from "node:os";
-import type { BrigadeServer } from "../../lib/brigade.js";
-import type { ExitInfo } from "../../lib/child.js";
-import type { LoadResult } from "../../lib/load.js";
-import { CommandSampler, MachineSampler, ProcessSampler } from "../../lib/proc.js";
-import type { Row, ScenarioContext } from "../../lib/types.js";
+import type { BrigadeServer } from "./brigade.js";
+import type { ExitInfo } from "./child.js";
+import type { LoadResult } from "./load.js";
+import { CommandSampler, MachineSampler, ProcessSampler } from "./proc.js";
+import type { Row, ScenarioContext } from "./types.js";
 
 export const SAMPLE_LIMIT = 3;
 
