@@ -92,7 +92,6 @@ export const eventPayloads = {
 
 export type EventType = keyof typeof eventPayloads;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T]>;
-export const eventTypes = Object.keys(eventPayloads) as EventType[];
 
 /** What a usecase hands to the log; id, org order and time are filled in by the repository. */
 export type NewEvent = {
