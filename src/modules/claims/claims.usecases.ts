@@ -1,6 +1,7 @@
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
+import { secondsWithin } from "../../http/validation.js";
 import { matches, validatePath, validatePattern, type PatternIndex } from "../../patterns/index.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor, type NewEvent } from "../events/events.schemas.js";
@@ -23,12 +24,8 @@ export interface ClaimDeps {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function checkTtl(config: ClaimDeps["config"], ttlSeconds: number | undefined): number {
-  const ttl = ttlSeconds ?? config.CLAIM_TTL_DEFAULT_SECONDS;
-  if (ttl < config.CLAIM_TTL_MIN_SECONDS || ttl > config.CLAIM_TTL_MAX_SECONDS) {
-    const reason = `must be between ${config.CLAIM_TTL_MIN_SECONDS} and ${config.CLAIM_TTL_MAX_SECONDS} seconds`;
-    throw claimErrors.ttlOutOfBounds(`ttlSeconds ${reason}.`, { errors: [{ field: "ttlSeconds", reason }] });
-  }
-  return ttl;
+  const bounds = { min: config.CLAIM_TTL_MIN_SECONDS, max: config.CLAIM_TTL_MAX_SECONDS, fallback: config.CLAIM_TTL_DEFAULT_SECONDS };
+  return secondsWithin(ttlSeconds, bounds, claimErrors.ttlOutOfBounds);
 }
 
 /** Each invalid item named by its index and text, e.g. `patterns[2]`. */

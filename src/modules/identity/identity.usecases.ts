@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
+import { secondsWithin } from "../../http/validation.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor, type Actor } from "../events/events.schemas.js";
 import { identityErrors } from "./identity.errors.js";
@@ -199,12 +200,8 @@ export async function createPersonalToken(
   requireUserToken(principal);
   const userId = input.userId ?? principal.userId;
   if (userId !== principal.userId) requireRole(principal, "admin");
-  const ttlSeconds = input.ttlSeconds ?? config.TOKEN_TTL_DEFAULT_SECONDS;
-  if (ttlSeconds < 60 || ttlSeconds > config.TOKEN_TTL_MAX_SECONDS) {
-    throw identityErrors.tokenTtlOutOfBounds(`ttlSeconds must be between 60 and ${config.TOKEN_TTL_MAX_SECONDS}.`, {
-      errors: [{ field: "ttlSeconds", reason: `must be between 60 and ${config.TOKEN_TTL_MAX_SECONDS}` }],
-    });
-  }
+  const bounds = { min: 60, max: config.TOKEN_TTL_MAX_SECONDS, fallback: config.TOKEN_TTL_DEFAULT_SECONDS };
+  const ttlSeconds = secondsWithin(input.ttlSeconds, bounds, identityErrors.tokenTtlOutOfBounds);
   return db.transaction(async (tx) => {
     await getUser({ db: tx }, principal, userId);
     const minted = await mintToken(tx, keys, { orgId: principal.orgId, userId, name: input.name, ttlSeconds, kind: "personal" });

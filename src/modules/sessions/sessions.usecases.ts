@@ -2,6 +2,7 @@ import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
+import { secondsWithin } from "../../http/validation.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor } from "../events/events.schemas.js";
 import { revokeSessionTokens } from "../identity/identity.repository.js";
@@ -25,12 +26,8 @@ export interface SessionDeps {
 }
 
 function checkTtl(config: SessionDeps["config"], ttlSeconds: number | undefined): number {
-  const ttl = ttlSeconds ?? config.SESSION_TTL_DEFAULT_SECONDS;
-  if (ttl < config.SESSION_TTL_MIN_SECONDS || ttl > config.SESSION_TTL_MAX_SECONDS) {
-    const reason = `must be between ${config.SESSION_TTL_MIN_SECONDS} and ${config.SESSION_TTL_MAX_SECONDS} seconds`;
-    throw sessionErrors.ttlOutOfBounds(`ttlSeconds ${reason}.`, { errors: [{ field: "ttlSeconds", reason }] });
-  }
-  return ttl;
+  const bounds = { min: config.SESSION_TTL_MIN_SECONDS, max: config.SESSION_TTL_MAX_SECONDS, fallback: config.SESSION_TTL_DEFAULT_SECONDS };
+  return secondsWithin(ttlSeconds, bounds, sessionErrors.ttlOutOfBounds);
 }
 
 export async function startSession(
