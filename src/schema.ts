@@ -4,3 +4,4 @@ export * from "./modules/sessions/sessions.table.js";
 export * from "./modules/events/events.table.js";
 export * from "./modules/claims/claims.table.js";
 export * from "./modules/ownership/ownership.table.js";
+export * from "./modules/alerts/alerts.table.js";

@@ -1,11 +1,19 @@
-import { bigint, index, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, index, jsonb, pgSequence, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { orgs } from "../identity/identity.table.js";
 
 /**
  * The append-only event log, written in the same transaction as each change; it is also
  * the outbox that delivery publishes from. `seq` orders events by insertion for readers
  * that page through the log; `id` is a time-ordered UUIDv7 that clients can quote.
+ *
+ * `position` is the delivery order: the relay assigns it, from `event_position_seq`, when it
+ * publishes the event. Transactions commit out of `seq` order, so `seq` alone cannot tell a
+ * resuming reader which events it has not yet seen; `position` can, because one relay at a
+ * time assigns it in the order it publishes. NULL means "still in the outbox".
  */
+export const eventPositionSeq = pgSequence("event_position_seq");
+
 export const events = pgTable(
   "events",
   {
@@ -18,6 +26,13 @@ export const events = pgTable(
     subject: jsonb("subject").notNull(),
     repo: text("repo"),
     payload: jsonb("payload").notNull(),
+    position: bigint("position", { mode: "number" }).unique(),
+    publishedAt: timestamp("published_at", { withTimezone: true }),
   },
-  (t) => [index("events_org_seq_idx").on(t.orgId, t.seq), index("events_org_type_idx").on(t.orgId, t.type, t.seq)],
+  (t) => [
+    index("events_org_seq_idx").on(t.orgId, t.seq),
+    index("events_org_type_idx").on(t.orgId, t.type, t.seq),
+    index("events_org_position_idx").on(t.orgId, t.position),
+    index("events_outbox_idx").on(t.seq).where(sql`${t.position} is null`),
+  ],
 );
