@@ -16,6 +16,7 @@ const toEnvelope = (row: EventRow): EventEnvelope => ({
   subject: row.subject as SubjectRef,
   repo: row.repo,
   payload: row.payload as Record<string, unknown>,
+  position: row.position,
 });
 
 /** Appends events; call it with the transaction that makes the change they describe. */

@@ -109,6 +109,7 @@ export const eventSchema = z
     subject: subjectRefSchema,
     repo: z.string().nullable(),
     payload: z.record(z.string(), z.unknown()),
+    position: z.number().int().nullable().describe("Delivery order, set when the event is published; null while it waits in the outbox."),
   })
   .meta({ id: "Event" });
 export type EventEnvelope = z.infer<typeof eventSchema>;
