@@ -76,3 +76,47 @@ function longestLiteralRun(pattern: Pattern): string {
   }
   return best;
 }
+
+/**
+ * An anchored pattern made only of literal segments, optionally ending in `/` or `/**`
+ * (`src/api/auth.ts`, `src/api/`, `src/api/**`). It matches `prefix` itself (unless it names
+ * a directory, `includesSelf` false) and everything inside it. Most claims have this shape;
+ * matching one, or deciding whether two overlap, is a string comparison, so the index keeps
+ * no automaton for them.
+ */
+export interface LiteralArea {
+  readonly prefix: string;
+  readonly includesSelf: boolean;
+}
+
+export function literalArea(pattern: Pattern): LiteralArea | null {
+  if (!pattern.anchored) return null;
+  const { segments } = pattern;
+  const trailingGlobstar = segments[segments.length - 1]?.kind === 'globstar';
+  // `a/**/` is `a/` too, but rare enough to leave to the automaton.
+  if (trailingGlobstar && pattern.directoryOnly) return null;
+  const literals = trailingGlobstar ? segments.slice(0, -1) : segments;
+  if (literals.length === 0) return null;
+  const values: string[] = [];
+  for (const segment of literals) {
+    if (segment.kind !== 'literal') return null;
+    values.push(segment.value);
+  }
+  return { prefix: values.join('/'), includesSelf: !trailingGlobstar && !pattern.directoryOnly };
+}
+
+/** `matches` for a literal area; `path` must already be valid. */
+export function literalAreaMatches(area: LiteralArea, path: string): boolean {
+  const { prefix } = area;
+  if (path.length === prefix.length) return area.includesSelf && path === prefix;
+  return path.length > prefix.length + 1 && path.charCodeAt(prefix.length) === 0x2f && path.startsWith(prefix);
+}
+
+/**
+ * Two literal areas overlap exactly when one prefix equals the other or is a whole-segment
+ * prefix of it: both then contain everything inside the longer one.
+ */
+export function literalAreasOverlap(a: LiteralArea, b: LiteralArea): boolean {
+  const [short, long] = a.prefix.length <= b.prefix.length ? [a.prefix, b.prefix] : [b.prefix, a.prefix];
+  return long === short || (long.charCodeAt(short.length) === 0x2f && long.startsWith(short));
+}

@@ -11,10 +11,10 @@
  */
 
 import { accepts } from './automaton.js';
-import { compilePattern, type CompiledPattern } from './compiled.js';
+import { compilePattern, literalArea, literalAreaMatches, literalAreasOverlap, type CompiledPattern, type LiteralArea } from './compiled.js';
 import { overlapCompiled } from './overlap.js';
 import { assertValidPath } from './path.js';
-import type { Pattern } from './pattern.js';
+import { firstLiteralSegments, parsePattern, type Pattern } from './pattern.js';
 
 export interface IndexEntry<T> {
   readonly id: string;
@@ -28,22 +28,49 @@ export interface OverlapEntry<T> extends IndexEntry<T> {
   readonly witness: string;
 }
 
+/**
+ * An indexed pattern. Memory matters here (100,000 live claims is a normal large repo), so a
+ * literal area keeps only its prefix and an automaton is kept only for the other shapes; the
+ * overlap search compiles a literal area's automaton on demand, through the compile cache,
+ * for the rare pairs that need one.
+ */
 interface Stored<T> {
   readonly entry: IndexEntry<T>;
-  readonly compiled: CompiledPattern;
   readonly node: TrieNode<T>;
+  readonly area: LiteralArea | null;
+  /** Null exactly when `area` is set. */
+  readonly compiled: CompiledPattern | null;
 }
 
+/** Most nodes hold one entry and no children, so both maps are created on first use. */
 interface TrieNode<T> {
   readonly key: string;
   readonly parent: TrieNode<T> | undefined;
-  readonly children: Map<string, TrieNode<T>>;
-  readonly entries: Map<string, Stored<T>>;
+  children: Map<string, TrieNode<T>> | undefined;
+  entries: Map<string, Stored<T>> | undefined;
 }
 
 function newNode<T>(key: string, parent: TrieNode<T> | undefined): TrieNode<T> {
-  return { key, parent, children: new Map(), entries: new Map() };
+  return { key, parent, children: undefined, entries: undefined };
 }
+
+/** A query pattern: parsed once, compiled only if some candidate needs its automaton. */
+class Query {
+  readonly area: LiteralArea | null;
+  readonly literalPrefix: readonly string[];
+  private compiledForm: CompiledPattern | undefined;
+
+  constructor(readonly pattern: Pattern) {
+    this.area = literalArea(pattern);
+    this.literalPrefix = firstLiteralSegments(pattern);
+  }
+
+  get compiled(): CompiledPattern {
+    return (this.compiledForm ??= compilePattern(this.pattern));
+  }
+}
+
+const compiledOf = <T>(stored: Stored<T>): CompiledPattern => stored.compiled ?? compilePattern(stored.entry.pattern);
 
 export class PatternIndex<T> {
   private readonly root: TrieNode<T> = newNode('', undefined);
@@ -66,11 +93,14 @@ export class PatternIndex<T> {
    * `Map.set`. Throws `PatternError` for invalid pattern text (leaving the index unchanged).
    */
   add(id: string, pattern: string | Pattern, value: T): void {
-    const compiled = compilePattern(pattern);
+    const parsed = typeof pattern === 'string' ? parsePattern(pattern) : pattern;
+    const area = literalArea(parsed);
+    const compiled = area === null ? compilePattern(parsed) : null;
     this.remove(id);
 
     let node = this.root;
-    for (const segment of compiled.literalPrefix) {
+    for (const segment of firstLiteralSegments(parsed)) {
+      node.children ??= new Map();
       let child = node.children.get(segment);
       if (child === undefined) {
         child = newNode(segment, node);
@@ -78,8 +108,8 @@ export class PatternIndex<T> {
       }
       node = child;
     }
-    const stored: Stored<T> = { entry: { id, pattern: compiled.text, value }, compiled, node };
-    node.entries.set(id, stored);
+    const stored: Stored<T> = { entry: { id, pattern: parsed.text, value }, node, area, compiled };
+    (node.entries ??= new Map()).set(id, stored);
     this.byId.set(id, stored);
   }
 
@@ -89,12 +119,15 @@ export class PatternIndex<T> {
     if (stored === undefined) return false;
     this.byId.delete(id);
 
-    let node: TrieNode<T> | undefined = stored.node;
-    node.entries.delete(id);
+    let node: TrieNode<T> = stored.node;
+    node.entries!.delete(id);
+    if (node.entries!.size === 0) node.entries = undefined;
     // Prune emptied branches so the trie's size tracks the live claims, not their history.
-    while (node.parent !== undefined && node.entries.size === 0 && node.children.size === 0) {
-      node.parent.children.delete(node.key);
-      node = node.parent;
+    while (node.parent !== undefined && node.entries === undefined && node.children === undefined) {
+      const parent: TrieNode<T> = node.parent;
+      parent.children!.delete(node.key);
+      if (parent.children!.size === 0) parent.children = undefined;
+      node = parent;
     }
     return true;
   }
@@ -104,7 +137,7 @@ export class PatternIndex<T> {
    * literal prefixes, without running the overlap search. Throws `PatternError`.
    */
   candidates(pattern: string | Pattern): IndexEntry<T>[] {
-    return this.collectCandidates(compilePattern(pattern)).map((stored) => stored.entry);
+    return this.collectCandidates(toQuery(pattern)).map((stored) => stored.entry);
   }
 
   /**
@@ -113,12 +146,14 @@ export class PatternIndex<T> {
    * after that many overlaps, which bounds the work for a broad pattern over a huge index.
    */
   overlapping(pattern: string | Pattern, options: { accept?: (value: T) => boolean; limit?: number } = {}): OverlapEntry<T>[] {
-    const compiled = compilePattern(pattern);
+    const query = toQuery(pattern);
     const limit = options.limit ?? Infinity;
     const result: OverlapEntry<T>[] = [];
-    for (const stored of this.collectCandidates(compiled)) {
+    for (const stored of this.collectCandidates(query)) {
       if (options.accept && !options.accept(stored.entry.value)) continue;
-      const witness = overlapCompiled(compiled, stored.compiled);
+      // Two literal areas are decided by comparing prefixes; the automata only find the witness.
+      if (query.area !== null && stored.area !== null && !literalAreasOverlap(query.area, stored.area)) continue;
+      const witness = overlapCompiled(query.compiled, compiledOf(stored));
       if (witness !== null && result.push({ ...stored.entry, witness }) >= limit) break;
     }
     return result;
@@ -132,22 +167,21 @@ export class PatternIndex<T> {
     let node: TrieNode<T> | undefined = this.root;
     const segments = path.split('/');
     for (let depth = 0; node !== undefined; depth++) {
-      for (const stored of node.entries.values()) {
-        const { needle, automaton } = stored.compiled;
-        if ((needle === '' || path.includes(needle)) && accepts(automaton, path)) result.push(stored.entry);
+      if (node.entries !== undefined) {
+        for (const stored of node.entries.values()) if (storedMatches(stored, path)) result.push(stored.entry);
       }
       const segment = segments[depth];
-      node = segment === undefined ? undefined : node.children.get(segment);
+      node = segment === undefined ? undefined : node.children?.get(segment);
     }
     return result;
   }
 
-  private collectCandidates(compiled: CompiledPattern): Stored<T>[] {
+  private collectCandidates(query: Query): Stored<T>[] {
     const result: Stored<T>[] = [];
     let node: TrieNode<T> = this.root;
-    for (const segment of compiled.literalPrefix) {
-      for (const stored of node.entries.values()) result.push(stored);
-      const child = node.children.get(segment);
+    for (const segment of query.literalPrefix) {
+      if (node.entries !== undefined) for (const stored of node.entries.values()) result.push(stored);
+      const child = node.children?.get(segment);
       if (child === undefined) return result;
       node = child;
     }
@@ -156,7 +190,15 @@ export class PatternIndex<T> {
   }
 }
 
+const toQuery = (pattern: string | Pattern) => new Query(typeof pattern === 'string' ? parsePattern(pattern) : pattern);
+
+function storedMatches<T>(stored: Stored<T>, path: string): boolean {
+  if (stored.area !== null) return literalAreaMatches(stored.area, path);
+  const { needle, automaton } = stored.compiled!;
+  return (needle === '' || path.includes(needle)) && accepts(automaton, path);
+}
+
 function collectSubtree<T>(node: TrieNode<T>, into: Stored<T>[]): void {
-  for (const stored of node.entries.values()) into.push(stored);
-  for (const child of node.children.values()) collectSubtree(child, into);
+  if (node.entries !== undefined) for (const stored of node.entries.values()) into.push(stored);
+  if (node.children !== undefined) for (const child of node.children.values()) collectSubtree(child, into);
 }

@@ -13,14 +13,29 @@ export interface HeldPattern {
   expiresAt: number;
   reason: string | null;
   grantedAt: number;
+  patternCount: number;
+}
+
+interface Holder {
+  sessionId: string;
+  userId: string;
+  agentId: string;
+  agentName: string;
+  claims: number;
 }
 
 interface RepoIndex {
   version: number;
   patterns: PatternIndex<HeldPattern>;
-  /** Entry ids per claim, so a claim's patterns are removed together. */
-  entries: Map<string, string[]>;
+  /**
+   * One copy of each session's identifying strings, shared by all its claims (a session
+   * typically holds many), counted so it goes when the session's last claim does.
+   */
+  holders: Map<string, Holder>;
 }
+
+/** Index entry id of a claim's pattern: the claim id itself for the first (usually only) one. */
+const entryId = (claimId: string, i: number) => (i === 0 ? claimId : `${claimId}#${i}`);
 
 /**
  * Per-process cache of each repo's active claims as a pattern index. The database stays the
@@ -36,26 +51,32 @@ export class ClaimIndexCache {
 
   private static apply(target: RepoIndex, rows: ClaimWithAgent[]) {
     for (const row of rows) {
-      for (const id of target.entries.get(row.id) ?? []) target.patterns.remove(id);
-      target.entries.delete(row.id);
+      const previous = target.patterns.get(row.id)?.value;
+      if (previous) {
+        for (let i = 0; i < previous.patternCount; i++) target.patterns.remove(entryId(previous.claimId, i));
+        const holder = target.holders.get(previous.sessionId);
+        if (holder && --holder.claims === 0) target.holders.delete(previous.sessionId);
+      }
       if (row.status !== "active") continue;
+      let holder = target.holders.get(row.sessionId);
+      if (!holder) {
+        holder = { sessionId: row.sessionId, userId: row.userId, agentId: row.agentId, agentName: row.agentName, claims: 0 };
+        target.holders.set(row.sessionId, holder);
+      }
+      holder.claims++;
       const held: HeldPattern = {
         claimId: row.id,
-        sessionId: row.sessionId,
-        userId: row.userId,
-        agentId: row.agentId,
-        agentName: row.agentName,
+        sessionId: holder.sessionId,
+        userId: holder.userId,
+        agentId: holder.agentId,
+        agentName: holder.agentName,
         mode: row.mode,
         expiresAt: row.expiresAt.getTime(),
         reason: row.reason,
         grantedAt: row.grantedAt.getTime(),
+        patternCount: row.patterns.length,
       };
-      const ids = row.patterns.map((pattern, i) => {
-        const id = `${row.id}#${i}`;
-        target.patterns.add(id, pattern, held);
-        return id;
-      });
-      target.entries.set(row.id, ids);
+      row.patterns.forEach((pattern, i) => target.patterns.add(entryId(row.id, i), pattern, held));
     }
   }
 
@@ -75,7 +96,7 @@ export class ClaimIndexCache {
       }
       return cached.patterns;
     }
-    const fresh: RepoIndex = { version, patterns: new PatternIndex(), entries: new Map() };
+    const fresh: RepoIndex = { version, patterns: new PatternIndex(), holders: new Map() };
     ClaimIndexCache.apply(fresh, await loadRepoClaims(db, orgId, repo));
     this.repos.set(key, fresh);
     return fresh.patterns;
