@@ -225,7 +225,7 @@ function shortestCommonPath(a: Automaton, b: Automaton): string | null {
 const symbols: number[] = [];
 
 /** Does any state in `data[start..end)` have a wildcard label? */
-function hasWildcard(data: readonly number[], start: number, end: number): boolean {
+function hasWildcard(data: Int32Array, start: number, end: number): boolean {
   for (let i = start; i < end; i++) if (data[data[i]!]! < 0) return true;
   return false;
 }
@@ -236,7 +236,7 @@ function hasSymbol(count: number, symbol: number): boolean {
 }
 
 /** Appends the distinct code points labelling states `data[start..end)` to `symbols`. */
-function collectLabels(data: readonly number[], start: number, end: number, count: number): number {
+function collectLabels(data: Int32Array, start: number, end: number, count: number): number {
   for (let i = start; i < end; i++) {
     const label = data[data[i]!]!;
     if (label >= 0 && !hasSymbol(count, label)) symbols[count++] = label;

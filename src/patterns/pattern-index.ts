@@ -42,12 +42,32 @@ interface Stored<T> {
   readonly compiled: CompiledPattern | null;
 }
 
-/** Most nodes hold one entry and no children, so both maps are created on first use. */
+/**
+ * Most nodes hold one entry and no children: a lone entry is kept as is, and a map is made
+ * only for the second entry or the first child.
+ */
 interface TrieNode<T> {
   readonly key: string;
   readonly parent: TrieNode<T> | undefined;
   children: Map<string, TrieNode<T>> | undefined;
-  entries: Map<string, Stored<T>> | undefined;
+  entries: Stored<T> | Map<string, Stored<T>> | undefined;
+}
+
+function addEntry<T>(node: TrieNode<T>, stored: Stored<T>): void {
+  if (node.entries === undefined) node.entries = stored;
+  else if (node.entries instanceof Map) node.entries.set(stored.entry.id, stored);
+  else node.entries = new Map([[node.entries.entry.id, node.entries], [stored.entry.id, stored]]);
+}
+
+function removeEntry<T>(node: TrieNode<T>, id: string): void {
+  if (!(node.entries instanceof Map)) node.entries = undefined;
+  else if (node.entries.delete(id) && node.entries.size === 0) node.entries = undefined;
+}
+
+function pushEntries<T>(node: TrieNode<T>, into: Stored<T>[]): void {
+  if (node.entries === undefined) return;
+  if (node.entries instanceof Map) for (const stored of node.entries.values()) into.push(stored);
+  else into.push(node.entries);
 }
 
 function newNode<T>(key: string, parent: TrieNode<T> | undefined): TrieNode<T> {
@@ -109,7 +129,7 @@ export class PatternIndex<T> {
       node = child;
     }
     const stored: Stored<T> = { entry: { id, pattern: parsed.text, value }, node, area, compiled };
-    (node.entries ??= new Map()).set(id, stored);
+    addEntry(node, stored);
     this.byId.set(id, stored);
   }
 
@@ -120,8 +140,7 @@ export class PatternIndex<T> {
     this.byId.delete(id);
 
     let node: TrieNode<T> = stored.node;
-    node.entries!.delete(id);
-    if (node.entries!.size === 0) node.entries = undefined;
+    removeEntry(node, id);
     // Prune emptied branches so the trie's size tracks the live claims, not their history.
     while (node.parent !== undefined && node.entries === undefined && node.children === undefined) {
       const parent: TrieNode<T> = node.parent;
@@ -167,8 +186,10 @@ export class PatternIndex<T> {
     let node: TrieNode<T> | undefined = this.root;
     const segments = path.split('/');
     for (let depth = 0; node !== undefined; depth++) {
-      if (node.entries !== undefined) {
+      if (node.entries instanceof Map) {
         for (const stored of node.entries.values()) if (storedMatches(stored, path)) result.push(stored.entry);
+      } else if (node.entries !== undefined && storedMatches(node.entries, path)) {
+        result.push(node.entries.entry);
       }
       const segment = segments[depth];
       node = segment === undefined ? undefined : node.children?.get(segment);
@@ -180,7 +201,7 @@ export class PatternIndex<T> {
     const result: Stored<T>[] = [];
     let node: TrieNode<T> = this.root;
     for (const segment of query.literalPrefix) {
-      if (node.entries !== undefined) for (const stored of node.entries.values()) result.push(stored);
+      pushEntries(node, result);
       const child = node.children?.get(segment);
       if (child === undefined) return result;
       node = child;
@@ -199,6 +220,6 @@ function storedMatches<T>(stored: Stored<T>, path: string): boolean {
 }
 
 function collectSubtree<T>(node: TrieNode<T>, into: Stored<T>[]): void {
-  if (node.entries !== undefined) for (const stored of node.entries.values()) into.push(stored);
+  pushEntries(node, into);
   if (node.children !== undefined) for (const child of node.children.values()) collectSubtree(child, into);
 }
