@@ -5,13 +5,21 @@ import type { Config } from "./config.js";
 import { createMemoryBus, createNatsBus, type Bus } from "./infra/bus.js";
 import { openDatabase, RELAXED_POOL_SIZE, type Database } from "./infra/db.js";
 import { newId } from "./infra/ids.js";
+import { metricsPlugin } from "./infra/metrics.js";
 import { startPeriodic } from "./infra/periodic.js";
 import { installErrorHandler } from "./http/error-handler.js";
 import { registerOpenApi } from "./http/openapi.js";
+import { alertRoutes } from "./modules/alerts/alerts.routes.js";
+import { conflictRoutes } from "./modules/alerts/conflicts.routes.js";
+import { resolveConflictsOfSessions } from "./modules/alerts/conflicts.usecases.js";
 import { ClaimIndexCache } from "./modules/claims/claims.index.js";
 import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
+import { createOutboxRelay } from "./modules/events/events.relay.js";
+import { appendedEventCount } from "./modules/events/events.repository.js";
 import { eventRoutes } from "./modules/events/events.routes.js";
+import { streamRoutes } from "./modules/events/events.stream.routes.js";
+import { defaultStreamName, subjectsFor } from "./modules/events/events.subjects.js";
 import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
 import { bootstrap } from "./modules/identity/identity.usecases.js";
@@ -19,6 +27,7 @@ import { KeyRing } from "./modules/identity/keys.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
 import { createHeartbeatWriter, expireOverdueSessions, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
+import { overviewRoutes } from "./modules/overview/overview.routes.js";
 import { healthRoutes } from "./modules/system/health.routes.js";
 
 export const packageVersion: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
@@ -42,7 +51,18 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BRIGADE_DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
   let bus: Bus;
   try {
-    bus = config.NATS_URL ? await createNatsBus(config.NATS_URL) : createMemoryBus();
+    const subjectPrefix = config.NATS_SUBJECT_PREFIX;
+    bus = config.NATS_URL
+      ? await createNatsBus(config.NATS_URL, {
+          durable: {
+            stream: config.NATS_STREAM ?? defaultStreamName(subjectPrefix),
+            subjects: [subjectsFor(subjectPrefix).all],
+            maxAgeSeconds: config.NATS_STREAM_MAX_AGE_SECONDS,
+            duplicateWindowSeconds: config.NATS_DUPLICATE_WINDOW_SECONDS,
+            publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
+          },
+        })
+      : createMemoryBus();
   } catch (err) {
     await database.close();
     throw err;
@@ -81,25 +101,65 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       reply.header("x-request-id", request.id);
     });
     await registerOpenApi(app, packageVersion);
+    await app.register(metricsPlugin, { token: config.METRICS_TOKEN });
 
     const db = database.db;
     const keys = await KeyRing.open(db, { issuer: config.BRIGADE_ISSUER, signingKeyPem: config.BRIGADE_SIGNING_KEY });
     const identityDeps = { db, keys, config };
     const { adminToken } = await bootstrap(identityDeps);
 
-    await app.register(authPlugin, { authenticate: createAuthenticator({ db, keys, config }) });
-    await app.register(healthRoutes, { deps: { database, bus } });
+    const authenticate = createAuthenticator({ db, keys, config });
+    await app.register(authPlugin, { authenticate });
+    const relay = createOutboxRelay({
+      db,
+      exclusion: database.kind === "postgres" ? "advisory-lock" : "in-process",
+      bus,
+      subjects: subjectsFor(config.NATS_SUBJECT_PREFIX),
+      log: app.log.child({ component: "outbox-relay" }),
+      batchSize: config.RELAY_BATCH_SIZE,
+      pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
+      registry: app.metrics,
+    });
+    sweepers.push(relay);
+    // Wake the relay once a request that appended events has answered (so it has committed).
+    const appendedBefore = new WeakMap<object, number>();
+    app.addHook("onRequest", (request, _reply, done) => {
+      appendedBefore.set(request.raw, appendedEventCount());
+      done();
+    });
+    app.addHook("onResponse", (request, _reply, done) => {
+      if (appendedBefore.get(request.raw) !== appendedEventCount()) relay.wake();
+      done();
+    });
+    await app.register(healthRoutes, { deps: { database, bus, outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS } } });
     await app.register(identityRoutes, { deps: identityDeps });
-    const onSessionsClosed: OnSessionsClosed = (tx, ids, reason) => releaseClaimsOfSessions({ db: tx }, ids, reason);
+    const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
+      await releaseClaimsOfSessions({ db: tx }, ids, reason);
+      await resolveConflictsOfSessions(tx, ids, reason);
+    };
     const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE) };
     const claimDeps = { db, cache: new ClaimIndexCache(), config };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
     await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache } });
     await app.register(eventRoutes, { deps: { db } });
+    await app.register(alertRoutes, { deps: { db } });
+    await app.register(conflictRoutes, { deps: { db } });
+    await app.register(overviewRoutes, { deps: { db } });
+    await app.register(streamRoutes, {
+      deps: {
+        db,
+        bus,
+        subjects: subjectsFor(config.NATS_SUBJECT_PREFIX),
+        authenticate,
+        pingIntervalMs: config.STREAM_PING_INTERVAL_MS,
+        maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
+      },
+    });
     await app.ready();
 
-    const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log };
+    relay.start();
+    const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log, onChanged: relay.wake };
     sweepers.push(startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), ...every }));
     sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), ...every }));
     return { app, database, bus, initialAdminToken: adminToken };

@@ -25,6 +25,40 @@ export const configSchema = z
     DATABASE_POOL_SIZE: intFrom(1, 200).default(20),
     /** NATS server URL(s), comma separated. Unset: in-process event bus. */
     NATS_URL: z.string().min(1).optional(),
+    /**
+     * First token(s) of every subject Brigade publishes (`<prefix>.<org>.events.<type>`, …);
+     * deployments (or test runs) sharing one NATS keep apart by using different prefixes.
+     */
+    NATS_SUBJECT_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, "must be dot-separated tokens of letters, digits, _ and -")
+      .default("brigade"),
+    /** JetStream stream over `<prefix>.>`, created or updated at start. Unset: the prefix upper-cased (BRIGADE). */
+    NATS_STREAM: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, "must be letters, digits, _ and -")
+      .optional(),
+    /** How long the stream keeps messages (JetStream max age). */
+    NATS_STREAM_MAX_AGE_SECONDS: intFrom(60, 365 * 86_400).default(7 * 86_400),
+    /** JetStream de-duplication window: a message id published again within it is stored once. */
+    NATS_DUPLICATE_WINDOW_SECONDS: intFrom(1, 86_400).default(120),
+    /** How long the relay waits for JetStream to acknowledge a publish before retrying. */
+    NATS_PUBLISH_TIMEOUT_MS: intFrom(100, 60_000).default(2_000),
+    /** Events the outbox relay publishes per transaction. */
+    RELAY_BATCH_SIZE: intFrom(1, 10_000).default(500),
+    /** Backstop: the relay looks at the outbox this often even when nothing woke it. */
+    RELAY_POLL_INTERVAL_MS: intFrom(50, 3_600_000).default(1_000),
+    /**
+     * /readyz answers 503 when the oldest unpublished event is older than this. 0 (default):
+     * delivery lag is reported but never makes the process unready.
+     */
+    RELAY_MAX_LAG_SECONDS: intFrom(0, 7 * 86_400).default(0),
+    /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, it is public. */
+    METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+    /** /v1/stream: the server pings each socket this often and drops one that missed the previous ping. */
+    STREAM_PING_INTERVAL_MS: intFrom(50, 3_600_000).default(30_000),
+    /** /v1/stream: a socket with more than this many bytes waiting to be sent is closed (4008, slow consumer). */
+    STREAM_MAX_BUFFERED_BYTES: intFrom(1024, 256 * 1024 * 1024).default(1024 * 1024),
     /** Folder for the embedded database and other local state. */
     BRIGADE_DATA_DIR: z.string().min(1).default("./.brigade"),
     /** pino log level. */

@@ -41,6 +41,7 @@ export const titles: Record<number, string> = {
   409: "Conflict",
   413: "Content Too Large",
   415: "Unsupported Media Type",
+  426: "Upgrade Required",
   422: "Unprocessable Content",
   429: "Too Many Requests",
   500: "Internal Server Error",

@@ -1,4 +1,5 @@
-import { connect, headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import { DiscardPolicy, jetstream, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from "@nats-io/jetstream";
+import { connect, headers as natsHeaders, nanos, type NatsConnection } from "@nats-io/transport-node";
 
 export interface BusMessage {
   subject: string;
@@ -16,6 +17,18 @@ export interface Bus {
   readonly location: string;
   /** `msgId` becomes the `Nats-Msg-Id` header, which JetStream de-duplicates on. */
   publish(subject: string, data: Uint8Array | string, options?: { msgId?: string }): Promise<void>;
+  /**
+   * Publishes and resolves once the message is stored durably (the JetStream stream's PubAck);
+   * rejects when it may not have been. Messages published one after another without awaiting
+   * are stored in that order. The in-process bus just publishes.
+   */
+  publishDurable(subject: string, data: Uint8Array | string, msgId: string): Promise<void>;
+  /** Creates or updates the durable store (the JetStream stream); a no-op in process. */
+  prepareDurable(): Promise<void>;
+  /** False while the connection to NATS is down (publishing would only queue). */
+  readonly connected: boolean;
+  /** Largest message the bus accepts, in bytes. */
+  readonly maxPayload: number;
   subscribe(subject: string, handler: BusHandler): () => void;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -52,9 +65,13 @@ export function subjectMatches(pattern: string, subject: string): boolean {
 export function createMemoryBus(): Bus {
   const subscriptions = new Set<{ pattern: string; handler: BusHandler }>();
   let closed = false;
-  return {
+  const bus: Bus = {
     kind: "memory",
     location: "in-process",
+    get connected() {
+      return !closed;
+    },
+    maxPayload: Number.POSITIVE_INFINITY,
     async publish(subject, data) {
       if (closed) throw new Error("bus is closed");
       assertValidSubject(subject, false);
@@ -67,6 +84,8 @@ export function createMemoryBus(): Bus {
         });
       }
     },
+    publishDurable: (subject, data) => bus.publish(subject, data),
+    async prepareDurable() {},
     subscribe(pattern, handler) {
       assertValidSubject(pattern, true);
       const sub = { pattern, handler };
@@ -81,16 +100,102 @@ export function createMemoryBus(): Bus {
       subscriptions.clear();
     },
   };
+  return bus;
 }
 
-/** NATS bus; the connection reconnects forever, so a NATS outage never stops the server. */
-export async function createNatsBus(url: string, name = "brigade"): Promise<Bus & { connection: NatsConnection }> {
+/** The JetStream stream that `publishDurable` stores into. */
+export interface DurableOptions {
+  stream: string;
+  subjects: string[];
+  maxAgeSeconds: number;
+  duplicateWindowSeconds: number;
+  publishTimeoutMs: number;
+}
+
+const STREAM_NOT_FOUND = 10059;
+const STREAM_NAME_IN_USE = 10058;
+const apiCode = (err: unknown) => (err instanceof JetStreamApiError ? err.code : undefined);
+
+/** Creates the stream, or brings an existing one's subjects, max age and dedupe window in line. */
+async function ensureStream(connection: NatsConnection, options: DurableOptions): Promise<void> {
+  const jsm = await jetstreamManager(connection, { timeout: options.publishTimeoutMs });
+  const wanted = {
+    subjects: options.subjects,
+    max_age: nanos(options.maxAgeSeconds * 1000),
+    duplicate_window: nanos(Math.min(options.duplicateWindowSeconds, options.maxAgeSeconds) * 1000),
+  };
+  let current: StreamConfig | null = null;
+  try {
+    current = (await jsm.streams.info(options.stream)).config;
+  } catch (err) {
+    if (apiCode(err) !== STREAM_NOT_FOUND) throw err;
+  }
+  if (!current) {
+    try {
+      await jsm.streams.add({ name: options.stream, ...wanted, storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old });
+      return;
+    } catch (err) {
+      // Another replica created it first: fall through and reconcile.
+      if (apiCode(err) !== STREAM_NAME_IN_USE) throw err;
+      current = (await jsm.streams.info(options.stream)).config;
+    }
+  }
+  const same =
+    current.max_age === wanted.max_age &&
+    current.duplicate_window === wanted.duplicate_window &&
+    [...current.subjects].sort().join(" ") === [...wanted.subjects].sort().join(" ");
+  if (!same) await jsm.streams.update(options.stream, { ...current, ...wanted });
+}
+
+/**
+ * NATS bus; the connection reconnects forever, so a NATS outage never stops the server.
+ * With `durable`, `publishDurable` stores into that JetStream stream, which it creates or
+ * updates on first use (and again after a publish found no stream).
+ */
+export async function createNatsBus(url: string, options: { name?: string; durable?: DurableOptions } = {}): Promise<Bus & { connection: NatsConnection }> {
   const servers = url.split(",").map((s) => s.trim());
-  const connection = await connect({ servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const connection = await connect({ servers, name: options.name ?? "brigade", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const js = jetstream(connection);
+  const durable = options.durable;
+  let connected = true;
+  void (async () => {
+    for await (const status of connection.status()) {
+      if (status.type === "disconnect") connected = false;
+      else if (status.type === "reconnect") connected = true;
+    }
+  })();
+  let stream: Promise<void> | null = null;
+  const prepareDurable = () => {
+    if (!durable) return Promise.reject(new Error("this NATS bus has no durable stream configured"));
+    stream ??= ensureStream(connection, durable).catch((err) => {
+      stream = null;
+      throw err;
+    });
+    return stream;
+  };
   return {
     kind: "nats",
     location: servers.map((s) => s.replace(/\/\/[^@/]*@/, "//***@")).join(","),
     connection,
+    get connected() {
+      return connected && !connection.isClosed();
+    },
+    get maxPayload() {
+      return connection.info?.max_payload ?? 1024 * 1024;
+    },
+    prepareDurable,
+    async publishDurable(subject, data, msgId) {
+      assertValidSubject(subject, false);
+      await prepareDurable();
+      try {
+        await js.publish(subject, toBytes(data), { msgID: msgId, timeout: durable!.publishTimeoutMs, expect: { streamName: durable!.stream } });
+      } catch (err) {
+        // No stream answered (NATS restarted without its storage, or the stream was deleted):
+        // create it again before the next attempt.
+        if (err instanceof Error && /no responders|not enabled|stream not found/i.test(err.message)) stream = null;
+        throw err;
+      }
+    },
     async publish(subject, data, options) {
       assertValidSubject(subject, false);
       const h = options?.msgId ? natsHeaders() : undefined;

@@ -18,3 +18,22 @@ export const alertSchema = z
   })
   .meta({ id: "Alert" });
 export type Alert = z.infer<typeof alertSchema>;
+
+const eventType = z
+  .string()
+  .max(100)
+  .regex(/^[a-z][a-z_]*(\.[a-z][a-z_]*)+$/, "must be an event type such as claim.conflicted");
+
+export const listAlertsQuery = z
+  .object({
+    unacked: z.stringbool().optional().describe("true: only alerts not yet acknowledged; false: only acknowledged ones."),
+    type: eventType.optional().describe("Only alerts of this event type."),
+    since: z.iso.datetime({ offset: true }).optional().describe("Only alerts created at or after this time."),
+    session: z.uuid().optional().describe("Only alerts addressed to this session (yours; any in the organisation for leads and admins)."),
+    user: z.uuid().optional().describe("Whose alerts: that user's, their sessions' and their teams' (leads and admins; default: yours)."),
+    cursor: z.string().max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+export const alertPageSchema = z.object({ items: z.array(alertSchema), nextCursor: z.string().nullable() }).meta({ id: "AlertPage" });

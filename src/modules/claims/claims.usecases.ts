@@ -1,8 +1,10 @@
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
+import { newId } from "../../infra/ids.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { secondsWithin } from "../../http/validation.js";
 import { matches, validatePath, validatePattern, type PatternIndex } from "../../patterns/index.js";
+import { openClaimConflicts, openTouchConflicts, resolveConflictsOfClaims } from "../alerts/conflicts.usecases.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor, type NewEvent } from "../events/events.schemas.js";
 import { identityErrors } from "../identity/identity.errors.js";
@@ -130,6 +132,9 @@ export async function createClaim(
       ttlSeconds,
       version: next,
     });
+    // Granted over others' claims: each overlapped claim is an ongoing conflict until one ends.
+    const detected = conflicts.length > 0 ? { ...conflicted(claim.id), id: newId() } : null;
+    const opened = detected ? await openClaimConflicts(tx, { orgId: principal.orgId, repo: claim.repo, actor, claim, conflicts, detectedBy: detected.id }) : [];
     await appendEvents(tx, principal.orgId, [
       {
         type: "claim.granted",
@@ -138,7 +143,7 @@ export async function createClaim(
         repo: claim.repo,
         payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, patterns, mode: claim.mode, fence: claim.fence, expiresAt: claim.expiresAt.toISOString(), reason: claim.reason },
       },
-      ...(conflicts.length > 0 ? [conflicted(claim.id)] : []),
+      ...(detected ? [detected, ...opened] : []),
     ]);
     const granted = { ...claim, agentName: session.agentName };
     return { granted, conflicts, repo: session.repo, from: version, to: next };
@@ -210,6 +215,7 @@ export async function releaseClaim(deps: ClaimDeps, principal: Principal, id: st
     const [released] = await repo.endClaims(tx, [id], { status: "released", endReason: "released", version: await bump() });
     await appendEvents(tx, principal.orgId, [
       { type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: "released" } },
+      ...(await resolveConflictsOfClaims(tx, principal.orgId, [id], "claim_released", actorOf(principal))),
     ]);
     return { ...released!, agentName: claim.agentName };
   });
@@ -229,6 +235,7 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
         repo: claim.repo,
         payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: input.reason, brokenBy: principal.userId },
       },
+      ...(await resolveConflictsOfClaims(tx, principal.orgId, [id], "claim_broken", actorOf(principal))),
     ]);
     return { ...broken!, agentName: claim.agentName };
   });
@@ -287,6 +294,7 @@ export async function answerHandoff(
     if (status === "accepted" && claim.status === "active") {
       await repo.endClaims(tx, [claim.id], { status: "released", endReason: "handoff", version: await bump() });
       events.push({ type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id: claim.id }, repo: claim.repo, payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, reason: "handoff" } });
+      events.push(...(await resolveConflictsOfClaims(tx, principal.orgId, [claim.id], "handoff", actorOf(principal))));
     }
     await appendEvents(tx, principal.orgId, events);
     return answered;
@@ -399,17 +407,18 @@ export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache">, princ
     for (const o of others) {
       conflicts.push({ path: o.path, kind: "touch" as const, otherSessionId: o.sessionId, otherUserId: o.userId, agent: o.agentName, claimId: null, pattern: null });
     }
-    await appendEvents(
-      tx,
-      principal.orgId,
-      conflicts.map((c) => ({
+    const detected = conflicts.map((c) => ({
+      event: {
         type: "touch.conflict" as const,
         actor: actorOf(principal),
         subject: { type: "session", id: sessionId },
         repo: session.repo,
         payload: { sessionId, userId: session.userId, path: c.path, kind: c.kind, otherSessionId: c.otherSessionId, otherUserId: c.otherUserId, claimId: c.claimId },
-      })),
-    );
+      },
+      otherPattern: c.pattern,
+    }));
+    // Only conflicts not already open are news: their detection and opening are recorded.
+    await appendEvents(tx, principal.orgId, await openTouchConflicts(tx, { orgId: principal.orgId, repo: session.repo, detected }));
     return { recorded: paths.length, conflicts };
   });
 }
@@ -452,7 +461,10 @@ export async function expireOverdueClaims({ db }: { db: Db }): Promise<number> {
       await appendEvents(
         tx,
         orgId,
-        ended.map((c) => ({ type: "claim.expired" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId } })),
+        [
+          ...ended.map((c) => ({ type: "claim.expired" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId } })),
+          ...(await resolveConflictsOfClaims(tx, orgId, ended.map((c) => c.id), "claim_expired", systemActor)),
+        ],
       );
       return ended.length;
     });

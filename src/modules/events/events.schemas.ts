@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { Recipient } from "../alerts/alerts.schemas.js";
 
 export const actorSchema = z
   .object({
@@ -13,6 +14,20 @@ export const subjectRefSchema = z.object({ type: z.string(), id: z.string() }).m
 export type SubjectRef = z.infer<typeof subjectRefSchema>;
 
 export const systemActor: Actor = { type: "system", id: null };
+
+/** Why a conflict ended: a claim involved ended (how), or a session involved ended. */
+export const conflictResolutions = ["claim_released", "claim_expired", "claim_broken", "handoff", "session_ended", "session_expired"] as const;
+export type ConflictResolution = (typeof conflictResolutions)[number];
+
+/** The two sides of a conflict: who raised it and whom it collided with. */
+const conflictParties = z.object({
+  conflictId: z.string(),
+  kind: z.enum(["claim", "touch"]),
+  sessionId: z.string(),
+  userId: z.string(),
+  otherSessionId: z.string(),
+  otherUserId: z.string(),
+});
 
 /** Payloads by event type: the typed contract of the event log. */
 export const eventPayloads = {
@@ -85,6 +100,16 @@ export const eventPayloads = {
     otherUserId: z.string(),
     claimId: z.string().nullable(),
   }),
+  "conflict.opened": conflictParties.extend({
+    claimId: z.string().nullable().describe("The claim whose grant (or, for touches, null) raised it."),
+    otherClaimId: z.string().nullable(),
+    pattern: z.string().nullable(),
+    otherPattern: z.string().nullable(),
+    witness: z.string(),
+    detectedBy: z.string().describe("The claim.conflicted or touch.conflict event that detected it."),
+  }),
+  "conflict.acknowledged": conflictParties,
+  "conflict.resolved": conflictParties.extend({ resolution: z.enum(conflictResolutions) }),
   "codeowners.updated": z.object({ rules: z.number(), errors: z.number() }),
   "module.updated": z.object({ name: z.string(), patterns: z.array(z.string()), teamId: z.string().nullable() }),
   "module.deleted": z.object({ name: z.string() }),
@@ -93,9 +118,14 @@ export const eventPayloads = {
 export type EventType = keyof typeof eventPayloads;
 export type EventPayload<T extends EventType> = z.infer<(typeof eventPayloads)[T]>;
 
-/** What a usecase hands to the log; id, org order and time are filled in by the repository. */
+/**
+ * What a usecase hands to the log; org order and time are filled in by the repository, and
+ * the id too unless the usecase needs to know it first (a conflict records the event that
+ * detected it). `notify` addresses the event to recipients beyond those its type's rule
+ * names (`alerts.rules.ts`).
+ */
 export type NewEvent = {
-  [T in EventType]: { type: T; actor: Actor; subject: SubjectRef; repo?: string | null; payload: EventPayload<T> };
+  [T in EventType]: { id?: string; type: T; actor: Actor; subject: SubjectRef; repo?: string | null; payload: EventPayload<T>; notify?: Recipient[] };
 }[EventType];
 
 export const eventSchema = z
@@ -113,3 +143,7 @@ export const eventSchema = z
   })
   .meta({ id: "Event" });
 export type EventEnvelope = z.infer<typeof eventSchema>;
+
+export const eventPageSchema = z
+  .object({ items: z.array(eventSchema), nextCursor: z.string().nullable().describe("Pass as cursor for the next page; null on the last.") })
+  .meta({ id: "EventPage" });

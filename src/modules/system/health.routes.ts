@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Bus } from "../../infra/bus.js";
 import type { Database } from "../../infra/db.js";
+import type { OutboxLag } from "../events/events.outbox.js";
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -23,9 +24,26 @@ async function check(probe: () => Promise<void>): Promise<{ ok: boolean; error?:
 }
 
 const dependencySchema = z.object({ ok: z.boolean(), kind: z.string(), error: z.string().optional() });
-const readySchema = z.object({ status: z.enum(["ready", "unavailable"]), database: dependencySchema, bus: dependencySchema }).meta({ id: "Readiness" });
+const outboxSchema = z
+  .object({
+    ok: z.boolean().describe("False only when the lag exceeds RELAY_MAX_LAG_SECONDS (if set) or cannot be read."),
+    pending: z.number().int().nullable().describe("Committed events not yet published to the bus."),
+    oldestAgeSeconds: z.number().nullable().describe("Age of the oldest of them; null when there are none."),
+    maxLagSeconds: z.number().int().nullable().describe("The configured limit; null when lag never makes the process unready."),
+    error: z.string().optional(),
+  })
+  .meta({ id: "OutboxLag" });
+const readySchema = z
+  .object({ status: z.enum(["ready", "unavailable"]), database: dependencySchema, bus: dependencySchema, outbox: outboxSchema })
+  .meta({ id: "Readiness" });
 
-export const healthRoutes: FastifyPluginAsyncZod<{ deps: { database: Database; bus: Bus } }> = async (app, { deps }) => {
+export interface HealthDeps {
+  database: Database;
+  bus: Bus;
+  outbox: { lag: () => Promise<OutboxLag>; maxLagSeconds: number };
+}
+
+export const healthRoutes: FastifyPluginAsyncZod<{ deps: HealthDeps }> = async (app, { deps }) => {
   app.get(
     "/healthz",
     { config: { public: true }, schema: { tags: ["system"], summary: "Liveness: the process is up", security: [], response: { 200: z.object({ status: z.literal("ok") }) } } },
@@ -36,15 +54,37 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: { database: Database; b
     "/readyz",
     {
       config: { public: true },
-      schema: { tags: ["system"], summary: "Readiness: database and bus reachable", security: [], response: { 200: readySchema, 503: readySchema } },
+      schema: {
+        tags: ["system"],
+        summary: "Readiness: database and bus reachable; outbox lag",
+        description: "503 when the database or the bus is unreachable, or when RELAY_MAX_LAG_SECONDS is set and the oldest unpublished event is older.",
+        security: [],
+        response: { 200: readySchema, 503: readySchema },
+      },
     },
     async (_request, reply) => {
-      const [database, bus] = await Promise.all([check(() => deps.database.ping()), check(() => deps.bus.ping())]);
-      const ready = database.ok && bus.ok;
+      let lag: OutboxLag | null = null;
+      const [database, bus, outboxCheck] = await Promise.all([
+        check(() => deps.database.ping()),
+        check(() => deps.bus.ping()),
+        check(async () => void (lag = await deps.outbox.lag())),
+      ]);
+      const max = deps.outbox.maxLagSeconds;
+      const current = lag as OutboxLag | null;
+      const withinLimit = current !== null && (max === 0 || (current.oldestAgeSeconds ?? 0) <= max);
+      const outbox = {
+        ok: outboxCheck.ok && withinLimit,
+        pending: current?.pending ?? null,
+        oldestAgeSeconds: current?.oldestAgeSeconds ?? null,
+        maxLagSeconds: max === 0 ? null : max,
+        ...(outboxCheck.error ? { error: outboxCheck.error } : {}),
+      };
+      const ready = database.ok && bus.ok && outbox.ok;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? "ready" : "unavailable",
         database: { ...database, kind: deps.database.kind },
         bus: { ...bus, kind: deps.bus.kind },
+        outbox,
       });
     },
   );

@@ -1,0 +1,313 @@
+import { createHash } from "node:crypto";
+import { LineCounter, parseDocument } from "yaml";
+import { contractErrors } from "./contracts.errors.js";
+import { parseGraphql } from "./contracts.graphql.js";
+import type { ContractKind } from "./contracts.table.js";
+
+/**
+ * Content parsing, validation and normalisation, per kind. A version's identity is the
+ * SHA-256 of its normalised text: structured kinds (OpenAPI, AsyncAPI, JSON Schema) as
+ * canonical JSON (keys sorted, no whitespace), so YAML and JSON spellings, key order and
+ * formatting do not make a new version; GraphQL as the sorted, printed schema; opaque text
+ * with line endings unified and trailing whitespace dropped.
+ */
+
+export interface Location {
+  line: number;
+  column: number;
+}
+
+export interface ParsedContent {
+  kind: ContractKind;
+  /** What the differ compares: plain JSON for structured kinds, a GraphQLSchema, or text. */
+  document: unknown;
+  normalized: string;
+  hash: string;
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type PathPart = string | number;
+
+/** Deeper than this is a mistake or a circular YAML alias, never a real interface document. */
+const MAX_DEPTH = 256;
+
+export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** A JSON path for messages: `$.paths['/orders/{id}'].get`. */
+export function jsonPath(path: readonly PathPart[]): string {
+  let out = "$";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else if (/^[A-Za-z_$][\w$]*$/.test(part)) out += `.${part}`;
+    else out += `['${part.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}']`;
+  }
+  return out;
+}
+
+/** Keys sorted at every level, so equal documents have equal text whatever their spelling. */
+export function canonicalJson(value: unknown, depth = 0): string {
+  if (depth > MAX_DEPTH) {
+    throw contractErrors.invalidContent(`The document is nested more than ${MAX_DEPTH} levels deep (or a YAML alias refers to itself).`, {
+      errors: [{ field: "content", reason: "nested too deeply" }],
+    });
+  }
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(",")}]`;
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k], depth + 1)}`).join(",")}}`;
+}
+
+/** Line and column (1-based) of the value at `path`, or of its nearest ancestor that exists. */
+function locate(text: string, path: readonly PathPart[]): Location | null {
+  try {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
+      if (node?.range) {
+        const { line, col } = lineCounter.linePos(node.range[0]);
+        return { line, column: col };
+      }
+    }
+  } catch {
+    // Locating is a courtesy; the message and path still say what is wrong.
+  }
+  return null;
+}
+
+interface Problem {
+  detail: string;
+  reason: string;
+  path?: readonly PathPart[];
+  location?: Location | null;
+}
+
+function problemExtra(text: string, p: Problem) {
+  const location = p.location !== undefined ? p.location : p.path ? locate(text, p.path) : null;
+  return { errors: [{ field: "content", reason: p.reason }], location, path: p.path ? jsonPath(p.path) : null };
+}
+
+const invalid = (text: string, p: Problem) => contractErrors.invalidContent(p.detail, problemExtra(text, p));
+const mismatch = (text: string, p: Problem) => contractErrors.kindMismatch(p.detail, problemExtra(text, p));
+const unsupported = (text: string, p: Problem) => contractErrors.unsupportedVersion(p.detail, problemExtra(text, p));
+
+const SDL_START = /^\s*(?:"""[\s\S]*?"""\s*)?(?:extend\s+)?(?:type|schema|interface|enum|input|scalar|union|directive)\s+[@A-Za-z_{]/;
+
+/** JSON (fast path) or YAML 1.2; errors carry the parser's message and position. */
+function parseStructured(text: string): unknown {
+  const start = text.trimStart()[0];
+  if (start === "{" || start === "[") {
+    try {
+      return JSON.parse(text);
+    } catch {
+      // YAML is a superset of JSON: its parser accepts what it can and locates what it cannot.
+    }
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    const pos = error.linePos?.[0];
+    const message = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    throw contractErrors.invalidContent(`The content is not valid JSON or YAML: ${message}${pos ? ` (line ${pos.line}, column ${pos.col})` : ""}.`, {
+      errors: [{ field: "content", reason: message }],
+      location: pos ? { line: pos.line, column: pos.col } : null,
+      path: null,
+    });
+  }
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    throw contractErrors.invalidContent(`The YAML cannot be read: ${message}.`, { errors: [{ field: "content", reason: message }], location: null, path: null });
+  }
+}
+
+/** Every `$ref` in the document with where it is. */
+function collectRefs(doc: unknown): { path: PathPart[]; ref: unknown }[] {
+  const refs: { path: PathPart[]; ref: unknown }[] = [];
+  const stack: { value: unknown; path: PathPart[] }[] = [{ value: doc, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (Array.isArray(value)) value.forEach((v, i) => typeof v === "object" && v !== null && stack.push({ value: v, path: [...path, i] }));
+    else if (isObject(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === "$ref" && (typeof v === "string" || !isObject(v))) refs.push({ path: [...path, k], ref: v });
+        else if (typeof v === "object" && v !== null) stack.push({ value: v, path: [...path, k] });
+      }
+    }
+  }
+  return refs;
+}
+
+/** The node a local JSON-pointer fragment (`#/components/schemas/Order`) names, if any. */
+export function resolvePointer(doc: unknown, ref: string): unknown {
+  if (ref === "#") return doc;
+  let node: unknown = doc;
+  for (const raw of ref.slice(2).split("/")) {
+    const key = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(node)) node = node[Number(key)];
+    else if (isObject(node) && Object.prototype.hasOwnProperty.call(node, key)) node = node[key];
+    else return undefined;
+  }
+  return node;
+}
+
+/**
+ * `$ref`s must be local JSON pointers that resolve. Brigade never fetches a URL or reads a file
+ * a `$ref` names (that would let a document make the server issue requests), so a document
+ * with outside references is refused: bundle it first.
+ */
+function checkRefs(text: string, doc: unknown) {
+  for (const { path, ref } of collectRefs(doc)) {
+    if (typeof ref !== "string") throw invalid(text, { detail: `${jsonPath(path)} must be a string.`, reason: "$ref is not a string", path });
+    if (!ref.startsWith("#")) {
+      throw contractErrors.externalRef(
+        `${jsonPath(path)} refers to "${ref.slice(0, 200)}", outside this document. Brigade never fetches references: bundle the document into one file (e.g. \`redocly bundle\` or \`swagger-cli bundle\`) and publish that.`,
+        problemExtra(text, { detail: "", reason: "external $ref", path }),
+      );
+    }
+    if ((ref === "#" || ref.startsWith("#/")) && resolvePointer(doc, ref) === undefined) {
+      throw invalid(text, { detail: `${jsonPath(path)} refers to "${ref.slice(0, 200)}", which is not in the document.`, reason: "unresolvable $ref", path });
+    }
+  }
+}
+
+const looksLikeJsonSchema = (doc: Record<string, unknown>) => "$schema" in doc || ("type" in doc && ("properties" in doc || "items" in doc));
+
+function otherKindOf(doc: unknown): string | null {
+  if (!isObject(doc)) return null;
+  if ("openapi" in doc || "swagger" in doc) return "an OpenAPI (or Swagger) document";
+  if ("asyncapi" in doc) return "an AsyncAPI document";
+  return null;
+}
+
+function checkOpenApi(text: string, doc: unknown) {
+  if (!isObject(doc)) throw invalid(text, { detail: "An OpenAPI document must be an object.", reason: "not an object", path: [] });
+  if ("swagger" in doc) {
+    throw unsupported(text, { detail: "Swagger 2.0 is not supported: convert the document to OpenAPI 3.0 or 3.1 (e.g. with swagger2openapi).", reason: "swagger 2.0", path: ["swagger"] });
+  }
+  if (typeof doc.openapi !== "string") {
+    if ("asyncapi" in doc) throw mismatch(text, { detail: "The content is an AsyncAPI document, but this contract's kind is openapi.", reason: "kind mismatch", path: ["asyncapi"] });
+    if (looksLikeJsonSchema(doc)) throw mismatch(text, { detail: "The content looks like a JSON Schema, but this contract's kind is openapi.", reason: "kind mismatch", path: [] });
+    throw invalid(text, { detail: "Not an OpenAPI document: the `openapi` version field (e.g. \"3.0.3\") is missing.", reason: "missing openapi", path: [] });
+  }
+  if (!/^3\.[01]\.\d+/.test(doc.openapi)) {
+    throw unsupported(text, { detail: `OpenAPI ${doc.openapi} is not supported: use 3.0.x or 3.1.x.`, reason: "unsupported openapi version", path: ["openapi"] });
+  }
+  if (!isObject(doc.info)) throw invalid(text, { detail: "An OpenAPI document needs an `info` object.", reason: "missing info", path: doc.info === undefined ? [] : ["info"] });
+  if (doc.paths === undefined && doc.openapi.startsWith("3.0")) throw invalid(text, { detail: "An OpenAPI 3.0 document needs a `paths` object.", reason: "missing paths", path: [] });
+  if (doc.paths !== undefined) {
+    if (!isObject(doc.paths)) throw invalid(text, { detail: "`paths` must be an object.", reason: "paths is not an object", path: ["paths"] });
+    for (const [key, item] of Object.entries(doc.paths)) {
+      if (!key.startsWith("/") && !key.startsWith("x-")) throw invalid(text, { detail: `Path "${key.slice(0, 200)}" must start with "/".`, reason: "path must start with /", path: ["paths", key] });
+      if (!isObject(item)) throw invalid(text, { detail: `${jsonPath(["paths", key])} must be an object.`, reason: "path item is not an object", path: ["paths", key] });
+    }
+  }
+  if (doc.components !== undefined && !isObject(doc.components)) throw invalid(text, { detail: "`components` must be an object.", reason: "components is not an object", path: ["components"] });
+}
+
+function checkAsyncApi(text: string, doc: unknown) {
+  if (!isObject(doc)) throw invalid(text, { detail: "An AsyncAPI document must be an object.", reason: "not an object", path: [] });
+  if (typeof doc.asyncapi !== "string") {
+    const other = otherKindOf(doc);
+    if (other) throw mismatch(text, { detail: `The content is ${other}, but this contract's kind is asyncapi.`, reason: "kind mismatch", path: [] });
+    if (looksLikeJsonSchema(doc)) throw mismatch(text, { detail: "The content looks like a JSON Schema, but this contract's kind is asyncapi.", reason: "kind mismatch", path: [] });
+    throw invalid(text, { detail: "Not an AsyncAPI document: the `asyncapi` version field (e.g. \"2.6.0\") is missing.", reason: "missing asyncapi", path: [] });
+  }
+  if (!/^2\.\d+\.\d+/.test(doc.asyncapi)) {
+    throw unsupported(text, { detail: `AsyncAPI ${doc.asyncapi} is not supported: the differ understands AsyncAPI 2.x.`, reason: "unsupported asyncapi version", path: ["asyncapi"] });
+  }
+  if (!isObject(doc.info)) throw invalid(text, { detail: "An AsyncAPI document needs an `info` object.", reason: "missing info", path: doc.info === undefined ? [] : ["info"] });
+  if (!isObject(doc.channels)) throw invalid(text, { detail: "An AsyncAPI document needs a `channels` object.", reason: "missing channels", path: doc.channels === undefined ? [] : ["channels"] });
+}
+
+const JSON_TYPES = new Set(["null", "boolean", "object", "array", "number", "integer", "string"]);
+const SCHEMA_MAPS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
+const SCHEMA_LISTS = ["allOf", "anyOf", "oneOf", "prefixItems"];
+const SCHEMA_ONE = ["items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedProperties", "unevaluatedItems"];
+
+/** The JSON Schema keywords whose shape is fixed, checked everywhere a subschema can be. */
+function checkSchemaNode(text: string, node: unknown, path: PathPart[], depth: number) {
+  if (typeof node === "boolean") return;
+  if (!isObject(node)) throw invalid(text, { detail: `${jsonPath(path)} must be a schema (an object or a boolean).`, reason: "not a schema", path });
+  if (depth > MAX_DEPTH) return;
+  const at = (k: PathPart) => [...path, k];
+  if (node.type !== undefined) {
+    const types = Array.isArray(node.type) ? node.type : [node.type];
+    const bad = types.find((t) => typeof t !== "string" || !JSON_TYPES.has(t));
+    if (bad !== undefined || types.length === 0) throw invalid(text, { detail: `${jsonPath(at("type"))} must name JSON types (${[...JSON_TYPES].join(", ")}).`, reason: "invalid type", path: at("type") });
+  }
+  if (node.required !== undefined && typeof node.required !== "boolean" && (!Array.isArray(node.required) || node.required.some((r) => typeof r !== "string"))) {
+    throw invalid(text, { detail: `${jsonPath(at("required"))} must be an array of property names.`, reason: "invalid required", path: at("required") });
+  }
+  if (node.enum !== undefined && !Array.isArray(node.enum)) throw invalid(text, { detail: `${jsonPath(at("enum"))} must be an array.`, reason: "invalid enum", path: at("enum") });
+  for (const key of SCHEMA_MAPS) {
+    const value = node[key];
+    if (value === undefined) continue;
+    if (!isObject(value)) throw invalid(text, { detail: `${jsonPath(at(key))} must be an object of schemas.`, reason: `invalid ${key}`, path: at(key) });
+    for (const [name, sub] of Object.entries(value)) checkSchemaNode(text, sub, [...path, key, name], depth + 1);
+  }
+  for (const key of SCHEMA_LISTS) {
+    const value = node[key];
+    if (value === undefined) continue;
+    if (!Array.isArray(value)) throw invalid(text, { detail: `${jsonPath(at(key))} must be an array of schemas.`, reason: `invalid ${key}`, path: at(key) });
+    value.forEach((sub, i) => checkSchemaNode(text, sub, [...path, key, i], depth + 1));
+  }
+  for (const key of SCHEMA_ONE) {
+    const value = node[key];
+    if (value === undefined) continue;
+    if (key === "items" && Array.isArray(value)) value.forEach((sub, i) => checkSchemaNode(text, sub, [...path, key, i], depth + 1));
+    else checkSchemaNode(text, value, at(key), depth + 1);
+  }
+}
+
+function checkJsonSchema(text: string, doc: unknown) {
+  const other = otherKindOf(doc);
+  if (other) throw mismatch(text, { detail: `The content is ${other}, but this contract's kind is jsonschema.`, reason: "kind mismatch", path: [] });
+  if (typeof doc !== "boolean" && !isObject(doc)) throw invalid(text, { detail: "A JSON Schema must be an object (or a boolean).", reason: "not a schema", path: [] });
+  if (isObject(doc) && doc.$schema !== undefined && typeof doc.$schema !== "string") throw invalid(text, { detail: "`$schema` must be a URI string.", reason: "invalid $schema", path: ["$schema"] });
+  checkSchemaNode(text, doc, [], 0);
+}
+
+/** For a structured kind whose text did not parse into an object: is it SDL sent to the wrong contract? */
+function notAnObject(text: string, kind: ContractKind, doc: unknown) {
+  if (SDL_START.test(text)) return mismatch(text, { detail: `The content looks like GraphQL SDL, but this contract's kind is ${kind}.`, reason: "kind mismatch", location: null });
+  return invalid(text, { detail: `The content must be a JSON or YAML object; it parsed as ${Array.isArray(doc) ? "an array" : doc === null ? "nothing" : `a ${typeof doc}`}.`, reason: "not an object", location: null });
+}
+
+/** Parses, validates and normalises content of a kind; throws a 422 problem saying where it is wrong. */
+export function parseContent(kind: ContractKind, text: string): ParsedContent {
+  if (kind === "opaque") {
+    const normalized = text.replace(/\r\n?/g, "\n").replace(/\s+$/, "");
+    return { kind, document: normalized, normalized, hash: sha256(normalized) };
+  }
+  if (kind === "graphql") {
+    if (/^\s*[{[]/.test(text) || /^\s*(openapi|asyncapi|swagger|\$schema)\s*:/m.test(text)) {
+      throw mismatch(text, { detail: "The content looks like JSON or YAML, but this contract's kind is graphql (SDL expected).", reason: "kind mismatch", location: null });
+    }
+    const { schema, normalized } = parseGraphql(text);
+    return { kind, document: schema, normalized, hash: sha256(normalized) };
+  }
+  let doc = parseStructured(text);
+  if (kind !== "jsonschema" && !isObject(doc)) throw notAnObject(text, kind, doc);
+  if (kind === "jsonschema" && typeof doc !== "boolean" && !isObject(doc)) throw notAnObject(text, kind, doc);
+  if (kind === "openapi") checkOpenApi(text, doc);
+  else if (kind === "asyncapi") checkAsyncApi(text, doc);
+  else checkJsonSchema(text, doc);
+  checkRefs(text, doc);
+  const normalized = canonicalJson(doc);
+  // The differ sees exactly what a later diff of the stored version will see.
+  doc = JSON.parse(normalized) as Json;
+  return { kind, document: doc, normalized, hash: sha256(normalized) };
+}
+
+/** The document of a stored version, from its normalised text (already validated). */
+export function documentOf(kind: ContractKind, normalized: string): unknown {
+  if (kind === "opaque") return normalized;
+  if (kind === "graphql") return parseGraphql(normalized).schema;
+  return JSON.parse(normalized);
+}

@@ -1,0 +1,258 @@
+import { compareAsyncApi, compareJsonSchema, compareOpenApi, type Diff } from "api-smart-diff";
+import type { GraphQLSchema } from "graphql";
+import { jsonPath, resolvePointer } from "./contracts.content.js";
+import { diffGraphql } from "./contracts.graphql.js";
+import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
+
+/**
+ * Diff and classification. Every change has a level (breaking, non-breaking, annotation,
+ * unclassified), where it is (a JSON path, or a GraphQL schema coordinate) and a sentence.
+ * "Breaking" always means: breaks someone relying on the version diffed *from*.
+ *
+ * - OpenAPI 3.x, AsyncAPI 2.x, JSON Schema: `api-smart-diff`, which resolves local `$ref`s
+ *   and classifies each change where it takes effect (a schema used by a response is judged
+ *   as output, by a request as input). Its reports of the `components` sections themselves
+ *   are dropped, since every use of a component is already reported where it is used (and a
+ *   component judged out of context is often misjudged); `securitySchemes` are kept.
+ * - GraphQL: graphql-js `findBreakingChanges` / `findDangerousChanges`, plus safe additions,
+ *   descriptions and deprecations (`contracts.graphql.ts`).
+ * - Opaque: any change is one unclassified change.
+ */
+
+export const changeLevels = ["breaking", "non-breaking", "annotation", "unclassified"] as const;
+export type ChangeLevel = (typeof changeLevels)[number];
+
+export interface Change {
+  level: ChangeLevel;
+  action: "add" | "remove" | "replace" | "rename" | null;
+  location: string;
+  message: string;
+}
+
+export interface Summary {
+  breaking: number;
+  nonBreaking: number;
+  annotation: number;
+  unclassified: number;
+}
+
+/** A breaking change that makes a version incompatible under the policy, with what it was checked against. */
+export interface Incompatibility extends Change {
+  against: string;
+  /** backward: old consumers of `against` break; forward: consumers of the new version cannot read `against`. */
+  direction: "backward" | "forward";
+}
+
+export function summarize(changes: readonly Change[]): Summary {
+  const s: Summary = { breaking: 0, nonBreaking: 0, annotation: 0, unclassified: 0 };
+  for (const c of changes) {
+    if (c.level === "breaking") s.breaking++;
+    else if (c.level === "non-breaking") s.nonBreaking++;
+    else if (c.level === "annotation") s.annotation++;
+    else s.unclassified++;
+  }
+  return s;
+}
+
+type JsonObject = Record<string, unknown>;
+const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
+
+const OPENAPI_COMPONENTS = ["schemas", "responses", "parameters", "examples", "requestBodies", "headers", "links", "callbacks", "pathItems"];
+const ASYNCAPI_COMPONENTS = ["schemas", "messages", "parameters", "correlationIds", "operationTraits", "messageTraits", "serverBindings", "channelBindings", "operationBindings", "messageBindings"];
+
+function refsIn(node: unknown, into: Set<string>) {
+  const stack = [node];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) for (const v of value) typeof v === "object" && v !== null && stack.push(v);
+    else if (isObject(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === "$ref" && typeof v === "string") into.add(v);
+        else if (typeof v === "object" && v !== null) stack.push(v);
+      }
+    }
+  }
+  return into;
+}
+
+/**
+ * Drops what cannot produce a change, before the (slow: it walks every node, resolving
+ * references) differ runs: the path items (or channels) that are equal in both documents
+ * together with everything they reference, and the components nothing left references.
+ * A 2,000-operation document with a few changes is then diffed as a few operations.
+ * Both documents must come from JSON.parse of canonical text (`contracts.content.ts`), so
+ * equal subtrees serialise equally.
+ */
+function prune(before: JsonObject, after: JsonObject, section: string, componentSections: string[]): [JsonObject, JsonObject] {
+  const a = { ...before };
+  const b = { ...after };
+  const textOf = (doc: JsonObject, ref: string) => {
+    const node = resolvePointer(doc, ref);
+    return node === undefined ? undefined : JSON.stringify(node);
+  };
+  const sameTarget = new Map<string, boolean>();
+  /** Every reference reachable from these is the same in both documents. */
+  const sameClosure = (start: Set<string>): boolean => {
+    const queue = [...start];
+    const seen = new Set<string>();
+    while (queue.length > 0) {
+      const ref = queue.pop()!;
+      if (seen.has(ref)) continue;
+      seen.add(ref);
+      // The whole document, or a plain-name anchor: not worth comparing, so nothing is pruned.
+      if (!ref.startsWith("#/")) return false;
+      let same = sameTarget.get(ref);
+      if (same === undefined) {
+        const ta = textOf(before, ref);
+        same = ta !== undefined && ta === textOf(after, ref);
+        sameTarget.set(ref, same);
+      }
+      if (!same) return false;
+      for (const inner of refsIn(resolvePointer(before, ref), new Set())) queue.push(inner);
+    }
+    return true;
+  };
+
+  const sa = before[section];
+  const sb = after[section];
+  // A reference into the section itself would dangle once its target is pruned.
+  const intoSection = (doc: JsonObject) => [...refsIn(doc, new Set())].some((r) => r.startsWith(`#/${section}/`));
+  if (isObject(sa) && isObject(sb) && !intoSection(before) && !intoSection(after)) {
+    const pa: JsonObject = { ...sa };
+    const pb: JsonObject = { ...sb };
+    for (const key of Object.keys(sa)) {
+      if (!(key in sb)) continue;
+      const text = JSON.stringify(sa[key]);
+      if (text === JSON.stringify(sb[key]) && sameClosure(refsIn(sa[key], new Set()))) {
+        delete pa[key];
+        delete pb[key];
+      }
+    }
+    a[section] = pa;
+    b[section] = pb;
+  }
+
+  // Components still referenced from what is left (in either document), transitively.
+  const used = new Set<string>();
+  for (const doc of [a, b]) {
+    const source = doc === a ? before : after;
+    const roots = new Set<string>();
+    for (const [key, value] of Object.entries(doc)) if (key !== "components") refsIn(value, roots);
+    const queue = [...roots];
+    while (queue.length > 0) {
+      const ref = queue.pop()!;
+      const parts = ref.split("/");
+      if (parts[1] !== "components" || parts.length < 4) continue;
+      const key = parts.slice(0, 4).join("/");
+      if (used.has(`${doc === a ? "a" : "b"}:${key}`)) continue;
+      used.add(`${doc === a ? "a" : "b"}:${key}`);
+      used.add(key);
+      for (const inner of refsIn(resolvePointer(source, key), new Set())) queue.push(inner);
+    }
+  }
+  for (const [doc, source] of [[a, before], [b, after]] as const) {
+    if (!isObject(source.components)) continue;
+    const components: JsonObject = { ...source.components };
+    for (const name of componentSections) {
+      const entries = components[name];
+      if (!isObject(entries)) continue;
+      const kept: JsonObject = {};
+      for (const [key, value] of Object.entries(entries)) {
+        const pointer = `#/components/${name}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+        if (used.has(pointer) || used.has(encodeURI(pointer))) kept[key] = value;
+      }
+      components[name] = kept;
+    }
+    doc.components = components;
+  }
+  return [a, b];
+}
+
+const fromSmartDiff = (d: Diff): Change => {
+  const location = jsonPath(d.path);
+  const level: ChangeLevel = d.type === "deprecated" ? "annotation" : d.type;
+  const message = d.description || `${d.action === "add" ? "Added" : d.action === "remove" ? "Removed" : d.action === "rename" ? "Renamed" : "Changed"} ${location}.`;
+  return { level, action: d.action, location, message: d.type === "deprecated" && !/deprecat/i.test(message) ? `${message} (deprecation)` : message };
+};
+
+const inComponents = (d: Diff) => d.path[0] === "components" && d.path[1] !== "securitySchemes";
+
+function diffOpaque(before: string, after: string): Change[] {
+  if (before === after) return [];
+  const count = (text: string) => {
+    const m = new Map<string, number>();
+    for (const line of text.split("\n")) m.set(line, (m.get(line) ?? 0) + 1);
+    return m;
+  };
+  const [a, b] = [count(before), count(after)];
+  let added = 0;
+  let removed = 0;
+  for (const [line, n] of b) added += Math.max(0, n - (a.get(line) ?? 0));
+  for (const [line, n] of a) removed += Math.max(0, n - (b.get(line) ?? 0));
+  return [{ level: "unclassified", action: "replace", location: "$", message: `The content changed (${added} line${added === 1 ? "" : "s"} added, ${removed} removed); opaque contracts are not classified.` }];
+}
+
+/** Every change from `before` to `after`, classified from the point of view of `before`'s users. */
+export function diffDocuments(kind: ContractKind, before: unknown, after: unknown): Change[] {
+  switch (kind) {
+    case "opaque":
+      return diffOpaque(before as string, after as string);
+    case "graphql":
+      return diffGraphql(before as GraphQLSchema, after as GraphQLSchema);
+    case "jsonschema":
+      return compareJsonSchema(before, after).diffs.map(fromSmartDiff);
+    case "openapi": {
+      const [a, b] = prune(before as JsonObject, after as JsonObject, "paths", OPENAPI_COMPONENTS);
+      return compareOpenApi(a, b).diffs.filter((d) => !inComponents(d)).map(fromSmartDiff);
+    }
+    case "asyncapi": {
+      const [a, b] = prune(before as JsonObject, after as JsonObject, "channels", ASYNCAPI_COMPONENTS);
+      return compareAsyncApi(a, b).diffs.filter((d) => !inComponents(d)).map(fromSmartDiff);
+    }
+  }
+}
+
+export interface HistoryEntry {
+  label: string;
+  /** Loaded only when the policy needs this version. */
+  document: () => unknown;
+}
+
+export interface CompatibilityResult {
+  policy: CompatibilityPolicy;
+  compatible: boolean;
+  /** Labels of the versions the candidate was checked against, oldest first. */
+  checkedAgainst: string[];
+  breaking: Incompatibility[];
+  /** Every change from the latest version to the candidate (empty without a latest version). */
+  changes: Change[];
+}
+
+/**
+ * Does a candidate satisfy the policy against the history (oldest first)?
+ * - backward: consumers of the old version still work: no breaking change old → new;
+ * - forward: consumers of the new version can still read the old: no breaking change new → old;
+ * - full: both; `*_transitive`: against every earlier version, not only the latest;
+ * - none: always compatible (changes are still classified and reported).
+ * Unclassified changes (opaque contracts, what a differ cannot judge) never make a version
+ * incompatible on their own: they are reported, and consumers are alerted all the same.
+ */
+export function checkCompatibility(kind: ContractKind, policy: CompatibilityPolicy, candidate: unknown, history: readonly HistoryEntry[]): CompatibilityResult {
+  const latest = history.at(-1);
+  const latestDoc = latest?.document();
+  const changes = latest ? diffDocuments(kind, latestDoc, candidate) : [];
+  const base = policy.replace(/_transitive$/, "");
+  const targets = policy === "none" || !latest ? [] : policy.endsWith("_transitive") ? history : [latest];
+  const breaking: Incompatibility[] = [];
+  for (const target of targets) {
+    const doc = target === latest ? latestDoc : target.document();
+    if (base === "backward" || base === "full") {
+      const forwardChanges = target === latest ? changes : diffDocuments(kind, doc, candidate);
+      for (const c of forwardChanges) if (c.level === "breaking") breaking.push({ ...c, against: target.label, direction: "backward" });
+    }
+    if (base === "forward" || base === "full") {
+      for (const c of diffDocuments(kind, candidate, doc)) if (c.level === "breaking") breaking.push({ ...c, against: target.label, direction: "forward" });
+    }
+  }
+  return { policy, compatible: breaking.length === 0, checkedAgainst: targets.map((t) => t.label), breaking, changes };
+}
