@@ -52,6 +52,16 @@ const scenarios: Record<string, ScenarioEntry> = {
     },
     startsBrigade: (parts) => parts.includes("a") || parts.includes("b"),
   },
+  alerts: {
+    description: "live delivery: conflict-to-alert latency over NATS and WebSocket, WebSocket fan-out, outbox catch-up after a NATS outage",
+    load: async () => (await import("./scenarios/alerts.js")).alerts,
+    parts: {
+      a: "conflict → holder's alert latency over NATS and WebSocket at 500 background claims/s, vs raw NATS request/reply",
+      b: "one event to 1,000 WebSocket clients: latency to each, server RSS",
+      c: "outbox backlog drained after a 10 s NATS outage at 500 claims/s; every event in JetStream exactly once",
+    },
+    startsBrigade: () => true,
+  },
 };
 
 /** Above this share of CPU in use before the run, results are flagged as unreliable. */

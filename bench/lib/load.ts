@@ -9,6 +9,8 @@ export interface LoadSpec {
   body?: string;
   /** Per-request setup (autocannon's `requests`), e.g. to pick a different session each time. */
   requests?: autocannon.Request[];
+  /** Paces the whole run to this many requests per second (background load) instead of flat out. */
+  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -40,6 +42,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     ...(spec.headers ? { headers: spec.headers } : {}),
     ...(spec.body !== undefined ? { body: spec.body } : {}),
     ...(spec.requests ? { requests: spec.requests } : {}),
+    ...(spec.overallRate ? { overallRate: spec.overallRate } : {}),
     // Fail a stuck request well within the run instead of after autocannon's 10 s default.
     timeout: 5,
   });

@@ -1,0 +1,423 @@
+/**
+ * Scenario `alerts`: live delivery, measured end to end against real PostgreSQL and NATS.
+ *
+ * a. Conflict-to-alert latency. 500 background claims/s (autocannon, paced) keep the server,
+ *    the outbox relay and PostgreSQL busy. One at a time, a requester session sends a claim
+ *    that conflicts with a holder session's claim (`onConflict: reject`); the clock runs from
+ *    sending that request until the holder's alert arrives (1) on a plain NATS subscription of
+ *    `brigade.<org>.alerts.session.<holder>` and (2) on a WebSocket `/v1/stream` subscription
+ *    to the holder's alerts. The floor, measured in the same run and under the same load: a
+ *    raw NATS request/reply round trip between two connections of the harness.
+ * b. Fan-out. 1,000 WebSocket clients subscribed to the organisation's events; a claim is
+ *    granted; the clock runs from sending it until each client has its `claim.granted` event.
+ *    Server RSS with the 1,000 sockets open.
+ * c. Outbox catch-up. Brigade runs against a nats-server of the bench's own; with 500
+ *    claims/s arriving, that NATS is stopped for 10 s and started again; the clock runs from
+ *    its return until every event committed before then is published. Afterwards JetStream
+ *    must hold every event of the run exactly once.
+ *
+ * Targets: (a) NATS p50 ≤ 2 ms, p99 ≤ 10 ms; WebSocket p99 ≤ 15 ms. (b) p99 ≤ 50 ms, RSS ≤
+ * 300 MB. (c) drained ≤ 5 s after NATS returns.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type autocannon from "autocannon";
+import { jetstream } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import WebSocket from "ws";
+import { api, registerSessions, type Session } from "../lib/api.js";
+import { startBrigade, type BrigadeServer } from "../lib/brigade.js";
+import { freePort, ServerProcess } from "../lib/child.js";
+import { numberEnv, sleep } from "../lib/env.js";
+import { runLoad, type LoadResult } from "../lib/load.js";
+import { forEachConcurrent } from "../lib/pool.js";
+import { SAMPLE_LIMIT } from "../lib/report.js";
+import { SyntheticRepo } from "../lib/synthetic.js";
+import type { Row, ScenarioContext } from "../lib/types.js";
+import { median, percentile } from "./claims/micro.js";
+
+const BACKGROUND_RATE = 500;
+const BACKGROUND_CONNECTIONS = 16;
+const BACKGROUND_REPOS = 10;
+const BACKGROUND_SESSIONS = 40;
+const HOT_REPO = "github.com/bench/alerts-hot";
+const TTL_SECONDS = 3600;
+const SAMPLE_TIMEOUT_MS = 5_000;
+const OUTAGE_SECONDS = 10;
+
+const target = {
+  natsP50: 2,
+  natsP99: 10,
+  wsP99: 15,
+  fanoutP99: 50,
+  fanoutRssMB: 300,
+  drainSeconds: 5,
+};
+
+const decoder = new TextDecoder();
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** A claims load for the background: every request a new, non-conflicting area. */
+function backgroundLoad(brigade: BrigadeServer, sessions: Session[], seed: number, seconds: number): Promise<LoadResult> {
+  const repo = new SyntheticRepo(seed);
+  let next = 0;
+  const requests: autocannon.Request[] = [
+    {
+      setupRequest(request) {
+        const n = next++;
+        const session = sessions[n % sessions.length]!;
+        request.headers = { ...request.headers, authorization: `Bearer ${session.token}` };
+        request.body = JSON.stringify({ sessionId: session.id, patterns: [repo.claimPattern(n)], ttlSeconds: TTL_SECONDS });
+        return request;
+      },
+    },
+  ];
+  return runLoad({
+    url: `${brigade.url}/v1/claims`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    connections: BACKGROUND_CONNECTIONS,
+    durationSeconds: seconds,
+    overallRate: BACKGROUND_RATE,
+    requests,
+  });
+}
+
+async function orgOf(brigade: BrigadeServer, token: string): Promise<string> {
+  const me = await api(brigade.url, token, "GET", "/v1/me");
+  if (me.status !== 200) throw new Error(`GET /v1/me: ${me.status} ${me.text.slice(0, 200)}`);
+  return me.json<{ orgId?: string; org?: { id: string } }>().orgId ?? me.json<{ org: { id: string } }>().org.id;
+}
+
+async function register(brigade: BrigadeServer, count: number, repoOf: (n: number) => string): Promise<Session[]> {
+  const { sessions, tally } = await registerSessions(brigade, count, repoOf, 32);
+  if (tally.failures > 0) throw new Error(`session registration failed: ${tally.describe()}`);
+  return sessions as Session[];
+}
+
+/** Opens `/v1/stream` with a bearer token and sends one subscribe frame; resolves once it is live. */
+async function openStream(base: string, token: string, subscribe: Record<string, unknown>, onFrame: (frame: any, at: number) => void): Promise<WebSocket> {
+  const socket = new WebSocket(`${base.replace(/^http/, "ws")}/v1/stream`, { headers: { authorization: `Bearer ${token}` } });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("stream: no live frame within 10 s")), 10_000);
+    socket.once("error", reject);
+    socket.once("open", () => socket.send(JSON.stringify({ type: "subscribe", id: "s", ...subscribe })));
+    socket.on("message", (data) => {
+      const at = performance.now();
+      const frame = JSON.parse(data.toString());
+      if (frame.type === "live") {
+        clearTimeout(timer);
+        resolve();
+      } else if (frame.type === "error") {
+        clearTimeout(timer);
+        reject(new Error(`stream: ${frame.code} ${frame.message}`));
+      }
+      onFrame(frame, at);
+    });
+  });
+  return socket;
+}
+
+/** Raw NATS request/reply round trips between two connections: the floor for (a). */
+async function natsRoundTrips(url: string, count: number): Promise<number[]> {
+  const responder = await connect({ servers: url });
+  const requester = await connect({ servers: url });
+  try {
+    const subject = `bench.echo.${process.pid}.${Date.now()}`;
+    responder.subscribe(subject, {
+      callback: (_err, msg) => {
+        msg.respond(msg.data);
+      },
+    });
+    await responder.flush();
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
+      await requester.request(subject, "ping", { timeout: 2_000 });
+      times.push(performance.now() - started);
+      if (i % 10 === 9) await sleep(5);
+    }
+    return times;
+  } finally {
+    await responder.close();
+    await requester.close();
+  }
+}
+
+// ── (a) conflict-to-alert latency ────────────────────────────────────────────────────────
+
+interface LatencyResult {
+  samples: number;
+  nats: number[];
+  ws: number[];
+  missed: { nats: number; ws: number };
+  floor: number[];
+  background: LoadResult;
+}
+
+async function measureLatency({ settings, log }: ScenarioContext, brigade: BrigadeServer, seed: number): Promise<LatencyResult> {
+  const background = await register(brigade, BACKGROUND_SESSIONS, (n) => `github.com/bench/alerts-bg-${n % BACKGROUND_REPOS}`);
+  const [holder, requester] = await register(brigade, 2, () => HOT_REPO);
+  const orgId = await orgOf(brigade, holder!.token);
+  const held = await api(brigade.url, holder!.token, "POST", "/v1/claims", { sessionId: holder!.id, patterns: ["hot/area/**"], ttlSeconds: TTL_SECONDS });
+  if (held.status !== 201) throw new Error(`holder claim: ${held.status} ${held.text.slice(0, 200)}`);
+
+  // Each sample's conflicting claim names its own file, so an alert identifies its sample.
+  const arrivals = { nats: new Map<string, number>(), ws: new Map<string, number>() };
+  const keyOf = (alert: { event: { payload: { patterns?: string[] } } }) => alert.event.payload.patterns?.[0] ?? "";
+  const nats = await connect({ servers: process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222" });
+  nats.subscribe(`brigade.${orgId}.alerts.session.${holder!.id}`, {
+    callback: (_err, msg) => {
+      const at = performance.now();
+      arrivals.nats.set(keyOf(JSON.parse(decoder.decode(msg.data))), at);
+    },
+  });
+  await nats.flush();
+  const socket = await openStream(brigade.url, holder!.token, { topic: "alerts" }, (frame, at) => {
+    if (frame.type === "alert") arrivals.ws.set(keyOf(frame.alert), at);
+  });
+
+  const seconds = settings.warmupSeconds + settings.durationSeconds;
+  log(`(a) ${BACKGROUND_RATE} background claims/s for ${seconds} s; conflicting claims one at a time after ${settings.warmupSeconds} s`);
+  const load = backgroundLoad(brigade, background, seed, seconds);
+  const result: Omit<LatencyResult, "background"> = { samples: 0, nats: [], ws: [], missed: { nats: 0, ws: 0 }, floor: [] };
+  try {
+    await sleep(settings.warmupSeconds * 1000);
+    const until = performance.now() + settings.durationSeconds * 1000 * 0.6;
+    for (let i = 0; performance.now() < until; i++) {
+      const key = `hot/area/sample-${i}.ts`;
+      const started = performance.now();
+      const response = await api(brigade.url, requester!.token, "POST", "/v1/claims", { sessionId: requester!.id, patterns: [key], ttlSeconds: 60 });
+      if (response.status !== 409) throw new Error(`conflicting claim: expected 409, got ${response.status} ${response.text.slice(0, 200)}`);
+      const deadline = started + SAMPLE_TIMEOUT_MS;
+      while ((!arrivals.nats.has(key) || !arrivals.ws.has(key)) && performance.now() < deadline) await sleep(1);
+      result.samples++;
+      for (const via of ["nats", "ws"] as const) {
+        const at = arrivals[via].get(key);
+        if (at === undefined) result.missed[via]++;
+        else result[via].push(at - started);
+      }
+      await sleep(20);
+    }
+    log(`(a) ${result.samples} conflicts sampled; raw NATS request/reply floor under the same load`);
+    result.floor = await natsRoundTrips(process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222", 500);
+  } finally {
+    socket.close();
+    await nats.close();
+  }
+  return { ...result, background: await load };
+}
+
+function latencyRows(r: LatencyResult): Row[] {
+  const floorP50 = median(r.floor);
+  const floorP99 = percentile(r.floor, 99);
+  const bg = r.background;
+  return [
+    { metric: "(a) conflicts sampled", value: r.samples, target: { op: ">=", value: 100 }, note: `while ${Math.round(bg.rps.median)} background claims/s (median; target ${BACKGROUND_RATE}) ran, ${bg.non2xx} non-2xx, ${bg.errors} errors` },
+    { metric: "(a) background claims/s (median)", value: Math.round(bg.rps.median), unit: "req/s", target: { op: ">=", value: BACKGROUND_RATE * 0.9 } },
+    { metric: "(a) NATS alert latency p50", value: round(median(r.nats)), unit: "ms", target: { op: "<=", value: target.natsP50 }, ceiling: round(floorP50) },
+    { metric: "(a) NATS alert latency p99", value: round(percentile(r.nats, 99)), unit: "ms", target: { op: "<=", value: target.natsP99 }, ceiling: round(floorP99) },
+    { metric: "(a) WebSocket alert latency p50", value: round(median(r.ws)), unit: "ms", ceiling: round(floorP50) },
+    { metric: "(a) WebSocket alert latency p99", value: round(percentile(r.ws, 99)), unit: "ms", target: { op: "<=", value: target.wsP99 }, ceiling: round(floorP99) },
+    { metric: "(a) alerts missed (NATS / WebSocket)", value: `${r.missed.nats} / ${r.missed.ws}`, target: { op: "=", value: "0 / 0" } },
+  ];
+}
+
+// ── (b) fan-out ──────────────────────────────────────────────────────────────────────────
+
+interface FanoutResult {
+  clients: number;
+  events: number;
+  latencies: number[];
+  missed: number;
+  rssWithSocketsMB: number;
+  rssPeakMB: number;
+  rssBeforeMB: number;
+}
+
+async function measureFanout({ log }: ScenarioContext, brigade: BrigadeServer): Promise<FanoutResult> {
+  const clients = Math.round(numberEnv("BENCH_FANOUT_CLIENTS", 1000));
+  const events = Math.round(numberEnv("BENCH_FANOUT_EVENTS", 40));
+  const [writer] = await register(brigade, 1, () => "github.com/bench/alerts-fanout");
+  const rssBeforeMB = brigade.process.stats.latestMB();
+  const from = Date.now();
+  // Every client waits for the probe events by pattern; arrival times land in one table.
+  const arrivals = new Map<string, number[]>();
+  const sockets: WebSocket[] = [];
+  log(`(b) opening ${clients} WebSocket clients subscribed to the organisation's claim events`);
+  await forEachConcurrent(clients, 50, async () => {
+    const socket = await openStream(brigade.url, brigade.bootstrapToken, { topic: "events", filter: { type: "claim.granted" } }, (frame, at) => {
+      if (frame.type !== "event") return;
+      const key = frame.event.payload.patterns?.[0];
+      if (key) (arrivals.get(key) ?? arrivals.set(key, []).get(key)!).push(at);
+    });
+    sockets.push(socket);
+  });
+  await sleep(1_000);
+  const rssWithSocketsMB = brigade.process.stats.latestMB();
+  log(`(b) ${sockets.length} clients live, server RSS ${rssWithSocketsMB.toFixed(0)} MB; ${events} events`);
+  const latencies: number[] = [];
+  let missed = 0;
+  try {
+    for (let i = 0; i < events; i++) {
+      const key = `fanout/area-${i}/**`;
+      const started = performance.now();
+      const response = await api(brigade.url, writer!.token, "POST", "/v1/claims", { sessionId: writer!.id, patterns: [key], ttlSeconds: TTL_SECONDS });
+      if (response.status !== 201) throw new Error(`fan-out claim: ${response.status} ${response.text.slice(0, 200)}`);
+      const deadline = started + SAMPLE_TIMEOUT_MS;
+      while ((arrivals.get(key)?.length ?? 0) < sockets.length && performance.now() < deadline) await sleep(2);
+      const got = arrivals.get(key) ?? [];
+      for (const at of got) latencies.push(at - started);
+      missed += sockets.length - got.length;
+      await sleep(100);
+    }
+  } finally {
+    for (const socket of sockets) socket.close();
+  }
+  const rssPeakMB = brigade.process.stats.peakMB(from, Date.now());
+  return { clients: sockets.length, events, latencies, missed, rssWithSocketsMB, rssPeakMB, rssBeforeMB };
+}
+
+function fanoutRows(r: FanoutResult): Row[] {
+  return [
+    { metric: "(b) WebSocket clients", value: r.clients, target: { op: ">=", value: Math.round(numberEnv("BENCH_FANOUT_CLIENTS", 1000)) } },
+    { metric: "(b) fan-out latency p50 (send → each client)", value: round(median(r.latencies)), unit: "ms" },
+    {
+      metric: "(b) fan-out latency p99 (send → each client)",
+      value: round(percentile(r.latencies, 99)),
+      unit: "ms",
+      target: { op: "<=", value: target.fanoutP99 },
+      note: `${r.events} events × ${r.clients} clients; every client's arrival counted, in one harness process that also parses every frame`,
+    },
+    { metric: "(b) deliveries missed", value: r.missed, target: { op: "=", value: 0 } },
+    { metric: "(b) server RSS with the sockets open", value: Math.round(r.rssWithSocketsMB), unit: "MB", target: { op: "<=", value: target.fanoutRssMB }, note: `before the sockets: ${Math.round(r.rssBeforeMB)} MB; peak while fanning out ${Math.round(r.rssPeakMB)} MB` },
+  ];
+}
+
+// ── (c) outbox catch-up after a NATS outage ──────────────────────────────────────────────
+
+interface CatchUpResult {
+  drainSeconds: number | null;
+  backlogAtReturn: number;
+  eventsInDb: number;
+  inStream: number;
+  duplicates: number;
+  missing: number;
+  background: LoadResult;
+}
+
+async function startNats(port: number, monitor: number, store: string): Promise<ServerProcess> {
+  return ServerProcess.start({
+    name: "nats-server",
+    entry: { command: "nats-server", args: ["-js", "-a", "127.0.0.1", "-p", String(port), "-m", String(monitor), "-sd", store] },
+    env: {},
+    readyUrl: `http://127.0.0.1:${monitor}/healthz`,
+  });
+}
+
+async function measureCatchUp({ log }: ScenarioContext, seed: number): Promise<CatchUpResult> {
+  const [port, monitor] = [await freePort(), await freePort()];
+  const store = await mkdtemp(join(tmpdir(), "brigade-bench-nats-"));
+  const natsUrl = `nats://127.0.0.1:${port}`;
+  let nats = await startNats(port, monitor, store);
+  let brigade: BrigadeServer | null = null;
+  try {
+    brigade = await startBrigade({ NATS_URL: natsUrl });
+    const sessions = await register(brigade, BACKGROUND_SESSIONS, (n) => `github.com/bench/outage-${n % BACKGROUND_REPOS}`);
+    const orgId = await orgOf(brigade, sessions[0]!.token);
+    const seconds = 5 + OUTAGE_SECONDS + 10;
+    log(`(c) ${BACKGROUND_RATE} claims/s for ${seconds} s; NATS stopped at 5 s for ${OUTAGE_SECONDS} s`);
+    const load = backgroundLoad(brigade, sessions, seed + 1, seconds);
+    await sleep(5_000);
+    await nats.stop();
+    await sleep(OUTAGE_SECONDS * 1000);
+    nats = await startNats(port, monitor, store);
+    const returned = new Date();
+    const pendingBefore = `select count(*)::int as n from events where position is null and occurred_at <= '${returned.toISOString()}'`;
+    const [atReturn] = await brigade.query<{ n: number }>(pendingBefore);
+    log(`(c) NATS back; ${atReturn?.n} events committed before its return still in the outbox`);
+    let drainSeconds: number | null = null;
+    while (Date.now() - returned.getTime() < 60_000) {
+      const [row] = await brigade.query<{ n: number }>(pendingBefore);
+      if (row?.n === 0) {
+        drainSeconds = (Date.now() - returned.getTime()) / 1000;
+        break;
+      }
+      await sleep(50);
+    }
+    log(`(c) drained ${drainSeconds === null ? "not within 60 s" : `in ${drainSeconds.toFixed(2)} s`}`);
+    const background = await load;
+    // Let the tail of the run publish, then compare the log with the stream.
+    for (let i = 0; i < 100; i++) {
+      const [row] = await brigade.query<{ n: number }>(`select count(*)::int as n from events where position is null`);
+      if (row?.n === 0) break;
+      await sleep(100);
+    }
+    const [dbCount] = await brigade.query<{ n: number }>(`select count(*)::int as n from events where org_id = '${orgId}'`);
+    const ids = await eventIdsInStream(natsUrl, `brigade.${orgId}.events.>`);
+    const dbIds = new Set((await brigade.query<{ id: string }>(`select id from events where org_id = '${orgId}'`)).map((r) => r.id));
+    const seen = new Set<string>();
+    let duplicates = 0;
+    for (const id of ids) (seen.has(id) ? duplicates++ : seen.add(id));
+    const missing = [...dbIds].filter((id) => !seen.has(id)).length;
+    return { drainSeconds, backlogAtReturn: atReturn?.n ?? 0, eventsInDb: dbCount?.n ?? 0, inStream: ids.length, duplicates, missing, background };
+  } finally {
+    if (brigade) await brigade.stop();
+    await nats.stop();
+    await rm(store, { recursive: true, force: true });
+  }
+}
+
+/** Every `Nats-Msg-Id` stored in the BRIGADE stream under `filter`, in stream order. */
+async function eventIdsInStream(url: string, filter: string): Promise<string[]> {
+  const connection: NatsConnection = await connect({ servers: url });
+  try {
+    // An ordered consumer: ephemeral, no acks, nothing to clean up.
+    const consumer = await jetstream(connection).consumers.get("BRIGADE", { filter_subjects: [filter] });
+    const pending = (await consumer.info()).num_pending;
+    const ids: string[] = [];
+    if (pending === 0) return ids;
+    const messages = await consumer.consume();
+    for await (const message of messages) {
+      ids.push(message.headers?.get("Nats-Msg-Id") ?? "");
+      if (message.info.pending === 0) break;
+    }
+    return ids;
+  } finally {
+    await connection.close();
+  }
+}
+
+function catchUpRows(r: CatchUpResult): Row[] {
+  return [
+    {
+      metric: "(c) backlog drained after NATS returns",
+      value: r.drainSeconds === null ? "not within 60 s" : round(r.drainSeconds),
+      unit: r.drainSeconds === null ? "" : "s",
+      target: { op: "<=", value: target.drainSeconds },
+      ...(r.drainSeconds === null ? { ok: false } : {}),
+      note: `${r.backlogAtReturn} events waiting when NATS came back after ${OUTAGE_SECONDS} s down; background ${Math.round(r.background.rps.median)} claims/s median, ${r.background.non2xx} non-2xx`,
+    },
+    { metric: "(c) events in the log / in JetStream", value: `${r.eventsInDb} / ${r.inStream}`, ok: r.eventsInDb === r.inStream - r.duplicates && r.missing === 0 },
+    { metric: "(c) JetStream duplicates / missing", value: `${r.duplicates} / ${r.missing}`, target: { op: "=", value: "0 / 0" } },
+  ];
+}
+
+export async function alerts(context: ScenarioContext): Promise<Row[]> {
+  const seed = Math.round(numberEnv("BENCH_SEED", 1));
+  const rows: Row[] = [];
+  if (context.parts.includes("a") || context.parts.includes("b")) {
+      const brigade = await startBrigade();
+      try {
+        if (context.parts.includes("a")) rows.push(...latencyRows(await measureLatency(context, brigade, seed)));
+        if (context.parts.includes("b")) rows.push(...fanoutRows(await measureFanout(context, brigade)));
+        const problems = brigade.logProblems();
+        rows.push({ metric: "(a, b) server log lines (≥ warn)", value: problems.count, target: { op: "=", value: 0 }, ...(problems.count ? { note: problems.samples.slice(0, SAMPLE_LIMIT).join(" | ") } : {}) });
+      } finally {
+        await brigade.stop();
+      }
+    }
+  if (context.parts.includes("c")) rows.push(...catchUpRows(await measureCatchUp(context, seed)));
+  return rows;
+}
