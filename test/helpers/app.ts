@@ -17,6 +17,8 @@ export const testEnv = (extra: Record<string, string> = {}) => ({
   LOG_LEVEL: "silent",
   SESSION_TTL_MIN_SECONDS: "1",
   SWEEP_INTERVAL_MS: "100",
+  // Test files share one NATS; an hour of retention keeps its BRIGADE stream from growing run after run.
+  NATS_STREAM_MAX_AGE_SECONDS: "3600",
   ...extra,
 });
 

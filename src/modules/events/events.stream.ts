@@ -95,7 +95,18 @@ interface Delivery {
   frame: string;
 }
 
+/** How long a subscribe waits for the bus subscription (NATS down: the client is told to retry). */
+const BUS_READY_TIMEOUT_MS = 5_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /** Where a subscription stands: the last position sent and the keys (event or alert ids) sent at it. */
 interface Cursor {
@@ -228,10 +239,6 @@ export class StreamHub {
       throw err;
     });
     return this.ready;
-  }
-
-  sessionOwnerCached(sessionId: string) {
-    return this.owners.get(sessionId);
   }
 
   rememberOwner(sessionId: string, userId: string) {
@@ -523,7 +530,7 @@ export class StreamConnection {
       afterId = request.after ?? this.defaultAfter ?? null;
       const cursor = await this.startCursor(afterId, request.topic === "alerts" ? request.seen : undefined);
       sub = request.topic === "events" ? await this.eventSubscription(request, cursor) : await this.alertSubscription(request, cursor);
-      await this.hub.ensureSubscribed();
+      await withTimeout(this.hub.ensureSubscribed(), BUS_READY_TIMEOUT_MS);
       // Nothing to replay: a client that receives nothing before it drops resumes from here.
       if (afterId === null) cursor.eventId = (await latestDelivered(this.options.db, this.principal.orgId))?.id ?? null;
     } catch (err) {

@@ -1,4 +1,5 @@
 import t from "tap";
+import { buildApp } from "../../../src/app.js";
 import { client, createOrg, createUser, startSession, startTestApp } from "../../helpers/app.js";
 import { connectStream, listenForStream, refusedUpgrade } from "../../helpers/ws.js";
 
@@ -158,6 +159,23 @@ t.test("stream", async (t) => {
     await sleep(200);
     const tokens = s.of("all").filter((e: any) => e.type.startsWith("token."));
     t.ok(tokens.length >= 1 && tokens.every((e: any) => e.payload.userId === bob.id), "bob sees his own token events only");
+  });
+
+  t.test("when events are filtered by team or user, then those concerning them arrive, and memberships apply live", async (t) => {
+    const team = (await lead.api.post("/v1/teams", { name: "live-team" })).body.id as string;
+    await lead.api.put(`/v1/teams/${team}/members/${alice.id}`);
+    const s = await connectStream(t, url, lead.token);
+    await s.subscribe({ id: "team", topic: "events", filter: { team, type: "session." } });
+    await s.subscribe({ id: "bob", topic: "events", filter: { user: bob.id, type: "session.started" } });
+    const ofAlice = await startSession(alice.api);
+    const ofBob = await startSession(bob.api);
+    await s.next((m) => m.type === "event" && m.sub === "bob" && m.event.subject.id === ofBob.id);
+    await s.next((m) => m.type === "event" && m.sub === "team" && m.event.subject.id === ofAlice.id);
+    await lead.api.put(`/v1/teams/${team}/members/${bob.id}`);
+    const joined = await startSession(bob.api);
+    await s.next((m) => m.type === "event" && m.sub === "team" && m.event.subject.id === joined.id);
+    t.same(s.of("team").map((e: any) => e.subject.id), [ofAlice.id, joined.id], "bob's sessions count once he is a member");
+    t.same(s.of("bob").map((e: any) => e.subject.id), [ofBob.id, joined.id]);
   });
 
   t.test("when messages are malformed, then error frames, and the socket and others carry on", async (t) => {
@@ -362,3 +380,24 @@ async function deleteStream(natsUrl: string, name: string) {
     await nc.close();
   }
 }
+
+t.test("when two servers share the database and NATS, then a socket on one hears the alert caused through the other", async (t) => {
+  const first = await startTestApp(t);
+  if (!first.config.NATS_URL || !first.databaseUrl) {
+    t.plan(0, "needs PostgreSQL and NATS");
+    return;
+  }
+  const second = await buildApp(first.config);
+  t.teardown(() => second.app.close());
+  const url = await listenForStream(first.app);
+  const alice = await createUser(first.app, first.rootToken, "member");
+  const bob = await createUser(first.app, first.rootToken, "member");
+  const a = await startSession(alice.api);
+  const b = await startSession(client(second.app, bob.token));
+  const s = await connectStream(t, url, a.token);
+  await s.subscribe({ id: "mine", topic: "alerts" });
+  t.equal((await client(first.app, a.token).post("/v1/claims", { sessionId: a.id, patterns: ["src/**"] })).status, 201);
+  t.equal((await client(second.app, b.token).post("/v1/claims", { sessionId: b.id, patterns: ["src/x.ts"] })).status, 409, "through the other server");
+  const [alert] = await s.waitFor(1, "mine", "alert");
+  t.match(alert, { type: "claim.conflicted", recipient: { type: "session", id: a.id }, event: { actor: { id: b.id } } });
+});
