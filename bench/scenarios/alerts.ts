@@ -374,7 +374,7 @@ async function eventIdsInStream(url: string, filter: string): Promise<string[]> 
   const connection: NatsConnection = await connect({ servers: url });
   try {
     // An ordered consumer: ephemeral, no acks, nothing to clean up.
-    const consumer = await jetstream(connection).consumers.get("BRIGADE", { filter_subjects: [filter] });
+    const consumer = await jetstream(connection).consumers.get("BRIGADE", { filter_subjects: filter });
     const pending = (await consumer.info()).num_pending;
     const ids: string[] = [];
     if (pending === 0) return ids;
