@@ -15,6 +15,8 @@ import { resolveConflictsOfSessions } from "./modules/alerts/conflicts.usecases.
 import { ClaimIndexCache } from "./modules/claims/claims.index.js";
 import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
+import { contractRoutes } from "./modules/contracts/contracts.routes.js";
+import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contracts.sources.js";
 import { createOutboxRelay } from "./modules/events/events.relay.js";
 import { appendedEventCount } from "./modules/events/events.repository.js";
 import { eventRoutes } from "./modules/events/events.routes.js";
@@ -29,6 +31,7 @@ import { createHeartbeatWriter, expireOverdueSessions, type OnSessionsClosed } f
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { overviewRoutes } from "./modules/overview/overview.routes.js";
 import { healthRoutes } from "./modules/system/health.routes.js";
+import { mcpRoutes } from "./mcp/http.js";
 
 export const packageVersion: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 
@@ -138,10 +141,14 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       await resolveConflictsOfSessions(tx, ids, reason);
     };
     const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE) };
-    const claimDeps = { db, cache: new ClaimIndexCache(), config };
+    // Contracts' source patterns, shared by the at-risk check (claims, touches) and who-owns.
+    const contractSources = new ContractSourceCache();
+    const claimCache = new ClaimIndexCache();
+    const claimDeps = { db, cache: claimCache, config, onWork: createAtRiskHook({ sources: contractSources, claims: claimCache }) };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
-    await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache } });
+    await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache, contracts: contractSources } });
+    await app.register(contractRoutes, { deps: { db, config, sources: contractSources, claims: claimCache } });
     await app.register(eventRoutes, { deps: { db } });
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });
@@ -156,6 +163,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
       },
     });
+    // The agent tools over MCP (Streamable HTTP); they call the routes above in process.
+    await app.register(mcpRoutes, { root: app, version: packageVersion });
     await app.ready();
 
     relay.start();

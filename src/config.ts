@@ -101,6 +101,11 @@ export const configSchema = z
     OIDC_EMAIL_CLAIM: z.string().min(1).default("email"),
     /** Largest request body accepted, in bytes. */
     BODY_LIMIT_BYTES: intFrom(1024, 64 * 1024 * 1024).default(1024 * 1024),
+    /**
+     * Largest contract content (a version, a proposal, a check), in bytes of UTF-8; larger is a
+     * 413. The contract routes accept bodies of twice this (JSON escaping) regardless of BODY_LIMIT_BYTES.
+     */
+    CONTRACT_MAX_BYTES: intFrom(1024, 64 * 1024 * 1024).default(5 * 1024 * 1024),
     /** Seconds to wait for in-flight requests on shutdown. */
     SHUTDOWN_GRACE_SECONDS: intFrom(0, 300).default(10),
     /** Trust X-Forwarded-* headers (behind a load balancer). */

@@ -5,3 +5,4 @@ export * from "./modules/events/events.table.js";
 export * from "./modules/claims/claims.table.js";
 export * from "./modules/ownership/ownership.table.js";
 export * from "./modules/alerts/alerts.table.js";
+export * from "./modules/contracts/contracts.table.js";

@@ -16,18 +16,23 @@ const flatten = (r: { claim: ClaimRow; agentName: string }): ClaimWithAgent => (
  * Serialises every claim change in one repo across all replicas: a transaction-scoped
  * advisory lock keyed by (org, repo). Returns the database clock and the repo's version.
  */
-export async function lockRepo(db: Db, orgId: string, repo: string): Promise<{ now: Date; version: number }> {
+export async function lockRepo(db: Db, orgId: string, repo: string): Promise<{ now: Date; version: number; contracts: number }> {
   await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}/${repo}`}, 0))`);
   return readRepoVersion(db, orgId, repo);
 }
 
-/** The repo's current claim version and the database clock, without locking. */
-export async function readRepoVersion(db: Db, orgId: string, repo: string): Promise<{ now: Date; version: number }> {
-  const [row] = await executeRows<{ now: Date | string; version: string | number | null }>(
+/**
+ * The repo's current claim version and the database clock, without locking; also the repo's
+ * contract-source version (0 when no contract's source was ever there), read in the same
+ * round trip so the at-risk check costs no query in repos without contracts.
+ */
+export async function readRepoVersion(db: Db, orgId: string, repo: string): Promise<{ now: Date; version: number; contracts: number }> {
+  const [row] = await executeRows<{ now: Date | string; version: string | number | null; contracts: string | number | null }>(
     db,
-    sql`select now() as now, (select version from repo_claim_versions where org_id = ${orgId} and repo = ${repo}) as version`,
+    sql`select now() as now, (select version from repo_claim_versions where org_id = ${orgId} and repo = ${repo}) as version,
+      (select version from repo_contract_versions where org_id = ${orgId} and repo = ${repo}) as contracts`,
   );
-  return { now: new Date(row!.now), version: Number(row!.version ?? 0) };
+  return { now: new Date(row!.now), version: Number(row!.version ?? 0), contracts: Number(row!.contracts ?? 0) };
 }
 
 /** Advances the repo's version; call under lockRepo. */

@@ -6,7 +6,7 @@ import { secondsWithin } from "../../http/validation.js";
 import { matches, validatePath, validatePattern, type PatternIndex } from "../../patterns/index.js";
 import { openClaimConflicts, openTouchConflicts, resolveConflictsOfClaims } from "../alerts/conflicts.usecases.js";
 import { appendEvents } from "../events/events.repository.js";
-import { systemActor, type NewEvent } from "../events/events.schemas.js";
+import { systemActor, type Actor, type NewEvent } from "../events/events.schemas.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireSessionScope } from "../identity/identity.usecases.js";
@@ -21,7 +21,29 @@ export interface ClaimDeps {
   db: Db;
   cache: ClaimIndexCache;
   config: Pick<Config, "CLAIM_TTL_MIN_SECONDS" | "CLAIM_TTL_MAX_SECONDS" | "CLAIM_TTL_DEFAULT_SECONDS">;
+  /** Told of granted claims and reported touches in repos that hold contract sources (the app wires the contracts module's at-risk check). */
+  onWork?: OnRepoWork | undefined;
 }
+
+/** A granted claim's patterns, or touched paths, in a repo whose contract-source version is > 0. */
+export interface RepoWork {
+  orgId: string;
+  repo: string;
+  contractsVersion: number;
+  actor: Actor;
+  sessionId: string;
+  userId: string;
+  agentName: string;
+  claimId: string | null;
+  patterns?: string[];
+  paths?: string[];
+  /** The repo's claim index as this transaction read it (before its own change), and the database clock. */
+  claimIndex: PatternIndex<HeldPattern>;
+  now: number;
+}
+
+/** Runs in the claim's (or touches') transaction; the events it returns are appended with the claim's. */
+export type OnRepoWork = (tx: Db, work: RepoWork) => Promise<NewEvent[]>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -89,7 +111,7 @@ async function loadHeldClaim(db: Db, principal: Principal, id: string, action: s
  * overlapping exclusive claims can never both be granted, on any number of replicas.
  */
 export async function createClaim(
-  { db, cache, config }: ClaimDeps,
+  { db, cache, config, onWork }: ClaimDeps,
   principal: Principal,
   input: { sessionId: string; patterns: string[]; mode: "exclusive" | "shared"; reason?: string | undefined; ttlSeconds?: number | undefined; onConflict: "reject" | "warn" },
 ) {
@@ -102,7 +124,7 @@ export async function createClaim(
     if (!session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${input.sessionId} has ended; start a new session to claim.`);
 
-    const { now, version } = await repo.lockRepo(tx, principal.orgId, session.repo);
+    const { now, version, contracts } = await repo.lockRepo(tx, principal.orgId, session.repo);
     const index = await cache.sync(tx, principal.orgId, session.repo, version);
     const conflicts = findConflicts(index, patterns, input.mode, session.id, now.getTime());
     const actor = actorOf(principal);
@@ -135,6 +157,10 @@ export async function createClaim(
     // Granted over others' claims: each overlapped claim is an ongoing conflict until one ends.
     const detected = conflicts.length > 0 ? { ...conflicted(claim.id), id: newId() } : null;
     const opened = detected ? await openClaimConflicts(tx, { orgId: principal.orgId, repo: claim.repo, actor, claim, conflicts, detectedBy: detected.id }) : [];
+    const atRisk =
+      contracts > 0 && onWork
+        ? await onWork(tx, { orgId: principal.orgId, repo: claim.repo, contractsVersion: contracts, actor, sessionId: session.id, userId: session.userId, agentName: session.agentName, claimId: claim.id, patterns, claimIndex: index, now: now.getTime() })
+        : [];
     await appendEvents(tx, principal.orgId, [
       {
         type: "claim.granted",
@@ -144,6 +170,7 @@ export async function createClaim(
         payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, patterns, mode: claim.mode, fence: claim.fence, expiresAt: claim.expiresAt.toISOString(), reason: claim.reason },
       },
       ...(detected ? [detected, ...opened] : []),
+      ...atRisk,
     ]);
     const granted = { ...claim, agentName: session.agentName };
     return { granted, conflicts, repo: session.repo, from: version, to: next };
@@ -314,8 +341,8 @@ export async function listHandoffs(deps: Pick<ClaimDeps, "db">, principal: Princ
 
 /** The repo's live index, synced to the database without taking the lock (reads only). */
 export async function liveIndex({ db, cache }: Pick<ClaimDeps, "db" | "cache">, orgId: string, repoKey: string) {
-  const { now, version } = await repo.readRepoVersion(db, orgId, repoKey);
-  return { index: await cache.sync(db, orgId, repoKey, version), now: now.getTime() };
+  const { now, version, contracts } = await repo.readRepoVersion(db, orgId, repoKey);
+  return { index: await cache.sync(db, orgId, repoKey, version), now: now.getTime(), contracts };
 }
 
 export async function listClaims(
@@ -387,14 +414,14 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principa
  * Records the files a session edits. An edit inside another session's exclusive claim, or a
  * file another live session also edits, is a conflict (and an event).
  */
-export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, sessionId: string, input: { paths: string[] }) {
+export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache" | "onWork">, principal: Principal, sessionId: string, input: { paths: string[] }) {
   requireSessionScope(principal, sessionId);
   const paths = [...new Set(validPathsOrThrow(input.paths))];
   return deps.db.transaction(async (tx) => {
     const session = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
     if (!session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${sessionId} of yours in this organisation.`);
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
-    const { index, now } = await liveIndex({ db: tx, cache: deps.cache }, principal.orgId, session.repo);
+    const { index, now, contracts } = await liveIndex({ db: tx, cache: deps.cache }, principal.orgId, session.repo);
     const conflicts = [];
     for (const path of paths) {
       for (const e of index.matching(path)) {
@@ -417,8 +444,12 @@ export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache">, princ
       },
       otherPattern: c.pattern,
     }));
+    const atRisk =
+      contracts > 0 && deps.onWork
+        ? await deps.onWork(tx, { orgId: principal.orgId, repo: session.repo, contractsVersion: contracts, actor: actorOf(principal), sessionId, userId: session.userId, agentName: session.agentName, claimId: null, paths, claimIndex: index, now })
+        : [];
     // Only conflicts not already open are news: their detection and opening are recorded.
-    await appendEvents(tx, principal.orgId, await openTouchConflicts(tx, { orgId: principal.orgId, repo: session.repo, detected }));
+    await appendEvents(tx, principal.orgId, [...(await openTouchConflicts(tx, { orgId: principal.orgId, repo: session.repo, detected })), ...atRisk]);
     return { recorded: paths.length, conflicts };
   });
 }

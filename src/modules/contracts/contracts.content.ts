@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { contractErrors } from "./contracts.errors.js";
 import { parseGraphql } from "./contracts.graphql.js";
 import type { ContractKind } from "./contracts.table.js";
@@ -65,6 +65,16 @@ function locate(text: string, path: readonly PathPart[]): Location | null {
   try {
     const lineCounter = new LineCounter();
     const doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+    // A key points at itself rather than at its value.
+    const parent = path.length > 0 ? doc.getIn(path.slice(0, -1), true) : null;
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === path.at(-1));
+      const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+      if (range) {
+        const { line, col } = lineCounter.linePos(range[0]);
+        return { line, column: col };
+      }
+    }
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
       if (node?.range) {
@@ -110,7 +120,7 @@ function parseStructured(text: string): unknown {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const error = doc.errors[0];
   if (error) {
-    const pos = error.linePos?.[0];
+    const pos = error.linePos?.[0] ?? (error.pos ? lineCounter.linePos(Math.min(error.pos[0], text.length)) : undefined);
     const message = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     throw contractErrors.invalidContent(`The content is not valid JSON or YAML: ${message}${pos ? ` (line ${pos.line}, column ${pos.col})` : ""}.`, {
       errors: [{ field: "content", reason: message }],
@@ -292,7 +302,13 @@ export function parseContent(kind: ContractKind, text: string): ParsedContent {
     const { schema, normalized } = parseGraphql(text);
     return { kind, document: schema, normalized, hash: sha256(normalized) };
   }
-  let doc = parseStructured(text);
+  let doc: unknown;
+  try {
+    doc = parseStructured(text);
+  } catch (err) {
+    if (SDL_START.test(text)) throw mismatch(text, { detail: `The content looks like GraphQL SDL, but this contract's kind is ${kind}.`, reason: "kind mismatch", location: null });
+    throw err;
+  }
   if (kind !== "jsonschema" && !isObject(doc)) throw notAnObject(text, kind, doc);
   if (kind === "jsonschema" && typeof doc !== "boolean" && !isObject(doc)) throw notAnObject(text, kind, doc);
   if (kind === "openapi") checkOpenApi(text, doc);

@@ -11,9 +11,10 @@ import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
  *
  * - OpenAPI 3.x, AsyncAPI 2.x, JSON Schema: `api-smart-diff`, which resolves local `$ref`s
  *   and classifies each change where it takes effect (a schema used by a response is judged
- *   as output, by a request as input). Its reports of the `components` sections themselves
- *   are dropped, since every use of a component is already reported where it is used (and a
- *   component judged out of context is often misjudged); `securitySchemes` are kept.
+ *   as output, by a request as input). For OpenAPI its reports of the `components` sections
+ *   themselves are dropped, since every use of a component is already reported where it is
+ *   used (and a component judged out of context is often misjudged); `securitySchemes` are
+ *   kept. For AsyncAPI it judges messages where they are defined, so those reports stay.
  * - GraphQL: graphql-js `findBreakingChanges` / `findDangerousChanges`, plus safe additions,
  *   descriptions and deprecations (`contracts.graphql.ts`).
  * - Opaque: any change is one unclassified change.
@@ -168,10 +169,70 @@ function prune(before: JsonObject, after: JsonObject, section: string, component
   return [a, b];
 }
 
+const METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
+const ACTIONS = { add: "Added", remove: "Removed", replace: "Replaced", rename: "Renamed" } as const;
+
+/** Where in an API a path points, in words: ` in response 200 of GET /orders`. */
+function apiContext(path: readonly (string | number)[]): string {
+  if (path[0] === "channels") return ` in channel ${path[1]}${path[2] ? ` (${path[2]})` : ""}`;
+  if (path[0] !== "paths" || path.length < 3) return "";
+  const method = String(path[2]);
+  if (!METHODS.has(method)) return ` on ${path[1]}`;
+  const operation = `${method.toUpperCase()} ${path[1]}`;
+  if (path[3] === "responses" && path.length > 4) return ` in response ${path[4]} of ${operation}`;
+  if (path[3] === "requestBody") return ` in the request body of ${operation}`;
+  if (path[3] === "parameters") return ` in a parameter of ${operation}`;
+  return ` of ${operation}`;
+}
+
+/** The dotted property path inside a schema (`items[].total.amount`), from a diff path. */
+function schemaField(path: readonly (string | number)[]): string {
+  const start = path.lastIndexOf("schema") + 1 || path.lastIndexOf("payload") + 1;
+  const out: string[] = [];
+  for (let i = start; i < path.length; i++) {
+    if (path[i] === "properties" && i + 1 < path.length) out.push(String(path[++i]));
+    else if (path[i] === "items") out.push("[]");
+  }
+  return out.join(".").replace(/\.\[\]/g, "[]");
+}
+
+const short = (value: unknown) => {
+  const text = JSON.stringify(value) ?? "";
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+};
+
+/**
+ * api-smart-diff's sentence, unless it has none or a garbled one (it reuses the sentence of a
+ * schema's first use for its later uses, and leaves some empty): then one built from the path.
+ */
+function sentenceOf(d: Diff, location: string): string {
+  const given = d.description?.trim() ?? "";
+  const garbled = !given || /\]\s{2}|^\[\w+\]\s*$/.test(d.description ?? "") || /^in /.test(given) || (d.type !== "annotation" && /annotation \(/.test(given));
+  const path = d.path;
+  if (!garbled) {
+    let sentence = given;
+    if (path.at(-2) === "enum" && d.action !== "replace") sentence += ` (${short(d.action === "add" ? d.after : d.before)} ${d.action === "add" ? "added" : "removed"})`;
+    // Its sentences name the part of an operation, not the operation.
+    if (path[0] === "paths" && METHODS.has(String(path[2])) && path.length > 3 && !sentence.includes(String(path[1]))) sentence += ` of ${String(path[2]).toUpperCase()} ${path[1]}`;
+    return sentence;
+  }
+  const last = path.at(-1);
+  const parent = path.at(-2);
+  const value = d.action === "add" ? d.after : d.before;
+  const field = schemaField(path);
+  let what: string;
+  if (parent === "properties") what = `property \`${field}\``;
+  else if (parent === "required") what = `required status of \`${[field, String(value)].filter(Boolean).join(".")}\``;
+  else if (parent === "enum") what = `value ${short(value)} of \`${field || "enum"}\``;
+  else if (typeof last === "string" && METHODS.has(last) && path[0] === "paths" && path.length === 3) what = `operation ${last.toUpperCase()} ${path[1]}`;
+  else what = `${typeof last === "string" ? `\`${last}\`` : "item"}${field ? ` of \`${field}\`` : ""}`;
+  return `[${ACTIONS[d.action]}] ${what}${apiContext(path)}`;
+}
+
 const fromSmartDiff = (d: Diff): Change => {
   const location = jsonPath(d.path);
   const level: ChangeLevel = d.type === "deprecated" ? "annotation" : d.type;
-  const message = d.description || `${d.action === "add" ? "Added" : d.action === "remove" ? "Removed" : d.action === "rename" ? "Renamed" : "Changed"} ${location}.`;
+  const message = sentenceOf(d, location);
   return { level, action: d.action, location, message: d.type === "deprecated" && !/deprecat/i.test(message) ? `${message} (deprecation)` : message };
 };
 
@@ -207,7 +268,8 @@ export function diffDocuments(kind: ContractKind, before: unknown, after: unknow
     }
     case "asyncapi": {
       const [a, b] = prune(before as JsonObject, after as JsonObject, "channels", ASYNCAPI_COMPONENTS);
-      return compareAsyncApi(a, b).diffs.filter((d) => !inComponents(d)).map(fromSmartDiff);
+      // Its AsyncAPI rules judge a message where it is defined (in components), not where used.
+      return compareAsyncApi(a, b).diffs.map(fromSmartDiff);
     }
   }
 }

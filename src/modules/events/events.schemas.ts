@@ -29,6 +29,22 @@ const conflictParties = z.object({
   otherUserId: z.string(),
 });
 
+/** What every contract event names; its changes are `ContractChange`s (capped, with the total). */
+const contractRef = z.object({ contractId: z.string(), name: z.string() });
+const contractConsumer = z.object({
+  id: z.string(),
+  kind: z.enum(["team", "user", "repo"]),
+  teamId: z.string().nullable(),
+  userId: z.string().nullable(),
+  repo: z.string().nullable(),
+  patterns: z.array(z.string()).nullable(),
+});
+const contractChanges = z.array(
+  z.object({ level: z.string(), action: z.string().nullable(), location: z.string(), message: z.string(), against: z.string().optional(), direction: z.string().optional() }),
+);
+const contractSummary = z.object({ breaking: z.number(), nonBreaking: z.number(), annotation: z.number(), unclassified: z.number() });
+const contractVersionRef = contractRef.extend({ versionId: z.string(), label: z.string(), previousLabel: z.string().nullable(), summary: contractSummary });
+
 /** Payloads by event type: the typed contract of the event log. */
 export const eventPayloads = {
   "org.created": z.object({ slug: z.string(), name: z.string() }),
@@ -113,6 +129,71 @@ export const eventPayloads = {
   "codeowners.updated": z.object({ rules: z.number(), errors: z.number() }),
   "module.updated": z.object({ name: z.string(), patterns: z.array(z.string()), teamId: z.string().nullable() }),
   "module.deleted": z.object({ name: z.string() }),
+  "contract.created": contractRef.extend({
+    kind: z.string(),
+    providerTeamId: z.string(),
+    repo: z.string().nullable(),
+    sourcePatterns: z.array(z.string()),
+    compatibility: z.string(),
+  }),
+  "contract.updated": contractRef.extend({ changed: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })) }),
+  "contract.archived": contractRef,
+  "contract.consumer_added": contractRef.extend({ consumer: contractConsumer }),
+  "contract.consumer_removed": contractRef.extend({ consumer: contractConsumer }),
+  "contract.version_published": contractVersionRef.extend({
+    hash: z.string(),
+    seq: z.number(),
+    compatible: z.boolean(),
+    policy: z.string(),
+    forced: z.boolean(),
+    reason: z.string().nullable(),
+    branch: z.string().nullable(),
+    sessionId: z.string().nullable(),
+  }),
+  "contract.changed": contractVersionRef.extend({ changes: contractChanges, changesTotal: z.number() }),
+  "contract.breaking_change": contractVersionRef.extend({
+    policy: z.string(),
+    reason: z.string().describe("Why the incompatible version was forced."),
+    breaking: contractChanges,
+    breakingTotal: z.number(),
+    sessionId: z.string().nullable(),
+  }),
+  "contract.proposal_opened": contractRef.extend({
+    proposalId: z.string(),
+    label: z.string().nullable(),
+    description: z.string().nullable(),
+    baseLabel: z.string().nullable(),
+    proposedBy: z.string(),
+    sessionId: z.string().nullable(),
+    compatible: z.boolean(),
+    summary: contractSummary,
+    changes: contractChanges,
+    changesTotal: z.number(),
+  }),
+  "contract.proposal_answered": contractRef.extend({
+    proposalId: z.string(),
+    answer: z.enum(["ack", "object"]),
+    comment: z.string().nullable(),
+    consumerIds: z.array(z.string()),
+    answeredBy: z.string(),
+    verdict: z.string(),
+  }),
+  "contract.proposal_closed": contractRef.extend({
+    proposalId: z.string(),
+    resolution: z.enum(["published", "withdrawn"]),
+    label: z.string().nullable().describe("The version that published it."),
+    reason: z.string().nullable(),
+  }),
+  "contract.at_risk": contractRef.extend({
+    kind: z.string(),
+    providerTeamId: z.string(),
+    via: z.enum(["claim", "touch"]),
+    claimId: z.string().nullable(),
+    sessionId: z.string(),
+    userId: z.string(),
+    agent: z.string(),
+    matches: z.array(z.object({ yours: z.string(), source: z.string(), witness: z.string() })).describe("Your pattern (or path), the contract's source pattern, a path both match."),
+  }),
 } as const;
 
 export type EventType = keyof typeof eventPayloads;

@@ -40,25 +40,26 @@ export async function findCodeowners(db: Db, orgId: string, repo: string): Promi
 
 /**
  * Everything a cached answer about a repo's owners depends on, in one round trip: the
- * database clock, the repo's claim version (as claims' `readRepoVersion` reads it), and cheap
- * freshness tokens for its CODEOWNERS file and module set, so per-process caches can be
- * re-validated without loading content. The modules token changes on any insert, update or
+ * database clock, the repo's claim and contract-source versions (as claims' `readRepoVersion`
+ * reads them), and cheap freshness tokens for its CODEOWNERS file and module set, so
+ * per-process caches can be re-validated without loading content. The modules token changes on any insert, update or
  * delete (every write sets updated_at).
  */
 export async function readOwnershipVersions(
   db: Db,
   orgId: string,
   repo: string,
-): Promise<{ now: Date; claims: number; codeowners: string | null; modules: string | null }> {
-  const [row] = await executeRows<{ now: Date | string; claims: string | number | null; codeowners: string | null; modules: string | null }>(
+): Promise<{ now: Date; claims: number; codeowners: string | null; modules: string | null; contracts: number }> {
+  const [row] = await executeRows<{ now: Date | string; claims: string | number | null; codeowners: string | null; modules: string | null; contracts: string | number | null }>(
     db,
     sql`select now() as now,
       (select version from repo_claim_versions where org_id = ${orgId} and repo = ${repo}) as claims,
       (select (extract(epoch from updated_at) * 1000000)::bigint::text from codeowners_files where org_id = ${orgId} and repo = ${repo}) as codeowners,
       (select md5(string_agg(id::text || ':' || (extract(epoch from updated_at) * 1000000)::bigint::text, ',' order by id))
-         from repo_modules where org_id = ${orgId} and repo = ${repo}) as modules`,
+         from repo_modules where org_id = ${orgId} and repo = ${repo}) as modules,
+      (select version from repo_contract_versions where org_id = ${orgId} and repo = ${repo}) as contracts`,
   );
-  return { now: new Date(row!.now), claims: Number(row!.claims ?? 0), codeowners: row!.codeowners ?? null, modules: row!.modules ?? null };
+  return { now: new Date(row!.now), claims: Number(row!.claims ?? 0), codeowners: row!.codeowners ?? null, modules: row!.modules ?? null, contracts: Number(row!.contracts ?? 0) };
 }
 
 export async function listModules(db: Db, orgId: string, repo: string): Promise<ModuleRow[]> {

@@ -25,6 +25,9 @@ const tags = ["ownership"];
 
 export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = async (app, { deps }) => {
   const ctx = { ...deps, parsed: new OwnershipCache() };
+  // A contract source changed through this process: the next owners answer for the repo checks again.
+  const unsubscribe = deps.contracts?.onChange((orgId, repoKey) => ctx.parsed.snapshots.invalidate(OwnershipCache.key(orgId, repoKey)));
+  if (unsubscribe) app.addHook("onClose", async () => void unsubscribe());
 
   app.put(
     "/v1/repos/:repo/codeowners",

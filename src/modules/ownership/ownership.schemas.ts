@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { holderSchema, repoParams } from "../claims/claims.schemas.js";
 import { claimModes } from "../claims/claims.table.js";
+import { contractKinds } from "../contracts/contracts.table.js";
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -91,5 +92,15 @@ export const ownersSchema = z
         expiresAt: timestamp,
       }),
     ),
+    contracts: z
+      .array(
+        z.object({
+          name: z.string(),
+          kind: z.enum(contractKinds),
+          providerTeamId: z.uuid(),
+          matchedPattern: z.string().describe("The contract's source pattern that covers the path."),
+        }),
+      )
+      .describe("Contracts whose source patterns cover the path: changing it changes their interface."),
   })
   .meta({ id: "PathOwners" });

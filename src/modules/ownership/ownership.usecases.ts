@@ -7,6 +7,7 @@ import { appendEvents } from "../events/events.repository.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireUserToken } from "../identity/identity.usecases.js";
+import type { ContractSourceCache, SourceEntry } from "../contracts/contracts.sources.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { CodeownersIndex, parseCodeowners, type CodeownersError, type CodeownersRule } from "./codeowners.js";
 import { ownershipErrors } from "./ownership.errors.js";
@@ -15,6 +16,8 @@ import * as repo from "./ownership.repository.js";
 export interface OwnershipDeps {
   db: Db;
   cache: ClaimIndexCache;
+  /** Contracts' source patterns per repo, for "which contracts does this path define". */
+  contracts?: ContractSourceCache | undefined;
 }
 
 /** What the usecases need: the app's deps plus this process's parsed-ownership caches. */
@@ -92,6 +95,8 @@ interface Snapshot {
   modules: ModuleSet | null;
   /** The claim index object itself: claim changes made through this process patch it in place. */
   claims: PatternIndex<HeldPattern>;
+  /** The repo's contract sources; null when no contract's source was ever there. */
+  contracts: PatternIndex<SourceEntry> | null;
   /** The database clock when the check ran, and this process's clock when it started. */
   dbNow: number;
   checkedAt: number;
@@ -274,7 +279,7 @@ function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: s
   return async (): Promise<Omit<Snapshot, "checkedAt">> => {
     const { db, parsed } = ctx;
     const versions = await repo.readOwnershipVersions(db, orgId, repoKey);
-    const [claims, file, modules] = await Promise.all([
+    const [claims, file, modules, contracts] = await Promise.all([
       ctx.cache.sync(db, orgId, repoKey, versions.claims),
       versions.codeowners === null
         ? null
@@ -288,8 +293,9 @@ function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: s
       versions.modules === null
         ? null
         : parsed.modules.through(key, versions.modules, async () => ({ version: versions.modules!, value: moduleSet(await repo.listModules(db, orgId, repoKey)) })),
+      ctx.contracts ? ctx.contracts.sync(db, orgId, repoKey, versions.contracts) : null,
     ]);
-    return { file, modules, claims, dbNow: versions.now.getTime() };
+    return { file, modules, claims, contracts, dbNow: versions.now.getTime() };
   };
 }
 
@@ -301,7 +307,7 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
   const repoKey = repoKeyOrThrow(input.repo).key;
   const path = validPathOrThrow(input.path);
   const key = OwnershipCache.key(principal.orgId, repoKey);
-  const { file, modules: moduleIndex, claims: claimIndex, dbNow, checkedAt } = await ctx.parsed.snapshots.get(key, checkRepo(ctx, principal.orgId, repoKey, key));
+  const { file, modules: moduleIndex, claims: claimIndex, contracts: contractIndex, dbNow, checkedAt } = await ctx.parsed.snapshots.get(key, checkRepo(ctx, principal.orgId, repoKey, key));
   // The database clock, carried forward by this process's clock since the check.
   const now = dbNow + (Date.now() - checkedAt);
 
@@ -336,11 +342,18 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
     }))
     .sort((a, b) => a.since - b.since || (a.claimId < b.claimId ? -1 : 1));
 
+  // The contracts this path helps define (their source patterns cover it).
+  const contracts = new Map<string, { name: string; kind: SourceEntry["kind"]; providerTeamId: string; matchedPattern: string }>();
+  for (const { pattern, value } of contractIndex?.matching(path) ?? []) {
+    if (!contracts.has(value.contractId)) contracts.set(value.contractId, { name: value.name, kind: value.kind, providerTeamId: value.providerTeamId, matchedPattern: pattern });
+  }
+
   return {
     repo: repoKey,
     path,
     codeowners,
     modules: [...modules.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(({ position: _, ...m }) => m),
     claims: claims.map((c) => ({ ...c, since: iso(c.since), expiresAt: iso(c.expiresAt) })),
+    contracts: [...contracts.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
   };
 }

@@ -102,7 +102,7 @@ t.test("ownership", async (t) => {
       t.equal(res.body.code, "ownership.codeowners_not_found");
       const o = await member.api.get(`/v1/repos/${other}/owners?path=a.ts`);
       t.equal(o.status, 200);
-      t.same(o.body, { repo: "github.com/acme/empty", path: "a.ts", codeowners: null, modules: [], claims: [] });
+      t.same(o.body, { repo: "github.com/acme/empty", path: "a.ts", codeowners: null, modules: [], claims: [], contracts: [] });
     });
   });
 
@@ -278,7 +278,7 @@ t.test("ownership", async (t) => {
     const theirs = await org.api.get(`/v1/repos/${enc}/codeowners`);
     t.equal(theirs.status, 404, "another organisation does not see our CODEOWNERS");
     const theirOwners = await org.api.get(owners("src/billing/invoice.ts"));
-    t.same(theirOwners.body, { repo, path: "src/billing/invoice.ts", codeowners: null, modules: [], claims: [] }, "nor our modules and claims");
+    t.same(theirOwners.body, { repo, path: "src/billing/invoice.ts", codeowners: null, modules: [], claims: [], contracts: [] }, "nor our modules and claims");
     t.same((await org.api.get(`/v1/repos/${enc}/modules`)).body.items, []);
     const del = await org.api.delete(`/v1/repos/${enc}/modules/src`);
     t.equal(del.status, 404, "nor can it delete our module");
