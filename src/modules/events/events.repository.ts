@@ -1,4 +1,3 @@
-import { and, asc, eq, gt } from "drizzle-orm";
 import type { Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { alertRowsFor } from "../alerts/alerts.rules.js";
@@ -44,17 +43,3 @@ export async function appendEvents(db: Db, orgId: string, list: NewEvent[]): Pro
   return rows.map(toEnvelope);
 }
 
-export async function findEventSeq(db: Db, orgId: string, id: string): Promise<number | undefined> {
-  const [row] = await db.select({ seq: events.seq }).from(events).where(and(eq(events.orgId, orgId), eq(events.id, id)));
-  return row?.seq;
-}
-
-export async function listEventsAfter(db: Db, orgId: string, afterSeq: number, limit: number, type?: string): Promise<EventEnvelope[]> {
-  const rows = await db
-    .select()
-    .from(events)
-    .where(and(eq(events.orgId, orgId), gt(events.seq, afterSeq), type ? eq(events.type, type) : undefined))
-    .orderBy(asc(events.seq))
-    .limit(limit);
-  return rows.map(toEnvelope);
-}
