@@ -4,7 +4,7 @@ import { toEnvelope } from "../events/events.repository.js";
 import { events } from "../events/events.table.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
-import type { Alert } from "./alerts.schemas.js";
+import { toAlert, type Alert } from "./alerts.schemas.js";
 import { alerts } from "./alerts.table.js";
 
 export type AlertRow = typeof alerts.$inferSelect;
@@ -15,15 +15,7 @@ export type AlertRow = typeof alerts.$inferSelect;
  */
 export type Inbox = { sessionId: string } | { userId: string; teams: boolean };
 
-const toAlert = (row: { alert: AlertRow; event: typeof events.$inferSelect }): Alert => ({
-  id: row.alert.id,
-  type: row.alert.type,
-  recipient: { type: row.alert.recipientType, id: row.alert.recipientId },
-  createdAt: row.alert.createdAt.toISOString(),
-  ackedAt: row.alert.ackedAt?.toISOString() ?? null,
-  ackedBy: (row.alert.ackedBy as Alert["ackedBy"]) ?? null,
-  event: toEnvelope(row.event),
-});
+const alertOf = (row: { alert: AlertRow; event: typeof events.$inferSelect }): Alert => toAlert(row.alert, toEnvelope(row.event));
 
 const addressedTo = (type: AlertRow["recipientType"], id: string | SQLWrapper) =>
   and(eq(alerts.recipientType, type), typeof id === "string" ? eq(alerts.recipientId, id) : inArray(alerts.recipientId, id));
@@ -62,7 +54,7 @@ export async function listAlerts(db: Db, f: AlertFilter): Promise<Alert[]> {
     .where(and(...where))
     .orderBy(desc(alerts.id))
     .limit(f.limit);
-  return rows.map(toAlert);
+  return rows.map(alertOf);
 }
 
 export async function findAlert(db: Db, orgId: string, id: string): Promise<Alert | undefined> {
@@ -71,7 +63,7 @@ export async function findAlert(db: Db, orgId: string, id: string): Promise<Aler
     .from(alerts)
     .innerJoin(events, eq(events.id, alerts.eventId))
     .where(and(eq(alerts.orgId, orgId), eq(alerts.id, id)));
-  return row && toAlert(row);
+  return row && alertOf(row);
 }
 
 /** The alert, if it is in this inbox. */

@@ -37,3 +37,21 @@ export const listAlertsQuery = z
   .strict();
 
 export const alertPageSchema = z.object({ items: z.array(alertSchema), nextCursor: z.string().nullable() }).meta({ id: "AlertPage" });
+
+const iso = (time: Date | string) => (typeof time === "string" ? time : time.toISOString());
+
+/** An alert row (as drizzle reads it, or as the relay's JSON aggregate spells it) in its wire shape. */
+export function toAlert(
+  row: { id: string; type: string; recipientType: Recipient["type"]; recipientId: string; createdAt: Date | string; ackedAt: Date | string | null; ackedBy: unknown },
+  event: Alert["event"],
+): Alert {
+  return {
+    id: row.id,
+    type: row.type,
+    recipient: { type: row.recipientType, id: row.recipientId },
+    createdAt: iso(row.createdAt),
+    ackedAt: row.ackedAt === null ? null : iso(row.ackedAt),
+    ackedBy: (row.ackedBy as Alert["ackedBy"]) ?? null,
+    event,
+  };
+}

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, notInArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../infra/db.js";
 import { alerts } from "../alerts/alerts.table.js";
-import type { Alert } from "../alerts/alerts.schemas.js";
+import { toAlert, type Alert } from "../alerts/alerts.schemas.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
 import { toEnvelope } from "./events.repository.js";
@@ -135,17 +135,7 @@ function alertScopeCondition(orgId: string, scope: AlertScope): SQL {
   )!;
 }
 
-type AlertRow = typeof alerts.$inferSelect;
 
-const toAlert = (row: AlertRow, event: EventEnvelope): Alert => ({
-  id: row.id,
-  type: row.type,
-  recipient: { type: row.recipientType, id: row.recipientId },
-  createdAt: row.createdAt.toISOString(),
-  ackedAt: row.ackedAt?.toISOString() ?? null,
-  ackedBy: (row.ackedBy as Alert["ackedBy"]) ?? null,
-  event,
-});
 
 /**
  * Delivered alerts in the scope past a position, in delivery order (ties, the alerts of one

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Bus } from "../../infra/bus.js";
 import type { Db } from "../../infra/db.js";
-import type { Alert } from "../alerts/alerts.schemas.js";
+import { toAlert } from "../alerts/alerts.schemas.js";
 import * as outbox from "./events.outbox.js";
 import { toEnvelope } from "./events.repository.js";
 import type { EventEnvelope } from "./events.schemas.js";
@@ -112,16 +112,6 @@ function relayMetrics(registry: Registry | undefined, lag: () => Promise<outbox.
     }),
   };
 }
-
-const toAlert = (row: outbox.OutboxAlert, event: EventEnvelope): Alert => ({
-  id: row.id,
-  type: row.type,
-  recipient: { type: row.recipientType, id: row.recipientId },
-  createdAt: row.createdAt,
-  ackedAt: row.ackedAt,
-  ackedBy: (row.ackedBy as Alert["ackedBy"]) ?? null,
-  event,
-});
 
 export function createOutboxRelay(options: RelayOptions): OutboxRelay {
   const { db, bus, subjects, log, batchSize } = options;
