@@ -135,8 +135,6 @@ function alertScopeCondition(orgId: string, scope: AlertScope): SQL {
   )!;
 }
 
-
-
 /**
  * Delivered alerts in the scope past a position, in delivery order (ties, the alerts of one
  * event, by id). `seen` are alert ids at exactly `afterPosition` the reader already holds:
