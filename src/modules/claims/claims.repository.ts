@@ -13,12 +13,65 @@ const withAgent = { claim: claims, agentName: agents.name };
 const flatten = (r: { claim: ClaimRow; agentName: string }): ClaimWithAgent => ({ ...r.claim, agentName: r.agentName });
 
 /**
- * Serialises every claim change in one repo across all replicas: a transaction-scoped
- * advisory lock keyed by (org, repo). Returns the database clock and the repo's version.
+ * Serialises every claim change in one repo across all replicas, and advances the repo's
+ * version, in one round trip: the upsert of the repo's version row takes that row's lock, and
+ * ON CONFLICT DO UPDATE waits for a concurrent holder and then updates the latest committed
+ * row, so `to` is current even though the statement's snapshot predates the wait (statements
+ * after it see the other transaction's claims). `from` is the version before this change.
+ * Also returns the database clock and the repo's contract-source version.
  */
-export async function lockRepo(db: Db, orgId: string, repo: string): Promise<{ now: Date; version: number; contracts: number }> {
-  await db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}/${repo}`}, 0))`);
-  return readRepoVersion(db, orgId, repo);
+export async function lockRepo(db: Db, orgId: string, repo: string): Promise<RepoLock> {
+  const [row] = await executeRows<LockRow>(db, sql`with v as (${bumpRepoVersion(sql`select ${orgId}::uuid, ${repo}::text, 1`)}) select v.version as to_version, ${lockColumns(orgId, repo)} from v`);
+  return toRepoLock(row!);
+}
+
+export interface RepoLock {
+  now: Date;
+  from: number;
+  to: number;
+  contracts: number;
+}
+
+type LockRow = { now: Date | string; to_version: string | number; contracts: string | number | null };
+
+const bumpRepoVersion = (source: SQL) =>
+  sql`insert into repo_claim_versions (org_id, repo, version) ${source}
+    on conflict (org_id, repo) do update set version = repo_claim_versions.version + 1 returning version`;
+
+const lockColumns = (orgId: SQL | string, repo: SQL | string) =>
+  sql`now() as now, (select version from repo_contract_versions c where c.org_id = ${orgId} and c.repo = ${repo}) as contracts`;
+
+const toRepoLock = (row: LockRow): RepoLock => {
+  const to = Number(row.to_version);
+  return { now: new Date(row.now), from: to - 1, to, contracts: Number(row.contracts ?? 0) };
+};
+
+/**
+ * The opening of a grant, in one round trip: the session row locked against a concurrent
+ * end (FOR SHARE, always before the repo, the order session end takes them in), the repo
+ * locked as `lockRepo` does, and a fence drawn under that lock, so fences rise in grant
+ * order. Undefined when the session is not in the organisation.
+ */
+export async function openGrant(db: Db, orgId: string, sessionId: string) {
+  const [row] = await executeRows<
+    LockRow & { id: string; user_id: string; agent_id: string; agent_name: string; repo: string; status: string; live: boolean; fence: string | number }
+  >(
+    db,
+    sql`with s as (
+        select s.id, s.org_id, s.user_id, s.agent_id, a.name as agent_name, s.repo, s.status, s.expires_at > now() as live
+        from sessions s join agents a on a.id = s.agent_id
+        where s.org_id = ${orgId} and s.id = ${sessionId}
+        for share of s
+      ), v as (${bumpRepoVersion(sql`select org_id, repo, 1 from s`)})
+      select s.*, v.version as to_version, nextval('claim_fence_seq') as fence, ${lockColumns(sql`s.org_id`, sql`s.repo`)}
+      from s, v`,
+  );
+  if (!row) return undefined;
+  return {
+    session: { id: row.id, userId: row.user_id, agentId: row.agent_id, agentName: row.agent_name, repo: row.repo, status: row.status, live: row.live },
+    fence: Number(row.fence),
+    ...toRepoLock(row),
+  };
 }
 
 /**
@@ -33,16 +86,6 @@ export async function readRepoVersion(db: Db, orgId: string, repo: string): Prom
       (select version from repo_contract_versions where org_id = ${orgId} and repo = ${repo}) as contracts`,
   );
   return { now: new Date(row!.now), version: Number(row!.version ?? 0), contracts: Number(row!.contracts ?? 0) };
-}
-
-/** Advances the repo's version; call under lockRepo. */
-export async function bumpVersion(db: Db, orgId: string, repo: string): Promise<number> {
-  const [row] = await db
-    .insert(repoClaimVersions)
-    .values({ orgId, repo, version: 1 })
-    .onConflictDoUpdate({ target: [repoClaimVersions.orgId, repoClaimVersions.repo], set: { version: sql`${repoClaimVersions.version} + 1` } })
-    .returning({ version: repoClaimVersions.version });
-  return row!.version;
 }
 
 /** Active claims of a repo, or (with sinceVersion) every claim changed after that version. */
@@ -61,13 +104,14 @@ export async function loadRepoClaims(db: Db, orgId: string, repo: string, sinceV
   return rows.map(flatten);
 }
 
+/** Inserts a granted claim; `id` and `fence` are chosen by the caller (see `openGrant`). */
 export async function insertClaim(
   db: Db,
-  values: Pick<ClaimRow, "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version">,
+  values: Pick<ClaimRow, "id" | "fence" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version">,
 ): Promise<ClaimRow> {
   const [row] = await db
     .insert(claims)
-    .values({ id: newId(), ...values, expiresAt: sql`now() + make_interval(secs => ${values.ttlSeconds})` })
+    .values({ ...values, expiresAt: sql`now() + make_interval(secs => ${values.ttlSeconds})` })
     .returning();
   return row!;
 }

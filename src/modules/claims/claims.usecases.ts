@@ -120,12 +120,13 @@ export async function createClaim(
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
 
   const outcome = await db.transaction(async (tx) => {
-    const session = await repo.lockSessionForClaim(tx, principal.orgId, input.sessionId);
-    if (!session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
+    const opened = await repo.openGrant(tx, principal.orgId, input.sessionId);
+    const session = opened?.session;
+    if (!opened || !session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${input.sessionId} has ended; start a new session to claim.`);
 
-    const { now, version, contracts } = await repo.lockRepo(tx, principal.orgId, session.repo);
-    const index = await cache.sync(tx, principal.orgId, session.repo, version);
+    const { now, from, to, contracts, fence } = opened;
+    const index = await cache.sync(tx, principal.orgId, session.repo, from);
     const conflicts = findConflicts(index, patterns, input.mode, session.id, now.getTime());
     const actor = actorOf(principal);
     const subject = { type: "session", id: session.id };
@@ -139,10 +140,23 @@ export async function createClaim(
 
     if (conflicts.length > 0 && input.onConflict === "reject") {
       await appendEvents(tx, principal.orgId, [conflicted(null)]);
-      return { granted: null, conflicts, repo: session.repo };
+      return { granted: null, conflicts, repo: session.repo, from, to };
     }
-    const next = await repo.bumpVersion(tx, principal.orgId, session.repo);
-    const claim = await repo.insertClaim(tx, {
+    // Everything the claim.granted event says is known before the insert (`now()` is the
+    // transaction's start, so the row's expiry is now + ttl), so the insert and the events
+    // go to the database together: one round trip, one socket write.
+    const claimId = newId();
+    const reason = input.reason ?? null;
+    const grantedEvent: NewEvent = {
+      type: "claim.granted",
+      actor,
+      subject: { type: "claim", id: claimId },
+      repo: session.repo,
+      payload: { claimId, sessionId: session.id, userId: session.userId, patterns, mode: input.mode, fence, expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(), reason },
+    };
+    const insert = repo.insertClaim(tx, {
+      id: claimId,
+      fence,
       orgId: principal.orgId,
       repo: session.repo,
       sessionId: session.id,
@@ -150,40 +164,36 @@ export async function createClaim(
       agentId: session.agentId,
       patterns,
       mode: input.mode,
-      reason: input.reason ?? null,
+      reason,
       ttlSeconds,
-      version: next,
+      version: to,
     });
-    // Granted over others' claims: each overlapped claim is an ongoing conflict until one ends.
-    const detected = conflicts.length > 0 ? { ...conflicted(claim.id), id: newId() } : null;
-    const opened = detected ? await openClaimConflicts(tx, { orgId: principal.orgId, repo: claim.repo, actor, claim, conflicts, detectedBy: detected.id }) : [];
-    const atRisk =
-      contracts > 0 && onWork
-        ? await onWork(tx, { orgId: principal.orgId, repo: claim.repo, contractsVersion: contracts, actor, sessionId: session.id, userId: session.userId, agentName: session.agentName, claimId: claim.id, patterns, claimIndex: index, now: now.getTime() })
-        : [];
-    await appendEvents(tx, principal.orgId, [
-      {
-        type: "claim.granted",
-        actor,
-        subject: { type: "claim", id: claim.id },
-        repo: claim.repo,
-        payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, patterns, mode: claim.mode, fence: claim.fence, expiresAt: claim.expiresAt.toISOString(), reason: claim.reason },
-      },
-      ...(detected ? [detected, ...opened] : []),
-      ...atRisk,
-    ]);
+    const follow = async (): Promise<NewEvent[]> => {
+      if (conflicts.length === 0 && !(contracts > 0 && onWork)) return [];
+      const claim = await insert;
+      // Granted over others' claims: each overlapped claim is an ongoing conflict until one ends.
+      const detected = conflicts.length > 0 ? { ...conflicted(claim.id), id: newId() } : null;
+      const opened = detected ? await openClaimConflicts(tx, { orgId: principal.orgId, repo: claim.repo, actor, claim, conflicts, detectedBy: detected.id }) : [];
+      const atRisk =
+        contracts > 0 && onWork
+          ? await onWork(tx, { orgId: principal.orgId, repo: claim.repo, contractsVersion: contracts, actor, sessionId: session.id, userId: session.userId, agentName: session.agentName, claimId: claim.id, patterns, claimIndex: index, now: now.getTime() })
+          : [];
+      return [...(detected ? [detected, ...opened] : []), ...atRisk];
+    };
+    const [claim] = await Promise.all([insert, follow().then((more) => appendEvents(tx, principal.orgId, [grantedEvent, ...more]))]);
     const granted = { ...claim, agentName: session.agentName };
-    return { granted, conflicts, repo: session.repo, from: version, to: next };
+    return { granted, conflicts, repo: session.repo, from, to };
   });
 
   if (!outcome.granted) {
+    cache.committed(principal.orgId, outcome.repo, outcome.from, outcome.to, []);
     const first = outcome.conflicts[0]!;
     throw claimErrors.conflict(
       `${outcome.conflicts.length} conflicting claim${outcome.conflicts.length > 1 ? "s" : ""}: ${first.yourPattern} overlaps ${first.theirPattern} held by ${first.holder.agent.name} (e.g. ${first.witness}) until ${first.expiresAt}. Ask for a handoff with POST /v1/claims/${first.claimId}/handoff, or claim with onConflict "warn".`,
       { conflicts: outcome.conflicts },
     );
   }
-  cache.committed(principal.orgId, outcome.repo, outcome.from!, outcome.to!, [outcome.granted]);
+  cache.committed(principal.orgId, outcome.repo, outcome.from, outcome.to, [outcome.granted]);
   return { claim: outcome.granted, conflicts: outcome.conflicts };
 }
 
@@ -200,22 +210,22 @@ async function changeClaim<T>(
   id: string,
   change: (tx: Db, claim: repo.ClaimWithAgent, ctx: { now: Date; bump: () => Promise<number> }) => Promise<T>,
 ): Promise<T> {
-  let patch: { repo: string; from: number; to: number } | null = null;
+  let patch: { repo: string; from: number; to: number; changed: boolean } | null = null;
   const result = await db.transaction(async (tx) => {
     const found = await repo.findClaim(tx, principal.orgId, id);
     if (!found) throw claimErrors.notFound(`No claim ${id} in this organisation.`);
-    const { now, version } = await repo.lockRepo(tx, principal.orgId, found.repo);
+    const { now, from, to } = await repo.lockRepo(tx, principal.orgId, found.repo);
     const claim = (await repo.findClaim(tx, principal.orgId, id))!; // re-read under the lock
+    patch = { repo: claim.repo, from, to, changed: false };
     const bump = async () => {
-      const to = await repo.bumpVersion(tx, principal.orgId, claim.repo);
-      patch = { repo: claim.repo, from: version, to };
+      patch!.changed = true;
       return to;
     };
     return change(tx, claim, { now, bump });
   });
   if (patch) {
-    const { repo: repoKey, from, to } = patch as { repo: string; from: number; to: number };
-    cache.committed(principal.orgId, repoKey, from, to, await repo.listClaims(db, { orgId: principal.orgId, ids: [id], limit: 1 }));
+    const { repo: repoKey, from, to, changed } = patch as { repo: string; from: number; to: number; changed: boolean };
+    cache.committed(principal.orgId, repoKey, from, to, changed ? await repo.listClaims(db, { orgId: principal.orgId, ids: [id], limit: 1 }) : []);
   }
   return result;
 }
@@ -468,8 +478,7 @@ export async function releaseClaimsOfSessions({ db }: { db: Db }, sessionIds: st
   // Always in the same order, so two processes closing sessions cannot deadlock on repo locks.
   const ordered = [...byRepo.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
   for (const { orgId, repo: repoKey, ids } of ordered) {
-    await repo.lockRepo(db, orgId, repoKey);
-    const version = await repo.bumpVersion(db, orgId, repoKey);
+    const { to: version } = await repo.lockRepo(db, orgId, repoKey);
     const ended = await repo.endClaims(db, ids, { status: "released", endReason: reason, version });
     await appendEvents(
       db,
@@ -484,10 +493,9 @@ export async function expireOverdueClaims({ db }: { db: Db }): Promise<number> {
   let total = 0;
   for (const { orgId, repo: repoKey } of await repo.reposWithDueClaims(db, 100)) {
     total += await db.transaction(async (tx) => {
-      await repo.lockRepo(tx, orgId, repoKey);
+      const { to: version } = await repo.lockRepo(tx, orgId, repoKey);
       const due = await repo.dueClaimIds(tx, orgId, repoKey);
       if (due.length === 0) return 0;
-      const version = await repo.bumpVersion(tx, orgId, repoKey);
       const ended = await repo.endClaims(tx, due, { status: "expired", endReason: "expired", version });
       await appendEvents(
         tx,
