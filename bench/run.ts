@@ -62,6 +62,16 @@ const scenarios: Record<string, ScenarioEntry> = {
     },
     startsBrigade: () => true,
   },
+  cli: {
+    description: "local tools end to end: check --staged with 500 files, hook pre-edit with process start, MCP claim_paths over stdio",
+    load: async () => (await import("./scenarios/cli.js")).cli,
+    startsBrigade: () => true,
+  },
+  contracts: {
+    description: "publish + classify successive versions of a generated 2,000-operation OpenAPI document (YAML and JSON): latency, parse/diff/store split, server RSS",
+    load: async () => (await import("./scenarios/contracts.js")).contracts,
+    startsBrigade: () => true,
+  },
 };
 
 /** Above this share of CPU in use before the run, results are flagged as unreliable. */

@@ -1,0 +1,144 @@
+import { resolve } from "node:path";
+import { BrigadeError, ok, type Claim } from "../../sdk/client.js";
+import { checkPaths, describeOutcome } from "../check.js";
+import type { Context } from "../context.js";
+import { CliError, describeError, EXIT_FAILED, usageError } from "../errors.js";
+import { NotAGitRepository, repoRelative, stagedPaths, worktreeRoot } from "../git.js";
+import { describeConflict, until } from "../output.js";
+
+export async function claim(ctx: Context, patterns: string[], options: { shared?: boolean; ttl?: number; warn?: boolean; reason?: string }) {
+  const session = await ctx.requireSession();
+  const client = ctx.client("session", session);
+  try {
+    const granted = await ok(
+      client.api.POST("/v1/claims", {
+        body: {
+          sessionId: session.id,
+          patterns,
+          mode: options.shared ? "shared" : "exclusive",
+          onConflict: options.warn ? "warn" : "reject",
+          ...(options.reason ? { reason: options.reason } : {}),
+          ...(options.ttl ? { ttlSeconds: options.ttl } : {}),
+        },
+      }),
+    );
+    ctx.out.result(granted, () =>
+      [
+        `Claimed ${granted.patterns.join(" ")} (${granted.mode}) in ${granted.repo}: claim ${granted.id}, fence ${granted.fence}, until ${until(granted.expiresAt)}`,
+        ...granted.conflicts.map((c) => `! granted over a conflict: ${describeConflict(c)}`),
+      ].join("\n"),
+    );
+  } catch (err) {
+    if (!(err instanceof BrigadeError) || err.code !== "claims.conflict") throw err;
+    const conflicts = err.conflicts;
+    if (ctx.out.json) {
+      const { message, code, status } = describeError(err);
+      process.stdout.write(`${JSON.stringify({ error: { code, message, status }, conflicts })}\n`);
+    }
+    ctx.out.note(`brigade: nothing claimed: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} (claims.conflict)`);
+    for (const c of conflicts.slice(0, 20)) ctx.out.note(`  ✗ ${describeConflict(c)}`);
+    if (conflicts.length > 20) ctx.out.note(`  … and ${conflicts.length - 20} more (--json lists them all)`);
+    ctx.out.note(`  (or claim anyway with --warn: both sides are alerted)`);
+    return EXIT_FAILED;
+  }
+}
+
+/** The session's active claims, or those of them named by id or by one of their patterns. */
+async function selectClaims(ctx: Context, selectors: string[]): Promise<{ claims: Claim[]; client: ReturnType<Context["client"]>; sessionId: string }> {
+  const session = await ctx.requireSession();
+  const client = ctx.client("session", session);
+  const page = await ok(client.api.GET("/v1/claims", { params: { query: { session: session.id, active: "true", limit: 500 } } }));
+  if (selectors.length === 0) return { claims: page.items, client, sessionId: session.id };
+  const chosen = page.items.filter((c) => selectors.some((s) => c.id === s || c.patterns.includes(s)));
+  const unknown = selectors.filter((s) => !page.items.some((c) => c.id === s || c.patterns.includes(s)));
+  if (unknown.length) throw new CliError(`no active claim of session ${session.id} matches ${unknown.join(", ")}`);
+  return { claims: chosen, client, sessionId: session.id };
+}
+
+export async function release(ctx: Context, selectors: string[]) {
+  const { claims, client, sessionId } = await selectClaims(ctx, selectors);
+  const released = [];
+  for (const c of claims) released.push(await ok(client.api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id } } })));
+  ctx.out.result({ sessionId, released }, released.length ? released.map((c) => `Released ${c.patterns.join(" ")} (claim ${c.id})`).join("\n") : `Session ${sessionId} holds no active claims.`);
+}
+
+export async function renew(ctx: Context, selectors: string[], options: { ttl?: number }) {
+  const { claims, client, sessionId } = await selectClaims(ctx, selectors);
+  const renewed = [];
+  for (const c of claims) {
+    renewed.push(await ok(client.api.POST("/v1/claims/{id}/renew", { params: { path: { id: c.id } }, body: options.ttl ? { ttlSeconds: options.ttl } : {} })));
+  }
+  ctx.out.result({ sessionId, renewed }, renewed.length ? renewed.map((c) => `Renewed ${c.patterns.join(" ")} until ${until(c.expiresAt)} (claim ${c.id})`).join("\n") : `Session ${sessionId} holds no active claims.`);
+}
+
+/** Paths given on the command line are relative to this folder; the server wants them relative to the repository. */
+async function toRepoPaths(ctx: Context, paths: string[]): Promise<string[]> {
+  let root: string;
+  try {
+    root = await worktreeRoot(ctx.cwd);
+  } catch (err) {
+    if (err instanceof NotAGitRepository && ctx.options["repo"]) return paths;
+    throw err;
+  }
+  return paths.map((p) => {
+    const rel = repoRelative(root, resolve(ctx.cwd, p));
+    if (!rel) throw usageError(`${p} is not inside the repository at ${root}`);
+    return rel;
+  });
+}
+
+export async function who(ctx: Context, path: string) {
+  const [repoPath] = await toRepoPaths(ctx, [path]);
+  const session = await ctx.session();
+  const repo = await ctx.repo(session);
+  const owners = await ok(ctx.client("user", session).api.GET("/v1/repos/{repo}/owners", { params: { path: { repo }, query: { path: repoPath! } } }));
+  ctx.out.result(owners, () => {
+    const lines = [`${owners.path} in ${owners.repo}`];
+    const co = owners.codeowners;
+    lines.push(
+      co === null
+        ? "  CODEOWNERS: none uploaded"
+        : co.unowned || co.owners.length === 0
+          ? `  CODEOWNERS: unowned${co.rule ? ` (line ${co.rule.line}: ${co.rule.pattern})` : ""}`
+          : `  CODEOWNERS: ${co.owners.join(" ")}${co.rule ? ` (line ${co.rule.line}: ${co.rule.pattern})` : ""}`,
+    );
+    for (const m of owners.modules) lines.push(`  module ${m.name} (${m.matchedPattern})${m.teamId ? ` of team ${m.teamId}` : ""}`);
+    for (const c of owners.claims) lines.push(`  claimed (${c.mode}) by ${c.holder.agent.name}, session ${c.holder.sessionId}, pattern ${c.pattern}, until ${until(c.expiresAt)}; claim ${c.claimId}`);
+    if (owners.claims.length === 0) lines.push("  no live claims");
+    return lines.join("\n");
+  });
+}
+
+export async function check(ctx: Context, paths: string[], options: { staged?: boolean }) {
+  if (options.staged && paths.length) throw usageError("give paths or --staged, not both");
+  if (!options.staged && paths.length === 0) throw usageError("check needs paths, or --staged");
+  const session = await ctx.session();
+  const [repoPaths, repo] = await Promise.all([options.staged ? stagedPaths(ctx.cwd) : toRepoPaths(ctx, paths), ctx.repo(session)]);
+  if (repoPaths.length === 0) {
+    ctx.out.result({ repo, checked: 0, violations: [], notices: [] }, "Nothing staged.");
+    return 0;
+  }
+  const outcome = await checkPaths(ctx.client("session", session), { repo, paths: repoPaths, sessionId: session?.id, userId: ctx.settings().user?.id });
+  ctx.out.result(outcome, () => describeOutcome(outcome, options.staged ? "staged file" : "path").join("\n"));
+  return outcome.violations.length > 0 ? EXIT_FAILED : 0;
+}
+
+export async function handoffRequest(ctx: Context, claimId: string, options: { reason: string }) {
+  const session = await ctx.requireSession();
+  const handoff = await ok(
+    ctx.client("session", session).api.POST("/v1/claims/{id}/handoff", { params: { path: { id: claimId } }, body: { sessionId: session.id, reason: options.reason } }),
+  );
+  ctx.out.result(handoff, `Asked the holder of claim ${claimId} to hand it over (handoff ${handoff.id}, ${handoff.status}); you will get an alert when they answer`);
+}
+
+export async function handoffAnswer(ctx: Context, handoffId: string, answer: "accept" | "decline" | "defer", options: { eta?: number; note?: string }) {
+  if (answer !== "defer" && options.eta) throw usageError("--eta goes with defer");
+  const session = await ctx.session();
+  const handoff = await ok(
+    ctx.client("session", session).api.POST("/v1/handoffs/{id}/answer", {
+      params: { path: { id: handoffId } },
+      body: { answer, ...(options.eta ? { etaSeconds: options.eta } : {}), ...(options.note ? { note: options.note } : {}) },
+    }),
+  );
+  ctx.out.result(handoff, `Handoff ${handoff.id}: ${handoff.status}${handoff.eta ? `, expected ${until(handoff.eta)}` : ""}`);
+}

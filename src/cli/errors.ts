@@ -1,0 +1,50 @@
+/** How the CLI fails: one line on stderr and an exit code, never a stack trace. */
+import type { BrigadeError } from "../sdk/client.js";
+
+export const EXIT_OK = 0;
+/** Failed, or blocked (a check found violations). */
+export const EXIT_FAILED = 1;
+/** Usage: unknown command or option, missing argument, invalid value. */
+export const EXIT_USAGE = 2;
+
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT_FAILED,
+    readonly code: string = exitCode === EXIT_USAGE ? "cli.usage" : "cli.failed",
+  ) {
+    super(message);
+    this.name = "CliError";
+  }
+}
+
+export const usageError = (message: string) => new CliError(message, EXIT_USAGE, "cli.usage");
+
+function isBrigadeError(err: unknown): err is BrigadeError {
+  return err instanceof Error && err.name === "BrigadeError";
+}
+
+/** One line saying what went wrong and, where there is one, what to do about it. */
+export function describeError(err: unknown): { message: string; code: string; exitCode: number; status?: number } {
+  if (err instanceof CliError) return { message: err.message, code: err.code, exitCode: err.exitCode };
+  if (isBrigadeError(err)) {
+    if (err.unreachable) return { message: err.detail, code: err.code, exitCode: EXIT_FAILED, status: 0 };
+    if (err.status === 401) {
+      return { message: `the server refused the token: ${err.detail} (${err.code}); run \`brigade login\` or set BRIGADE_TOKEN`, code: err.code, exitCode: EXIT_FAILED, status: 401 };
+    }
+    const fields = err.errors.length ? ` [${err.errors.map((e) => `${e.field}: ${e.reason}`).join("; ")}]` : "";
+    const detail = err.errors.length && err.detail.includes(err.errors[0]!.reason) ? err.detail : `${err.detail}${fields}`;
+    return { message: `${detail} (${err.code})`, code: err.code, exitCode: EXIT_FAILED, status: err.status };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { message: `internal error: ${message.split("\n")[0]}`, code: "cli.internal", exitCode: EXIT_FAILED };
+}
+
+/** Reports an error the CLI way; returns the exit code. */
+export function fail(err: unknown, json: boolean): number {
+  const { message, code, exitCode, status } = describeError(err);
+  if (process.env["BRIGADE_DEBUG"] && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.stderr.write(`brigade: ${message}\n`);
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message, ...(status !== undefined ? { status } : {}) } })}\n`);
+  return exitCode;
+}

@@ -1,0 +1,337 @@
+/**
+ * Claude Code hooks (installed by `brigade hooks install --agent claude-code`). Each reads the
+ * hook's JSON from stdin and answers in the form Claude Code's hooks reference defines: exit 0
+ * with a JSON object on stdout (`hookSpecificOutput` with `permissionDecision` for PreToolUse,
+ * `additionalContext` for context, `systemMessage` for a warning shown to the user).
+ *
+ * Safe defaults, so Brigade never silently blocks all work nor silently allows what it would
+ * have blocked:
+ * - an edit inside another session's exclusive claim is denied, with who holds it, until when,
+ *   and how to ask for a handoff (the reason goes to the agent);
+ * - when Brigade cannot answer (server down, token refused, not configured, no remote) the
+ *   edit is allowed with a visible warning (`systemMessage` to the user, `additionalContext`
+ *   to the agent); BRIGADE_GUARD=strict denies instead, BRIGADE_GUARD=off skips the check;
+ * - a file outside any git repository is allowed silently (Brigade has nothing to say);
+ * - a tool the hook does not know is allowed with a warning naming it;
+ * - input that is not the hook JSON Claude Code sends: one line on stderr and exit 1, which
+ *   Claude Code reports as a hook error and does not block on.
+ */
+import { hostname } from "node:os";
+import { appendFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { BrigadeError, ok, type BrigadeClient } from "../../sdk/client.js";
+import { describeAlert } from "../../sdk/describe.js";
+import { checkPaths, type CheckOutcome } from "../check.js";
+import { clientFor, type SessionRef, type Settings } from "../config.js";
+import type { Context } from "../context.js";
+import { CliError, describeError, EXIT_FAILED } from "../errors.js";
+import { currentBranch, remoteUrl, repoRelative, worktreeOf } from "../git.js";
+import { until } from "../output.js";
+import { agentStatePath, forgetSaved, readSaved, writeSaved, type SavedSession } from "../state.js";
+import { readStdin } from "./stdin.js";
+
+const AGENT = "claude-code";
+const HOOK_TIMEOUT_MS = 3_000;
+const LEASE_SECONDS = 3_600;
+
+interface HookInput {
+  session_id?: string;
+  cwd?: string;
+  hook_event_name?: string;
+  tool_name?: string;
+  tool_input?: Record<string, unknown>;
+  source?: string;
+  prompt?: string;
+}
+
+/** Tools that edit files, and where their input names the file. */
+const EDIT_TOOLS: Record<string, (input: Record<string, unknown>) => unknown> = {
+  Write: (i) => i["file_path"],
+  Edit: (i) => i["file_path"],
+  MultiEdit: (i) => i["file_path"],
+  NotebookEdit: (i) => i["notebook_path"],
+};
+
+const emit = (output: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(output)}\n`);
+
+async function readHookInput(event: string): Promise<HookInput> {
+  if (process.stdin.isTTY) throw new CliError(`hook ${event} reads the JSON Claude Code sends on stdin; it is not meant to be run by hand`);
+  const text = await readStdin();
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch {
+    throw new CliError(`hook ${event}: the input is not JSON (${text.trim() ? `${text.trim().slice(0, 40)}…` : "empty"}); nothing was checked`);
+  }
+  if (!input || typeof input !== "object" || Array.isArray(input)) throw new CliError(`hook ${event}: the input is not a JSON object; nothing was checked`);
+  return input as HookInput;
+}
+
+function hookSettings(ctx: Context): Settings {
+  const s = ctx.settings();
+  return { ...s, timeoutMs: Math.min(s.timeoutMs, HOOK_TIMEOUT_MS) };
+}
+
+/** The session these hooks act for: `brigade run`'s (environment), else the one SessionStart opened. */
+function hookSession(settings: Settings, input: HookInput): { ref?: SessionRef; statePath?: string; saved?: SavedSession } {
+  if (settings.envSession) return { ref: settings.envSession };
+  if (!input.session_id) return {};
+  const statePath = agentStatePath(AGENT, input.session_id);
+  const saved = readSaved(statePath);
+  if (!saved || (settings.server && saved.server !== settings.server)) return { statePath };
+  return { ref: { id: saved.id, token: saved.token, repo: saved.repo, source: "agent-hook" }, statePath, saved };
+}
+
+const guardMode = (settings: Settings) => settings.guard ?? "on";
+
+// ── PreToolUse ───────────────────────────────────────────────────────────────
+
+function denyReason(path: string, v: CheckOutcome["violations"][number]["claim"]): string {
+  return (
+    `Brigade: ${path} is inside an exclusive claim of another session — agent ${v.holder.agent.name} (session ${v.holder.sessionId}), ` +
+    `pattern ${v.pattern}${v.reason ? `, reason "${v.reason}"` : ""}, until ${until(v.expiresAt)}. Do not edit it now: work on something else, ` +
+    `wait for the claim to end, or ask the holder to hand it over (MCP tool request_handoff with claimId ${v.claimId}, or ` +
+    `\`brigade handoff ${v.claimId} --reason "…"\`) and continue when the answer arrives.`
+  );
+}
+
+function allowWithWarning(warning: string) {
+  emit({
+    systemMessage: `brigade: ${warning}`,
+    hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: `Brigade warning: ${warning}` },
+  });
+  return 0;
+}
+
+function cannotCheck(settings: Settings, reason: string): number {
+  if (guardMode(settings) === "strict") {
+    emit({
+      systemMessage: `brigade: ${reason}; edit denied (BRIGADE_GUARD=strict)`,
+      hookSpecificOutput: {
+        hookEventName: "PreToolUse",
+        permissionDecision: "deny",
+        permissionDecisionReason: `Brigade could not check this edit against other sessions' claims (${reason}) and BRIGADE_GUARD=strict denies unchecked edits. Tell the user.`,
+      },
+    });
+    return 0;
+  }
+  return allowWithWarning(`${reason}; the edit was allowed WITHOUT a claim check`);
+}
+
+export async function preEdit(ctx: Context): Promise<number> {
+  const input = await readHookInput("pre-edit");
+  if (input.hook_event_name !== undefined && input.hook_event_name !== "PreToolUse") {
+    throw new CliError(`hook pre-edit expects a PreToolUse event, got ${JSON.stringify(input.hook_event_name)}; nothing was checked`);
+  }
+  if (typeof input.tool_name !== "string" || !input.tool_input || typeof input.tool_input !== "object") {
+    throw new CliError("hook pre-edit: the input has no tool_name and tool_input; nothing was checked");
+  }
+  const settings = hookSettings(ctx);
+  if (guardMode(settings) === "off") return 0;
+  const pathOf = EDIT_TOOLS[input.tool_name];
+  if (!pathOf) return allowWithWarning(`pre-edit does not know the tool ${input.tool_name}, so it was not checked (it checks ${Object.keys(EDIT_TOOLS).join(", ")})`);
+  const filePath = pathOf(input.tool_input);
+  if (typeof filePath !== "string" || !filePath) throw new CliError(`hook pre-edit: ${input.tool_name} input has no file path; nothing was checked`);
+
+  const absolute = resolve(input.cwd ?? ctx.cwd, filePath);
+  const root = worktreeOf(absolute);
+  const path = root ? repoRelative(root, absolute) : undefined;
+  if (!root || !path) return 0; // outside any repository: nothing of Brigade's to protect
+
+  if (!settings.server || (!settings.token && !settings.envSession?.token)) {
+    return cannotCheck(settings, "Brigade is not configured (run `brigade login --server URL --token TOKEN`)");
+  }
+  const { ref, statePath, saved } = hookSession(settings, input);
+  let outcome: CheckOutcome;
+  let client: BrigadeClient;
+  try {
+    client = clientFor(settings, "session", ref);
+    const repo = ref?.repo ?? (await remoteUrl(root));
+    outcome = await checkPaths(client, { repo, paths: [path], sessionId: ref?.id, userId: settings.user?.id });
+  } catch (err) {
+    return cannotCheck(settings, describeError(err).message);
+  }
+
+  const violation = outcome.violations[0];
+  if (violation) {
+    emit({
+      systemMessage: `brigade: blocked an edit of ${path}: claimed by ${violation.claim.holder.agent.name} until ${until(violation.claim.expiresAt)}`,
+      hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: denyReason(path, violation.claim) },
+    });
+    return 0;
+  }
+
+  const notes: string[] = outcome.notices.map(
+    (n) => `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${n.claim.holder.agent.name} (session ${n.claim.holder.sessionId}) until ${until(n.claim.expiresAt)}; coordinate before large changes.`,
+  );
+  if (ref) {
+    const sessionClient = client;
+    const work: Promise<unknown>[] = [
+      ok(sessionClient.api.POST("/v1/sessions/{id}/touches", { params: { path: { id: ref.id } }, body: { paths: [path] } })).then(
+        (touched) => {
+          for (const c of touched.conflicts) {
+            if (c.kind === "touch") notes.push(`${c.path} is also being edited by ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`);
+          }
+        },
+        () => undefined, // the check already answered; a lost touch report only loses the record
+      ),
+    ];
+    if (saved && statePath && Date.now() - (saved.heartbeatAt ?? 0) > ((saved.ttlSeconds ?? LEASE_SECONDS) * 1000) / 4) {
+      work.push(heartbeatSaved(sessionClient, statePath, saved).catch(() => undefined));
+    }
+    await Promise.all(work);
+  }
+  if (notes.length) emit({ hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: `Brigade: ${notes.join(" ")}` } });
+  return 0;
+}
+
+async function heartbeatSaved(client: BrigadeClient, statePath: string, saved: SavedSession) {
+  const beat = await ok(client.api.POST("/v1/sessions/{id}/heartbeat", { params: { path: { id: saved.id } }, body: {} }));
+  writeSaved(statePath, { ...(readSaved(statePath) ?? saved), heartbeatAt: Date.now(), ttlSeconds: beat.ttlSeconds });
+}
+
+// ── SessionStart, UserPromptSubmit, SessionEnd ───────────────────────────────
+
+async function openSession(client: BrigadeClient, settings: Settings, cwd: string, statePath: string): Promise<SavedSession> {
+  const root = worktreeOf(join(cwd, "-")); // looks from cwd itself upwards
+  if (!root) throw new CliError(`not a git repository: ${cwd}; no Brigade session was started`);
+  const [repo, branch] = await Promise.all([remoteUrl(root), currentBranch(root)]);
+  const agent = settings.agent && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(settings.agent) ? settings.agent : AGENT;
+  const body = { agent: { name: agent, kind: AGENT }, repo, worktree: root, host: hostname().slice(0, 255) || "unknown", ...(branch ? { branch } : {}) };
+  let started;
+  try {
+    started = await ok(client.api.POST("/v1/sessions", { body: { ...body, ttlSeconds: LEASE_SECONDS } }));
+  } catch (err) {
+    // A server whose lease bounds refuse an hour: take its default.
+    if (!(err instanceof BrigadeError) || err.status !== 422) throw err;
+    started = await ok(client.api.POST("/v1/sessions", { body }));
+  }
+  const saved: SavedSession = {
+    id: started.session.id,
+    token: started.token,
+    repo: started.session.repo,
+    server: client.baseUrl,
+    worktree: root,
+    heartbeatAt: Date.now(),
+    ttlSeconds: started.session.ttlSeconds,
+    shownAlerts: [],
+  };
+  writeSaved(statePath, saved);
+  return saved;
+}
+
+/** Lets the agent's shell commands (git commit, brigade claim) act for the session too. */
+function exportToClaudeEnv(saved: SavedSession) {
+  const file = process.env["CLAUDE_ENV_FILE"];
+  if (!file) return;
+  try {
+    appendFileSync(file, `export BRIGADE_SESSION_ID=${saved.id}\nexport BRIGADE_SESSION_TOKEN=${saved.token}\n`);
+  } catch {
+    // Optional: the hooks find the session on their own.
+  }
+}
+
+async function unackedAlerts(client: BrigadeClient, sessionId: string) {
+  const page = await ok(client.api.GET("/v1/alerts", { params: { query: { unacked: "true", session: sessionId, limit: 20 } } }));
+  return page.items;
+}
+
+const alertLines = (alerts: { id: string; type: string; event: any }[]) => alerts.map((a) => `- [alert ${a.id}] ${describeAlert(a)}`);
+
+export async function sessionStart(ctx: Context): Promise<number> {
+  const input = await readHookInput("session-start");
+  const settings = hookSettings(ctx);
+  const cwd = input.cwd ?? ctx.cwd;
+  // Under `brigade run` its session token is enough; otherwise a personal token opens one.
+  if (!settings.server || !(settings.token || settings.envSession?.token)) {
+    emit({ systemMessage: "brigade: not configured (run `brigade login --server URL --token TOKEN`); edits are not coordinated with other sessions" });
+    return 0;
+  }
+  try {
+    let { ref, statePath, saved } = hookSession(settings, input);
+    const client = clientFor(settings, "session", ref);
+    let note = "";
+    if (saved && statePath) {
+      try {
+        await heartbeatSaved(client, statePath, saved);
+      } catch (err) {
+        if (!(err instanceof BrigadeError) || err.unreachable) throw err;
+        forgetSaved(statePath);
+        saved = undefined;
+        ref = undefined;
+        note = " (the previous Brigade session had ended; this is a new one: claim again what you need)";
+      }
+    }
+    if (!ref && statePath) {
+      saved = await openSession(clientFor(settings, "user"), settings, cwd, statePath);
+      ref = { id: saved.id, token: saved.token, repo: saved.repo, source: "agent-hook" };
+    }
+    if (!ref) return 0;
+    if (saved) exportToClaudeEnv(saved);
+    const alerts = await unackedAlerts(clientFor(settings, "session", ref), ref.id);
+    if (saved && statePath) writeSaved(statePath, { ...saved, shownAlerts: alerts.map((a) => a.id) });
+    const context = [
+      `Brigade coordinates this repository${ref.repo ? ` (${ref.repo})` : ""} with other developers' agents. Your Brigade session is ${ref.id}${note}.`,
+      `Before changing an area, claim it (MCP tool claim_paths with sessionId ${ref.id}, or \`brigade claim 'src/area/**' --session ${ref.id}\`); release it when done.`,
+      "Edits inside other sessions' exclusive claims are blocked; the reason says who holds the claim and how to ask for a handoff.",
+      ...(alerts.length ? ["Unacknowledged Brigade alerts (acknowledge with MCP ack_alert or `brigade alerts --ack ID`):", ...alertLines(alerts)] : []),
+    ].join("\n");
+    emit({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
+  } catch (err) {
+    emit({ systemMessage: `brigade: ${describeError(err).message}; edits are not coordinated with other sessions until this is fixed` });
+  }
+  return 0;
+}
+
+export async function promptSubmit(ctx: Context): Promise<number> {
+  const input = await readHookInput("prompt-submit");
+  const settings = hookSettings(ctx);
+  if (!settings.server) return 0; // SessionStart already said so
+  const { ref, statePath, saved } = hookSession(settings, input);
+  if (!ref) return 0;
+  try {
+    const client = clientFor(settings, "session", ref);
+    const [alerts] = await Promise.all([unackedAlerts(client, ref.id), saved && statePath ? heartbeatSaved(client, statePath, saved) : Promise.resolve()]);
+    const shown = new Set(saved?.shownAlerts ?? []);
+    const fresh = saved ? alerts.filter((a) => !shown.has(a.id)) : alerts;
+    if (saved && statePath && fresh.length) writeSaved(statePath, { ...(readSaved(statePath) ?? saved), shownAlerts: [...shown, ...fresh.map((a) => a.id)].slice(-500) });
+    if (fresh.length === 0) return 0;
+    emit({
+      hookSpecificOutput: {
+        hookEventName: "UserPromptSubmit",
+        additionalContext: ["New Brigade alerts for your session (acknowledge with MCP ack_alert or `brigade alerts --ack ID`):", ...alertLines(fresh)].join("\n"),
+      },
+    });
+  } catch (err) {
+    if (err instanceof BrigadeError && !err.unreachable && saved && statePath && (err.status === 401 || err.status === 404 || err.status === 409)) {
+      forgetSaved(statePath);
+      emit({
+        hookSpecificOutput: {
+          hookEventName: "UserPromptSubmit",
+          additionalContext: `Your Brigade session ${saved.id} has ended (${err.code}), so your claims are released. The next Claude Code session start opens a new one; until then edits are checked without a session.`,
+        },
+      });
+      return 0;
+    }
+    emit({ systemMessage: `brigade: ${describeError(err).message}; alerts were not checked` });
+  }
+  return 0;
+}
+
+export async function sessionEnd(ctx: Context): Promise<number> {
+  const input = await readHookInput("session-end");
+  const settings = hookSettings(ctx);
+  if (settings.envSession || !input.session_id) return 0; // `brigade run` ends its own session
+  const statePath = agentStatePath(AGENT, input.session_id);
+  const saved = readSaved(statePath);
+  if (!saved) return 0;
+  forgetSaved(statePath);
+  try {
+    await ok(clientFor({ ...settings, server: saved.server }, "session", { id: saved.id, token: saved.token, source: "agent-hook" }).api.DELETE("/v1/sessions/{id}", { params: { path: { id: saved.id } } }));
+  } catch (err) {
+    if (err instanceof BrigadeError && (err.status === 404 || err.status === 401)) return 0;
+    ctx.out.note(`brigade: could not end session ${saved.id}: ${describeError(err).message} (it expires with its lease)`);
+    return EXIT_FAILED;
+  }
+  return 0;
+}
