@@ -72,6 +72,11 @@ const scenarios: Record<string, ScenarioEntry> = {
     load: async () => (await import("./scenarios/contracts.js")).contracts,
     startsBrigade: () => true,
   },
+  dashboard: {
+    description: "web dashboard in Chromium: first-load JS, render after data with 1,000 sessions and 10,000 claims, responsiveness at 100 events/s",
+    load: async () => (await import("./scenarios/dashboard.js")).dashboard,
+    startsBrigade: () => true,
+  },
 };
 
 /** Above this share of CPU in use before the run, results are flagged as unreliable. */

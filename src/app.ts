@@ -17,6 +17,7 @@ import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
 import { contractRoutes } from "./modules/contracts/contracts.routes.js";
 import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contracts.sources.js";
+import { dashboardRoutes } from "./modules/dashboard/dashboard.routes.js";
 import { createOutboxRelay } from "./modules/events/events.relay.js";
 import { appendedEventCount } from "./modules/events/events.repository.js";
 import { eventRoutes } from "./modules/events/events.routes.js";
@@ -163,6 +164,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
       },
     });
+    // The lead's web dashboard at / (built assets; public, outside openapi.yaml).
+    await app.register(dashboardRoutes);
     // The agent tools over MCP (Streamable HTTP); they call the routes above in process.
     await app.register(mcpRoutes, { root: app, version: packageVersion });
     await app.ready();

@@ -29,6 +29,7 @@ const lines = [
     : config.BRIGADE_BOOTSTRAP_TOKEN
       ? "  auth: send BRIGADE_BOOTSTRAP_TOKEN as a bearer token to act as the admin, or mint tokens with POST /v1/tokens"
       : "  auth: send a Brigade token as `Authorization: Bearer <token>`; mint more with POST /v1/tokens",
+  `  dashboard: ${address}/ (paste a token to sign in)`,
   `  try: curl ${address}/healthz`,
 ];
 // The banner goes to stdout directly: it is for the person who started the server, not the log.

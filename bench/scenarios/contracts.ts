@@ -208,7 +208,7 @@ interface Api {
  * A deterministic OpenAPI 3.0.3 document of exactly `operationCount` operations.
  * Resources' schemas reference shared ones (Money, Address, Metadata) and earlier resources.
  */
-export function generateApi(seed: number, operationCount: number): Api {
+function generateApi(seed: number, operationCount: number): Api {
   const rng = new Rng(seed);
   const components = sharedComponents();
   const schemas = components.schemas as JsonObject;
@@ -466,7 +466,7 @@ function scalar(v: Json, flow: boolean): string {
 const isScalar = (v: Json) => v === null || typeof v !== "object";
 
 /** Block style, short scalar lists in flow style (`enum: [a, b]`), quoting only what needs it. */
-export function toYaml(value: Json): string {
+function toYaml(value: Json): string {
   const out: string[] = [];
   const key = (k: string) => (plainKey(k) ? k : JSON.stringify(k));
   const inline = (v: Json): string | null => {
@@ -668,7 +668,7 @@ function formatRows(run: Run, format: Format): Row[] {
       value: round(median(e2e)),
       unit: "ms",
       target: { op: "<=", value: target.p50Ms },
-      note: `${ps.length} successive versions of a ${kb(run.sizes[format].first)} KB document; harness clock from sending the request to the last byte of the answer`,
+      note: `${ps.length} successive versions of a ${kb(run.sizes[format].first).toLocaleString("en-US")} KB document; harness clock from sending the request to the last byte of the answer`,
     },
     { metric: `${tag}: publish latency p99`, value: round(percentile(e2e, 99)), unit: "ms", ...(ps.length < 100 ? { note: `nearest rank of ${ps.length}: the slowest publish` } : {}) },
     { metric: `${tag}: Server-Timing parse (median)`, value: round(parse), unit: "ms" },
@@ -733,9 +733,8 @@ export async function contracts(context: ScenarioContext): Promise<Row[]> {
   const docRows: Row[] = [
     {
       metric: "document size (YAML / JSON)",
-      value: `${kb(run.sizes.yaml.first)} / ${kb(run.sizes.json.first)}`,
-      unit: "KB",
-      note: `${run.operations.first.toLocaleString("en-US")} operations on ${run.schemas.toLocaleString("en-US")} component schemas in 1.0.0; ${run.operations.last.toLocaleString("en-US")} operations and ${kb(run.sizes.yaml.last)} / ${kb(run.sizes.json.last)} KB in ${run.steps.at(-1)?.label}`,
+      value: `${kb(run.sizes.yaml.first).toLocaleString("en-US")} KB / ${kb(run.sizes.json.first).toLocaleString("en-US")} KB`,
+      note: `${run.operations.first.toLocaleString("en-US")} operations on ${run.schemas.toLocaleString("en-US")} component schemas in 1.0.0; ${run.operations.last.toLocaleString("en-US")} operations and ${kb(run.sizes.yaml.last).toLocaleString("en-US")} KB / ${kb(run.sizes.json.last).toLocaleString("en-US")} KB in ${run.steps.at(-1)?.label}`,
     },
   ];
   return [

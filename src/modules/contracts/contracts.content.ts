@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { CORE_SCHEMA, loadAll, YAMLException, type LoadOptions } from "js-yaml";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { contractErrors } from "./contracts.errors.js";
 import { parseGraphql } from "./contracts.graphql.js";
@@ -106,7 +107,65 @@ const unsupported = (text: string, p: Problem) => contractErrors.unsupportedVers
 
 const SDL_START = /^\s*(?:"""[\s\S]*?"""\s*)?(?:extend\s+)?(?:type|schema|interface|enum|input|scalar|union|directive)\s+[@A-Za-z_{]/;
 
-/** JSON (fast path) or YAML 1.2; errors carry the parser's message and position. */
+/**
+ * How far aliases may expand a YAML document: to at most twice its own size plus this many
+ * nodes. js-yaml shares an aliased node rather than copying it, so parsing stays linear, but
+ * every later walk (validation, canonical JSON, the differ) sees the expanded tree, which a
+ * "billion laughs" document makes exponential.
+ */
+const ALIAS_EXPANSION_SLACK = 10_000;
+
+/** Could the text hold an alias (`*name` where a node starts)? A cheap pre-check; false positives only cost a walk. */
+const MAY_HOLD_ALIAS = /(?:^|[\s[,{])\*[^\s,[\]{}]/m;
+
+function aliasProblem(reason: string, detail: string) {
+  return contractErrors.invalidContent(`The YAML cannot be read: ${detail}`, { errors: [{ field: "content", reason }], location: null, path: null });
+}
+
+/** Refuses a document whose aliases refer to themselves or expand it out of proportion. */
+function checkAliases(doc: unknown) {
+  const expanded = new Map<object, number>();
+  const active = new Set<object>();
+  let distinct = 0;
+  const size = (node: object, depth: number): number => {
+    const known = expanded.get(node);
+    if (known !== undefined) return known;
+    if (active.has(node)) throw aliasProblem("alias refers to itself", "an alias refers to a node that contains it.");
+    // As canonicalJson would say later; checked here so that chained aliases cannot overflow the stack.
+    if (depth > MAX_DEPTH) throw aliasProblem("nested too deeply", `with its aliases expanded, it is nested more than ${MAX_DEPTH} levels deep.`);
+    active.add(node);
+    const children = Array.isArray(node) ? node : Object.values(node);
+    distinct += children.length;
+    let total = children.length;
+    for (const child of children) if (typeof child === "object" && child !== null) total += size(child, depth + 1);
+    active.delete(node);
+    expanded.set(node, total);
+    return total;
+  };
+  if (typeof doc === "object" && doc !== null && size(doc, 0) > 2 * distinct + ALIAS_EXPANSION_SLACK) {
+    throw aliasProblem("excessive aliasing", "its aliases expand it far beyond its own size (an entity-expansion attack?).");
+  }
+}
+
+/** YAML 1.2 core schema (no timestamps, no `<<` merges, as the `yaml` package's defaults); `maxDepth` is js-yaml's own (not in its types). */
+const YAML_OPTIONS = { schema: CORE_SCHEMA, maxDepth: MAX_DEPTH } as LoadOptions;
+
+/** Line and column (1-based) of the separator that starts a second YAML document, if it can be found. */
+function secondDocument(text: string): Location | null {
+  const markers = [...text.matchAll(/^(?:---|\.\.\.)(?=\s|$)/gm)];
+  const first = markers[0];
+  if (!first) return null;
+  // Content before the first marker makes it the separator; otherwise it opens the first document.
+  const before = text.slice(0, first.index).replace(/^\s*(?:#.*|%.*)?$/gm, "").trim();
+  const separator = before ? first : markers.find((m, i) => i > 0 && text[m.index] === "-");
+  if (!separator) return null;
+  return { line: text.slice(0, separator.index).split("\n").length, column: 1 };
+}
+
+/**
+ * JSON (fast path) or YAML 1.2 (js-yaml, core schema: what the `yaml` package's defaults
+ * resolve to: no timestamps, no `<<` merges); errors carry the parser's message and position.
+ */
 function parseStructured(text: string): unknown {
   const start = text.trimStart()[0];
   if (start === "{" || start === "[") {
@@ -116,37 +175,58 @@ function parseStructured(text: string): unknown {
       // YAML is a superset of JSON: its parser accepts what it can and locates what it cannot.
     }
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
-  const error = doc.errors[0];
-  if (error) {
-    const pos = error.linePos?.[0] ?? (error.pos ? lineCounter.linePos(Math.min(error.pos[0], text.length)) : undefined);
-    const message = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    throw contractErrors.invalidContent(`The content is not valid JSON or YAML: ${message}${pos ? ` (line ${pos.line}, column ${pos.col})` : ""}.`, {
+  let docs: unknown[];
+  try {
+    docs = loadAll(text, null, YAML_OPTIONS);
+  } catch (err) {
+    if (!(err instanceof YAMLException)) throw err;
+    // js-yaml counts lines and columns from 0.
+    const location = err.mark ? { line: err.mark.line + 1, column: err.mark.column + 1 } : null;
+    const message = err.reason || err.message.split("\n")[0]!;
+    throw contractErrors.invalidContent(`The content is not valid JSON or YAML: ${message}${location ? ` (line ${location.line}, column ${location.column})` : ""}.`, {
       errors: [{ field: "content", reason: message }],
-      location: pos ? { line: pos.line, column: pos.col } : null,
+      location,
       path: null,
     });
   }
-  try {
-    return doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    throw contractErrors.invalidContent(`The YAML cannot be read: ${message}.`, { errors: [{ field: "content", reason: message }], location: null, path: null });
+  if (docs.length > 1) {
+    const location = secondDocument(text);
+    throw contractErrors.invalidContent(`The content holds ${docs.length} YAML documents${location ? ` (the second starts at line ${location.line})` : ""}; publish one document.`, {
+      errors: [{ field: "content", reason: "more than one YAML document" }],
+      location,
+      path: null,
+    });
   }
+  const doc = docs[0] ?? null;
+  if (MAY_HOLD_ALIAS.test(text)) checkAliases(doc);
+  return doc;
 }
 
 /** Every `$ref` in the document with where it is. */
 function collectRefs(doc: unknown): { path: PathPart[]; ref: unknown }[] {
+  // Paths are kept as parent links and spelled out only for the references found: a large
+  // document has hundreds of thousands of nodes and a few thousand references.
+  interface Frame {
+    value: object;
+    parent: Frame | null;
+    key: PathPart;
+  }
+  const pathOf = (frame: Frame | null, last: PathPart) => {
+    const path: PathPart[] = [last];
+    for (let f = frame; f?.parent; f = f.parent) path.push(f.key);
+    return path.reverse();
+  };
   const refs: { path: PathPart[]; ref: unknown }[] = [];
-  const stack: { value: unknown; path: PathPart[] }[] = [{ value: doc, path: [] }];
+  if (typeof doc !== "object" || doc === null) return refs;
+  const stack: Frame[] = [{ value: doc, parent: null, key: "" }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
-    if (Array.isArray(value)) value.forEach((v, i) => typeof v === "object" && v !== null && stack.push({ value: v, path: [...path, i] }));
-    else if (isObject(value)) {
+    const frame = stack.pop()!;
+    const value = frame.value;
+    if (Array.isArray(value)) value.forEach((v, i) => typeof v === "object" && v !== null && stack.push({ value: v, parent: frame, key: i }));
+    else {
       for (const [k, v] of Object.entries(value)) {
-        if (k === "$ref" && (typeof v === "string" || !isObject(v))) refs.push({ path: [...path, k], ref: v });
-        else if (typeof v === "object" && v !== null) stack.push({ value: v, path: [...path, k] });
+        if (k === "$ref" && (typeof v === "string" || !isObject(v))) refs.push({ path: pathOf(frame, k), ref: v });
+        else if (typeof v === "object" && v !== null) stack.push({ value: v, parent: frame, key: k });
       }
     }
   }
@@ -172,7 +252,9 @@ export function resolvePointer(doc: unknown, ref: string): unknown {
  * with outside references is refused: bundle it first.
  */
 function checkRefs(text: string, doc: unknown) {
+  const resolved = new Set<string>();
   for (const { path, ref } of collectRefs(doc)) {
+    if (typeof ref === "string" && resolved.has(ref)) continue;
     if (typeof ref !== "string") throw invalid(text, { detail: `${jsonPath(path)} must be a string.`, reason: "$ref is not a string", path });
     if (!ref.startsWith("#")) {
       throw contractErrors.externalRef(
@@ -183,6 +265,7 @@ function checkRefs(text: string, doc: unknown) {
     if ((ref === "#" || ref.startsWith("#/")) && resolvePointer(doc, ref) === undefined) {
       throw invalid(text, { detail: `${jsonPath(path)} refers to "${ref.slice(0, 200)}", which is not in the document.`, reason: "unresolvable $ref", path });
     }
+    resolved.add(ref);
   }
 }
 

@@ -92,6 +92,9 @@ function prune(before: JsonObject, after: JsonObject, section: string, component
     return node === undefined ? undefined : JSON.stringify(node);
   };
   const sameTarget = new Map<string, boolean>();
+  // Shared targets (error responses, common schemas) are in nearly every closure: their
+  // references are collected once, not once per path item.
+  const innerRefs = new Map<string, Set<string>>();
   /** Every reference reachable from these is the same in both documents. */
   const sameClosure = (start: Set<string>): boolean => {
     const queue = [...start];
@@ -109,7 +112,9 @@ function prune(before: JsonObject, after: JsonObject, section: string, component
         sameTarget.set(ref, same);
       }
       if (!same) return false;
-      for (const inner of refsIn(resolvePointer(before, ref), new Set())) queue.push(inner);
+      let inner = innerRefs.get(ref);
+      if (inner === undefined) innerRefs.set(ref, (inner = refsIn(resolvePointer(before, ref), new Set())));
+      for (const next of inner) if (!seen.has(next)) queue.push(next);
     }
     return true;
   };

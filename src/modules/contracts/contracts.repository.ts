@@ -26,6 +26,8 @@ export type AnswerRow = typeof contractProposalAnswers.$inferSelect;
 /** A version without its (possibly large) texts, with the previous version's label. */
 export type VersionMeta = Omit<VersionRow, "content" | "normalized"> & { previousLabel: string | null };
 export type VersionWithContent = VersionMeta & { content: string; normalized: string };
+/** What a diff against a version needs: its normalised text, not the content as published. */
+export type VersionWithNormalized = VersionMeta & { normalized: string };
 
 export async function insertContract(
   db: Db,
@@ -201,16 +203,26 @@ const metaColumns = {
 };
 const metaSelect = { ...metaColumns, previousLabel: prev.label };
 
-function versionsQuery(db: Db, withContent: boolean) {
-  return db
-    .select(withContent ? { ...metaSelect, content: contractVersions.content, normalized: contractVersions.normalized } : metaSelect)
-    .from(contractVersions)
-    .leftJoin(prev, eq(prev.id, contractVersions.previousVersionId));
+/** The texts are megabytes for a large document (and TOAST-compressed): read only when needed. */
+function versionsQuery(db: Db, texts: boolean | "normalized") {
+  const columns =
+    texts === "normalized"
+      ? { ...metaSelect, normalized: contractVersions.normalized }
+      : texts
+        ? { ...metaSelect, content: contractVersions.content, normalized: contractVersions.normalized }
+        : metaSelect;
+  return db.select(columns).from(contractVersions).leftJoin(prev, eq(prev.id, contractVersions.previousVersionId));
 }
 
 export async function latestVersion(db: Db, contractId: string): Promise<VersionWithContent | undefined> {
   const [row] = await versionsQuery(db, true).where(eq(contractVersions.contractId, contractId)).orderBy(desc(contractVersions.seq)).limit(1);
   return row as VersionWithContent | undefined;
+}
+
+/** The latest version with its normalised text only: what publishing, checking and proposing diff against. */
+export async function latestVersionToDiff(db: Db, contractId: string): Promise<VersionWithNormalized | undefined> {
+  const [row] = await versionsQuery(db, "normalized").where(eq(contractVersions.contractId, contractId)).orderBy(desc(contractVersions.seq)).limit(1);
+  return row as VersionWithNormalized | undefined;
 }
 
 /** The latest version of each contract (metadata only). */
@@ -251,12 +263,13 @@ export async function versionHistory(db: Db, contractId: string): Promise<{ id: 
     .orderBy(asc(contractVersions.seq));
 }
 
-export async function insertVersion(db: Db, values: Omit<VersionRow, "id" | "createdAt">): Promise<VersionRow> {
+/** Inserts a version; returns its metadata (not the texts just sent, which can be megabytes). */
+export async function insertVersion(db: Db, values: Omit<VersionRow, "id" | "createdAt">): Promise<Omit<VersionRow, "content" | "normalized">> {
   try {
     const [row] = await db
       .insert(contractVersions)
       .values({ id: newId(), ...values })
-      .returning();
+      .returning(metaColumns);
     return row!;
   } catch (err) {
     // Publishes of one contract take turns under its row lock, so only a label can collide.

@@ -15,7 +15,7 @@ import { documentOf, parseContent, type ParsedContent } from "./contracts.conten
 import { checkCompatibility, diffDocuments, summarize, type CompatibilityResult, type HistoryEntry, type Incompatibility, type Summary } from "./contracts.diff.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
-import type { AnswerRow, ConsumerRow, ContractRow, ProposalRow, VersionMeta, VersionWithContent } from "./contracts.repository.js";
+import type { AnswerRow, ConsumerRow, ContractRow, ProposalRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
 import { consumerRecipients, type ContractSourceCache } from "./contracts.sources.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 
@@ -359,7 +359,7 @@ export async function removeConsumer(deps: ContractDeps, principal: Principal, n
 // ---- versions ----
 
 /** The history a policy checks against, oldest first; texts are loaded only when needed. */
-async function historyFor(db: Db, contract: ContractRow, latest: VersionWithContent | undefined): Promise<HistoryEntry[]> {
+async function historyFor(db: Db, contract: ContractRow, latest: VersionWithNormalized | undefined): Promise<HistoryEntry[]> {
   if (!latest) return [];
   const kind = contract.kind;
   if (!contract.compatibility.endsWith("_transitive")) return [{ label: latest.label, document: () => documentOf(kind, latest.normalized) }];
@@ -449,8 +449,12 @@ export async function publishVersion(
       if (byLabel.hash === parsed.hash) return { version: view(byLabel), created: false, breaking: [], proposalsClosed: [] };
       throw labelConflictError(contract, byLabel, parsed);
     }
-    const latest = await repo.latestVersion(tx, contract.id);
-    if (latest && latest.hash === parsed.hash) return { version: view(latest), created: false, breaking: [], proposalsClosed: [] };
+    const latest = await repo.latestVersionToDiff(tx, contract.id);
+    if (latest && latest.hash === parsed.hash) {
+      // The same content again: answered as before, with the version's content.
+      const same = (await repo.findVersion(tx, contract.id, latest.label, { content: true })) ?? latest;
+      return { version: view(same), created: false, breaking: [], proposalsClosed: [] };
+    }
 
     const history = await historyFor(tx, contract, latest);
     const diffStart = performance.now();
@@ -531,7 +535,7 @@ export async function checkVersion(deps: ContractDeps, principal: Principal, nam
   const contract = await loadContract(deps.db, principal, name);
   const parsed = parse(deps.config, contract.kind, input.content);
   const byLabel = input.label ? await repo.findVersion(deps.db, contract.id, input.label, { content: true }) : undefined;
-  const latest = await repo.latestVersion(deps.db, contract.id);
+  const latest = await repo.latestVersionToDiff(deps.db, contract.id);
   const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, await historyFor(deps.db, contract, latest));
   let outcome: CheckOutcome = result.compatible ? "compatible" : "incompatible";
   if (byLabel && byLabel.hash !== parsed.hash) outcome = "label_conflict";
@@ -631,7 +635,7 @@ export async function openProposal(
     await requireProvider(tx, principal, contract, "propose changes to");
     const [same] = await repo.openProposalsWithHash(tx, contract.id, parsed.hash);
     if (same) return { row: same, created: false, contract };
-    const latest = await repo.latestVersion(tx, contract.id);
+    const latest = await repo.latestVersionToDiff(tx, contract.id);
     if (latest && latest.hash === parsed.hash) throw contractErrors.unchanged(`This content is already version ${latest.label} of "${contract.name}": there is nothing to propose.`);
     const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, await historyFor(tx, contract, latest));
     const summary = summarize(result.changes);

@@ -1,0 +1,72 @@
+/**
+ * Shared by the browser test and the dashboard benchmark: the built assets, Debian's
+ * Chromium, and a page watcher that collects console errors.
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const webRoot = join(repoRoot, "web");
+export const builtIndex = join(repoRoot, "dist", "web", "index.html");
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  let newest = stat.mtimeMs;
+  for (const entry of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, entry)));
+  return newest;
+}
+
+/**
+ * Builds web/ into dist/web (vite only; `npm run build` also type-checks it) when the build is
+ * missing or older than its sources, so the test always drives the current dashboard.
+ */
+export function ensureDashboardBuilt(): { built: boolean; ms: number } {
+  const sources = Math.max(newestMtime(join(webRoot, "src")), newestMtime(join(webRoot, "index.html")), newestMtime(join(webRoot, "vite.config.ts")));
+  if (existsSync(builtIndex) && statSync(builtIndex).mtimeMs >= sources) return { built: false, ms: 0 };
+  const started = performance.now();
+  const vite = join(repoRoot, "node_modules", "vite", "bin", "vite.js");
+  const result = spawnSync(process.execPath, [vite, "build", "-c", join(webRoot, "vite.config.ts"), "--logLevel", "warn"], { cwd: repoRoot, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`vite build failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  return { built: true, ms: performance.now() - started };
+}
+
+/** Chromium's own flags for running as root in a container, without a GPU. */
+export const chromiumArgs = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"];
+
+export interface Watched {
+  /** Console errors and uncaught page errors, in order. */
+  errors: string[];
+}
+
+/** Records every console error and uncaught exception of the page. */
+export function watch(page: Page, label: string): Watched {
+  const watched: Watched = { errors: [] };
+  page.on("console", (message) => {
+    if (message.type() === "error") watched.errors.push(`${label}: console: ${message.text()}`);
+  });
+  page.on("pageerror", (error) => watched.errors.push(`${label}: uncaught: ${error.message}`));
+  return watched;
+}
+
+let axeSource: string | undefined;
+
+/**
+ * Runs axe-core's WCAG 2.1 A/AA rules on the page as it is and returns the serious and
+ * critical violations (labels, names, contrast, ARIA use). Evaluated through the DevTools
+ * protocol, so the page's Content-Security-Policy stays on.
+ */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  axeSource ??= readFileSync(join(repoRoot, "node_modules", "axe-core", "axe.min.js"), "utf8");
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) }));
+  });
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.targets.join(", ")}`);
+}

@@ -1,0 +1,60 @@
+import t, { type Test } from "tap";
+import { AppError } from "../../../src/http/problem.js";
+import { parseContent } from "../../../src/modules/contracts/contracts.content.js";
+
+/** The problem parseContent throws for `text` (fails the test if it parses). */
+function problemOf(t: Test, kind: Parameters<typeof parseContent>[0], text: string): AppError {
+  try {
+    parseContent(kind, text);
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  t.fail("expected a problem");
+  return new AppError(0, "", "");
+}
+
+const header = "openapi: 3.0.3\ninfo: { title: x, version: '1' }\n";
+
+t.test("when YAML is invalid, then the problem says where, 1-based", async (t) => {
+  const flow = problemOf(t, "openapi", `${header}paths:\n  /a: [1, 2\n`);
+  t.equal(flow.code, "contracts.invalid_content");
+  t.match(flow.extra.location, { line: 5, column: 1 });
+  t.match(flow.detail, /\(line 5, column 1\)/);
+
+  const duplicate = problemOf(t, "openapi", `${header}paths: {}\npaths: {}\n`);
+  t.match(duplicate.extra.location, { line: 4, column: 1 });
+  t.match(duplicate.detail, /duplicate/);
+
+  const indent = problemOf(t, "openapi", `${header}paths:\n  /a:\n    get: {}\n   post: {}\n`);
+  t.match(indent.extra.location, { line: 6 });
+});
+
+t.test("when the content holds two YAML documents, then it is refused at the second", async (t) => {
+  const two = problemOf(t, "openapi", `${header}paths: {}\n---\nopenapi: 3.0.3\n`);
+  t.equal(two.code, "contracts.invalid_content");
+  t.match(two.extra.location, { line: 4, column: 1 });
+  t.match(two.detail, /2 YAML documents/);
+});
+
+t.test("when aliases refer to themselves or expand exponentially, then the document is refused", async (t) => {
+  t.match(problemOf(t, "jsonschema", "type: object\nproperties: &p\n  self: { properties: *p }\n").extra.errors, [{ reason: "alias refers to itself" }]);
+  let bomb = 'type: object\nl0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n';
+  for (let i = 1; i < 9; i++) bomb += `l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(", ")}]\n`;
+  t.match(problemOf(t, "jsonschema", bomb).extra.errors, [{ reason: "excessive aliasing" }]);
+});
+
+t.test("when aliases are used modestly, then they are expanded like copies", async (t) => {
+  const parsed = parseContent("jsonschema", "type: object\nproperties:\n  a: &s { type: string, maxLength: 3 }\n  b: *s\n");
+  t.same(parsed.document, { properties: { a: { maxLength: 3, type: "string" }, b: { maxLength: 3, type: "string" } }, type: "object" });
+});
+
+t.test("when YAML uses the core schema's spellings, then they resolve as YAML 1.2 says", async (t) => {
+  const parsed = parseContent("jsonschema", "type: object\nexamples: [2024-01-01, 0x1F, 0o17, 1e3, True, ~, yes]\n\"<<\": 1\n");
+  t.same((parsed.document as Record<string, unknown>).examples, ["2024-01-01", 31, 15, 1000, true, null, "yes"], "no timestamps, no YAML 1.1 booleans");
+  t.equal((parsed.document as Record<string, unknown>)["<<"], 1, "no merge keys");
+});
+
+t.test("when the content is empty or only comments, then it is not an object", async (t) => {
+  t.match(problemOf(t, "openapi", "# nothing yet\n").detail, /parsed as nothing/);
+});

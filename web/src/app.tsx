@@ -1,0 +1,158 @@
+import { useCallback, useEffect, useState } from "preact/hooks";
+import { api, ApiError, errorMessage, setApiToken, setUnauthorizedHandler } from "./api/client.js";
+import type { Me } from "./api/types.js";
+import { AlertsButton } from "./components/AlertsPanel.js";
+import { ErrorBoundary, Loading } from "./components/states.js";
+import { OfflineBanner, StreamIndicator } from "./components/StreamIndicator.js";
+import { href, useRoute } from "./lib/router.js";
+import { clearToken, loadToken, saveToken } from "./lib/token-store.js";
+import { ActivityPage } from "./pages/Activity.js";
+import { ClaimsPage } from "./pages/Claims.js";
+import { ConflictsPage } from "./pages/Conflicts.js";
+import { ContractsPage } from "./pages/Contracts.js";
+import { NowPage } from "./pages/Now.js";
+import { SignIn } from "./pages/SignIn.js";
+import { TrendsPage } from "./pages/Trends.js";
+import { AppProvider, useApp } from "./state/app.js";
+
+const PAGES = [
+  { id: "now", label: "Now", component: NowPage },
+  { id: "activity", label: "Activity", component: ActivityPage },
+  { id: "claims", label: "Claims map", component: ClaimsPage },
+  { id: "conflicts", label: "Conflicts", component: ConflictsPage },
+  { id: "contracts", label: "Contracts", component: ContractsPage },
+  { id: "trends", label: "Trends", component: TrendsPage },
+] as const;
+
+/** Why the token was refused, in words a person can act on. */
+export function signInMessage(err: unknown): string {
+  if (err instanceof ApiError) {
+    switch (err.code) {
+      case "auth.token_expired":
+        return "That token has expired. Mint a new one (brigade token create, or POST /v1/tokens) and paste it here.";
+      case "auth.token_revoked":
+        return "That token has been revoked. Ask an admin for a new one, or mint one with another valid token.";
+      case "auth.invalid_token":
+      case "auth.missing_token":
+        return "That token was not accepted: it is not a valid Brigade token for this server. Check that you copied all of it.";
+      default:
+        if (err.status === 401) return `That token was not accepted: ${err.message}`;
+        if (err.status === 0) return err.message;
+        return `The server could not check the token (${err.status}): ${err.message}`;
+    }
+  }
+  return errorMessage(err);
+}
+
+type Auth =
+  | { state: "checking"; token: string }
+  | { state: "signed-out"; message?: string }
+  | { state: "signed-in"; token: string; me: Me };
+
+export function App() {
+  const [auth, setAuth] = useState<Auth>(() => {
+    const token = loadToken();
+    return token ? { state: "checking", token } : { state: "signed-out" };
+  });
+
+  const signOut = useCallback((message?: string) => {
+    clearToken();
+    setApiToken(null);
+    setAuth(message ? { state: "signed-out", message } : { state: "signed-out" });
+  }, []);
+
+  useEffect(() => {
+    setUnauthorizedHandler((err) => signOut(signInMessage(err)));
+  }, [signOut]);
+
+  const signIn = useCallback(async (token: string) => {
+    const me = await api<Me>("/v1/me", { token });
+    saveToken(token);
+    setApiToken(token);
+    setAuth({ state: "signed-in", token, me });
+  }, []);
+
+  useEffect(() => {
+    if (auth.state !== "checking") return;
+    signIn(auth.token).catch((err: unknown) => {
+      // A stored token the server no longer accepts: back to sign-in, saying why.
+      if (err instanceof ApiError && err.status === 401) signOut(signInMessage(err));
+      else setAuth({ state: "signed-out", message: signInMessage(err) });
+    });
+  }, [auth, signIn, signOut]);
+
+  if (auth.state === "checking") {
+    return (
+      <main id="main" class="signin">
+        <Loading what="your account" />
+      </main>
+    );
+  }
+  if (auth.state === "signed-out") return <SignIn message={auth.message} onSignIn={signIn} describeError={signInMessage} />;
+  return (
+    <AppProvider me={auth.me} token={auth.token} onAuthLost={signOut}>
+      <Shell onSignOut={() => signOut()} />
+    </AppProvider>
+  );
+}
+
+function Shell({ onSignOut }: { onSignOut(): void }) {
+  const app = useApp();
+  const route = useRoute();
+  const page = PAGES.find((p) => p.id === route.page) ?? PAGES[0];
+  const Page = page.component;
+
+  useEffect(() => {
+    document.title = `${page.label} · Brigade`;
+  }, [page]);
+
+  return (
+    <>
+      <a class="skip-link" href="#main" onClick={(e) => {
+        e.preventDefault();
+        document.getElementById("main")?.focus();
+      }}>
+        Skip to content
+      </a>
+      <header class="topbar">
+        <div class="brand">
+          <span class="brand-name">Brigade</span>
+          <span class="brand-org">{app.me.org.name}</span>
+        </div>
+        <nav aria-label="Pages" class="nav">
+          <ul>
+            {PAGES.map((p) => (
+              <li key={p.id}>
+                <a href={href(p.id)} aria-current={p.id === page.id ? "page" : undefined}>
+                  {p.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div class="topbar-tools">
+          <StreamIndicator />
+          <AlertsButton />
+          <div class="whoami">
+            <span class="whoami-name">{app.me.user.displayName || app.me.user.name}</span>
+            <span class={`role role-${app.role}`}>{app.me.via === "session" ? `${app.role} · session token` : app.role}</span>
+            <button type="button" class="button button-quiet" onClick={onSignOut}>
+              Sign out
+            </button>
+          </div>
+        </div>
+      </header>
+      <OfflineBanner />
+      {app.me.via === "session" ? (
+        <p class="banner banner-info">
+          You signed in with an agent's session token: you see what that agent may see, and nothing that needs a personal token.
+        </p>
+      ) : null}
+      <main id="main" tabIndex={-1}>
+        <ErrorBoundary resetKey={page.id}>
+          <Page params={route.params} />
+        </ErrorBoundary>
+      </main>
+    </>
+  );
+}

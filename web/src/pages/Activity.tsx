@@ -1,0 +1,263 @@
+import { memo } from "preact/compat";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { api, errorMessage, withQuery } from "../api/client.js";
+import type { BrigadeEvent, Page } from "../api/types.js";
+import { Empty, ErrorState, Loading } from "../components/states.js";
+import { actorOf, describeEvent, EVENT_GROUPS, eventTone, type Names } from "../lib/describe.js";
+import { formatDateTime, formatTime } from "../lib/format.js";
+import { markDataArrived, useRenderedMark } from "../lib/perf.js";
+import { navigate } from "../lib/router.js";
+import { useApp, useDirectory } from "../state/app.js";
+import { useNames } from "../state/names.js";
+import { useStore } from "../state/store.js";
+
+const PAGE_SIZE = 100;
+/** Live events beyond this drop off the bottom ("load older" brings them back). */
+const MAX_SHOWN = 1_000;
+
+interface Filters {
+  team: string;
+  user: string;
+  repo: string;
+  type: string;
+}
+
+interface Feed {
+  state: "loading" | "ready" | "error";
+  error?: string;
+  items: BrigadeEvent[];
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  olderError?: string;
+}
+
+const bySeqDesc = (a: BrigadeEvent, b: BrigadeEvent) => b.seq - a.seq;
+
+function mergeNewest(current: BrigadeEvent[], incoming: BrigadeEvent[]): { items: BrigadeEvent[]; dropped: boolean } {
+  const seen = new Set(current.map((e) => e.id));
+  const fresh = incoming.filter((e) => !seen.has(e.id));
+  if (fresh.length === 0) return { items: current, dropped: false };
+  const items = [...fresh.sort(bySeqDesc), ...current];
+  if (items.length <= MAX_SHOWN) return { items, dropped: false };
+  return { items: items.slice(0, MAX_SHOWN), dropped: true };
+}
+
+const EventRow = memo(function EventRow({ event, names }: { event: BrigadeEvent; names: Names }) {
+  return (
+    <li class={`feed-item tone-${eventTone(event.type)}`} data-event-type={event.type}>
+      <time dateTime={event.time} title={formatDateTime(event.time)} class="feed-time">
+        {formatTime(event.time)}
+      </time>
+      <span class="tag feed-type">{event.type}</span>
+      <span class="feed-text">{describeEvent(event, names)}</span>
+      <span class="feed-meta muted">
+        {actorOf(event, names)}
+        {event.repo ? ` · ${event.repo}` : ""}
+      </span>
+    </li>
+  );
+});
+
+export function ActivityPage({ params }: { params: URLSearchParams }) {
+  const app = useApp();
+  const directory = useDirectory();
+  const names = useNames();
+  const sessions = useStore(app.sessions);
+  const resets = useStore(app.resets);
+  const filters: Filters = { team: params.get("team") ?? "", user: params.get("user") ?? "", repo: params.get("repo") ?? "", type: params.get("type") ?? "" };
+  const filterKey = JSON.stringify(filters);
+  const [feed, setFeed] = useState<Feed>({ state: "loading", items: [], hasOlder: false, loadingOlder: false });
+  const [paused, setPaused] = useState(false);
+  const held = useRef<BrigadeEvent[]>([]);
+  const [heldCount, setHeldCount] = useState(0);
+  const pausedRef = useRef(paused);
+  pausedRef.current = paused;
+  const [attempt, setAttempt] = useState(0);
+
+  useEffect(() => {
+    let cancelled = false;
+    let snapshotDone = false;
+    let early: BrigadeEvent[] = [];
+    held.current = [];
+    setHeldCount(0);
+    setFeed({ state: "loading", items: [], hasOlder: false, loadingOlder: false });
+    const filter = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));
+    // Live first, then the newest page: nothing falls between them, and duplicates merge by id.
+    const unsubscribe = app.stream.subscribe("feed", { topic: "events", filter }, {
+      onEvents: (events) => {
+        if (!snapshotDone) {
+          early.push(...events);
+          return;
+        }
+        if (pausedRef.current) {
+          held.current.push(...events);
+          setHeldCount(held.current.length);
+          return;
+        }
+        setFeed((f) => {
+          const merged = mergeNewest(f.items, events);
+          return merged.items === f.items ? f : { ...f, items: merged.items, hasOlder: f.hasOlder || merged.dropped };
+        });
+      },
+      onReset: () => setAttempt((n) => n + 1),
+      onError: (_code, message) => setFeed((f) => ({ ...f, state: "error", error: message })),
+    });
+    api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, order: "desc", limit: PAGE_SIZE }))
+      .then((page) => {
+        if (cancelled) return;
+        snapshotDone = true;
+        const merged = mergeNewest(page.items, early);
+        early = [];
+        markDataArrived("activity");
+        setFeed({ state: "ready", items: merged.items, hasOlder: page.nextCursor !== null || merged.dropped, loadingOlder: false });
+      })
+      .catch((err: unknown) => {
+        if (cancelled) return;
+        setFeed({ state: "error", error: errorMessage(err), items: [], hasOlder: false, loadingOlder: false });
+      });
+    return () => {
+      cancelled = true;
+      unsubscribe();
+    };
+    // filterKey stands for the filters.
+  }, [app.stream, filterKey, resets, attempt]);
+
+  useRenderedMark("activity", feed.state === "ready", feed.items);
+
+  const loadOlder = async () => {
+    const oldest = feed.items[feed.items.length - 1];
+    if (!oldest) return;
+    setFeed((f) => ({ ...f, loadingOlder: true, olderError: undefined }));
+    try {
+      const filter = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));
+      const page = await api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, order: "desc", before: oldest.id, limit: PAGE_SIZE }));
+      setFeed((f) => {
+        const seen = new Set(f.items.map((e) => e.id));
+        return { ...f, loadingOlder: false, items: [...f.items, ...page.items.filter((e) => !seen.has(e.id))], hasOlder: page.nextCursor !== null };
+      });
+    } catch (err) {
+      setFeed((f) => ({ ...f, loadingOlder: false, olderError: errorMessage(err) }));
+    }
+  };
+
+  const showHeld = () => {
+    const events = held.current;
+    held.current = [];
+    setHeldCount(0);
+    setFeed((f) => ({ ...f, items: mergeNewest(f.items, events).items }));
+  };
+
+  const setFilter = (key: keyof Filters, value: string) => {
+    const next = { ...filters, [key]: value };
+    navigate("activity", next, true);
+  };
+
+  const repos = useMemo(() => [...new Set([...sessions.byId.values()].map((s) => s.repo))].sort(), [sessions]);
+  const users = useMemo(() => [...directory.users.values()].sort((a, b) => a.name.localeCompare(b.name)), [directory]);
+  const filtered = Object.values(filters).some(Boolean);
+
+  return (
+    <section aria-labelledby="activity-title" class="page">
+      <div class="page-head">
+        <h1 id="activity-title">Activity</h1>
+        <p class="muted">Every change in the organisation, newest first, as it happens.</p>
+      </div>
+      <form class="filters" onSubmit={(e) => e.preventDefault()} aria-label="Filter the feed">
+        <div class="field">
+          <label for="f-team">Team</label>
+          <select id="f-team" value={filters.team} onChange={(e) => setFilter("team", (e.target as HTMLSelectElement).value)}>
+            <option value="">All teams</option>
+            {directory.teams.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-user">Developer</label>
+          <select id="f-user" value={filters.user} onChange={(e) => setFilter("user", (e.target as HTMLSelectElement).value)}>
+            <option value="">Everyone</option>
+            {users.map((u) => (
+              <option key={u.id} value={u.id}>
+                {u.displayName || u.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-repo">Repository</label>
+          <input
+            id="f-repo"
+            list="f-repos"
+            value={filters.repo}
+            placeholder="github.com/acme/api"
+            onChange={(e) => setFilter("repo", (e.target as HTMLInputElement).value.trim())}
+          />
+          <datalist id="f-repos">
+            {repos.map((r) => (
+              <option key={r} value={r} />
+            ))}
+          </datalist>
+        </div>
+        <div class="field">
+          <label for="f-type">Type</label>
+          <select id="f-type" value={filters.type} onChange={(e) => setFilter("type", (e.target as HTMLSelectElement).value)}>
+            <option value="">All types</option>
+            {EVENT_GROUPS.map((g) => (
+              <option key={g} value={g}>
+                {g}*
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="field field-actions">
+          <button type="button" class="button" aria-pressed={paused} onClick={() => (paused ? (setPaused(false), showHeld()) : setPaused(true))}>
+            {paused ? "Resume live" : "Pause live"}
+          </button>
+          {filtered ? (
+            <button type="button" class="button button-quiet" onClick={() => navigate("activity", {}, true)}>
+              Clear filters
+            </button>
+          ) : null}
+        </div>
+      </form>
+
+      {heldCount > 0 ? (
+        <button type="button" class="button held" onClick={showHeld}>
+          Show {heldCount} new event{heldCount === 1 ? "" : "s"}
+        </button>
+      ) : null}
+
+      {feed.state === "loading" ? (
+        <Loading what="the activity feed" />
+      ) : feed.state === "error" ? (
+        <ErrorState title="Could not load the activity feed" message={feed.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
+      ) : feed.items.length === 0 ? (
+        <Empty title={filtered ? "No events match these filters yet." : "Nothing has happened yet."}>New events appear here live.</Empty>
+      ) : (
+        <>
+          <ol class="feed" aria-label="Events, newest first">
+            {feed.items.map((event) => (
+              <EventRow key={event.id} event={event} names={names} />
+            ))}
+          </ol>
+          <div class="feed-foot">
+            {feed.olderError ? (
+              <p class="form-error" role="alert">
+                Could not load older events: {feed.olderError}
+              </p>
+            ) : null}
+            {feed.hasOlder ? (
+              <button type="button" class="button" onClick={() => void loadOlder()} disabled={feed.loadingOlder}>
+                {feed.loadingOlder ? "Loading…" : "Load older"}
+              </button>
+            ) : (
+              <p class="muted">That is the beginning of the log{filtered ? " for these filters" : ""}.</p>
+            )}
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,285 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { api, errorMessage, withQuery } from "../api/client.js";
+import type { ChangeSummary, Contract, ContractChange, ContractConsumer, ContractProposal, ContractVersion, ContractVersionDetail, Page } from "../api/types.js";
+import { Empty, ErrorState, Loading } from "../components/states.js";
+import { formatDateTime, plural, relativeTime } from "../lib/format.js";
+import { markDataArrived, useRenderedMark } from "../lib/perf.js";
+import { href } from "../lib/router.js";
+import { useApp, useDirectory, useLiveEvents, teamName, userName, type Directory } from "../state/app.js";
+import { throttle, useStore } from "../state/store.js";
+
+interface ListState {
+  state: "loading" | "ready" | "error";
+  error?: string;
+  items: Contract[];
+}
+
+interface DetailState {
+  state: "loading" | "ready" | "error";
+  error?: string;
+  versions: ContractVersion[];
+  latest: ContractVersionDetail | null;
+  proposals: ContractProposal[];
+}
+
+const LEVEL_ORDER: Record<string, number> = { breaking: 0, unclassified: 1, "non-breaking": 2, annotation: 3 };
+const LEVEL_LABEL: Record<string, string> = { breaking: "Breaking", "non-breaking": "Non-breaking", annotation: "Annotation", unclassified: "Unclassified" };
+
+function Summary({ summary }: { summary: ChangeSummary }) {
+  return (
+    <span class="summary">
+      {summary.breaking > 0 ? <span class="flag flag-danger">{plural(summary.breaking, "breaking change")}</span> : null}
+      {summary.nonBreaking > 0 ? <span class="flag">{summary.nonBreaking} non-breaking</span> : null}
+      {summary.annotation > 0 ? <span class="flag">{summary.annotation} annotation</span> : null}
+      {summary.unclassified > 0 ? <span class="flag flag-warning">{summary.unclassified} unclassified</span> : null}
+      {summary.breaking + summary.nonBreaking + summary.annotation + summary.unclassified === 0 ? <span class="muted">no changes</span> : null}
+    </span>
+  );
+}
+
+function Changes({ changes, total, caption }: { changes: ContractChange[]; total: number; caption: string }) {
+  const sorted = useMemo(() => [...changes].sort((a, b) => (LEVEL_ORDER[a.level] ?? 9) - (LEVEL_ORDER[b.level] ?? 9)), [changes]);
+  if (sorted.length === 0) return <p class="muted">No changes from the previous version.</p>;
+  return (
+    <div class="table-wrap">
+      <table class="table changes-table">
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Level</th>
+            <th scope="col">Where</th>
+            <th scope="col">Change</th>
+          </tr>
+        </thead>
+        <tbody>
+          {sorted.map((c, i) => (
+            <tr key={i} class={`change-${c.level}`} data-level={c.level}>
+              <td>
+                <span class={`level level-${c.level}`}>{LEVEL_LABEL[c.level] ?? c.level}</span>
+              </td>
+              <td class="mono">{c.location}</td>
+              <td>{c.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {total > sorted.length ? <p class="muted">{total - sorted.length} more changes not shown.</p> : null}
+    </div>
+  );
+}
+
+function consumerText(c: ContractConsumer, directory: Directory): string {
+  if (c.kind === "team") return `team ${teamName(directory, c.teamId)}`;
+  if (c.kind === "user") return userName(directory, c.userId);
+  return `${c.repo ?? "repo"} (${(c.patterns ?? []).join(", ")})`;
+}
+
+function ContractDetail({ contract, directory, refreshKey }: { contract: Contract; directory: Directory; refreshKey: number }) {
+  const [detail, setDetail] = useState<DetailState>({ state: "loading", versions: [], latest: null, proposals: [] });
+  const [attempt, setAttempt] = useState(0);
+  const name = encodeURIComponent(contract.name);
+
+  useEffect(() => {
+    let cancelled = false;
+    setDetail((d) => ({ ...d, state: d.versions.length > 0 && d.latest?.id === contract.latestVersion?.id ? d.state : "loading" }));
+    Promise.all([
+      api<Page<ContractVersion>>(withQuery(`/v1/contracts/${name}/versions`, { limit: 50 })),
+      contract.latestVersion ? api<ContractVersionDetail>(`/v1/contracts/${name}/versions/latest`) : Promise.resolve(null),
+      api<Page<ContractProposal>>(withQuery(`/v1/contracts/${name}/proposals`, { limit: 50 })),
+    ])
+      .then(([versions, latest, proposals]) => {
+        if (cancelled) return;
+        markDataArrived("contracts");
+        setDetail({ state: "ready", versions: [...versions.items].sort((a, b) => b.seq - a.seq), latest, proposals: proposals.items });
+      })
+      .catch((err: unknown) => !cancelled && setDetail({ state: "error", error: errorMessage(err), versions: [], latest: null, proposals: [] }));
+    return () => {
+      cancelled = true;
+    };
+  }, [name, contract.latestVersion?.id, refreshKey, attempt]);
+
+  useRenderedMark("contracts", detail.state === "ready", detail);
+
+  const consumerNames = new Map(contract.consumers.map((c) => [c.id, consumerText(c, directory)]));
+  const latest = detail.latest;
+  return (
+    <article class="contract-detail" aria-labelledby="contract-title">
+      <h2 id="contract-title">
+        {contract.name} <span class="tag">{contract.kind}</span> {contract.status !== "active" ? <span class="tag">{contract.status}</span> : null}
+      </h2>
+      {contract.description ? <p>{contract.description}</p> : null}
+      <dl class="facts">
+        <div>
+          <dt>Provider</dt>
+          <dd>{teamName(directory, contract.providerTeamId)}</dd>
+        </div>
+        <div>
+          <dt>Policy</dt>
+          <dd>{contract.compatibility}</dd>
+        </div>
+        <div>
+          <dt>Source</dt>
+          <dd class="mono">{contract.source ? `${contract.source.repo}: ${contract.source.patterns.join(", ")}` : "—"}</dd>
+        </div>
+        <div>
+          <dt>Consumers</dt>
+          <dd>{contract.consumers.length === 0 ? "none declared" : contract.consumers.map((c) => consumerText(c, directory)).join("; ")}</dd>
+        </div>
+      </dl>
+
+      {detail.state === "loading" ? (
+        <Loading what="versions" />
+      ) : detail.state === "error" ? (
+        <ErrorState title="Could not load this contract's versions" message={detail.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
+      ) : (
+        <>
+          <section aria-labelledby="latest-title">
+            <h3 id="latest-title">Latest version{latest ? `: ${latest.label}` : ""}</h3>
+            {!latest ? (
+              <Empty title="No version published yet." />
+            ) : (
+              <>
+                <p>
+                  {latest.previousLabel ? `From ${latest.previousLabel} to ${latest.label}` : "First version"} · published by {userName(directory, latest.publishedBy)}{" "}
+                  {relativeTime(latest.createdAt)} · <Summary summary={latest.summary} />
+                </p>
+                {latest.forced ? (
+                  <p class="banner banner-danger" data-testid="forced-version">
+                    Published despite breaking the <strong>{latest.compatibility.policy}</strong> policy. Reason given: {latest.forceReason ?? "none"}
+                  </p>
+                ) : null}
+                <Changes changes={latest.changes} total={latest.changesTotal} caption={`Changes in ${latest.label}, breaking first`} />
+              </>
+            )}
+          </section>
+
+          <section aria-labelledby="timeline-title">
+            <h3 id="timeline-title">Version timeline</h3>
+            {detail.versions.length === 0 ? (
+              <p class="muted">No versions.</p>
+            ) : (
+              <ol class="timeline">
+                {detail.versions.map((v) => (
+                  <li key={v.id} class={v.summary.breaking > 0 ? "timeline-breaking" : ""}>
+                    <span class="timeline-label mono">{v.label}</span>
+                    <time dateTime={v.createdAt} title={formatDateTime(v.createdAt)}>
+                      {relativeTime(v.createdAt)}
+                    </time>
+                    <span>by {userName(directory, v.publishedBy)}</span>
+                    <Summary summary={v.summary} />
+                    {v.forced ? <span class="flag flag-danger">forced: {v.forceReason}</span> : null}
+                    {!v.compatibility.compatible && !v.forced ? <span class="flag flag-warning">incompatible</span> : null}
+                  </li>
+                ))}
+              </ol>
+            )}
+          </section>
+
+          <section aria-labelledby="proposals-title">
+            <h3 id="proposals-title">Proposals</h3>
+            {detail.proposals.length === 0 ? (
+              <p class="muted">No proposals. Providers propose a change before coding it; consumers ack or object here.</p>
+            ) : (
+              <ul class="proposals">
+                {detail.proposals.map((p) => (
+                  <li key={p.id} class={`proposal proposal-${p.status}`}>
+                    <p>
+                      <strong>{p.label ?? "Unlabelled proposal"}</strong> <span class="tag">{p.status}</span>{" "}
+                      <span class={`flag ${p.verdict === "objected" ? "flag-danger" : p.verdict === "acked" ? "flag-ok" : ""}`}>{p.verdict}</span> · by{" "}
+                      {userName(directory, p.proposedBy)} {relativeTime(p.createdAt)} · <Summary summary={p.summary} />
+                    </p>
+                    {p.description ? <p>{p.description}</p> : null}
+                    <ul class="answers">
+                      {p.answers.map((a) => (
+                        <li key={a.consumerId}>
+                          {consumerNames.get(a.consumerId) ?? "a consumer"}: <strong>{a.answer === "ack" ? "acked" : "objected"}</strong>
+                          {a.comment ? ` — ${a.comment}` : ""} <span class="muted">({userName(directory, a.answeredBy)})</span>
+                        </li>
+                      ))}
+                      {p.pending.map((id) => (
+                        <li key={id} class="muted">
+                          {consumerNames.get(id) ?? "a consumer"}: no answer yet
+                        </li>
+                      ))}
+                    </ul>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+        </>
+      )}
+    </article>
+  );
+}
+
+export function ContractsPage({ params }: { params: URLSearchParams }) {
+  const app = useApp();
+  const directory = useDirectory();
+  const resets = useStore(app.resets);
+  const [list, setList] = useState<ListState>({ state: "loading", items: [] });
+  const [attempt, setAttempt] = useState(0);
+  const [refreshKey, setRefreshKey] = useState(0);
+
+  const load = useMemo(
+    () => (initial: boolean) => {
+      if (initial) setList({ state: "loading", items: [] });
+      api<Page<Contract>>(withQuery("/v1/contracts", { limit: 200 }))
+        .then((page) => {
+          if (initial) markDataArrived("contracts");
+          setList({ state: "ready", items: [...page.items].sort((a, b) => a.name.localeCompare(b.name)) });
+          setRefreshKey((n) => n + 1);
+        })
+        .catch((err: unknown) => setList((l) => (l.state === "ready" ? l : { state: "error", error: errorMessage(err), items: [] })));
+    },
+    [],
+  );
+  const refresh = useMemo(() => throttle(() => load(false), 1_000), [load]);
+
+  useEffect(() => {
+    load(true);
+    return () => refresh.cancel();
+  }, [load, refresh, resets, attempt]);
+
+  useLiveEvents((events) => {
+    if (events.some((e) => e.type.startsWith("contract."))) refresh();
+  });
+
+  const selectedName = params.get("name") ?? list.items[0]?.name ?? "";
+  const selected = list.items.find((c) => c.name === selectedName);
+  useRenderedMark("contracts", list.state === "ready" && !selected, list.items);
+
+  return (
+    <section aria-labelledby="contracts-title" class="page">
+      <div class="page-head">
+        <h1 id="contracts-title">Contracts</h1>
+        <p class="muted">Interfaces between teams: versions, breaking changes, consumers and proposals.</p>
+      </div>
+      {list.state === "loading" ? (
+        <Loading what="contracts" />
+      ) : list.state === "error" ? (
+        <ErrorState title="Could not load the contracts" message={list.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
+      ) : list.items.length === 0 ? (
+        <Empty title="No contracts yet.">A provider team creates one with POST /v1/contracts and publishes versions; consumers are alerted of every change.</Empty>
+      ) : (
+        <div class="contracts-layout">
+          <nav aria-label="Contracts" class="contract-list">
+            <ul>
+              {list.items.map((c) => (
+                <li key={c.id}>
+                  <a href={href("contracts", { name: c.name })} aria-current={c.name === selectedName ? "true" : undefined}>
+                    <span class="mono">{c.name}</span> <span class="tag">{c.kind}</span>
+                    <span class="muted contract-meta">
+                      {teamName(directory, c.providerTeamId)} · {c.latestVersion ? c.latestVersion.label : "no version"} · {plural(c.consumers.length, "consumer")}
+                    </span>
+                  </a>
+                </li>
+              ))}
+            </ul>
+          </nav>
+          {selected ? <ContractDetail contract={selected} directory={directory} refreshKey={refreshKey} /> : <Empty title={`No contract named ${selectedName}.`} />}
+        </div>
+      )}
+    </section>
+  );
+}

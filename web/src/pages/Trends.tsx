@@ -1,0 +1,225 @@
+import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
+import { errorMessage, readAll } from "../api/client.js";
+import type { BrigadeEvent } from "../api/types.js";
+import { Chart } from "../components/Chart.js";
+import { Empty, ErrorState, Loading } from "../components/states.js";
+import type { ChartSpec } from "../components/uplot-chart.js";
+import { HOLDER_COLORS, OTHER_COLOR } from "../lib/colors.js";
+import { formatDay, formatDuration } from "../lib/format.js";
+import { markDataArrived, useRenderedMark } from "../lib/perf.js";
+import { navigate } from "../lib/router.js";
+import { computeTrends, type Trends } from "../lib/trends.js";
+import { useApp, useDirectory } from "../state/app.js";
+import { useStore } from "../state/store.js";
+
+const RANGES = [7, 14, 30, 90] as const;
+/** Events read per range at most: trends over a huge log stay bounded (and say so). */
+const MAX_EVENTS = 100_000;
+const MAX_TEAM_SERIES = 8;
+const MAX_REPOS = 15;
+
+interface Data {
+  state: "loading" | "ready" | "error";
+  error?: string;
+  conflicts: BrigadeEvent[];
+  claims: BrigadeEvent[];
+  truncated: boolean;
+  from: number;
+  to: number;
+}
+
+function DataTable({ caption, head, rows }: { caption: string; head: string[]; rows: (string | number)[][] }) {
+  return (
+    <details class="data-table">
+      <summary>Show the data as a table</summary>
+      <div class="table-wrap">
+        <table class="table">
+          <caption>{caption}</caption>
+          <thead>
+            <tr>
+              {head.map((h) => (
+                <th key={h} scope="col">
+                  {h}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r, i) => (
+              <tr key={i}>
+                {r.map((cell, j) => (j === 0 ? <th key={j} scope="row">{cell}</th> : <td key={j}>{cell}</td>))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
+  );
+}
+
+export function TrendsPage({ params }: { params: URLSearchParams }) {
+  const app = useApp();
+  const directory = useDirectory();
+  const resets = useStore(app.resets);
+  const days = RANGES.includes(Number(params.get("days")) as (typeof RANGES)[number]) ? Number(params.get("days")) : 14;
+  const [data, setData] = useState<Data>({ state: "loading", conflicts: [], claims: [], truncated: false, from: 0, to: 0 });
+  const [attempt, setAttempt] = useState(0);
+  const [drawn, setDrawn] = useState(0);
+
+  useEffect(() => {
+    let cancelled = false;
+    const start = new Date();
+    start.setHours(0, 0, 0, 0);
+    start.setDate(start.getDate() - (days - 1));
+    const from = start.getTime();
+    const to = Date.now();
+    const after = new Date(from).toISOString();
+    setData({ state: "loading", conflicts: [], claims: [], truncated: false, from, to });
+    setDrawn(0);
+    Promise.all([
+      readAll<BrigadeEvent>("/v1/events", { type: "conflict.opened", after, limit: 1000 }, { max: MAX_EVENTS }),
+      readAll<BrigadeEvent>("/v1/events", { type: "claim.", after, limit: 1000 }, { max: MAX_EVENTS }),
+    ])
+      .then(([conflicts, claims]) => {
+        if (cancelled) return;
+        markDataArrived("trends");
+        setData({ state: "ready", conflicts: conflicts.items, claims: claims.items, truncated: conflicts.truncated || claims.truncated, from, to });
+      })
+      .catch((err: unknown) => !cancelled && setData((d) => ({ ...d, state: "error", error: errorMessage(err) })));
+    return () => {
+      cancelled = true;
+    };
+  }, [days, resets, attempt]);
+
+  const trends: Trends | null = useMemo(() => {
+    if (data.state !== "ready" || directory.state !== "ready") return null;
+    return computeTrends({
+      from: data.from,
+      to: data.to,
+      conflicts: data.conflicts,
+      claims: data.claims,
+      teamsOf: (userId) => (directory.teamsOfUser.get(userId) ?? []).map((t) => t.name),
+    });
+  }, [data, directory]);
+
+  const specs = useMemo(() => {
+    if (!trends) return null;
+    const x = trends.days.map((d) => d / 1000);
+    const teams = trends.conflictsByTeam.slice(0, MAX_TEAM_SERIES);
+    const conflicts: ChartSpec = {
+      kind: "time",
+      x,
+      series: teams.map((t, i) => ({ label: t.team, values: t.counts, color: HOLDER_COLORS[i] ?? OTHER_COLOR })),
+      yLabel: "conflicts",
+      integer: true,
+      height: 240,
+    };
+    const repos = trends.claimsByRepo.slice(0, MAX_REPOS);
+    const claims: ChartSpec = {
+      kind: "bars",
+      x: repos.map((_, i) => i),
+      categories: repos.map((r) => r.repo.split("/").slice(-1)[0] ?? r.repo),
+      series: [{ label: "claims granted", values: repos.map((r) => r.count), color: HOLDER_COLORS[0] }],
+      yLabel: "claims",
+      integer: true,
+      height: 260,
+    };
+    const durations: ChartSpec = {
+      kind: "time",
+      x,
+      series: [{ label: "median minutes held", values: trends.medianMinutesByDay.map((v) => (v === null ? null : Math.round(v * 10) / 10)), color: HOLDER_COLORS[2] }],
+      yLabel: "minutes",
+      height: 220,
+    };
+    return { conflicts, claims, durations, teams, repos };
+  }, [trends]);
+
+  const chartCount = specs ? (specs.teams.length > 0 ? 1 : 0) + (specs.repos.length > 0 ? 1 : 0) + (trends && trends.measuredClaims > 0 ? 1 : 0) : 0;
+  const onDrawn = useCallback(() => setDrawn((n) => n + 1), []);
+  useRenderedMark("trends", specs !== null && drawn >= chartCount, specs);
+
+  return (
+    <section aria-labelledby="trends-title" class="page">
+      <div class="page-head">
+        <h1 id="trends-title">Trends</h1>
+        <p class="muted">Computed in your browser from the event log.</p>
+      </div>
+      <div class="toolbar">
+        <label for="range">Range</label>
+        <select id="range" value={String(days)} onChange={(e) => navigate("trends", { days: (e.target as HTMLSelectElement).value }, true)}>
+          {RANGES.map((r) => (
+            <option key={r} value={String(r)}>
+              Last {r} days
+            </option>
+          ))}
+        </select>
+        <button type="button" class="button" onClick={() => setAttempt((n) => n + 1)}>
+          Refresh
+        </button>
+      </div>
+      {data.state === "loading" || (data.state === "ready" && directory.state === "loading") ? (
+        <Loading what={`the last ${days} days of events`} />
+      ) : data.state === "error" ? (
+        <ErrorState title="Could not read the event log" message={data.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
+      ) : !trends || !specs ? null : (
+        <>
+          {data.truncated ? <p class="banner banner-warning">The range holds more than {MAX_EVENTS.toLocaleString()} events of a kind; the charts use the first ones.</p> : null}
+          <div class="charts">
+            <figure class="chart-card">
+              <figcaption>
+                <h2>Conflicts per day, by team</h2>
+                <p class="muted">A conflict counts for each team of either party.</p>
+              </figcaption>
+              {specs.teams.length === 0 ? (
+                <Empty title="No conflicts in this range." />
+              ) : (
+                <>
+                  <Chart spec={specs.conflicts} label={`Conflicts per day by team: ${specs.teams.map((t) => `${t.team} ${t.total}`).join(", ")}`} onDrawn={onDrawn} />
+                  <DataTable
+                    caption="Conflicts opened per day and team"
+                    head={["Day", ...specs.teams.map((t) => t.team)]}
+                    rows={trends.days.map((d, i) => [formatDay(d), ...specs.teams.map((t) => t.counts[i] ?? 0)])}
+                  />
+                </>
+              )}
+            </figure>
+            <figure class="chart-card">
+              <figcaption>
+                <h2>Claims granted per repository</h2>
+                <p class="muted">The {MAX_REPOS} busiest repositories.</p>
+              </figcaption>
+              {specs.repos.length === 0 ? (
+                <Empty title="No claims in this range." />
+              ) : (
+                <>
+                  <Chart spec={specs.claims} label={`Claims per repository: ${specs.repos.map((r) => `${r.repo} ${r.count}`).join(", ")}`} onDrawn={onDrawn} />
+                  <DataTable caption="Claims granted per repository" head={["Repository", "Claims"]} rows={specs.repos.map((r) => [r.repo, r.count])} />
+                </>
+              )}
+            </figure>
+            <figure class="chart-card">
+              <figcaption>
+                <h2>Median claim duration</h2>
+                <p class="muted">
+                  {trends.medianMinutes === null
+                    ? "No claim both started and ended in this range."
+                    : `Median ${formatDuration(trends.medianMinutes * 60_000)} over ${trends.measuredClaims.toLocaleString()} claims that started and ended in the range; the chart shows it by the day they ended, in minutes.`}
+                </p>
+              </figcaption>
+              {trends.measuredClaims > 0 ? (
+                <>
+                  <Chart spec={specs.durations} label={`Median claim duration per day; overall ${Math.round((trends.medianMinutes ?? 0) * 10) / 10} minutes`} onDrawn={onDrawn} />
+                  <DataTable
+                    caption="Median minutes a claim was held, per day"
+                    head={["Day", "Median minutes"]}
+                    rows={trends.days.map((d, i) => [formatDay(d), trends.medianMinutesByDay[i] === null ? "—" : Math.round(trends.medianMinutesByDay[i]! * 10) / 10])}
+                  />
+                </>
+              ) : null}
+            </figure>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}
