@@ -88,7 +88,7 @@ export class ClaimIndexCache {
     // (Under the repo lock the caller's version is the latest, so grants never see this case.)
     if (cached && cached.version >= version) return cached.patterns;
     if (cached) {
-      const changed = await loadRepoClaims(db, orgId, repo, cached.version);
+      const changed = await loadRepoClaims(db, orgId, repo, { after: cached.version, upTo: version });
       // Another request may have advanced it while we waited for the rows.
       if (cached.version < version) {
         ClaimIndexCache.apply(cached, changed);

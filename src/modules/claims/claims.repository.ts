@@ -88,8 +88,13 @@ export async function readRepoVersion(db: Db, orgId: string, repo: string): Prom
   return { now: new Date(row!.now), version: Number(row!.version ?? 0), contracts: Number(row!.contracts ?? 0) };
 }
 
-/** Active claims of a repo, or (with sinceVersion) every claim changed after that version. */
-export async function loadRepoClaims(db: Db, orgId: string, repo: string, sinceVersion?: number): Promise<ClaimWithAgent[]> {
+/**
+ * Active claims of a repo, or (with a version range) every claim changed in it. The range is
+ * closed above on purpose: PostgreSQL plans `version > $n` alone, once the statement is
+ * prepared, as a third of the table and scans the whole repo; a bounded range it reads
+ * through the (org, repo, version) index.
+ */
+export async function loadRepoClaims(db: Db, orgId: string, repo: string, changed?: { after: number; upTo: number }): Promise<ClaimWithAgent[]> {
   const rows = await db
     .select(withAgent)
     .from(claims)
@@ -98,7 +103,7 @@ export async function loadRepoClaims(db: Db, orgId: string, repo: string, sinceV
       and(
         eq(claims.orgId, orgId),
         eq(claims.repo, repo),
-        sinceVersion === undefined ? eq(claims.status, "active") : gt(claims.version, sinceVersion),
+        changed === undefined ? eq(claims.status, "active") : and(gt(claims.version, changed.after), lte(claims.version, changed.upTo)),
       ),
     );
   return rows.map(flatten);
