@@ -12,15 +12,18 @@ export type HandoffRow = typeof handoffs.$inferSelect;
 const withAgent = { claim: claims, agentName: agents.name };
 const flatten = (r: { claim: ClaimRow; agentName: string }): ClaimWithAgent => ({ ...r.claim, agentName: r.agentName });
 
+const repoLockKey = (orgId: SQL | string, repo: SQL | string) => sql`hashtextextended(${orgId}::text || '/' || ${repo}::text, 0)`;
+
 /**
- * Serialises every claim change in one repo across all replicas, and advances the repo's
- * version, in one round trip: the upsert of the repo's version row takes that row's lock, and
- * ON CONFLICT DO UPDATE waits for a concurrent holder and then updates the latest committed
- * row, so `to` is current even though the statement's snapshot predates the wait (statements
- * after it see the other transaction's claims). `from` is the version before this change.
- * Also returns the database clock and the repo's contract-source version.
+ * Serialises every claim change in one repo across all replicas (a transaction-scoped advisory
+ * lock keyed by org and repo: its waiters queue and are woken one at a time, where waiters on a
+ * hot row lock would all wake at each commit and race), then advances the repo's version. The
+ * version is read in a statement after the lock, so its snapshot includes every change
+ * committed before the lock was granted. `from` is the version before this change. Also
+ * returns the database clock and the repo's contract-source version.
  */
 export async function lockRepo(db: Db, orgId: string, repo: string): Promise<RepoLock> {
+  await db.execute(sql`select pg_advisory_xact_lock(${repoLockKey(orgId, repo)})`);
   const [row] = await executeRows<LockRow>(db, sql`with v as (${bumpRepoVersion(sql`select ${orgId}::uuid, ${repo}::text, 1`)}) select v.version as to_version, ${lockColumns(orgId, repo)} from v`);
   return toRepoLock(row!);
 }
@@ -47,12 +50,13 @@ const toRepoLock = (row: LockRow): RepoLock => {
 };
 
 /**
- * The opening of a grant, in one round trip: the session row locked against a concurrent
- * end (FOR SHARE, always before the repo, the order session end takes them in), the repo
- * locked as `lockRepo` does, and a fence drawn under that lock, so fences rise in grant
- * order. Undefined when the session is not in the organisation.
+ * The opening of a grant, in two round trips: the lock of the session's repo (as `lockRepo`),
+ * then, in one statement, the session row locked against a concurrent end (FOR SHARE), the
+ * repo's version advanced and a fence drawn under the lock, so fences rise in grant order.
+ * Undefined when the session is not in the organisation.
  */
 export async function openGrant(db: Db, orgId: string, sessionId: string) {
+  await db.execute(sql`select pg_advisory_xact_lock(${repoLockKey(sql`s.org_id`, sql`s.repo`)}) from sessions s where s.org_id = ${orgId} and s.id = ${sessionId}`);
   const [row] = await executeRows<
     LockRow & { id: string; user_id: string; agent_id: string; agent_name: string; repo: string; status: string; live: boolean; fence: string | number }
   >(
