@@ -82,6 +82,8 @@ export interface Settings {
   envSession: SessionRef | undefined;
   timeoutMs: number;
   guard: string | undefined;
+  /** Set by Claude Code for SessionStart hooks: a file of `export` lines its shell sources. */
+  claudeEnvFile: string | undefined;
 }
 
 export function loadSettings(e: Env = process.env): Settings {
@@ -97,6 +99,7 @@ export function loadSettings(e: Env = process.env): Settings {
     envSession: sessionId ? { id: sessionId, token: env(e, "BRIGADE_SESSION_TOKEN"), source: "env" } : undefined,
     timeoutMs: Number.isFinite(timeout) && timeout > 0 ? timeout : 10_000,
     guard: env(e, "BRIGADE_GUARD")?.toLowerCase(),
+    claudeEnvFile: env(e, "CLAUDE_ENV_FILE"),
   };
 }
 

@@ -221,8 +221,8 @@ async function openSession(client: BrigadeClient, settings: Settings, cwd: strin
 }
 
 /** Lets the agent's shell commands (git commit, brigade claim) act for the session too. */
-function exportToClaudeEnv(saved: SavedSession) {
-  const file = process.env["CLAUDE_ENV_FILE"];
+function exportToClaudeEnv(settings: Settings, saved: SavedSession) {
+  const file = settings.claudeEnvFile;
   if (!file) return;
   try {
     appendFileSync(file, `export BRIGADE_SESSION_ID=${saved.id}\nexport BRIGADE_SESSION_TOKEN=${saved.token}\n`);
@@ -267,7 +267,7 @@ export async function sessionStart(ctx: Context): Promise<number> {
       ref = { id: saved.id, token: saved.token, repo: saved.repo, source: "agent-hook" };
     }
     if (!ref) return 0;
-    if (saved) exportToClaudeEnv(saved);
+    if (saved) exportToClaudeEnv(settings, saved);
     const alerts = await unackedAlerts(clientFor(settings, "session", ref), ref.id);
     if (saved && statePath) writeSaved(statePath, { ...saved, shownAlerts: alerts.map((a) => a.id) });
     const context = [

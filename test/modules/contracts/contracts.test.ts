@@ -3,9 +3,9 @@ import { randomBytes } from "node:crypto";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import t from "tap";
 import { client, createOrg, createUser, startSession, startTestApp, type Client } from "../../helpers/app.js";
+import { sleep, waitFor } from "../../helpers/wait.js";
 
 const fixture = (path: string) => readFileSync(new URL(`./fixtures/${path}`, import.meta.url), "utf8");
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const shopRepo = "github.com/acme/shop";
 const webRepo = "github.com/acme/web";
 
@@ -13,15 +13,6 @@ const ORDERS = ["1.0.0", "1.1.0", "1.1.1", "2.0.0", "3.0.0", "4.0.0", "5.0.0"].m
 const EVENTS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0", "3.0.0"].map((label) => ({ label, content: fixture(`order-event/v${label}.json`) }));
 const CATALOG = ["1.0.0", "1.1.0", "1.2.0", "1.2.1", "2.0.0", "3.0.0"].map((label) => ({ label, content: fixture(`catalog-graphql/v${label}.graphql`) }));
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 t.test("contracts", async (t) => {
   // Its own subject prefix, so a NATS shared with other test files never mixes their messages.

@@ -16,13 +16,13 @@ import { eventSchema } from "../../../src/modules/events/events.schemas.js";
 import { subjectsFor } from "../../../src/modules/events/events.subjects.js";
 import { client, createUser, startSession, testEnv } from "../../helpers/app.js";
 import { provisionBackends, type Backends } from "../../helpers/services.js";
+import { sleep, waitFor } from "../../helpers/wait.js";
 
 /**
  * The outbox relay against real PostgreSQL and NATS. Every test publishes under its own subject
  * prefix (and so its own JetStream stream), so test files sharing one NATS never see each other.
  */
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const decoder = new TextDecoder();
 const run = randomBytes(3).toString("hex");
 let prefixes = 0;
@@ -30,15 +30,6 @@ const newPrefix = () => `relaytest${process.pid}x${run}x${++prefixes}`;
 const streamOf = (prefix: string) => prefix.toUpperCase();
 const repoKey = "github.com/acme/api";
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
-}
 
 interface Received {
   subject: string;

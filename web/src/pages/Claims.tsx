@@ -538,21 +538,7 @@ function BreakForm({ placed, directory, onDone }: { placed: Placed; directory: D
         Break <code>{placed.pattern}</code>, held by {userName(directory, placed.claim.userId)} / {placed.claim.agentName}? The claim ends now and the holder is
         alerted with your reason.
       </p>
-      <label for="break-reason">Reason (required)</label>
-      <textarea id="break-reason" rows={3} maxLength={2000} value={reason} onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)} required />
-      {error ? (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div class="dialog-actions">
-        <button type="button" class="button" onClick={() => onDone(null)}>
-          Cancel
-        </button>
-        <button type="submit" class="button button-danger" disabled={busy}>
-          {busy ? "Breaking…" : "Break claim"}
-        </button>
-      </div>
+      <ReasonAndActions id="break-reason" reason={reason} setReason={setReason} error={error} busy={busy} onCancel={() => onDone(null)} tone="danger" label="Break claim" busyLabel="Breaking…" />
     </form>
   );
 }
@@ -612,21 +598,7 @@ function HandoffForm({ placed, directory, onDone }: { placed: Placed; directory:
           </option>
         ))}
       </select>
-      <label for="handoff-reason">Reason (required)</label>
-      <textarea id="handoff-reason" rows={3} maxLength={2000} value={reason} onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)} required />
-      {error ? (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
-      <div class="dialog-actions">
-        <button type="button" class="button" onClick={() => onDone(null)}>
-          Cancel
-        </button>
-        <button type="submit" class="button button-primary" disabled={busy}>
-          {busy ? "Sending…" : "Request handoff"}
-        </button>
-      </div>
+      <ReasonAndActions id="handoff-reason" reason={reason} setReason={setReason} error={error} busy={busy} onCancel={() => onDone(null)} tone="primary" label="Request handoff" busyLabel="Sending…" />
     </form>
   );
 }
@@ -884,5 +856,39 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
         {action?.kind === "handoff" ? <HandoffForm placed={action.placed} directory={directory} onDone={finishAction} /> : null}
       </Dialog>
     </section>
+  );
+}
+
+/** The reason field, the error line and Cancel / submit: the tail of the break and handoff forms. */
+function ReasonAndActions(props: {
+  id: string;
+  reason: string;
+  setReason: (reason: string) => void;
+  /** Empty when there is none. */
+  error: string;
+  busy: boolean;
+  onCancel: () => void;
+  tone: "danger" | "primary";
+  label: string;
+  busyLabel: string;
+}) {
+  return (
+    <>
+      <label for={props.id}>Reason (required)</label>
+      <textarea id={props.id} rows={3} maxLength={2000} value={props.reason} onInput={(e) => props.setReason((e.target as HTMLTextAreaElement).value)} required />
+      {props.error ? (
+        <p class="form-error" role="alert">
+          {props.error}
+        </p>
+      ) : null}
+      <div class="dialog-actions">
+        <button type="button" class="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+        <button type="submit" class={`button button-${props.tone}`} disabled={props.busy}>
+          {props.busy ? props.busyLabel : props.label}
+        </button>
+      </div>
+    </>
   );
 }
