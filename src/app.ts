@@ -12,6 +12,7 @@ import { registerOpenApi } from "./http/openapi.js";
 import { alertRoutes } from "./modules/alerts/alerts.routes.js";
 import { conflictRoutes } from "./modules/alerts/conflicts.routes.js";
 import { resolveConflictsOfSessions } from "./modules/alerts/conflicts.usecases.js";
+import { createGrantBatcher } from "./modules/claims/claims.grants.js";
 import { ClaimIndexCache } from "./modules/claims/claims.index.js";
 import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
@@ -145,7 +146,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     // Contracts' source patterns, shared by the at-risk check (claims, touches) and who-owns.
     const contractSources = new ContractSourceCache();
     const claimCache = new ClaimIndexCache();
-    const claimDeps = { db, cache: claimCache, config, onWork: createAtRiskHook({ sources: contractSources, claims: claimCache }) };
+    const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
+    const claimDeps = { db, cache: claimCache, config, onWork, grants: createGrantBatcher({ db, cache: claimCache, onWork }) };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
     await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache, contracts: contractSources } });

@@ -49,33 +49,89 @@ const toRepoLock = (row: LockRow): RepoLock => {
   return { now: new Date(row.now), from: to - 1, to, contracts: Number(row.contracts ?? 0) };
 };
 
+/** A grant to open: the session (of this organisation) that asks. */
+export interface GrantKey {
+  orgId: string;
+  sessionId: string;
+}
+
+export interface OpenedGrant {
+  session: { id: string; userId: string; agentId: string; agentName: string; repo: string; status: string; live: boolean };
+  fence: number;
+  now: Date;
+  /** The session's repo's version before and after this batch (it advances by one per grant of the batch in it). */
+  from: number;
+  to: number;
+  contracts: number;
+}
+
+type OpenRow = {
+  i: string | number;
+  id: string | null;
+  user_id: string;
+  agent_id: string;
+  agent_name: string;
+  repo: string;
+  status: string;
+  live: boolean;
+  to_version: string | number;
+  grants: string | number;
+  fence: string | number;
+  now: Date | string;
+  contracts: string | number | null;
+};
+
 /**
- * The opening of a grant, in two round trips: the lock of the session's repo (as `lockRepo`),
- * then, in one statement, the session row locked against a concurrent end (FOR SHARE), the
- * repo's version advanced and a fence drawn under the lock, so fences rise in grant order.
- * Undefined when the session is not in the organisation.
+ * The opening of a batch of grants, in two round trips. First the advisory locks of every
+ * repo the batch touches (as `lockRepo`), taken in key order so that two batches sharing
+ * repos cannot deadlock. Then, in one statement: the sessions locked against a concurrent end
+ * (FOR SHARE), each repo's version advanced by its number of grants, and a fence per grant,
+ * drawn under the locks. Per key, in order: the opened grant, or undefined when the session
+ * is not in that organisation. Fences are handed out in key order, so they rise in grant order.
  */
-export async function openGrant(db: Db, orgId: string, sessionId: string) {
-  await db.execute(sql`select pg_advisory_xact_lock(${repoLockKey(sql`s.org_id`, sql`s.repo`)}) from sessions s where s.org_id = ${orgId} and s.id = ${sessionId}`);
-  const [row] = await executeRows<
-    LockRow & { id: string; user_id: string; agent_id: string; agent_name: string; repo: string; status: string; live: boolean; fence: string | number }
-  >(
+export async function openGrants(db: Db, keys: GrantKey[]): Promise<(OpenedGrant | undefined)[]> {
+  const orgIds = sql.param(keys.map((k) => k.orgId));
+  const sessionIds = sql.param(keys.map((k) => k.sessionId));
+  const requested = sql`unnest(${orgIds}::uuid[], ${sessionIds}::uuid[]) with ordinality as r(org_id, id, i)`;
+  await db.execute(sql`select pg_advisory_xact_lock(k) from (
+      select distinct ${repoLockKey(sql`s.org_id`, sql`s.repo`)} as k
+      from ${requested} join sessions s on s.org_id = r.org_id and s.id = r.id
+      order by k) as locks`);
+  const rows = await executeRows<OpenRow>(
     db,
-    sql`with s as (
+    sql`with r as (select * from ${requested}),
+      s as (
         select s.id, s.org_id, s.user_id, s.agent_id, a.name as agent_name, s.repo, s.status, s.expires_at > now() as live
         from sessions s join agents a on a.id = s.agent_id
-        where s.org_id = ${orgId} and s.id = ${sessionId}
+        where (s.org_id, s.id) in (select org_id, id from r)
         for share of s
-      ), v as (${bumpRepoVersion(sql`select org_id, repo, 1 from s`)})
-      select s.*, v.version as to_version, nextval('claim_fence_seq') as fence, ${lockColumns(sql`s.org_id`, sql`s.repo`)}
-      from s, v`,
+      ),
+      n as (select s.org_id, s.repo, count(*) as grants from r join s on s.org_id = r.org_id and s.id = r.id group by s.org_id, s.repo),
+      v as (
+        insert into repo_claim_versions (org_id, repo, version) select org_id, repo, grants from n
+        on conflict (org_id, repo) do update set version = repo_claim_versions.version + excluded.version
+        returning org_id, repo, version
+      )
+      select r.i, s.*, v.version as to_version, n.grants, nextval('claim_fence_seq') as fence, ${lockColumns(sql`s.org_id`, sql`s.repo`)}
+      from r left join s on s.org_id = r.org_id and s.id = r.id
+        left join n on n.org_id = s.org_id and n.repo = s.repo
+        left join v on v.org_id = s.org_id and v.repo = s.repo`,
   );
-  if (!row) return undefined;
-  return {
-    session: { id: row.id, userId: row.user_id, agentId: row.agent_id, agentName: row.agent_name, repo: row.repo, status: row.status, live: row.live },
-    fence: Number(row.fence),
-    ...toRepoLock(row),
-  };
+  // nextval runs per row, though not necessarily in row order: the fences are sorted and dealt in key order.
+  rows.sort((a, b) => Number(a.i) - Number(b.i));
+  const fences = rows.map((r) => Number(r.fence)).sort((a, b) => a - b);
+  return rows.map((row, i) => {
+    if (row.id === null) return undefined;
+    const to = Number(row.to_version);
+    return {
+      session: { id: row.id, userId: row.user_id, agentId: row.agent_id, agentName: row.agent_name, repo: row.repo, status: row.status, live: row.live },
+      fence: fences[i]!,
+      now: new Date(row.now),
+      from: to - Number(row.grants),
+      to,
+      contracts: Number(row.contracts ?? 0),
+    };
+  });
 }
 
 /**
@@ -113,16 +169,16 @@ export async function loadRepoClaims(db: Db, orgId: string, repo: string, change
   return rows.map(flatten);
 }
 
-/** Inserts a granted claim; `id` and `fence` are chosen by the caller (see `openGrant`). */
-export async function insertClaim(
+/** Inserts granted claims, in one statement; `id` and `fence` are chosen by the caller (see `openGrants`). */
+export async function insertClaims(
   db: Db,
-  values: Pick<ClaimRow, "id" | "fence" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version">,
-): Promise<ClaimRow> {
-  const [row] = await db
+  list: Pick<ClaimRow, "id" | "fence" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version">[],
+): Promise<ClaimRow[]> {
+  if (list.length === 0) return [];
+  return db
     .insert(claims)
-    .values({ ...values, expiresAt: sql`now() + make_interval(secs => ${values.ttlSeconds})` })
+    .values(list.map((values) => ({ ...values, expiresAt: sql`now() + make_interval(secs => ${values.ttlSeconds})` })))
     .returning();
-  return row!;
 }
 
 export async function findClaim(db: Db, orgId: string, id: string): Promise<ClaimWithAgent | undefined> {

@@ -15,11 +15,13 @@ import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors } from "./claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
-import type { Conflict } from "./claims.schemas.js";
+import { holderOf, type GrantClaims } from "./claims.grants.js";
 
 export interface ClaimDeps {
   db: Db;
   cache: ClaimIndexCache;
+  /** Grants claims in shared transactions (`createGrantBatcher`). */
+  grants: GrantClaims;
   config: Pick<Config, "CLAIM_TTL_MIN_SECONDS" | "CLAIM_TTL_MAX_SECONDS" | "CLAIM_TTL_DEFAULT_SECONDS">;
   /** Told of granted claims and reported touches in repos that hold contract sources (the app wires the contracts module's at-risk check). */
   onWork?: OnRepoWork | undefined;
@@ -74,29 +76,6 @@ export function validPathsOrThrow(paths: string[], field = "paths"): string[] {
   return paths;
 }
 
-const holderOf = (h: HeldPattern) => ({ sessionId: h.sessionId, userId: h.userId, agent: { id: h.agentId, name: h.agentName } });
-
-/**
- * A claim's conflict list stops here: past it the list stops helping anyone decide (the claim
- * is refused or warned all the same), and a broad pattern over a huge repo stays cheap.
- */
-export const MAX_REPORTED_CONFLICTS = 1_000;
-
-/** Conflicts between the requested patterns and others' live claims, with a witness each. */
-function findConflicts(index: PatternIndex<HeldPattern>, patterns: string[], mode: "exclusive" | "shared", sessionId: string, nowMs: number): Conflict[] {
-  const conflicts: Conflict[] = [];
-  const accept = (held: HeldPattern) => held.sessionId !== sessionId && held.expiresAt > nowMs && !(mode === "shared" && held.mode === "shared");
-  for (const yourPattern of patterns) {
-    const limit = MAX_REPORTED_CONFLICTS - conflicts.length;
-    if (limit <= 0) break;
-    for (const hit of index.overlapping(yourPattern, { accept, limit })) {
-      const held = hit.value;
-      conflicts.push({ claimId: held.claimId, mode: held.mode, holder: holderOf(held), theirPattern: hit.pattern, yourPattern, witness: hit.witness, expiresAt: iso(held.expiresAt) });
-    }
-  }
-  return conflicts;
-}
-
 async function loadHeldClaim(db: Db, principal: Principal, id: string, action: string) {
   const claim = await repo.findClaim(db, principal.orgId, id);
   if (!claim) throw claimErrors.notFound(`No claim ${id} in this organisation.`);
@@ -107,93 +86,37 @@ async function loadHeldClaim(db: Db, principal: Principal, id: string, action: s
 }
 
 /**
- * Grants a claim, or reports every conflict. Under the repo's advisory lock, so two
- * overlapping exclusive claims can never both be granted, on any number of replicas.
+ * Grants a claim, or reports every conflict. Under the repo's advisory lock (concurrent
+ * requests share a transaction, see `claims.grants.ts`), so two overlapping exclusive claims
+ * can never both be granted, on any number of replicas.
  */
 export async function createClaim(
-  { db, cache, config, onWork }: ClaimDeps,
+  { config, grants }: ClaimDeps,
   principal: Principal,
   input: { sessionId: string; patterns: string[]; mode: "exclusive" | "shared"; reason?: string | undefined; ttlSeconds?: number | undefined; onConflict: "reject" | "warn" },
 ) {
   requireSessionScope(principal, input.sessionId);
   const patterns = validPatternsOrThrow(input.patterns);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
-
-  const outcome = await db.transaction(async (tx) => {
-    const opened = await repo.openGrant(tx, principal.orgId, input.sessionId);
-    const session = opened?.session;
-    if (!opened || !session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
-    if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${input.sessionId} has ended; start a new session to claim.`);
-
-    const { now, from, to, contracts, fence } = opened;
-    const index = await cache.sync(tx, principal.orgId, session.repo, from);
-    const conflicts = findConflicts(index, patterns, input.mode, session.id, now.getTime());
-    const actor = actorOf(principal);
-    const subject = { type: "session", id: session.id };
-    const conflicted = (claimId: string | null): NewEvent => ({
-      type: "claim.conflicted",
-      actor,
-      subject: claimId ? { type: "claim", id: claimId } : subject,
-      repo: session.repo,
-      payload: { sessionId: session.id, userId: session.userId, patterns, mode: input.mode, outcome: claimId ? "granted_with_warning" : "rejected", claimId, conflicts },
-    });
-
-    if (conflicts.length > 0 && input.onConflict === "reject") {
-      await appendEvents(tx, principal.orgId, [conflicted(null)]);
-      return { granted: null, conflicts, repo: session.repo, from, to };
-    }
-    // Everything the claim.granted event says is known before the insert (`now()` is the
-    // transaction's start, so the row's expiry is now + ttl), so the insert and the events
-    // go to the database together: one round trip, one socket write.
-    const claimId = newId();
-    const reason = input.reason ?? null;
-    const grantedEvent: NewEvent = {
-      type: "claim.granted",
-      actor,
-      subject: { type: "claim", id: claimId },
-      repo: session.repo,
-      payload: { claimId, sessionId: session.id, userId: session.userId, patterns, mode: input.mode, fence, expiresAt: new Date(now.getTime() + ttlSeconds * 1000).toISOString(), reason },
-    };
-    const insert = repo.insertClaim(tx, {
-      id: claimId,
-      fence,
-      orgId: principal.orgId,
-      repo: session.repo,
-      sessionId: session.id,
-      userId: session.userId,
-      agentId: session.agentId,
-      patterns,
-      mode: input.mode,
-      reason,
-      ttlSeconds,
-      version: to,
-    });
-    const follow = async (): Promise<NewEvent[]> => {
-      if (conflicts.length === 0 && !(contracts > 0 && onWork)) return [];
-      const claim = await insert;
-      // Granted over others' claims: each overlapped claim is an ongoing conflict until one ends.
-      const detected = conflicts.length > 0 ? { ...conflicted(claim.id), id: newId() } : null;
-      const opened = detected ? await openClaimConflicts(tx, { orgId: principal.orgId, repo: claim.repo, actor, claim, conflicts, detectedBy: detected.id }) : [];
-      const atRisk =
-        contracts > 0 && onWork
-          ? await onWork(tx, { orgId: principal.orgId, repo: claim.repo, contractsVersion: contracts, actor, sessionId: session.id, userId: session.userId, agentName: session.agentName, claimId: claim.id, patterns, claimIndex: index, now: now.getTime() })
-          : [];
-      return [...(detected ? [detected, ...opened] : []), ...atRisk];
-    };
-    const [claim] = await Promise.all([insert, follow().then((more) => appendEvents(tx, principal.orgId, [grantedEvent, ...more]))]);
-    const granted = { ...claim, agentName: session.agentName };
-    return { granted, conflicts, repo: session.repo, from, to };
+  const outcome = await grants({
+    orgId: principal.orgId,
+    userId: principal.userId,
+    actor: actorOf(principal),
+    sessionId: input.sessionId,
+    patterns,
+    mode: input.mode,
+    reason: input.reason ?? null,
+    ttlSeconds,
+    onConflict: input.onConflict,
   });
-
+  if ("error" in outcome) throw outcome.error;
   if (!outcome.granted) {
-    cache.committed(principal.orgId, outcome.repo, outcome.from, outcome.to, []);
     const first = outcome.conflicts[0]!;
     throw claimErrors.conflict(
       `${outcome.conflicts.length} conflicting claim${outcome.conflicts.length > 1 ? "s" : ""}: ${first.yourPattern} overlaps ${first.theirPattern} held by ${first.holder.agent.name} (e.g. ${first.witness}) until ${first.expiresAt}. Ask for a handoff with POST /v1/claims/${first.claimId}/handoff, or claim with onConflict "warn".`,
       { conflicts: outcome.conflicts },
     );
   }
-  cache.committed(principal.orgId, outcome.repo, outcome.from, outcome.to, [outcome.granted]);
   return { claim: outcome.granted, conflicts: outcome.conflicts };
 }
 

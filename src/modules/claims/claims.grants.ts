@@ -1,0 +1,257 @@
+import type { Db } from "../../infra/db.js";
+import { GroupBatcher } from "../../infra/group-batch.js";
+import { newId } from "../../infra/ids.js";
+import { PatternIndex } from "../../patterns/index.js";
+import { openClaimConflicts } from "../alerts/conflicts.usecases.js";
+import { appendEvents } from "../events/events.repository.js";
+import type { Actor, NewEvent } from "../events/events.schemas.js";
+import { sessionErrors } from "../sessions/sessions.errors.js";
+import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
+import * as repo from "./claims.repository.js";
+import type { ClaimWithAgent } from "./claims.repository.js";
+import type { Conflict } from "./claims.schemas.js";
+import type { OnRepoWork } from "./claims.usecases.js";
+
+/** A validated request for a claim (patterns checked and without repeats, TTL within bounds). */
+export interface GrantRequest {
+  orgId: string;
+  userId: string;
+  actor: Actor;
+  sessionId: string;
+  patterns: string[];
+  mode: "exclusive" | "shared";
+  reason: string | null;
+  ttlSeconds: number;
+  onConflict: "reject" | "warn";
+}
+
+export type GrantOutcome =
+  | { granted: ClaimWithAgent; conflicts: Conflict[] }
+  /** Refused with `onConflict: "reject"`: nothing granted, the conflict recorded as an event. */
+  | { granted: null; conflicts: Conflict[] }
+  /** This request alone failed (its session is not the caller's, or has ended). */
+  | { error: unknown };
+
+export interface GrantDeps {
+  db: Db;
+  cache: ClaimIndexCache;
+  onWork?: OnRepoWork | undefined;
+}
+
+/**
+ * A claim's conflict list stops here: past it the list stops helping anyone decide (the claim
+ * is refused or warned all the same), and a broad pattern over a huge repo stays cheap.
+ */
+export const MAX_REPORTED_CONFLICTS = 1_000;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export const holderOf = (h: HeldPattern) => ({ sessionId: h.sessionId, userId: h.userId, agent: { id: h.agentId, name: h.agentName } });
+
+/** Conflicts between the requested patterns and others' live claims in these indexes, with a witness each. */
+function findConflicts(indexes: PatternIndex<HeldPattern>[], request: GrantRequest, nowMs: number): Conflict[] {
+  const conflicts: Conflict[] = [];
+  const accept = (held: HeldPattern) => held.sessionId !== request.sessionId && held.expiresAt > nowMs && !(request.mode === "shared" && held.mode === "shared");
+  for (const index of indexes) {
+    for (const yourPattern of request.patterns) {
+      const limit = MAX_REPORTED_CONFLICTS - conflicts.length;
+      if (limit <= 0) return conflicts;
+      for (const hit of index.overlapping(yourPattern, { accept, limit })) {
+        const held = hit.value;
+        conflicts.push({ claimId: held.claimId, mode: held.mode, holder: holderOf(held), theirPattern: hit.pattern, yourPattern, witness: hit.witness, expiresAt: iso(held.expiresAt) });
+      }
+    }
+  }
+  return conflicts;
+}
+
+/** What one repo of a batch holds while the batch runs. */
+interface RepoInBatch {
+  orgId: string;
+  repo: string;
+  from: number;
+  to: number;
+  /** The committed claims, as the cache has them at `from`; read when the repo's first live request is decided. */
+  index: PatternIndex<HeldPattern> | null;
+  /** Claims granted earlier in this batch: checked like committed ones, applied to the cache only after the commit. */
+  pending: PatternIndex<HeldPattern>;
+  nextVersion: number;
+  granted: ClaimWithAgent[];
+}
+
+interface Decided {
+  request: GrantRequest;
+  opened: repo.OpenedGrant;
+  inRepo: RepoInBatch;
+  conflicts: Conflict[];
+  claim: Parameters<typeof repo.insertClaims>[1][number] | null;
+  events: NewEvent[];
+}
+
+/**
+ * Grants a batch of claims in one transaction: the locks of every repo involved, one
+ * statement opening every grant, then each request decided in arrival order against the
+ * repo's committed claims and those granted before it in the batch, then one insert of the
+ * claims and one of the events. Per repo this is exactly the order of a one-by-one run; the
+ * batch only shares round trips, statements and the commit's flush among its requests.
+ */
+async function grantTogether({ db, cache, onWork }: GrantDeps, requests: GrantRequest[]): Promise<GrantOutcome[]> {
+  const outcome = await db.transaction(async (tx) => {
+    const opened = await repo.openGrants(tx, requests);
+    const repos = new Map<string, RepoInBatch>();
+    const decided: (Decided | { error: unknown })[] = [];
+
+    for (const [i, request] of requests.entries()) {
+      const grant = opened[i];
+      const session = grant?.session;
+      if (grant) {
+        // Every repo whose version the batch advanced, so the cache follows it after the commit.
+        const key = `${request.orgId}\u0000${grant.session.repo}`;
+        if (!repos.has(key)) repos.set(key, { orgId: request.orgId, repo: grant.session.repo, from: grant.from, to: grant.to, index: null, pending: new PatternIndex(), nextVersion: grant.from + 1, granted: [] });
+      }
+      if (!grant || !session || session.userId !== request.userId) {
+        decided.push({ error: sessionErrors.notFound(`No session ${request.sessionId} of yours in this organisation.`) });
+        continue;
+      }
+      if (session.status !== "active" || !session.live) {
+        decided.push({ error: sessionErrors.notActive(`Session ${request.sessionId} has ended; start a new session to claim.`) });
+        continue;
+      }
+      const inRepo = repos.get(`${request.orgId}\u0000${session.repo}`)!;
+      inRepo.index ??= await cache.sync(tx, request.orgId, session.repo, inRepo.from);
+      const version = inRepo.nextVersion++;
+      const nowMs = grant.now.getTime();
+      const conflicts = findConflicts(inRepo.pending.size > 0 ? [inRepo.index, inRepo.pending] : [inRepo.index], request, nowMs);
+      const conflicted = (claimId: string | null): NewEvent => ({
+        type: "claim.conflicted",
+        actor: request.actor,
+        subject: claimId ? { type: "claim", id: claimId } : { type: "session", id: session.id },
+        repo: session.repo,
+        payload: { sessionId: session.id, userId: session.userId, patterns: request.patterns, mode: request.mode, outcome: claimId ? "granted_with_warning" : "rejected", claimId, conflicts },
+      });
+      if (conflicts.length > 0 && request.onConflict === "reject") {
+        decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)] });
+        continue;
+      }
+      // Everything the claim.granted event says is known before the insert (`now()` is the
+      // transaction's start, so the row's expiry is now + ttl).
+      const claimId = newId();
+      const expiresAt = nowMs + request.ttlSeconds * 1000;
+      const granted: NewEvent = {
+        type: "claim.granted",
+        actor: request.actor,
+        subject: { type: "claim", id: claimId },
+        repo: session.repo,
+        payload: { claimId, sessionId: session.id, userId: session.userId, patterns: request.patterns, mode: request.mode, fence: grant.fence, expiresAt: iso(expiresAt), reason: request.reason },
+      };
+      const claim = {
+        id: claimId,
+        fence: grant.fence,
+        orgId: request.orgId,
+        repo: session.repo,
+        sessionId: session.id,
+        userId: session.userId,
+        agentId: session.agentId,
+        patterns: request.patterns,
+        mode: request.mode,
+        reason: request.reason,
+        ttlSeconds: request.ttlSeconds,
+        version,
+      };
+      const held: HeldPattern = {
+        claimId,
+        sessionId: session.id,
+        userId: session.userId,
+        agentId: session.agentId,
+        agentName: session.agentName,
+        mode: request.mode,
+        expiresAt,
+        reason: request.reason,
+        grantedAt: nowMs,
+        patternCount: request.patterns.length,
+      };
+      request.patterns.forEach((pattern, p) => inRepo.pending.add(`${claimId}#${p}`, pattern, held));
+      const events = conflicts.length > 0 ? [granted, { ...conflicted(claimId), id: newId() }] : [granted];
+      decided.push({ request, opened: grant, inRepo, conflicts, claim, events });
+    }
+
+    const toInsert = decided.flatMap((d) => ("claim" in d && d.claim ? [d.claim] : []));
+    // Follow-ups need the inserted rows: conflicts opened by a warned grant, work in a repo with contract sources.
+    const followUp = (d: Decided) => d.claim !== null && (d.conflicts.length > 0 || (d.opened.contracts > 0 && onWork !== undefined));
+    const live = decided.filter((d): d is Decided => "request" in d);
+    const appendAll = () => {
+      const byOrg = new Map<string, NewEvent[]>();
+      for (const d of live) byOrg.set(d.request.orgId, [...(byOrg.get(d.request.orgId) ?? []), ...d.events]);
+      return Promise.all([...byOrg].map(([orgId, list]) => appendEvents(tx, orgId, list)));
+    };
+    let inserted: repo.ClaimRow[];
+    if (!live.some(followUp)) {
+      // The common case: the claims and their events go to the database together.
+      [inserted] = await Promise.all([repo.insertClaims(tx, toInsert), appendAll()]);
+    } else {
+      inserted = await repo.insertClaims(tx, toInsert);
+      const rows = new Map(inserted.map((row) => [row.id, row]));
+      for (const d of live.filter(followUp)) {
+        const claim = rows.get(d.claim!.id)!;
+        const { request, opened, inRepo } = d;
+        if (d.conflicts.length > 0) {
+          // Granted over others' claims: each overlapped claim is an ongoing conflict until one ends.
+          const detectedBy = d.events[1]!.id!;
+          d.events.push(...(await openClaimConflicts(tx, { orgId: request.orgId, repo: claim.repo, actor: request.actor, claim, conflicts: d.conflicts, detectedBy })));
+        }
+        if (opened.contracts > 0 && onWork) {
+          d.events.push(
+            ...(await onWork(tx, {
+              orgId: request.orgId,
+              repo: claim.repo,
+              contractsVersion: opened.contracts,
+              actor: request.actor,
+              sessionId: opened.session.id,
+              userId: opened.session.userId,
+              agentName: opened.session.agentName,
+              claimId: claim.id,
+              patterns: request.patterns,
+              claimIndex: inRepo.index!,
+              now: opened.now.getTime(),
+            })),
+          );
+        }
+      }
+      await appendAll();
+    }
+    const rows = new Map(inserted.map((row) => [row.id, row]));
+    const outcomes = decided.map((d): GrantOutcome => {
+      if (!("request" in d)) return d;
+      if (!d.claim) return { granted: null, conflicts: d.conflicts };
+      const claim = { ...rows.get(d.claim.id)!, agentName: d.opened.session.agentName };
+      d.inRepo.granted.push(claim);
+      return { granted: claim, conflicts: d.conflicts };
+    });
+    return { outcomes, repos: [...repos.values()] };
+  });
+  // Committed: each repo's cached index moves from its version before the batch to the one after.
+  for (const r of outcome.repos) cache.committed(r.orgId, r.repo, r.from, r.to, r.granted);
+  return outcome.outcomes;
+}
+
+/**
+ * Group commit for claims: requests that arrive while a batch is in flight are granted together
+ * in the next one, so under load one transaction serves many, and when idle a request waits for
+ * nothing. A batch that fails as a whole (a deadlock between replicas' batches, a constraint)
+ * is retried one request at a time, so one request's trouble is never another's.
+ */
+export function createGrantBatcher(deps: GrantDeps, options = { maxBatch: 64, maxInFlight: 2 }) {
+  const batcher = new GroupBatcher(async (requests: GrantRequest[]): Promise<GrantOutcome[]> => {
+    try {
+      return await grantTogether(deps, requests);
+    } catch (err) {
+      if (requests.length === 1) return [{ error: err }];
+      const alone: GrantOutcome[] = [];
+      for (const request of requests) alone.push(await grantTogether(deps, [request]).then((o) => o[0]!, (error: unknown) => ({ error })));
+      return alone;
+    }
+  }, options);
+  return (request: GrantRequest) => batcher.submit(request);
+}
+
+export type GrantClaims = ReturnType<typeof createGrantBatcher>;
