@@ -28,6 +28,7 @@ import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
 import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
+import { createPrincipalCache } from "./modules/identity/principal-cache.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
 import { createHeartbeatWriter, expireOverdueSessions, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
@@ -110,10 +111,20 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
 
     const db = database.db;
     const keys = await KeyRing.open(db, { issuer: config.BRIGADE_ISSUER, signingKeyPem: config.BRIGADE_SIGNING_KEY });
-    const identityDeps = { db, keys, config };
+    const principals = createPrincipalCache({
+      db,
+      bus,
+      subjects: subjectsFor(config.NATS_SUBJECT_PREFIX),
+      config,
+      registry: app.metrics,
+      log: app.log.child({ component: "principal-cache" }),
+    });
+    // Unsubscribed before the bus closes.
+    sweepers.push({ stop: async () => principals.close() });
+    const identityDeps = { db, keys, config, principals };
     const { adminToken } = await bootstrap(identityDeps);
 
-    const authenticate = createAuthenticator({ db, keys, config });
+    const authenticate = createAuthenticator({ db, keys, principals, config });
     await app.register(authPlugin, { authenticate });
     const relay = createOutboxRelay({
       db,
@@ -139,6 +150,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(healthRoutes, { deps: { database, bus, outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS } } });
     await app.register(identityRoutes, { deps: identityDeps });
     const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
+      // Their tokens are revoked in this transaction: not cached here until its event confirms the commit.
+      principals.holdSessions(ids);
       await releaseClaimsOfSessions({ db: tx }, ids, reason);
       await resolveConflictsOfSessions(tx, ids, reason);
     };

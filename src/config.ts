@@ -73,6 +73,15 @@ export const configSchema = z
     CLAIM_TTL_DEFAULT_SECONDS: intFrom(1, 7 * 86_400).default(1_800),
     /** How often this process looks for expired sessions and claims. */
     SWEEP_INTERVAL_MS: intFrom(50, 3_600_000).default(1_000),
+    /**
+     * Principal cache: token rows (revocation, role) served from memory and invalidated by the
+     * events every replica receives over the bus. `off`: every request reads its token's row.
+     */
+    AUTH_CACHE: z.enum(["on", "off"]).default("on"),
+    /** Backstop: a cached token row is read again after this long, whatever the bus said (or missed). */
+    AUTH_CACHE_MAX_AGE_SECONDS: intFrom(1, 600).default(30),
+    /** Token rows the principal cache holds at most; the oldest go first. */
+    AUTH_CACHE_MAX_ENTRIES: intFrom(1, 10_000_000).default(50_000),
     /** Personal token lifetime bounds (seconds). */
     TOKEN_TTL_DEFAULT_SECONDS: intFrom(60, 10 * 365 * 86_400).default(90 * 86_400),
     TOKEN_TTL_MAX_SECONDS: intFrom(60, 10 * 365 * 86_400).default(365 * 86_400),

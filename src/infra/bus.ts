@@ -8,6 +8,18 @@ export interface BusMessage {
 
 export type BusHandler = (message: BusMessage) => void;
 
+export type ConnectionListener = (connected: boolean) => void;
+
+function notifyAll(listeners: Set<ConnectionListener>, connected: boolean) {
+  for (const listener of [...listeners]) {
+    try {
+      listener(connected);
+    } catch {
+      // A failing listener must not stop the others, nor the loop that keeps `connected` up to date.
+    }
+  }
+}
+
 /**
  * The one event-bus interface Brigade builds delivery on. Subjects are NATS subjects:
  * `.`-separated tokens; in subscriptions `*` matches one token and `>` one or more trailing tokens.
@@ -27,6 +39,12 @@ export interface Bus {
   prepareDurable(): Promise<void>;
   /** False while the connection to NATS is down (publishing would only queue). */
   readonly connected: boolean;
+  /**
+   * Calls `listener` with the new value of `connected` each time the connection goes down or
+   * comes back. Messages published while it was down are never delivered to this process (core
+   * NATS does not redeliver), so whoever keeps state derived from them must start over.
+   */
+  onConnectionChange(listener: ConnectionListener): () => void;
   /** Largest message the bus accepts, in bytes. */
   readonly maxPayload: number;
   subscribe(subject: string, handler: BusHandler): () => void;
@@ -64,6 +82,7 @@ export function subjectMatches(pattern: string, subject: string): boolean {
 /** In-process bus for the embedded default: same semantics, one process. */
 export function createMemoryBus(): Bus {
   const subscriptions = new Set<{ pattern: string; handler: BusHandler }>();
+  const connectionListeners = new Set<ConnectionListener>();
   let closed = false;
   const bus: Bus = {
     kind: "memory",
@@ -72,6 +91,10 @@ export function createMemoryBus(): Bus {
       return !closed;
     },
     maxPayload: Number.POSITIVE_INFINITY,
+    onConnectionChange(listener) {
+      connectionListeners.add(listener);
+      return () => void connectionListeners.delete(listener);
+    },
     async publish(subject, data) {
       if (closed) throw new Error("bus is closed");
       assertValidSubject(subject, false);
@@ -96,8 +119,11 @@ export function createMemoryBus(): Bus {
       if (closed) throw new Error("bus is closed");
     },
     async close() {
+      if (closed) return;
       closed = true;
       subscriptions.clear();
+      notifyAll(connectionListeners, false);
+      connectionListeners.clear();
     },
   };
   return bus;
@@ -158,10 +184,13 @@ export async function createNatsBus(url: string, options: { name?: string; durab
   const js = jetstream(connection);
   const durable = options.durable;
   let connected = true;
+  const connectionListeners = new Set<ConnectionListener>();
   void (async () => {
     for await (const status of connection.status()) {
       if (status.type === "disconnect") connected = false;
       else if (status.type === "reconnect") connected = true;
+      else continue;
+      notifyAll(connectionListeners, connected);
     }
   })();
   let stream: Promise<void> | null = null;
@@ -182,6 +211,10 @@ export async function createNatsBus(url: string, options: { name?: string; durab
     },
     get maxPayload() {
       return connection.info?.max_payload ?? 1024 * 1024;
+    },
+    onConnectionChange(listener) {
+      connectionListeners.add(listener);
+      return () => void connectionListeners.delete(listener);
     },
     prepareDurable,
     async publishDurable(subject, data, msgId) {
@@ -216,6 +249,8 @@ export async function createNatsBus(url: string, options: { name?: string; durab
     },
     async close() {
       if (!connection.isClosed()) await connection.drain();
+      notifyAll(connectionListeners, false);
+      connectionListeners.clear();
     },
   };
 }

@@ -4,12 +4,12 @@ import fp from "fastify-plugin";
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
-import { GroupBatcher } from "../../infra/group-batch.js";
 import { identityErrors } from "./identity.errors.js";
 import * as repo from "./identity.repository.js";
 import type { Principal } from "./identity.schemas.js";
 import { findOrProvisionOidcUser } from "./identity.usecases.js";
 import type { KeyRing } from "./keys.js";
+import type { PrincipalCache } from "./principal-cache.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -24,6 +24,8 @@ declare module "fastify" {
 export interface AuthOptions {
   db: Db;
   keys: KeyRing;
+  /** Token rows (revocation, current role), from memory when the bus keeps them fresh. */
+  principals: Pick<PrincipalCache, "lookup">;
   config: Pick<Config, "BRIGADE_BOOTSTRAP_TOKEN" | "BRIGADE_ISSUER" | "OIDC_ISSUER" | "OIDC_AUDIENCE" | "OIDC_ORG" | "OIDC_EMAIL_CLAIM">;
 }
 
@@ -46,10 +48,8 @@ class VerifiedTokens {
   }
 }
 
-export function createAuthenticator({ db, keys, config }: AuthOptions) {
+export function createAuthenticator({ db, keys, principals, config }: AuthOptions) {
   const verified = new VerifiedTokens();
-  // Every request reads its token's row (revocation, current role); under load they share queries.
-  const tokenRows = new GroupBatcher((ids: string[]) => repo.findTokensForAuth(db, ids));
   const bootstrapDigest = config.BRIGADE_BOOTSTRAP_TOKEN ? digest(config.BRIGADE_BOOTSTRAP_TOKEN) : null;
   let bootstrapPrincipal: Principal | null = null;
   let oidcKeys: ReturnType<typeof createRemoteJWKSet> | null = null;
@@ -105,7 +105,7 @@ export function createAuthenticator({ db, keys, config }: AuthOptions) {
     } else if (typeof payload.exp === "number" && payload.exp * 1000 <= Date.now()) {
       throw identityErrors.tokenExpired("The token has expired.");
     }
-    const row = typeof payload.jti === "string" && UUID.test(payload.jti) ? await tokenRows.submit(payload.jti) : undefined;
+    const row = typeof payload.jti === "string" && UUID.test(payload.jti) ? await principals.lookup(payload.jti) : undefined;
     if (!row || row.orgId !== payload["org"] || row.userId !== payload.sub) throw identityErrors.invalidToken("The token is not valid.");
     if (row.revokedAt) throw identityErrors.tokenRevoked("The token has been revoked.");
     if (row.expired) throw identityErrors.tokenExpired("The token has expired.");

@@ -151,7 +151,9 @@ function buildTokenLookup(db: Db) {
       kind: tokens.kind,
       sessionId: tokens.sessionId,
       revokedAt: tokens.revokedAt,
-      expired: sql<boolean>`${tokens.expiresAt} <= now()`,
+      // Time left on the database clock (negative once expired): a cached row is checked against
+      // it on every request, without trusting this process's wall clock.
+      expiresInMs: sql<number>`extract(epoch from ${tokens.expiresAt} - now()) * 1000`.mapWith(Number),
       role: users.role,
       isOperator: users.isOperator,
     })
@@ -163,8 +165,15 @@ function buildTokenLookup(db: Db) {
 // Built once per database: the hottest query of all, with one text for every batch size.
 const tokenLookups = new WeakMap<Db, ReturnType<typeof buildTokenLookup>>();
 
-/** Everything the auth hook needs about tokens, in one indexed lookup for a batch of them. */
-export async function findTokensForAuth(db: Db, ids: string[]) {
+export type AuthTokenRow = Awaited<ReturnType<ReturnType<typeof buildTokenLookup>["execute"]>>[number];
+
+/**
+ * Everything the auth hook needs about tokens, in one indexed lookup for a batch of them.
+ * What can change in a row after it was minted: `revokedAt` (revokeToken, revokeSessionTokens)
+ * and the user's `role` (updateUserRole); the principal cache is invalidated by the events
+ * those changes commit with (principal-cache.ts). Keep the two in step.
+ */
+export async function findTokensForAuth(db: Db, ids: string[]): Promise<(AuthTokenRow | undefined)[]> {
   let lookup = tokenLookups.get(db);
   if (!lookup) tokenLookups.set(db, (lookup = buildTokenLookup(db)));
   const rows = await lookup.execute({ ids });

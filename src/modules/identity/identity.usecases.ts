@@ -9,6 +9,7 @@ import { identityErrors } from "./identity.errors.js";
 import * as repo from "./identity.repository.js";
 import type { Principal, Role } from "./identity.schemas.js";
 import type { KeyRing } from "./keys.js";
+import type { PrincipalCache } from "./principal-cache.js";
 
 const BOOTSTRAP_LOCK_KEY = 0x62726968;
 
@@ -16,6 +17,8 @@ export interface IdentityDeps {
   db: Db;
   keys: KeyRing;
   config: Pick<Config, "TOKEN_TTL_DEFAULT_SECONDS" | "TOKEN_TTL_MAX_SECONDS" | "BRIGADE_BOOTSTRAP_TOKEN">;
+  /** Told of each committed change to a token's row, so this process stops serving the old one at once. */
+  principals: Pick<PrincipalCache, "forgetToken" | "forgetUser">;
 }
 
 export const actorOf = (p: Principal): Actor =>
@@ -54,7 +57,7 @@ export async function mintToken(db: Db, keys: KeyRing, input: MintInput) {
  * First start: with no organisation yet, create `default` and its admin (the operator).
  * Returns a freshly minted admin token when no bootstrap token is configured, to print once.
  */
-export async function bootstrap({ db, keys, config }: IdentityDeps): Promise<{ created: boolean; adminToken: string | null }> {
+export async function bootstrap({ db, keys, config }: Pick<IdentityDeps, "db" | "keys" | "config">): Promise<{ created: boolean; adminToken: string | null }> {
   return db.transaction(async (tx) => {
     // Replicas starting together on an empty database must not both create `default`.
     await tx.execute(sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`);
@@ -127,10 +130,10 @@ export async function getUser({ db }: Pick<IdentityDeps, "db">, principal: Princ
 
 export const listUsers = ({ db }: Pick<IdentityDeps, "db">, principal: Principal) => repo.listUsers(db, principal.orgId);
 
-export async function changeRole({ db }: Pick<IdentityDeps, "db">, principal: Principal, id: string, role: Role) {
+export async function changeRole({ db, principals }: Pick<IdentityDeps, "db" | "principals">, principal: Principal, id: string, role: Role) {
   requireUserToken(principal);
   requireRole(principal, "admin");
-  return db.transaction(async (tx) => {
+  const changed = await db.transaction(async (tx) => {
     const before = await repo.findUser(tx, principal.orgId, id);
     if (!before) throw identityErrors.userNotFound(`No user ${id} in this organisation.`);
     if (before.role === role) return before;
@@ -143,6 +146,9 @@ export async function changeRole({ db }: Pick<IdentityDeps, "db">, principal: Pr
     ]);
     return user;
   });
+  // Committed: other replicas follow the event; this one must not wait for it.
+  principals.forgetUser(id);
+  return changed;
 }
 
 export async function createTeam({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: { name: string; description?: string | undefined }) {
@@ -220,9 +226,9 @@ export async function listTokens({ db }: Pick<IdentityDeps, "db">, principal: Pr
 }
 
 /** Revokes a token of one's own, or (admins) any token in the organisation. */
-export async function revokeToken({ db }: Pick<IdentityDeps, "db">, principal: Principal, id: string) {
+export async function revokeToken({ db, principals }: Pick<IdentityDeps, "db" | "principals">, principal: Principal, id: string) {
   requireUserToken(principal);
-  return db.transaction(async (tx) => {
+  const result = await db.transaction(async (tx) => {
     const token = await repo.findToken(tx, principal.orgId, id);
     if (!token || (token.userId !== principal.userId && principal.role !== "admin")) {
       throw identityErrors.tokenNotFound(`No token ${id} that you may revoke.`);
@@ -234,6 +240,9 @@ export async function revokeToken({ db }: Pick<IdentityDeps, "db">, principal: P
     ]);
     return revoked;
   });
+  // Committed: other replicas follow the event; this one must not wait for it.
+  principals.forgetToken(id);
+  return result;
 }
 
 export async function rotateSigningKey({ db, keys }: Pick<IdentityDeps, "db" | "keys">, principal: Principal) {
