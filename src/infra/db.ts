@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { sql, type SQL } from "drizzle-orm";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -128,8 +128,24 @@ export const isUniqueViolation = (err: unknown) => pgErrorCode(err) === "23505";
 /** `now() + n seconds`, on the database clock. */
 export const secondsFromNow = (seconds: number) => sql<Date>`now() + make_interval(secs => ${seconds})`;
 
+const rowsOf = <T>(result: unknown): T[] => (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+
 /** Rows of a raw `db.execute`, whose result is an array (postgres.js) or `{ rows }` (PGlite). */
 export async function executeRows<T>(db: Db, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+  return rowsOf<T>(await db.execute(query));
+}
+
+// Renders drizzle's `sql` templates to text and parameters; it keeps no state between queries.
+const dialect = new PgDialect();
+
+/**
+ * Rows of a raw statement run as a server-side prepared statement: PostgreSQL parses and
+ * plans it once per connection, then only binds and executes it. Drizzle prepares only named
+ * builder queries and sends everything else unnamed, re-planned every time; on the hot write
+ * paths planning cost more than executing. Only for statements whose text never varies (lists
+ * travel as one array or JSON parameter): the driver keeps one statement per distinct text
+ * and connection, without bound.
+ */
+export async function executePrepared<T>(db: Db, name: string, query: SQL): Promise<T[]> {
+  return rowsOf<T>(await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
 }

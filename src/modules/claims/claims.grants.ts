@@ -84,7 +84,7 @@ interface Decided {
   opened: repo.OpenedGrant;
   inRepo: RepoInBatch;
   conflicts: Conflict[];
-  claim: Parameters<typeof repo.insertClaims>[1][number] | null;
+  claim: repo.NewClaim | null;
   events: NewEvent[];
 }
 
@@ -175,6 +175,8 @@ async function grantTogether({ db, cache, onWork }: GrantDeps, requests: GrantRe
       decided.push({ request, opened: grant, inRepo, conflicts, claim, events });
     }
 
+    // Every opened grant read the same clock: the transaction's start, which `now()` stays at.
+    const txNow = opened.find((o) => o !== undefined)?.now ?? new Date();
     const toInsert = decided.flatMap((d) => ("claim" in d && d.claim ? [d.claim] : []));
     // Follow-ups need the inserted rows: conflicts opened by a warned grant, work in a repo with contract sources.
     const followUp = (d: Decided) => d.claim !== null && (d.conflicts.length > 0 || (d.opened.contracts > 0 && onWork !== undefined));
@@ -187,9 +189,9 @@ async function grantTogether({ db, cache, onWork }: GrantDeps, requests: GrantRe
     let inserted: repo.ClaimRow[];
     if (!live.some(followUp)) {
       // The common case: the claims and their events go to the database together.
-      [inserted] = await Promise.all([repo.insertClaims(tx, toInsert), appendAll()]);
+      [inserted] = await Promise.all([repo.insertClaims(tx, toInsert, txNow), appendAll()]);
     } else {
-      inserted = await repo.insertClaims(tx, toInsert);
+      inserted = await repo.insertClaims(tx, toInsert, txNow);
       const rows = new Map(inserted.map((row) => [row.id, row]));
       for (const d of live.filter(followUp)) {
         const claim = rows.get(d.claim!.id)!;

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
-import { executeRows, type Db } from "../../infra/db.js";
+import { executePrepared, executeRows, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
@@ -23,8 +23,12 @@ const repoLockKey = (orgId: SQL | string, repo: SQL | string) => sql`hashtextext
  * returns the database clock and the repo's contract-source version.
  */
 export async function lockRepo(db: Db, orgId: string, repo: string): Promise<RepoLock> {
-  await db.execute(sql`select pg_advisory_xact_lock(${repoLockKey(orgId, repo)})`);
-  const [row] = await executeRows<LockRow>(db, sql`with v as (${bumpRepoVersion(sql`select ${orgId}::uuid, ${repo}::text, 1`)}) select v.version as to_version, ${lockColumns(orgId, repo)} from v`);
+  await executePrepared(db, "brigade_lock_repo", sql`select pg_advisory_xact_lock(${repoLockKey(orgId, repo)})`);
+  const [row] = await executePrepared<LockRow>(
+    db,
+    "brigade_bump_repo",
+    sql`with v as (${bumpRepoVersion(sql`select ${orgId}::uuid, ${repo}::text, 1`)}) select v.version as to_version, ${lockColumns(orgId, repo)} from v`,
+  );
   return toRepoLock(row!);
 }
 
@@ -93,12 +97,13 @@ export async function openGrants(db: Db, keys: GrantKey[]): Promise<(OpenedGrant
   const orgIds = sql.param(keys.map((k) => k.orgId));
   const sessionIds = sql.param(keys.map((k) => k.sessionId));
   const requested = sql`unnest(${orgIds}::uuid[], ${sessionIds}::uuid[]) with ordinality as r(org_id, id, i)`;
-  await db.execute(sql`select pg_advisory_xact_lock(k) from (
+  await executePrepared(db, "brigade_lock_grant_repos", sql`select pg_advisory_xact_lock(k) from (
       select distinct ${repoLockKey(sql`s.org_id`, sql`s.repo`)} as k
       from ${requested} join sessions s on s.org_id = r.org_id and s.id = r.id
       order by k) as locks`);
-  const rows = await executeRows<OpenRow>(
+  const rows = await executePrepared<OpenRow>(
     db,
+    "brigade_open_grants",
     sql`with r as (select * from ${requested}),
       s as (
         select s.id, s.org_id, s.user_id, s.agent_id, a.name as agent_name, s.repo, s.status, s.expires_at > now() as live
@@ -140,8 +145,9 @@ export async function openGrants(db: Db, keys: GrantKey[]): Promise<(OpenedGrant
  * round trip so the at-risk check costs no query in repos without contracts.
  */
 export async function readRepoVersion(db: Db, orgId: string, repo: string): Promise<{ now: Date; version: number; contracts: number }> {
-  const [row] = await executeRows<{ now: Date | string; version: string | number | null; contracts: string | number | null }>(
+  const [row] = await executePrepared<{ now: Date | string; version: string | number | null; contracts: string | number | null }>(
     db,
+    "brigade_repo_version",
     sql`select now() as now, (select version from repo_claim_versions where org_id = ${orgId} and repo = ${repo}) as version,
       (select version from repo_contract_versions where org_id = ${orgId} and repo = ${repo}) as contracts`,
   );
@@ -169,16 +175,48 @@ export async function loadRepoClaims(db: Db, orgId: string, repo: string, change
   return rows.map(flatten);
 }
 
-/** Inserts granted claims, in one statement; `id` and `fence` are chosen by the caller (see `openGrants`). */
-export async function insertClaims(
-  db: Db,
-  list: Pick<ClaimRow, "id" | "fence" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version">[],
-): Promise<ClaimRow[]> {
+export type NewClaim = Pick<ClaimRow, "id" | "fence" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version">;
+
+/**
+ * Inserts granted claims in one prepared statement (the list travels as one JSON parameter).
+ * `id` and `fence` are chosen by the caller (see `openGrants`); `now` is the transaction's
+ * start as the caller read it, which is what `now()` is here, so the rows are known without
+ * reading them back.
+ */
+export async function insertClaims(db: Db, list: NewClaim[], now: Date): Promise<ClaimRow[]> {
   if (list.length === 0) return [];
-  return db
-    .insert(claims)
-    .values(list.map((values) => ({ ...values, expiresAt: sql`now() + make_interval(secs => ${values.ttlSeconds})` })))
-    .returning();
+  const rows = list.map((c) => ({
+    id: c.id,
+    fence: c.fence,
+    org_id: c.orgId,
+    repo: c.repo,
+    session_id: c.sessionId,
+    user_id: c.userId,
+    agent_id: c.agentId,
+    patterns: c.patterns,
+    mode: c.mode,
+    reason: c.reason,
+    ttl_seconds: c.ttlSeconds,
+    version: c.version,
+  }));
+  await executePrepared(
+    db,
+    "brigade_insert_claims",
+    sql`insert into claims (id, fence, org_id, repo, session_id, user_id, agent_id, patterns, mode, reason, ttl_seconds, version, expires_at)
+      select r.id, r.fence, r.org_id, r.repo, r.session_id, r.user_id, r.agent_id, array(select jsonb_array_elements_text(r.patterns)), r.mode, r.reason,
+        r.ttl_seconds, r.version, now() + make_interval(secs => r.ttl_seconds)
+      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as r(id uuid, fence bigint, org_id uuid, repo text, session_id uuid, user_id uuid,
+        agent_id uuid, patterns jsonb, mode text, reason text, ttl_seconds int, version bigint)`,
+  );
+  return list.map((c) => ({
+    ...c,
+    status: "active",
+    grantedAt: now,
+    expiresAt: new Date(now.getTime() + c.ttlSeconds * 1000),
+    endedAt: null,
+    endReason: null,
+    brokenBy: null,
+  }));
 }
 
 export async function findClaim(db: Db, orgId: string, id: string): Promise<ClaimWithAgent | undefined> {

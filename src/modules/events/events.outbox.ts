@@ -1,5 +1,5 @@
 import { asc, getTableColumns, isNull, sql } from "drizzle-orm";
-import { executeRows, type Db } from "../../infra/db.js";
+import { executePrepared, executeRows, type Db } from "../../infra/db.js";
 import { alerts } from "../alerts/alerts.table.js";
 import { events } from "./events.table.js";
 
@@ -16,7 +16,7 @@ const RELAY_LOCK = sql`pg_try_advisory_xact_lock(${0x62726967}, ${0x72656c79})`;
 
 /** Takes the relay's lock for the rest of the transaction; false when another relay holds it. */
 export async function tryRelayLock(tx: Db): Promise<boolean> {
-  const [row] = await executeRows<{ locked: boolean }>(tx, sql`select ${RELAY_LOCK} as locked`);
+  const [row] = await executePrepared<{ locked: boolean }>(tx, "brigade_relay_lock", sql`select ${RELAY_LOCK} as locked`);
   return row?.locked === true;
 }
 
@@ -59,7 +59,10 @@ export async function takeBatch(db: Db, limit: number): Promise<OutboxItem[]> {
     .from(events)
     .where(isNull(events.position))
     .orderBy(asc(events.seq))
-    .limit(limit);
+    .limit(limit)
+    // The relay's every pass: planned once per connection (see executePrepared).
+    .prepare("brigade_outbox_take")
+    .execute();
   // (Drizzle leaves columns of a one-table select unqualified: the correlation names the table.)
   // nextval and the subquery run after the limit, though not necessarily in row order: sorted here.
   const positions = rows.map((r) => r.position).sort((a, b) => a - b);
@@ -77,8 +80,9 @@ export async function markPublished(db: Db, items: { id: string; position: numbe
   if (items.length === 0) return [];
   const ids = sql.param(items.map((i) => i.id));
   const positions = sql.param(items.map((i) => i.position));
-  const rows = await executeRows<{ delay: number | string }>(
+  const rows = await executePrepared<{ delay: number | string }>(
     db,
+    "brigade_outbox_mark",
     sql`update ${events} set position = v.position, published_at = clock_timestamp()
         from unnest(${ids}::uuid[], ${positions}::bigint[]) as v(id, position)
         where ${events.id} = v.id and ${events.position} is null

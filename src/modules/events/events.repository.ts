@@ -1,4 +1,5 @@
-import type { Db } from "../../infra/db.js";
+import { sql } from "drizzle-orm";
+import { executePrepared, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { alertRowsFor } from "../alerts/alerts.rules.js";
 import { alerts } from "../alerts/alerts.table.js";
@@ -27,19 +28,37 @@ let appended = 0;
  */
 export const appendedEventCount = () => appended;
 
+const eventColumns = sql`r(id uuid, org_id uuid, type text, actor jsonb, subject jsonb, repo text, payload jsonb)`;
+const alertColumns = sql`a(id uuid, org_id uuid, event_id uuid, type text, recipient_type text, recipient_id uuid)`;
+
 /**
  * Appends events, and the alerts their recipients get (`alerts.rules.ts`); call it with the
- * transaction that makes the change they describe. Events and alerts go in one statement
- * (the alerts' insert rides along as a data-modifying CTE, foreign keys checked at its end),
- * so they commit together and addressed events cost no extra round trip.
+ * transaction that makes the change they describe. Events and alerts go in one prepared
+ * statement (the alerts' insert rides along as a data-modifying CTE, foreign keys checked at
+ * its end; each list travels as one JSON parameter, so the text never varies), so they commit
+ * together and addressed events cost no extra round trip.
  */
-export async function appendEvents(db: Db, orgId: string, list: NewEvent[]): Promise<EventEnvelope[]> {
-  if (list.length === 0) return [];
+export async function appendEvents(db: Db, orgId: string, list: NewEvent[]): Promise<void> {
+  if (list.length === 0) return;
   appended += list.length;
-  const values = list.map((e) => ({ id: e.id ?? newId(), orgId, type: e.type, actor: e.actor, subject: e.subject, repo: e.repo ?? null, payload: e.payload }));
-  const addressed = alertRowsFor(orgId, list, values.map((v) => v.id));
-  const insert = addressed.length === 0 ? db.insert(events) : db.with(db.$with("new_alerts", {}).as(db.insert(alerts).values(addressed).getSQL())).insert(events);
-  const rows = await insert.values(values).returning();
-  return rows.map(toEnvelope);
+  const values = list.map((e) => ({ id: e.id ?? newId(), org_id: orgId, type: e.type, actor: e.actor, subject: e.subject, repo: e.repo ?? null, payload: e.payload }));
+  const addressed = alertRowsFor(
+    orgId,
+    list,
+    values.map((v) => v.id),
+  ).map((a) => ({ id: a.id, org_id: a.orgId, event_id: a.eventId, type: a.type, recipient_type: a.recipientType, recipient_id: a.recipientId }));
+  const insertEvents = sql`insert into ${events} (id, org_id, type, actor, subject, repo, payload)
+    select r.id, r.org_id, r.type, r.actor, r.subject, r.repo, r.payload from jsonb_to_recordset(${JSON.stringify(values)}::text::jsonb) as ${eventColumns}`;
+  if (addressed.length === 0) {
+    await executePrepared(db, "brigade_append_events", insertEvents);
+    return;
+  }
+  await executePrepared(
+    db,
+    "brigade_append_addressed_events",
+    sql`with new_alerts as (
+        insert into ${alerts} (id, org_id, event_id, type, recipient_type, recipient_id)
+        select a.id, a.org_id, a.event_id, a.type, a.recipient_type, a.recipient_id from jsonb_to_recordset(${JSON.stringify(addressed)}::text::jsonb) as ${alertColumns}
+      ) ${insertEvents}`,
+  );
 }
-
