@@ -36,6 +36,8 @@ export interface GrantDeps {
   db: Db;
   cache: ClaimIndexCache;
   onWork?: OnRepoWork | undefined;
+  /** Called once a batch has committed (every batch appends events): the app wakes the outbox relay. */
+  onCommitted?: (() => void) | undefined;
 }
 
 /**
@@ -95,7 +97,7 @@ interface Decided {
  * claims and one of the events. Per repo this is exactly the order of a one-by-one run; the
  * batch only shares round trips, statements and the commit's flush among its requests.
  */
-async function grantTogether({ db, cache, onWork }: GrantDeps, requests: GrantRequest[]): Promise<GrantOutcome[]> {
+async function grantTogether({ db, cache, onWork, onCommitted }: GrantDeps, requests: GrantRequest[]): Promise<GrantOutcome[]> {
   const outcome = await db.transaction(async (tx) => {
     const opened = await repo.openGrants(tx, requests);
     const repos = new Map<string, RepoInBatch>();
@@ -231,6 +233,7 @@ async function grantTogether({ db, cache, onWork }: GrantDeps, requests: GrantRe
     });
     return { outcomes, repos: [...repos.values()] };
   });
+  onCommitted?.();
   // Committed: each repo's cached index moves from its version before the batch to the one after.
   for (const r of outcome.repos) cache.committed(r.orgId, r.repo, r.from, r.to, r.granted);
   return outcome.outcomes;

@@ -23,12 +23,16 @@ const repoLockKey = (orgId: SQL | string, repo: SQL | string) => sql`hashtextext
  * returns the database clock and the repo's contract-source version.
  */
 export async function lockRepo(db: Db, orgId: string, repo: string): Promise<RepoLock> {
-  await executePrepared(db, "brigade_lock_repo", sql`select pg_advisory_xact_lock(${repoLockKey(orgId, repo)})`);
-  const [row] = await executePrepared<LockRow>(
-    db,
-    "brigade_bump_repo",
-    sql`with v as (${bumpRepoVersion(sql`select ${orgId}::uuid, ${repo}::text, 1`)}) select v.version as to_version, ${lockColumns(orgId, repo)} from v`,
-  );
+  // Sent together: the server runs them in order, so the second still starts (and takes its
+  // snapshot) only once the lock is granted; only the wait for the first reply is saved.
+  const [, [row]] = await Promise.all([
+    executePrepared(db, "brigade_lock_repo", sql`select pg_advisory_xact_lock(${repoLockKey(orgId, repo)})`),
+    executePrepared<LockRow>(
+      db,
+      "brigade_bump_repo",
+      sql`with v as (${bumpRepoVersion(sql`select ${orgId}::uuid, ${repo}::text, 1`)}) select v.version as to_version, ${lockColumns(orgId, repo)} from v`,
+    ),
+  ]);
   return toRepoLock(row!);
 }
 
@@ -86,7 +90,7 @@ type OpenRow = {
 };
 
 /**
- * The opening of a batch of grants, in two round trips. First the advisory locks of every
+ * The opening of a batch of grants, in one round trip of two statements. First the advisory locks of every
  * repo the batch touches (as `lockRepo`), taken in key order so that two batches sharing
  * repos cannot deadlock. Then, in one statement: the sessions locked against a concurrent end
  * (FOR SHARE), each repo's version advanced by its number of grants, and a fence per grant,
@@ -97,31 +101,34 @@ export async function openGrants(db: Db, keys: GrantKey[]): Promise<(OpenedGrant
   const orgIds = sql.param(keys.map((k) => k.orgId));
   const sessionIds = sql.param(keys.map((k) => k.sessionId));
   const requested = sql`unnest(${orgIds}::uuid[], ${sessionIds}::uuid[]) with ordinality as r(org_id, id, i)`;
-  await executePrepared(db, "brigade_lock_grant_repos", sql`select pg_advisory_xact_lock(k) from (
+  // Sent together, as in `lockRepo`: the opening starts, and takes its snapshot, after the locks.
+  const [, rows] = await Promise.all([
+    executePrepared(db, "brigade_lock_grant_repos", sql`select pg_advisory_xact_lock(k) from (
       select distinct ${repoLockKey(sql`s.org_id`, sql`s.repo`)} as k
       from ${requested} join sessions s on s.org_id = r.org_id and s.id = r.id
-      order by k) as locks`);
-  const rows = await executePrepared<OpenRow>(
-    db,
-    "brigade_open_grants",
-    sql`with r as (select * from ${requested}),
-      s as (
-        select s.id, s.org_id, s.user_id, s.agent_id, a.name as agent_name, s.repo, s.status, s.expires_at > now() as live
-        from sessions s join agents a on a.id = s.agent_id
-        where (s.org_id, s.id) in (select org_id, id from r)
-        for share of s
-      ),
-      n as (select s.org_id, s.repo, count(*) as grants from r join s on s.org_id = r.org_id and s.id = r.id group by s.org_id, s.repo),
-      v as (
-        insert into repo_claim_versions (org_id, repo, version) select org_id, repo, grants from n
-        on conflict (org_id, repo) do update set version = repo_claim_versions.version + excluded.version
-        returning org_id, repo, version
-      )
-      select r.i, s.*, v.version as to_version, n.grants, nextval('claim_fence_seq') as fence, ${lockColumns(sql`s.org_id`, sql`s.repo`)}
-      from r left join s on s.org_id = r.org_id and s.id = r.id
-        left join n on n.org_id = s.org_id and n.repo = s.repo
-        left join v on v.org_id = s.org_id and v.repo = s.repo`,
-  );
+      order by k) as locks`),
+    executePrepared<OpenRow>(
+      db,
+      "brigade_open_grants",
+      sql`with r as (select * from ${requested}),
+        s as (
+          select s.id, s.org_id, s.user_id, s.agent_id, a.name as agent_name, s.repo, s.status, s.expires_at > now() as live
+          from sessions s join agents a on a.id = s.agent_id
+          where (s.org_id, s.id) in (select org_id, id from r)
+          for share of s
+        ),
+        n as (select s.org_id, s.repo, count(*) as grants from r join s on s.org_id = r.org_id and s.id = r.id group by s.org_id, s.repo),
+        v as (
+          insert into repo_claim_versions (org_id, repo, version) select org_id, repo, grants from n
+          on conflict (org_id, repo) do update set version = repo_claim_versions.version + excluded.version
+          returning org_id, repo, version
+        )
+        select r.i, s.*, v.version as to_version, n.grants, nextval('claim_fence_seq') as fence, ${lockColumns(sql`s.org_id`, sql`s.repo`)}
+        from r left join s on s.org_id = r.org_id and s.id = r.id
+          left join n on n.org_id = s.org_id and n.repo = s.repo
+          left join v on v.org_id = s.org_id and v.repo = s.repo`,
+    ),
+  ]);
   // nextval runs per row, though not necessarily in row order: the fences are sorted and dealt in key order.
   rows.sort((a, b) => Number(a.i) - Number(b.i));
   const fences = rows.map((r) => Number(r.fence)).sort((a, b) => a - b);

@@ -158,9 +158,8 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     return out;
   }
 
-  /** One batch under the relay's exclusion; returns how many were taken and published. */
-  async function publishBatch(tx: Db): Promise<{ taken: number; published: number; error?: unknown }> {
-    const items = await outbox.takeBatch(tx, batchSize);
+  /** Publishes a batch taken under the relay's exclusion; returns how many were taken and published. */
+  async function publishBatch(tx: Db, items: outbox.OutboxItem[]): Promise<{ taken: number; published: number; error?: unknown }> {
     if (items.length === 0) return { taken: 0, published: 0 };
 
     // Sent back to back without awaiting: one connection's messages are stored in the order sent.
@@ -193,8 +192,13 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     await bus.prepareDurable();
     const result =
       options.exclusion === "in-process"
-        ? await publishBatch(db)
-        : await db.transaction(async (tx) => ((await outbox.tryRelayLock(tx)) ? publishBatch(tx) : null));
+        ? await publishBatch(db, await outbox.takeBatch(db, batchSize))
+        : await db.transaction(async (tx) => {
+            // Sent together, one round trip: when another relay holds the lock, what was read
+            // is dropped (its positions stay unused: they need to ascend, not to be dense).
+            const [locked, items] = await Promise.all([outbox.tryRelayLock(tx), outbox.takeBatch(tx, batchSize)]);
+            return locked ? publishBatch(tx, items) : null;
+          });
     if (!result) return "busy";
     if (result.error) throw result.error;
     return result.taken === batchSize ? "more" : "idle";
