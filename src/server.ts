@@ -1,4 +1,5 @@
 /** Process entry: config → buildApp → listen → graceful close on SIGINT/SIGTERM. */
+import { setFlagsFromString } from "node:v8";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 
@@ -12,6 +13,9 @@ try {
   }
   throw err;
 }
+
+// A process setting, so it lives here and not in buildApp (V8 reads it at every full collection).
+if (config.HEAP_GROWTH_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWTH_PERCENT}`);
 
 const built = await buildApp(config).catch((err: unknown) => {
   console.error(`Brigade failed to start: ${err instanceof Error ? err.message : String(err)}`);
