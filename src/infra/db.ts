@@ -17,10 +17,46 @@ export interface Database {
    */
   readonly relaxedDb: Db;
   readonly kind: "postgres" | "pglite";
+  /**
+   * Runs `work` in a transaction whose BEGIN goes out with its first statements and whose
+   * COMMIT goes out with its last ones, handed to `commit`: on PostgreSQL two round trips fewer
+   * than `db.transaction`, for the hottest write path. `work` ends with `commit(...)` and
+   * sends nothing after it. If any statement fails the transaction is rolled back (PostgreSQL
+   * answers the COMMIT of a failed transaction with a rollback) and the failure is thrown.
+   * PGlite (in process, no round trips to save): a plain transaction.
+   */
+  pipelinedTransaction<T>(work: (tx: Db, commit: Commit) => Promise<T>): Promise<T>;
   /** Where the data lives, without credentials, for the banner and logs. */
   readonly location: string;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Sends COMMIT right behind these statements; resolves to their results once all succeeded. */
+export type Commit = <T extends readonly unknown[]>(last: { [K in keyof T]: Promise<T[K]> }) => Promise<T>;
+
+/** `pipelinedTransaction` over postgres.js: a reserved connection, BEGIN and COMMIT sent unawaited. */
+async function pipelinedOn<T>(client: postgres.Sql, work: (tx: Db, commit: Commit) => Promise<T>): Promise<T> {
+  const reserved = await client.reserve();
+  let ended = false;
+  try {
+    // A reserved connection lacks the pool's `options`, which drizzle reads (its type parsers, already set up by the pool's own drizzle).
+    const tx = drizzlePostgres(Object.assign(reserved, { options: client.options })) as unknown as Db;
+    const begun = reserved.unsafe("begin");
+    // Observed with the last statements; BEGIN on an idle reserved connection fails only with the connection.
+    begun.catch(() => {});
+    const commit = (async (last: Promise<unknown>[]) => {
+      ended = true;
+      const settled = await Promise.allSettled([begun, ...last, reserved.unsafe("commit")]);
+      const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+      if (failed) throw failed.reason;
+      return settled.slice(1, -1).map((s) => (s as PromiseFulfilledResult<unknown>).value);
+    }) as Commit;
+    return await work(tx, commit);
+  } finally {
+    if (!ended) await reserved.unsafe("rollback").catch(() => {});
+    reserved.release();
+  }
 }
 
 export interface DatabaseOptions {
@@ -86,6 +122,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       db: drizzlePostgres(client) as unknown as Db,
       relaxedDb: drizzlePostgres(relaxed) as unknown as Db,
       kind: "postgres",
+      pipelinedTransaction: (work) => pipelinedOn(client, work),
       location: redactUrl(options.databaseUrl),
       ping: async () => void (await client`select 1`),
       close: async () => {
@@ -108,6 +145,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db,
     relaxedDb: db,
     kind: "pglite",
+    pipelinedTransaction: (work) => db.transaction((tx) => work(tx, ((last: Promise<unknown>[]) => Promise.all(last)) as Commit)),
     location: options.dataDir,
     ping: async () => void (await db.execute(sql`select 1`)),
     close: () => client.close(),

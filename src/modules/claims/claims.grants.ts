@@ -1,4 +1,4 @@
-import type { Db } from "../../infra/db.js";
+import type { Database } from "../../infra/db.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
 import { newId } from "../../infra/ids.js";
 import { PatternIndex } from "../../patterns/index.js";
@@ -33,7 +33,8 @@ export type GrantOutcome =
   | { error: unknown };
 
 export interface GrantDeps {
-  db: Db;
+  /** The database's pipelined transaction: BEGIN and COMMIT ride with the first and last statements. */
+  transaction: Database["pipelinedTransaction"];
   cache: ClaimIndexCache;
   onWork?: OnRepoWork | undefined;
   /** Called once a batch has committed (every batch appends events): the app wakes the outbox relay. */
@@ -91,14 +92,15 @@ interface Decided {
 }
 
 /**
- * Grants a batch of claims in one transaction: the locks of every repo involved, one
+ * Grants a batch of claims in one transaction (BEGIN sent with the opening, COMMIT with the
+ * inserts: two round trips in the common case): the locks of every repo involved, one
  * statement opening every grant, then each request decided in arrival order against the
  * repo's committed claims and those granted before it in the batch, then one insert of the
  * claims and one of the events. Per repo this is exactly the order of a one-by-one run; the
  * batch only shares round trips, statements and the commit's flush among its requests.
  */
-async function grantTogether({ db, cache, onWork, onCommitted }: GrantDeps, requests: GrantRequest[]): Promise<GrantOutcome[]> {
-  const outcome = await db.transaction(async (tx) => {
+async function grantTogether({ transaction, cache, onWork, onCommitted }: GrantDeps, requests: GrantRequest[]): Promise<GrantOutcome[]> {
+  const outcome = await transaction(async (tx, commit) => {
     const opened = await repo.openGrants(tx, requests);
     const repos = new Map<string, RepoInBatch>();
     const decided: (Decided | { error: unknown })[] = [];
@@ -190,8 +192,8 @@ async function grantTogether({ db, cache, onWork, onCommitted }: GrantDeps, requ
     };
     let inserted: repo.ClaimRow[];
     if (!live.some(followUp)) {
-      // The common case: the claims and their events go to the database together.
-      [inserted] = await Promise.all([repo.insertClaims(tx, toInsert, txNow), appendAll()]);
+      // The common case: the claims, their events and the COMMIT go to the database together.
+      [inserted] = await commit([repo.insertClaims(tx, toInsert, txNow), appendAll()]);
     } else {
       inserted = await repo.insertClaims(tx, toInsert, txNow);
       const rows = new Map(inserted.map((row) => [row.id, row]));
@@ -221,7 +223,7 @@ async function grantTogether({ db, cache, onWork, onCommitted }: GrantDeps, requ
           );
         }
       }
-      await appendAll();
+      await commit([appendAll()]);
     }
     const rows = new Map(inserted.map((row) => [row.id, row]));
     const outcomes = decided.map((d): GrantOutcome => {

@@ -91,7 +91,7 @@ t.test("grants in shared transactions", async (t) => {
       }
     }
     const broken = await startSession(users[3]!.api, { repo: "github.com/acme/broken" });
-    const grant = createGrantBatcher({ db: database.db, cache: new FailingCache() }, { maxBatch: 64, maxInFlight: 1 });
+    const grant = createGrantBatcher({ transaction: database.pipelinedTransaction, cache: new FailingCache() }, { maxBatch: 64, maxInFlight: 1 });
     const me = await client(app, sessions[5]!.token).get("/v1/me");
     const request = (s: { id: string }, userId: string, pattern: string): GrantRequest => ({
       orgId: me.body.org.id,

@@ -1,0 +1,82 @@
+import { sql } from "drizzle-orm";
+import t from "tap";
+import { executePrepared, executeRows, openDatabase, pgErrorCode, type Database } from "../../src/infra/db.js";
+import { provisionBackends } from "../helpers/services.js";
+
+// The pipelined transaction sends BEGIN with its first statements and COMMIT with its last:
+// it must still be all or nothing, and give its connection back whatever happens.
+
+async function withDatabase(t: { teardown(fn: () => unknown): void }, kind: "postgres" | "pglite"): Promise<Database | null> {
+  const backends = kind === "postgres" ? await provisionBackends() : { databaseUrl: undefined, dropDatabase: async () => {} };
+  if (kind === "postgres" && !backends.databaseUrl) return null;
+  const database = await openDatabase({ databaseUrl: backends.databaseUrl, dataDir: "memory://", poolSize: 2 });
+  t.teardown(async () => {
+    await database.close();
+    await backends.dropDatabase();
+  });
+  await database.db.execute(sql`create table pipelined_probe (id int primary key, note text not null)`);
+  return database;
+}
+
+const count = async (database: Database) => Number((await executeRows<{ n: number | string }>(database.db, sql`select count(*) as n from pipelined_probe`))[0]!.n);
+const insert = (tx: Parameters<Parameters<Database["pipelinedTransaction"]>[0]>[0], id: number, note: string | null) =>
+  executePrepared(tx, "probe_insert", sql`insert into pipelined_probe (id, note) values (${id}, ${note}) returning id`);
+
+for (const kind of ["postgres", "pglite"] as const) {
+  t.test(`pipelined transactions on ${kind}`, async (t) => {
+    const database = await withDatabase(t, kind);
+    if (!database) return t.fail("PostgreSQL is required for this test");
+
+    t.test("when every statement succeeds, then all of them commit and their results come back", async (t) => {
+      const result = await database.pipelinedTransaction(async (tx, commit) => {
+        const [first] = await Promise.all([insert(tx, 1, "a")]);
+        return { first, last: await commit([insert(tx, 2, "b"), insert(tx, 3, "c")] as const) };
+      });
+      t.same(result.first, [{ id: 1 }]);
+      t.same(result.last, [[{ id: 2 }], [{ id: 3 }]]);
+      t.equal(await count(database), 3);
+    });
+
+    t.test("when a statement sent with the commit fails, then nothing of the transaction stays and the failure is thrown", async (t) => {
+      const err = await database
+        .pipelinedTransaction(async (tx, commit) => {
+          await insert(tx, 10, "kept?");
+          return commit([insert(tx, 11, null)]);
+        })
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      t.equal(pgErrorCode(err), "23502", "the not-null violation is thrown");
+      t.equal(await count(database), 3, "row 10 was rolled back with the failed one");
+    });
+
+    t.test("when the work throws before committing, then the transaction rolls back", async (t) => {
+      await t.rejects(
+        database.pipelinedTransaction(async (tx) => {
+          await insert(tx, 20, "kept?");
+          throw new Error("changed my mind");
+        }),
+        /changed my mind/,
+      );
+      t.equal(await count(database), 3);
+    });
+
+    t.test("when many transactions fail and succeed, then no connection is lost (the pool has two)", async (t) => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 12 }, (_, i) =>
+          database.pipelinedTransaction(async (tx, commit) => {
+            if (i % 3 === 0) throw new Error("early");
+            return commit([insert(tx, i % 3 === 1 ? 100 + i : 1, "x")]);
+          }),
+        ),
+      );
+      t.same(
+        outcomes.map((o) => o.status),
+        Array.from({ length: 12 }, (_, i) => (i % 3 === 1 ? "fulfilled" : "rejected")),
+        "duplicates of row 1 fail, fresh ids commit",
+      );
+      t.equal(await count(database), 7);
+    });
+  });
+}
