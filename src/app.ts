@@ -128,6 +128,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(authPlugin, { authenticate });
     const relay = createOutboxRelay({
       db,
+      transaction: database.pipelinedTransaction,
       exclusion: database.kind === "postgres" ? "advisory-lock" : "in-process",
       bus,
       subjects: subjectsFor(config.NATS_SUBJECT_PREFIX),

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Bus } from "../../infra/bus.js";
-import type { Db } from "../../infra/db.js";
+import type { Commit, Database, Db } from "../../infra/db.js";
 import { toAlert } from "../alerts/alerts.schemas.js";
 import * as outbox from "./events.outbox.js";
 import { toEnvelope } from "./events.repository.js";
@@ -27,6 +27,8 @@ import { messageIds, type Subjects } from "./events.subjects.js";
 
 export interface RelayOptions {
   db: Db;
+  /** With `advisory-lock`: the database's pipelined transaction (BEGIN rides with the lock and the read, COMMIT with the positions). */
+  transaction: Database["pipelinedTransaction"];
   /** `advisory-lock` for PostgreSQL (several replicas), `in-process` for PGlite (one process). */
   exclusion: "advisory-lock" | "in-process";
   bus: Bus;
@@ -63,6 +65,9 @@ const FAILURE_RETRY_MAX_MS = 1_000;
 const DISCONNECTED_RETRY_MS = 100;
 /** Room for the subject and headers within the bus's largest message. */
 const HEADROOM_BYTES = 8 * 1024;
+
+/** Without a transaction (PGlite, one process): the statements just run. */
+const inProcess = ((last: Promise<unknown>[]) => Promise.all(last)) as Commit;
 
 const latencyBuckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
@@ -159,8 +164,11 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
   }
 
   /** Publishes a batch taken under the relay's exclusion; returns how many were taken and published. */
-  async function publishBatch(tx: Db, items: outbox.OutboxItem[]): Promise<{ taken: number; published: number; error?: unknown }> {
-    if (items.length === 0) return { taken: 0, published: 0 };
+  async function publishBatch(tx: Db, items: outbox.OutboxItem[], commit: Commit): Promise<{ taken: number; published: number; error?: unknown }> {
+    if (items.length === 0) {
+      await commit([]);
+      return { taken: 0, published: 0 };
+    }
 
     // Sent back to back without awaiting: one connection's messages are stored in the order sent.
     const acks = items.map((item) =>
@@ -177,10 +185,12 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     const settled = await Promise.allSettled(acks);
     let published = settled.findIndex((s) => s.status === "rejected");
     if (published < 0) published = items.length;
-    const delays = await outbox.markPublished(
-      tx,
-      items.slice(0, published).map((item) => ({ id: item.event.id, position: item.position })),
-    );
+    const [delays] = await commit([
+      outbox.markPublished(
+        tx,
+        items.slice(0, published).map((item) => ({ id: item.event.id, position: item.position })),
+      ),
+    ] as const);
     for (const d of delays) metrics.deliverySeconds.observe(Math.max(0, d));
     metrics.publishedEvents.inc(published);
     const failed = settled[published];
@@ -192,12 +202,17 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     await bus.prepareDurable();
     const result =
       options.exclusion === "in-process"
-        ? await publishBatch(db, await outbox.takeBatch(db, batchSize))
-        : await db.transaction(async (tx) => {
-            // Sent together, one round trip: when another relay holds the lock, what was read
-            // is dropped (its positions stay unused: they need to ascend, not to be dense).
+        ? await publishBatch(db, await outbox.takeBatch(db, batchSize), inProcess)
+        : await options.transaction(async (tx, commit) => {
+            // BEGIN, the lock and the read go together, one round trip: when another relay holds
+            // the lock, what was read is dropped (its positions stay unused: they need to ascend,
+            // not to be dense).
             const [locked, items] = await Promise.all([outbox.tryRelayLock(tx), outbox.takeBatch(tx, batchSize)]);
-            return locked ? publishBatch(tx, items) : null;
+            if (!locked) {
+              await commit([]);
+              return null;
+            }
+            return publishBatch(tx, items, commit);
           });
     if (!result) return "busy";
     if (result.error) throw result.error;
