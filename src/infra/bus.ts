@@ -180,7 +180,15 @@ async function ensureStream(connection: NatsConnection, options: DurableOptions)
  */
 export async function createNatsBus(url: string, options: { name?: string; durable?: DurableOptions } = {}): Promise<Bus & { connection: NatsConnection }> {
   const servers = url.split(",").map((s) => s.trim());
-  const connection = await connect({ servers, name: options.name ?? "brigade", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const connection = await connect({
+    servers,
+    name: options.name ?? "brigade",
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    // Otherwise every request (each JetStream publish's acknowledgement) builds two Error objects
+    // up front for their stack traces: about 5% of the server's CPU while claims stream in.
+    noAsyncTraces: true,
+  });
   const js = jetstream(connection);
   const durable = options.durable;
   let connected = true;
