@@ -52,11 +52,33 @@ async function pipelinedOn<T>(client: postgres.Sql, work: (tx: Db, commit: Commi
       if (failed) throw failed.reason;
       return settled.slice(1, -1).map((s) => (s as PromiseFulfilledResult<unknown>).value);
     }) as Commit;
-    return await work(tx, commit);
+    const result = await work(tx, commit);
+    if (!ended) throw new MissingCommitError();
+    return result;
   } finally {
     if (!ended) await reserved.unsafe("rollback").catch(() => {});
     reserved.release();
   }
+}
+
+/** A pipelined transaction's work returned without `commit(...)`: a bug, and nothing was written. */
+class MissingCommitError extends Error {
+  constructor() {
+    super("pipelinedTransaction: the work returned without calling commit; the transaction was rolled back");
+  }
+}
+
+/** `pipelinedTransaction` for PGlite: a plain transaction, held to the same contract. */
+function plainPipelined<T>(db: Db, work: (tx: Db, commit: Commit) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    let committed = false;
+    const result = await work(tx, ((last: Promise<unknown>[]) => {
+      committed = true;
+      return Promise.all(last);
+    }) as Commit);
+    if (!committed) throw new MissingCommitError();
+    return result;
+  });
 }
 
 export interface DatabaseOptions {
@@ -145,7 +167,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db,
     relaxedDb: db,
     kind: "pglite",
-    pipelinedTransaction: (work) => db.transaction((tx) => work(tx, ((last: Promise<unknown>[]) => Promise.all(last)) as Commit)),
+    pipelinedTransaction: (work) => plainPipelined(db, work),
     location: options.dataDir,
     ping: async () => void (await db.execute(sql`select 1`)),
     close: () => client.close(),

@@ -62,6 +62,17 @@ for (const kind of ["postgres", "pglite"] as const) {
       t.equal(await count(database), 3);
     });
 
+    t.test("when the work forgets to commit, then nothing is written and the mistake is thrown", async (t) => {
+      await t.rejects(
+        database.pipelinedTransaction(async (tx) => {
+          await insert(tx, 30, "forgotten");
+          return "done";
+        }),
+        /without calling commit/,
+      );
+      t.equal(await count(database), 3);
+    });
+
     t.test("when many transactions fail and succeed, then no connection is lost (the pool has two)", async (t) => {
       const outcomes = await Promise.allSettled(
         Array.from({ length: 12 }, (_, i) =>
