@@ -1,9 +1,9 @@
 import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
-import { executePrepared, executeRows, type Db } from "../../infra/db.js";
+import { executePrepared, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
-import { claims, handoffs, repoClaimVersions, touches } from "./claims.table.js";
+import { claims, handoffs, touches } from "./claims.table.js";
 
 export type ClaimRow = typeof claims.$inferSelect;
 export type ClaimWithAgent = ClaimRow & { agentName: string };

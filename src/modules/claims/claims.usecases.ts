@@ -1,10 +1,9 @@
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
-import { newId } from "../../infra/ids.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { secondsWithin } from "../../http/validation.js";
 import { matches, validatePath, validatePattern, type PatternIndex } from "../../patterns/index.js";
-import { openClaimConflicts, openTouchConflicts, resolveConflictsOfClaims } from "../alerts/conflicts.usecases.js";
+import { openTouchConflicts, resolveConflictsOfClaims } from "../alerts/conflicts.usecases.js";
 import { appendEvents } from "../events/events.repository.js";
 import { systemActor, type Actor, type NewEvent } from "../events/events.schemas.js";
 import { identityErrors } from "../identity/identity.errors.js";

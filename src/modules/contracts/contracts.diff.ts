@@ -210,7 +210,7 @@ const short = (value: unknown) => {
  * api-smart-diff's sentence, unless it has none or a garbled one (it reuses the sentence of a
  * schema's first use for its later uses, and leaves some empty): then one built from the path.
  */
-function sentenceOf(d: Diff, location: string): string {
+function sentenceOf(d: Diff): string {
   const given = d.description?.trim() ?? "";
   const garbled = !given || /\]\s{2}|^\[\w+\]\s*$/.test(d.description ?? "") || /^in /.test(given) || (d.type !== "annotation" && /annotation \(/.test(given));
   const path = d.path;
@@ -237,7 +237,7 @@ function sentenceOf(d: Diff, location: string): string {
 const fromSmartDiff = (d: Diff): Change => {
   const location = jsonPath(d.path);
   const level: ChangeLevel = d.type === "deprecated" ? "annotation" : d.type;
-  const message = sentenceOf(d, location);
+  const message = sentenceOf(d);
   return { level, action: d.action, location, message: d.type === "deprecated" && !/deprecat/i.test(message) ? `${message} (deprecation)` : message };
 };
 
