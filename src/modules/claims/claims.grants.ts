@@ -181,13 +181,17 @@ async function grantTogether({ transaction, cache, onWork, onCommitted }: GrantD
 
     // Every opened grant read the same clock: the transaction's start, which `now()` stays at.
     const txNow = opened.find((o) => o !== undefined)?.now ?? new Date();
-    const toInsert = decided.flatMap((d) => ("claim" in d && d.claim ? [d.claim] : []));
+    const live = decided.filter((d): d is Decided => "request" in d);
+    const toInsert = live.flatMap((d) => (d.claim ? [d.claim] : []));
     // Follow-ups need the inserted rows: conflicts opened by a warned grant, work in a repo with contract sources.
     const followUp = (d: Decided) => d.claim !== null && (d.conflicts.length > 0 || (d.opened.contracts > 0 && onWork !== undefined));
-    const live = decided.filter((d): d is Decided => "request" in d);
     const appendAll = () => {
       const byOrg = new Map<string, NewEvent[]>();
-      for (const d of live) byOrg.set(d.request.orgId, [...(byOrg.get(d.request.orgId) ?? []), ...d.events]);
+      for (const d of live) {
+        const list = byOrg.get(d.request.orgId);
+        if (list) list.push(...d.events);
+        else byOrg.set(d.request.orgId, [...d.events]);
+      }
       return Promise.all([...byOrg].map(([orgId, list]) => appendEvents(tx, orgId, list)));
     };
     let inserted: repo.ClaimRow[];
