@@ -4,6 +4,7 @@ import type { Config } from "../../config.js";
 import type { Bus, BusMessage } from "../../infra/bus.js";
 import type { Db } from "../../infra/db.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
+import { eventSchema } from "../events/events.schemas.js";
 import type { Subjects } from "../events/events.subjects.js";
 import { findTokensForAuth, type AuthTokenRow } from "./identity.repository.js";
 
@@ -301,15 +302,16 @@ const decoder = new TextDecoder();
 
 /** The event's subject id, when the message is an event of that organisation naming such a subject. */
 function subjectIdOf(data: Uint8Array, orgId: string, kind: SubjectKind): string | null {
-  let event: { orgId?: unknown; subject?: { type?: unknown; id?: unknown } };
+  let json: unknown;
   try {
-    event = JSON.parse(decoder.decode(data));
+    json = JSON.parse(decoder.decode(data));
   } catch {
     return null;
   }
-  const subject = event?.subject;
-  if (event?.orgId !== orgId || subject?.type !== kind || typeof subject.id !== "string" || subject.id === "") return null;
-  return subject.id;
+  const parsed = eventSchema.safeParse(json);
+  if (!parsed.success) return null;
+  const { orgId: eventOrg, subject } = parsed.data;
+  return eventOrg === orgId && subject.type === kind && subject.id !== "" ? subject.id : null;
 }
 
 export function createPrincipalCache(options: {

@@ -443,7 +443,19 @@ t.test("the principal cache on its own, over real PostgreSQL and the in-process 
     for (let i = 0; i < 3; i++) await g.cache.lookup(s.tokenId);
     const after = await g.counts();
     t.same([after.hit - before.hit, after.miss - before.miss], [0, 3], "not cached while held: every lookup reads the row");
-    const event = { id: "e", orgId, type: "session.ended", subject: { type: "session", id: s.id }, payload: {} };
+    // A whole envelope, as the relay publishes it.
+    const event = {
+      id: "e",
+      seq: 1,
+      orgId,
+      type: "session.ended",
+      time: new Date().toISOString(),
+      actor: { type: "system", id: "test" },
+      subject: { type: "session", id: s.id },
+      repo: null,
+      payload: {},
+      position: 1,
+    };
     await bus.publish(`${c.prefix}.${orgId}.events.session.ended`, JSON.stringify(event));
     await waitFor("the event to be handled", async () => (await g.invalidations("event")) > 0, 1_000);
     t.ok(await g.cached(s.tokenId), "cached again once the event confirmed the change");
