@@ -13,9 +13,9 @@ import type { sessionSchema } from "../../src/modules/sessions/sessions.schemas.
 import type * as Web from "../../web/src/api/types.js";
 
 /**
- * The dashboard declares the API shapes it reads (web/src/api/types.ts). Each line below
- * fails `npm run typecheck` when the server's schema stops fitting the dashboard's type, so
- * a change to the API cannot silently break the page.
+ * The dashboard reads the API through the SDK's generated types (web/src/api/types.ts, from
+ * openapi.yaml). Each line below fails `npm run typecheck` when the server's schema stops
+ * fitting the type the dashboard uses, so a change to the API cannot silently break the page.
  */
 type Fits<Server, Client> = [Server] extends [Client] ? true : false;
 const fits: true[] = [

@@ -1,223 +1,45 @@
 /**
- * The API shapes the dashboard reads, as openapi.yaml describes them (components/schemas).
- * Only the fields the dashboard uses are listed. test/dashboard/types.test.ts checks at
- * compile time (`npm run typecheck`) that the server's own zod schemas still fit these.
+ * The API shapes the dashboard reads: the SDK's types, generated from openapi.yaml
+ * (`npm run openapi`), so the dashboard and the server cannot drift apart.
  */
 
-export type Role = "admin" | "lead" | "member";
+import type { components } from "../../../src/sdk/schema.js";
 
-export interface Problem {
-  type?: string;
-  title?: string;
-  status: number;
-  code: string;
-  detail?: string;
-  errors?: { field: string; reason: string }[];
-  requestId?: string;
-}
+export type Role = components["schemas"]["User"]["role"];
 
-export interface User {
-  id: string;
-  name: string;
-  displayName: string | null;
-  email: string | null;
-  role: Role;
-}
+type Schemas = components["schemas"];
 
-export interface Team {
-  id: string;
-  name: string;
-  description: string | null;
-  members: string[];
-}
-
-export interface Me {
-  user: User;
-  org: { id: string; slug: string; name: string };
-  via: "personal" | "session" | "bootstrap" | "oidc";
-  sessionId: string | null;
-  teams: string[];
-}
+export type Problem = Schemas["Problem"];
+export type User = Schemas["User"];
+export type Team = Schemas["Team"];
+export type Me = Schemas["Me"];
 
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
 }
 
-export interface Session {
-  id: string;
-  userId: string;
-  agent: { id: string; name: string; kind: string };
-  repo: string;
-  branch: string | null;
-  host: string | null;
-  task: string | null;
-  status: "active" | "ended" | "expired";
-  activity: "working" | "idle" | "waiting" | "blocked" | null;
-  startedAt: string;
-  lastHeartbeatAt: string;
-  expiresAt: string;
-}
-
-export interface ClaimHolder {
-  sessionId: string;
-  userId: string;
-  agent: { id: string; name: string };
-}
-
-export interface Claim {
-  id: string;
-  repo: string;
-  sessionId: string;
-  holder: ClaimHolder;
-  patterns: string[];
-  mode: "exclusive" | "shared";
-  reason: string | null;
-  fence: number;
-  status: string;
-  grantedAt: string;
-  expiresAt: string;
-}
-
-export interface ConflictRecord {
-  id: string;
-  repo: string;
-  kind: "claim" | "touch";
-  status: "open" | "acknowledged" | "resolved";
-  sessionId: string;
-  userId: string;
-  claimId: string | null;
-  pattern: string | null;
-  otherSessionId: string;
-  otherUserId: string;
-  otherClaimId: string | null;
-  otherPattern: string | null;
-  witness: string;
-  openedEventId: string;
-  openedAt: string;
-  acknowledgedAt: string | null;
-  resolvedAt: string | null;
-  resolution: string | null;
-}
-
-export interface BrigadeEvent {
-  id: string;
-  seq: number;
-  type: string;
-  time: string;
-  actor: { type: "user" | "session" | "system"; id: string | null; userId?: string | null | undefined };
-  subject: { type: string; id: string };
-  repo: string | null;
-  payload: Record<string, unknown>;
-}
-
-export interface Alert {
-  id: string;
-  type: string;
-  recipient: { type: "session" | "user" | "team"; id: string };
-  createdAt: string;
-  ackedAt: string | null;
-  event: BrigadeEvent;
-}
-
-export interface Overview {
-  generatedAt: string;
-  sessions: { active: number; withoutTeam: number; byTeam: { teamId: string; name: string; active: number }[] };
-  claims: { active: number; repos: number; byRepo: { repo: string; active: number; sessions: number }[] };
-  conflicts: { open: number; acknowledged: number };
-  events24h: { total: number; byType: { type: string; count: number }[] };
-}
-
-export interface CodeownersFile {
-  repo: string;
-  rules: { line: number; pattern: string; owners: string[] }[];
-  errors: { line: number; reason: string }[];
-  updatedAt: string;
-}
-
-export interface PathOwners {
-  repo: string;
-  path: string;
-  codeowners: { owners: string[]; rule: { line: number; pattern: string } | null; unowned: boolean } | null;
-  modules: { name: string; patterns: string[]; teamId: string | null; matchedPattern: string }[];
-  claims: { claimId: string; holder: ClaimHolder; mode: "exclusive" | "shared"; reason: string | null; pattern: string; since: string; expiresAt: string }[];
-  contracts: { name: string; kind: string; providerTeamId: string; matchedPattern: string }[];
-}
-
-export type ChangeLevel = "breaking" | "non-breaking" | "annotation" | "unclassified";
-
-export interface ContractChange {
-  level: ChangeLevel;
-  action: "add" | "remove" | "replace" | "rename" | null;
-  location: string;
-  message: string;
-}
-
-export interface ChangeSummary {
-  breaking: number;
-  nonBreaking: number;
-  annotation: number;
-  unclassified: number;
-}
-
-export interface ContractConsumer {
-  id: string;
-  kind: "team" | "user" | "repo";
-  teamId: string | null;
-  userId: string | null;
-  repo: string | null;
-  patterns: string[] | null;
-}
-
-export interface Contract {
-  id: string;
-  name: string;
-  kind: string;
-  description: string | null;
-  providerTeamId: string;
-  source: { repo: string; patterns: string[] } | null;
-  compatibility: string;
-  status: string;
-  latestVersion: { id: string; label: string; seq: number; hash: string; createdAt: string } | null;
-  consumers: ContractConsumer[];
-  updatedAt: string;
-}
-
-export interface ContractVersion {
-  id: string;
-  seq: number;
-  label: string;
-  publishedBy: string;
-  previousLabel: string | null;
-  compatibility: { policy: string; compatible: boolean; checkedAgainst: string[] };
-  forced: boolean;
-  forceReason: string | null;
-  summary: ChangeSummary;
-  createdAt: string;
-}
-
-export interface ContractVersionDetail extends ContractVersion {
-  changes: ContractChange[];
-  changesTotal: number;
-}
-
-export interface ContractProposal {
-  id: string;
-  status: string;
-  verdict: "pending" | "acked" | "objected";
-  label: string | null;
-  description: string | null;
-  proposedBy: string;
-  baseLabel: string | null;
-  compatibility: { policy: string; compatible: boolean; checkedAgainst: string[] };
-  summary: ChangeSummary;
-  changes: ContractChange[];
-  answers: { consumerId: string; answer: "ack" | "object"; comment: string | null; answeredBy: string; answeredAt: string }[];
-  pending: string[];
-  createdAt: string;
-  closedAt: string | null;
-  versionLabel: string | null;
-}
+/** The fields the dashboard keeps: it also builds sessions from `session.started` events, which carry no more. */
+export type Session = Pick<
+  Schemas["Session"],
+  "id" | "userId" | "agent" | "repo" | "branch" | "host" | "task" | "status" | "activity" | "startedAt" | "lastHeartbeatAt" | "expiresAt"
+>;
+export type ClaimHolder = Schemas["ClaimHolder"];
+export type Claim = Schemas["Claim"];
+export type ConflictRecord = Schemas["Conflict"];
+export type BrigadeEvent = Schemas["Event"];
+export type Alert = Schemas["Alert"];
+export type Overview = Schemas["Overview"];
+export type CodeownersFile = Schemas["CodeownersFile"];
+export type PathOwners = Schemas["PathOwners"];
+export type ContractChange = Schemas["ContractChange"];
+export type ChangeLevel = ContractChange["level"];
+export type ChangeSummary = Schemas["ContractChangeSummary"];
+export type ContractConsumer = Schemas["ContractConsumer"];
+export type Contract = Schemas["Contract"];
+export type ContractVersion = Schemas["ContractVersion"];
+export type ContractVersionDetail = Schemas["ContractVersionDetail"];
+export type ContractProposal = Schemas["ContractProposal"];
 
 /** Frames of /v1/stream the dashboard reads (src/modules/events/events.stream.schemas.ts). */
 export type ServerFrame =

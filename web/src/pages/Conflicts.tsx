@@ -100,7 +100,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
         delta.acknowledged++;
       } else if (e.type === "conflict.resolved") {
         const known = listRef.current.items.find((c) => c.id === p.conflictId);
-        updates.set(String(p.conflictId), { id: String(p.conflictId), status: "resolved", resolvedAt: e.time, resolution: p.resolution ?? null });
+        updates.set(String(p.conflictId), { id: String(p.conflictId), status: "resolved", resolvedAt: e.time, resolution: (p.resolution as ConflictRecord["resolution"]) ?? null });
         if (known?.status === "acknowledged") delta.acknowledged--;
         else delta.open--;
         delta.resolved++;
