@@ -50,6 +50,8 @@ export interface BrigadeServer {
   /** Acts as the bootstrap admin: enough to register sessions. */
   bootstrapToken: string;
   databaseName: string;
+  /** The server's database, with the bench's admin credentials. */
+  databaseUrl: string;
   process: ServerProcess;
   /** Server log lines at warn or above (LOG_LEVEL=warn, so every pino line), and anything on stderr. */
   logProblems(): { count: number; samples: string[] };
@@ -124,6 +126,7 @@ export async function startBrigade(extraEnv: Record<string, string> = {}): Promi
     url: `http://127.0.0.1:${port}`,
     bootstrapToken,
     databaseName,
+    databaseUrl: databaseUrl.toString(),
     process: server,
     logProblems() {
       // The start-up banner is plain text on stdout; pino records are JSON lines on stdout;
