@@ -161,7 +161,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const contractSources = new ContractSourceCache();
     const claimCache = new ClaimIndexCache();
     const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
-    const claimDeps = { db, cache: claimCache, config, onWork, grants: createGrantBatcher({ transaction: database.pipelinedTransaction, cache: claimCache, onWork, onCommitted: relay.wake }) };
+    const claimDeps = { db, cache: claimCache, config, onWork, grants: createGrantBatcher({ transaction: database.pipelinedTransaction, cache: claimCache, onWork, afterCommit: relay.followUp }) };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
     await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache, contracts: contractSources } });

@@ -24,8 +24,14 @@ export interface Database {
    * sends nothing after it. If any statement fails the transaction is rolled back (PostgreSQL
    * answers the COMMIT of a failed transaction with a rollback) and the failure is thrown.
    * PGlite (in process, no round trips to save): a plain transaction.
+   *
+   * `then`, if given, is offered the connection once the COMMIT is on its way: a follow-up
+   * transaction it starts at once goes out behind the COMMIT without waiting for its answer
+   * (on PostgreSQL the same connection, so it starts after the commit, and sees it). The
+   * result of `work` does not wait for the follow-up; the connection returns to the pool
+   * when both are done. With PGlite it is offered a plain transaction after the commit.
    */
-  pipelinedTransaction<T>(work: (tx: Db, commit: Commit) => Promise<T>): Promise<T>;
+  pipelinedTransaction<T>(work: PipelinedWork<T>, then?: FollowUp): Promise<T>;
   /** Where the data lives, without credentials, for the banner and logs. */
   readonly location: string;
   ping(): Promise<void>;
@@ -35,9 +41,22 @@ export interface Database {
 /** Sends COMMIT right behind these statements; resolves to their results once all succeeded. */
 export type Commit = <T extends readonly unknown[]>(last: { [K in keyof T]: Promise<T[K]> }) => Promise<T>;
 
-/** `pipelinedTransaction` over postgres.js: a reserved connection, BEGIN and COMMIT sent unawaited. */
-async function pipelinedOn<T>(client: postgres.Sql, work: (tx: Db, commit: Commit) => Promise<T>): Promise<T> {
-  const reserved = await client.reserve();
+export type PipelinedWork<T> = (tx: Db, commit: Commit) => Promise<T>;
+
+/** Runs a pipelined transaction somewhere already chosen (`pipelinedTransaction`'s follow-up). */
+export type PipelinedRunner = <T>(work: PipelinedWork<T>) => Promise<T>;
+
+/**
+ * Offered a runner behind a commit: returns the follow-up's promise, or null when it has
+ * nothing to do there (it must then not keep the runner).
+ */
+export type FollowUp = (run: PipelinedRunner) => Promise<unknown> | null;
+
+/**
+ * One pipelined transaction on a reserved connection: BEGIN and COMMIT sent unawaited. `onCommit`
+ * runs once the COMMIT has been queued, before any answer.
+ */
+async function pipelinedOnConnection<T>(reserved: postgres.ReservedSql, client: postgres.Sql, work: PipelinedWork<T>, onCommit?: () => void): Promise<T> {
   let ended = false;
   try {
     // A reserved connection lacks the pool's `options`, which drizzle reads (its type parsers, already set up by the pool's own drizzle).
@@ -47,7 +66,10 @@ async function pipelinedOn<T>(client: postgres.Sql, work: (tx: Db, commit: Commi
     begun.catch(() => {});
     const commit = (async (last: Promise<unknown>[]) => {
       ended = true;
-      const settled = await Promise.allSettled([begun, ...last, reserved.unsafe("commit")]);
+      // Awaiting a postgres.js query is what sends it: the COMMIT is queued before the follow-up's BEGIN.
+      const settling = Promise.allSettled([begun, ...last, reserved.unsafe("commit")]);
+      onCommit?.();
+      const settled = await settling;
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
       if (failed) throw failed.reason;
       return settled.slice(1, -1).map((s) => (s as PromiseFulfilledResult<unknown>).value);
@@ -57,7 +79,20 @@ async function pipelinedOn<T>(client: postgres.Sql, work: (tx: Db, commit: Commi
     return result;
   } finally {
     if (!ended) await reserved.unsafe("rollback").catch(() => {});
-    reserved.release();
+  }
+}
+
+/** `pipelinedTransaction` over postgres.js: a reserved connection, kept for the follow-up if one takes it. */
+async function pipelinedOn<T>(client: postgres.Sql, work: PipelinedWork<T>, then?: FollowUp): Promise<T> {
+  const reserved = await client.reserve();
+  let following: Promise<unknown> | null = null;
+  const offer = then && (() => void (following = then((next) => pipelinedOnConnection(reserved, client, next))));
+  try {
+    return await pipelinedOnConnection(reserved, client, work, offer);
+  } finally {
+    // The follow-up reports its own failures; the connection goes back once it is done.
+    if (following) void (following as Promise<unknown>).catch(() => {}).finally(() => reserved.release());
+    else reserved.release();
   }
 }
 
@@ -68,8 +103,15 @@ class MissingCommitError extends Error {
   }
 }
 
-/** `pipelinedTransaction` for PGlite: a plain transaction, held to the same contract. */
-function plainPipelined<T>(db: Db, work: (tx: Db, commit: Commit) => Promise<T>): Promise<T> {
+/** `pipelinedTransaction` for PGlite: a plain transaction, held to the same contract; the follow-up comes after it. */
+async function plainPipelined<T>(db: Db, work: PipelinedWork<T>, then?: FollowUp): Promise<T> {
+  const result = await plainTransaction(db, work);
+  // Not awaited, as on PostgreSQL: the follow-up reports its own failures.
+  void then?.((next) => plainTransaction(db, next))?.catch(() => {});
+  return result;
+}
+
+function plainTransaction<T>(db: Db, work: PipelinedWork<T>): Promise<T> {
   return db.transaction(async (tx) => {
     let committed = false;
     const result = await work(tx, ((last: Promise<unknown>[]) => {
@@ -144,7 +186,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       db: drizzlePostgres(client) as unknown as Db,
       relaxedDb: drizzlePostgres(relaxed) as unknown as Db,
       kind: "postgres",
-      pipelinedTransaction: (work) => pipelinedOn(client, work),
+      pipelinedTransaction: (work, then) => pipelinedOn(client, work, then),
       location: redactUrl(options.databaseUrl),
       ping: async () => void (await client`select 1`),
       close: async () => {
@@ -167,7 +209,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db,
     relaxedDb: db,
     kind: "pglite",
-    pipelinedTransaction: (work) => plainPipelined(db, work),
+    pipelinedTransaction: (work, then) => plainPipelined(db, work, then),
     location: options.dataDir,
     ping: async () => void (await db.execute(sql`select 1`)),
     close: () => client.close(),

@@ -1,4 +1,4 @@
-import type { Database } from "../../infra/db.js";
+import type { Database, FollowUp } from "../../infra/db.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
 import { newId } from "../../infra/ids.js";
 import { PatternIndex } from "../../patterns/index.js";
@@ -37,8 +37,8 @@ export interface GrantDeps {
   transaction: Database["pipelinedTransaction"];
   cache: ClaimIndexCache;
   onWork?: OnRepoWork | undefined;
-  /** Called once a batch has committed (every batch appends events): the app wakes the outbox relay. */
-  onCommitted?: (() => void) | undefined;
+  /** Offered the connection behind each batch's COMMIT (every batch appends events): the outbox relay's follow-up. */
+  afterCommit?: FollowUp | undefined;
 }
 
 /**
@@ -99,7 +99,7 @@ interface Decided {
  * claims and one of the events. Per repo this is exactly the order of a one-by-one run; the
  * batch only shares round trips, statements and the commit's flush among its requests.
  */
-async function grantTogether({ transaction, cache, onWork, onCommitted }: GrantDeps, requests: GrantRequest[]): Promise<GrantOutcome[]> {
+async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantDeps, requests: GrantRequest[]): Promise<GrantOutcome[]> {
   const outcome = await transaction(async (tx, commit) => {
     const opened = await repo.openGrants(tx, requests);
     const repos = new Map<string, RepoInBatch>();
@@ -238,8 +238,7 @@ async function grantTogether({ transaction, cache, onWork, onCommitted }: GrantD
       return { granted: claim, conflicts: d.conflicts };
     });
     return { outcomes, repos: [...repos.values()] };
-  });
-  onCommitted?.();
+  }, afterCommit);
   // Committed: each repo's cached index moves from its version before the batch to the one after.
   for (const r of outcome.repos) cache.committed(r.orgId, r.repo, r.from, r.to, r.granted);
   return outcome.outcomes;

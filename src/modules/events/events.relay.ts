@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from "fastify";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Bus } from "../../infra/bus.js";
-import type { Commit, Database, Db } from "../../infra/db.js";
+import type { Commit, Database, Db, FollowUp, PipelinedRunner } from "../../infra/db.js";
 import { toAlert } from "../alerts/alerts.schemas.js";
 import * as outbox from "./events.outbox.js";
 import { toEnvelope } from "./events.repository.js";
@@ -22,7 +22,9 @@ import { messageIds, type Subjects } from "./events.subjects.js";
  *
  * Wake-ups: after a request or sweep that appended events commits (`wake`), a lock held by
  * another replica (retry shortly, so an event committed just after that replica's select is
- * not left behind), failures (capped backoff), and a slow backstop poll.
+ * not left behind), failures (capped backoff), and a slow backstop poll. Behind a grant's
+ * COMMIT (`followUp`): when no pass is running, the next one starts on the grant's own
+ * connection, its lock and read sent right behind the COMMIT, a round trip sooner.
  */
 
 export interface RelayOptions {
@@ -44,6 +46,11 @@ export interface OutboxRelay {
   start(): void;
   /** Asks for a pass soon; cheap and coalesced, call it after every commit that appended events. */
   wake(): void;
+  /**
+   * `pipelinedTransaction`'s follow-up for writes that append events: when the relay is idle,
+   * its next pass runs behind the COMMIT on the same connection; otherwise it is woken.
+   */
+  followUp: FollowUp;
   /** Stops waking, lets a pass in progress finish; nothing is published after it resolves. */
   stop(): Promise<void>;
   lag(): Promise<outbox.OutboxLag>;
@@ -197,13 +204,13 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     return { taken: items.length, published, ...(failed?.status === "rejected" ? { error: failed.reason } : {}) };
   }
 
-  async function pass(): Promise<Outcome> {
+  async function pass(transaction: PipelinedRunner): Promise<Outcome> {
     if (!bus.connected) throw new Error("the bus is disconnected");
     await bus.prepareDurable();
     const result =
       options.exclusion === "in-process"
         ? await publishBatch(db, await outbox.takeBatch(db, batchSize), inProcess)
-        : await options.transaction(async (tx, commit) => {
+        : await transaction(async (tx, commit) => {
             // BEGIN, the lock and the read go together, one round trip: when another relay holds
             // the lock, what was read is dropped (its positions stay unused: they need to ascend,
             // not to be dense).
@@ -245,13 +252,16 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     }, ms);
   }
 
-  async function loop() {
+  const ownTransaction: PipelinedRunner = (work) => options.transaction(work);
+
+  /** Passes while wanted; the first on `first` when given (a grant's connection), the rest on their own. */
+  async function loop(first?: PipelinedRunner) {
     try {
       while (wanted && !stopped) {
         wanted = false;
         let outcome: Outcome;
         try {
-          outcome = await pass();
+          outcome = await pass(first ?? ownTransaction);
         } catch (err) {
           noteFailure(err);
           wanted = true;
@@ -266,6 +276,7 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
         busyStreak = 0;
         noteSuccess();
         if (outcome === "more") wanted = true;
+        first = undefined;
       }
     } finally {
       running = null;
@@ -279,6 +290,21 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     if (!running && !retryTimer) running = loop();
   }
 
+  function followUp(run: PipelinedRunner): Promise<unknown> | null {
+    if (stopped || running || retryTimer || options.exclusion === "in-process") {
+      wake();
+      return null;
+    }
+    // The grant's connection is held for the first pass only; later passes take their own.
+    let firstDone!: () => void;
+    const first = new Promise<void>((resolve) => (firstDone = resolve));
+    wanted = true;
+    running = loop((work) => run(work).finally(firstDone));
+    // A pass that ends before its transaction (the bus went away) never calls the runner.
+    void running.finally(firstDone);
+    return first;
+  }
+
   return {
     start() {
       if (!stopped) return;
@@ -288,6 +314,7 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       wake();
     },
     wake,
+    followUp,
     async stop() {
       stopped = true;
       if (pollTimer) clearInterval(pollTimer);
