@@ -78,6 +78,27 @@ async function dropDatabase(name: string): Promise<void> {
   }
 }
 
+/** A fresh, empty database on the bench's PostgreSQL, dropped by `drop()` (or on interrupt). */
+export async function scratchDatabase(prefix: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `${prefix}_${Date.now()}`;
+  const forgetDrop = onCleanup(() => dropDatabase(name));
+  const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(adminUrl());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      forgetDrop();
+      await dropDatabase(name);
+    },
+  };
+}
+
 /**
  * Starts `node --enable-source-maps dist/server.js` (built by `buildOnce`) against a fresh
  * database on the real PostgreSQL and the real NATS, as deployed: numbers measured against

@@ -14,6 +14,11 @@
  * service one would otherwise use; exact paths are all it can lock (no patterns, no overlap
  * check), which is why it is the reference to beat.
  *
+ * Raw PostgreSQL (lib/pg-lease-server.mjs: bare fastify + postgres.js, Brigade's default pool
+ * size, its own scratch database): the same 10,000 keys preloaded, then the same load doing
+ * one autocommitted put-if-absent per request (`insert … on conflict do nothing` of the exact
+ * path with an expiry). Reported beside the others: what durable writes alone cost here.
+ *
  * Targets: Brigade ≥ 1.5× etcd's rate (median of per-second samples), p99 ≤ 25 ms.
  */
 import type autocannon from "autocannon";
@@ -21,6 +26,7 @@ import { api, describeCodes, registerSessions, Tally, type Session } from "../..
 import { startBrigade } from "../../lib/brigade.js";
 import type { ExitInfo } from "../../lib/child.js";
 import { startEtcd, type EtcdServer } from "../../lib/etcd.js";
+import { startPgLease } from "../../lib/pg-lease.js";
 import { runLoadWithWarmup, type LoadResult } from "../../lib/load.js";
 import { forEachConcurrent } from "../../lib/pool.js";
 import { SyntheticRepo } from "../../lib/synthetic.js";
@@ -146,6 +152,61 @@ async function measureEtcd({ settings, log }: ScenarioContext, cpu: CpuMeters, r
   };
 }
 
+interface PgLeaseMeasurement {
+  load: { warmup: LoadResult | null; measured: LoadResult };
+  probe: Probe;
+  keysAfter: number;
+  cores: number | null;
+  postgresCores: number | null;
+}
+
+async function measurePgLease({ settings, log }: ScenarioContext, cpu: CpuMeters, repo: SyntheticRepo): Promise<PgLeaseMeasurement> {
+  log("(a) raw PostgreSQL: starting the put-if-absent server");
+  const server = await startPgLease();
+  const probe = newProbe();
+  let result: Omit<PgLeaseMeasurement, "cores" | "postgresCores">;
+  try {
+    const key = (r: number, k: number) => `/claims/${repoName(r)}/${repo.filePath(k)}`;
+    const perRepo = PRELOAD / REPOS;
+    const preload = new Tally(201);
+    await forEachConcurrent(PRELOAD, SETUP_CONCURRENCY, async (i) => {
+      const response = await api(server.url, null, "POST", "/lease", { key: key(i % REPOS, Math.floor(i / REPOS)), holder: "preload", ttlSeconds: TTL_SECONDS });
+      preload.record(response.status, response.text);
+    });
+    if (preload.failures > 0) throw new Error(`raw PostgreSQL preload failed: ${preload.describe()}`);
+    log(`(a) raw PostgreSQL: put-if-absent, ${describeRun(settings, CONNECTIONS)}`);
+    const areas = new AreaCursor(REPOS, perRepo);
+    let cursor = 0;
+    const requests: autocannon.Request[] = [
+      {
+        setupRequest(request) {
+          const r = cursor++ % REPOS;
+          request.body = JSON.stringify({ key: key(r, areas.take(r)), holder: "holder", ttlSeconds: TTL_SECONDS });
+          return request;
+        },
+        onResponse(status, body) {
+          if (status === 201) probe.ok++;
+          else {
+            probe.wrong++;
+            if (probe.samples.length < SAMPLE_LIMIT) probe.samples.push(`${status} ${body.slice(0, 200)}`);
+          }
+        },
+      },
+    ];
+    const load = await runLoadWithWarmup(
+      { url: `${server.url}/lease`, method: "POST", headers: { "content-type": "application/json" }, connections: CONNECTIONS, durationSeconds: settings.durationSeconds, requests },
+      settings.warmupSeconds,
+    );
+    log(`(a) raw PostgreSQL: ${Math.round(load.measured.rps.median)} put-if-absent/s median, p99 ${load.measured.latency.p99} ms`);
+    const counted = await api(server.url, null, "GET", "/count");
+    result = { load, probe, keysAfter: counted.json<{ count: number }>().count };
+  } finally {
+    await server.stop();
+  }
+  const window = windowOf(result.load.measured);
+  return { ...result, cores: server.process.stats.cores(...window), postgresCores: cpu.postgres.cores(...window) };
+}
+
 interface BrigadeMeasurement {
   sessions: number;
   sessionFailures: Tally;
@@ -245,7 +306,7 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
   return { ...result, readyRssMB, server: serverReport(brigade, cpu, windowOf(result.load.measured), logProblems, exit) };
 }
 
-function rows(e: EtcdMeasurement, b: BrigadeMeasurement): Row[] {
+function rows(e: EtcdMeasurement, p: PgLeaseMeasurement, b: BrigadeMeasurement): Row[] {
   const brigadeRate = b.load.measured.rps.median;
   const etcdRate = e.load.measured.rps.median;
   // Granted claims must all be there; requests cut off at the end of a run may have been
@@ -264,6 +325,14 @@ function rows(e: EtcdMeasurement, b: BrigadeMeasurement): Row[] {
     },
     { metric: "(a) put-if-absent/s (median): etcd", value: etcdRate, unit: "req/s", note: `${e.load.measured.total} txns in the measured run, ${e.probe.ok} succeeded incl. warm-up` },
     { metric: "(a) Brigade / etcd rate", value: brigadeRate / etcdRate, unit: "×", target: { op: ">=", value: TARGET_RATIO } },
+    {
+      metric: "(a) put-if-absent/s (median): raw PostgreSQL",
+      value: p.load.measured.rps.median,
+      unit: "req/s",
+      ok: p.probe.wrong === 0 && p.keysAfter >= PRELOAD + p.probe.ok,
+      note: `bare fastify + postgres.js, one autocommitted insert … on conflict do nothing per request, pool 20, same load; p99 ${p.load.measured.latency.p99} ms; server ${p.cores?.toFixed(2) ?? "?"} cores, PostgreSQL ${p.postgresCores?.toFixed(2) ?? "?"} cores; ${p.probe.wrong} not 201${p.probe.samples.length ? ` (${p.probe.samples.join(" | ")})` : ""}; keys after: ${p.keysAfter}`,
+    },
+    { metric: "(a) Brigade / raw PostgreSQL rate", value: brigadeRate / p.load.measured.rps.median, unit: "×" },
     { metric: "(a) claim latency p50", value: b.load.measured.latency.p50, unit: "ms", ceiling: e.load.measured.latency.p50 },
     { metric: "(a) claim latency p99", value: b.load.measured.latency.p99, unit: "ms", target: { op: "<=", value: TARGET_P99_MS }, ceiling: e.load.measured.latency.p99 },
     ...errorRows("a", "claim", b.load, b.probe.samples),
@@ -298,8 +367,9 @@ export async function claimThroughput(context: ScenarioContext, seed: number): P
   const cpu = new CpuMeters();
   try {
     const etcd = await measureEtcd(context, cpu, repo);
+    const pgLease = await measurePgLease(context, cpu, repo);
     const brigade = await measureBrigade(context, cpu, repo);
-    return rows(etcd, brigade);
+    return rows(etcd, pgLease, brigade);
   } finally {
     cpu.stop();
   }
