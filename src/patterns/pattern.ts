@@ -85,7 +85,27 @@ export function parsePattern(text: string): Pattern {
   return result.pattern;
 }
 
+/**
+ * Bound on remembered validations. A claim's pattern is parsed several times within
+ * milliseconds (the request's validation, the overlap query, the batch's index, the cache's
+ * index): recent texts are what matters, so the oldest entry goes first.
+ */
+const VALIDATED_CACHE_LIMIT = 4_096;
+const validated = new Map<string, PatternValidation>();
+
+/** Parses and validates pattern text. Results are immutable, so repeated texts share one. */
 export function validatePattern(text: string): PatternValidation {
+  // Texts over the limit are rejected on their length; they are not worth keeping as keys.
+  if (typeof text !== 'string' || text.length > 2 * MAX_PATTERN_LENGTH) return validateText(text);
+  const known = validated.get(text);
+  if (known !== undefined) return known;
+  const result = Object.freeze(validateText(text));
+  validated.set(text, result);
+  if (validated.size > VALIDATED_CACHE_LIMIT) validated.delete(validated.keys().next().value!);
+  return result;
+}
+
+function validateText(text: string): PatternValidation {
   const reason = rejectText(text);
   if (reason !== undefined) return { ok: false, reason };
 

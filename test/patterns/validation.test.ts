@@ -119,6 +119,18 @@ const invalidPaths: { path: string; reason: RegExp }[] = [
   { path: 'a'.repeat(MAX_PATH_LENGTH + 1), reason: /limit is 4096/ },
 ];
 
+t.test('when the same text is validated again, then the same immutable result comes back, valid or not', async (t) => {
+  const first = validatePattern('src/api/**/*.ts');
+  t.equal(validatePattern('src/api/**/*.ts'), first, 'a repeated valid text shares its result');
+  t.ok(Object.isFrozen(first) && first.ok && Object.isFrozen(first.pattern), 'and nobody can change it for the others');
+  const bad = validatePattern('src/../x');
+  t.equal(validatePattern('src/../x'), bad, 'a repeated invalid text shares its reason');
+  t.equal(bad.ok, false);
+  const huge = 'a/'.repeat(MAX_PATTERN_LENGTH * 2);
+  t.not(validatePattern(huge), validatePattern(huge), 'a text far over the limit is rejected each time, never kept');
+  t.match(validatePattern(huge), { ok: false, reason: /the limit is 1024/ });
+});
+
 t.test('when an invalid path is validated, then it is rejected with a specific reason', async (t) => {
   for (const { path, reason } of invalidPaths) {
     const result = validatePath(path);
