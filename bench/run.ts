@@ -10,7 +10,7 @@
  * bench/README.md for the rest.
  *
  * Brigade runs compiled, as in production: when the scenario (or the chosen parts) starts
- * it, `npm run build` runs once first and the server is `node --enable-source-maps dist/server.js`.
+ * it, `npm run build` runs once first and the server is `dist/server.js` with `npm start`'s node flags.
  */
 import { spawn } from "node:child_process";
 import { availableParallelism, constants, cpus, totalmem } from "node:os";

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import postgres from "postgres";
 import { freePort, ServerProcess, type ExitInfo } from "./child.js";
@@ -9,6 +9,16 @@ import { repoRoot } from "./env.js";
 
 /** The compiled entry, as `npm start` runs it. */
 const SERVER_ENTRY = "dist/server.js";
+
+/** The node flags `npm start` gives the server (package.json's start script), so the bench runs it alike. */
+function startScriptNodeArgs(): string[] {
+  const script: string | undefined = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts?.start;
+  const words = script?.trim().split(/\s+/) ?? [];
+  if (words[0] !== "node" || words[words.length - 1] !== SERVER_ENTRY) {
+    throw new Error(`package.json's start script is not "node <flags> ${SERVER_ENTRY}" (it is ${JSON.stringify(script)}): update bench/lib/brigade.ts`);
+  }
+  return words.slice(1, -1);
+}
 
 let built: Promise<void> | undefined;
 
@@ -100,7 +110,7 @@ export async function scratchDatabase(prefix: string): Promise<{ url: string; dr
 }
 
 /**
- * Starts `node --enable-source-maps dist/server.js` (built by `buildOnce`) against a fresh
+ * Starts `dist/server.js` (built by `buildOnce`) with `npm start`'s node flags against a fresh
  * database on the real PostgreSQL and the real NATS, as deployed: numbers measured against
  * PGlite or the in-memory bus would not say anything about production.
  */
@@ -123,7 +133,7 @@ export async function startBrigade(extraEnv: Record<string, string> = {}): Promi
       entry: SERVER_ENTRY,
       // As `npm start`. BENCH_SERVER_NODE_ARGS adds flags, e.g.
       // "--cpu-prof --cpu-prof-dir=/tmp/brigade-prof" to profile the server under load.
-      nodeArgs: ["--enable-source-maps", ...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean)],
+      nodeArgs: [...startScriptNodeArgs(), ...(process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean)],
       readyUrl: `http://127.0.0.1:${port}/readyz`,
       env: {
         PORT: String(port),
