@@ -144,6 +144,9 @@ export async function startBrigade(extraEnv: Record<string, string> = {}): Promi
         BRIGADE_BOOTSTRAP_TOKEN: bootstrapToken,
         // The longest default allowed (SESSION_TTL_MAX_SECONDS' default): nothing may expire mid-run.
         SESSION_TTL_DEFAULT_SECONDS: "86400",
+        // As the tests do: a bench publishes millions of messages into the machine's shared
+        // JetStream stream, which must not keep them for the default week.
+        NATS_STREAM_MAX_AGE_SECONDS: "3600",
         ...extraEnv,
       },
     });
