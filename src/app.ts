@@ -19,6 +19,7 @@ import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/c
 import { contractRoutes } from "./modules/contracts/contracts.routes.js";
 import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contracts.sources.js";
 import { dashboardRoutes } from "./modules/dashboard/dashboard.routes.js";
+import { pruneEventLog } from "./modules/events/events.retention.js";
 import { createOutboxRelay } from "./modules/events/events.relay.js";
 import { appendedEventCount } from "./modules/events/events.repository.js";
 import { eventRoutes } from "./modules/events/events.routes.js";
@@ -190,6 +191,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log, onChanged: relay.wake };
     sweepers.push(startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), ...every }));
     sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), ...every }));
+    const retention = { retentionDays: config.EVENT_RETENTION_DAYS, batchSize: 5_000, maxBatches: 20 };
+    if (retention.retentionDays > 0) {
+      sweepers.push(startPeriodic({ name: "event log retention", run: () => pruneEventLog(db, retention), intervalMs: config.EVENT_RETENTION_SWEEP_MS, log: app.log }));
+    }
     return { app, database, bus, initialAdminToken: adminToken };
   } catch (err) {
     await app.close();

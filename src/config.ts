@@ -74,6 +74,13 @@ export const configSchema = z
     /** How often this process looks for expired sessions and claims. */
     SWEEP_INTERVAL_MS: intFrom(50, 3_600_000).default(1_000),
     /**
+     * How long the event log (and the alerts addressing its events) is kept, in days; 0 keeps
+     * it forever. The default covers the dashboard's longest trend range.
+     */
+    EVENT_RETENTION_DAYS: intFrom(0, 36_500).default(90),
+    /** How often this process prunes the event log past its retention. */
+    EVENT_RETENTION_SWEEP_MS: intFrom(1_000, 86_400_000).default(60_000),
+    /**
      * Principal cache: token rows (revocation, role) served from memory and invalidated by the
      * events every replica receives over the bus. `off`: every request reads its token's row.
      */

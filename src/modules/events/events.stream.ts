@@ -557,7 +557,7 @@ export class StreamConnection {
     const cursor: Cursor = { position: 0, eventId: afterId, seen: new Set(), closedAtPosition: false, live: afterId === null, pending: [], overflowed: false, replayed: 0 };
     if (afterId === null) return cursor;
     const found = await findEventCursor(this.options.db, this.principal.orgId, afterId);
-    if (!found) throw eventErrors.unknownCursor(`No event ${afterId} in this organisation.`, { errors: [{ field: "after", reason: "unknown event id" }] });
+    if (!found) throw eventErrors.unknownCursor(`No event ${afterId} in this organisation (or it is past the event log's retention): subscribe without "after" to start from now.`, { errors: [{ field: "after", reason: "unknown event id, or past retention" }] });
     if (found.position === null) {
       throw new AppError(409, "stream.cursor_pending", `Event ${afterId} has not been delivered yet; subscribe again shortly.`, { errors: [{ field: "after", reason: "not delivered yet" }] });
     }

@@ -25,7 +25,7 @@ export interface FeedQuery {
 async function bound(db: Db, orgId: string, value: string, field: "after" | "before"): Promise<{ seq: number } | { time: Date }> {
   if (!UUID.test(value)) return { time: new Date(value) };
   const cursor = await findEventCursor(db, orgId, value);
-  if (!cursor) throw eventErrors.unknownCursor(`No event ${value} in this organisation.`, { errors: [{ field, reason: "unknown event id" }] });
+  if (!cursor) throw eventErrors.unknownCursor(`No event ${value} in this organisation (or it is past the event log's retention).`, { errors: [{ field, reason: "unknown event id, or past retention" }] });
   return { seq: cursor.seq };
 }
 
