@@ -21,11 +21,11 @@ export interface PruneOptions {
 }
 
 /**
- * Deletes events older than the retention, with the alerts addressing them, oldest first.
- * Kept whatever their age: events still in the outbox (not yet published), and the event
- * that detected a conflict not yet resolved (acking its alert is how the conflict is
- * acknowledged). Safe in several processes at once: rows another process is deleting are
- * skipped. Returns how many events went.
+ * Deletes events older than the retention, with the alerts addressing them, oldest first, so
+ * an event still in the log has every later event of the log after it (a resume from it has
+ * no gap). Events still in the outbox (not yet published) are kept whatever their age. Safe
+ * in several processes at once: rows another process is deleting are skipped. Returns how
+ * many events went.
  */
 export async function pruneEventLog(db: Db, { retentionDays, batchSize, maxBatches }: PruneOptions): Promise<number> {
   if (retentionDays <= 0) return 0;
@@ -38,7 +38,6 @@ export async function pruneEventLog(db: Db, { retentionDays, batchSize, maxBatch
       sql`with doomed as (
             select id from events
             where id < ${boundary}::uuid and occurred_at < now() - make_interval(days => ${retentionDays}::int) and position is not null
-              and id not in (select opened_event_id from conflicts where status <> 'resolved')
             order by id
             limit ${batchSize}
             for update skip locked

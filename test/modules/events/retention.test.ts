@@ -9,7 +9,7 @@ import { client, startTestApp } from "../../helpers/app.js";
 import { waitFor } from "../../helpers/wait.js";
 
 // The event log keeps EVENT_RETENTION_DAYS: older events go with their alerts, except events
-// still in the outbox and the detection of a conflict that is not resolved.
+// still in the outbox. Conflicts outlive their detecting event (acked by their own route).
 
 const DAY = 86_400_000;
 
@@ -31,9 +31,11 @@ async function seedEvent(db: Db, orgId: string, label: string, ageDays: number, 
   return { id, label };
 }
 
-async function seedConflict(db: Db, orgId: string, openedEventId: string, status: "open" | "resolved") {
+async function seedConflict(db: Db, orgId: string, openedEventId: string): Promise<string> {
+  const id = randomUUID();
   await db.execute(sql`insert into conflicts (id, org_id, repo, kind, status, session_id, user_id, other_session_id, other_user_id, witness, opened_event_id)
-    values (${randomUUID()}, ${orgId}, 'github.com/acme/api', 'claim', ${status}, ${randomUUID()}, ${randomUUID()}, ${randomUUID()}, ${randomUUID()}, 'src/a.ts', ${openedEventId})`);
+    values (${id}, ${orgId}, 'github.com/acme/api', 'claim', 'open', ${randomUUID()}, ${randomUUID()}, ${randomUUID()}, ${randomUUID()}, 'src/a.ts', ${openedEventId})`);
+  return id;
 }
 
 const labelsLeft = async (db: Db, ids: Seeded[]) => {
@@ -64,11 +66,9 @@ t.test("pruning the event log past its retention", async (t) => {
   const oldest = await seedEvent(db, orgId, "oldest", 400);
   const unpublished = await seedEvent(db, orgId, "old but still in the outbox", 40, { published: false });
   const openDetection = await seedEvent(db, orgId, "old detection of an open conflict", 40);
-  const resolvedDetection = await seedEvent(db, orgId, "old detection of a resolved conflict", 40);
   const recent = await seedEvent(db, orgId, "recent", 29);
-  await seedConflict(db, orgId, openDetection.id, "open");
-  await seedConflict(db, orgId, resolvedDetection.id, "resolved");
-  const all = [old, older, oldest, unpublished, openDetection, resolvedDetection, recent];
+  const conflictId = await seedConflict(db, orgId, openDetection.id);
+  const all = [old, older, oldest, unpublished, openDetection, recent];
 
   t.test("when the retention is 0, then nothing goes", async (t) => {
     t.equal(await pruneEventLog(db, { retentionDays: 0, batchSize: 100, maxBatches: 10 }), 0);
@@ -82,11 +82,16 @@ t.test("pruning the event log past its retention", async (t) => {
   });
 
   t.test("when it runs to the end, then old published events go with their alerts, and the rest stays", async (t) => {
-    t.equal(await pruneEventLog(db, { retentionDays: 30, batchSize: 2, maxBatches: 100 }), 3, "old, older, and the resolved conflict's detection");
-    t.same(await labelsLeft(db, all), ["old but still in the outbox", "old detection of an open conflict", "recent"]);
-    t.equal(await alertsOf(db, [old, older, oldest, resolvedDetection]), 0, "their alerts went with them");
-    t.equal(await alertsOf(db, [unpublished, openDetection, recent]), 3, "the kept events keep their alerts");
+    t.equal(await pruneEventLog(db, { retentionDays: 30, batchSize: 2, maxBatches: 100 }), 3, "old, older, and the conflict's detection");
+    t.same(await labelsLeft(db, all), ["old but still in the outbox", "recent"]);
+    t.equal(await alertsOf(db, [old, older, oldest, openDetection]), 0, "their alerts went with them");
+    t.equal(await alertsOf(db, [unpublished, recent]), 2, "the kept events keep their alerts");
     t.equal(await pruneEventLog(db, { retentionDays: 30, batchSize: 2, maxBatches: 100 }), 0, "a second run finds nothing");
+  });
+
+  t.test("when a conflict's detecting event is pruned, then the conflict itself stays (its own route acknowledges it)", async (t) => {
+    const rows = await executeRows<{ status: string }>(db, sql`select status from conflicts where id = ${conflictId}`);
+    t.same(rows, [{ status: "open" }]);
   });
 
   t.test("when a reader resumes after a pruned event, then it is told its cursor is unknown", async (t) => {
