@@ -191,9 +191,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log, onChanged: relay.wake };
     sweepers.push(startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), ...every }));
     sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), ...every }));
-    const retention = { retentionDays: config.EVENT_RETENTION_DAYS, batchSize: 5_000, maxBatches: 20 };
-    if (retention.retentionDays > 0) {
-      sweepers.push(startPeriodic({ name: "event log retention", run: () => pruneEventLog(db, retention), intervalMs: config.EVENT_RETENTION_SWEEP_MS, log: app.log }));
+    if (config.EVENT_RETENTION_DAYS > 0) {
+      const prune = () => pruneEventLog(db, { retentionDays: config.EVENT_RETENTION_DAYS });
+      sweepers.push(startPeriodic({ name: "event log retention", run: prune, intervalMs: config.EVENT_RETENTION_SWEEP_MS, log: app.log }));
     }
     return { app, database, bus, initialAdminToken: adminToken };
   } catch (err) {

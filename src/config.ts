@@ -92,10 +92,9 @@ export const configSchema = z
     /**
      * How far V8 lets the heap grow past the live data after a full collection, in percent
      * (`--heap-growing-percent`); 0 keeps V8's own policy. Under bursts of writes V8's policy
-     * lets the heap reach about three times the live data (~510 MB RSS right after 100,000
-     * claims arrived at ~1,400/s, ~340 MB under 14,000 heartbeats/s); 50 keeps RSS near the
-     * data (~300 MB and ~180 MB) with the same throughput, but collects more often, which shows
-     * in the tail of a saturated server (claim p99 ~43 ms instead of ~25 ms at 2,400/s).
+     * lets the heap reach three to four times the live data; 50 keeps RSS near the data at the
+     * same throughput, but collects more often, which shows in the tail of a saturated server
+     * (figures in docs/architecture.md, "Performance notes").
      */
     HEAP_GROWTH_PERCENT: intFrom(0, 400).default(50),
     /** Personal token lifetime bounds (seconds). */

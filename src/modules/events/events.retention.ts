@@ -15,9 +15,9 @@ export function firstIdOf(ms: number): string {
 export interface PruneOptions {
   retentionDays: number;
   /** Events deleted per statement; each statement is its own short transaction. */
-  batchSize: number;
+  batchSize?: number;
   /** Statements per call at most, so one run never holds the database for long. */
-  maxBatches: number;
+  maxBatches?: number;
 }
 
 /**
@@ -27,7 +27,7 @@ export interface PruneOptions {
  * in several processes at once: rows another process is deleting are skipped. Returns how
  * many events went.
  */
-export async function pruneEventLog(db: Db, { retentionDays, batchSize, maxBatches }: PruneOptions): Promise<number> {
+export async function pruneEventLog(db: Db, { retentionDays, batchSize = 5_000, maxBatches = 20 }: PruneOptions): Promise<number> {
   if (retentionDays <= 0) return 0;
   // Age by the database clock; the id range (by this process's clock) only finds candidates.
   const boundary = firstIdOf(Date.now() - retentionDays * DAY_MS);
