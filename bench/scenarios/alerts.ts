@@ -1,8 +1,9 @@
 /**
  * Scenario `alerts`: live delivery, measured end to end against real PostgreSQL and NATS.
  *
- * a. Conflict-to-alert latency. 500 background claims/s (autocannon, paced) keep the server,
- *    the outbox relay and PostgreSQL busy. One at a time, a requester session sends a claim
+ * a. Conflict-to-alert latency. 500 background claims/s, evenly spaced and sent from a child
+ *    process (background-claims.ts), keep the server, the outbox relay and PostgreSQL busy.
+ *    One at a time, a requester session sends a claim
  *    that conflicts with a holder session's claim (`onConflict: reject`); the clock runs from
  *    sending that request until the holder's alert arrives (1) on a plain NATS subscription of
  *    `brigade.<org>.alerts.session.<holder>` and (2) on a WebSocket `/v1/stream` subscription
@@ -24,7 +25,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type autocannon from "autocannon";
 import { jetstream } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import WebSocket from "ws";
@@ -33,10 +33,11 @@ import { startBrigade, type BrigadeServer } from "../lib/brigade.js";
 import { startOutboxFloor } from "../lib/outbox-floor.js";
 import { freePort, ServerProcess } from "../lib/child.js";
 import { numberEnv, sleep } from "../lib/env.js";
-import { runLoad, type LoadResult } from "../lib/load.js";
+import type { LoadResult } from "../lib/load.js";
+import { backgroundClaims } from "../lib/background-claims.js";
+import { TimedClient } from "../lib/http-client.js";
 import { forEachConcurrent } from "../lib/pool.js";
 import { SAMPLE_LIMIT } from "../lib/report.js";
-import { SyntheticRepo } from "../lib/synthetic.js";
 import type { Row, ScenarioContext } from "../lib/types.js";
 import { median, percentile } from "./claims/micro.js";
 
@@ -61,29 +62,16 @@ const target = {
 const decoder = new TextDecoder();
 const round = (n: number) => Math.round(n * 100) / 100;
 
-/** A claims load for the background: every request a new, non-conflicting area. */
+/** The background claims load, in a child process (see background-claims.ts). */
 function backgroundLoad(brigade: BrigadeServer, sessions: Session[], seed: number, seconds: number): Promise<LoadResult> {
-  const repo = new SyntheticRepo(seed);
-  let next = 0;
-  const requests: autocannon.Request[] = [
-    {
-      setupRequest(request) {
-        const n = next++;
-        const session = sessions[n % sessions.length]!;
-        request.headers = { ...request.headers, authorization: `Bearer ${session.token}` };
-        request.body = JSON.stringify({ sessionId: session.id, patterns: [repo.claimPattern(n)], ttlSeconds: TTL_SECONDS });
-        return request;
-      },
-    },
-  ];
-  return runLoad({
-    url: `${brigade.url}/v1/claims`,
-    method: "POST",
-    headers: { "content-type": "application/json" },
+  return backgroundClaims({
+    url: brigade.url,
+    sessions: sessions.map(({ id, token }) => ({ id, token })),
+    seed,
+    seconds,
+    rate: BACKGROUND_RATE,
     connections: BACKGROUND_CONNECTIONS,
-    durationSeconds: seconds,
-    overallRate: BACKGROUND_RATE,
-    requests,
+    ttlSeconds: TTL_SECONDS,
   });
 }
 
@@ -186,6 +174,7 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
   });
   const natsUrl = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
   const outboxFloor = await startOutboxFloor(brigade, natsUrl);
+  const timed = { brigade: new TimedClient(brigade.url), floor: new TimedClient(outboxFloor.url) };
   const floorArrivals = new Map<string, number>();
   nats.subscribe(`${outboxFloor.subject}.>`, {
     callback: (_err, msg) => {
@@ -206,7 +195,7 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
     for (let i = 0; performance.now() < until; i++) {
       const key = `hot/area/sample-${i}.ts`;
       const started = performance.now();
-      const response = await api(brigade.url, requester!.token, "POST", "/v1/claims", { sessionId: requester!.id, patterns: [key], ttlSeconds: 60 });
+      const response = await timed.brigade.send("POST", "/v1/claims", requester!.token, { sessionId: requester!.id, patterns: [key], ttlSeconds: 60 });
       if (response.status !== 409) throw new Error(`conflicting claim: expected 409, got ${response.status} ${response.text.slice(0, 200)}`);
       const deadline = started + SAMPLE_TIMEOUT_MS;
       while ((!arrivals.nats.has(key) || !arrivals.ws.has(key)) && performance.now() < deadline) await sleep(1);
@@ -219,7 +208,7 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
       await sleep(10);
       // The same conflict through the outbox floor, under the same load.
       const floorStarted = performance.now();
-      const floorResponse = await api(outboxFloor.url, null, "POST", "/conflict", { key });
+      const floorResponse = await timed.floor.send("POST", "/conflict", null, { key });
       if (floorResponse.status !== 409) throw new Error(`outbox floor: expected 409, got ${floorResponse.status} ${floorResponse.text.slice(0, 200)}`);
       while (!floorArrivals.has(key) && performance.now() < floorStarted + SAMPLE_TIMEOUT_MS) await sleep(1);
       const floorAt = floorArrivals.get(key);
@@ -230,6 +219,8 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
     log(`(a) ${result.samples} conflicts sampled; raw NATS request/reply floor under the same load`);
     result.floor = await natsRoundTrips(natsUrl, 500);
   } finally {
+    timed.brigade.close();
+    timed.floor.close();
     await outboxFloor.process.stop();
     socket.close();
     await nats.close();
