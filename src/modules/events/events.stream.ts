@@ -302,6 +302,8 @@ export class StreamHub {
     const parsed = this.options.subjects.parse(message.subject);
     if (!parsed || parsed.kind !== kind) return;
     const connections = this.byOrg.get(parsed.orgId);
+    // No socket of this organisation here: only a session's start is worth reading (its owner is remembered for routing alerts).
+    if (!connections && !(parsed.kind === "events" && parsed.type === "session.started")) return;
     let data: unknown;
     try {
       data = JSON.parse(Buffer.from(message.data).toString("utf8"));
