@@ -27,11 +27,9 @@ export interface Database {
    *
    * `then`, if given, is offered the connection once the COMMIT is on its way: a follow-up
    * transaction it starts at once goes out behind the COMMIT without waiting for its answer
-   * (on PostgreSQL the same connection, so it starts after the commit, and sees it). A
-   * follow-up may offer its own connection on in turn (the runner takes a `then` too), so a
-   * chain of transactions runs back to back on one connection. The result of `work` does not
-   * wait for follow-ups; the connection returns to the pool when every one that took it is
-   * done. With PGlite each is offered a plain transaction after the commit before it.
+   * (on PostgreSQL the same connection, so it starts after the commit, and sees it). The
+   * result of `work` does not wait for the follow-up; the connection returns to the pool
+   * when both are done. With PGlite it is offered a plain transaction after the commit.
    */
   pipelinedTransaction<T>(work: PipelinedWork<T>, then?: FollowUp): Promise<T>;
   /** Where the data lives, without credentials, for the banner and logs. */
@@ -45,12 +43,12 @@ export type Commit = <T extends readonly unknown[]>(last: { [K in keyof T]: Prom
 
 export type PipelinedWork<T> = (tx: Db, commit: Commit) => Promise<T>;
 
-/** Runs a pipelined transaction somewhere already chosen (`pipelinedTransaction`'s follow-up), offering `then` the same place after it. */
-export type PipelinedRunner = <T>(work: PipelinedWork<T>, then?: FollowUp) => Promise<T>;
+/** Runs a pipelined transaction somewhere already chosen (`pipelinedTransaction`'s follow-up). */
+export type PipelinedRunner = <T>(work: PipelinedWork<T>) => Promise<T>;
 
 /**
- * Offered a runner behind a commit: returns a promise that settles once it is done with the
- * runner, or null when it has nothing to do there (it must then not keep the runner).
+ * Offered a runner behind a commit: returns the follow-up's promise, or null when it has
+ * nothing to do there (it must then not keep the runner).
  */
 export type FollowUp = (run: PipelinedRunner) => Promise<unknown> | null;
 
@@ -84,27 +82,17 @@ async function pipelinedOnConnection<T>(reserved: postgres.ReservedSql, client: 
   }
 }
 
-/** `pipelinedTransaction` over postgres.js: a reserved connection, kept while follow-ups use it. */
+/** `pipelinedTransaction` over postgres.js: a reserved connection, kept for the follow-up if one takes it. */
 async function pipelinedOn<T>(client: postgres.Sql, work: PipelinedWork<T>, then?: FollowUp): Promise<T> {
   const reserved = await client.reserve();
-  // The work, and every follow-up that took the connection: it goes back when the last is done.
-  let holders = 1;
-  const letGo = () => {
-    if (--holders === 0) reserved.release();
-  };
-  const offerTo = (follow: FollowUp | undefined) =>
-    follow &&
-    (() => {
-      const following = follow((next, nextThen) => pipelinedOnConnection(reserved, client, next, offerTo(nextThen)));
-      if (!following) return;
-      holders++;
-      // Follow-ups report their own failures.
-      void following.catch(() => {}).finally(letGo);
-    });
+  let following: Promise<unknown> | null = null;
+  const offer = then && (() => void (following = then((next) => pipelinedOnConnection(reserved, client, next))));
   try {
-    return await pipelinedOnConnection(reserved, client, work, offerTo(then));
+    return await pipelinedOnConnection(reserved, client, work, offer);
   } finally {
-    letGo();
+    // The follow-up reports its own failures; the connection goes back once it is done.
+    if (following) void (following as Promise<unknown>).catch(() => {}).finally(() => reserved.release());
+    else reserved.release();
   }
 }
 
@@ -119,7 +107,7 @@ class MissingCommitError extends Error {
 async function plainPipelined<T>(db: Db, work: PipelinedWork<T>, then?: FollowUp): Promise<T> {
   const result = await plainTransaction(db, work);
   // Not awaited, as on PostgreSQL: the follow-up reports its own failures.
-  void then?.((next, nextThen) => plainPipelined(db, next, nextThen))?.catch(() => {});
+  void then?.((next) => plainTransaction(db, next))?.catch(() => {});
   return result;
 }
 

@@ -24,9 +24,7 @@ import { messageIds, type Subjects } from "./events.subjects.js";
  * another replica (retry shortly, so an event committed just after that replica's select is
  * not left behind), failures (capped backoff), and a slow backstop poll. Behind a grant's
  * COMMIT (`followUp`): when no pass is running, the next one starts on the grant's own
- * connection, its lock and read sent right behind the COMMIT, a round trip sooner. Likewise
- * behind a pass's own COMMIT when more is already wanted (`chainNext`): under a steady stream
- * of events the passes run back to back on one connection, one round trip each.
+ * connection, its lock and read sent right behind the COMMIT, a round trip sooner.
  */
 
 export interface RelayOptions {
@@ -59,7 +57,6 @@ export interface OutboxRelay {
 }
 
 type Outcome = "idle" | "more" | "busy" | "failed";
-type PassStart = "own" | "behind_write" | "chained";
 
 interface Message {
   subject: string;
@@ -112,12 +109,6 @@ function relayMetrics(registry: Registry | undefined, lag: () => Promise<outbox.
       labelNames: ["kind"],
       registers,
     }),
-    passes: new Counter({
-      name: "brigade_outbox_passes_total",
-      help: "Relay passes, by where each started: on a connection of its own, behind a write's COMMIT, or chained behind the previous pass's COMMIT.",
-      labelNames: ["start"],
-      registers,
-    }),
     failures: new Counter({ name: "brigade_outbox_publish_failures_total", help: "Relay attempts that failed: the bus was disconnected, or a publish was not acknowledged.", registers }),
     publishSeconds: new Histogram({
       name: "brigade_outbox_publish_seconds",
@@ -143,8 +134,6 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
   let stopped = true;
   let wanted = false;
   let running: Promise<void> | null = null;
-  /** The pass started behind the current one's COMMIT, if any (`chainNext`). */
-  let chained: Promise<Outcome> | null = null;
   let retryTimer: NodeJS.Timeout | null = null;
   let pollTimer: NodeJS.Timeout | null = null;
   let busyStreak = 0;
@@ -182,15 +171,8 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
   }
 
   /** Publishes a batch taken under the relay's exclusion; returns how many were taken and published. */
-  async function publishBatch(
-    tx: Db,
-    items: outbox.OutboxItem[],
-    commit: Commit,
-    /** Told, as the COMMIT goes out, whether every message was acknowledged. */
-    beforeCommit?: (clean: boolean) => void,
-  ): Promise<{ taken: number; published: number; error?: unknown }> {
+  async function publishBatch(tx: Db, items: outbox.OutboxItem[], commit: Commit): Promise<{ taken: number; published: number; error?: unknown }> {
     if (items.length === 0) {
-      beforeCommit?.(true);
       await commit([]);
       return { taken: 0, published: 0 };
     }
@@ -210,7 +192,6 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     const settled = await Promise.allSettled(acks);
     let published = settled.findIndex((s) => s.status === "rejected");
     if (published < 0) published = items.length;
-    beforeCommit?.(published === items.length);
     const [delays] = await commit([
       outbox.markPublished(
         tx,
@@ -223,13 +204,9 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     return { taken: items.length, published, ...(failed?.status === "rejected" ? { error: failed.reason } : {}) };
   }
 
-  async function pass(transaction: PipelinedRunner, start: PassStart): Promise<Outcome> {
-    metrics.passes.inc({ start });
+  async function pass(transaction: PipelinedRunner): Promise<Outcome> {
     if (!bus.connected) throw new Error("the bus is disconnected");
     await bus.prepareDurable();
-    // Whether the next pass may start behind this one's COMMIT: only after a clean publish under the lock.
-    let mayChain = false;
-    const chainOn: FollowUp = (run) => (mayChain ? chainNext(run) : null);
     const result =
       options.exclusion === "in-process"
         ? await publishBatch(db, await outbox.takeBatch(db, batchSize), inProcess)
@@ -242,26 +219,11 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
               await commit([]);
               return null;
             }
-            if (items.length === batchSize) wanted = true;
-            return publishBatch(tx, items, commit, (clean) => (mayChain = clean));
-          }, chainOn);
+            return publishBatch(tx, items, commit);
+          });
     if (!result) return "busy";
     if (result.error) throw result.error;
     return result.taken === batchSize ? "more" : "idle";
-  }
-
-  /**
-   * Behind a pass's COMMIT, when more is wanted already (events committed while it published,
-   * or a full batch): the next pass starts on the same connection at once, its BEGIN, lock and
-   * read right behind the COMMIT. Under a steady stream of events a pass is then one round
-   * trip and the acknowledgements, not two round trips.
-   */
-  function chainNext(run: PipelinedRunner): Promise<unknown> | null {
-    if (!wanted || stopped || chained) return null;
-    wanted = false;
-    const next = pass(run, "chained");
-    chained = next;
-    return next.catch(() => {});
   }
 
   function noteFailure(err: unknown) {
@@ -290,35 +252,18 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
     }, ms);
   }
 
-  const ownTransaction: PipelinedRunner = (work, then) => options.transaction(work, then);
+  const ownTransaction: PipelinedRunner = (work) => options.transaction(work);
 
-  /**
-   * Passes while wanted; the first on `first` when given (a grant's connection), the next on
-   * the connection of the one before when it was chained there, the rest on their own.
-   */
+  /** Passes while wanted; the first on `first` when given (a grant's connection), the rest on their own. */
   async function loop(first?: PipelinedRunner) {
     try {
-      let current: Promise<Outcome> | null = null;
-      while (!stopped) {
-        if (!current) {
-          if (!wanted) return;
-          wanted = false;
-          current = first ? pass(first, "behind_write") : pass(ownTransaction, "own");
-          first = undefined;
-        }
-        let outcome: Outcome = "failed";
-        let failure: unknown;
+      while (wanted && !stopped) {
+        wanted = false;
+        let outcome: Outcome;
         try {
-          outcome = await current;
+          outcome = await pass(first ?? ownTransaction);
         } catch (err) {
-          failure = err;
-        }
-        // A pass chained behind this one's COMMIT is already running: it is the next.
-        current = chained;
-        chained = null;
-        if (outcome === "failed") {
-          noteFailure(failure);
-          if (current) continue;
+          noteFailure(err);
           wanted = true;
           retryIn(bus.connected ? Math.min(FAILURE_RETRY_MIN_MS * 2 ** (failureStreak - 1), FAILURE_RETRY_MAX_MS) : DISCONNECTED_RETRY_MS);
           return;
@@ -330,7 +275,8 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
         }
         busyStreak = 0;
         noteSuccess();
-        if (outcome === "more" && !current) wanted = true;
+        if (outcome === "more") wanted = true;
+        first = undefined;
       }
     } finally {
       running = null;
@@ -349,12 +295,11 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       wake();
       return null;
     }
-    // The grant's connection is held for the first pass, and for passes chained behind it
-    // (each holds it itself); once a pass is not chained, the next takes its own.
+    // The grant's connection is held for the first pass only; later passes take their own.
     let firstDone!: () => void;
     const first = new Promise<void>((resolve) => (firstDone = resolve));
     wanted = true;
-    running = loop((work, then) => run(work, then).finally(firstDone));
+    running = loop((work) => run(work).finally(firstDone));
     // A pass that ends before its transaction (the bus went away) never calls the runner.
     void running.finally(firstDone);
     return first;
