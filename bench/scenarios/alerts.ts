@@ -2,7 +2,7 @@
  * Scenario `alerts`: live delivery, measured end to end against real PostgreSQL and NATS.
  *
  * a. Conflict-to-alert latency. 500 background claims/s, evenly spaced and sent from a child
- *    process (background-claims.ts), keep the server, the outbox relay and PostgreSQL busy.
+ *    process (background-load.ts), keep the server, the outbox relay and PostgreSQL busy.
  *    One at a time, a requester session sends a claim
  *    that conflicts with a holder session's claim (`onConflict: reject`); the clock runs from
  *    sending that request until the holder's alert arrives (1) on a plain NATS subscription of
@@ -34,7 +34,7 @@ import { startOutboxFloor } from "../lib/outbox-floor.js";
 import { freePort, ServerProcess } from "../lib/child.js";
 import { numberEnv, sleep } from "../lib/env.js";
 import type { LoadResult } from "../lib/load.js";
-import { backgroundClaims } from "../lib/background-claims.js";
+import { backgroundLoad } from "../lib/background-load.js";
 import { TimedClient } from "../lib/http-client.js";
 import { forEachConcurrent } from "../lib/pool.js";
 import { SAMPLE_LIMIT } from "../lib/report.js";
@@ -49,6 +49,8 @@ const HOT_REPO = "github.com/bench/alerts-hot";
 const TTL_SECONDS = 3600;
 const SAMPLE_TIMEOUT_MS = 5_000;
 const OUTAGE_SECONDS = 10;
+/** How long the outbox floor alone takes the paced load, to measure what it costs it (the first 2 s not counted). */
+const FLOOR_LOAD_SECONDS = 10;
 
 const target = {
   natsP50: 2,
@@ -62,16 +64,14 @@ const target = {
 const decoder = new TextDecoder();
 const round = (n: number) => Math.round(n * 100) / 100;
 
-/** The background claims load, in a child process (see background-claims.ts). */
-function backgroundLoad(brigade: BrigadeServer, sessions: Session[], seed: number, seconds: number): Promise<LoadResult> {
-  return backgroundClaims({
+/** The background claims load, evenly paced, from a child process (see background-load.ts). */
+function backgroundClaims(brigade: BrigadeServer, sessions: Session[], seed: number, seconds: number): Promise<LoadResult> {
+  return backgroundLoad({
     url: brigade.url,
-    sessions: sessions.map(({ id, token }) => ({ id, token })),
-    seed,
+    target: { kind: "claims", sessions: sessions.map(({ id, token }) => ({ id, token })), seed, ttlSeconds: TTL_SECONDS },
     seconds,
     rate: BACKGROUND_RATE,
     connections: BACKGROUND_CONNECTIONS,
-    ttlSeconds: TTL_SECONDS,
   });
 }
 
@@ -148,6 +148,8 @@ interface LatencyResult {
   /** The outbox floor's request-to-message latencies, and how many of its messages never came. */
   outboxFloor: number[];
   outboxFloorMissed: number;
+  /** Cores used while sampling (Brigade under the claims load), and by the floor under the same paced load alone. */
+  cores: { brigade: number | null; floor: number | null };
   background: LoadResult;
 }
 
@@ -187,10 +189,11 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
   // The background outlasts the sampling by a margin, so every sample is taken under load.
   const seconds = settings.warmupSeconds + settings.durationSeconds + 3;
   log(`(a) ${BACKGROUND_RATE} background claims/s for ${seconds} s; conflicting claims one at a time after ${settings.warmupSeconds} s`);
-  const load = backgroundLoad(brigade, background, seed, seconds);
-  const result: Omit<LatencyResult, "background"> = { samples: 0, nats: [], ws: [], missed: { nats: 0, ws: 0 }, floor: [], outboxFloor: [], outboxFloorMissed: 0 };
+  const load = backgroundClaims(brigade, background, seed, seconds);
+  const result: Omit<LatencyResult, "background"> = { samples: 0, nats: [], ws: [], missed: { nats: 0, ws: 0 }, floor: [], outboxFloor: [], outboxFloorMissed: 0, cores: { brigade: null, floor: null } };
   try {
     await sleep(settings.warmupSeconds * 1000);
+    const sampledFrom = Date.now();
     const until = performance.now() + settings.durationSeconds * 1000;
     for (let i = 0; performance.now() < until; i++) {
       const key = `hot/area/sample-${i}.ts`;
@@ -216,8 +219,16 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
       else result.outboxFloor.push(floorAt - floorStarted);
       await sleep(10);
     }
+    result.cores.brigade = brigade.process.stats.cores(sampledFrom, Date.now());
     log(`(a) ${result.samples} conflicts sampled; raw NATS request/reply floor under the same load`);
     result.floor = await natsRoundTrips(natsUrl, 500);
+    await load;
+    // What the same paced load costs the outbox floor itself, so Brigade's CPU has a ceiling too.
+    log(`(a) the outbox floor alone under ${BACKGROUND_RATE} requests/s for ${FLOOR_LOAD_SECONDS} s`);
+    const floorLoad = backgroundLoad({ url: outboxFloor.url, target: { kind: "outbox-floor" }, seconds: FLOOR_LOAD_SECONDS, rate: BACKGROUND_RATE, connections: BACKGROUND_CONNECTIONS });
+    const floorFrom = Date.now() + 2_000;
+    const floorResult = await floorLoad;
+    result.cores.floor = outboxFloor.process.stats.cores(floorFrom, floorResult.window.to);
   } finally {
     timed.brigade.close();
     timed.floor.close();
@@ -248,6 +259,13 @@ function latencyRows(r: LatencyResult): Row[] {
       note: `the ceiling column of (a): an HTTP request, one durable insert, one read, one JetStream publish (bench/lib/outbox-floor-server.mjs), sampled after each conflict under the same load; ${r.outboxFloorMissed} of its messages missed`,
     },
     { metric: "(a) raw NATS request/reply p50 / p99", value: `${round(median(r.floor))} / ${round(percentile(r.floor, 99))}`, unit: "ms" },
+    {
+      metric: "(a) server CPU at 500 requests/s",
+      value: r.cores.brigade === null ? "n/a" : round(r.cores.brigade),
+      unit: "cores",
+      ...(r.cores.floor === null ? {} : { ceiling: round(r.cores.floor) }),
+      note: "Brigade while sampling, under the claims load; ceiling column: the outbox floor alone under the same evenly paced load of its own requests",
+    },
   ];
 }
 
@@ -355,7 +373,7 @@ async function measureCatchUp({ log }: ScenarioContext, seed: number): Promise<C
     const orgId = await orgOf(brigade, sessions[0]!.token);
     const seconds = 5 + OUTAGE_SECONDS + 10;
     log(`(c) ${BACKGROUND_RATE} claims/s for ${seconds} s; NATS stopped at 5 s for ${OUTAGE_SECONDS} s`);
-    const load = backgroundLoad(brigade, sessions, seed + 1, seconds);
+    const load = backgroundClaims(brigade, sessions, seed + 1, seconds);
     await sleep(5_000);
     await nats.stop();
     await sleep(OUTAGE_SECONDS * 1000);
