@@ -55,6 +55,11 @@ export async function runPacedLoad(spec: PacedLoadSpec): Promise<LoadResult> {
       if (r.body !== undefined) headers["content-length"] = Buffer.byteLength(r.body);
       const outgoing = request({ host: target.hostname, port: target.port, method: r.method, path: r.path, headers, agent, timeout: timeoutMs }, (incoming) => {
         incoming.resume();
+        // A connection lost mid-answer: counted, and never left pending.
+        incoming.on("error", () => {
+          errors++;
+          resolve();
+        });
         incoming.on("end", () => {
           const now = performance.now();
           const status = incoming.statusCode ?? 0;
