@@ -179,6 +179,18 @@ class RecentIds {
   }
 }
 
+/**
+ * Events every socket of the organisation hears, whatever it follows: credential ends close
+ * sockets, role and team changes move what they may see, a session's start names the owner
+ * its alerts are routed by.
+ */
+const STANDING_EVENTS = new Set(["token.revoked", "session.started", "session.ended", "session.expired", "user.role_changed", "team.member_added", "team.member_removed"]);
+
+function someFollowEvents(connections: Set<StreamConnection>): boolean {
+  for (const connection of connections) if (connection.followsEvents()) return true;
+  return false;
+}
+
 export class StreamHub {
   private readonly byOrg = new Map<string, Set<StreamConnection>>();
   private ready: Promise<void> | null = null;
@@ -302,8 +314,9 @@ export class StreamHub {
     const parsed = this.options.subjects.parse(message.subject);
     if (!parsed || parsed.kind !== kind) return;
     const connections = this.byOrg.get(parsed.orgId);
-    // No socket of this organisation here: only a session's start is worth reading (its owner is remembered for routing alerts).
-    if (!connections && !(parsed.kind === "events" && parsed.type === "session.started")) return;
+    // Read only what a socket here needs: events for one that follows them, alerts for any, and
+    // the events that change sockets' standing or route alerts, whatever they follow.
+    if (parsed.kind === "alerts" ? !connections : !STANDING_EVENTS.has(parsed.type) && !(connections && someFollowEvents(connections))) return;
     let data: unknown;
     try {
       data = JSON.parse(Buffer.from(message.data).toString("utf8"));
@@ -813,6 +826,12 @@ export class StreamConnection {
   }
 
   /** A revoked token, or the end of a session token's session, ends the socket (4401). */
+  /** Whether any subscription of this socket is to events (not only alerts). */
+  followsEvents(): boolean {
+    for (const sub of this.subs.values()) if (sub.topic === "events") return true;
+    return false;
+  }
+
   noteCredentialChange(event: EventEnvelope) {
     if (this.closed) return;
     if (event.type === "token.revoked" && this.principal.tokenId && event.subject.id === this.principal.tokenId) {
