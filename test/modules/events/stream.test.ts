@@ -306,6 +306,26 @@ t.test("stream", async (t) => {
     await alice.api.delete(`/v1/sessions/${session.id}`);
     t.match(await bySession.closed, { code: 4401, reason: "session ended" });
   });
+
+  t.test("when every socket of the organisation follows only alerts, then credential ends still close them and alerts still arrive", async (t) => {
+    // Such sockets do not need the organisation's events; the hub must still read the ones that end credentials.
+    const erin = await createUser(app, rootToken, "member");
+    const session = await startSession(alice.api, { repo: "github.com/acme/api" });
+    const byUser = await connectStream(t, url, erin.token);
+    const bySession = await connectStream(t, url, session.token);
+    await byUser.subscribe({ id: "mine", topic: "alerts" });
+    await bySession.subscribe({ id: "mine", topic: "alerts" });
+    const asSession = client(app, session.token);
+    const held = await asSession.post("/v1/claims", { sessionId: session.id, patterns: ["docs/alerts-only/**"] });
+    t.equal(held.status, 201);
+    t.equal((await asB.post("/v1/claims", { sessionId: b.id, patterns: ["docs/alerts-only/a.md"] })).status, 409);
+    const [alert] = await bySession.waitFor(1, "mine", "alert");
+    t.match(alert, { type: "claim.conflicted", recipient: { type: "session", id: session.id } }, "the holder's alert arrives");
+    await client(app, rootToken).delete(`/v1/tokens/${erin.tokenId}`);
+    t.match(await byUser.closed, { code: 4401, reason: "token revoked" });
+    await alice.api.delete(`/v1/sessions/${session.id}`);
+    t.match(await bySession.closed, { code: 4401, reason: "session ended" });
+  });
 });
 
 t.test("when a client stops reading while many events are published, then it is closed with 4008, not buffered without bound", async (t) => {
