@@ -825,13 +825,13 @@ export class StreamConnection {
     }
   }
 
-  /** A revoked token, or the end of a session token's session, ends the socket (4401). */
   /** Whether any subscription of this socket is to events (not only alerts). */
   followsEvents(): boolean {
     for (const sub of this.subs.values()) if (sub.topic === "events") return true;
     return false;
   }
 
+  /** A revoked token, or the end of a session token's session, ends the socket (4401). */
   noteCredentialChange(event: EventEnvelope) {
     if (this.closed) return;
     if (event.type === "token.revoked" && this.principal.tokenId && event.subject.id === this.principal.tokenId) {
