@@ -8,7 +8,7 @@
  * idle machine for the rest, so a latency sampled "under 500 claims/s" depended on where in
  * the second it fell.
  */
-import { Agent, request } from "node:http";
+import { KeepAliveClient, RequestTimeout } from "./http-client.js";
 import type { LoadResult } from "./load.js";
 
 export interface PacedRequest {
@@ -33,8 +33,7 @@ export interface PacedLoadSpec {
 const percentileOf = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
 
 export async function runPacedLoad(spec: PacedLoadSpec): Promise<LoadResult> {
-  const target = new URL(spec.url);
-  const agent = new Agent({ keepAlive: true, maxSockets: spec.connections });
+  const client = new KeepAliveClient(spec.url, spec.connections);
   const timeoutMs = spec.timeoutMs ?? 5_000;
   const interval = 1000 / spec.rate;
   const total = Math.floor(spec.rate * spec.seconds);
@@ -48,39 +47,22 @@ export async function runPacedLoad(spec: PacedLoadSpec): Promise<LoadResult> {
   const startedAt = Date.now();
   const start = performance.now();
 
-  const send = (n: number, due: number) =>
-    new Promise<void>((resolve) => {
-      const r = spec.next(n);
-      const headers: Record<string, string | number> = { ...r.headers };
-      if (r.body !== undefined) headers["content-length"] = Buffer.byteLength(r.body);
-      const outgoing = request({ host: target.hostname, port: target.port, method: r.method, path: r.path, headers, agent, timeout: timeoutMs }, (incoming) => {
-        incoming.resume();
-        // A connection lost mid-answer: counted, and never left pending.
-        incoming.on("error", () => {
-          errors++;
-          resolve();
-        });
-        incoming.on("end", () => {
-          const now = performance.now();
-          const status = incoming.statusCode ?? 0;
-          statusCodes[status] = (statusCodes[status] ?? 0) + 1;
-          if (status < 200 || status >= 300) non2xx++;
-          latencies.push(now - due);
-          const second = Math.floor((now - start) / 1000);
-          if (second < completedPerSecond.length) completedPerSecond[second]!++;
-          resolve();
-        });
-      });
-      outgoing.on("timeout", () => {
-        timeouts++;
-        outgoing.destroy(new Error("timeout"));
-      });
-      outgoing.on("error", () => {
-        errors++;
-        resolve();
-      });
-      outgoing.end(r.body);
-    });
+  const send = async (n: number, due: number) => {
+    const r = spec.next(n);
+    try {
+      const { status } = await client.request(r.method, r.path, r.headers, r.body, timeoutMs);
+      const now = performance.now();
+      statusCodes[status] = (statusCodes[status] ?? 0) + 1;
+      if (status < 200 || status >= 300) non2xx++;
+      latencies.push(now - due);
+      const second = Math.floor((now - start) / 1000);
+      if (second < completedPerSecond.length) completedPerSecond[second]!++;
+    } catch (err) {
+      // Timeouts are errors too (LoadResult counts them in both).
+      errors++;
+      if (err instanceof RequestTimeout) timeouts++;
+    }
+  };
 
   const inFlight = new Set<Promise<void>>();
   let sent = 0;
@@ -99,7 +81,7 @@ export async function runPacedLoad(spec: PacedLoadSpec): Promise<LoadResult> {
     tick();
   });
   await Promise.all(inFlight);
-  agent.destroy();
+  client.close();
 
   const duration = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);

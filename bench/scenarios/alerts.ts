@@ -35,7 +35,7 @@ import { freePort, ServerProcess } from "../lib/child.js";
 import { numberEnv, sleep } from "../lib/env.js";
 import type { LoadResult } from "../lib/load.js";
 import { backgroundLoad } from "../lib/background-load.js";
-import { TimedClient } from "../lib/http-client.js";
+import { KeepAliveClient } from "../lib/http-client.js";
 import { forEachConcurrent } from "../lib/pool.js";
 import { SAMPLE_LIMIT } from "../lib/report.js";
 import type { Row, ScenarioContext } from "../lib/types.js";
@@ -176,7 +176,7 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
   });
   const natsUrl = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
   const outboxFloor = await startOutboxFloor(brigade, natsUrl);
-  const timed = { brigade: new TimedClient(brigade.url), floor: new TimedClient(outboxFloor.url) };
+  const timed = { brigade: new KeepAliveClient(brigade.url), floor: new KeepAliveClient(outboxFloor.url) };
   const floorArrivals = new Map<string, number>();
   nats.subscribe(`${outboxFloor.subject}.>`, {
     callback: (_err, msg) => {
@@ -222,13 +222,14 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
     result.cores.brigade = brigade.process.stats.cores(sampledFrom, Date.now());
     log(`(a) ${result.samples} conflicts sampled; raw NATS request/reply floor under the same load`);
     result.floor = await natsRoundTrips(natsUrl, 500);
-    await load;
+    const backgroundRun = await load;
     // What the same paced load costs the outbox floor itself, so Brigade's CPU has a ceiling too.
     log(`(a) the outbox floor alone under ${BACKGROUND_RATE} requests/s for ${FLOOR_LOAD_SECONDS} s`);
     const floorLoad = backgroundLoad({ url: outboxFloor.url, target: { kind: "outbox-floor" }, seconds: FLOOR_LOAD_SECONDS, rate: BACKGROUND_RATE, connections: BACKGROUND_CONNECTIONS });
     const floorFrom = Date.now() + 2_000;
     const floorResult = await floorLoad;
     result.cores.floor = outboxFloor.process.stats.cores(floorFrom, floorResult.window.to);
+    return { ...result, background: backgroundRun };
   } finally {
     timed.brigade.close();
     timed.floor.close();
@@ -236,7 +237,6 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
     socket.close();
     await nats.close();
   }
-  return { ...result, background: await load };
 }
 
 function latencyRows(r: LatencyResult): Row[] {

@@ -35,3 +35,12 @@ export function newId(): string {
   }
   return v7({ random, msecs: lastMs, seq: counter });
 }
+
+/**
+ * The smallest UUIDv7 of a millisecond: every id made before that millisecond sorts below it,
+ * so a primary key of ids finds rows by age with a range.
+ */
+export function firstIdOf(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}

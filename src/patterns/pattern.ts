@@ -96,7 +96,7 @@ const validated = new Map<string, PatternValidation>();
 /** Parses and validates pattern text. Results are immutable, so repeated texts share one. */
 export function validatePattern(text: string): PatternValidation {
   // Texts over the limit are rejected on their length; they are not worth keeping as keys.
-  if (typeof text !== 'string' || text.length > 2 * MAX_PATTERN_LENGTH) return validateText(text);
+  if (typeof text !== "string" || text.length > MAX_PATTERN_LENGTH) return validateText(text);
   const known = validated.get(text);
   if (known !== undefined) return known;
   const result = Object.freeze(validateText(text));

@@ -1,16 +1,8 @@
 import { sql } from "drizzle-orm";
 import { executeRows, type Db } from "../../infra/db.js";
+import { firstIdOf } from "../../infra/ids.js";
 
 const DAY_MS = 86_400_000;
-
-/**
- * The smallest UUIDv7 of a millisecond. Event ids are UUIDv7 (`newId`), so every id made
- * before that millisecond sorts below it: the primary key finds old events by range.
- */
-export function firstIdOf(ms: number): string {
-  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
-}
 
 export interface PruneOptions {
   retentionDays: number;

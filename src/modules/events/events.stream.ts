@@ -21,7 +21,7 @@ import {
   type AlertScope,
   type EventQuery,
 } from "./events.feed.repository.js";
-import { eventSchema, type EventEnvelope } from "./events.schemas.js";
+import { eventSchema, type EventEnvelope, type EventType } from "./events.schemas.js";
 import {
   closeCodes,
   MAX_SUBSCRIPTIONS,
@@ -184,7 +184,7 @@ class RecentIds {
  * sockets, role and team changes move what they may see, a session's start names the owner
  * its alerts are routed by.
  */
-const STANDING_EVENTS = new Set(["token.revoked", "session.started", "session.ended", "session.expired", "user.role_changed", "team.member_added", "team.member_removed"]);
+const STANDING_EVENTS: ReadonlySet<string> = new Set<EventType>(["token.revoked", "session.started", "session.ended", "session.expired", "user.role_changed", "team.member_added", "team.member_removed"]);
 
 function someFollowEvents(connections: Set<StreamConnection>): boolean {
   for (const connection of connections) if (connection.followsEvents()) return true;

@@ -4,7 +4,8 @@ import t from "tap";
 import { v7 } from "uuid";
 import { loadConfig } from "../../../src/config.js";
 import { executeRows, type Db } from "../../../src/infra/db.js";
-import { firstIdOf, pruneEventLog } from "../../../src/modules/events/events.retention.js";
+import { firstIdOf } from "../../../src/infra/ids.js";
+import { pruneEventLog } from "../../../src/modules/events/events.retention.js";
 import { client, startTestApp } from "../../helpers/app.js";
 import { waitFor } from "../../helpers/wait.js";
 
