@@ -3,15 +3,17 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
 import { createMemoryBus, createNatsBus, type Bus } from "./infra/bus.js";
-import { openDatabase, RELAXED_POOL_SIZE, type Database } from "./infra/db.js";
+import { onCommitSignal, openDatabase, RELAXED_POOL_SIZE, type Database } from "./infra/db.js";
+import { EVENTS_APPENDED } from "./events/append.js";
+import { eventRegistry } from "./modules/catalog.js";
 import { newId } from "./infra/ids.js";
 import { metricsPlugin } from "./infra/metrics.js";
 import { startPeriodic } from "./infra/periodic.js";
 import { installErrorHandler } from "./http/error-handler.js";
 import { registerOpenApi } from "./http/openapi.js";
-import { alertRoutes } from "./modules/alerts/alerts.routes.js";
-import { conflictRoutes } from "./modules/alerts/conflicts.routes.js";
-import { resolveConflictsOfSessions } from "./modules/alerts/conflicts.usecases.js";
+import { alertRoutes } from "./modules/delivery/alerts.routes.js";
+import { conflictRoutes } from "./modules/conflicts/conflicts.routes.js";
+import { resolveConflictsOfSessions } from "./modules/conflicts/conflicts.usecases.js";
 import { createGrantBatcher } from "./modules/claims/claims.grants.js";
 import { ClaimIndexCache } from "./modules/claims/claims.index.js";
 import { claimRoutes } from "./modules/claims/claims.routes.js";
@@ -19,12 +21,11 @@ import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/c
 import { contractRoutes } from "./modules/contracts/contracts.routes.js";
 import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contracts.sources.js";
 import { dashboardRoutes } from "./modules/dashboard/dashboard.routes.js";
-import { pruneEventLog } from "./modules/events/events.retention.js";
-import { createOutboxRelay } from "./modules/events/events.relay.js";
-import { appendedEventCount } from "./modules/events/events.repository.js";
-import { eventRoutes } from "./modules/events/events.routes.js";
-import { streamRoutes } from "./modules/events/events.stream.routes.js";
-import { defaultStreamName, subjectsFor } from "./modules/events/events.subjects.js";
+import { pruneEventLog } from "./modules/delivery/retention.js";
+import { createOutboxRelay } from "./modules/delivery/relay.js";
+import { eventRoutes } from "./modules/delivery/feed.routes.js";
+import { streamRoutes } from "./modules/delivery/stream.routes.js";
+import { defaultStreamName, subjectsFor } from "./events/subjects.js";
 import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
 import { bootstrap } from "./modules/identity/identity.usecases.js";
@@ -118,6 +119,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       subjects: subjectsFor(config.NATS_SUBJECT_PREFIX),
       config,
       registry: app.metrics,
+      events: eventRegistry,
       log: app.log.child({ component: "principal-cache" }),
     });
     // Unsubscribed before the bus closes.
@@ -139,22 +141,15 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       registry: app.metrics,
     });
     sweepers.push(relay);
-    // Wake the relay once a request that appended events has answered (so it has committed).
-    const appendedBefore = new WeakMap<object, number>();
-    app.addHook("onRequest", (request, _reply, done) => {
-      appendedBefore.set(request.raw, appendedEventCount());
-      done();
-    });
-    app.addHook("onResponse", (request, _reply, done) => {
-      if (appendedBefore.get(request.raw) !== appendedEventCount()) relay.wake();
-      done();
-    });
+    // Every transaction that appended events wakes the relay once it has committed.
+    const stopWaking = onCommitSignal(db, EVENTS_APPENDED, relay.wake);
+    sweepers.push({ stop: async () => stopWaking() });
     await app.register(healthRoutes, { deps: { database, bus, outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS } } });
     await app.register(identityRoutes, { deps: identityDeps });
     const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
       // Their tokens are revoked in this transaction: not cached here until its event confirms the commit.
       principals.holdSessions(ids);
-      await releaseClaimsOfSessions({ db: tx }, ids, reason);
+      await releaseClaimsOfSessions(tx, ids, reason);
       await resolveConflictsOfSessions(tx, ids, reason);
     };
     const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE) };

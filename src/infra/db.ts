@@ -6,8 +6,66 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 
-/** A drizzle handle over either backend; transactions have the same shape. */
+/** A drizzle handle over either backend: the pool, or a transaction. */
 export type Db = PgDatabase<PgQueryResultHKT>;
+
+declare const inTransaction: unique symbol;
+/**
+ * A handle inside an open transaction: what a function needs when its statements must commit
+ * together or hold a transaction-scoped lock (a repo's advisory lock, the grant path, a
+ * session's release). Only `transaction` and `pipelinedTransaction` make one, so passing the
+ * pool where a `Tx` is needed does not compile.
+ */
+export type Tx = Db & { readonly [inTransaction]: true };
+
+/** Something to tell once a transaction that raised it has committed (`raiseAfterCommit`). */
+export type CommitSignal = symbol;
+
+/** Per root handle: who listens for which signal (`onCommitSignal`). */
+const signalListeners = new WeakMap<Db, Map<CommitSignal, Set<() => void>>>();
+/** Per open transaction: the signals raised in it so far. */
+const raisedIn = new WeakMap<Db, Set<CommitSignal>>();
+
+/**
+ * Calls `listener` after every transaction opened on `db` (by `transaction` or
+ * `pipelinedTransaction`) that raised `signal` has committed; returns the unsubscribe.
+ */
+export function onCommitSignal(db: Db, signal: CommitSignal, listener: () => void): () => void {
+  let bySignal = signalListeners.get(db);
+  if (!bySignal) signalListeners.set(db, (bySignal = new Map()));
+  let listeners = bySignal.get(signal);
+  if (!listeners) bySignal.set(signal, (listeners = new Set()));
+  listeners.add(listener);
+  return () => void listeners.delete(listener);
+}
+
+/** Marks `tx` so that `signal`'s listeners hear of it once it commits (never if it rolls back). */
+export function raiseAfterCommit(tx: Tx, signal: CommitSignal): void {
+  raisedIn.get(tx)?.add(signal);
+}
+
+function tell(root: Db, raised: Set<CommitSignal>): void {
+  if (raised.size === 0) return;
+  const bySignal = signalListeners.get(root);
+  if (!bySignal) return;
+  for (const signal of raised) for (const listener of bySignal.get(signal) ?? []) listener();
+}
+
+/**
+ * The one way to open a transaction: `work` gets a `Tx`; the signals raised in it
+ * (`raiseAfterCommit`) reach their listeners once it has committed. Called with a `Tx`, it
+ * opens a savepoint inside that transaction, whose signals wait for the outer commit.
+ */
+export async function transaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
+  const outer = raisedIn.get(db);
+  const raised = outer ?? new Set<CommitSignal>();
+  const result = await db.transaction(async (tx) => {
+    raisedIn.set(tx, raised);
+    return work(tx as unknown as Tx);
+  });
+  if (!outer) tell(db, raised);
+  return result;
+}
 
 export interface Database {
   readonly db: Db;
@@ -41,7 +99,7 @@ export interface Database {
 /** Sends COMMIT right behind these statements; resolves to their results once all succeeded. */
 export type Commit = <T extends readonly unknown[]>(last: { [K in keyof T]: Promise<T[K]> }) => Promise<T>;
 
-export type PipelinedWork<T> = (tx: Db, commit: Commit) => Promise<T>;
+export type PipelinedWork<T> = (tx: Tx, commit: Commit) => Promise<T>;
 
 /** Runs a pipelined transaction somewhere already chosen (`pipelinedTransaction`'s follow-up). */
 export type PipelinedRunner = <T>(work: PipelinedWork<T>) => Promise<T>;
@@ -74,7 +132,7 @@ async function pipelinedOnConnection<T>(reserved: postgres.ReservedSql, client: 
       if (failed) throw failed.reason;
       return settled.slice(1, -1).map((s) => (s as PromiseFulfilledResult<unknown>).value);
     }) as Commit;
-    const result = await work(tx, commit);
+    const result = await work(tx as Tx, commit);
     if (!ended) throw new MissingCommitError();
     return result;
   } finally {
@@ -96,6 +154,17 @@ async function pipelinedOn<T>(client: postgres.Sql, work: PipelinedWork<T>, then
   }
 }
 
+/** Runs a pipelined transaction of `root`'s, its signals told once it has committed (as `transaction`). */
+async function signalling<T>(root: Db, run: (work: PipelinedWork<T>) => Promise<T>, work: PipelinedWork<T>): Promise<T> {
+  const raised = new Set<CommitSignal>();
+  const result = await run((tx, commit) => {
+    raisedIn.set(tx, raised);
+    return work(tx, commit);
+  });
+  tell(root, raised);
+  return result;
+}
+
 /** A pipelined transaction's work returned without `commit(...)`: a bug, and nothing was written. */
 class MissingCommitError extends Error {
   constructor() {
@@ -114,7 +183,7 @@ async function plainPipelined<T>(db: Db, work: PipelinedWork<T>, then?: FollowUp
 function plainTransaction<T>(db: Db, work: PipelinedWork<T>): Promise<T> {
   return db.transaction(async (tx) => {
     let committed = false;
-    const result = await work(tx, ((last: Promise<unknown>[]) => {
+    const result = await work(tx as unknown as Tx, ((last: Promise<unknown>[]) => {
       committed = true;
       return Promise.all(last);
     }) as Commit);
@@ -182,11 +251,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await migrateDatabase(options);
     const client = postgres(options.databaseUrl, { max: options.poolSize, ...silentNotices });
     const relaxed = postgres(options.databaseUrl, { max: RELAXED_POOL_SIZE, connection: { synchronous_commit: "off" }, ...silentNotices });
+    const db = drizzlePostgres(client) as unknown as Db;
     return {
-      db: drizzlePostgres(client) as unknown as Db,
+      db,
       relaxedDb: drizzlePostgres(relaxed) as unknown as Db,
       kind: "postgres",
-      pipelinedTransaction: (work, then) => pipelinedOn(client, work, then),
+      pipelinedTransaction: (work, then) => signalling(db, (signalled) => pipelinedOn(client, signalled, then), work),
       location: redactUrl(options.databaseUrl),
       ping: async () => void (await client`select 1`),
       close: async () => {
@@ -209,7 +279,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db,
     relaxedDb: db,
     kind: "pglite",
-    pipelinedTransaction: (work, then) => plainPipelined(db, work, then),
+    pipelinedTransaction: (work, then) => signalling(db, (signalled) => plainPipelined(db, signalled, then), work),
     location: options.dataDir,
     ping: async () => void (await db.execute(sql`select 1`)),
     close: () => client.close(),

@@ -28,7 +28,7 @@ export const mcpRoutes: FastifyPluginAsyncZod<{ root: FastifyInstance; version: 
     },
     async (request, reply) => {
       const [{ createBrigadeMcpServer }, { StreamableHTTPServerTransport }] = await Promise.all([
-        import("./tools.js"),
+        import("./tools/index.js"),
         import("@modelcontextprotocol/sdk/server/streamableHttp.js"),
       ]);
       const principal = request.principal;

@@ -10,7 +10,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { BrigadeError, ok, type BrigadeClient, type StartedSession } from "../sdk/client.js";
-import { createBrigadeMcpServer, type CurrentSession, type LocalRepo } from "./tools.js";
+import { createBrigadeMcpServer, type CurrentSession, type LocalRepo } from "./tools/index.js";
 
 export interface StdioOptions {
   server: string | undefined;

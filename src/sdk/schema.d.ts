@@ -5176,6 +5176,971 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ActorInput: {
+            /** @enum {string} */
+            type: "user" | "session" | "system";
+            id: string | null;
+            userId?: string | null;
+        };
+        SubjectRefInput: {
+            type: string;
+            id: string;
+        };
+        RecipientInput: {
+            /** @enum {string} */
+            type: "session" | "user" | "team";
+            id: string;
+        };
+        /** @description An organisation was created (by the operator, or at first start). */
+        OrgCreatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "org.created";
+            payload: {
+                slug: string;
+                name: string;
+            };
+        };
+        /** @description A user was added to the organisation. */
+        UserCreatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "user.created";
+            payload: {
+                name: string;
+                role: string;
+            };
+        };
+        /** @description A user's role changed; every token of theirs carries the new role at once. */
+        UserRoleChangedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "user.role_changed";
+            payload: {
+                from: string;
+                to: string;
+            };
+        };
+        /** @description A team was created. */
+        TeamCreatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "team.created";
+            payload: {
+                name: string;
+            };
+        };
+        /** @description A user joined a team. */
+        TeamMemberAddedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "team.member_added";
+            payload: {
+                teamId: string;
+                userId: string;
+            };
+        };
+        /** @description A user left a team. */
+        TeamMemberRemovedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "team.member_removed";
+            payload: {
+                teamId: string;
+                userId: string;
+            };
+        };
+        /** @description A personal or session token was minted. Members see only their own. */
+        TokenCreatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "token.created";
+            payload: {
+                kind: string;
+                name: string;
+                userId: string;
+            };
+        };
+        /** @description A token was revoked; it stops working on every replica. Members see only their own. */
+        TokenRevokedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "token.revoked";
+            payload: {
+                kind: string;
+                userId: string;
+            };
+        };
+        /** @description The signing key was rotated; earlier keys keep verifying the tokens they signed. Leads and admins only. */
+        SigningKeyRotatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "signing_key.rotated";
+            payload: {
+                kid: string;
+                retired: string[];
+            };
+        };
+        /** @description An agent's session started; it holds claims and gets alerts until it ends or expires. */
+        SessionStartedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "session.started";
+            payload: {
+                userId: string;
+                agentId: string;
+                agent: string;
+                repo: string;
+                branch: string | null;
+                task: string | null;
+            };
+        };
+        /** @description A session ended; its claims are released and its tokens revoked in the same transaction. */
+        SessionEndedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "session.ended";
+            payload: {
+                userId: string;
+                agentId: string;
+                repo: string;
+            };
+        };
+        /** @description A session stopped heartbeating and expired; its claims are released and its tokens revoked. */
+        SessionExpiredEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "session.expired";
+            payload: {
+                userId: string;
+                agentId: string;
+                repo: string;
+            };
+        };
+        /** @description A session was granted a claim on an area of a repo. */
+        ClaimGrantedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.granted";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+                patterns: string[];
+                mode: string;
+                fence: number;
+                expiresAt: string;
+                reason: string | null;
+            };
+        };
+        /** @description A claim overlapped others' claims: rejected, or granted with a warning. Alerts the requester and every holder. */
+        ClaimConflictedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.conflicted";
+            payload: {
+                sessionId: string;
+                userId: string;
+                patterns: string[];
+                mode: string;
+                /** @enum {string} */
+                outcome: "rejected" | "granted_with_warning";
+                claimId: string | null;
+                conflicts: {
+                    [key: string]: unknown;
+                }[];
+            };
+        };
+        /** @description A claim's lease was extended. */
+        ClaimRenewedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.renewed";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                expiresAt: string;
+            };
+        };
+        /** @description A claim was released: by its session, a handoff, or its session's end. */
+        ClaimReleasedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.released";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+                reason: string;
+            };
+        };
+        /** @description A claim's lease ran out. Alerts its holder. */
+        ClaimExpiredEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.expired";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+            };
+        };
+        /** @description A lead or admin broke a claim, with a reason. Alerts its holder. */
+        ClaimBrokenEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.broken";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+                reason: string;
+                brokenBy: string;
+            };
+        };
+        /** @description A session asked a claim's holder to hand it over. Alerts the holder. */
+        HandoffRequestedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "handoff.requested";
+            payload: {
+                handoffId: string;
+                claimId: string;
+                holderSessionId: string;
+                holderUserId: string;
+                requesterSessionId: string;
+                requesterUserId: string;
+                reason: string;
+            };
+        };
+        /** @description A claim's holder answered a handoff request: accept (the claim is released), decline or defer with an ETA. Alerts the requester. */
+        HandoffAnsweredEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "handoff.answered";
+            payload: {
+                handoffId: string;
+                claimId: string;
+                answer: string;
+                note: string | null;
+                eta: string | null;
+                requesterSessionId: string;
+                requesterUserId: string;
+            };
+        };
+        /** @description A session edited a file inside another session's exclusive claim, or a file another live session edits. Alerts both sides. */
+        TouchConflictEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "touch.conflict";
+            payload: {
+                sessionId: string;
+                userId: string;
+                path: string;
+                /** @enum {string} */
+                kind: "claim" | "touch";
+                otherSessionId: string;
+                otherUserId: string;
+                claimId: string | null;
+            };
+        };
+        /** @description A conflict between two sessions' work was recorded. Nobody is alerted by it: it is written with the claim.conflicted or touch.conflict event that detected it, which alerts the same parties (and acking that alert acknowledges the conflict). */
+        ConflictOpenedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "conflict.opened";
+            payload: {
+                conflictId: string;
+                /** @enum {string} */
+                kind: "claim" | "touch";
+                sessionId: string;
+                userId: string;
+                otherSessionId: string;
+                otherUserId: string;
+                /** @description The claim whose grant (or, for touches, null) raised it. */
+                claimId: string | null;
+                otherClaimId: string | null;
+                pattern: string | null;
+                otherPattern: string | null;
+                witness: string;
+                /** @description The claim.conflicted or touch.conflict event that detected it. */
+                detectedBy: string;
+            };
+        };
+        /** @description A party acknowledged a conflict. Alerts both parties but the one who acted. */
+        ConflictAcknowledgedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "conflict.acknowledged";
+            payload: {
+                conflictId: string;
+                /** @enum {string} */
+                kind: "claim" | "touch";
+                sessionId: string;
+                userId: string;
+                otherSessionId: string;
+                otherUserId: string;
+            };
+        };
+        /** @description A conflict ended: a claim involved was released, expired, broken or handed over, or a session involved ended. Alerts both parties but the one who acted. */
+        ConflictResolvedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "conflict.resolved";
+            payload: {
+                conflictId: string;
+                /** @enum {string} */
+                kind: "claim" | "touch";
+                sessionId: string;
+                userId: string;
+                otherSessionId: string;
+                otherUserId: string;
+                /** @enum {string} */
+                resolution: "claim_released" | "claim_expired" | "claim_broken" | "handoff" | "session_ended" | "session_expired";
+            };
+        };
+        /** @description A repo's CODEOWNERS file was uploaded; invalid lines are counted in errors. */
+        CodeownersUpdatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "codeowners.updated";
+            payload: {
+                rules: number;
+                errors: number;
+            };
+        };
+        /** @description A named module (a set of patterns owned by a team) was created or changed. */
+        ModuleUpdatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "module.updated";
+            payload: {
+                name: string;
+                patterns: string[];
+                teamId: string | null;
+            };
+        };
+        /** @description A named module was deleted. */
+        ModuleDeletedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "module.deleted";
+            payload: {
+                name: string;
+            };
+        };
+        /** @description A contract was created. */
+        ContractCreatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.created";
+            payload: {
+                contractId: string;
+                name: string;
+                kind: string;
+                providerTeamId: string;
+                repo: string | null;
+                sourcePatterns: string[];
+                compatibility: string;
+            };
+        };
+        /** @description A contract's settings changed (each changed field with its old and new value). Alerts its consumers. */
+        ContractUpdatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.updated";
+            payload: {
+                contractId: string;
+                name: string;
+                changed: {
+                    [key: string]: {
+                        from: unknown;
+                        to: unknown;
+                    };
+                };
+            };
+        };
+        /** @description A contract was archived. Alerts its consumers. */
+        ContractArchivedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.archived";
+            payload: {
+                contractId: string;
+                name: string;
+            };
+        };
+        /** @description A consumer (a team, a user, or a repo's files) was added to a contract. */
+        ContractConsumerAddedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.consumer_added";
+            payload: {
+                contractId: string;
+                name: string;
+                consumer: {
+                    id: string;
+                    /** @enum {string} */
+                    kind: "team" | "user" | "repo";
+                    teamId: string | null;
+                    userId: string | null;
+                    repo: string | null;
+                    patterns: string[] | null;
+                };
+            };
+        };
+        /** @description A consumer was removed from a contract. */
+        ContractConsumerRemovedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.consumer_removed";
+            payload: {
+                contractId: string;
+                name: string;
+                consumer: {
+                    id: string;
+                    /** @enum {string} */
+                    kind: "team" | "user" | "repo";
+                    teamId: string | null;
+                    userId: string | null;
+                    repo: string | null;
+                    patterns: string[] | null;
+                };
+            };
+        };
+        /** @description A version of a contract was published, compatible with its policy or forced with a reason. */
+        ContractVersionPublishedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.version_published";
+            payload: {
+                contractId: string;
+                name: string;
+                versionId: string;
+                label: string;
+                previousLabel: string | null;
+                summary: {
+                    breaking: number;
+                    nonBreaking: number;
+                    annotation: number;
+                    unclassified: number;
+                };
+                hash: string;
+                seq: number;
+                compatible: boolean;
+                policy: string;
+                forced: boolean;
+                reason: string | null;
+                branch: string | null;
+                sessionId: string | null;
+            };
+        };
+        /** @description A published version changed the contract compatibly. Alerts its consumers. */
+        ContractChangedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.changed";
+            payload: {
+                contractId: string;
+                name: string;
+                versionId: string;
+                label: string;
+                previousLabel: string | null;
+                summary: {
+                    breaking: number;
+                    nonBreaking: number;
+                    annotation: number;
+                    unclassified: number;
+                };
+                changes: {
+                    level: string;
+                    action: string | null;
+                    location: string;
+                    message: string;
+                    against?: string;
+                    direction?: string;
+                }[];
+                changesTotal: number;
+            };
+        };
+        /** @description An incompatible version was forced through, with a reason. Alerts its consumers. */
+        ContractBreakingChangeEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.breaking_change";
+            payload: {
+                contractId: string;
+                name: string;
+                versionId: string;
+                label: string;
+                previousLabel: string | null;
+                summary: {
+                    breaking: number;
+                    nonBreaking: number;
+                    annotation: number;
+                    unclassified: number;
+                };
+                policy: string;
+                /** @description Why the incompatible version was forced. */
+                reason: string;
+                breaking: {
+                    level: string;
+                    action: string | null;
+                    location: string;
+                    message: string;
+                    against?: string;
+                    direction?: string;
+                }[];
+                breakingTotal: number;
+                sessionId: string | null;
+            };
+        };
+        /** @description A change to a contract was proposed for its consumers to acknowledge or object to. Alerts its consumers. */
+        ContractProposalOpenedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.proposal_opened";
+            payload: {
+                contractId: string;
+                name: string;
+                proposalId: string;
+                label: string | null;
+                description: string | null;
+                baseLabel: string | null;
+                proposedBy: string;
+                sessionId: string | null;
+                compatible: boolean;
+                summary: {
+                    breaking: number;
+                    nonBreaking: number;
+                    annotation: number;
+                    unclassified: number;
+                };
+                changes: {
+                    level: string;
+                    action: string | null;
+                    location: string;
+                    message: string;
+                    against?: string;
+                    direction?: string;
+                }[];
+                changesTotal: number;
+            };
+        };
+        /** @description A consumer acknowledged or objected to a proposal. Alerts the proposer. */
+        ContractProposalAnsweredEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.proposal_answered";
+            payload: {
+                contractId: string;
+                name: string;
+                proposalId: string;
+                /** @enum {string} */
+                answer: "ack" | "object";
+                comment: string | null;
+                consumerIds: string[];
+                answeredBy: string;
+                verdict: string;
+            };
+        };
+        /** @description A proposal was closed: published as a version, or withdrawn. */
+        ContractProposalClosedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.proposal_closed";
+            payload: {
+                contractId: string;
+                name: string;
+                proposalId: string;
+                /** @enum {string} */
+                resolution: "published" | "withdrawn";
+                /** @description The version that published it. */
+                label: string | null;
+                reason: string | null;
+            };
+        };
+        /** @description A claim or an edit touches a contract's source files. Alerts its consumers. */
+        ContractAtRiskEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.at_risk";
+            payload: {
+                contractId: string;
+                name: string;
+                kind: string;
+                providerTeamId: string;
+                /** @enum {string} */
+                via: "claim" | "touch";
+                claimId: string | null;
+                sessionId: string;
+                userId: string;
+                agent: string;
+                /** @description Your pattern (or path), the contract's source pattern, a path both match. */
+                matches: {
+                    yours: string;
+                    source: string;
+                    witness: string;
+                }[];
+            };
+        };
+        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"];
+        EventPageInput: {
+            items: components["schemas"]["EventInput"][];
+            /** @description Pass as cursor for the next page; null on the last. */
+            nextCursor: string | null;
+        };
         ProblemInput: {
             /** @description A URI naming the problem type: about:blank or a Brigade problem URN. */
             type: string;
@@ -5280,42 +6245,6 @@ export interface components {
         RotatedKeyInput: {
             kid: string;
             retired: string[];
-        };
-        ActorInput: {
-            /** @enum {string} */
-            type: "user" | "session" | "system";
-            id: string | null;
-            userId?: string | null;
-        };
-        SubjectRefInput: {
-            type: string;
-            id: string;
-        };
-        EventInput: {
-            id: string;
-            seq: number;
-            orgId: string;
-            type: string;
-            /** Format: date-time */
-            time: string;
-            actor: components["schemas"]["ActorInput"];
-            subject: components["schemas"]["SubjectRefInput"];
-            repo: string | null;
-            payload: {
-                [key: string]: unknown;
-            };
-            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
-            position: number | null;
-        };
-        EventPageInput: {
-            items: components["schemas"]["EventInput"][];
-            /** @description Pass as cursor for the next page; null on the last. */
-            nextCursor: string | null;
-        };
-        RecipientInput: {
-            /** @enum {string} */
-            type: "session" | "user" | "team";
-            id: string;
         };
         AlertInput: {
             id: string;
@@ -6079,6 +7008,971 @@ export interface components {
             };
             outbox: components["schemas"]["OutboxLagInput"];
         };
+        Actor: {
+            /** @enum {string} */
+            type: "user" | "session" | "system";
+            id: string | null;
+            userId?: string | null;
+        };
+        SubjectRef: {
+            type: string;
+            id: string;
+        };
+        Recipient: {
+            /** @enum {string} */
+            type: "session" | "user" | "team";
+            id: string;
+        };
+        /** @description An organisation was created (by the operator, or at first start). */
+        OrgCreatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "org.created";
+            payload: {
+                slug: string;
+                name: string;
+            };
+        };
+        /** @description A user was added to the organisation. */
+        UserCreatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "user.created";
+            payload: {
+                name: string;
+                role: string;
+            };
+        };
+        /** @description A user's role changed; every token of theirs carries the new role at once. */
+        UserRoleChangedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "user.role_changed";
+            payload: {
+                from: string;
+                to: string;
+            };
+        };
+        /** @description A team was created. */
+        TeamCreatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "team.created";
+            payload: {
+                name: string;
+            };
+        };
+        /** @description A user joined a team. */
+        TeamMemberAddedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "team.member_added";
+            payload: {
+                teamId: string;
+                userId: string;
+            };
+        };
+        /** @description A user left a team. */
+        TeamMemberRemovedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "team.member_removed";
+            payload: {
+                teamId: string;
+                userId: string;
+            };
+        };
+        /** @description A personal or session token was minted. Members see only their own. */
+        TokenCreatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "token.created";
+            payload: {
+                kind: string;
+                name: string;
+                userId: string;
+            };
+        };
+        /** @description A token was revoked; it stops working on every replica. Members see only their own. */
+        TokenRevokedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "token.revoked";
+            payload: {
+                kind: string;
+                userId: string;
+            };
+        };
+        /** @description The signing key was rotated; earlier keys keep verifying the tokens they signed. Leads and admins only. */
+        SigningKeyRotatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "signing_key.rotated";
+            payload: {
+                kid: string;
+                retired: string[];
+            };
+        };
+        /** @description An agent's session started; it holds claims and gets alerts until it ends or expires. */
+        SessionStartedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "session.started";
+            payload: {
+                userId: string;
+                agentId: string;
+                agent: string;
+                repo: string;
+                branch: string | null;
+                task: string | null;
+            };
+        };
+        /** @description A session ended; its claims are released and its tokens revoked in the same transaction. */
+        SessionEndedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "session.ended";
+            payload: {
+                userId: string;
+                agentId: string;
+                repo: string;
+            };
+        };
+        /** @description A session stopped heartbeating and expired; its claims are released and its tokens revoked. */
+        SessionExpiredEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "session.expired";
+            payload: {
+                userId: string;
+                agentId: string;
+                repo: string;
+            };
+        };
+        /** @description A session was granted a claim on an area of a repo. */
+        ClaimGrantedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.granted";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+                patterns: string[];
+                mode: string;
+                fence: number;
+                expiresAt: string;
+                reason: string | null;
+            };
+        };
+        /** @description A claim overlapped others' claims: rejected, or granted with a warning. Alerts the requester and every holder. */
+        ClaimConflictedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.conflicted";
+            payload: {
+                sessionId: string;
+                userId: string;
+                patterns: string[];
+                mode: string;
+                /** @enum {string} */
+                outcome: "rejected" | "granted_with_warning";
+                claimId: string | null;
+                conflicts: {
+                    [key: string]: unknown;
+                }[];
+            };
+        };
+        /** @description A claim's lease was extended. */
+        ClaimRenewedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.renewed";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                expiresAt: string;
+            };
+        };
+        /** @description A claim was released: by its session, a handoff, or its session's end. */
+        ClaimReleasedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.released";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+                reason: string;
+            };
+        };
+        /** @description A claim's lease ran out. Alerts its holder. */
+        ClaimExpiredEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.expired";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+            };
+        };
+        /** @description A lead or admin broke a claim, with a reason. Alerts its holder. */
+        ClaimBrokenEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.broken";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+                reason: string;
+                brokenBy: string;
+            };
+        };
+        /** @description A session asked a claim's holder to hand it over. Alerts the holder. */
+        HandoffRequestedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "handoff.requested";
+            payload: {
+                handoffId: string;
+                claimId: string;
+                holderSessionId: string;
+                holderUserId: string;
+                requesterSessionId: string;
+                requesterUserId: string;
+                reason: string;
+            };
+        };
+        /** @description A claim's holder answered a handoff request: accept (the claim is released), decline or defer with an ETA. Alerts the requester. */
+        HandoffAnsweredEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "handoff.answered";
+            payload: {
+                handoffId: string;
+                claimId: string;
+                answer: string;
+                note: string | null;
+                eta: string | null;
+                requesterSessionId: string;
+                requesterUserId: string;
+            };
+        };
+        /** @description A session edited a file inside another session's exclusive claim, or a file another live session edits. Alerts both sides. */
+        TouchConflictEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "touch.conflict";
+            payload: {
+                sessionId: string;
+                userId: string;
+                path: string;
+                /** @enum {string} */
+                kind: "claim" | "touch";
+                otherSessionId: string;
+                otherUserId: string;
+                claimId: string | null;
+            };
+        };
+        /** @description A conflict between two sessions' work was recorded. Nobody is alerted by it: it is written with the claim.conflicted or touch.conflict event that detected it, which alerts the same parties (and acking that alert acknowledges the conflict). */
+        ConflictOpenedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "conflict.opened";
+            payload: {
+                conflictId: string;
+                /** @enum {string} */
+                kind: "claim" | "touch";
+                sessionId: string;
+                userId: string;
+                otherSessionId: string;
+                otherUserId: string;
+                /** @description The claim whose grant (or, for touches, null) raised it. */
+                claimId: string | null;
+                otherClaimId: string | null;
+                pattern: string | null;
+                otherPattern: string | null;
+                witness: string;
+                /** @description The claim.conflicted or touch.conflict event that detected it. */
+                detectedBy: string;
+            };
+        };
+        /** @description A party acknowledged a conflict. Alerts both parties but the one who acted. */
+        ConflictAcknowledgedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "conflict.acknowledged";
+            payload: {
+                conflictId: string;
+                /** @enum {string} */
+                kind: "claim" | "touch";
+                sessionId: string;
+                userId: string;
+                otherSessionId: string;
+                otherUserId: string;
+            };
+        };
+        /** @description A conflict ended: a claim involved was released, expired, broken or handed over, or a session involved ended. Alerts both parties but the one who acted. */
+        ConflictResolvedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "conflict.resolved";
+            payload: {
+                conflictId: string;
+                /** @enum {string} */
+                kind: "claim" | "touch";
+                sessionId: string;
+                userId: string;
+                otherSessionId: string;
+                otherUserId: string;
+                /** @enum {string} */
+                resolution: "claim_released" | "claim_expired" | "claim_broken" | "handoff" | "session_ended" | "session_expired";
+            };
+        };
+        /** @description A repo's CODEOWNERS file was uploaded; invalid lines are counted in errors. */
+        CodeownersUpdatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "codeowners.updated";
+            payload: {
+                rules: number;
+                errors: number;
+            };
+        };
+        /** @description A named module (a set of patterns owned by a team) was created or changed. */
+        ModuleUpdatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "module.updated";
+            payload: {
+                name: string;
+                patterns: string[];
+                teamId: string | null;
+            };
+        };
+        /** @description A named module was deleted. */
+        ModuleDeletedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "module.deleted";
+            payload: {
+                name: string;
+            };
+        };
+        /** @description A contract was created. */
+        ContractCreatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.created";
+            payload: {
+                contractId: string;
+                name: string;
+                kind: string;
+                providerTeamId: string;
+                repo: string | null;
+                sourcePatterns: string[];
+                compatibility: string;
+            };
+        };
+        /** @description A contract's settings changed (each changed field with its old and new value). Alerts its consumers. */
+        ContractUpdatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.updated";
+            payload: {
+                contractId: string;
+                name: string;
+                changed: {
+                    [key: string]: {
+                        from: unknown;
+                        to: unknown;
+                    };
+                };
+            };
+        };
+        /** @description A contract was archived. Alerts its consumers. */
+        ContractArchivedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.archived";
+            payload: {
+                contractId: string;
+                name: string;
+            };
+        };
+        /** @description A consumer (a team, a user, or a repo's files) was added to a contract. */
+        ContractConsumerAddedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.consumer_added";
+            payload: {
+                contractId: string;
+                name: string;
+                consumer: {
+                    id: string;
+                    /** @enum {string} */
+                    kind: "team" | "user" | "repo";
+                    teamId: string | null;
+                    userId: string | null;
+                    repo: string | null;
+                    patterns: string[] | null;
+                };
+            };
+        };
+        /** @description A consumer was removed from a contract. */
+        ContractConsumerRemovedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.consumer_removed";
+            payload: {
+                contractId: string;
+                name: string;
+                consumer: {
+                    id: string;
+                    /** @enum {string} */
+                    kind: "team" | "user" | "repo";
+                    teamId: string | null;
+                    userId: string | null;
+                    repo: string | null;
+                    patterns: string[] | null;
+                };
+            };
+        };
+        /** @description A version of a contract was published, compatible with its policy or forced with a reason. */
+        ContractVersionPublishedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.version_published";
+            payload: {
+                contractId: string;
+                name: string;
+                versionId: string;
+                label: string;
+                previousLabel: string | null;
+                summary: {
+                    breaking: number;
+                    nonBreaking: number;
+                    annotation: number;
+                    unclassified: number;
+                };
+                hash: string;
+                seq: number;
+                compatible: boolean;
+                policy: string;
+                forced: boolean;
+                reason: string | null;
+                branch: string | null;
+                sessionId: string | null;
+            };
+        };
+        /** @description A published version changed the contract compatibly. Alerts its consumers. */
+        ContractChangedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.changed";
+            payload: {
+                contractId: string;
+                name: string;
+                versionId: string;
+                label: string;
+                previousLabel: string | null;
+                summary: {
+                    breaking: number;
+                    nonBreaking: number;
+                    annotation: number;
+                    unclassified: number;
+                };
+                changes: {
+                    level: string;
+                    action: string | null;
+                    location: string;
+                    message: string;
+                    against?: string;
+                    direction?: string;
+                }[];
+                changesTotal: number;
+            };
+        };
+        /** @description An incompatible version was forced through, with a reason. Alerts its consumers. */
+        ContractBreakingChangeEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.breaking_change";
+            payload: {
+                contractId: string;
+                name: string;
+                versionId: string;
+                label: string;
+                previousLabel: string | null;
+                summary: {
+                    breaking: number;
+                    nonBreaking: number;
+                    annotation: number;
+                    unclassified: number;
+                };
+                policy: string;
+                /** @description Why the incompatible version was forced. */
+                reason: string;
+                breaking: {
+                    level: string;
+                    action: string | null;
+                    location: string;
+                    message: string;
+                    against?: string;
+                    direction?: string;
+                }[];
+                breakingTotal: number;
+                sessionId: string | null;
+            };
+        };
+        /** @description A change to a contract was proposed for its consumers to acknowledge or object to. Alerts its consumers. */
+        ContractProposalOpenedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.proposal_opened";
+            payload: {
+                contractId: string;
+                name: string;
+                proposalId: string;
+                label: string | null;
+                description: string | null;
+                baseLabel: string | null;
+                proposedBy: string;
+                sessionId: string | null;
+                compatible: boolean;
+                summary: {
+                    breaking: number;
+                    nonBreaking: number;
+                    annotation: number;
+                    unclassified: number;
+                };
+                changes: {
+                    level: string;
+                    action: string | null;
+                    location: string;
+                    message: string;
+                    against?: string;
+                    direction?: string;
+                }[];
+                changesTotal: number;
+            };
+        };
+        /** @description A consumer acknowledged or objected to a proposal. Alerts the proposer. */
+        ContractProposalAnsweredEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.proposal_answered";
+            payload: {
+                contractId: string;
+                name: string;
+                proposalId: string;
+                /** @enum {string} */
+                answer: "ack" | "object";
+                comment: string | null;
+                consumerIds: string[];
+                answeredBy: string;
+                verdict: string;
+            };
+        };
+        /** @description A proposal was closed: published as a version, or withdrawn. */
+        ContractProposalClosedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.proposal_closed";
+            payload: {
+                contractId: string;
+                name: string;
+                proposalId: string;
+                /** @enum {string} */
+                resolution: "published" | "withdrawn";
+                /** @description The version that published it. */
+                label: string | null;
+                reason: string | null;
+            };
+        };
+        /** @description A claim or an edit touches a contract's source files. Alerts its consumers. */
+        ContractAtRiskEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "contract.at_risk";
+            payload: {
+                contractId: string;
+                name: string;
+                kind: string;
+                providerTeamId: string;
+                /** @enum {string} */
+                via: "claim" | "touch";
+                claimId: string | null;
+                sessionId: string;
+                userId: string;
+                agent: string;
+                /** @description Your pattern (or path), the contract's source pattern, a path both match. */
+                matches: {
+                    yours: string;
+                    source: string;
+                    witness: string;
+                }[];
+            };
+        };
+        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"];
+        EventPage: {
+            items: components["schemas"]["Event"][];
+            /** @description Pass as cursor for the next page; null on the last. */
+            nextCursor: string | null;
+        };
         Problem: {
             /** @description A URI naming the problem type: about:blank or a Brigade problem URN. */
             type: string;
@@ -6183,42 +8077,6 @@ export interface components {
         RotatedKey: {
             kid: string;
             retired: string[];
-        };
-        Actor: {
-            /** @enum {string} */
-            type: "user" | "session" | "system";
-            id: string | null;
-            userId?: string | null;
-        };
-        SubjectRef: {
-            type: string;
-            id: string;
-        };
-        Event: {
-            id: string;
-            seq: number;
-            orgId: string;
-            type: string;
-            /** Format: date-time */
-            time: string;
-            actor: components["schemas"]["Actor"];
-            subject: components["schemas"]["SubjectRef"];
-            repo: string | null;
-            payload: {
-                [key: string]: unknown;
-            };
-            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
-            position: number | null;
-        };
-        EventPage: {
-            items: components["schemas"]["Event"][];
-            /** @description Pass as cursor for the next page; null on the last. */
-            nextCursor: string | null;
-        };
-        Recipient: {
-            /** @enum {string} */
-            type: "session" | "user" | "team";
-            id: string;
         };
         Alert: {
             id: string;

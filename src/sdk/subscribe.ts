@@ -11,16 +11,16 @@
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { alertSchema, type Alert } from "../modules/alerts/alerts.schemas.js";
-import type { EventEnvelope } from "../modules/events/events.schemas.js";
 import {
   closeCodes,
   serverFrameSchema,
   type ServerFrame,
   type SubscribeAlertsFrame,
   type SubscribeEventsFrame,
-} from "../modules/events/events.stream.schemas.js";
-import { defaultStreamName, subjectsFor, type RecipientType } from "../modules/events/events.subjects.js";
+} from "../modules/delivery/stream.schemas.js";
+import { defaultStreamName, subjectsFor, type RecipientType } from "../events/subjects.js";
+import { type Alert, deliveredAlertSchema as alertSchema } from "../modules/delivery/alerts.schemas.js";
+import { EventEnvelope } from "../events/envelope.js";
 
 export type { Alert, EventEnvelope, ServerFrame };
 export { alertSchema };
@@ -298,7 +298,7 @@ export async function* streamItems(options: StreamOptions): AsyncGenerator<Strea
     ws.addEventListener("message", (event) => {
       let frame: ServerFrame;
       try {
-        frame = serverFrameSchema.parse(JSON.parse(String(event.data)));
+        frame = serverFrameSchema.parse(JSON.parse(String(event.data))) as ServerFrame;
       } catch (err) {
         return fail(new StreamError("sdk.invalid_frame", `the server sent a message this client does not understand: ${(err as Error).message}`));
       }

@@ -1,11 +1,11 @@
 import t from "tap";
 import type { z } from "zod";
-import type { alertSchema } from "../../src/modules/alerts/alerts.schemas.js";
-import type { conflictRecordSchema } from "../../src/modules/alerts/conflicts.schemas.js";
+import type { alertSchema } from "../../src/modules/delivery/alerts.schemas.js";
+import type { conflictRecordSchema } from "../../src/modules/conflicts/conflicts.schemas.js";
 import type { claimSchema } from "../../src/modules/claims/claims.schemas.js";
 import type { contractSchema, proposalSchema, versionDetailSchema, versionSchema } from "../../src/modules/contracts/contracts.schemas.js";
-import type { eventSchema } from "../../src/modules/events/events.schemas.js";
-import type { serverFrameSchema } from "../../src/modules/events/events.stream.schemas.js";
+import type { eventSchema } from "../../src/modules/catalog.js";
+import type { ServerFrame } from "../../src/modules/delivery/stream.schemas.js";
 import type { meSchema, teamSchema, userSchema } from "../../src/modules/identity/identity.schemas.js";
 import type { overviewSchema } from "../../src/modules/overview/overview.schemas.js";
 import type { codeownersFileSchema, ownersSchema } from "../../src/modules/ownership/ownership.schemas.js";
@@ -34,7 +34,7 @@ const fits: true[] = [
   true satisfies Fits<z.infer<typeof userSchema>, Web.User>,
   true satisfies Fits<z.infer<typeof teamSchema>, Web.Team>,
   true satisfies Fits<z.infer<typeof meSchema>, Web.Me>,
-  true satisfies Fits<z.infer<typeof serverFrameSchema>, Web.ServerFrame>,
+  true satisfies Fits<ServerFrame, Web.ServerFrame>,
 ];
 
 t.test("when the server's schemas change, then the dashboard's API types still fit them (checked by npm run typecheck)", async (t) => {

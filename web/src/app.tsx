@@ -7,7 +7,7 @@ import { OfflineBanner, StreamIndicator } from "./components/StreamIndicator.js"
 import { href, useRoute } from "./lib/router.js";
 import { clearToken, loadToken, saveToken } from "./lib/token-store.js";
 import { ActivityPage } from "./pages/Activity.js";
-import { ClaimsPage } from "./pages/Claims.js";
+import { ClaimsPage } from "./pages/claims/index.js";
 import { ConflictsPage } from "./pages/Conflicts.js";
 import { ContractsPage } from "./pages/Contracts.js";
 import { NowPage } from "./pages/Now.js";

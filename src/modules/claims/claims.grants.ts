@@ -2,15 +2,17 @@ import type { Database, FollowUp } from "../../infra/db.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
 import { newId } from "../../infra/ids.js";
 import { PatternIndex } from "../../patterns/index.js";
-import { openClaimConflicts } from "../alerts/conflicts.usecases.js";
-import { appendEvents } from "../events/events.repository.js";
-import type { Actor, NewEvent } from "../events/events.schemas.js";
+import { openClaimConflicts } from "../conflicts/conflicts.usecases.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import type { ClaimWithAgent } from "./claims.repository.js";
 import type { Conflict } from "./claims.schemas.js";
 import type { OnRepoWork } from "./claims.usecases.js";
+import { appendEvents } from "../../events/append.js";
+import { Actor } from "../../events/envelope.js";
+import { claimEvents } from "./claims.events.js";
+import type { PendingEvent } from "../../events/catalog.js";
 
 /** A validated request for a claim (patterns checked and without repeats, TTL within bounds). */
 export interface GrantRequest {
@@ -88,7 +90,7 @@ interface Decided {
   inRepo: RepoInBatch;
   conflicts: Conflict[];
   claim: repo.NewClaim | null;
-  events: NewEvent[];
+  events: PendingEvent[];
 }
 
 /**
@@ -126,13 +128,13 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
       const version = inRepo.nextVersion++;
       const nowMs = grant.now.getTime();
       const conflicts = findConflicts(inRepo.pending.size > 0 ? [inRepo.index, inRepo.pending] : [inRepo.index], request, nowMs);
-      const conflicted = (claimId: string | null): NewEvent => ({
+      const conflicted = (claimId: string | null): PendingEvent => (claimEvents.event({
         type: "claim.conflicted",
         actor: request.actor,
         subject: claimId ? { type: "claim", id: claimId } : { type: "session", id: session.id },
         repo: session.repo,
         payload: { sessionId: session.id, userId: session.userId, patterns: request.patterns, mode: request.mode, outcome: claimId ? "granted_with_warning" : "rejected", claimId, conflicts },
-      });
+      }));
       if (conflicts.length > 0 && request.onConflict === "reject") {
         decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)] });
         continue;
@@ -141,13 +143,13 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
       // transaction's start, so the row's expiry is now + ttl).
       const claimId = newId();
       const expiresAt = nowMs + request.ttlSeconds * 1000;
-      const granted: NewEvent = {
+      const granted: PendingEvent = claimEvents.event({
         type: "claim.granted",
         actor: request.actor,
         subject: { type: "claim", id: claimId },
         repo: session.repo,
         payload: { claimId, sessionId: session.id, userId: session.userId, patterns: request.patterns, mode: request.mode, fence: grant.fence, expiresAt: iso(expiresAt), reason: request.reason },
-      };
+      });
       const claim = {
         id: claimId,
         fence: grant.fence,
@@ -186,7 +188,7 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
     // Follow-ups need the inserted rows: conflicts opened by a warned grant, work in a repo with contract sources.
     const followUp = (d: Decided) => d.claim !== null && (d.conflicts.length > 0 || (d.opened.contracts > 0 && onWork !== undefined));
     const appendAll = () => {
-      const byOrg = new Map<string, NewEvent[]>();
+      const byOrg = new Map<string, PendingEvent[]>();
       for (const d of live) {
         const list = byOrg.get(d.request.orgId);
         if (list) list.push(...d.events);

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
-import { executePrepared, type Db } from "../../infra/db.js";
+import { executePrepared, type Db, type Tx } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
@@ -22,13 +22,13 @@ const repoLockKey = (orgId: SQL | string, repo: SQL | string) => sql`hashtextext
  * committed before the lock was granted. `from` is the version before this change. Also
  * returns the database clock and the repo's contract-source version.
  */
-export async function lockRepo(db: Db, orgId: string, repo: string): Promise<RepoLock> {
+export async function lockRepo(tx: Tx, orgId: string, repo: string): Promise<RepoLock> {
   // Sent together: the server runs them in order, so the second still starts (and takes its
   // snapshot) only once the lock is granted; only the wait for the first reply is saved.
   const [, [row]] = await Promise.all([
-    executePrepared(db, "brigade_lock_repo", sql`select pg_advisory_xact_lock(${repoLockKey(orgId, repo)})`),
+    executePrepared(tx, "brigade_lock_repo", sql`select pg_advisory_xact_lock(${repoLockKey(orgId, repo)})`),
     executePrepared<LockRow>(
-      db,
+      tx,
       "brigade_bump_repo",
       sql`with v as (${bumpRepoVersion(sql`select ${orgId}::uuid, ${repo}::text, 1`)}) select v.version as to_version, ${lockColumns(orgId, repo)} from v`,
     ),

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, index, integer, pgSequence, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
-import { orgs, users } from "../identity/identity.table.js";
+import { orgs } from "../../infra/orgs.table.js";
+import { users } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
 
 /** Fencing tokens: one sequence for every grant, so a later grant always has a larger fence. */

@@ -1,11 +1,9 @@
 import type { Config } from "../../config.js";
-import type { Db } from "../../infra/db.js";
+import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { secondsWithin } from "../../http/validation.js";
 import { matches, validatePath, validatePattern, type PatternIndex } from "../../patterns/index.js";
-import { openTouchConflicts, resolveConflictsOfClaims } from "../alerts/conflicts.usecases.js";
-import { appendEvents } from "../events/events.repository.js";
-import { systemActor, type Actor, type NewEvent } from "../events/events.schemas.js";
+import { openTouchConflicts, resolveConflictsOfClaims } from "../conflicts/conflicts.usecases.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireSessionScope } from "../identity/identity.usecases.js";
@@ -15,6 +13,10 @@ import { claimErrors } from "./claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import { holderOf, type GrantClaims } from "./claims.grants.js";
+import { appendEvents } from "../../events/append.js";
+import { type Actor, systemActor } from "../../events/envelope.js";
+import { claimEvents } from "./claims.events.js";
+import type { PendingEvent } from "../../events/catalog.js";
 
 export interface ClaimDeps {
   db: Db;
@@ -44,7 +46,7 @@ export interface RepoWork {
 }
 
 /** Runs in the claim's (or touches') transaction; the events it returns are appended with the claim's. */
-export type OnRepoWork = (tx: Db, work: RepoWork) => Promise<NewEvent[]>;
+export type OnRepoWork = (tx: Tx, work: RepoWork) => Promise<PendingEvent[]>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -130,10 +132,10 @@ async function changeClaim<T>(
   { db, cache }: Pick<ClaimDeps, "db" | "cache">,
   principal: Principal,
   id: string,
-  change: (tx: Db, claim: repo.ClaimWithAgent, ctx: { now: Date; bump: () => Promise<number> }) => Promise<T>,
+  change: (tx: Tx, claim: repo.ClaimWithAgent, ctx: { now: Date; bump: () => Promise<number> }) => Promise<T>,
 ): Promise<T> {
   let patch: { repo: string; from: number; to: number; changed: boolean } | null = null;
-  const result = await db.transaction(async (tx) => {
+  const result = await transaction(db, async (tx) => {
     const found = await repo.findClaim(tx, principal.orgId, id);
     if (!found) throw claimErrors.notFound(`No claim ${id} in this organisation.`);
     const { now, from, to } = await repo.lockRepo(tx, principal.orgId, found.repo);
@@ -161,7 +163,7 @@ export async function renewClaim(deps: ClaimDeps, principal: Principal, id: stri
     const ttlSeconds = checkTtl(deps.config, input.ttlSeconds ?? claim.ttlSeconds);
     const renewed = await repo.renewClaim(tx, id, ttlSeconds, await bump());
     await appendEvents(tx, principal.orgId, [
-      { type: "claim.renewed", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, expiresAt: renewed.expiresAt.toISOString() } },
+      claimEvents.event({ type: "claim.renewed", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, expiresAt: renewed.expiresAt.toISOString() } }),
     ]);
     return { ...renewed, agentName: claim.agentName };
   });
@@ -173,7 +175,7 @@ export async function releaseClaim(deps: ClaimDeps, principal: Principal, id: st
     if (claim.status !== "active") return claim;
     const [released] = await repo.endClaims(tx, [id], { status: "released", endReason: "released", version: await bump() });
     await appendEvents(tx, principal.orgId, [
-      { type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: "released" } },
+      claimEvents.event({ type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: "released" } }),
       ...(await resolveConflictsOfClaims(tx, principal.orgId, [id], "claim_released", actorOf(principal))),
     ]);
     return { ...released!, agentName: claim.agentName };
@@ -187,13 +189,13 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
     if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${id} is not active; nothing to break.`);
     const [broken] = await repo.endClaims(tx, [id], { status: "broken", endReason: input.reason, version: await bump(), brokenBy: principal.userId });
     await appendEvents(tx, principal.orgId, [
-      {
+      claimEvents.event({
         type: "claim.broken",
         actor: actorOf(principal),
         subject: { type: "claim", id },
         repo: claim.repo,
         payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: input.reason, brokenBy: principal.userId },
-      },
+      }),
       ...(await resolveConflictsOfClaims(tx, principal.orgId, [id], "claim_broken", actorOf(principal))),
     ]);
     return { ...broken!, agentName: claim.agentName };
@@ -202,7 +204,7 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
 
 export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: Principal, claimId: string, input: { sessionId: string; reason: string }) {
   requireSessionScope(principal, input.sessionId);
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const claim = await repo.findClaim(tx, principal.orgId, claimId);
     if (!claim) throw claimErrors.notFound(`No claim ${claimId} in this organisation.`);
     const requester = await repo.lockSessionForClaim(tx, principal.orgId, input.sessionId);
@@ -213,13 +215,13 @@ export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: P
     if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${claimId} is no longer active; claim the area directly.`);
     const handoff = await repo.insertHandoff(tx, { orgId: principal.orgId, claimId, requesterSessionId: requester.id, requesterUserId: requester.userId, reason: input.reason });
     await appendEvents(tx, principal.orgId, [
-      {
+      claimEvents.event({
         type: "handoff.requested",
         actor: actorOf(principal),
         subject: { type: "handoff", id: handoff.id },
         repo: claim.repo,
         payload: { handoffId: handoff.id, claimId, holderSessionId: claim.sessionId, holderUserId: claim.userId, requesterSessionId: requester.id, requesterUserId: requester.userId, reason: input.reason },
-      },
+      }),
     ]);
     return handoff;
   });
@@ -241,18 +243,18 @@ export async function answerHandoff(
     if (handoff.status !== "pending" && handoff.status !== "deferred") throw claimErrors.handoffAnswered(`Handoff ${handoffId} was already ${handoff.status}.`);
     const status = ({ accept: "accepted", decline: "declined", defer: "deferred" } as const)[input.answer];
     const answered = await repo.answerHandoff(tx, handoffId, { status, note: input.note ?? null, etaSeconds: input.answer === "defer" ? input.etaSeconds! : null });
-    const events: NewEvent[] = [
-      {
+    const events: PendingEvent[] = [
+      claimEvents.event({
         type: "handoff.answered",
         actor: actorOf(principal),
         subject: { type: "handoff", id: handoffId },
         repo: claim.repo,
         payload: { handoffId, claimId: claim.id, answer: status, note: answered.note, eta: answered.eta?.toISOString() ?? null, requesterSessionId: handoff.requesterSessionId, requesterUserId: handoff.requesterUserId },
-      },
+      }),
     ];
     if (status === "accepted" && claim.status === "active") {
       await repo.endClaims(tx, [claim.id], { status: "released", endReason: "handoff", version: await bump() });
-      events.push({ type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id: claim.id }, repo: claim.repo, payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, reason: "handoff" } });
+      events.push(claimEvents.event({ type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id: claim.id }, repo: claim.repo, payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, reason: "handoff" } }));
       events.push(...(await resolveConflictsOfClaims(tx, principal.orgId, [claim.id], "handoff", actorOf(principal))));
     }
     await appendEvents(tx, principal.orgId, events);
@@ -349,7 +351,7 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principa
 export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache" | "onWork">, principal: Principal, sessionId: string, input: { paths: string[] }) {
   requireSessionScope(principal, sessionId);
   const paths = [...new Set(validPathsOrThrow(input.paths))];
-  return deps.db.transaction(async (tx) => {
+  return transaction(deps.db, async (tx) => {
     const session = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
     if (!session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${sessionId} of yours in this organisation.`);
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
@@ -367,13 +369,13 @@ export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache" | "onWo
       conflicts.push({ path: o.path, kind: "touch" as const, otherSessionId: o.sessionId, otherUserId: o.userId, agent: o.agentName, claimId: null, pattern: null });
     }
     const detected = conflicts.map((c) => ({
-      event: {
+      event: claimEvents.event({
         type: "touch.conflict" as const,
         actor: actorOf(principal),
         subject: { type: "session", id: sessionId },
         repo: session.repo,
         payload: { sessionId, userId: session.userId, path: c.path, kind: c.kind, otherSessionId: c.otherSessionId, otherUserId: c.otherUserId, claimId: c.claimId },
-      },
+      }),
       otherPattern: c.pattern,
     }));
     const atRisk =
@@ -390,8 +392,8 @@ export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache" | "onWo
  * Releases every active claim of sessions that ended or expired, repo by repo under each
  * repo's lock. Called in the transaction that closes the sessions.
  */
-export async function releaseClaimsOfSessions({ db }: { db: Db }, sessionIds: string[], reason: "session_ended" | "session_expired") {
-  const held = await repo.activeClaimsOfSessions(db, sessionIds);
+export async function releaseClaimsOfSessions(tx: Tx, sessionIds: string[], reason: "session_ended" | "session_expired") {
+  const held = await repo.activeClaimsOfSessions(tx, sessionIds);
   const byRepo = new Map<string, { orgId: string; repo: string; ids: string[] }>();
   for (const c of held) {
     const key = `${c.orgId}/${c.repo}`;
@@ -400,12 +402,12 @@ export async function releaseClaimsOfSessions({ db }: { db: Db }, sessionIds: st
   // Always in the same order, so two processes closing sessions cannot deadlock on repo locks.
   const ordered = [...byRepo.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
   for (const { orgId, repo: repoKey, ids } of ordered) {
-    const { to: version } = await repo.lockRepo(db, orgId, repoKey);
-    const ended = await repo.endClaims(db, ids, { status: "released", endReason: reason, version });
+    const { to: version } = await repo.lockRepo(tx, orgId, repoKey);
+    const ended = await repo.endClaims(tx, ids, { status: "released", endReason: reason, version });
     await appendEvents(
-      db,
+      tx,
       orgId,
-      ended.map((c) => ({ type: "claim.released" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId, reason } })),
+      ended.map((c) => (claimEvents.event({ type: "claim.released" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId, reason } }))),
     );
   }
 }
@@ -414,7 +416,7 @@ export async function releaseClaimsOfSessions({ db }: { db: Db }, sessionIds: st
 export async function expireOverdueClaims({ db }: { db: Db }): Promise<number> {
   let total = 0;
   for (const { orgId, repo: repoKey } of await repo.reposWithDueClaims(db, 100)) {
-    total += await db.transaction(async (tx) => {
+    total += await transaction(db, async (tx) => {
       const { to: version } = await repo.lockRepo(tx, orgId, repoKey);
       const due = await repo.dueClaimIds(tx, orgId, repoKey);
       if (due.length === 0) return 0;
@@ -423,7 +425,7 @@ export async function expireOverdueClaims({ db }: { db: Db }): Promise<number> {
         tx,
         orgId,
         [
-          ...ended.map((c) => ({ type: "claim.expired" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId } })),
+          ...ended.map((c) => (claimEvents.event({ type: "claim.expired" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId } }))),
           ...(await resolveConflictsOfClaims(tx, orgId, ended.map((c) => c.id), "claim_expired", systemActor)),
         ],
       );

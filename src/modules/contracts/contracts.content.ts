@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { CORE_SCHEMA, loadAll, YAMLException, type LoadOptions } from "js-yaml";
 import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { isObject, jsonPath, resolvePointer, type PathPart } from "./contracts.changes.js";
 import { contractErrors } from "./contracts.errors.js";
 import { parseGraphql } from "./contracts.graphql.js";
 import type { ContractKind } from "./contracts.table.js";
@@ -27,25 +28,11 @@ export interface ParsedContent {
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type PathPart = string | number;
 
 /** Deeper than this is a mistake or a circular YAML alias, never a real interface document. */
 const MAX_DEPTH = 256;
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
-/** A JSON path for messages: `$.paths['/orders/{id}'].get`. */
-export function jsonPath(path: readonly PathPart[]): string {
-  let out = "$";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else if (/^[A-Za-z_$][\w$]*$/.test(part)) out += `.${part}`;
-    else out += `['${part.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}']`;
-  }
-  return out;
-}
 
 /** Keys sorted at every level, so equal documents have equal text whatever their spelling. */
 export function canonicalJson(value: unknown, depth = 0): string {
@@ -231,19 +218,6 @@ function collectRefs(doc: unknown): { path: PathPart[]; ref: unknown }[] {
     }
   }
   return refs;
-}
-
-/** The node a local JSON-pointer fragment (`#/components/schemas/Order`) names, if any. */
-export function resolvePointer(doc: unknown, ref: string): unknown {
-  if (ref === "#") return doc;
-  let node: unknown = doc;
-  for (const raw of ref.slice(2).split("/")) {
-    const key = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
-    if (Array.isArray(node)) node = node[Number(key)];
-    else if (isObject(node) && Object.prototype.hasOwnProperty.call(node, key)) node = node[key];
-    else return undefined;
-  }
-  return node;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { compareAsyncApi, compareJsonSchema, compareOpenApi, type Diff } from "api-smart-diff";
 import type { GraphQLSchema } from "graphql";
-import { jsonPath, resolvePointer } from "./contracts.content.js";
+import { isObject, jsonPath, resolvePointer, type Change, type ChangeLevel } from "./contracts.changes.js";
 import { diffGraphql } from "./contracts.graphql.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 
@@ -19,16 +19,6 @@ import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
  *   descriptions and deprecations (`contracts.graphql.ts`).
  * - Opaque: any change is one unclassified change.
  */
-
-export const changeLevels = ["breaking", "non-breaking", "annotation", "unclassified"] as const;
-export type ChangeLevel = (typeof changeLevels)[number];
-
-export interface Change {
-  level: ChangeLevel;
-  action: "add" | "remove" | "replace" | "rename" | null;
-  location: string;
-  message: string;
-}
 
 export interface Summary {
   breaking: number;
@@ -56,7 +46,6 @@ export function summarize(changes: readonly Change[]): Summary {
 }
 
 type JsonObject = Record<string, unknown>;
-const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const OPENAPI_COMPONENTS = ["schemas", "responses", "parameters", "examples", "requestBodies", "headers", "links", "callbacks", "pathItems"];
 const ASYNCAPI_COMPONENTS = ["schemas", "messages", "parameters", "correlationIds", "operationTraits", "messageTraits", "serverBindings", "channelBindings", "operationBindings", "messageBindings"];

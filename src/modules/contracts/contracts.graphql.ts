@@ -16,8 +16,8 @@ import {
   type GraphQLSchema,
 } from "graphql";
 import { validateSDL } from "graphql/validation/validate.js";
+import type { Change } from "./contracts.changes.js";
 import { contractErrors } from "./contracts.errors.js";
-import type { Change } from "./contracts.diff.js";
 
 /** One GraphQL error as a 422, with the parser's line and column when it gives them. */
 function invalidSdl(errors: readonly GraphQLError[]) {

@@ -31,9 +31,13 @@ import {
   versionPageSchema,
   versionParams,
 } from "./contracts.schemas.js";
-import * as usecases from "./contracts.usecases.js";
-import type { ContractDeps, ContractView, ProposalView, StoredCompatibility, VersionView } from "./contracts.usecases.js";
-import type { Change, Summary } from "./contracts.diff.js";
+import type { Change } from "./contracts.changes.js";
+import type { ContractDeps } from "./contracts.common.js";
+import { addConsumer, removeConsumer } from "./contracts.consumers.js";
+import type { Summary } from "./contracts.diff.js";
+import { answerProposal, getProposal, listProposals, openProposal, withdrawProposal, type ProposalView } from "./contracts.proposals.js";
+import { archiveContract, createContract, getContract, listContracts, updateContract, type ContractView } from "./contracts.usecases.js";
+import { checkVersion, diffVersions, getVersion, listVersions, publishVersion, type StoredCompatibility, type VersionView } from "./contracts.versions.js";
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -144,14 +148,14 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         response: { 201: contractSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
       },
     },
-    async (request, reply) => reply.code(201).send(presentContract(await usecases.createContract(deps, request.principal, request.body))),
+    async (request, reply) => reply.code(201).send(presentContract(await createContract(deps, request.principal, request.body))),
   );
 
   app.get(
     "/v1/contracts",
     { schema: { tags, summary: "List contracts, newest first", querystring: listContractsQuery, response: { 200: contractPageSchema, ...problemResponses(400, 401, 422) } } },
     async (request) => {
-      const page = await usecases.listContracts(deps, request.principal, request.query);
+      const page = await listContracts(deps, request.principal, request.query);
       return { items: page.items.map(presentContract), nextCursor: page.nextCursor };
     },
   );
@@ -159,7 +163,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
   app.get(
     "/v1/contracts/:name",
     { schema: { tags, summary: "Get a contract with its consumers and latest version", params: nameParams, response: { 200: contractSchema, ...problemResponses(400, 401, 404) } } },
-    async (request) => presentContract(await usecases.getContract(deps, request.principal, request.params.name)),
+    async (request) => presentContract(await getContract(deps, request.principal, request.params.name)),
   );
 
   app.patch(
@@ -173,7 +177,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         response: { 200: contractSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
       },
     },
-    async (request) => presentContract(await usecases.updateContract(deps, request.principal, request.params.name, request.body)),
+    async (request) => presentContract(await updateContract(deps, request.principal, request.params.name, request.body)),
   );
 
   app.post(
@@ -186,7 +190,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         response: { 200: contractSchema, ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => presentContract(await usecases.archiveContract(deps, request.principal, request.params.name)),
+    async (request) => presentContract(await archiveContract(deps, request.principal, request.params.name)),
   );
 
   app.post(
@@ -201,7 +205,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
       },
     },
     async (request, reply) => {
-      const { consumer, created } = await usecases.addConsumer(deps, request.principal, request.params.name, request.body);
+      const { consumer, created } = await addConsumer(deps, request.principal, request.params.name, request.body);
       return reply.code(created ? 201 : 200).send(presentConsumer(consumer));
     },
   );
@@ -216,7 +220,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         response: { 200: consumerSchema, ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => presentConsumer(await usecases.removeConsumer(deps, request.principal, request.params.name, request.params.id)),
+    async (request) => presentConsumer(await removeConsumer(deps, request.principal, request.params.name, request.params.id)),
   );
 
   app.post(
@@ -237,7 +241,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
       },
     },
     async (request, reply) => {
-      const published = await usecases.publishVersion(deps, request.principal, request.params.name, request.body);
+      const published = await publishVersion(deps, request.principal, request.params.name, request.body);
       // Where the time went (W3C Server-Timing), for clients and benchmarks.
       const { parse, diff, store } = published.timings;
       reply.header("server-timing", `parse;dur=${parse.toFixed(1)}, diff;dur=${diff.toFixed(1)}, store;dur=${store.toFixed(1)}`);
@@ -254,7 +258,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
     "/v1/contracts/:name/versions",
     { schema: { tags, summary: "A contract's versions, newest first (without content)", params: nameParams, querystring: listPageQuery, response: { 200: versionPageSchema, ...problemResponses(400, 401, 404) } } },
     async (request) => {
-      const page = await usecases.listVersions(deps, request.principal, request.params.name, request.query);
+      const page = await listVersions(deps, request.principal, request.params.name, request.query);
       return { items: page.items.map(presentVersion), nextCursor: page.nextCursor };
     },
   );
@@ -262,13 +266,13 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
   app.get(
     "/v1/contracts/:name/versions/:version",
     { schema: { tags, summary: "One version (by label, or latest), with its content and changes", params: versionParams, response: { 200: versionDetailSchema, ...problemResponses(400, 401, 404) } } },
-    async (request) => presentVersionDetail(await usecases.getVersion(deps, request.principal, request.params.name, request.params.version)),
+    async (request) => presentVersionDetail(await getVersion(deps, request.principal, request.params.name, request.params.version)),
   );
 
   app.get(
     "/v1/contracts/:name/diff",
     { schema: { tags, summary: "Classified changes between two versions (labels, or latest)", params: nameParams, querystring: diffQuery, response: { 200: diffSchema, ...problemResponses(400, 401, 404) } } },
-    async (request) => usecases.diffVersions(deps, request.principal, request.params.name, request.query),
+    async (request) => diffVersions(deps, request.principal, request.params.name, request.query),
   );
 
   app.post(
@@ -283,7 +287,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         response: { 200: checkResultSchema, ...content([400, 401, 404, 413]) },
       },
     },
-    async (request) => usecases.checkVersion(deps, request.principal, request.params.name, request.body),
+    async (request) => checkVersion(deps, request.principal, request.params.name, request.body),
   );
 
   app.post(
@@ -299,7 +303,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
       },
     },
     async (request, reply) => {
-      const { proposal, created } = await usecases.openProposal(deps, request.principal, request.params.name, request.body);
+      const { proposal, created } = await openProposal(deps, request.principal, request.params.name, request.body);
       return reply.code(created ? 201 : 200).send(presentProposal(proposal));
     },
   );
@@ -308,7 +312,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
     "/v1/contracts/:name/proposals",
     { schema: { tags, summary: "A contract's proposals, newest first", params: nameParams, querystring: listProposalsQuery, response: { 200: proposalPageSchema, ...problemResponses(400, 401, 404) } } },
     async (request) => {
-      const page = await usecases.listProposals(deps, request.principal, request.params.name, request.query);
+      const page = await listProposals(deps, request.principal, request.params.name, request.query);
       return { items: page.items.map((p) => presentProposal(p)), nextCursor: page.nextCursor };
     },
   );
@@ -316,7 +320,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
   app.get(
     "/v1/contracts/:name/proposals/:id",
     { schema: { tags, summary: "One proposal, with its content, answers and status", params: proposalParams, response: { 200: proposalSchema, ...problemResponses(400, 401, 404) } } },
-    async (request) => presentProposal(await usecases.getProposal(deps, request.principal, request.params.name, request.params.id), true),
+    async (request) => presentProposal(await getProposal(deps, request.principal, request.params.name, request.params.id), true),
   );
 
   app.post(
@@ -330,7 +334,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         response: { 200: proposalSchema, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => presentProposal(await usecases.answerProposal(deps, request.principal, request.params.name, request.params.id, request.body)),
+    async (request) => presentProposal(await answerProposal(deps, request.principal, request.params.name, request.params.id, request.body)),
   );
 
   app.post(
@@ -344,6 +348,6 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         response: { 200: proposalSchema, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => presentProposal(await usecases.withdrawProposal(deps, request.principal, request.params.name, request.params.id, request.body ?? {})),
+    async (request) => presentProposal(await withdrawProposal(deps, request.principal, request.params.name, request.params.id, request.body ?? {})),
   );
 };

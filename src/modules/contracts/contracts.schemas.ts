@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { problemSchema } from "../../http/problem.js";
-import { changeLevels } from "./contracts.diff.js";
+import { changeLevels } from "./contracts.changes.js";
 import { compatibilityPolicies, consumerKinds, contractKinds, contractStatuses, proposalAnswers, proposalStatuses } from "./contracts.table.js";
 
 const timestamp = z.iso.datetime({ offset: true });

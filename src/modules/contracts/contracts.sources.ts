@@ -1,12 +1,13 @@
 import type { Db } from "../../infra/db.js";
 import { PatternIndex } from "../../patterns/index.js";
-import type { Recipient } from "../alerts/alerts.schemas.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
 import { liveIndex, type OnRepoWork, type RepoWork } from "../claims/claims.usecases.js";
-import type { NewEvent } from "../events/events.schemas.js";
 import * as repo from "./contracts.repository.js";
 import type { ConsumerRow } from "./contracts.repository.js";
 import type { ContractKind } from "./contracts.table.js";
+import { Recipient } from "../../events/envelope.js";
+import { contractEvents } from "./contracts.events.js";
+import type { PendingEvent } from "../../events/catalog.js";
 
 /** What the source index keeps of each active contract's source pattern. */
 export interface SourceEntry {
@@ -139,7 +140,7 @@ export async function consumerRecipients(
  * agent's edit hooks reporting the same files again and again do not alert again.
  */
 export function createAtRiskHook(deps: SourceDeps): OnRepoWork {
-  return async (tx: Db, work: RepoWork): Promise<NewEvent[]> => {
+  return async (tx: Db, work: RepoWork): Promise<PendingEvent[]> => {
     const index = await deps.sources.sync(tx, work.orgId, work.repo, work.contractsVersion);
     if (!index || index.size === 0) return [];
     const hits = new Map<string, { entry: SourceEntry; matches: { yours: string; source: string; witness: string }[] }>();
@@ -159,11 +160,11 @@ export function createAtRiskHook(deps: SourceDeps): OnRepoWork {
     if (fresh.size === 0) return [];
     const consumers = await repo.listConsumers(tx, [...fresh]);
     const known = { repo: work.repo, index: work.claimIndex, now: work.now };
-    const events: NewEvent[] = [];
+    const events: PendingEvent[] = [];
     for (const contractId of fresh) {
       const { entry, matches } = hits.get(contractId)!;
       const notify = await consumerRecipients(tx, deps, work.orgId, consumers.filter((c) => c.contractId === contractId), known);
-      events.push({
+      events.push(contractEvents.event({
         type: "contract.at_risk",
         actor: work.actor,
         subject: { type: "contract", id: contractId },
@@ -181,7 +182,7 @@ export function createAtRiskHook(deps: SourceDeps): OnRepoWork {
           matches,
         },
         notify: notify.filter((r) => !(r.type === "session" && r.id === work.sessionId)),
-      });
+      }));
     }
     return events;
   };

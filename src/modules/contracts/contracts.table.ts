@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { orgs, teams, users } from "../identity/identity.table.js";
+import { orgs } from "../../infra/orgs.table.js";
+import { teams, users } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
 
 export const contractKinds = ["openapi", "asyncapi", "jsonschema", "graphql", "opaque"] as const;

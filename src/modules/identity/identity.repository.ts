@@ -3,7 +3,8 @@ import { isUniqueViolation, secondsFromNow, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { identityErrors } from "./identity.errors.js";
 import type { Role } from "./identity.schemas.js";
-import { orgs, teamMembers, teams, tokens, users } from "./identity.table.js";
+import { orgs } from "../../infra/orgs.table.js";
+import { teamMembers, teams, tokens, users } from "./identity.table.js";
 
 export type OrgRow = typeof orgs.$inferSelect;
 export type UserRow = typeof users.$inferSelect;

@@ -1,14 +1,8 @@
 import { sql } from "drizzle-orm";
+import { orgs } from "../../infra/orgs.table.js";
 import { boolean, check, index, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 
 const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
-
-export const orgs = pgTable("orgs", {
-  id: uuid("id").primaryKey(),
-  slug: text("slug").notNull().unique(),
-  name: text("name").notNull(),
-  createdAt: createdAt(),
-});
 
 export const users = pgTable(
   "users",

@@ -1,15 +1,16 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Config } from "../../config.js";
-import type { Db } from "../../infra/db.js";
+import { type Db, transaction } from "../../infra/db.js";
 import { secondsWithin } from "../../http/validation.js";
-import { appendEvents } from "../events/events.repository.js";
-import { systemActor, type Actor } from "../events/events.schemas.js";
 import { identityErrors } from "./identity.errors.js";
 import * as repo from "./identity.repository.js";
 import type { Principal, Role } from "./identity.schemas.js";
 import type { KeyRing } from "./keys.js";
 import type { PrincipalCache } from "./principal-cache.js";
+import { appendEvents } from "../../events/append.js";
+import { type Actor, systemActor } from "../../events/envelope.js";
+import { identityEvents } from "./identity.events.js";
 
 const BOOTSTRAP_LOCK_KEY = 0x62726968;
 
@@ -58,15 +59,15 @@ export async function mintToken(db: Db, keys: KeyRing, input: MintInput) {
  * Returns a freshly minted admin token when no bootstrap token is configured, to print once.
  */
 export async function bootstrap({ db, keys, config }: Pick<IdentityDeps, "db" | "keys" | "config">): Promise<{ created: boolean; adminToken: string | null }> {
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     // Replicas starting together on an empty database must not both create `default`.
     await tx.execute(sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`);
     if ((await repo.countOrgs(tx)) > 0) return { created: false, adminToken: null };
     const org = await repo.insertOrg(tx, { slug: "default", name: "Default organisation" });
     const admin = await repo.insertUser(tx, { orgId: org.id, name: "admin", displayName: "Administrator", role: "admin", isOperator: true });
     await appendEvents(tx, org.id, [
-      { type: "org.created", actor: systemActor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } },
-      { type: "user.created", actor: systemActor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } },
+      identityEvents.event({ type: "org.created", actor: systemActor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } }),
+      identityEvents.event({ type: "user.created", actor: systemActor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } }),
     ]);
     if (config.BRIGADE_BOOTSTRAP_TOKEN) return { created: true, adminToken: null };
     const { token } = await mintToken(tx, keys, { orgId: org.id, userId: admin.id, name: "bootstrap", ttlSeconds: config.TOKEN_TTL_MAX_SECONDS, kind: "personal" });
@@ -81,16 +82,16 @@ export async function createOrg(
 ) {
   requireUserToken(principal);
   if (!principal.isOperator) throw identityErrors.forbidden("Only the instance operator can create organisations.");
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const org = await repo.insertOrg(tx, { slug: input.slug, name: input.name });
     const admin = await repo.insertUser(tx, { orgId: org.id, name: input.admin.name, displayName: input.admin.displayName ?? null, email: input.admin.email ?? null, role: "admin" });
     const minted = await mintToken(tx, keys, { orgId: org.id, userId: admin.id, name: "initial admin token", ttlSeconds: config.TOKEN_TTL_DEFAULT_SECONDS, kind: "personal" });
     // The operator acts from its own organisation; the audit trail still names who did it.
     const actor = actorOf(principal);
     await appendEvents(tx, org.id, [
-      { type: "org.created", actor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } },
-      { type: "user.created", actor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } },
-      { type: "token.created", actor, subject: { type: "token", id: minted.row.id }, payload: { kind: "personal", name: minted.row.name, userId: admin.id } },
+      identityEvents.event({ type: "org.created", actor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } }),
+      identityEvents.event({ type: "user.created", actor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } }),
+      identityEvents.event({ type: "token.created", actor, subject: { type: "token", id: minted.row.id }, payload: { kind: "personal", name: minted.row.name, userId: admin.id } }),
     ]);
     return { org, admin, token: minted };
   });
@@ -113,10 +114,10 @@ export async function createUser(
 ) {
   requireUserToken(principal);
   requireRole(principal, "admin");
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const user = await repo.insertUser(tx, { orgId: principal.orgId, name: input.name, displayName: input.displayName ?? null, email: input.email ?? null, role: input.role });
     await appendEvents(tx, principal.orgId, [
-      { type: "user.created", actor: actorOf(principal), subject: { type: "user", id: user.id }, payload: { name: user.name, role: user.role } },
+      identityEvents.event({ type: "user.created", actor: actorOf(principal), subject: { type: "user", id: user.id }, payload: { name: user.name, role: user.role } }),
     ]);
     return user;
   });
@@ -133,7 +134,7 @@ export const listUsers = ({ db }: Pick<IdentityDeps, "db">, principal: Principal
 export async function changeRole({ db, principals }: Pick<IdentityDeps, "db" | "principals">, principal: Principal, id: string, role: Role) {
   requireUserToken(principal);
   requireRole(principal, "admin");
-  const changed = await db.transaction(async (tx) => {
+  const changed = await transaction(db, async (tx) => {
     const before = await repo.findUser(tx, principal.orgId, id);
     if (!before) throw identityErrors.userNotFound(`No user ${id} in this organisation.`);
     if (before.role === role) return before;
@@ -142,7 +143,7 @@ export async function changeRole({ db, principals }: Pick<IdentityDeps, "db" | "
     }
     const user = (await repo.updateUserRole(tx, principal.orgId, id, role))!;
     await appendEvents(tx, principal.orgId, [
-      { type: "user.role_changed", actor: actorOf(principal), subject: { type: "user", id }, payload: { from: before.role, to: role } },
+      identityEvents.event({ type: "user.role_changed", actor: actorOf(principal), subject: { type: "user", id }, payload: { from: before.role, to: role } }),
     ]);
     return user;
   });
@@ -154,10 +155,10 @@ export async function changeRole({ db, principals }: Pick<IdentityDeps, "db" | "
 export async function createTeam({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: { name: string; description?: string | undefined }) {
   requireUserToken(principal);
   requireRole(principal, "admin", "lead");
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const team = await repo.insertTeam(tx, { orgId: principal.orgId, name: input.name, description: input.description ?? null });
     await appendEvents(tx, principal.orgId, [
-      { type: "team.created", actor: actorOf(principal), subject: { type: "team", id: team.id }, payload: { name: team.name } },
+      identityEvents.event({ type: "team.created", actor: actorOf(principal), subject: { type: "team", id: team.id }, payload: { name: team.name } }),
     ]);
     return team;
   });
@@ -178,7 +179,7 @@ export async function setMembership(
 ) {
   requireUserToken(principal);
   requireRole(principal, "admin", "lead");
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     await getTeam({ db: tx }, principal, input.teamId);
     await getUser({ db: tx }, principal, input.userId);
     const changed = input.member
@@ -186,12 +187,12 @@ export async function setMembership(
       : await repo.removeMember(tx, principal.orgId, input.teamId, input.userId);
     if (changed) {
       await appendEvents(tx, principal.orgId, [
-        {
+        identityEvents.event({
           type: input.member ? "team.member_added" : "team.member_removed",
           actor: actorOf(principal),
           subject: { type: "team", id: input.teamId },
           payload: { teamId: input.teamId, userId: input.userId },
-        },
+        }),
       ]);
     }
     return (await repo.findTeam(tx, principal.orgId, input.teamId))!;
@@ -208,11 +209,11 @@ export async function createPersonalToken(
   if (userId !== principal.userId) requireRole(principal, "admin");
   const bounds = { min: 60, max: config.TOKEN_TTL_MAX_SECONDS, fallback: config.TOKEN_TTL_DEFAULT_SECONDS };
   const ttlSeconds = secondsWithin(input.ttlSeconds, bounds, identityErrors.tokenTtlOutOfBounds);
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     await getUser({ db: tx }, principal, userId);
     const minted = await mintToken(tx, keys, { orgId: principal.orgId, userId, name: input.name, ttlSeconds, kind: "personal" });
     await appendEvents(tx, principal.orgId, [
-      { type: "token.created", actor: actorOf(principal), subject: { type: "token", id: minted.row.id }, payload: { kind: "personal", name: input.name, userId } },
+      identityEvents.event({ type: "token.created", actor: actorOf(principal), subject: { type: "token", id: minted.row.id }, payload: { kind: "personal", name: input.name, userId } }),
     ]);
     return minted;
   });
@@ -228,7 +229,7 @@ export async function listTokens({ db }: Pick<IdentityDeps, "db">, principal: Pr
 /** Revokes a token of one's own, or (admins) any token in the organisation. */
 export async function revokeToken({ db, principals }: Pick<IdentityDeps, "db" | "principals">, principal: Principal, id: string) {
   requireUserToken(principal);
-  const result = await db.transaction(async (tx) => {
+  const result = await transaction(db, async (tx) => {
     const token = await repo.findToken(tx, principal.orgId, id);
     if (!token || (token.userId !== principal.userId && principal.role !== "admin")) {
       throw identityErrors.tokenNotFound(`No token ${id} that you may revoke.`);
@@ -236,7 +237,7 @@ export async function revokeToken({ db, principals }: Pick<IdentityDeps, "db" | 
     const revoked = await repo.revokeToken(tx, principal.orgId, id);
     if (!revoked) return token;
     await appendEvents(tx, principal.orgId, [
-      { type: "token.revoked", actor: actorOf(principal), subject: { type: "token", id }, payload: { kind: revoked.kind, userId: revoked.userId } },
+      identityEvents.event({ type: "token.revoked", actor: actorOf(principal), subject: { type: "token", id }, payload: { kind: revoked.kind, userId: revoked.userId } }),
     ]);
     return revoked;
   });
@@ -250,9 +251,11 @@ export async function rotateSigningKey({ db, keys }: Pick<IdentityDeps, "db" | "
   if (!principal.isOperator) throw identityErrors.forbidden("Only the instance operator can rotate signing keys.");
   if (!keys.rotatable) throw identityErrors.keysNotRotatable("The signing key comes from BRIGADE_SIGNING_KEY; rotate it there.");
   const result = await keys.rotate();
-  await appendEvents(db, principal.orgId, [
-    { type: "signing_key.rotated", actor: actorOf(principal), subject: { type: "signing_key", id: result.kid }, payload: result },
-  ]);
+  await transaction(db, (tx) =>
+    appendEvents(tx, principal.orgId, [
+      identityEvents.event({ type: "signing_key.rotated", actor: actorOf(principal), subject: { type: "signing_key", id: result.kid }, payload: result }),
+    ]),
+  );
   return result;
 }
 
@@ -270,10 +273,10 @@ export async function findOrProvisionOidcUser({ db }: Pick<IdentityDeps, "db">, 
   const local = email.split("@")[0]!.replace(/[^a-z0-9._-]/g, "-").replace(/^[^a-z0-9]+/, "") || "user";
   const name = `${local.slice(0, 50)}-${createHash("sha256").update(email).digest("hex").slice(0, 6)}`;
   try {
-    return await db.transaction(async (tx) => {
+    return await transaction(db, async (tx) => {
       const created = await repo.insertUser(tx, { orgId: org.id, name, email, role: "member" });
       await appendEvents(tx, org.id, [
-        { type: "user.created", actor: systemActor, subject: { type: "user", id: created.id }, payload: { name: created.name, role: created.role } },
+        identityEvents.event({ type: "user.created", actor: systemActor, subject: { type: "user", id: created.id }, payload: { name: created.name, role: created.role } }),
       ]);
       return created;
     });

@@ -11,7 +11,7 @@ import {
   type JWTPayload,
   type JWTHeaderParameters,
 } from "jose";
-import type { Db } from "../../infra/db.js";
+import { type Db, transaction } from "../../infra/db.js";
 import { signingKeys } from "./identity.table.js";
 
 const ALG = "EdDSA";
@@ -72,7 +72,7 @@ export class KeyRing {
       return ring;
     }
     const ring = new KeyRing(db, options.issuer, false);
-    await db.transaction(async (tx) => {
+    await transaction(db, async (tx) => {
       await tx.execute(sql`select pg_advisory_xact_lock(${KEYGEN_LOCK_KEY})`);
       const active = await tx.select({ kid: signingKeys.kid }).from(signingKeys).where(isNull(signingKeys.retiredAt)).limit(1);
       if (active.length === 0) await generateStoredKey(tx);

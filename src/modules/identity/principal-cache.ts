@@ -4,30 +4,30 @@ import type { Config } from "../../config.js";
 import type { Bus, BusMessage } from "../../infra/bus.js";
 import type { Db } from "../../infra/db.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
-import { eventSchema } from "../events/events.schemas.js";
-import type { Subjects } from "../events/events.subjects.js";
+import type { Subjects } from "../../events/subjects.js";
 import { findTokensForAuth, type AuthTokenRow } from "./identity.repository.js";
+import type { EventRegistry, Standing } from "../../events/catalog.js";
+import { storedEventSchema } from "../../events/envelope.js";
 
 /** What the auth hook needs about a token: its row, and whether it has expired. */
 export type AuthToken = Omit<AuthTokenRow, "expiresInMs"> & { expired: boolean };
 
 /**
- * Every event committed with a change to what `findTokensForAuth` returns, and the kind of
- * subject it names. Nothing else changes those rows: tokens are never deleted and their owner,
- * kind, session and expiry never change; `is_operator` is set only when a user is created;
- * team membership is not part of a principal; `token.created` makes a row where there was
- * none, and rows that were not found are never cached.
+ * What an event's standing changes in what `findTokensForAuth` returns, and the kind of subject
+ * it names. Nothing else changes those rows: tokens are never deleted and their owner, kind,
+ * session and expiry never change; `is_operator` is set only when a user is created; team
+ * membership is not part of a principal; a new token makes a row where there was none, and rows
+ * that were not found are never cached.
  */
-const invalidatedBy = {
+const invalidatedBy: Partial<Record<Standing, "token" | "user" | "session">> = {
   // revokeToken: that one token.
-  "token.revoked": "token",
+  "token-revoked": "token",
   // changeRole: every token of the user carries the new role.
-  "user.role_changed": "user",
+  "role-changed": "user",
   // endSession and the expiry sweeper revoke the session's tokens in the same transaction.
-  "session.ended": "session",
-  "session.expired": "session",
-} as const;
-type SubjectKind = (typeof invalidatedBy)[keyof typeof invalidatedBy];
+  "session-closed": "session",
+};
+type SubjectKind = "token" | "user" | "session";
 
 export interface PrincipalCacheOptions {
   /** Reads one token's row from the database (batched by the caller). */
@@ -39,6 +39,8 @@ export interface PrincipalCacheOptions {
   /** Backstop: an entry is read again after this long, whatever the bus said. */
   maxAgeMs: number;
   registry: Registry;
+  /** The event types, for what each one's standing invalidates. */
+  events: EventRegistry;
   log: Pick<FastifyBaseLogger, "warn">;
 }
 
@@ -114,7 +116,7 @@ export class PrincipalCache {
   start(): void {
     if (!this.options.enabled || this.closed || this.stops.length > 0) return;
     const { bus, subjects } = this.options;
-    for (const type of Object.keys(invalidatedBy)) {
+    for (const type of this.options.events.typesWhere((d) => d.standing !== null && invalidatedBy[d.standing] !== undefined)) {
       this.stops.push(bus.subscribe(`${subjects.prefix}.*.events.${type}`, (message) => this.onEvent(message)));
     }
     this.stops.push(bus.onConnectionChange((connected) => this.onConnectionChange(connected)));
@@ -222,7 +224,8 @@ export class PrincipalCache {
   private onEvent(message: BusMessage): void {
     const parsed = this.options.subjects.parse(message.subject);
     if (!parsed || parsed.kind !== "events") return;
-    const kind = invalidatedBy[parsed.type as keyof typeof invalidatedBy] as SubjectKind | undefined;
+    const standing = this.options.events.definition(parsed.type)?.standing;
+    const kind = standing ? invalidatedBy[standing] : undefined;
     if (!kind) return;
     const id = subjectIdOf(message.data, parsed.orgId, kind);
     if (id === null) {
@@ -308,7 +311,7 @@ function subjectIdOf(data: Uint8Array, orgId: string, kind: SubjectKind): string
   } catch {
     return null;
   }
-  const parsed = eventSchema.safeParse(json);
+  const parsed = storedEventSchema.safeParse(json);
   if (!parsed.success) return null;
   const { orgId: eventOrg, subject } = parsed.data;
   return eventOrg === orgId && subject.type === kind && subject.id !== "" ? subject.id : null;
@@ -320,6 +323,7 @@ export function createPrincipalCache(options: {
   subjects: Subjects;
   config: Pick<Config, "AUTH_CACHE" | "AUTH_CACHE_MAX_AGE_SECONDS" | "AUTH_CACHE_MAX_ENTRIES">;
   registry: Registry;
+  events: EventRegistry;
   log: FastifyBaseLogger;
 }): PrincipalCache {
   const { db, config } = options;
@@ -333,6 +337,7 @@ export function createPrincipalCache(options: {
     maxEntries: config.AUTH_CACHE_MAX_ENTRIES,
     maxAgeMs: config.AUTH_CACHE_MAX_AGE_SECONDS * 1000,
     registry: options.registry,
+    events: options.events,
     log: options.log,
   });
   cache.start();

@@ -1,10 +1,10 @@
 import { and, count, countDistinct, desc, eq, gt, ne, sql } from "drizzle-orm";
 import { executeRows, type Db } from "../../infra/db.js";
-import { conflicts } from "../alerts/alerts.table.js";
 import { claims } from "../claims/claims.table.js";
-import { events } from "../events/events.table.js";
 import { teamMembers, teams } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
+import { conflicts } from "../conflicts/conflicts.table.js";
+import { events } from "../../events/tables.js";
 
 /** Live means active and not yet past its lease on the database clock (the sweeper may lag). */
 const liveSession = and(eq(sessions.status, "active"), gt(sessions.expiresAt, sql`now()`));

@@ -1,5 +1,6 @@
 import { pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { orgs, teams, users } from "../identity/identity.table.js";
+import { orgs } from "../../infra/orgs.table.js";
+import { teams, users } from "../identity/identity.table.js";
 
 /** A repository's CODEOWNERS file as last uploaded; parsed again when loaded. */
 export const codeownersFiles = pgTable(

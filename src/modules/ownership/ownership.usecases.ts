@@ -1,9 +1,8 @@
-import type { Db } from "../../infra/db.js";
+import { type Db, transaction } from "../../infra/db.js";
 import { PatternIndex, validatePath } from "../../patterns/index.js";
 import { claimErrors } from "../claims/claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
 import { validPatternsOrThrow } from "../claims/claims.usecases.js";
-import { appendEvents } from "../events/events.repository.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireUserToken } from "../identity/identity.usecases.js";
@@ -12,6 +11,8 @@ import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { CodeownersIndex, parseCodeowners, type CodeownersError, type CodeownersRule } from "./codeowners.js";
 import { ownershipErrors } from "./ownership.errors.js";
 import * as repo from "./ownership.repository.js";
+import { appendEvents } from "../../events/append.js";
+import { ownershipEvents } from "./ownership.events.js";
 
 export interface OwnershipDeps {
   db: Db;
@@ -201,10 +202,10 @@ export async function putCodeowners({ db, parsed }: Pick<OwnershipContext, "db" 
   const fileError = errors.find((e) => e.line === 0);
   if (fileError) throw ownershipErrors.codeownersTooLarge(`CODEOWNERS not stored: ${fileError.reason}.`, { errors: [{ field: "content", reason: fileError.reason }] });
 
-  const saved = await db.transaction(async (tx) => {
+  const saved = await transaction(db, async (tx) => {
     const row = await repo.upsertCodeowners(tx, { orgId: principal.orgId, repo: repoKey, content: input.content, updatedBy: principal.userId });
     await appendEvents(tx, principal.orgId, [
-      { type: "codeowners.updated", actor: actorOf(principal), subject: { type: "repo", id: repoKey }, repo: repoKey, payload: { rules: rules.length, errors: errors.length } },
+      ownershipEvents.event({ type: "codeowners.updated", actor: actorOf(principal), subject: { type: "repo", id: repoKey }, repo: repoKey, payload: { rules: rules.length, errors: errors.length } }),
     ]);
     return row;
   });
@@ -235,13 +236,13 @@ export async function putModule(
   const repoKey = repoKeyOrThrow(input.repo).key;
   const patterns = validPatternsOrThrow(input.patterns);
   const teamId = input.teamId ?? null;
-  const module = await db.transaction(async (tx) => {
+  const module = await transaction(db, async (tx) => {
     if (teamId && !(await repo.teamExists(tx, principal.orgId, teamId))) {
       throw identityErrors.teamNotFound(`No team ${teamId} in this organisation.`, { errors: [{ field: "teamId", reason: "no such team" }] });
     }
     const module = await repo.upsertModule(tx, { orgId: principal.orgId, repo: repoKey, name: input.name, patterns, teamId });
     await appendEvents(tx, principal.orgId, [
-      { type: "module.updated", actor: actorOf(principal), subject: { type: "module", id: module.id }, repo: repoKey, payload: { name: module.name, patterns, teamId } },
+      ownershipEvents.event({ type: "module.updated", actor: actorOf(principal), subject: { type: "module", id: module.id }, repo: repoKey, payload: { name: module.name, patterns, teamId } }),
     ]);
     return module;
   });
@@ -256,11 +257,11 @@ export async function listModules({ db }: Pick<OwnershipContext, "db">, principa
 export async function deleteModule({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: { repo: string; name: string }) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
-  const module = await db.transaction(async (tx) => {
+  const module = await transaction(db, async (tx) => {
     const module = await repo.deleteModule(tx, principal.orgId, repoKey, input.name);
     if (!module) throw ownershipErrors.moduleNotFound(`No module "${input.name}" in ${repoKey}.`);
     await appendEvents(tx, principal.orgId, [
-      { type: "module.deleted", actor: actorOf(principal), subject: { type: "module", id: module.id }, repo: repoKey, payload: { name: module.name } },
+      ownershipEvents.event({ type: "module.deleted", actor: actorOf(principal), subject: { type: "module", id: module.id }, repo: repoKey, payload: { name: module.name } }),
     ]);
     return module;
   });

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
-import { orgs, users } from "../identity/identity.table.js";
+import { orgs } from "../../infra/orgs.table.js";
+import { users } from "../identity/identity.table.js";
 
 /** A user's named agent; the same (user, name) is always the same agent. */
 export const agents = pgTable(

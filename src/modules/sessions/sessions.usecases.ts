@@ -1,10 +1,8 @@
 import type { Config } from "../../config.js";
-import type { Db } from "../../infra/db.js";
+import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
 import { secondsWithin } from "../../http/validation.js";
-import { appendEvents } from "../events/events.repository.js";
-import { systemActor } from "../events/events.schemas.js";
 import { revokeSessionTokens } from "../identity/identity.repository.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, mintToken, requireSessionScope, requireUserToken } from "../identity/identity.usecases.js";
@@ -12,9 +10,12 @@ import type { KeyRing } from "../identity/keys.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { sessionErrors } from "./sessions.errors.js";
 import * as repo from "./sessions.repository.js";
+import { appendEvents } from "../../events/append.js";
+import { systemActor } from "../../events/envelope.js";
+import { sessionEvents } from "./sessions.events.js";
 
 /** What else must happen, in the same transaction, when sessions end or expire (claims are released). */
-export type OnSessionsClosed = (tx: Db, sessionIds: string[], reason: "session_ended" | "session_expired") => Promise<void>;
+export type OnSessionsClosed = (tx: Tx, sessionIds: string[], reason: "session_ended" | "session_expired") => Promise<void>;
 
 export interface SessionDeps {
   db: Db;
@@ -46,7 +47,7 @@ export async function startSession(
   requireUserToken(principal);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
   const { key, remote } = repoKeyOrThrow(input.repo);
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const agent = await repo.upsertAgent(tx, { orgId: principal.orgId, userId: principal.userId, name: input.agent.name, kind: input.agent.kind });
     const session = await repo.insertSession(tx, {
       orgId: principal.orgId,
@@ -70,13 +71,13 @@ export async function startSession(
       sessionId: session.id,
     });
     await appendEvents(tx, principal.orgId, [
-      {
+      sessionEvents.event({
         type: "session.started",
         actor: actorOf(principal),
         subject: { type: "session", id: session.id },
         repo: key,
         payload: { userId: principal.userId, agentId: agent.id, agent: agent.name, repo: key, branch: session.branch, task: session.task },
-      },
+      }),
     ]);
     return { session: { ...session, agent: { id: agent.id, name: agent.name, kind: agent.kind } }, token: minted.token, tokenId: minted.row.id };
   });
@@ -123,20 +124,20 @@ export async function heartbeat(
 }
 
 export async function endSession({ db, onSessionsClosed }: Pick<SessionDeps, "db" | "onSessionsClosed">, principal: Principal, id: string) {
-  return db.transaction(async (tx) => {
+  return transaction(db, async (tx) => {
     const session = await loadForChange(tx, principal, id);
     const ended = await repo.endSession(tx, principal.orgId, id);
     if (!ended) return session;
     await revokeSessionTokens(tx, principal.orgId, [id]);
     await onSessionsClosed(tx, [id], "session_ended");
     await appendEvents(tx, principal.orgId, [
-      {
+      sessionEvents.event({
         type: "session.ended",
         actor: actorOf(principal),
         subject: { type: "session", id },
         repo: ended.repo,
         payload: { userId: ended.userId, agentId: ended.agentId, repo: ended.repo },
-      },
+      }),
     ]);
     return { ...ended, agent: session.agent };
   });
@@ -166,7 +167,7 @@ export async function listSessions(
 export async function expireOverdueSessions({ db, onSessionsClosed }: Pick<SessionDeps, "db" | "onSessionsClosed">, batchSize = 500): Promise<number> {
   let total = 0;
   for (;;) {
-    const expired = await db.transaction(async (tx) => {
+    const expired = await transaction(db, async (tx) => {
       const rows = await repo.expireDueSessions(tx, batchSize);
       const byOrg = new Map<string, typeof rows>();
       for (const row of rows) byOrg.set(row.orgId, [...(byOrg.get(row.orgId) ?? []), row]);
@@ -176,13 +177,13 @@ export async function expireOverdueSessions({ db, onSessionsClosed }: Pick<Sessi
         await appendEvents(
           tx,
           orgId,
-          list.map((s) => ({
+          list.map((s) => (sessionEvents.event({
             type: "session.expired" as const,
             actor: systemActor,
             subject: { type: "session", id: s.id },
             repo: s.repo,
             payload: { userId: s.userId, agentId: s.agentId, repo: s.repo },
-          })),
+          }))),
         );
       }
       return rows.length;

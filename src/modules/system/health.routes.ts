@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Bus } from "../../infra/bus.js";
 import type { Database } from "../../infra/db.js";
-import type { OutboxLag } from "../events/events.outbox.js";
+import type { OutboxLag } from "../delivery/outbox.js";
 
 const CHECK_TIMEOUT_MS = 2_000;
 

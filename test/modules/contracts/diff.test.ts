@@ -1,7 +1,8 @@
 import { compareOpenApi } from "api-smart-diff";
 import fc from "fast-check";
 import t from "tap";
-import { jsonPath, parseContent } from "../../../src/modules/contracts/contracts.content.js";
+import { jsonPath } from "../../../src/modules/contracts/contracts.changes.js";
+import { parseContent } from "../../../src/modules/contracts/contracts.content.js";
 import { checkCompatibility, diffDocuments } from "../../../src/modules/contracts/contracts.diff.js";
 
 /** An OpenAPI document of `n` resources sharing a few nested components, as canonical parsed JSON. */

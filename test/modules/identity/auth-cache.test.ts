@@ -12,9 +12,10 @@ import { buildApp, type BuiltApp } from "../../../src/app.js";
 import { ConfigError, loadConfig } from "../../../src/config.js";
 import { createMemoryBus, createNatsBus, type Bus } from "../../../src/infra/bus.js";
 import type { Db } from "../../../src/infra/db.js";
-import { subjectsFor } from "../../../src/modules/events/events.subjects.js";
+import { subjectsFor } from "../../../src/events/subjects.js";
 import { findTokensForAuth, insertToken, revokeToken } from "../../../src/modules/identity/identity.repository.js";
 import { PrincipalCache } from "../../../src/modules/identity/principal-cache.js";
+import { eventRegistry } from "../../../src/modules/catalog.js";
 import { client, createUser, startSession, testEnv } from "../../helpers/app.js";
 import { provisionBackends, testNatsUrl, type Backends } from "../../helpers/services.js";
 import { sleep, waitFor } from "../../helpers/wait.js";
@@ -344,6 +345,7 @@ function gatedCache(t: Test, db: Db, prefix: string, bus: Bus, options: { maxAge
   let hold: { read: () => void; release: Promise<void> } | null = null;
   const registry = new Registry();
   const cache = new PrincipalCache({
+    events: eventRegistry,
     load: async (tokenId) => {
       const [row] = await findTokensForAuth(db, [tokenId]);
       const h = hold;

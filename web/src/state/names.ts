@@ -24,6 +24,8 @@ export function makeNames(directory: Directory): Names {
       const known = knownSessions.get(id);
       return known ? `${userName(directory, known.userId)}/${known.agent}` : `session ${shortId(id)}`;
     },
+    // Claims are told apart by their patterns on the page; in a sentence they are just "a claim".
+    claim: () => "a claim",
   };
 }
 

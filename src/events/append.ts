@@ -1,0 +1,60 @@
+import { sql } from "drizzle-orm";
+import { executePrepared, raiseAfterCommit, type Tx } from "../infra/db.js";
+import { newId } from "../infra/ids.js";
+import type { PendingEvent } from "./catalog.js";
+import type { Actor, EventEnvelope, SubjectRef } from "./envelope.js";
+import { alerts, events } from "./tables.js";
+
+type EventRow = typeof events.$inferSelect;
+
+export const toEnvelope = (row: EventRow): EventEnvelope => ({
+  id: row.id,
+  seq: row.seq,
+  orgId: row.orgId,
+  type: row.type,
+  time: row.occurredAt.toISOString(),
+  actor: row.actor as Actor,
+  subject: row.subject as SubjectRef,
+  repo: row.repo,
+  payload: row.payload as Record<string, unknown>,
+  position: row.position,
+});
+
+/**
+ * Raised by every transaction that appends events: once it has committed, the outbox relay
+ * (which listens for it, `onCommitSignal`) has something to publish.
+ */
+export const EVENTS_APPENDED = Symbol("events appended");
+
+const eventColumns = sql`r(id uuid, org_id uuid, type text, actor jsonb, subject jsonb, repo text, payload jsonb)`;
+const alertColumns = sql`a(id uuid, org_id uuid, event_id uuid, type text, recipient_type text, recipient_id uuid)`;
+
+/**
+ * Appends events, and the alerts their recipients get (each catalog resolved them); call it
+ * with the transaction that makes the change they describe. Events and alerts go in one
+ * prepared statement (the alerts' insert rides along as a data-modifying CTE, foreign keys
+ * checked at its end; each list travels as one JSON parameter, so the text never varies), so
+ * they commit together and addressed events cost no extra round trip.
+ */
+export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[]): Promise<void> {
+  if (list.length === 0) return;
+  raiseAfterCommit(tx, EVENTS_APPENDED);
+  const values = list.map((e) => ({ id: e.id ?? newId(), org_id: orgId, type: e.type, actor: e.actor, subject: e.subject, repo: e.repo, payload: e.payload }));
+  const addressed = list.flatMap((event, i) =>
+    event.recipients.map((r) => ({ id: newId(), org_id: orgId, event_id: values[i]!.id, type: event.type, recipient_type: r.type, recipient_id: r.id })),
+  );
+  const insertEvents = sql`insert into ${events} (id, org_id, type, actor, subject, repo, payload)
+    select r.id, r.org_id, r.type, r.actor, r.subject, r.repo, r.payload from jsonb_to_recordset(${JSON.stringify(values)}::text::jsonb) as ${eventColumns}`;
+  if (addressed.length === 0) {
+    await executePrepared(tx, "brigade_append_events", insertEvents);
+    return;
+  }
+  await executePrepared(
+    tx,
+    "brigade_append_addressed_events",
+    sql`with new_alerts as (
+        insert into ${alerts} (id, org_id, event_id, type, recipient_type, recipient_id)
+        select a.id, a.org_id, a.event_id, a.type, a.recipient_type, a.recipient_id from jsonb_to_recordset(${JSON.stringify(addressed)}::text::jsonb) as ${alertColumns}
+      ) ${insertEvents}`,
+  );
+}

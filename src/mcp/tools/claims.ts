@@ -1,0 +1,118 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { z } from "zod";
+import { BrigadeError, ok, type ClaimConflict } from "../../sdk/client.js";
+import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext } from "./shared.js";
+
+function conflictText(c: ClaimConflict): string {
+  return (
+    `- ${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by agent ${c.holder.agent.name} (session ${c.holder.sessionId}, user ${c.holder.userId}) ` +
+    `until ${c.expiresAt}; both match ${c.witness}. To ask for it: request_handoff with claimId ${c.claimId}.`
+  );
+}
+
+const patternsArg = z
+  .array(z.string().min(1).max(4096))
+  .min(1)
+  .max(256)
+  .describe("CODEOWNERS-style patterns relative to the repository root: 'src/auth/**', 'docs/*', '*.sql', '/Makefile'. A directory pattern covers everything under it.");
+
+export function registerClaimTools(server: McpServer, ctx: McpContext) {
+  const { sessionFor, clientFor, activeClaims } = sessionScope(ctx);
+
+  server.registerTool(
+    "claim_paths",
+    {
+      title: "Claim areas of the repository",
+      description:
+        "Claim the files or folders you are about to change, before editing them, so other agents do not edit them at the same time. " +
+        "exclusive (default) conflicts with any overlapping claim of another session; shared only with exclusive ones. " +
+        "On conflict nothing is granted and the result names each holder, until when, a path both patterns match and the claimId to pass to request_handoff. " +
+        "Claims expire (ttlSeconds); renew_claims extends them, release_claims frees them.",
+      inputSchema: {
+        patterns: patternsArg,
+        sessionId: sessionIdArg,
+        mode: z.enum(["exclusive", "shared"]).optional().describe("exclusive (default) or shared"),
+        reason: z.string().min(1).max(2000).optional().describe("Why: shown to whoever conflicts with it"),
+        ttlSeconds: z.number().int().positive().optional().describe("Lease length in seconds; default the server's (30 minutes)"),
+        onConflict: z.enum(["reject", "warn"]).optional().describe("reject (default): grant nothing on conflict; warn: grant anyway and alert both sides"),
+      },
+    },
+    tool(async (args) => {
+      const s = sessionFor(args.sessionId);
+      try {
+        const granted = await ok(
+          clientFor(s).api.POST("/v1/claims", {
+            body: {
+              sessionId: s.id,
+              patterns: args.patterns,
+              mode: args.mode ?? "exclusive",
+              onConflict: args.onConflict ?? "reject",
+              ...(args.reason ? { reason: args.reason } : {}),
+              ...(args.ttlSeconds ? { ttlSeconds: args.ttlSeconds } : {}),
+            },
+          }),
+        );
+        const warnings = granted.conflicts.length
+          ? `\nGranted over ${granted.conflicts.length} conflict(s); both sides were alerted:\n${granted.conflicts.map(conflictText).join("\n")}`
+          : "";
+        return text(
+          `Granted claim ${granted.id} on ${granted.patterns.join(", ")} (${granted.mode}) in ${granted.repo}, fence ${granted.fence}, until ${granted.expiresAt}. You may edit these paths.${warnings}`,
+          { granted: true, claim: granted },
+        );
+      } catch (err) {
+        if (!(err instanceof BrigadeError) || err.code !== "claims.conflict") throw err;
+        const conflicts = err.conflicts;
+        return failure(
+          `Not granted: ${conflicts.length} conflicting claim(s). Do not edit these areas now.\n${conflicts.slice(0, 25).map(conflictText).join("\n")}` +
+            `${conflicts.length > 25 ? `\n… and ${conflicts.length - 25} more` : ""}\n` +
+            "Options: work elsewhere or claim a narrower pattern; ask a holder to hand over with request_handoff (claimId, reason) and wait for the answer alert; " +
+            "or, only if you must, claim_paths again with onConflict 'warn' (both sides are alerted).",
+          { granted: false, conflicts },
+        );
+      }
+    }),
+  );
+
+  const selectClaims = async (s: CurrentSession, claimIds: string[] | undefined) => {
+    const claims = await activeClaims(s);
+    return claimIds?.length ? claims.filter((c) => claimIds.includes(c.id)) : claims;
+  };
+
+  server.registerTool(
+    "release_claims",
+    {
+      title: "Release claims",
+      description: "Release claims you no longer need (default: every active claim of the session), so others can work there.",
+      inputSchema: { claimIds: z.array(z.uuid()).optional().describe("Claims to release; default all of the session's"), sessionId: sessionIdArg },
+    },
+    tool(async (args) => {
+      const s = sessionFor(args.sessionId);
+      const chosen = await selectClaims(s, args.claimIds);
+      const released = [];
+      for (const c of chosen) released.push(await ok(clientFor(s).api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id } } })));
+      return text(released.length ? `Released ${released.map((c) => `${c.id} (${c.patterns.join(", ")})`).join("; ")}.` : "No active claims to release.", { released });
+    }),
+  );
+
+  server.registerTool(
+    "renew_claims",
+    {
+      title: "Renew claims",
+      description: "Extend claims' leases before they expire (default: every active claim of the session).",
+      inputSchema: {
+        claimIds: z.array(z.uuid()).optional().describe("Claims to renew; default all of the session's"),
+        sessionId: sessionIdArg,
+        ttlSeconds: z.number().int().positive().optional().describe("New lease length; default the claim's own"),
+      },
+    },
+    tool(async (args) => {
+      const s = sessionFor(args.sessionId);
+      const chosen = await selectClaims(s, args.claimIds);
+      const renewed = [];
+      for (const c of chosen) {
+        renewed.push(await ok(clientFor(s).api.POST("/v1/claims/{id}/renew", { params: { path: { id: c.id } }, body: args.ttlSeconds ? { ttlSeconds: args.ttlSeconds } : {} })));
+      }
+      return text(renewed.length ? `Renewed ${renewed.map((c) => `${c.id} until ${c.expiresAt}`).join("; ")}.` : "No active claims to renew.", { renewed });
+    }),
+  );
+}

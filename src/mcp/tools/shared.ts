@@ -1,0 +1,77 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { BrigadeError, ok, type BrigadeClient, type StartedSession } from "../../sdk/client.js";
+
+export interface CurrentSession {
+  id: string;
+  /** The session's own token, when this server holds it (it started the session, or got it from the environment). */
+  token?: string | undefined;
+  repo?: string | undefined;
+}
+
+export interface LocalRepo {
+  remote: string;
+  branch?: string | undefined;
+  worktree?: string | undefined;
+  host?: string | undefined;
+}
+
+export interface McpContext {
+  /** The caller's client (their personal or session token); throws when Brigade is not configured. */
+  client(): BrigadeClient;
+  /** The session tools act for when no sessionId is given. */
+  current(): CurrentSession | undefined;
+  /** stdio: the repository of the folder the server runs in. Absent over HTTP. */
+  localRepo?: () => Promise<LocalRepo>;
+  /** stdio: reads a spec file for the contract tools (relative to the folder the server runs in). */
+  readFile?: (path: string) => Promise<string>;
+  /** stdio: absolute paths become repository paths. */
+  toRepoPath?: (path: string) => string;
+  /** stdio: remember (and heartbeat) a session start_session opened; forget one end_session closed. */
+  onStarted?: (started: StartedSession) => void;
+  onEnded?: (sessionId: string) => void;
+  version: string;
+}
+
+export const text = (t: string, structured?: Record<string, unknown>): CallToolResult => ({
+  content: [{ type: "text", text: t }],
+  ...(structured ? { structuredContent: structured } : {}),
+});
+export const failure = (t: string, structured?: Record<string, unknown>): CallToolResult => ({ ...text(t, structured), isError: true });
+
+/** Errors become results the agent can act on, never protocol errors. */
+function explain(err: unknown): CallToolResult {
+  if (err instanceof BrigadeError) {
+    if (err.unreachable) return failure(`Brigade is unreachable (${err.detail}). Nothing was done; tell the user, and avoid areas others may hold until it is back.`, { error: { code: err.code } });
+    if (err.status === 401) return failure(`Brigade refused the credentials (${err.code}: ${err.detail}). Ask the user to run \`brigade login\`.`, { error: { code: err.code } });
+    const fields = err.errors.length ? ` Invalid: ${err.errors.map((e) => `${e.field}: ${e.reason}`).join("; ")}.` : "";
+    return failure(`${err.detail} (${err.code}, HTTP ${err.status}).${fields}`, { error: { code: err.code, status: err.status, detail: err.detail, errors: err.errors } });
+  }
+  return failure(err instanceof Error ? err.message : String(err));
+}
+
+export const tool =
+  <A>(fn: (args: A) => Promise<CallToolResult>) =>
+  async (args: A): Promise<CallToolResult> => {
+    try {
+      return await fn(args);
+    } catch (err) {
+      return explain(err);
+    }
+  };
+
+export const sessionIdArg = z.uuid().optional().describe("The session to act for; default: the current session (the one start_session opened, or the caller's session token).");
+
+export function sessionScope(ctx: McpContext) {
+  const sessionFor = (sessionId: string | undefined): CurrentSession => {
+    const current = ctx.current();
+    if (sessionId && sessionId !== current?.id) return { id: sessionId };
+    if (current) return current;
+    throw new BrigadeError({ status: 400, code: "mcp.no_session", title: "No session", detail: "No current session: call start_session first, or pass sessionId" });
+  };
+  /** The session's own token when held (least privilege), else the caller's. */
+  const clientFor = (s: CurrentSession) => (s.token ? ctx.client().withToken(s.token) : ctx.client());
+  const activeClaims = async (s: CurrentSession) =>
+    (await ok(clientFor(s).api.GET("/v1/claims", { params: { query: { session: s.id, active: "true", limit: 500 } } }))).items;
+  return { sessionFor, clientFor, activeClaims };
+}

@@ -1,0 +1,186 @@
+import { z } from "zod";
+import { defineEvent, defineEvents, nobody, partyRecipients, type Names } from "../../events/catalog.js";
+
+const where = (repo: string | null | undefined) => (repo ? ` in ${repo}` : "");
+const list = (patterns: string[]) => patterns.join(" ");
+
+/** A claim.conflicted conflict entry, as far as the rules read it (the log keeps it whole). */
+type ConflictEntry = { holder?: { sessionId?: unknown; userId?: unknown }; yourPattern?: unknown; theirPattern?: unknown; witness?: unknown };
+const text = (v: unknown) => (typeof v === "string" ? v : "");
+
+/** The holders named in a claim.conflicted payload. */
+function holdersOf(conflicts: Record<string, unknown>[]): { sessionId: string; userId: string }[] {
+  return conflicts.flatMap((c) => {
+    const holder = (c as ConflictEntry).holder;
+    return typeof holder?.sessionId === "string" && typeof holder.userId === "string" ? [{ sessionId: holder.sessionId, userId: holder.userId }] : [];
+  });
+}
+
+function overlapOf(conflicts: Record<string, unknown>[], names: Names): string {
+  const first = conflicts[0] as ConflictEntry | undefined;
+  if (!first) return "";
+  const more = conflicts.length > 1 ? `, and ${conflicts.length - 1} more` : "";
+  return `: ${text(first.yourPattern)} overlaps ${text(first.theirPattern)} of ${names.session(text(first.holder?.sessionId))} (e.g. ${text(first.witness)})${more}`;
+}
+
+/** Claims on areas of a repo, their handoffs, and edits reported against them. */
+export const claimEvents = defineEvents({
+  "claim.granted": defineEvent({
+    description: "A session was granted a claim on an area of a repo.",
+    payload: z.object({
+      claimId: z.string(),
+      sessionId: z.string(),
+      userId: z.string(),
+      patterns: z.array(z.string()),
+      mode: z.string(),
+      fence: z.number(),
+      expiresAt: z.string(),
+      reason: z.string().nullable(),
+    }),
+    recipients: nobody,
+    visibility: "organisation",
+    users: ["userId"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: ({ payload: p }, names) => `${names.session(p.sessionId)} claimed ${list(p.patterns)} (${p.mode})${p.reason ? ` — ${p.reason}` : ""}`,
+    next: null,
+  }),
+  "claim.conflicted": defineEvent({
+    description: "A claim overlapped others' claims: rejected, or granted with a warning. Alerts the requester and every holder.",
+    payload: z.object({
+      sessionId: z.string(),
+      userId: z.string(),
+      patterns: z.array(z.string()),
+      mode: z.string(),
+      outcome: z.enum(["rejected", "granted_with_warning"]),
+      claimId: z.string().nullable(),
+      conflicts: z.array(z.record(z.string(), z.unknown())),
+    }),
+    recipients: ({ payload: p }) => partyRecipients({ sessionId: p.sessionId, userId: p.userId }, ...holdersOf(p.conflicts)),
+    visibility: "organisation",
+    users: ["userId"],
+    usersIn: { list: "conflicts", path: ["holder", "userId"] },
+    team: null,
+    standing: null,
+    describe: (e, names) => {
+      const p = e.payload;
+      const outcome = p.outcome === "granted_with_warning" ? "granted with a warning" : "rejected";
+      return `claim conflict${where(e.repo)}: ${names.session(p.sessionId)} claimed ${list(p.patterns)} (${outcome})${overlapOf(p.conflicts, names)}`;
+    },
+    next: null,
+  }),
+  "claim.renewed": defineEvent({
+    description: "A claim's lease was extended.",
+    payload: z.object({ claimId: z.string(), sessionId: z.string(), expiresAt: z.string() }),
+    recipients: nobody,
+    visibility: "organisation",
+    users: [],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: ({ payload: p }, names) => `${names.session(p.sessionId)} renewed ${names.claim(p.claimId)}`,
+    next: null,
+  }),
+  "claim.released": defineEvent({
+    description: "A claim was released: by its session, a handoff, or its session's end.",
+    payload: z.object({ claimId: z.string(), sessionId: z.string(), userId: z.string(), reason: z.string() }),
+    recipients: nobody,
+    visibility: "organisation",
+    users: ["userId"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: ({ payload: p }, names) => `${names.session(p.sessionId)} released ${names.claim(p.claimId)} (${p.reason.replace(/_/g, " ")})`,
+    next: null,
+  }),
+  "claim.expired": defineEvent({
+    description: "A claim's lease ran out. Alerts its holder.",
+    payload: z.object({ claimId: z.string(), sessionId: z.string(), userId: z.string() }),
+    recipients: ({ payload: p }) => partyRecipients(p),
+    visibility: "organisation",
+    users: ["userId"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: (e, names) => `${names.claim(e.payload.claimId)} of ${names.session(e.payload.sessionId)} expired${where(e.repo)}`,
+    next: () => "claim again if you still need it",
+  }),
+  "claim.broken": defineEvent({
+    description: "A lead or admin broke a claim, with a reason. Alerts its holder.",
+    payload: z.object({ claimId: z.string(), sessionId: z.string(), userId: z.string(), reason: z.string(), brokenBy: z.string() }),
+    recipients: ({ payload: p }) => partyRecipients(p),
+    visibility: "organisation",
+    users: ["userId", "brokenBy"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: (e, names) => `${names.user(e.payload.brokenBy)} broke ${names.user(e.payload.userId)}'s ${names.claim(e.payload.claimId)}${where(e.repo)}: ${e.payload.reason}`,
+    next: null,
+  }),
+  "handoff.requested": defineEvent({
+    description: "A session asked a claim's holder to hand it over. Alerts the holder.",
+    payload: z.object({
+      handoffId: z.string(),
+      claimId: z.string(),
+      holderSessionId: z.string(),
+      holderUserId: z.string(),
+      requesterSessionId: z.string(),
+      requesterUserId: z.string(),
+      reason: z.string(),
+    }),
+    recipients: ({ payload: p }) => partyRecipients({ sessionId: p.holderSessionId, userId: p.holderUserId }),
+    visibility: "organisation",
+    users: ["holderUserId", "requesterUserId"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: (e, names) =>
+      `handoff requested${where(e.repo)}: ${names.session(e.payload.requesterSessionId)} asks ${names.user(e.payload.holderUserId)} for ${names.claim(e.payload.claimId)} ("${e.payload.reason}")`,
+    next: (e) => `answer with brigade handoff answer ${e.payload.handoffId} accept|decline|defer (MCP: answer via the CLI)`,
+  }),
+  "handoff.answered": defineEvent({
+    description: "A claim's holder answered a handoff request: accept (the claim is released), decline or defer with an ETA. Alerts the requester.",
+    payload: z.object({
+      handoffId: z.string(),
+      claimId: z.string(),
+      answer: z.string(),
+      note: z.string().nullable(),
+      eta: z.string().nullable(),
+      requesterSessionId: z.string(),
+      requesterUserId: z.string(),
+    }),
+    recipients: ({ payload: p }) => partyRecipients({ sessionId: p.requesterSessionId, userId: p.requesterUserId }),
+    visibility: "organisation",
+    users: ["requesterUserId"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: ({ payload: p, repo }, names) =>
+      `handoff ${p.answer}${where(repo)}: ${names.claim(p.claimId)}${p.eta ? `, expected by ${p.eta}` : ""}${p.note ? ` ("${p.note}")` : ""}`,
+    next: (e) => (e.payload.answer === "accept" ? "the claim is released: claim it now" : null),
+  }),
+  "touch.conflict": defineEvent({
+    description: "A session edited a file inside another session's exclusive claim, or a file another live session edits. Alerts both sides.",
+    payload: z.object({
+      sessionId: z.string(),
+      userId: z.string(),
+      path: z.string(),
+      kind: z.enum(["claim", "touch"]),
+      otherSessionId: z.string(),
+      otherUserId: z.string(),
+      claimId: z.string().nullable(),
+    }),
+    recipients: ({ payload: p }) => partyRecipients({ sessionId: p.sessionId, userId: p.userId }, { sessionId: p.otherSessionId, userId: p.otherUserId }),
+    visibility: "organisation",
+    users: ["userId", "otherUserId"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: ({ payload: p, repo }, names) =>
+      p.kind === "claim"
+        ? `edit conflict${where(repo)}: ${names.session(p.sessionId)} edited ${p.path} inside ${names.claim(p.claimId)} of ${names.session(p.otherSessionId)}`
+        : `edit conflict${where(repo)}: ${names.session(p.sessionId)} and ${names.session(p.otherSessionId)} both edit ${p.path}`,
+    next: null,
+  }),
+});

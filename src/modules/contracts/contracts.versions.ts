@@ -1,0 +1,247 @@
+import { type Db, transaction } from "../../infra/db.js";
+import { decodeCursor, toPage } from "../../http/pagination.js";
+import type { Principal } from "../identity/identity.schemas.js";
+import { actorOf } from "../identity/identity.usecases.js";
+import { actingSession, cap, EVENT_CHANGES, loadContract, notifyConsumers, parse, proposerRecipients, requireActive, requireProvider, type ContractDeps } from "./contracts.common.js";
+import { documentOf, type ParsedContent } from "./contracts.content.js";
+import { checkCompatibility, diffDocuments, summarize, type CompatibilityResult, type HistoryEntry, type Incompatibility, type Summary } from "./contracts.diff.js";
+import { contractErrors } from "./contracts.errors.js";
+import * as repo from "./contracts.repository.js";
+import type { ContractRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
+import type { CompatibilityPolicy } from "./contracts.table.js";
+import { appendEvents } from "../../events/append.js";
+import { contractEvents } from "./contracts.events.js";
+import type { PendingEvent } from "../../events/catalog.js";
+
+export interface StoredCompatibility {
+  policy: CompatibilityPolicy;
+  compatible: boolean;
+  checkedAgainst: string[];
+  /** The incompatibilities found (capped): overridden by force on a version, shown on a proposal. */
+  breaking: Incompatibility[];
+}
+
+export type VersionView = VersionMeta & { contract: string; content?: string };
+
+/** The history a policy checks against, oldest first; texts are loaded only when needed. */
+export async function historyFor(db: Db, contract: ContractRow, latest: VersionWithNormalized | undefined): Promise<HistoryEntry[]> {
+  if (!latest) return [];
+  const kind = contract.kind;
+  if (!contract.compatibility.endsWith("_transitive")) return [{ label: latest.label, document: () => documentOf(kind, latest.normalized) }];
+  const all = await repo.versionHistory(db, contract.id);
+  return all.map((v) => ({ label: v.label, document: () => documentOf(kind, v.normalized) }));
+}
+
+export const storedCompatibility = (result: CompatibilityResult): StoredCompatibility => ({
+  policy: result.policy,
+  compatible: result.compatible,
+  checkedAgainst: result.checkedAgainst,
+  breaking: cap(result.breaking),
+});
+
+function incompatibleError(contract: ContractRow, result: CompatibilityResult) {
+  const first = result.breaking[0]!;
+  const n = result.breaking.length;
+  return contractErrors.incompatible(
+    `This version is incompatible with "${contract.name}"'s ${result.policy} policy: ${n} breaking change${n === 1 ? "" : "s"} against ${[...new Set(result.breaking.map((b) => b.against))].join(", ")}, e.g. ${first.message} (at ${first.location}). Publish a compatible version, change the policy, or publish with force: true and a reason (consumers are alerted).`,
+    { policy: result.policy, breaking: cap(result.breaking) },
+  );
+}
+
+function labelConflictError(contract: ContractRow, existing: VersionWithContent, parsed: ParsedContent) {
+  const changes = diffDocuments(contract.kind, documentOf(contract.kind, existing.normalized), parsed.document);
+  return contractErrors.labelConflict(
+    `Label ${existing.label} of "${contract.name}" is version ${existing.seq}, with different content (${changes.length} change${changes.length === 1 ? "" : "s"}). Labels name one content for ever: publish under a new label.`,
+    {
+      errors: [{ field: "label", reason: "already names other content" }],
+      label: existing.label,
+      existing: { label: existing.label, hash: existing.hash, seq: existing.seq },
+      diff: { summary: summarize(changes), changes: cap(changes), changesTotal: changes.length },
+    },
+  );
+}
+
+const versionRef = (contract: ContractRow, v: { id: string; label: string }, previousLabel: string | null, summary: Summary) => ({
+  contractId: contract.id,
+  name: contract.name,
+  versionId: v.id,
+  label: v.label,
+  previousLabel,
+  summary,
+});
+
+export interface Published {
+  version: VersionView;
+  created: boolean;
+  breaking: Incompatibility[];
+  proposalsClosed: string[];
+  /** Milliseconds spent parsing, diffing (and checking the policy), and in the database. */
+  timings: { parse: number; diff: number; store: number };
+}
+
+/**
+ * Publishes a version. Idempotent by content: the same content as the latest version (or as
+ * the version already holding this label) returns that version (created: false). A label
+ * names one content for ever: a label held by other content is a 409 with the diff. Other
+ * content already seen earlier (a revert) is a new version. The policy decides compatibility;
+ * an incompatible version is a 409 listing its breaking changes, unless forced with a reason,
+ * which is recorded and sent to every consumer with `contract.breaking_change`. A compatible
+ * change alerts consumers with `contract.changed`. Open proposals of this content close.
+ */
+export async function publishVersion(
+  deps: ContractDeps,
+  principal: Principal,
+  name: string,
+  input: { content: string; label: string; branch?: string | undefined; sessionId?: string | undefined; force: boolean; reason?: string | undefined },
+): Promise<Published> {
+  if (input.force && !input.reason) throw contractErrors.reasonRequired("force: true needs a reason: it is recorded on the version and sent to the consumers.", { errors: [{ field: "reason", reason: "is required with force" }] });
+  const known = await loadContract(deps.db, principal, name);
+  const sessionId = await actingSession(deps.db, principal, input.sessionId);
+  // Parsing is the slow part: done before the contract's row is locked (its kind never changes).
+  const parseStart = performance.now();
+  const parsed = parse(deps.config, known.kind, input.content);
+  const timings = { parse: performance.now() - parseStart, diff: 0, store: 0 };
+
+  const storeStart = performance.now();
+  const published = await transaction(deps.db, async (tx): Promise<Omit<Published, "timings">> => {
+    const contract = await loadContract(tx, principal, name, { forUpdate: true });
+    requireActive(contract);
+    await requireProvider(tx, principal, contract, "publish versions of");
+    const view = (v: VersionMeta): VersionView => ({ ...v, contract: contract.name });
+
+    const byLabel = await repo.findVersion(tx, contract.id, input.label, { content: true });
+    if (byLabel) {
+      if (byLabel.hash === parsed.hash) return { version: view(byLabel), created: false, breaking: [], proposalsClosed: [] };
+      throw labelConflictError(contract, byLabel, parsed);
+    }
+    const latest = await repo.latestVersionToDiff(tx, contract.id);
+    if (latest && latest.hash === parsed.hash) {
+      // The same content again: answered as before, with the version's content.
+      const same = (await repo.findVersion(tx, contract.id, latest.label, { content: true })) ?? latest;
+      return { version: view(same), created: false, breaking: [], proposalsClosed: [] };
+    }
+
+    const history = await historyFor(tx, contract, latest);
+    const diffStart = performance.now();
+    const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, history);
+    timings.diff = performance.now() - diffStart;
+    if (!result.compatible && !input.force) throw incompatibleError(contract, result);
+    const forced = !result.compatible;
+    const summary = summarize(result.changes);
+    const version = await repo.insertVersion(tx, {
+      orgId: principal.orgId,
+      contractId: contract.id,
+      seq: (latest?.seq ?? 0) + 1,
+      label: input.label,
+      hash: parsed.hash,
+      content: input.content,
+      normalized: parsed.normalized,
+      branch: input.branch ?? null,
+      sessionId,
+      publishedBy: principal.userId,
+      previousVersionId: latest?.id ?? null,
+      changes: cap(result.changes),
+      changesTotal: result.changes.length,
+      summary,
+      compatibility: storedCompatibility(result),
+      forced,
+      forceReason: forced ? input.reason! : null,
+    });
+
+    const open = await repo.openProposalsWithHash(tx, contract.id, parsed.hash);
+    const closed = await repo.closeProposals(tx, open.map((p) => p.id), { status: "published", closedBy: principal.userId, versionId: version.id });
+    const actor = actorOf(principal);
+    const subject = { type: "contract", id: contract.id };
+    const ref = versionRef(contract, version, latest?.label ?? null, summary);
+    const consumers = latest || closed.length > 0 ? await notifyConsumers(tx, deps, principal.orgId, contract.id) : [];
+    const events: PendingEvent[] = [
+      contractEvents.event({
+        type: "contract.version_published",
+        actor,
+        subject,
+        repo: contract.repo,
+        payload: { ...ref, hash: version.hash, seq: version.seq, compatible: result.compatible, policy: result.policy, forced, reason: version.forceReason, branch: version.branch, sessionId },
+      }),
+    ];
+    if (latest && forced) {
+      events.push(contractEvents.event({
+        type: "contract.breaking_change",
+        actor,
+        subject,
+        repo: contract.repo,
+        payload: { ...ref, policy: result.policy, reason: input.reason!, breaking: cap(result.breaking, EVENT_CHANGES), breakingTotal: result.breaking.length, sessionId },
+        notify: consumers,
+      }));
+    } else if (latest) {
+      events.push(contractEvents.event({ type: "contract.changed", actor, subject, repo: contract.repo, payload: { ...ref, changes: cap(result.changes, EVENT_CHANGES), changesTotal: result.changes.length }, notify: consumers }));
+    }
+    for (const p of closed) {
+      events.push(contractEvents.event({
+        type: "contract.proposal_closed",
+        actor,
+        subject: { type: "contract_proposal", id: p.id },
+        repo: contract.repo,
+        payload: { contractId: contract.id, name: contract.name, proposalId: p.id, resolution: "published", label: version.label, reason: null },
+        notify: [...consumers, ...proposerRecipients(p)],
+      }));
+    }
+    await appendEvents(tx, principal.orgId, events);
+    const meta = (await repo.findVersionById(tx, version.id))!;
+    return { version: view(meta), created: true, breaking: forced ? cap(result.breaking) : [], proposalsClosed: closed.map((p) => p.id) };
+  });
+  timings.store = performance.now() - storeStart - timings.diff;
+  return { ...published, timings };
+}
+
+export type CheckOutcome = "compatible" | "incompatible" | "unchanged" | "label_conflict";
+
+/** The dry run of a publish ("can I merge this?"): what publishing would do, storing nothing. */
+export async function checkVersion(deps: ContractDeps, principal: Principal, name: string, input: { content: string; label?: string | undefined }) {
+  const contract = await loadContract(deps.db, principal, name);
+  const parsed = parse(deps.config, contract.kind, input.content);
+  const byLabel = input.label ? await repo.findVersion(deps.db, contract.id, input.label, { content: true }) : undefined;
+  const latest = await repo.latestVersionToDiff(deps.db, contract.id);
+  const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, await historyFor(deps.db, contract, latest));
+  let outcome: CheckOutcome = result.compatible ? "compatible" : "incompatible";
+  if (byLabel && byLabel.hash !== parsed.hash) outcome = "label_conflict";
+  else if (byLabel || (latest && latest.hash === parsed.hash)) outcome = "unchanged";
+  return {
+    contract: contract.name,
+    outcome,
+    compatible: result.compatible,
+    policy: result.policy,
+    checkedAgainst: result.checkedAgainst,
+    latest: latest?.label ?? null,
+    hash: parsed.hash,
+    summary: summarize(result.changes),
+    changes: cap(result.changes),
+    changesTotal: result.changes.length,
+    breaking: cap(result.breaking),
+  };
+}
+
+async function resolveVersion(db: Db, contract: ContractRow, ref: string, options: { content?: boolean } = {}): Promise<VersionWithContent> {
+  const version = ref === "latest" ? await repo.latestVersion(db, contract.id) : await repo.findVersion(db, contract.id, ref, options);
+  if (!version) throw contractErrors.versionNotFound(ref === "latest" ? `Contract "${contract.name}" has no versions yet.` : `Contract "${contract.name}" has no version ${ref}.`);
+  return version;
+}
+
+export async function getVersion(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, ref: string): Promise<VersionView> {
+  const contract = await loadContract(deps.db, principal, name);
+  const { normalized: _, ...version } = await resolveVersion(deps.db, contract, ref, { content: true });
+  return { ...version, contract: contract.name };
+}
+
+export async function listVersions(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: { cursor?: string | undefined; limit: number }) {
+  const contract = await loadContract(deps.db, principal, name);
+  const rows = await repo.listVersions(deps.db, contract.id, query.cursor ? decodeCursor(query.cursor) : undefined, query.limit + 1);
+  const page = toPage(rows, query.limit);
+  return { items: page.items.map((v): VersionView => ({ ...v, contract: contract.name })), nextCursor: page.nextCursor };
+}
+
+export async function diffVersions(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: { from: string; to: string }) {
+  const contract = await loadContract(deps.db, principal, name);
+  const [from, to] = await Promise.all([resolveVersion(deps.db, contract, query.from, { content: true }), resolveVersion(deps.db, contract, query.to, { content: true })]);
+  const changes = diffDocuments(contract.kind, documentOf(contract.kind, from.normalized), documentOf(contract.kind, to.normalized));
+  return { contract: contract.name, from: from.label, to: to.label, summary: summarize(changes), changes: cap(changes), changesTotal: changes.length };
+}

@@ -1,0 +1,80 @@
+import { type Db, transaction } from "../../infra/db.js";
+import { decodeCursor, toPage } from "../../http/pagination.js";
+import { identityErrors } from "../identity/identity.errors.js";
+import type { Principal } from "../identity/identity.schemas.js";
+import { requireRole, requireSessionScope } from "../identity/identity.usecases.js";
+import { alertErrors } from "./alerts.errors.js";
+import * as repo from "./alerts.repository.js";
+import type { Inbox } from "./alerts.repository.js";
+import { acknowledgeConflictsSeenIn } from "../conflicts/conflicts.usecases.js";
+import { appendEvents } from "../../events/append.js";
+import { Alert } from "./alerts.schemas.js";
+
+export interface AlertDeps {
+  db: Db;
+}
+
+/** Event types whose alerts, once acked, acknowledge the conflicts the event opened. */
+const detectingTypes = new Set(["claim.conflicted", "touch.conflict"]);
+
+/** The caller's own inbox: a session token's session, or a user with their sessions and teams. */
+const ownInbox = (p: Principal): Inbox => (p.sessionId ? { sessionId: p.sessionId } : { userId: p.userId, teams: true });
+
+/**
+ * Whose alerts a listing reads. A session token reads its session's alerts only. A user reads
+ * their own (and their sessions' and teams'); `session` narrows to one of their sessions.
+ * Leads and admins may read anyone's in the organisation, by `user` or `session`.
+ */
+async function inboxFor(db: Db, principal: Principal, query: { session?: string | undefined; user?: string | undefined }): Promise<Inbox | null> {
+  if (principal.sessionId) {
+    if (query.user) throw identityErrors.sessionTokenNotAllowed("A session token reads only its own session's alerts; use a personal token to read a user's.");
+    if (query.session) requireSessionScope(principal, query.session);
+    return { sessionId: principal.sessionId };
+  }
+  if (query.user && query.user !== principal.userId) requireRole(principal, "lead", "admin");
+  if (!query.session) return { userId: query.user ?? principal.userId, teams: true };
+  const owner = await repo.sessionOwner(db, principal.orgId, query.session);
+  if (owner !== principal.userId && principal.role === "member") throw identityErrors.forbidden("Reading another user's session's alerts needs the lead or admin role.");
+  // A session of someone other than the requested user has none of that user's alerts.
+  return !query.user || owner === query.user ? { sessionId: query.session } : null;
+}
+
+export async function listAlerts(
+  { db }: AlertDeps,
+  principal: Principal,
+  query: { unacked?: boolean | undefined; type?: string | undefined; since?: string | undefined; session?: string | undefined; user?: string | undefined; cursor?: string | undefined; limit: number },
+) {
+  const beforeId = query.cursor ? decodeCursor(query.cursor) : undefined;
+  const inbox = await inboxFor(db, principal, query);
+  if (!inbox) return { items: [], nextCursor: null };
+  const rows = await repo.listAlerts(db, {
+    orgId: principal.orgId,
+    inbox,
+    unacked: query.unacked,
+    type: query.type,
+    since: query.since ? new Date(query.since) : undefined,
+    beforeId,
+    limit: query.limit + 1,
+  });
+  return toPage(rows, query.limit);
+}
+
+/**
+ * Acks an alert in the caller's own inbox (anything else is 404, whatever the caller's role:
+ * an ack says the recipient has seen it). Acking marks the caller's other copies of the same
+ * event too — a user's ack covers their sessions' copies — and, for a conflict, acknowledges
+ * the conflicts that event opened which the caller is a party to. Idempotent.
+ */
+export async function ackAlert({ db }: AlertDeps, principal: Principal, id: string): Promise<Alert> {
+  return transaction(db, async (tx) => {
+    const alert = await repo.findInInbox(tx, principal.orgId, id, ownInbox(principal));
+    if (!alert) throw alertErrors.notFound(`No alert ${id} addressed to you in this organisation.`);
+    const by = principal.sessionId ? { type: "session" as const, id: principal.sessionId } : { type: "user" as const, id: principal.userId };
+    const also: Inbox = principal.sessionId ? { sessionId: principal.sessionId } : { userId: principal.userId, teams: false };
+    await repo.ackAlerts(tx, { orgId: principal.orgId, id, eventId: alert.eventId, also, by });
+    if (detectingTypes.has(alert.type)) {
+      await appendEvents(tx, principal.orgId, await acknowledgeConflictsSeenIn(tx, principal, alert.eventId));
+    }
+    return (await repo.findAlert(tx, principal.orgId, id))!;
+  });
+}

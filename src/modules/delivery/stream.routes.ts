@@ -1,0 +1,89 @@
+import websocket from "@fastify/websocket";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { decodeJwt } from "jose";
+import { z } from "zod";
+import type { Bus } from "../../infra/bus.js";
+import type { Db } from "../../infra/db.js";
+import { AppError, problemResponses } from "../../http/problem.js";
+import type { Authenticate } from "../identity/auth.js";
+import { StreamHub, type StreamSocket } from "./stream.hub.js";
+import { MAX_CLIENT_FRAME_BYTES, streamQuery } from "./stream.schemas.js";
+import type { Subjects } from "../../events/subjects.js";
+
+export interface StreamDeps {
+  db: Db;
+  bus: Bus;
+  subjects: Subjects;
+  authenticate: Authenticate;
+  pingIntervalMs: number;
+  maxBufferedBytes: number;
+}
+
+const description = `WebSocket (RFC 6455). Authenticate with the Authorization header or, where headers cannot be set (browsers), the access_token query parameter; a missing or invalid credential is refused before the upgrade with 401 problem+json. A plain GET without an upgrade is 426.
+
+Messages are JSON text frames. Client: {"type":"subscribe","id":"a","topic":"alerts"}, {"type":"subscribe","id":"e","topic":"events","filter":{"repo":"…","team":"…","user":"…","type":"claim."},"after":"<eventId>"}, {"type":"unsubscribe","id":"e"}, {"type":"ping"}. Server: welcome, subscribed, event, alert, live (replay done), unsubscribed, pong, error {code,message,id?,errors?}.
+
+Close codes: 1001 server shutting down; 1009 client frame too large; 1011 internal error; 4008 slow consumer (resume with after); 4401 credential revoked or expired while connected. See docs/architecture.md, "Live stream".`;
+
+/** A bearer credential from the header, or from `access_token` for clients that cannot set headers. */
+function credentialOf(request: FastifyRequest): string | undefined {
+  if (request.headers.authorization) return request.headers.authorization;
+  const token = (request.query as { access_token?: unknown } | undefined)?.access_token;
+  return typeof token === "string" && token ? `Bearer ${token}` : undefined;
+}
+
+function tokenExpiry(authorization: string | undefined): number | undefined {
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+  if (!token) return undefined;
+  try {
+    const exp = decodeJwt(token).exp;
+    return typeof exp === "number" ? exp * 1000 : undefined;
+  } catch {
+    return undefined; // Not a JWT (the bootstrap token): it does not expire.
+  }
+}
+
+export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (app, { deps }) => {
+  const hub = new StreamHub({ ...deps, log: app.log.child({ component: "stream" }) });
+  await app.register(websocket, {
+    options: { maxPayload: MAX_CLIENT_FRAME_BYTES },
+    // Sockets are told why (1001) and given a moment, then the server stops accepting upgrades.
+    preClose: async () => {
+      await hub.close();
+      await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
+    },
+  });
+
+  app.route({
+    method: "GET",
+    url: "/v1/stream",
+    config: { public: true },
+    schema: {
+      tags: ["events"],
+      summary: "Live events and alerts over WebSocket, with resume from an event id",
+      description,
+      querystring: streamQuery,
+      response: {
+        101: z.null().describe("Switching Protocols: the stream is open; messages as described above."),
+        ...problemResponses(400, 401, 426),
+      },
+    },
+    // The auth hook skips this route (public) so that the query parameter can carry the token.
+    onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
+      try {
+        request.principal = await deps.authenticate(credentialOf(request));
+      } catch (err) {
+        if ((err as { status?: number }).status === 401) reply.header("www-authenticate", 'Bearer realm="brigade"');
+        throw err;
+      }
+    },
+    handler: async () => {
+      throw new AppError(426, "stream.upgrade_required", "GET /v1/stream is a WebSocket: send Connection: Upgrade and Upgrade: websocket.");
+    },
+    wsHandler: (socket, request) => {
+      const query = request.query as { after?: string };
+      hub.accept(socket as unknown as StreamSocket, request.principal, { defaultAfter: query.after, expiresAt: tokenExpiry(credentialOf(request)) });
+    },
+  });
+};

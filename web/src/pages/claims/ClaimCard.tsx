@@ -1,0 +1,108 @@
+import type { ConflictRecord } from "../../api/types.js";
+import type { Overlap, Placed } from "../../lib/claims-tree.js";
+import { OTHER_COLOR } from "../../lib/colors.js";
+import { formatDateTime, relativeTime } from "../../lib/format.js";
+import { userName, type Directory } from "../../state/app.js";
+
+export type Action = { kind: "break" | "handoff"; placed: Placed } | null;
+
+export function ClaimCard({
+  placed,
+  overlaps,
+  conflicts,
+  colors,
+  directory,
+  canBreak,
+  onAction,
+}: {
+  placed: Placed;
+  overlaps: Overlap[];
+  conflicts: ConflictRecord[];
+  colors: Map<string, string>;
+  directory: Directory;
+  canBreak: boolean;
+  onAction(action: Action): void;
+}) {
+  const claim = placed.claim;
+  const color = colors.get(claim.userId) ?? OTHER_COLOR;
+  return (
+    <li class="claim-card" style={{ borderLeftColor: color }} data-claim={claim.id}>
+      <p class="claim-pattern mono">{placed.pattern}</p>
+      <dl class="facts">
+        <div>
+          <dt>Holder</dt>
+          <dd>
+            <span class="swatch" style={{ background: color }} aria-hidden="true" />
+            {userName(directory, claim.userId)} / {claim.agentName}
+          </dd>
+        </div>
+        <div>
+          <dt>Mode</dt>
+          <dd>{claim.mode}</dd>
+        </div>
+        {claim.patterns.length > 1 ? (
+          <div>
+            <dt>All patterns</dt>
+            <dd class="mono">{claim.patterns.join(", ")}</dd>
+          </div>
+        ) : null}
+        {claim.reason ? (
+          <div>
+            <dt>Reason</dt>
+            <dd>{claim.reason}</dd>
+          </div>
+        ) : null}
+        <div>
+          <dt>Expires</dt>
+          <dd>
+            <time dateTime={claim.expiresAt} title={formatDateTime(claim.expiresAt)}>
+              {relativeTime(claim.expiresAt)}
+            </time>
+          </dd>
+        </div>
+        <div>
+          <dt>Granted</dt>
+          <dd>
+            <time dateTime={claim.grantedAt} title={formatDateTime(claim.grantedAt)}>
+              {relativeTime(claim.grantedAt)}
+            </time>{" "}
+            · fence {claim.fence}
+          </dd>
+        </div>
+      </dl>
+      {conflicts.length > 0 ? (
+        <ul class="witnesses">
+          {conflicts.map((c) => (
+            <li key={c.id} class="witness witness-conflict">
+              <span class="flag flag-danger">conflict · {c.status}</span> with {userName(directory, c.userId === claim.userId ? c.otherUserId : c.userId)} at{" "}
+              <code>{c.witness}</code>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {overlaps.length > 0 ? (
+        <ul class="witnesses">
+          {overlaps.map((o, i) => {
+            const other = o.a.claim.id === claim.id ? o.b : o.a;
+            return (
+              <li key={i} class="witness">
+                <span class="flag flag-warning">overlap</span> with {userName(directory, other.claim.userId)}'s <code>{other.pattern}</code> ({other.claim.mode}) at{" "}
+                <code>{o.witness}</code>
+              </li>
+            );
+          })}
+        </ul>
+      ) : null}
+      <div class="card-actions">
+        {canBreak ? (
+          <button type="button" class="button button-danger" onClick={() => onAction({ kind: "break", placed })}>
+            Break claim…
+          </button>
+        ) : null}
+        <button type="button" class="button" onClick={() => onAction({ kind: "handoff", placed })}>
+          Request handoff…
+        </button>
+      </div>
+    </li>
+  );
+}
