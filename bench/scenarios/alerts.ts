@@ -88,6 +88,7 @@ async function register(brigade: BrigadeServer, count: number, repoOf: (n: numbe
 }
 
 /** Opens `/v1/stream` with a bearer token and sends one subscribe frame; resolves once it is live. */
+// biome-ignore lint/suspicious/noExplicitAny: the bench reads frames as plain JSON, whatever their type.
 async function openStream(base: string, token: string, subscribe: Record<string, unknown>, onFrame: (frame: any, at: number) => void): Promise<WebSocket> {
   const socket = new WebSocket(`${base.replace(/^http/, "ws")}/v1/stream`, { headers: { authorization: `Bearer ${token}` } });
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,9 @@ import { makeOut, type Out } from "./output.js";
 import { readSaved, worktreeStatePath } from "./state.js";
 
 /** A command: its positional arguments, then its options; resolves to the exit code (default 0). */
+// Commander hands each action its own argument list; an action that returns nothing exits 0.
+// biome-ignore lint/suspicious/noExplicitAny: see above
+// biome-ignore lint/suspicious/noConfusingVoidType: see above
 export type Handler = (ctx: Context, ...args: any[]) => Promise<number | void>;
 
 export interface Context {

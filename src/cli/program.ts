@@ -40,7 +40,7 @@ const program = new Command("brigade")
   .showSuggestionAfterError(true)
   .exitOverride()
   .configureOutput({
-    outputError: (text, write) => write(text.split("\n").filter(Boolean)[0]!.replace(/^error: /, "brigade: ") + "\n"),
+    outputError: (text, write) => write(`${text.split("\n").filter(Boolean)[0]!.replace(/^error: /, "brigade: ")}\n`),
   });
 
 const intArg = (name: string) => (v: string) => {

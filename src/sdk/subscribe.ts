@@ -20,7 +20,7 @@ import {
 } from "../modules/delivery/stream.schemas.js";
 import { defaultStreamName, subjectsFor, type RecipientType } from "../events/subjects.js";
 import { type Alert, deliveredAlertSchema as alertSchema } from "../modules/delivery/alerts.schemas.js";
-import { EventEnvelope } from "../events/envelope.js";
+import type { EventEnvelope } from "../events/envelope.js";
 
 export type { Alert, EventEnvelope, ServerFrame };
 export { alertSchema };

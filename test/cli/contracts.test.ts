@@ -8,7 +8,7 @@ import { call } from "../mcp/helpers.js";
 import { brigade, gitRepo, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
 
 const spec = (paths: string[]) =>
-  ["openapi: 3.0.3", "info: { title: Orders, version: '1' }", "paths:", ...paths.flatMap((p) => [`  ${p}:`, "    get:", "      responses:", "        '200': { description: ok }"])].join("\n") + "\n";
+  `${["openapi: 3.0.3", "info: { title: Orders, version: '1' }", "paths:", ...paths.flatMap((p) => [`  ${p}:`, "    get:", "      responses:", "        '200': { description: ok }"])].join("\n")}\n`;
 
 t.test("contracts from the CLI and the MCP tools", async (t) => {
   const server = await startServer(t);

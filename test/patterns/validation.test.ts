@@ -39,7 +39,7 @@ const invalidPatterns: { pattern: string; reason: RegExp }[] = [
   { pattern: '****', reason: /"\*\*\*" is not valid/ },
   { pattern: 'a//b', reason: /empty segment/ },
   { pattern: '*a'.repeat(17), reason: /17 wildcards; the limit is 16/ },
-  { pattern: '**/' + 'x?/'.repeat(16) + '*', reason: /18 wildcards; the limit is 16/ },
+  { pattern: `**/${'x?/'.repeat(16)}*`, reason: /18 wildcards; the limit is 16/ },
   { pattern: '//a', reason: /empty segment/ },
   { pattern: 'a//', reason: /empty segment/ },
   { pattern: '/', reason: /lone "\/" matches nothing/ },

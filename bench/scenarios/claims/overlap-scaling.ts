@@ -169,7 +169,7 @@ export async function overlapScaling({ log }: ScenarioContext, seed: number): Pr
         metric: `(c) anchored only @ ${a1.size.toLocaleString("en-US")}: median`,
         value: median(a1.samplesUs),
         unit: "µs",
-        note: `same claims and queries without unanchored claims: medians ${anchoredOnly.map((m) => `${median(m.samplesUs).toFixed(1)}`).join(" / ")} µs, p99 ${anchoredOnly.map((m) => `${percentile(m.samplesUs, 99).toFixed(0)}`).join(" / ")} µs at ${SIZES.map((n) => n / 1000 + "k").join(" / ")}`,
+        note: `same claims and queries without unanchored claims: medians ${anchoredOnly.map((m) => `${median(m.samplesUs).toFixed(1)}`).join(" / ")} µs, p99 ${anchoredOnly.map((m) => `${percentile(m.samplesUs, 99).toFixed(0)}`).join(" / ")} µs at ${SIZES.map((n) => `${n / 1000}k`).join(" / ")}`,
       },
       { metric: `(c) anchored only growth ${a1.size / 1000}k / ${a0.size / 1000}k`, value: median(a1.samplesUs) / median(a0.samplesUs), unit: "×" },
     );

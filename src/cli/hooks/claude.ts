@@ -19,7 +19,7 @@
 import { hostname } from "node:os";
 import { appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { BrigadeError, ok, type BrigadeClient } from "../../sdk/client.js";
+import { BrigadeError, ok, type BrigadeClient, type StartedSession } from "../../sdk/client.js";
 import { describeAlert } from "../../sdk/describe.js";
 import { checkPaths, type CheckOutcome } from "../check.js";
 import { clientFor, type SessionRef, type Settings } from "../config.js";
@@ -198,7 +198,7 @@ async function openSession(client: BrigadeClient, settings: Settings, cwd: strin
   const [repo, branch] = await Promise.all([remoteUrl(root), currentBranch(root)]);
   const agent = settings.agent && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(settings.agent) ? settings.agent : AGENT;
   const body = { agent: { name: agent, kind: AGENT }, repo, worktree: root, host: hostname().slice(0, 255) || "unknown", ...(branch ? { branch } : {}) };
-  let started;
+  let started: StartedSession;
   try {
     started = await ok(client.api.POST("/v1/sessions", { body: { ...body, ttlSeconds: LEASE_SECONDS } }));
   } catch (err) {
@@ -236,7 +236,7 @@ async function unackedAlerts(client: BrigadeClient, sessionId: string) {
   return page.items;
 }
 
-const alertLines = (alerts: { id: string; type: string; event: any }[]) => alerts.map((a) => `- [alert ${a.id}] ${describeAlert(a)}`);
+const alertLines = (alerts: ({ id: string } & Parameters<typeof describeAlert>[0])[]) => alerts.map((a) => `- [alert ${a.id}] ${describeAlert(a)}`);
 
 export async function sessionStart(ctx: Context): Promise<number> {
   const input = await readHookInput("session-start");

@@ -8,9 +8,9 @@ import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import type { ClaimWithAgent } from "./claims.repository.js";
 import type { Conflict } from "./claims.schemas.js";
-import type { OnRepoWork } from "./claims.usecases.js";
+import type { OnRepoWork } from "./claims.work.js";
 import { appendEvents } from "../../events/append.js";
-import { Actor } from "../../events/envelope.js";
+import type { Actor } from "../../events/envelope.js";
 import { claimEvents } from "./claims.events.js";
 import type { PendingEvent } from "../../events/catalog.js";
 

@@ -2,7 +2,7 @@ import type { Config } from "../../config.js";
 import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { secondsWithin } from "../../http/validation.js";
-import { matches, validatePath, validatePattern, type PatternIndex } from "../../patterns/index.js";
+import { matches, validatePath, validatePattern } from "../../patterns/index.js";
 import { openTouchConflicts, resolveConflictsOfClaims } from "../conflicts/conflicts.usecases.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
@@ -10,11 +10,12 @@ import { actorOf, requireRole, requireSessionScope } from "../identity/identity.
 import { sessionErrors } from "../sessions/sessions.errors.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors } from "./claims.errors.js";
-import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
+import type { ClaimIndexCache } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import { holderOf, type GrantClaims } from "./claims.grants.js";
+import type { OnRepoWork } from "./claims.work.js";
 import { appendEvents } from "../../events/append.js";
-import { type Actor, systemActor } from "../../events/envelope.js";
+import { systemActor } from "../../events/envelope.js";
 import { claimEvents } from "./claims.events.js";
 import type { PendingEvent } from "../../events/catalog.js";
 
@@ -27,26 +28,6 @@ export interface ClaimDeps {
   /** Told of granted claims and reported touches in repos that hold contract sources (the app wires the contracts module's at-risk check). */
   onWork?: OnRepoWork | undefined;
 }
-
-/** A granted claim's patterns, or touched paths, in a repo whose contract-source version is > 0. */
-export interface RepoWork {
-  orgId: string;
-  repo: string;
-  contractsVersion: number;
-  actor: Actor;
-  sessionId: string;
-  userId: string;
-  agentName: string;
-  claimId: string | null;
-  patterns?: string[];
-  paths?: string[];
-  /** The repo's claim index as this transaction read it (before its own change), and the database clock. */
-  claimIndex: PatternIndex<HeldPattern>;
-  now: number;
-}
-
-/** Runs in the claim's (or touches') transaction; the events it returns are appended with the claim's. */
-export type OnRepoWork = (tx: Tx, work: RepoWork) => Promise<PendingEvent[]>;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 

@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../infra/db.js";
-import { ConflictResolution } from "./conflicts.events.js";
+import type { ConflictResolution } from "./conflicts.events.js";
 import { conflicts } from "./conflicts.table.js";
 
 export type ConflictRow = typeof conflicts.$inferSelect;

@@ -4,7 +4,7 @@ import { decodeCursor, toPage } from "../../http/pagination.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf } from "../identity/identity.usecases.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
-import { alertErrors } from "../delivery/alerts.errors.js";
+import { conflictErrors } from "./conflicts.errors.js";
 import * as repo from "./conflicts.repository.js";
 import type { ConflictRow, NewConflict, Party } from "./conflicts.repository.js";
 import { appendEvents } from "../../events/append.js";
@@ -198,7 +198,7 @@ export async function listConflicts(
 
 export async function getConflict({ db }: { db: Db }, principal: Principal, id: string): Promise<ConflictRow> {
   const conflict = await repo.findConflict(db, principal.orgId, id);
-  if (!conflict || !canSee(principal, conflict)) throw alertErrors.conflictNotFound(`No conflict ${id} of yours in this organisation.`);
+  if (!conflict || !canSee(principal, conflict)) throw conflictErrors.notFound(`No conflict ${id} of yours in this organisation.`);
   return conflict;
 }
 
@@ -206,7 +206,7 @@ export async function getConflict({ db }: { db: Db }, principal: Principal, id: 
 export async function ackConflict({ db }: { db: Db }, principal: Principal, id: string): Promise<ConflictRow> {
   return transaction(db, async (tx) => {
     const conflict = await getConflict({ db: tx }, principal, id);
-    if (!isParty(principal, conflict)) throw alertErrors.notParty("Only a party to the conflict (either session, or its user) can acknowledge it.");
+    if (!isParty(principal, conflict)) throw conflictErrors.notParty("Only a party to the conflict (either session, or its user) can acknowledge it.");
     const acknowledged = await repo.acknowledgeConflict(tx, principal.orgId, id);
     if (!acknowledged) return (await repo.findConflict(tx, principal.orgId, id))!;
     await appendEvents(tx, principal.orgId, [acknowledgedEvent(acknowledged, actorOf(principal))]);

@@ -13,7 +13,7 @@ import * as repo from "./contracts.repository.js";
 import type { ContractRow, ProposalRow } from "./contracts.repository.js";
 import { consumerRecipients, type ContractSourceCache } from "./contracts.sources.js";
 import type { ContractKind } from "./contracts.table.js";
-import { Recipient } from "../../events/envelope.js";
+import type { Recipient } from "../../events/envelope.js";
 
 /**
  * What the contract use cases (`contracts.usecases.ts`, `contracts.consumers.ts`,

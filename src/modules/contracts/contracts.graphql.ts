@@ -1,5 +1,6 @@
 import {
   buildASTSchema,
+  type DocumentNode,
   findBreakingChanges,
   findDangerousChanges,
   GraphQLError,
@@ -37,7 +38,7 @@ function invalidSdl(errors: readonly GraphQLError[]) {
  * comments and definition order do not make a new version.
  */
 export function parseGraphql(text: string): { schema: GraphQLSchema; normalized: string } {
-  let ast;
+  let ast: DocumentNode;
   try {
     ast = parse(text, { noLocation: false });
   } catch (err) {

@@ -1,11 +1,12 @@
 import type { Db } from "../../infra/db.js";
 import { PatternIndex } from "../../patterns/index.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
-import { liveIndex, type OnRepoWork, type RepoWork } from "../claims/claims.usecases.js";
+import { liveIndex } from "../claims/claims.usecases.js";
+import type { OnRepoWork, RepoWork } from "../claims/claims.work.js";
 import * as repo from "./contracts.repository.js";
 import type { ConsumerRow } from "./contracts.repository.js";
 import type { ContractKind } from "./contracts.table.js";
-import { Recipient } from "../../events/envelope.js";
+import type { Recipient } from "../../events/envelope.js";
 import { contractEvents } from "./contracts.events.js";
 import type { PendingEvent } from "../../events/catalog.js";
 

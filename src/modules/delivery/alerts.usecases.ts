@@ -8,7 +8,7 @@ import * as repo from "./alerts.repository.js";
 import type { Inbox } from "./alerts.repository.js";
 import { acknowledgeConflictsSeenIn } from "../conflicts/conflicts.usecases.js";
 import { appendEvents } from "../../events/append.js";
-import { Alert } from "./alerts.schemas.js";
+import type { Alert } from "./alerts.schemas.js";
 
 export interface AlertDeps {
   db: Db;

@@ -5,7 +5,7 @@ import type { Commit, Database, Db, FollowUp, PipelinedRunner } from "../../infr
 import * as outbox from "./outbox.js";
 import { messageIds, type Subjects } from "../../events/subjects.js";
 import { toEnvelope } from "../../events/append.js";
-import { EventEnvelope } from "../../events/envelope.js";
+import type { EventEnvelope } from "../../events/envelope.js";
 import { toAlert } from "./alerts.schemas.js";
 
 /**

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Config } from "../../config.js";
-import { type Db, transaction } from "../../infra/db.js";
+import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { secondsWithin } from "../../http/validation.js";
 import { identityErrors } from "./identity.errors.js";
 import * as repo from "./identity.repository.js";
@@ -244,6 +244,11 @@ export async function revokeToken({ db, principals }: Pick<IdentityDeps, "db" | 
   // Committed: other replicas follow the event; this one must not wait for it.
   principals.forgetToken(id);
   return result;
+}
+
+/** Revokes every token of these sessions, in the transaction that closes them. */
+export async function revokeTokensOfSessions(tx: Tx, orgId: string, sessionIds: string[]): Promise<void> {
+  await repo.revokeSessionTokens(tx, orgId, sessionIds);
 }
 
 export async function rotateSigningKey({ db, keys }: Pick<IdentityDeps, "db" | "keys">, principal: Principal) {

@@ -223,7 +223,7 @@ export class PrincipalCache {
 
   private onEvent(message: BusMessage): void {
     const parsed = this.options.subjects.parse(message.subject);
-    if (!parsed || parsed.kind !== "events") return;
+    if (parsed?.kind !== "events") return;
     const standing = this.options.events.definition(parsed.type)?.standing;
     const kind = standing ? invalidatedBy[standing] : undefined;
     if (!kind) return;

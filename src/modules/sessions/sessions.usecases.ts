@@ -3,9 +3,8 @@ import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
 import { secondsWithin } from "../../http/validation.js";
-import { revokeSessionTokens } from "../identity/identity.repository.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { actorOf, mintToken, requireSessionScope, requireUserToken } from "../identity/identity.usecases.js";
+import { actorOf, mintToken, requireSessionScope, requireUserToken, revokeTokensOfSessions } from "../identity/identity.usecases.js";
 import type { KeyRing } from "../identity/keys.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { sessionErrors } from "./sessions.errors.js";
@@ -128,7 +127,7 @@ export async function endSession({ db, onSessionsClosed }: Pick<SessionDeps, "db
     const session = await loadForChange(tx, principal, id);
     const ended = await repo.endSession(tx, principal.orgId, id);
     if (!ended) return session;
-    await revokeSessionTokens(tx, principal.orgId, [id]);
+    await revokeTokensOfSessions(tx, principal.orgId, [id]);
     await onSessionsClosed(tx, [id], "session_ended");
     await appendEvents(tx, principal.orgId, [
       sessionEvents.event({
@@ -172,7 +171,7 @@ export async function expireOverdueSessions({ db, onSessionsClosed }: Pick<Sessi
       const byOrg = new Map<string, typeof rows>();
       for (const row of rows) byOrg.set(row.orgId, [...(byOrg.get(row.orgId) ?? []), row]);
       for (const [orgId, list] of byOrg) {
-        await revokeSessionTokens(tx, orgId, list.map((s) => s.id));
+        await revokeTokensOfSessions(tx, orgId, list.map((s) => s.id));
         await onSessionsClosed(tx, list.map((s) => s.id), "session_expired");
         await appendEvents(
           tx,

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Bus } from "../../infra/bus.js";
 import type { Database } from "../../infra/db.js";
-import type { OutboxLag } from "../delivery/outbox.js";
 
 const CHECK_TIMEOUT_MS = 2_000;
 
@@ -33,6 +32,11 @@ const outboxSchema = z
     error: z.string().optional(),
   })
   .meta({ id: "OutboxLag" });
+/** What the relay reports of the outbox (a dependency, so this module needs nothing from delivery). */
+interface OutboxLag {
+  pending: number;
+  oldestAgeSeconds: number | null;
+}
 const readySchema = z
   .object({ status: z.enum(["ready", "unavailable"]), database: dependencySchema, bus: dependencySchema, outbox: outboxSchema })
   .meta({ id: "Readiness" });

@@ -9,7 +9,7 @@ import postgres from "postgres";
 import { Registry } from "prom-client";
 import t, { type Test } from "tap";
 import { buildApp, type BuiltApp } from "../../../src/app.js";
-import { ConfigError, loadConfig } from "../../../src/config.js";
+import { type ConfigError, loadConfig } from "../../../src/config.js";
 import { createMemoryBus, createNatsBus, type Bus } from "../../../src/infra/bus.js";
 import type { Db } from "../../../src/infra/db.js";
 import { subjectsFor } from "../../../src/events/subjects.js";

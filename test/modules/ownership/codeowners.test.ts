@@ -135,7 +135,7 @@ t.test('when the file has comments, trailing comments and blank lines, then they
 
 t.test('when the file has CRLF line endings and a UTF-8 byte order mark, then it parses exactly like the plain file', async (t) => {
   const plain = '* @all\n*.ts @ts\n\n# comment\n/docs/\n';
-  const windows = '\uFEFF' + plain.replaceAll('\n', '\r\n');
+  const windows = `\uFEFF${plain.replaceAll('\n', '\r\n')}`;
   t.same(parseCodeowners(windows), parseCodeowners(plain));
   const { rules } = parseCodeowners(windows);
   t.same(rules[0], { line: 1, pattern: '*', owners: ['@all'] }, 'the BOM is not part of the first pattern');
@@ -191,16 +191,16 @@ t.test("when patterns are invalid or negated, then the line is reported with the
 t.test('when the file exceeds the size or line cap, then the whole file is rejected with a line-0 error', async (t) => {
   const atLineCap = '# x\n'.repeat(MAX_CODEOWNERS_LINES);
   t.same(parseCodeowners(atLineCap), { rules: [], errors: [] }, 'exactly the cap, with a final newline, is fine');
-  const overLines = parseCodeowners(atLineCap + 'x @a');
+  const overLines = parseCodeowners(`${atLineCap}x @a`);
   t.same(overLines.rules, []);
   t.same(overLines.errors.map((error) => error.line), [0]);
   t.match(overLines.errors[0]?.reason, /20001 lines; the limit is 20000/);
 
   const atByteCap = '#'.repeat(MAX_CODEOWNERS_BYTES);
   t.same(parseCodeowners(atByteCap).errors, []);
-  t.match(parseCodeowners(atByteCap + '#').errors, [{ line: 0, reason: /larger than 3145728 bytes/ }]);
+  t.match(parseCodeowners(`${atByteCap}#`).errors, [{ line: 0, reason: /larger than 3145728 bytes/ }]);
   // Size is counted in UTF-8 bytes, not UTF-16 code units: 1.6M "é" is 3.2 MB.
-  const multibyte = '# ' + 'é'.repeat(1_600_000);
+  const multibyte = `# ${'é'.repeat(1_600_000)}`;
   t.ok(multibyte.length < MAX_CODEOWNERS_BYTES);
   t.match(parseCodeowners(multibyte).errors, [{ line: 0, reason: /larger than/ }]);
 });
