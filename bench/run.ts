@@ -42,7 +42,8 @@ const scenarios: Record<string, ScenarioEntry> = {
     startsBrigade: () => true,
   },
   claims: {
-    description: "claim throughput vs etcd, who-owns vs hello-world, PatternIndex overlap scaling, CODEOWNERS matching vs the codeowners package",
+    description:
+      "claim throughput vs etcd, who-owns vs hello-world, PatternIndex overlap scaling, CODEOWNERS matching vs the codeowners package",
     load: async () => (await import("./scenarios/claims.js")).claims,
     parts: {
       a: "claim throughput: 10,000 active claims over 50 repos, 32 clients, vs etcd put-if-absent with a lease",
@@ -68,12 +69,14 @@ const scenarios: Record<string, ScenarioEntry> = {
     startsBrigade: () => true,
   },
   contracts: {
-    description: "publish + classify successive versions of a generated 2,000-operation OpenAPI document (YAML and JSON): latency, parse/diff/store split, server RSS",
+    description:
+      "publish + classify successive versions of a generated 2,000-operation OpenAPI document (YAML and JSON): latency, parse/diff/store split, server RSS",
     load: async () => (await import("./scenarios/contracts.js")).contracts,
     startsBrigade: () => true,
   },
   dashboard: {
-    description: "web dashboard in Chromium: first-load JS, render after data with 1,000 sessions and 10,000 claims, responsiveness at 100 events/s",
+    description:
+      "web dashboard in Chromium: first-load JS, render after data with 1,000 sessions and 10,000 claims, responsiveness at 100 events/s",
     load: async () => (await import("./scenarios/dashboard.js")).dashboard,
     startsBrigade: () => true,
   },
@@ -111,7 +114,8 @@ async function main() {
   const entry = Object.hasOwn(scenarios, name) ? scenarios[name] : undefined;
   if (!entry) usage(`unknown scenario "${name}"`);
   const known = Object.keys(entry.parts ?? {});
-  if (partArgs.length > 0 && known.length === 0) usage(`scenario "${name}" has no parts (one scenario at a time), got: ${partArgs.join(" ")}`);
+  if (partArgs.length > 0 && known.length === 0)
+    usage(`scenario "${name}" has no parts (one scenario at a time), got: ${partArgs.join(" ")}`);
   const unknownParts = partArgs.filter((p) => !known.includes(p));
   if (unknownParts.length > 0) usage(`unknown part(s) of "${name}": ${unknownParts.join(" ")} (known: ${known.join(", ")})`);
   // In the registry's order, whatever order they were typed in; none named: all.
@@ -141,7 +145,8 @@ async function main() {
   // Numbers from a box that is already busy are not comparable with anything: say so up front.
   const busyBefore = await machineBusyPercent();
   log(`machine CPU busy before the run: ${busyBefore.toFixed(0)}%`);
-  if (busyBefore > BUSY_WARNING_PERCENT) log(`WARNING: the machine is not idle (${busyBefore.toFixed(0)}% busy); results will be low and noisy`);
+  if (busyBefore > BUSY_WARNING_PERCENT)
+    log(`WARNING: the machine is not idle (${busyBefore.toFixed(0)}% busy); results will be low and noisy`);
   if (entry.startsBrigade(parts)) await buildOnce(log);
   const scenario = await entry.load();
   const rows = (await scenario({ settings, log, parts })).map(judge);
@@ -179,7 +184,9 @@ async function relay(): Promise<void> {
     env: { ...process.env, [HARNESS_CHILD]: "1" },
   });
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => child.kill(signal));
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once("exit", (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.once("exit", (c, s) => resolve([c, s])),
+  );
   process.exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
 }
 

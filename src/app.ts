@@ -56,7 +56,11 @@ let requestCounter = 0;
 
 /** Builds the whole server: infrastructure, plumbing, modules. Closing the app closes all of it. */
 export async function buildApp(config: Config): Promise<BuiltApp> {
-  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BRIGADE_DATA_DIR, poolSize: config.DATABASE_POOL_SIZE });
+  const database = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.BRIGADE_DATA_DIR,
+    poolSize: config.DATABASE_POOL_SIZE,
+  });
   let bus: Bus;
   try {
     const subjectPrefix = config.NATS_SUBJECT_PREFIX;
@@ -157,7 +161,13 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const contractSources = new ContractSourceCache();
     const claimCache = new ClaimIndexCache();
     const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
-    const claimDeps = { db, cache: claimCache, config, onWork, grants: createGrantBatcher({ transaction: database.pipelinedTransaction, cache: claimCache, onWork, afterCommit: relay.followUp }) };
+    const claimDeps = {
+      db,
+      cache: claimCache,
+      config,
+      onWork,
+      grants: createGrantBatcher({ transaction: database.pipelinedTransaction, cache: claimCache, onWork, afterCommit: relay.followUp }),
+    };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
     await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache, contracts: contractSources } });

@@ -4,9 +4,7 @@ import { z } from "zod";
  * Every setting Brigade reads from the environment, in one schema parsed once at start.
  * Nothing else in src/ reads process.env.
  */
-const boolish = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
+const boolish = z.enum(["true", "false", "1", "0", "yes", "no"]).transform((v) => v === "true" || v === "1" || v === "yes");
 
 const intFrom = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
@@ -140,10 +138,18 @@ export const configSchema = z
       ctx.addIssue({ code: "custom", path: ["SESSION_TTL_MIN_SECONDS"], message: "must not exceed SESSION_TTL_MAX_SECONDS" });
     }
     if (c.SESSION_TTL_DEFAULT_SECONDS < c.SESSION_TTL_MIN_SECONDS || c.SESSION_TTL_DEFAULT_SECONDS > c.SESSION_TTL_MAX_SECONDS) {
-      ctx.addIssue({ code: "custom", path: ["SESSION_TTL_DEFAULT_SECONDS"], message: "must lie within SESSION_TTL_MIN_SECONDS..SESSION_TTL_MAX_SECONDS" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["SESSION_TTL_DEFAULT_SECONDS"],
+        message: "must lie within SESSION_TTL_MIN_SECONDS..SESSION_TTL_MAX_SECONDS",
+      });
     }
     if (c.CLAIM_TTL_DEFAULT_SECONDS < c.CLAIM_TTL_MIN_SECONDS || c.CLAIM_TTL_DEFAULT_SECONDS > c.CLAIM_TTL_MAX_SECONDS) {
-      ctx.addIssue({ code: "custom", path: ["CLAIM_TTL_DEFAULT_SECONDS"], message: "must lie within CLAIM_TTL_MIN_SECONDS..CLAIM_TTL_MAX_SECONDS" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["CLAIM_TTL_DEFAULT_SECONDS"],
+        message: "must lie within CLAIM_TTL_MIN_SECONDS..CLAIM_TTL_MAX_SECONDS",
+      });
     }
     if (c.TOKEN_TTL_DEFAULT_SECONDS > c.TOKEN_TTL_MAX_SECONDS) {
       ctx.addIssue({ code: "custom", path: ["TOKEN_TTL_DEFAULT_SECONDS"], message: "must not exceed TOKEN_TTL_MAX_SECONDS" });

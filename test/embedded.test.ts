@@ -18,7 +18,10 @@ t.test("when started with no DATABASE_URL or NATS_URL, then the embedded default
   t.same((await http(`${server.url}/healthz`, undefined)).body, { status: "ok" });
   t.match((await http(`${server.url}/readyz`, undefined)).body, { status: "ready", database: { kind: "pglite" }, bus: { kind: "memory" } });
 
-  const started = await http(`${server.url}/v1/sessions`, token, "POST", { agent: { name: "claude-1", kind: "claude-code" }, repo: "git@github.com:acme/api.git" });
+  const started = await http(`${server.url}/v1/sessions`, token, "POST", {
+    agent: { name: "claude-1", kind: "claude-code" },
+    repo: "git@github.com:acme/api.git",
+  });
   t.equal(started.status, 201);
   const id = started.body.session.id;
   const beat = await http(`${server.url}/v1/sessions/${id}/heartbeat`, started.body.token, "POST", { activity: "working" });
@@ -34,7 +37,10 @@ t.test("when started with no DATABASE_URL or NATS_URL, then the embedded default
   t.equal(me.status, 200, "the first token still works after a restart");
   const session = await http(`${again.url}/v1/sessions/${id}`, token);
   t.equal(session.body.status, "ended", "data survives the restart");
-  const agentAgain = await http(`${again.url}/v1/sessions`, token, "POST", { agent: { name: "claude-1", kind: "claude-code" }, repo: "github.com/acme/api" });
+  const agentAgain = await http(`${again.url}/v1/sessions`, token, "POST", {
+    agent: { name: "claude-1", kind: "claude-code" },
+    repo: "github.com/acme/api",
+  });
   t.equal(agentAgain.body.session.agent.id, started.body.session.agent.id, "the agent's identity is stable across restarts");
 
   const sessionToken: string = agentAgain.body.token;

@@ -12,7 +12,14 @@ export interface ApiResponse {
   json<T = unknown>(): T;
 }
 
-export async function api(base: string, token: string | null, method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown, timeoutMs = 60_000): Promise<ApiResponse> {
+export async function api(
+  base: string,
+  token: string | null,
+  method: "GET" | "POST" | "PUT" | "DELETE",
+  path: string,
+  body?: unknown,
+  timeoutMs = 60_000,
+): Promise<ApiResponse> {
   const headers: Record<string, string> = {};
   if (token) headers.authorization = `Bearer ${token}`;
   if (body !== undefined) headers["content-type"] = "application/json";

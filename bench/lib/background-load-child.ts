@@ -9,7 +9,12 @@ if (!spec) throw new Error(`${SPEC_ENV} must hold the load's spec`);
 function requests(target: BackgroundLoadSpec["target"]): (n: number) => PacedRequest {
   if (target.kind === "outbox-floor") {
     const run = `${process.pid}-${Date.now()}`;
-    return (n) => ({ method: "POST", path: "/conflict", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: `background-${run}-${n}` }) });
+    return (n) => ({
+      method: "POST",
+      path: "/conflict",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ key: `background-${run}-${n}` }),
+    });
   }
   if (target.sessions.length === 0) throw new Error("a claims load needs at least one session");
   const repo = new SyntheticRepo(target.seed);
@@ -24,5 +29,11 @@ function requests(target: BackgroundLoadSpec["target"]): (n: number) => PacedReq
   };
 }
 
-const result = await runPacedLoad({ url: spec.url, rate: spec.rate, seconds: spec.seconds, connections: spec.connections, next: requests(spec.target) });
+const result = await runPacedLoad({
+  url: spec.url,
+  rate: spec.rate,
+  seconds: spec.seconds,
+  connections: spec.connections,
+  next: requests(spec.target),
+});
 process.stdout.write(JSON.stringify(result));

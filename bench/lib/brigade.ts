@@ -15,7 +15,9 @@ function startScriptNodeArgs(): string[] {
   const script: string | undefined = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts?.start;
   const words = script?.trim().split(/\s+/) ?? [];
   if (words[0] !== "node" || words[words.length - 1] !== SERVER_ENTRY) {
-    throw new Error(`package.json's start script is not "node <flags> ${SERVER_ENTRY}" (it is ${JSON.stringify(script)}): update bench/lib/brigade.ts`);
+    throw new Error(
+      `package.json's start script is not "node <flags> ${SERVER_ENTRY}" (it is ${JSON.stringify(script)}): update bench/lib/brigade.ts`,
+    );
   }
   return words.slice(1, -1);
 }
@@ -31,7 +33,8 @@ let built: Promise<void> | undefined;
 export function buildOnce(log: (message: string) => void = (m) => process.stderr.write(`${m}\n`)): Promise<void> {
   built ??= (async () => {
     if (process.env.BENCH_SKIP_BUILD === "1") {
-      if (!existsSync(join(repoRoot, SERVER_ENTRY))) throw new Error(`BENCH_SKIP_BUILD=1 but ${SERVER_ENTRY} does not exist; run npm run build`);
+      if (!existsSync(join(repoRoot, SERVER_ENTRY)))
+        throw new Error(`BENCH_SKIP_BUILD=1 but ${SERVER_ENTRY} does not exist; run npm run build`);
       log(`build: BENCH_SKIP_BUILD=1, using ${SERVER_ENTRY} as it is`);
       return;
     }

@@ -70,7 +70,10 @@ export class ServerProcess {
         resolve(this.exited);
       });
     });
-    for (const [name, stream] of [["stdout", child.stdout], ["stderr", child.stderr]] as const) {
+    for (const [name, stream] of [
+      ["stdout", child.stdout],
+      ["stderr", child.stderr],
+    ] as const) {
       // Always drained: a child blocked on a full pipe would look like a slow server.
       createInterface({ input: stream! }).on("line", (text) => {
         this.lineCount++;
@@ -112,7 +115,9 @@ export class ServerProcess {
     let last = "no answer yet";
     while (Date.now() < deadline) {
       if (this.exited) {
-        throw new Error(`${this.name} exited (code ${this.exited.code}, signal ${this.exited.signal}) before it was ready:\n${this.outputTail()}`);
+        throw new Error(
+          `${this.name} exited (code ${this.exited.code}, signal ${this.exited.signal}) before it was ready:\n${this.outputTail()}`,
+        );
       }
       try {
         const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });

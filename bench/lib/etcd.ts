@@ -70,17 +70,28 @@ export async function startEtcd(): Promise<EtcdServer> {
       entry: {
         command: binary,
         args: [
-          "--name", "bench",
-          "--data-dir", dataDir,
-          "--listen-client-urls", url,
-          "--advertise-client-urls", url,
-          "--listen-peer-urls", peer,
-          "--initial-advertise-peer-urls", peer,
-          "--initial-cluster", `bench=${peer}`,
-          "--initial-cluster-state", "new",
-          "--logger", "zap",
-          "--log-level", "warn",
-          "--log-outputs", "stderr",
+          "--name",
+          "bench",
+          "--data-dir",
+          dataDir,
+          "--listen-client-urls",
+          url,
+          "--advertise-client-urls",
+          url,
+          "--listen-peer-urls",
+          peer,
+          "--initial-advertise-peer-urls",
+          peer,
+          "--initial-cluster",
+          `bench=${peer}`,
+          "--initial-cluster-state",
+          "new",
+          "--logger",
+          "zap",
+          "--log-level",
+          "warn",
+          "--log-outputs",
+          "stderr",
         ],
       },
       // The environment may carry ETCD_* settings for another etcd; the flags above must win.
@@ -95,7 +106,11 @@ export async function startEtcd(): Promise<EtcdServer> {
   }
 
   const post = async (path: string, body: unknown): Promise<Record<string, unknown>> => {
-    const response = await fetch(`${url}${path}`, { method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), signal: AbortSignal.timeout(30_000) });
+    const response = await fetch(`${url}${path}`, {
+      method: "POST",
+      body: typeof body === "string" ? body : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
     const text = await response.text();
     if (!response.ok) throw new Error(`etcd ${path}: HTTP ${response.status} ${text.slice(0, 300)}`);
     return JSON.parse(text) as Record<string, unknown>;
@@ -114,7 +129,8 @@ export async function startEtcd(): Promise<EtcdServer> {
     process: server,
     async grantLease(ttlSeconds) {
       const reply = await post("/v3/lease/grant", { TTL: String(ttlSeconds) });
-      if (typeof reply.ID !== "string" && typeof reply.ID !== "number") throw new Error(`etcd lease grant: no ID in ${JSON.stringify(reply).slice(0, 300)}`);
+      if (typeof reply.ID !== "string" && typeof reply.ID !== "number")
+        throw new Error(`etcd lease grant: no ID in ${JSON.stringify(reply).slice(0, 300)}`);
       return String(reply.ID);
     },
     putIfAbsentBody,

@@ -27,15 +27,18 @@ export class KeepAliveClient {
     const all: Record<string, string | number> = { ...headers };
     if (body !== undefined) all["content-length"] = Buffer.byteLength(body);
     return new Promise((resolve, reject) => {
-      const outgoing = request({ host: this.host, port: this.port, method, path, headers: all, agent: this.agent, timeout: timeoutMs }, (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
-        incoming.on("error", reject);
-        incoming.on("end", () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({ status: incoming.statusCode ?? 0, text, json: <T>() => JSON.parse(text) as T });
-        });
-      });
+      const outgoing = request(
+        { host: this.host, port: this.port, method, path, headers: all, agent: this.agent, timeout: timeoutMs },
+        (incoming) => {
+          const chunks: Buffer[] = [];
+          incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+          incoming.on("error", reject);
+          incoming.on("end", () => {
+            const text = Buffer.concat(chunks).toString();
+            resolve({ status: incoming.statusCode ?? 0, text, json: <T>() => JSON.parse(text) as T });
+          });
+        },
+      );
       outgoing.on("timeout", () => outgoing.destroy(new RequestTimeout(`${method} ${path}: no answer within ${timeoutMs} ms`)));
       outgoing.on("error", reject);
       outgoing.end(body);

@@ -62,7 +62,10 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 }
 
 /** A discarded warm-up (JIT, connection pools, caches), then the measured run. */
-export async function runLoadWithWarmup(spec: LoadSpec, warmupSeconds: number): Promise<{ warmup: LoadResult | null; measured: LoadResult }> {
+export async function runLoadWithWarmup(
+  spec: LoadSpec,
+  warmupSeconds: number,
+): Promise<{ warmup: LoadResult | null; measured: LoadResult }> {
   const warmup = warmupSeconds > 0 ? await runLoad({ ...spec, durationSeconds: warmupSeconds }) : null;
   return { warmup, measured: await runLoad(spec) };
 }

@@ -20,7 +20,13 @@ export async function startOutboxFloor(brigade: BrigadeServer, natsUrl: string):
     name: "outbox-floor",
     entry: "bench/lib/outbox-floor-server.mjs",
     readyUrl: `${url}/`,
-    env: { PORT: String(port), DATABASE_URL: brigade.databaseUrl, NATS_URL: natsUrl, FLOOR_SUBJECT: subject, FLOOR_STREAM: `BENCH_FLOOR_${process.pid}_${port}` },
+    env: {
+      PORT: String(port),
+      DATABASE_URL: brigade.databaseUrl,
+      NATS_URL: natsUrl,
+      FLOOR_SUBJECT: subject,
+      FLOOR_STREAM: `BENCH_FLOOR_${process.pid}_${port}`,
+    },
   });
   return { url, subject, process: server };
 }

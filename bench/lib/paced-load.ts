@@ -30,7 +30,8 @@ export interface PacedLoadSpec {
   timeoutMs?: number;
 }
 
-const percentileOf = (sorted: number[], p: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+const percentileOf = (sorted: number[], p: number) =>
+  sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 
 export async function runPacedLoad(spec: PacedLoadSpec): Promise<LoadResult> {
   const client = new KeepAliveClient(spec.url, spec.connections);

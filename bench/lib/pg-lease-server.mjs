@@ -16,7 +16,8 @@ const app = Fastify({ logger: false });
 app.get("/", async () => ({ ok: true }));
 app.post("/lease", async (request, reply) => {
   const { key, holder, ttlSeconds } = request.body;
-  const rows = await sql`insert into bench_leases (key, holder, expires_at) values (${key}, ${holder}, now() + make_interval(secs => ${ttlSeconds}))
+  const rows =
+    await sql`insert into bench_leases (key, holder, expires_at) values (${key}, ${holder}, now() + make_interval(secs => ${ttlSeconds}))
     on conflict (key) do nothing returning key`;
   return rows.length === 1 ? reply.code(201).send({ key, holder }) : reply.code(409).send({ taken: key });
 });

@@ -25,7 +25,8 @@ export class CpuMeters {
 export type Window = readonly [from: number, to: number];
 export const windowOf = (load: LoadResult): Window => [load.window.from, load.window.to];
 
-export const describeRun = (s: ScenarioContext["settings"], connections = s.connections) => `${connections} connections, ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s`;
+export const describeRun = (s: ScenarioContext["settings"], connections = s.connections) =>
+  `${connections} connections, ${s.warmupSeconds} s warm-up + ${s.durationSeconds} s`;
 
 export const optionalCeiling = (ceiling: number | null | undefined) => (ceiling === null || ceiling === undefined ? {} : { ceiling });
 
@@ -40,7 +41,13 @@ export interface ServerReport {
   machineCores: number | null;
 }
 
-export function serverReport(brigade: BrigadeServer, cpu: CpuMeters, window: Window | null, logProblems: ServerReport["logProblems"], exit: ExitInfo): ServerReport {
+export function serverReport(
+  brigade: BrigadeServer,
+  cpu: CpuMeters,
+  window: Window | null,
+  logProblems: ServerReport["logProblems"],
+  exit: ExitInfo,
+): ServerReport {
   return {
     logProblems,
     exit,
@@ -53,10 +60,20 @@ export function serverReport(brigade: BrigadeServer, cpu: CpuMeters, window: Win
 }
 
 /** CPU, log and shutdown rows for one part's Brigade; `ceiling` is what the reference used. */
-export function serverRows(part: string, r: ServerReport, ceiling: { cores?: number | null; harnessCores?: number | null; machineCores?: number | null; name: string }): Row[] {
+export function serverRows(
+  part: string,
+  r: ServerReport,
+  ceiling: { cores?: number | null; harnessCores?: number | null; machineCores?: number | null; name: string },
+): Row[] {
   const cleanExit = r.exit.code === 0 && !r.exit.forced;
   return [
-    { metric: `(${part}) CPU: server`, value: r.cores ?? "n/a", unit: "cores", ...optionalCeiling(ceiling.cores), note: `measured run; ceiling column = ${ceiling.name}` },
+    {
+      metric: `(${part}) CPU: server`,
+      value: r.cores ?? "n/a",
+      unit: "cores",
+      ...optionalCeiling(ceiling.cores),
+      note: `measured run; ceiling column = ${ceiling.name}`,
+    },
     { metric: `(${part}) CPU: PostgreSQL (all backends)`, value: r.postgresCores ?? "n/a", unit: "cores" },
     { metric: `(${part}) CPU: load generator`, value: r.harnessCores ?? "n/a", unit: "cores", ...optionalCeiling(ceiling.harnessCores) },
     {
@@ -76,7 +93,9 @@ export function serverRows(part: string, r: ServerReport, ceiling: { cores?: num
       metric: `(${part}) clean shutdown on SIGTERM`,
       value: cleanExit ? "yes" : "no",
       target: { op: "=", value: "yes" },
-      ...(cleanExit ? {} : { note: `exit code ${r.exit.code}, signal ${r.exit.signal}${r.exit.forced ? ", killed after grace period" : ""}` }),
+      ...(cleanExit
+        ? {}
+        : { note: `exit code ${r.exit.code}, signal ${r.exit.signal}${r.exit.forced ? ", killed after grace period" : ""}` }),
     },
   ];
 }
@@ -94,7 +113,11 @@ export function errorRows(part: string, what: string, runs: { warmup: LoadResult
       metric: `(${part}) ${what} non-2xx`,
       value: non2xx,
       target: { op: "=", value: 0 },
-      ...(non2xx > 0 ? { note: `status codes (measured run): ${codes}; warm-up non-2xx: ${warmup?.non2xx ?? 0}; samples: ${samples.join(" | ").slice(0, 600)}` } : {}),
+      ...(non2xx > 0
+        ? {
+            note: `status codes (measured run): ${codes}; warm-up non-2xx: ${warmup?.non2xx ?? 0}; samples: ${samples.join(" | ").slice(0, 600)}`,
+          }
+        : {}),
     },
     {
       metric: `(${part}) ${what} errors (conn/timeout)`,

@@ -88,8 +88,13 @@ async function register(brigade: BrigadeServer, count: number, repoOf: (n: numbe
 }
 
 /** Opens `/v1/stream` with a bearer token and sends one subscribe frame; resolves once it is live. */
-// biome-ignore lint/suspicious/noExplicitAny: the bench reads frames as plain JSON, whatever their type.
-async function openStream(base: string, token: string, subscribe: Record<string, unknown>, onFrame: (frame: any, at: number) => void): Promise<WebSocket> {
+async function openStream(
+  base: string,
+  token: string,
+  subscribe: Record<string, unknown>,
+  // biome-ignore lint/suspicious/noExplicitAny: the bench reads frames as plain JSON, whatever their type.
+  onFrame: (frame: any, at: number) => void,
+): Promise<WebSocket> {
   const socket = new WebSocket(`${base.replace(/^http/, "ws")}/v1/stream`, { headers: { authorization: `Bearer ${token}` } });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("stream: no live frame within 10 s")), 10_000);
@@ -158,7 +163,11 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
   const background = await register(brigade, BACKGROUND_SESSIONS, (n) => `github.com/bench/alerts-bg-${n % BACKGROUND_REPOS}`);
   const [holder, requester] = await register(brigade, 2, () => HOT_REPO);
   const orgId = await orgOf(brigade, holder!.token);
-  const held = await api(brigade.url, holder!.token, "POST", "/v1/claims", { sessionId: holder!.id, patterns: ["hot/area/**"], ttlSeconds: TTL_SECONDS });
+  const held = await api(brigade.url, holder!.token, "POST", "/v1/claims", {
+    sessionId: holder!.id,
+    patterns: ["hot/area/**"],
+    ttlSeconds: TTL_SECONDS,
+  });
   if (held.status !== 201) throw new Error(`holder claim: ${held.status} ${held.text.slice(0, 200)}`);
 
   // Each sample's conflicting claim names its own file, so an alert identifies its sample.
@@ -191,7 +200,16 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
   const seconds = settings.warmupSeconds + settings.durationSeconds + 3;
   log(`(a) ${BACKGROUND_RATE} background claims/s for ${seconds} s; conflicting claims one at a time after ${settings.warmupSeconds} s`);
   const load = backgroundClaims(brigade, background, seed, seconds);
-  const result: Omit<LatencyResult, "background"> = { samples: 0, nats: [], ws: [], missed: { nats: 0, ws: 0 }, floor: [], outboxFloor: [], outboxFloorMissed: 0, cores: { brigade: null, floor: null } };
+  const result: Omit<LatencyResult, "background"> = {
+    samples: 0,
+    nats: [],
+    ws: [],
+    missed: { nats: 0, ws: 0 },
+    floor: [],
+    outboxFloor: [],
+    outboxFloorMissed: 0,
+    cores: { brigade: null, floor: null },
+  };
   try {
     await sleep(settings.warmupSeconds * 1000);
     const sampledFrom = Date.now();
@@ -199,8 +217,13 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
     for (let i = 0; performance.now() < until; i++) {
       const key = `hot/area/sample-${i}.ts`;
       const started = performance.now();
-      const response = await timed.brigade.send("POST", "/v1/claims", requester!.token, { sessionId: requester!.id, patterns: [key], ttlSeconds: 60 });
-      if (response.status !== 409) throw new Error(`conflicting claim: expected 409, got ${response.status} ${response.text.slice(0, 200)}`);
+      const response = await timed.brigade.send("POST", "/v1/claims", requester!.token, {
+        sessionId: requester!.id,
+        patterns: [key],
+        ttlSeconds: 60,
+      });
+      if (response.status !== 409)
+        throw new Error(`conflicting claim: expected 409, got ${response.status} ${response.text.slice(0, 200)}`);
       const deadline = started + SAMPLE_TIMEOUT_MS;
       while ((!arrivals.nats.has(key) || !arrivals.ws.has(key)) && performance.now() < deadline) await sleep(1);
       result.samples++;
@@ -213,7 +236,8 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
       // The same conflict through the outbox floor, under the same load.
       const floorStarted = performance.now();
       const floorResponse = await timed.floor.send("POST", "/conflict", null, { key });
-      if (floorResponse.status !== 409) throw new Error(`outbox floor: expected 409, got ${floorResponse.status} ${floorResponse.text.slice(0, 200)}`);
+      if (floorResponse.status !== 409)
+        throw new Error(`outbox floor: expected 409, got ${floorResponse.status} ${floorResponse.text.slice(0, 200)}`);
       while (!floorArrivals.has(key) && performance.now() < floorStarted + SAMPLE_TIMEOUT_MS) await sleep(1);
       const floorAt = floorArrivals.get(key);
       if (floorAt === undefined) result.outboxFloorMissed++;
@@ -226,7 +250,13 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
     const backgroundRun = await load;
     // What the same paced load costs the outbox floor itself, so Brigade's CPU has a ceiling too.
     log(`(a) the outbox floor alone under ${BACKGROUND_RATE} requests/s for ${FLOOR_LOAD_SECONDS} s`);
-    const floorLoad = backgroundLoad({ url: outboxFloor.url, target: { kind: "outbox-floor" }, seconds: FLOOR_LOAD_SECONDS, rate: BACKGROUND_RATE, connections: BACKGROUND_CONNECTIONS });
+    const floorLoad = backgroundLoad({
+      url: outboxFloor.url,
+      target: { kind: "outbox-floor" },
+      seconds: FLOOR_LOAD_SECONDS,
+      rate: BACKGROUND_RATE,
+      connections: BACKGROUND_CONNECTIONS,
+    });
     const floorFrom = Date.now() + 2_000;
     const floorResult = await floorLoad;
     result.cores.floor = outboxFloor.process.stats.cores(floorFrom, floorResult.window.to);
@@ -245,12 +275,40 @@ function latencyRows(r: LatencyResult): Row[] {
   const floorP99 = percentile(r.outboxFloor, 99);
   const bg = r.background;
   return [
-    { metric: "(a) conflicts sampled", value: r.samples, target: { op: ">=", value: 50 }, note: `while ${Math.round(bg.rps.median)} background claims/s (median; target ${BACKGROUND_RATE}) ran, ${bg.non2xx} non-2xx, ${bg.errors} errors` },
-    { metric: "(a) background claims/s (median)", value: Math.round(bg.rps.median), unit: "req/s", target: { op: ">=", value: BACKGROUND_RATE * 0.9 } },
-    { metric: "(a) NATS alert latency p50", value: round(median(r.nats)), unit: "ms", target: { op: "<=", value: target.natsP50 }, ceiling: round(floorP50) },
-    { metric: "(a) NATS alert latency p99", value: round(percentile(r.nats, 99)), unit: "ms", target: { op: "<=", value: target.natsP99 }, ceiling: round(floorP99) },
+    {
+      metric: "(a) conflicts sampled",
+      value: r.samples,
+      target: { op: ">=", value: 50 },
+      note: `while ${Math.round(bg.rps.median)} background claims/s (median; target ${BACKGROUND_RATE}) ran, ${bg.non2xx} non-2xx, ${bg.errors} errors`,
+    },
+    {
+      metric: "(a) background claims/s (median)",
+      value: Math.round(bg.rps.median),
+      unit: "req/s",
+      target: { op: ">=", value: BACKGROUND_RATE * 0.9 },
+    },
+    {
+      metric: "(a) NATS alert latency p50",
+      value: round(median(r.nats)),
+      unit: "ms",
+      target: { op: "<=", value: target.natsP50 },
+      ceiling: round(floorP50),
+    },
+    {
+      metric: "(a) NATS alert latency p99",
+      value: round(percentile(r.nats, 99)),
+      unit: "ms",
+      target: { op: "<=", value: target.natsP99 },
+      ceiling: round(floorP99),
+    },
     { metric: "(a) WebSocket alert latency p50", value: round(median(r.ws)), unit: "ms", ceiling: round(floorP50) },
-    { metric: "(a) WebSocket alert latency p99", value: round(percentile(r.ws, 99)), unit: "ms", target: { op: "<=", value: target.wsP99 }, ceiling: round(floorP99) },
+    {
+      metric: "(a) WebSocket alert latency p99",
+      value: round(percentile(r.ws, 99)),
+      unit: "ms",
+      target: { op: "<=", value: target.wsP99 },
+      ceiling: round(floorP99),
+    },
     { metric: "(a) alerts missed (NATS / WebSocket)", value: `${r.missed.nats} / ${r.missed.ws}`, target: { op: "=", value: "0 / 0" } },
     {
       metric: "(a) outbox floor p50 / p99",
@@ -293,11 +351,16 @@ async function measureFanout({ log }: ScenarioContext, brigade: BrigadeServer): 
   const sockets: WebSocket[] = [];
   log(`(b) opening ${clients} WebSocket clients subscribed to the organisation's claim events`);
   await forEachConcurrent(clients, 50, async () => {
-    const socket = await openStream(brigade.url, brigade.bootstrapToken, { topic: "events", filter: { type: "claim.granted" } }, (frame, at) => {
-      if (frame.type !== "event") return;
-      const key = frame.event.payload.patterns?.[0];
-      if (key) (arrivals.get(key) ?? arrivals.set(key, []).get(key)!).push(at);
-    });
+    const socket = await openStream(
+      brigade.url,
+      brigade.bootstrapToken,
+      { topic: "events", filter: { type: "claim.granted" } },
+      (frame, at) => {
+        if (frame.type !== "event") return;
+        const key = frame.event.payload.patterns?.[0];
+        if (key) (arrivals.get(key) ?? arrivals.set(key, []).get(key)!).push(at);
+      },
+    );
     sockets.push(socket);
   });
   await sleep(1_000);
@@ -309,7 +372,11 @@ async function measureFanout({ log }: ScenarioContext, brigade: BrigadeServer): 
     for (let i = 0; i < events; i++) {
       const key = `fanout/area-${i}/**`;
       const started = performance.now();
-      const response = await api(brigade.url, writer!.token, "POST", "/v1/claims", { sessionId: writer!.id, patterns: [key], ttlSeconds: TTL_SECONDS });
+      const response = await api(brigade.url, writer!.token, "POST", "/v1/claims", {
+        sessionId: writer!.id,
+        patterns: [key],
+        ttlSeconds: TTL_SECONDS,
+      });
       if (response.status !== 201) throw new Error(`fan-out claim: ${response.status} ${response.text.slice(0, 200)}`);
       const deadline = started + SAMPLE_TIMEOUT_MS;
       while ((arrivals.get(key)?.length ?? 0) < sockets.length && performance.now() < deadline) await sleep(2);
@@ -337,7 +404,13 @@ function fanoutRows(r: FanoutResult): Row[] {
       note: `${r.events} events × ${r.clients} clients; every client's arrival counted, in one harness process that also parses every frame`,
     },
     { metric: "(b) deliveries missed", value: r.missed, target: { op: "=", value: 0 } },
-    { metric: "(b) server RSS with the sockets open", value: Math.round(r.rssWithSocketsMB), unit: "MB", target: { op: "<=", value: target.fanoutRssMB }, note: `before the sockets: ${Math.round(r.rssBeforeMB)} MB; peak while fanning out ${Math.round(r.rssPeakMB)} MB` },
+    {
+      metric: "(b) server RSS with the sockets open",
+      value: Math.round(r.rssWithSocketsMB),
+      unit: "MB",
+      target: { op: "<=", value: target.fanoutRssMB },
+      note: `before the sockets: ${Math.round(r.rssBeforeMB)} MB; peak while fanning out ${Math.round(r.rssPeakMB)} MB`,
+    },
   ];
 }
 
@@ -405,9 +478,17 @@ async function measureCatchUp({ log }: ScenarioContext, seed: number): Promise<C
     const dbIds = new Set((await brigade.query<{ id: string }>(`select id from events where org_id = '${orgId}'`)).map((r) => r.id));
     const seen = new Set<string>();
     let duplicates = 0;
-    for (const id of ids) (seen.has(id) ? duplicates++ : seen.add(id));
+    for (const id of ids) seen.has(id) ? duplicates++ : seen.add(id);
     const missing = [...dbIds].filter((id) => !seen.has(id)).length;
-    return { drainSeconds, backlogAtReturn: atReturn?.n ?? 0, eventsInDb: dbCount?.n ?? 0, inStream: ids.length, duplicates, missing, background };
+    return {
+      drainSeconds,
+      backlogAtReturn: atReturn?.n ?? 0,
+      eventsInDb: dbCount?.n ?? 0,
+      inStream: ids.length,
+      duplicates,
+      missing,
+      background,
+    };
   } finally {
     if (brigade) await brigade.stop();
     await nats.stop();
@@ -445,7 +526,11 @@ function catchUpRows(r: CatchUpResult): Row[] {
       ...(r.drainSeconds === null ? { ok: false } : {}),
       note: `${r.backlogAtReturn} events waiting when NATS came back after ${OUTAGE_SECONDS} s down; background ${Math.round(r.background.rps.median)} claims/s median, ${r.background.non2xx} non-2xx`,
     },
-    { metric: "(c) events in the log / in JetStream", value: `${r.eventsInDb} / ${r.inStream}`, ok: r.eventsInDb === r.inStream - r.duplicates && r.missing === 0 },
+    {
+      metric: "(c) events in the log / in JetStream",
+      value: `${r.eventsInDb} / ${r.inStream}`,
+      ok: r.eventsInDb === r.inStream - r.duplicates && r.missing === 0,
+    },
     { metric: "(c) JetStream duplicates / missing", value: `${r.duplicates} / ${r.missing}`, target: { op: "=", value: "0 / 0" } },
   ];
 }
@@ -454,16 +539,21 @@ export async function alerts(context: ScenarioContext): Promise<Row[]> {
   const seed = Math.round(numberEnv("BENCH_SEED", 1));
   const rows: Row[] = [];
   if (context.parts.includes("a") || context.parts.includes("b")) {
-      const brigade = await startBrigade();
-      try {
-        if (context.parts.includes("a")) rows.push(...latencyRows(await measureLatency(context, brigade, seed)));
-        if (context.parts.includes("b")) rows.push(...fanoutRows(await measureFanout(context, brigade)));
-        const problems = brigade.logProblems();
-        rows.push({ metric: "(a, b) server log lines (≥ warn)", value: problems.count, target: { op: "=", value: 0 }, ...(problems.count ? { note: problems.samples.slice(0, SAMPLE_LIMIT).join(" | ") } : {}) });
-      } finally {
-        await brigade.stop();
-      }
+    const brigade = await startBrigade();
+    try {
+      if (context.parts.includes("a")) rows.push(...latencyRows(await measureLatency(context, brigade, seed)));
+      if (context.parts.includes("b")) rows.push(...fanoutRows(await measureFanout(context, brigade)));
+      const problems = brigade.logProblems();
+      rows.push({
+        metric: "(a, b) server log lines (≥ warn)",
+        value: problems.count,
+        target: { op: "=", value: 0 },
+        ...(problems.count ? { note: problems.samples.slice(0, SAMPLE_LIMIT).join(" | ") } : {}),
+      });
+    } finally {
+      await brigade.stop();
     }
+  }
   if (context.parts.includes("c")) rows.push(...catchUpRows(await measureCatchUp(context, seed)));
   return rows;
 }

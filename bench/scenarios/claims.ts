@@ -42,7 +42,12 @@ export async function claims(context: ScenarioContext): Promise<Row[]> {
     } catch (err) {
       const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
       context.log(`part (${part}) failed: ${message}`);
-      rows.push({ metric: `(${part}) part completed`, value: "no", ok: false, note: message.split("\n").slice(0, 6).join(" ⏎ ").slice(0, 1200) });
+      rows.push({
+        metric: `(${part}) part completed`,
+        value: "no",
+        ok: false,
+        note: message.split("\n").slice(0, 6).join(" ⏎ ").slice(0, 1200),
+      });
     }
     context.log(`part (${part}) took ${((performance.now() - started) / 1000).toFixed(0)} s`);
   }

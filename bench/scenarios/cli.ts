@@ -34,7 +34,10 @@ const quantile = (values: number[], q: number) => {
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /** Wall time of one process, spawn to exit. */
-function timed(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
+function timed(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
+): Promise<{ ms: number; code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, args, { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
@@ -63,19 +66,28 @@ export async function cli(context: ScenarioContext): Promise<Row[]> {
   const forgetHome = onCleanup(async () => rmSync(home, { recursive: true, force: true }));
   const rows: Row[] = [];
   try {
-    const admin = (method: "GET" | "POST" | "PUT", path: string, body?: unknown) => api(brigade.url, brigade.bootstrapToken, method, path, body);
+    const admin = (method: "GET" | "POST" | "PUT", path: string, body?: unknown) =>
+      api(brigade.url, brigade.bootstrapToken, method, path, body);
     const user = async (name: string) => {
       const created = (await admin("POST", "/v1/users", { name, role: "member" })).json<{ id: string }>();
       return (await admin("POST", "/v1/tokens", { name: "bench", userId: created.id })).json<{ token: string }>().token;
     };
     const [aliceToken, bobToken] = [await user("bench-alice"), await user("bench-bob")];
     // Someone else's live claims in the same repository, so the checks have something to find.
-    const alice = (await api(brigade.url, aliceToken, "POST", "/v1/sessions", { agent: { name: "alice-agent", kind: "claude-code" }, repo: "git@github.com:bench/app.git" })).json<{
+    const alice = (
+      await api(brigade.url, aliceToken, "POST", "/v1/sessions", {
+        agent: { name: "alice-agent", kind: "claude-code" },
+        repo: "git@github.com:bench/app.git",
+      })
+    ).json<{
       session: { id: string };
       token: string;
     }>();
     for (let i = 0; i < 50; i++) {
-      const res = await api(brigade.url, alice.token, "POST", "/v1/claims", { sessionId: alice.session.id, patterns: [`services/held-${i}/**`] });
+      const res = await api(brigade.url, alice.token, "POST", "/v1/claims", {
+        sessionId: alice.session.id,
+        patterns: [`services/held-${i}/**`],
+      });
       if (res.status !== 201) throw new Error(`claim failed: ${res.text}`);
     }
 
@@ -91,7 +103,13 @@ export async function cli(context: ScenarioContext): Promise<Row[]> {
       writeFileSync(join(dir, `file-${i}.ts`), `export const n = ${i};\n`);
     }
     git("add", "-A");
-    const env = { PATH: process.env["PATH"], HOME: home, XDG_CONFIG_HOME: join(home, ".config"), BRIGADE_URL: brigade.url, BRIGADE_TOKEN: bobToken };
+    const env = {
+      PATH: process.env["PATH"],
+      HOME: home,
+      XDG_CONFIG_HOME: join(home, ".config"),
+      BRIGADE_URL: brigade.url,
+      BRIGADE_TOKEN: bobToken,
+    };
 
     const nodeStart = await series(runs, () => timed(["-e", "0"], { cwd: repo, env }));
     const ceiling = round(quantile(nodeStart, 0.5));
@@ -105,7 +123,13 @@ export async function cli(context: ScenarioContext): Promise<Row[]> {
       return r;
     });
     rows.push(
-      { metric: `check --staged, ${STAGED_FILES} files, one request (median)`, value: round(quantile(check, 0.5)), unit: "ms", target: { op: "<=", value: 300 }, ceiling },
+      {
+        metric: `check --staged, ${STAGED_FILES} files, one request (median)`,
+        value: round(quantile(check, 0.5)),
+        unit: "ms",
+        target: { op: "<=", value: 300 },
+        ceiling,
+      },
       { metric: "check --staged p90", value: round(quantile(check, 0.9)), unit: "ms", ceiling },
     );
 
@@ -116,7 +140,8 @@ export async function cli(context: ScenarioContext): Promise<Row[]> {
       env,
       input: JSON.stringify({ session_id: claudeSession, cwd: repo, hook_event_name: "SessionStart", source: "startup" }),
     });
-    if (start.code !== 0 || !start.stdout.includes("Your Brigade session is")) throw new Error(`session-start failed: ${start.stderr}${start.stdout}`);
+    if (start.code !== 0 || !start.stdout.includes("Your Brigade session is"))
+      throw new Error(`session-start failed: ${start.stderr}${start.stdout}`);
     const preToolUse = (file: string) =>
       JSON.stringify({
         session_id: claudeSession,
@@ -140,28 +165,57 @@ export async function cli(context: ScenarioContext): Promise<Row[]> {
       return r;
     });
     rows.push(
-      { metric: "hook pre-edit, allowed: check + touch (median)", value: round(quantile(allowed, 0.5)), unit: "ms", target: { op: "<=", value: 150 }, ceiling },
-      { metric: "hook pre-edit, denied: check (median)", value: round(quantile(denied, 0.5)), unit: "ms", target: { op: "<=", value: 150 }, ceiling },
+      {
+        metric: "hook pre-edit, allowed: check + touch (median)",
+        value: round(quantile(allowed, 0.5)),
+        unit: "ms",
+        target: { op: "<=", value: 150 },
+        ceiling,
+      },
+      {
+        metric: "hook pre-edit, denied: check (median)",
+        value: round(quantile(denied, 0.5)),
+        unit: "ms",
+        target: { op: "<=", value: 150 },
+        ceiling,
+      },
       { metric: "hook pre-edit, allowed p90", value: round(quantile(allowed, 0.9)), unit: "ms", ceiling },
     );
 
     context.log(`cli: MCP claim_paths over stdio × ${mcpCalls}`);
-    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, "mcp"], cwd: repo, env: env as Record<string, string>, stderr: "pipe" });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [CLI, "mcp"],
+      cwd: repo,
+      env: env as Record<string, string>,
+      stderr: "pipe",
+    });
     const mcp = new Client({ name: "brigade-bench", version: "1.0.0" });
     await mcp.connect(transport);
     try {
-      const started = (await mcp.callTool({ name: "start_session", arguments: { agent: "bench-mcp" } })) as { isError?: boolean; content: { text: string }[] };
+      const started = (await mcp.callTool({ name: "start_session", arguments: { agent: "bench-mcp" } })) as {
+        isError?: boolean;
+        content: { text: string }[];
+      };
       if (started.isError) throw new Error(`start_session: ${started.content[0]?.text}`);
       const times: number[] = [];
       for (let i = 0; i < mcpCalls + 10; i++) {
         const t0 = performance.now();
-        const r = (await mcp.callTool({ name: "claim_paths", arguments: { patterns: [`services/mcp-${i}/**`] } })) as { isError?: boolean; content: { text: string }[] };
+        const r = (await mcp.callTool({ name: "claim_paths", arguments: { patterns: [`services/mcp-${i}/**`] } })) as {
+          isError?: boolean;
+          content: { text: string }[];
+        };
         const ms = performance.now() - t0;
         if (r.isError) throw new Error(`claim_paths: ${r.content[0]?.text}`);
         if (i >= 10) times.push(ms); // the first calls warm the server's caches and the JIT
       }
       rows.push(
-        { metric: "MCP claim_paths over stdio, granted (p50)", value: round(quantile(times, 0.5)), unit: "ms", target: { op: "<=", value: 20 } },
+        {
+          metric: "MCP claim_paths over stdio, granted (p50)",
+          value: round(quantile(times, 0.5)),
+          unit: "ms",
+          target: { op: "<=", value: 20 },
+        },
         { metric: "MCP claim_paths over stdio p99", value: round(quantile(times, 0.99)), unit: "ms" },
       );
     } finally {

@@ -45,24 +45,110 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 const SERVICES = [
-  "billing", "identity", "catalog", "orders", "payments", "shipping", "inventory", "notifications", "analytics", "support",
-  "messaging", "scheduler", "media", "content", "pricing", "ledger", "reviews", "loyalty", "compliance", "workflow",
+  "billing",
+  "identity",
+  "catalog",
+  "orders",
+  "payments",
+  "shipping",
+  "inventory",
+  "notifications",
+  "analytics",
+  "support",
+  "messaging",
+  "scheduler",
+  "media",
+  "content",
+  "pricing",
+  "ledger",
+  "reviews",
+  "loyalty",
+  "compliance",
+  "workflow",
 ] as const;
 const ENTITIES = [
-  "account", "invoice", "payment", "refund", "customer", "subscription", "plan", "coupon", "order", "shipment",
-  "parcel", "product", "variant", "price", "warehouse", "stock-item", "return", "review", "ticket", "message",
-  "channel", "webhook", "api-key", "user", "group", "role", "policy", "report", "export", "job",
-  "schedule", "file", "folder", "comment", "tag", "note", "event", "notification", "device", "batch",
+  "account",
+  "invoice",
+  "payment",
+  "refund",
+  "customer",
+  "subscription",
+  "plan",
+  "coupon",
+  "order",
+  "shipment",
+  "parcel",
+  "product",
+  "variant",
+  "price",
+  "warehouse",
+  "stock-item",
+  "return",
+  "review",
+  "ticket",
+  "message",
+  "channel",
+  "webhook",
+  "api-key",
+  "user",
+  "group",
+  "role",
+  "policy",
+  "report",
+  "export",
+  "job",
+  "schedule",
+  "file",
+  "folder",
+  "comment",
+  "tag",
+  "note",
+  "event",
+  "notification",
+  "device",
+  "batch",
 ] as const;
 const ACTIONS = ["archive", "restore", "approve", "cancel", "submit", "publish", "verify", "refresh", "close", "reopen"] as const;
 const STATUSES = ["draft", "pending", "active", "suspended", "archived", "closed", "failed", "completed", "expired"] as const;
 const VERBS = ["Returns", "Lists", "Retrieves", "Fetches"] as const;
 /** Property names, each with the shape such a property has in real APIs. */
 const FIELDS = [
-  "label", "title", "summary", "reference", "externalId", "priority", "weight", "score", "quantity", "capacity",
-  "enabled", "visible", "locale", "timezone", "currency", "email", "website", "phone", "notes", "source",
-  "channel", "region", "category", "rank", "expiresAt", "startsAt", "endsAt", "retries", "threshold", "color",
-  "amount", "total", "address", "billingAddress", "tags", "ownerId",
+  "label",
+  "title",
+  "summary",
+  "reference",
+  "externalId",
+  "priority",
+  "weight",
+  "score",
+  "quantity",
+  "capacity",
+  "enabled",
+  "visible",
+  "locale",
+  "timezone",
+  "currency",
+  "email",
+  "website",
+  "phone",
+  "notes",
+  "source",
+  "channel",
+  "region",
+  "category",
+  "rank",
+  "expiresAt",
+  "startsAt",
+  "endsAt",
+  "retries",
+  "threshold",
+  "color",
+  "amount",
+  "total",
+  "address",
+  "billingAddress",
+  "tags",
+  "ownerId",
 ] as const;
 const CHANNELS = ["web", "mobile", "email", "sms", "api", "partner", "store"] as const;
 const REGIONS = ["eu-west", "eu-central", "us-east", "us-west", "ap-south", "ap-northeast"] as const;
@@ -78,14 +164,22 @@ interface Resource {
   item: string;
 }
 
-const pascal = (s: string) => s.split(/[-_]/).map((p) => p[0]!.toUpperCase() + p.slice(1)).join("");
+const pascal = (s: string) =>
+  s
+    .split(/[-_]/)
+    .map((p) => p[0]!.toUpperCase() + p.slice(1))
+    .join("");
 const camel = (s: string) => {
   const p = pascal(s);
   return p[0]!.toLowerCase() + p.slice(1);
 };
 const plural = (s: string) => (s.endsWith("y") && !s.endsWith("ey") ? `${s.slice(0, -1)}ies` : /(s|sh|ch|x)$/.test(s) ? `${s}es` : `${s}s`);
 const words = (s: string) => s.replace(/-/g, " ");
-const some = <T>(rng: Rng, items: readonly T[], min: number) => items.filter(() => rng.chance(0.6)).concat(items.slice(0, min)).filter((v, i, a) => a.indexOf(v) === i);
+const some = <T>(rng: Rng, items: readonly T[], min: number) =>
+  items
+    .filter(() => rng.chance(0.6))
+    .concat(items.slice(0, min))
+    .filter((v, i, a) => a.indexOf(v) === i);
 
 /** The schema of a property called `name`, with a description. */
 function propertySchema(rng: Rng, name: (typeof FIELDS)[number], owner: string): JsonObject {
@@ -133,20 +227,58 @@ function propertySchema(rng: Rng, name: (typeof FIELDS)[number], owner: string):
     case "ownerId":
       return { type: "string", format: "uuid", description: about };
     default:
-      return { type: "string", maxLength: [64, 200, 2000][rng.int(3)]!, ...(rng.chance(0.2) ? { nullable: true } : {}), description: about };
+      return {
+        type: "string",
+        maxLength: [64, 200, 2000][rng.int(3)]!,
+        ...(rng.chance(0.2) ? { nullable: true } : {}),
+        description: about,
+      };
   }
 }
 
 function sharedComponents(): JsonObject {
-  const problem = (description: string): JsonObject => ({ description, content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } } });
+  const problem = (description: string): JsonObject => ({
+    description,
+    content: { "application/problem+json": { schema: { $ref: "#/components/schemas/Problem" } } },
+  });
   return {
     securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
     parameters: {
-      Cursor: { name: "cursor", in: "query", required: false, description: "Opaque cursor from a previous page's nextCursor.", schema: { type: "string", maxLength: 200 } },
-      Limit: { name: "limit", in: "query", required: false, description: "Page size.", schema: { type: "integer", minimum: 1, maximum: 200, default: 50 } },
-      IdempotencyKey: { name: "Idempotency-Key", in: "header", required: false, description: "Makes a retried request safe: the same key returns the first result.", schema: { type: "string", maxLength: 128 } },
-      CreatedAfter: { name: "createdAfter", in: "query", required: false, description: "Only those created after this instant.", schema: { type: "string", format: "date-time" } },
-      IfMatch: { name: "If-Match", in: "header", required: false, description: "Only update if the resource's ETag matches.", schema: { type: "string" } },
+      Cursor: {
+        name: "cursor",
+        in: "query",
+        required: false,
+        description: "Opaque cursor from a previous page's nextCursor.",
+        schema: { type: "string", maxLength: 200 },
+      },
+      Limit: {
+        name: "limit",
+        in: "query",
+        required: false,
+        description: "Page size.",
+        schema: { type: "integer", minimum: 1, maximum: 200, default: 50 },
+      },
+      IdempotencyKey: {
+        name: "Idempotency-Key",
+        in: "header",
+        required: false,
+        description: "Makes a retried request safe: the same key returns the first result.",
+        schema: { type: "string", maxLength: 128 },
+      },
+      CreatedAfter: {
+        name: "createdAfter",
+        in: "query",
+        required: false,
+        description: "Only those created after this instant.",
+        schema: { type: "string", format: "date-time" },
+      },
+      IfMatch: {
+        name: "If-Match",
+        in: "header",
+        required: false,
+        description: "Only update if the resource's ETag matches.",
+        schema: { type: "string" },
+      },
     },
     responses: {
       BadRequest: problem("The request is malformed."),
@@ -190,8 +322,17 @@ function sharedComponents(): JsonObject {
           country: { type: "string", pattern: "^[A-Z]{2}$", description: "ISO 3166-1 alpha-2 code." },
         },
       },
-      Metadata: { type: "object", description: "Free-form key-value pairs set by the client.", maxProperties: 50, additionalProperties: { type: "string", maxLength: 500 } },
-      LinkRequest: { type: "object", required: ["id"], properties: { id: { type: "string", format: "uuid", description: "The resource to link." } } },
+      Metadata: {
+        type: "object",
+        description: "Free-form key-value pairs set by the client.",
+        maxProperties: 50,
+        additionalProperties: { type: "string", maxLength: 500 },
+      },
+      LinkRequest: {
+        type: "object",
+        required: ["id"],
+        properties: { id: { type: "string", format: "uuid", description: "The resource to link." } },
+      },
     },
   };
 }
@@ -216,8 +357,12 @@ function generateApi(seed: number, operationCount: number): Api {
   const resources: Resource[] = [];
   const operations: [string, string][] = [];
   const seen = new Set<string>();
-  const errors = (...names: string[]): JsonObject => Object.fromEntries(names.map((n) => [n.split(":")[0]!, { $ref: `#/components/responses/${n.split(":")[1]}` }]));
-  const json = (ref: string, description: string): JsonObject => ({ description, content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } } });
+  const errors = (...names: string[]): JsonObject =>
+    Object.fromEntries(names.map((n) => [n.split(":")[0]!, { $ref: `#/components/responses/${n.split(":")[1]}` }]));
+  const json = (ref: string, description: string): JsonObject => ({
+    description,
+    content: { "application/json": { schema: { $ref: `#/components/schemas/${ref}` } } },
+  });
 
   while (operations.length < operationCount) {
     const service = rng.pick(SERVICES);
@@ -235,7 +380,11 @@ function generateApi(seed: number, operationCount: number): Api {
     // Schemas: the resource (responses), its create and update bodies (requests), a page of it.
     const properties: JsonObject = {
       id: { type: "string", format: "uuid", readOnly: true, description: `The ${words(entity)}'s identifier.` },
-      status: { type: "string", enum: [...new Set(Array.from({ length: 3 + rng.int(3) }, () => rng.pick(STATUSES)))], description: `Where the ${words(entity)} is in its life cycle.` },
+      status: {
+        type: "string",
+        enum: [...new Set(Array.from({ length: 3 + rng.int(3) }, () => rng.pick(STATUSES)))],
+        description: `Where the ${words(entity)} is in its life cycle.`,
+      },
       createdAt: { type: "string", format: "date-time", readOnly: true, description: "When it was created." },
       updatedAt: { type: "string", format: "date-time", readOnly: true, description: "When it last changed." },
       metadata: { $ref: "#/components/schemas/Metadata" },
@@ -245,14 +394,38 @@ function generateApi(seed: number, operationCount: number): Api {
     for (const f of fields) properties[f] = propertySchema(rng, f, entity);
     if (earlier.length > 0 && rng.chance(0.5)) {
       const other = rng.pick(earlier);
-      properties[`${camel(other.entity)}Id`] = { type: "string", format: "uuid", description: `The ${words(other.entity)} this ${words(entity)} belongs to.` };
+      properties[`${camel(other.entity)}Id`] = {
+        type: "string",
+        format: "uuid",
+        description: `The ${words(other.entity)} this ${words(entity)} belongs to.`,
+      };
     }
-    if (earlier.length > 0 && rng.chance(0.2)) properties[camel(rng.pick(earlier).entity)] = { $ref: `#/components/schemas/${rng.pick(earlier).schema}` };
-    const writable = Object.keys(properties).filter((p) => !["id", "status", "createdAt", "updatedAt"].includes(p) && !(properties[p] as JsonObject).$ref?.toString().includes(`/${pascal(service)}`));
+    if (earlier.length > 0 && rng.chance(0.2))
+      properties[camel(rng.pick(earlier).entity)] = { $ref: `#/components/schemas/${rng.pick(earlier).schema}` };
+    const writable = Object.keys(properties).filter(
+      (p) =>
+        !["id", "status", "createdAt", "updatedAt"].includes(p) &&
+        !(properties[p] as JsonObject).$ref?.toString().includes(`/${pascal(service)}`),
+    );
     const required = writable.filter((p) => p !== "metadata").slice(0, 1 + rng.int(3));
-    schemas[schema] = { type: "object", description: `A ${words(entity)} of the ${service} service.`, required: ["id", "status", "createdAt", "updatedAt"], properties };
-    schemas[`${schema}Create`] = { type: "object", description: `A new ${words(entity)}.`, required, properties: Object.fromEntries(writable.map((p) => [p, properties[p]!])) };
-    schemas[`${schema}Update`] = { type: "object", description: `Changes to a ${words(entity)}: only the fields sent change.`, minProperties: 1, properties: Object.fromEntries(writable.map((p) => [p, properties[p]!])) };
+    schemas[schema] = {
+      type: "object",
+      description: `A ${words(entity)} of the ${service} service.`,
+      required: ["id", "status", "createdAt", "updatedAt"],
+      properties,
+    };
+    schemas[`${schema}Create`] = {
+      type: "object",
+      description: `A new ${words(entity)}.`,
+      required,
+      properties: Object.fromEntries(writable.map((p) => [p, properties[p]!])),
+    };
+    schemas[`${schema}Update`] = {
+      type: "object",
+      description: `Changes to a ${words(entity)}: only the fields sent change.`,
+      minProperties: 1,
+      properties: Object.fromEntries(writable.map((p) => [p, properties[p]!])),
+    };
     schemas[`${schema}Page`] = {
       type: "object",
       required: ["items", "nextCursor"],
@@ -263,70 +436,148 @@ function generateApi(seed: number, operationCount: number): Api {
     };
 
     const tags = [service];
-    const idParameter: JsonObject = { name: idParam, in: "path", required: true, description: `The ${words(entity)}'s identifier.`, schema: { type: "string", format: "uuid" } };
+    const idParameter: JsonObject = {
+      name: idParam,
+      in: "path",
+      required: true,
+      description: `The ${words(entity)}'s identifier.`,
+      schema: { type: "string", format: "uuid" },
+    };
     const ops: [string, string, JsonObject][] = [
-      [collection, "get", {
-        operationId: `list${schema}s`, tags, summary: `List ${words(r.plural)}`,
-        description: `${rng.pick(VERBS)} the ${words(r.plural)} visible to the caller, newest first, a page at a time.`,
-        parameters: [
-          { $ref: "#/components/parameters/Cursor" },
-          { $ref: "#/components/parameters/Limit" },
-          { name: "status", in: "query", required: false, description: `Only ${words(r.plural)} in this status.`, schema: { type: "string", enum: (properties.status as JsonObject).enum! } },
-          { name: "sort", in: "query", required: false, description: "Sort order.", schema: { type: "string", enum: ["createdAt", "-createdAt", "updatedAt", "-updatedAt"], default: "-createdAt" } },
-          { $ref: "#/components/parameters/CreatedAfter" },
-        ],
-        responses: { "200": json(`${schema}Page`, `A page of ${words(r.plural)}.`), ...errors("400:BadRequest", "401:Unauthorized") },
-      }],
-      [collection, "post", {
-        operationId: `create${schema}`, tags, summary: `Create a ${words(entity)}`,
-        description: `Creates a ${words(entity)}. Retrying with the same Idempotency-Key returns the first result.`,
-        parameters: [{ $ref: "#/components/parameters/IdempotencyKey" }],
-        requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${schema}Create` } } } },
-        responses: { "201": json(schema, `The ${words(entity)} as created.`), ...errors("400:BadRequest", "401:Unauthorized", "409:Conflict", "422:ValidationFailed") },
-      }],
-      [item, "get", {
-        operationId: `get${schema}`, tags, summary: `Get a ${words(entity)}`,
-        description: `${rng.pick(VERBS)} one ${words(entity)} by its identifier.`,
-        responses: { "200": json(schema, `The ${words(entity)}.`), ...errors("401:Unauthorized", "404:NotFound") },
-      }],
-      [item, "patch", {
-        operationId: `update${schema}`, tags, summary: `Update a ${words(entity)}`,
-        description: `Changes the fields sent; the others keep their values.`,
-        parameters: [{ $ref: "#/components/parameters/IfMatch" }],
-        requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${schema}Update` } } } },
-        responses: { "200": json(schema, `The ${words(entity)} as updated.`), ...errors("400:BadRequest", "401:Unauthorized", "404:NotFound", "409:Conflict", "422:ValidationFailed") },
-      }],
-      [item, "delete", {
-        operationId: `delete${schema}`, tags, summary: `Delete a ${words(entity)}`,
-        description: `Deletes the ${words(entity)}; deleting it again is a 404.`,
-        responses: { "204": { description: "Deleted." }, ...errors("401:Unauthorized", "403:Forbidden", "404:NotFound") },
-      }],
+      [
+        collection,
+        "get",
+        {
+          operationId: `list${schema}s`,
+          tags,
+          summary: `List ${words(r.plural)}`,
+          description: `${rng.pick(VERBS)} the ${words(r.plural)} visible to the caller, newest first, a page at a time.`,
+          parameters: [
+            { $ref: "#/components/parameters/Cursor" },
+            { $ref: "#/components/parameters/Limit" },
+            {
+              name: "status",
+              in: "query",
+              required: false,
+              description: `Only ${words(r.plural)} in this status.`,
+              schema: { type: "string", enum: (properties.status as JsonObject).enum! },
+            },
+            {
+              name: "sort",
+              in: "query",
+              required: false,
+              description: "Sort order.",
+              schema: { type: "string", enum: ["createdAt", "-createdAt", "updatedAt", "-updatedAt"], default: "-createdAt" },
+            },
+            { $ref: "#/components/parameters/CreatedAfter" },
+          ],
+          responses: { "200": json(`${schema}Page`, `A page of ${words(r.plural)}.`), ...errors("400:BadRequest", "401:Unauthorized") },
+        },
+      ],
+      [
+        collection,
+        "post",
+        {
+          operationId: `create${schema}`,
+          tags,
+          summary: `Create a ${words(entity)}`,
+          description: `Creates a ${words(entity)}. Retrying with the same Idempotency-Key returns the first result.`,
+          parameters: [{ $ref: "#/components/parameters/IdempotencyKey" }],
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${schema}Create` } } } },
+          responses: {
+            "201": json(schema, `The ${words(entity)} as created.`),
+            ...errors("400:BadRequest", "401:Unauthorized", "409:Conflict", "422:ValidationFailed"),
+          },
+        },
+      ],
+      [
+        item,
+        "get",
+        {
+          operationId: `get${schema}`,
+          tags,
+          summary: `Get a ${words(entity)}`,
+          description: `${rng.pick(VERBS)} one ${words(entity)} by its identifier.`,
+          responses: { "200": json(schema, `The ${words(entity)}.`), ...errors("401:Unauthorized", "404:NotFound") },
+        },
+      ],
+      [
+        item,
+        "patch",
+        {
+          operationId: `update${schema}`,
+          tags,
+          summary: `Update a ${words(entity)}`,
+          description: `Changes the fields sent; the others keep their values.`,
+          parameters: [{ $ref: "#/components/parameters/IfMatch" }],
+          requestBody: { required: true, content: { "application/json": { schema: { $ref: `#/components/schemas/${schema}Update` } } } },
+          responses: {
+            "200": json(schema, `The ${words(entity)} as updated.`),
+            ...errors("400:BadRequest", "401:Unauthorized", "404:NotFound", "409:Conflict", "422:ValidationFailed"),
+          },
+        },
+      ],
+      [
+        item,
+        "delete",
+        {
+          operationId: `delete${schema}`,
+          tags,
+          summary: `Delete a ${words(entity)}`,
+          description: `Deletes the ${words(entity)}; deleting it again is a 404.`,
+          responses: { "204": { description: "Deleted." }, ...errors("401:Unauthorized", "403:Forbidden", "404:NotFound") },
+        },
+      ],
     ];
     if (earlier.length > 0 && rng.chance(0.5)) {
       const other = rng.pick(earlier);
       const sub = `${item}/${other.plural}`;
       ops.push(
-        [sub, "get", {
-          operationId: `list${schema}${pascal(other.plural)}`, tags, summary: `List a ${words(entity)}'s ${words(other.plural)}`,
-          description: `The ${words(other.plural)} linked to this ${words(entity)}.`,
-          parameters: [{ $ref: "#/components/parameters/Cursor" }, { $ref: "#/components/parameters/Limit" }],
-          responses: { "200": json(`${other.schema}Page`, `A page of ${words(other.plural)}.`), ...errors("401:Unauthorized", "404:NotFound") },
-        }],
-        [sub, "post", {
-          operationId: `link${schema}${pascal(other.entity)}`, tags, summary: `Link a ${words(other.entity)}`,
-          description: `Links an existing ${words(other.entity)} to this ${words(entity)}.`,
-          requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/LinkRequest" } } } },
-          responses: { "201": json(other.schema, `The linked ${words(other.entity)}.`), ...errors("401:Unauthorized", "404:NotFound", "409:Conflict") },
-        }],
+        [
+          sub,
+          "get",
+          {
+            operationId: `list${schema}${pascal(other.plural)}`,
+            tags,
+            summary: `List a ${words(entity)}'s ${words(other.plural)}`,
+            description: `The ${words(other.plural)} linked to this ${words(entity)}.`,
+            parameters: [{ $ref: "#/components/parameters/Cursor" }, { $ref: "#/components/parameters/Limit" }],
+            responses: {
+              "200": json(`${other.schema}Page`, `A page of ${words(other.plural)}.`),
+              ...errors("401:Unauthorized", "404:NotFound"),
+            },
+          },
+        ],
+        [
+          sub,
+          "post",
+          {
+            operationId: `link${schema}${pascal(other.entity)}`,
+            tags,
+            summary: `Link a ${words(other.entity)}`,
+            description: `Links an existing ${words(other.entity)} to this ${words(entity)}.`,
+            requestBody: { required: true, content: { "application/json": { schema: { $ref: "#/components/schemas/LinkRequest" } } } },
+            responses: {
+              "201": json(other.schema, `The linked ${words(other.entity)}.`),
+              ...errors("401:Unauthorized", "404:NotFound", "409:Conflict"),
+            },
+          },
+        ],
       );
     }
     if (rng.chance(0.4)) {
       const action = rng.pick(ACTIONS);
-      ops.push([`${item}/${action}`, "post", {
-        operationId: `${action}${schema}`, tags, summary: `${pascal(action)} a ${words(entity)}`,
-        description: `${pascal(action)}s the ${words(entity)}; a ${words(entity)} already in that state is a 409.`,
-        responses: { "200": json(schema, `The ${words(entity)}.`), ...errors("401:Unauthorized", "404:NotFound", "409:Conflict") },
-      }]);
+      ops.push([
+        `${item}/${action}`,
+        "post",
+        {
+          operationId: `${action}${schema}`,
+          tags,
+          summary: `${pascal(action)} a ${words(entity)}`,
+          description: `${pascal(action)}s the ${words(entity)}; a ${words(entity)} already in that state is a 409.`,
+          responses: { "200": json(schema, `The ${words(entity)}.`), ...errors("401:Unauthorized", "404:NotFound", "409:Conflict") },
+        },
+      ]);
     }
     for (const [path, method, op] of ops) {
       if (operations.length >= operationCount) break;
@@ -338,8 +589,16 @@ function generateApi(seed: number, operationCount: number): Api {
 
   const doc: JsonObject = {
     openapi: "3.0.3",
-    info: { title: "Acme Platform API", version: "1.0.0", description: "Every service of the Acme platform behind one gateway (generated by bench/scenarios/contracts.ts).", contact: { name: "Platform team", email: "platform@acme.example" } },
-    servers: [{ url: "https://api.acme.example/v1", description: "Production" }, { url: "https://api.staging.acme.example/v1", description: "Staging" }],
+    info: {
+      title: "Acme Platform API",
+      version: "1.0.0",
+      description: "Every service of the Acme platform behind one gateway (generated by bench/scenarios/contracts.ts).",
+      contact: { name: "Platform team", email: "platform@acme.example" },
+    },
+    servers: [
+      { url: "https://api.acme.example/v1", description: "Production" },
+      { url: "https://api.staging.acme.example/v1", description: "Staging" },
+    ],
     security: [{ bearerAuth: [] }],
     tags: SERVICES.map((s) => ({ name: s, description: `The ${s} service.` })),
     paths,
@@ -356,7 +615,8 @@ interface Step {
   changes: string[];
 }
 
-const operationAt = (api: Api, [path, method]: [string, string]) => ((api.doc.paths as JsonObject)[path] as JsonObject)[method] as JsonObject;
+const operationAt = (api: Api, [path, method]: [string, string]) =>
+  ((api.doc.paths as JsonObject)[path] as JsonObject)[method] as JsonObject;
 const schemasOf = (api: Api) => (api.doc.components as JsonObject).schemas as Record<string, JsonObject>;
 
 /** A few changes of the kinds a provider makes, applied to the document in place. */
@@ -369,30 +629,61 @@ function evolve(api: Api, rng: Rng, step: number, breaking: boolean): string[] {
   const nonBreaking = [
     () => {
       const r = resource();
-      ((schemas[r.schema]!.properties as JsonObject)[`extra${step}`] = { type: "string", maxLength: 100, description: `Added in step ${step}.` });
+      (schemas[r.schema]!.properties as JsonObject)[`extra${step}`] = {
+        type: "string",
+        maxLength: 100,
+        description: `Added in step ${step}.`,
+      };
       return `response property ${r.schema}.extra${step} added`;
     },
     () => {
       const r = resource();
-      for (const s of [`${r.schema}Create`, `${r.schema}Update`]) (schemas[s]!.properties as JsonObject)[`option${step}`] = { type: "boolean", description: `An optional setting added in step ${step}.` };
+      for (const s of [`${r.schema}Create`, `${r.schema}Update`])
+        (schemas[s]!.properties as JsonObject)[`option${step}`] = {
+          type: "boolean",
+          description: `An optional setting added in step ${step}.`,
+        };
       return `optional request property ${r.schema}Create.option${step} added`;
     },
     () => {
       const r = resource();
       const list = listOf(r);
       if (!list) return null;
-      (list.parameters as Json[]).push({ name: `filter${step}`, in: "query", required: false, description: `Filter added in step ${step}.`, schema: { type: "string", maxLength: 64 } });
+      (list.parameters as Json[]).push({
+        name: `filter${step}`,
+        in: "query",
+        required: false,
+        description: `Filter added in step ${step}.`,
+        schema: { type: "string", maxLength: 64 },
+      });
       return `optional query parameter added to GET ${r.collection}`;
     },
     () => {
       const r = resource();
       const path = `${r.item}/history-${step}`;
       paths[path] = {
-        parameters: [{ name: r.idParam, in: "path", required: true, description: `The ${words(r.entity)}'s identifier.`, schema: { type: "string", format: "uuid" } }],
+        parameters: [
+          {
+            name: r.idParam,
+            in: "path",
+            required: true,
+            description: `The ${words(r.entity)}'s identifier.`,
+            schema: { type: "string", format: "uuid" },
+          },
+        ],
         get: {
-          operationId: `history${step}${r.schema}`, tags: [r.service], summary: `A ${words(r.entity)}'s history`, description: "Every change of the resource, oldest first.",
+          operationId: `history${step}${r.schema}`,
+          tags: [r.service],
+          summary: `A ${words(r.entity)}'s history`,
+          description: "Every change of the resource, oldest first.",
           parameters: [{ $ref: "#/components/parameters/Cursor" }],
-          responses: { "200": { description: "The changes.", content: { "application/json": { schema: { type: "array", items: { $ref: `#/components/schemas/${r.schema}` } } } } }, "404": { $ref: "#/components/responses/NotFound" } },
+          responses: {
+            "200": {
+              description: "The changes.",
+              content: { "application/json": { schema: { type: "array", items: { $ref: `#/components/schemas/${r.schema}` } } } },
+            },
+            "404": { $ref: "#/components/responses/NotFound" },
+          },
         },
       };
       api.operations.push([path, "get"]);
@@ -435,7 +726,11 @@ function evolve(api: Api, rng: Rng, step: number, breaking: boolean): string[] {
       case 1: {
         const r = resource();
         const create = schemas[`${r.schema}Create`]!;
-        (create.properties as JsonObject)[`mandatory${step}`] = { type: "string", maxLength: 64, description: `Now required (step ${step}).` };
+        (create.properties as JsonObject)[`mandatory${step}`] = {
+          type: "string",
+          maxLength: 64,
+          description: `Now required (step ${step}).`,
+        };
         (create.required as Json[]).push(`mandatory${step}`);
         done.push(`required request property ${r.schema}Create.mandatory${step} added`);
         break;
@@ -550,7 +845,16 @@ async function publish(brigade: BrigadeServer, contract: string, body: string, l
   } catch {
     // A non-JSON answer is reported through its status and body.
   }
-  return { label, status: response.status, ms, ...serverTiming(response.headers.get("server-timing")), hash: parsed.hash ?? null, breaking: parsed.summary?.breaking ?? null, forced: parsed.forced ?? null, body: text };
+  return {
+    label,
+    status: response.status,
+    ms,
+    ...serverTiming(response.headers.get("server-timing")),
+    hash: parsed.hash ?? null,
+    breaking: parsed.summary?.breaking ?? null,
+    forced: parsed.forced ?? null,
+    body: text,
+  };
 }
 
 const FORMATS = ["yaml", "json"] as const;
@@ -581,24 +885,36 @@ async function setUp(brigade: BrigadeServer): Promise<void> {
   const consumerTeamId = (JSON.parse(consumer) as { id: string }).id;
   for (const format of FORMATS) {
     const name = `platform-api-${format}`;
-    await must(`contract ${name}`, 201, api(brigade.url, token, "POST", "/v1/contracts", {
-      name,
-      kind: "openapi",
-      description: `The Acme platform API, published as ${format.toUpperCase()}.`,
-      providerTeamId,
-      source: { repo: "github.com/acme/platform", patterns: [`api/openapi.${format}`] },
-    }));
-    await must(`consumer of ${name}`, 201, api(brigade.url, token, "POST", `/v1/contracts/${name}/consumers`, { kind: "team", teamId: consumerTeamId }));
+    await must(
+      `contract ${name}`,
+      201,
+      api(brigade.url, token, "POST", "/v1/contracts", {
+        name,
+        kind: "openapi",
+        description: `The Acme platform API, published as ${format.toUpperCase()}.`,
+        providerTeamId,
+        source: { repo: "github.com/acme/platform", patterns: [`api/openapi.${format}`] },
+      }),
+    );
+    await must(
+      `consumer of ${name}`,
+      201,
+      api(brigade.url, token, "POST", `/v1/contracts/${name}/consumers`, { kind: "team", teamId: consumerTeamId }),
+    );
   }
 }
 
 async function measure({ log }: ScenarioContext, brigade: BrigadeServer, seed: number, versions: number): Promise<Run> {
   log(`generating an OpenAPI document of ${OPERATIONS.toLocaleString("en-US")} operations (seed ${seed})`);
   const model = generateApi(seed, OPERATIONS);
-  const schemas = Object.keys(((model.doc.components as JsonObject).schemas as JsonObject)).length;
+  const schemas = Object.keys((model.doc.components as JsonObject).schemas as JsonObject).length;
   const spell = (format: Format) => (format === "yaml" ? toYaml(model.doc) : `${JSON.stringify(model.doc, null, 2)}\n`);
   const bodyOf = (content: string, step: Step) =>
-    JSON.stringify({ content, label: step.label, ...(step.breaking ? { force: true, reason: `Planned breaking change: ${step.changes.at(-1)}.` } : {}) });
+    JSON.stringify({
+      content,
+      label: step.label,
+      ...(step.breaking ? { force: true, reason: `Planned breaking change: ${step.changes.at(-1)}.` } : {}),
+    });
 
   await setUp(brigade);
   const sizes = { yaml: { first: 0, last: 0 }, json: { first: 0, last: 0 } };
@@ -654,7 +970,8 @@ async function measure({ log }: ScenarioContext, brigade: BrigadeServer, seed: n
 }
 
 const kb = (bytes: number) => Math.round(bytes / 1024);
-const values = (ps: Publish[], key: "ms" | "parse" | "diff" | "store") => ps.map((p) => p[key]).filter((v): v is number => typeof v === "number");
+const values = (ps: Publish[], key: "ms" | "parse" | "diff" | "store") =>
+  ps.map((p) => p[key]).filter((v): v is number => typeof v === "number");
 
 function formatRows(run: Run, format: Format): Row[] {
   const ps = run.publishes[format];
@@ -670,12 +987,22 @@ function formatRows(run: Run, format: Format): Row[] {
       target: { op: "<=", value: target.p50Ms },
       note: `${ps.length} successive versions of a ${kb(run.sizes[format].first).toLocaleString("en-US")} KB document; harness clock from sending the request to the last byte of the answer`,
     },
-    { metric: `${tag}: publish latency p99`, value: round(percentile(e2e, 99)), unit: "ms", ...(ps.length < 100 ? { note: `nearest rank of ${ps.length}: the slowest publish` } : {}) },
+    {
+      metric: `${tag}: publish latency p99`,
+      value: round(percentile(e2e, 99)),
+      unit: "ms",
+      ...(ps.length < 100 ? { note: `nearest rank of ${ps.length}: the slowest publish` } : {}),
+    },
     { metric: `${tag}: Server-Timing parse (median)`, value: round(parse), unit: "ms" },
     { metric: `${tag}: Server-Timing diff (median)`, value: round(diff), unit: "ms" },
     { metric: `${tag}: Server-Timing store (median)`, value: round(store), unit: "ms" },
     { metric: `${tag}: rest (HTTP, body, auth; p50 − medians)`, value: round(rest), unit: "ms" },
-    { metric: `${tag}: first version (no diff)`, value: round(run.first[format].ms), unit: "ms", note: `parse ${run.first[format].parse} ms, store ${run.first[format].store} ms` },
+    {
+      metric: `${tag}: first version (no diff)`,
+      value: round(run.first[format].ms),
+      unit: "ms",
+      note: `parse ${run.first[format].parse} ms, store ${run.first[format].store} ms`,
+    },
   ];
   return rows;
 }
@@ -690,25 +1017,43 @@ function checkRows(run: Run): Row[] {
       const step = run.steps[i]!;
       if (p.status !== 201) return;
       const found = (p.breaking ?? 0) > 0 || p.forced === true;
-      if (found !== step.breaking) misclassified.push(`${format} ${p.label}: ${p.breaking} breaking, forced ${p.forced} (meant ${step.breaking ? "breaking" : "compatible"}: ${step.changes.join("; ")})`);
+      if (found !== step.breaking)
+        misclassified.push(
+          `${format} ${p.label}: ${p.breaking} breaking, forced ${p.forced} (meant ${step.breaking ? "breaking" : "compatible"}: ${step.changes.join("; ")})`,
+        );
     });
   }
-  const sameHash = run.publishes.yaml.filter((p, i) => p.hash !== null && p.hash === run.publishes.json[i]?.hash).length + (run.first.yaml.hash === run.first.json.hash ? 1 : 0);
+  const sameHash =
+    run.publishes.yaml.filter((p, i) => p.hash !== null && p.hash === run.publishes.json[i]?.hash).length +
+    (run.first.yaml.hash === run.first.json.hash ? 1 : 0);
   const breakingSteps = run.steps.filter((s) => s.breaking).length;
   return [
     {
       metric: "publishes accepted (201)",
       value: `${all.length - rejected.length} / ${all.length}`,
       target: { op: "=", value: `${all.length} / ${all.length}` },
-      ...(rejected.length ? { note: rejected.slice(0, 3).map((p) => `${p.label} ${p.status} ${p.body.slice(0, 300)}`).join(" | ") } : {}),
+      ...(rejected.length
+        ? {
+            note: rejected
+              .slice(0, 3)
+              .map((p) => `${p.label} ${p.status} ${p.body.slice(0, 300)}`)
+              .join(" | "),
+          }
+        : {}),
     },
     {
       metric: "versions classified as intended",
       value: `${all.length - 2 - rejected.length - misclassified.length} / ${all.length - 2}`,
       ok: misclassified.length === 0 && rejected.length === 0,
-      note: misclassified.length ? misclassified.slice(0, 3).join(" | ") : `${breakingSteps} breaking (forced with a reason) and ${run.steps.length - breakingSteps} compatible steps per format`,
+      note: misclassified.length
+        ? misclassified.slice(0, 3).join(" | ")
+        : `${breakingSteps} breaking (forced with a reason) and ${run.steps.length - breakingSteps} compatible steps per format`,
     },
-    { metric: "YAML and JSON spellings hashed alike", value: `${sameHash} / ${run.steps.length + 1}`, target: { op: "=", value: `${run.steps.length + 1} / ${run.steps.length + 1}` } },
+    {
+      metric: "YAML and JSON spellings hashed alike",
+      value: `${sameHash} / ${run.steps.length + 1}`,
+      target: { op: "=", value: `${run.steps.length + 1} / ${run.steps.length + 1}` },
+    },
   ];
 }
 

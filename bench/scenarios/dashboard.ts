@@ -66,13 +66,17 @@ async function must(response: Promise<{ status: number; text: string; json<T>():
 }
 
 async function seed(brigade: BrigadeServer, log: (m: string) => void): Promise<Fleet> {
-  const admin = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown) => api(brigade.url, brigade.bootstrapToken, method, path, body);
+  const admin = (method: "GET" | "POST" | "PUT" | "DELETE", path: string, body?: unknown) =>
+    api(brigade.url, brigade.bootstrapToken, method, path, body);
   const started = performance.now();
   const teams: string[] = [];
-  for (let i = 0; i < TEAMS; i++) teams.push((await (await must(admin("POST", "/v1/teams", { name: `team-${i}` }), 201, "team")).json<{ id: string }>()).id);
+  for (let i = 0; i < TEAMS; i++)
+    teams.push((await (await must(admin("POST", "/v1/teams", { name: `team-${i}` }), 201, "team")).json<{ id: string }>()).id);
   const users: { id: string; token: string }[] = [];
   await forEachConcurrent(USERS, 8, async (i) => {
-    const user = (await must(admin("POST", "/v1/users", { name: `dev-${i}`, displayName: `Developer ${i}` }), 201, "user")).json<{ id: string }>();
+    const user = (await must(admin("POST", "/v1/users", { name: `dev-${i}`, displayName: `Developer ${i}` }), 201, "user")).json<{
+      id: string;
+    }>();
     await must(admin("PUT", `/v1/teams/${teams[i % TEAMS]}/members/${user.id}`), 200, "membership");
     const token = (await must(admin("POST", "/v1/tokens", { name: "bench", userId: user.id }), 201, "token")).json<{ token: string }>();
     users[i] = { id: user.id, token: token.token };
@@ -113,7 +117,12 @@ async function seed(brigade: BrigadeServer, log: (m: string) => void): Promise<F
   const claimsStarted = performance.now();
   await forEachConcurrent(plan.length, SETUP_CONCURRENCY, async (i) => {
     const { session, pattern } = plan[i]!;
-    const r = await api(brigade.url, session.token, "POST", "/v1/claims", { sessionId: session.id, patterns: [pattern], ttlSeconds: 3600, reason: `bench claim ${i}` });
+    const r = await api(brigade.url, session.token, "POST", "/v1/claims", {
+      sessionId: session.id,
+      patterns: [pattern],
+      ttlSeconds: 3600,
+      reason: `bench claim ${i}`,
+    });
     claimTally.record(r.status, r.text);
   });
   if (claimTally.failures > 0) throw new Error(`claiming: ${claimTally.describe()}`);
@@ -126,15 +135,33 @@ async function seed(brigade: BrigadeServer, log: (m: string) => void): Promise<F
     const holder = monorepoSessions[i]!;
     const other = monorepoSessions[(i + 1) % monorepoSessions.length]!;
     const pattern = synthetic.claimPattern(holder.index * CLAIMS_PER_SESSION); // the holder's first claim
-    const r = await api(brigade.url, other.token, "POST", "/v1/claims", { sessionId: other.id, patterns: [pattern], onConflict: "warn", ttlSeconds: 3600 });
+    const r = await api(brigade.url, other.token, "POST", "/v1/claims", {
+      sessionId: other.id,
+      patterns: [pattern],
+      onConflict: "warn",
+      ttlSeconds: 3600,
+    });
     if (r.status === 201 && r.json<{ conflicts: unknown[] }>().conflicts.length > 0) conflicts++;
   });
-  await must(admin("PUT", `/v1/repos/${encodeURIComponent(MONOREPO)}/codeowners`, { content: generateCodeowners(SEED, 2000) }), 200, "codeowners");
+  await must(
+    admin("PUT", `/v1/repos/${encodeURIComponent(MONOREPO)}/codeowners`, { content: generateCodeowners(SEED, 2000) }),
+    200,
+    "codeowners",
+  );
 
   // Contracts: three versions each; every other one ends with a forced breaking change.
   await forEachConcurrent(CONTRACTS, 4, async (i) => {
     const name = `contract-${i}`;
-    await must(admin("POST", "/v1/contracts", { name, kind: "openapi", providerTeamId: teams[i % TEAMS], source: { repo: MONOREPO, patterns: [`services/api-${i}/openapi.yaml`] } }), 201, "contract");
+    await must(
+      admin("POST", "/v1/contracts", {
+        name,
+        kind: "openapi",
+        providerTeamId: teams[i % TEAMS],
+        source: { repo: MONOREPO, patterns: [`services/api-${i}/openapi.yaml`] },
+      }),
+      201,
+      "contract",
+    );
     await must(admin("POST", `/v1/contracts/${name}/consumers`, { kind: "team", teamId: teams[(i + 1) % TEAMS] }), 201, "consumer");
     const doc = (paths: string[]) =>
       JSON.stringify({
@@ -144,15 +171,26 @@ async function seed(brigade: BrigadeServer, log: (m: string) => void): Promise<F
       });
     await must(admin("POST", `/v1/contracts/${name}/versions`, { label: "1.0.0", content: doc(["/a", "/b"]) }), 201, "v1");
     await must(admin("POST", `/v1/contracts/${name}/versions`, { label: "1.1.0", content: doc(["/a", "/b", "/c"]) }), 201, "v2");
-    const v3 = i % 2 === 0 ? { label: "2.0.0", content: doc(["/a", "/c"]), force: true, reason: "drop /b" } : { label: "1.2.0", content: doc(["/a", "/b", "/c", "/d"]) };
+    const v3 =
+      i % 2 === 0
+        ? { label: "2.0.0", content: doc(["/a", "/c"]), force: true, reason: "drop /b" }
+        : { label: "1.2.0", content: doc(["/a", "/b", "/c", "/d"]) };
     await must(admin("POST", `/v1/contracts/${name}/versions`, v3), 201, "v3");
   });
-  log(`setup: ${conflicts} conflicts, CODEOWNERS (2,000 rules), ${CONTRACTS} contracts; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  log(
+    `setup: ${conflicts} conflicts, CODEOWNERS (2,000 rules), ${CONTRACTS} contracts; total ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   return { sessions, monorepoSessions, claims: plan.length + conflicts, conflicts };
 }
 
 /** Reloads the page on `hash` and waits for the app's render measure. */
-async function loadPage(page: Page, url: string, name: string, hash: string, run: number): Promise<{ renderMs: number; dataAtMs: number; nodes: number }> {
+async function loadPage(
+  page: Page,
+  url: string,
+  name: string,
+  hash: string,
+  run: number,
+): Promise<{ renderMs: number; dataAtMs: number; nodes: number }> {
   await page.goto(`${url}/?run=${name}-${run}#/${hash}`);
   const handle = await page.waitForFunction(
     (measure) => {
@@ -210,7 +248,11 @@ async function streamEvents(url: string, sessions: { id: string; token: string }
     running.push(
       (async () => {
         try {
-          const claimed = await api(url, session.token, "POST", "/v1/claims", { sessionId: session.id, patterns: [`${synthetic.area(areaBase + i)}/live/**`], ttlSeconds: 600 });
+          const claimed = await api(url, session.token, "POST", "/v1/claims", {
+            sessionId: session.id,
+            patterns: [`${synthetic.area(areaBase + i)}/live/**`],
+            ttlSeconds: 600,
+          });
           if (claimed.status !== 201) throw new Error(String(claimed.status));
           const released = await api(url, session.token, "DELETE", `/v1/claims/${claimed.json<{ id: string }>().id}`);
           if (released.status !== 200) throw new Error(String(released.status));
@@ -263,7 +305,9 @@ async function measureResponsiveness(
   counting = false;
   page.off("websocket", onSocket);
   const windowMs = performance.now() - started;
-  const recorded = await page.evaluate(() => (window as unknown as { __bench: { interactions: number[]; delays: number[]; longTasks: number[] } }).__bench);
+  const recorded = await page.evaluate(
+    () => (window as unknown as { __bench: { interactions: number[]; delays: number[]; longTasks: number[] } }).__bench,
+  );
   const longTaskMs = recorded.longTasks.reduce((a, b) => a + b, 0);
   const result = {
     generatedPerSecond: generated.events / generated.seconds,
@@ -305,7 +349,9 @@ export async function dashboard({ log }: ScenarioContext): Promise<Row[]> {
     await page.goto(`${brigade.url}/`);
     await page.getByLabel("Access token").fill(brigade.bootstrapToken);
     await page.getByRole("button", { name: "Sign in" }).click();
-    await page.waitForFunction(() => performance.getEntriesByName("brigade:now:render", "measure").length > 0, undefined, { timeout: 120_000 });
+    await page.waitForFunction(() => performance.getEntriesByName("brigade:now:render", "measure").length > 0, undefined, {
+      timeout: 120_000,
+    });
     const scripts = await page.evaluate(() =>
       performance
         .getEntriesByType("resource")
@@ -331,7 +377,11 @@ export async function dashboard({ log }: ScenarioContext): Promise<Row[]> {
     const pages: [string, string, string][] = [
       ["now", "now", `Now: ${SESSIONS.toLocaleString()} live sessions in teams → developers → agents`],
       ["activity", "activity", "Activity: newest 100 events"],
-      ["claims", `claims?repo=${encodeURIComponent(MONOREPO)}`, `Claims map: monorepo, ${((SESSIONS / 2) * CLAIMS_PER_SESSION + fleet.conflicts).toLocaleString()} claims`],
+      [
+        "claims",
+        `claims?repo=${encodeURIComponent(MONOREPO)}`,
+        `Claims map: monorepo, ${((SESSIONS / 2) * CLAIMS_PER_SESSION + fleet.conflicts).toLocaleString()} claims`,
+      ],
       ["conflicts", "conflicts", `Conflicts: ${fleet.conflicts} open`],
       ["contracts", "contracts", "Contracts: list + versions, diff, proposals"],
       ["trends", "trends", `Trends: 14 days of events (~${(fleet.claims + SESSIONS).toLocaleString()})`],
@@ -340,7 +390,9 @@ export async function dashboard({ log }: ScenarioContext): Promise<Row[]> {
       const runs: { renderMs: number; dataAtMs: number; nodes: number }[] = [];
       for (let run = 0; run < RUNS; run++) runs.push(await loadPage(page, brigade.url, name, hash, run));
       const render = runs.map((r) => r.renderMs);
-      log(`render ${name}: ${render.map((r) => r.toFixed(0)).join(", ")} ms after data (data at ${runs.map((r) => r.dataAtMs.toFixed(0)).join(", ")} ms)`);
+      log(
+        `render ${name}: ${render.map((r) => r.toFixed(0)).join(", ")} ms after data (data at ${runs.map((r) => r.dataAtMs.toFixed(0)).join(", ")} ms)`,
+      );
       rows.push({
         metric: `render after data: ${what}`,
         value: Math.round(Math.max(...render)),
@@ -395,7 +447,11 @@ export async function dashboard({ log }: ScenarioContext): Promise<Row[]> {
       ...(consoleErrors.length ? { note: consoleErrors.slice(0, 3).join(" | ") } : {}),
     });
     const problems = brigade.logProblems();
-    rows.push({ metric: "server log lines at warn or above", value: problems.count, ...(problems.count ? { note: problems.samples.join(" | ") } : {}) });
+    rows.push({
+      metric: "server log lines at warn or above",
+      value: problems.count,
+      ...(problems.count ? { note: problems.samples.join(" | ") } : {}),
+    });
   } finally {
     await browser?.close();
     await brigade.stop();

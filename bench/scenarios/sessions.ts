@@ -36,7 +36,6 @@ interface SessionView {
   expiresAt: string;
 }
 
-
 interface Registration {
   sessions: Session[];
   seconds: number;
@@ -45,7 +44,11 @@ interface Registration {
 
 async function registerFleet(brigade: BrigadeServer, count: number): Promise<Registration> {
   const registered = await registerSessions(brigade, count, (n) => `github.com/bench/repo-${n % REPOS}`, REGISTRATION_CONCURRENCY);
-  return { sessions: registered.sessions.filter((s): s is Session => s !== undefined), seconds: registered.seconds, tally: registered.tally };
+  return {
+    sessions: registered.sessions.filter((s): s is Session => s !== undefined),
+    seconds: registered.seconds,
+    tally: registered.tally,
+  };
 }
 
 /** What the heartbeat requests saw, across warm-up and measured runs. */
@@ -121,7 +124,6 @@ async function getSession(brigade: BrigadeServer, session: Session): Promise<Ses
   if (response.status !== 200) throw new Error(`GET /v1/sessions/${session.id}: ${response.status} ${response.text.slice(0, 200)}`);
   return response.json() as SessionView;
 }
-
 
 interface CeilingMeasurement {
   load: LoadResult;
@@ -311,7 +313,12 @@ function rows(ceiling: CeilingMeasurement, b: BrigadeMeasurement): Row[] {
       note:
         `${b.coverage.heartbeated.size} of ${registered} sessions show a heartbeat, ${acked.length} were acknowledged; ` +
         `${b.coverage.active} still active; ${b.probe.ok} heartbeats answered 2xx incl. warm-up` +
-        (lost.length > 0 ? `; e.g. ${lost.slice(0, SAMPLE_LIMIT).map((s) => s.id).join(", ")}` : ""),
+        (lost.length > 0
+          ? `; e.g. ${lost
+              .slice(0, SAMPLE_LIMIT)
+              .map((s) => s.id)
+              .join(", ")}`
+          : ""),
     },
     { metric: "server RSS at ready", value: b.readyRssMB, unit: "MB" },
     { metric: "server RSS peak", value: b.peakRssMB, unit: "MB", target: { op: "<=", value: TARGET_RSS_MB }, ceiling: ceiling.rssMB },
@@ -337,7 +344,9 @@ function rows(ceiling: CeilingMeasurement, b: BrigadeMeasurement): Row[] {
       metric: "clean shutdown on SIGTERM",
       value: cleanExit ? "yes" : "no",
       target: { op: "=", value: "yes" },
-      ...(cleanExit ? {} : { note: `exit code ${b.exit.code}, signal ${b.exit.signal}${b.exit.forced ? ", killed after grace period" : ""}` }),
+      ...(cleanExit
+        ? {}
+        : { note: `exit code ${b.exit.code}, signal ${b.exit.signal}${b.exit.forced ? ", killed after grace period" : ""}` }),
     },
   ];
 }

@@ -24,7 +24,10 @@ const MAX_PATHS_PER_REQUEST = 10_000;
  * of the caller's own sessions (`userId`) is a notice, not a violation: a developer committing
  * by hand is not blocked by their own agents.
  */
-export async function checkPaths(client: BrigadeClient, input: { repo: string; paths: string[]; sessionId?: string | undefined; userId?: string | undefined }): Promise<CheckOutcome> {
+export async function checkPaths(
+  client: BrigadeClient,
+  input: { repo: string; paths: string[]; sessionId?: string | undefined; userId?: string | undefined },
+): Promise<CheckOutcome> {
   const outcome: CheckOutcome = { repo: input.repo, checked: 0, violations: [], notices: [] };
   for (let i = 0; i < input.paths.length; i += MAX_PATHS_PER_REQUEST) {
     const paths = input.paths.slice(i, i + MAX_PATHS_PER_REQUEST);

@@ -114,7 +114,12 @@ export function requireServer(settings: Settings): string {
  * A client for the server. `as: "user"` prefers the personal token (user-level calls), `"session"`
  * the session's token (least privilege for what a session does).
  */
-export function clientFor(settings: Settings, as: "user" | "session" = "user", session?: SessionRef, timeoutMs = settings.timeoutMs): BrigadeClient {
+export function clientFor(
+  settings: Settings,
+  as: "user" | "session" = "user",
+  session?: SessionRef,
+  timeoutMs = settings.timeoutMs,
+): BrigadeClient {
   const server = requireServer(settings);
   const sessionToken = session?.token;
   const token = as === "session" ? (sessionToken ?? settings.token) : (settings.token ?? sessionToken);

@@ -38,7 +38,9 @@ export function makeContext(options: Record<string, unknown>): Context {
     async requireSession() {
       const s = await ctx.session();
       if (!s) {
-        throw new CliError("no current session: run this inside `brigade run`, after `brigade session start`, or pass --session (or set BRIGADE_SESSION_ID)");
+        throw new CliError(
+          "no current session: run this inside `brigade run`, after `brigade session start`, or pass --session (or set BRIGADE_SESSION_ID)",
+        );
       }
       return s;
     },

@@ -30,7 +30,12 @@ export function describeError(err: unknown): { message: string; code: string; ex
   if (isBrigadeError(err)) {
     if (err.unreachable) return { message: err.detail, code: err.code, exitCode: EXIT_FAILED, status: 0 };
     if (err.status === 401) {
-      return { message: `the server refused the token: ${err.detail} (${err.code}); run \`brigade login\` or set BRIGADE_TOKEN`, code: err.code, exitCode: EXIT_FAILED, status: 401 };
+      return {
+        message: `the server refused the token: ${err.detail} (${err.code}); run \`brigade login\` or set BRIGADE_TOKEN`,
+        code: err.code,
+        exitCode: EXIT_FAILED,
+        status: 401,
+      };
     }
     const fields = err.errors.length ? ` [${err.errors.map((e) => `${e.field}: ${e.reason}`).join("; ")}]` : "";
     const detail = err.errors.length && err.detail.includes(err.errors[0]!.reason) ? err.detail : `${err.detail}${fields}`;

@@ -24,7 +24,11 @@ export function git(args: string[], cwd: string, input?: string): Promise<string
   });
 }
 
-const lines = (s: string) => s.split("\n").map((l) => l.trim()).filter(Boolean);
+const lines = (s: string) =>
+  s
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
 const nul = (s: string) => s.split("\0").filter(Boolean);
 
 /** The top of the working tree containing `cwd`. */

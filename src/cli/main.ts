@@ -44,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
 const code = await main(process.argv);
 // Exit now rather than when the event loop drains: fetch keeps its idle keep-alive connection
 // open for a while after the last response, which would add that much to every hook.
-const drained = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => (stream.writableLength > 0 ? stream.once("drain", () => resolve()) : resolve()));
+const drained = (stream: NodeJS.WriteStream) =>
+  new Promise<void>((resolve) => (stream.writableLength > 0 ? stream.once("drain", () => resolve()) : resolve()));
 await Promise.all([drained(process.stdout), drained(process.stderr)]);
 process.exit(code);

@@ -40,7 +40,13 @@ const program = new Command("brigade")
   .showSuggestionAfterError(true)
   .exitOverride()
   .configureOutput({
-    outputError: (text, write) => write(`${text.split("\n").filter(Boolean)[0]!.replace(/^error: /, "brigade: ")}\n`),
+    outputError: (text, write) =>
+      write(
+        `${text
+          .split("\n")
+          .filter(Boolean)[0]!
+          .replace(/^error: /, "brigade: ")}\n`,
+      ),
   });
 
 const intArg = (name: string) => (v: string) => {
@@ -96,7 +102,9 @@ session
   .option("--all", "ended and expired ones too")
   .action(lazy(async () => (await import("./commands/session.js")).list));
 
-sessionStartOptions(program.command("run").description("run a command inside a session: registered before, heartbeated during, ended after"))
+sessionStartOptions(
+  program.command("run").description("run a command inside a session: registered before, heartbeated during, ended after"),
+)
   .option("--allow-offline", "run the command without a session when the server cannot be reached")
   .argument("<command...>", "the command, after -- (brigade run --task 'fix login' -- claude)")
   .action(lazy(async () => (await import("./commands/run.js")).run));
@@ -232,11 +240,26 @@ hooks
   .action(lazy(async () => (await import("./commands/hooks-install.js")).uninstall));
 
 const hook = program.command("hook").description("run by the installed hooks (reads the hook's input on stdin)");
-hook.command("pre-edit").description("Claude Code PreToolUse: block an edit inside another session's exclusive claim").action(lazy(async () => (await import("./hooks/claude.js")).preEdit));
-hook.command("session-start").description("Claude Code SessionStart: open a session, show unacknowledged alerts").action(lazy(async () => (await import("./hooks/claude.js")).sessionStart));
-hook.command("prompt-submit").description("Claude Code UserPromptSubmit: heartbeat, show new alerts").action(lazy(async () => (await import("./hooks/claude.js")).promptSubmit));
-hook.command("session-end").description("Claude Code SessionEnd: end the session SessionStart opened").action(lazy(async () => (await import("./hooks/claude.js")).sessionEnd));
-hook.command("pre-commit").description("git pre-commit: check the staged files").action(lazy(async () => (await import("./hooks/git.js")).preCommit));
+hook
+  .command("pre-edit")
+  .description("Claude Code PreToolUse: block an edit inside another session's exclusive claim")
+  .action(lazy(async () => (await import("./hooks/claude.js")).preEdit));
+hook
+  .command("session-start")
+  .description("Claude Code SessionStart: open a session, show unacknowledged alerts")
+  .action(lazy(async () => (await import("./hooks/claude.js")).sessionStart));
+hook
+  .command("prompt-submit")
+  .description("Claude Code UserPromptSubmit: heartbeat, show new alerts")
+  .action(lazy(async () => (await import("./hooks/claude.js")).promptSubmit));
+hook
+  .command("session-end")
+  .description("Claude Code SessionEnd: end the session SessionStart opened")
+  .action(lazy(async () => (await import("./hooks/claude.js")).sessionEnd));
+hook
+  .command("pre-commit")
+  .description("git pre-commit: check the staged files")
+  .action(lazy(async () => (await import("./hooks/git.js")).preCommit));
 hook
   .command("pre-push")
   .description("git pre-push: check the files changed by the pushed commits")

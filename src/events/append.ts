@@ -39,9 +39,24 @@ const alertColumns = sql`a(id uuid, org_id uuid, event_id uuid, type text, recip
 export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[]): Promise<void> {
   if (list.length === 0) return;
   raiseAfterCommit(tx, EVENTS_APPENDED);
-  const values = list.map((e) => ({ id: e.id ?? newId(), org_id: orgId, type: e.type, actor: e.actor, subject: e.subject, repo: e.repo, payload: e.payload }));
+  const values = list.map((e) => ({
+    id: e.id ?? newId(),
+    org_id: orgId,
+    type: e.type,
+    actor: e.actor,
+    subject: e.subject,
+    repo: e.repo,
+    payload: e.payload,
+  }));
   const addressed = list.flatMap((event, i) =>
-    event.recipients.map((r) => ({ id: newId(), org_id: orgId, event_id: values[i]!.id, type: event.type, recipient_type: r.type, recipient_id: r.id })),
+    event.recipients.map((r) => ({
+      id: newId(),
+      org_id: orgId,
+      event_id: values[i]!.id,
+      type: event.type,
+      recipient_type: r.type,
+      recipient_id: r.id,
+    })),
   );
   const insertEvents = sql`insert into ${events} (id, org_id, type, actor, subject, repo, payload)
     select r.id, r.org_id, r.type, r.actor, r.subject, r.repo, r.payload from jsonb_to_recordset(${JSON.stringify(values)}::text::jsonb) as ${eventColumns}`;

@@ -156,7 +156,8 @@ export const partyRecipients = (...parties: { sessionId: string; userId: string 
   ]);
 
 /** Whoever acted already knows: lifecycle alerts go to the other recipients. */
-export const exceptActor = (recipients: Recipient[], actor: Actor) => recipients.filter((r) => !(r.type === actor.type && r.id === actor.id));
+export const exceptActor = (recipients: Recipient[], actor: Actor) =>
+  recipients.filter((r) => !(r.type === actor.type && r.id === actor.id));
 
 /** Every domain's catalog, composed: what delivery and the local tools look types up in. */
 export interface EventRegistry {

@@ -82,12 +82,15 @@ export function subjectsFor(prefix: string) {
     all: `${prefix}.>`,
     event: (orgId: string, type: string) => `${org(orgId)}.events.${eventType(type)}`,
     repo: (orgId: string, repoKey: string, type: string) => `${org(orgId)}.repo.${repoSubjectToken(repoKey)}.${eventType(type)}`,
-    alert: (orgId: string, recipient: { type: RecipientType; id: string }) => `${org(orgId)}.alerts.${token(recipient.type, "recipient type")}.${token(recipient.id, "recipient id")}`,
+    alert: (orgId: string, recipient: { type: RecipientType; id: string }) =>
+      `${org(orgId)}.alerts.${token(recipient.type, "recipient type")}.${token(recipient.id, "recipient id")}`,
     /** Every event of an organisation, or of one type family: `allEvents(org, "claim")` → `….events.claim.>`. */
     allEvents: (orgId: string, typePrefix?: string) => `${org(orgId)}.events.${typePrefix ? `${eventType(typePrefix)}.` : ""}>`,
     allRepo: (orgId: string, repoKey: string) => `${org(orgId)}.repo.${repoSubjectToken(repoKey)}.>`,
     allAlerts: (orgId: string, recipient?: { type: RecipientType; id: string }) =>
-      recipient ? `${org(orgId)}.alerts.${token(recipient.type, "recipient type")}.${token(recipient.id, "recipient id")}` : `${org(orgId)}.alerts.>`,
+      recipient
+        ? `${org(orgId)}.alerts.${token(recipient.type, "recipient type")}.${token(recipient.id, "recipient id")}`
+        : `${org(orgId)}.alerts.>`,
     /** Reads a concrete subject back; null when it is not one of Brigade's. */
     parse(subject: string): ParsedSubject | null {
       if (!subject.startsWith(`${prefix}.`)) return null;

@@ -20,7 +20,9 @@ export const events = pgTable(
   {
     id: uuid("id").primaryKey(),
     seq: bigint("seq", { mode: "number" }).generatedAlwaysAsIdentity(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     type: text("type").notNull(),
     occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
     actor: jsonb("actor").notNull(),
@@ -43,8 +45,12 @@ export const alerts = pgTable(
   "alerts",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    eventId: uuid("event_id").notNull().references(() => events.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    eventId: uuid("event_id")
+      .notNull()
+      .references(() => events.id),
     /** Copied from the event so listing by type needs no join. */
     type: text("type").notNull(),
     recipientType: text("recipient_type", { enum: recipientTypes }).notNull(),

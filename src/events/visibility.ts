@@ -76,4 +76,5 @@ export function parseTypeFilter(value: string): TypeFilter {
   return { exact: value };
 }
 
-export const typeMatches = (filter: TypeFilter, type: string) => ("exact" in filter ? type === filter.exact : type.startsWith(filter.prefix));
+export const typeMatches = (filter: TypeFilter, type: string) =>
+  "exact" in filter ? type === filter.exact : type.startsWith(filter.prefix);

@@ -13,7 +13,8 @@ type ValidationIssue = { keyword?: string; instancePath?: string; message?: stri
 
 /** Zod issues as `{ field, reason }`, the field a dotted path prefixed by where it was (query, params). */
 function zodFieldErrors(error: FastifyError): FieldError[] {
-  const where = error.validationContext === "querystring" ? "query" : error.validationContext === "body" ? "" : (error.validationContext ?? "");
+  const where =
+    error.validationContext === "querystring" ? "query" : error.validationContext === "body" ? "" : (error.validationContext ?? "");
   const at = (...parts: string[]) => [where, ...parts].filter(Boolean).join(".") || "body";
   return (error.validation as unknown as ValidationIssue[]).flatMap((issue) => {
     const path = (issue.instancePath ?? "").split("/").filter(Boolean);
@@ -46,13 +47,23 @@ export function installErrorHandler(app: FastifyInstance) {
     switch (error.code) {
       case "FST_ERR_CTP_INVALID_JSON_BODY":
       case "FST_ERR_CTP_EMPTY_JSON_BODY":
-        return send(reply, request, new AppError(400, "request.malformed_json", `The body is not valid JSON: ${error.message}`, { errors: [{ field: "body", reason: "malformed JSON" }] }));
+        return send(
+          reply,
+          request,
+          new AppError(400, "request.malformed_json", `The body is not valid JSON: ${error.message}`, {
+            errors: [{ field: "body", reason: "malformed JSON" }],
+          }),
+        );
       case "FST_ERR_CTP_BODY_TOO_LARGE":
         return send(reply, request, new AppError(413, "request.too_large", "The request body is larger than the server accepts."));
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
         return send(reply, request, new AppError(415, "request.unsupported_media_type", "Send the body as application/json."));
       case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
-        return send(reply, request, new AppError(400, "request.invalid_content_length", "The Content-Length header does not match the body."));
+        return send(
+          reply,
+          request,
+          new AppError(400, "request.invalid_content_length", "The Content-Length header does not match the body."),
+        );
     }
     if (error.statusCode === 429) {
       return send(reply, request, new AppError(429, "request.rate_limited", error.message));

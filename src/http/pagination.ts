@@ -9,7 +9,9 @@ export const encodeCursor = (id: string) => Buffer.from(id).toString("base64url"
 export function decodeCursor(cursor: string): string {
   const id = Buffer.from(cursor, "base64url").toString();
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
-    throw new AppError(400, "pagination.invalid_cursor", "cursor is not one this server issued.", { errors: [{ field: "cursor", reason: "malformed" }] });
+    throw new AppError(400, "pagination.invalid_cursor", "cursor is not one this server issued.", {
+      errors: [{ field: "cursor", reason: "malformed" }],
+    });
   }
   return id;
 }

@@ -1,4 +1,12 @@
-import { DiscardPolicy, jetstream, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from "@nats-io/jetstream";
+import {
+  DiscardPolicy,
+  jetstream,
+  JetStreamApiError,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
 import { connect, headers as natsHeaders, nanos, type NatsConnection } from "@nats-io/transport-node";
 
 export interface BusMessage {
@@ -158,7 +166,13 @@ async function ensureStream(connection: NatsConnection, options: DurableOptions)
   }
   if (!current) {
     try {
-      await jsm.streams.add({ name: options.stream, ...wanted, storage: StorageType.File, retention: RetentionPolicy.Limits, discard: DiscardPolicy.Old });
+      await jsm.streams.add({
+        name: options.stream,
+        ...wanted,
+        storage: StorageType.File,
+        retention: RetentionPolicy.Limits,
+        discard: DiscardPolicy.Old,
+      });
       return;
     } catch (err) {
       // Another replica created it first: fall through and reconcile.
@@ -178,7 +192,10 @@ async function ensureStream(connection: NatsConnection, options: DurableOptions)
  * With `durable`, `publishDurable` stores into that JetStream stream, which it creates or
  * updates on first use (and again after a publish found no stream).
  */
-export async function createNatsBus(url: string, options: { name?: string; durable?: DurableOptions } = {}): Promise<Bus & { connection: NatsConnection }> {
+export async function createNatsBus(
+  url: string,
+  options: { name?: string; durable?: DurableOptions } = {},
+): Promise<Bus & { connection: NatsConnection }> {
   const servers = url.split(",").map((s) => s.trim());
   const connection = await connect({
     servers,
@@ -229,7 +246,11 @@ export async function createNatsBus(url: string, options: { name?: string; durab
       assertValidSubject(subject, false);
       await prepareDurable();
       try {
-        await js.publish(subject, toBytes(data), { msgID: msgId, timeout: durable!.publishTimeoutMs, expect: { streamName: durable!.stream } });
+        await js.publish(subject, toBytes(data), {
+          msgID: msgId,
+          timeout: durable!.publishTimeoutMs,
+          expect: { streamName: durable!.stream },
+        });
       } catch (err) {
         // No stream answered (NATS restarted without its storage, or the stream was deleted):
         // create it again before the next attempt.

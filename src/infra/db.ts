@@ -114,7 +114,12 @@ export type FollowUp = (run: PipelinedRunner) => Promise<unknown> | null;
  * One pipelined transaction on a reserved connection: BEGIN and COMMIT sent unawaited. `onCommit`
  * runs once the COMMIT has been queued, before any answer.
  */
-async function pipelinedOnConnection<T>(reserved: postgres.ReservedSql, client: postgres.Sql, work: PipelinedWork<T>, onCommit?: () => void): Promise<T> {
+async function pipelinedOnConnection<T>(
+  reserved: postgres.ReservedSql,
+  client: postgres.Sql,
+  work: PipelinedWork<T>,
+  onCommit?: () => void,
+): Promise<T> {
   let ended = false;
   try {
     // A reserved connection lacks the pool's `options`, which drizzle reads (its type parsers, already set up by the pool's own drizzle).
@@ -183,10 +188,13 @@ async function plainPipelined<T>(db: Db, work: PipelinedWork<T>, then?: FollowUp
 function plainTransaction<T>(db: Db, work: PipelinedWork<T>): Promise<T> {
   return db.transaction(async (tx) => {
     let committed = false;
-    const result = await work(tx as unknown as Tx, ((last: Promise<unknown>[]) => {
-      committed = true;
-      return Promise.all(last);
-    }) as Commit);
+    const result = await work(
+      tx as unknown as Tx,
+      ((last: Promise<unknown>[]) => {
+        committed = true;
+        return Promise.all(last);
+      }) as Commit,
+    );
     if (!committed) throw new MissingCommitError();
     return result;
   });

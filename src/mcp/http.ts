@@ -21,7 +21,8 @@ export const mcpRoutes: FastifyPluginAsyncZod<{ root: FastifyInstance; version: 
       schema: {
         tags,
         summary: "Model Context Protocol (Streamable HTTP, stateless): Brigade's agent tools",
-        description: "Send MCP JSON-RPC requests with `Accept: application/json, text/event-stream`; answers are JSON. The tools act with the caller's token.",
+        description:
+          "Send MCP JSON-RPC requests with `Accept: application/json, text/event-stream`; answers are JSON. The tools act with the caller's token.",
         body: jsonRpc,
         response: { 200: jsonRpc, ...problemResponses(400, 401, 406) },
       },

@@ -35,7 +35,8 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
         status: 400,
         code: "cli.not_configured",
         title: "Not configured",
-        detail: "Brigade is not configured for this user: ask them to run `brigade login --server URL --token TOKEN` (or set BRIGADE_URL and BRIGADE_TOKEN) and restart the MCP server",
+        detail:
+          "Brigade is not configured for this user: ask them to run `brigade login --server URL --token TOKEN` (or set BRIGADE_URL and BRIGADE_TOKEN) and restart the MCP server",
       });
     }
     return options.makeClient(options.server, token);
@@ -46,7 +47,11 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
     const { id, token, timer } = owned;
     owned = undefined;
     clearInterval(timer);
-    await ok(client().withToken(token).api.DELETE("/v1/sessions/{id}", { params: { path: { id } } })).catch(() => undefined);
+    await ok(
+      client()
+        .withToken(token)
+        .api.DELETE("/v1/sessions/{id}", { params: { path: { id } } }),
+    ).catch(() => undefined);
   };
 
   const server = createBrigadeMcpServer({
@@ -65,7 +70,12 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
       void endOwned();
       const s = started.session;
       const timer = setInterval(
-        () => void ok(client().withToken(started.token).api.POST("/v1/sessions/{id}/heartbeat", { params: { path: { id: s.id } }, body: {} })).catch(() => undefined),
+        () =>
+          void ok(
+            client()
+              .withToken(started.token)
+              .api.POST("/v1/sessions/{id}/heartbeat", { params: { path: { id: s.id } }, body: {} }),
+          ).catch(() => undefined),
         Math.max(1_000, (s.ttlSeconds * 1000) / 3),
       );
       timer.unref();

@@ -33,13 +33,20 @@ const typeName = (type: string) =>
     .join("")}Event`;
 
 /** An event as the API and the stream send it: a union of every type, discriminated by `type`. */
-const eventVariants = Object.entries(Object.assign({}, ...catalogs.map((c) => c.definitions)) as Record<string, { description: string; payload: z.ZodType }>).map(
-  ([type, definition]) => z.object({ ...envelopeFields, type: z.literal(type), payload: definition.payload }).meta({ id: typeName(type), description: definition.description }),
+const eventVariants = Object.entries(
+  Object.assign({}, ...catalogs.map((c) => c.definitions)) as Record<string, { description: string; payload: z.ZodType }>,
+).map(([type, definition]) =>
+  z
+    .object({ ...envelopeFields, type: z.literal(type), payload: definition.payload })
+    .meta({ id: typeName(type), description: definition.description }),
 );
 export const eventSchema = z
   .discriminatedUnion("type", eventVariants as unknown as [(typeof eventVariants)[number], ...(typeof eventVariants)[number][]])
   .meta({ id: "Event" }) as unknown as z.ZodType<BrigadeEvent, BrigadeEvent>;
 
 export const eventPageSchema = z
-  .object({ items: z.array(eventSchema), nextCursor: z.string().nullable().describe("Pass as cursor for the next page; null on the last.") })
+  .object({
+    items: z.array(eventSchema),
+    nextCursor: z.string().nullable().describe("Pass as cursor for the next page; null on the last."),
+  })
   .meta({ id: "EventPage" });

@@ -7,7 +7,7 @@
  * backtracking RegExp no pattern can make matching slow.
  */
 
-import type { Expression, SymbolClass } from './expression.js';
+import type { Expression, SymbolClass } from "./expression.js";
 
 export const SLASH_CODE = 0x2f;
 export const DOT_CODE = 0x2e;
@@ -58,13 +58,13 @@ export function compileAutomaton(expression: Expression): Automaton {
 
   const visit = (node: Expression): Summary => {
     switch (node.op) {
-      case 'symbol': {
+      case "symbol": {
         classes.push(node.cls);
         const position = classes.length; // positions start at 1; 0 is the start state
         follow.push(new Set());
         return { nullable: false, first: [position], last: [position] };
       }
-      case 'sequence': {
+      case "sequence": {
         let acc: Summary = { nullable: true, first: [], last: [] };
         for (const item of node.items) {
           const next = visit(item);
@@ -77,13 +77,13 @@ export function compileAutomaton(expression: Expression): Automaton {
         }
         return acc;
       }
-      case 'zero-or-more':
-      case 'one-or-more': {
+      case "zero-or-more":
+      case "one-or-more": {
         const inner = visit(node.item);
         link(inner.last, inner.first);
-        return { ...inner, nullable: node.op === 'zero-or-more' || inner.nullable };
+        return { ...inner, nullable: node.op === "zero-or-more" || inner.nullable };
       }
-      case 'optional': {
+      case "optional": {
         const inner = visit(node.item);
         return { ...inner, nullable: true };
       }
@@ -100,8 +100,7 @@ export function compileAutomaton(expression: Expression): Automaton {
 
   data[0] = LABEL_START;
   classes.forEach((cls, i) => {
-    data[i + 1] =
-      cls.kind === 'char' ? cls.codePoint : cls.kind === 'slash' ? SLASH_CODE : cls.kind === 'name' ? LABEL_NAME : LABEL_ANY;
+    data[i + 1] = cls.kind === "char" ? cls.codePoint : cls.kind === "slash" ? SLASH_CODE : cls.kind === "name" ? LABEL_NAME : LABEL_ANY;
   });
   for (const state of root.last) data[size + state] = 1;
   if (root.nullable) data[size] = 1;

@@ -4,9 +4,9 @@
  * parsing and automaton construction once.
  */
 
-import { compileAutomaton, type Automaton } from './automaton.js';
-import { toExpression } from './expression.js';
-import { firstLiteralSegments, parsePattern, type Pattern } from './pattern.js';
+import { compileAutomaton, type Automaton } from "./automaton.js";
+import { toExpression } from "./expression.js";
+import { firstLiteralSegments, parsePattern, type Pattern } from "./pattern.js";
 
 export interface CompiledPattern {
   /** The pattern text. The parsed `Pattern` is not kept: claims live long and it is not needed after compiling. */
@@ -33,7 +33,7 @@ const byPattern = new WeakMap<Pattern, CompiledPattern>();
 
 /** Compiles pattern text or a parsed pattern; throws `PatternError` for invalid text. */
 export function compilePattern(input: string | Pattern): CompiledPattern {
-  if (typeof input !== 'string') {
+  if (typeof input !== "string") {
     let compiled = byPattern.get(input);
     if (compiled === undefined) {
       compiled = build(input);
@@ -66,13 +66,13 @@ function build(pattern: Pattern): CompiledPattern {
 }
 
 function longestLiteralRun(pattern: Pattern): string {
-  let best = '';
+  let best = "";
   const consider = (run: string) => {
     if (run.length > best.length) best = run;
   };
   for (const segment of pattern.segments) {
-    if (segment.kind === 'literal') consider(segment.value);
-    else if (segment.kind === 'glob') for (const token of segment.tokens) if (token.kind === 'literal') consider(token.value);
+    if (segment.kind === "literal") consider(segment.value);
+    else if (segment.kind === "glob") for (const token of segment.tokens) if (token.kind === "literal") consider(token.value);
   }
   return best;
 }
@@ -92,20 +92,20 @@ export interface LiteralArea {
 export function literalArea(pattern: Pattern): LiteralArea | null {
   if (!pattern.anchored) return null;
   const { segments } = pattern;
-  const trailingGlobstar = segments[segments.length - 1]?.kind === 'globstar';
+  const trailingGlobstar = segments[segments.length - 1]?.kind === "globstar";
   // `a/**/` is `a/` too, but rare enough to leave to the automaton.
   if (trailingGlobstar && pattern.directoryOnly) return null;
   const literals = trailingGlobstar ? segments.slice(0, -1) : segments;
   if (literals.length === 0) return null;
   const values: string[] = [];
   for (const segment of literals) {
-    if (segment.kind !== 'literal') return null;
+    if (segment.kind !== "literal") return null;
     values.push(segment.value);
   }
-  const joined = values.join('/');
+  const joined = values.join("/");
   // Share the pattern text's characters when it spells the prefix verbatim (no escapes): with
   // 100,000 live claims, a second copy of every prefix is a few megabytes for nothing.
-  const start = pattern.text.startsWith('/') ? 1 : 0;
+  const start = pattern.text.startsWith("/") ? 1 : 0;
   const spelled = pattern.text.slice(start, start + joined.length);
   return { prefix: spelled === joined ? spelled : joined, includesSelf: !trailingGlobstar && !pattern.directoryOnly };
 }

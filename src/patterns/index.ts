@@ -38,8 +38,8 @@ export {
   type Pattern,
   type PatternValidation,
   type Segment,
-} from './pattern.js';
-export { MAX_PATH_LENGTH, PathError, validatePath, type PathValidation } from './path.js';
-export { matches } from './match.js';
-export { overlap } from './overlap.js';
-export { PatternIndex, type IndexEntry, type OverlapEntry } from './pattern-index.js';
+} from "./pattern.js";
+export { MAX_PATH_LENGTH, PathError, validatePath, type PathValidation } from "./path.js";
+export { matches } from "./match.js";
+export { overlap } from "./overlap.js";
+export { PatternIndex, type IndexEntry, type OverlapEntry } from "./pattern-index.js";

@@ -1,7 +1,7 @@
-import { accepts } from './automaton.js';
-import { compilePattern } from './compiled.js';
-import { assertValidPath } from './path.js';
-import type { Pattern } from './pattern.js';
+import { accepts } from "./automaton.js";
+import { compilePattern } from "./compiled.js";
+import { assertValidPath } from "./path.js";
+import type { Pattern } from "./pattern.js";
 
 /**
  * Does `pattern` match the repository path `path`?

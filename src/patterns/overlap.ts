@@ -12,9 +12,9 @@
  * as a concrete character that neither pattern uses.
  */
 
-import { DOT_CODE, SLASH_CODE, labelConsumes, type Automaton } from './automaton.js';
-import { compilePattern, type CompiledPattern } from './compiled.js';
-import type { Pattern } from './pattern.js';
+import { DOT_CODE, SLASH_CODE, labelConsumes, type Automaton } from "./automaton.js";
+import { compilePattern, type CompiledPattern } from "./compiled.js";
+import type { Pattern } from "./pattern.js";
 
 /** Symbol for "a character neither pattern mentions". Code points are >= 0, so -1 is free. */
 const OTHER = -1;
@@ -247,8 +247,8 @@ function collectLabels(data: Int32Array, start: number, end: number, count: numb
 function spell(visited: Visited, end: number, a: Automaton, b: Automaton): string {
   const reversed: number[] = [];
   for (let id = end; id !== 0; id = visited.parentOf(id)) reversed.push(visited.symbolOf(id));
-  const other = reversed.includes(OTHER) ? pickOtherCharacter(a, b) : '';
-  let path = '';
+  const other = reversed.includes(OTHER) ? pickOtherCharacter(a, b) : "";
+  let path = "";
   for (let i = reversed.length - 1; i >= 0; i--) {
     const symbol = reversed[i]!;
     path += symbol === OTHER ? other : String.fromCodePoint(symbol);
@@ -257,7 +257,7 @@ function spell(visited: Visited, end: number, a: Automaton, b: Automaton): strin
 }
 
 /** Readable stand-ins for OTHER, tried in order; `.` and `/` are absent on purpose. */
-const OTHER_CANDIDATES = 'xyzqwkjvabcdefghilmnoprstu0123456789_-';
+const OTHER_CANDIDATES = "xyzqwkjvabcdefghilmnoprstu0123456789_-";
 
 function pickOtherCharacter(a: Automaton, b: Automaton): string {
   for (const char of OTHER_CANDIDATES) {

@@ -10,11 +10,18 @@
  * wildcard, have an empty prefix and live at the root, which is on every query's path.
  */
 
-import { accepts } from './automaton.js';
-import { compilePattern, literalArea, literalAreaMatches, literalAreasOverlap, type CompiledPattern, type LiteralArea } from './compiled.js';
-import { overlapCompiled } from './overlap.js';
-import { assertValidPath } from './path.js';
-import { firstLiteralSegments, parsePattern, type Pattern } from './pattern.js';
+import { accepts } from "./automaton.js";
+import {
+  compilePattern,
+  literalArea,
+  literalAreaMatches,
+  literalAreasOverlap,
+  type CompiledPattern,
+  type LiteralArea,
+} from "./compiled.js";
+import { overlapCompiled } from "./overlap.js";
+import { assertValidPath } from "./path.js";
+import { firstLiteralSegments, parsePattern, type Pattern } from "./pattern.js";
 
 export interface IndexEntry<T> {
   readonly id: string;
@@ -56,7 +63,11 @@ interface TrieNode<T> {
 function addEntry<T>(node: TrieNode<T>, stored: Stored<T>): void {
   if (node.entries === undefined) node.entries = stored;
   else if (node.entries instanceof Map) node.entries.set(stored.entry.id, stored);
-  else node.entries = new Map([[node.entries.entry.id, node.entries], [stored.entry.id, stored]]);
+  else
+    node.entries = new Map([
+      [node.entries.entry.id, node.entries],
+      [stored.entry.id, stored],
+    ]);
 }
 
 function removeEntry<T>(node: TrieNode<T>, id: string): void {
@@ -93,7 +104,7 @@ class Query {
 const compiledOf = <T>(stored: Stored<T>): CompiledPattern => stored.compiled ?? compilePattern(stored.entry.pattern);
 
 export class PatternIndex<T> {
-  private readonly root: TrieNode<T> = newNode('', undefined);
+  private readonly root: TrieNode<T> = newNode("", undefined);
   private readonly byId = new Map<string, Stored<T>>();
 
   get size(): number {
@@ -113,7 +124,7 @@ export class PatternIndex<T> {
    * `Map.set`. Throws `PatternError` for invalid pattern text (leaving the index unchanged).
    */
   add(id: string, pattern: string | Pattern, value: T): void {
-    const parsed = typeof pattern === 'string' ? parsePattern(pattern) : pattern;
+    const parsed = typeof pattern === "string" ? parsePattern(pattern) : pattern;
     const area = literalArea(parsed);
     const compiled = area === null ? compilePattern(parsed) : null;
     this.remove(id);
@@ -184,7 +195,7 @@ export class PatternIndex<T> {
     const result: IndexEntry<T>[] = [];
     // Only entries whose literal prefix is a prefix of the path's segments can match it.
     let node: TrieNode<T> | undefined = this.root;
-    const segments = path.split('/');
+    const segments = path.split("/");
     for (let depth = 0; node !== undefined; depth++) {
       if (node.entries instanceof Map) {
         for (const stored of node.entries.values()) if (storedMatches(stored, path)) result.push(stored.entry);
@@ -211,12 +222,12 @@ export class PatternIndex<T> {
   }
 }
 
-const toQuery = (pattern: string | Pattern) => new Query(typeof pattern === 'string' ? parsePattern(pattern) : pattern);
+const toQuery = (pattern: string | Pattern) => new Query(typeof pattern === "string" ? parsePattern(pattern) : pattern);
 
 function storedMatches<T>(stored: Stored<T>, path: string): boolean {
   if (stored.area !== null) return literalAreaMatches(stored.area, path);
   const { needle, automaton } = stored.compiled!;
-  return (needle === '' || path.includes(needle)) && accepts(automaton, path);
+  return (needle === "" || path.includes(needle)) && accepts(automaton, path);
 }
 
 function collectSubtree<T>(node: TrieNode<T>, into: Stored<T>[]): void {

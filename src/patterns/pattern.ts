@@ -11,19 +11,19 @@ export const MAX_PATTERN_LENGTH = 1024;
 
 /** One token inside a segment that contains at least one wildcard. */
 export type GlobToken =
-  | { readonly kind: 'literal'; readonly value: string }
+  | { readonly kind: "literal"; readonly value: string }
   /** `*`: any run of characters (possibly empty) within one segment. */
-  | { readonly kind: 'star' }
+  | { readonly kind: "star" }
   /** `?`: exactly one character other than `/`. */
-  | { readonly kind: 'any-char' };
+  | { readonly kind: "any-char" };
 
 export type Segment =
   /** A segment with no wildcards; `value` has escapes already removed. */
-  | { readonly kind: 'literal'; readonly value: string }
+  | { readonly kind: "literal"; readonly value: string }
   /** A segment with `*` or `?` in it (a lone `*` is `tokens: [{ kind: 'star' }]`). */
-  | { readonly kind: 'glob'; readonly tokens: readonly GlobToken[] }
+  | { readonly kind: "glob"; readonly tokens: readonly GlobToken[] }
   /** A whole segment `**`: any number of whole path segments. */
-  | { readonly kind: 'globstar' };
+  | { readonly kind: "globstar" };
 
 export interface Pattern {
   /** The pattern exactly as written. */
@@ -39,13 +39,11 @@ export interface Pattern {
   readonly segments: readonly Segment[];
 }
 
-export type PatternValidation =
-  | { readonly ok: true; readonly pattern: Pattern }
-  | { readonly ok: false; readonly reason: string };
+export type PatternValidation = { readonly ok: true; readonly pattern: Pattern } | { readonly ok: false; readonly reason: string };
 
 /** Thrown by `parsePattern` (and everything that accepts pattern text) for invalid patterns. */
 export class PatternError extends Error {
-  override readonly name = 'PatternError';
+  override readonly name = "PatternError";
 
   constructor(
     /** The rejected pattern text (or a string rendering of a non-string input). */
@@ -64,7 +62,7 @@ export class PatternError extends Error {
  * rejected: in practice `a\b` is a Windows path typed by mistake, and silently reading it as `ab`
  * would claim the wrong files.
  */
-const ESCAPABLE = new Set(['*', '?', '[', ']', '!', '#', ' ']);
+const ESCAPABLE = new Set(["*", "?", "[", "]", "!", "#", " "]);
 
 const CONTROL_CHARACTER = /\p{Cc}/u;
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -72,15 +70,15 @@ const WHITESPACE = /\s/u;
 
 /** A parsed character of pattern text: escaped characters are always literal. */
 type Lexeme =
-  | { readonly kind: 'char'; readonly value: string; readonly escaped: boolean }
-  | { readonly kind: 'star' }
-  | { readonly kind: 'any-char' }
-  | { readonly kind: 'slash' };
+  | { readonly kind: "char"; readonly value: string; readonly escaped: boolean }
+  | { readonly kind: "star" }
+  | { readonly kind: "any-char" }
+  | { readonly kind: "slash" };
 
 export function parsePattern(text: string): Pattern {
   const result = validatePattern(text);
   if (!result.ok) {
-    throw new PatternError(typeof text === 'string' ? text : String(text), result.reason);
+    throw new PatternError(typeof text === "string" ? text : String(text), result.reason);
   }
   return result.pattern;
 }
@@ -110,10 +108,10 @@ function validateText(text: string): PatternValidation {
   if (reason !== undefined) return { ok: false, reason };
 
   const lexed = lex(text);
-  if (typeof lexed === 'string') return { ok: false, reason: lexed };
+  if (typeof lexed === "string") return { ok: false, reason: lexed };
 
   const built = buildPattern(text, lexed);
-  if (typeof built === 'string') return { ok: false, reason: built };
+  if (typeof built === "string") return { ok: false, reason: built };
   const wildcards = countWildcards(built);
   if (wildcards > MAX_WILDCARDS) {
     return { ok: false, reason: `the pattern has ${wildcards} wildcards; the limit is ${MAX_WILDCARDS} (split it into several patterns)` };
@@ -130,8 +128,8 @@ export const MAX_WILDCARDS = 16;
 function countWildcards(pattern: Pattern): number {
   let count = 0;
   for (const segment of pattern.segments) {
-    if (segment.kind === 'globstar') count++;
-    else if (segment.kind === 'glob') count += segment.tokens.filter((t) => t.kind !== 'literal').length;
+    if (segment.kind === "globstar") count++;
+    else if (segment.kind === "glob") count += segment.tokens.filter((t) => t.kind !== "literal").length;
   }
   return count;
 }
@@ -143,11 +141,11 @@ function countWildcards(pattern: Pattern): number {
  * start with a wildcard) return `[]` because they can match below any directory.
  */
 export function firstLiteralSegments(pattern: Pattern | string): string[] {
-  const parsed = typeof pattern === 'string' ? parsePattern(pattern) : pattern;
+  const parsed = typeof pattern === "string" ? parsePattern(pattern) : pattern;
   if (!parsed.anchored) return [];
   const prefix: string[] = [];
   for (const segment of parsed.segments) {
-    if (segment.kind !== 'literal') break;
+    if (segment.kind !== "literal") break;
     prefix.push(segment.value);
   }
   return prefix;
@@ -155,26 +153,26 @@ export function firstLiteralSegments(pattern: Pattern | string): string[] {
 
 /** Checks on the raw text that do not depend on how it tokenizes. */
 function rejectText(text: unknown): string | undefined {
-  if (typeof text !== 'string') return `a pattern must be a string, got ${typeof text}`;
-  if (text.length === 0) return 'the pattern is empty';
-  if (text.trim().length === 0) return 'the pattern contains only whitespace';
+  if (typeof text !== "string") return `a pattern must be a string, got ${typeof text}`;
+  if (text.length === 0) return "the pattern is empty";
+  if (text.trim().length === 0) return "the pattern contains only whitespace";
 
   let length = 0;
   for (const _ of text) length++;
   if (length > MAX_PATTERN_LENGTH) {
     return `the pattern is ${length} characters long; the limit is ${MAX_PATTERN_LENGTH}`;
   }
-  if (LONE_SURROGATE.test(text)) return 'the pattern is not well-formed Unicode (it contains a lone surrogate)';
+  if (LONE_SURROGATE.test(text)) return "the pattern is not well-formed Unicode (it contains a lone surrogate)";
   const control = CONTROL_CHARACTER.exec(text);
   if (control) return `the pattern contains ${describeControl(control[0])}, which cannot appear in a path`;
 
-  if (text === '/') {
+  if (text === "/") {
     return 'a lone "/" matches nothing; use "*" or "/**" for the whole repository';
   }
-  if (text.startsWith('./')) {
+  if (text.startsWith("./")) {
     return 'a leading "./" is not allowed; patterns are already relative to the repository root (use a leading "/" to anchor)';
   }
-  if (WHITESPACE.test(text[0] ?? '')) {
+  if (WHITESPACE.test(text[0] ?? "")) {
     return 'the pattern starts with whitespace; escape it as "\\ " if the name really starts with a space';
   }
   return undefined;
@@ -182,7 +180,7 @@ function rejectText(text: unknown): string | undefined {
 
 function describeControl(char: string): string {
   const code = char.codePointAt(0) ?? 0;
-  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
   return code === 0 ? `a NUL character (${hex})` : `a control character (${hex})`;
 }
 
@@ -194,52 +192,52 @@ function lex(text: string): Lexeme[] | string {
 
   for (let i = 0; i < chars.length; i++) {
     const char = chars[i]!;
-    if (char === '*') {
+    if (char === "*") {
       starRun++;
       if (starRun === 3) {
         return '"***" is not valid; use "**" for any number of directories or "*" within a name';
       }
-      lexemes.push({ kind: 'star' });
+      lexemes.push({ kind: "star" });
       continue;
     }
     starRun = 0;
 
-    if (char === '\\') {
+    if (char === "\\") {
       const next = chars[i + 1];
       if (next === undefined) {
-        return 'the pattern ends with a lone backslash, which escapes nothing';
+        return "the pattern ends with a lone backslash, which escapes nothing";
       }
-      if (next === '\\') {
+      if (next === "\\") {
         return 'an escaped backslash ("\\\\") can never match, because paths cannot contain backslashes';
       }
       if (!ESCAPABLE.has(next)) {
         return `the backslash before ${JSON.stringify(next)} escapes nothing; use "/" as the directory separator (only * ? [ ] ! # and space can be escaped)`;
       }
-      lexemes.push({ kind: 'char', value: next, escaped: true });
+      lexemes.push({ kind: "char", value: next, escaped: true });
       i++;
       continue;
     }
 
-    if (char === '?') lexemes.push({ kind: 'any-char' });
-    else if (char === '/') lexemes.push({ kind: 'slash' });
-    else lexemes.push({ kind: 'char', value: char, escaped: false });
+    if (char === "?") lexemes.push({ kind: "any-char" });
+    else if (char === "/") lexemes.push({ kind: "slash" });
+    else lexemes.push({ kind: "char", value: char, escaped: false });
   }
 
   const last = lexemes[lexemes.length - 1];
-  if (last !== undefined && last.kind === 'char' && !last.escaped && WHITESPACE.test(last.value)) {
+  if (last !== undefined && last.kind === "char" && !last.escaped && WHITESPACE.test(last.value)) {
     return 'the pattern ends with whitespace; escape it as "\\ " if the name really ends with a space';
   }
   return lexemes;
 }
 
 function buildPattern(text: string, lexemes: Lexeme[]): Pattern | string {
-  const leadingSlash = lexemes[0]?.kind === 'slash';
-  const trailingSlash = lexemes.length > 1 && lexemes[lexemes.length - 1]?.kind === 'slash';
+  const leadingSlash = lexemes[0]?.kind === "slash";
+  const trailingSlash = lexemes.length > 1 && lexemes[lexemes.length - 1]?.kind === "slash";
   const body = lexemes.slice(leadingSlash ? 1 : 0, trailingSlash ? -1 : undefined);
 
   const rawSegments: Lexeme[][] = [[]];
   for (const lexeme of body) {
-    if (lexeme.kind === 'slash') rawSegments.push([]);
+    if (lexeme.kind === "slash") rawSegments.push([]);
     else rawSegments[rawSegments.length - 1]!.push(lexeme);
   }
 
@@ -247,7 +245,7 @@ function buildPattern(text: string, lexemes: Lexeme[]): Pattern | string {
   for (const raw of rawSegments) {
     if (raw.length === 0) return 'the pattern contains an empty segment ("//")';
     const segment = buildSegment(raw);
-    if (segment.kind === 'literal' && (segment.value === '.' || segment.value === '..')) {
+    if (segment.kind === "literal" && (segment.value === "." || segment.value === "..")) {
       return `the pattern contains a "${segment.value}" segment; patterns name paths from the repository root and cannot use "." or ".."`;
     }
     segments.push(segment);
@@ -263,35 +261,35 @@ function buildPattern(text: string, lexemes: Lexeme[]): Pattern | string {
 }
 
 function buildSegment(raw: Lexeme[]): Segment {
-  if (raw.every((lexeme) => lexeme.kind === 'star')) {
+  if (raw.every((lexeme) => lexeme.kind === "star")) {
     // `***` was rejected during lexing, so a stars-only segment is `*` or `**`.
-    return raw.length === 2 ? { kind: 'globstar' } : { kind: 'glob', tokens: [{ kind: 'star' }] };
+    return raw.length === 2 ? { kind: "globstar" } : { kind: "glob", tokens: [{ kind: "star" }] };
   }
 
   const tokens: GlobToken[] = [];
-  let literal = '';
+  let literal = "";
   let wild = false;
   for (const lexeme of raw) {
-    if (lexeme.kind === 'char') {
+    if (lexeme.kind === "char") {
       literal += lexeme.value;
       continue;
     }
-    if (literal !== '') tokens.push({ kind: 'literal', value: literal });
-    literal = '';
+    if (literal !== "") tokens.push({ kind: "literal", value: literal });
+    literal = "";
     wild = true;
-    if (lexeme.kind === 'any-char') {
-      tokens.push({ kind: 'any-char' });
-    } else if (tokens[tokens.length - 1]?.kind !== 'star') {
+    if (lexeme.kind === "any-char") {
+      tokens.push({ kind: "any-char" });
+    } else if (tokens[tokens.length - 1]?.kind !== "star") {
       // As in gitignore, `**` that is not a whole segment is just `*` (`a**` means `a*`).
-      tokens.push({ kind: 'star' });
+      tokens.push({ kind: "star" });
     }
   }
-  if (!wild) return { kind: 'literal', value: literal };
-  if (literal !== '') tokens.push({ kind: 'literal', value: literal });
-  return { kind: 'glob', tokens };
+  if (!wild) return { kind: "literal", value: literal };
+  if (literal !== "") tokens.push({ kind: "literal", value: literal });
+  return { kind: "glob", tokens };
 }
 
 /** True for a segment that is exactly `*` (which, as the last segment, does not reach deeper). */
 export function isLoneStar(segment: Segment): boolean {
-  return segment.kind === 'glob' && segment.tokens.length === 1 && segment.tokens[0]!.kind === 'star';
+  return segment.kind === "glob" && segment.tokens.length === 1 && segment.tokens[0]!.kind === "star";
 }

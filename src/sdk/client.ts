@@ -41,7 +41,15 @@ export class BrigadeError extends Error {
   readonly errors: FieldError[];
   readonly problem: Record<string, unknown>;
 
-  constructor(init: { status: number; code: string; title: string; detail: string; errors?: FieldError[]; problem?: Record<string, unknown>; cause?: unknown }) {
+  constructor(init: {
+    status: number;
+    code: string;
+    title: string;
+    detail: string;
+    errors?: FieldError[];
+    problem?: Record<string, unknown>;
+    cause?: unknown;
+  }) {
     super(init.detail, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = "BrigadeError";
     this.status = init.status;
@@ -105,7 +113,9 @@ function guardedFetch(baseUrl: string, inner: FetchLike | undefined, timeoutMs: 
         status: 0,
         code: timedOut ? "sdk.timeout" : "sdk.unreachable",
         title: timedOut ? "Timed out" : "Unreachable",
-        detail: timedOut ? `Brigade at ${baseUrl} did not answer within ${timeoutMs} ms` : `cannot reach Brigade at ${baseUrl} (${networkReason(err)})`,
+        detail: timedOut
+          ? `Brigade at ${baseUrl} did not answer within ${timeoutMs} ms`
+          : `cannot reach Brigade at ${baseUrl} (${networkReason(err)})`,
         cause: err,
       });
     }

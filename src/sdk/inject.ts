@@ -28,6 +28,10 @@ export function injectFetch(app: Injector, extraHeaders: Record<string, string> 
       else responseHeaders.set(key, String(value));
     }
     const empty = res.statusCode === 204 || res.statusCode === 304 || request.method === "HEAD";
-    return new Response(empty ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, statusText: res.statusMessage, headers: responseHeaders });
+    return new Response(empty ? null : new Uint8Array(res.rawPayload), {
+      status: res.statusCode,
+      statusText: res.statusMessage,
+      headers: responseHeaders,
+    });
   };
 }

@@ -96,7 +96,8 @@ export async function* durableAlerts(options: DurableAlertOptions): AsyncGenerat
   const jsm = await jetstreamManager(options.nats);
   try {
     const info = await jsm.consumers.info(stream, options.durableName);
-    if (info.config.filter_subject !== subject) throw new Error(`consumer ${options.durableName} exists for ${info.config.filter_subject ?? "another subject"}, not ${subject}`);
+    if (info.config.filter_subject !== subject)
+      throw new Error(`consumer ${options.durableName} exists for ${info.config.filter_subject ?? "another subject"}, not ${subject}`);
   } catch (err) {
     if (!(err instanceof JetStreamApiError) || err.code !== CONSUMER_NOT_FOUND) throw err;
     await jsm.consumers.add(stream, {
@@ -152,7 +153,11 @@ interface WebSocketLike {
   addEventListener(type: "close", listener: (event: { code: number; reason: string }) => void): void;
   addEventListener(type: "error", listener: (event: { message?: string; error?: unknown }) => void): void;
 }
-type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: { headers?: Record<string, string> }) => WebSocketLike;
+type WebSocketConstructor = new (
+  url: string,
+  protocols?: string | string[],
+  options?: { headers?: Record<string, string> },
+) => WebSocketLike;
 
 export interface StreamOptions {
   /** The server (`https://brigade.example.com`) or its stream URL (`wss://…/v1/stream`). */
@@ -300,9 +305,15 @@ export async function* streamItems(options: StreamOptions): AsyncGenerator<Strea
       try {
         frame = serverFrameSchema.parse(JSON.parse(String(event.data))) as ServerFrame;
       } catch (err) {
-        return fail(new StreamError("sdk.invalid_frame", `the server sent a message this client does not understand: ${(err as Error).message}`));
+        return fail(
+          new StreamError("sdk.invalid_frame", `the server sent a message this client does not understand: ${(err as Error).message}`),
+        );
       }
-      if (frame.type === "error" && (frame.code === "stream.cursor_pending" || frame.code === "stream.unavailable" || frame.code === "stream.replay_failed")) closingForRetry = true;
+      if (
+        frame.type === "error" &&
+        (frame.code === "stream.cursor_pending" || frame.code === "stream.unavailable" || frame.code === "stream.replay_failed")
+      )
+        closingForRetry = true;
       onFrame(frame);
     });
     ws.addEventListener("error", (event) => {

@@ -29,11 +29,15 @@ t.test("Claude Code hooks", async (t) => {
   const home = tempDir(t);
   const repo = gitRepo(join(home, "api"));
   const env = userEnv(home, { BRIGADE_URL: server.url, BRIGADE_TOKEN: bob.token });
-  const hook = (name: string, input: string, extra: Record<string, string> = {}) => brigade(["hook", name], { cwd: repo, env: { ...env, ...extra }, input });
+  const hook = (name: string, input: string, extra: Record<string, string> = {}) =>
+    brigade(["hook", name], { cwd: repo, env: { ...env, ...extra }, input });
 
   await t.test("when installed, then the hooks are merged into the project's settings without clobbering or duplicating", async (t) => {
     mkdirSync(join(repo, ".claude"));
-    const mine = { permissions: { allow: ["Bash(npm test)"] }, hooks: { PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: "echo checked" }] }] } };
+    const mine = {
+      permissions: { allow: ["Bash(npm test)"] },
+      hooks: { PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: "echo checked" }] }] },
+    };
     writeFileSync(join(repo, ".claude/settings.json"), JSON.stringify(mine));
     for (let i = 0; i < 2; i++) {
       const r = await brigade(["hooks", "install", "--agent", "claude-code"], { cwd: repo, env });
@@ -52,7 +56,16 @@ t.test("Claude Code hooks", async (t) => {
 
   let sessionId = "";
   await t.test("when a Claude Code session starts, then a Brigade session is opened and described to the agent", async (t) => {
-    const r = await hook("session-start", JSON.stringify({ session_id: "claude-session-1", transcript_path: "/t.jsonl", cwd: repo, hook_event_name: "SessionStart", source: "startup" }));
+    const r = await hook(
+      "session-start",
+      JSON.stringify({
+        session_id: "claude-session-1",
+        transcript_path: "/t.jsonl",
+        cwd: repo,
+        hook_event_name: "SessionStart",
+        source: "startup",
+      }),
+    );
     t.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout);
     t.equal(out.hookSpecificOutput.hookEventName, "SessionStart");
@@ -62,20 +75,26 @@ t.test("Claude Code hooks", async (t) => {
     t.equal(session.body.status, "active");
     t.equal(session.body.agent.kind, "claude-code");
     t.equal(session.body.repo, "github.com/acme/api");
-    t.ok(readdirSync(join(home, ".config/brigade/sessions")).some((f) => f.startsWith("claude-code-")), "remembered for the other hooks");
+    t.ok(
+      readdirSync(join(home, ".config/brigade/sessions")).some((f) => f.startsWith("claude-code-")),
+      "remembered for the other hooks",
+    );
   });
 
-  await t.test("when an edit targets a file inside another session's exclusive claim, then PreToolUse denies it with an actionable reason", async (t) => {
-    const r = await hook("pre-edit", preToolUse(repo, "Write", { file_path: join(repo, "src/auth/login.ts"), content: "export {};\n" }));
-    t.equal(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout);
-    t.equal(out.hookSpecificOutput.hookEventName, "PreToolUse");
-    t.equal(out.hookSpecificOutput.permissionDecision, "deny");
-    const reason: string = out.hookSpecificOutput.permissionDecisionReason;
-    t.match(reason, /src\/auth\/login\.ts is inside an exclusive claim of another session — agent alice-claude/);
-    t.match(reason, new RegExp(`request_handoff with claimId ${exclusive.body.id}`));
-    t.match(reason, /login rework/);
-  });
+  await t.test(
+    "when an edit targets a file inside another session's exclusive claim, then PreToolUse denies it with an actionable reason",
+    async (t) => {
+      const r = await hook("pre-edit", preToolUse(repo, "Write", { file_path: join(repo, "src/auth/login.ts"), content: "export {};\n" }));
+      t.equal(r.code, 0, r.stderr);
+      const out = JSON.parse(r.stdout);
+      t.equal(out.hookSpecificOutput.hookEventName, "PreToolUse");
+      t.equal(out.hookSpecificOutput.permissionDecision, "deny");
+      const reason: string = out.hookSpecificOutput.permissionDecisionReason;
+      t.match(reason, /src\/auth\/login\.ts is inside an exclusive claim of another session — agent alice-claude/);
+      t.match(reason, new RegExp(`request_handoff with claimId ${exclusive.body.id}`));
+      t.match(reason, /login rework/);
+    },
+  );
 
   await t.test("when an edit targets a free file, then it is allowed and reported as a touch", async (t) => {
     const r = await hook("pre-edit", preToolUse(repo, "Edit", { file_path: "lib/util.ts", old_string: "a", new_string: "b" }));
@@ -92,42 +111,66 @@ t.test("Claude Code hooks", async (t) => {
     const out = JSON.parse(shared.stdout);
     t.notOk(out.hookSpecificOutput.permissionDecision);
     t.match(out.hookSpecificOutput.additionalContext, /docs\/guide\.md is inside a shared claim/);
-    const notebook = await hook("pre-edit", preToolUse(repo, "NotebookEdit", { notebook_path: join(repo, "src/auth/nb.ipynb"), new_source: "" }));
+    const notebook = await hook(
+      "pre-edit",
+      preToolUse(repo, "NotebookEdit", { notebook_path: join(repo, "src/auth/nb.ipynb"), new_source: "" }),
+    );
     t.equal(JSON.parse(notebook.stdout).hookSpecificOutput.permissionDecision, "deny");
   });
 
-  await t.test("when the hook input is malformed, or names a tool it does not know, then the documented safe default applies", async (t) => {
-    const garbage = await hook("pre-edit", "{not json");
-    t.equal(garbage.code, 1, "Claude Code reports a non-blocking hook error");
-    t.equal(garbage.stdout, "");
-    t.same(errLines(garbage), ["brigade: hook pre-edit: the input is not JSON ({not json…); nothing was checked"]);
-    const noTool = await hook("pre-edit", JSON.stringify({ hook_event_name: "PreToolUse" }));
-    t.equal(noTool.code, 1);
-    t.equal(errLines(noTool).length, 1);
-    const bash = await hook("pre-edit", preToolUse(repo, "Bash", { command: "rm -rf src/auth" }));
-    t.equal(bash.code, 0);
-    const out = JSON.parse(bash.stdout);
-    t.notOk(out.hookSpecificOutput.permissionDecision, "allowed");
-    t.match(out.systemMessage, /does not know the tool Bash, so it was not checked/, "and the user is told");
-  });
+  await t.test(
+    "when the hook input is malformed, or names a tool it does not know, then the documented safe default applies",
+    async (t) => {
+      const garbage = await hook("pre-edit", "{not json");
+      t.equal(garbage.code, 1, "Claude Code reports a non-blocking hook error");
+      t.equal(garbage.stdout, "");
+      t.same(errLines(garbage), ["brigade: hook pre-edit: the input is not JSON ({not json…); nothing was checked"]);
+      const noTool = await hook("pre-edit", JSON.stringify({ hook_event_name: "PreToolUse" }));
+      t.equal(noTool.code, 1);
+      t.equal(errLines(noTool).length, 1);
+      const bash = await hook("pre-edit", preToolUse(repo, "Bash", { command: "rm -rf src/auth" }));
+      t.equal(bash.code, 0);
+      const out = JSON.parse(bash.stdout);
+      t.notOk(out.hookSpecificOutput.permissionDecision, "allowed");
+      t.match(out.systemMessage, /does not know the tool Bash, so it was not checked/, "and the user is told");
+    },
+  );
 
-  await t.test("when the server is down, then the edit is allowed with a visible warning, or denied with BRIGADE_GUARD=strict", async (t) => {
-    const input = preToolUse(repo, "Write", { file_path: join(repo, "src/auth/login.ts"), content: "" });
-    const down = await hook("pre-edit", input, { BRIGADE_URL: "http://127.0.0.1:9" });
-    t.equal(down.code, 0);
-    const out = JSON.parse(down.stdout);
-    t.notOk(out.hookSpecificOutput.permissionDecision);
-    t.match(out.systemMessage, /the edit was allowed WITHOUT a claim check/);
-    t.match(out.hookSpecificOutput.additionalContext, /WITHOUT a claim check/);
-    const strict = await hook("pre-edit", input, { BRIGADE_URL: "http://127.0.0.1:9", BRIGADE_GUARD: "strict" });
-    t.equal(JSON.parse(strict.stdout).hookSpecificOutput.permissionDecision, "deny");
-  });
+  await t.test(
+    "when the server is down, then the edit is allowed with a visible warning, or denied with BRIGADE_GUARD=strict",
+    async (t) => {
+      const input = preToolUse(repo, "Write", { file_path: join(repo, "src/auth/login.ts"), content: "" });
+      const down = await hook("pre-edit", input, { BRIGADE_URL: "http://127.0.0.1:9" });
+      t.equal(down.code, 0);
+      const out = JSON.parse(down.stdout);
+      t.notOk(out.hookSpecificOutput.permissionDecision);
+      t.match(out.systemMessage, /the edit was allowed WITHOUT a claim check/);
+      t.match(out.hookSpecificOutput.additionalContext, /WITHOUT a claim check/);
+      const strict = await hook("pre-edit", input, { BRIGADE_URL: "http://127.0.0.1:9", BRIGADE_GUARD: "strict" });
+      t.equal(JSON.parse(strict.stdout).hookSpecificOutput.permissionDecision, "deny");
+    },
+  );
 
   await t.test("when the session has new alerts, then the next prompt carries them once", async (t) => {
-    const state = JSON.parse(readFileSync(join(home, ".config/brigade/sessions", readdirSync(join(home, ".config/brigade/sessions")).find((f) => f.startsWith("claude-code-"))!), "utf8"));
+    const state = JSON.parse(
+      readFileSync(
+        join(
+          home,
+          ".config/brigade/sessions",
+          readdirSync(join(home, ".config/brigade/sessions")).find((f) => f.startsWith("claude-code-"))!,
+        ),
+        "utf8",
+      ),
+    );
     const refused = await client(server.app, state.token).post("/v1/claims", { sessionId, patterns: ["src/auth/oauth.ts"] });
     t.equal(refused.status, 409);
-    const prompt = JSON.stringify({ session_id: "claude-session-1", transcript_path: "/t.jsonl", cwd: repo, hook_event_name: "UserPromptSubmit", prompt: "go on" });
+    const prompt = JSON.stringify({
+      session_id: "claude-session-1",
+      transcript_path: "/t.jsonl",
+      cwd: repo,
+      hook_event_name: "UserPromptSubmit",
+      prompt: "go on",
+    });
     let context = "";
     for (let i = 0; i < 50 && !context; i++) {
       const r = await hook("prompt-submit", prompt);
@@ -140,7 +183,16 @@ t.test("Claude Code hooks", async (t) => {
   });
 
   await t.test("when the Claude Code session ends, then its Brigade session ends", async (t) => {
-    const r = await hook("session-end", JSON.stringify({ session_id: "claude-session-1", transcript_path: "/t.jsonl", cwd: repo, hook_event_name: "SessionEnd", reason: "exit" }));
+    const r = await hook(
+      "session-end",
+      JSON.stringify({
+        session_id: "claude-session-1",
+        transcript_path: "/t.jsonl",
+        cwd: repo,
+        hook_event_name: "SessionEnd",
+        reason: "exit",
+      }),
+    );
     t.equal(r.code, 0, r.stderr);
     t.equal((await client(server.app, bob.token).get(`/v1/sessions/${sessionId}`)).body.status, "ended");
     t.notOk(readdirSync(join(home, ".config/brigade/sessions")).some((f) => f.startsWith("claude-code-")));

@@ -14,19 +14,32 @@ t.test("brigade against a real server", async (t) => {
   const env = userEnv(home, { BRIGADE_URL: server.url, BRIGADE_TOKEN: bob.token });
   const cli = (args: string[], extra: Record<string, string> = {}, cwd = repo) => brigade(args, { cwd, env: { ...env, ...extra } });
 
-  await t.test("when a command is run under `brigade run`, then it gets a session that ends with it, and its exit code is brigade's", async (t) => {
-    const r = await cli(["run", "--agent", "runner", "--task", "exit three", "--", "sh", "-c", 'echo "$BRIGADE_SESSION_ID" > session-id; exit 3']);
-    t.equal(r.code, 3, r.stderr);
-    const id = readFileSync(join(repo, "session-id"), "utf8").trim();
-    t.match(id, /^[0-9a-f-]{36}$/, "the child saw BRIGADE_SESSION_ID");
-    const session = await client(server.app, server.rootToken).get(`/v1/sessions/${id}`);
-    t.equal(session.status, 200);
-    t.equal(session.body.repo, "github.com/acme/api", "registered for the folder's repository");
-    t.equal(session.body.branch, "main");
-    t.equal(session.body.worktree, repo);
-    t.equal(session.body.task, "exit three");
-    t.equal(session.body.status, "ended", "ended when the command exited");
-  });
+  await t.test(
+    "when a command is run under `brigade run`, then it gets a session that ends with it, and its exit code is brigade's",
+    async (t) => {
+      const r = await cli([
+        "run",
+        "--agent",
+        "runner",
+        "--task",
+        "exit three",
+        "--",
+        "sh",
+        "-c",
+        'echo "$BRIGADE_SESSION_ID" > session-id; exit 3',
+      ]);
+      t.equal(r.code, 3, r.stderr);
+      const id = readFileSync(join(repo, "session-id"), "utf8").trim();
+      t.match(id, /^[0-9a-f-]{36}$/, "the child saw BRIGADE_SESSION_ID");
+      const session = await client(server.app, server.rootToken).get(`/v1/sessions/${id}`);
+      t.equal(session.status, 200);
+      t.equal(session.body.repo, "github.com/acme/api", "registered for the folder's repository");
+      t.equal(session.body.branch, "main");
+      t.equal(session.body.worktree, repo);
+      t.equal(session.body.task, "exit three");
+      t.equal(session.body.status, "ended", "ended when the command exited");
+    },
+  );
 
   await t.test("when the command cannot be found, then run says so and exits 127", async (t) => {
     const r = await cli(["run", "--", "no-such-command-here"]);
@@ -46,16 +59,22 @@ t.test("brigade against a real server", async (t) => {
   await t.test("when the token is bad, then the exit code is 1 with one clear line", async (t) => {
     const r = await cli(["whoami"], { BRIGADE_TOKEN: "not-a-token" });
     t.equal(r.code, 1);
-    t.same(errLines(r), ["brigade: the server refused the token: The token is not valid. (auth.invalid_token); run `brigade login` or set BRIGADE_TOKEN"]);
+    t.same(errLines(r), [
+      "brigade: the server refused the token: The token is not valid. (auth.invalid_token); run `brigade login` or set BRIGADE_TOKEN",
+    ]);
     const json = await cli(["whoami", "--json"], { BRIGADE_TOKEN: "not-a-token" });
-    t.same(JSON.parse(json.stdout), { error: { code: "auth.invalid_token", message: errLines(r)[0]!.replace(/^brigade: /, ""), status: 401 } });
+    t.same(JSON.parse(json.stdout), {
+      error: { code: "auth.invalid_token", message: errLines(r)[0]!.replace(/^brigade: /, ""), status: 401 },
+    });
   });
 
   await t.test("when nothing is configured, or the server is down, or the folder is no repository, then one line says so", async (t) => {
     const bare = userEnv(home);
     const none = await brigade(["whoami"], { cwd: repo, env: bare });
     t.equal(none.code, 1);
-    t.same(errLines(none), ["brigade: no server configured: run `brigade login --server URL --token TOKEN`, or set BRIGADE_URL and BRIGADE_TOKEN"]);
+    t.same(errLines(none), [
+      "brigade: no server configured: run `brigade login --server URL --token TOKEN`, or set BRIGADE_URL and BRIGADE_TOKEN",
+    ]);
     const down = await cli(["check", "README.md"], { BRIGADE_URL: "http://127.0.0.1:9" });
     t.equal(down.code, 1);
     t.equal(errLines(down).length, 1, down.stderr);

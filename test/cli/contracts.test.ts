@@ -28,43 +28,62 @@ t.test("contracts from the CLI and the MCP tools", async (t) => {
   const env = userEnv(home, { BRIGADE_URL: server.url, BRIGADE_TOKEN: alice.token });
   const cli = (...args: string[]) => brigade(args, { cwd: repo, env });
 
-  await t.test("when a provider publishes, checks and proposes from the CLI, then breaking changes fail with the changes listed", async (t) => {
-    const first = await cli("contracts", "publish", "orders-api", "v1.yaml", "--label", "1.0.0");
-    t.equal(first.code, 0, first.stderr);
-    t.match(first.stdout, /^Published orders-api 1\.0\.0/);
+  await t.test(
+    "when a provider publishes, checks and proposes from the CLI, then breaking changes fail with the changes listed",
+    async (t) => {
+      const first = await cli("contracts", "publish", "orders-api", "v1.yaml", "--label", "1.0.0");
+      t.equal(first.code, 0, first.stderr);
+      t.match(first.stdout, /^Published orders-api 1\.0\.0/);
 
-    const check = await cli("contracts", "check", "orders-api", "v2.yaml");
-    t.equal(check.code, 1, "a breaking change fails the check");
-    t.match(check.stdout, /^orders-api: incompatible against 1\.0\.0 \(backward policy\): 1 breaking/);
+      const check = await cli("contracts", "check", "orders-api", "v2.yaml");
+      t.equal(check.code, 1, "a breaking change fails the check");
+      t.match(check.stdout, /^orders-api: incompatible against 1\.0\.0 \(backward policy\): 1 breaking/);
 
-    const refused = await cli("contracts", "publish", "orders-api", "v2.yaml", "--label", "2.0.0", "--json");
-    t.equal(refused.code, 1);
-    const out = JSON.parse(refused.stdout);
-    t.equal(out.error.code, "contracts.incompatible");
-    t.ok(out.breaking.length >= 1);
-    t.match(refused.stderr, /not published: \d+ incompatible change/);
+      const refused = await cli("contracts", "publish", "orders-api", "v2.yaml", "--label", "2.0.0", "--json");
+      t.equal(refused.code, 1);
+      const out = JSON.parse(refused.stdout);
+      t.equal(out.error.code, "contracts.incompatible");
+      t.ok(out.breaking.length >= 1);
+      t.match(refused.stderr, /not published: \d+ incompatible change/);
 
-    const proposed = await cli("contracts", "propose", "orders-api", "v2.yaml", "--label", "2.0.0", "--reason", "drop customers");
-    t.equal(proposed.code, 0, proposed.stderr);
-    t.match(proposed.stdout, /1 consumer alerted/);
+      const proposed = await cli("contracts", "propose", "orders-api", "v2.yaml", "--label", "2.0.0", "--reason", "drop customers");
+      t.equal(proposed.code, 0, proposed.stderr);
+      t.match(proposed.stdout, /1 consumer alerted/);
 
-    const list = await cli("contracts", "list", "--json");
-    t.equal(JSON.parse(list.stdout).items[0].name, "orders-api");
-  });
+      const list = await cli("contracts", "list", "--json");
+      t.equal(JSON.parse(list.stdout).items[0].name, "orders-api");
+    },
+  );
 
-  await t.test("when an agent publishes over MCP, then an incompatible version is refused with what would break, and a proposal reaches the consumers", async (t) => {
-    const mcp = new Client({ name: "test", version: "1" });
-    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${alice.token}` } } }));
-    t.teardown(() => mcp.close());
-    const refused = await call(mcp, "publish_contract", { name: "orders-api", label: "2.0.0", content: spec(["/orders"]) });
-    t.ok(refused.isError);
-    t.match(refused.text, /^Not published: \d+ incompatible change\(s\) under the backward policy would break consumers/);
-    t.match(refused.text, /propose_contract_change/);
-    const proposed = await call(mcp, "propose_contract_change", { name: "orders-api", label: "2.1.0", content: spec(["/orders", "/invoices"]), description: "invoices instead" });
-    t.notOk(proposed.isError, proposed.text);
-    t.match(proposed.text, /consumer\(s\) alerted/);
-    const fine = await call(mcp, "publish_contract", { name: "orders-api", label: "1.1.0", content: spec(["/orders", "/customers", "/invoices"]) });
-    t.notOk(fine.isError, fine.text);
-    t.match(fine.text, /^Published orders-api 1\.1\.0 after 1\.0\.0/);
-  });
+  await t.test(
+    "when an agent publishes over MCP, then an incompatible version is refused with what would break, and a proposal reaches the consumers",
+    async (t) => {
+      const mcp = new Client({ name: "test", version: "1" });
+      await mcp.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), {
+          requestInit: { headers: { authorization: `Bearer ${alice.token}` } },
+        }),
+      );
+      t.teardown(() => mcp.close());
+      const refused = await call(mcp, "publish_contract", { name: "orders-api", label: "2.0.0", content: spec(["/orders"]) });
+      t.ok(refused.isError);
+      t.match(refused.text, /^Not published: \d+ incompatible change\(s\) under the backward policy would break consumers/);
+      t.match(refused.text, /propose_contract_change/);
+      const proposed = await call(mcp, "propose_contract_change", {
+        name: "orders-api",
+        label: "2.1.0",
+        content: spec(["/orders", "/invoices"]),
+        description: "invoices instead",
+      });
+      t.notOk(proposed.isError, proposed.text);
+      t.match(proposed.text, /consumer\(s\) alerted/);
+      const fine = await call(mcp, "publish_contract", {
+        name: "orders-api",
+        label: "1.1.0",
+        content: spec(["/orders", "/customers", "/invoices"]),
+      });
+      t.notOk(fine.isError, fine.text);
+      t.match(fine.text, /^Published orders-api 1\.1\.0 after 1\.0\.0/);
+    },
+  );
 });

@@ -42,18 +42,21 @@ t.test("git guards", async (t) => {
   t.ok(existsSync(join(repo, ".git/hooks/pre-commit.local")), "the existing hook is kept as pre-commit.local");
   t.match(readFileSync(join(repo, ".git/hooks/pre-commit"), "utf8"), /brigade-guard/);
 
-  await t.test("when a staged file is inside another session's exclusive claim, then the commit is blocked, saying who holds it", async (t) => {
-    mkdirSync(join(repo, "src/auth"), { recursive: true });
-    writeFileSync(join(repo, "src/auth/login.ts"), "export {};\n");
-    await run("git", "add", "src/auth/login.ts");
-    const commit = await run("git", "commit", "-m", "login");
-    t.not(commit.code, 0, "git commit fails");
-    t.match(commit.stderr, /src\/auth\/login\.ts: inside exclusive claim src\/auth\/\*\* of alice-agent/);
-    t.match(commit.stderr, new RegExp(exclusive.body.id));
-    t.match(commit.stderr, /BRIGADE_GUARD=off/);
-    t.ok(existsSync(marker), "the chained hook ran first");
-    t.equal(git(repo, "rev-list", "--count", "HEAD").trim(), "1", "nothing was committed");
-  });
+  await t.test(
+    "when a staged file is inside another session's exclusive claim, then the commit is blocked, saying who holds it",
+    async (t) => {
+      mkdirSync(join(repo, "src/auth"), { recursive: true });
+      writeFileSync(join(repo, "src/auth/login.ts"), "export {};\n");
+      await run("git", "add", "src/auth/login.ts");
+      const commit = await run("git", "commit", "-m", "login");
+      t.not(commit.code, 0, "git commit fails");
+      t.match(commit.stderr, /src\/auth\/login\.ts: inside exclusive claim src\/auth\/\*\* of alice-agent/);
+      t.match(commit.stderr, new RegExp(exclusive.body.id));
+      t.match(commit.stderr, /BRIGADE_GUARD=off/);
+      t.ok(existsSync(marker), "the chained hook ran first");
+      t.equal(git(repo, "rev-list", "--count", "HEAD").trim(), "1", "nothing was committed");
+    },
+  );
 
   await t.test("when the bypass is set, then the same commit goes through", async (t) => {
     const commit = await exec("git", ["commit", "-q", "-m", "login"], { cwd: repo, env: { ...env, BRIGADE_GUARD: "off" } });

@@ -28,7 +28,8 @@ export function tempDir(t: Tap, prefix = "brigade-cli-"): string {
   return dir;
 }
 
-export const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+export const git = (cwd: string, ...args: string[]) =>
+  execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
 /** A fresh repository whose origin names `remote` (pushes go to `pushUrl` when given). */
 export function gitRepo(dir: string, remote = "git@github.com:acme/api.git", pushUrl?: string): string {
@@ -66,7 +67,11 @@ export function userEnv(home: string, extra: Record<string, string | undefined> 
 }
 
 /** Runs a command (a git command, or the CLI through `brigade()`), feeding `input` on stdin. */
-export function exec(command: string, args: string[], options: { cwd: string; env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<Result> {
+export function exec(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string>; input?: string; timeoutMs?: number },
+): Promise<Result> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });

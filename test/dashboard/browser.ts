@@ -26,11 +26,18 @@ function newestMtime(path: string): number {
  * missing or older than its sources, so the test always drives the current dashboard.
  */
 export function ensureDashboardBuilt(): { built: boolean; ms: number } {
-  const sources = Math.max(newestMtime(join(webRoot, "src")), newestMtime(join(webRoot, "index.html")), newestMtime(join(webRoot, "vite.config.ts")));
+  const sources = Math.max(
+    newestMtime(join(webRoot, "src")),
+    newestMtime(join(webRoot, "index.html")),
+    newestMtime(join(webRoot, "vite.config.ts")),
+  );
   if (existsSync(builtIndex) && statSync(builtIndex).mtimeMs >= sources) return { built: false, ms: 0 };
   const started = performance.now();
   const vite = join(repoRoot, "node_modules", "vite", "bin", "vite.js");
-  const result = spawnSync(process.execPath, [vite, "build", "-c", join(webRoot, "vite.config.ts"), "--logLevel", "warn"], { cwd: repoRoot, encoding: "utf8" });
+  const result = spawnSync(process.execPath, [vite, "build", "-c", join(webRoot, "vite.config.ts"), "--logLevel", "warn"], {
+    cwd: repoRoot,
+    encoding: "utf8",
+  });
   if (result.status !== 0) throw new Error(`vite build failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
   return { built: true, ms: performance.now() - started };
 }
@@ -64,9 +71,25 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   axeSource ??= readFileSync(join(repoRoot, "node_modules", "axe-core", "axe.min.js"), "utf8");
   await page.evaluate(axeSource);
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(context: Document, options: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            context: Document,
+            options: object,
+          ): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }>;
+        };
+      }
+    ).axe;
     const result = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)) }));
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => JSON.stringify(n.target)),
+    }));
   });
-  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.targets.join(", ")}`);
+  return violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.targets.join(", ")}`);
 }

@@ -16,7 +16,10 @@ const claim = (sessionId: string, userId: string, patterns: string[], mode: "exc
 });
 
 t.test("when claims are placed, then each pattern sits at its fixed leading folders and counts roll up", async (t) => {
-  const tree = buildClaimsTree([claim("s1", "alice", ["src/auth/**", "src/api/handlers/*.ts"]), claim("s2", "bob", ["/docs/", "*.md", "build/"])]);
+  const tree = buildClaimsTree([
+    claim("s1", "alice", ["src/auth/**", "src/api/handlers/*.ts"]),
+    claim("s2", "bob", ["/docs/", "*.md", "build/"]),
+  ]);
   t.same(
     tree.root.children.map((c) => c.name),
     ["docs", "src"],
@@ -69,14 +72,20 @@ t.test("when one session holds overlapping patterns, then that is not an overlap
 t.test("when a conflict is recorded, then its witness path is highlighted as far as the tree reaches", async (t) => {
   const a = claim("s1", "alice", ["src/auth/**"]);
   const b = claim("s2", "bob", ["src/auth/login.ts"]);
-  const tree = buildClaimsTree([a, b], [
-    { id: "c1", claimId: b.id, otherClaimId: a.id, witness: "src/auth/login.ts", status: "open" },
-    { id: "c2", claimId: null, otherClaimId: null, witness: "docs/old.md", status: "resolved" },
-  ]);
+  const tree = buildClaimsTree(
+    [a, b],
+    [
+      { id: "c1", claimId: b.id, otherClaimId: a.id, witness: "src/auth/login.ts", status: "open" },
+      { id: "c2", claimId: null, otherClaimId: null, witness: "docs/old.md", status: "resolved" },
+    ],
+  );
   t.ok(findNode(tree.root, "src")!.conflict);
   t.ok(findNode(tree.root, "src/auth")!.conflict);
   t.ok(findNode(tree.root, "src/auth/login.ts")!.conflict);
-  t.notOk(tree.root.children.some((c) => c.name === "docs"), "resolved conflicts mark nothing");
+  t.notOk(
+    tree.root.children.some((c) => c.name === "docs"),
+    "resolved conflicts mark nothing",
+  );
 });
 
 t.test("when the overlap search would exceed its budget, then it stops and says so, and the tree is complete", async (t) => {
@@ -89,7 +98,8 @@ t.test("when the overlap search would exceed its budget, then it stops and says 
 
 t.test("when 10,000 claims are placed, then the tree is built quickly", async (t) => {
   const claims: MapClaim[] = [];
-  for (let i = 0; i < 10_000; i++) claims.push(claim(`s${i % 500}`, `u${i % 50}`, [`services/svc-${i % 40}/src/mod-${i % 97}/unit-${i}/**`]));
+  for (let i = 0; i < 10_000; i++)
+    claims.push(claim(`s${i % 500}`, `u${i % 50}`, [`services/svc-${i % 40}/src/mod-${i % 97}/unit-${i}/**`]));
   const started = performance.now();
   const tree = buildClaimsTree(claims);
   const ms = performance.now() - started;

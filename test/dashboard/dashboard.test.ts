@@ -105,7 +105,11 @@ async function run(t: Tap) {
     await page.getByRole("heading", { name: "Now", level: 1 }).waitFor();
     await page.locator('[data-stream="live"]').waitFor();
     t.ok(await page.getByText("lead", { exact: true }).isVisible(), "the role is shown");
-    t.equal(await page.evaluate(() => sessionStorage.getItem("brigade.token")), lead.token, "the token is kept in this tab's sessionStorage");
+    t.equal(
+      await page.evaluate(() => sessionStorage.getItem("brigade.token")),
+      lead.token,
+      "the token is kept in this tab's sessionStorage",
+    );
     t.equal(await page.evaluate(() => localStorage.length), 0, "and nowhere else");
     await page.getByText("No live sessions right now.").waitFor();
   });
@@ -133,13 +137,21 @@ async function run(t: Tap) {
   let aliceClaimId = "";
   let bobSession: Awaited<ReturnType<typeof startSession>>;
   await t.test("when a claim overlaps another session's, then the conflict appears live with its witness path", async (t) => {
-    const granted = await client(app, aliceSession.token).post("/v1/claims", { sessionId: aliceSession.id, patterns: ["src/auth/**"], reason: "login rework" });
+    const granted = await client(app, aliceSession.token).post("/v1/claims", {
+      sessionId: aliceSession.id,
+      patterns: ["src/auth/**"],
+      reason: "login rework",
+    });
     t.equal(granted.status, 201);
     aliceClaimId = granted.body.id;
     await page.getByRole("link", { name: "Conflicts" }).click();
     await page.getByText("No open conflicts.").waitFor();
     bobSession = await startSession(bob.api, { agent: { name: "codex-1", kind: "codex" }, repo: REPO, task: "Fix login redirect" });
-    const warned = await client(app, bobSession.token).post("/v1/claims", { sessionId: bobSession.id, patterns: ["src/auth/login.ts"], onConflict: "warn" });
+    const warned = await client(app, bobSession.token).post("/v1/claims", {
+      sessionId: bobSession.id,
+      patterns: ["src/auth/login.ts"],
+      onConflict: "warn",
+    });
     t.equal(warned.status, 201);
     t.equal(warned.body.conflicts.length, 1);
     const row = page.locator("tr[data-conflict]").first();
@@ -157,21 +169,35 @@ async function run(t: Tap) {
   await t.test("when a lead breaks a claim on the claims map, then the holder's alert is visible", async (t) => {
     await signIn(aliceTab.page, alice.token);
     await aliceTab.page.locator('[data-stream="live"]').waitFor();
-    t.equal(await aliceTab.page.getByText("Active claims").locator("..").getByText("leads and admins").count(), 1, "a member is told which figures need a lead");
+    t.equal(
+      await aliceTab.page.getByText("Active claims").locator("..").getByText("leads and admins").count(),
+      1,
+      "a member is told which figures need a lead",
+    );
 
-    const codeowners = await root.put(`/v1/repos/${encodeURIComponent(REPO)}/codeowners`, { content: "* @acme/platform\n/src/auth/ @acme/identity\n" });
+    const codeowners = await root.put(`/v1/repos/${encodeURIComponent(REPO)}/codeowners`, {
+      content: "* @acme/platform\n/src/auth/ @acme/identity\n",
+    });
     t.equal(codeowners.status, 200);
     await page.goto(`${base}/#/claims?repo=${encodeURIComponent(REPO)}`);
     const src = page.locator('[role="treeitem"][data-path="src"]');
     await src.waitFor();
-    t.match(await page.locator('[role="treeitem"][data-path="src/auth"]').innerText(), /@acme\/identity/, "CODEOWNERS owners beside the area");
+    t.match(
+      await page.locator('[role="treeitem"][data-path="src/auth"]').innerText(),
+      /@acme\/identity/,
+      "CODEOWNERS owners beside the area",
+    );
     t.match(await src.getAttribute("class"), /has-conflict/, "the conflict is highlighted on the way to its witness");
     await page.locator('[role="treeitem"][data-path="src/auth"]').click();
     const card = page.locator(`li[data-claim="${aliceClaimId}"]`);
     await card.waitFor();
     t.match(await card.innerText(), /alice \/ claude-1/);
     t.match(await card.innerText(), /src\/auth\/login\.ts/, "the witness path of its conflict");
-    t.match(await page.getByTestId("codeowners").innerText(), /@acme\/identity \(line 2: \/src\/auth\/\)/, "and the deciding CODEOWNERS line");
+    t.match(
+      await page.getByTestId("codeowners").innerText(),
+      /@acme\/identity \(line 2: \/src\/auth\/\)/,
+      "and the deciding CODEOWNERS line",
+    );
     await shot(page, "claims");
 
     // Keyboard: the tree is one tab stop; arrows move, Enter selects.
@@ -203,7 +229,12 @@ async function run(t: Tap) {
   });
 
   await t.test("when a breaking version is published, then the contracts page highlights the breaking change", async (t) => {
-    const created = await root.post("/v1/contracts", { name: "orders-api", kind: "openapi", providerTeamId: payments.body.id, description: "Orders of the shop" });
+    const created = await root.post("/v1/contracts", {
+      name: "orders-api",
+      kind: "openapi",
+      providerTeamId: payments.body.id,
+      description: "Orders of the shop",
+    });
     t.equal(created.status, 201);
     t.equal((await root.post("/v1/contracts/orders-api/consumers", { kind: "team", teamId: search.body.id })).status, 201);
     t.equal((await root.post("/v1/contracts/orders-api/versions", { label: "1.0.0", content: JSON.stringify(openapiV1) })).status, 201);
@@ -229,7 +260,10 @@ async function run(t: Tap) {
 
   await t.test("when the activity feed is filtered and paged, then older events load through the events API", async (t) => {
     for (let i = 0; i < 60; i++) {
-      const claimed = await client(app, bobSession.token).post("/v1/claims", { sessionId: bobSession.id, patterns: [`docs/notes-${i}.md`] });
+      const claimed = await client(app, bobSession.token).post("/v1/claims", {
+        sessionId: bobSession.id,
+        patterns: [`docs/notes-${i}.md`],
+      });
       await client(app, bobSession.token).delete(`/v1/claims/${claimed.body.id}`);
     }
     await page.getByRole("link", { name: "Activity" }).click();
@@ -249,7 +283,11 @@ async function run(t: Tap) {
     t.match(page.url(), /type=contract\./, "the filter is in the address");
     await page.getByLabel("Type").selectOption("");
     await items.first().waitFor();
-    const published = await client(app, bobSession.token).post("/v1/claims", { sessionId: bobSession.id, patterns: ["docs/live.md"], reason: "live one" });
+    const published = await client(app, bobSession.token).post("/v1/claims", {
+      sessionId: bobSession.id,
+      patterns: ["docs/live.md"],
+      reason: "live one",
+    });
     t.equal(published.status, 201);
     await page.locator('.feed-item[data-event-type="claim.granted"]', { hasText: "docs/live.md" }).waitFor();
     await shot(page, "activity");
@@ -271,7 +309,11 @@ async function run(t: Tap) {
     for (const ws of streamRoutes.splice(0)) await ws.close({ code: 4000, reason: "test: connection lost" }).catch(() => {});
     await page.locator('[data-stream="offline"]').waitFor();
     await page.getByTestId("offline-banner").waitFor();
-    const missed = await startSession(alice.api, { agent: { name: "while-offline" }, repo: REPO, task: "started while the dashboard was offline" });
+    const missed = await startSession(alice.api, {
+      agent: { name: "while-offline" },
+      repo: REPO,
+      task: "started while the dashboard was offline",
+    });
     await shot(page, "offline");
     await page.waitForTimeout(800);
     t.equal(await page.locator(`tr[data-session="${missed.id}"]`).count(), 0, "nothing arrives while offline");
@@ -312,16 +354,25 @@ async function run(t: Tap) {
     const revoked = await root.post("/v1/tokens", { name: "to revoke", userId: bob.id });
     t.equal((await root.delete(`/v1/tokens/${revoked.body.id}`)).status, 200);
     await signIn(bad.page, revoked.body.token);
-    await bad.page.getByRole("alert").getByText(/has been revoked/).waitFor();
+    await bad.page
+      .getByRole("alert")
+      .getByText(/has been revoked/)
+      .waitFor();
     await shot(bad.page, "signin-error");
 
     const soon = await root.post("/v1/tokens", { name: "revoked while connected", userId: bob.id });
     await signIn(bad.page, soon.body.token);
     await bad.page.locator('[data-stream="live"]').waitFor();
     await root.delete(`/v1/tokens/${soon.body.id}`);
-    await bad.page.getByRole("alert").getByText(/stopped being valid/).waitFor();
+    await bad.page
+      .getByRole("alert")
+      .getByText(/stopped being valid/)
+      .waitFor();
     t.equal(await bad.page.evaluate(() => sessionStorage.getItem("brigade.token")), null, "signed out");
-    t.ok(bad.watched.errors.every((e) => /status of 401/.test(e)), `only the refused requests themselves are logged: ${JSON.stringify(bad.watched.errors)}`);
+    t.ok(
+      bad.watched.errors.every((e) => /status of 401/.test(e)),
+      `only the refused requests themselves are logged: ${JSON.stringify(bad.watched.errors)}`,
+    );
   });
 
   await t.test("when the server fails, then the page shows the error and recovers on retry", async (t) => {
@@ -346,7 +397,10 @@ async function run(t: Tap) {
     fail = false;
     await error.getByRole("button", { name: "Try again" }).click();
     await failing.page.locator("tr[data-conflict], .state-empty").first().waitFor();
-    t.ok(failing.watched.errors.every((e) => /status of 500/.test(e)), `only the failed requests are logged: ${JSON.stringify(failing.watched.errors)}`);
+    t.ok(
+      failing.watched.errors.every((e) => /status of 500/.test(e)),
+      `only the failed requests are logged: ${JSON.stringify(failing.watched.errors)}`,
+    );
   });
 
   t.test("then no page had a serious accessibility problem (axe-core, WCAG 2.1 AA)", async (t) => {

@@ -28,7 +28,10 @@ async function builtFolder(t: { teardown(fn: () => unknown): void }) {
   const root = await mkdtemp(join(tmpdir(), "brigade-web-"));
   t.teardown(() => rm(root, { recursive: true, force: true }));
   await mkdir(join(root, "assets"));
-  await writeFile(join(root, "index.html"), '<!doctype html><title>Brigade</title><script type="module" src="/assets/index-abc123.js"></script>');
+  await writeFile(
+    join(root, "index.html"),
+    '<!doctype html><title>Brigade</title><script type="module" src="/assets/index-abc123.js"></script>',
+  );
   await writeFile(join(root, "assets", "index-abc123.js"), "console.log('dashboard')");
   return root;
 }
@@ -86,7 +89,10 @@ t.test("when the app is built, then the dashboard's routes stay out of the API d
   const { app } = await startTestApp(t);
   const paths = Object.keys((app.swagger() as { paths: Record<string, unknown> }).paths);
   t.notOk(paths.includes("/"), "GET / is not an API operation");
-  t.notOk(paths.some((p) => p.startsWith("/assets")), "assets are not API operations");
+  t.notOk(
+    paths.some((p) => p.startsWith("/assets")),
+    "assets are not API operations",
+  );
   const page = await app.inject({ url: "/" });
   t.ok([200, 503].includes(page.statusCode), "GET / answers without a token whether or not the assets are built");
 });

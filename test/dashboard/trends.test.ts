@@ -4,7 +4,13 @@ import { computeTrends, dayIndex, dayStarts, median, NO_TEAM, type TrendEvent } 
 const day0 = new Date(2025, 2, 1).getTime(); // local midnight, 1 March
 const at = (dayOffset: number, hours: number, minutes = 0) => new Date(2025, 2, 1 + dayOffset, hours, minutes).toISOString();
 let n = 0;
-const event = (type: string, time: string, payload: Record<string, unknown>, repo: string | null = "github.com/acme/api"): TrendEvent => ({ id: `e${++n}`, type, time, repo, payload });
+const event = (type: string, time: string, payload: Record<string, unknown>, repo: string | null = "github.com/acme/api"): TrendEvent => ({
+  id: `e${++n}`,
+  type,
+  time,
+  repo,
+  payload,
+});
 
 t.test("when the range spans days, then they are calendar days", async (t) => {
   const days = dayStarts(day0 + 5 * 3600_000, new Date(2025, 2, 3, 12).getTime());

@@ -25,14 +25,26 @@ const S3 = "00000000-0000-7000-8000-000000000005";
 const T1 = "00000000-0000-7000-8000-000000000006";
 const user = { type: "user" as const, id: U1, userId: U1 };
 const names = (e: NewEvent) => recipientsOf(e).map((r) => `${r.type}:${r.id}`);
-const holder = (sessionId: string, userId: string) => ({ claimId: "c", holder: { sessionId, userId, agent: { id: "a", name: "n" } }, witness: "w" });
+const holder = (sessionId: string, userId: string) => ({
+  claimId: "c",
+  holder: { sessionId, userId, agent: { id: "a", name: "n" } },
+  witness: "w",
+});
 
 t.test("when a claim conflicts with two claims of one holder and one of another, then each session and user is told once", async (t) => {
   const e: NewEvent = {
     type: "claim.conflicted",
     actor: user,
     subject: { type: "session", id: S1 },
-    payload: { sessionId: S1, userId: U1, patterns: ["a"], mode: "exclusive", outcome: "rejected", claimId: null, conflicts: [holder(S2, U2), holder(S2, U2), holder(S3, U2)] },
+    payload: {
+      sessionId: S1,
+      userId: U1,
+      patterns: ["a"],
+      mode: "exclusive",
+      outcome: "rejected",
+      claimId: null,
+      conflicts: [holder(S2, U2), holder(S2, U2), holder(S3, U2)],
+    },
   };
   t.same(names(e), [`session:${S1}`, `user:${U1}`, `session:${S2}`, `user:${U2}`, `session:${S3}`]);
 });
@@ -49,25 +61,59 @@ t.test("when a touch conflicts, then both sessions and both users are told", asy
 
 t.test("when a claim is broken or expires, then its holder is told; a handoff goes to the other side", async (t) => {
   const claim = { claimId: "c", sessionId: S2, userId: U2 };
-  t.same(names({ type: "claim.broken", actor: user, subject: { type: "claim", id: "c" }, payload: { ...claim, reason: "r", brokenBy: U1 } }), [`session:${S2}`, `user:${U2}`]);
-  t.same(names({ type: "claim.expired", actor: systemActor, subject: { type: "claim", id: "c" }, payload: claim }), [`session:${S2}`, `user:${U2}`]);
-  const handoff = { handoffId: "h", claimId: "c", requesterSessionId: S1, requesterUserId: U1 };
-  t.same(names({ type: "handoff.requested", actor: user, subject: { type: "handoff", id: "h" }, payload: { ...handoff, holderSessionId: S2, holderUserId: U2, reason: "r" } }), [
+  t.same(
+    names({ type: "claim.broken", actor: user, subject: { type: "claim", id: "c" }, payload: { ...claim, reason: "r", brokenBy: U1 } }),
+    [`session:${S2}`, `user:${U2}`],
+  );
+  t.same(names({ type: "claim.expired", actor: systemActor, subject: { type: "claim", id: "c" }, payload: claim }), [
     `session:${S2}`,
     `user:${U2}`,
   ]);
-  t.same(names({ type: "handoff.answered", actor: user, subject: { type: "handoff", id: "h" }, payload: { ...handoff, answer: "accepted", note: null, eta: null } }), [
-    `session:${S1}`,
-    `user:${U1}`,
-  ]);
-  t.same(names({ type: "session.expired", actor: systemActor, subject: { type: "session", id: S1 }, payload: { userId: U1, agentId: "a", repo: "r" } }), [`session:${S1}`, `user:${U1}`]);
+  const handoff = { handoffId: "h", claimId: "c", requesterSessionId: S1, requesterUserId: U1 };
+  t.same(
+    names({
+      type: "handoff.requested",
+      actor: user,
+      subject: { type: "handoff", id: "h" },
+      payload: { ...handoff, holderSessionId: S2, holderUserId: U2, reason: "r" },
+    }),
+    [`session:${S2}`, `user:${U2}`],
+  );
+  t.same(
+    names({
+      type: "handoff.answered",
+      actor: user,
+      subject: { type: "handoff", id: "h" },
+      payload: { ...handoff, answer: "accepted", note: null, eta: null },
+    }),
+    [`session:${S1}`, `user:${U1}`],
+  );
+  t.same(
+    names({
+      type: "session.expired",
+      actor: systemActor,
+      subject: { type: "session", id: S1 },
+      payload: { userId: U1, agentId: "a", repo: "r" },
+    }),
+    [`session:${S1}`, `user:${U1}`],
+  );
 });
 
 t.test("when a conflict changes, then its parties are told except the one who acted; its opening alerts nobody", async (t) => {
   const parties = { conflictId: "x", kind: "claim" as const, sessionId: S1, userId: U1, otherSessionId: S2, otherUserId: U2 };
-  const acked: NewEvent = { type: "conflict.acknowledged", actor: { type: "session", id: S2, userId: U2 }, subject: { type: "conflict", id: "x" }, payload: parties };
+  const acked: NewEvent = {
+    type: "conflict.acknowledged",
+    actor: { type: "session", id: S2, userId: U2 },
+    subject: { type: "conflict", id: "x" },
+    payload: parties,
+  };
   t.same(names(acked), [`session:${S1}`, `user:${U1}`, `user:${U2}`]);
-  const resolved: NewEvent = { type: "conflict.resolved", actor: systemActor, subject: { type: "conflict", id: "x" }, payload: { ...parties, resolution: "claim_expired" } };
+  const resolved: NewEvent = {
+    type: "conflict.resolved",
+    actor: systemActor,
+    subject: { type: "conflict", id: "x" },
+    payload: { ...parties, resolution: "claim_expired" },
+  };
   t.same(names(resolved), [`session:${S1}`, `user:${U1}`, `session:${S2}`, `user:${U2}`]);
   const opened: NewEvent = {
     type: "conflict.opened",
@@ -84,8 +130,16 @@ t.test("when an event names explicit recipients, then they are added to the rule
     actor: systemActor,
     subject: { type: "claim", id: "c" },
     payload: { claimId: "c", sessionId: S2, userId: U2 },
-    notify: [{ type: "team", id: T1 }, { type: "user", id: U2 }, { type: "team", id: T1 }],
+    notify: [
+      { type: "team", id: T1 },
+      { type: "user", id: U2 },
+      { type: "team", id: T1 },
+    ],
   };
   t.same(names(e), [`session:${S2}`, `user:${U2}`, `team:${T1}`]);
-  t.same(names({ type: "team.created", actor: user, subject: { type: "team", id: T1 }, payload: { name: "t" } }), [], "events without a rule alert nobody");
+  t.same(
+    names({ type: "team.created", actor: user, subject: { type: "team", id: T1 }, payload: { name: "t" } }),
+    [],
+    "events without a rule alert nobody",
+  );
 });

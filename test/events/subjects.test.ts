@@ -18,7 +18,11 @@ t.test("when subjects are built, then they follow <prefix>.<org>.<kind>…", asy
   t.equal(s.allAlerts(org), `brigade.${org}.alerts.>`);
   t.equal(s.allAlerts(org, { type: "user", id: "u1" }), `brigade.${org}.alerts.user.u1`);
   t.equal(subjectsFor("t.relay-1").event(org, "org.created"), `t.relay-1.${org}.events.org.created`);
-  for (const subject of [s.event(org, "claim.granted"), s.repo(org, "gitlab.example.org/group/sub/project~x+y_z", "session.started"), s.alert(org, { type: "team", id: "t" })]) {
+  for (const subject of [
+    s.event(org, "claim.granted"),
+    s.repo(org, "gitlab.example.org/group/sub/project~x+y_z", "session.started"),
+    s.alert(org, { type: "team", id: "t" }),
+  ]) {
     t.doesNotThrow(() => assertValidSubject(subject, false), subject);
   }
   t.ok(subjectMatches(s.allRepo(org, "github.com/acme/api"), s.repo(org, "github.com/acme/api", "session.ended")));
@@ -53,7 +57,11 @@ t.test("when repo keys become tokens, then [a-z0-9-] stay readable and everythin
     }),
     { numRuns: 2_000 },
   );
-  t.equal(result.failed, false, `round trip holds${result.counterexample ? `; counterexample ${JSON.stringify(result.counterexample)}` : ""}`);
+  t.equal(
+    result.failed,
+    false,
+    `round trip holds${result.counterexample ? `; counterexample ${JSON.stringify(result.counterexample)}` : ""}`,
+  );
   const distinct = fc.check(
     fc.property(fc.string({ minLength: 1 }), fc.string({ minLength: 1 }), (a, b) => a === b || repoSubjectToken(a) !== repoSubjectToken(b)),
     { numRuns: 2_000 },
@@ -63,7 +71,12 @@ t.test("when repo keys become tokens, then [a-z0-9-] stay readable and everythin
 
 t.test("when a subject is parsed, then its parts come back", async (t) => {
   t.same(s.parse(s.event(org, "claim.granted")), { kind: "events", orgId: org, type: "claim.granted" });
-  t.same(s.parse(s.repo(org, "github.com/acme/api", "claim.granted")), { kind: "repo", orgId: org, repo: "github.com/acme/api", type: "claim.granted" });
+  t.same(s.parse(s.repo(org, "github.com/acme/api", "claim.granted")), {
+    kind: "repo",
+    orgId: org,
+    repo: "github.com/acme/api",
+    type: "claim.granted",
+  });
   t.same(s.parse(s.alert(org, { type: "user", id: "u1" })), { kind: "alerts", orgId: org, recipient: { type: "user", id: "u1" } });
   t.equal(s.parse(`other.${org}.events.x`), null);
   t.equal(s.parse(`brigade.${org}.alerts.robot.x`), null);

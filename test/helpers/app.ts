@@ -52,7 +52,11 @@ export function client(app: FastifyInstance, token?: string) {
     const res = await app.inject({
       method: method as "GET",
       url,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { payload: typeof body === "string" ? body : JSON.stringify(body) } : {}),
     });
     const text = res.body;
@@ -79,24 +83,50 @@ let counter = 0;
 const unique = (prefix: string) => `${prefix}-${process.pid}-${++counter}`;
 
 /** Creates a user with a personal token in the root token's organisation (or the given admin's). */
-export async function createUser(app: FastifyInstance, adminToken: string, role: "admin" | "lead" | "member" = "member", name = unique(role)) {
+export async function createUser(
+  app: FastifyInstance,
+  adminToken: string,
+  role: "admin" | "lead" | "member" = "member",
+  name = unique(role),
+) {
   const admin = client(app, adminToken);
   const user = await admin.post("/v1/users", { name, role });
   if (user.status !== 201) throw new Error(`creating user failed: ${JSON.stringify(user.body)}`);
   const token = await admin.post("/v1/tokens", { name: "test", userId: user.body.id });
   if (token.status !== 201) throw new Error(`minting token failed: ${JSON.stringify(token.body)}`);
-  return { id: user.body.id as string, name, token: token.body.token as string, tokenId: token.body.id as string, api: client(app, token.body.token) };
+  return {
+    id: user.body.id as string,
+    name,
+    token: token.body.token as string,
+    tokenId: token.body.id as string,
+    api: client(app, token.body.token),
+  };
 }
 
 /** A second organisation with its own admin, for tenant-isolation checks. */
 export async function createOrg(app: FastifyInstance, rootToken: string, slug = unique("org")) {
   const res = await client(app, rootToken).post("/v1/orgs", { slug, name: slug, admin: { name: "boss" } });
   if (res.status !== 201) throw new Error(`creating org failed: ${JSON.stringify(res.body)}`);
-  return { orgId: res.body.org.id as string, adminId: res.body.admin.id as string, token: res.body.token.token as string, api: client(app, res.body.token.token) };
+  return {
+    orgId: res.body.org.id as string,
+    adminId: res.body.admin.id as string,
+    token: res.body.token.token as string,
+    api: client(app, res.body.token.token),
+  };
 }
 
 export async function startSession(api: Client, overrides: Record<string, unknown> = {}) {
-  const res = await api.post("/v1/sessions", { agent: { name: unique("agent"), kind: "claude-code" }, repo: "git@github.com:Acme/api.git", task: "test", ...overrides });
+  const res = await api.post("/v1/sessions", {
+    agent: { name: unique("agent"), kind: "claude-code" },
+    repo: "git@github.com:Acme/api.git",
+    task: "test",
+    ...overrides,
+  });
   if (res.status !== 201) throw new Error(`starting session failed: ${JSON.stringify(res.body)}`);
-  return { id: res.body.session.id as string, token: res.body.token as string, session: res.body.session, tokenId: res.body.tokenId as string };
+  return {
+    id: res.body.session.id as string,
+    token: res.body.token as string,
+    session: res.body.session,
+    tokenId: res.body.tokenId as string,
+  };
 }

@@ -59,7 +59,9 @@ export async function provisionBackends(): Promise<Backends> {
   }
   if ((pgProblem || natsProblem) && !warned) {
     warned = true;
-    console.warn(`# NOTE: running on ${pgProblem ? "PGlite" : "PostgreSQL"} and ${natsProblem ? "the in-process bus" : "NATS"}; set CI=1 to require the real services.`);
+    console.warn(
+      `# NOTE: running on ${pgProblem ? "PGlite" : "PostgreSQL"} and ${natsProblem ? "the in-process bus" : "NATS"}; set CI=1 to require the real services.`,
+    );
   }
   if (pgProblem) return { databaseUrl: undefined, natsUrl: natsProblem ? undefined : testNatsUrl, dropDatabase: async () => {} };
 

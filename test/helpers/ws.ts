@@ -97,7 +97,10 @@ export async function connectStream(
   const params = new URLSearchParams(options.query ?? "");
   if (token && via === "query") params.set("access_token", token);
   const target = params.size ? `${url}?${params}` : url;
-  const ws = new WebSocket(target, { ...(token && via === "header" ? { headers: { authorization: `Bearer ${token}` } } : {}), ...options.ws });
+  const ws = new WebSocket(target, {
+    ...(token && via === "header" ? { headers: { authorization: `Bearer ${token}` } } : {}),
+    ...options.ws,
+  });
   const client = new StreamClient(ws);
   t.teardown(() => ws.terminate());
   await new Promise<void>((resolve, reject) => {
@@ -105,7 +108,15 @@ export async function connectStream(
     ws.once("unexpected-response", (_req, res) => {
       let body = "";
       res.on("data", (d: Buffer) => (body += d));
-      res.on("end", () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { status: res.statusCode, headers: res.headers, body: JSON.parse(body || "null") })));
+      res.on("end", () =>
+        reject(
+          Object.assign(new Error(`upgrade refused: ${res.statusCode}`), {
+            status: res.statusCode,
+            headers: res.headers,
+            body: JSON.parse(body || "null"),
+          }),
+        ),
+      );
     });
     ws.once("error", reject);
   });

@@ -9,7 +9,12 @@ t.test("request errors are problem+json with a stable code, never a 500", async 
     const res = await api.raw("POST", "/v1/sessions", "{not json");
     t.equal(res.status, 400);
     t.equal(res.headers["content-type"], "application/problem+json; charset=utf-8");
-    t.match(res.body, { type: "urn:brigade:problem:request.malformed_json", code: "request.malformed_json", status: 400, title: "Bad Request" });
+    t.match(res.body, {
+      type: "urn:brigade:problem:request.malformed_json",
+      code: "request.malformed_json",
+      status: 400,
+      title: "Bad Request",
+    });
     t.notMatch(JSON.stringify(res.body), /at .*\.(ts|js):\d+/, "no stack trace");
   });
 
@@ -25,7 +30,10 @@ t.test("request errors are problem+json with a stable code, never a 500", async 
     t.equal(res.status, 400);
     const fields = res.body.errors.map((e: { field: string }) => e.field).sort();
     t.same(fields, ["agent.name", "repo", "ttlSeconds"]);
-    t.match(res.body.errors.find((e: { field: string }) => e.field === "repo"), { reason: "is required" });
+    t.match(
+      res.body.errors.find((e: { field: string }) => e.field === "repo"),
+      { reason: "is required" },
+    );
   });
 
   t.test("when a query parameter is invalid, then the field is prefixed with query", async (t) => {

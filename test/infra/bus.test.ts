@@ -22,7 +22,11 @@ async function exercise(t: Test, bus: Bus) {
   const decoder = new TextDecoder();
   const record = (k: keyof typeof received) => (m: BusMessage) => received[k].push(`${m.subject}=${decoder.decode(m.data)}`);
   const prefix = `test${Date.now()}${Math.floor(Math.random() * 1e6)}`;
-  const stops = [bus.subscribe(`${prefix}.>`, record("all")), bus.subscribe(`${prefix}.*.x`, record("one")), bus.subscribe(`${prefix}.a.x`, record("exact"))];
+  const stops = [
+    bus.subscribe(`${prefix}.>`, record("all")),
+    bus.subscribe(`${prefix}.*.x`, record("one")),
+    bus.subscribe(`${prefix}.a.x`, record("exact")),
+  ];
   await bus.publish(`${prefix}.a.x`, "1");
   await bus.publish(`${prefix}.b.x`, "2");
   await bus.publish(`${prefix}.a.x.y`, "3", { msgId: "m-3" });

@@ -18,7 +18,8 @@ async function withDatabase(t: { teardown(fn: () => unknown): void }, kind: "pos
   return database;
 }
 
-const count = async (database: Database) => Number((await executeRows<{ n: number | string }>(database.db, sql`select count(*) as n from pipelined_probe`))[0]!.n);
+const count = async (database: Database) =>
+  Number((await executeRows<{ n: number | string }>(database.db, sql`select count(*) as n from pipelined_probe`))[0]!.n);
 const insert = (tx: Parameters<Parameters<Database["pipelinedTransaction"]>[0]>[0], id: number, note: string | null) =>
   executePrepared(tx, "probe_insert", sql`insert into pipelined_probe (id, note) values (${id}, ${note}) returning id`);
 
@@ -90,42 +91,53 @@ for (const kind of ["postgres", "pglite"] as const) {
       t.equal(await count(database), 7);
     });
 
-    t.test("when a follow-up takes the connection, then it runs after the commit and sees it, while the result does not wait for it", async (t) => {
-      // The connection, and the transaction: the follow-up must run in a transaction of its own.
-      const whereAmI = (tx: Parameters<Parameters<Database["pipelinedTransaction"]>[0]>[0]) =>
-        executeRows<{ pid: number; txid: string }>(tx, sql`select pg_backend_pid() as pid, txid_current()::text as txid`).then((rows) => rows[0]!);
-      let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      let followUpSaw: { pid: number; txid: string; rows: number } | null = null;
-      let followUpDone = false;
-      const main = await database.pipelinedTransaction(
-        async (tx, commit) => {
-          const [where] = await commit([whereAmI(tx), insert(tx, 500, "before the follow-up")] as const);
-          return where;
-        },
-        (run) =>
-          run(async (tx, commit) => {
-            const [where, rows] = await Promise.all([whereAmI(tx), executeRows<{ n: number | string }>(tx, sql`select count(*) as n from pipelined_probe where id = 500`)]);
-            followUpSaw = { ...where, rows: Number(rows[0]!.n) };
-            await held;
-            await commit([]);
-            followUpDone = true;
-          }),
-      );
-      t.equal(followUpDone, false, "the transaction's result came before the follow-up finished");
-      release();
-      while (!followUpDone) await new Promise((resolve) => setTimeout(resolve, 5));
-      const saw = followUpSaw as { pid: number; txid: string; rows: number } | null;
-      t.equal(saw?.rows, 1, "the follow-up sees what was committed");
-      t.not(saw?.txid, main.txid, "in a transaction of its own");
-      if (kind === "postgres") t.equal(saw?.pid, main.pid, "on the same connection");
-      // Both connections of the pool are back: two transactions at once still run.
-      await Promise.all([0, 1].map((i) => database.pipelinedTransaction((tx, commit) => commit([insert(tx, 510 + i, "after")]))));
-      t.equal(await count(database), 10);
-    });
+    t.test(
+      "when a follow-up takes the connection, then it runs after the commit and sees it, while the result does not wait for it",
+      async (t) => {
+        // The connection, and the transaction: the follow-up must run in a transaction of its own.
+        const whereAmI = (tx: Parameters<Parameters<Database["pipelinedTransaction"]>[0]>[0]) =>
+          executeRows<{ pid: number; txid: string }>(tx, sql`select pg_backend_pid() as pid, txid_current()::text as txid`).then(
+            (rows) => rows[0]!,
+          );
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let followUpSaw: { pid: number; txid: string; rows: number } | null = null;
+        let followUpDone = false;
+        const main = await database.pipelinedTransaction(
+          async (tx, commit) => {
+            const [where] = await commit([whereAmI(tx), insert(tx, 500, "before the follow-up")] as const);
+            return where;
+          },
+          (run) =>
+            run(async (tx, commit) => {
+              const [where, rows] = await Promise.all([
+                whereAmI(tx),
+                executeRows<{ n: number | string }>(tx, sql`select count(*) as n from pipelined_probe where id = 500`),
+              ]);
+              followUpSaw = { ...where, rows: Number(rows[0]!.n) };
+              await held;
+              await commit([]);
+              followUpDone = true;
+            }),
+        );
+        t.equal(followUpDone, false, "the transaction's result came before the follow-up finished");
+        release();
+        while (!followUpDone) await new Promise((resolve) => setTimeout(resolve, 5));
+        const saw = followUpSaw as { pid: number; txid: string; rows: number } | null;
+        t.equal(saw?.rows, 1, "the follow-up sees what was committed");
+        t.not(saw?.txid, main.txid, "in a transaction of its own");
+        if (kind === "postgres") t.equal(saw?.pid, main.pid, "on the same connection");
+        // Both connections of the pool are back: two transactions at once still run.
+        await Promise.all([0, 1].map((i) => database.pipelinedTransaction((tx, commit) => commit([insert(tx, 510 + i, "after")]))));
+        t.equal(await count(database), 10);
+      },
+    );
 
     t.test("when the follow-up declines, or fails, then the connection comes back and the transaction's result stands", async (t) => {
-      const declined = await database.pipelinedTransaction((tx, commit) => commit([insert(tx, 520, "declined")]), () => null);
+      const declined = await database.pipelinedTransaction(
+        (tx, commit) => commit([insert(tx, 520, "declined")]),
+        () => null,
+      );
       t.same(declined, [[{ id: 520 }]]);
       const failed = await database.pipelinedTransaction(
         (tx, commit) => commit([insert(tx, 521, "failed follow-up")]),

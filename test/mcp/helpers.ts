@@ -8,7 +8,11 @@ export interface ToolResult {
 
 /** Calls a tool and returns its text, error flag and structured content. */
 export async function call(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
-  const result = (await client.callTool({ name, arguments: args })) as { content: { type: string; text?: string }[]; isError?: boolean; structuredContent?: unknown };
+  const result = (await client.callTool({ name, arguments: args })) as {
+    content: { type: string; text?: string }[];
+    isError?: boolean;
+    structuredContent?: unknown;
+  };
   return {
     text: result.content.map((c) => c.text ?? "").join("\n"),
     isError: Boolean(result.isError),

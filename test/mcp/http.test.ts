@@ -7,7 +7,9 @@ import { call, TOOLS } from "./helpers.js";
 
 async function connect(t: { teardown(fn: () => unknown): void }, url: string, token: string) {
   const client = new Client({ name: "brigade-test", version: "1.0.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }),
+  );
   t.teardown(() => client.close());
   return client;
 }
@@ -16,7 +18,11 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
   const server = await startServer(t);
   const { alice, bob } = await twoUsers(server);
   const held = await startSession(alice.api, { agent: { name: "alice-claude", kind: "claude-code" } });
-  const claim = await api(server.app, held.token).post("/v1/claims", { sessionId: held.id, patterns: ["src/auth/**"], reason: "login rework" });
+  const claim = await api(server.app, held.token).post("/v1/claims", {
+    sessionId: held.id,
+    patterns: ["src/auth/**"],
+    reason: "login rework",
+  });
   t.equal(claim.status, 201);
 
   await t.test("when a request has no valid bearer token, then it is refused before MCP sees it", async (t) => {
@@ -27,8 +33,16 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
     });
     t.equal(res.status, 401);
     const bad = new Client({ name: "x", version: "1" });
-    await t.rejects(bad.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: "Bearer nope" } } })));
-    t.equal((await fetch(`${server.url}/mcp`, { headers: { authorization: `Bearer ${bob.token}` } })).status, 405, "no server-to-client stream: POST only");
+    await t.rejects(
+      bad.connect(
+        new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: "Bearer nope" } } }),
+      ),
+    );
+    t.equal(
+      (await fetch(`${server.url}/mcp`, { headers: { authorization: `Bearer ${bob.token}` } })).status,
+      405,
+      "no server-to-client stream: POST only",
+    );
   });
 
   const mcp = await connect(t, server.url, bob.token);
@@ -45,59 +59,65 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
   });
 
   let sessionId = "";
-  await t.test("when the agent starts a session and claims, then it gets the claim, or a conflict naming the holder and the handoff", async (t) => {
-    const missing = await call(mcp, "start_session", { agent: "bob-claude" });
-    t.ok(missing.isError, "over HTTP the repository must be named");
-    const started = await call(mcp, "start_session", { agent: "bob-claude", repo: "https://github.com/Acme/api", task: "payments" });
-    t.notOk(started.isError, started.text);
-    sessionId = started.structured.session.id;
-    t.match(started.text, /pass sessionId/);
+  await t.test(
+    "when the agent starts a session and claims, then it gets the claim, or a conflict naming the holder and the handoff",
+    async (t) => {
+      const missing = await call(mcp, "start_session", { agent: "bob-claude" });
+      t.ok(missing.isError, "over HTTP the repository must be named");
+      const started = await call(mcp, "start_session", { agent: "bob-claude", repo: "https://github.com/Acme/api", task: "payments" });
+      t.notOk(started.isError, started.text);
+      sessionId = started.structured.session.id;
+      t.match(started.text, /pass sessionId/);
 
-    const granted = await call(mcp, "claim_paths", { sessionId, patterns: ["src/payments/**"], reason: "payments" });
-    t.notOk(granted.isError, granted.text);
-    t.match(granted.text, /^Granted claim [0-9a-f-]+ on src\/payments\/\*\* \(exclusive\) in github\.com\/acme\/api/);
+      const granted = await call(mcp, "claim_paths", { sessionId, patterns: ["src/payments/**"], reason: "payments" });
+      t.notOk(granted.isError, granted.text);
+      t.match(granted.text, /^Granted claim [0-9a-f-]+ on src\/payments\/\*\* \(exclusive\) in github\.com\/acme\/api/);
 
-    const conflict = await call(mcp, "claim_paths", { sessionId, patterns: ["src/**/*.ts"] });
-    t.ok(conflict.isError);
-    t.equal(conflict.structured.granted, false);
-    t.match(conflict.text, /^Not granted: 1 conflicting claim/);
-    t.match(conflict.text, /src\/\*\*\/\*\.ts overlaps src\/auth\/\*\* \(exclusive\) held by agent alice-claude/);
-    t.match(conflict.text, new RegExp(`request_handoff with claimId ${claim.body.id}`));
-    t.match(conflict.text, /both match src\/auth\/[^ ]*\.ts/);
+      const conflict = await call(mcp, "claim_paths", { sessionId, patterns: ["src/**/*.ts"] });
+      t.ok(conflict.isError);
+      t.equal(conflict.structured.granted, false);
+      t.match(conflict.text, /^Not granted: 1 conflicting claim/);
+      t.match(conflict.text, /src\/\*\*\/\*\.ts overlaps src\/auth\/\*\* \(exclusive\) held by agent alice-claude/);
+      t.match(conflict.text, new RegExp(`request_handoff with claimId ${claim.body.id}`));
+      t.match(conflict.text, /both match src\/auth\/[^ ]*\.ts/);
 
-    const invalid = await call(mcp, "claim_paths", { sessionId, patterns: ["src/***"] });
-    t.ok(invalid.isError);
-    t.match(invalid.text, /claims\.invalid_pattern/);
+      const invalid = await call(mcp, "claim_paths", { sessionId, patterns: ["src/***"] });
+      t.ok(invalid.isError);
+      t.match(invalid.text, /claims\.invalid_pattern/);
 
-    const check = await call(mcp, "check_paths", { sessionId, paths: ["src/auth/login.ts", "src/payments/a.ts"] });
-    t.match(check.text, /^1 violation\(s\), 0 notice\(s\) in github\.com\/acme\/api:\nBLOCKED src\/auth\/login\.ts/);
+      const check = await call(mcp, "check_paths", { sessionId, paths: ["src/auth/login.ts", "src/payments/a.ts"] });
+      t.match(check.text, /^1 violation\(s\), 0 notice\(s\) in github\.com\/acme\/api:\nBLOCKED src\/auth\/login\.ts/);
 
-    const handoff = await call(mcp, "request_handoff", { sessionId, claimId: claim.body.id, reason: "need the login form" });
-    t.notOk(handoff.isError, handoff.text);
-    t.equal(handoff.structured.status, "pending");
+      const handoff = await call(mcp, "request_handoff", { sessionId, claimId: claim.body.id, reason: "need the login form" });
+      t.notOk(handoff.isError, handoff.text);
+      t.equal(handoff.structured.status, "pending");
 
-    // The holder's agent answers through its own session token; the claim is then free.
-    const holder = await connect(t, server.url, held.token);
-    const answered = await call(holder, "answer_handoff", { handoffId: handoff.structured.id, answer: "accept", note: "all yours" });
-    t.notOk(answered.isError, answered.text);
-    t.match(answered.text, /accepted/);
-    const now = await call(mcp, "claim_paths", { sessionId, patterns: ["src/auth/login.ts"] });
-    t.notOk(now.isError, now.text);
-  });
+      // The holder's agent answers through its own session token; the claim is then free.
+      const holder = await connect(t, server.url, held.token);
+      const answered = await call(holder, "answer_handoff", { handoffId: handoff.structured.id, answer: "accept", note: "all yours" });
+      t.notOk(answered.isError, answered.text);
+      t.match(answered.text, /accepted/);
+      const now = await call(mcp, "claim_paths", { sessionId, patterns: ["src/auth/login.ts"] });
+      t.notOk(now.isError, now.text);
+    },
+  );
 
-  await t.test("when an alert is addressed to the session, then list_alerts and the resource show it and ack_alert clears it", async (t) => {
-    let alerts = await call(mcp, "list_alerts", { sessionId });
-    for (let i = 0; i < 50 && !/claim conflict/.test(alerts.text); i++) alerts = await call(mcp, "list_alerts", { sessionId });
-    t.match(alerts.text, /claim conflict in github\.com\/acme\/api: session .* claimed src\/\*\*\/\*\.ts \(rejected\)/);
-    const alertId = alerts.structured.items.find((a: any) => a.type === "claim.conflicted").id;
-    const acked = await call(mcp, "ack_alert", { alertId });
-    t.notOk(acked.isError, acked.text);
-    const after = await call(mcp, "list_alerts", { sessionId });
-    t.notOk(after.structured.items.some((a: any) => a.id === alertId));
+  await t.test(
+    "when an alert is addressed to the session, then list_alerts and the resource show it and ack_alert clears it",
+    async (t) => {
+      let alerts = await call(mcp, "list_alerts", { sessionId });
+      for (let i = 0; i < 50 && !/claim conflict/.test(alerts.text); i++) alerts = await call(mcp, "list_alerts", { sessionId });
+      t.match(alerts.text, /claim conflict in github\.com\/acme\/api: session .* claimed src\/\*\*\/\*\.ts \(rejected\)/);
+      const alertId = alerts.structured.items.find((a: any) => a.type === "claim.conflicted").id;
+      const acked = await call(mcp, "ack_alert", { alertId });
+      t.notOk(acked.isError, acked.text);
+      const after = await call(mcp, "list_alerts", { sessionId });
+      t.notOk(after.structured.items.some((a: any) => a.id === alertId));
 
-    const { resources } = await mcp.listResources();
-    t.same(resources.map((r) => r.uri).sort(), ["brigade://alerts/unacked", "brigade://session/claims"]);
-  });
+      const { resources } = await mcp.listResources();
+      t.same(resources.map((r) => r.uri).sort(), ["brigade://alerts/unacked", "brigade://session/claims"]);
+    },
+  );
 
   await t.test("when a session token is used, then the tools act for that session by default and only for it", async (t) => {
     const own = await startSession(bob.api, { agent: { name: "bob-second", kind: "claude-code" } });
@@ -108,7 +128,10 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
     const resource = await scoped.readResource({ uri: "brigade://session/claims" });
     const body = JSON.parse((resource.contents[0] as { text: string }).text);
     t.equal(body.sessionId, own.id);
-    t.same(body.claims.map((c: any) => c.patterns), [["lib/**"]]);
+    t.same(
+      body.claims.map((c: any) => c.patterns),
+      [["lib/**"]],
+    );
     const other = await call(scoped, "claim_paths", { sessionId, patterns: ["x/**"] });
     t.ok(other.isError);
     t.match(other.text, /auth\.outside_session/);

@@ -46,18 +46,24 @@ t.test("MCP over stdio (brigade mcp)", async (t) => {
     t.equal(started.structured.session.worktree, repo);
   });
 
-  await t.test("when it claims, then the current session holds the claim; a conflict names holder, expiry, witness and the handoff", async (t) => {
-    const granted = await call(mcp, "claim_paths", { patterns: ["src/payments/**"] });
-    t.notOk(granted.isError, granted.text);
-    t.equal(granted.structured.claim.sessionId, sessionId);
+  await t.test(
+    "when it claims, then the current session holds the claim; a conflict names holder, expiry, witness and the handoff",
+    async (t) => {
+      const granted = await call(mcp, "claim_paths", { patterns: ["src/payments/**"] });
+      t.notOk(granted.isError, granted.text);
+      t.equal(granted.structured.claim.sessionId, sessionId);
 
-    const conflict = await call(mcp, "claim_paths", { patterns: ["src/auth/login.ts"] });
-    t.ok(conflict.isError);
-    t.match(conflict.text, /src\/auth\/login\.ts overlaps src\/auth\/\*\* \(exclusive\) held by agent alice-claude \(session [0-9a-f-]+, user [0-9a-f-]+\) until \d{4}-\d\d-\d\dT[^;]+; both match src\/auth\/login\.ts\. To ask for it: request_handoff with claimId/);
+      const conflict = await call(mcp, "claim_paths", { patterns: ["src/auth/login.ts"] });
+      t.ok(conflict.isError);
+      t.match(
+        conflict.text,
+        /src\/auth\/login\.ts overlaps src\/auth\/\*\* \(exclusive\) held by agent alice-claude \(session [0-9a-f-]+, user [0-9a-f-]+\) until \d{4}-\d\d-\d\dT[^;]+; both match src\/auth\/login\.ts\. To ask for it: request_handoff with claimId/,
+      );
 
-    const absolute = await call(mcp, "check_paths", { paths: [join(repo, "src/auth/login.ts")] });
-    t.match(absolute.text, /BLOCKED src\/auth\/login\.ts/, "absolute paths in the repository are understood");
-  });
+      const absolute = await call(mcp, "check_paths", { paths: [join(repo, "src/auth/login.ts")] });
+      t.match(absolute.text, /BLOCKED src\/auth\/login\.ts/, "absolute paths in the repository are understood");
+    },
+  );
 
   await t.test("when an alert arrives, then the unacknowledged-alerts resource has it", async (t) => {
     let alerts: any[] = [];
@@ -69,7 +75,10 @@ t.test("MCP over stdio (brigade mcp)", async (t) => {
     t.equal(alerts[0]?.type, "claim.conflicted");
     t.match(alerts[0]?.summary, /claim conflict in github\.com\/acme\/api/);
     const claims = JSON.parse(((await mcp.readResource({ uri: "brigade://session/claims" })).contents[0] as { text: string }).text);
-    t.same(claims.claims.map((c: any) => c.patterns), [["src/payments/**"]]);
+    t.same(
+      claims.claims.map((c: any) => c.patterns),
+      [["src/payments/**"]],
+    );
   });
 
   await t.test("when the client disconnects, then the session the server started ends", async (t) => {

@@ -1,15 +1,15 @@
 /** fast-check generators shared by the pattern tests. */
 
-import fc from 'fast-check';
+import fc from "fast-check";
 
 /**
  * Patterns over a deliberately tiny vocabulary, so that random pairs overlap often and
  * brute-force enumeration over short paths can serve as an oracle.
  */
-export const SMALL_SEGMENTS = ['a', 'b', 'ab', '*', '?', '**', 'a*', '*b'] as const;
+export const SMALL_SEGMENTS = ["a", "b", "ab", "*", "?", "**", "a*", "*b"] as const;
 
 /** Adds segments that exercise dot handling (`.` and `..` must never appear in a witness). */
-export const DOTTY_SEGMENTS = [...SMALL_SEGMENTS, '.*', '.?', '*.a', '.a', '..*', '?.'] as const;
+export const DOTTY_SEGMENTS = [...SMALL_SEGMENTS, ".*", ".?", "*.a", ".a", "..*", "?."] as const;
 
 export function patternFrom(segments: readonly string[]): fc.Arbitrary<string> {
   return fc
@@ -18,7 +18,7 @@ export function patternFrom(segments: readonly string[]): fc.Arbitrary<string> {
       leading: fc.boolean(),
       trailing: fc.boolean(),
     })
-    .map(({ parts, leading, trailing }) => `${leading ? '/' : ''}${parts.join('/')}${trailing ? '/' : ''}`);
+    .map(({ parts, leading, trailing }) => `${leading ? "/" : ""}${parts.join("/")}${trailing ? "/" : ""}`);
 }
 
 export const smallPattern = patternFrom(SMALL_SEGMENTS);
@@ -28,9 +28,9 @@ export const dottyPattern = patternFrom(DOTTY_SEGMENTS);
 export const smallPath = fc
   .array(
     fc
-      .array(fc.constantFrom('a', 'b', 'x', '.'), { minLength: 1, maxLength: 3 })
-      .map((chars) => chars.join(''))
-      .filter((name) => name !== '.' && name !== '..'),
+      .array(fc.constantFrom("a", "b", "x", "."), { minLength: 1, maxLength: 3 })
+      .map((chars) => chars.join(""))
+      .filter((name) => name !== "." && name !== ".."),
     { minLength: 1, maxLength: 4 },
   )
-  .map((segments) => segments.join('/'));
+  .map((segments) => segments.join("/"));

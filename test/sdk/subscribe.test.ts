@@ -144,7 +144,9 @@ t.test("when the server closes the WebSocket, then the helper reconnects and res
       onStatus: (s) => statuses.push(s.state === "disconnected" ? `disconnected:${s.code}` : s.state),
     }),
   );
-  const alerts = collect<Alert>(webSocketAlerts({ url: address, token: a.token, signal: controller.signal, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } }));
+  const alerts = collect<Alert>(
+    webSocketAlerts({ url: address, token: a.token, signal: controller.signal, reconnect: { initialDelayMs: 50, maxDelayMs: 200 } }),
+  );
   t.teardown(() => controller.abort());
   while (!statuses.includes("live")) await sleep(10);
   await sleep(100);
@@ -168,11 +170,14 @@ t.test("when the server closes the WebSocket, then the helper reconnects and res
   await sleep(300);
   const ids = items.items.map((i) => (i.type === "event" ? i.event.id : i.alert.id));
   t.equal(new Set(ids).size, ids.length, "no duplicate");
-  t.same(ids, log.sort((x, y) => x.position - y.position).map((e) => e.id), "no gap, in order");
+  t.same(
+    ids,
+    log.sort((x, y) => x.position - y.position).map((e) => e.id),
+    "no gap, in order",
+  );
   t.ok(got.length === 5);
   t.ok(statuses.includes("disconnected:1001"), `the helper saw the server go away (${statuses.join(", ")})`);
   const alertList = await alerts.until(5, 20_000);
   t.equal(new Set(alertList.map((x) => x.id)).size, 5, "the session's alerts resumed too");
   t.ok(alertList.every((x) => x.recipient.type === "session" && x.recipient.id === a.id));
 });
-

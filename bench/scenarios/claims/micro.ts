@@ -33,7 +33,12 @@ export function opsPerSecond(seconds: number, fn: (i: number) => unknown): numbe
  * Alternating rounds A, B, A, B, … so a slow patch of the machine (another process waking
  * up) hits both alike; returns each side's per-round rates.
  */
-export function timeRounds(rounds: number, seconds: number, a: (i: number) => unknown, b: (i: number) => unknown): { a: number[]; b: number[] } {
+export function timeRounds(
+  rounds: number,
+  seconds: number,
+  a: (i: number) => unknown,
+  b: (i: number) => unknown,
+): { a: number[]; b: number[] } {
   const result = { a: [] as number[], b: [] as number[] };
   for (let r = 0; r < rounds; r++) {
     result.a.push(opsPerSecond(seconds, a));

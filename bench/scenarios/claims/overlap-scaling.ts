@@ -75,7 +75,11 @@ function queries(repo: SyntheticRepo, size: number, seed: number): string[] {
   return out;
 }
 
-async function time(index: PatternIndex<number>, patterns: readonly string[], passes: number): Promise<{ samples: number[]; hits: number; candidates: number }> {
+async function time(
+  index: PatternIndex<number>,
+  patterns: readonly string[],
+  passes: number,
+): Promise<{ samples: number[]; hits: number; candidates: number }> {
   const samples: number[] = [];
   let hits = 0;
   let candidates = 0;
@@ -96,7 +100,14 @@ async function time(index: PatternIndex<number>, patterns: readonly string[], pa
   return { samples, hits: hits / Math.max(1, passes - 1), candidates };
 }
 
-async function measure(repo: SyntheticRepo, size: number, seed: number, passes: number, perMille: number, withUnanchoredQueries: boolean): Promise<Measured> {
+async function measure(
+  repo: SyntheticRepo,
+  size: number,
+  seed: number,
+  passes: number,
+  perMille: number,
+  withUnanchoredQueries: boolean,
+): Promise<Measured> {
   await breathe();
   collectGarbage();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -108,9 +119,20 @@ async function measure(repo: SyntheticRepo, size: number, seed: number, passes: 
   const qs = queries(repo, size, seed + size);
   const { samples, hits, candidates } = await time(index, qs, passes);
   // Unanchored new claims: a file type or file name anywhere.
-  const uq = Array.from({ length: UNANCHORED_QUERIES }, (_, i) => (i % 2 === 0 ? `*.${["graphql", "proto", "yaml", "snap", "md"][i % 5]}` : `settings-${hash32(i) % 1000}.json`));
+  const uq = Array.from({ length: UNANCHORED_QUERIES }, (_, i) =>
+    i % 2 === 0 ? `*.${["graphql", "proto", "yaml", "snap", "md"][i % 5]}` : `settings-${hash32(i) % 1000}.json`,
+  );
   const unanchoredUs = withUnanchoredQueries ? (await time(index, uq, 2)).samples : [];
-  return { size, unanchored, buildMs, heapMB, samplesUs: samples, hitsMean: hits / qs.length, candidatesMean: candidates / qs.length, unanchoredUs };
+  return {
+    size,
+    unanchored,
+    buildMs,
+    heapMB,
+    samplesUs: samples,
+    hitsMean: hits / qs.length,
+    candidatesMean: candidates / qs.length,
+    unanchoredUs,
+  };
 }
 
 export async function overlapScaling({ log }: ScenarioContext, seed: number): Promise<Row[]> {
@@ -121,7 +143,9 @@ export async function overlapScaling({ log }: ScenarioContext, seed: number): Pr
   for (const size of SIZES) {
     log(`(c) PatternIndex with ${size} claims: building, then ${QUERIES} new-claim patterns × ${passes - 1} timed passes`);
     const m = await measure(repo, size, seed, passes, perMille, true);
-    log(`(c) ${size}: median ${median(m.samplesUs).toFixed(1)} µs, p99 ${percentile(m.samplesUs, 99).toFixed(1)} µs, ${m.candidatesMean.toFixed(1)} candidates/query`);
+    log(
+      `(c) ${size}: median ${median(m.samplesUs).toFixed(1)} µs, p99 ${percentile(m.samplesUs, 99).toFixed(1)} µs, ${m.candidatesMean.toFixed(1)} candidates/query`,
+    );
     results.push(m);
   }
   // The same with anchored claims only, to separate the index's own scaling from the
@@ -171,7 +195,11 @@ export async function overlapScaling({ log }: ScenarioContext, seed: number): Pr
         unit: "µs",
         note: `same claims and queries without unanchored claims: medians ${anchoredOnly.map((m) => `${median(m.samplesUs).toFixed(1)}`).join(" / ")} µs, p99 ${anchoredOnly.map((m) => `${percentile(m.samplesUs, 99).toFixed(0)}`).join(" / ")} µs at ${SIZES.map((n) => `${n / 1000}k`).join(" / ")}`,
       },
-      { metric: `(c) anchored only growth ${a1.size / 1000}k / ${a0.size / 1000}k`, value: median(a1.samplesUs) / median(a0.samplesUs), unit: "×" },
+      {
+        metric: `(c) anchored only growth ${a1.size / 1000}k / ${a0.size / 1000}k`,
+        value: median(a1.samplesUs) / median(a0.samplesUs),
+        unit: "×",
+      },
     );
   }
   return rows;

@@ -59,7 +59,10 @@ export async function ownersMatch({ log }: ScenarioContext, seed: number): Promi
   const agreeCount = Math.min(PATH_COUNT, Math.round(numberEnv("BENCH_D_AGREE_PATHS", 2_000)));
   const text = generateCodeowners(seed, CODEOWNERS_RULES);
   const parsed = parseCodeowners(text);
-  if (parsed.errors.length > 0) throw new Error(`generated CODEOWNERS has ${parsed.errors.length} invalid lines, e.g. line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.reason}`);
+  if (parsed.errors.length > 0)
+    throw new Error(
+      `generated CODEOWNERS has ${parsed.errors.length} invalid lines, e.g. line ${parsed.errors[0]!.line}: ${parsed.errors[0]!.reason}`,
+    );
   const paths = samplePaths(new SyntheticRepo(seed), PATH_COUNT, seed + 1);
 
   let started = performance.now();
@@ -122,11 +125,16 @@ export async function ownersMatch({ log }: ScenarioContext, seed: number): Promi
     const oursRate = median(ours);
     const coldRate = median(cold);
     const warmRate = median(warm);
-    log(`(d) Brigade ${Math.round(oursRate)} lookups/s; codeowners package ${Math.round(coldRate)}/s on new paths, ${Math.round(warmRate)}/s on memoised ones`);
+    log(
+      `(d) Brigade ${Math.round(oursRate)} lookups/s; codeowners package ${Math.round(coldRate)}/s on new paths, ${Math.round(warmRate)}/s on memoised ones`,
+    );
 
     const explain = disagreements
       .slice(0, 3)
-      .map((d) => `${d.path}: Brigade ${d.brigade ? `line ${d.brigade.line} "${d.brigade.pattern}" → [${d.brigade.owners.join(" ")}]` : "no rule"}, package "${d.pkg?.path ?? "no rule"}" → [${d.pkg?.usernames.join(" ") ?? ""}]`)
+      .map(
+        (d) =>
+          `${d.path}: Brigade ${d.brigade ? `line ${d.brigade.line} "${d.brigade.pattern}" → [${d.brigade.owners.join(" ")}]` : "no rule"}, package "${d.pkg?.path ?? "no rule"}" → [${d.pkg?.usernames.join(" ") ?? ""}]`,
+      )
       .join(" | ");
 
     return [
@@ -137,8 +145,18 @@ export async function ownersMatch({ log }: ScenarioContext, seed: number): Promi
         ceiling: warmRate,
         note: `ceiling column = the codeowners npm package (v5: bottom-up scan, one ignore@3 matcher per rule) on the same file, its best case (paths it has memoised); ${rounds} alternating rounds of ~${roundSeconds} s, median`,
       },
-      { metric: "(d) codeowners pkg, memoised paths", value: warmRate, unit: "lookups/s", note: `repeating ${CHUNK} paths it has already seen; its memo grows ~2 MB per new path` },
-      { metric: "(d) codeowners pkg, new paths", value: coldRate, unit: "lookups/s", note: `first look-up of each path on an instance (rebuilt, untimed, every ${CHUNK} paths)` },
+      {
+        metric: "(d) codeowners pkg, memoised paths",
+        value: warmRate,
+        unit: "lookups/s",
+        note: `repeating ${CHUNK} paths it has already seen; its memo grows ~2 MB per new path`,
+      },
+      {
+        metric: "(d) codeowners pkg, new paths",
+        value: coldRate,
+        unit: "lookups/s",
+        note: `first look-up of each path on an instance (rebuilt, untimed, every ${CHUNK} paths)`,
+      },
       { metric: "(d) speed-up vs pkg (memoised)", value: oursRate / warmRate, unit: "×", target: { op: ">=", value: TARGET_SPEEDUP } },
       { metric: "(d) speed-up vs pkg (new paths)", value: oursRate / coldRate, unit: "×", target: { op: ">=", value: TARGET_SPEEDUP } },
       {
@@ -146,8 +164,19 @@ export async function ownersMatch({ log }: ScenarioContext, seed: number): Promi
         value: disagreements.length,
         note: `of ${agreeCount} paths${disagreements.length ? `; e.g. ${explain}` : ""}`,
       },
-      { metric: "(d) CODEOWNERS rules", value: parsed.rules.length, target: { op: "=", value: CODEOWNERS_RULES }, note: `${text.length} bytes, ${text.split("\n").length} lines; ${paths.length} distinct-ish sample paths` },
-      { metric: "(d) index build: Brigade", value: brigadeBuildMs, unit: "ms", ceiling: pkgBuildMs, note: "ceiling column = the package's constructor (reads and compiles the file)" },
+      {
+        metric: "(d) CODEOWNERS rules",
+        value: parsed.rules.length,
+        target: { op: "=", value: CODEOWNERS_RULES },
+        note: `${text.length} bytes, ${text.split("\n").length} lines; ${paths.length} distinct-ish sample paths`,
+      },
+      {
+        metric: "(d) index build: Brigade",
+        value: brigadeBuildMs,
+        unit: "ms",
+        ceiling: pkgBuildMs,
+        note: "ceiling column = the package's constructor (reads and compiles the file)",
+      },
     ];
   } finally {
     factory.dispose();

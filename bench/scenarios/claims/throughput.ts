@@ -31,7 +31,16 @@ import { runLoadWithWarmup, type LoadResult } from "../../lib/load.js";
 import { forEachConcurrent } from "../../lib/pool.js";
 import { SyntheticRepo } from "../../lib/synthetic.js";
 import type { Row, ScenarioContext } from "../../lib/types.js";
-import { CpuMeters, describeRun, errorRows, SAMPLE_LIMIT, serverReport, serverRows, windowOf, type ServerReport } from "../../lib/report.js";
+import {
+  CpuMeters,
+  describeRun,
+  errorRows,
+  SAMPLE_LIMIT,
+  serverReport,
+  serverRows,
+  windowOf,
+  type ServerReport,
+} from "../../lib/report.js";
 
 const TARGET_RATIO = 1.5;
 const TARGET_P99_MS = 25;
@@ -131,7 +140,14 @@ async function measureEtcd({ settings, log }: ScenarioContext, cpu: CpuMeters, r
     ];
     started = performance.now();
     const load = await runLoadWithWarmup(
-      { url: `${etcd.url}/v3/kv/txn`, method: "POST", headers: { "content-type": "application/json" }, connections: CONNECTIONS, durationSeconds: settings.durationSeconds, requests },
+      {
+        url: `${etcd.url}/v3/kv/txn`,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        connections: CONNECTIONS,
+        durationSeconds: settings.durationSeconds,
+        requests,
+      },
       settings.warmupSeconds,
     );
     log(`(a) etcd: ${Math.round(load.measured.rps.median)} put-if-absent/s median, p99 ${load.measured.latency.p99} ms`);
@@ -170,7 +186,11 @@ async function measurePgLease({ settings, log }: ScenarioContext, cpu: CpuMeters
     const perRepo = PRELOAD / REPOS;
     const preload = new Tally(201);
     await forEachConcurrent(PRELOAD, SETUP_CONCURRENCY, async (i) => {
-      const response = await api(server.url, null, "POST", "/lease", { key: key(i % REPOS, Math.floor(i / REPOS)), holder: "preload", ttlSeconds: TTL_SECONDS });
+      const response = await api(server.url, null, "POST", "/lease", {
+        key: key(i % REPOS, Math.floor(i / REPOS)),
+        holder: "preload",
+        ttlSeconds: TTL_SECONDS,
+      });
       preload.record(response.status, response.text);
     });
     if (preload.failures > 0) throw new Error(`raw PostgreSQL preload failed: ${preload.describe()}`);
@@ -194,7 +214,14 @@ async function measurePgLease({ settings, log }: ScenarioContext, cpu: CpuMeters
       },
     ];
     const load = await runLoadWithWarmup(
-      { url: `${server.url}/lease`, method: "POST", headers: { "content-type": "application/json" }, connections: CONNECTIONS, durationSeconds: settings.durationSeconds, requests },
+      {
+        url: `${server.url}/lease`,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        connections: CONNECTIONS,
+        durationSeconds: settings.durationSeconds,
+        requests,
+      },
       settings.warmupSeconds,
     );
     log(`(a) raw PostgreSQL: ${Math.round(load.measured.rps.median)} put-if-absent/s median, p99 ${load.measured.latency.p99} ms`);
@@ -283,7 +310,14 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
     log(`(a) brigade: new exclusive claims over ${REPOS} repos, ${describeRun(settings, CONNECTIONS)}`);
     started = performance.now();
     const load = await runLoadWithWarmup(
-      { url: `${brigade.url}/v1/claims`, method: "POST", headers: { "content-type": "application/json" }, connections: CONNECTIONS, durationSeconds: settings.durationSeconds, requests },
+      {
+        url: `${brigade.url}/v1/claims`,
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        connections: CONNECTIONS,
+        durationSeconds: settings.durationSeconds,
+        requests,
+      },
       settings.warmupSeconds,
     );
     log(`(a) brigade: ${Math.round(load.measured.rps.median)} claims/s median, p99 ${load.measured.latency.p99} ms`);
@@ -323,7 +357,12 @@ function rows(e: EtcdMeasurement, p: PgLeaseMeasurement, b: BrigadeMeasurement):
       ceiling: etcdRate,
       note: `ceiling column = etcd ${e.version} lease-bound put-if-absent (txn on create_revision) on exact paths, same load: ${CONNECTIONS} connections; mean ${Math.round(b.load.measured.rps.mean)} vs ${Math.round(e.load.measured.rps.mean)} req/s`,
     },
-    { metric: "(a) put-if-absent/s (median): etcd", value: etcdRate, unit: "req/s", note: `${e.load.measured.total} txns in the measured run, ${e.probe.ok} succeeded incl. warm-up` },
+    {
+      metric: "(a) put-if-absent/s (median): etcd",
+      value: etcdRate,
+      unit: "req/s",
+      note: `${e.load.measured.total} txns in the measured run, ${e.probe.ok} succeeded incl. warm-up`,
+    },
     { metric: "(a) Brigade / etcd rate", value: brigadeRate / etcdRate, unit: "×", target: { op: ">=", value: TARGET_RATIO } },
     {
       metric: "(a) put-if-absent/s (median): raw PostgreSQL",
@@ -334,7 +373,13 @@ function rows(e: EtcdMeasurement, p: PgLeaseMeasurement, b: BrigadeMeasurement):
     },
     { metric: "(a) Brigade / raw PostgreSQL rate", value: brigadeRate / p.load.measured.rps.median, unit: "×" },
     { metric: "(a) claim latency p50", value: b.load.measured.latency.p50, unit: "ms", ceiling: e.load.measured.latency.p50 },
-    { metric: "(a) claim latency p99", value: b.load.measured.latency.p99, unit: "ms", target: { op: "<=", value: TARGET_P99_MS }, ceiling: e.load.measured.latency.p99 },
+    {
+      metric: "(a) claim latency p99",
+      value: b.load.measured.latency.p99,
+      unit: "ms",
+      target: { op: "<=", value: TARGET_P99_MS },
+      ceiling: e.load.measured.latency.p99,
+    },
     ...errorRows("a", "claim", b.load, b.probe.samples),
     { metric: "(a) granted claims not as asked", value: b.probe.wrong, target: { op: "=", value: 0 } },
     {
@@ -357,7 +402,13 @@ function rows(e: EtcdMeasurement, p: PgLeaseMeasurement, b: BrigadeMeasurement):
       target: { op: "=", value: 0 },
       note: `preload: ${e.preloadFailures.describe()}; keys after: ${e.keysAfter}${etcdOk ? "" : " (FEWER than acknowledged!)"}`,
     },
-    { metric: "(a) server RSS peak", value: b.server.peakRssMB, unit: "MB", ceiling: e.rssMB, note: `at ready ${b.readyRssMB.toFixed(0)} MB; ceiling column = etcd during its measured run` },
+    {
+      metric: "(a) server RSS peak",
+      value: b.server.peakRssMB,
+      unit: "MB",
+      ceiling: e.rssMB,
+      note: `at ready ${b.readyRssMB.toFixed(0)} MB; ceiling column = etcd during its measured run`,
+    },
     ...serverRows("a", b.server, { cores: e.cores, harnessCores: e.harnessCores, machineCores: e.machineCores, name: "etcd's run" }),
   ];
 }

@@ -26,7 +26,16 @@ import { forEachConcurrent } from "../../lib/pool.js";
 import { AREA_COUNT, generateCodeowners, sampleLookups, SyntheticRepo } from "../../lib/synthetic.js";
 import type { Row, ScenarioContext } from "../../lib/types.js";
 import { CODEOWNERS_RULES } from "./owners-match.js";
-import { CpuMeters, describeRun, errorRows, SAMPLE_LIMIT, serverReport, serverRows, windowOf, type ServerReport } from "../../lib/report.js";
+import {
+  CpuMeters,
+  describeRun,
+  errorRows,
+  SAMPLE_LIMIT,
+  serverReport,
+  serverRows,
+  windowOf,
+  type ServerReport,
+} from "../../lib/report.js";
 
 const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 5;
@@ -57,13 +66,22 @@ async function measureCeiling({ settings, log }: ScenarioContext, cpu: CpuMeters
   const hello = await startHelloWorld();
   let load: LoadResult;
   try {
-    ({ measured: load } = await runLoadWithWarmup({ url: `${hello.url}/`, connections: settings.connections, durationSeconds: settings.durationSeconds }, settings.warmupSeconds));
+    ({ measured: load } = await runLoadWithWarmup(
+      { url: `${hello.url}/`, connections: settings.connections, durationSeconds: settings.durationSeconds },
+      settings.warmupSeconds,
+    ));
   } finally {
     await hello.process.stop();
   }
   log(`(b) ceiling: ${Math.round(load.rps.median)} req/s median, p99 ${load.latency.p99} ms`);
   const w = windowOf(load);
-  return { load, rssMB: hello.process.stats.peakMB(...w), cores: hello.process.stats.cores(...w), harnessCores: cpu.harness.cores(...w), machineCores: cpu.machine.busyCores(...w) };
+  return {
+    load,
+    rssMB: hello.process.stats.peakMB(...w),
+    cores: hello.process.stats.cores(...w),
+    harnessCores: cpu.harness.cores(...w),
+    machineCores: cpu.machine.busyCores(...w),
+  };
 }
 
 interface Measurement {
@@ -99,7 +117,8 @@ export async function whoOwns(context: ScenarioContext, seed: number): Promise<R
 async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters, seed: number): Promise<Measurement> {
   const claimCount = Math.round(numberEnv("BENCH_B_CLAIMS", TARGET_ACTIVE_CLAIMS));
   const patternsPerClaim = Math.round(numberEnv("BENCH_B_PATTERNS_PER_CLAIM", 1));
-  if (claimCount < 1 || patternsPerClaim < 1 || patternsPerClaim > 256) throw new Error("BENCH_B_CLAIMS ≥ 1 and BENCH_B_PATTERNS_PER_CLAIM in 1..256");
+  if (claimCount < 1 || patternsPerClaim < 1 || patternsPerClaim > 256)
+    throw new Error("BENCH_B_CLAIMS ≥ 1 and BENCH_B_PATTERNS_PER_CLAIM in 1..256");
   if (claimCount * patternsPerClaim > AREA_COUNT) throw new Error(`at most ${AREA_COUNT} claimed areas (claims × patterns per claim)`);
   const repo = new SyntheticRepo(seed);
   const codeownersText = generateCodeowners(seed, CODEOWNERS_RULES);
@@ -144,7 +163,11 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
       const session = sessions[i % SESSIONS]!;
       const patterns = Array.from({ length: patternsPerClaim }, (_, j) => repo.claimPattern(i * patternsPerClaim + j));
       try {
-        const response = await api(brigade.url, session.token, "POST", "/v1/claims", { sessionId: session.id, patterns, ttlSeconds: TTL_SECONDS });
+        const response = await api(brigade.url, session.token, "POST", "/v1/claims", {
+          sessionId: session.id,
+          patterns,
+          ttlSeconds: TTL_SECONDS,
+        });
         claimFailures.record(response.status, response.text);
       } catch (err) {
         claimFailures.record("network error", err instanceof Error ? err.message : String(err));
@@ -152,7 +175,9 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
       if (++done >= nextReport * claimCount) {
         nextReport += 0.1;
         const s = (performance.now() - started) / 1000;
-        log(`(b) brigade: ${done} claims in ${s.toFixed(0)} s (${(done / s).toFixed(0)}/s), server RSS ${brigade.process.stats.latestMB().toFixed(0)} MB`);
+        log(
+          `(b) brigade: ${done} claims in ${s.toFixed(0)} s (${(done / s).toFixed(0)}/s), server RSS ${brigade.process.stats.latestMB().toFixed(0)} MB`,
+        );
       }
     });
     const loadSeconds = (performance.now() - started) / 1000;
@@ -162,7 +187,9 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
     // Settle (a GC after the burst) before reading the memory the active claims hold.
     await new Promise((resolve) => setTimeout(resolve, 2_000));
     const rssAfterLoadMB = brigade.process.stats.latestMB();
-    log(`(b) brigade: ${counts?.claims} active claims (${counts?.patterns} patterns) in ${loadSeconds.toFixed(0)} s; server RSS ${rssAfterLoadMB.toFixed(0)} MB`);
+    log(
+      `(b) brigade: ${counts?.claims} active claims (${counts?.patterns} patterns) in ${loadSeconds.toFixed(0)} s; server RSS ${rssAfterLoadMB.toFixed(0)} MB`,
+    );
 
     // Is the endpoint there? A route that does not exist answers 404 (the schema has none).
     const first = await api(brigade.url, sessions[0]!.token, "GET", `${repoPath}/owners?path=${encodeURIComponent(lookups[0]!.path)}`);
@@ -175,7 +202,12 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
       const v = verify;
       await forEachConcurrent(VERIFY_PATHS, 16, async (n) => {
         const { path, area } = lookups[n]!;
-        const response = await api(brigade.url, sessions[n % SESSIONS]!.token, "GET", `${repoPath}/owners?path=${encodeURIComponent(path)}`);
+        const response = await api(
+          brigade.url,
+          sessions[n % SESSIONS]!.token,
+          "GET",
+          `${repoPath}/owners?path=${encodeURIComponent(path)}`,
+        );
         if (response.status !== 200) {
           if (v.failures.length < SAMPLE_LIMIT) v.failures.push(`${path}: ${response.status} ${response.text.slice(0, 200)}`);
           else v.failures.push("");
@@ -185,7 +217,8 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
         const answer = response.json<OwnersAnswer>();
         const expected = reference.owners(path)?.owners ?? [];
         const got = answer.codeowners?.owners ?? null;
-        if (!got || got.length !== expected.length || got.some((o, i) => o !== expected[i])) v.ownersWrong.push(`${path}: got [${got?.join(" ") ?? "null"}], expected [${expected.join(" ")}]`);
+        if (!got || got.length !== expected.length || got.some((o, i) => o !== expected[i]))
+          v.ownersWrong.push(`${path}: got [${got?.join(" ") ?? "null"}], expected [${expected.join(" ")}]`);
         // Which claims cover it: only the claim on its own area can, and only if the shape does.
         const owningClaim = area >= 0 && area < claimedAreas ? repo.claimPattern(area) : null;
         const expectCovered = owningClaim !== null && matches(owningClaim, path);
@@ -194,7 +227,9 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
           v.claimsWrong.push(`${path}: got [${covered.join(" ")}], expected [${expectCovered ? owningClaim : ""}]`);
         }
       });
-      log(`(b) brigade: verified ${v.checked} answers: ${v.ownersWrong.length} wrong owners, ${v.claimsWrong.length} wrong claims, ${v.failures.length} failed`);
+      log(
+        `(b) brigade: verified ${v.checked} answers: ${v.ownersWrong.length} wrong owners, ${v.claimsWrong.length} wrong claims, ${v.failures.length} failed`,
+      );
 
       const paths = lookups.map((l) => `${repoPath}/owners?path=${encodeURIComponent(l.path)}`);
       const auth = sessions.map((s) => `Bearer ${s.token}`);
@@ -214,7 +249,10 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
         },
       ];
       log(`(b) brigade: GET owners over ${paths.length} paths, ${describeRun(settings)}`);
-      owners = await runLoadWithWarmup({ url: brigade.url, connections: settings.connections, durationSeconds: settings.durationSeconds, requests }, settings.warmupSeconds);
+      owners = await runLoadWithWarmup(
+        { url: brigade.url, connections: settings.connections, durationSeconds: settings.durationSeconds, requests },
+        settings.warmupSeconds,
+      );
       log(`(b) brigade: ${Math.round(owners.measured.rps.median)} owners/s median, p99 ${owners.measured.latency.p99} ms`);
     } else {
       log(`(b) brigade: owners endpoint missing (${missing}); skipping its load`);
@@ -239,7 +277,11 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
     log("(b) brigade: stopping (SIGTERM) and dropping the database");
     exit = await brigade.stop();
   }
-  return { ...result, readyRssMB, server: serverReport(brigade, cpu, result.owners ? windowOf(result.owners.measured) : null, logProblems, exit) };
+  return {
+    ...result,
+    readyRssMB,
+    server: serverReport(brigade, cpu, result.owners ? windowOf(result.owners.measured) : null, logProblems, exit),
+  };
 }
 
 function rows(c: Ceiling, b: Measurement): Row[] {
@@ -262,7 +304,13 @@ function rows(c: Ceiling, b: Measurement): Row[] {
       target: { op: "<=", value: TARGET_RSS_MB },
       note: `after loading, before the owners load; at ready ${b.readyRssMB.toFixed(0)} MB`,
     },
-    { metric: "(b) server RSS peak", value: b.server.peakRssMB, unit: "MB", ceiling: c.rssMB, note: "whole life of the server, loading and owners load included" },
+    {
+      metric: "(b) server RSS peak",
+      value: b.server.peakRssMB,
+      unit: "MB",
+      ceiling: c.rssMB,
+      note: "whole life of the server, loading and owners load included",
+    },
     {
       metric: "(b) CODEOWNERS upload",
       value: b.upload.status === 200 ? `${b.upload.rules} rules` : `HTTP ${b.upload.status}`,
@@ -282,10 +330,27 @@ function rows(c: Ceiling, b: Measurement): Row[] {
     const { measured } = b.owners;
     const v = b.verify!;
     out.push(
-      { metric: "(b) owners/s (median)", value: measured.rps.median, unit: "req/s", ceiling: c.load.rps.median, note: `ceiling column = fastify hello-world; mean ${Math.round(measured.rps.mean)} vs ${Math.round(c.load.rps.mean)} req/s` },
-      { metric: "(b) owners / hello-world rate", value: measured.rps.median / c.load.rps.median, unit: "×", target: { op: ">=", value: TARGET_RATIO } },
+      {
+        metric: "(b) owners/s (median)",
+        value: measured.rps.median,
+        unit: "req/s",
+        ceiling: c.load.rps.median,
+        note: `ceiling column = fastify hello-world; mean ${Math.round(measured.rps.mean)} vs ${Math.round(c.load.rps.mean)} req/s`,
+      },
+      {
+        metric: "(b) owners / hello-world rate",
+        value: measured.rps.median / c.load.rps.median,
+        unit: "×",
+        target: { op: ">=", value: TARGET_RATIO },
+      },
       { metric: "(b) owners latency p50", value: measured.latency.p50, unit: "ms", ceiling: c.load.latency.p50 },
-      { metric: "(b) owners latency p99", value: measured.latency.p99, unit: "ms", target: { op: "<=", value: TARGET_P99_MS }, ceiling: c.load.latency.p99 },
+      {
+        metric: "(b) owners latency p99",
+        value: measured.latency.p99,
+        unit: "ms",
+        target: { op: "<=", value: TARGET_P99_MS },
+        ceiling: c.load.latency.p99,
+      },
       ...errorRows("b", "owners", b.owners, b.probe.samples),
       {
         metric: "(b) owners answers wrong",
@@ -294,10 +359,14 @@ function rows(c: Ceiling, b: Measurement): Row[] {
         note:
           `${v.checked} of ${VERIFY_PATHS} sample paths checked against the harness's CodeownersIndex and matches(): ` +
           `${v.ownersWrong.length} wrong CODEOWNERS owners, ${v.claimsWrong.length} wrong covering claims, ${v.failures.length} failed` +
-          ([...v.ownersWrong, ...v.claimsWrong, ...v.failures.filter(Boolean)].length ? `; e.g. ${[...v.ownersWrong, ...v.claimsWrong, ...v.failures.filter(Boolean)].slice(0, 3).join(" | ")}` : ""),
+          ([...v.ownersWrong, ...v.claimsWrong, ...v.failures.filter(Boolean)].length
+            ? `; e.g. ${[...v.ownersWrong, ...v.claimsWrong, ...v.failures.filter(Boolean)].slice(0, 3).join(" | ")}`
+            : ""),
       },
     );
   }
-  out.push(...serverRows("b", b.server, { cores: c.cores, harnessCores: c.harnessCores, machineCores: c.machineCores, name: "hello-world's run" }));
+  out.push(
+    ...serverRows("b", b.server, { cores: c.cores, harnessCores: c.harnessCores, machineCores: c.machineCores, name: "hello-world's run" }),
+  );
   return out;
 }

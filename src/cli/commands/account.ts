@@ -16,8 +16,16 @@ export async function login(ctx: Context, options: { server: string; token: stri
   const client = createBrigadeClient({ baseUrl: server, token: options.token, timeoutMs: ctx.settings().timeoutMs });
   const me = await ok(client.api.GET("/v1/me"));
   const stored = readConfig();
-  writeConfig({ ...stored, server, token: options.token, user: { id: me.user.id, name: me.user.name, orgId: me.org.id, org: me.org.slug } });
-  ctx.out.result({ server, user: me.user, org: me.org, config: configPath() }, `Logged in to ${server} as ${me.user.name} (${me.user.role}, organisation ${me.org.slug}); saved in ${configPath()}`);
+  writeConfig({
+    ...stored,
+    server,
+    token: options.token,
+    user: { id: me.user.id, name: me.user.name, orgId: me.org.id, org: me.org.slug },
+  });
+  ctx.out.result(
+    { server, user: me.user, org: me.org, config: configPath() },
+    `Logged in to ${server} as ${me.user.name} (${me.user.role}, organisation ${me.org.slug}); saved in ${configPath()}`,
+  );
 }
 
 export async function logout(ctx: Context) {

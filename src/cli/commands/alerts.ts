@@ -26,7 +26,9 @@ export async function alerts(ctx: Context, options: { ack?: string[]; all?: bool
   );
   ctx.out.result(page, () => {
     if (page.items.length === 0) return options.all ? "No alerts." : "No unacknowledged alerts.";
-    const lines = page.items.map((a) => `${a.id}  ${a.createdAt.slice(0, 19).replace("T", " ")}  ${a.ackedAt ? "(acked) " : ""}${describeAlert(a)}`);
+    const lines = page.items.map(
+      (a) => `${a.id}  ${a.createdAt.slice(0, 19).replace("T", " ")}  ${a.ackedAt ? "(acked) " : ""}${describeAlert(a)}`,
+    );
     if (!options.all) lines.push("Acknowledge with: brigade alerts --ack <id…>");
     return lines.join("\n");
   });
@@ -54,7 +56,9 @@ export async function watch(ctx: Context, options: { after?: string }) {
           announced = true;
           ctx.out.note(`brigade: watching alerts${session ? ` of session ${session.id}` : ""} (Ctrl-C to stop)`);
         } else if (status.state === "disconnected") {
-          ctx.out.note(`brigade: disconnected (${status.code}${status.reason ? ` ${status.reason}` : ""}); reconnecting in ${Math.round(status.retryInMs)} ms`);
+          ctx.out.note(
+            `brigade: disconnected (${status.code}${status.reason ? ` ${status.reason}` : ""}); reconnecting in ${Math.round(status.retryInMs)} ms`,
+          );
         }
       },
     })) {

@@ -6,7 +6,11 @@ import { CliError, describeError, EXIT_FAILED, usageError } from "../errors.js";
 import { NotAGitRepository, repoRelative, stagedPaths, worktreeRoot } from "../git.js";
 import { describeConflict, until } from "../output.js";
 
-export async function claim(ctx: Context, patterns: string[], options: { shared?: boolean; ttl?: number; warn?: boolean; reason?: string }) {
+export async function claim(
+  ctx: Context,
+  patterns: string[],
+  options: { shared?: boolean; ttl?: number; warn?: boolean; reason?: string },
+) {
   const session = await ctx.requireSession();
   const client = ctx.client("session", session);
   try {
@@ -44,7 +48,10 @@ export async function claim(ctx: Context, patterns: string[], options: { shared?
 }
 
 /** The session's active claims, or those of them named by id or by one of their patterns. */
-async function selectClaims(ctx: Context, selectors: string[]): Promise<{ claims: Claim[]; client: ReturnType<Context["client"]>; sessionId: string }> {
+async function selectClaims(
+  ctx: Context,
+  selectors: string[],
+): Promise<{ claims: Claim[]; client: ReturnType<Context["client"]>; sessionId: string }> {
   const session = await ctx.requireSession();
   const client = ctx.client("session", session);
   const page = await ok(client.api.GET("/v1/claims", { params: { query: { session: session.id, active: "true", limit: 500 } } }));
@@ -59,16 +66,30 @@ export async function release(ctx: Context, selectors: string[]) {
   const { claims, client, sessionId } = await selectClaims(ctx, selectors);
   const released = [];
   for (const c of claims) released.push(await ok(client.api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id } } })));
-  ctx.out.result({ sessionId, released }, released.length ? released.map((c) => `Released ${c.patterns.join(" ")} (claim ${c.id})`).join("\n") : `Session ${sessionId} holds no active claims.`);
+  ctx.out.result(
+    { sessionId, released },
+    released.length
+      ? released.map((c) => `Released ${c.patterns.join(" ")} (claim ${c.id})`).join("\n")
+      : `Session ${sessionId} holds no active claims.`,
+  );
 }
 
 export async function renew(ctx: Context, selectors: string[], options: { ttl?: number }) {
   const { claims, client, sessionId } = await selectClaims(ctx, selectors);
   const renewed = [];
   for (const c of claims) {
-    renewed.push(await ok(client.api.POST("/v1/claims/{id}/renew", { params: { path: { id: c.id } }, body: options.ttl ? { ttlSeconds: options.ttl } : {} })));
+    renewed.push(
+      await ok(
+        client.api.POST("/v1/claims/{id}/renew", { params: { path: { id: c.id } }, body: options.ttl ? { ttlSeconds: options.ttl } : {} }),
+      ),
+    );
   }
-  ctx.out.result({ sessionId, renewed }, renewed.length ? renewed.map((c) => `Renewed ${c.patterns.join(" ")} until ${until(c.expiresAt)} (claim ${c.id})`).join("\n") : `Session ${sessionId} holds no active claims.`);
+  ctx.out.result(
+    { sessionId, renewed },
+    renewed.length
+      ? renewed.map((c) => `Renewed ${c.patterns.join(" ")} until ${until(c.expiresAt)} (claim ${c.id})`).join("\n")
+      : `Session ${sessionId} holds no active claims.`,
+  );
 }
 
 /** Paths given on the command line are relative to this folder; the server wants them relative to the repository. */
@@ -91,7 +112,9 @@ export async function who(ctx: Context, path: string) {
   const [repoPath] = await toRepoPaths(ctx, [path]);
   const session = await ctx.session();
   const repo = await ctx.repo(session);
-  const owners = await ok(ctx.client("user", session).api.GET("/v1/repos/{repo}/owners", { params: { path: { repo }, query: { path: repoPath! } } }));
+  const owners = await ok(
+    ctx.client("user", session).api.GET("/v1/repos/{repo}/owners", { params: { path: { repo }, query: { path: repoPath! } } }),
+  );
   ctx.out.result(owners, () => {
     const lines = [`${owners.path} in ${owners.repo}`];
     const co = owners.codeowners;
@@ -103,7 +126,10 @@ export async function who(ctx: Context, path: string) {
           : `  CODEOWNERS: ${co.owners.join(" ")}${co.rule ? ` (line ${co.rule.line}: ${co.rule.pattern})` : ""}`,
     );
     for (const m of owners.modules) lines.push(`  module ${m.name} (${m.matchedPattern})${m.teamId ? ` of team ${m.teamId}` : ""}`);
-    for (const c of owners.claims) lines.push(`  claimed (${c.mode}) by ${c.holder.agent.name}, session ${c.holder.sessionId}, pattern ${c.pattern}, until ${until(c.expiresAt)}; claim ${c.claimId}`);
+    for (const c of owners.claims)
+      lines.push(
+        `  claimed (${c.mode}) by ${c.holder.agent.name}, session ${c.holder.sessionId}, pattern ${c.pattern}, until ${until(c.expiresAt)}; claim ${c.claimId}`,
+      );
     if (owners.claims.length === 0) lines.push("  no live claims");
     return lines.join("\n");
   });
@@ -118,7 +144,12 @@ export async function check(ctx: Context, paths: string[], options: { staged?: b
     ctx.out.result({ repo, checked: 0, violations: [], notices: [] }, "Nothing staged.");
     return 0;
   }
-  const outcome = await checkPaths(ctx.client("session", session), { repo, paths: repoPaths, sessionId: session?.id, userId: ctx.settings().user?.id });
+  const outcome = await checkPaths(ctx.client("session", session), {
+    repo,
+    paths: repoPaths,
+    sessionId: session?.id,
+    userId: ctx.settings().user?.id,
+  });
   ctx.out.result(outcome, () => describeOutcome(outcome, options.staged ? "staged file" : "path").join("\n"));
   return outcome.violations.length > 0 ? EXIT_FAILED : 0;
 }
@@ -126,12 +157,22 @@ export async function check(ctx: Context, paths: string[], options: { staged?: b
 export async function handoffRequest(ctx: Context, claimId: string, options: { reason: string }) {
   const session = await ctx.requireSession();
   const handoff = await ok(
-    ctx.client("session", session).api.POST("/v1/claims/{id}/handoff", { params: { path: { id: claimId } }, body: { sessionId: session.id, reason: options.reason } }),
+    ctx
+      .client("session", session)
+      .api.POST("/v1/claims/{id}/handoff", { params: { path: { id: claimId } }, body: { sessionId: session.id, reason: options.reason } }),
   );
-  ctx.out.result(handoff, `Asked the holder of claim ${claimId} to hand it over (handoff ${handoff.id}, ${handoff.status}); you will get an alert when they answer`);
+  ctx.out.result(
+    handoff,
+    `Asked the holder of claim ${claimId} to hand it over (handoff ${handoff.id}, ${handoff.status}); you will get an alert when they answer`,
+  );
 }
 
-export async function handoffAnswer(ctx: Context, handoffId: string, answer: "accept" | "decline" | "defer", options: { eta?: number; note?: string }) {
+export async function handoffAnswer(
+  ctx: Context,
+  handoffId: string,
+  answer: "accept" | "decline" | "defer",
+  options: { eta?: number; note?: string },
+) {
   if (answer !== "defer" && options.eta) throw usageError("--eta goes with defer");
   const session = await ctx.session();
   const handoff = await ok(

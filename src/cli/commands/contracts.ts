@@ -24,19 +24,25 @@ async function defaultLabel(ctx: Context): Promise<string> {
   try {
     return (await git(["rev-parse", "--short=12", "HEAD"], ctx.cwd)).trim();
   } catch {
-    throw usageError("give the version a label with --label (a semver or a git sha); outside a git repository there is no commit to name it after");
+    throw usageError(
+      "give the version a label with --label (a semver or a git sha); outside a git repository there is no commit to name it after",
+    );
   }
 }
 
-const summaryText = (s: Summary) => `${s.breaking} breaking, ${s.nonBreaking} non-breaking, ${s.annotation} annotation, ${s.unclassified} unclassified`;
+const summaryText = (s: Summary) =>
+  `${s.breaking} breaking, ${s.nonBreaking} non-breaking, ${s.annotation} annotation, ${s.unclassified} unclassified`;
 const changeLines = (changes: Change[], total: number) => [
   ...changes.slice(0, 50).map((c) => `  ${c.level.padEnd(13)} ${c.action ?? ""} ${c.location}: ${c.message}`),
   ...(total > 50 ? [`  … ${total - 50} more (--json lists up to 1,000)`] : []),
 ];
-const breakingLines = (breaking: Incompatibility[]) => breaking.slice(0, 50).map((b) => `  ✗ ${b.location}: ${b.message} (${b.direction}, against ${b.against})`);
+const breakingLines = (breaking: Incompatibility[]) =>
+  breaking.slice(0, 50).map((b) => `  ✗ ${b.location}: ${b.message} (${b.direction}, against ${b.against})`);
 
 export async function list(ctx: Context, options: { repo?: string }) {
-  const page = await ok(ctx.client("user").api.GET("/v1/contracts", { params: { query: { ...(options.repo ? { repo: options.repo } : {}), limit: 200 } } }));
+  const page = await ok(
+    ctx.client("user").api.GET("/v1/contracts", { params: { query: { ...(options.repo ? { repo: options.repo } : {}), limit: 200 } } }),
+  );
   ctx.out.result(page, () =>
     page.items.length === 0
       ? "No contracts."
@@ -58,12 +64,20 @@ export async function publish(ctx: Context, name: string, file: string, options:
     const v = await ok(
       ctx.client("session", session).api.POST("/v1/contracts/{name}/versions", {
         params: { path: { name } },
-        body: { content, label, ...(session ? { sessionId: session.id } : {}), force: Boolean(options.force), ...(options.reason ? { reason: options.reason } : {}) },
+        body: {
+          content,
+          label,
+          ...(session ? { sessionId: session.id } : {}),
+          force: Boolean(options.force),
+          ...(options.reason ? { reason: options.reason } : {}),
+        },
       }),
     );
     ctx.out.result(v, () =>
       [
-        v.created ? `Published ${name} ${v.label}${v.previousLabel ? ` (after ${v.previousLabel})` : ""}: ${summaryText(v.summary)}` : `${name} ${v.label} already holds this content; nothing new was published`,
+        v.created
+          ? `Published ${name} ${v.label}${v.previousLabel ? ` (after ${v.previousLabel})` : ""}: ${summaryText(v.summary)}`
+          : `${name} ${v.label} already holds this content; nothing new was published`,
         ...(v.forced ? [`Forced over ${v.breaking.length} incompatibilit${v.breaking.length === 1 ? "y" : "ies"}: ${v.forceReason}`] : []),
       ].join("\n"),
     );
@@ -74,9 +88,11 @@ export async function publish(ctx: Context, name: string, file: string, options:
       const { message, code, status } = describeError(err);
       process.stdout.write(`${JSON.stringify({ error: { code, message, status }, breaking })}\n`);
     }
-    ctx.out.note(`brigade: not published: ${breaking.length} incompatible change${breaking.length === 1 ? "" : "s"} under the ${String(err.problem["policy"] ?? "")} policy (contracts.incompatible)`);
+    ctx.out.note(
+      `brigade: not published: ${breaking.length} incompatible change${breaking.length === 1 ? "" : "s"} under the ${String(err.problem["policy"] ?? "")} policy (contracts.incompatible)`,
+    );
     for (const line of breakingLines(breaking)) ctx.out.note(line);
-    ctx.out.note("  Propose it to the consumers first (brigade contracts propose), or publish with --force --reason \"…\"");
+    ctx.out.note('  Propose it to the consumers first (brigade contracts propose), or publish with --force --reason "…"');
     return EXIT_FAILED;
   }
 }
@@ -84,7 +100,10 @@ export async function publish(ctx: Context, name: string, file: string, options:
 export async function check(ctx: Context, name: string, file: string, options: { label?: string }) {
   const content = readSpec(ctx, file);
   const result = await ok(
-    ctx.client("user").api.POST("/v1/contracts/{name}/check", { params: { path: { name } }, body: { content, ...(options.label ? { label: options.label } : {}) } }),
+    ctx.client("user").api.POST("/v1/contracts/{name}/check", {
+      params: { path: { name } },
+      body: { content, ...(options.label ? { label: options.label } : {}) },
+    }),
   );
   ctx.out.result(result, () =>
     [
@@ -102,7 +121,12 @@ export async function propose(ctx: Context, name: string, file: string, options:
   const p = await ok(
     ctx.client("session", session).api.POST("/v1/contracts/{name}/proposals", {
       params: { path: { name } },
-      body: { content, ...(options.label ? { label: options.label } : {}), ...(options.reason ? { description: options.reason } : {}), ...(session ? { sessionId: session.id } : {}) },
+      body: {
+        content,
+        ...(options.label ? { label: options.label } : {}),
+        ...(options.reason ? { description: options.reason } : {}),
+        ...(session ? { sessionId: session.id } : {}),
+      },
     }),
   );
   ctx.out.result(p, () =>
@@ -121,10 +145,16 @@ export async function diff(ctx: Context, name: string, from: string | undefined,
   }
   let fromRef = from;
   if (!fromRef) {
-    const latest = await ok(client.api.GET("/v1/contracts/{name}/versions/{version}", { params: { path: { name, version: to ?? "latest" } } }));
+    const latest = await ok(
+      client.api.GET("/v1/contracts/{name}/versions/{version}", { params: { path: { name, version: to ?? "latest" } } }),
+    );
     if (!latest.previousLabel) throw new CliError(`${name} ${latest.label} is its first version: nothing to compare it with`);
     fromRef = latest.previousLabel;
   }
-  const d = await ok(client.api.GET("/v1/contracts/{name}/diff", { params: { path: { name }, query: { from: fromRef, to: to ?? "latest" } } }));
-  ctx.out.result(d, () => [`${d.contract} ${d.from} → ${d.to}: ${summaryText(d.summary)}`, ...changeLines(d.changes, d.changesTotal)].join("\n"));
+  const d = await ok(
+    client.api.GET("/v1/contracts/{name}/diff", { params: { path: { name }, query: { from: fromRef, to: to ?? "latest" } } }),
+  );
+  ctx.out.result(d, () =>
+    [`${d.contract} ${d.from} → ${d.to}: ${summaryText(d.summary)}`, ...changeLines(d.changes, d.changesTotal)].join("\n"),
+  );
 }

@@ -71,7 +71,8 @@ async function installGit(ctx: Context, force: boolean) {
     const local = `${path}.local`;
     let chained: string | null = existsSync(local) ? local : null;
     if (existsSync(path) && !isOurs(path)) {
-      if (existsSync(local) && !force) throw new CliError(`${path} exists and so does ${local}: move one away (or pass --force to replace ${local})`);
+      if (existsSync(local) && !force)
+        throw new CliError(`${path} exists and so does ${local}: move one away (or pass --force to replace ${local})`);
       renameSync(path, local);
       chained = local;
     }
@@ -97,7 +98,12 @@ async function uninstallGit(ctx: Context) {
     removed.push(path);
     if (existsSync(`${path}.local`)) renameSync(`${path}.local`, path);
   }
-  ctx.out.result({ hooksDir: dir, removed }, removed.length ? removed.map((p) => `Removed ${p}${existsSync(p) ? " (restored the hook it chained)" : ""}`).join("\n") : `No Brigade hooks in ${dir}.`);
+  ctx.out.result(
+    { hooksDir: dir, removed },
+    removed.length
+      ? removed.map((p) => `Removed ${p}${existsSync(p) ? " (restored the hook it chained)" : ""}`).join("\n")
+      : `No Brigade hooks in ${dir}.`,
+  );
 }
 
 // ── Claude Code ──────────────────────────────────────────────────────────────
@@ -106,7 +112,8 @@ type HookEntry = { type?: string; command?: string; timeout?: number; [k: string
 type HookGroup = { matcher?: string; hooks?: HookEntry[]; [k: string]: unknown };
 
 const EDIT_TOOLS = "Edit|MultiEdit|Write|NotebookEdit";
-const isBrigadeCommand = (command: unknown) => typeof command === "string" && /\bhook (pre-edit|session-start|prompt-submit|session-end)\b/.test(command) && /brigade/.test(command);
+const isBrigadeCommand = (command: unknown) =>
+  typeof command === "string" && /\bhook (pre-edit|session-start|prompt-submit|session-end)\b/.test(command) && /brigade/.test(command);
 
 function claudeHooks(cmd: string): Record<string, HookGroup> {
   return {

@@ -23,7 +23,8 @@ export async function run(ctx: Context, command: string[], options: StartOptions
   } catch (err) {
     const unreachable = err instanceof Error && err.name === "BrigadeError" && (err as BrigadeError).unreachable;
     if (!(options.allowOffline && unreachable)) {
-      if (unreachable) throw new CliError(`${(err as BrigadeError).detail}; the command was not run (pass --allow-offline to run it without a session)`);
+      if (unreachable)
+        throw new CliError(`${(err as BrigadeError).detail}; the command was not run (pass --allow-offline to run it without a session)`);
       throw err;
     }
     ctx.out.note(`brigade: ${(err as BrigadeError).detail}; running without a session (--allow-offline): nothing is claimed or checked`);

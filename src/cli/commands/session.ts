@@ -66,7 +66,9 @@ export async function start(ctx: Context, options: StartOptions & { save?: boole
   ctx.out.result({ ...started, savedFor: saved ? worktree : null }, () =>
     [
       `Session ${s.id} started: ${s.agent.name} on ${s.repo}${s.branch ? ` (${s.branch})` : ""}, lease until ${until(s.expiresAt)}`,
-      saved ? `Remembered for ${worktree}: brigade commands run there act for it. Heartbeat with \`brigade session heartbeat\`; end with \`brigade session end\`.` : "",
+      saved
+        ? `Remembered for ${worktree}: brigade commands run there act for it. Heartbeat with \`brigade session heartbeat\`; end with \`brigade session end\`.`
+        : "",
       `For another shell: export BRIGADE_SESSION_ID=${s.id} BRIGADE_SESSION_TOKEN=${started.token}`,
     ]
       .filter(Boolean)
@@ -75,12 +77,20 @@ export async function start(ctx: Context, options: StartOptions & { save?: boole
 }
 
 async function sessionId(ctx: Context, id: string | undefined) {
-  if (id) return { id, ref: { id, source: "flag" as const, token: ctx.settings().envSession?.id === id ? ctx.settings().envSession?.token : undefined } };
+  if (id)
+    return {
+      id,
+      ref: { id, source: "flag" as const, token: ctx.settings().envSession?.id === id ? ctx.settings().envSession?.token : undefined },
+    };
   const ref = await ctx.requireSession();
   return { id: ref.id, ref };
 }
 
-export async function heartbeat(ctx: Context, id: string | undefined, options: { activity?: "working" | "idle" | "waiting" | "blocked"; task?: string }) {
+export async function heartbeat(
+  ctx: Context,
+  id: string | undefined,
+  options: { activity?: "working" | "idle" | "waiting" | "blocked"; task?: string },
+) {
   const { id: sid, ref } = await sessionId(ctx, id);
   const result = await ok(
     ctx.client("session", ref).api.POST("/v1/sessions/{id}/heartbeat", {
@@ -115,7 +125,10 @@ export async function list(ctx: Context, options: { here?: boolean; repo?: strin
   ctx.out.result(page, () => {
     if (page.items.length === 0) return "No sessions.";
     return page.items
-      .map((s) => `${s.id}  ${s.status.padEnd(7)} ${s.agent.name.padEnd(16)} ${s.repo}${s.branch ? `@${s.branch}` : ""}  ${s.task ?? ""}  (lease until ${until(s.expiresAt)}, …${shortId(s.userId)})`)
+      .map(
+        (s) =>
+          `${s.id}  ${s.status.padEnd(7)} ${s.agent.name.padEnd(16)} ${s.repo}${s.branch ? `@${s.branch}` : ""}  ${s.task ?? ""}  (lease until ${until(s.expiresAt)}, …${shortId(s.userId)})`,
+      )
       .join("\n");
   });
 }

@@ -61,9 +61,12 @@ async function readHookInput(event: string): Promise<HookInput> {
   try {
     input = JSON.parse(text);
   } catch {
-    throw new CliError(`hook ${event}: the input is not JSON (${text.trim() ? `${text.trim().slice(0, 40)}…` : "empty"}); nothing was checked`);
+    throw new CliError(
+      `hook ${event}: the input is not JSON (${text.trim() ? `${text.trim().slice(0, 40)}…` : "empty"}); nothing was checked`,
+    );
   }
-  if (!input || typeof input !== "object" || Array.isArray(input)) throw new CliError(`hook ${event}: the input is not a JSON object; nothing was checked`);
+  if (!input || typeof input !== "object" || Array.isArray(input))
+    throw new CliError(`hook ${event}: the input is not a JSON object; nothing was checked`);
   return input as HookInput;
 }
 
@@ -129,9 +132,13 @@ export async function preEdit(ctx: Context): Promise<number> {
   const settings = hookSettings(ctx);
   if (guardMode(settings) === "off") return 0;
   const pathOf = EDIT_TOOLS[input.tool_name];
-  if (!pathOf) return allowWithWarning(`pre-edit does not know the tool ${input.tool_name}, so it was not checked (it checks ${Object.keys(EDIT_TOOLS).join(", ")})`);
+  if (!pathOf)
+    return allowWithWarning(
+      `pre-edit does not know the tool ${input.tool_name}, so it was not checked (it checks ${Object.keys(EDIT_TOOLS).join(", ")})`,
+    );
   const filePath = pathOf(input.tool_input);
-  if (typeof filePath !== "string" || !filePath) throw new CliError(`hook pre-edit: ${input.tool_name} input has no file path; nothing was checked`);
+  if (typeof filePath !== "string" || !filePath)
+    throw new CliError(`hook pre-edit: ${input.tool_name} input has no file path; nothing was checked`);
 
   const absolute = resolve(input.cwd ?? ctx.cwd, filePath);
   const root = worktreeOf(absolute);
@@ -156,13 +163,18 @@ export async function preEdit(ctx: Context): Promise<number> {
   if (violation) {
     emit({
       systemMessage: `brigade: blocked an edit of ${path}: claimed by ${violation.claim.holder.agent.name} until ${until(violation.claim.expiresAt)}`,
-      hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: denyReason(path, violation.claim) },
+      hookSpecificOutput: {
+        hookEventName: "PreToolUse",
+        permissionDecision: "deny",
+        permissionDecisionReason: denyReason(path, violation.claim),
+      },
     });
     return 0;
   }
 
   const notes: string[] = outcome.notices.map(
-    (n) => `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${n.claim.holder.agent.name} (session ${n.claim.holder.sessionId}) until ${until(n.claim.expiresAt)}; coordinate before large changes.`,
+    (n) =>
+      `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${n.claim.holder.agent.name} (session ${n.claim.holder.sessionId}) until ${until(n.claim.expiresAt)}; coordinate before large changes.`,
   );
   if (ref) {
     const sessionClient = client;
@@ -170,7 +182,10 @@ export async function preEdit(ctx: Context): Promise<number> {
       ok(sessionClient.api.POST("/v1/sessions/{id}/touches", { params: { path: { id: ref.id } }, body: { paths: [path] } })).then(
         (touched) => {
           for (const c of touched.conflicts) {
-            if (c.kind === "touch") notes.push(`${c.path} is also being edited by ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`);
+            if (c.kind === "touch")
+              notes.push(
+                `${c.path} is also being edited by ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`,
+              );
           }
         },
         () => undefined, // the check already answered; a lost touch report only loses the record
@@ -197,7 +212,13 @@ async function openSession(client: BrigadeClient, settings: Settings, cwd: strin
   if (!root) throw new CliError(`not a git repository: ${cwd}; no Brigade session was started`);
   const [repo, branch] = await Promise.all([remoteUrl(root), currentBranch(root)]);
   const agent = settings.agent && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(settings.agent) ? settings.agent : AGENT;
-  const body = { agent: { name: agent, kind: AGENT }, repo, worktree: root, host: hostname().slice(0, 255) || "unknown", ...(branch ? { branch } : {}) };
+  const body = {
+    agent: { name: agent, kind: AGENT },
+    repo,
+    worktree: root,
+    host: hostname().slice(0, 255) || "unknown",
+    ...(branch ? { branch } : {}),
+  };
   let started: StartedSession;
   try {
     started = await ok(client.api.POST("/v1/sessions", { body: { ...body, ttlSeconds: LEASE_SECONDS } }));
@@ -236,7 +257,8 @@ async function unackedAlerts(client: BrigadeClient, sessionId: string) {
   return page.items;
 }
 
-const alertLines = (alerts: ({ id: string } & Parameters<typeof describeAlert>[0])[]) => alerts.map((a) => `- [alert ${a.id}] ${describeAlert(a)}`);
+const alertLines = (alerts: ({ id: string } & Parameters<typeof describeAlert>[0])[]) =>
+  alerts.map((a) => `- [alert ${a.id}] ${describeAlert(a)}`);
 
 export async function sessionStart(ctx: Context): Promise<number> {
   const input = await readHookInput("session-start");
@@ -244,7 +266,10 @@ export async function sessionStart(ctx: Context): Promise<number> {
   const cwd = input.cwd ?? ctx.cwd;
   // Under `brigade run` its session token is enough; otherwise a personal token opens one.
   if (!settings.server || !(settings.token || settings.envSession?.token)) {
-    emit({ systemMessage: "brigade: not configured (run `brigade login --server URL --token TOKEN`); edits are not coordinated with other sessions" });
+    emit({
+      systemMessage:
+        "brigade: not configured (run `brigade login --server URL --token TOKEN`); edits are not coordinated with other sessions",
+    });
     return 0;
   }
   try {
@@ -274,7 +299,9 @@ export async function sessionStart(ctx: Context): Promise<number> {
       `Brigade coordinates this repository${ref.repo ? ` (${ref.repo})` : ""} with other developers' agents. Your Brigade session is ${ref.id}${note}.`,
       `Before changing an area, claim it (MCP tool claim_paths with sessionId ${ref.id}, or \`brigade claim 'src/area/**' --session ${ref.id}\`); release it when done.`,
       "Edits inside other sessions' exclusive claims are blocked; the reason says who holds the claim and how to ask for a handoff.",
-      ...(alerts.length ? ["Unacknowledged Brigade alerts (acknowledge with MCP ack_alert or `brigade alerts --ack ID`):", ...alertLines(alerts)] : []),
+      ...(alerts.length
+        ? ["Unacknowledged Brigade alerts (acknowledge with MCP ack_alert or `brigade alerts --ack ID`):", ...alertLines(alerts)]
+        : []),
     ].join("\n");
     emit({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
   } catch (err) {
@@ -291,19 +318,32 @@ export async function promptSubmit(ctx: Context): Promise<number> {
   if (!ref) return 0;
   try {
     const client = clientFor(settings, "session", ref);
-    const [alerts] = await Promise.all([unackedAlerts(client, ref.id), saved && statePath ? heartbeatSaved(client, statePath, saved) : Promise.resolve()]);
+    const [alerts] = await Promise.all([
+      unackedAlerts(client, ref.id),
+      saved && statePath ? heartbeatSaved(client, statePath, saved) : Promise.resolve(),
+    ]);
     const shown = new Set(saved?.shownAlerts ?? []);
     const fresh = saved ? alerts.filter((a) => !shown.has(a.id)) : alerts;
-    if (saved && statePath && fresh.length) writeSaved(statePath, { ...(readSaved(statePath) ?? saved), shownAlerts: [...shown, ...fresh.map((a) => a.id)].slice(-500) });
+    if (saved && statePath && fresh.length)
+      writeSaved(statePath, { ...(readSaved(statePath) ?? saved), shownAlerts: [...shown, ...fresh.map((a) => a.id)].slice(-500) });
     if (fresh.length === 0) return 0;
     emit({
       hookSpecificOutput: {
         hookEventName: "UserPromptSubmit",
-        additionalContext: ["New Brigade alerts for your session (acknowledge with MCP ack_alert or `brigade alerts --ack ID`):", ...alertLines(fresh)].join("\n"),
+        additionalContext: [
+          "New Brigade alerts for your session (acknowledge with MCP ack_alert or `brigade alerts --ack ID`):",
+          ...alertLines(fresh),
+        ].join("\n"),
       },
     });
   } catch (err) {
-    if (err instanceof BrigadeError && !err.unreachable && saved && statePath && (err.status === 401 || err.status === 404 || err.status === 409)) {
+    if (
+      err instanceof BrigadeError &&
+      !err.unreachable &&
+      saved &&
+      statePath &&
+      (err.status === 401 || err.status === 404 || err.status === 409)
+    ) {
       forgetSaved(statePath);
       emit({
         hookSpecificOutput: {
@@ -327,7 +367,12 @@ export async function sessionEnd(ctx: Context): Promise<number> {
   if (!saved) return 0;
   forgetSaved(statePath);
   try {
-    await ok(clientFor({ ...settings, server: saved.server }, "session", { id: saved.id, token: saved.token, source: "agent-hook" }).api.DELETE("/v1/sessions/{id}", { params: { path: { id: saved.id } } }));
+    await ok(
+      clientFor({ ...settings, server: saved.server }, "session", { id: saved.id, token: saved.token, source: "agent-hook" }).api.DELETE(
+        "/v1/sessions/{id}",
+        { params: { path: { id: saved.id } } },
+      ),
+    );
   } catch (err) {
     if (err instanceof BrigadeError && (err.status === 404 || err.status === 401)) return 0;
     ctx.out.note(`brigade: could not end session ${saved.id}: ${describeError(err).message} (it expires with its lease)`);

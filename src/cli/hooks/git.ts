@@ -30,10 +30,20 @@ async function guard(ctx: Context, what: "commit" | "push", paths: () => Promise
     const [list, repo] = await Promise.all([paths(), repoOverride ? Promise.resolve(repoOverride) : ctx.repo(session)]);
     if (list.length === 0) return 0;
     const hookSettings = { ...settings, timeoutMs: Math.min(settings.timeoutMs, HOOK_TIMEOUT_MS) };
-    outcome = await checkPaths(clientFor(hookSettings, "session", session), { repo, paths: list, sessionId: session?.id, userId: settings.user?.id });
+    outcome = await checkPaths(clientFor(hookSettings, "session", session), {
+      repo,
+      paths: list,
+      sessionId: session?.id,
+      userId: settings.user?.id,
+    });
   } catch (err) {
     const reason = describeError(err).message;
-    const unanswered = err instanceof BrigadeError ? (err.unreachable ? "Brigade could not be reached" : "Brigade refused the check") : "Brigade could not be asked";
+    const unanswered =
+      err instanceof BrigadeError
+        ? err.unreachable
+          ? "Brigade could not be reached"
+          : "Brigade refused the check"
+        : "Brigade could not be asked";
     if (mode === "strict") {
       ctx.out.note(`brigade: ${reason}`);
       ctx.out.note(`brigade: ${what} blocked: ${unanswered} and BRIGADE_GUARD=strict (BRIGADE_GUARD=off to bypass)`);

@@ -11,7 +11,8 @@ export function registerAlertTools(server: McpServer, ctx: McpContext) {
     "list_alerts",
     {
       title: "List alerts",
-      description: "Alerts addressed to the session (or to you): conflicts, handoff requests and answers, expired or broken claims. Acknowledge each with ack_alert once handled.",
+      description:
+        "Alerts addressed to the session (or to you): conflicts, handoff requests and answers, expired or broken claims. Acknowledge each with ack_alert once handled.",
       inputSchema: {
         unackedOnly: z.boolean().optional().describe("Only unacknowledged alerts (default true)"),
         type: z.string().max(100).optional().describe("Only this event type, e.g. handoff.requested"),
@@ -47,7 +48,9 @@ export function registerAlertTools(server: McpServer, ctx: McpContext) {
     },
     tool(async (args) => {
       const s = ctx.current();
-      const alert = await ok((s ? clientFor(s) : ctx.client()).api.POST("/v1/alerts/{id}/ack", { params: { path: { id: args.alertId } }, body: {} }));
+      const alert = await ok(
+        (s ? clientFor(s) : ctx.client()).api.POST("/v1/alerts/{id}/ack", { params: { path: { id: args.alertId } }, body: {} }),
+      );
       return text(`Acknowledged ${alert.id}: ${describeAlert(alert)}`, alert);
     }),
   );

@@ -14,7 +14,9 @@ const patternsArg = z
   .array(z.string().min(1).max(4096))
   .min(1)
   .max(256)
-  .describe("CODEOWNERS-style patterns relative to the repository root: 'src/auth/**', 'docs/*', '*.sql', '/Makefile'. A directory pattern covers everything under it.");
+  .describe(
+    "CODEOWNERS-style patterns relative to the repository root: 'src/auth/**', 'docs/*', '*.sql', '/Makefile'. A directory pattern covers everything under it.",
+  );
 
 export function registerClaimTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor, activeClaims } = sessionScope(ctx);
@@ -34,7 +36,10 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         mode: z.enum(["exclusive", "shared"]).optional().describe("exclusive (default) or shared"),
         reason: z.string().min(1).max(2000).optional().describe("Why: shown to whoever conflicts with it"),
         ttlSeconds: z.number().int().positive().optional().describe("Lease length in seconds; default the server's (30 minutes)"),
-        onConflict: z.enum(["reject", "warn"]).optional().describe("reject (default): grant nothing on conflict; warn: grant anyway and alert both sides"),
+        onConflict: z
+          .enum(["reject", "warn"])
+          .optional()
+          .describe("reject (default): grant nothing on conflict; warn: grant anyway and alert both sides"),
       },
     },
     tool(async (args) => {
@@ -83,14 +88,22 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
     {
       title: "Release claims",
       description: "Release claims you no longer need (default: every active claim of the session), so others can work there.",
-      inputSchema: { claimIds: z.array(z.uuid()).optional().describe("Claims to release; default all of the session's"), sessionId: sessionIdArg },
+      inputSchema: {
+        claimIds: z.array(z.uuid()).optional().describe("Claims to release; default all of the session's"),
+        sessionId: sessionIdArg,
+      },
     },
     tool(async (args) => {
       const s = sessionFor(args.sessionId);
       const chosen = await selectClaims(s, args.claimIds);
       const released = [];
       for (const c of chosen) released.push(await ok(clientFor(s).api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id } } })));
-      return text(released.length ? `Released ${released.map((c) => `${c.id} (${c.patterns.join(", ")})`).join("; ")}.` : "No active claims to release.", { released });
+      return text(
+        released.length
+          ? `Released ${released.map((c) => `${c.id} (${c.patterns.join(", ")})`).join("; ")}.`
+          : "No active claims to release.",
+        { released },
+      );
     }),
   );
 
@@ -110,9 +123,19 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
       const chosen = await selectClaims(s, args.claimIds);
       const renewed = [];
       for (const c of chosen) {
-        renewed.push(await ok(clientFor(s).api.POST("/v1/claims/{id}/renew", { params: { path: { id: c.id } }, body: args.ttlSeconds ? { ttlSeconds: args.ttlSeconds } : {} })));
+        renewed.push(
+          await ok(
+            clientFor(s).api.POST("/v1/claims/{id}/renew", {
+              params: { path: { id: c.id } },
+              body: args.ttlSeconds ? { ttlSeconds: args.ttlSeconds } : {},
+            }),
+          ),
+        );
       }
-      return text(renewed.length ? `Renewed ${renewed.map((c) => `${c.id} until ${c.expiresAt}`).join("; ")}.` : "No active claims to renew.", { renewed });
+      return text(
+        renewed.length ? `Renewed ${renewed.map((c) => `${c.id} until ${c.expiresAt}`).join("; ")}.` : "No active claims to renew.",
+        { renewed },
+      );
     }),
   );
 }

@@ -4,20 +4,36 @@ import { BrigadeError, ok } from "../../sdk/client.js";
 import { failure, sessionIdArg, sessionScope, text, tool, type McpContext } from "./shared.js";
 
 type Incompatibility = { location: string; message: string; direction: string; against: string };
-const breakingText = (breaking: Incompatibility[]) => breaking.slice(0, 25).map((b) => `- ${b.location}: ${b.message} (${b.direction}, against ${b.against})`);
-const contractName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/).max(100).describe("The contract's name, e.g. orders-api");
+const breakingText = (breaking: Incompatibility[]) =>
+  breaking.slice(0, 25).map((b) => `- ${b.location}: ${b.message} (${b.direction}, against ${b.against})`);
+const contractName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]*$/)
+  .max(100)
+  .describe("The contract's name, e.g. orders-api");
 
 /** Interface contracts: publish a version, dry-run a change, propose one to the consumers. */
 export function registerContractTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor } = sessionScope(ctx);
   const contentArgs = {
-    content: z.string().min(1).optional().describe("The spec text: OpenAPI/AsyncAPI/JSON Schema (YAML or JSON), GraphQL SDL, or plain text"),
-    ...(ctx.readFile ? { file: z.string().min(1).optional().describe("Or a file to read the spec from (relative to the repository folder)") } : {}),
+    content: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("The spec text: OpenAPI/AsyncAPI/JSON Schema (YAML or JSON), GraphQL SDL, or plain text"),
+    ...(ctx.readFile
+      ? { file: z.string().min(1).optional().describe("Or a file to read the spec from (relative to the repository folder)") }
+      : {}),
   };
   const contentOf = async (args: { content?: string | undefined; file?: string | undefined }) => {
     if (args.content) return args.content;
     if (args.file && ctx.readFile) return ctx.readFile(args.file);
-    throw new BrigadeError({ status: 400, code: "mcp.no_content", title: "No content", detail: `Pass content${ctx.readFile ? " or file" : ""}: the spec to publish or propose` });
+    throw new BrigadeError({
+      status: 400,
+      code: "mcp.no_content",
+      title: "No content",
+      detail: `Pass content${ctx.readFile ? " or file" : ""}: the spec to publish or propose`,
+    });
   };
   const optionalSession = (id: string | undefined) => {
     const current = ctx.current();
@@ -47,7 +63,13 @@ export function registerContractTools(server: McpServer, ctx: McpContext) {
         const v = await ok(
           (s ? clientFor(s) : ctx.client()).api.POST("/v1/contracts/{name}/versions", {
             params: { path: { name: args.name } },
-            body: { content, label: args.label, force: Boolean(args.force), ...(args.reason ? { reason: args.reason } : {}), ...(s ? { sessionId: s.id } : {}) },
+            body: {
+              content,
+              label: args.label,
+              force: Boolean(args.force),
+              ...(args.reason ? { reason: args.reason } : {}),
+              ...(s ? { sessionId: s.id } : {}),
+            },
           }),
         );
         const s2 = v.summary;
@@ -73,12 +95,18 @@ export function registerContractTools(server: McpServer, ctx: McpContext) {
     "check_contract",
     {
       title: "Check a contract change",
-      description: "Dry run: would this content publish under the contract's compatibility policy? Lists the changes from the latest version and any breaking ones. Stores nothing.",
+      description:
+        "Dry run: would this content publish under the contract's compatibility policy? Lists the changes from the latest version and any breaking ones. Stores nothing.",
       inputSchema: { name: contractName, ...contentArgs, label: z.string().min(1).max(128).optional() },
     },
     tool(async (args) => {
       const content = await contentOf(args as { content?: string; file?: string });
-      const r = await ok(ctx.client().api.POST("/v1/contracts/{name}/check", { params: { path: { name: args.name } }, body: { content, ...(args.label ? { label: args.label } : {}) } }));
+      const r = await ok(
+        ctx.client().api.POST("/v1/contracts/{name}/check", {
+          params: { path: { name: args.name } },
+          body: { content, ...(args.label ? { label: args.label } : {}) },
+        }),
+      );
       return text(
         `${args.name}: ${r.outcome}${r.latest ? ` against ${r.latest}` : ""} (${r.policy} policy): ${r.summary.breaking} breaking, ${r.summary.nonBreaking} non-breaking change(s).` +
           (r.breaking.length ? `\n${breakingText(r.breaking).join("\n")}` : ""),
@@ -108,7 +136,12 @@ export function registerContractTools(server: McpServer, ctx: McpContext) {
       const p = await ok(
         (s ? clientFor(s) : ctx.client()).api.POST("/v1/contracts/{name}/proposals", {
           params: { path: { name: args.name } },
-          body: { content, ...(args.label ? { label: args.label } : {}), ...(args.description ? { description: args.description } : {}), ...(s ? { sessionId: s.id } : {}) },
+          body: {
+            content,
+            ...(args.label ? { label: args.label } : {}),
+            ...(args.description ? { description: args.description } : {}),
+            ...(s ? { sessionId: s.id } : {}),
+          },
         }),
       );
       return text(

@@ -20,8 +20,16 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
     },
     tool(async (args) => {
       const s = sessionFor(args.sessionId);
-      const h = await ok(clientFor(s).api.POST("/v1/claims/{id}/handoff", { params: { path: { id: args.claimId } }, body: { sessionId: s.id, reason: args.reason } }));
-      return text(`Handoff ${h.id} requested for claim ${h.claimId} (${h.status}). The holder is alerted; watch list_alerts for handoff.answered, then claim_paths again if accepted.`, h);
+      const h = await ok(
+        clientFor(s).api.POST("/v1/claims/{id}/handoff", {
+          params: { path: { id: args.claimId } },
+          body: { sessionId: s.id, reason: args.reason },
+        }),
+      );
+      return text(
+        `Handoff ${h.id} requested for claim ${h.claimId} (${h.status}). The holder is alerted; watch list_alerts for handoff.answered, then claim_paths again if accepted.`,
+        h,
+      );
     }),
   );
 
@@ -29,11 +37,18 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
     "answer_handoff",
     {
       title: "Answer a handoff request",
-      description: "Answer a request (from a handoff.requested alert) to hand over one of your claims: accept releases it, decline keeps it, defer promises it after etaSeconds.",
+      description:
+        "Answer a request (from a handoff.requested alert) to hand over one of your claims: accept releases it, decline keeps it, defer promises it after etaSeconds.",
       inputSchema: {
         handoffId: z.uuid().describe("The handoff's id, from the alert"),
         answer: z.enum(["accept", "decline", "defer"]),
-        etaSeconds: z.number().int().positive().max(7 * 86_400).optional().describe("With defer: when you expect to release"),
+        etaSeconds: z
+          .number()
+          .int()
+          .positive()
+          .max(7 * 86_400)
+          .optional()
+          .describe("With defer: when you expect to release"),
         note: z.string().min(1).max(2000).optional().describe("A note for the requester"),
       },
     },
@@ -42,7 +57,11 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
       const h = await ok(
         (s ? clientFor(s) : ctx.client()).api.POST("/v1/handoffs/{id}/answer", {
           params: { path: { id: args.handoffId } },
-          body: { answer: args.answer, ...(args.etaSeconds ? { etaSeconds: args.etaSeconds } : {}), ...(args.note ? { note: args.note } : {}) },
+          body: {
+            answer: args.answer,
+            ...(args.etaSeconds ? { etaSeconds: args.etaSeconds } : {}),
+            ...(args.note ? { note: args.note } : {}),
+          },
         }),
       );
       return text(`Handoff ${h.id}: ${h.status}${h.eta ? `, expected by ${h.eta}` : ""}.`, h);

@@ -14,7 +14,12 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       return found.repo;
     }
     if (ctx.localRepo) return (await ctx.localRepo()).remote;
-    throw new BrigadeError({ status: 400, code: "mcp.no_repo", title: "No repository", detail: "Pass repo (the git remote or repository key), or start a session" });
+    throw new BrigadeError({
+      status: 400,
+      code: "mcp.no_repo",
+      title: "No repository",
+      detail: "Pass repo (the git remote or repository key), or start a session",
+    });
   };
   const repoPaths = (paths: string[]) => (ctx.toRepoPath ? paths.map(ctx.toRepoPath) : paths);
 
@@ -22,7 +27,8 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
     "who_owns",
     {
       title: "Who owns a path",
-      description: "Who owns a path: its CODEOWNERS owners (with the deciding line), the named modules containing it, and every live claim covering it (holder and expiry).",
+      description:
+        "Who owns a path: its CODEOWNERS owners (with the deciding line), the named modules containing it, and every live claim covering it (holder and expiry).",
       inputSchema: {
         path: z.string().min(1).max(4096).describe("A repository path, e.g. src/auth/login.ts"),
         repo: z.string().min(1).max(1024).optional().describe("The repository; default: the current session's"),
@@ -32,14 +38,21 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       const s = ctx.current();
       const repo = await repoOf(s, args.repo);
       const [path] = repoPaths([args.path]);
-      const owners = await ok((s ? clientFor(s) : ctx.client()).api.GET("/v1/repos/{repo}/owners", { params: { path: { repo }, query: { path: path! } } }));
+      const owners = await ok(
+        (s ? clientFor(s) : ctx.client()).api.GET("/v1/repos/{repo}/owners", { params: { path: { repo }, query: { path: path! } } }),
+      );
       const co = owners.codeowners;
       const lines = [
         `${owners.path} in ${owners.repo}:`,
-        co ? `CODEOWNERS: ${co.unowned || co.owners.length === 0 ? "unowned" : co.owners.join(" ")}${co.rule ? ` (line ${co.rule.line}: ${co.rule.pattern})` : ""}` : "CODEOWNERS: none uploaded",
+        co
+          ? `CODEOWNERS: ${co.unowned || co.owners.length === 0 ? "unowned" : co.owners.join(" ")}${co.rule ? ` (line ${co.rule.line}: ${co.rule.pattern})` : ""}`
+          : "CODEOWNERS: none uploaded",
         ...owners.modules.map((m) => `module ${m.name} (matched ${m.matchedPattern})`),
         ...(owners.claims.length
-          ? owners.claims.map((c) => `claimed (${c.mode}) by agent ${c.holder.agent.name}, session ${c.holder.sessionId}, pattern ${c.pattern}, until ${c.expiresAt}; claimId ${c.claimId}`)
+          ? owners.claims.map(
+              (c) =>
+                `claimed (${c.mode}) by agent ${c.holder.agent.name}, session ${c.holder.sessionId}, pattern ${c.pattern}, until ${c.expiresAt}; claimId ${c.claimId}`,
+            )
           : ["no live claims"]),
       ];
       return text(lines.join("\n"), owners as unknown as Record<string, unknown>);
@@ -69,8 +82,14 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       );
       if (result.results.length === 0) return text(`All ${result.checked} path(s) are clear in ${result.repo}.`, result);
       const lines = result.results.flatMap((r) => [
-        ...r.violations.map((v) => `BLOCKED ${r.path}: exclusive claim ${v.pattern} of agent ${v.holder.agent.name} (session ${v.holder.sessionId}) until ${v.expiresAt}${v.reason ? ` ("${v.reason}")` : ""}; request_handoff with claimId ${v.claimId}`),
-        ...r.notices.map((n) => `notice ${r.path}: shared claim ${n.pattern} of agent ${n.holder.agent.name} (session ${n.holder.sessionId}) until ${n.expiresAt}`),
+        ...r.violations.map(
+          (v) =>
+            `BLOCKED ${r.path}: exclusive claim ${v.pattern} of agent ${v.holder.agent.name} (session ${v.holder.sessionId}) until ${v.expiresAt}${v.reason ? ` ("${v.reason}")` : ""}; request_handoff with claimId ${v.claimId}`,
+        ),
+        ...r.notices.map(
+          (n) =>
+            `notice ${r.path}: shared claim ${n.pattern} of agent ${n.holder.agent.name} (session ${n.holder.sessionId}) until ${n.expiresAt}`,
+        ),
       ]);
       return text(`${result.violations} violation(s), ${result.notices} notice(s) in ${result.repo}:\n${lines.join("\n")}`, result);
     }),
@@ -82,11 +101,16 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       title: "Report edited files",
       description:
         "Tell Brigade which files this session edited (hooks usually do this). Returns conflicts: an edit inside another session's exclusive claim, or a file another live session edits too; both sides are alerted.",
-      inputSchema: { paths: z.array(z.string().min(1).max(4096)).min(1).max(1000).describe("Repository paths this session edited"), sessionId: sessionIdArg },
+      inputSchema: {
+        paths: z.array(z.string().min(1).max(4096)).min(1).max(1000).describe("Repository paths this session edited"),
+        sessionId: sessionIdArg,
+      },
     },
     tool(async (args) => {
       const s = sessionFor(args.sessionId);
-      const result = await ok(clientFor(s).api.POST("/v1/sessions/{id}/touches", { params: { path: { id: s.id } }, body: { paths: repoPaths(args.paths) } }));
+      const result = await ok(
+        clientFor(s).api.POST("/v1/sessions/{id}/touches", { params: { path: { id: s.id } }, body: { paths: repoPaths(args.paths) } }),
+      );
       if (result.conflicts.length === 0) return text(`Recorded ${result.recorded} edited path(s); no conflicts.`, result);
       const lines = result.conflicts.map((c) =>
         c.kind === "claim"

@@ -9,25 +9,39 @@ export function registerResources(server: McpServer, ctx: McpContext) {
   server.registerResource(
     "session-claims",
     "brigade://session/claims",
-    { title: "The session's claims", description: "Active claims of the current session (patterns, mode, expiry, fence)", mimeType: "application/json" },
+    {
+      title: "The session's claims",
+      description: "Active claims of the current session (patterns, mode, expiry, fence)",
+      mimeType: "application/json",
+    },
     async (uri) => {
       const s = ctx.current();
       const claims = s ? await activeClaims(s) : [];
-      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ sessionId: s?.id ?? null, claims }, null, 2) }] };
+      return {
+        contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ sessionId: s?.id ?? null, claims }, null, 2) }],
+      };
     },
   );
 
   server.registerResource(
     "unacked-alerts",
     "brigade://alerts/unacked",
-    { title: "Unacknowledged alerts", description: "Alerts addressed to the current session (or to you) not yet acknowledged", mimeType: "application/json" },
+    {
+      title: "Unacknowledged alerts",
+      description: "Alerts addressed to the current session (or to you) not yet acknowledged",
+      mimeType: "application/json",
+    },
     async (uri) => {
       const s = ctx.current();
       const page = await ok(
-        (s ? clientFor(s) : ctx.client()).api.GET("/v1/alerts", { params: { query: { unacked: "true", ...(s ? { session: s.id } : {}), limit: 100 } } }),
+        (s ? clientFor(s) : ctx.client()).api.GET("/v1/alerts", {
+          params: { query: { unacked: "true", ...(s ? { session: s.id } : {}), limit: 100 } },
+        }),
       );
       const alerts = page.items.map((a) => ({ ...a, summary: describeAlert(a) }));
-      return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ sessionId: s?.id ?? null, alerts }, null, 2) }] };
+      return {
+        contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify({ sessionId: s?.id ?? null, alerts }, null, 2) }],
+      };
     },
   );
 }

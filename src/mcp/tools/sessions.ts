@@ -14,9 +14,19 @@ export function registerSessionTools(server: McpServer, ctx: McpContext) {
         "Register this agent's work session for a repository, so it can claim areas and receive alerts. Do this once at the start of a task (unless a session is already current). " +
         "The session stays alive while this server runs (or heartbeat it) and ends with end_session; ending it releases its claims.",
       inputSchema: {
-        agent: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).max(100).optional().describe("This agent's stable name, e.g. claude-1 (default: claude-code)"),
+        agent: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
+          .max(100)
+          .optional()
+          .describe("This agent's stable name, e.g. claude-1 (default: claude-code)"),
         kind: z.string().min(1).max(50).optional().describe("claude-code, codex, cursor, custom…"),
-        repo: z.string().min(1).max(1024).optional().describe("The repository's git remote (any spelling) or key; default over stdio: the folder's git remote"),
+        repo: z
+          .string()
+          .min(1)
+          .max(1024)
+          .optional()
+          .describe("The repository's git remote (any spelling) or key; default over stdio: the folder's git remote"),
         branch: z.string().min(1).max(255).optional(),
         task: z.string().min(1).max(2000).optional().describe("What this session works on; shown to other developers"),
         ttlSeconds: z.number().int().positive().optional().describe("Lease length; default the server's"),
@@ -25,7 +35,8 @@ export function registerSessionTools(server: McpServer, ctx: McpContext) {
     tool(async (args) => {
       const local = !args.repo && ctx.localRepo ? await ctx.localRepo() : undefined;
       const repo = args.repo ?? local?.remote;
-      if (!repo) return failure("Pass repo: the repository's git remote (e.g. git@github.com:acme/api.git) or its key (github.com/acme/api).");
+      if (!repo)
+        return failure("Pass repo: the repository's git remote (e.g. git@github.com:acme/api.git) or its key (github.com/acme/api).");
       const branch = args.branch ?? local?.branch;
       const started = await ok(
         ctx.client().api.POST("/v1/sessions", {
@@ -79,11 +90,20 @@ export function registerSessionListTool(server: McpServer, ctx: McpContext) {
     },
     tool(async (args) => {
       const page = await ok(
-        ctx.client().api.GET("/v1/sessions", { params: { query: { ...(args.repo ? { repo: args.repo } : {}), ...(args.activeOnly === false ? {} : { active: "true" }), limit: 200 } } }),
+        ctx.client().api.GET("/v1/sessions", {
+          params: {
+            query: { ...(args.repo ? { repo: args.repo } : {}), ...(args.activeOnly === false ? {} : { active: "true" }), limit: 200 },
+          },
+        }),
       );
       if (page.items.length === 0) return text("No sessions.", page);
       return text(
-        page.items.map((s) => `- ${s.id} ${s.status} agent ${s.agent.name} on ${s.repo}${s.branch ? `@${s.branch}` : ""}${s.task ? `: ${s.task}` : ""} (until ${s.expiresAt})`).join("\n"),
+        page.items
+          .map(
+            (s) =>
+              `- ${s.id} ${s.status} agent ${s.agent.name} on ${s.repo}${s.branch ? `@${s.branch}` : ""}${s.task ? `: ${s.task}` : ""} (until ${s.expiresAt})`,
+          )
+          .join("\n"),
         page,
       );
     }),

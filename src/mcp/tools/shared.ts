@@ -42,10 +42,19 @@ export const failure = (t: string, structured?: Record<string, unknown>): CallTo
 /** Errors become results the agent can act on, never protocol errors. */
 function explain(err: unknown): CallToolResult {
   if (err instanceof BrigadeError) {
-    if (err.unreachable) return failure(`Brigade is unreachable (${err.detail}). Nothing was done; tell the user, and avoid areas others may hold until it is back.`, { error: { code: err.code } });
-    if (err.status === 401) return failure(`Brigade refused the credentials (${err.code}: ${err.detail}). Ask the user to run \`brigade login\`.`, { error: { code: err.code } });
+    if (err.unreachable)
+      return failure(
+        `Brigade is unreachable (${err.detail}). Nothing was done; tell the user, and avoid areas others may hold until it is back.`,
+        { error: { code: err.code } },
+      );
+    if (err.status === 401)
+      return failure(`Brigade refused the credentials (${err.code}: ${err.detail}). Ask the user to run \`brigade login\`.`, {
+        error: { code: err.code },
+      });
     const fields = err.errors.length ? ` Invalid: ${err.errors.map((e) => `${e.field}: ${e.reason}`).join("; ")}.` : "";
-    return failure(`${err.detail} (${err.code}, HTTP ${err.status}).${fields}`, { error: { code: err.code, status: err.status, detail: err.detail, errors: err.errors } });
+    return failure(`${err.detail} (${err.code}, HTTP ${err.status}).${fields}`, {
+      error: { code: err.code, status: err.status, detail: err.detail, errors: err.errors },
+    });
   }
   return failure(err instanceof Error ? err.message : String(err));
 }
@@ -60,14 +69,22 @@ export const tool =
     }
   };
 
-export const sessionIdArg = z.uuid().optional().describe("The session to act for; default: the current session (the one start_session opened, or the caller's session token).");
+export const sessionIdArg = z
+  .uuid()
+  .optional()
+  .describe("The session to act for; default: the current session (the one start_session opened, or the caller's session token).");
 
 export function sessionScope(ctx: McpContext) {
   const sessionFor = (sessionId: string | undefined): CurrentSession => {
     const current = ctx.current();
     if (sessionId && sessionId !== current?.id) return { id: sessionId };
     if (current) return current;
-    throw new BrigadeError({ status: 400, code: "mcp.no_session", title: "No session", detail: "No current session: call start_session first, or pass sessionId" });
+    throw new BrigadeError({
+      status: 400,
+      code: "mcp.no_session",
+      title: "No session",
+      detail: "No current session: call start_session first, or pass sessionId",
+    });
   };
   /** The session's own token when held (least privilege), else the caller's. */
   const clientFor = (s: CurrentSession) => (s.token ? ctx.client().withToken(s.token) : ctx.client());

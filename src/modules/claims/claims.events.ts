@@ -5,14 +5,21 @@ const where = (repo: string | null | undefined) => (repo ? ` in ${repo}` : "");
 const list = (patterns: string[]) => patterns.join(" ");
 
 /** A claim.conflicted conflict entry, as far as the rules read it (the log keeps it whole). */
-type ConflictEntry = { holder?: { sessionId?: unknown; userId?: unknown }; yourPattern?: unknown; theirPattern?: unknown; witness?: unknown };
+type ConflictEntry = {
+  holder?: { sessionId?: unknown; userId?: unknown };
+  yourPattern?: unknown;
+  theirPattern?: unknown;
+  witness?: unknown;
+};
 const text = (v: unknown) => (typeof v === "string" ? v : "");
 
 /** The holders named in a claim.conflicted payload. */
 function holdersOf(conflicts: Record<string, unknown>[]): { sessionId: string; userId: string }[] {
   return conflicts.flatMap((c) => {
     const holder = (c as ConflictEntry).holder;
-    return typeof holder?.sessionId === "string" && typeof holder.userId === "string" ? [{ sessionId: holder.sessionId, userId: holder.userId }] : [];
+    return typeof holder?.sessionId === "string" && typeof holder.userId === "string"
+      ? [{ sessionId: holder.sessionId, userId: holder.userId }]
+      : [];
   });
 }
 
@@ -43,7 +50,8 @@ export const claimEvents = defineEvents({
     usersIn: null,
     team: null,
     standing: null,
-    describe: ({ payload: p }, names) => `${names.session(p.sessionId)} claimed ${list(p.patterns)} (${p.mode})${p.reason ? ` — ${p.reason}` : ""}`,
+    describe: ({ payload: p }, names) =>
+      `${names.session(p.sessionId)} claimed ${list(p.patterns)} (${p.mode})${p.reason ? ` — ${p.reason}` : ""}`,
     next: null,
   }),
   "claim.conflicted": defineEvent({
@@ -91,7 +99,8 @@ export const claimEvents = defineEvents({
     usersIn: null,
     team: null,
     standing: null,
-    describe: ({ payload: p }, names) => `${names.session(p.sessionId)} released ${names.claim(p.claimId)} (${p.reason.replace(/_/g, " ")})`,
+    describe: ({ payload: p }, names) =>
+      `${names.session(p.sessionId)} released ${names.claim(p.claimId)} (${p.reason.replace(/_/g, " ")})`,
     next: null,
   }),
   "claim.expired": defineEvent({
@@ -115,7 +124,8 @@ export const claimEvents = defineEvents({
     usersIn: null,
     team: null,
     standing: null,
-    describe: (e, names) => `${names.user(e.payload.brokenBy)} broke ${names.user(e.payload.userId)}'s ${names.claim(e.payload.claimId)}${where(e.repo)}: ${e.payload.reason}`,
+    describe: (e, names) =>
+      `${names.user(e.payload.brokenBy)} broke ${names.user(e.payload.userId)}'s ${names.claim(e.payload.claimId)}${where(e.repo)}: ${e.payload.reason}`,
     next: null,
   }),
   "handoff.requested": defineEvent({
@@ -140,7 +150,8 @@ export const claimEvents = defineEvents({
     next: (e) => `answer with brigade handoff answer ${e.payload.handoffId} accept|decline|defer (MCP: answer via the CLI)`,
   }),
   "handoff.answered": defineEvent({
-    description: "A claim's holder answered a handoff request: accept (the claim is released), decline or defer with an ETA. Alerts the requester.",
+    description:
+      "A claim's holder answered a handoff request: accept (the claim is released), decline or defer with an ETA. Alerts the requester.",
     payload: z.object({
       handoffId: z.string(),
       claimId: z.string(),
@@ -161,7 +172,8 @@ export const claimEvents = defineEvents({
     next: (e) => (e.payload.answer === "accept" ? "the claim is released: claim it now" : null),
   }),
   "touch.conflict": defineEvent({
-    description: "A session edited a file inside another session's exclusive claim, or a file another live session edits. Alerts both sides.",
+    description:
+      "A session edited a file inside another session's exclusive claim, or a file another live session edits. Alerts both sides.",
     payload: z.object({
       sessionId: z.string(),
       userId: z.string(),
@@ -171,7 +183,8 @@ export const claimEvents = defineEvents({
       otherUserId: z.string(),
       claimId: z.string().nullable(),
     }),
-    recipients: ({ payload: p }) => partyRecipients({ sessionId: p.sessionId, userId: p.userId }, { sessionId: p.otherSessionId, userId: p.otherUserId }),
+    recipients: ({ payload: p }) =>
+      partyRecipients({ sessionId: p.sessionId, userId: p.userId }, { sessionId: p.otherSessionId, userId: p.otherUserId }),
     visibility: "organisation",
     users: ["userId", "otherUserId"],
     usersIn: null,

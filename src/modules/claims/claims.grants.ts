@@ -56,14 +56,23 @@ export const holderOf = (h: HeldPattern) => ({ sessionId: h.sessionId, userId: h
 /** Conflicts between the requested patterns and others' live claims in these indexes, with a witness each. */
 function findConflicts(indexes: PatternIndex<HeldPattern>[], request: GrantRequest, nowMs: number): Conflict[] {
   const conflicts: Conflict[] = [];
-  const accept = (held: HeldPattern) => held.sessionId !== request.sessionId && held.expiresAt > nowMs && !(request.mode === "shared" && held.mode === "shared");
+  const accept = (held: HeldPattern) =>
+    held.sessionId !== request.sessionId && held.expiresAt > nowMs && !(request.mode === "shared" && held.mode === "shared");
   for (const index of indexes) {
     for (const yourPattern of request.patterns) {
       const limit = MAX_REPORTED_CONFLICTS - conflicts.length;
       if (limit <= 0) return conflicts;
       for (const hit of index.overlapping(yourPattern, { accept, limit })) {
         const held = hit.value;
-        conflicts.push({ claimId: held.claimId, mode: held.mode, holder: holderOf(held), theirPattern: hit.pattern, yourPattern, witness: hit.witness, expiresAt: iso(held.expiresAt) });
+        conflicts.push({
+          claimId: held.claimId,
+          mode: held.mode,
+          holder: holderOf(held),
+          theirPattern: hit.pattern,
+          yourPattern,
+          witness: hit.witness,
+          expiresAt: iso(held.expiresAt),
+        });
       }
     }
   }
@@ -113,7 +122,17 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
       if (grant) {
         // Every repo whose version the batch advanced, so the cache follows it after the commit.
         const key = `${request.orgId}\u0000${grant.session.repo}`;
-        if (!repos.has(key)) repos.set(key, { orgId: request.orgId, repo: grant.session.repo, from: grant.from, to: grant.to, index: null, pending: new PatternIndex(), nextVersion: grant.from + 1, granted: [] });
+        if (!repos.has(key))
+          repos.set(key, {
+            orgId: request.orgId,
+            repo: grant.session.repo,
+            from: grant.from,
+            to: grant.to,
+            index: null,
+            pending: new PatternIndex(),
+            nextVersion: grant.from + 1,
+            granted: [],
+          });
       }
       if (!grant || !session || session.userId !== request.userId) {
         decided.push({ error: sessionErrors.notFound(`No session ${request.sessionId} of yours in this organisation.`) });
@@ -128,13 +147,22 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
       const version = inRepo.nextVersion++;
       const nowMs = grant.now.getTime();
       const conflicts = findConflicts(inRepo.pending.size > 0 ? [inRepo.index, inRepo.pending] : [inRepo.index], request, nowMs);
-      const conflicted = (claimId: string | null): PendingEvent => (claimEvents.event({
-        type: "claim.conflicted",
-        actor: request.actor,
-        subject: claimId ? { type: "claim", id: claimId } : { type: "session", id: session.id },
-        repo: session.repo,
-        payload: { sessionId: session.id, userId: session.userId, patterns: request.patterns, mode: request.mode, outcome: claimId ? "granted_with_warning" : "rejected", claimId, conflicts },
-      }));
+      const conflicted = (claimId: string | null): PendingEvent =>
+        claimEvents.event({
+          type: "claim.conflicted",
+          actor: request.actor,
+          subject: claimId ? { type: "claim", id: claimId } : { type: "session", id: session.id },
+          repo: session.repo,
+          payload: {
+            sessionId: session.id,
+            userId: session.userId,
+            patterns: request.patterns,
+            mode: request.mode,
+            outcome: claimId ? "granted_with_warning" : "rejected",
+            claimId,
+            conflicts,
+          },
+        });
       if (conflicts.length > 0 && request.onConflict === "reject") {
         decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)] });
         continue;
@@ -148,7 +176,16 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
         actor: request.actor,
         subject: { type: "claim", id: claimId },
         repo: session.repo,
-        payload: { claimId, sessionId: session.id, userId: session.userId, patterns: request.patterns, mode: request.mode, fence: grant.fence, expiresAt: iso(expiresAt), reason: request.reason },
+        payload: {
+          claimId,
+          sessionId: session.id,
+          userId: session.userId,
+          patterns: request.patterns,
+          mode: request.mode,
+          fence: grant.fence,
+          expiresAt: iso(expiresAt),
+          reason: request.reason,
+        },
       });
       const claim = {
         id: claimId,
@@ -209,7 +246,16 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
         if (d.conflicts.length > 0) {
           // Granted over others' claims: each overlapped claim is an ongoing conflict until one ends.
           const detectedBy = d.events[1]!.id!;
-          d.events.push(...(await openClaimConflicts(tx, { orgId: request.orgId, repo: claim.repo, actor: request.actor, claim, conflicts: d.conflicts, detectedBy })));
+          d.events.push(
+            ...(await openClaimConflicts(tx, {
+              orgId: request.orgId,
+              repo: claim.repo,
+              actor: request.actor,
+              claim,
+              conflicts: d.conflicts,
+              detectedBy,
+            })),
+          );
         }
         if (opened.contracts > 0 && onWork) {
           d.events.push(
@@ -259,7 +305,13 @@ export function createGrantBatcher(deps: GrantDeps, options = { maxBatch: 64, ma
     } catch (err) {
       if (requests.length === 1) return [{ error: err }];
       const alone: GrantOutcome[] = [];
-      for (const request of requests) alone.push(await grantTogether(deps, [request]).then((o) => o[0]!, (error: unknown) => ({ error })));
+      for (const request of requests)
+        alone.push(
+          await grantTogether(deps, [request]).then(
+            (o) => o[0]!,
+            (error: unknown) => ({ error }),
+          ),
+        );
       return alone;
     }
   }, options);

@@ -103,10 +103,14 @@ export async function openGrants(db: Db, keys: GrantKey[]): Promise<(OpenedGrant
   const requested = sql`unnest(${orgIds}::uuid[], ${sessionIds}::uuid[]) with ordinality as r(org_id, id, i)`;
   // Sent together, as in `lockRepo`: the opening starts, and takes its snapshot, after the locks.
   const [, rows] = await Promise.all([
-    executePrepared(db, "brigade_lock_grant_repos", sql`select pg_advisory_xact_lock(k) from (
+    executePrepared(
+      db,
+      "brigade_lock_grant_repos",
+      sql`select pg_advisory_xact_lock(k) from (
       select distinct ${repoLockKey(sql`s.org_id`, sql`s.repo`)} as k
       from ${requested} join sessions s on s.org_id = r.org_id and s.id = r.id
-      order by k) as locks`),
+      order by k) as locks`,
+    ),
     executePrepared<OpenRow>(
       db,
       "brigade_open_grants",
@@ -136,7 +140,15 @@ export async function openGrants(db: Db, keys: GrantKey[]): Promise<(OpenedGrant
     if (row.id === null) return undefined;
     const to = Number(row.to_version);
     return {
-      session: { id: row.id, userId: row.user_id, agentId: row.agent_id, agentName: row.agent_name, repo: row.repo, status: row.status, live: row.live },
+      session: {
+        id: row.id,
+        userId: row.user_id,
+        agentId: row.agent_id,
+        agentName: row.agent_name,
+        repo: row.repo,
+        status: row.status,
+        live: row.live,
+      },
       fence: fences[i]!,
       now: new Date(row.now),
       from: to - Number(row.grants),
@@ -167,7 +179,12 @@ export async function readRepoVersion(db: Db, orgId: string, repo: string): Prom
  * prepared, as a third of the table and scans the whole repo; a bounded range it reads
  * through the (org, repo, version) index.
  */
-export async function loadRepoClaims(db: Db, orgId: string, repo: string, changed?: { after: number; upTo: number }): Promise<ClaimWithAgent[]> {
+export async function loadRepoClaims(
+  db: Db,
+  orgId: string,
+  repo: string,
+  changed?: { after: number; upTo: number },
+): Promise<ClaimWithAgent[]> {
   const rows = await db
     .select(withAgent)
     .from(claims)
@@ -182,7 +199,10 @@ export async function loadRepoClaims(db: Db, orgId: string, repo: string, change
   return rows.map(flatten);
 }
 
-export type NewClaim = Pick<ClaimRow, "id" | "fence" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version">;
+export type NewClaim = Pick<
+  ClaimRow,
+  "id" | "fence" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version"
+>;
 
 /**
  * Inserts granted claims in one prepared statement (the list travels as one JSON parameter).
@@ -236,7 +256,10 @@ export async function findClaim(db: Db, orgId: string, id: string): Promise<Clai
 }
 
 export async function findClaimByFence(db: Db, orgId: string, repo: string, fence: number): Promise<ClaimRow | undefined> {
-  const [row] = await db.select().from(claims).where(and(eq(claims.orgId, orgId), eq(claims.repo, repo), eq(claims.fence, fence)));
+  const [row] = await db
+    .select()
+    .from(claims)
+    .where(and(eq(claims.orgId, orgId), eq(claims.repo, repo), eq(claims.fence, fence)));
   return row;
 }
 
@@ -257,7 +280,13 @@ export async function endClaims(
   if (ids.length === 0) return [];
   return db
     .update(claims)
-    .set({ status: change.status, endReason: change.endReason, version: change.version, brokenBy: change.brokenBy ?? null, endedAt: sql`now()` })
+    .set({
+      status: change.status,
+      endReason: change.endReason,
+      version: change.version,
+      brokenBy: change.brokenBy ?? null,
+      endedAt: sql`now()`,
+    })
     .where(and(inArray(claims.id, ids), eq(claims.status, "active")))
     .returning();
 }
@@ -307,7 +336,13 @@ export async function listClaims(db: Db, f: ClaimFilter): Promise<ClaimWithAgent
   if (f.userId) where.push(eq(claims.userId, f.userId));
   if (f.teamId) {
     where.push(
-      inArray(claims.userId, db.select({ id: teamMembers.userId }).from(teamMembers).where(and(eq(teamMembers.orgId, f.orgId), eq(teamMembers.teamId, f.teamId)))),
+      inArray(
+        claims.userId,
+        db
+          .select({ id: teamMembers.userId })
+          .from(teamMembers)
+          .where(and(eq(teamMembers.orgId, f.orgId), eq(teamMembers.teamId, f.teamId))),
+      ),
     );
   }
   if (f.active === true) where.push(and(eq(claims.status, "active"), sql`${claims.expiresAt} > now()`));
@@ -343,14 +378,28 @@ export async function lockSessionForClaim(db: Db, orgId: string, sessionId: stri
   return row;
 }
 
-export async function insertHandoff(db: Db, values: Pick<HandoffRow, "orgId" | "claimId" | "requesterSessionId" | "requesterUserId" | "reason">): Promise<HandoffRow> {
-  const [row] = await db.insert(handoffs).values({ id: newId(), ...values }).returning();
+export async function insertHandoff(
+  db: Db,
+  values: Pick<HandoffRow, "orgId" | "claimId" | "requesterSessionId" | "requesterUserId" | "reason">,
+): Promise<HandoffRow> {
+  const [row] = await db
+    .insert(handoffs)
+    .values({ id: newId(), ...values })
+    .returning();
   return row!;
 }
 
 /** With forUpdate (inside a transaction), two answers to one handoff are taken in turn. */
-export async function findHandoff(db: Db, orgId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<HandoffRow | undefined> {
-  const query = db.select().from(handoffs).where(and(eq(handoffs.orgId, orgId), eq(handoffs.id, id)));
+export async function findHandoff(
+  db: Db,
+  orgId: string,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<HandoffRow | undefined> {
+  const query = db
+    .select()
+    .from(handoffs)
+    .where(and(eq(handoffs.orgId, orgId), eq(handoffs.id, id)));
   const [row] = options.forUpdate ? await query.for("update") : await query;
   return row;
 }
@@ -374,7 +423,11 @@ export async function answerHandoff(
 }
 
 export async function listHandoffs(db: Db, orgId: string, claimId: string): Promise<HandoffRow[]> {
-  return db.select().from(handoffs).where(and(eq(handoffs.orgId, orgId), eq(handoffs.claimId, claimId))).orderBy(asc(handoffs.createdAt));
+  return db
+    .select()
+    .from(handoffs)
+    .where(and(eq(handoffs.orgId, orgId), eq(handoffs.claimId, claimId)))
+    .orderBy(asc(handoffs.createdAt));
 }
 
 /** Records touches; returns the other live sessions that touched the same paths. */
@@ -385,7 +438,13 @@ export async function recordTouches(db: Db, values: { orgId: string; sessionId: 
     .values(values.paths.map((path) => ({ orgId: values.orgId, sessionId: values.sessionId, repo: values.repo, path })))
     .onConflictDoUpdate({ target: [touches.sessionId, touches.path], set: { touchedAt: sql`now()` } });
   return db
-    .select({ path: touches.path, sessionId: touches.sessionId, userId: sessions.userId, agentName: agents.name, touchedAt: touches.touchedAt })
+    .select({
+      path: touches.path,
+      sessionId: touches.sessionId,
+      userId: sessions.userId,
+      agentName: agents.name,
+      touchedAt: touches.touchedAt,
+    })
     .from(touches)
     .innerJoin(sessions, eq(sessions.id, touches.sessionId))
     .innerJoin(agents, eq(agents.id, sessions.agentId))

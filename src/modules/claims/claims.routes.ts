@@ -69,7 +69,11 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
         tags,
         summary: "Claim areas of the session's repo; 409 lists every conflict (with onConflict reject)",
         body: createClaimBody,
-        response: { 201: grantedClaimSchema, ...problemResponses(400, 401, 403, 404, 422), 409: problemResponse(409, conflictProblemSchema) },
+        response: {
+          201: grantedClaimSchema,
+          ...problemResponses(400, 401, 403, 404, 422),
+          409: problemResponse(409, conflictProblemSchema),
+        },
       },
     },
     async (request, reply) => {
@@ -80,7 +84,14 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
 
   app.get(
     "/v1/claims",
-    { schema: { tags, summary: "List claims, newest first", querystring: listClaimsQuery, response: { 200: claimPageSchema, ...problemResponses(400, 401, 422) } } },
+    {
+      schema: {
+        tags,
+        summary: "List claims, newest first",
+        querystring: listClaimsQuery,
+        response: { 200: claimPageSchema, ...problemResponses(400, 401, 422) },
+      },
+    },
     async (request) => {
       const page = await usecases.listClaims(deps, request.principal, request.query);
       return { items: page.items.map(presentClaim), nextCursor: page.nextCursor };
@@ -95,37 +106,83 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
 
   app.post(
     "/v1/claims/:id/renew",
-    { schema: { tags, summary: "Extend a claim's lease (holder)", params: idParams, body: renewBody, response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404, 409, 422) } } },
+    {
+      schema: {
+        tags,
+        summary: "Extend a claim's lease (holder)",
+        params: idParams,
+        body: renewBody,
+        response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
+      },
+    },
     async (request) => presentClaim(await usecases.renewClaim(deps, request.principal, request.params.id, request.body ?? {})),
   );
 
   app.delete(
     "/v1/claims/:id",
-    { schema: { tags, summary: "Release a claim (holder)", params: idParams, response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "Release a claim (holder)",
+        params: idParams,
+        response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404) },
+      },
+    },
     async (request) => presentClaim(await usecases.releaseClaim(deps, request.principal, request.params.id)),
   );
 
   app.post(
     "/v1/claims/:id/break",
-    { schema: { tags, summary: "Break someone's claim (lead or admin); the holder is told", params: idParams, body: breakBody, response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404, 409) } } },
+    {
+      schema: {
+        tags,
+        summary: "Break someone's claim (lead or admin); the holder is told",
+        params: idParams,
+        body: breakBody,
+        response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404, 409) },
+      },
+    },
     async (request) => presentClaim(await usecases.breakClaim(deps, request.principal, request.params.id, request.body)),
   );
 
   app.post(
     "/v1/claims/:id/handoff",
-    { schema: { tags, summary: "Ask the holder to hand the claim over", params: idParams, body: handoffBody, response: { 201: handoffSchema, ...problemResponses(400, 401, 403, 404, 409) } } },
-    async (request, reply) => reply.code(201).send(presentHandoff(await usecases.requestHandoff(deps, request.principal, request.params.id, request.body))),
+    {
+      schema: {
+        tags,
+        summary: "Ask the holder to hand the claim over",
+        params: idParams,
+        body: handoffBody,
+        response: { 201: handoffSchema, ...problemResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(presentHandoff(await usecases.requestHandoff(deps, request.principal, request.params.id, request.body))),
   );
 
   app.get(
     "/v1/claims/:id/handoffs",
-    { schema: { tags, summary: "Handoff requests for a claim", params: idParams, response: { 200: z.object({ items: z.array(handoffSchema) }), ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "Handoff requests for a claim",
+        params: idParams,
+        response: { 200: z.object({ items: z.array(handoffSchema) }), ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => ({ items: (await usecases.listHandoffs(deps, request.principal, request.params.id)).map(presentHandoff) }),
   );
 
   app.get(
     "/v1/handoffs/:id",
-    { schema: { tags, summary: "Get a handoff request", params: idParams, response: { 200: handoffSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "Get a handoff request",
+        params: idParams,
+        response: { 200: handoffSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => presentHandoff(await usecases.getHandoff(deps, request.principal, request.params.id)),
   );
 
@@ -145,7 +202,15 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
 
   app.post(
     "/v1/repos/:repo/verify",
-    { schema: { tags, summary: "Verify a fencing token covers paths", params: repoParams, body: verifyBody, response: { 200: verifyResultSchema, ...problemResponses(400, 401, 422) } } },
+    {
+      schema: {
+        tags,
+        summary: "Verify a fencing token covers paths",
+        params: repoParams,
+        body: verifyBody,
+        response: { 200: verifyResultSchema, ...problemResponses(400, 401, 422) },
+      },
+    },
     async (request) => {
       const result = await usecases.verifyFence(deps, request.principal, { repo: request.params.repo, ...request.body });
       return { ...result, claim: result.claim && presentClaim(result.claim) };
@@ -154,7 +219,15 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
 
   app.post(
     "/v1/repos/:repo/check",
-    { schema: { tags, summary: "Others' claims covering paths (pre-commit, pre-edit)", params: repoParams, body: checkBody, response: { 200: checkResultSchema, ...problemResponses(400, 401, 422) } } },
+    {
+      schema: {
+        tags,
+        summary: "Others' claims covering paths (pre-commit, pre-edit)",
+        params: repoParams,
+        body: checkBody,
+        response: { 200: checkResultSchema, ...problemResponses(400, 401, 422) },
+      },
+    },
     async (request) => usecases.checkPaths(deps, request.principal, { repo: request.params.repo, ...request.body }),
   );
 

@@ -42,7 +42,12 @@ export const claimSchema = z
   .meta({ id: "Claim" });
 
 export const conflictProblemSchema = problemSchema
-  .extend({ conflicts: z.array(conflictSchema).optional().describe("With code claims.conflict: every conflict (at most 1,000); nothing was granted.") })
+  .extend({
+    conflicts: z
+      .array(conflictSchema)
+      .optional()
+      .describe("With code claims.conflict: every conflict (at most 1,000); nothing was granted."),
+  })
   .meta({ id: "ClaimConflictProblem" });
 
 export const grantedClaimSchema = claimSchema.extend({ conflicts: z.array(conflictSchema) }).meta({ id: "GrantedClaim" });
@@ -65,7 +70,13 @@ export const answerBody = z
   .object({
     answer: z.enum(["accept", "decline", "defer"]),
     note: z.string().min(1).max(2000).optional(),
-    etaSeconds: z.number().int().positive().max(7 * 86_400).optional().describe("With defer: when the holder expects to release."),
+    etaSeconds: z
+      .number()
+      .int()
+      .positive()
+      .max(7 * 86_400)
+      .optional()
+      .describe("With defer: when the holder expects to release."),
   })
   .strict();
 
@@ -101,7 +112,9 @@ export const claimPageSchema = z.object({ items: z.array(claimSchema), nextCurso
 
 export const repoParams = z.object({ repo: z.string().min(1).max(1024).describe("Repository key or remote, URL-encoded.") });
 
-export const verifyBody = z.object({ fence: z.number().int().positive(), paths: z.array(z.string().max(4096)).max(10_000).default([]) }).strict();
+export const verifyBody = z
+  .object({ fence: z.number().int().positive(), paths: z.array(z.string().max(4096)).max(10_000).default([]) })
+  .strict();
 export const verifyResultSchema = z
   .object({
     valid: z.boolean(),
@@ -117,14 +130,23 @@ export const checkBody = z
     sessionId: z.uuid().optional().describe("Your session: its own claims are not reported."),
   })
   .strict();
-const coveringSchema = z.object({ claimId: z.uuid(), pattern: z.string(), mode: z.enum(claimModes), holder: holderSchema, reason: z.string().nullable(), expiresAt: timestamp });
+const coveringSchema = z.object({
+  claimId: z.uuid(),
+  pattern: z.string(),
+  mode: z.enum(claimModes),
+  holder: holderSchema,
+  reason: z.string().nullable(),
+  expiresAt: timestamp,
+});
 export const checkResultSchema = z
   .object({
     repo: z.string(),
     checked: z.number().int(),
     violations: z.number().int(),
     notices: z.number().int(),
-    results: z.array(z.object({ path: z.string(), violations: z.array(coveringSchema), notices: z.array(coveringSchema) })).describe("Only paths that others' claims cover."),
+    results: z
+      .array(z.object({ path: z.string(), violations: z.array(coveringSchema), notices: z.array(coveringSchema) }))
+      .describe("Only paths that others' claims cover."),
   })
   .meta({ id: "CheckResult" });
 
@@ -135,7 +157,9 @@ export const touchResultSchema = z
     conflicts: z.array(
       z.object({
         path: z.string(),
-        kind: z.enum(["claim", "touch"]).describe("claim: inside another session's exclusive claim; touch: another live session edits it too"),
+        kind: z
+          .enum(["claim", "touch"])
+          .describe("claim: inside another session's exclusive claim; touch: another live session edits it too"),
         otherSessionId: z.uuid(),
         otherUserId: z.uuid(),
         agent: z.string(),

@@ -14,11 +14,19 @@ export const claims = pgTable(
   "claims",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     repo: text("repo").notNull(),
-    sessionId: uuid("session_id").notNull().references(() => sessions.id),
-    userId: uuid("user_id").notNull().references(() => users.id),
-    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id),
     patterns: text("patterns").array().notNull(),
     mode: text("mode", { enum: claimModes }).notNull(),
     reason: text("reason"),
@@ -46,7 +54,9 @@ export const claims = pgTable(
 export const repoClaimVersions = pgTable(
   "repo_claim_versions",
   {
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     repo: text("repo").notNull(),
     version: bigint("version", { mode: "number" }).notNull(),
   },
@@ -59,10 +69,18 @@ export const handoffs = pgTable(
   "handoffs",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    claimId: uuid("claim_id").notNull().references(() => claims.id),
-    requesterSessionId: uuid("requester_session_id").notNull().references(() => sessions.id),
-    requesterUserId: uuid("requester_user_id").notNull().references(() => users.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    claimId: uuid("claim_id")
+      .notNull()
+      .references(() => claims.id),
+    requesterSessionId: uuid("requester_session_id")
+      .notNull()
+      .references(() => sessions.id),
+    requesterUserId: uuid("requester_user_id")
+      .notNull()
+      .references(() => users.id),
     reason: text("reason").notNull(),
     status: text("status", { enum: handoffStatuses }).notNull().default("pending"),
     note: text("note"),
@@ -77,8 +95,12 @@ export const handoffs = pgTable(
 export const touches = pgTable(
   "touches",
   {
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    sessionId: uuid("session_id").notNull().references(() => sessions.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id),
     repo: text("repo").notNull(),
     path: text("path").notNull(),
     touchedAt: timestamp("touched_at", { withTimezone: true }).notNull().defaultNow(),

@@ -47,14 +47,28 @@ function invalidItems(items: string[], field: string, validate: (item: string) =
 /** Every invalid pattern in one 422; the valid list without repeats. */
 export function validPatternsOrThrow(patterns: string[], field = "patterns"): string[] {
   const errors = invalidItems(patterns, field, validatePattern);
-  if (errors.length > 0) throw claimErrors.invalidPattern(`Invalid pattern: ${errors.slice(0, 5).map((e) => e.reason).join("; ")}.`, { errors });
+  if (errors.length > 0)
+    throw claimErrors.invalidPattern(
+      `Invalid pattern: ${errors
+        .slice(0, 5)
+        .map((e) => e.reason)
+        .join("; ")}.`,
+      { errors },
+    );
   return [...new Set(patterns)];
 }
 
 /** Every invalid path in one 422. */
 export function validPathsOrThrow(paths: string[], field = "paths"): string[] {
   const errors = invalidItems(paths, field, validatePath);
-  if (errors.length > 0) throw claimErrors.invalidPath(`Invalid path: ${errors.slice(0, 5).map((e) => e.reason).join("; ")}.`, { errors });
+  if (errors.length > 0)
+    throw claimErrors.invalidPath(
+      `Invalid path: ${errors
+        .slice(0, 5)
+        .map((e) => e.reason)
+        .join("; ")}.`,
+      { errors },
+    );
   return paths;
 }
 
@@ -75,7 +89,14 @@ async function loadHeldClaim(db: Db, principal: Principal, id: string, action: s
 export async function createClaim(
   { config, grants }: ClaimDeps,
   principal: Principal,
-  input: { sessionId: string; patterns: string[]; mode: "exclusive" | "shared"; reason?: string | undefined; ttlSeconds?: number | undefined; onConflict: "reject" | "warn" },
+  input: {
+    sessionId: string;
+    patterns: string[];
+    mode: "exclusive" | "shared";
+    reason?: string | undefined;
+    ttlSeconds?: number | undefined;
+    onConflict: "reject" | "warn";
+  },
 ) {
   requireSessionScope(principal, input.sessionId);
   const patterns = validPatternsOrThrow(input.patterns);
@@ -130,7 +151,13 @@ async function changeClaim<T>(
   });
   if (patch) {
     const { repo: repoKey, from, to, changed } = patch as { repo: string; from: number; to: number; changed: boolean };
-    cache.committed(principal.orgId, repoKey, from, to, changed ? await repo.listClaims(db, { orgId: principal.orgId, ids: [id], limit: 1 }) : []);
+    cache.committed(
+      principal.orgId,
+      repoKey,
+      from,
+      to,
+      changed ? await repo.listClaims(db, { orgId: principal.orgId, ids: [id], limit: 1 }) : [],
+    );
   }
   return result;
 }
@@ -140,11 +167,18 @@ const isLive = (claim: repo.ClaimRow, now: Date) => claim.status === "active" &&
 export async function renewClaim(deps: ClaimDeps, principal: Principal, id: string, input: { ttlSeconds?: number | undefined }) {
   await loadHeldClaim(deps.db, principal, id, "renew");
   return changeClaim(deps, principal, id, async (tx, claim, { now, bump }) => {
-    if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${id} is ${claim.status === "active" ? "expired" : claim.status}; claim again.`);
+    if (!isLive(claim, now))
+      throw claimErrors.notActive(`Claim ${id} is ${claim.status === "active" ? "expired" : claim.status}; claim again.`);
     const ttlSeconds = checkTtl(deps.config, input.ttlSeconds ?? claim.ttlSeconds);
     const renewed = await repo.renewClaim(tx, id, ttlSeconds, await bump());
     await appendEvents(tx, principal.orgId, [
-      claimEvents.event({ type: "claim.renewed", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, expiresAt: renewed.expiresAt.toISOString() } }),
+      claimEvents.event({
+        type: "claim.renewed",
+        actor: actorOf(principal),
+        subject: { type: "claim", id },
+        repo: claim.repo,
+        payload: { claimId: id, sessionId: claim.sessionId, expiresAt: renewed.expiresAt.toISOString() },
+      }),
     ]);
     return { ...renewed, agentName: claim.agentName };
   });
@@ -156,7 +190,13 @@ export async function releaseClaim(deps: ClaimDeps, principal: Principal, id: st
     if (claim.status !== "active") return claim;
     const [released] = await repo.endClaims(tx, [id], { status: "released", endReason: "released", version: await bump() });
     await appendEvents(tx, principal.orgId, [
-      claimEvents.event({ type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id }, repo: claim.repo, payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: "released" } }),
+      claimEvents.event({
+        type: "claim.released",
+        actor: actorOf(principal),
+        subject: { type: "claim", id },
+        repo: claim.repo,
+        payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: "released" },
+      }),
       ...(await resolveConflictsOfClaims(tx, principal.orgId, [id], "claim_released", actorOf(principal))),
     ]);
     return { ...released!, agentName: claim.agentName };
@@ -168,7 +208,12 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
   requireRole(principal, "lead", "admin");
   return changeClaim(deps, principal, id, async (tx, claim, { now, bump }) => {
     if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${id} is not active; nothing to break.`);
-    const [broken] = await repo.endClaims(tx, [id], { status: "broken", endReason: input.reason, version: await bump(), brokenBy: principal.userId });
+    const [broken] = await repo.endClaims(tx, [id], {
+      status: "broken",
+      endReason: input.reason,
+      version: await bump(),
+      brokenBy: principal.userId,
+    });
     await appendEvents(tx, principal.orgId, [
       claimEvents.event({
         type: "claim.broken",
@@ -183,25 +228,45 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
   });
 }
 
-export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: Principal, claimId: string, input: { sessionId: string; reason: string }) {
+export async function requestHandoff(
+  { db }: Pick<ClaimDeps, "db">,
+  principal: Principal,
+  claimId: string,
+  input: { sessionId: string; reason: string },
+) {
   requireSessionScope(principal, input.sessionId);
   return transaction(db, async (tx) => {
     const claim = await repo.findClaim(tx, principal.orgId, claimId);
     if (!claim) throw claimErrors.notFound(`No claim ${claimId} in this organisation.`);
     const requester = await repo.lockSessionForClaim(tx, principal.orgId, input.sessionId);
-    if (!requester || requester.userId !== principal.userId) throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
+    if (!requester || requester.userId !== principal.userId)
+      throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
     if (requester.status !== "active" || !requester.live) throw sessionErrors.notActive(`Session ${input.sessionId} has ended.`);
     if (claim.sessionId === requester.id) throw claimErrors.ownClaim("This session already holds the claim.");
     const { now } = await repo.readRepoVersion(tx, principal.orgId, claim.repo);
     if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${claimId} is no longer active; claim the area directly.`);
-    const handoff = await repo.insertHandoff(tx, { orgId: principal.orgId, claimId, requesterSessionId: requester.id, requesterUserId: requester.userId, reason: input.reason });
+    const handoff = await repo.insertHandoff(tx, {
+      orgId: principal.orgId,
+      claimId,
+      requesterSessionId: requester.id,
+      requesterUserId: requester.userId,
+      reason: input.reason,
+    });
     await appendEvents(tx, principal.orgId, [
       claimEvents.event({
         type: "handoff.requested",
         actor: actorOf(principal),
         subject: { type: "handoff", id: handoff.id },
         repo: claim.repo,
-        payload: { handoffId: handoff.id, claimId, holderSessionId: claim.sessionId, holderUserId: claim.userId, requesterSessionId: requester.id, requesterUserId: requester.userId, reason: input.reason },
+        payload: {
+          handoffId: handoff.id,
+          claimId,
+          holderSessionId: claim.sessionId,
+          holderUserId: claim.userId,
+          requesterSessionId: requester.id,
+          requesterUserId: requester.userId,
+          reason: input.reason,
+        },
       }),
     ]);
     return handoff;
@@ -217,25 +282,48 @@ export async function answerHandoff(
   const pending = await getHandoff(deps, principal, handoffId);
   await loadHeldClaim(deps.db, principal, pending.claimId, "answer handoffs for");
   if (input.answer === "defer" && input.etaSeconds === undefined) {
-    throw claimErrors.etaRequired("A deferral needs etaSeconds.", { errors: [{ field: "etaSeconds", reason: "is required when answer is defer" }] });
+    throw claimErrors.etaRequired("A deferral needs etaSeconds.", {
+      errors: [{ field: "etaSeconds", reason: "is required when answer is defer" }],
+    });
   }
   return changeClaim(deps, principal, pending.claimId, async (tx, claim, { bump }) => {
     const handoff = (await repo.findHandoff(tx, principal.orgId, handoffId, { forUpdate: true }))!;
-    if (handoff.status !== "pending" && handoff.status !== "deferred") throw claimErrors.handoffAnswered(`Handoff ${handoffId} was already ${handoff.status}.`);
+    if (handoff.status !== "pending" && handoff.status !== "deferred")
+      throw claimErrors.handoffAnswered(`Handoff ${handoffId} was already ${handoff.status}.`);
     const status = ({ accept: "accepted", decline: "declined", defer: "deferred" } as const)[input.answer];
-    const answered = await repo.answerHandoff(tx, handoffId, { status, note: input.note ?? null, etaSeconds: input.answer === "defer" ? input.etaSeconds! : null });
+    const answered = await repo.answerHandoff(tx, handoffId, {
+      status,
+      note: input.note ?? null,
+      etaSeconds: input.answer === "defer" ? input.etaSeconds! : null,
+    });
     const events: PendingEvent[] = [
       claimEvents.event({
         type: "handoff.answered",
         actor: actorOf(principal),
         subject: { type: "handoff", id: handoffId },
         repo: claim.repo,
-        payload: { handoffId, claimId: claim.id, answer: status, note: answered.note, eta: answered.eta?.toISOString() ?? null, requesterSessionId: handoff.requesterSessionId, requesterUserId: handoff.requesterUserId },
+        payload: {
+          handoffId,
+          claimId: claim.id,
+          answer: status,
+          note: answered.note,
+          eta: answered.eta?.toISOString() ?? null,
+          requesterSessionId: handoff.requesterSessionId,
+          requesterUserId: handoff.requesterUserId,
+        },
       }),
     ];
     if (status === "accepted" && claim.status === "active") {
       await repo.endClaims(tx, [claim.id], { status: "released", endReason: "handoff", version: await bump() });
-      events.push(claimEvents.event({ type: "claim.released", actor: actorOf(principal), subject: { type: "claim", id: claim.id }, repo: claim.repo, payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, reason: "handoff" } }));
+      events.push(
+        claimEvents.event({
+          type: "claim.released",
+          actor: actorOf(principal),
+          subject: { type: "claim", id: claim.id },
+          repo: claim.repo,
+          payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, reason: "handoff" },
+        }),
+      );
       events.push(...(await resolveConflictsOfClaims(tx, principal.orgId, [claim.id], "handoff", actorOf(principal))));
     }
     await appendEvents(tx, principal.orgId, events);
@@ -263,15 +351,32 @@ export async function liveIndex({ db, cache }: Pick<ClaimDeps, "db" | "cache">, 
 export async function listClaims(
   deps: Pick<ClaimDeps, "db" | "cache">,
   principal: Principal,
-  query: { repo?: string | undefined; path?: string | undefined; session?: string | undefined; user?: string | undefined; team?: string | undefined; active?: boolean | undefined; cursor?: string | undefined; limit: number },
+  query: {
+    repo?: string | undefined;
+    path?: string | undefined;
+    session?: string | undefined;
+    user?: string | undefined;
+    team?: string | undefined;
+    active?: boolean | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
 ) {
   const repoKey = query.repo ? repoKeyOrThrow(query.repo).key : undefined;
   let ids: string[] | undefined;
   if (query.path !== undefined) {
-    if (!repoKey) throw claimErrors.invalidPath("Filtering by path needs repo too.", { errors: [{ field: "repo", reason: "is required with path" }] });
+    if (!repoKey)
+      throw claimErrors.invalidPath("Filtering by path needs repo too.", { errors: [{ field: "repo", reason: "is required with path" }] });
     validPathsOrThrow([query.path], "path");
     const { index, now } = await liveIndex(deps, principal.orgId, repoKey);
-    ids = [...new Set(index.matching(query.path).filter((e) => e.value.expiresAt > now).map((e) => e.value.claimId))];
+    ids = [
+      ...new Set(
+        index
+          .matching(query.path)
+          .filter((e) => e.value.expiresAt > now)
+          .map((e) => e.value.claimId),
+      ),
+    ];
   }
   const items = await repo.listClaims(deps.db, {
     orgId: principal.orgId,
@@ -288,7 +393,11 @@ export async function listClaims(
 }
 
 /** Is this fencing token still a live grant covering these paths? */
-export async function verifyFence({ db }: Pick<ClaimDeps, "db">, principal: Principal, input: { repo: string; fence: number; paths: string[] }) {
+export async function verifyFence(
+  { db }: Pick<ClaimDeps, "db">,
+  principal: Principal,
+  input: { repo: string; fence: number; paths: string[] },
+) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const paths = validPathsOrThrow(input.paths);
   const claim = await repo.findClaimByFence(db, principal.orgId, repoKey, input.fence);
@@ -303,7 +412,11 @@ export async function verifyFence({ db }: Pick<ClaimDeps, "db">, principal: Prin
 }
 
 /** Others' live claims covering each path: exclusive ones are violations, shared ones notices. */
-export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, input: { repo: string; paths: string[]; sessionId?: string | undefined }) {
+export async function checkPaths(
+  deps: Pick<ClaimDeps, "db" | "cache">,
+  principal: Principal,
+  input: { repo: string; paths: string[]; sessionId?: string | undefined },
+) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const paths = validPathsOrThrow(input.paths);
   const mySession = input.sessionId ?? principal.sessionId ?? undefined;
@@ -313,9 +426,18 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principa
   const results = [];
   for (const path of paths) {
     const seen = new Set<string>();
-    const covering = index.matching(path).filter((e) => e.value.sessionId !== mySession && e.value.expiresAt > now && !seen.has(e.value.claimId) && seen.add(e.value.claimId));
+    const covering = index
+      .matching(path)
+      .filter((e) => e.value.sessionId !== mySession && e.value.expiresAt > now && !seen.has(e.value.claimId) && seen.add(e.value.claimId));
     if (covering.length === 0) continue;
-    const present = (e: (typeof covering)[number]) => ({ claimId: e.value.claimId, pattern: e.pattern, mode: e.value.mode, holder: holderOf(e.value), reason: e.value.reason, expiresAt: iso(e.value.expiresAt) });
+    const present = (e: (typeof covering)[number]) => ({
+      claimId: e.value.claimId,
+      pattern: e.pattern,
+      mode: e.value.mode,
+      holder: holderOf(e.value),
+      reason: e.value.reason,
+      expiresAt: iso(e.value.expiresAt),
+    });
     const v = covering.filter((e) => e.value.mode === "exclusive").map(present);
     const n = covering.filter((e) => e.value.mode === "shared").map(present);
     violations += v.length;
@@ -329,12 +451,18 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principa
  * Records the files a session edits. An edit inside another session's exclusive claim, or a
  * file another live session also edits, is a conflict (and an event).
  */
-export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache" | "onWork">, principal: Principal, sessionId: string, input: { paths: string[] }) {
+export async function reportTouches(
+  deps: Pick<ClaimDeps, "db" | "cache" | "onWork">,
+  principal: Principal,
+  sessionId: string,
+  input: { paths: string[] },
+) {
   requireSessionScope(principal, sessionId);
   const paths = [...new Set(validPathsOrThrow(input.paths))];
   return transaction(deps.db, async (tx) => {
     const session = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
-    if (!session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${sessionId} of yours in this organisation.`);
+    if (!session || session.userId !== principal.userId)
+      throw sessionErrors.notFound(`No session ${sessionId} of yours in this organisation.`);
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
     const { index, now, contracts } = await liveIndex({ db: tx, cache: deps.cache }, principal.orgId, session.repo);
     const conflicts = [];
@@ -342,12 +470,28 @@ export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache" | "onWo
       for (const e of index.matching(path)) {
         const held = e.value;
         if (held.sessionId === sessionId || held.mode !== "exclusive" || held.expiresAt <= now) continue;
-        conflicts.push({ path, kind: "claim" as const, otherSessionId: held.sessionId, otherUserId: held.userId, agent: held.agentName, claimId: held.claimId, pattern: e.pattern });
+        conflicts.push({
+          path,
+          kind: "claim" as const,
+          otherSessionId: held.sessionId,
+          otherUserId: held.userId,
+          agent: held.agentName,
+          claimId: held.claimId,
+          pattern: e.pattern,
+        });
       }
     }
     const others = await repo.recordTouches(tx, { orgId: principal.orgId, sessionId, repo: session.repo, paths });
     for (const o of others) {
-      conflicts.push({ path: o.path, kind: "touch" as const, otherSessionId: o.sessionId, otherUserId: o.userId, agent: o.agentName, claimId: null, pattern: null });
+      conflicts.push({
+        path: o.path,
+        kind: "touch" as const,
+        otherSessionId: o.sessionId,
+        otherUserId: o.userId,
+        agent: o.agentName,
+        claimId: null,
+        pattern: null,
+      });
     }
     const detected = conflicts.map((c) => ({
       event: claimEvents.event({
@@ -355,16 +499,39 @@ export async function reportTouches(deps: Pick<ClaimDeps, "db" | "cache" | "onWo
         actor: actorOf(principal),
         subject: { type: "session", id: sessionId },
         repo: session.repo,
-        payload: { sessionId, userId: session.userId, path: c.path, kind: c.kind, otherSessionId: c.otherSessionId, otherUserId: c.otherUserId, claimId: c.claimId },
+        payload: {
+          sessionId,
+          userId: session.userId,
+          path: c.path,
+          kind: c.kind,
+          otherSessionId: c.otherSessionId,
+          otherUserId: c.otherUserId,
+          claimId: c.claimId,
+        },
       }),
       otherPattern: c.pattern,
     }));
     const atRisk =
       contracts > 0 && deps.onWork
-        ? await deps.onWork(tx, { orgId: principal.orgId, repo: session.repo, contractsVersion: contracts, actor: actorOf(principal), sessionId, userId: session.userId, agentName: session.agentName, claimId: null, paths, claimIndex: index, now })
+        ? await deps.onWork(tx, {
+            orgId: principal.orgId,
+            repo: session.repo,
+            contractsVersion: contracts,
+            actor: actorOf(principal),
+            sessionId,
+            userId: session.userId,
+            agentName: session.agentName,
+            claimId: null,
+            paths,
+            claimIndex: index,
+            now,
+          })
         : [];
     // Only conflicts not already open are news: their detection and opening are recorded.
-    await appendEvents(tx, principal.orgId, [...(await openTouchConflicts(tx, { orgId: principal.orgId, repo: session.repo, detected })), ...atRisk]);
+    await appendEvents(tx, principal.orgId, [
+      ...(await openTouchConflicts(tx, { orgId: principal.orgId, repo: session.repo, detected })),
+      ...atRisk,
+    ]);
     return { recorded: paths.length, conflicts };
   });
 }
@@ -388,7 +555,15 @@ export async function releaseClaimsOfSessions(tx: Tx, sessionIds: string[], reas
     await appendEvents(
       tx,
       orgId,
-      ended.map((c) => (claimEvents.event({ type: "claim.released" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId, reason } }))),
+      ended.map((c) =>
+        claimEvents.event({
+          type: "claim.released" as const,
+          actor: systemActor,
+          subject: { type: "claim", id: c.id },
+          repo: c.repo,
+          payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId, reason },
+        }),
+      ),
     );
   }
 }
@@ -402,14 +577,24 @@ export async function expireOverdueClaims({ db }: { db: Db }): Promise<number> {
       const due = await repo.dueClaimIds(tx, orgId, repoKey);
       if (due.length === 0) return 0;
       const ended = await repo.endClaims(tx, due, { status: "expired", endReason: "expired", version });
-      await appendEvents(
-        tx,
-        orgId,
-        [
-          ...ended.map((c) => (claimEvents.event({ type: "claim.expired" as const, actor: systemActor, subject: { type: "claim", id: c.id }, repo: c.repo, payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId } }))),
-          ...(await resolveConflictsOfClaims(tx, orgId, ended.map((c) => c.id), "claim_expired", systemActor)),
-        ],
-      );
+      await appendEvents(tx, orgId, [
+        ...ended.map((c) =>
+          claimEvents.event({
+            type: "claim.expired" as const,
+            actor: systemActor,
+            subject: { type: "claim", id: c.id },
+            repo: c.repo,
+            payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId },
+          }),
+        ),
+        ...(await resolveConflictsOfClaims(
+          tx,
+          orgId,
+          ended.map((c) => c.id),
+          "claim_expired",
+          systemActor,
+        )),
+      ]);
       return ended.length;
     });
   }

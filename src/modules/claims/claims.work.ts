@@ -28,4 +28,3 @@ export interface RepoWork {
 
 /** Runs in the claim's (or touches') transaction; the events it returns are appended with the claim's. */
 export type OnRepoWork = (tx: Tx, work: RepoWork) => Promise<PendingEvent[]>;
-

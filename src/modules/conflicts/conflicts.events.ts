@@ -2,7 +2,14 @@ import { z } from "zod";
 import { defineEvent, defineEvents, exceptActor, nobody, partyRecipients } from "../../events/catalog.js";
 
 /** Why a conflict ended: a claim involved ended (how), or a session involved ended. */
-export const conflictResolutions = ["claim_released", "claim_expired", "claim_broken", "handoff", "session_ended", "session_expired"] as const;
+export const conflictResolutions = [
+  "claim_released",
+  "claim_expired",
+  "claim_broken",
+  "handoff",
+  "session_ended",
+  "session_expired",
+] as const;
 export type ConflictResolution = (typeof conflictResolutions)[number];
 
 /** The two sides of a conflict: who raised it and whom it collided with. */
@@ -16,7 +23,8 @@ const conflictParties = z.object({
 });
 type Parties = z.infer<typeof conflictParties>;
 
-const bothSides = (p: Parties) => partyRecipients({ sessionId: p.sessionId, userId: p.userId }, { sessionId: p.otherSessionId, userId: p.otherUserId });
+const bothSides = (p: Parties) =>
+  partyRecipients({ sessionId: p.sessionId, userId: p.userId }, { sessionId: p.otherSessionId, userId: p.otherUserId });
 
 /** A conflict's lifecycle: opened when detected, acknowledged by a party, resolved when its claims or sessions end. */
 export const conflictEvents = defineEvents({
@@ -49,11 +57,13 @@ export const conflictEvents = defineEvents({
     usersIn: null,
     team: null,
     standing: null,
-    describe: (e, names) => `conflict ${e.payload.conflictId}${e.repo ? ` in ${e.repo}` : ""} between ${names.user(e.payload.userId)} and ${names.user(e.payload.otherUserId)} acknowledged`,
+    describe: (e, names) =>
+      `conflict ${e.payload.conflictId}${e.repo ? ` in ${e.repo}` : ""} between ${names.user(e.payload.userId)} and ${names.user(e.payload.otherUserId)} acknowledged`,
     next: null,
   }),
   "conflict.resolved": defineEvent({
-    description: "A conflict ended: a claim involved was released, expired, broken or handed over, or a session involved ended. Alerts both parties but the one who acted.",
+    description:
+      "A conflict ended: a claim involved was released, expired, broken or handed over, or a session involved ended. Alerts both parties but the one who acted.",
     payload: conflictParties.extend({ resolution: z.enum(conflictResolutions) }),
     recipients: (e) => exceptActor(bothSides(e.payload), e.actor),
     visibility: "organisation",

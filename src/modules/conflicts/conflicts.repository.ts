@@ -32,7 +32,10 @@ export async function insertConflicts(db: Db, rows: NewConflict[]): Promise<Conf
 }
 
 export async function findConflict(db: Db, orgId: string, id: string): Promise<ConflictRow | undefined> {
-  const [row] = await db.select().from(conflicts).where(and(eq(conflicts.orgId, orgId), eq(conflicts.id, id)));
+  const [row] = await db
+    .select()
+    .from(conflicts)
+    .where(and(eq(conflicts.orgId, orgId), eq(conflicts.id, id)));
   return row;
 }
 

@@ -52,7 +52,14 @@ export const conflictRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async
 
   app.get(
     "/v1/conflicts/:id",
-    { schema: { tags, summary: "Get a conflict", params: idParams, response: { 200: conflictRecordSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "Get a conflict",
+        params: idParams,
+        response: { 200: conflictRecordSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => presentConflict(await usecases.getConflict(deps, request.principal, request.params.id)),
   );
 

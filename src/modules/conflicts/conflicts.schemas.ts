@@ -8,7 +8,9 @@ export const conflictRecordSchema = z
   .object({
     id: z.uuid(),
     repo: z.string(),
-    kind: z.enum(conflictKinds).describe("claim: a claim granted with a warning over another; touch: an edit inside another's claim, or a file two sessions edit."),
+    kind: z
+      .enum(conflictKinds)
+      .describe("claim: a claim granted with a warning over another; touch: an edit inside another's claim, or a file two sessions edit."),
     status: z.enum(conflictStatuses),
     sessionId: z.uuid().describe("The session whose claim or edit raised the conflict."),
     userId: z.uuid(),
@@ -19,7 +21,9 @@ export const conflictRecordSchema = z
     otherClaimId: z.uuid().nullable().describe("The other session's claim, when a claim was involved."),
     otherPattern: z.string().nullable(),
     witness: z.string().describe("A path both sides cover."),
-    openedEventId: z.uuid().describe("The claim.conflicted or touch.conflict event that detected it; acking its alert acknowledges the conflict."),
+    openedEventId: z
+      .uuid()
+      .describe("The claim.conflicted or touch.conflict event that detected it; acking its alert acknowledges the conflict."),
     openedAt: timestamp,
     acknowledgedAt: timestamp.nullable(),
     resolvedAt: timestamp.nullable(),
@@ -29,7 +33,10 @@ export const conflictRecordSchema = z
 
 export const listConflictsQuery = z
   .object({
-    status: z.enum([...conflictStatuses, "unresolved"]).optional().describe("unresolved: open or acknowledged."),
+    status: z
+      .enum([...conflictStatuses, "unresolved"])
+      .optional()
+      .describe("unresolved: open or acknowledged."),
     repo: z.string().min(1).max(1024).optional(),
     session: z.uuid().optional().describe("Conflicts this session is a party to."),
     user: z.uuid().optional().describe("Conflicts this user is a party to."),
@@ -38,4 +45,6 @@ export const listConflictsQuery = z
   })
   .strict();
 
-export const conflictPageSchema = z.object({ items: z.array(conflictRecordSchema), nextCursor: z.string().nullable() }).meta({ id: "ConflictPage" });
+export const conflictPageSchema = z
+  .object({ items: z.array(conflictRecordSchema), nextCursor: z.string().nullable() })
+  .meta({ id: "ConflictPage" });

@@ -14,7 +14,9 @@ export const conflicts = pgTable(
   "conflicts",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     repo: text("repo").notNull(),
     kind: text("kind", { enum: conflictKinds }).notNull(),
     status: text("status", { enum: conflictStatuses }).notNull().default("open"),

@@ -28,23 +28,34 @@ const parties = (c: ConflictRow) => ({
 
 const subjectOf = (c: ConflictRow) => ({ type: "conflict", id: c.id });
 
-const openedEvent = (c: ConflictRow, actor: Actor): PendingEvent => (conflictEvents.event({
-  type: "conflict.opened",
-  actor,
-  subject: subjectOf(c),
-  repo: c.repo,
-  payload: { ...parties(c), claimId: c.claimId, otherClaimId: c.otherClaimId, pattern: c.pattern, otherPattern: c.otherPattern, witness: c.witness, detectedBy: c.openedEventId },
-}));
+const openedEvent = (c: ConflictRow, actor: Actor): PendingEvent =>
+  conflictEvents.event({
+    type: "conflict.opened",
+    actor,
+    subject: subjectOf(c),
+    repo: c.repo,
+    payload: {
+      ...parties(c),
+      claimId: c.claimId,
+      otherClaimId: c.otherClaimId,
+      pattern: c.pattern,
+      otherPattern: c.otherPattern,
+      witness: c.witness,
+      detectedBy: c.openedEventId,
+    },
+  });
 
-const acknowledgedEvent = (c: ConflictRow, actor: Actor): PendingEvent => (conflictEvents.event({ type: "conflict.acknowledged", actor, subject: subjectOf(c), repo: c.repo, payload: parties(c) }));
+const acknowledgedEvent = (c: ConflictRow, actor: Actor): PendingEvent =>
+  conflictEvents.event({ type: "conflict.acknowledged", actor, subject: subjectOf(c), repo: c.repo, payload: parties(c) });
 
-const resolvedEvent = (c: ConflictRow, actor: Actor, resolution: ConflictResolution): PendingEvent => (conflictEvents.event({
-  type: "conflict.resolved",
-  actor,
-  subject: subjectOf(c),
-  repo: c.repo,
-  payload: { ...parties(c), resolution },
-}));
+const resolvedEvent = (c: ConflictRow, actor: Actor, resolution: ConflictResolution): PendingEvent =>
+  conflictEvents.event({
+    type: "conflict.resolved",
+    actor,
+    subject: subjectOf(c),
+    repo: c.repo,
+    payload: { ...parties(c), resolution },
+  });
 
 /**
  * A claim granted with a warning opens one conflict per claim it overlaps (the first witness
@@ -58,7 +69,13 @@ export async function openClaimConflicts(
     repo: string;
     actor: Actor;
     claim: { id: string; sessionId: string; userId: string };
-    conflicts: { claimId: string; holder: { sessionId: string; userId: string }; yourPattern: string; theirPattern: string; witness: string }[];
+    conflicts: {
+      claimId: string;
+      holder: { sessionId: string; userId: string };
+      yourPattern: string;
+      theirPattern: string;
+      witness: string;
+    }[];
     detectedBy: string;
   },
 ): Promise<PendingEvent[]> {
@@ -100,7 +117,11 @@ export async function openTouchConflicts(
   const sessionId = input.detected[0]!.event.payload.sessionId;
   const others = [...new Set(input.detected.map((d) => d.event.payload.otherSessionId))];
   const paths = [...new Set(input.detected.map((d) => d.event.payload.path))];
-  const known = new Set((await repo.unresolvedTouchConflicts(db, input.orgId, sessionId, others, paths)).map((c) => `${c.sessionId === sessionId ? c.otherSessionId : c.sessionId}\n${c.witness}`));
+  const known = new Set(
+    (await repo.unresolvedTouchConflicts(db, input.orgId, sessionId, others, paths)).map(
+      (c) => `${c.sessionId === sessionId ? c.otherSessionId : c.sessionId}\n${c.witness}`,
+    ),
+  );
 
   const detections: PendingEvent[] = [];
   const rows: NewConflict[] = [];
@@ -137,7 +158,13 @@ export async function openTouchConflicts(
  * broken or handed off. Returns the `conflict.resolved` events for the caller to append in
  * the transaction that ended the claims.
  */
-export async function resolveConflictsOfClaims(db: Db, orgId: string, claimIds: string[], resolution: ConflictResolution, actor: Actor): Promise<PendingEvent[]> {
+export async function resolveConflictsOfClaims(
+  db: Db,
+  orgId: string,
+  claimIds: string[],
+  resolution: ConflictResolution,
+  actor: Actor,
+): Promise<PendingEvent[]> {
   const resolved = await repo.resolveConflicts(db, { orgId, claimIds }, resolution);
   return resolved.map((c) => resolvedEvent(c, actor, resolution));
 }
@@ -181,7 +208,14 @@ export async function acknowledgeConflictsSeenIn(db: Db, principal: Principal, e
 export async function listConflicts(
   { db }: { db: Db },
   principal: Principal,
-  query: { status?: ConflictRow["status"] | "unresolved" | undefined; repo?: string | undefined; session?: string | undefined; user?: string | undefined; cursor?: string | undefined; limit: number },
+  query: {
+    status?: ConflictRow["status"] | "unresolved" | undefined;
+    repo?: string | undefined;
+    session?: string | undefined;
+    user?: string | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
 ) {
   const rows = await repo.listConflicts(db, {
     orgId: principal.orgId,
@@ -206,7 +240,8 @@ export async function getConflict({ db }: { db: Db }, principal: Principal, id: 
 export async function ackConflict({ db }: { db: Db }, principal: Principal, id: string): Promise<ConflictRow> {
   return transaction(db, async (tx) => {
     const conflict = await getConflict({ db: tx }, principal, id);
-    if (!isParty(principal, conflict)) throw conflictErrors.notParty("Only a party to the conflict (either session, or its user) can acknowledge it.");
+    if (!isParty(principal, conflict))
+      throw conflictErrors.notParty("Only a party to the conflict (either session, or its user) can acknowledge it.");
     const acknowledged = await repo.acknowledgeConflict(tx, principal.orgId, id);
     if (!acknowledged) return (await repo.findConflict(tx, principal.orgId, id))!;
     await appendEvents(tx, principal.orgId, [acknowledgedEvent(acknowledged, actorOf(principal))]);

@@ -39,7 +39,12 @@ export const cap = <T>(list: readonly T[], n = MAX_CHANGES) => list.slice(0, n);
 
 export const isLeadOrAdmin = (p: Principal) => p.role === "lead" || p.role === "admin";
 
-export async function loadContract(db: Db, principal: Principal, name: string, options: { forUpdate?: boolean } = {}): Promise<ContractRow> {
+export async function loadContract(
+  db: Db,
+  principal: Principal,
+  name: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ContractRow> {
   const contract = await repo.findContract(db, principal.orgId, name, options);
   if (!contract) throw contractErrors.notFound(`No contract "${name}" in this organisation.`);
   return contract;
@@ -69,7 +74,10 @@ export async function actingSession(db: Db, principal: Principal, sessionId: str
   if (!id) return null;
   requireSessionScope(principal, id);
   const session = await repo.findSession(db, principal.orgId, id);
-  if (!session || session.userId !== principal.userId) throw sessionErrors.notFound(`No session ${id} of yours in this organisation.`, { errors: [{ field: "sessionId", reason: "no such session of yours" }] });
+  if (!session || session.userId !== principal.userId)
+    throw sessionErrors.notFound(`No session ${id} of yours in this organisation.`, {
+      errors: [{ field: "sessionId", reason: "no such session of yours" }],
+    });
   if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${id} has ended.`);
   return id;
 }
@@ -77,9 +85,12 @@ export async function actingSession(db: Db, principal: Principal, sessionId: str
 function checkSize(config: ContractDeps["config"], content: string) {
   const bytes = Buffer.byteLength(content, "utf8");
   if (bytes > config.CONTRACT_MAX_BYTES) {
-    throw contractErrors.contentTooLarge(`The content is ${bytes} bytes; contracts accept at most ${config.CONTRACT_MAX_BYTES} (CONTRACT_MAX_BYTES).`, {
-      errors: [{ field: "content", reason: `larger than ${config.CONTRACT_MAX_BYTES} bytes` }],
-    });
+    throw contractErrors.contentTooLarge(
+      `The content is ${bytes} bytes; contracts accept at most ${config.CONTRACT_MAX_BYTES} (CONTRACT_MAX_BYTES).`,
+      {
+        errors: [{ field: "content", reason: `larger than ${config.CONTRACT_MAX_BYTES} bytes` }],
+      },
+    );
   }
 }
 
@@ -97,11 +108,15 @@ export function normaliseSource(source: { repo: string; patterns: string[] } | n
 }
 
 export async function requireTeam(db: Db, orgId: string, teamId: string, field: string) {
-  if (!(await repo.teamExists(db, orgId, teamId))) throw identityErrors.teamNotFound(`No team ${teamId} in this organisation.`, { errors: [{ field, reason: "no such team" }] });
+  if (!(await repo.teamExists(db, orgId, teamId)))
+    throw identityErrors.teamNotFound(`No team ${teamId} in this organisation.`, { errors: [{ field, reason: "no such team" }] });
 }
 
 export async function notifyConsumers(tx: Db, deps: ContractDeps, orgId: string, contractId: string): Promise<Recipient[]> {
   return consumerRecipients(tx, deps, orgId, await repo.listConsumers(tx, [contractId]));
 }
 
-export const proposerRecipients = (p: ProposalRow): Recipient[] => [{ type: "user", id: p.proposedBy }, ...(p.sessionId ? [{ type: "session" as const, id: p.sessionId }] : [])];
+export const proposerRecipients = (p: ProposalRow): Recipient[] => [
+  { type: "user", id: p.proposedBy },
+  ...(p.sessionId ? [{ type: "session" as const, id: p.sessionId }] : []),
+];

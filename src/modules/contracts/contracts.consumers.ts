@@ -9,7 +9,14 @@ import type { ConsumerRow } from "./contracts.repository.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
 
-const consumerPayload = (c: ConsumerRow) => ({ id: c.id, kind: c.kind, teamId: c.teamId, userId: c.userId, repo: c.repo, patterns: c.patterns });
+const consumerPayload = (c: ConsumerRow) => ({
+  id: c.id,
+  kind: c.kind,
+  teamId: c.teamId,
+  userId: c.userId,
+  repo: c.repo,
+  patterns: c.patterns,
+});
 
 export async function addConsumer(
   deps: ContractDeps,
@@ -29,7 +36,9 @@ export async function addConsumer(
     requireActive(contract);
     if (target.teamId) await requireTeam(tx, principal.orgId, target.teamId, "teamId");
     if (target.userId && !(await repo.userExists(tx, principal.orgId, target.userId))) {
-      throw identityErrors.userNotFound(`No user ${target.userId} in this organisation.`, { errors: [{ field: "userId", reason: "no such user" }] });
+      throw identityErrors.userNotFound(`No user ${target.userId} in this organisation.`, {
+        errors: [{ field: "userId", reason: "no such user" }],
+      });
     }
     const added = await repo.addConsumer(tx, { orgId: principal.orgId, contractId: contract.id, createdBy: principal.userId, ...target });
     if (added.created) {
@@ -57,7 +66,8 @@ export async function removeConsumer(deps: ContractDeps, principal: Principal, n
     const itself =
       consumer.createdBy === principal.userId ||
       (consumer.kind === "user" && consumer.userId === principal.userId) ||
-      (consumer.kind === "team" && (await repo.memberTeams(tx, principal.orgId, principal.userId, [consumer.teamId!])).has(consumer.teamId!));
+      (consumer.kind === "team" &&
+        (await repo.memberTeams(tx, principal.orgId, principal.userId, [consumer.teamId!])).has(consumer.teamId!));
     if (!itself && !(await isProvider(tx, principal, contract.providerTeamId))) {
       throw identityErrors.forbidden("Only the provider team, leads, admins, or the consumer itself can remove a consumer.");
     }

@@ -106,7 +106,11 @@ const ALIAS_EXPANSION_SLACK = 10_000;
 const MAY_HOLD_ALIAS = /(?:^|[\s[,{])\*[^\s,[\]{}]/m;
 
 function aliasProblem(reason: string, detail: string) {
-  return contractErrors.invalidContent(`The YAML cannot be read: ${detail}`, { errors: [{ field: "content", reason }], location: null, path: null });
+  return contractErrors.invalidContent(`The YAML cannot be read: ${detail}`, {
+    errors: [{ field: "content", reason }],
+    location: null,
+    path: null,
+  });
 }
 
 /** Refuses a document whose aliases refer to themselves or expand it out of proportion. */
@@ -119,7 +123,8 @@ function checkAliases(doc: unknown) {
     if (known !== undefined) return known;
     if (active.has(node)) throw aliasProblem("alias refers to itself", "an alias refers to a node that contains it.");
     // As canonicalJson would say later; checked here so that chained aliases cannot overflow the stack.
-    if (depth > MAX_DEPTH) throw aliasProblem("nested too deeply", `with its aliases expanded, it is nested more than ${MAX_DEPTH} levels deep.`);
+    if (depth > MAX_DEPTH)
+      throw aliasProblem("nested too deeply", `with its aliases expanded, it is nested more than ${MAX_DEPTH} levels deep.`);
     active.add(node);
     const children = Array.isArray(node) ? node : Object.values(node);
     distinct += children.length;
@@ -143,7 +148,10 @@ function secondDocument(text: string): Location | null {
   const first = markers[0];
   if (!first) return null;
   // Content before the first marker makes it the separator; otherwise it opens the first document.
-  const before = text.slice(0, first.index).replace(/^\s*(?:#.*|%.*)?$/gm, "").trim();
+  const before = text
+    .slice(0, first.index)
+    .replace(/^\s*(?:#.*|%.*)?$/gm, "")
+    .trim();
   const separator = before ? first : markers.find((m, i) => i > 0 && text[m.index] === "-");
   if (!separator) return null;
   return { line: text.slice(0, separator.index).split("\n").length, column: 1 };
@@ -170,19 +178,25 @@ function parseStructured(text: string): unknown {
     // js-yaml counts lines and columns from 0.
     const location = err.mark ? { line: err.mark.line + 1, column: err.mark.column + 1 } : null;
     const message = err.reason || err.message.split("\n")[0]!;
-    throw contractErrors.invalidContent(`The content is not valid JSON or YAML: ${message}${location ? ` (line ${location.line}, column ${location.column})` : ""}.`, {
-      errors: [{ field: "content", reason: message }],
-      location,
-      path: null,
-    });
+    throw contractErrors.invalidContent(
+      `The content is not valid JSON or YAML: ${message}${location ? ` (line ${location.line}, column ${location.column})` : ""}.`,
+      {
+        errors: [{ field: "content", reason: message }],
+        location,
+        path: null,
+      },
+    );
   }
   if (docs.length > 1) {
     const location = secondDocument(text);
-    throw contractErrors.invalidContent(`The content holds ${docs.length} YAML documents${location ? ` (the second starts at line ${location.line})` : ""}; publish one document.`, {
-      errors: [{ field: "content", reason: "more than one YAML document" }],
-      location,
-      path: null,
-    });
+    throw contractErrors.invalidContent(
+      `The content holds ${docs.length} YAML documents${location ? ` (the second starts at line ${location.line})` : ""}; publish one document.`,
+      {
+        errors: [{ field: "content", reason: "more than one YAML document" }],
+        location,
+        path: null,
+      },
+    );
   }
   const doc = docs[0] ?? null;
   if (MAY_HOLD_ALIAS.test(text)) checkAliases(doc);
@@ -209,7 +223,8 @@ function collectRefs(doc: unknown): { path: PathPart[]; ref: unknown }[] {
   while (stack.length > 0) {
     const frame = stack.pop()!;
     const value = frame.value;
-    if (Array.isArray(value)) value.forEach((v, i) => typeof v === "object" && v !== null && stack.push({ value: v, parent: frame, key: i }));
+    if (Array.isArray(value))
+      value.forEach((v, i) => typeof v === "object" && v !== null && stack.push({ value: v, parent: frame, key: i }));
     else {
       for (const [k, v] of Object.entries(value)) {
         if (k === "$ref" && (typeof v === "string" || !isObject(v))) refs.push({ path: pathOf(frame, k), ref: v });
@@ -229,7 +244,8 @@ function checkRefs(text: string, doc: unknown) {
   const resolved = new Set<string>();
   for (const { path, ref } of collectRefs(doc)) {
     if (typeof ref === "string" && resolved.has(ref)) continue;
-    if (typeof ref !== "string") throw invalid(text, { detail: `${jsonPath(path)} must be a string.`, reason: "$ref is not a string", path });
+    if (typeof ref !== "string")
+      throw invalid(text, { detail: `${jsonPath(path)} must be a string.`, reason: "$ref is not a string", path });
     if (!ref.startsWith("#")) {
       throw contractErrors.externalRef(
         `${jsonPath(path)} refers to "${ref.slice(0, 200)}", outside this document. Brigade never fetches references: bundle the document into one file (e.g. \`redocly bundle\` or \`swagger-cli bundle\`) and publish that.`,
@@ -237,13 +253,18 @@ function checkRefs(text: string, doc: unknown) {
       );
     }
     if ((ref === "#" || ref.startsWith("#/")) && resolvePointer(doc, ref) === undefined) {
-      throw invalid(text, { detail: `${jsonPath(path)} refers to "${ref.slice(0, 200)}", which is not in the document.`, reason: "unresolvable $ref", path });
+      throw invalid(text, {
+        detail: `${jsonPath(path)} refers to "${ref.slice(0, 200)}", which is not in the document.`,
+        reason: "unresolvable $ref",
+        path,
+      });
     }
     resolved.add(ref);
   }
 }
 
-const looksLikeJsonSchema = (doc: Record<string, unknown>) => "$schema" in doc || ("type" in doc && ("properties" in doc || "items" in doc));
+const looksLikeJsonSchema = (doc: Record<string, unknown>) =>
+  "$schema" in doc || ("type" in doc && ("properties" in doc || "items" in doc));
 
 function otherKindOf(doc: unknown): string | null {
   if (!isObject(doc)) return null;
@@ -255,73 +276,166 @@ function otherKindOf(doc: unknown): string | null {
 function checkOpenApi(text: string, doc: unknown) {
   if (!isObject(doc)) throw invalid(text, { detail: "An OpenAPI document must be an object.", reason: "not an object", path: [] });
   if ("swagger" in doc) {
-    throw unsupported(text, { detail: "Swagger 2.0 is not supported: convert the document to OpenAPI 3.0 or 3.1 (e.g. with swagger2openapi).", reason: "swagger 2.0", path: ["swagger"] });
+    throw unsupported(text, {
+      detail: "Swagger 2.0 is not supported: convert the document to OpenAPI 3.0 or 3.1 (e.g. with swagger2openapi).",
+      reason: "swagger 2.0",
+      path: ["swagger"],
+    });
   }
   if (typeof doc.openapi !== "string") {
-    if ("asyncapi" in doc) throw mismatch(text, { detail: "The content is an AsyncAPI document, but this contract's kind is openapi.", reason: "kind mismatch", path: ["asyncapi"] });
-    if (looksLikeJsonSchema(doc)) throw mismatch(text, { detail: "The content looks like a JSON Schema, but this contract's kind is openapi.", reason: "kind mismatch", path: [] });
-    throw invalid(text, { detail: "Not an OpenAPI document: the `openapi` version field (e.g. \"3.0.3\") is missing.", reason: "missing openapi", path: [] });
+    if ("asyncapi" in doc)
+      throw mismatch(text, {
+        detail: "The content is an AsyncAPI document, but this contract's kind is openapi.",
+        reason: "kind mismatch",
+        path: ["asyncapi"],
+      });
+    if (looksLikeJsonSchema(doc))
+      throw mismatch(text, {
+        detail: "The content looks like a JSON Schema, but this contract's kind is openapi.",
+        reason: "kind mismatch",
+        path: [],
+      });
+    throw invalid(text, {
+      detail: 'Not an OpenAPI document: the `openapi` version field (e.g. "3.0.3") is missing.',
+      reason: "missing openapi",
+      path: [],
+    });
   }
   if (!/^3\.[01]\.\d+/.test(doc.openapi)) {
-    throw unsupported(text, { detail: `OpenAPI ${doc.openapi} is not supported: use 3.0.x or 3.1.x.`, reason: "unsupported openapi version", path: ["openapi"] });
+    throw unsupported(text, {
+      detail: `OpenAPI ${doc.openapi} is not supported: use 3.0.x or 3.1.x.`,
+      reason: "unsupported openapi version",
+      path: ["openapi"],
+    });
   }
-  if (!isObject(doc.info)) throw invalid(text, { detail: "An OpenAPI document needs an `info` object.", reason: "missing info", path: doc.info === undefined ? [] : ["info"] });
-  if (doc.paths === undefined && doc.openapi.startsWith("3.0")) throw invalid(text, { detail: "An OpenAPI 3.0 document needs a `paths` object.", reason: "missing paths", path: [] });
+  if (!isObject(doc.info))
+    throw invalid(text, {
+      detail: "An OpenAPI document needs an `info` object.",
+      reason: "missing info",
+      path: doc.info === undefined ? [] : ["info"],
+    });
+  if (doc.paths === undefined && doc.openapi.startsWith("3.0"))
+    throw invalid(text, { detail: "An OpenAPI 3.0 document needs a `paths` object.", reason: "missing paths", path: [] });
   if (doc.paths !== undefined) {
-    if (!isObject(doc.paths)) throw invalid(text, { detail: "`paths` must be an object.", reason: "paths is not an object", path: ["paths"] });
+    if (!isObject(doc.paths))
+      throw invalid(text, { detail: "`paths` must be an object.", reason: "paths is not an object", path: ["paths"] });
     for (const [key, item] of Object.entries(doc.paths)) {
-      if (!key.startsWith("/") && !key.startsWith("x-")) throw invalid(text, { detail: `Path "${key.slice(0, 200)}" must start with "/".`, reason: "path must start with /", path: ["paths", key] });
-      if (!isObject(item)) throw invalid(text, { detail: `${jsonPath(["paths", key])} must be an object.`, reason: "path item is not an object", path: ["paths", key] });
+      if (!key.startsWith("/") && !key.startsWith("x-"))
+        throw invalid(text, {
+          detail: `Path "${key.slice(0, 200)}" must start with "/".`,
+          reason: "path must start with /",
+          path: ["paths", key],
+        });
+      if (!isObject(item))
+        throw invalid(text, {
+          detail: `${jsonPath(["paths", key])} must be an object.`,
+          reason: "path item is not an object",
+          path: ["paths", key],
+        });
     }
   }
-  if (doc.components !== undefined && !isObject(doc.components)) throw invalid(text, { detail: "`components` must be an object.", reason: "components is not an object", path: ["components"] });
+  if (doc.components !== undefined && !isObject(doc.components))
+    throw invalid(text, { detail: "`components` must be an object.", reason: "components is not an object", path: ["components"] });
 }
 
 function checkAsyncApi(text: string, doc: unknown) {
   if (!isObject(doc)) throw invalid(text, { detail: "An AsyncAPI document must be an object.", reason: "not an object", path: [] });
   if (typeof doc.asyncapi !== "string") {
     const other = otherKindOf(doc);
-    if (other) throw mismatch(text, { detail: `The content is ${other}, but this contract's kind is asyncapi.`, reason: "kind mismatch", path: [] });
-    if (looksLikeJsonSchema(doc)) throw mismatch(text, { detail: "The content looks like a JSON Schema, but this contract's kind is asyncapi.", reason: "kind mismatch", path: [] });
-    throw invalid(text, { detail: "Not an AsyncAPI document: the `asyncapi` version field (e.g. \"2.6.0\") is missing.", reason: "missing asyncapi", path: [] });
+    if (other)
+      throw mismatch(text, { detail: `The content is ${other}, but this contract's kind is asyncapi.`, reason: "kind mismatch", path: [] });
+    if (looksLikeJsonSchema(doc))
+      throw mismatch(text, {
+        detail: "The content looks like a JSON Schema, but this contract's kind is asyncapi.",
+        reason: "kind mismatch",
+        path: [],
+      });
+    throw invalid(text, {
+      detail: 'Not an AsyncAPI document: the `asyncapi` version field (e.g. "2.6.0") is missing.',
+      reason: "missing asyncapi",
+      path: [],
+    });
   }
   if (!/^2\.\d+\.\d+/.test(doc.asyncapi)) {
-    throw unsupported(text, { detail: `AsyncAPI ${doc.asyncapi} is not supported: the differ understands AsyncAPI 2.x.`, reason: "unsupported asyncapi version", path: ["asyncapi"] });
+    throw unsupported(text, {
+      detail: `AsyncAPI ${doc.asyncapi} is not supported: the differ understands AsyncAPI 2.x.`,
+      reason: "unsupported asyncapi version",
+      path: ["asyncapi"],
+    });
   }
-  if (!isObject(doc.info)) throw invalid(text, { detail: "An AsyncAPI document needs an `info` object.", reason: "missing info", path: doc.info === undefined ? [] : ["info"] });
-  if (!isObject(doc.channels)) throw invalid(text, { detail: "An AsyncAPI document needs a `channels` object.", reason: "missing channels", path: doc.channels === undefined ? [] : ["channels"] });
+  if (!isObject(doc.info))
+    throw invalid(text, {
+      detail: "An AsyncAPI document needs an `info` object.",
+      reason: "missing info",
+      path: doc.info === undefined ? [] : ["info"],
+    });
+  if (!isObject(doc.channels))
+    throw invalid(text, {
+      detail: "An AsyncAPI document needs a `channels` object.",
+      reason: "missing channels",
+      path: doc.channels === undefined ? [] : ["channels"],
+    });
 }
 
 const JSON_TYPES = new Set(["null", "boolean", "object", "array", "number", "integer", "string"]);
 const SCHEMA_MAPS = ["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"];
 const SCHEMA_LISTS = ["allOf", "anyOf", "oneOf", "prefixItems"];
-const SCHEMA_ONE = ["items", "additionalProperties", "additionalItems", "not", "if", "then", "else", "contains", "propertyNames", "unevaluatedProperties", "unevaluatedItems"];
+const SCHEMA_ONE = [
+  "items",
+  "additionalProperties",
+  "additionalItems",
+  "not",
+  "if",
+  "then",
+  "else",
+  "contains",
+  "propertyNames",
+  "unevaluatedProperties",
+  "unevaluatedItems",
+];
 
 /** The JSON Schema keywords whose shape is fixed, checked everywhere a subschema can be. */
 function checkSchemaNode(text: string, node: unknown, path: PathPart[], depth: number) {
   if (typeof node === "boolean") return;
-  if (!isObject(node)) throw invalid(text, { detail: `${jsonPath(path)} must be a schema (an object or a boolean).`, reason: "not a schema", path });
+  if (!isObject(node))
+    throw invalid(text, { detail: `${jsonPath(path)} must be a schema (an object or a boolean).`, reason: "not a schema", path });
   if (depth > MAX_DEPTH) return;
   const at = (k: PathPart) => [...path, k];
   if (node.type !== undefined) {
     const types = Array.isArray(node.type) ? node.type : [node.type];
     const bad = types.find((t) => typeof t !== "string" || !JSON_TYPES.has(t));
-    if (bad !== undefined || types.length === 0) throw invalid(text, { detail: `${jsonPath(at("type"))} must name JSON types (${[...JSON_TYPES].join(", ")}).`, reason: "invalid type", path: at("type") });
+    if (bad !== undefined || types.length === 0)
+      throw invalid(text, {
+        detail: `${jsonPath(at("type"))} must name JSON types (${[...JSON_TYPES].join(", ")}).`,
+        reason: "invalid type",
+        path: at("type"),
+      });
   }
-  if (node.required !== undefined && typeof node.required !== "boolean" && (!Array.isArray(node.required) || node.required.some((r) => typeof r !== "string"))) {
-    throw invalid(text, { detail: `${jsonPath(at("required"))} must be an array of property names.`, reason: "invalid required", path: at("required") });
+  if (
+    node.required !== undefined &&
+    typeof node.required !== "boolean" &&
+    (!Array.isArray(node.required) || node.required.some((r) => typeof r !== "string"))
+  ) {
+    throw invalid(text, {
+      detail: `${jsonPath(at("required"))} must be an array of property names.`,
+      reason: "invalid required",
+      path: at("required"),
+    });
   }
-  if (node.enum !== undefined && !Array.isArray(node.enum)) throw invalid(text, { detail: `${jsonPath(at("enum"))} must be an array.`, reason: "invalid enum", path: at("enum") });
+  if (node.enum !== undefined && !Array.isArray(node.enum))
+    throw invalid(text, { detail: `${jsonPath(at("enum"))} must be an array.`, reason: "invalid enum", path: at("enum") });
   for (const key of SCHEMA_MAPS) {
     const value = node[key];
     if (value === undefined) continue;
-    if (!isObject(value)) throw invalid(text, { detail: `${jsonPath(at(key))} must be an object of schemas.`, reason: `invalid ${key}`, path: at(key) });
+    if (!isObject(value))
+      throw invalid(text, { detail: `${jsonPath(at(key))} must be an object of schemas.`, reason: `invalid ${key}`, path: at(key) });
     for (const [name, sub] of Object.entries(value)) checkSchemaNode(text, sub, [...path, key, name], depth + 1);
   }
   for (const key of SCHEMA_LISTS) {
     const value = node[key];
     if (value === undefined) continue;
-    if (!Array.isArray(value)) throw invalid(text, { detail: `${jsonPath(at(key))} must be an array of schemas.`, reason: `invalid ${key}`, path: at(key) });
+    if (!Array.isArray(value))
+      throw invalid(text, { detail: `${jsonPath(at(key))} must be an array of schemas.`, reason: `invalid ${key}`, path: at(key) });
     value.forEach((sub, i) => checkSchemaNode(text, sub, [...path, key, i], depth + 1));
   }
   for (const key of SCHEMA_ONE) {
@@ -334,16 +448,28 @@ function checkSchemaNode(text: string, node: unknown, path: PathPart[], depth: n
 
 function checkJsonSchema(text: string, doc: unknown) {
   const other = otherKindOf(doc);
-  if (other) throw mismatch(text, { detail: `The content is ${other}, but this contract's kind is jsonschema.`, reason: "kind mismatch", path: [] });
-  if (typeof doc !== "boolean" && !isObject(doc)) throw invalid(text, { detail: "A JSON Schema must be an object (or a boolean).", reason: "not a schema", path: [] });
-  if (isObject(doc) && doc.$schema !== undefined && typeof doc.$schema !== "string") throw invalid(text, { detail: "`$schema` must be a URI string.", reason: "invalid $schema", path: ["$schema"] });
+  if (other)
+    throw mismatch(text, { detail: `The content is ${other}, but this contract's kind is jsonschema.`, reason: "kind mismatch", path: [] });
+  if (typeof doc !== "boolean" && !isObject(doc))
+    throw invalid(text, { detail: "A JSON Schema must be an object (or a boolean).", reason: "not a schema", path: [] });
+  if (isObject(doc) && doc.$schema !== undefined && typeof doc.$schema !== "string")
+    throw invalid(text, { detail: "`$schema` must be a URI string.", reason: "invalid $schema", path: ["$schema"] });
   checkSchemaNode(text, doc, [], 0);
 }
 
 /** For a structured kind whose text did not parse into an object: is it SDL sent to the wrong contract? */
 function notAnObject(text: string, kind: ContractKind, doc: unknown) {
-  if (SDL_START.test(text)) return mismatch(text, { detail: `The content looks like GraphQL SDL, but this contract's kind is ${kind}.`, reason: "kind mismatch", location: null });
-  return invalid(text, { detail: `The content must be a JSON or YAML object; it parsed as ${Array.isArray(doc) ? "an array" : doc === null ? "nothing" : `a ${typeof doc}`}.`, reason: "not an object", location: null });
+  if (SDL_START.test(text))
+    return mismatch(text, {
+      detail: `The content looks like GraphQL SDL, but this contract's kind is ${kind}.`,
+      reason: "kind mismatch",
+      location: null,
+    });
+  return invalid(text, {
+    detail: `The content must be a JSON or YAML object; it parsed as ${Array.isArray(doc) ? "an array" : doc === null ? "nothing" : `a ${typeof doc}`}.`,
+    reason: "not an object",
+    location: null,
+  });
 }
 
 /** Parses, validates and normalises content of a kind; throws a 422 problem saying where it is wrong. */
@@ -354,7 +480,11 @@ export function parseContent(kind: ContractKind, text: string): ParsedContent {
   }
   if (kind === "graphql") {
     if (/^\s*[{[]/.test(text) || /^\s*(openapi|asyncapi|swagger|\$schema)\s*:/m.test(text)) {
-      throw mismatch(text, { detail: "The content looks like JSON or YAML, but this contract's kind is graphql (SDL expected).", reason: "kind mismatch", location: null });
+      throw mismatch(text, {
+        detail: "The content looks like JSON or YAML, but this contract's kind is graphql (SDL expected).",
+        reason: "kind mismatch",
+        location: null,
+      });
     }
     const { schema, normalized } = parseGraphql(text);
     return { kind, document: schema, normalized, hash: sha256(normalized) };
@@ -363,7 +493,12 @@ export function parseContent(kind: ContractKind, text: string): ParsedContent {
   try {
     doc = parseStructured(text);
   } catch (err) {
-    if (SDL_START.test(text)) throw mismatch(text, { detail: `The content looks like GraphQL SDL, but this contract's kind is ${kind}.`, reason: "kind mismatch", location: null });
+    if (SDL_START.test(text))
+      throw mismatch(text, {
+        detail: `The content looks like GraphQL SDL, but this contract's kind is ${kind}.`,
+        reason: "kind mismatch",
+        location: null,
+      });
     throw err;
   }
   if (kind !== "jsonschema" && !isObject(doc)) throw notAnObject(text, kind, doc);

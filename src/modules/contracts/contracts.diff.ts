@@ -47,8 +47,29 @@ export function summarize(changes: readonly Change[]): Summary {
 
 type JsonObject = Record<string, unknown>;
 
-const OPENAPI_COMPONENTS = ["schemas", "responses", "parameters", "examples", "requestBodies", "headers", "links", "callbacks", "pathItems"];
-const ASYNCAPI_COMPONENTS = ["schemas", "messages", "parameters", "correlationIds", "operationTraits", "messageTraits", "serverBindings", "channelBindings", "operationBindings", "messageBindings"];
+const OPENAPI_COMPONENTS = [
+  "schemas",
+  "responses",
+  "parameters",
+  "examples",
+  "requestBodies",
+  "headers",
+  "links",
+  "callbacks",
+  "pathItems",
+];
+const ASYNCAPI_COMPONENTS = [
+  "schemas",
+  "messages",
+  "parameters",
+  "correlationIds",
+  "operationTraits",
+  "messageTraits",
+  "serverBindings",
+  "channelBindings",
+  "operationBindings",
+  "messageBindings",
+];
 
 function refsIn(node: unknown, into: Set<string>) {
   const stack = [node];
@@ -145,7 +166,10 @@ function prune(before: JsonObject, after: JsonObject, section: string, component
       for (const inner of refsIn(resolvePointer(source, key), new Set())) queue.push(inner);
     }
   }
-  for (const [doc, source] of [[a, before], [b, after]] as const) {
+  for (const [doc, source] of [
+    [a, before],
+    [b, after],
+  ] as const) {
     if (!isObject(source.components)) continue;
     const components: JsonObject = { ...source.components };
     for (const name of componentSections) {
@@ -201,13 +225,19 @@ const short = (value: unknown) => {
  */
 function sentenceOf(d: Diff): string {
   const given = d.description?.trim() ?? "";
-  const garbled = !given || /\]\s{2}|^\[\w+\]\s*$/.test(d.description ?? "") || /^in /.test(given) || (d.type !== "annotation" && /annotation \(/.test(given));
+  const garbled =
+    !given ||
+    /\]\s{2}|^\[\w+\]\s*$/.test(d.description ?? "") ||
+    /^in /.test(given) ||
+    (d.type !== "annotation" && /annotation \(/.test(given));
   const path = d.path;
   if (!garbled) {
     let sentence = given;
-    if (path.at(-2) === "enum" && d.action !== "replace") sentence += ` (${short(d.action === "add" ? d.after : d.before)} ${d.action === "add" ? "added" : "removed"})`;
+    if (path.at(-2) === "enum" && d.action !== "replace")
+      sentence += ` (${short(d.action === "add" ? d.after : d.before)} ${d.action === "add" ? "added" : "removed"})`;
     // Its sentences name the part of an operation, not the operation.
-    if (path[0] === "paths" && METHODS.has(String(path[2])) && path.length > 3 && !sentence.includes(String(path[1]))) sentence += ` of ${String(path[2]).toUpperCase()} ${path[1]}`;
+    if (path[0] === "paths" && METHODS.has(String(path[2])) && path.length > 3 && !sentence.includes(String(path[1])))
+      sentence += ` of ${String(path[2]).toUpperCase()} ${path[1]}`;
     return sentence;
   }
   const last = path.at(-1);
@@ -218,7 +248,8 @@ function sentenceOf(d: Diff): string {
   if (parent === "properties") what = `property \`${field}\``;
   else if (parent === "required") what = `required status of \`${[field, String(value)].filter(Boolean).join(".")}\``;
   else if (parent === "enum") what = `value ${short(value)} of \`${field || "enum"}\``;
-  else if (typeof last === "string" && METHODS.has(last) && path[0] === "paths" && path.length === 3) what = `operation ${last.toUpperCase()} ${path[1]}`;
+  else if (typeof last === "string" && METHODS.has(last) && path[0] === "paths" && path.length === 3)
+    what = `operation ${last.toUpperCase()} ${path[1]}`;
   else what = `${typeof last === "string" ? `\`${last}\`` : "item"}${field ? ` of \`${field}\`` : ""}`;
   return `[${ACTIONS[d.action]}] ${what}${apiContext(path)}`;
 }
@@ -227,7 +258,12 @@ const fromSmartDiff = (d: Diff): Change => {
   const location = jsonPath(d.path);
   const level: ChangeLevel = d.type === "deprecated" ? "annotation" : d.type;
   const message = sentenceOf(d);
-  return { level, action: d.action, location, message: d.type === "deprecated" && !/deprecat/i.test(message) ? `${message} (deprecation)` : message };
+  return {
+    level,
+    action: d.action,
+    location,
+    message: d.type === "deprecated" && !/deprecat/i.test(message) ? `${message} (deprecation)` : message,
+  };
 };
 
 const inComponents = (d: Diff) => d.path[0] === "components" && d.path[1] !== "securitySchemes";
@@ -244,7 +280,14 @@ function diffOpaque(before: string, after: string): Change[] {
   let removed = 0;
   for (const [line, n] of b) added += Math.max(0, n - (a.get(line) ?? 0));
   for (const [line, n] of a) removed += Math.max(0, n - (b.get(line) ?? 0));
-  return [{ level: "unclassified", action: "replace", location: "$", message: `The content changed (${added} line${added === 1 ? "" : "s"} added, ${removed} removed); opaque contracts are not classified.` }];
+  return [
+    {
+      level: "unclassified",
+      action: "replace",
+      location: "$",
+      message: `The content changed (${added} line${added === 1 ? "" : "s"} added, ${removed} removed); opaque contracts are not classified.`,
+    },
+  ];
 }
 
 /** Every change from `before` to `after`, classified from the point of view of `before`'s users. */
@@ -258,7 +301,9 @@ export function diffDocuments(kind: ContractKind, before: unknown, after: unknow
       return compareJsonSchema(before, after).diffs.map(fromSmartDiff);
     case "openapi": {
       const [a, b] = prune(before as JsonObject, after as JsonObject, "paths", OPENAPI_COMPONENTS);
-      return compareOpenApi(a, b).diffs.filter((d) => !inComponents(d)).map(fromSmartDiff);
+      return compareOpenApi(a, b)
+        .diffs.filter((d) => !inComponents(d))
+        .map(fromSmartDiff);
     }
     case "asyncapi": {
       const [a, b] = prune(before as JsonObject, after as JsonObject, "channels", ASYNCAPI_COMPONENTS);
@@ -293,7 +338,12 @@ export interface CompatibilityResult {
  * Unclassified changes (opaque contracts, what a differ cannot judge) never make a version
  * incompatible on their own: they are reported, and consumers are alerted all the same.
  */
-export function checkCompatibility(kind: ContractKind, policy: CompatibilityPolicy, candidate: unknown, history: readonly HistoryEntry[]): CompatibilityResult {
+export function checkCompatibility(
+  kind: ContractKind,
+  policy: CompatibilityPolicy,
+  candidate: unknown,
+  history: readonly HistoryEntry[],
+): CompatibilityResult {
   const latest = history.at(-1);
   const latestDoc = latest?.document();
   const changes = latest ? diffDocuments(kind, latestDoc, candidate) : [];
@@ -307,7 +357,8 @@ export function checkCompatibility(kind: ContractKind, policy: CompatibilityPoli
       for (const c of forwardChanges) if (c.level === "breaking") breaking.push({ ...c, against: target.label, direction: "backward" });
     }
     if (base === "forward" || base === "full") {
-      for (const c of diffDocuments(kind, candidate, doc)) if (c.level === "breaking") breaking.push({ ...c, against: target.label, direction: "forward" });
+      for (const c of diffDocuments(kind, candidate, doc))
+        if (c.level === "breaking") breaking.push({ ...c, against: target.label, direction: "forward" });
     }
   }
   return { policy, compatible: breaking.length === 0, checkedAgainst: targets.map((t) => t.label), breaking, changes };

@@ -12,10 +12,22 @@ const contractConsumer = z.object({
   patterns: z.array(z.string()).nullable(),
 });
 const contractChanges = z.array(
-  z.object({ level: z.string(), action: z.string().nullable(), location: z.string(), message: z.string(), against: z.string().optional(), direction: z.string().optional() }),
+  z.object({
+    level: z.string(),
+    action: z.string().nullable(),
+    location: z.string(),
+    message: z.string(),
+    against: z.string().optional(),
+    direction: z.string().optional(),
+  }),
 );
 const contractSummary = z.object({ breaking: z.number(), nonBreaking: z.number(), annotation: z.number(), unclassified: z.number() });
-const contractVersionRef = contractRef.extend({ versionId: z.string(), label: z.string(), previousLabel: z.string().nullable(), summary: contractSummary });
+const contractVersionRef = contractRef.extend({
+  versionId: z.string(),
+  label: z.string(),
+  previousLabel: z.string().nullable(),
+  summary: contractSummary,
+});
 
 /** Contract events are for the log and the feed; those that concern consumers name them in `notify`. */
 const plain = { recipients: nobody, visibility: "organisation", users: [], usersIn: null, team: null, standing: null, next: null } as const;
@@ -32,7 +44,8 @@ export const contractEvents = defineEvents({
       sourcePatterns: z.array(z.string()),
       compatibility: z.string(),
     }),
-    describe: (e, names) => `${actorName(e.actor, names)} created contract ${e.payload.name} (${e.payload.kind}) for ${names.team(e.payload.providerTeamId)}`,
+    describe: (e, names) =>
+      `${actorName(e.actor, names)} created contract ${e.payload.name} (${e.payload.kind}) for ${names.team(e.payload.providerTeamId)}`,
   }),
   "contract.updated": defineEvent({
     ...plain,
@@ -71,7 +84,8 @@ export const contractEvents = defineEvents({
       branch: z.string().nullable(),
       sessionId: z.string().nullable(),
     }),
-    describe: (e, names) => `${actorName(e.actor, names)} published ${e.payload.name} ${e.payload.label}${e.payload.forced ? " (forced, breaking)" : ""}`,
+    describe: (e, names) =>
+      `${actorName(e.actor, names)} published ${e.payload.name} ${e.payload.label}${e.payload.forced ? " (forced, breaking)" : ""}`,
   }),
   "contract.changed": defineEvent({
     ...plain,
@@ -106,7 +120,8 @@ export const contractEvents = defineEvents({
       changes: contractChanges,
       changesTotal: z.number(),
     }),
-    describe: (e, names) => `${actorName(e.actor, names)} proposed a change to ${e.payload.name}${e.payload.label ? ` (${e.payload.label})` : ""}${e.payload.compatible ? "" : " — breaking"}`,
+    describe: (e, names) =>
+      `${actorName(e.actor, names)} proposed a change to ${e.payload.name}${e.payload.label ? ` (${e.payload.label})` : ""}${e.payload.compatible ? "" : " — breaking"}`,
   }),
   "contract.proposal_answered": defineEvent({
     ...plain,
@@ -119,7 +134,8 @@ export const contractEvents = defineEvents({
       answeredBy: z.string(),
       verdict: z.string(),
     }),
-    describe: ({ payload: p }, names) => `${names.user(p.answeredBy)} answered a proposal for ${p.name}: ${p.answer}${p.comment ? ` — ${p.comment}` : ""}`,
+    describe: ({ payload: p }, names) =>
+      `${names.user(p.answeredBy)} answered a proposal for ${p.name}: ${p.answer}${p.comment ? ` — ${p.comment}` : ""}`,
   }),
   "contract.proposal_closed": defineEvent({
     ...plain,

@@ -25,11 +25,17 @@ function invalidSdl(errors: readonly GraphQLError[]) {
   const first = errors[0]!;
   const loc = first.locations?.[0];
   const more = errors.length > 1 ? ` (and ${errors.length - 1} more)` : "";
-  return contractErrors.invalidContent(`The GraphQL SDL is invalid: ${first.message}${loc ? ` (line ${loc.line}, column ${loc.column})` : ""}${more}.`, {
-    errors: errors.slice(0, 20).map((e) => ({ field: "content", reason: e.locations?.[0] ? `${e.message} (line ${e.locations[0].line}, column ${e.locations[0].column})` : e.message })),
-    location: loc ? { line: loc.line, column: loc.column } : null,
-    path: null,
-  });
+  return contractErrors.invalidContent(
+    `The GraphQL SDL is invalid: ${first.message}${loc ? ` (line ${loc.line}, column ${loc.column})` : ""}${more}.`,
+    {
+      errors: errors.slice(0, 20).map((e) => ({
+        field: "content",
+        reason: e.locations?.[0] ? `${e.message} (line ${e.locations[0].line}, column ${e.locations[0].column})` : e.message,
+      })),
+      location: loc ? { line: loc.line, column: loc.column } : null,
+      path: null,
+    },
+  );
 }
 
 /**
@@ -90,7 +96,8 @@ function additionsAndAnnotations(before: GraphQLSchema, after: GraphQLSchema, re
     if (!reported.has(location)) changes.push({ level, action, location, message });
   };
   const annotate = (location: string, a: Described, b: Described, what: string) => {
-    if ((a.description ?? null) !== (b.description ?? null)) add("annotation", "replace", location, `Description of ${what} ${location} changed.`);
+    if ((a.description ?? null) !== (b.description ?? null))
+      add("annotation", "replace", location, `Description of ${what} ${location} changed.`);
     if ((a.deprecationReason ?? null) !== (b.deprecationReason ?? null)) {
       if (b.deprecationReason) add("annotation", "add", location, `${location} was deprecated: ${b.deprecationReason}`);
       else add("annotation", "remove", location, `${location} is no longer deprecated.`);
@@ -115,9 +122,15 @@ function compareMembers(
   add: (level: Change["level"], action: Change["action"], location: string, message: string) => void,
   annotate: (location: string, a: Described, b: Described, what: string) => void,
 ) {
-  if ((isObjectType(old) && isObjectType(type)) || (isInterfaceType(old) && isInterfaceType(type)) || (isInputObjectType(old) && isInputObjectType(type))) {
+  if (
+    (isObjectType(old) && isObjectType(type)) ||
+    (isInterfaceType(old) && isInterfaceType(type)) ||
+    (isInputObjectType(old) && isInputObjectType(type))
+  ) {
     const oldFields = old.getFields() as Record<string, Described & { args?: readonly ({ name: string } & Described)[] }>;
-    for (const [name, field] of Object.entries(type.getFields() as Record<string, Described & { args?: readonly ({ name: string } & Described)[] }>)) {
+    for (const [name, field] of Object.entries(
+      type.getFields() as Record<string, Described & { args?: readonly ({ name: string } & Described)[] }>,
+    )) {
       const coordinate = `${type.name}.${name}`;
       const before = oldFields[name];
       if (!before) {
@@ -150,7 +163,12 @@ export function diffGraphql(before: GraphQLSchema, after: GraphQLSchema): Change
   const breaking: Change[] = findBreakingChanges(before, after)
     // A built-in scalar disappearing because nothing uses it any more breaks no query.
     .filter((c) => !c.description.startsWith("Standard scalar "))
-    .map((c) => ({ level: "breaking", action: c.type.endsWith("_REMOVED") ? "remove" : c.type.endsWith("_ADDED") ? "add" : "replace", location: coordinateOf(c.description), message: c.description }));
+    .map((c) => ({
+      level: "breaking",
+      action: c.type.endsWith("_REMOVED") ? "remove" : c.type.endsWith("_ADDED") ? "add" : "replace",
+      location: coordinateOf(c.description),
+      message: c.description,
+    }));
   const dangerous: Change[] = findDangerousChanges(before, after).map((c) => ({
     level: "non-breaking",
     action: c.type.endsWith("_ADDED") ? "add" : "replace",

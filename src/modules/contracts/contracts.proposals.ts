@@ -36,9 +36,15 @@ export interface ProposalView {
 
 async function proposalViews(db: Db, contract: ContractRow, rows: ProposalRow[]): Promise<ProposalView[]> {
   const [answers, consumers, labels] = await Promise.all([
-    repo.listAnswers(db, rows.map((p) => p.id)),
+    repo.listAnswers(
+      db,
+      rows.map((p) => p.id),
+    ),
     repo.listConsumers(db, [contract.id]),
-    repo.versionLabels(db, rows.flatMap((p) => [p.baseVersionId, p.versionId].filter((id): id is string => id !== null))),
+    repo.versionLabels(
+      db,
+      rows.flatMap((p) => [p.baseVersionId, p.versionId].filter((id): id is string => id !== null)),
+    ),
   ]);
   return rows.map((proposal) => {
     const own = answers.filter((a) => a.proposalId === proposal.id);
@@ -85,7 +91,8 @@ export async function openProposal(
     const [same] = await repo.openProposalsWithHash(tx, contract.id, parsed.hash);
     if (same) return { row: same, created: false, contract };
     const latest = await repo.latestVersionToDiff(tx, contract.id);
-    if (latest && latest.hash === parsed.hash) throw contractErrors.unchanged(`This content is already version ${latest.label} of "${contract.name}": there is nothing to propose.`);
+    if (latest && latest.hash === parsed.hash)
+      throw contractErrors.unchanged(`This content is already version ${latest.label} of "${contract.name}": there is nothing to propose.`);
     const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, await historyFor(tx, contract, latest));
     const summary = summarize(result.changes);
     const row = await repo.insertProposal(tx, {
@@ -136,9 +143,18 @@ export async function getProposal(deps: Pick<ContractDeps, "db">, principal: Pri
   return (await proposalViews(deps.db, contract, [await loadProposal(deps.db, contract, id)]))[0]!;
 }
 
-export async function listProposals(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: { status?: ProposalRow["status"] | undefined; cursor?: string | undefined; limit: number }) {
+export async function listProposals(
+  deps: Pick<ContractDeps, "db">,
+  principal: Principal,
+  name: string,
+  query: { status?: ProposalRow["status"] | undefined; cursor?: string | undefined; limit: number },
+) {
   const contract = await loadContract(deps.db, principal, name);
-  const rows = await repo.listProposals(deps.db, contract.id, { status: query.status, beforeId: query.cursor ? decodeCursor(query.cursor) : undefined, limit: query.limit + 1 });
+  const rows = await repo.listProposals(deps.db, contract.id, {
+    status: query.status,
+    beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
+    limit: query.limit + 1,
+  });
   const page = toPage(rows, query.limit);
   return { items: await proposalViews(deps.db, contract, page.items), nextCursor: page.nextCursor };
 }
@@ -186,18 +202,32 @@ export async function answerProposal(
     let targets: ConsumerRow[];
     if (input.consumerId) {
       const named = consumers.find((c) => c.id === input.consumerId);
-      if (!named) throw contractErrors.consumerNotFound(`Contract "${name}" has no consumer ${input.consumerId}.`, { errors: [{ field: "consumerId", reason: "no such consumer" }] });
-      if (!isLeadOrAdmin(principal) && !mine.includes(named)) throw contractErrors.notConsumer(`You do not speak for consumer ${named.id} of "${name}".`);
+      if (!named)
+        throw contractErrors.consumerNotFound(`Contract "${name}" has no consumer ${input.consumerId}.`, {
+          errors: [{ field: "consumerId", reason: "no such consumer" }],
+        });
+      if (!isLeadOrAdmin(principal) && !mine.includes(named))
+        throw contractErrors.notConsumer(`You do not speak for consumer ${named.id} of "${name}".`);
       targets = [named];
     } else {
       targets = mine;
       if (targets.length === 0) {
-        throw contractErrors.notConsumer(`You are not a consumer of "${name}" (not a consuming user, a member of a consuming team, nor working in a consuming repo). Leads and admins may answer for a consumer by naming consumerId.`);
+        throw contractErrors.notConsumer(
+          `You are not a consumer of "${name}" (not a consuming user, a member of a consuming team, nor working in a consuming repo). Leads and admins may answer for a consumer by naming consumerId.`,
+        );
       }
     }
     await repo.upsertAnswers(
       tx,
-      targets.map((c) => ({ proposalId: proposal.id, consumerId: c.id, orgId: principal.orgId, answer: input.answer, comment: input.comment ?? null, answeredBy: principal.userId, sessionId })),
+      targets.map((c) => ({
+        proposalId: proposal.id,
+        consumerId: c.id,
+        orgId: principal.orgId,
+        answer: input.answer,
+        comment: input.comment ?? null,
+        answeredBy: principal.userId,
+        sessionId,
+      })),
     );
     const [view] = await proposalViews(tx, contract, [proposal]);
     await appendEvents(tx, principal.orgId, [
@@ -206,7 +236,16 @@ export async function answerProposal(
         actor: actorOf(principal),
         subject: { type: "contract_proposal", id: proposal.id },
         repo: contract.repo,
-        payload: { contractId: contract.id, name: contract.name, proposalId: proposal.id, answer: input.answer, comment: input.comment ?? null, consumerIds: targets.map((c) => c.id), answeredBy: principal.userId, verdict: view!.verdict },
+        payload: {
+          contractId: contract.id,
+          name: contract.name,
+          proposalId: proposal.id,
+          answer: input.answer,
+          comment: input.comment ?? null,
+          consumerIds: targets.map((c) => c.id),
+          answeredBy: principal.userId,
+          verdict: view!.verdict,
+        },
         notify: [...proposerRecipients(proposal), { type: "team", id: contract.providerTeamId }],
       }),
     ]);
@@ -216,12 +255,20 @@ export async function answerProposal(
 }
 
 /** The proposer, the provider side, leads and admins withdraw an open proposal. */
-export async function withdrawProposal(deps: ContractDeps, principal: Principal, name: string, id: string, input: { reason?: string | undefined }): Promise<ProposalView> {
+export async function withdrawProposal(
+  deps: ContractDeps,
+  principal: Principal,
+  name: string,
+  id: string,
+  input: { reason?: string | undefined },
+): Promise<ProposalView> {
   const contract = await loadContract(deps.db, principal, name);
   return transaction(deps.db, async (tx) => {
     const proposal = await loadProposal(tx, contract, id, { forUpdate: true });
     if (proposal.status !== "open") throw contractErrors.proposalClosed(`Proposal ${id} is already ${proposal.status}.`);
-    const own = principal.sessionId ? proposal.sessionId === principal.sessionId || (proposal.sessionId === null && proposal.proposedBy === principal.userId) : proposal.proposedBy === principal.userId;
+    const own = principal.sessionId
+      ? proposal.sessionId === principal.sessionId || (proposal.sessionId === null && proposal.proposedBy === principal.userId)
+      : proposal.proposedBy === principal.userId;
     if (!own && (principal.sessionId || !(await isProvider(tx, principal, contract.providerTeamId)))) {
       throw contractErrors.notProvider(`Only the proposer, the provider team, leads and admins can withdraw proposal ${id}.`);
     }
@@ -232,7 +279,14 @@ export async function withdrawProposal(deps: ContractDeps, principal: Principal,
         actor: actorOf(principal),
         subject: { type: "contract_proposal", id: proposal.id },
         repo: contract.repo,
-        payload: { contractId: contract.id, name: contract.name, proposalId: proposal.id, resolution: "withdrawn", label: null, reason: input.reason ?? null },
+        payload: {
+          contractId: contract.id,
+          name: contract.name,
+          proposalId: proposal.id,
+          resolution: "withdrawn",
+          label: null,
+          reason: input.reason ?? null,
+        },
         notify: await notifyConsumers(tx, deps, principal.orgId, contract.id),
       }),
     ]);

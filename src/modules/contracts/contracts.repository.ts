@@ -31,7 +31,10 @@ export type VersionWithNormalized = VersionMeta & { normalized: string };
 
 export async function insertContract(
   db: Db,
-  values: Pick<ContractRow, "orgId" | "name" | "kind" | "description" | "providerTeamId" | "repo" | "sourcePatterns" | "compatibility" | "createdBy">,
+  values: Pick<
+    ContractRow,
+    "orgId" | "name" | "kind" | "description" | "providerTeamId" | "repo" | "sourcePatterns" | "compatibility" | "createdBy"
+  >,
 ): Promise<ContractRow> {
   try {
     const [row] = await db
@@ -40,13 +43,21 @@ export async function insertContract(
       .returning();
     return row!;
   } catch (err) {
-    if (isUniqueViolation(err)) throw contractErrors.nameTaken(`A contract named "${values.name}" already exists in this organisation.`, { errors: [{ field: "name", reason: "already taken" }] });
+    if (isUniqueViolation(err))
+      throw contractErrors.nameTaken(`A contract named "${values.name}" already exists in this organisation.`, {
+        errors: [{ field: "name", reason: "already taken" }],
+      });
     throw err;
   }
 }
 
 /** With forUpdate (in a transaction), publishes and other changes to one contract take turns. */
-export async function findContract(db: Db, orgId: string, name: string, options: { forUpdate?: boolean } = {}): Promise<ContractRow | undefined> {
+export async function findContract(
+  db: Db,
+  orgId: string,
+  name: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ContractRow | undefined> {
   const query = db
     .select()
     .from(contracts)
@@ -57,7 +68,16 @@ export async function findContract(db: Db, orgId: string, name: string, options:
 
 export async function listContracts(
   db: Db,
-  filter: { orgId: string; kind?: ContractKind | undefined; teamId?: string | undefined; repo?: string | undefined; consumer?: string | undefined; archived: boolean; beforeId?: string | undefined; limit: number },
+  filter: {
+    orgId: string;
+    kind?: ContractKind | undefined;
+    teamId?: string | undefined;
+    repo?: string | undefined;
+    consumer?: string | undefined;
+    archived: boolean;
+    beforeId?: string | undefined;
+    limit: number;
+  },
 ): Promise<ContractRow[]> {
   const conditions: (SQL | undefined)[] = [
     eq(contracts.orgId, filter.orgId),
@@ -91,7 +111,9 @@ export async function listContracts(
 export async function updateContract(
   db: Db,
   id: string,
-  set: Partial<Pick<ContractRow, "description" | "providerTeamId" | "repo" | "sourcePatterns" | "compatibility" | "status">> & { archive?: boolean },
+  set: Partial<Pick<ContractRow, "description" | "providerTeamId" | "repo" | "sourcePatterns" | "compatibility" | "status">> & {
+    archive?: boolean;
+  },
 ): Promise<ContractRow> {
   const { archive, ...fields } = set;
   const [row] = await db
@@ -107,7 +129,10 @@ export async function bumpSourceVersion(db: Db, orgId: string, repo: string): Pr
   const [row] = await db
     .insert(repoContractVersions)
     .values({ orgId, repo, version: 1 })
-    .onConflictDoUpdate({ target: [repoContractVersions.orgId, repoContractVersions.repo], set: { version: sql`${repoContractVersions.version} + 1` } })
+    .onConflictDoUpdate({
+      target: [repoContractVersions.orgId, repoContractVersions.repo],
+      set: { version: sql`${repoContractVersions.version} + 1` },
+    })
     .returning({ version: repoContractVersions.version });
   return row!.version;
 }
@@ -131,7 +156,13 @@ export interface SourceRow {
 /** The active contracts whose source is in this repo. */
 export async function activeSources(db: Db, orgId: string, repo: string): Promise<SourceRow[]> {
   return db
-    .select({ id: contracts.id, name: contracts.name, kind: contracts.kind, providerTeamId: contracts.providerTeamId, sourcePatterns: contracts.sourcePatterns })
+    .select({
+      id: contracts.id,
+      name: contracts.name,
+      kind: contracts.kind,
+      providerTeamId: contracts.providerTeamId,
+      sourcePatterns: contracts.sourcePatterns,
+    })
     .from(contracts)
     .where(and(eq(contracts.orgId, orgId), eq(contracts.repo, repo), eq(contracts.status, "active")));
 }
@@ -167,7 +198,10 @@ export async function addConsumer(
       ? eq(contractConsumers.teamId, values.teamId!)
       : values.kind === "user"
         ? eq(contractConsumers.userId, values.userId!)
-        : and(eq(contractConsumers.repo, values.repo!), sql`${contractConsumers.patterns} = ${sql.param(values.patterns!, contractConsumers.patterns)}`);
+        : and(
+            eq(contractConsumers.repo, values.repo!),
+            sql`${contractConsumers.patterns} = ${sql.param(values.patterns!, contractConsumers.patterns)}`,
+          );
   const [existing] = await db
     .select()
     .from(contractConsumers)
@@ -215,29 +249,50 @@ function versionsQuery(db: Db, texts: boolean | "normalized") {
 }
 
 export async function latestVersion(db: Db, contractId: string): Promise<VersionWithContent | undefined> {
-  const [row] = await versionsQuery(db, true).where(eq(contractVersions.contractId, contractId)).orderBy(desc(contractVersions.seq)).limit(1);
+  const [row] = await versionsQuery(db, true)
+    .where(eq(contractVersions.contractId, contractId))
+    .orderBy(desc(contractVersions.seq))
+    .limit(1);
   return row as VersionWithContent | undefined;
 }
 
 /** The latest version with its normalised text only: what publishing, checking and proposing diff against. */
 export async function latestVersionToDiff(db: Db, contractId: string): Promise<VersionWithNormalized | undefined> {
-  const [row] = await versionsQuery(db, "normalized").where(eq(contractVersions.contractId, contractId)).orderBy(desc(contractVersions.seq)).limit(1);
+  const [row] = await versionsQuery(db, "normalized")
+    .where(eq(contractVersions.contractId, contractId))
+    .orderBy(desc(contractVersions.seq))
+    .limit(1);
   return row as VersionWithNormalized | undefined;
 }
 
 /** The latest version of each contract (metadata only). */
-export async function latestVersionsOf(db: Db, contractIds: string[]): Promise<Map<string, Pick<VersionRow, "id" | "label" | "seq" | "hash" | "createdAt">>> {
+export async function latestVersionsOf(
+  db: Db,
+  contractIds: string[],
+): Promise<Map<string, Pick<VersionRow, "id" | "label" | "seq" | "hash" | "createdAt">>> {
   if (contractIds.length === 0) return new Map();
   const rows = await executeRows<{ id: string; contract_id: string; label: string; seq: number; hash: string; created_at: Date | string }>(
     db,
     sql`select distinct on (contract_id) id, contract_id, label, seq, hash, created_at from contract_versions
-        where contract_id in (${sql.join(contractIds.map((id) => sql`${id}`), sql`, `)}) order by contract_id, seq desc`,
+        where contract_id in (${sql.join(
+          contractIds.map((id) => sql`${id}`),
+          sql`, `,
+        )}) order by contract_id, seq desc`,
   );
-  return new Map(rows.map((r) => [r.contract_id, { id: r.id, label: r.label, seq: Number(r.seq), hash: r.hash, createdAt: new Date(r.created_at) }]));
+  return new Map(
+    rows.map((r) => [r.contract_id, { id: r.id, label: r.label, seq: Number(r.seq), hash: r.hash, createdAt: new Date(r.created_at) }]),
+  );
 }
 
-export async function findVersion(db: Db, contractId: string, label: string, options: { content?: boolean } = {}): Promise<VersionWithContent | undefined> {
-  const [row] = await versionsQuery(db, options.content ?? false).where(and(eq(contractVersions.contractId, contractId), eq(contractVersions.label, label)));
+export async function findVersion(
+  db: Db,
+  contractId: string,
+  label: string,
+  options: { content?: boolean } = {},
+): Promise<VersionWithContent | undefined> {
+  const [row] = await versionsQuery(db, options.content ?? false).where(
+    and(eq(contractVersions.contractId, contractId), eq(contractVersions.label, label)),
+  );
   return row as VersionWithContent | undefined;
 }
 
@@ -264,7 +319,10 @@ export async function versionHistory(db: Db, contractId: string): Promise<{ id: 
 }
 
 /** Inserts a version; returns its metadata (not the texts just sent, which can be megabytes). */
-export async function insertVersion(db: Db, values: Omit<VersionRow, "id" | "createdAt">): Promise<Omit<VersionRow, "content" | "normalized">> {
+export async function insertVersion(
+  db: Db,
+  values: Omit<VersionRow, "id" | "createdAt">,
+): Promise<Omit<VersionRow, "content" | "normalized">> {
   try {
     const [row] = await db
       .insert(contractVersions)
@@ -273,14 +331,20 @@ export async function insertVersion(db: Db, values: Omit<VersionRow, "id" | "cre
     return row!;
   } catch (err) {
     // Publishes of one contract take turns under its row lock, so only a label can collide.
-    if (isUniqueViolation(err)) throw contractErrors.labelConflict(`Label ${values.label} is already taken.`, { errors: [{ field: "label", reason: "already taken" }] });
+    if (isUniqueViolation(err))
+      throw contractErrors.labelConflict(`Label ${values.label} is already taken.`, {
+        errors: [{ field: "label", reason: "already taken" }],
+      });
     throw err;
   }
 }
 
 // ---- proposals ----
 
-export async function insertProposal(db: Db, values: Omit<ProposalRow, "id" | "createdAt" | "status" | "closedAt" | "closedBy" | "versionId">): Promise<ProposalRow> {
+export async function insertProposal(
+  db: Db,
+  values: Omit<ProposalRow, "id" | "createdAt" | "status" | "closedAt" | "closedBy" | "versionId">,
+): Promise<ProposalRow> {
   const [row] = await db
     .insert(contractProposals)
     .values({ id: newId(), ...values })
@@ -288,7 +352,12 @@ export async function insertProposal(db: Db, values: Omit<ProposalRow, "id" | "c
   return row!;
 }
 
-export async function findProposal(db: Db, contractId: string, id: string, options: { forUpdate?: boolean } = {}): Promise<ProposalRow | undefined> {
+export async function findProposal(
+  db: Db,
+  contractId: string,
+  id: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<ProposalRow | undefined> {
   const query = db
     .select()
     .from(contractProposals)
@@ -304,7 +373,11 @@ export async function openProposalsWithHash(db: Db, contractId: string, hash: st
     .where(and(eq(contractProposals.contractId, contractId), eq(contractProposals.hash, hash), eq(contractProposals.status, "open")));
 }
 
-export async function listProposals(db: Db, contractId: string, filter: { status?: ProposalRow["status"] | undefined; beforeId?: string | undefined; limit: number }): Promise<ProposalRow[]> {
+export async function listProposals(
+  db: Db,
+  contractId: string,
+  filter: { status?: ProposalRow["status"] | undefined; beforeId?: string | undefined; limit: number },
+): Promise<ProposalRow[]> {
   return db
     .select()
     .from(contractProposals)
@@ -319,7 +392,11 @@ export async function listProposals(db: Db, contractId: string, filter: { status
     .limit(filter.limit);
 }
 
-export async function closeProposals(db: Db, ids: string[], values: { status: "published" | "withdrawn"; closedBy: string; versionId: string | null }): Promise<ProposalRow[]> {
+export async function closeProposals(
+  db: Db,
+  ids: string[],
+  values: { status: "published" | "withdrawn"; closedBy: string; versionId: string | null },
+): Promise<ProposalRow[]> {
   if (ids.length === 0) return [];
   return db
     .update(contractProposals)
@@ -347,24 +424,37 @@ export async function upsertAnswers(db: Db, rows: Omit<AnswerRow, "answeredAt">[
 
 export async function listAnswers(db: Db, proposalIds: string[]): Promise<AnswerRow[]> {
   if (proposalIds.length === 0) return [];
-  return db.select().from(contractProposalAnswers).where(inArray(contractProposalAnswers.proposalId, proposalIds)).orderBy(asc(contractProposalAnswers.answeredAt));
+  return db
+    .select()
+    .from(contractProposalAnswers)
+    .where(inArray(contractProposalAnswers.proposalId, proposalIds))
+    .orderBy(asc(contractProposalAnswers.answeredAt));
 }
 
 export async function versionLabels(db: Db, ids: string[]): Promise<Map<string, string>> {
   if (ids.length === 0) return new Map();
-  const rows = await db.select({ id: contractVersions.id, label: contractVersions.label }).from(contractVersions).where(inArray(contractVersions.id, ids));
+  const rows = await db
+    .select({ id: contractVersions.id, label: contractVersions.label })
+    .from(contractVersions)
+    .where(inArray(contractVersions.id, ids));
   return new Map(rows.map((r) => [r.id, r.label]));
 }
 
 // ---- people, sessions, risks ----
 
 export async function teamExists(db: Db, orgId: string, teamId: string): Promise<boolean> {
-  const rows = await db.select({ id: teams.id }).from(teams).where(and(eq(teams.orgId, orgId), eq(teams.id, teamId)));
+  const rows = await db
+    .select({ id: teams.id })
+    .from(teams)
+    .where(and(eq(teams.orgId, orgId), eq(teams.id, teamId)));
   return rows.length > 0;
 }
 
 export async function userExists(db: Db, orgId: string, userId: string): Promise<boolean> {
-  const rows = await db.select({ id: users.id }).from(users).where(and(eq(users.orgId, orgId), eq(users.id, userId)));
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.id, userId)));
   return rows.length > 0;
 }
 
@@ -380,7 +470,13 @@ export async function memberTeams(db: Db, orgId: string, userId: string, teamIds
 
 export async function findSession(db: Db, orgId: string, id: string) {
   const [row] = await db
-    .select({ id: sessions.id, userId: sessions.userId, repo: sessions.repo, status: sessions.status, live: sql<boolean>`${sessions.expiresAt} > now()` })
+    .select({
+      id: sessions.id,
+      userId: sessions.userId,
+      repo: sessions.repo,
+      status: sessions.status,
+      live: sql<boolean>`${sessions.expiresAt} > now()`,
+    })
     .from(sessions)
     .where(and(eq(sessions.orgId, orgId), eq(sessions.id, id)));
   return row;
@@ -399,9 +495,11 @@ export async function liveTouches(db: Db, orgId: string, repo: string): Promise<
  * Records that these sessions work on these contracts' sources; returns the pairs that were
  * new (only those are news to the consumers).
  */
-export async function recordRisks(db: Db, rows: { contractId: string; sessionId: string; orgId: string; claimId: string | null }[]): Promise<Set<string>> {
+export async function recordRisks(
+  db: Db,
+  rows: { contractId: string; sessionId: string; orgId: string; claimId: string | null }[],
+): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const inserted = await db.insert(contractRisks).values(rows).onConflictDoNothing().returning({ contractId: contractRisks.contractId });
   return new Set(inserted.map((r) => r.contractId));
 }
-

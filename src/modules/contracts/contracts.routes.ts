@@ -37,7 +37,15 @@ import { addConsumer, removeConsumer } from "./contracts.consumers.js";
 import type { Summary } from "./contracts.diff.js";
 import { answerProposal, getProposal, listProposals, openProposal, withdrawProposal, type ProposalView } from "./contracts.proposals.js";
 import { archiveContract, createContract, getContract, listContracts, updateContract, type ContractView } from "./contracts.usecases.js";
-import { checkVersion, diffVersions, getVersion, listVersions, publishVersion, type StoredCompatibility, type VersionView } from "./contracts.versions.js";
+import {
+  checkVersion,
+  diffVersions,
+  getVersion,
+  listVersions,
+  publishVersion,
+  type StoredCompatibility,
+  type VersionView,
+} from "./contracts.versions.js";
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -153,7 +161,14 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
 
   app.get(
     "/v1/contracts",
-    { schema: { tags, summary: "List contracts, newest first", querystring: listContractsQuery, response: { 200: contractPageSchema, ...problemResponses(400, 401, 422) } } },
+    {
+      schema: {
+        tags,
+        summary: "List contracts, newest first",
+        querystring: listContractsQuery,
+        response: { 200: contractPageSchema, ...problemResponses(400, 401, 422) },
+      },
+    },
     async (request) => {
       const page = await listContracts(deps, request.principal, request.query);
       return { items: page.items.map(presentContract), nextCursor: page.nextCursor };
@@ -162,7 +177,14 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
 
   app.get(
     "/v1/contracts/:name",
-    { schema: { tags, summary: "Get a contract with its consumers and latest version", params: nameParams, response: { 200: contractSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "Get a contract with its consumers and latest version",
+        params: nameParams,
+        response: { 200: contractSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => presentContract(await getContract(deps, request.principal, request.params.name)),
   );
 
@@ -185,7 +207,8 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
     {
       schema: {
         tags,
-        summary: "Archive a contract (provider side; idempotent): versions stay readable, nothing new is published, open proposals are withdrawn",
+        summary:
+          "Archive a contract (provider side; idempotent): versions stay readable, nothing new is published, open proposals are withdrawn",
         params: nameParams,
         response: { 200: contractSchema, ...problemResponses(400, 401, 403, 404) },
       },
@@ -229,7 +252,8 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
       bodyLimit,
       schema: {
         tags,
-        summary: "Publish a version (provider side): 201 new, 200 same content again; 409 incompatible (unless forced with a reason) or label taken",
+        summary:
+          "Publish a version (provider side): 201 new, 200 same content again; 409 incompatible (unless forced with a reason) or label taken",
         params: nameParams,
         body: publishBody,
         response: {
@@ -256,7 +280,15 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
 
   app.get(
     "/v1/contracts/:name/versions",
-    { schema: { tags, summary: "A contract's versions, newest first (without content)", params: nameParams, querystring: listPageQuery, response: { 200: versionPageSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "A contract's versions, newest first (without content)",
+        params: nameParams,
+        querystring: listPageQuery,
+        response: { 200: versionPageSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => {
       const page = await listVersions(deps, request.principal, request.params.name, request.query);
       return { items: page.items.map(presentVersion), nextCursor: page.nextCursor };
@@ -265,13 +297,28 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
 
   app.get(
     "/v1/contracts/:name/versions/:version",
-    { schema: { tags, summary: "One version (by label, or latest), with its content and changes", params: versionParams, response: { 200: versionDetailSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "One version (by label, or latest), with its content and changes",
+        params: versionParams,
+        response: { 200: versionDetailSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => presentVersionDetail(await getVersion(deps, request.principal, request.params.name, request.params.version)),
   );
 
   app.get(
     "/v1/contracts/:name/diff",
-    { schema: { tags, summary: "Classified changes between two versions (labels, or latest)", params: nameParams, querystring: diffQuery, response: { 200: diffSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "Classified changes between two versions (labels, or latest)",
+        params: nameParams,
+        querystring: diffQuery,
+        response: { 200: diffSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => diffVersions(deps, request.principal, request.params.name, request.query),
   );
 
@@ -281,7 +328,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
       bodyLimit,
       schema: {
         tags,
-        summary: "Dry run: would this content publish? (\"can I merge this\"), classified against the policy; stores nothing",
+        summary: 'Dry run: would this content publish? ("can I merge this"), classified against the policy; stores nothing',
         params: nameParams,
         body: checkBody,
         response: { 200: checkResultSchema, ...content([400, 401, 404, 413]) },
@@ -310,7 +357,15 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
 
   app.get(
     "/v1/contracts/:name/proposals",
-    { schema: { tags, summary: "A contract's proposals, newest first", params: nameParams, querystring: listProposalsQuery, response: { 200: proposalPageSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "A contract's proposals, newest first",
+        params: nameParams,
+        querystring: listProposalsQuery,
+        response: { 200: proposalPageSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => {
       const page = await listProposals(deps, request.principal, request.params.name, request.query);
       return { items: page.items.map((p) => presentProposal(p)), nextCursor: page.nextCursor };
@@ -319,7 +374,14 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
 
   app.get(
     "/v1/contracts/:name/proposals/:id",
-    { schema: { tags, summary: "One proposal, with its content, answers and status", params: proposalParams, response: { 200: proposalSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags,
+        summary: "One proposal, with its content, answers and status",
+        params: proposalParams,
+        response: { 200: proposalSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => presentProposal(await getProposal(deps, request.principal, request.params.name, request.params.id), true),
   );
 
@@ -348,6 +410,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         response: { 200: proposalSchema, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => presentProposal(await withdrawProposal(deps, request.principal, request.params.name, request.params.id, request.body ?? {})),
+    async (request) =>
+      presentProposal(await withdrawProposal(deps, request.principal, request.params.name, request.params.id, request.body ?? {})),
   );
 };

@@ -1,7 +1,14 @@
 import { z } from "zod";
 import { problemSchema } from "../../http/problem.js";
 import { changeLevels } from "./contracts.changes.js";
-import { compatibilityPolicies, consumerKinds, contractKinds, contractStatuses, proposalAnswers, proposalStatuses } from "./contracts.table.js";
+import {
+  compatibilityPolicies,
+  consumerKinds,
+  contractKinds,
+  contractStatuses,
+  proposalAnswers,
+  proposalStatuses,
+} from "./contracts.table.js";
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -17,7 +24,7 @@ export const versionLabel = z
   .min(1)
   .max(128)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, "must be a semver or git sha: letters, digits, '.', '_', '+' or '-'")
-  .refine((v) => v !== "latest", "\"latest\" is reserved");
+  .refine((v) => v !== "latest", '"latest" is reserved');
 
 /** A version by label, or `latest`. */
 export const versionRef = z.string().min(1).max(128).describe("A version label, or `latest`.");
@@ -41,7 +48,11 @@ export const changeSchema = z
 export const incompatibilitySchema = changeSchema
   .extend({
     against: z.string().describe("The label of the version the change was found against."),
-    direction: z.enum(["backward", "forward"]).describe("backward: consumers of that version break; forward: consumers of this version cannot read that one (the change is described from this version to that one)."),
+    direction: z
+      .enum(["backward", "forward"])
+      .describe(
+        "backward: consumers of that version break; forward: consumers of this version cannot read that one (the change is described from this version to that one).",
+      ),
   })
   .meta({ id: "ContractIncompatibility" });
 
@@ -93,7 +104,9 @@ export const contractSchema = z
   })
   .meta({ id: "Contract" });
 
-export const contractPageSchema = z.object({ items: z.array(contractSchema), nextCursor: z.string().nullable() }).meta({ id: "ContractPage" });
+export const contractPageSchema = z
+  .object({ items: z.array(contractSchema), nextCursor: z.string().nullable() })
+  .meta({ id: "ContractPage" });
 
 const patternsField = z.array(z.string().max(4096)).min(1, "must name at least one pattern").max(256, "may name at most 256 patterns");
 
@@ -116,7 +129,12 @@ export const updateContractBody = z
   .object({
     description: z.string().min(1).max(4000).nullable().optional(),
     providerTeamId: z.uuid().optional(),
-    source: z.object({ repo: z.string().min(1).max(1024), patterns: patternsField }).strict().nullable().optional().describe("null removes the source."),
+    source: z
+      .object({ repo: z.string().min(1).max(1024), patterns: patternsField })
+      .strict()
+      .nullable()
+      .optional()
+      .describe("null removes the source."),
     compatibility: z.enum(compatibilityPolicies).optional(),
   })
   .strict();
@@ -139,7 +157,10 @@ export const addConsumerBody = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("repo"), repo: z.string().min(1).max(1024), patterns: patternsField }).strict(),
 ]);
 
-const contentField = z.string().min(1, "must not be empty").describe("OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, or any text for opaque contracts.");
+const contentField = z
+  .string()
+  .min(1, "must not be empty")
+  .describe("OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, or any text for opaque contracts.");
 
 export const publishBody = z
   .object({
@@ -148,7 +169,12 @@ export const publishBody = z
     branch: z.string().min(1).max(256).optional(),
     sessionId: z.uuid().optional().describe("The publishing session (a session token publishes for its own session)."),
     force: z.boolean().default(false).describe("Publish even if incompatible under the policy; needs a reason."),
-    reason: z.string().min(1).max(2000).optional().describe("Why an incompatible version is forced; recorded on the version and sent to consumers."),
+    reason: z
+      .string()
+      .min(1)
+      .max(2000)
+      .optional()
+      .describe("Why an incompatible version is forced; recorded on the version and sent to consumers."),
   })
   .strict();
 
@@ -194,7 +220,9 @@ export const publishedSchema = versionDetailSchema
   })
   .meta({ id: "PublishedContractVersion" });
 
-export const versionPageSchema = z.object({ items: z.array(versionSchema), nextCursor: z.string().nullable() }).meta({ id: "ContractVersionPage" });
+export const versionPageSchema = z
+  .object({ items: z.array(versionSchema), nextCursor: z.string().nullable() })
+  .meta({ id: "ContractVersionPage" });
 
 export const listPageQuery = z
   .object({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) })
@@ -218,7 +246,9 @@ export const checkResultSchema = z
     contract: z.string(),
     outcome: z
       .enum(["compatible", "incompatible", "unchanged", "label_conflict"])
-      .describe("compatible: publishing would succeed; incompatible: it would be refused (409) without force; unchanged: it is already the latest version; label_conflict: the label names other content."),
+      .describe(
+        "compatible: publishing would succeed; incompatible: it would be refused (409) without force; unchanged: it is already the latest version; label_conflict: the label names other content.",
+      ),
     compatible: z.boolean(),
     policy: z.enum(compatibilityPolicies),
     checkedAgainst: z.array(z.string()),
@@ -249,7 +279,10 @@ export const answerBody = z
   })
   .strict();
 
-export const closeProposalBody = z.object({ reason: z.string().min(1).max(2000).optional() }).strict().nullish();
+export const closeProposalBody = z
+  .object({ reason: z.string().min(1).max(2000).optional() })
+  .strict()
+  .nullish();
 
 export const listProposalsQuery = listPageQuery.extend({ status: z.enum(proposalStatuses).optional() }).strict();
 
@@ -267,7 +300,9 @@ export const proposalSchema = z
     id: z.uuid(),
     contract: z.string(),
     status: z.enum(proposalStatuses),
-    verdict: z.enum(["pending", "acked", "objected"]).describe("objected: some consumer objects; acked: every consumer acked; pending: otherwise."),
+    verdict: z
+      .enum(["pending", "acked", "objected"])
+      .describe("objected: some consumer objects; acked: every consumer acked; pending: otherwise."),
     label: z.string().nullable(),
     description: z.string().nullable(),
     sessionId: z.uuid().nullable(),
@@ -289,7 +324,9 @@ export const proposalSchema = z
   })
   .meta({ id: "ContractProposal" });
 
-export const proposalPageSchema = z.object({ items: z.array(proposalSchema), nextCursor: z.string().nullable() }).meta({ id: "ContractProposalPage" });
+export const proposalPageSchema = z
+  .object({ items: z.array(proposalSchema), nextCursor: z.string().nullable() })
+  .meta({ id: "ContractProposalPage" });
 
 /** 422s for content carry where the parser stopped. */
 export const contentProblemSchema = problemSchema
@@ -304,7 +341,10 @@ export const conflictProblemSchema = problemSchema
     policy: z.enum(compatibilityPolicies).optional(),
     breaking: z.array(incompatibilitySchema).optional().describe("With contracts.incompatible: every incompatibility (at most 1,000)."),
     label: z.string().optional(),
-    existing: z.object({ label: z.string(), hash: z.string(), seq: z.number().int() }).optional().describe("With contracts.label_conflict: the version holding the label."),
+    existing: z
+      .object({ label: z.string(), hash: z.string(), seq: z.number().int() })
+      .optional()
+      .describe("With contracts.label_conflict: the version holding the label."),
     diff: z
       .object({ summary: summarySchema, changes: z.array(changeSchema), changesTotal: z.number().int() })
       .optional()

@@ -94,12 +94,19 @@ const CLAIM_INDEX_LIMIT = 1_000;
  * transaction already holds for a repo (the claim path's own, read before its change), used
  * instead of syncing the cache inside a transaction that is changing that repo's claims.
  */
-async function sessionsWorkingOn(db: Db, deps: SourceDeps, orgId: string, consumer: ConsumerRow, known?: { repo: string; index: PatternIndex<HeldPattern>; now: number }) {
+async function sessionsWorkingOn(
+  db: Db,
+  deps: SourceDeps,
+  orgId: string,
+  consumer: ConsumerRow,
+  known?: { repo: string; index: PatternIndex<HeldPattern>; now: number },
+) {
   const repoKey = consumer.repo!;
   const { index, now } = known && known.repo === repoKey ? known : await liveIndex({ db, cache: deps.claims }, orgId, repoKey);
   const sessions = new Set<string>();
   for (const pattern of consumer.patterns ?? []) {
-    for (const hit of index.overlapping(pattern, { accept: (held) => held.expiresAt > now, limit: CLAIM_INDEX_LIMIT })) sessions.add(hit.value.sessionId);
+    for (const hit of index.overlapping(pattern, { accept: (held) => held.expiresAt > now, limit: CLAIM_INDEX_LIMIT }))
+      sessions.add(hit.value.sessionId);
   }
   const patterns = new PatternIndex<null>();
   (consumer.patterns ?? []).forEach((p, i) => patterns.add(String(i), p, null));
@@ -150,8 +157,10 @@ export function createAtRiskHook(deps: SourceDeps): OnRepoWork {
       if (found.matches.length < 20) found.matches.push(match);
       hits.set(entry.contractId, found);
     };
-    for (const pattern of work.patterns ?? []) for (const h of index.overlapping(pattern, { limit: 100 })) hit(h.value, { yours: pattern, source: h.pattern, witness: h.witness });
-    for (const path of work.paths ?? []) for (const h of index.matching(path)) hit(h.value, { yours: path, source: h.pattern, witness: path });
+    for (const pattern of work.patterns ?? [])
+      for (const h of index.overlapping(pattern, { limit: 100 })) hit(h.value, { yours: pattern, source: h.pattern, witness: h.witness });
+    for (const path of work.paths ?? [])
+      for (const h of index.matching(path)) hit(h.value, { yours: path, source: h.pattern, witness: path });
     if (hits.size === 0) return [];
 
     const fresh = await repo.recordRisks(
@@ -164,26 +173,34 @@ export function createAtRiskHook(deps: SourceDeps): OnRepoWork {
     const events: PendingEvent[] = [];
     for (const contractId of fresh) {
       const { entry, matches } = hits.get(contractId)!;
-      const notify = await consumerRecipients(tx, deps, work.orgId, consumers.filter((c) => c.contractId === contractId), known);
-      events.push(contractEvents.event({
-        type: "contract.at_risk",
-        actor: work.actor,
-        subject: { type: "contract", id: contractId },
-        repo: work.repo,
-        payload: {
-          contractId,
-          name: entry.name,
-          kind: entry.kind,
-          providerTeamId: entry.providerTeamId,
-          via: work.claimId ? "claim" : "touch",
-          claimId: work.claimId,
-          sessionId: work.sessionId,
-          userId: work.userId,
-          agent: work.agentName,
-          matches,
-        },
-        notify: notify.filter((r) => !(r.type === "session" && r.id === work.sessionId)),
-      }));
+      const notify = await consumerRecipients(
+        tx,
+        deps,
+        work.orgId,
+        consumers.filter((c) => c.contractId === contractId),
+        known,
+      );
+      events.push(
+        contractEvents.event({
+          type: "contract.at_risk",
+          actor: work.actor,
+          subject: { type: "contract", id: contractId },
+          repo: work.repo,
+          payload: {
+            contractId,
+            name: entry.name,
+            kind: entry.kind,
+            providerTeamId: entry.providerTeamId,
+            via: work.claimId ? "claim" : "touch",
+            claimId: work.claimId,
+            sessionId: work.sessionId,
+            userId: work.userId,
+            agent: work.agentName,
+            matches,
+          },
+          notify: notify.filter((r) => !(r.type === "session" && r.id === work.sessionId)),
+        }),
+      );
     }
     return events;
   };

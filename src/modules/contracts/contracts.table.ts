@@ -1,5 +1,18 @@
 import { sql } from "drizzle-orm";
-import { bigint, boolean, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { orgs } from "../../infra/orgs.table.js";
 import { teams, users } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
@@ -7,7 +20,15 @@ import { sessions } from "../sessions/sessions.table.js";
 export const contractKinds = ["openapi", "asyncapi", "jsonschema", "graphql", "opaque"] as const;
 export type ContractKind = (typeof contractKinds)[number];
 
-export const compatibilityPolicies = ["backward", "backward_transitive", "forward", "forward_transitive", "full", "full_transitive", "none"] as const;
+export const compatibilityPolicies = [
+  "backward",
+  "backward_transitive",
+  "forward",
+  "forward_transitive",
+  "full",
+  "full_transitive",
+  "none",
+] as const;
 export type CompatibilityPolicy = (typeof compatibilityPolicies)[number];
 
 export const contractStatuses = ["active", "archived"] as const;
@@ -22,17 +43,23 @@ export const contracts = pgTable(
   "contracts",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     name: text("name").notNull(),
     kind: text("kind", { enum: contractKinds }).notNull(),
     description: text("description"),
-    providerTeamId: uuid("provider_team_id").notNull().references(() => teams.id),
+    providerTeamId: uuid("provider_team_id")
+      .notNull()
+      .references(() => teams.id),
     /** The repository holding the files that define it, and those files as patterns (both or neither). */
     repo: text("repo"),
     sourcePatterns: text("source_patterns").array().notNull().default(sql`'{}'::text[]`),
     compatibility: text("compatibility", { enum: compatibilityPolicies }).notNull().default("backward"),
     status: text("status", { enum: contractStatuses }).notNull().default("active"),
-    createdBy: uuid("created_by").notNull().references(() => users.id),
+    createdBy: uuid("created_by")
+      .notNull()
+      .references(() => users.id),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
     archivedAt: timestamp("archived_at", { withTimezone: true }),
@@ -45,15 +72,21 @@ export const contractConsumers = pgTable(
   "contract_consumers",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    contractId: uuid("contract_id").notNull().references(() => contracts.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    contractId: uuid("contract_id")
+      .notNull()
+      .references(() => contracts.id),
     kind: text("kind", { enum: consumerKinds }).notNull(),
     teamId: uuid("team_id").references(() => teams.id),
     userId: uuid("user_id").references(() => users.id),
     repo: text("repo"),
     /** Sorted and without repeats, so the same set is the same consumer. */
     patterns: text("patterns").array(),
-    createdBy: uuid("created_by").notNull().references(() => users.id),
+    createdBy: uuid("created_by")
+      .notNull()
+      .references(() => users.id),
     createdAt: createdAt(),
   },
   (t) => [
@@ -74,8 +107,12 @@ export const contractVersions = pgTable(
   "contract_versions",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    contractId: uuid("contract_id").notNull().references(() => contracts.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    contractId: uuid("contract_id")
+      .notNull()
+      .references(() => contracts.id),
     /** 1, 2, 3… per contract, in publication order. */
     seq: integer("seq").notNull(),
     label: text("label").notNull(),
@@ -87,7 +124,9 @@ export const contractVersions = pgTable(
     normalized: text("normalized").notNull(),
     branch: text("branch"),
     sessionId: uuid("session_id").references(() => sessions.id),
-    publishedBy: uuid("published_by").notNull().references(() => users.id),
+    publishedBy: uuid("published_by")
+      .notNull()
+      .references(() => users.id),
     previousVersionId: uuid("previous_version_id"),
     /** Changes from the previous version (capped), their counts, and the policy check. */
     changes: jsonb("changes").notNull(),
@@ -110,13 +149,19 @@ export const contractProposals = pgTable(
   "contract_proposals",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    contractId: uuid("contract_id").notNull().references(() => contracts.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    contractId: uuid("contract_id")
+      .notNull()
+      .references(() => contracts.id),
     status: text("status", { enum: proposalStatuses }).notNull().default("open"),
     label: text("label"),
     description: text("description"),
     sessionId: uuid("session_id").references(() => sessions.id),
-    proposedBy: uuid("proposed_by").notNull().references(() => users.id),
+    proposedBy: uuid("proposed_by")
+      .notNull()
+      .references(() => users.id),
     baseVersionId: uuid("base_version_id").references(() => contractVersions.id),
     hash: text("hash").notNull(),
     content: text("content").notNull(),
@@ -130,21 +175,30 @@ export const contractProposals = pgTable(
     /** The version that published the proposed content. */
     versionId: uuid("version_id").references(() => contractVersions.id),
   },
-  (t) => [index("contract_proposals_contract_idx").on(t.contractId, t.status), index("contract_proposals_hash_idx").on(t.contractId, t.hash).where(sql`${t.status} = 'open'`)],
+  (t) => [
+    index("contract_proposals_contract_idx").on(t.contractId, t.status),
+    index("contract_proposals_hash_idx").on(t.contractId, t.hash).where(sql`${t.status} = 'open'`),
+  ],
 );
 
 /** One answer per consumer to a proposal; answering again replaces it while the proposal is open. */
 export const contractProposalAnswers = pgTable(
   "contract_proposal_answers",
   {
-    proposalId: uuid("proposal_id").notNull().references(() => contractProposals.id),
+    proposalId: uuid("proposal_id")
+      .notNull()
+      .references(() => contractProposals.id),
     consumerId: uuid("consumer_id")
       .notNull()
       .references(() => contractConsumers.id, { onDelete: "cascade" }),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     answer: text("answer", { enum: proposalAnswers }).notNull(),
     comment: text("comment"),
-    answeredBy: uuid("answered_by").notNull().references(() => users.id),
+    answeredBy: uuid("answered_by")
+      .notNull()
+      .references(() => users.id),
     sessionId: uuid("session_id").references(() => sessions.id),
     answeredAt: timestamp("answered_at", { withTimezone: true }).notNull().defaultNow(),
   },
@@ -155,9 +209,15 @@ export const contractProposalAnswers = pgTable(
 export const contractRisks = pgTable(
   "contract_risks",
   {
-    contractId: uuid("contract_id").notNull().references(() => contracts.id),
-    sessionId: uuid("session_id").notNull().references(() => sessions.id),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    contractId: uuid("contract_id")
+      .notNull()
+      .references(() => contracts.id),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     claimId: uuid("claim_id"),
     createdAt: createdAt(),
   },
@@ -171,7 +231,9 @@ export const contractRisks = pgTable(
 export const repoContractVersions = pgTable(
   "repo_contract_versions",
   {
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     repo: text("repo").notNull(),
     version: bigint("version", { mode: "number" }).notNull(),
   },

@@ -3,7 +3,16 @@ import { decodeCursor, toPage } from "../../http/pagination.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireUserToken } from "../identity/identity.usecases.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
-import { isProvider, loadContract, normaliseSource, notifyConsumers, requireActive, requireProvider, requireTeam, type ContractDeps } from "./contracts.common.js";
+import {
+  isProvider,
+  loadContract,
+  normaliseSource,
+  notifyConsumers,
+  requireActive,
+  requireProvider,
+  requireTeam,
+  type ContractDeps,
+} from "./contracts.common.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ConsumerRow, ContractRow } from "./contracts.repository.js";
@@ -21,7 +30,11 @@ export interface ContractView {
 async function viewsOf(db: Db, rows: ContractRow[]): Promise<ContractView[]> {
   const ids = rows.map((r) => r.id);
   const [consumers, latest] = await Promise.all([repo.listConsumers(db, ids), repo.latestVersionsOf(db, ids)]);
-  return rows.map((contract) => ({ contract, consumers: consumers.filter((c) => c.contractId === contract.id), latest: latest.get(contract.id) ?? null }));
+  return rows.map((contract) => ({
+    contract,
+    consumers: consumers.filter((c) => c.contractId === contract.id),
+    latest: latest.get(contract.id) ?? null,
+  }));
 }
 
 /** Tells this process's source index (and its listeners) about committed source changes. */
@@ -32,7 +45,14 @@ async function afterSourceChange(deps: ContractDeps, orgId: string, bumped: { re
 export async function createContract(
   deps: ContractDeps,
   principal: Principal,
-  input: { name: string; kind: ContractKind; description?: string | undefined; providerTeamId: string; source?: { repo: string; patterns: string[] } | undefined; compatibility: CompatibilityPolicy },
+  input: {
+    name: string;
+    kind: ContractKind;
+    description?: string | undefined;
+    providerTeamId: string;
+    source?: { repo: string; patterns: string[] } | undefined;
+    compatibility: CompatibilityPolicy;
+  },
 ): Promise<ContractView> {
   requireUserToken(principal);
   const source = normaliseSource(input.source, "source");
@@ -59,7 +79,15 @@ export async function createContract(
         actor: actorOf(principal),
         subject: { type: "contract", id: contract.id },
         repo: contract.repo,
-        payload: { contractId: contract.id, name: contract.name, kind: contract.kind, providerTeamId: contract.providerTeamId, repo: contract.repo, sourcePatterns: contract.sourcePatterns, compatibility: contract.compatibility },
+        payload: {
+          contractId: contract.id,
+          name: contract.name,
+          kind: contract.kind,
+          providerTeamId: contract.providerTeamId,
+          repo: contract.repo,
+          sourcePatterns: contract.sourcePatterns,
+          compatibility: contract.compatibility,
+        },
       }),
     ]);
     return { contract, bumped };
@@ -75,7 +103,15 @@ export async function getContract(deps: Pick<ContractDeps, "db">, principal: Pri
 export async function listContracts(
   deps: Pick<ContractDeps, "db">,
   principal: Principal,
-  query: { kind?: ContractKind | undefined; team?: string | undefined; repo?: string | undefined; consumer?: string | undefined; archived?: boolean | undefined; cursor?: string | undefined; limit: number },
+  query: {
+    kind?: ContractKind | undefined;
+    team?: string | undefined;
+    repo?: string | undefined;
+    consumer?: string | undefined;
+    archived?: boolean | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
 ) {
   const rows = await repo.listContracts(deps.db, {
     orgId: principal.orgId,
@@ -95,7 +131,12 @@ export async function updateContract(
   deps: ContractDeps,
   principal: Principal,
   name: string,
-  input: { description?: string | null | undefined; providerTeamId?: string | undefined; source?: { repo: string; patterns: string[] } | null | undefined; compatibility?: CompatibilityPolicy | undefined },
+  input: {
+    description?: string | null | undefined;
+    providerTeamId?: string | undefined;
+    source?: { repo: string; patterns: string[] } | null | undefined;
+    compatibility?: CompatibilityPolicy | undefined;
+  },
 ): Promise<ContractView> {
   requireUserToken(principal);
   const source = input.source === undefined ? undefined : normaliseSource(input.source, "source");
@@ -115,7 +156,8 @@ export async function updateContract(
     }
     if (input.providerTeamId !== undefined && input.providerTeamId !== contract.providerTeamId) {
       await requireTeam(tx, principal.orgId, input.providerTeamId, "providerTeamId");
-      if (!(await isProvider(tx, principal, input.providerTeamId))) throw contractErrors.notProvider("Handing a contract to another team needs a member of that team, a lead or an admin.");
+      if (!(await isProvider(tx, principal, input.providerTeamId)))
+        throw contractErrors.notProvider("Handing a contract to another team needs a member of that team, a lead or an admin.");
       changed.providerTeamId = { from: contract.providerTeamId, to: input.providerTeamId };
       set.providerTeamId = input.providerTeamId;
     }
@@ -156,20 +198,34 @@ export async function archiveContract(deps: ContractDeps, principal: Principal, 
     if (contract.status === "archived") return { bumped: [] };
     await requireProvider(tx, principal, contract, "archive");
     await repo.updateContract(tx, contract.id, { status: "archived", archive: true });
-    const bumped = contract.repo ? [{ repo: contract.repo, version: await repo.bumpSourceVersion(tx, principal.orgId, contract.repo) }] : [];
+    const bumped = contract.repo
+      ? [{ repo: contract.repo, version: await repo.bumpSourceVersion(tx, principal.orgId, contract.repo) }]
+      : [];
     const open = await repo.listProposals(tx, contract.id, { status: "open", limit: 10_000 });
-    const closed = await repo.closeProposals(tx, open.map((p) => p.id), { status: "withdrawn", closedBy: principal.userId, versionId: null });
+    const closed = await repo.closeProposals(
+      tx,
+      open.map((p) => p.id),
+      { status: "withdrawn", closedBy: principal.userId, versionId: null },
+    );
     const ref = { contractId: contract.id, name: contract.name };
     await appendEvents(tx, principal.orgId, [
-      contractEvents.event({ type: "contract.archived", actor: actorOf(principal), subject: { type: "contract", id: contract.id }, repo: contract.repo, payload: ref, notify: await notifyConsumers(tx, deps, principal.orgId, contract.id) }),
+      contractEvents.event({
+        type: "contract.archived",
+        actor: actorOf(principal),
+        subject: { type: "contract", id: contract.id },
+        repo: contract.repo,
+        payload: ref,
+        notify: await notifyConsumers(tx, deps, principal.orgId, contract.id),
+      }),
       ...closed.map(
-        (p): PendingEvent => (contractEvents.event({
-          type: "contract.proposal_closed",
-          actor: actorOf(principal),
-          subject: { type: "contract_proposal", id: p.id },
-          repo: contract.repo,
-          payload: { ...ref, proposalId: p.id, resolution: "withdrawn", label: null, reason: "contract archived" },
-        })),
+        (p): PendingEvent =>
+          contractEvents.event({
+            type: "contract.proposal_closed",
+            actor: actorOf(principal),
+            subject: { type: "contract_proposal", id: p.id },
+            repo: contract.repo,
+            payload: { ...ref, proposalId: p.id, resolution: "withdrawn", label: null, reason: "contract archived" },
+          }),
       ),
     ]);
     return { bumped };

@@ -2,9 +2,28 @@ import { type Db, transaction } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf } from "../identity/identity.usecases.js";
-import { actingSession, cap, EVENT_CHANGES, loadContract, notifyConsumers, parse, proposerRecipients, requireActive, requireProvider, type ContractDeps } from "./contracts.common.js";
+import {
+  actingSession,
+  cap,
+  EVENT_CHANGES,
+  loadContract,
+  notifyConsumers,
+  parse,
+  proposerRecipients,
+  requireActive,
+  requireProvider,
+  type ContractDeps,
+} from "./contracts.common.js";
 import { documentOf, type ParsedContent } from "./contracts.content.js";
-import { checkCompatibility, diffDocuments, summarize, type CompatibilityResult, type HistoryEntry, type Incompatibility, type Summary } from "./contracts.diff.js";
+import {
+  checkCompatibility,
+  diffDocuments,
+  summarize,
+  type CompatibilityResult,
+  type HistoryEntry,
+  type Incompatibility,
+  type Summary,
+} from "./contracts.diff.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ContractRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
@@ -27,7 +46,8 @@ export type VersionView = VersionMeta & { contract: string; content?: string };
 export async function historyFor(db: Db, contract: ContractRow, latest: VersionWithNormalized | undefined): Promise<HistoryEntry[]> {
   if (!latest) return [];
   const kind = contract.kind;
-  if (!contract.compatibility.endsWith("_transitive")) return [{ label: latest.label, document: () => documentOf(kind, latest.normalized) }];
+  if (!contract.compatibility.endsWith("_transitive"))
+    return [{ label: latest.label, document: () => documentOf(kind, latest.normalized) }];
   const all = await repo.versionHistory(db, contract.id);
   return all.map((v) => ({ label: v.label, document: () => documentOf(kind, v.normalized) }));
 }
@@ -92,9 +112,19 @@ export async function publishVersion(
   deps: ContractDeps,
   principal: Principal,
   name: string,
-  input: { content: string; label: string; branch?: string | undefined; sessionId?: string | undefined; force: boolean; reason?: string | undefined },
+  input: {
+    content: string;
+    label: string;
+    branch?: string | undefined;
+    sessionId?: string | undefined;
+    force: boolean;
+    reason?: string | undefined;
+  },
 ): Promise<Published> {
-  if (input.force && !input.reason) throw contractErrors.reasonRequired("force: true needs a reason: it is recorded on the version and sent to the consumers.", { errors: [{ field: "reason", reason: "is required with force" }] });
+  if (input.force && !input.reason)
+    throw contractErrors.reasonRequired("force: true needs a reason: it is recorded on the version and sent to the consumers.", {
+      errors: [{ field: "reason", reason: "is required with force" }],
+    });
   const known = await loadContract(deps.db, principal, name);
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
   // Parsing is the slow part: done before the contract's row is locked (its kind never changes).
@@ -149,7 +179,11 @@ export async function publishVersion(
     });
 
     const open = await repo.openProposalsWithHash(tx, contract.id, parsed.hash);
-    const closed = await repo.closeProposals(tx, open.map((p) => p.id), { status: "published", closedBy: principal.userId, versionId: version.id });
+    const closed = await repo.closeProposals(
+      tx,
+      open.map((p) => p.id),
+      { status: "published", closedBy: principal.userId, versionId: version.id },
+    );
     const actor = actorOf(principal);
     const subject = { type: "contract", id: contract.id };
     const ref = versionRef(contract, version, latest?.label ?? null, summary);
@@ -160,30 +194,67 @@ export async function publishVersion(
         actor,
         subject,
         repo: contract.repo,
-        payload: { ...ref, hash: version.hash, seq: version.seq, compatible: result.compatible, policy: result.policy, forced, reason: version.forceReason, branch: version.branch, sessionId },
+        payload: {
+          ...ref,
+          hash: version.hash,
+          seq: version.seq,
+          compatible: result.compatible,
+          policy: result.policy,
+          forced,
+          reason: version.forceReason,
+          branch: version.branch,
+          sessionId,
+        },
       }),
     ];
     if (latest && forced) {
-      events.push(contractEvents.event({
-        type: "contract.breaking_change",
-        actor,
-        subject,
-        repo: contract.repo,
-        payload: { ...ref, policy: result.policy, reason: input.reason!, breaking: cap(result.breaking, EVENT_CHANGES), breakingTotal: result.breaking.length, sessionId },
-        notify: consumers,
-      }));
+      events.push(
+        contractEvents.event({
+          type: "contract.breaking_change",
+          actor,
+          subject,
+          repo: contract.repo,
+          payload: {
+            ...ref,
+            policy: result.policy,
+            reason: input.reason!,
+            breaking: cap(result.breaking, EVENT_CHANGES),
+            breakingTotal: result.breaking.length,
+            sessionId,
+          },
+          notify: consumers,
+        }),
+      );
     } else if (latest) {
-      events.push(contractEvents.event({ type: "contract.changed", actor, subject, repo: contract.repo, payload: { ...ref, changes: cap(result.changes, EVENT_CHANGES), changesTotal: result.changes.length }, notify: consumers }));
+      events.push(
+        contractEvents.event({
+          type: "contract.changed",
+          actor,
+          subject,
+          repo: contract.repo,
+          payload: { ...ref, changes: cap(result.changes, EVENT_CHANGES), changesTotal: result.changes.length },
+          notify: consumers,
+        }),
+      );
     }
     for (const p of closed) {
-      events.push(contractEvents.event({
-        type: "contract.proposal_closed",
-        actor,
-        subject: { type: "contract_proposal", id: p.id },
-        repo: contract.repo,
-        payload: { contractId: contract.id, name: contract.name, proposalId: p.id, resolution: "published", label: version.label, reason: null },
-        notify: [...consumers, ...proposerRecipients(p)],
-      }));
+      events.push(
+        contractEvents.event({
+          type: "contract.proposal_closed",
+          actor,
+          subject: { type: "contract_proposal", id: p.id },
+          repo: contract.repo,
+          payload: {
+            contractId: contract.id,
+            name: contract.name,
+            proposalId: p.id,
+            resolution: "published",
+            label: version.label,
+            reason: null,
+          },
+          notify: [...consumers, ...proposerRecipients(p)],
+        }),
+      );
     }
     await appendEvents(tx, principal.orgId, events);
     const meta = (await repo.findVersionById(tx, version.id))!;
@@ -196,7 +267,12 @@ export async function publishVersion(
 export type CheckOutcome = "compatible" | "incompatible" | "unchanged" | "label_conflict";
 
 /** The dry run of a publish ("can I merge this?"): what publishing would do, storing nothing. */
-export async function checkVersion(deps: ContractDeps, principal: Principal, name: string, input: { content: string; label?: string | undefined }) {
+export async function checkVersion(
+  deps: ContractDeps,
+  principal: Principal,
+  name: string,
+  input: { content: string; label?: string | undefined },
+) {
   const contract = await loadContract(deps.db, principal, name);
   const parsed = parse(deps.config, contract.kind, input.content);
   const byLabel = input.label ? await repo.findVersion(deps.db, contract.id, input.label, { content: true }) : undefined;
@@ -220,9 +296,17 @@ export async function checkVersion(deps: ContractDeps, principal: Principal, nam
   };
 }
 
-async function resolveVersion(db: Db, contract: ContractRow, ref: string, options: { content?: boolean } = {}): Promise<VersionWithContent> {
+async function resolveVersion(
+  db: Db,
+  contract: ContractRow,
+  ref: string,
+  options: { content?: boolean } = {},
+): Promise<VersionWithContent> {
   const version = ref === "latest" ? await repo.latestVersion(db, contract.id) : await repo.findVersion(db, contract.id, ref, options);
-  if (!version) throw contractErrors.versionNotFound(ref === "latest" ? `Contract "${contract.name}" has no versions yet.` : `Contract "${contract.name}" has no version ${ref}.`);
+  if (!version)
+    throw contractErrors.versionNotFound(
+      ref === "latest" ? `Contract "${contract.name}" has no versions yet.` : `Contract "${contract.name}" has no version ${ref}.`,
+    );
   return version;
 }
 
@@ -232,16 +316,36 @@ export async function getVersion(deps: Pick<ContractDeps, "db">, principal: Prin
   return { ...version, contract: contract.name };
 }
 
-export async function listVersions(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: { cursor?: string | undefined; limit: number }) {
+export async function listVersions(
+  deps: Pick<ContractDeps, "db">,
+  principal: Principal,
+  name: string,
+  query: { cursor?: string | undefined; limit: number },
+) {
   const contract = await loadContract(deps.db, principal, name);
   const rows = await repo.listVersions(deps.db, contract.id, query.cursor ? decodeCursor(query.cursor) : undefined, query.limit + 1);
   const page = toPage(rows, query.limit);
   return { items: page.items.map((v): VersionView => ({ ...v, contract: contract.name })), nextCursor: page.nextCursor };
 }
 
-export async function diffVersions(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: { from: string; to: string }) {
+export async function diffVersions(
+  deps: Pick<ContractDeps, "db">,
+  principal: Principal,
+  name: string,
+  query: { from: string; to: string },
+) {
   const contract = await loadContract(deps.db, principal, name);
-  const [from, to] = await Promise.all([resolveVersion(deps.db, contract, query.from, { content: true }), resolveVersion(deps.db, contract, query.to, { content: true })]);
+  const [from, to] = await Promise.all([
+    resolveVersion(deps.db, contract, query.from, { content: true }),
+    resolveVersion(deps.db, contract, query.to, { content: true }),
+  ]);
   const changes = diffDocuments(contract.kind, documentOf(contract.kind, from.normalized), documentOf(contract.kind, to.normalized));
-  return { contract: contract.name, from: from.label, to: to.label, summary: summarize(changes), changes: cap(changes), changesTotal: changes.length };
+  return {
+    contract: contract.name,
+    from: from.label,
+    to: to.label,
+    summary: summarize(changes),
+    changes: cap(changes),
+    changesTotal: changes.length,
+  };
 }

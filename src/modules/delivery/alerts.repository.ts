@@ -21,9 +21,19 @@ const addressedTo = (type: AlertRow["recipientType"], id: string | SQLWrapper) =
 
 function inboxCondition(db: Db, orgId: string, inbox: Inbox): SQL {
   if ("sessionId" in inbox) return addressedTo("session", inbox.sessionId)!;
-  const ownSessions = db.select({ id: sessions.id }).from(sessions).where(and(eq(sessions.orgId, orgId), eq(sessions.userId, inbox.userId)));
-  const ownTeams = db.select({ id: teamMembers.teamId }).from(teamMembers).where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.userId, inbox.userId)));
-  return or(addressedTo("user", inbox.userId), addressedTo("session", ownSessions), inbox.teams ? addressedTo("team", ownTeams) : undefined)!;
+  const ownSessions = db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.userId, inbox.userId)));
+  const ownTeams = db
+    .select({ id: teamMembers.teamId })
+    .from(teamMembers)
+    .where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.userId, inbox.userId)));
+  return or(
+    addressedTo("user", inbox.userId),
+    addressedTo("session", ownSessions),
+    inbox.teams ? addressedTo("team", ownTeams) : undefined,
+  )!;
 }
 
 const withEvent = { alert: alerts, event: events };
@@ -78,7 +88,10 @@ export async function findInInbox(db: Db, orgId: string, id: string, inbox: Inbo
  * Acks one alert and, with it, the other alerts of the same event in `also` (the acker's own
  * copies: a user's and their sessions'). An alert already acked keeps its first ack.
  */
-export async function ackAlerts(db: Db, input: { orgId: string; id: string; eventId: string; also: Inbox; by: { type: "user" | "session"; id: string } }) {
+export async function ackAlerts(
+  db: Db,
+  input: { orgId: string; id: string; eventId: string; also: Inbox; by: { type: "user" | "session"; id: string } },
+) {
   return db
     .update(alerts)
     .set({ ackedAt: sql`now()`, ackedBy: input.by })
@@ -108,6 +121,9 @@ export async function ackAlerts(db: Db, input: { orgId: string; id: string; even
 
 /** Who owns a session of this organisation. */
 export async function sessionOwner(db: Db, orgId: string, sessionId: string): Promise<string | undefined> {
-  const [row] = await db.select({ userId: sessions.userId }).from(sessions).where(and(eq(sessions.orgId, orgId), eq(sessions.id, sessionId)));
+  const [row] = await db
+    .select({ userId: sessions.userId })
+    .from(sessions)
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.id, sessionId)));
   return row?.userId;
 }

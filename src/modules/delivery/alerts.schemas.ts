@@ -44,7 +44,15 @@ const iso = (time: Date | string) => (typeof time === "string" ? time : time.toI
 
 /** An alert row (as drizzle reads it, or as the relay's JSON aggregate spells it) in its wire shape. */
 export function toAlert(
-  row: { id: string; type: string; recipientType: Recipient["type"]; recipientId: string; createdAt: Date | string; ackedAt: Date | string | null; ackedBy: unknown },
+  row: {
+    id: string;
+    type: string;
+    recipientType: Recipient["type"];
+    recipientId: string;
+    createdAt: Date | string;
+    ackedAt: Date | string | null;
+    ackedBy: unknown;
+  },
   event: Alert["event"],
 ): Alert {
   return {

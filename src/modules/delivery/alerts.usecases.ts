@@ -25,16 +25,24 @@ const ownInbox = (p: Principal): Inbox => (p.sessionId ? { sessionId: p.sessionI
  * their own (and their sessions' and teams'); `session` narrows to one of their sessions.
  * Leads and admins may read anyone's in the organisation, by `user` or `session`.
  */
-async function inboxFor(db: Db, principal: Principal, query: { session?: string | undefined; user?: string | undefined }): Promise<Inbox | null> {
+async function inboxFor(
+  db: Db,
+  principal: Principal,
+  query: { session?: string | undefined; user?: string | undefined },
+): Promise<Inbox | null> {
   if (principal.sessionId) {
-    if (query.user) throw identityErrors.sessionTokenNotAllowed("A session token reads only its own session's alerts; use a personal token to read a user's.");
+    if (query.user)
+      throw identityErrors.sessionTokenNotAllowed(
+        "A session token reads only its own session's alerts; use a personal token to read a user's.",
+      );
     if (query.session) requireSessionScope(principal, query.session);
     return { sessionId: principal.sessionId };
   }
   if (query.user && query.user !== principal.userId) requireRole(principal, "lead", "admin");
   if (!query.session) return { userId: query.user ?? principal.userId, teams: true };
   const owner = await repo.sessionOwner(db, principal.orgId, query.session);
-  if (owner !== principal.userId && principal.role === "member") throw identityErrors.forbidden("Reading another user's session's alerts needs the lead or admin role.");
+  if (owner !== principal.userId && principal.role === "member")
+    throw identityErrors.forbidden("Reading another user's session's alerts needs the lead or admin role.");
   // A session of someone other than the requested user has none of that user's alerts.
   return !query.user || owner === query.user ? { sessionId: query.session } : null;
 }
@@ -42,7 +50,15 @@ async function inboxFor(db: Db, principal: Principal, query: { session?: string 
 export async function listAlerts(
   { db }: AlertDeps,
   principal: Principal,
-  query: { unacked?: boolean | undefined; type?: string | undefined; since?: string | undefined; session?: string | undefined; user?: string | undefined; cursor?: string | undefined; limit: number },
+  query: {
+    unacked?: boolean | undefined;
+    type?: string | undefined;
+    since?: string | undefined;
+    session?: string | undefined;
+    user?: string | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
 ) {
   const beforeId = query.cursor ? decodeCursor(query.cursor) : undefined;
   const inbox = await inboxFor(db, principal, query);
@@ -69,7 +85,9 @@ export async function ackAlert({ db }: AlertDeps, principal: Principal, id: stri
   return transaction(db, async (tx) => {
     const alert = await repo.findInInbox(tx, principal.orgId, id, ownInbox(principal));
     if (!alert) throw alertErrors.notFound(`No alert ${id} addressed to you in this organisation.`);
-    const by = principal.sessionId ? { type: "session" as const, id: principal.sessionId } : { type: "user" as const, id: principal.userId };
+    const by = principal.sessionId
+      ? { type: "session" as const, id: principal.sessionId }
+      : { type: "user" as const, id: principal.userId };
     const also: Inbox = principal.sessionId ? { sessionId: principal.sessionId } : { userId: principal.userId, teams: false };
     await repo.ackAlerts(tx, { orgId: principal.orgId, id, eventId: alert.eventId, also, by });
     if (detectingTypes.has(alert.type)) {

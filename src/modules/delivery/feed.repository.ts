@@ -31,20 +31,25 @@ export interface EventQuery {
   afterPosition?: number | undefined;
 }
 
-const field = (column: typeof events.actor | typeof events.subject | typeof events.payload, name: string) => sql`${column}->>${sql.raw(`'${name}'`)}`;
+const field = (column: typeof events.actor | typeof events.subject | typeof events.payload, name: string) =>
+  sql`${column}->>${sql.raw(`'${name}'`)}`;
 
 /** Each payload field some type names a user in, with the types that do; likewise lists of entries naming users. */
-const userFields = groupTypes(eventRegistry.types.flatMap((type) => eventRegistry.definition(type)!.users.map((name) => ({ key: name, type }))));
+const userFields = groupTypes(
+  eventRegistry.types.flatMap((type) => eventRegistry.definition(type)!.users.map((name) => ({ key: name, type }))),
+);
 const userLists = groupTypes(
   eventRegistry.types.flatMap((type) => {
     const nested = eventRegistry.definition(type)!.usersIn;
     return nested ? [{ key: `${nested.list}\n${nested.path.join("\n")}`, type }] : [];
   }),
 );
-const teamFields = groupTypes(eventRegistry.types.flatMap((type) => {
-  const team = eventRegistry.definition(type)!.team;
-  return team ? [{ key: team, type }] : [];
-}));
+const teamFields = groupTypes(
+  eventRegistry.types.flatMap((type) => {
+    const team = eventRegistry.definition(type)!.team;
+    return team ? [{ key: team, type }] : [];
+  }),
+);
 const visibleToOwners = eventRegistry.typesWhere((d) => d.visibility === "owner-and-leads");
 const restricted = eventRegistry.typesWhere((d) => d.visibility !== "organisation");
 
@@ -82,7 +87,10 @@ const concernsTeam = (teamId: string) =>
 /** The SQL twin of `canSeeEvent`. */
 function visibleTo(viewer: Viewer): SQL | undefined {
   if (viewer.role !== "member") return undefined;
-  return or(notInArray(events.type, restricted), and(inArray(events.type, visibleToOwners), eq(field(events.payload, "userId"), viewer.userId)));
+  return or(
+    notInArray(events.type, restricted),
+    and(inArray(events.type, visibleToOwners), eq(field(events.payload, "userId"), viewer.userId)),
+  );
 }
 
 function typeCondition(filter: TypeFilter | undefined): SQL | undefined {
@@ -128,17 +136,26 @@ export async function listDeliveredEvents(db: Db, q: EventQuery & { afterPositio
 }
 
 export async function findEventCursor(db: Db, orgId: string, id: string): Promise<{ seq: number; position: number | null } | undefined> {
-  const [row] = await db.select({ seq: events.seq, position: events.position }).from(events).where(and(eq(events.orgId, orgId), eq(events.id, id)));
+  const [row] = await db
+    .select({ seq: events.seq, position: events.position })
+    .from(events)
+    .where(and(eq(events.orgId, orgId), eq(events.id, id)));
   return row;
 }
 
 export async function teamMemberIds(db: Db, orgId: string, teamId: string): Promise<string[]> {
-  const rows = await db.select({ userId: teamMembers.userId }).from(teamMembers).where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.teamId, teamId)));
+  const rows = await db
+    .select({ userId: teamMembers.userId })
+    .from(teamMembers)
+    .where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.teamId, teamId)));
   return rows.map((r) => r.userId);
 }
 
 export async function sessionOwner(db: Db, orgId: string, sessionId: string): Promise<string | undefined> {
-  const [row] = await db.select({ userId: sessions.userId }).from(sessions).where(and(eq(sessions.orgId, orgId), eq(sessions.id, sessionId)));
+  const [row] = await db
+    .select({ userId: sessions.userId })
+    .from(sessions)
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.id, sessionId)));
   return row?.userId;
 }
 
@@ -173,7 +190,10 @@ export async function listDeliveredAlerts(
   limit: number,
 ): Promise<Alert[]> {
   const after = input.seen
-    ? or(gt(events.position, input.afterPosition), and(eq(events.position, input.afterPosition), input.seen.length > 0 ? notInArray(alerts.id, input.seen) : undefined))
+    ? or(
+        gt(events.position, input.afterPosition),
+        and(eq(events.position, input.afterPosition), input.seen.length > 0 ? notInArray(alerts.id, input.seen) : undefined),
+      )
     : gt(events.position, input.afterPosition);
   const rows = await db
     .select({ alert: alerts, event: events })
@@ -186,7 +206,11 @@ export async function listDeliveredAlerts(
         isNotNull(events.position),
         alertScopeCondition(input.orgId, input.scope),
         after,
-        input.types ? ("exact" in input.types ? eq(alerts.type, input.types.exact) : sql`starts_with(${alerts.type}, ${input.types.prefix})`) : undefined,
+        input.types
+          ? "exact" in input.types
+            ? eq(alerts.type, input.types.exact)
+            : sql`starts_with(${alerts.type}, ${input.types.prefix})`
+          : undefined,
       ),
     )
     .orderBy(asc(events.position), asc(alerts.id))

@@ -25,7 +25,10 @@ export interface FeedQuery {
 async function bound(db: Db, orgId: string, value: string, field: "after" | "before"): Promise<{ seq: number } | { time: Date }> {
   if (!UUID.test(value)) return { time: new Date(value) };
   const cursor = await findEventCursor(db, orgId, value);
-  if (!cursor) throw eventErrors.unknownCursor(`No event ${value} in this organisation (or it is past the event log's retention).`, { errors: [{ field, reason: "unknown event id, or past retention" }] });
+  if (!cursor)
+    throw eventErrors.unknownCursor(`No event ${value} in this organisation (or it is past the event log's retention).`, {
+      errors: [{ field, reason: "unknown event id, or past retention" }],
+    });
   return { seq: cursor.seq };
 }
 
@@ -52,7 +55,10 @@ export async function readEvents({ db }: { db: Db }, principal: Principal, query
   if (query.cursor) {
     const id = decodeCursor(query.cursor);
     const cursor = await findEventCursor(db, principal.orgId, id);
-    if (!cursor) throw new AppError(400, "pagination.invalid_cursor", "cursor is not one this server issued.", { errors: [{ field: "cursor", reason: "unknown" }] });
+    if (!cursor)
+      throw new AppError(400, "pagination.invalid_cursor", "cursor is not one this server issued.", {
+        errors: [{ field: "cursor", reason: "unknown" }],
+      });
     // The cursor continues the page in its direction; it narrows, never widens, after/before.
     if (query.order === "asc") q.afterSeq = Math.max(q.afterSeq ?? 0, cursor.seq);
     else q.beforeSeq = Math.min(q.beforeSeq ?? Number.MAX_SAFE_INTEGER, cursor.seq);

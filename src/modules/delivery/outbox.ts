@@ -67,7 +67,11 @@ export async function takeBatch(db: Db, limit: number): Promise<OutboxItem[]> {
   const positions = rows.map((r) => r.position).sort((a, b) => a - b);
   return rows.map((r, i) => {
     const list = (typeof r.alerts === "string" ? JSON.parse(r.alerts) : r.alerts) as OutboxAlert[];
-    return { event: r.event, position: positions[i]!, alerts: list.map((a) => ({ ...a, createdAt: iso(a.createdAt)!, ackedAt: iso(a.ackedAt) })) };
+    return {
+      event: r.event,
+      position: positions[i]!,
+      alerts: list.map((a) => ({ ...a, createdAt: iso(a.createdAt)!, ackedAt: iso(a.ackedAt) })),
+    };
   });
 }
 

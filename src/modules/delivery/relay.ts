@@ -95,21 +95,34 @@ function relayMetrics(registry: Registry | undefined, lag: () => Promise<outbox.
       }
     };
   return {
-    pending: new Gauge({ name: "brigade_outbox_pending_events", help: "Committed events not yet published to the bus.", registers, collect: collectFrom((l) => l.pending) }),
+    pending: new Gauge({
+      name: "brigade_outbox_pending_events",
+      help: "Committed events not yet published to the bus.",
+      registers,
+      collect: collectFrom((l) => l.pending),
+    }),
     oldest: new Gauge({
       name: "brigade_outbox_oldest_pending_age_seconds",
       help: "Age of the oldest event not yet published (0 when none), database clock.",
       registers,
       collect: collectFrom((l) => l.oldestAgeSeconds ?? 0),
     }),
-    publishedEvents: new Counter({ name: "brigade_outbox_published_events_total", help: "Events published and recorded with a position by this process.", registers }),
+    publishedEvents: new Counter({
+      name: "brigade_outbox_published_events_total",
+      help: "Events published and recorded with a position by this process.",
+      registers,
+    }),
     publishedMessages: new Counter({
       name: "brigade_outbox_published_messages_total",
       help: "Bus messages acknowledged, by subject kind (event, repo, alert).",
       labelNames: ["kind"],
       registers,
     }),
-    failures: new Counter({ name: "brigade_outbox_publish_failures_total", help: "Relay attempts that failed: the bus was disconnected, or a publish was not acknowledged.", registers }),
+    failures: new Counter({
+      name: "brigade_outbox_publish_failures_total",
+      help: "Relay attempts that failed: the bus was disconnected, or a publish was not acknowledged.",
+      registers,
+    }),
     publishSeconds: new Histogram({
       name: "brigade_outbox_publish_seconds",
       help: "Time from sending one message to the bus to its acknowledgement (JetStream PubAck).",
@@ -171,7 +184,11 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
   }
 
   /** Publishes a batch taken under the relay's exclusion; returns how many were taken and published. */
-  async function publishBatch(tx: Db, items: outbox.OutboxItem[], commit: Commit): Promise<{ taken: number; published: number; error?: unknown }> {
+  async function publishBatch(
+    tx: Db,
+    items: outbox.OutboxItem[],
+    commit: Commit,
+  ): Promise<{ taken: number; published: number; error?: unknown }> {
     if (items.length === 0) {
       await commit([]);
       return { taken: 0, published: 0 };

@@ -152,7 +152,9 @@ interface EventSubscription {
   team?: { id: string; members: Set<string> } | undefined;
 }
 
-type LiveAlertScope = { kind: "recipient"; type: "session" | "user" | "team"; id: string } | { kind: "user"; userId: string; teamIds: Set<string> };
+type LiveAlertScope =
+  | { kind: "recipient"; type: "session" | "user" | "team"; id: string }
+  | { kind: "user"; userId: string; teamIds: Set<string> };
 
 interface AlertSubscription {
   topic: "alerts";
@@ -165,7 +167,8 @@ interface AlertSubscription {
 
 type Subscription = EventSubscription | AlertSubscription;
 
-const toStoredScope = (scope: LiveAlertScope): AlertScope => (scope.kind === "recipient" ? scope : { kind: "user", userId: scope.userId, teamIds: [...scope.teamIds] });
+const toStoredScope = (scope: LiveAlertScope): AlertScope =>
+  scope.kind === "recipient" ? scope : { kind: "user", userId: scope.userId, teamIds: [...scope.teamIds] };
 
 /** Bounded set of recently seen ids, oldest evicted first. */
 class RecentIds {
@@ -318,7 +321,8 @@ export class StreamHub {
     const connections = this.byOrg.get(parsed.orgId);
     // Read only what a socket here needs: events for one that follows them, alerts for any, and
     // the events that change sockets' standing or route alerts, whatever they follow.
-    if (parsed.kind === "alerts" ? !connections : !STANDING_EVENTS.has(parsed.type) && !(connections && someFollowEvents(connections))) return;
+    if (parsed.kind === "alerts" ? !connections : !STANDING_EVENTS.has(parsed.type) && !(connections && someFollowEvents(connections)))
+      return;
     let data: unknown;
     try {
       data = JSON.parse(Buffer.from(message.data).toString("utf8"));
@@ -330,7 +334,8 @@ export class StreamHub {
       const result = storedEventSchema.safeParse(data);
       if (!result.success || result.data.orgId !== parsed.orgId) return this.invalid(message.subject);
       const event = result.data;
-      if (standingOf(event.type) === "session-opened" && typeof event.payload["userId"] === "string") this.rememberOwner(event.subject.id, event.payload["userId"]);
+      if (standingOf(event.type) === "session-opened" && typeof event.payload["userId"] === "string")
+        this.rememberOwner(event.subject.id, event.payload["userId"]);
       if (!connections || !this.recent.add(event.id)) return;
       this.dispatchEvent(connections, event);
       return;
@@ -402,11 +407,25 @@ export class StreamConnection {
     this.socket.on("close", () => this.onClosed());
     this.socket.on("message", (data, isBinary) => {
       this.alive = true;
-      const text = isBinary ? null : Buffer.isBuffer(data) ? data.toString("utf8") : Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data).toString("utf8");
+      const text = isBinary
+        ? null
+        : Buffer.isBuffer(data)
+          ? data.toString("utf8")
+          : Array.isArray(data)
+            ? Buffer.concat(data).toString("utf8")
+            : Buffer.from(data).toString("utf8");
       this.inbox = this.inbox.then(() => this.onFrame(text)).catch((err) => this.fail(err));
     });
     const p = this.principal;
-    this.sendJson({ type: "welcome", protocol: STREAM_PROTOCOL_VERSION, orgId: p.orgId, userId: p.userId, sessionId: p.sessionId, role: p.role, pingIntervalMs: this.options.pingIntervalMs });
+    this.sendJson({
+      type: "welcome",
+      protocol: STREAM_PROTOCOL_VERSION,
+      orgId: p.orgId,
+      userId: p.userId,
+      sessionId: p.sessionId,
+      role: p.role,
+      pingIntervalMs: this.options.pingIntervalMs,
+    });
   }
 
   /** Closes the socket (4401) when its token expires. */
@@ -479,8 +498,18 @@ export class StreamConnection {
     return this.send(JSON.stringify(frame));
   }
 
-  private sendError(code: string, message: string, extra: { id?: string | undefined; errors?: { field: string; reason: string }[] | undefined } = {}) {
-    this.sendJson({ type: "error", code, message, ...(extra.id ? { id: extra.id } : {}), ...(extra.errors ? { errors: extra.errors } : {}) });
+  private sendError(
+    code: string,
+    message: string,
+    extra: { id?: string | undefined; errors?: { field: string; reason: string }[] | undefined } = {},
+  ) {
+    this.sendJson({
+      type: "error",
+      code,
+      message,
+      ...(extra.id ? { id: extra.id } : {}),
+      ...(extra.errors ? { errors: extra.errors } : {}),
+    });
   }
 
   // ── client frames ──────────────────────────────────────────────────────────
@@ -494,7 +523,8 @@ export class StreamConnection {
     } catch {
       return this.sendError("stream.malformed", "Send JSON text frames: one object per message.");
     }
-    if (typeof frame !== "object" || frame === null || Array.isArray(frame)) return this.sendError("stream.malformed", "A message is a JSON object with a type.");
+    if (typeof frame !== "object" || frame === null || Array.isArray(frame))
+      return this.sendError("stream.malformed", "A message is a JSON object with a type.");
     const { type, id } = frame as { type?: unknown; id?: unknown };
     const subId = typeof id === "string" ? id.slice(0, 64) : undefined;
     switch (type) {
@@ -510,7 +540,8 @@ export class StreamConnection {
       case "unsubscribe": {
         const parsed = unsubscribeFrame.safeParse(frame);
         if (!parsed.success) return this.invalid(parsed.error, subId);
-        if (!this.subs.delete(parsed.data.id)) return this.sendError("stream.unknown_subscription", `No subscription ${parsed.data.id}.`, { id: parsed.data.id });
+        if (!this.subs.delete(parsed.data.id))
+          return this.sendError("stream.unknown_subscription", `No subscription ${parsed.data.id}.`, { id: parsed.data.id });
         return void this.sendJson({ type: "unsubscribed", id: parsed.data.id });
       }
       case "ping": {
@@ -538,8 +569,12 @@ export class StreamConnection {
     const parsed = schema.safeParse(frame);
     if (!parsed.success) return this.invalid(parsed.error, subId);
     const request = parsed.data;
-    if (this.subs.has(request.id)) return this.sendError("stream.duplicate_subscription", `Subscription ${request.id} exists; unsubscribe it first.`, { id: request.id });
-    if (this.subs.size >= MAX_SUBSCRIPTIONS) return this.sendError("stream.too_many_subscriptions", `At most ${MAX_SUBSCRIPTIONS} subscriptions per socket.`, { id: request.id });
+    if (this.subs.has(request.id))
+      return this.sendError("stream.duplicate_subscription", `Subscription ${request.id} exists; unsubscribe it first.`, {
+        id: request.id,
+      });
+    if (this.subs.size >= MAX_SUBSCRIPTIONS)
+      return this.sendError("stream.too_many_subscriptions", `At most ${MAX_SUBSCRIPTIONS} subscriptions per socket.`, { id: request.id });
 
     let sub: Subscription;
     let afterId: string | null;
@@ -571,12 +606,27 @@ export class StreamConnection {
   }
 
   private async startCursor(afterId: string | null, seen: string[] | undefined): Promise<Cursor> {
-    const cursor: Cursor = { position: 0, eventId: afterId, seen: new Set(), closedAtPosition: false, live: afterId === null, pending: [], overflowed: false, replayed: 0 };
+    const cursor: Cursor = {
+      position: 0,
+      eventId: afterId,
+      seen: new Set(),
+      closedAtPosition: false,
+      live: afterId === null,
+      pending: [],
+      overflowed: false,
+      replayed: 0,
+    };
     if (afterId === null) return cursor;
     const found = await findEventCursor(this.options.db, this.principal.orgId, afterId);
-    if (!found) throw eventErrors.unknownCursor(`No event ${afterId} in this organisation (or it is past the event log's retention): subscribe without "after" to start from now.`, { errors: [{ field: "after", reason: "unknown event id, or past retention" }] });
+    if (!found)
+      throw eventErrors.unknownCursor(
+        `No event ${afterId} in this organisation (or it is past the event log's retention): subscribe without "after" to start from now.`,
+        { errors: [{ field: "after", reason: "unknown event id, or past retention" }] },
+      );
     if (found.position === null) {
-      throw new AppError(409, "stream.cursor_pending", `Event ${afterId} has not been delivered yet; subscribe again shortly.`, { errors: [{ field: "after", reason: "not delivered yet" }] });
+      throw new AppError(409, "stream.cursor_pending", `Event ${afterId} has not been delivered yet; subscribe again shortly.`, {
+        errors: [{ field: "after", reason: "not delivered yet" }],
+      });
     }
     cursor.position = found.position;
     if (seen) seen.forEach((id) => cursor.seen.add(id));
@@ -592,10 +642,16 @@ export class StreamConnection {
     const { db } = this.options;
     const orgId = this.principal.orgId;
     const f = request.filter ?? {};
-    if (f.user && !(await findUser(db, orgId, f.user))) throw identityErrors.userNotFound(`No user ${f.user} in this organisation.`, { errors: [{ field: "filter.user", reason: "unknown user" }] });
+    if (f.user && !(await findUser(db, orgId, f.user)))
+      throw identityErrors.userNotFound(`No user ${f.user} in this organisation.`, {
+        errors: [{ field: "filter.user", reason: "unknown user" }],
+      });
     let team: EventSubscription["team"];
     if (f.team) {
-      if (!(await findTeam(db, orgId, f.team))) throw identityErrors.teamNotFound(`No team ${f.team} in this organisation.`, { errors: [{ field: "filter.team", reason: "unknown team" }] });
+      if (!(await findTeam(db, orgId, f.team)))
+        throw identityErrors.teamNotFound(`No team ${f.team} in this organisation.`, {
+          errors: [{ field: "filter.team", reason: "unknown team" }],
+        });
       team = { id: f.team, members: new Set(await teamMemberIds(db, orgId, f.team)) };
     }
     return {
@@ -621,27 +677,47 @@ export class StreamConnection {
     const privileged = p.role === "lead" || p.role === "admin";
     let scope: LiveAlertScope;
     if (p.sessionId) {
-      if (request.user !== undefined) throw identityErrors.outsideSession("A session token hears its own session's alerts only.", { errors: [{ field: "user", reason: "not allowed with a session token" }] });
+      if (request.user !== undefined)
+        throw identityErrors.outsideSession("A session token hears its own session's alerts only.", {
+          errors: [{ field: "user", reason: "not allowed with a session token" }],
+        });
       if (request.session !== undefined && request.session !== p.sessionId) {
-        throw identityErrors.outsideSession("A session token hears its own session's alerts only.", { errors: [{ field: "session", reason: "is not this token's session" }] });
+        throw identityErrors.outsideSession("A session token hears its own session's alerts only.", {
+          errors: [{ field: "session", reason: "is not this token's session" }],
+        });
       }
       scope = { kind: "recipient", type: "session", id: p.sessionId };
     } else if (request.session !== undefined) {
       const owner = await sessionOwner(db, p.orgId, request.session);
       if (!owner || (!privileged && owner !== p.userId)) {
-        throw sessionErrors.notFound(`No session ${request.session} of yours in this organisation.`, { errors: [{ field: "session", reason: "unknown session" }] });
+        throw sessionErrors.notFound(`No session ${request.session} of yours in this organisation.`, {
+          errors: [{ field: "session", reason: "unknown session" }],
+        });
       }
       scope = { kind: "recipient", type: "session", id: request.session };
     } else {
       const userId = request.user ?? p.userId;
       if (userId !== p.userId) {
-        if (!privileged) throw identityErrors.forbidden("Only leads and admins hear other users' alerts.", { errors: [{ field: "user", reason: "is not you" }] });
-        if (!(await findUser(db, p.orgId, userId))) throw identityErrors.userNotFound(`No user ${userId} in this organisation.`, { errors: [{ field: "user", reason: "unknown user" }] });
+        if (!privileged)
+          throw identityErrors.forbidden("Only leads and admins hear other users' alerts.", {
+            errors: [{ field: "user", reason: "is not you" }],
+          });
+        if (!(await findUser(db, p.orgId, userId)))
+          throw identityErrors.userNotFound(`No user ${userId} in this organisation.`, {
+            errors: [{ field: "user", reason: "unknown user" }],
+          });
       }
       scope = { kind: "user", userId, teamIds: new Set(await teamIdsOfUser(db, p.orgId, userId)) };
     }
     const type = request.filter?.type;
-    return { topic: "alerts", id: request.id, framePrefix: this.framePrefix("alert", request.id), cursor, scope, type: type ? parseTypeFilter(type) : undefined };
+    return {
+      topic: "alerts",
+      id: request.id,
+      framePrefix: this.framePrefix("alert", request.id),
+      cursor,
+      scope,
+      type: type ? parseTypeFilter(type) : undefined,
+    };
   }
 
   // ── replay ─────────────────────────────────────────────────────────────────
@@ -666,10 +742,21 @@ export class StreamConnection {
     }
     const rows = await listDeliveredAlerts(
       db,
-      { orgId: this.principal.orgId, scope: toStoredScope(sub.scope), afterPosition: c.position, seen: c.closedAtPosition ? undefined : [...c.seen], types: sub.type },
+      {
+        orgId: this.principal.orgId,
+        scope: toStoredScope(sub.scope),
+        afterPosition: c.position,
+        seen: c.closedAtPosition ? undefined : [...c.seen],
+        types: sub.type,
+      },
       REPLAY_PAGE,
     );
-    return rows.map((a) => ({ position: a.event.position, key: a.id, eventId: a.event.id, frame: `${sub.framePrefix}${JSON.stringify(a)}}` }));
+    return rows.map((a) => ({
+      position: a.event.position,
+      key: a.id,
+      eventId: a.event.id,
+      frame: `${sub.framePrefix}${JSON.stringify(a)}}`,
+    }));
   }
 
   /**
@@ -771,7 +858,8 @@ export class StreamConnection {
       if (sub.type && !typeMatches(sub.type, event.type)) continue;
       if (sub.repo !== undefined && event.repo !== sub.repo) continue;
       if (sub.userId !== undefined && !concerned().has(sub.userId)) continue;
-      if (sub.team && teamConcerned(eventRegistry, event) !== sub.team.id && ![...concerned()].some((u) => sub.team!.members.has(u))) continue;
+      if (sub.team && teamConcerned(eventRegistry, event) !== sub.team.id && ![...concerned()].some((u) => sub.team!.members.has(u)))
+        continue;
       this.deliver(sub, event.position, event.id, event.id, json);
       if (this.closed) return;
     }
@@ -791,7 +879,9 @@ export class StreamConnection {
       const mine =
         s.kind === "recipient"
           ? r.type === s.type && r.id === s.id
-          : (r.type === "user" && r.id === s.userId) || (r.type === "team" && s.teamIds.has(r.id)) || (r.type === "session" && sessionOwnerId === s.userId);
+          : (r.type === "user" && r.id === s.userId) ||
+            (r.type === "team" && s.teamIds.has(r.id)) ||
+            (r.type === "session" && sessionOwnerId === s.userId);
       if (!mine) continue;
       if (sub.type && !typeMatches(sub.type, alert.type)) continue;
       this.deliver(sub, alert.event.position, alert.id, alert.event.id, json);
@@ -805,7 +895,8 @@ export class StreamConnection {
     const standing = standingOf(event.type);
     switch (standing) {
       case "role-changed":
-        if (event.subject.id === this.principal.userId && (p["to"] === "admin" || p["to"] === "lead" || p["to"] === "member")) this.role = p["to"];
+        if (event.subject.id === this.principal.userId && (p["to"] === "admin" || p["to"] === "lead" || p["to"] === "member"))
+          this.role = p["to"];
         return;
       case "member-joined":
       case "member-left": {

@@ -83,7 +83,10 @@ export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (
     },
     wsHandler: (socket, request) => {
       const query = request.query as { after?: string };
-      hub.accept(socket as unknown as StreamSocket, request.principal, { defaultAfter: query.after, expiresAt: tokenExpiry(credentialOf(request)) });
+      hub.accept(socket as unknown as StreamSocket, request.principal, {
+        defaultAfter: query.after,
+        expiresAt: tokenExpiry(credentialOf(request)),
+      });
     },
   });
 };

@@ -101,7 +101,9 @@ export const serverFrameSchemas = {
     after: z
       .string()
       .nullable()
-      .describe("Where to resume this subscription (its `after`) if nothing arrives before the connection drops: the last event sent, or the latest delivered when the subscription started."),
+      .describe(
+        "Where to resume this subscription (its `after`) if nothing arrives before the connection drops: the last event sent, or the latest delivered when the subscription started.",
+      ),
   }),
   event: z.object({ type: z.literal("event"), sub: z.string(), event: storedEventSchema }),
   alert: z.object({ type: z.literal("alert"), sub: z.string(), alert: deliveredAlertSchema }),
@@ -140,7 +142,12 @@ export type ServerFrame =
 /** The query string of the upgrade request. */
 export const streamQuery = z
   .object({
-    access_token: z.string().min(1).max(8192).optional().describe("The bearer token, for clients that cannot set headers (browsers). The Authorization header wins when both are sent."),
+    access_token: z
+      .string()
+      .min(1)
+      .max(8192)
+      .optional()
+      .describe("The bearer token, for clients that cannot set headers (browsers). The Authorization header wins when both are sent."),
     after: after.optional().describe("Default `after` for this connection's subscriptions that name none."),
   })
   .strict();

@@ -58,7 +58,15 @@ export function createAuthenticator({ db, keys, principals, config }: AuthOption
     if (bootstrapPrincipal) return bootstrapPrincipal;
     const operator = await repo.findOperator(db);
     if (!operator) throw identityErrors.invalidToken("The token is not valid.");
-    bootstrapPrincipal = { orgId: operator.orgId, userId: operator.id, role: operator.role, isOperator: true, via: "bootstrap", tokenId: null, sessionId: null };
+    bootstrapPrincipal = {
+      orgId: operator.orgId,
+      userId: operator.id,
+      role: operator.role,
+      isOperator: true,
+      via: "bootstrap",
+      tokenId: null,
+      sessionId: null,
+    };
     return bootstrapPrincipal;
   }
 
@@ -89,7 +97,15 @@ export function createAuthenticator({ db, keys, principals, config }: AuthOption
     if (typeof email !== "string" || !email.includes("@")) throw identityErrors.invalidToken("The token names no e-mail address.");
     const user = await findOrProvisionOidcUser({ db }, { orgSlug: config.OIDC_ORG, email });
     if (!user) throw identityErrors.invalidToken("The token is not valid.");
-    return { orgId: user.orgId, userId: user.id, role: user.role, isOperator: user.isOperator, via: "oidc", tokenId: null, sessionId: null };
+    return {
+      orgId: user.orgId,
+      userId: user.id,
+      role: user.role,
+      isOperator: user.isOperator,
+      via: "oidc",
+      tokenId: null,
+      sessionId: null,
+    };
   }
 
   async function asBrigadeToken(token: string): Promise<Principal> {

@@ -17,7 +17,10 @@ export async function countOrgs(db: Db): Promise<number> {
 
 export async function insertOrg(db: Db, values: { slug: string; name: string }): Promise<OrgRow> {
   try {
-    const [row] = await db.insert(orgs).values({ id: newId(), ...values }).returning();
+    const [row] = await db
+      .insert(orgs)
+      .values({ id: newId(), ...values })
+      .returning();
     return row!;
   } catch (err) {
     if (isUniqueViolation(err)) throw identityErrors.orgExists(`An organisation with slug "${values.slug}" already exists.`);
@@ -40,21 +43,33 @@ export async function insertUser(
   values: { orgId: string; name: string; displayName?: string | null; email?: string | null; role: Role; isOperator?: boolean },
 ): Promise<UserRow> {
   try {
-    const [row] = await db.insert(users).values({ id: newId(), ...values }).returning();
+    const [row] = await db
+      .insert(users)
+      .values({ id: newId(), ...values })
+      .returning();
     return row!;
   } catch (err) {
-    if (isUniqueViolation(err)) throw identityErrors.userExists(`A user named "${values.name}" or with that e-mail already exists.`, { errors: [{ field: "name", reason: "already taken" }] });
+    if (isUniqueViolation(err))
+      throw identityErrors.userExists(`A user named "${values.name}" or with that e-mail already exists.`, {
+        errors: [{ field: "name", reason: "already taken" }],
+      });
     throw err;
   }
 }
 
 export async function findUser(db: Db, orgId: string, id: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(and(eq(users.orgId, orgId), eq(users.id, id)));
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.id, id)));
   return row;
 }
 
 export async function findUserByEmail(db: Db, orgId: string, email: string): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(and(eq(users.orgId, orgId), eq(users.email, email)));
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.email, email)));
   return row;
 }
 
@@ -69,12 +84,19 @@ export async function listUsers(db: Db, orgId: string): Promise<UserRow[]> {
 }
 
 export async function updateUserRole(db: Db, orgId: string, id: string, role: Role): Promise<UserRow | undefined> {
-  const [row] = await db.update(users).set({ role }).where(and(eq(users.orgId, orgId), eq(users.id, id))).returning();
+  const [row] = await db
+    .update(users)
+    .set({ role })
+    .where(and(eq(users.orgId, orgId), eq(users.id, id)))
+    .returning();
   return row;
 }
 
 export async function countAdmins(db: Db, orgId: string): Promise<number> {
-  const [row] = await db.select({ n: count() }).from(users).where(and(eq(users.orgId, orgId), eq(users.role, "admin")));
+  const [row] = await db
+    .select({ n: count() })
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.role, "admin")));
   return row?.n ?? 0;
 }
 
@@ -85,23 +107,37 @@ async function withMembers(db: Db, rows: (typeof teams.$inferSelect)[]): Promise
   const members = await db
     .select({ teamId: teamMembers.teamId, userId: teamMembers.userId })
     .from(teamMembers)
-    .where(inArray(teamMembers.teamId, rows.map((r) => r.id)))
+    .where(
+      inArray(
+        teamMembers.teamId,
+        rows.map((r) => r.id),
+      ),
+    )
     .orderBy(asc(teamMembers.createdAt));
   return rows.map((r) => ({ ...r, members: members.filter((m) => m.teamId === r.id).map((m) => m.userId) }));
 }
 
 export async function insertTeam(db: Db, values: { orgId: string; name: string; description?: string | null }): Promise<TeamWithMembers> {
   try {
-    const [row] = await db.insert(teams).values({ id: newId(), ...values }).returning();
+    const [row] = await db
+      .insert(teams)
+      .values({ id: newId(), ...values })
+      .returning();
     return { ...row!, members: [] };
   } catch (err) {
-    if (isUniqueViolation(err)) throw identityErrors.teamExists(`A team named "${values.name}" already exists.`, { errors: [{ field: "name", reason: "already taken" }] });
+    if (isUniqueViolation(err))
+      throw identityErrors.teamExists(`A team named "${values.name}" already exists.`, {
+        errors: [{ field: "name", reason: "already taken" }],
+      });
     throw err;
   }
 }
 
 export async function findTeam(db: Db, orgId: string, id: string): Promise<TeamWithMembers | undefined> {
-  const rows = await db.select().from(teams).where(and(eq(teams.orgId, orgId), eq(teams.id, id)));
+  const rows = await db
+    .select()
+    .from(teams)
+    .where(and(eq(teams.orgId, orgId), eq(teams.id, id)));
   return (await withMembers(db, rows))[0];
 }
 
@@ -183,7 +219,10 @@ export async function findTokensForAuth(db: Db, ids: string[]): Promise<(AuthTok
 }
 
 export async function findToken(db: Db, orgId: string, id: string): Promise<TokenRow | undefined> {
-  const [row] = await db.select().from(tokens).where(and(eq(tokens.orgId, orgId), eq(tokens.id, id)));
+  const [row] = await db
+    .select()
+    .from(tokens)
+    .where(and(eq(tokens.orgId, orgId), eq(tokens.id, id)));
   return row;
 }
 

@@ -26,7 +26,14 @@ import * as usecases from "./identity.usecases.js";
 import type { IdentityDeps } from "./identity.usecases.js";
 import type { TeamWithMembers } from "./identity.repository.js";
 
-const presentTeam = (t: TeamWithMembers) => ({ id: t.id, orgId: t.orgId, name: t.name, description: t.description, createdAt: t.createdAt.toISOString(), members: t.members });
+const presentTeam = (t: TeamWithMembers) => ({
+  id: t.id,
+  orgId: t.orgId,
+  name: t.name,
+  description: t.description,
+  createdAt: t.createdAt.toISOString(),
+  members: t.members,
+});
 const presentMinted = (m: { row: Parameters<typeof presentToken>[0]; token: string }) => ({ ...presentToken(m.row), token: m.token });
 
 const authErrors = [400, 401, 403];
@@ -34,13 +41,22 @@ const authErrors = [400, 401, 403];
 export const identityRoutes: FastifyPluginAsyncZod<{ deps: IdentityDeps }> = async (app, { deps }) => {
   app.get(
     "/.well-known/jwks.json",
-    { config: { public: true }, schema: { tags: ["auth"], summary: "Public keys that verify Brigade's tokens", security: [], response: { 200: jwksSchema } } },
+    {
+      config: { public: true },
+      schema: { tags: ["auth"], summary: "Public keys that verify Brigade's tokens", security: [], response: { 200: jwksSchema } },
+    },
     async () => deps.keys.jwks(),
   );
 
   app.post(
     "/v1/admin/signing-keys/rotate",
-    { schema: { tags: ["auth"], summary: "Rotate the signing key (operator)", response: { 200: rotatedKeySchema, ...problemResponses(401, 403, 409) } } },
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Rotate the signing key (operator)",
+        response: { 200: rotatedKeySchema, ...problemResponses(401, 403, 409) },
+      },
+    },
     async (request) => usecases.rotateSigningKey(deps, request.principal),
   );
 
@@ -56,7 +72,14 @@ export const identityRoutes: FastifyPluginAsyncZod<{ deps: IdentityDeps }> = asy
 
   app.post(
     "/v1/orgs",
-    { schema: { tags: ["identity"], summary: "Create an organisation and its first admin (operator)", body: createOrgBody, response: { 201: createdOrgSchema, ...problemResponses(...authErrors, 409) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Create an organisation and its first admin (operator)",
+        body: createOrgBody,
+        response: { 201: createdOrgSchema, ...problemResponses(...authErrors, 409) },
+      },
+    },
     async (request, reply) => {
       const { org, admin, token } = await usecases.createOrg(deps, request.principal, request.body);
       return reply.code(201).send({ org: presentOrg(org), admin: presentUser(admin), token: presentMinted(token) });
@@ -65,75 +88,163 @@ export const identityRoutes: FastifyPluginAsyncZod<{ deps: IdentityDeps }> = asy
 
   app.post(
     "/v1/users",
-    { schema: { tags: ["identity"], summary: "Create a user (admin)", body: createUserBody, response: { 201: userSchema, ...problemResponses(...authErrors, 409) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Create a user (admin)",
+        body: createUserBody,
+        response: { 201: userSchema, ...problemResponses(...authErrors, 409) },
+      },
+    },
     async (request, reply) => reply.code(201).send(presentUser(await usecases.createUser(deps, request.principal, request.body))),
   );
 
   app.get(
     "/v1/users",
-    { schema: { tags: ["identity"], summary: "List the organisation's users", response: { 200: z.object({ items: z.array(userSchema) }), ...problemResponses(401) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "List the organisation's users",
+        response: { 200: z.object({ items: z.array(userSchema) }), ...problemResponses(401) },
+      },
+    },
     async (request) => ({ items: (await usecases.listUsers(deps, request.principal)).map(presentUser) }),
   );
 
   app.get(
     "/v1/users/:id",
-    { schema: { tags: ["identity"], summary: "Get a user", params: idParams, response: { 200: userSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Get a user",
+        params: idParams,
+        response: { 200: userSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => presentUser(await usecases.getUser(deps, request.principal, request.params.id)),
   );
 
   app.patch(
     "/v1/users/:id",
-    { schema: { tags: ["identity"], summary: "Change a user's role (admin)", params: idParams, body: updateUserBody, response: { 200: userSchema, ...problemResponses(...authErrors, 404, 409) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Change a user's role (admin)",
+        params: idParams,
+        body: updateUserBody,
+        response: { 200: userSchema, ...problemResponses(...authErrors, 404, 409) },
+      },
+    },
     async (request) => presentUser(await usecases.changeRole(deps, request.principal, request.params.id, request.body.role)),
   );
 
   app.post(
     "/v1/teams",
-    { schema: { tags: ["identity"], summary: "Create a team (admin or lead)", body: createTeamBody, response: { 201: teamSchema, ...problemResponses(...authErrors, 409) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Create a team (admin or lead)",
+        body: createTeamBody,
+        response: { 201: teamSchema, ...problemResponses(...authErrors, 409) },
+      },
+    },
     async (request, reply) => reply.code(201).send(presentTeam(await usecases.createTeam(deps, request.principal, request.body))),
   );
 
   app.get(
     "/v1/teams",
-    { schema: { tags: ["identity"], summary: "List teams with their members", response: { 200: z.object({ items: z.array(teamSchema) }), ...problemResponses(401) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "List teams with their members",
+        response: { 200: z.object({ items: z.array(teamSchema) }), ...problemResponses(401) },
+      },
+    },
     async (request) => ({ items: (await usecases.listTeams(deps, request.principal)).map(presentTeam) }),
   );
 
   app.get(
     "/v1/teams/:id",
-    { schema: { tags: ["identity"], summary: "Get a team", params: idParams, response: { 200: teamSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Get a team",
+        params: idParams,
+        response: { 200: teamSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => presentTeam(await usecases.getTeam(deps, request.principal, request.params.id)),
   );
 
   app.put(
     "/v1/teams/:id/members/:userId",
-    { schema: { tags: ["identity"], summary: "Add a user to a team (admin or lead)", params: membershipParams, response: { 200: teamSchema, ...problemResponses(...authErrors, 404) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Add a user to a team (admin or lead)",
+        params: membershipParams,
+        response: { 200: teamSchema, ...problemResponses(...authErrors, 404) },
+      },
+    },
     async (request) =>
-      presentTeam(await usecases.setMembership(deps, request.principal, { teamId: request.params.id, userId: request.params.userId, member: true })),
+      presentTeam(
+        await usecases.setMembership(deps, request.principal, { teamId: request.params.id, userId: request.params.userId, member: true }),
+      ),
   );
 
   app.delete(
     "/v1/teams/:id/members/:userId",
-    { schema: { tags: ["identity"], summary: "Remove a user from a team (admin or lead)", params: membershipParams, response: { 200: teamSchema, ...problemResponses(...authErrors, 404) } } },
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Remove a user from a team (admin or lead)",
+        params: membershipParams,
+        response: { 200: teamSchema, ...problemResponses(...authErrors, 404) },
+      },
+    },
     async (request) =>
-      presentTeam(await usecases.setMembership(deps, request.principal, { teamId: request.params.id, userId: request.params.userId, member: false })),
+      presentTeam(
+        await usecases.setMembership(deps, request.principal, { teamId: request.params.id, userId: request.params.userId, member: false }),
+      ),
   );
 
   app.post(
     "/v1/tokens",
-    { schema: { tags: ["auth"], summary: "Mint a personal token", body: createTokenBody, response: { 201: mintedTokenSchema, ...problemResponses(...authErrors, 404, 422) } } },
-    async (request, reply) => reply.code(201).send(presentMinted(await usecases.createPersonalToken(deps, request.principal, request.body))),
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Mint a personal token",
+        body: createTokenBody,
+        response: { 201: mintedTokenSchema, ...problemResponses(...authErrors, 404, 422) },
+      },
+    },
+    async (request, reply) =>
+      reply.code(201).send(presentMinted(await usecases.createPersonalToken(deps, request.principal, request.body))),
   );
 
   app.get(
     "/v1/tokens",
-    { schema: { tags: ["auth"], summary: "List tokens (yours, or a user's for admins)", querystring: listTokensQuery, response: { 200: z.object({ items: z.array(tokenInfoSchema) }), ...problemResponses(...authErrors) } } },
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "List tokens (yours, or a user's for admins)",
+        querystring: listTokensQuery,
+        response: { 200: z.object({ items: z.array(tokenInfoSchema) }), ...problemResponses(...authErrors) },
+      },
+    },
     async (request) => ({ items: (await usecases.listTokens(deps, request.principal, request.query)).map(presentToken) }),
   );
 
   app.delete(
     "/v1/tokens/:id",
-    { schema: { tags: ["auth"], summary: "Revoke a token", params: idParams, response: { 200: tokenInfoSchema, ...problemResponses(...authErrors, 404) } } },
+    {
+      schema: {
+        tags: ["auth"],
+        summary: "Revoke a token",
+        params: idParams,
+        response: { 200: tokenInfoSchema, ...problemResponses(...authErrors, 404) },
+      },
+    },
     async (request) => presentToken(await usecases.revokeToken(deps, request.principal, request.params.id)),
   );
 };

@@ -64,7 +64,9 @@ export const createOrgBody = z
     admin: z.object({ name: handle, displayName: z.string().max(200).optional(), email: z.email().optional() }).strict(),
   })
   .strict();
-export const createdOrgSchema = z.object({ org: orgSchema, admin: userSchema, token: mintedTokenSchema }).meta({ id: "CreatedOrganisation" });
+export const createdOrgSchema = z
+  .object({ org: orgSchema, admin: userSchema, token: mintedTokenSchema })
+  .meta({ id: "CreatedOrganisation" });
 
 export const createUserBody = z
   .object({
@@ -89,7 +91,14 @@ export const createTokenBody = z
 export const listTokensQuery = z.object({ userId: id.optional(), includeRevoked: z.stringbool().default(false) }).strict();
 
 export const meSchema = z
-  .object({ user: userSchema, org: orgSchema, via: z.enum(["personal", "session", "bootstrap", "oidc"]), tokenId: id.nullable(), sessionId: id.nullable(), teams: z.array(id) })
+  .object({
+    user: userSchema,
+    org: orgSchema,
+    via: z.enum(["personal", "session", "bootstrap", "oidc"]),
+    tokenId: id.nullable(),
+    sessionId: id.nullable(),
+    teams: z.array(id),
+  })
   .meta({ id: "Me" });
 
 export const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).meta({ id: "JWKS" });
@@ -97,7 +106,9 @@ export const rotatedKeySchema = z.object({ kid: z.string(), retired: z.array(z.s
 
 type Row<T> = T & { createdAt: Date };
 export const presentOrg = (o: Row<{ id: string; slug: string; name: string }>) => ({ ...o, createdAt: o.createdAt.toISOString() });
-export const presentUser = (u: Row<{ id: string; orgId: string; name: string; displayName: string | null; email: string | null; role: Role; isOperator: boolean }>) => ({
+export const presentUser = (
+  u: Row<{ id: string; orgId: string; name: string; displayName: string | null; email: string | null; role: Role; isOperator: boolean }>,
+) => ({
   id: u.id,
   orgId: u.orgId,
   name: u.name,
@@ -107,7 +118,17 @@ export const presentUser = (u: Row<{ id: string; orgId: string; name: string; di
   isOperator: u.isOperator,
   createdAt: u.createdAt.toISOString(),
 });
-export const presentToken = (t: Row<{ id: string; userId: string; kind: "personal" | "session"; sessionId: string | null; name: string; expiresAt: Date; revokedAt: Date | null }>) => ({
+export const presentToken = (
+  t: Row<{
+    id: string;
+    userId: string;
+    kind: "personal" | "session";
+    sessionId: string | null;
+    name: string;
+    expiresAt: Date;
+    revokedAt: Date | null;
+  }>,
+) => ({
   id: t.id,
   userId: t.userId,
   kind: t.kind,

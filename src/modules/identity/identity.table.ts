@@ -8,7 +8,9 @@ export const users = pgTable(
   "users",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     name: text("name").notNull(),
     displayName: text("display_name"),
     email: text("email"),
@@ -28,7 +30,9 @@ export const teams = pgTable(
   "teams",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     name: text("name").notNull(),
     description: text("description"),
     createdAt: createdAt(),
@@ -39,9 +43,15 @@ export const teams = pgTable(
 export const teamMembers = pgTable(
   "team_members",
   {
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    teamId: uuid("team_id").notNull().references(() => teams.id),
-    userId: uuid("user_id").notNull().references(() => users.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    teamId: uuid("team_id")
+      .notNull()
+      .references(() => teams.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
     createdAt: createdAt(),
   },
   (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index("team_members_user_idx").on(t.orgId, t.userId)],
@@ -52,8 +62,12 @@ export const tokens = pgTable(
   "tokens",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    userId: uuid("user_id").notNull().references(() => users.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
     kind: text("kind", { enum: ["personal", "session"] }).notNull(),
     sessionId: uuid("session_id"),
     name: text("name").notNull(),

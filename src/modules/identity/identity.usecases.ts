@@ -42,7 +42,14 @@ export function requireSessionScope(p: Principal, sessionId: string): void {
   }
 }
 
-type MintInput = { orgId: string; userId: string; name: string; ttlSeconds: number; kind: "personal" | "session"; sessionId?: string | null };
+type MintInput = {
+  orgId: string;
+  userId: string;
+  name: string;
+  ttlSeconds: number;
+  kind: "personal" | "session";
+  sessionId?: string | null;
+};
 
 /** Records a token and signs it; call inside the transaction that needs it. */
 export async function mintToken(db: Db, keys: KeyRing, input: MintInput) {
@@ -58,19 +65,45 @@ export async function mintToken(db: Db, keys: KeyRing, input: MintInput) {
  * First start: with no organisation yet, create `default` and its admin (the operator).
  * Returns a freshly minted admin token when no bootstrap token is configured, to print once.
  */
-export async function bootstrap({ db, keys, config }: Pick<IdentityDeps, "db" | "keys" | "config">): Promise<{ created: boolean; adminToken: string | null }> {
+export async function bootstrap({
+  db,
+  keys,
+  config,
+}: Pick<IdentityDeps, "db" | "keys" | "config">): Promise<{ created: boolean; adminToken: string | null }> {
   return transaction(db, async (tx) => {
     // Replicas starting together on an empty database must not both create `default`.
     await tx.execute(sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK_KEY})`);
     if ((await repo.countOrgs(tx)) > 0) return { created: false, adminToken: null };
     const org = await repo.insertOrg(tx, { slug: "default", name: "Default organisation" });
-    const admin = await repo.insertUser(tx, { orgId: org.id, name: "admin", displayName: "Administrator", role: "admin", isOperator: true });
+    const admin = await repo.insertUser(tx, {
+      orgId: org.id,
+      name: "admin",
+      displayName: "Administrator",
+      role: "admin",
+      isOperator: true,
+    });
     await appendEvents(tx, org.id, [
-      identityEvents.event({ type: "org.created", actor: systemActor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } }),
-      identityEvents.event({ type: "user.created", actor: systemActor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } }),
+      identityEvents.event({
+        type: "org.created",
+        actor: systemActor,
+        subject: { type: "org", id: org.id },
+        payload: { slug: org.slug, name: org.name },
+      }),
+      identityEvents.event({
+        type: "user.created",
+        actor: systemActor,
+        subject: { type: "user", id: admin.id },
+        payload: { name: admin.name, role: admin.role },
+      }),
     ]);
     if (config.BRIGADE_BOOTSTRAP_TOKEN) return { created: true, adminToken: null };
-    const { token } = await mintToken(tx, keys, { orgId: org.id, userId: admin.id, name: "bootstrap", ttlSeconds: config.TOKEN_TTL_MAX_SECONDS, kind: "personal" });
+    const { token } = await mintToken(tx, keys, {
+      orgId: org.id,
+      userId: admin.id,
+      name: "bootstrap",
+      ttlSeconds: config.TOKEN_TTL_MAX_SECONDS,
+      kind: "personal",
+    });
     return { created: true, adminToken: token };
   });
 }
@@ -84,14 +117,41 @@ export async function createOrg(
   if (!principal.isOperator) throw identityErrors.forbidden("Only the instance operator can create organisations.");
   return transaction(db, async (tx) => {
     const org = await repo.insertOrg(tx, { slug: input.slug, name: input.name });
-    const admin = await repo.insertUser(tx, { orgId: org.id, name: input.admin.name, displayName: input.admin.displayName ?? null, email: input.admin.email ?? null, role: "admin" });
-    const minted = await mintToken(tx, keys, { orgId: org.id, userId: admin.id, name: "initial admin token", ttlSeconds: config.TOKEN_TTL_DEFAULT_SECONDS, kind: "personal" });
+    const admin = await repo.insertUser(tx, {
+      orgId: org.id,
+      name: input.admin.name,
+      displayName: input.admin.displayName ?? null,
+      email: input.admin.email ?? null,
+      role: "admin",
+    });
+    const minted = await mintToken(tx, keys, {
+      orgId: org.id,
+      userId: admin.id,
+      name: "initial admin token",
+      ttlSeconds: config.TOKEN_TTL_DEFAULT_SECONDS,
+      kind: "personal",
+    });
     // The operator acts from its own organisation; the audit trail still names who did it.
     const actor = actorOf(principal);
     await appendEvents(tx, org.id, [
-      identityEvents.event({ type: "org.created", actor, subject: { type: "org", id: org.id }, payload: { slug: org.slug, name: org.name } }),
-      identityEvents.event({ type: "user.created", actor, subject: { type: "user", id: admin.id }, payload: { name: admin.name, role: admin.role } }),
-      identityEvents.event({ type: "token.created", actor, subject: { type: "token", id: minted.row.id }, payload: { kind: "personal", name: minted.row.name, userId: admin.id } }),
+      identityEvents.event({
+        type: "org.created",
+        actor,
+        subject: { type: "org", id: org.id },
+        payload: { slug: org.slug, name: org.name },
+      }),
+      identityEvents.event({
+        type: "user.created",
+        actor,
+        subject: { type: "user", id: admin.id },
+        payload: { name: admin.name, role: admin.role },
+      }),
+      identityEvents.event({
+        type: "token.created",
+        actor,
+        subject: { type: "token", id: minted.row.id },
+        payload: { kind: "personal", name: minted.row.name, userId: admin.id },
+      }),
     ]);
     return { org, admin, token: minted };
   });
@@ -115,9 +175,20 @@ export async function createUser(
   requireUserToken(principal);
   requireRole(principal, "admin");
   return transaction(db, async (tx) => {
-    const user = await repo.insertUser(tx, { orgId: principal.orgId, name: input.name, displayName: input.displayName ?? null, email: input.email ?? null, role: input.role });
+    const user = await repo.insertUser(tx, {
+      orgId: principal.orgId,
+      name: input.name,
+      displayName: input.displayName ?? null,
+      email: input.email ?? null,
+      role: input.role,
+    });
     await appendEvents(tx, principal.orgId, [
-      identityEvents.event({ type: "user.created", actor: actorOf(principal), subject: { type: "user", id: user.id }, payload: { name: user.name, role: user.role } }),
+      identityEvents.event({
+        type: "user.created",
+        actor: actorOf(principal),
+        subject: { type: "user", id: user.id },
+        payload: { name: user.name, role: user.role },
+      }),
     ]);
     return user;
   });
@@ -131,7 +202,12 @@ export async function getUser({ db }: Pick<IdentityDeps, "db">, principal: Princ
 
 export const listUsers = ({ db }: Pick<IdentityDeps, "db">, principal: Principal) => repo.listUsers(db, principal.orgId);
 
-export async function changeRole({ db, principals }: Pick<IdentityDeps, "db" | "principals">, principal: Principal, id: string, role: Role) {
+export async function changeRole(
+  { db, principals }: Pick<IdentityDeps, "db" | "principals">,
+  principal: Principal,
+  id: string,
+  role: Role,
+) {
   requireUserToken(principal);
   requireRole(principal, "admin");
   const changed = await transaction(db, async (tx) => {
@@ -143,7 +219,12 @@ export async function changeRole({ db, principals }: Pick<IdentityDeps, "db" | "
     }
     const user = (await repo.updateUserRole(tx, principal.orgId, id, role))!;
     await appendEvents(tx, principal.orgId, [
-      identityEvents.event({ type: "user.role_changed", actor: actorOf(principal), subject: { type: "user", id }, payload: { from: before.role, to: role } }),
+      identityEvents.event({
+        type: "user.role_changed",
+        actor: actorOf(principal),
+        subject: { type: "user", id },
+        payload: { from: before.role, to: role },
+      }),
     ]);
     return user;
   });
@@ -152,13 +233,22 @@ export async function changeRole({ db, principals }: Pick<IdentityDeps, "db" | "
   return changed;
 }
 
-export async function createTeam({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: { name: string; description?: string | undefined }) {
+export async function createTeam(
+  { db }: Pick<IdentityDeps, "db">,
+  principal: Principal,
+  input: { name: string; description?: string | undefined },
+) {
   requireUserToken(principal);
   requireRole(principal, "admin", "lead");
   return transaction(db, async (tx) => {
     const team = await repo.insertTeam(tx, { orgId: principal.orgId, name: input.name, description: input.description ?? null });
     await appendEvents(tx, principal.orgId, [
-      identityEvents.event({ type: "team.created", actor: actorOf(principal), subject: { type: "team", id: team.id }, payload: { name: team.name } }),
+      identityEvents.event({
+        type: "team.created",
+        actor: actorOf(principal),
+        subject: { type: "team", id: team.id },
+        payload: { name: team.name },
+      }),
     ]);
     return team;
   });
@@ -213,13 +303,22 @@ export async function createPersonalToken(
     await getUser({ db: tx }, principal, userId);
     const minted = await mintToken(tx, keys, { orgId: principal.orgId, userId, name: input.name, ttlSeconds, kind: "personal" });
     await appendEvents(tx, principal.orgId, [
-      identityEvents.event({ type: "token.created", actor: actorOf(principal), subject: { type: "token", id: minted.row.id }, payload: { kind: "personal", name: input.name, userId } }),
+      identityEvents.event({
+        type: "token.created",
+        actor: actorOf(principal),
+        subject: { type: "token", id: minted.row.id },
+        payload: { kind: "personal", name: input.name, userId },
+      }),
     ]);
     return minted;
   });
 }
 
-export async function listTokens({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: { userId?: string | undefined; includeRevoked: boolean }) {
+export async function listTokens(
+  { db }: Pick<IdentityDeps, "db">,
+  principal: Principal,
+  input: { userId?: string | undefined; includeRevoked: boolean },
+) {
   requireUserToken(principal);
   const userId = input.userId ?? principal.userId;
   if (userId !== principal.userId) requireRole(principal, "admin");
@@ -237,7 +336,12 @@ export async function revokeToken({ db, principals }: Pick<IdentityDeps, "db" | 
     const revoked = await repo.revokeToken(tx, principal.orgId, id);
     if (!revoked) return token;
     await appendEvents(tx, principal.orgId, [
-      identityEvents.event({ type: "token.revoked", actor: actorOf(principal), subject: { type: "token", id }, payload: { kind: revoked.kind, userId: revoked.userId } }),
+      identityEvents.event({
+        type: "token.revoked",
+        actor: actorOf(principal),
+        subject: { type: "token", id },
+        payload: { kind: revoked.kind, userId: revoked.userId },
+      }),
     ]);
     return revoked;
   });
@@ -258,7 +362,12 @@ export async function rotateSigningKey({ db, keys }: Pick<IdentityDeps, "db" | "
   const result = await keys.rotate();
   await transaction(db, (tx) =>
     appendEvents(tx, principal.orgId, [
-      identityEvents.event({ type: "signing_key.rotated", actor: actorOf(principal), subject: { type: "signing_key", id: result.kid }, payload: result }),
+      identityEvents.event({
+        type: "signing_key.rotated",
+        actor: actorOf(principal),
+        subject: { type: "signing_key", id: result.kid },
+        payload: result,
+      }),
     ]),
   );
   return result;
@@ -275,13 +384,22 @@ export async function findOrProvisionOidcUser({ db }: Pick<IdentityDeps, "db">, 
   const existing = await repo.findUserByEmail(db, org.id, email);
   if (existing) return existing;
   // Handles are unique per organisation; a short digest keeps e-mails with the same local part apart.
-  const local = email.split("@")[0]!.replace(/[^a-z0-9._-]/g, "-").replace(/^[^a-z0-9]+/, "") || "user";
+  const local =
+    email
+      .split("@")[0]!
+      .replace(/[^a-z0-9._-]/g, "-")
+      .replace(/^[^a-z0-9]+/, "") || "user";
   const name = `${local.slice(0, 50)}-${createHash("sha256").update(email).digest("hex").slice(0, 6)}`;
   try {
     return await transaction(db, async (tx) => {
       const created = await repo.insertUser(tx, { orgId: org.id, name, email, role: "member" });
       await appendEvents(tx, org.id, [
-        identityEvents.event({ type: "user.created", actor: systemActor, subject: { type: "user", id: created.id }, payload: { name: created.name, role: created.role } }),
+        identityEvents.event({
+          type: "user.created",
+          actor: systemActor,
+          subject: { type: "user", id: created.id },
+          payload: { name: created.name, role: created.role },
+        }),
       ]);
       return created;
     });

@@ -35,7 +35,10 @@ async function generateStoredKey(db: Db): Promise<void> {
   const publicJwk = await exportJWK(publicKey);
   const privateJwk = await exportJWK(privateKey);
   const kid = await calculateJwkThumbprint(publicJwk);
-  await db.insert(signingKeys).values({ kid, publicJwk: { ...publicJwk, kid, alg: ALG, use: "sig" }, privateJwk }).onConflictDoNothing();
+  await db
+    .insert(signingKeys)
+    .values({ kid, publicJwk: { ...publicJwk, kid, alg: ALG, use: "sig" }, privateJwk })
+    .onConflictDoNothing();
 }
 
 /**

@@ -230,7 +230,10 @@ export class PrincipalCache {
     const id = subjectIdOf(message.data, parsed.orgId, kind);
     if (id === null) {
       // Which tokens it concerns cannot be told: drop every one of the organisation's.
-      this.options.log.warn({ subject: message.subject }, "principal cache: unreadable invalidating event; forgetting the organisation's tokens");
+      this.options.log.warn(
+        { subject: message.subject },
+        "principal cache: unreadable invalidating event; forgetting the organisation's tokens",
+      );
       this.forgetOrg(parsed.orgId);
     } else if (kind === "token") {
       this.forgetToken(id, "event");
@@ -258,7 +261,8 @@ export class PrincipalCache {
       await this.options.bus.ping();
     } catch (err) {
       // Disconnected meanwhile: the reconnect resumes.
-      if (epoch === this.connectionEpoch && !this.closed) this.options.log.warn({ err }, "principal cache: bus ping failed; not serving until the bus reconnects");
+      if (epoch === this.connectionEpoch && !this.closed)
+        this.options.log.warn({ err }, "principal cache: bus ping failed; not serving until the bus reconnects");
       return;
     }
     if (epoch !== this.connectionEpoch || this.closed || !this.options.bus.connected) return;

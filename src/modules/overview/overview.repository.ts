@@ -18,7 +18,10 @@ export async function countLiveSessions(db: Db, orgId: string) {
   const [row] = await db
     .select({
       total: count(),
-      withoutTeam: sql<number>`count(*) filter (where ${sessions.userId} not in (select tm.user_id from team_members tm where tm.org_id = ${orgId}))`.mapWith(Number),
+      withoutTeam:
+        sql<number>`count(*) filter (where ${sessions.userId} not in (select tm.user_id from team_members tm where tm.org_id = ${orgId}))`.mapWith(
+          Number,
+        ),
     })
     .from(sessions)
     .where(and(eq(sessions.orgId, orgId), liveSession));
@@ -41,7 +44,10 @@ const liveClaim = and(eq(claims.status, "active"), gt(claims.expiresAt, sql`now(
 
 export async function liveClaimsByRepo(db: Db, orgId: string, limit: number) {
   const where = and(eq(claims.orgId, orgId), liveClaim);
-  const [totals] = await db.select({ total: count(), repos: countDistinct(claims.repo) }).from(claims).where(where);
+  const [totals] = await db
+    .select({ total: count(), repos: countDistinct(claims.repo) })
+    .from(claims)
+    .where(where);
   const byRepo = await db
     .select({ repo: claims.repo, active: count(), sessions: countDistinct(claims.sessionId) })
     .from(claims)

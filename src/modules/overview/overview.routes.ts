@@ -10,7 +10,8 @@ export const overviewRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async
     {
       schema: {
         tags: ["events"],
-        summary: "The organisation at a glance (lead or admin): live sessions per team, live claims per repo, open conflicts, the last 24 hours' events by type",
+        summary:
+          "The organisation at a glance (lead or admin): live sessions per team, live claims per repo, open conflicts, the last 24 hours' events by type",
         response: { 200: overviewSchema, ...problemResponses(401, 403) },
       },
     },

@@ -8,12 +8,16 @@ export const overviewSchema = z
     sessions: z.object({
       active: n.describe("Live sessions: active and within their lease."),
       withoutTeam: n.describe("Live sessions of users in no team."),
-      byTeam: z.array(z.object({ teamId: z.string(), name: z.string(), active: n })).describe("Every team, with its members' live sessions; a user in two teams counts in both."),
+      byTeam: z
+        .array(z.object({ teamId: z.string(), name: z.string(), active: n }))
+        .describe("Every team, with its members' live sessions; a user in two teams counts in both."),
     }),
     claims: z.object({
       active: n.describe("Live claims: active and within their lease."),
       repos: n.describe("Repositories with at least one live claim."),
-      byRepo: z.array(z.object({ repo: z.string(), active: n, sessions: n })).describe("The repositories with the most live claims, at most 100."),
+      byRepo: z
+        .array(z.object({ repo: z.string(), active: n, sessions: n }))
+        .describe("The repositories with the most live claims, at most 100."),
     }),
     conflicts: z.object({ open: n, acknowledged: n }).describe("Conflicts not yet resolved, by status."),
     events24h: z.object({

@@ -6,7 +6,7 @@
  * semantics. This file only handles what belongs to the *file* format: lines, comments, owners.
  */
 
-import { PatternIndex, validatePattern } from '../../patterns/index.js';
+import { PatternIndex, validatePattern } from "../../patterns/index.js";
 
 /** GitHub ignores CODEOWNERS files of 3 MB or more; we refuse them up front for the same reason. */
 export const MAX_CODEOWNERS_BYTES = 3 * 1024 * 1024;
@@ -51,7 +51,7 @@ export function parseCodeowners(text: string): ParsedCodeowners {
   const rules: CodeownersRule[] = [];
   const errors: CodeownersError[] = [];
   // Editors on Windows save a BOM and CRLF; neither should end up inside the first or last token.
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
 
   lines.forEach((content, index) => {
     const line = index + 1;
@@ -68,12 +68,12 @@ export function parseCodeowners(text: string): ParsedCodeowners {
 
 function checkSize(text: string): string | undefined {
   // Every UTF-16 code unit is at least one UTF-8 byte, so a long string fails without encoding it.
-  const bytes = text.length > MAX_CODEOWNERS_BYTES ? text.length : Buffer.byteLength(text, 'utf8');
+  const bytes = text.length > MAX_CODEOWNERS_BYTES ? text.length : Buffer.byteLength(text, "utf8");
   if (bytes > MAX_CODEOWNERS_BYTES) {
     return `the file is larger than ${MAX_CODEOWNERS_BYTES} bytes (3 MB), the most GitHub accepts`;
   }
   let lines = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < text.length - 1; i = text.indexOf('\n', i + 1)) lines++;
+  for (let i = text.indexOf("\n"); i !== -1 && i < text.length - 1; i = text.indexOf("\n", i + 1)) lines++;
   if (lines > MAX_CODEOWNERS_LINES) {
     return `the file has ${lines} lines; the limit is ${MAX_CODEOWNERS_LINES}`;
   }
@@ -94,10 +94,10 @@ function tokenize(content: string): string[] {
   const tokens: string[] = [];
   let i = 0;
   while (i < content.length) {
-    while (content[i] === ' ' || content[i] === '\t') i++;
-    if (i >= content.length || content[i] === '#') break;
+    while (content[i] === " " || content[i] === "\t") i++;
+    if (i >= content.length || content[i] === "#") break;
     const start = i;
-    while (i < content.length && content[i] !== ' ' && content[i] !== '\t') i += content[i] === '\\' ? 2 : 1;
+    while (i < content.length && content[i] !== " " && content[i] !== "\t") i += content[i] === "\\" ? 2 : 1;
     tokens.push(content.slice(start, Math.min(i, content.length)));
   }
   return tokens;
@@ -106,7 +106,7 @@ function tokenize(content: string): string[] {
 function checkPattern(pattern: string): string | undefined {
   // GitHub ignores negated lines. With the pattern module `!` would be a literal character, so
   // silently accepting `!vendor/` would assign owners to a path literally named "!vendor".
-  if (pattern.startsWith('!')) return 'negation is not supported in CODEOWNERS';
+  if (pattern.startsWith("!")) return "negation is not supported in CODEOWNERS";
   const result = validatePattern(pattern);
   return result.ok ? undefined : `invalid pattern ${JSON.stringify(pattern)}: ${result.reason}`;
 }
@@ -130,25 +130,25 @@ function checkOwners(owners: string[]): string | undefined {
       return reason === undefined ? undefined : `invalid owner ${JSON.stringify(owner)}: ${reason}`;
     })
     .filter((problem) => problem !== undefined);
-  return problems.length === 0 ? undefined : problems.join('; ');
+  return problems.length === 0 ? undefined : problems.join("; ");
 }
 
 function ownerProblem(owner: string): string | undefined {
   if (owner.length > MAX_OWNER_LENGTH) return `longer than ${MAX_OWNER_LENGTH} characters`;
-  if (!owner.startsWith('@')) {
-    if (owner.includes('@')) return EMAIL.test(owner) ? undefined : 'not a valid e-mail address';
-    return 'an owner must be @user, @org/team or an e-mail address';
+  if (!owner.startsWith("@")) {
+    if (owner.includes("@")) return EMAIL.test(owner) ? undefined : "not a valid e-mail address";
+    return "an owner must be @user, @org/team or an e-mail address";
   }
   const name = owner.slice(1);
-  if (name === '') return '"@" must be followed by a user name or org/team';
-  const slash = name.indexOf('/');
-  if (slash === -1) return LOGIN.test(name) ? undefined : 'not a valid GitHub user name';
+  if (name === "") return '"@" must be followed by a user name or org/team';
+  const slash = name.indexOf("/");
+  if (slash === -1) return LOGIN.test(name) ? undefined : "not a valid GitHub user name";
   const org = name.slice(0, slash);
   const team = name.slice(slash + 1);
-  if (!LOGIN.test(org)) return 'not a valid organization name';
-  if (team === '') return 'the team name after "/" is missing';
+  if (!LOGIN.test(org)) return "not a valid organization name";
+  if (team === "") return 'the team name after "/" is missing';
   // Nested teams are still named by their own slug, never by a path (`@org/parent/child`).
-  return TEAM_SLUG.test(team) ? undefined : 'not a valid team name';
+  return TEAM_SLUG.test(team) ? undefined : "not a valid team name";
 }
 
 /**

@@ -50,7 +50,13 @@ export async function readOwnershipVersions(
   orgId: string,
   repo: string,
 ): Promise<{ now: Date; claims: number; codeowners: string | null; modules: string | null; contracts: number }> {
-  const [row] = await executeRows<{ now: Date | string; claims: string | number | null; codeowners: string | null; modules: string | null; contracts: string | number | null }>(
+  const [row] = await executeRows<{
+    now: Date | string;
+    claims: string | number | null;
+    codeowners: string | null;
+    modules: string | null;
+    contracts: string | number | null;
+  }>(
     db,
     sql`select now() as now,
       (select version from repo_claim_versions where org_id = ${orgId} and repo = ${repo}) as claims,
@@ -59,7 +65,13 @@ export async function readOwnershipVersions(
          from repo_modules where org_id = ${orgId} and repo = ${repo}) as modules,
       (select version from repo_contract_versions where org_id = ${orgId} and repo = ${repo}) as contracts`,
   );
-  return { now: new Date(row!.now), claims: Number(row!.claims ?? 0), codeowners: row!.codeowners ?? null, modules: row!.modules ?? null, contracts: Number(row!.contracts ?? 0) };
+  return {
+    now: new Date(row!.now),
+    claims: Number(row!.claims ?? 0),
+    codeowners: row!.codeowners ?? null,
+    modules: row!.modules ?? null,
+    contracts: Number(row!.contracts ?? 0),
+  };
 }
 
 export async function listModules(db: Db, orgId: string, repo: string): Promise<ModuleRow[]> {
@@ -78,7 +90,10 @@ export async function teamExists(db: Db, orgId: string, teamId: string): Promise
   return rows.length > 0;
 }
 
-export async function upsertModule(db: Db, values: { orgId: string; repo: string; name: string; patterns: string[]; teamId: string | null }): Promise<ModuleRow> {
+export async function upsertModule(
+  db: Db,
+  values: { orgId: string; repo: string; name: string; patterns: string[]; teamId: string | null },
+): Promise<ModuleRow> {
   try {
     const [row] = await db
       .insert(repoModules)
@@ -91,7 +106,9 @@ export async function upsertModule(db: Db, values: { orgId: string; repo: string
     return row!;
   } catch (err) {
     if (pgErrorCode(err) === "23503") {
-      throw identityErrors.teamNotFound(`No team ${values.teamId} in this organisation.`, { errors: [{ field: "teamId", reason: "no such team" }] });
+      throw identityErrors.teamNotFound(`No team ${values.teamId} in this organisation.`, {
+        errors: [{ field: "teamId", reason: "no such team" }],
+      });
     }
     throw err;
   }

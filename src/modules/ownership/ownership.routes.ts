@@ -19,7 +19,14 @@ import { OwnershipCache, type OwnershipDeps } from "./ownership.usecases.js";
 
 export type { OwnershipDeps };
 
-const presentModule = (m: ModuleRow) => ({ id: m.id, repo: m.repo, name: m.name, patterns: m.patterns, teamId: m.teamId, updatedAt: m.updatedAt.toISOString() });
+const presentModule = (m: ModuleRow) => ({
+  id: m.id,
+  repo: m.repo,
+  name: m.name,
+  patterns: m.patterns,
+  teamId: m.teamId,
+  updatedAt: m.updatedAt.toISOString(),
+});
 
 const tags = ["ownership"];
 
@@ -49,7 +56,14 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
 
   app.get(
     "/v1/repos/:repo/codeowners",
-    { schema: { tags, summary: "The repo's CODEOWNERS, with its parsed rules and invalid lines", params: repoParams, response: { 200: codeownersFileSchema, ...problemResponses(400, 401, 404, 422) } } },
+    {
+      schema: {
+        tags,
+        summary: "The repo's CODEOWNERS, with its parsed rules and invalid lines",
+        params: repoParams,
+        response: { 200: codeownersFileSchema, ...problemResponses(400, 401, 404, 422) },
+      },
+    },
     async (request) => {
       const file = await usecases.getCodeowners(ctx, request.principal, { repo: request.params.repo });
       return {
@@ -83,7 +97,14 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
 
   app.get(
     "/v1/repos/:repo/modules",
-    { schema: { tags, summary: "The repo's named modules, by name", params: repoParams, response: { 200: moduleListSchema, ...problemResponses(400, 401, 422) } } },
+    {
+      schema: {
+        tags,
+        summary: "The repo's named modules, by name",
+        params: repoParams,
+        response: { 200: moduleListSchema, ...problemResponses(400, 401, 422) },
+      },
+    },
     async (request) => ({ items: (await usecases.listModules(ctx, request.principal, { repo: request.params.repo })).map(presentModule) }),
   );
 
@@ -103,7 +124,14 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
 
   app.delete(
     "/v1/repos/:repo/modules/:name",
-    { schema: { tags, summary: "Delete a named module (lead or admin)", params: moduleParams, response: { 200: moduleSchema, ...problemResponses(400, 401, 403, 404, 422) } } },
+    {
+      schema: {
+        tags,
+        summary: "Delete a named module (lead or admin)",
+        params: moduleParams,
+        response: { 200: moduleSchema, ...problemResponses(400, 401, 403, 404, 422) },
+      },
+    },
     async (request) => presentModule(await usecases.deleteModule(ctx, request.principal, request.params)),
   );
 };

@@ -6,7 +6,9 @@ import { teams, users } from "../identity/identity.table.js";
 export const codeownersFiles = pgTable(
   "codeowners_files",
   {
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     repo: text("repo").notNull(),
     content: text("content").notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
@@ -20,7 +22,9 @@ export const repoModules = pgTable(
   "repo_modules",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
     repo: text("repo").notNull(),
     name: text("name").notNull(),
     patterns: text("patterns").array().notNull(),

@@ -178,7 +178,8 @@ function parsedFile(rules: readonly CodeownersRule[], errors: readonly Codeowner
 
 function moduleSet(modules: repo.ModuleRow[]): ModuleSet {
   const index: ModuleSet["index"] = new PatternIndex();
-  for (const module of modules) module.patterns.forEach((pattern, position) => index.add(`${module.id}#${position}`, pattern, { module, position }));
+  for (const module of modules)
+    module.patterns.forEach((pattern, position) => index.add(`${module.id}#${position}`, pattern, { module, position }));
   return { modules, index };
 }
 
@@ -190,22 +191,43 @@ function requireOwnershipEditor(principal: Principal) {
 
 function validPathOrThrow(path: string): string {
   const result = validatePath(path);
-  if (!result.ok) throw claimErrors.invalidPath(`Invalid path "${path.slice(0, 80)}": ${result.reason}.`, { errors: [{ field: "path", reason: result.reason }] });
+  if (!result.ok)
+    throw claimErrors.invalidPath(`Invalid path "${path.slice(0, 80)}": ${result.reason}.`, {
+      errors: [{ field: "path", reason: result.reason }],
+    });
   return path;
 }
 
 /** Stores a repo's CODEOWNERS: bad lines are reported and skipped, good ones kept (as GitHub does). */
-export async function putCodeowners({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: { repo: string; content: string }) {
+export async function putCodeowners(
+  { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
+  principal: Principal,
+  input: { repo: string; content: string },
+) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
   const { rules, errors } = parseCodeowners(input.content);
   const fileError = errors.find((e) => e.line === 0);
-  if (fileError) throw ownershipErrors.codeownersTooLarge(`CODEOWNERS not stored: ${fileError.reason}.`, { errors: [{ field: "content", reason: fileError.reason }] });
+  if (fileError)
+    throw ownershipErrors.codeownersTooLarge(`CODEOWNERS not stored: ${fileError.reason}.`, {
+      errors: [{ field: "content", reason: fileError.reason }],
+    });
 
   const saved = await transaction(db, async (tx) => {
-    const row = await repo.upsertCodeowners(tx, { orgId: principal.orgId, repo: repoKey, content: input.content, updatedBy: principal.userId });
+    const row = await repo.upsertCodeowners(tx, {
+      orgId: principal.orgId,
+      repo: repoKey,
+      content: input.content,
+      updatedBy: principal.userId,
+    });
     await appendEvents(tx, principal.orgId, [
-      ownershipEvents.event({ type: "codeowners.updated", actor: actorOf(principal), subject: { type: "repo", id: repoKey }, repo: repoKey, payload: { rules: rules.length, errors: errors.length } }),
+      ownershipEvents.event({
+        type: "codeowners.updated",
+        actor: actorOf(principal),
+        subject: { type: "repo", id: repoKey },
+        repo: repoKey,
+        payload: { rules: rules.length, errors: errors.length },
+      }),
     ]);
     return row;
   });
@@ -216,7 +238,11 @@ export async function putCodeowners({ db, parsed }: Pick<OwnershipContext, "db" 
   return { repo: repoKey, rules: rules.length, errors, updatedAt: saved.updatedAt };
 }
 
-export async function getCodeowners({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: { repo: string }) {
+export async function getCodeowners(
+  { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
+  principal: Principal,
+  input: { repo: string },
+) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const row = await repo.findCodeowners(db, principal.orgId, repoKey);
   if (!row) throw ownershipErrors.codeownersNotFound(`No CODEOWNERS uploaded for ${repoKey}.`);
@@ -238,11 +264,19 @@ export async function putModule(
   const teamId = input.teamId ?? null;
   const module = await transaction(db, async (tx) => {
     if (teamId && !(await repo.teamExists(tx, principal.orgId, teamId))) {
-      throw identityErrors.teamNotFound(`No team ${teamId} in this organisation.`, { errors: [{ field: "teamId", reason: "no such team" }] });
+      throw identityErrors.teamNotFound(`No team ${teamId} in this organisation.`, {
+        errors: [{ field: "teamId", reason: "no such team" }],
+      });
     }
     const module = await repo.upsertModule(tx, { orgId: principal.orgId, repo: repoKey, name: input.name, patterns, teamId });
     await appendEvents(tx, principal.orgId, [
-      ownershipEvents.event({ type: "module.updated", actor: actorOf(principal), subject: { type: "module", id: module.id }, repo: repoKey, payload: { name: module.name, patterns, teamId } }),
+      ownershipEvents.event({
+        type: "module.updated",
+        actor: actorOf(principal),
+        subject: { type: "module", id: module.id },
+        repo: repoKey,
+        payload: { name: module.name, patterns, teamId },
+      }),
     ]);
     return module;
   });
@@ -254,14 +288,24 @@ export async function listModules({ db }: Pick<OwnershipContext, "db">, principa
   return repo.listModules(db, principal.orgId, repoKeyOrThrow(input.repo).key);
 }
 
-export async function deleteModule({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: { repo: string; name: string }) {
+export async function deleteModule(
+  { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
+  principal: Principal,
+  input: { repo: string; name: string },
+) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
   const module = await transaction(db, async (tx) => {
     const module = await repo.deleteModule(tx, principal.orgId, repoKey, input.name);
     if (!module) throw ownershipErrors.moduleNotFound(`No module "${input.name}" in ${repoKey}.`);
     await appendEvents(tx, principal.orgId, [
-      ownershipEvents.event({ type: "module.deleted", actor: actorOf(principal), subject: { type: "module", id: module.id }, repo: repoKey, payload: { name: module.name } }),
+      ownershipEvents.event({
+        type: "module.deleted",
+        actor: actorOf(principal),
+        subject: { type: "module", id: module.id },
+        repo: repoKey,
+        payload: { name: module.name },
+      }),
     ]);
     return module;
   });
@@ -293,7 +337,10 @@ function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: s
           }),
       versions.modules === null
         ? null
-        : parsed.modules.through(key, versions.modules, async () => ({ version: versions.modules!, value: moduleSet(await repo.listModules(db, orgId, repoKey)) })),
+        : parsed.modules.through(key, versions.modules, async () => ({
+            version: versions.modules!,
+            value: moduleSet(await repo.listModules(db, orgId, repoKey)),
+          })),
       ctx.contracts ? ctx.contracts.sync(db, orgId, repoKey, versions.contracts) : null,
     ]);
     return { file, modules, claims, contracts, dbNow: versions.now.getTime() };
@@ -308,7 +355,14 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
   const repoKey = repoKeyOrThrow(input.repo).key;
   const path = validPathOrThrow(input.path);
   const key = OwnershipCache.key(principal.orgId, repoKey);
-  const { file, modules: moduleIndex, claims: claimIndex, contracts: contractIndex, dbNow, checkedAt } = await ctx.parsed.snapshots.get(key, checkRepo(ctx, principal.orgId, repoKey, key));
+  const {
+    file,
+    modules: moduleIndex,
+    claims: claimIndex,
+    contracts: contractIndex,
+    dbNow,
+    checkedAt,
+  } = await ctx.parsed.snapshots.get(key, checkRepo(ctx, principal.orgId, repoKey, key));
   // The database clock, carried forward by this process's clock since the check.
   const now = dbNow + (Date.now() - checkedAt);
 
@@ -325,7 +379,13 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
     const seen = modules.get(value.module.name);
     // The module's first pattern (in its own order) that matches explains the match.
     if (seen && seen.position <= value.position) continue;
-    modules.set(value.module.name, { name: value.module.name, patterns: value.module.patterns, teamId: value.module.teamId, matchedPattern: pattern, position: value.position });
+    modules.set(value.module.name, {
+      name: value.module.name,
+      patterns: value.module.patterns,
+      teamId: value.module.teamId,
+      matchedPattern: pattern,
+      position: value.position,
+    });
   }
 
   const seenClaims = new Set<string>();
@@ -346,7 +406,13 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
   // The contracts this path helps define (their source patterns cover it).
   const contracts = new Map<string, { name: string; kind: SourceEntry["kind"]; providerTeamId: string; matchedPattern: string }>();
   for (const { pattern, value } of contractIndex?.matching(path) ?? []) {
-    if (!contracts.has(value.contractId)) contracts.set(value.contractId, { name: value.name, kind: value.kind, providerTeamId: value.providerTeamId, matchedPattern: pattern });
+    if (!contracts.has(value.contractId))
+      contracts.set(value.contractId, {
+        name: value.name,
+        kind: value.kind,
+        providerTeamId: value.providerTeamId,
+        matchedPattern: pattern,
+      });
   }
 
   return {

@@ -21,7 +21,8 @@ export const sessionEvents = defineEvents({
     usersIn: null,
     team: null,
     standing: "session-opened",
-    describe: ({ payload: p }, names) => `${names.user(p.userId)} started ${p.agent} on ${p.repo}${p.branch ? ` (${p.branch})` : ""}${p.task ? `: ${p.task}` : ""}`,
+    describe: ({ payload: p }, names) =>
+      `${names.user(p.userId)} started ${p.agent} on ${p.repo}${p.branch ? ` (${p.branch})` : ""}${p.task ? `: ${p.task}` : ""}`,
     next: null,
   }),
   "session.ended": defineEvent({
@@ -45,7 +46,8 @@ export const sessionEvents = defineEvents({
     usersIn: null,
     team: null,
     standing: "session-closed",
-    describe: (e, names) => `${names.session(e.subject.id)} stopped heartbeating; its session on ${e.payload.repo} expired and its claims are released`,
+    describe: (e, names) =>
+      `${names.session(e.subject.id)} stopped heartbeating; its session on ${e.payload.repo} expired and its claims are released`,
     next: null,
   }),
 });

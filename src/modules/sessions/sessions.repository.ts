@@ -65,27 +65,31 @@ function buildHeartbeatUpdate(db: Db) {
   const ifLive = (value: SQL, column: AnyPgColumn) => sql`case when ${live} then ${value} else ${column} end`;
   const ttl = sql`coalesce(v.ttl, ${sessions.ttlSeconds})`;
   const p = (name: string, type: string) => sql`${sql.placeholder(name)}::${sql.raw(type)}[]`;
-  return db
-    .update(sessions)
-    .set({
-      lastHeartbeatAt: ifLive(sql`now()`, sessions.lastHeartbeatAt),
-      ttlSeconds: ifLive(ttl, sessions.ttlSeconds),
-      expiresAt: ifLive(sql`now() + make_interval(secs => ${ttl})`, sessions.expiresAt),
-      activity: ifLive(sql`coalesce(v.activity, ${sessions.activity})`, sessions.activity),
-      task: ifLive(sql`coalesce(v.task, ${sessions.task})`, sessions.task),
-    })
-    .from(sql`unnest(${p("ids", "uuid")}, ${p("orgs", "uuid")}, ${p("owners", "uuid")}, ${p("ttls", "int")}, ${p("activities", "text")}, ${p("tasks", "text")}) as v(id, org_id, owner_id, ttl, activity, task)`)
-    .where(
-      and(
-        sql`${sessions.id} = v.id`,
-        sql`${sessions.id} = any(${p("ids", "uuid")})`,
-        sql`${sessions.orgId} = v.org_id`,
-        sql`(v.owner_id is null or ${sessions.userId} = v.owner_id)`,
-      ),
-    )
-    // now() is the statement's transaction time: equal only where this statement extended the lease.
-    .returning({ ...getTableColumns(sessions), extended: sql<boolean>`${sessions.lastHeartbeatAt} = now()` })
-    .prepare("brigade_heartbeats");
+  return (
+    db
+      .update(sessions)
+      .set({
+        lastHeartbeatAt: ifLive(sql`now()`, sessions.lastHeartbeatAt),
+        ttlSeconds: ifLive(ttl, sessions.ttlSeconds),
+        expiresAt: ifLive(sql`now() + make_interval(secs => ${ttl})`, sessions.expiresAt),
+        activity: ifLive(sql`coalesce(v.activity, ${sessions.activity})`, sessions.activity),
+        task: ifLive(sql`coalesce(v.task, ${sessions.task})`, sessions.task),
+      })
+      .from(
+        sql`unnest(${p("ids", "uuid")}, ${p("orgs", "uuid")}, ${p("owners", "uuid")}, ${p("ttls", "int")}, ${p("activities", "text")}, ${p("tasks", "text")}) as v(id, org_id, owner_id, ttl, activity, task)`,
+      )
+      .where(
+        and(
+          sql`${sessions.id} = v.id`,
+          sql`${sessions.id} = any(${p("ids", "uuid")})`,
+          sql`${sessions.orgId} = v.org_id`,
+          sql`(v.owner_id is null or ${sessions.userId} = v.owner_id)`,
+        ),
+      )
+      // now() is the statement's transaction time: equal only where this statement extended the lease.
+      .returning({ ...getTableColumns(sessions), extended: sql<boolean>`${sessions.lastHeartbeatAt} = now()` })
+      .prepare("brigade_heartbeats")
+  );
 }
 // One statement text for every batch size, built once per database.
 const heartbeatUpdates = new WeakMap<Db, ReturnType<typeof buildHeartbeatUpdate>>();
@@ -159,7 +163,10 @@ export async function listSessions(db: Db, f: SessionFilter): Promise<SessionWit
     where.push(
       inArray(
         sessions.userId,
-        db.select({ id: teamMembers.userId }).from(teamMembers).where(and(eq(teamMembers.orgId, f.orgId), eq(teamMembers.teamId, f.teamId))),
+        db
+          .select({ id: teamMembers.userId })
+          .from(teamMembers)
+          .where(and(eq(teamMembers.orgId, f.orgId), eq(teamMembers.teamId, f.teamId))),
       ),
     );
   }

@@ -82,7 +82,14 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: SessionDeps }> = async
 
   app.get(
     "/v1/sessions/:id",
-    { schema: { tags: ["sessions"], summary: "Get a session", params: idParams, response: { 200: sessionSchema, ...problemResponses(400, 401, 404) } } },
+    {
+      schema: {
+        tags: ["sessions"],
+        summary: "Get a session",
+        params: idParams,
+        response: { 200: sessionSchema, ...problemResponses(400, 401, 404) },
+      },
+    },
     async (request) => presentSession(await usecases.getSession(deps, request.principal, request.params.id)),
   );
 
@@ -102,7 +109,14 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: SessionDeps }> = async
 
   app.delete(
     "/v1/sessions/:id",
-    { schema: { tags: ["sessions"], summary: "End a session", params: idParams, response: { 200: sessionSchema, ...problemResponses(400, 401, 403, 404) } } },
+    {
+      schema: {
+        tags: ["sessions"],
+        summary: "End a session",
+        params: idParams,
+        response: { 200: sessionSchema, ...problemResponses(400, 401, 403, 404) },
+      },
+    },
     async (request) => presentSession(await usecases.endSession(deps, request.principal, request.params.id)),
   );
 };

@@ -80,9 +80,7 @@ export const listSessionsQuery = z
   })
   .strict();
 
-export const sessionPageSchema = z
-  .object({ items: z.array(sessionSchema), nextCursor: z.string().nullable() })
-  .meta({ id: "SessionPage" });
+export const sessionPageSchema = z.object({ items: z.array(sessionSchema), nextCursor: z.string().nullable() }).meta({ id: "SessionPage" });
 
 export const heartbeatResultSchema = z
   .object({

@@ -8,8 +8,12 @@ export const agents = pgTable(
   "agents",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    userId: uuid("user_id").notNull().references(() => users.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
     name: text("name").notNull(),
     kind: text("kind").notNull(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
@@ -24,9 +28,15 @@ export const sessions = pgTable(
   "sessions",
   {
     id: uuid("id").primaryKey(),
-    orgId: uuid("org_id").notNull().references(() => orgs.id),
-    userId: uuid("user_id").notNull().references(() => users.id),
-    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id),
     /** Normalised repository key, e.g. github.com/acme/api. */
     repo: text("repo").notNull(),
     /** The remote as the client sent it, credentials removed. */

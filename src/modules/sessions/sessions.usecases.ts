@@ -47,7 +47,12 @@ export async function startSession(
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
   const { key, remote } = repoKeyOrThrow(input.repo);
   return transaction(db, async (tx) => {
-    const agent = await repo.upsertAgent(tx, { orgId: principal.orgId, userId: principal.userId, name: input.agent.name, kind: input.agent.kind });
+    const agent = await repo.upsertAgent(tx, {
+      orgId: principal.orgId,
+      userId: principal.userId,
+      name: input.agent.name,
+      kind: input.agent.kind,
+    });
     const session = await repo.insertSession(tx, {
       orgId: principal.orgId,
       userId: principal.userId,
@@ -78,7 +83,11 @@ export async function startSession(
         payload: { userId: principal.userId, agentId: agent.id, agent: agent.name, repo: key, branch: session.branch, task: session.task },
       }),
     ]);
-    return { session: { ...session, agent: { id: agent.id, name: agent.name, kind: agent.kind } }, token: minted.token, tokenId: minted.row.id };
+    return {
+      session: { ...session, agent: { id: agent.id, name: agent.name, kind: agent.kind } },
+      token: minted.token,
+      tokenId: minted.row.id,
+    };
   });
 }
 
@@ -145,7 +154,14 @@ export async function endSession({ db, onSessionsClosed }: Pick<SessionDeps, "db
 export async function listSessions(
   { db }: Pick<SessionDeps, "db">,
   principal: Principal,
-  query: { repo?: string | undefined; user?: string | undefined; team?: string | undefined; active?: boolean | undefined; cursor?: string | undefined; limit: number },
+  query: {
+    repo?: string | undefined;
+    user?: string | undefined;
+    team?: string | undefined;
+    active?: boolean | undefined;
+    cursor?: string | undefined;
+    limit: number;
+  },
 ) {
   const items = await repo.listSessions(db, {
     orgId: principal.orgId,
@@ -163,7 +179,10 @@ export async function listSessions(
  * One sweep: expires overdue sessions in batches, each batch one transaction with its
  * token revocations and events. Safe to run in every process at once.
  */
-export async function expireOverdueSessions({ db, onSessionsClosed }: Pick<SessionDeps, "db" | "onSessionsClosed">, batchSize = 500): Promise<number> {
+export async function expireOverdueSessions(
+  { db, onSessionsClosed }: Pick<SessionDeps, "db" | "onSessionsClosed">,
+  batchSize = 500,
+): Promise<number> {
   let total = 0;
   for (;;) {
     const expired = await transaction(db, async (tx) => {
@@ -171,18 +190,28 @@ export async function expireOverdueSessions({ db, onSessionsClosed }: Pick<Sessi
       const byOrg = new Map<string, typeof rows>();
       for (const row of rows) byOrg.set(row.orgId, [...(byOrg.get(row.orgId) ?? []), row]);
       for (const [orgId, list] of byOrg) {
-        await revokeTokensOfSessions(tx, orgId, list.map((s) => s.id));
-        await onSessionsClosed(tx, list.map((s) => s.id), "session_expired");
+        await revokeTokensOfSessions(
+          tx,
+          orgId,
+          list.map((s) => s.id),
+        );
+        await onSessionsClosed(
+          tx,
+          list.map((s) => s.id),
+          "session_expired",
+        );
         await appendEvents(
           tx,
           orgId,
-          list.map((s) => (sessionEvents.event({
-            type: "session.expired" as const,
-            actor: systemActor,
-            subject: { type: "session", id: s.id },
-            repo: s.repo,
-            payload: { userId: s.userId, agentId: s.agentId, repo: s.repo },
-          }))),
+          list.map((s) =>
+            sessionEvents.event({
+              type: "session.expired" as const,
+              actor: systemActor,
+              subject: { type: "session", id: s.id },
+              repo: s.repo,
+              payload: { userId: s.userId, agentId: s.agentId, repo: s.repo },
+            }),
+          ),
         );
       }
       return rows.length;

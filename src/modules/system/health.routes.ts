@@ -50,7 +50,15 @@ export interface HealthDeps {
 export const healthRoutes: FastifyPluginAsyncZod<{ deps: HealthDeps }> = async (app, { deps }) => {
   app.get(
     "/healthz",
-    { config: { public: true }, schema: { tags: ["system"], summary: "Liveness: the process is up", security: [], response: { 200: z.object({ status: z.literal("ok") }) } } },
+    {
+      config: { public: true },
+      schema: {
+        tags: ["system"],
+        summary: "Liveness: the process is up",
+        security: [],
+        response: { 200: z.object({ status: z.literal("ok") }) },
+      },
+    },
     async () => ({ status: "ok" as const }),
   );
 
@@ -61,7 +69,8 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HealthDeps }> = async (
       schema: {
         tags: ["system"],
         summary: "Readiness: database and bus reachable; outbox lag",
-        description: "503 when the database or the bus is unreachable, or when RELAY_MAX_LAG_SECONDS is set and the oldest unpublished event is older.",
+        description:
+          "503 when the database or the bus is unreachable, or when RELAY_MAX_LAG_SECONDS is set and the oldest unpublished event is older.",
         security: [],
         response: { 200: readySchema, 503: readySchema },
       },

@@ -18,7 +18,15 @@ t.test("claims", async (t) => {
   t.test("when a session claims a free area, then 201 with a fence, expiry and no conflicts", async (t) => {
     const res = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["src/auth/**"], reason: "login rework", ttlSeconds: 600 });
     t.equal(res.status, 201);
-    t.match(res.body, { repo, sessionId: a.id, patterns: ["src/auth/**"], mode: "exclusive", status: "active", reason: "login rework", conflicts: [] });
+    t.match(res.body, {
+      repo,
+      sessionId: a.id,
+      patterns: ["src/auth/**"],
+      mode: "exclusive",
+      status: "active",
+      reason: "login rework",
+      conflicts: [],
+    });
     t.match(res.body.holder, { sessionId: a.id, userId: alice.id, agent: { name: "alice-claude" } });
     t.type(res.body.fence, "number");
     t.equal(Date.parse(res.body.expiresAt) - Date.parse(res.body.grantedAt), 600_000);
@@ -89,7 +97,11 @@ t.test("claims", async (t) => {
     await bad(["src/***"], "patterns[0]");
     await bad(["x".repeat(1025)], "patterns[0]");
     await bad([], "patterns", 400);
-    await bad(Array.from({ length: 257 }, (_, i) => `f${i}`), "patterns", 400);
+    await bad(
+      Array.from({ length: 257 }, (_, i) => `f${i}`),
+      "patterns",
+      400,
+    );
     const ttl = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["z"], ttlSeconds: 999_999 });
     t.equal(ttl.body.code, "claims.ttl_out_of_bounds");
     const mode = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["z"], mode: "mine" });
@@ -117,7 +129,10 @@ t.test("claims", async (t) => {
   t.test("listing and lookup", async (t) => {
     const byPath = await lead.api.get(`/v1/claims?repo=${enc}&path=src/auth/login.ts`);
     t.equal(byPath.status, 200);
-    t.same(byPath.body.items.map((c: any) => c.patterns[0]), ["src/auth/**"]);
+    t.same(
+      byPath.body.items.map((c: any) => c.patterns[0]),
+      ["src/auth/**"],
+    );
     const byUser = await lead.api.get(`/v1/claims?user=${alice.id}&active=true`);
     t.ok(byUser.body.items.length >= 3);
     t.ok(byUser.body.items.every((c: any) => c.holder.userId === alice.id));
@@ -172,7 +187,11 @@ t.test("claims", async (t) => {
     t.equal((await asB.post(`/v1/handoffs/${req.body.id}/answer`, { answer: "accept" })).status, 403, "only the holder answers");
     const noEta = await asA.post(`/v1/handoffs/${req.body.id}/answer`, { answer: "defer" });
     t.equal(noEta.body.code, "handoffs.eta_required");
-    const deferred = await asA.post(`/v1/handoffs/${req.body.id}/answer`, { answer: "defer", etaSeconds: 600, note: "after my tests pass" });
+    const deferred = await asA.post(`/v1/handoffs/${req.body.id}/answer`, {
+      answer: "defer",
+      etaSeconds: 600,
+      note: "after my tests pass",
+    });
     t.match(deferred.body, { status: "deferred", note: "after my tests pass" });
     t.ok(deferred.body.eta);
     const accepted = await asA.post(`/v1/handoffs/${req.body.id}/answer`, { answer: "accept" });
@@ -180,7 +199,11 @@ t.test("claims", async (t) => {
     t.match((await asA.get(`/v1/claims/${c.body.id}`)).body, { status: "released", endReason: "handoff" });
     const answered = await lead.api.get("/v1/events?type=handoff.answered");
     t.match(answered.body.items.at(-1).payload, { answer: "accepted", requesterSessionId: b.id });
-    t.equal((await asB.post("/v1/claims", { sessionId: b.id, patterns: ["billing/invoice.ts"] })).status, 201, "the requester can now claim");
+    t.equal(
+      (await asB.post("/v1/claims", { sessionId: b.id, patterns: ["billing/invoice.ts"] })).status,
+      201,
+      "the requester can now claim",
+    );
     t.equal((await asA.post(`/v1/handoffs/${req.body.id}/answer`, { answer: "decline" })).body.code, "handoffs.already_answered");
     const list = await lead.api.get(`/v1/claims/${c.body.id}/handoffs`);
     t.equal(list.body.items.length, 1);
@@ -251,7 +274,10 @@ t.test("expiry", async (t) => {
   const v = await alice.api.post(`/v1/repos/${enc}/verify`, { fence: c.body.fence, paths: [] });
   t.equal(v.body.reason, "expired");
   const events = await alice.api.get("/v1/events?type=claim.expired");
-  t.same(events.body.items.map((e: any) => e.payload.claimId), [c.body.id]);
+  t.same(
+    events.body.items.map((e: any) => e.payload.claimId),
+    [c.body.id],
+  );
 
   const s = await startSession(alice.api, { ttlSeconds: 1 });
   const held = await alice.api.post("/v1/claims", { sessionId: s.id, patterns: ["lib/**"] });

@@ -12,13 +12,21 @@ t.test("when many clients on two server processes race for overlapping areas, th
   }
   t.teardown(() => backends.dropDatabase());
   const root = "race-test-root-token-0123456789abcdef";
-  const env = { DATABASE_URL: backends.databaseUrl, ...(backends.natsUrl ? { NATS_URL: backends.natsUrl } : {}), BRIGADE_BOOTSTRAP_TOKEN: root };
+  const env = {
+    DATABASE_URL: backends.databaseUrl,
+    ...(backends.natsUrl ? { NATS_URL: backends.natsUrl } : {}),
+    BRIGADE_BOOTSTRAP_TOKEN: root,
+  };
   const servers = await Promise.all([spawnServer(t, env), spawnServer(t, env)]);
 
   const clients = 12;
   const sessions: { id: string; token: string }[] = [];
   for (let i = 0; i < clients; i++) {
-    const res = await http(`${servers[i % 2]!.url}/v1/sessions`, root, "POST", { agent: { name: `racer-${i}` }, repo: "github.com/acme/race", ttlSeconds: 600 });
+    const res = await http(`${servers[i % 2]!.url}/v1/sessions`, root, "POST", {
+      agent: { name: `racer-${i}` },
+      repo: "github.com/acme/race",
+      ttlSeconds: 600,
+    });
     sessions.push({ id: res.body.session.id, token: res.body.token });
   }
   // Every pair of these overlaps, though no two are the same string.
@@ -29,7 +37,10 @@ t.test("when many clients on two server processes race for overlapping areas, th
   for (let round = 0; round < rounds; round++) {
     const attempts = await Promise.all(
       sessions.map((s, i) =>
-        http(`${servers[(i + round) % 2]!.url}/v1/claims`, s.token, "POST", { sessionId: s.id, patterns: [contested[(i + round) % contested.length]!] }),
+        http(`${servers[(i + round) % 2]!.url}/v1/claims`, s.token, "POST", {
+          sessionId: s.id,
+          patterns: [contested[(i + round) % contested.length]!],
+        }),
       ),
     );
     const winners = attempts.filter((r) => r.status === 201);
@@ -57,6 +68,9 @@ t.test("when many clients on two server processes race for overlapping areas, th
   const fences = await http(`${servers[0]!.url}/v1/claims?repo=github.com%2Facme%2Frace&limit=500`, root);
   const byGrant = [...fences.body.items].sort((x: any, y: any) => Date.parse(x.grantedAt) - Date.parse(y.grantedAt) || x.fence - y.fence);
   t.equal(byGrant.length, rounds);
-  t.ok(byGrant.every((c: any, i: number) => i === 0 || c.fence > byGrant[i - 1].fence), "fences increase with every grant");
+  t.ok(
+    byGrant.every((c: any, i: number) => i === 0 || c.fence > byGrant[i - 1].fence),
+    "fences increase with every grant",
+  );
   for (const s of servers) t.equal(await s.stop(), 0);
 });

@@ -44,66 +44,80 @@ t.test("conflicts", async (t) => {
     return { held: held.body, over: over.body, conflict };
   }
 
-  const resolvedEvent = async (conflictId: string) => (await eventsOf(lead.api, "conflict.resolved")).find((e) => e.payload.conflictId === conflictId);
+  const resolvedEvent = async (conflictId: string) =>
+    (await eventsOf(lead.api, "conflict.resolved")).find((e) => e.payload.conflictId === conflictId);
 
-  t.test("when a claim is granted with a warning over another, then a conflict opens and both sessions and both users are alerted", async (t) => {
-    const { held, over, conflict } = await warnConflict("src");
-    t.equal(over.conflicts.length, 1);
-    t.match(conflict, {
-      repo,
-      kind: "claim",
-      status: "open",
-      sessionId: b.id,
-      userId: bob.id,
-      claimId: over.id,
-      pattern: "src/x/**",
-      otherSessionId: a.id,
-      otherUserId: alice.id,
-      otherClaimId: held.id,
-      otherPattern: "src/**",
-      acknowledgedAt: null,
-      resolvedAt: null,
-      resolution: null,
-    });
-    t.match(conflict.witness, /^src\/x\//);
-    const detected = await alertsOf(alice.api, "type=claim.conflicted");
-    t.same(recipients(detected), [`session:${a.id}`, `user:${alice.id}`]);
-    t.match(detected[0].event, { id: conflict.openedEventId, payload: { outcome: "granted_with_warning", claimId: over.id } });
-    t.same(recipients(await alertsOf(bob.api, "type=claim.conflicted")), [`session:${b.id}`, `user:${bob.id}`]);
-    const opened = (await eventsOf(lead.api, "conflict.opened")).find((e) => e.subject.id === conflict.id);
-    t.match(opened, { repo, subject: { type: "conflict" }, payload: { conflictId: conflict.id, detectedBy: conflict.openedEventId, witness: conflict.witness } });
-    t.same(await alertsOf(alice.api, "type=conflict.opened"), [], "the opening is not a second alert: the detection already was one");
-    t.same((await lead.api.get(`/v1/conflicts/${conflict.id}`)).body, conflict);
-  });
+  t.test(
+    "when a claim is granted with a warning over another, then a conflict opens and both sessions and both users are alerted",
+    async (t) => {
+      const { held, over, conflict } = await warnConflict("src");
+      t.equal(over.conflicts.length, 1);
+      t.match(conflict, {
+        repo,
+        kind: "claim",
+        status: "open",
+        sessionId: b.id,
+        userId: bob.id,
+        claimId: over.id,
+        pattern: "src/x/**",
+        otherSessionId: a.id,
+        otherUserId: alice.id,
+        otherClaimId: held.id,
+        otherPattern: "src/**",
+        acknowledgedAt: null,
+        resolvedAt: null,
+        resolution: null,
+      });
+      t.match(conflict.witness, /^src\/x\//);
+      const detected = await alertsOf(alice.api, "type=claim.conflicted");
+      t.same(recipients(detected), [`session:${a.id}`, `user:${alice.id}`]);
+      t.match(detected[0].event, { id: conflict.openedEventId, payload: { outcome: "granted_with_warning", claimId: over.id } });
+      t.same(recipients(await alertsOf(bob.api, "type=claim.conflicted")), [`session:${b.id}`, `user:${bob.id}`]);
+      const opened = (await eventsOf(lead.api, "conflict.opened")).find((e) => e.subject.id === conflict.id);
+      t.match(opened, {
+        repo,
+        subject: { type: "conflict" },
+        payload: { conflictId: conflict.id, detectedBy: conflict.openedEventId, witness: conflict.witness },
+      });
+      t.same(await alertsOf(alice.api, "type=conflict.opened"), [], "the opening is not a second alert: the detection already was one");
+      t.same((await lead.api.get(`/v1/conflicts/${conflict.id}`)).body, conflict);
+    },
+  );
 
-  t.test("when a party acks the conflict's alert, then the conflict is acknowledged, and resolved when a claim involved is released", async (t) => {
-    const { over, conflict } = await warnConflict("web");
-    const alert = (await alertsOf(asA, "type=claim.conflicted")).find((x) => x.event.id === conflict.openedEventId);
-    t.equal((await asA.post(`/v1/alerts/${alert.id}/ack`)).status, 200);
-    const acknowledged = (await lead.api.get(`/v1/conflicts/${conflict.id}`)).body;
-    t.equal(acknowledged.status, "acknowledged");
-    t.ok(acknowledged.acknowledgedAt);
-    const told = (await alertsOf(bob.api, "type=conflict.acknowledged")).filter((x) => x.event.payload.conflictId === conflict.id);
-    t.same(recipients(told), [`session:${b.id}`, `user:${bob.id}`], "the other side hears of it");
-    t.same(
-      recipients((await alertsOf(alice.api, "type=conflict.acknowledged")).filter((x) => x.event.payload.conflictId === conflict.id)),
-      [`user:${alice.id}`],
-      "the acking session is not told of its own ack; its user is",
-    );
+  t.test(
+    "when a party acks the conflict's alert, then the conflict is acknowledged, and resolved when a claim involved is released",
+    async (t) => {
+      const { over, conflict } = await warnConflict("web");
+      const alert = (await alertsOf(asA, "type=claim.conflicted")).find((x) => x.event.id === conflict.openedEventId);
+      t.equal((await asA.post(`/v1/alerts/${alert.id}/ack`)).status, 200);
+      const acknowledged = (await lead.api.get(`/v1/conflicts/${conflict.id}`)).body;
+      t.equal(acknowledged.status, "acknowledged");
+      t.ok(acknowledged.acknowledgedAt);
+      const told = (await alertsOf(bob.api, "type=conflict.acknowledged")).filter((x) => x.event.payload.conflictId === conflict.id);
+      t.same(recipients(told), [`session:${b.id}`, `user:${bob.id}`], "the other side hears of it");
+      t.same(
+        recipients((await alertsOf(alice.api, "type=conflict.acknowledged")).filter((x) => x.event.payload.conflictId === conflict.id)),
+        [`user:${alice.id}`],
+        "the acking session is not told of its own ack; its user is",
+      );
 
-    t.equal((await asB.delete(`/v1/claims/${over.id}`)).status, 200);
-    const resolved = (await lead.api.get(`/v1/conflicts/${conflict.id}`)).body;
-    t.match(resolved, { status: "resolved", resolution: "claim_released" });
-    t.ok(resolved.resolvedAt);
-    t.match(await resolvedEvent(conflict.id), { actor: { type: "session", id: b.id }, payload: { resolution: "claim_released", otherSessionId: a.id } });
-    t.same(
-      recipients((await alertsOf(alice.api, "type=conflict.resolved")).filter((x) => x.event.payload.conflictId === conflict.id)),
-      [`session:${a.id}`, `user:${alice.id}`],
-    );
-    const again = await asA.post(`/v1/conflicts/${conflict.id}/ack`);
-    t.equal(again.status, 200, "acking a resolved conflict changes nothing");
-    t.equal(again.body.status, "resolved");
-  });
+      t.equal((await asB.delete(`/v1/claims/${over.id}`)).status, 200);
+      const resolved = (await lead.api.get(`/v1/conflicts/${conflict.id}`)).body;
+      t.match(resolved, { status: "resolved", resolution: "claim_released" });
+      t.ok(resolved.resolvedAt);
+      t.match(await resolvedEvent(conflict.id), {
+        actor: { type: "session", id: b.id },
+        payload: { resolution: "claim_released", otherSessionId: a.id },
+      });
+      t.same(recipients((await alertsOf(alice.api, "type=conflict.resolved")).filter((x) => x.event.payload.conflictId === conflict.id)), [
+        `session:${a.id}`,
+        `user:${alice.id}`,
+      ]);
+      const again = await asA.post(`/v1/conflicts/${conflict.id}/ack`);
+      t.equal(again.status, 200, "acking a resolved conflict changes nothing");
+      t.equal(again.body.status, "resolved");
+    },
+  );
 
   t.test("when a party acks the conflict itself, then it is acknowledged once", async (t) => {
     const { conflict } = await warnConflict("api");
@@ -114,7 +128,9 @@ t.test("conflicts", async (t) => {
     t.equal(again.status, 200);
     t.equal(again.body.acknowledgedAt, res.body.acknowledgedAt);
     t.equal((await eventsOf(lead.api, "conflict.acknowledged")).filter((e) => e.payload.conflictId === conflict.id).length, 1);
-    t.match((await alertsOf(asA, "type=conflict.acknowledged")).find((x) => x.event.payload.conflictId === conflict.id)?.event, { actor: { type: "user", id: bob.id } });
+    t.match((await alertsOf(asA, "type=conflict.acknowledged")).find((x) => x.event.payload.conflictId === conflict.id)?.event, {
+      actor: { type: "user", id: bob.id },
+    });
   });
 
   t.test("when the held claim is broken, then the conflict is resolved as broken", async (t) => {
@@ -140,7 +156,15 @@ t.test("conflicts", async (t) => {
     t.match(touched.body.conflicts, [{ path: "package.json", kind: "touch", otherSessionId: a.id }]);
     const [conflict, ...more] = await conflictsOf(lead.api, `session=${c.id}`);
     t.same(more, []);
-    t.match(conflict, { kind: "touch", status: "open", sessionId: c.id, otherSessionId: a.id, witness: "package.json", claimId: null, otherClaimId: null });
+    t.match(conflict, {
+      kind: "touch",
+      status: "open",
+      sessionId: c.id,
+      otherSessionId: a.id,
+      witness: "package.json",
+      claimId: null,
+      otherClaimId: null,
+    });
     const detected = (await alertsOf(alice.api, "type=touch.conflict")).filter((x) => x.event.id === conflict.openedEventId);
     t.same(recipients(detected), [`session:${a.id}`, `user:${alice.id}`]);
     t.same(recipients(await alertsOf(carol.api, "type=touch.conflict")), [`session:${c.id}`, `user:${carol.id}`]);
@@ -181,7 +205,11 @@ t.test("conflicts", async (t) => {
   t.test("listing filters, visibility and pages", async (t) => {
     const all = await conflictsOf(lead.api);
     t.ok(all.length >= 8);
-    t.same(all.map((c) => c.id), [...all.map((c) => c.id)].sort().reverse(), "newest first");
+    t.same(
+      all.map((c) => c.id),
+      [...all.map((c) => c.id)].sort().reverse(),
+      "newest first",
+    );
     const pages: string[] = [];
     let cursor: string | null = null;
     do {
@@ -189,19 +217,32 @@ t.test("conflicts", async (t) => {
       pages.push(...res.body.items.map((c: any) => c.id));
       cursor = res.body.nextCursor;
     } while (cursor);
-    t.same(pages, all.map((c) => c.id));
+    t.same(
+      pages,
+      all.map((c) => c.id),
+    );
     for (const status of ["open", "acknowledged", "resolved"]) {
-      t.ok((await conflictsOf(lead.api, `status=${status}`)).every((c) => c.status === status), status);
+      t.ok(
+        (await conflictsOf(lead.api, `status=${status}`)).every((c) => c.status === status),
+        status,
+      );
     }
     const unresolved = await conflictsOf(lead.api, "status=unresolved");
     t.ok(unresolved.length > 0 && unresolved.every((c) => c.status !== "resolved"));
-    t.equal((await conflictsOf(lead.api, `repo=${encodeURIComponent("git@github.com:Acme/api.git")}`)).length, all.length, "repo in any remote form");
+    t.equal(
+      (await conflictsOf(lead.api, `repo=${encodeURIComponent("git@github.com:Acme/api.git")}`)).length,
+      all.length,
+      "repo in any remote form",
+    );
     t.same(await conflictsOf(lead.api, `repo=${encodeURIComponent("github.com/acme/other")}`), []);
     t.ok((await conflictsOf(lead.api, `user=${carol.id}`)).every((c) => c.userId === carol.id || c.otherUserId === carol.id));
     t.ok((await conflictsOf(lead.api, `session=${b.id}`)).every((c) => c.sessionId === b.id || c.otherSessionId === b.id));
 
     const carols = await conflictsOf(carol.api);
-    t.ok(carols.length > 0 && carols.every((c) => c.userId === carol.id || c.otherUserId === carol.id), "a member sees the conflicts they are party to");
+    t.ok(
+      carols.length > 0 && carols.every((c) => c.userId === carol.id || c.otherUserId === carol.id),
+      "a member sees the conflicts they are party to",
+    );
     t.same(await conflictsOf(carol.api, `user=${bob.id}`), [], "a filter cannot widen what a member sees");
     const bSide = await conflictsOf(asB);
     t.ok(bSide.length > 0 && bSide.every((c) => c.sessionId === b.id || c.otherSessionId === b.id), "a session token sees its session's");
@@ -278,7 +319,13 @@ t.test("when a claim in a conflict expires, then the conflict resolves as expire
   t.match(expired, { status: "resolved", resolution: "claim_expired" });
   t.match(sessionGone, { status: "resolved", resolution: "session_expired" });
   const events = (await lead.api.get("/v1/events?type=conflict.resolved&limit=1000")).body.items;
-  t.match(events.find((e: any) => e.payload.conflictId === byClaim.id), { actor: { type: "system" }, payload: { resolution: "claim_expired" } });
+  t.match(
+    events.find((e: any) => e.payload.conflictId === byClaim.id),
+    { actor: { type: "system" }, payload: { resolution: "claim_expired" } },
+  );
   const alerts = (await alice.api.get("/v1/alerts?type=conflict.resolved")).body.items;
-  t.ok(alerts.some((x: any) => x.event.payload.conflictId === byClaim.id), "the holder hears its conflict is over");
+  t.ok(
+    alerts.some((x: any) => x.event.payload.conflictId === byClaim.id),
+    "the holder hears its conflict is over",
+  );
 });

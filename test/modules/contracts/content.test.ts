@@ -38,9 +38,14 @@ t.test("when the content holds two YAML documents, then it is refused at the sec
 });
 
 t.test("when aliases refer to themselves or expand exponentially, then the document is refused", async (t) => {
-  t.match(problemOf(t, "jsonschema", "type: object\nproperties: &p\n  self: { properties: *p }\n").extra.errors, [{ reason: "alias refers to itself" }]);
+  t.match(problemOf(t, "jsonschema", "type: object\nproperties: &p\n  self: { properties: *p }\n").extra.errors, [
+    { reason: "alias refers to itself" },
+  ]);
   let bomb = 'type: object\nl0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n';
-  for (let i = 1; i < 9; i++) bomb += `l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(", ")}]\n`;
+  for (let i = 1; i < 9; i++)
+    bomb += `l${i}: &l${i} [${Array(9)
+      .fill(`*l${i - 1}`)
+      .join(", ")}]\n`;
   t.match(problemOf(t, "jsonschema", bomb).extra.errors, [{ reason: "excessive aliasing" }]);
 });
 
@@ -50,8 +55,12 @@ t.test("when aliases are used modestly, then they are expanded like copies", asy
 });
 
 t.test("when YAML uses the core schema's spellings, then they resolve as YAML 1.2 says", async (t) => {
-  const parsed = parseContent("jsonschema", "type: object\nexamples: [2024-01-01, 0x1F, 0o17, 1e3, True, ~, yes]\n\"<<\": 1\n");
-  t.same((parsed.document as Record<string, unknown>).examples, ["2024-01-01", 31, 15, 1000, true, null, "yes"], "no timestamps, no YAML 1.1 booleans");
+  const parsed = parseContent("jsonschema", 'type: object\nexamples: [2024-01-01, 0x1F, 0o17, 1e3, True, ~, yes]\n"<<": 1\n');
+  t.same(
+    (parsed.document as Record<string, unknown>).examples,
+    ["2024-01-01", 31, 15, 1000, true, null, "yes"],
+    "no timestamps, no YAML 1.1 booleans",
+  );
   t.equal((parsed.document as Record<string, unknown>)["<<"], 1, "no merge keys");
 });
 

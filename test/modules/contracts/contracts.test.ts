@@ -9,10 +9,18 @@ const fixture = (path: string) => readFileSync(new URL(`./fixtures/${path}`, imp
 const shopRepo = "github.com/acme/shop";
 const webRepo = "github.com/acme/web";
 
-const ORDERS = ["1.0.0", "1.1.0", "1.1.1", "2.0.0", "3.0.0", "4.0.0", "5.0.0"].map((label) => ({ label, content: fixture(`orders-api/v${label}.yaml`) }));
-const EVENTS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0", "3.0.0"].map((label) => ({ label, content: fixture(`order-event/v${label}.json`) }));
-const CATALOG = ["1.0.0", "1.1.0", "1.2.0", "1.2.1", "2.0.0", "3.0.0"].map((label) => ({ label, content: fixture(`catalog-graphql/v${label}.graphql`) }));
-
+const ORDERS = ["1.0.0", "1.1.0", "1.1.1", "2.0.0", "3.0.0", "4.0.0", "5.0.0"].map((label) => ({
+  label,
+  content: fixture(`orders-api/v${label}.yaml`),
+}));
+const EVENTS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0", "3.0.0"].map((label) => ({
+  label,
+  content: fixture(`order-event/v${label}.json`),
+}));
+const CATALOG = ["1.0.0", "1.1.0", "1.2.0", "1.2.1", "2.0.0", "3.0.0"].map((label) => ({
+  label,
+  content: fixture(`catalog-graphql/v${label}.graphql`),
+}));
 
 t.test("contracts", async (t) => {
   // Its own subject prefix, so a NATS shared with other test files never mixes their messages.
@@ -33,7 +41,10 @@ t.test("contracts", async (t) => {
   const lead = await createUser(app, rootToken, "lead");
   const ordersTeam = await team("orders", [alice]);
   const storefront = await team("storefront", [carol]);
-  const aliceSession = await startSession(alice.api, { repo: `git@github.com:Acme/shop.git`, agent: { name: "alice-claude", kind: "claude-code" } });
+  const aliceSession = await startSession(alice.api, {
+    repo: `git@github.com:Acme/shop.git`,
+    agent: { name: "alice-claude", kind: "claude-code" },
+  });
   const asAliceSession = client(app, aliceSession.token);
 
   const create = (api: Client, body: Record<string, unknown>) => api.post("/v1/contracts", body);
@@ -72,7 +83,11 @@ t.test("contracts", async (t) => {
     t.equal(twice.body.id, byTeam.body.id);
     const byUser = await dave.api.post("/v1/contracts/orders-api/consumers", { kind: "user", userId: dave.id });
     t.equal(byUser.status, 201);
-    const byRepo = await dave.api.post("/v1/contracts/orders-api/consumers", { kind: "repo", repo: "https://github.com/acme/web", patterns: ["src/api/orders/**", "src/api/client.ts"] });
+    const byRepo = await dave.api.post("/v1/contracts/orders-api/consumers", {
+      kind: "repo",
+      repo: "https://github.com/acme/web",
+      patterns: ["src/api/orders/**", "src/api/client.ts"],
+    });
     t.equal(byRepo.status, 201);
     t.match(byRepo.body, { kind: "repo", repo: webRepo, patterns: ["src/api/client.ts", "src/api/orders/**"] });
     const got = await bob.api.get("/v1/contracts/orders-api");
@@ -82,32 +97,65 @@ t.test("contracts", async (t) => {
 
   t.test("orders-api evolving through seven versions (OpenAPI, backward)", async (t) => {
     const at = (label: string) => ORDERS.find((v) => v.label === label)!;
-    const [v100, v110, v111, v200, v300, v400, v500] = ["1.0.0", "1.1.0", "1.1.1", "2.0.0", "3.0.0", "4.0.0", "5.0.0"].map(at) as [typeof ORDERS[number], typeof ORDERS[number], typeof ORDERS[number], typeof ORDERS[number], typeof ORDERS[number], typeof ORDERS[number], typeof ORDERS[number]];
+    const [v100, v110, v111, v200, v300, v400, v500] = ["1.0.0", "1.1.0", "1.1.1", "2.0.0", "3.0.0", "4.0.0", "5.0.0"].map(at) as [
+      (typeof ORDERS)[number],
+      (typeof ORDERS)[number],
+      (typeof ORDERS)[number],
+      (typeof ORDERS)[number],
+      (typeof ORDERS)[number],
+      (typeof ORDERS)[number],
+      (typeof ORDERS)[number],
+    ];
 
     t.test("when the first version is published, then 201 with no changes", async (t) => {
       const res = await publish(asAliceSession, "orders-api", { ...v100, branch: "main", sessionId: aliceSession.id });
       t.equal(res.status, 201, JSON.stringify(res.body));
-      t.match(res.body, { label: "1.0.0", seq: 1, created: true, sessionId: aliceSession.id, branch: "main", previousLabel: null, changes: [], compatibility: { policy: "backward", compatible: true, checkedAgainst: [] } });
+      t.match(res.body, {
+        label: "1.0.0",
+        seq: 1,
+        created: true,
+        sessionId: aliceSession.id,
+        branch: "main",
+        previousLabel: null,
+        changes: [],
+        compatibility: { policy: "backward", compatible: true, checkedAgainst: [] },
+      });
       t.match(res.body.hash, /^[0-9a-f]{64}$/);
       t.match(res.headers["server-timing"], /^parse;dur=[\d.]+, diff;dur=[\d.]+, store;dur=[\d.]+$/, "where the time went");
     });
 
-    t.test("when the same content is published again, even as JSON or under another label, then 200 with the existing version", async (t) => {
-      const same = await publish(alice.api, "orders-api", v100);
-      t.equal(same.status, 200);
-      t.match(same.body, { label: "1.0.0", seq: 1, created: false });
-      const { parse } = await import("yaml");
-      const asJson = await publish(alice.api, "orders-api", { label: "1.0.0-json", content: JSON.stringify(parse(v100.content), null, 2) });
-      t.equal(asJson.status, 200, "YAML and JSON of one document are one version");
-      t.equal(asJson.body.label, "1.0.0");
-    });
+    t.test(
+      "when the same content is published again, even as JSON or under another label, then 200 with the existing version",
+      async (t) => {
+        const same = await publish(alice.api, "orders-api", v100);
+        t.equal(same.status, 200);
+        t.match(same.body, { label: "1.0.0", seq: 1, created: false });
+        const { parse } = await import("yaml");
+        const asJson = await publish(alice.api, "orders-api", {
+          label: "1.0.0-json",
+          content: JSON.stringify(parse(v100.content), null, 2),
+        });
+        t.equal(asJson.status, 200, "YAML and JSON of one document are one version");
+        t.equal(asJson.body.label, "1.0.0");
+      },
+    );
 
     t.test("when an optional field is added, then 201 and the change is non-breaking", async (t) => {
       const res = await publish(alice.api, "orders-api", v110);
       t.equal(res.status, 201);
-      t.match(res.body, { label: "1.1.0", previousLabel: "1.0.0", summary: { breaking: 0 }, compatibility: { compatible: true, checkedAgainst: ["1.0.0"] } });
+      t.match(res.body, {
+        label: "1.1.0",
+        previousLabel: "1.0.0",
+        summary: { breaking: 0 },
+        compatibility: { compatible: true, checkedAgainst: ["1.0.0"] },
+      });
       t.ok(res.body.summary.nonBreaking >= 1);
-      t.ok(res.body.changes.some((c: any) => c.level === "non-breaking" && c.location.endsWith(".giftWrap") && /POST \/orders/.test(c.message)), "the request's new optional field");
+      t.ok(
+        res.body.changes.some(
+          (c: any) => c.level === "non-breaking" && c.location.endsWith(".giftWrap") && /POST \/orders/.test(c.message),
+        ),
+        "the request's new optional field",
+      );
     });
 
     t.test("when only descriptions change, then every change is an annotation", async (t) => {
@@ -128,7 +176,10 @@ t.test("contracts", async (t) => {
           refused.body.breaking.every((b: any) => b.level === "breaking" && b.direction === "backward"),
           "only breaking changes, checked backward",
         );
-        t.ok(refused.body.breaking.some((b: any) => expect.test(b.message) && location.test(b.location)), JSON.stringify(refused.body.breaking.map((b: any) => [b.location, b.message])));
+        t.ok(
+          refused.body.breaking.some((b: any) => expect.test(b.message) && location.test(b.location)),
+          JSON.stringify(refused.body.breaking.map((b: any) => [b.location, b.message])),
+        );
         const check = await bob.api.post("/v1/contracts/orders-api/check", version);
         t.equal(check.status, 200);
         t.match(check.body, { outcome: "incompatible", compatible: false, policy: "backward" });
@@ -137,13 +188,27 @@ t.test("contracts", async (t) => {
         t.equal(noReason.status, 422);
         t.equal(noReason.body.code, "contracts.reason_required");
         t.equal(noReason.body.errors[0].field, "reason");
-        const forced = await publish(alice.api, "orders-api", { ...version, force: true, reason: `release ${version.label}: coordinated with storefront` });
+        const forced = await publish(alice.api, "orders-api", {
+          ...version,
+          force: true,
+          reason: `release ${version.label}: coordinated with storefront`,
+        });
         t.equal(forced.status, 201);
-        t.match(forced.body, { label: version.label, forced: true, forceReason: `release ${version.label}: coordinated with storefront`, compatibility: { compatible: false } });
+        t.match(forced.body, {
+          label: version.label,
+          forced: true,
+          forceReason: `release ${version.label}: coordinated with storefront`,
+          compatibility: { compatible: false },
+        });
         t.equal(forced.body.breaking.length, refused.body.breaking.length);
       });
 
-    breakingStep("an operation is removed", v200, /Removed\] operation DELETE \/orders\/\{orderId\}/, /^\$\.paths\['\/orders\/\{orderId\}'\]\.delete$/);
+    breakingStep(
+      "an operation is removed",
+      v200,
+      /Removed\] operation DELETE \/orders\/\{orderId\}/,
+      /^\$\.paths\['\/orders\/\{orderId\}'\]\.delete$/,
+    );
     breakingStep("a required parameter is added", v300, /required query parameter `storeId`/, /parameters/);
     breakingStep("a response property is removed", v400, /currency/, /responses/);
     breakingStep("an enum value is removed from a request parameter", v500, /"cancelled" removed/, /enum/);
@@ -198,11 +263,20 @@ t.test("contracts", async (t) => {
     const changed = await carol.api.get("/v1/alerts?type=contract.changed");
     t.equal(changed.status, 200);
     t.ok(changed.body.items.length >= 2, "two compatible changes reached the consuming team");
-    t.match(changed.body.items[0], { recipient: { type: "team", id: storefront }, event: { type: "contract.changed", payload: { name: "orders-api" } } });
+    t.match(changed.body.items[0], {
+      recipient: { type: "team", id: storefront },
+      event: { type: "contract.changed", payload: { name: "orders-api" } },
+    });
     const breaking = await dave.api.get("/v1/alerts?type=contract.breaking_change");
     t.equal(breaking.body.items.length, 4, "four forced versions reached the consuming user");
     const last = breaking.body.items[0].event.payload;
-    t.match(last, { name: "orders-api", label: "5.0.0", previousLabel: "4.0.0", policy: "backward", reason: "release 5.0.0: coordinated with storefront" });
+    t.match(last, {
+      name: "orders-api",
+      label: "5.0.0",
+      previousLabel: "4.0.0",
+      policy: "backward",
+      reason: "release 5.0.0: coordinated with storefront",
+    });
     t.ok(last.breaking.length >= 1);
     const events = await bob.api.get("/v1/events?type=contract.version_published");
     t.equal(events.body.items.filter((e: any) => e.payload.name === "orders-api").length, 7);
@@ -226,11 +300,21 @@ t.test("contracts", async (t) => {
       const res = await publish(alice.api, "order-placed-event", version);
       t.equal(res.status, status, `${label}: ${JSON.stringify(res.body).slice(0, 300)}`);
       if (status === 409) {
-        t.ok(res.body.breaking.some((b: any) => location!.test(b.location)), `${label}: ${JSON.stringify(res.body.breaking.map((b: any) => b.location))}`);
-        const forced = await publish(alice.api, "order-placed-event", { ...version, force: true, reason: "event consumers migrated first" });
+        t.ok(
+          res.body.breaking.some((b: any) => location!.test(b.location)),
+          `${label}: ${JSON.stringify(res.body.breaking.map((b: any) => b.location))}`,
+        );
+        const forced = await publish(alice.api, "order-placed-event", {
+          ...version,
+          force: true,
+          reason: "event consumers migrated first",
+        });
         t.equal(forced.status, 201);
       } else if (level) {
-        t.ok(res.body.changes.length > 0 && res.body.changes.every((c: any) => c.level === level), `${label}: ${JSON.stringify(res.body.changes)}`);
+        t.ok(
+          res.body.changes.length > 0 && res.body.changes.every((c: any) => c.level === level),
+          `${label}: ${JSON.stringify(res.body.changes)}`,
+        );
       }
       if (previous) {
         const diff = await bob.api.get(`/v1/contracts/order-placed-event/diff?from=${previous}&to=${label}`);
@@ -257,11 +341,20 @@ t.test("contracts", async (t) => {
       t.equal(res.status, e.status, `${version.label}: ${JSON.stringify(res.body).slice(0, 300)}`);
       if (e.status === 409) {
         t.equal(res.body.code, "contracts.incompatible");
-        t.ok(res.body.breaking.some((b: any) => b.location === e.location), `${version.label}: ${JSON.stringify(res.body.breaking)}`);
-        t.equal((await publish(alice.api, "catalog-graph", { ...version, force: true, reason: "storefront moved to the new field" })).status, 201);
+        t.ok(
+          res.body.breaking.some((b: any) => b.location === e.location),
+          `${version.label}: ${JSON.stringify(res.body.breaking)}`,
+        );
+        t.equal(
+          (await publish(alice.api, "catalog-graph", { ...version, force: true, reason: "storefront moved to the new field" })).status,
+          201,
+        );
       } else if (e.levels) {
         t.same([...new Set(res.body.changes.map((c: any) => c.level))], e.levels, version.label);
-        t.ok(res.body.changes.some((c: any) => c.location === e.location), `${version.label}: ${JSON.stringify(res.body.changes)}`);
+        t.ok(
+          res.body.changes.some((c: any) => c.location === e.location),
+          `${version.label}: ${JSON.stringify(res.body.changes)}`,
+        );
       }
     }
     const reformatted = CATALOG[0]!.content.replace(/\n\n/g, "\n\n\n").replace("type Money {", "# money\ntype Money {");
@@ -281,7 +374,14 @@ t.test("contracts", async (t) => {
     t.match(changed.body.changes, [{ level: "unclassified", message: /1 line added, 1 removed/ }]);
 
     t.equal((await create(alice.api, { name: "order-events", kind: "asyncapi", providerTeamId: ordersTeam })).status, 201);
-    const v1 = { asyncapi: "2.6.0", info: { title: "Order events", version: "1.0.0" }, channels: { "orders.placed": { subscribe: { message: { payload: { type: "object", properties: { orderId: { type: "string" } } } } } }, "orders.cancelled": { subscribe: { message: { payload: { type: "object" } } } } } };
+    const v1 = {
+      asyncapi: "2.6.0",
+      info: { title: "Order events", version: "1.0.0" },
+      channels: {
+        "orders.placed": { subscribe: { message: { payload: { type: "object", properties: { orderId: { type: "string" } } } } } },
+        "orders.cancelled": { subscribe: { message: { payload: { type: "object" } } } },
+      },
+    };
     t.equal((await publish(alice.api, "order-events", { label: "1.0.0", content: JSON.stringify(v1) })).status, 201);
     const { "orders.cancelled": _, ...channels } = v1.channels;
     const removed = await publish(alice.api, "order-events", { label: "2.0.0", content: JSON.stringify({ ...v1, channels }) });
@@ -290,7 +390,11 @@ t.test("contracts", async (t) => {
   });
 
   t.test("the policy matrix (JSON Schema)", async (t) => {
-    const base = { type: "object", required: ["id"], properties: { id: { type: "string" }, kind: { type: "string", enum: ["a", "b"] }, n: { type: "integer" } } };
+    const base = {
+      type: "object",
+      required: ["id"],
+      properties: { id: { type: "string" }, kind: { type: "string", enum: ["a", "b"] }, n: { type: "integer" } },
+    };
     const kinds: Record<string, object> = {
       // optional property added: safe both ways
       additive: { ...base, properties: { ...base.properties, note: { type: "string" } } },
@@ -311,7 +415,11 @@ t.test("contracts", async (t) => {
     for (const policy of ["backward", "forward", "full", "none"]) {
       for (const transitive of policy === "none" ? [""] : ["", "_transitive"]) {
         const name = `matrix-${policy}${transitive.replace("_", "-")}`;
-        t.equal((await create(alice.api, { name, kind: "jsonschema", providerTeamId: ordersTeam, compatibility: `${policy}${transitive}` })).status, 201);
+        t.equal(
+          (await create(alice.api, { name, kind: "jsonschema", providerTeamId: ordersTeam, compatibility: `${policy}${transitive}` }))
+            .status,
+          201,
+        );
         t.equal((await publish(alice.api, name, { label: "1", content: JSON.stringify(base) })).status, 201);
         for (const [kind, schema] of Object.entries(kinds)) {
           const check = await bob.api.post(`/v1/contracts/${name}/check`, { content: JSON.stringify(schema) });
@@ -344,7 +452,10 @@ t.test("contracts", async (t) => {
         const res = await publish(alice.api, name, { label: "3", content: JSON.stringify(v3) });
         t.equal(res.status, transitive ? 409 : 201, `${compatibility}: v3`);
         if (transitive) {
-          t.ok(res.body.breaking.every((b: any) => b.against === "1"), "found against the first version only");
+          t.ok(
+            res.body.breaking.every((b: any) => b.against === "1"),
+            "found against the first version only",
+          );
           const check = await bob.api.post(`/v1/contracts/${name}/check`, { content: JSON.stringify(v3) });
           t.same(check.body.checkedAgainst, ["1", "2"]);
         }
@@ -372,10 +483,29 @@ t.test("contracts", async (t) => {
   });
   t.test("the proposal flow", async (t) => {
     // The orders-api is at 5.0.0; the provider's agent proposes 5.1.0 before writing code.
-    const proposed = ORDERS.at(-1)!.content.replace("        note: { type: string }\n        trackingUrl", "        note: { type: string }\n        carrier: { type: string }\n        trackingUrl").replace("  version: 5.0.0\n", "  version: 5.1.0\n");
-    const open = await asAliceSession.post("/v1/contracts/orders-api/proposals", { content: proposed, label: "5.1.0", description: "Expose the carrier next to the tracking URL." });
+    const proposed = ORDERS.at(-1)!
+      .content.replace(
+        "        note: { type: string }\n        trackingUrl",
+        "        note: { type: string }\n        carrier: { type: string }\n        trackingUrl",
+      )
+      .replace("  version: 5.0.0\n", "  version: 5.1.0\n");
+    const open = await asAliceSession.post("/v1/contracts/orders-api/proposals", {
+      content: proposed,
+      label: "5.1.0",
+      description: "Expose the carrier next to the tracking URL.",
+    });
     t.equal(open.status, 201, JSON.stringify(open.body).slice(0, 400));
-    t.match(open.body, { status: "open", verdict: "pending", label: "5.1.0", sessionId: aliceSession.id, proposedBy: alice.id, baseLabel: "5.0.0", compatibility: { compatible: true }, summary: { breaking: 0 }, answers: [] });
+    t.match(open.body, {
+      status: "open",
+      verdict: "pending",
+      label: "5.1.0",
+      sessionId: aliceSession.id,
+      proposedBy: alice.id,
+      baseLabel: "5.0.0",
+      compatibility: { compatible: true },
+      summary: { breaking: 0 },
+      answers: [],
+    });
     t.equal(open.body.pending.length, 3, "three consumers have not answered");
     const id = open.body.id as string;
     const again = await alice.api.post("/v1/contracts/orders-api/proposals", { content: proposed });
@@ -388,13 +518,25 @@ t.test("contracts", async (t) => {
     const alerted = await carol.api.get("/v1/alerts?type=contract.proposal_opened");
     t.equal(alerted.body.items.length, 1, "the consuming team is alerted");
     t.match(alerted.body.items[0].event.payload, { proposalId: id, name: "orders-api", baseLabel: "5.0.0", compatible: true });
-    t.ok(alerted.body.items[0].event.payload.changes.some((c: any) => c.location.endsWith(".carrier")), "with the diff");
+    t.ok(
+      alerted.body.items[0].event.payload.changes.some((c: any) => c.location.endsWith(".carrier")),
+      "with the diff",
+    );
 
     const storefrontConsumer = (await bob.api.get("/v1/contracts/orders-api")).body.consumers.find((c: any) => c.kind === "team").id;
-    const ack = await carol.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, { answer: "ack", comment: "Storefront can show it." });
+    const ack = await carol.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, {
+      answer: "ack",
+      comment: "Storefront can show it.",
+    });
     t.equal(ack.status, 200);
-    t.match(ack.body, { verdict: "pending", answers: [{ consumerId: storefrontConsumer, answer: "ack", answeredBy: carol.id, comment: "Storefront can show it." }] });
-    const object = await dave.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, { answer: "object", comment: "Carrier names need a fixed list." });
+    t.match(ack.body, {
+      verdict: "pending",
+      answers: [{ consumerId: storefrontConsumer, answer: "ack", answeredBy: carol.id, comment: "Storefront can show it." }],
+    });
+    const object = await dave.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, {
+      answer: "object",
+      comment: "Carrier names need a fixed list.",
+    });
     t.equal(object.status, 200);
     t.equal(object.body.verdict, "objected");
     t.equal(object.body.answers.length, 3, "dave speaks as the consuming user and as whoever declared the repo consumer");
@@ -405,18 +547,31 @@ t.test("contracts", async (t) => {
       "the proposer (as user and session) and the provider team hear each answer",
     );
     t.equal(new Set(answeredAlerts.body.items.map((a: any) => a.event.id)).size, 2);
-    t.match(answeredAlerts.body.items[0].event.payload, { answer: "object", comment: "Carrier names need a fixed list.", verdict: "objected" });
+    t.match(answeredAlerts.body.items[0].event.payload, {
+      answer: "object",
+      comment: "Carrier names need a fixed list.",
+      verdict: "objected",
+    });
     const notConsumer = await bob.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, { answer: "ack" });
     t.equal(notConsumer.status, 403);
     t.equal(notConsumer.body.code, "contracts.not_consumer");
-    const notTheirs = await bob.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, { answer: "ack", consumerId: storefrontConsumer });
+    const notTheirs = await bob.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, {
+      answer: "ack",
+      consumerId: storefrontConsumer,
+    });
     t.equal(notTheirs.status, 403, "naming someone else's consumer");
-    const change = await dave.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, { answer: "ack", comment: "Fine as free text for now." });
+    const change = await dave.api.post(`/v1/contracts/orders-api/proposals/${id}/answers`, {
+      answer: "ack",
+      comment: "Fine as free text for now.",
+    });
     t.equal(change.body.verdict, "acked", "every consumer acked once dave changed his answer");
     t.same(change.body.pending, []);
 
     const list = await bob.api.get("/v1/contracts/orders-api/proposals?status=open");
-    t.same(list.body.items.map((p: any) => p.id), [id]);
+    t.same(
+      list.body.items.map((p: any) => p.id),
+      [id],
+    );
     const one = await bob.api.get(`/v1/contracts/orders-api/proposals/${id}`);
     t.equal(one.body.content, proposed);
 
@@ -431,11 +586,18 @@ t.test("contracts", async (t) => {
     t.equal(late.status, 409);
     t.equal(late.body.code, "contracts.proposal_closed");
 
-    const breaking = await alice.api.post("/v1/contracts/orders-api/proposals", { content: ORDERS[0]!.content, description: "Back to the old shape?" });
+    const breaking = await alice.api.post("/v1/contracts/orders-api/proposals", {
+      content: ORDERS[0]!.content,
+      description: "Back to the old shape?",
+    });
     t.equal(breaking.status, 201);
     t.match(breaking.body, { compatibility: { compatible: false } });
     t.ok(breaking.body.breaking.length > 0, "consumers see that it would break them");
-    t.equal((await carol.api.post(`/v1/contracts/orders-api/proposals/${breaking.body.id}/withdraw`, {})).status, 403, "a consumer cannot withdraw it");
+    t.equal(
+      (await carol.api.post(`/v1/contracts/orders-api/proposals/${breaking.body.id}/withdraw`, {})).status,
+      403,
+      "a consumer cannot withdraw it",
+    );
     const withdrawn = await alice.api.post(`/v1/contracts/orders-api/proposals/${breaking.body.id}/withdraw`, { reason: "no" });
     t.match(withdrawn.body, { status: "withdrawn" });
   });
@@ -460,11 +622,15 @@ t.test("contracts", async (t) => {
     t.equal(structural.status, 422);
     t.match(structural.body, { path: "$.paths.orders", location: { line: 6, column: 3 } });
 
-    const dangling = await bad("openapi: 3.0.3\ninfo: { title: x, version: '1' }\npaths:\n  /a:\n    get:\n      responses:\n        '200': { $ref: '#/components/responses/Missing' }\n");
+    const dangling = await bad(
+      "openapi: 3.0.3\ninfo: { title: x, version: '1' }\npaths:\n  /a:\n    get:\n      responses:\n        '200': { $ref: '#/components/responses/Missing' }\n",
+    );
     t.equal(dangling.status, 422);
     t.match(dangling.body.detail, /#\/components\/responses\/Missing/);
 
-    const external = await bad("openapi: 3.0.3\ninfo: { title: x, version: '1' }\npaths:\n  /a:\n    get:\n      responses:\n        '200': { $ref: 'https://schemas.example.com/common.yaml#/Ok' }\n");
+    const external = await bad(
+      "openapi: 3.0.3\ninfo: { title: x, version: '1' }\npaths:\n  /a:\n    get:\n      responses:\n        '200': { $ref: 'https://schemas.example.com/common.yaml#/Ok' }\n",
+    );
     t.equal(external.status, 422);
     t.equal(external.body.code, "contracts.external_ref");
     t.match(external.body.detail, /never fetches/);
@@ -488,7 +654,10 @@ t.test("contracts", async (t) => {
     t.equal(gqlJson.body.code, "contracts.kind_mismatch");
     const schemaMismatch = await publish(alice.api, "order-placed-event", { label: "9.9.9", content: ORDERS[0]!.content });
     t.equal(schemaMismatch.body.code, "contracts.kind_mismatch");
-    const badSchema = await publish(alice.api, "order-placed-event", { label: "9.9.9", content: '{"type": "object", "properties": {"a": {"type": "text"}}}' });
+    const badSchema = await publish(alice.api, "order-placed-event", {
+      label: "9.9.9",
+      content: '{"type": "object", "properties": {"a": {"type": "text"}}}',
+    });
     t.match(badSchema.body, { code: "contracts.invalid_content", path: "$.properties.a.type" });
 
     const big = await bad(`openapi: 3.0.3\ninfo: { title: x, version: '1', description: '${"x".repeat(300 * 1024)}' }\npaths: {}\n`);
@@ -504,7 +673,10 @@ t.test("contracts", async (t) => {
     t.equal(noVersion.status, 404);
     t.equal(noVersion.body.code, "contracts.version_not_found");
     t.equal((await bob.api.get("/v1/contracts/bad-yaml/diff?from=latest")).status, 404);
-    t.equal((await bob.api.get("/v1/contracts/orders-api/proposals/0190a6b2-0000-7000-8000-000000000000")).body.code, "contracts.proposal_not_found");
+    t.equal(
+      (await bob.api.get("/v1/contracts/orders-api/proposals/0190a6b2-0000-7000-8000-000000000000")).body.code,
+      "contracts.proposal_not_found",
+    );
 
     const unknownField = await create(alice.api, { name: "x1", kind: "openapi", providerTeamId: ordersTeam, owner: "me" });
     t.equal(unknownField.status, 400);
@@ -515,7 +687,12 @@ t.test("contracts", async (t) => {
     t.equal(badName.body.errors[0].field, "name");
     const badPolicy = await create(alice.api, { name: "x3", kind: "openapi", providerTeamId: ordersTeam, compatibility: "sideways" });
     t.equal(badPolicy.body.errors[0].field, "compatibility");
-    const badPattern = await create(alice.api, { name: "x4", kind: "openapi", providerTeamId: ordersTeam, source: { repo: shopRepo, patterns: ["src/../x"] } });
+    const badPattern = await create(alice.api, {
+      name: "x4",
+      kind: "openapi",
+      providerTeamId: ordersTeam,
+      source: { repo: shopRepo, patterns: ["src/../x"] },
+    });
     t.equal(badPattern.status, 422);
     t.equal(badPattern.body.errors[0].field, "source.patterns[0]");
     const noTeam = await create(alice.api, { name: "x5", kind: "openapi", providerTeamId: "0190a6b2-0000-7000-8000-000000000000" });
@@ -542,8 +719,16 @@ t.test("contracts", async (t) => {
     t.equal((await other.api.get("/v1/contracts/orders-api/versions/1.0.0")).status, 404);
     t.same((await other.api.get("/v1/contracts")).body.items, []);
     const otherTeam = await other.api.post("/v1/teams", { name: "orders" });
-    t.equal((await other.api.post("/v1/contracts", { name: "orders-api", kind: "openapi", providerTeamId: otherTeam.body.id })).status, 201, "names are per organisation");
-    t.equal((await alice.api.post("/v1/contracts/orders-api/consumers", { kind: "team", teamId: otherTeam.body.id })).status, 404, "another organisation's team");
+    t.equal(
+      (await other.api.post("/v1/contracts", { name: "orders-api", kind: "openapi", providerTeamId: otherTeam.body.id })).status,
+      201,
+      "names are per organisation",
+    );
+    t.equal(
+      (await alice.api.post("/v1/contracts/orders-api/consumers", { kind: "team", teamId: otherTeam.body.id })).status,
+      404,
+      "another organisation's team",
+    );
 
     const notProvider = await publish(bob.api, "orders-api", { label: "6.0.0", content: ORDERS[0]!.content });
     t.equal(notProvider.status, 403, "a member outside the provider team cannot publish");
@@ -551,15 +736,27 @@ t.test("contracts", async (t) => {
     t.equal((await bob.api.post("/v1/contracts/orders-api/proposals", { content: ORDERS[0]!.content })).status, 403);
     t.equal((await bob.api.patch("/v1/contracts/orders-api", { compatibility: "none" })).status, 403);
     t.equal((await bob.api.post("/v1/contracts/orders-api/archive")).status, 403);
-    t.equal((await create(bob.api, { name: "not-mine", kind: "openapi", providerTeamId: ordersTeam })).status, 403, "a contract for a team one is not in");
+    t.equal(
+      (await create(bob.api, { name: "not-mine", kind: "openapi", providerTeamId: ordersTeam })).status,
+      403,
+      "a contract for a team one is not in",
+    );
     const consumers = (await bob.api.get("/v1/contracts/orders-api")).body.consumers;
     t.equal((await bob.api.delete(`/v1/contracts/orders-api/consumers/${consumers[0].id}`)).status, 403, "someone else's consumer");
 
     const bobSession = await startSession(bob.api, { repo: shopRepo });
-    const outside = await asAliceSession.post("/v1/contracts/orders-api/versions", { label: "6.0.0", content: ORDERS[0]!.content, sessionId: bobSession.id });
+    const outside = await asAliceSession.post("/v1/contracts/orders-api/versions", {
+      label: "6.0.0",
+      content: ORDERS[0]!.content,
+      sessionId: bobSession.id,
+    });
     t.equal(outside.status, 403, "a session token naming another session");
     t.equal(outside.body.code, "auth.outside_session");
-    const notOwn = await alice.api.post("/v1/contracts/orders-api/versions", { label: "6.0.0", content: ORDERS[0]!.content, sessionId: bobSession.id });
+    const notOwn = await alice.api.post("/v1/contracts/orders-api/versions", {
+      label: "6.0.0",
+      content: ORDERS[0]!.content,
+      sessionId: bobSession.id,
+    });
     t.equal(notOwn.status, 404, "a personal token naming someone else's session");
     const sessionCreate = await create(asAliceSession, { name: "from-agent", kind: "openapi", providerTeamId: ordersTeam });
     t.equal(sessionCreate.status, 403, "session tokens do not manage contracts");
@@ -570,14 +767,20 @@ t.test("contracts", async (t) => {
   t.test("who owns a path lists the contracts its source patterns cover", async (t) => {
     const owners = await bob.api.get(`/v1/repos/${encodeURIComponent(shopRepo)}/owners?path=services/orders/src/http/routes.ts`);
     t.equal(owners.status, 200);
-    t.same(owners.body.contracts, [{ name: "orders-api", kind: "openapi", providerTeamId: ordersTeam, matchedPattern: "services/orders/src/http/**" }]);
+    t.same(owners.body.contracts, [
+      { name: "orders-api", kind: "openapi", providerTeamId: ordersTeam, matchedPattern: "services/orders/src/http/**" },
+    ]);
     const elsewhere = await bob.api.get(`/v1/repos/${encodeURIComponent(shopRepo)}/owners?path=services/billing/main.ts`);
     t.same(elsewhere.body.contracts, []);
     t.equal((await create(alice.api, { name: "billing-api", kind: "opaque", providerTeamId: ordersTeam })).status, 201);
     const moved = await alice.api.patch("/v1/contracts/billing-api", { source: { repo: shopRepo, patterns: ["services/billing/**"] } });
     t.equal(moved.status, 200);
     const now = await bob.api.get(`/v1/repos/${encodeURIComponent(shopRepo)}/owners?path=services/billing/main.ts`);
-    t.same(now.body.contracts.map((c: any) => c.name), ["billing-api"], "a source change through this process is seen at once");
+    t.same(
+      now.body.contracts.map((c: any) => c.name),
+      ["billing-api"],
+      "a source change through this process is seen at once",
+    );
     const archived = await alice.api.post("/v1/contracts/billing-api/archive");
     t.match(archived.body, { status: "archived" });
     t.equal((await alice.api.post("/v1/contracts/billing-api/archive")).status, 200, "archiving is idempotent");
@@ -586,10 +789,19 @@ t.test("contracts", async (t) => {
     const refused = await publish(alice.api, "billing-api", { label: "1", content: "x" });
     t.equal(refused.status, 409);
     t.equal(refused.body.code, "contracts.archived");
-    t.same((await bob.api.get("/v1/contracts?archived=true")).body.items.map((c: any) => c.name), ["billing-api"]);
+    t.same(
+      (await bob.api.get("/v1/contracts?archived=true")).body.items.map((c: any) => c.name),
+      ["billing-api"],
+    );
     t.notOk((await bob.api.get("/v1/contracts")).body.items.some((c: any) => c.name === "billing-api"));
-    t.same((await bob.api.get(`/v1/contracts?consumer=${storefront}`)).body.items.map((c: any) => c.name), ["orders-api"]);
-    t.same((await bob.api.get(`/v1/contracts?repo=${encodeURIComponent("https://github.com/Acme/shop")}`)).body.items.map((c: any) => c.name), ["orders-api"]);
+    t.same(
+      (await bob.api.get(`/v1/contracts?consumer=${storefront}`)).body.items.map((c: any) => c.name),
+      ["orders-api"],
+    );
+    t.same(
+      (await bob.api.get(`/v1/contracts?repo=${encodeURIComponent("https://github.com/Acme/shop")}`)).body.items.map((c: any) => c.name),
+      ["orders-api"],
+    );
   });
 
   // Last: this one needs the outbox relay publishing to NATS (or the in-process bus).
@@ -597,12 +809,19 @@ t.test("contracts", async (t) => {
     const me = await alice.api.get("/v1/me");
     const orgId = me.body.org.id as string;
     // The consumer's agent works in the consuming repo, inside the repo consumer's patterns.
-    const webSession = await startSession(carol.api, { repo: "git@github.com:acme/web.git", agent: { name: "carol-codex", kind: "codex" } });
+    const webSession = await startSession(carol.api, {
+      repo: "git@github.com:acme/web.git",
+      agent: { name: "carol-codex", kind: "codex" },
+    });
     const asWeb = client(app, webSession.token);
     t.equal((await asWeb.post("/v1/claims", { sessionId: webSession.id, patterns: ["src/api/orders/list.ts"] })).status, 201);
 
     const received: { subject: string; body: any }[] = [];
-    const subjects = [`${prefix}.${orgId}.alerts.team.${storefront}`, `${prefix}.${orgId}.alerts.session.${webSession.id}`, `${prefix}.${orgId}.alerts.user.${dave.id}`];
+    const subjects = [
+      `${prefix}.${orgId}.alerts.team.${storefront}`,
+      `${prefix}.${orgId}.alerts.session.${webSession.id}`,
+      `${prefix}.${orgId}.alerts.user.${dave.id}`,
+    ];
     let nc: NatsConnection | null = null;
     if (built.config.NATS_URL) {
       // A consumer's own subscriber, outside Brigade.
@@ -617,22 +836,47 @@ t.test("contracts", async (t) => {
       }
       await nc.flush();
     } else {
-      for (const subject of subjects) built.bus.subscribe(subject, (m) => received.push({ subject: m.subject, body: JSON.parse(new TextDecoder().decode(m.data)) }));
+      for (const subject of subjects)
+        built.bus.subscribe(subject, (m) => received.push({ subject: m.subject, body: JSON.parse(new TextDecoder().decode(m.data)) }));
     }
     const atRisk = () => received.filter((r) => r.body.type === "contract.at_risk");
 
     const unrelated = await asAliceSession.post("/v1/claims", { sessionId: aliceSession.id, patterns: ["services/billing/**"] });
     t.equal(unrelated.status, 201);
-    const claim = await asAliceSession.post("/v1/claims", { sessionId: aliceSession.id, patterns: ["services/orders/src/**"], reason: "rework the order routes" });
+    const claim = await asAliceSession.post("/v1/claims", {
+      sessionId: aliceSession.id,
+      patterns: ["services/orders/src/**"],
+      reason: "rework the order routes",
+    });
     t.equal(claim.status, 201);
     await waitFor("the at-risk alerts on the bus", () => atRisk().length >= 3 && atRisk());
     const onTeam = atRisk().find((r) => r.subject.endsWith(`.team.${storefront}`))!;
     t.ok(onTeam, "the consuming team's subject");
-    t.match(onTeam.body, { recipient: { type: "team", id: storefront }, event: { type: "contract.at_risk", repo: shopRepo, actor: { type: "session", id: aliceSession.id } } });
-    t.match(onTeam.body.event.payload, { name: "orders-api", via: "claim", claimId: claim.body.id, sessionId: aliceSession.id, userId: alice.id, agent: "alice-claude" });
-    t.match(onTeam.body.event.payload.matches[0], { yours: "services/orders/src/**", source: "services/orders/src/http/**", witness: /^services\/orders\/src\/http\// });
-    t.ok(atRisk().some((r) => r.subject.endsWith(`.session.${webSession.id}`)), "the session working on the consuming code");
-    t.ok(atRisk().some((r) => r.subject.endsWith(`.user.${dave.id}`)), "the consuming user");
+    t.match(onTeam.body, {
+      recipient: { type: "team", id: storefront },
+      event: { type: "contract.at_risk", repo: shopRepo, actor: { type: "session", id: aliceSession.id } },
+    });
+    t.match(onTeam.body.event.payload, {
+      name: "orders-api",
+      via: "claim",
+      claimId: claim.body.id,
+      sessionId: aliceSession.id,
+      userId: alice.id,
+      agent: "alice-claude",
+    });
+    t.match(onTeam.body.event.payload.matches[0], {
+      yours: "services/orders/src/**",
+      source: "services/orders/src/http/**",
+      witness: /^services\/orders\/src\/http\//,
+    });
+    t.ok(
+      atRisk().some((r) => r.subject.endsWith(`.session.${webSession.id}`)),
+      "the session working on the consuming code",
+    );
+    t.ok(
+      atRisk().some((r) => r.subject.endsWith(`.user.${dave.id}`)),
+      "the consuming user",
+    );
     t.equal(atRisk().filter((r) => r.body.event.payload.claimId === unrelated.body.id).length, 0, "a claim elsewhere alerts nobody");
 
     // Another session's edit to the spec itself: one alert, however often its hooks report it.
@@ -641,15 +885,26 @@ t.test("contracts", async (t) => {
     t.equal((await asBob.post(`/v1/sessions/${bobSession.id}/touches`, { paths: ["services/orders/openapi.yaml"] })).status, 200);
     await waitFor("the touch's at-risk alert", () => atRisk().some((r) => r.body.event.payload.sessionId === bobSession.id));
     t.equal((await asBob.post(`/v1/sessions/${bobSession.id}/touches`, { paths: ["services/orders/openapi.yaml"] })).status, 200);
-    t.equal((await asAliceSession.post("/v1/claims", { sessionId: aliceSession.id, patterns: ["services/orders/openapi.yaml"] })).status, 201);
+    t.equal(
+      (await asAliceSession.post("/v1/claims", { sessionId: aliceSession.id, patterns: ["services/orders/openapi.yaml"] })).status,
+      201,
+    );
     await sleep(500);
-    const touchAlerts = atRisk().filter((r) => r.body.event.payload.sessionId === bobSession.id && r.subject.endsWith(`.team.${storefront}`));
+    const touchAlerts = atRisk().filter(
+      (r) => r.body.event.payload.sessionId === bobSession.id && r.subject.endsWith(`.team.${storefront}`),
+    );
     t.equal(touchAlerts.length, 1, "one alert per session and contract");
-    t.match(touchAlerts[0]!.body.event.payload, { via: "touch", claimId: null, matches: [{ yours: "services/orders/openapi.yaml", source: "services/orders/openapi.yaml" }] });
-    t.equal(atRisk().filter((r) => r.body.event.payload.sessionId === aliceSession.id && r.subject.endsWith(`.team.${storefront}`)).length, 1);
+    t.match(touchAlerts[0]!.body.event.payload, {
+      via: "touch",
+      claimId: null,
+      matches: [{ yours: "services/orders/openapi.yaml", source: "services/orders/openapi.yaml" }],
+    });
+    t.equal(
+      atRisk().filter((r) => r.body.event.payload.sessionId === aliceSession.id && r.subject.endsWith(`.team.${storefront}`)).length,
+      1,
+    );
 
     const inbox = await carol.api.get("/v1/alerts?type=contract.at_risk");
     t.equal(new Set(inbox.body.items.map((a: any) => a.event.id)).size, 2, "also in the consumers' inbox (as team and as working session)");
   });
-
 });

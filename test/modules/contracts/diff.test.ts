@@ -9,12 +9,18 @@ import { checkCompatibility, diffDocuments } from "../../../src/modules/contract
 function generate(n: number) {
   const paths: Record<string, unknown> = {};
   const schemas: Record<string, any> = {};
-  for (let j = 0; j < 3; j++) schemas[`Child${j}`] = { type: "object", properties: { x: { type: "integer" }, y: { type: "string", enum: ["p", "q"] } } };
+  for (let j = 0; j < 3; j++)
+    schemas[`Child${j}`] = { type: "object", properties: { x: { type: "integer" }, y: { type: "string", enum: ["p", "q"] } } };
   for (let i = 0; i < n; i++) {
     schemas[`R${i}`] = {
       type: "object",
       required: ["id", "kind"],
-      properties: { id: { type: "string" }, kind: { type: "string", enum: ["a", "b", "c"] }, child: { $ref: `#/components/schemas/Child${i % 3}` }, tags: { type: "array", items: { type: "string" } } },
+      properties: {
+        id: { type: "string" },
+        kind: { type: "string", enum: ["a", "b", "c"] },
+        child: { $ref: `#/components/schemas/Child${i % 3}` },
+        tags: { type: "array", items: { type: "string" } },
+      },
     };
     paths[`/r${i}`] = {
       get: {
@@ -22,9 +28,17 @@ function generate(n: number) {
           { name: "limit", in: "query", schema: { type: "integer" } },
           { name: "kind", in: "query", schema: { type: "string", enum: ["a", "b"] } },
         ],
-        responses: { "200": { description: "ok", content: { "application/json": { schema: { type: "array", items: { $ref: `#/components/schemas/R${i}` } } } } } },
+        responses: {
+          "200": {
+            description: "ok",
+            content: { "application/json": { schema: { type: "array", items: { $ref: `#/components/schemas/R${i}` } } } },
+          },
+        },
       },
-      post: { requestBody: { content: { "application/json": { schema: { $ref: `#/components/schemas/R${i}` } } } }, responses: { "201": { description: "created" } } },
+      post: {
+        requestBody: { content: { "application/json": { schema: { $ref: `#/components/schemas/R${i}` } } } },
+        responses: { "201": { description: "created" } },
+      },
     };
   }
   return { openapi: "3.0.3", info: { title: "generated", version: "1" }, paths, components: { schemas } };
@@ -47,19 +61,22 @@ const key = (level: string, location: string) => `${level} ${location}`;
 
 t.test("when unchanged parts are pruned before diffing, then the changes found are exactly the unpruned diff's", async (t) => {
   fc.assert(
-    fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: edits.length - 1 }), fc.integer({ min: 0, max: N - 1 })), { minLength: 1, maxLength: 4 }), (steps) => {
-      const before = generate(N);
-      const after = structuredClone(before);
-      for (const [edit, i] of steps) edits[edit]!(after, i);
-      const full = compareOpenApi(parsed(before), parsed(after))
-        .diffs.filter((d) => d.path[0] !== "components")
-        .map((d) => key(d.type, jsonPath(d.path)))
-        .sort();
-      const pruned = diffDocuments("openapi", parsed(before), parsed(after))
-        .map((c) => key(c.level, c.location))
-        .sort();
-      t.same(pruned, full, JSON.stringify(steps));
-    }),
+    fc.property(
+      fc.array(fc.tuple(fc.integer({ min: 0, max: edits.length - 1 }), fc.integer({ min: 0, max: N - 1 })), { minLength: 1, maxLength: 4 }),
+      (steps) => {
+        const before = generate(N);
+        const after = structuredClone(before);
+        for (const [edit, i] of steps) edits[edit]!(after, i);
+        const full = compareOpenApi(parsed(before), parsed(after))
+          .diffs.filter((d) => d.path[0] !== "components")
+          .map((d) => key(d.type, jsonPath(d.path)))
+          .sort();
+        const pruned = diffDocuments("openapi", parsed(before), parsed(after))
+          .map((c) => key(c.level, c.location))
+          .sort();
+        t.same(pruned, full, JSON.stringify(steps));
+      },
+    ),
     { numRuns: 40 },
   );
 });

@@ -5,14 +5,24 @@ import { identityEvents } from "../../../src/modules/identity/identity.events.js
 import { appendEvents } from "../../../src/events/append.js";
 import { client, createOrg, createUser, startSession, startTestApp, type Client } from "../../helpers/app.js";
 
-type Alert = { id: string; type: string; recipient: { type: string; id: string }; ackedAt: string | null; ackedBy: unknown; createdAt: string; event: any };
+type Alert = {
+  id: string;
+  type: string;
+  recipient: { type: string; id: string };
+  ackedAt: string | null;
+  ackedBy: unknown;
+  createdAt: string;
+  event: any;
+};
 
 /** Every alert the caller can list with this query, through every page. */
 async function allAlerts(api: Client, query = ""): Promise<Alert[]> {
   const items: Alert[] = [];
   let cursor: string | null = null;
   do {
-    const res: { status: number; body: any } = await api.get(`/v1/alerts?limit=500${query ? `&${query}` : ""}${cursor ? `&cursor=${cursor}` : ""}`);
+    const res: { status: number; body: any } = await api.get(
+      `/v1/alerts?limit=500${query ? `&${query}` : ""}${cursor ? `&cursor=${cursor}` : ""}`,
+    );
     if (res.status !== 200) throw new Error(`listing alerts failed: ${JSON.stringify(res.body)}`);
     items.push(...res.body.items);
     cursor = res.body.nextCursor;
@@ -35,18 +45,21 @@ t.test("alerts", async (t) => {
   const held = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["src/auth/**"] });
   t.equal(held.status, 201);
 
-  t.test("when a claim is rejected over a holder's claim, then both sessions and both users are alerted and no conflict opens", async (t) => {
-    const res = await asB.post("/v1/claims", { sessionId: b.id, patterns: ["src/auth/login.ts"] });
-    t.equal(res.status, 409);
-    const forHolder = await allAlerts(alice.api, "type=claim.conflicted");
-    t.same(recipients(forHolder), [`session:${a.id}`, `user:${alice.id}`], "the holder's user sees their own alert and their session's");
-    t.match(forHolder[0]!.event, { type: "claim.conflicted", payload: { outcome: "rejected", sessionId: b.id, userId: bob.id } });
-    t.equal(forHolder[0]!.event.id, forHolder[1]!.event.id, "both are the same event");
-    t.same(recipients(await allAlerts(bob.api, "type=claim.conflicted")), [`session:${b.id}`, `user:${bob.id}`]);
-    t.same(recipients(await allAlerts(asA)), [`session:${a.id}`], "a session token sees only its session's alerts");
-    t.same(await allAlerts(carol.api), [], "a bystander is not alerted");
-    t.same((await lead.api.get("/v1/conflicts")).body.items, [], "a refusal leaves nothing ongoing");
-  });
+  t.test(
+    "when a claim is rejected over a holder's claim, then both sessions and both users are alerted and no conflict opens",
+    async (t) => {
+      const res = await asB.post("/v1/claims", { sessionId: b.id, patterns: ["src/auth/login.ts"] });
+      t.equal(res.status, 409);
+      const forHolder = await allAlerts(alice.api, "type=claim.conflicted");
+      t.same(recipients(forHolder), [`session:${a.id}`, `user:${alice.id}`], "the holder's user sees their own alert and their session's");
+      t.match(forHolder[0]!.event, { type: "claim.conflicted", payload: { outcome: "rejected", sessionId: b.id, userId: bob.id } });
+      t.equal(forHolder[0]!.event.id, forHolder[1]!.event.id, "both are the same event");
+      t.same(recipients(await allAlerts(bob.api, "type=claim.conflicted")), [`session:${b.id}`, `user:${bob.id}`]);
+      t.same(recipients(await allAlerts(asA)), [`session:${a.id}`], "a session token sees only its session's alerts");
+      t.same(await allAlerts(carol.api), [], "a bystander is not alerted");
+      t.same((await lead.api.get("/v1/conflicts")).body.items, [], "a refusal leaves nothing ongoing");
+    },
+  );
 
   t.test("when an alert is acked, then it and the acker's other copies of the event are acked, once", async (t) => {
     const [mine] = await allAlerts(alice.api, `type=claim.conflicted&user=${alice.id}`);
@@ -107,7 +120,11 @@ t.test("alerts", async (t) => {
       pages.push(...res.body.items.map((x: Alert) => x.id));
       cursor = res.body.nextCursor;
     } while (cursor);
-    t.same(pages, all.map((x) => x.id), "pages cover the list exactly once");
+    t.same(
+      pages,
+      all.map((x) => x.id),
+      "pages cover the list exactly once",
+    );
 
     const unacked = await allAlerts(alice.api, "unacked=true");
     const acked = await allAlerts(alice.api, "unacked=false");
@@ -115,12 +132,24 @@ t.test("alerts", async (t) => {
     t.ok(acked.length >= 2 && acked.every((x) => x.ackedAt !== null));
     t.equal(unacked.length + acked.length, all.length);
     t.ok((await allAlerts(alice.api, "type=claim.broken")).every((x) => x.type === "claim.broken"));
-    t.same(await allAlerts(alice.api, `since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`), [], "nothing since an hour from now");
+    t.same(
+      await allAlerts(alice.api, `since=${encodeURIComponent(new Date(Date.now() + 3_600_000).toISOString())}`),
+      [],
+      "nothing since an hour from now",
+    );
     t.equal((await allAlerts(alice.api, `since=${encodeURIComponent(all.at(-1)!.createdAt)}`)).length, all.length);
-    t.same(recipients(await allAlerts(alice.api, `session=${a.id}`)).every((r) => r === `session:${a.id}`), true, "session narrows to that session's alerts");
+    t.same(
+      recipients(await allAlerts(alice.api, `session=${a.id}`)).every((r) => r === `session:${a.id}`),
+      true,
+      "session narrows to that session's alerts",
+    );
     t.same(recipients(await allAlerts(asA, `session=${a.id}`)), recipients(await allAlerts(asA)));
     const byLead = await allAlerts(lead.api, `user=${alice.id}`);
-    t.same(byLead.map((x) => x.id), all.map((x) => x.id), "a lead reads what the user would read");
+    t.same(
+      byLead.map((x) => x.id),
+      all.map((x) => x.id),
+      "a lead reads what the user would read",
+    );
     t.equal((await allAlerts(lead.api, `session=${a.id}`)).length, (await allAlerts(asA)).length, "and a session's");
     t.same(await allAlerts(lead.api, `user=${bob.id}&session=${a.id}`), [], "a session of someone else holds none of the user's alerts");
   });
@@ -132,7 +161,13 @@ t.test("alerts", async (t) => {
     const me = await lead.api.get("/v1/me");
     await transaction(database.db, (tx) =>
       appendEvents(tx, me.body.org.id, [
-        identityEvents.event({ type: "team.created", actor: { type: "system", id: null }, subject: { type: "team", id: team.body.id }, payload: { name: "payments" }, notify: [{ type: "team", id: team.body.id }] }),
+        identityEvents.event({
+          type: "team.created",
+          actor: { type: "system", id: null },
+          subject: { type: "team", id: team.body.id },
+          payload: { name: "payments" },
+          notify: [{ type: "team", id: team.body.id }],
+        }),
       ]),
     );
     const [alert] = await allAlerts(carol.api);
@@ -157,7 +192,13 @@ t.test("alerts", async (t) => {
     await t.rejects(
       transaction(database.db, (tx) =>
         appendEvents(tx, me.body.org.id, [
-          identityEvents.event({ type: "team.created", actor: { type: "system", id: null }, subject: { type: "team", id: "x" }, payload: { name: "x" }, notify: [{ type: "user", id: "not-a-uuid" }] }),
+          identityEvents.event({
+            type: "team.created",
+            actor: { type: "system", id: null },
+            subject: { type: "team", id: "x" },
+            payload: { name: "x" },
+            notify: [{ type: "user", id: "not-a-uuid" }],
+          }),
         ]),
       ),
     );
@@ -202,13 +243,21 @@ t.test("alerts", async (t) => {
     t.equal((await asA.post(`/v1/alerts/${bobs!.id}/ack`)).status, 404, "nor another session");
     const bUser = (await allAlerts(bob.api)).find((x) => x.recipient.type === "user")!;
     t.equal((await asB.post(`/v1/alerts/${bUser.id}/ack`)).status, 404, "a session token cannot ack its user's alert");
-    t.equal((await allAlerts(bob.api, "unacked=true")).some((x) => x.id === bobs!.id), true, "still unacked");
+    t.equal(
+      (await allAlerts(bob.api, "unacked=true")).some((x) => x.id === bobs!.id),
+      true,
+      "still unacked",
+    );
 
     const forbidden = await alice.api.get(`/v1/alerts?user=${bob.id}`);
     t.equal(forbidden.status, 403, "a member reads only their own");
     t.equal(forbidden.body.code, "auth.forbidden");
     t.equal((await alice.api.get(`/v1/alerts?session=${b.id}`)).status, 403, "nor another user's session's");
-    t.equal((await alice.api.get("/v1/alerts?session=01900000-0000-7000-8000-000000000000")).status, 403, "an unknown session looks the same");
+    t.equal(
+      (await alice.api.get("/v1/alerts?session=01900000-0000-7000-8000-000000000000")).status,
+      403,
+      "an unknown session looks the same",
+    );
     t.equal((await asA.get(`/v1/alerts?session=${b.id}`)).body.code, "auth.outside_session");
     t.equal((await asA.get(`/v1/alerts?user=${alice.id}`)).body.code, "auth.session_token_not_allowed");
 

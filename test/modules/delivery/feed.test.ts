@@ -42,10 +42,16 @@ t.test("activity feed", async (t) => {
   t.test("when no order is given, then oldest first, and after= resumes as before", async (t) => {
     const res = await lead.api.get("/v1/events?type=session.started");
     t.equal(res.status, 200);
-    t.same(res.body.items.map((e: Event) => e.subject.id), [a.id, bWeb.id, bApi.id]);
+    t.same(
+      res.body.items.map((e: Event) => e.subject.id),
+      [a.id, bWeb.id, bApi.id],
+    );
     t.equal(res.body.nextCursor, null);
     const after = await lead.api.get(`/v1/events?type=session.started&after=${res.body.items[0].id}`);
-    t.same(after.body.items.map((e: Event) => e.subject.id), [bWeb.id, bApi.id]);
+    t.same(
+      after.body.items.map((e: Event) => e.subject.id),
+      [bWeb.id, bApi.id],
+    );
   });
 
   t.test("when order=desc, then newest first, the same events", async (t) => {
@@ -54,26 +60,42 @@ t.test("activity feed", async (t) => {
     t.ok(asc.length > 10);
     t.ok(ascending(asc), "asc is in log order");
     t.ok(descending(desc), "desc is in reverse log order");
-    t.same(desc.map((e) => e.id), asc.map((e) => e.id).reverse());
+    t.same(
+      desc.map((e) => e.id),
+      asc.map((e) => e.id).reverse(),
+    );
   });
 
   t.test("when pages are followed by cursor, then every event comes once, in order, in both orders", async (t) => {
     const everything = (await lead.api.get("/v1/events?limit=1000")).body.items as Event[];
     for (const order of ["asc", "desc"] as const) {
       const { items, pages } = await allPages(lead.api, `order=${order}`, 4);
-      t.same(items.map((e) => e.id), order === "asc" ? everything.map((e) => e.id) : everything.map((e) => e.id).reverse(), order);
-      t.ok(pages.slice(0, -1).every((n) => n === 4), `${order}: full pages until the last`);
+      t.same(
+        items.map((e) => e.id),
+        order === "asc" ? everything.map((e) => e.id) : everything.map((e) => e.id).reverse(),
+        order,
+      );
+      t.ok(
+        pages.slice(0, -1).every((n) => n === 4),
+        `${order}: full pages until the last`,
+      );
     }
     const filtered = await allPages(lead.api, "order=desc&type=claim.", 1);
     t.ok(filtered.items.length >= 3);
-    t.ok(filtered.items.every((e) => e.type.startsWith("claim.")), "the cursor keeps the filters");
+    t.ok(
+      filtered.items.every((e) => e.type.startsWith("claim.")),
+      "the cursor keeps the filters",
+    );
   });
 
   t.test("when a type prefix is given, then only types under it; claim. and claim.* agree", async (t) => {
     const dot = (await lead.api.get("/v1/events?type=claim.")).body.items as Event[];
     const star = (await lead.api.get("/v1/events?type=claim.*")).body.items as Event[];
     t.same(new Set(dot.map((e) => e.type)), new Set(["claim.granted", "claim.conflicted"]));
-    t.same(star.map((e) => e.id), dot.map((e) => e.id));
+    t.same(
+      star.map((e) => e.id),
+      dot.map((e) => e.id),
+    );
     const exact = (await lead.api.get("/v1/events?type=claim.granted")).body.items as Event[];
     t.equal(exact.length, 2);
   });
@@ -83,7 +105,10 @@ t.test("activity feed", async (t) => {
     const ssh = (await lead.api.get(`/v1/events?repo=${encodeURIComponent("git@github.com:Acme/web.git")}`)).body.items as Event[];
     t.ok(https.length >= 2);
     t.ok(https.every((e) => e.repo === "github.com/acme/web"));
-    t.same(ssh.map((e) => e.id), https.map((e) => e.id));
+    t.same(
+      ssh.map((e) => e.id),
+      https.map((e) => e.id),
+    );
     t.ok(https.some((e) => e.type === "session.started" && e.subject.id === bWeb.id));
   });
 
@@ -94,31 +119,64 @@ t.test("activity feed", async (t) => {
     has((e) => e.type === "session.started" && e.subject.id === a.id, "as actor");
     has((e) => e.type === "team.member_added" && e.payload.userId === alice.id, "named in the payload");
     has((e) => e.type === "claim.conflicted" && e.actor.userId === bob.id, "as the holder bob collided with");
-    t.notOk(items.some((e) => e.type === "session.started" && e.subject.id === bWeb.id), "not bob's own session");
+    t.notOk(
+      items.some((e) => e.type === "session.started" && e.subject.id === bWeb.id),
+      "not bob's own session",
+    );
   });
 
   t.test("when filtered by team, then events about the team and its members", async (t) => {
     const items = (await lead.api.get(`/v1/events?team=${team}&limit=1000`)).body.items as Event[];
-    t.ok(items.some((e) => e.type === "team.created" && e.subject.id === team), "the team itself");
-    t.ok(items.some((e) => e.type === "session.started" && e.subject.id === a.id), "a member's session");
-    t.notOk(items.some((e) => e.type === "session.started" && e.subject.id === bWeb.id), "not a non-member's");
+    t.ok(
+      items.some((e) => e.type === "team.created" && e.subject.id === team),
+      "the team itself",
+    );
+    t.ok(
+      items.some((e) => e.type === "session.started" && e.subject.id === a.id),
+      "a member's session",
+    );
+    t.notOk(
+      items.some((e) => e.type === "session.started" && e.subject.id === bWeb.id),
+      "not a non-member's",
+    );
     const both = (await lead.api.get(`/v1/events?team=${team}&user=${bob.id}&limit=1000`)).body.items as Event[];
-    t.ok(both.length > 0 && both.every((e) => e.type === "claim.conflicted" || e.type.startsWith("conflict.") || e.type.startsWith("team.")), "filters combine with and");
+    t.ok(
+      both.length > 0 && both.every((e) => e.type === "claim.conflicted" || e.type.startsWith("conflict.") || e.type.startsWith("team.")),
+      "filters combine with and",
+    );
   });
 
   t.test("when bounded by event ids or times, then the bounds are exclusive", async (t) => {
     const all = (await lead.api.get("/v1/events?limit=1000")).body.items as Event[];
     const mid = all[Math.floor(all.length / 2)]!;
     const after = (await lead.api.get(`/v1/events?after=${mid.id}&limit=1000`)).body.items as Event[];
-    t.same(after.map((e) => e.id), all.filter((e) => e.seq > mid.seq).map((e) => e.id));
+    t.same(
+      after.map((e) => e.id),
+      all.filter((e) => e.seq > mid.seq).map((e) => e.id),
+    );
     const before = (await lead.api.get(`/v1/events?before=${mid.id}&order=desc&limit=1000`)).body.items as Event[];
-    t.same(before.map((e) => e.id), all.filter((e) => e.seq < mid.seq).map((e) => e.id).reverse());
+    t.same(
+      before.map((e) => e.id),
+      all
+        .filter((e) => e.seq < mid.seq)
+        .map((e) => e.id)
+        .reverse(),
+    );
     const since = (await lead.api.get(`/v1/events?after=${encodeURIComponent(mid.time)}&limit=1000`)).body.items as Event[];
-    t.same(since.map((e) => e.id), all.filter((e) => Date.parse(e.time) > Date.parse(mid.time)).map((e) => e.id));
+    t.same(
+      since.map((e) => e.id),
+      all.filter((e) => Date.parse(e.time) > Date.parse(mid.time)).map((e) => e.id),
+    );
     const until = (await lead.api.get(`/v1/events?before=${encodeURIComponent(mid.time)}&limit=1000`)).body.items as Event[];
-    t.same(until.map((e) => e.id), all.filter((e) => Date.parse(e.time) < Date.parse(mid.time)).map((e) => e.id));
+    t.same(
+      until.map((e) => e.id),
+      all.filter((e) => Date.parse(e.time) < Date.parse(mid.time)).map((e) => e.id),
+    );
     const window = (await lead.api.get(`/v1/events?after=${all[0]!.id}&before=${all[3]!.id}`)).body.items as Event[];
-    t.same(window.map((e) => e.id), [all[1]!.id, all[2]!.id]);
+    t.same(
+      window.map((e) => e.id),
+      [all[1]!.id, all[2]!.id],
+    );
   });
 
   t.test("when a member reads the feed, then credential events are theirs only; leads see all", async (t) => {
@@ -127,14 +185,24 @@ t.test("activity feed", async (t) => {
     const asMember = (await bob.api.get("/v1/events?limit=1000")).body.items as Event[];
     const tokenEvents = asMember.filter((e) => e.type.startsWith("token."));
     t.ok(tokenEvents.length >= 1, "bob sees his own token");
-    t.ok(tokenEvents.every((e) => e.payload.userId === bob.id), "and no one else's");
+    t.ok(
+      tokenEvents.every((e) => e.payload.userId === bob.id),
+      "and no one else's",
+    );
     t.notOk(asMember.some((e) => e.type === "signing_key.rotated"));
-    t.ok(asMember.some((e) => e.type === "session.started" && e.subject.id === a.id), "but the rest of the organisation's work");
+    t.ok(
+      asMember.some((e) => e.type === "session.started" && e.subject.id === a.id),
+      "but the rest of the organisation's work",
+    );
     const asLead = (await lead.api.get("/v1/events?limit=1000")).body.items as Event[];
     t.ok(asLead.some((e) => e.type === "token.created" && e.payload.userId === alice.id));
     t.ok(asLead.some((e) => e.type === "signing_key.rotated"));
     const narrowed = (await bob.api.get("/v1/events?type=token.created")).body.items as Event[];
-    t.same(narrowed.map((e) => e.payload.userId), [bob.id], "with a type filter too");
+    t.same(
+      narrowed.map((e) => e.payload.userId),
+      [bob.id],
+      "with a type filter too",
+    );
   });
 
   t.test("when parameters are bad, then 400 problem+json naming the field", async (t) => {
@@ -154,7 +222,10 @@ t.test("activity feed", async (t) => {
       t.equal(res.status, 400, query);
       t.match(res.headers["content-type"], /application\/problem\+json/);
       t.equal(res.body.code, "request.invalid", query);
-      t.ok(res.body.errors.some((e: any) => e.field === field), `${query} names ${field}`);
+      t.ok(
+        res.body.errors.some((e: any) => e.field === field),
+        `${query} names ${field}`,
+      );
     }
     const cursor = await lead.api.get("/v1/events?cursor=not-ours");
     t.equal(cursor.status, 400);
@@ -204,7 +275,8 @@ t.test("overview", async (t) => {
   const ended = await startSession(carol.api, { repo: "github.com/acme/api" });
   t.equal((await carol.api.delete(`/v1/sessions/${ended.id}`)).status, 200);
 
-  const claim = (s: { id: string; token: string }, patterns: string[], extra = {}) => client(app, s.token).post("/v1/claims", { sessionId: s.id, patterns, ...extra });
+  const claim = (s: { id: string; token: string }, patterns: string[], extra = {}) =>
+    client(app, s.token).post("/v1/claims", { sessionId: s.id, patterns, ...extra });
   t.equal((await claim(a1, ["src/**"])).status, 201);
   t.equal((await claim(a1, ["docs/**"])).status, 201);
   t.equal((await claim(a2, ["web/**"])).status, 201);
@@ -240,7 +312,10 @@ t.test("overview", async (t) => {
     t.equal(byType["claim.released"], 1);
     t.equal(byType["team.created"], 3);
     t.equal(byType["team.member_added"], 3);
-    t.equal(o.events24h.total, o.events24h.byType.reduce((s: number, x: any) => s + x.count, 0));
+    t.equal(
+      o.events24h.total,
+      o.events24h.byType.reduce((s: number, x: any) => s + x.count, 0),
+    );
     const log = (await lead.api.get("/v1/events?limit=1000")).body.items.length;
     t.equal(o.events24h.total, log, "every event of the log is from today");
   });
@@ -258,9 +333,6 @@ t.test("overview", async (t) => {
     const res = await other.api.get("/v1/overview");
     t.equal(res.status, 200);
     t.match(res.body, { sessions: { active: 0, byTeam: [] }, claims: { active: 0, byRepo: [] }, conflicts: { open: 0, acknowledged: 0 } });
-    t.same(
-      res.body.events24h.byType.map((x: any) => x.type).sort(),
-      ["org.created", "token.created", "user.created"],
-    );
+    t.same(res.body.events24h.byType.map((x: any) => x.type).sort(), ["org.created", "token.created", "user.created"]);
   });
 });

@@ -30,7 +30,6 @@ const newPrefix = () => `relaytest${process.pid}x${run}x${++prefixes}`;
 const streamOf = (prefix: string) => prefix.toUpperCase();
 const repoKey = "github.com/acme/api";
 
-
 interface Received {
   subject: string;
   msgId: string | undefined;
@@ -75,7 +74,10 @@ interface RelayApp extends BuiltApp {
 
 const rootToken = `root-${randomBytes(24).toString("hex")}`;
 
-async function startApp(t: Test, options: { backends?: Backends; databaseUrl?: string; natsUrl?: string | undefined; prefix: string; env?: Record<string, string> }): Promise<RelayApp> {
+async function startApp(
+  t: Test,
+  options: { backends?: Backends; databaseUrl?: string; natsUrl?: string | undefined; prefix: string; env?: Record<string, string> },
+): Promise<RelayApp> {
   const databaseUrl = options.databaseUrl ?? options.backends?.databaseUrl;
   const config = loadConfig({
     ...testEnv(options.env),
@@ -118,7 +120,13 @@ async function dbEvents(databaseUrl: string) {
   try {
     const rows = await sql<{ id: string; seq: string; position: string | null; type: string; published_at: Date | null }[]>`
       select id, seq, position, type, published_at from events order by seq`;
-    return rows.map((r) => ({ id: r.id, seq: Number(r.seq), position: r.position === null ? null : Number(r.position), type: r.type, publishedAt: r.published_at }));
+    return rows.map((r) => ({
+      id: r.id,
+      seq: Number(r.seq),
+      position: r.position === null ? null : Number(r.position),
+      type: r.type,
+      publishedAt: r.published_at,
+    }));
   } finally {
     await sql.end();
   }
@@ -127,13 +135,20 @@ async function dbEvents(databaseUrl: string) {
 /** Unique positions, whatever the gaps: two relays racing for the lock leave unused ones. */
 function assertUnique(t: Test, positions: number[], what: string) {
   t.equal(new Set(positions).size, positions.length, `${what}: no position twice`);
-  t.ok(positions.every((p) => Number.isInteger(p) && p > 0), `${what}: every event has a position`);
+  t.ok(
+    positions.every((p) => Number.isInteger(p) && p > 0),
+    `${what}: every event has a position`,
+  );
 }
 
 /** Positions 1..n with none missing, none twice (one relay: nothing races it for the lock). */
 function assertContiguous(t: Test, positions: number[], what: string) {
   const sorted = [...positions].sort((a, b) => a - b);
-  t.same(sorted, Array.from({ length: sorted.length }, (_, i) => sorted[0]! + i), `${what}: positions have no gap and no duplicate`);
+  t.same(
+    sorted,
+    Array.from({ length: sorted.length }, (_, i) => sorted[0]! + i),
+    `${what}: positions have no gap and no duplicate`,
+  );
 }
 
 t.test("when a session starts, then its event is published on the event and repo subjects at once, and gets its position", async (t) => {
@@ -161,7 +176,12 @@ t.test("when a session starts, then its event is published on the event and repo
   t.equal(onEvents.msgId, onEvents.body.id, "Nats-Msg-Id is the event id");
   t.equal(onRepo.msgId, `${onEvents.body.id}.repo`, "the repo copy has its own message id");
   t.same(onRepo.body, onEvents.body, "both carry the same envelope");
-  t.match(onEvents.body, { type: "session.started", repo: repoKey, subject: { type: "session", id: session.id }, payload: { repo: repoKey } });
+  t.match(onEvents.body, {
+    type: "session.started",
+    repo: repoKey,
+    subject: { type: "session", id: session.id },
+    payload: { repo: repoKey },
+  });
   t.ok(eventSchema.safeParse(onEvents.body).success, "the message is an Event");
   t.type(onEvents.body.position, "number");
 
@@ -180,7 +200,10 @@ t.test("when a session starts, then its event is published on the event and repo
     [],
     "nothing left in the outbox",
   );
-  t.ok(rows.every((r) => r.publishedAt), "published_at is set");
+  t.ok(
+    rows.every((r) => r.publishedAt),
+    "published_at is set",
+  );
   const userEvent = received.find((m) => m.body.type === "user.created" && m.subject.includes(".events."));
   t.ok(userEvent && userEvent.body.position < onEvents.body.position, "an earlier change has an earlier position");
   assertContiguous(
@@ -191,7 +214,9 @@ t.test("when a session starts, then its event is published on the event and repo
 
   t.test("when the sweeper expires a session, then its event is published without waiting for a poll", async (t) => {
     const short = await startSession(user.api, { ttlSeconds: 1 });
-    const expired = await waitFor("session.expired", () => received.find((m) => m.body.type === "session.expired" && m.body.subject.id === short.id && m.subject.includes(".events.")));
+    const expired = await waitFor("session.expired", () =>
+      received.find((m) => m.body.type === "session.expired" && m.body.subject.id === short.id && m.subject.includes(".events.")),
+    );
     t.equal(expired.msgId, expired.body.id);
   });
 });
@@ -201,7 +226,12 @@ t.test("when events are published, then the JetStream stream has the configured 
   if (!backends) return;
   const prefix = newPrefix();
   deleteStreamAfter(t, backends.natsUrl!, streamOf(prefix));
-  const a = await startApp(t, { backends, natsUrl: backends.natsUrl, prefix, env: { NATS_STREAM_MAX_AGE_SECONDS: "3600", NATS_DUPLICATE_WINDOW_SECONDS: "90" } });
+  const a = await startApp(t, {
+    backends,
+    natsUrl: backends.natsUrl,
+    prefix,
+    env: { NATS_STREAM_MAX_AGE_SECONDS: "3600", NATS_DUPLICATE_WINDOW_SECONDS: "90" },
+  });
   const user = await createUser(a.app, a.root, "member");
   await startSession(user.api);
 
@@ -251,7 +281,14 @@ t.test("when many requests append events at once, then they arrive in position o
     Array.from({ length: 24 }, (_, i) => startSession(users[i % users.length]!.api, { repo: `github.com/acme/repo-${i % 3}` })),
   );
   await Promise.all(
-    sessions.map((s, i) => client(a.app, s.token).post("/v1/claims", { sessionId: s.id, patterns: [`src/area-${i}/**`, "shared/**"], onConflict: "warn", mode: "shared" })),
+    sessions.map((s, i) =>
+      client(a.app, s.token).post("/v1/claims", {
+        sessionId: s.id,
+        patterns: [`src/area-${i}/**`, "shared/**"],
+        onConflict: "warn",
+        mode: "shared",
+      }),
+    ),
   );
 
   const rows = await waitFor("every event published", async () => {
@@ -319,7 +356,12 @@ t.test("when two app instances write to one database, then every event is publis
     [...rows].sort((x, y) => x.position! - y.position!).map((r) => r.id),
     "in position order, wherever it was committed",
   );
-  const repoCopies = await readStream(nc, streamOf(prefix), `${prefix}.*.repo.>`, rows.filter((r) => r.type.startsWith("session.") || r.type.startsWith("claim.")).length);
+  const repoCopies = await readStream(
+    nc,
+    streamOf(prefix),
+    `${prefix}.*.repo.>`,
+    rows.filter((r) => r.type.startsWith("session.") || r.type.startsWith("claim.")).length,
+  );
   t.equal(new Set(repoCopies.map((m) => m.msgId)).size, repoCopies.length, "repo copies once each");
   t.ok(
     repoCopies.every((m) => m.msgId === `${m.body.id}.repo`),
@@ -343,7 +385,9 @@ t.test("when a claim conflicts, then the alert is published on the holder's aler
 
   t.equal((await client(a.app, holder.token).post("/v1/claims", { sessionId: holder.id, patterns: ["src/**"] })).status, 201);
   t.equal((await client(a.app, other.token).post("/v1/claims", { sessionId: other.id, patterns: ["src/app.ts"] })).status, 409);
-  const alert = await waitFor("alert for the holder's session", () => received.find((m) => m.subject === subjects.alert(orgId, { type: "session", id: holder.id })));
+  const alert = await waitFor("alert for the holder's session", () =>
+    received.find((m) => m.subject === subjects.alert(orgId, { type: "session", id: holder.id })),
+  );
   t.match(alert.body, {
     type: "claim.conflicted",
     recipient: { type: "session", id: holder.id },
@@ -355,7 +399,9 @@ t.test("when a claim conflicts, then the alert is published on the holder's aler
   t.ok(alertSchema.safeParse(alert.body).success, "the message is an Alert");
   t.match(alert.body.createdAt, /^\d{4}-\d\d-\d\dT[\d:.]+Z$/);
   t.type(alert.body.event.position, "number");
-  await waitFor("alert for the holder's user", () => received.find((m) => m.subject === subjects.alert(orgId, { type: "user", id: alice.id })));
+  await waitFor("alert for the holder's user", () =>
+    received.find((m) => m.subject === subjects.alert(orgId, { type: "user", id: alice.id })),
+  );
 });
 
 t.test("/metrics exposes the outbox figures; a metrics token guards it when set", async (t) => {
@@ -372,7 +418,10 @@ t.test("/metrics exposes the outbox figures; a metrics token guards it when set"
   const denied = await a.app.inject({ method: "GET", url: "/metrics" });
   t.equal(denied.statusCode, 401);
   t.equal(JSON.parse(denied.body).code, "metrics.unauthorized");
-  t.equal((await a.app.inject({ method: "GET", url: "/metrics", headers: { authorization: "Bearer wrong-token-0123456789" } })).statusCode, 401);
+  t.equal(
+    (await a.app.inject({ method: "GET", url: "/metrics", headers: { authorization: "Bearer wrong-token-0123456789" } })).statusCode,
+    401,
+  );
   const res = await a.app.inject({ method: "GET", url: "/metrics", headers: { authorization: `Bearer ${metricsToken}` } });
   t.equal(res.statusCode, 200);
   t.match(res.headers["content-type"], /^text\/plain/);
@@ -380,7 +429,7 @@ t.test("/metrics exposes the outbox figures; a metrics token guards it when set"
     "brigade_outbox_pending_events 0",
     "brigade_outbox_oldest_pending_age_seconds 0",
     "brigade_outbox_published_events_total",
-    "brigade_outbox_published_messages_total{kind=\"event\"}",
+    'brigade_outbox_published_messages_total{kind="event"}',
     "brigade_outbox_publish_failures_total 0",
     "brigade_outbox_publish_seconds_bucket",
     "brigade_outbox_delivery_seconds_count",
@@ -436,80 +485,83 @@ async function ownNatsServer(t: Test) {
   return { url: `nats://127.0.0.1:${port}`, start, stop };
 }
 
-t.test("when NATS goes away, then requests still succeed, /readyz shows the lag, and the waiting events follow in order once it is back", async (t) => {
-  const backends = await backendsFor(t, false);
-  if (!backends) return;
-  const nats = await ownNatsServer(t);
-  const prefix = newPrefix();
-  const a = await startApp(t, { backends, natsUrl: nats.url, prefix, env: { RELAY_MAX_LAG_SECONDS: "1", RELAY_BATCH_SIZE: "20" } });
-  const user = await createUser(a.app, a.root, "member");
-  const before = await startSession(user.api);
-  await waitFor("published before the outage", async () => (await dbEvents(backends.databaseUrl!)).every((e) => e.position !== null));
+t.test(
+  "when NATS goes away, then requests still succeed, /readyz shows the lag, and the waiting events follow in order once it is back",
+  async (t) => {
+    const backends = await backendsFor(t, false);
+    if (!backends) return;
+    const nats = await ownNatsServer(t);
+    const prefix = newPrefix();
+    const a = await startApp(t, { backends, natsUrl: nats.url, prefix, env: { RELAY_MAX_LAG_SECONDS: "1", RELAY_BATCH_SIZE: "20" } });
+    const user = await createUser(a.app, a.root, "member");
+    const before = await startSession(user.api);
+    await waitFor("published before the outage", async () => (await dbEvents(backends.databaseUrl!)).every((e) => e.position !== null));
 
-  await nats.stop();
-  await waitFor("the bus to notice", () => !a.bus.connected, 10_000);
-  const during: string[] = [];
-  for (let i = 0; i < 30; i++) {
-    const s = await startSession(user.api, { repo: `github.com/acme/outage-${i % 3}` });
-    const claim = await client(a.app, s.token).post("/v1/claims", { sessionId: s.id, patterns: [`src/${i}/**`] });
-    t.equal(claim.status, 201, "a claim succeeds without NATS");
-    during.push(s.id);
-  }
-  t.equal((await client(a.app, before.token).delete(`/v1/sessions/${before.id}`)).status, 200);
-  const waiting = (await dbEvents(backends.databaseUrl!)).filter((e) => e.position === null);
-  t.ok(waiting.length >= 60, `events wait in the outbox (${waiting.length})`);
+    await nats.stop();
+    await waitFor("the bus to notice", () => !a.bus.connected, 10_000);
+    const during: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const s = await startSession(user.api, { repo: `github.com/acme/outage-${i % 3}` });
+      const claim = await client(a.app, s.token).post("/v1/claims", { sessionId: s.id, patterns: [`src/${i}/**`] });
+      t.equal(claim.status, 201, "a claim succeeds without NATS");
+      during.push(s.id);
+    }
+    t.equal((await client(a.app, before.token).delete(`/v1/sessions/${before.id}`)).status, 200);
+    const waiting = (await dbEvents(backends.databaseUrl!)).filter((e) => e.position === null);
+    t.ok(waiting.length >= 60, `events wait in the outbox (${waiting.length})`);
 
-  await sleep(1_100);
-  const ready = await client(a.app).get("/readyz");
-  t.equal(ready.status, 503);
-  t.equal(ready.body.bus.ok, false);
-  t.equal(ready.body.database.ok, true);
-  t.match(ready.body.outbox, { ok: false, maxLagSeconds: 1 });
-  t.ok(ready.body.outbox.pending >= waiting.length, "the lag counts the waiting events");
-  t.ok(ready.body.outbox.oldestAgeSeconds >= 1, "and the age of the oldest");
-  const metrics = await a.app.inject({ method: "GET", url: "/metrics" });
-  t.match(metrics.body, /^brigade_outbox_pending_events [1-9]\d*$/m);
+    await sleep(1_100);
+    const ready = await client(a.app).get("/readyz");
+    t.equal(ready.status, 503);
+    t.equal(ready.body.bus.ok, false);
+    t.equal(ready.body.database.ok, true);
+    t.match(ready.body.outbox, { ok: false, maxLagSeconds: 1 });
+    t.ok(ready.body.outbox.pending >= waiting.length, "the lag counts the waiting events");
+    t.ok(ready.body.outbox.oldestAgeSeconds >= 1, "and the age of the oldest");
+    const metrics = await a.app.inject({ method: "GET", url: "/metrics" });
+    t.match(metrics.body, /^brigade_outbox_pending_events [1-9]\d*$/m);
 
-  await nats.start();
-  const rows = await waitFor(
-    "the outbox to drain",
-    async () => {
-      const r = await dbEvents(backends.databaseUrl!);
-      return r.every((e) => e.position !== null) ? r : null;
-    },
-    30_000,
-  );
-  assertContiguous(
-    t,
-    rows.map((r) => r.position!),
-    "log",
-  );
-  const nc = await connect({ servers: nats.url });
-  t.teardown(() => nc.close());
-  const stored = await readStream(nc, streamOf(prefix), `${prefix}.*.events.>`, rows.length);
-  t.equal(stored.length, rows.length, "every event is in JetStream exactly once");
-  t.same(
-    stored.map((m) => m.msgId),
-    [...rows].sort((x, y) => x.position! - y.position!).map((r) => r.id),
-    "in position order",
-  );
-  t.same(
-    stored.map((m) => m.body.position),
-    rows.map((r) => r.position!).sort((x, y) => x - y),
-  );
-  // Per repo, the stream keeps the order the repo's changes committed in.
-  const perRepo = new Map<string, number[]>();
-  for (const m of stored) if (m.body.repo) perRepo.set(m.body.repo, [...(perRepo.get(m.body.repo) ?? []), m.body.seq]);
-  for (const [repo, seqs] of perRepo) {
-    t.same(
-      seqs,
-      [...seqs].sort((x, y) => x - y),
-      `${repo}: in commit order`,
+    await nats.start();
+    const rows = await waitFor(
+      "the outbox to drain",
+      async () => {
+        const r = await dbEvents(backends.databaseUrl!);
+        return r.every((e) => e.position !== null) ? r : null;
+      },
+      30_000,
     );
-  }
-  await waitFor("/readyz to recover", async () => (await client(a.app).get("/readyz")).status === 200, 10_000);
-  t.ok(during.length === 30);
-});
+    assertContiguous(
+      t,
+      rows.map((r) => r.position!),
+      "log",
+    );
+    const nc = await connect({ servers: nats.url });
+    t.teardown(() => nc.close());
+    const stored = await readStream(nc, streamOf(prefix), `${prefix}.*.events.>`, rows.length);
+    t.equal(stored.length, rows.length, "every event is in JetStream exactly once");
+    t.same(
+      stored.map((m) => m.msgId),
+      [...rows].sort((x, y) => x.position! - y.position!).map((r) => r.id),
+      "in position order",
+    );
+    t.same(
+      stored.map((m) => m.body.position),
+      rows.map((r) => r.position!).sort((x, y) => x - y),
+    );
+    // Per repo, the stream keeps the order the repo's changes committed in.
+    const perRepo = new Map<string, number[]>();
+    for (const m of stored) if (m.body.repo) perRepo.set(m.body.repo, [...(perRepo.get(m.body.repo) ?? []), m.body.seq]);
+    for (const [repo, seqs] of perRepo) {
+      t.same(
+        seqs,
+        [...seqs].sort((x, y) => x - y),
+        `${repo}: in commit order`,
+      );
+    }
+    await waitFor("/readyz to recover", async () => (await client(a.app).get("/readyz")).status === 200, 10_000);
+    t.ok(during.length === 30);
+  },
+);
 
 t.test("when Brigade runs embedded (PGlite, in-process bus), then events are delivered on the same subjects", async (t) => {
   const prefix = newPrefix();
@@ -522,7 +574,9 @@ t.test("when Brigade runs embedded (PGlite, in-process bus), then events are del
   const session = await startSession(user.api);
   const orgId = session.session.orgId as string;
   await waitFor("session.started on both subjects", () =>
-    [subjects.event(orgId, "session.started"), subjects.repo(orgId, repoKey, "session.started")].every((s) => received.some((m) => m.subject === s && m.body.subject.id === session.id)),
+    [subjects.event(orgId, "session.started"), subjects.repo(orgId, repoKey, "session.started")].every((s) =>
+      received.some((m) => m.subject === s && m.body.subject.id === session.id),
+    ),
   );
   const events = received.filter((m) => m.subject.includes(".events."));
   const positions = events.map((m) => m.body.position);
@@ -544,7 +598,9 @@ t.test("when Brigade runs embedded (PGlite, in-process bus), then events are del
   const other = await startSession((await createUser(a.app, a.root, "member")).api);
   t.equal((await client(a.app, session.token).post("/v1/claims", { sessionId: session.id, patterns: ["lib/**"] })).status, 201);
   t.equal((await client(a.app, other.token).post("/v1/claims", { sessionId: other.id, patterns: ["lib/x.ts"] })).status, 409);
-  const alert = await waitFor("the holder's alert", () => received.find((m) => m.subject === subjects.alert(orgId, { type: "session", id: session.id })));
+  const alert = await waitFor("the holder's alert", () =>
+    received.find((m) => m.subject === subjects.alert(orgId, { type: "session", id: session.id })),
+  );
   t.ok(alertSchema.safeParse(alert.body).success, "an Alert, as over NATS");
   t.match(alert.body, { type: "claim.conflicted", recipient: { type: "session", id: session.id } });
 });

@@ -45,7 +45,14 @@ const labelsLeft = async (db: Db, ids: Seeded[]) => {
   return ids.filter((s) => kept.has(s.id)).map((s) => s.label);
 };
 const alertsOf = async (db: Db, ids: Seeded[]) =>
-  Number((await executeRows<{ n: number | string }>(db, sql`select count(*) as n from alerts where event_id = any(${sql.param(ids.map((s) => s.id))}::uuid[])`))[0]!.n);
+  Number(
+    (
+      await executeRows<{ n: number | string }>(
+        db,
+        sql`select count(*) as n from alerts where event_id = any(${sql.param(ids.map((s) => s.id))}::uuid[])`,
+      )
+    )[0]!.n,
+  );
 
 t.test("the smallest id of a millisecond sorts above every id made before it, and not above one made then", async (t) => {
   const ms = Date.UTC(2026, 10, 25, 12, 0, 0, 123);
@@ -113,7 +120,11 @@ t.test("when the server runs, then its sweeper prunes the log on its own; with a
       return seedEvent(database.db, orgId, "old", 40);
     }),
   );
-  const pruned = await waitFor("the sweeper to prune the old event", async () => (await labelsLeft(pruning.database.db, [seeded[0]!])).length === 0, 10_000);
+  const pruned = await waitFor(
+    "the sweeper to prune the old event",
+    async () => (await labelsLeft(pruning.database.db, [seeded[0]!])).length === 0,
+    10_000,
+  );
   t.equal(pruned, true, "pruned within a few sweeps");
   t.same(await labelsLeft(keeping.database.db, [seeded[1]!]), ["old"], "kept where retention is off, after the same time");
 });

@@ -68,7 +68,10 @@ t.test("stream", async (t) => {
         ["claim.released", first.body.id],
       ],
     );
-    t.ok(got.every((e: any, i: number) => i === 0 || e.position > got[i - 1].position), "positions increase");
+    t.ok(
+      got.every((e: any, i: number) => i === 0 || e.position > got[i - 1].position),
+      "positions increase",
+    );
     t.ok(got.every((e: any) => e.repo === "github.com/acme/web"));
     await s.close();
   });
@@ -86,12 +89,21 @@ t.test("stream", async (t) => {
     t.equal(conflict.status, 409);
 
     const [alert] = await holderSession.waitFor(1, "mine", "alert");
-    t.match(alert, { type: "claim.conflicted", recipient: { type: "session", id: a.id }, ackedAt: null, event: { type: "claim.conflicted", actor: { userId: bob.id } } });
+    t.match(alert, {
+      type: "claim.conflicted",
+      recipient: { type: "session", id: a.id },
+      ackedAt: null,
+      event: { type: "claim.conflicted", actor: { userId: bob.id } },
+    });
     const userAlerts = await holderUser.waitFor(2, "mine", "alert");
-    t.same(userAlerts.map((x: any) => x.recipient).sort((p: any, q: any) => p.type.localeCompare(q.type)), [
-      { type: "session", id: a.id },
-      { type: "user", id: alice.id },
-    ], "a user token hears its own and its sessions' alerts");
+    t.same(
+      userAlerts.map((x: any) => x.recipient).sort((p: any, q: any) => p.type.localeCompare(q.type)),
+      [
+        { type: "session", id: a.id },
+        { type: "user", id: alice.id },
+      ],
+      "a user token hears its own and its sessions' alerts",
+    );
     const [own] = await bystander.waitFor(1, "alice", "alert");
     t.match(own.recipient, { type: "session", id: b.id }, "bob hears his own session's alert, not alice's");
     await sleep(200);
@@ -103,7 +115,10 @@ t.test("stream", async (t) => {
   t.test("when a caller asks for alerts beyond its reach, then an error frame and nothing delivered", async (t) => {
     const session = await connectStream(t, url, a.token);
     session.send({ type: "subscribe", id: "theirs", topic: "alerts", session: b.id });
-    t.match(await session.next((m) => m.type === "error" && m.id === "theirs"), { code: "auth.outside_session", errors: [{ field: "session" }] });
+    t.match(await session.next((m) => m.type === "error" && m.id === "theirs"), {
+      code: "auth.outside_session",
+      errors: [{ field: "session" }],
+    });
     session.send({ type: "subscribe", id: "user", topic: "alerts", user: alice.id });
     t.match(await session.next((m) => m.type === "error" && m.id === "user"), { code: "auth.outside_session" });
     const member = await connectStream(t, url, alice.token);
@@ -118,8 +133,15 @@ t.test("stream", async (t) => {
     await asA.post("/v1/claims", { sessionId: a.id, patterns: ["lib/x.ts"] });
     await boss.waitFor(2, "alice", "alert");
     await sleep(200);
-    t.same(session.messages.filter((m) => m.type === "alert"), [], "the refused subscriptions got nothing");
-    t.same(member.messages.filter((m) => m.type === "alert"), []);
+    t.same(
+      session.messages.filter((m) => m.type === "alert"),
+      [],
+      "the refused subscriptions got nothing",
+    );
+    t.same(
+      member.messages.filter((m) => m.type === "alert"),
+      [],
+    );
     await asB.delete(`/v1/claims/${held.body.id}`);
   });
 
@@ -131,7 +153,10 @@ t.test("stream", async (t) => {
     await startSession(alice.api);
     const sentinel = await other.api.post("/v1/users", { name: "sentinel" });
     await s.next((m) => m.type === "event" && m.event.subject.id === sentinel.body.id);
-    t.ok(s.of("all").every((e: any) => e.orgId === other.orgId), "only its own events arrive; alice's session did not");
+    t.ok(
+      s.of("all").every((e: any) => e.orgId === other.orgId),
+      "only its own events arrive; alice's session did not",
+    );
     const team = (await lead.api.post("/v1/teams", { name: "secret" })).body.id;
     s.send({ type: "subscribe", id: "team", topic: "events", filter: { team } });
     t.match(await s.next((m) => m.type === "error" && m.id === "team"), { code: "teams.not_found", errors: [{ field: "filter.team" }] });
@@ -174,8 +199,15 @@ t.test("stream", async (t) => {
     await lead.api.put(`/v1/teams/${team}/members/${bob.id}`);
     const joined = await startSession(bob.api);
     await s.next((m) => m.type === "event" && m.sub === "team" && m.event.subject.id === joined.id);
-    t.same(s.of("team").map((e: any) => e.subject.id), [ofAlice.id, joined.id], "bob's sessions count once he is a member");
-    t.same(s.of("bob").map((e: any) => e.subject.id), [ofBob.id, joined.id]);
+    t.same(
+      s.of("team").map((e: any) => e.subject.id),
+      [ofAlice.id, joined.id],
+      "bob's sessions count once he is a member",
+    );
+    t.same(
+      s.of("bob").map((e: any) => e.subject.id),
+      [ofBob.id, joined.id],
+    );
   });
 
   t.test("when messages are malformed, then error frames, and the socket and others carry on", async (t) => {
@@ -199,7 +231,11 @@ t.test("stream", async (t) => {
       s.send(frame);
       const error = await s.next((m) => m.type === "error", { from });
       t.equal(error.code, code, JSON.stringify(frame));
-      if (field) t.ok(error.errors?.some((e: any) => e.field === field), `${JSON.stringify(frame)} names ${field}`);
+      if (field)
+        t.ok(
+          error.errors?.some((e: any) => e.field === field),
+          `${JSON.stringify(frame)} names ${field}`,
+        );
     }
     await s.subscribe({ id: "dup", topic: "events" });
     const from = s.messages.length;
@@ -261,7 +297,11 @@ t.test("stream", async (t) => {
     await sleep(300);
     const ids = again.of("all").map((e: any) => e.id);
     t.equal(new Set(ids).size, ids.length, "no duplicate");
-    t.same(ids, expected.map((e: any) => e.id), "no gap, in delivery order");
+    t.same(
+      ids,
+      expected.map((e: any) => e.id),
+      "no gap, in delivery order",
+    );
     t.ok(got.length >= 85);
     const subscribed = again.messages.findIndex((m) => m.type === "subscribed");
     const liveAt = again.messages.findIndex((m) => m.type === "live");
@@ -287,8 +327,14 @@ t.test("stream", async (t) => {
     await sleep(200);
     t.equal(s2.of("mine", "alert").length, 8);
     t.equal(new Set(got.map((x: any) => x.id)).size, 8, "no duplicate");
-    t.notOk(got.some((x: any) => seenIds.includes(x.id)), "nothing it already had");
-    t.ok(got.every((x: any, i: number) => i === 0 || x.event.position >= got[i - 1].event.position), "in delivery order");
+    t.notOk(
+      got.some((x: any) => seenIds.includes(x.id)),
+      "nothing it already had",
+    );
+    t.ok(
+      got.every((x: any, i: number) => i === 0 || x.event.position >= got[i - 1].event.position),
+      "in delivery order",
+    );
     t.same(
       got.map((x: any) => x.event.payload.patterns[0]),
       ["pkg/two.ts", "pkg/two.ts", "pkg/three.ts", "pkg/three.ts", "pkg/four.ts", "pkg/four.ts", "pkg/five.ts", "pkg/five.ts"],
@@ -307,69 +353,78 @@ t.test("stream", async (t) => {
     t.match(await bySession.closed, { code: 4401, reason: "session ended" });
   });
 
-  t.test("when every socket of the organisation follows only alerts, then credential ends still close them and alerts still arrive", async (t) => {
-    // Such sockets do not need the organisation's events; the hub must still read the ones that end credentials.
-    const erin = await createUser(app, rootToken, "member");
-    const session = await startSession(alice.api, { repo: "github.com/acme/api" });
-    const byUser = await connectStream(t, url, erin.token);
-    const bySession = await connectStream(t, url, session.token);
-    await byUser.subscribe({ id: "mine", topic: "alerts" });
-    await bySession.subscribe({ id: "mine", topic: "alerts" });
-    const asSession = client(app, session.token);
-    const held = await asSession.post("/v1/claims", { sessionId: session.id, patterns: ["docs/alerts-only/**"] });
-    t.equal(held.status, 201);
-    t.equal((await asB.post("/v1/claims", { sessionId: b.id, patterns: ["docs/alerts-only/a.md"] })).status, 409);
-    const [alert] = await bySession.waitFor(1, "mine", "alert");
-    t.match(alert, { type: "claim.conflicted", recipient: { type: "session", id: session.id } }, "the holder's alert arrives");
-    await client(app, rootToken).delete(`/v1/tokens/${erin.tokenId}`);
-    t.match(await byUser.closed, { code: 4401, reason: "token revoked" });
-    await alice.api.delete(`/v1/sessions/${session.id}`);
-    t.match(await bySession.closed, { code: 4401, reason: "session ended" });
-  });
+  t.test(
+    "when every socket of the organisation follows only alerts, then credential ends still close them and alerts still arrive",
+    async (t) => {
+      // Such sockets do not need the organisation's events; the hub must still read the ones that end credentials.
+      const erin = await createUser(app, rootToken, "member");
+      const session = await startSession(alice.api, { repo: "github.com/acme/api" });
+      const byUser = await connectStream(t, url, erin.token);
+      const bySession = await connectStream(t, url, session.token);
+      await byUser.subscribe({ id: "mine", topic: "alerts" });
+      await bySession.subscribe({ id: "mine", topic: "alerts" });
+      const asSession = client(app, session.token);
+      const held = await asSession.post("/v1/claims", { sessionId: session.id, patterns: ["docs/alerts-only/**"] });
+      t.equal(held.status, 201);
+      t.equal((await asB.post("/v1/claims", { sessionId: b.id, patterns: ["docs/alerts-only/a.md"] })).status, 409);
+      const [alert] = await bySession.waitFor(1, "mine", "alert");
+      t.match(alert, { type: "claim.conflicted", recipient: { type: "session", id: session.id } }, "the holder's alert arrives");
+      await client(app, rootToken).delete(`/v1/tokens/${erin.tokenId}`);
+      t.match(await byUser.closed, { code: 4401, reason: "token revoked" });
+      await alice.api.delete(`/v1/sessions/${session.id}`);
+      t.match(await bySession.closed, { code: 4401, reason: "session ended" });
+    },
+  );
 });
 
-t.test("when a client stops reading while many events are published, then it is closed with 4008, not buffered without bound", async (t) => {
-  const prefix = `slow${process.pid}`;
-  const { app, rootToken, bus, config } = await startTestApp(t, { NATS_SUBJECT_PREFIX: prefix, STREAM_MAX_BUFFERED_BYTES: String(64 * 1024) });
-  if (config.NATS_URL) t.teardown(() => deleteStream(config.NATS_URL!, prefix.toUpperCase()));
-  const url = await listenForStream(app);
-  const me = (await client(app, rootToken).get("/v1/me")).body;
-  const reader = await connectStream(t, url, rootToken);
-  const stalled = await connectStream(t, url, rootToken);
-  await reader.subscribe({ id: "all", topic: "events", filter: { type: "test." } });
-  await stalled.subscribe({ id: "all", topic: "events", filter: { type: "test." } });
-  (stalled.ws as any)._socket.pause();
+t.test(
+  "when a client stops reading while many events are published, then it is closed with 4008, not buffered without bound",
+  async (t) => {
+    const prefix = `slow${process.pid}`;
+    const { app, rootToken, bus, config } = await startTestApp(t, {
+      NATS_SUBJECT_PREFIX: prefix,
+      STREAM_MAX_BUFFERED_BYTES: String(64 * 1024),
+    });
+    if (config.NATS_URL) t.teardown(() => deleteStream(config.NATS_URL!, prefix.toUpperCase()));
+    const url = await listenForStream(app);
+    const me = (await client(app, rootToken).get("/v1/me")).body;
+    const reader = await connectStream(t, url, rootToken);
+    const stalled = await connectStream(t, url, rootToken);
+    await reader.subscribe({ id: "all", topic: "events", filter: { type: "test." } });
+    await stalled.subscribe({ id: "all", topic: "events", filter: { type: "test." } });
+    (stalled.ws as any)._socket.pause();
 
-  const blob = "x".repeat(100_000);
-  const count = 150;
-  for (let i = 0; i < count; i++) {
-    const event = {
-      id: `0190a0a0-0000-7000-8000-${String(i).padStart(12, "0")}`,
-      seq: 1_000_000 + i,
-      orgId: me.org.id,
-      type: "test.filler",
-      time: new Date().toISOString(),
-      actor: { type: "system", id: null },
-      subject: { type: "test", id: String(i) },
-      repo: null,
-      payload: { blob },
-      position: 1_000_000_000 + i,
-    };
-    await bus.publish(`${prefix}.${me.org.id}.events.test.filler`, JSON.stringify(event));
-    // Paced by the reader, which keeps up; the stalled client's backlog only grows.
-    await reader.waitFor(i + 1, "all", "event", 30_000);
-  }
-  t.pass("a client that reads gets everything");
-  await sleep(500);
-  (stalled.ws as any)._socket.resume();
-  const closed = await stalled.closed;
-  t.equal(closed.code, 4008, "slow consumer");
-  t.match(closed.reason, /slow consumer/);
-  t.ok(stalled.of("all").length < count, `it got ${stalled.of("all").length} of ${count} before being cut off`);
-  reader.send({ type: "ping" });
-  await reader.next((m) => m.type === "pong");
-  t.pass("the reader is unaffected");
-});
+    const blob = "x".repeat(100_000);
+    const count = 150;
+    for (let i = 0; i < count; i++) {
+      const event = {
+        id: `0190a0a0-0000-7000-8000-${String(i).padStart(12, "0")}`,
+        seq: 1_000_000 + i,
+        orgId: me.org.id,
+        type: "test.filler",
+        time: new Date().toISOString(),
+        actor: { type: "system", id: null },
+        subject: { type: "test", id: String(i) },
+        repo: null,
+        payload: { blob },
+        position: 1_000_000_000 + i,
+      };
+      await bus.publish(`${prefix}.${me.org.id}.events.test.filler`, JSON.stringify(event));
+      // Paced by the reader, which keeps up; the stalled client's backlog only grows.
+      await reader.waitFor(i + 1, "all", "event", 30_000);
+    }
+    t.pass("a client that reads gets everything");
+    await sleep(500);
+    (stalled.ws as any)._socket.resume();
+    const closed = await stalled.closed;
+    t.equal(closed.code, 4008, "slow consumer");
+    t.match(closed.reason, /slow consumer/);
+    t.ok(stalled.of("all").length < count, `it got ${stalled.of("all").length} of ${count} before being cut off`);
+    reader.send({ type: "ping" });
+    await reader.next((m) => m.type === "pong");
+    t.pass("the reader is unaffected");
+  },
+);
 
 t.test("when the server pings, then a live client stays and a client that does not answer is dropped", async (t) => {
   const { app, rootToken } = await startTestApp(t, { STREAM_PING_INTERVAL_MS: "100" });
@@ -417,7 +472,11 @@ t.test("when two servers share the database and NATS, then a socket on one hears
   const s = await connectStream(t, url, a.token);
   await s.subscribe({ id: "mine", topic: "alerts" });
   t.equal((await client(first.app, a.token).post("/v1/claims", { sessionId: a.id, patterns: ["src/**"] })).status, 201);
-  t.equal((await client(second.app, b.token).post("/v1/claims", { sessionId: b.id, patterns: ["src/x.ts"] })).status, 409, "through the other server");
+  t.equal(
+    (await client(second.app, b.token).post("/v1/claims", { sessionId: b.id, patterns: ["src/x.ts"] })).status,
+    409,
+    "through the other server",
+  );
   const [alert] = await s.waitFor(1, "mine", "alert");
   t.match(alert, { type: "claim.conflicted", recipient: { type: "session", id: a.id }, event: { actor: { id: b.id } } });
 });

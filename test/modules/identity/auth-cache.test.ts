@@ -82,7 +82,8 @@ async function cluster(t: Test, env: Record<string, string> = {}, needsNats = tr
 
 async function cacheLookups(app: FastifyInstance) {
   const body = (await app.inject({ method: "GET", url: "/metrics" })).body;
-  const read = (result: string) => Number(new RegExp(`^brigade_auth_cache_lookups_total\\{result="${result}"\\} (\\d+)$`, "m").exec(body)?.[1]);
+  const read = (result: string) =>
+    Number(new RegExp(`^brigade_auth_cache_lookups_total\\{result="${result}"\\} (\\d+)$`, "m").exec(body)?.[1]);
   return { hit: read("hit"), miss: read("miss") };
 }
 
@@ -91,16 +92,25 @@ async function call(app: FastifyInstance, token: string, url = "/v1/me") {
   const before = await cacheLookups(app);
   const res = await client(app, token).get(url);
   const after = await cacheLookups(app);
-  return { status: res.status, code: res.body?.code as string | undefined, cached: after.hit > before.hit, missed: after.miss > before.miss };
+  return {
+    status: res.status,
+    code: res.body?.code as string | undefined,
+    cached: after.hit > before.hit,
+    missed: after.miss > before.miss,
+  };
 }
 
 /** Repeats a request until the cache serves it (a miss stores the row; the bus must be confirmed first). */
 async function servedFromCache(t: Test, app: FastifyInstance, token: string, url = "/v1/me", status = 200) {
-  const res = await waitFor(`${url} to be served from the cache`, async () => {
-    const r = await call(app, token, url);
-    if (r.status !== status) throw new Error(`${url} answered ${r.status} ${r.code ?? ""}, expected ${status}`);
-    return r.cached ? r : null;
-  }, 5_000);
+  const res = await waitFor(
+    `${url} to be served from the cache`,
+    async () => {
+      const r = await call(app, token, url);
+      if (r.status !== status) throw new Error(`${url} answered ${r.status} ${r.code ?? ""}, expected ${status}`);
+      return r.cached ? r : null;
+    },
+    5_000,
+  );
   t.ok(res.cached, `${url} (${status}) is served from the cache`);
 }
 
@@ -110,11 +120,23 @@ const me = (app: FastifyInstance, token: string) => client(app, token).get("/v1/
  * A change made elsewhere reaching `app`: polls `url` with `token` until it answers `status`,
  * then asserts that answer (a timeout fails the test, naming `what`).
  */
-async function comesToAnswer(t: Test, app: FastifyInstance, token: string, url: string, status: number, what: string, timeoutMs = PROPAGATION_MS) {
-  const res = await waitFor(what, async () => {
-    const r = await client(app, token).get(url);
-    return r.status === status && r;
-  }, timeoutMs);
+async function comesToAnswer(
+  t: Test,
+  app: FastifyInstance,
+  token: string,
+  url: string,
+  status: number,
+  what: string,
+  timeoutMs = PROPAGATION_MS,
+) {
+  const res = await waitFor(
+    what,
+    async () => {
+      const r = await client(app, token).get(url);
+      return r.status === status && r;
+    },
+    timeoutMs,
+  );
   t.equal(res.status, status, what);
   return res;
 }
@@ -133,10 +155,14 @@ t.test("when a token is revoked through replica A, then A refuses it at once and
   t.equal(onA.status, 401, "the replica that revoked it refuses it with its next request");
   t.equal(onA.body.code, "auth.token_revoked");
   const started = Date.now();
-  const onB = await waitFor("replica B to refuse the revoked token", async () => {
-    const res = await me(b.app, alice.token);
-    return res.status === 401 ? res : null;
-  }, PROPAGATION_MS);
+  const onB = await waitFor(
+    "replica B to refuse the revoked token",
+    async () => {
+      const res = await me(b.app, alice.token);
+      return res.status === 401 ? res : null;
+    },
+    PROPAGATION_MS,
+  );
   t.equal(onB.body.code, "auth.token_revoked");
   t.comment(`replica B refused it after ${Date.now() - started} ms`);
 
@@ -193,11 +219,18 @@ t.test("when a session ends or expires, then its token is refused on every repli
     const s = await startSession(dave.api, { ttlSeconds: 3 });
     await servedFromCache(t, a.app, s.token, `/v1/sessions/${s.id}`);
     await servedFromCache(t, b.app, s.token, `/v1/sessions/${s.id}`);
-    for (const [name, replica] of [["A", a], ["B", b]] as const) {
-      const res = await waitFor(`replica ${name} to refuse the expired session's token`, async () => {
-        const r = await me(replica.app, s.token);
-        return r.status === 401 ? r : null;
-      }, 3_000 + PROPAGATION_MS + 2_000);
+    for (const [name, replica] of [
+      ["A", a],
+      ["B", b],
+    ] as const) {
+      const res = await waitFor(
+        `replica ${name} to refuse the expired session's token`,
+        async () => {
+          const r = await me(replica.app, s.token);
+          return r.status === 401 ? r : null;
+        },
+        3_000 + PROPAGATION_MS + 2_000,
+      );
       t.equal(res.body.code, "auth.token_revoked", `refused on ${name}`);
     }
   });
@@ -371,7 +404,8 @@ function gatedCache(t: Test, db: Db, prefix: string, bus: Bus, options: { maxAge
     return { hit: of("hit"), miss: of("miss") };
   };
   const invalidations = async (source: string) =>
-    (await registry.getSingleMetric("brigade_auth_cache_invalidations_total")!.get()).values.find((v) => v.labels["source"] === source)?.value ?? 0;
+    (await registry.getSingleMetric("brigade_auth_cache_invalidations_total")!.get()).values.find((v) => v.labels["source"] === source)
+      ?.value ?? 0;
   return {
     cache,
     counts,
@@ -389,35 +423,42 @@ function gatedCache(t: Test, db: Db, prefix: string, bus: Bus, options: { maxAge
     },
     /** Looks up until the cache serves the token, so the entry is known to be stored. */
     async cached(tokenId: string) {
-      return waitFor("the token to be served from the cache", async () => {
-        const before = (await counts()).hit;
-        const token = await cache.lookup(tokenId);
-        return (await counts()).hit > before ? token : null;
-      }, 5_000);
+      return waitFor(
+        "the token to be served from the cache",
+        async () => {
+          const before = (await counts()).hit;
+          const token = await cache.lookup(tokenId);
+          return (await counts()).hit > before ? token : null;
+        },
+        5_000,
+      );
     },
   };
 }
 
-t.test("when another replica's revocation event arrives over NATS while a lookup is in flight, then the stale row is not cached", async (t) => {
-  const c = await cluster(t);
-  if (!c) return;
-  // The replica whose relay publishes the event; the cache under test listens on a NATS connection of its own.
-  const publisher = await c.start();
-  const bus = await createNatsBus(c.backends.natsUrl!);
-  t.teardown(() => bus.close());
-  const g = gatedCache(t, publisher.database.db, c.prefix, bus);
-  const user = await createUser(publisher.app, rootToken, "member");
-  await g.cached(user.tokenId); // served, so the subscriptions are confirmed
-  g.cache.forgetToken(user.tokenId);
-  const before = await g.invalidations("event");
-  const inFlight = await g.heldLookup(user.tokenId);
-  t.equal((await client(publisher.app, rootToken).delete(`/v1/tokens/${user.tokenId}`)).status, 200);
-  await waitFor("the token.revoked event to reach the cache", async () => (await g.invalidations("event")) > before, PROPAGATION_MS);
-  const stale = await inFlight.release();
-  t.equal(stale?.revokedAt, null, "the lookup itself answers what it read before the revocation");
-  const next = await g.cache.lookup(user.tokenId);
-  t.ok(next?.revokedAt, "the next lookup sees the revocation: what the first read was not stored");
-});
+t.test(
+  "when another replica's revocation event arrives over NATS while a lookup is in flight, then the stale row is not cached",
+  async (t) => {
+    const c = await cluster(t);
+    if (!c) return;
+    // The replica whose relay publishes the event; the cache under test listens on a NATS connection of its own.
+    const publisher = await c.start();
+    const bus = await createNatsBus(c.backends.natsUrl!);
+    t.teardown(() => bus.close());
+    const g = gatedCache(t, publisher.database.db, c.prefix, bus);
+    const user = await createUser(publisher.app, rootToken, "member");
+    await g.cached(user.tokenId); // served, so the subscriptions are confirmed
+    g.cache.forgetToken(user.tokenId);
+    const before = await g.invalidations("event");
+    const inFlight = await g.heldLookup(user.tokenId);
+    t.equal((await client(publisher.app, rootToken).delete(`/v1/tokens/${user.tokenId}`)).status, 200);
+    await waitFor("the token.revoked event to reach the cache", async () => (await g.invalidations("event")) > before, PROPAGATION_MS);
+    const stale = await inFlight.release();
+    t.equal(stale?.revokedAt, null, "the lookup itself answers what it read before the revocation");
+    const next = await g.cache.lookup(user.tokenId);
+    t.ok(next?.revokedAt, "the next lookup sees the revocation: what the first read was not stored");
+  },
+);
 
 t.test("the principal cache on its own, over real PostgreSQL and the in-process bus", async (t) => {
   const c = await cluster(t, {}, false);
@@ -476,7 +517,11 @@ t.test("the principal cache on its own, over real PostgreSQL and the in-process 
     const g = gatedCache(t, db, c.prefix, bus);
     const mine = await createUser(app.app, rootToken, "member");
     const other = await (async () => {
-      const res = await client(app.app, rootToken).post("/v1/orgs", { slug: `o-${randomBytes(3).toString("hex")}`, name: "Other", admin: { name: "boss" } });
+      const res = await client(app.app, rootToken).post("/v1/orgs", {
+        slug: `o-${randomBytes(3).toString("hex")}`,
+        name: "Other",
+        admin: { name: "boss" },
+      });
       return { orgId: res.body.org.id as string, tokenId: res.body.token.id as string };
     })();
     await g.cached(mine.tokenId);
@@ -510,6 +555,8 @@ t.test("when the cache settings are invalid, then the configuration is refused",
   const defaults = loadConfig({});
   t.same([defaults.AUTH_CACHE, defaults.AUTH_CACHE_MAX_AGE_SECONDS, defaults.AUTH_CACHE_MAX_ENTRIES], ["on", 30, 50_000]);
   t.equal(loadConfig({ AUTH_CACHE: "off" }).AUTH_CACHE, "off");
-  const err = t.throws(() => loadConfig({ AUTH_CACHE: "maybe", AUTH_CACHE_MAX_AGE_SECONDS: "0", AUTH_CACHE_MAX_ENTRIES: "-1" })) as ConfigError;
+  const err = t.throws(() =>
+    loadConfig({ AUTH_CACHE: "maybe", AUTH_CACHE_MAX_AGE_SECONDS: "0", AUTH_CACHE_MAX_ENTRIES: "-1" }),
+  ) as ConfigError;
   t.same(err.problems.map((p) => p.split(":")[0]).sort(), ["AUTH_CACHE", "AUTH_CACHE_MAX_AGE_SECONDS", "AUTH_CACHE_MAX_ENTRIES"]);
 });

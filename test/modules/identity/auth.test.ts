@@ -186,7 +186,13 @@ t.test("tokens of an external OIDC issuer are accepted through its JWKS", async 
 
   const { app, rootToken } = await startTestApp(t, { OIDC_ISSUER: issuer, OIDC_AUDIENCE: "brigade" });
   const idToken = (claims: Record<string, unknown>, audience = "brigade", key = idp.privateKey) =>
-    new SignJWT(claims).setProtectedHeader({ alg: "EdDSA", kid: "idp-1" }).setIssuer(issuer).setAudience(audience).setSubject("u1").setExpirationTime("5m").sign(key);
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: "EdDSA", kid: "idp-1" })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject("u1")
+      .setExpirationTime("5m")
+      .sign(key);
 
   t.test("when a new user signs in, then they are provisioned as a member", async (t) => {
     const res = await client(app, await idToken({ email: "Carol@Example.com" })).get("/v1/me");
@@ -232,7 +238,10 @@ t.test("organisations are isolated from each other", async (t) => {
     const sessions = await other.api.get("/v1/sessions");
     t.same(sessions.body.items, []);
     const users = await other.api.get("/v1/users");
-    t.same(users.body.items.map((u: { name: string }) => u.name), ["boss"]);
+    t.same(
+      users.body.items.map((u: { name: string }) => u.name),
+      ["boss"],
+    );
     const events = await other.api.get("/v1/events");
     t.notOk(events.body.items.some((e: { subject: { id: string } }) => e.subject.id === session.id));
   });

@@ -97,7 +97,10 @@ t.test("teams and memberships", async (t) => {
     const inTeam = await startSession(member.api);
     await startSession(lead.api);
     const res = await lead.api.get(`/v1/sessions?team=${teamId}`);
-    t.same(res.body.items.map((s: any) => s.id), [inTeam.id]);
+    t.same(
+      res.body.items.map((s: any) => s.id),
+      [inTeam.id],
+    );
   });
   t.test("when a member changes memberships, then 403", async (t) => {
     t.equal((await member.api.delete(`/v1/teams/${teamId}/members/${member.id}`)).status, 403);
@@ -134,7 +137,10 @@ t.test("personal tokens", async (t) => {
     t.equal((await client(app, res.body.token).get("/v1/me")).body.user.id, alice.id);
     const list = await alice.api.get("/v1/tokens");
     t.ok(list.body.items.some((x: any) => x.id === res.body.id));
-    t.notOk(list.body.items.some((x: any) => "token" in x), "secrets are not listed");
+    t.notOk(
+      list.body.items.some((x: any) => "token" in x),
+      "secrets are not listed",
+    );
   });
   t.test("when the TTL is out of bounds, then 422 tokens.ttl_out_of_bounds naming ttlSeconds", async (t) => {
     const res = await alice.api.post("/v1/tokens", { name: "x", ttlSeconds: 10 });

@@ -55,27 +55,39 @@ t.test("ownership", async (t) => {
       t.same(res.body.codeowners, { owners: [], rule: { line: 61, pattern: "/apps/github" }, unowned: true });
     });
 
-    t.test("when a lead re-uploads, then answers change at once, and a path no rule matches has no owners and is not unowned", async (t) => {
-      const res = await lead.api.put(`/v1/repos/${enc}/codeowners`, { content: "# only docs\n/docs/ @docs-team\n" });
-      t.equal(res.status, 200);
-      t.equal(res.body.rules, 1);
-      const docs = await member.api.get(owners("docs/a.md"));
-      t.same(docs.body.codeowners, { owners: ["@docs-team"], rule: { line: 2, pattern: "/docs/" }, unowned: false });
-      const none = await member.api.get(owners("README.md"));
-      t.same(none.body.codeowners, { owners: [], rule: null, unowned: false });
-    });
+    t.test(
+      "when a lead re-uploads, then answers change at once, and a path no rule matches has no owners and is not unowned",
+      async (t) => {
+        const res = await lead.api.put(`/v1/repos/${enc}/codeowners`, { content: "# only docs\n/docs/ @docs-team\n" });
+        t.equal(res.status, 200);
+        t.equal(res.body.rules, 1);
+        const docs = await member.api.get(owners("docs/a.md"));
+        t.same(docs.body.codeowners, { owners: ["@docs-team"], rule: { line: 2, pattern: "/docs/" }, unowned: false });
+        const none = await member.api.get(owners("README.md"));
+        t.same(none.body.codeowners, { owners: [], rule: null, unowned: false });
+      },
+    );
 
     t.test("when some lines are invalid, then each is reported with its line and the valid ones are stored", async (t) => {
       const content = ["*.ts @ts-team", "src/*** @a", "!vendor/ @b", "lib/ not-an-owner", "lib/ @lib-team", ""].join("\n");
       const res = await admin.put(`/v1/repos/${enc}/codeowners`, { content });
       t.equal(res.status, 200);
       t.equal(res.body.rules, 2);
-      t.same(res.body.errors.map((e: any) => e.line), [2, 3, 4]);
+      t.same(
+        res.body.errors.map((e: any) => e.line),
+        [2, 3, 4],
+      );
       t.match(res.body.errors[0].reason, /\*\*\*/);
       t.match(res.body.errors[2].reason, /not-an-owner/);
       const got = await admin.get(`/v1/repos/${enc}/codeowners`);
-      t.same(got.body.rules.map((r: any) => r.line), [1, 5]);
-      t.same(got.body.errors.map((e: any) => e.line), [2, 3, 4]);
+      t.same(
+        got.body.rules.map((r: any) => r.line),
+        [1, 5],
+      );
+      t.same(
+        got.body.errors.map((e: any) => e.line),
+        [2, 3, 4],
+      );
       t.same((await member.api.get(owners("lib/x.ts"))).body.codeowners.rule, { line: 5, pattern: "lib/" });
     });
 
@@ -120,17 +132,27 @@ t.test("ownership", async (t) => {
       t.equal(docs.status, 200);
 
       const list = await member.api.get(`/v1/repos/${enc}/modules`);
-      t.same(list.body.items.map((m: any) => m.name), ["auth", "docs.site", "src"]);
+      t.same(
+        list.body.items.map((m: any) => m.name),
+        ["auth", "docs.site", "src"],
+      );
 
       const res = await member.api.get(owners("src/auth/login.ts"));
       t.same(res.body.modules, [
         { name: "auth", patterns: ["src/auth/", "lib/session.ts"], teamId: team.body.id, matchedPattern: "src/auth/" },
         { name: "src", patterns: ["src/**"], teamId: null, matchedPattern: "src/**" },
       ]);
-      t.same((await member.api.get(owners("lib/session.ts"))).body.modules.map((m: any) => m.matchedPattern), ["lib/session.ts"]);
+      t.same(
+        (await member.api.get(owners("lib/session.ts"))).body.modules.map((m: any) => m.matchedPattern),
+        ["lib/session.ts"],
+      );
       t.same((await member.api.get(owners("README.md"))).body.modules, []);
       const events = await admin.get("/v1/events?type=module.updated");
-      t.match(events.body.items.at(-3), { repo, subject: { type: "module", id: auth.body.id }, payload: { name: "auth", patterns: ["src/auth/", "lib/session.ts"], teamId: team.body.id } });
+      t.match(events.body.items.at(-3), {
+        repo,
+        subject: { type: "module", id: auth.body.id },
+        payload: { name: "auth", patterns: ["src/auth/", "lib/session.ts"], teamId: team.body.id },
+      });
     });
 
     t.test("when a module is replaced, then the next answer uses its new patterns and team", async (t) => {
@@ -138,9 +160,15 @@ t.test("ownership", async (t) => {
       t.equal(res.status, 200);
       t.equal(res.body.teamId, null);
       const before = await member.api.get(owners("src/auth/login.ts"));
-      t.same(before.body.modules.map((m: any) => m.name), ["src"]);
+      t.same(
+        before.body.modules.map((m: any) => m.name),
+        ["src"],
+      );
       const after = await member.api.get(owners("lib/auth/x.ts"));
-      t.same(after.body.modules.map((m: any) => m.name), ["auth"]);
+      t.same(
+        after.body.modules.map((m: any) => m.name),
+        ["auth"],
+      );
       t.equal((await member.api.get(`/v1/repos/${enc}/modules`)).body.items.length, 3, "replaced, not duplicated");
     });
 
@@ -157,21 +185,38 @@ t.test("ownership", async (t) => {
     });
 
     t.test("bad input", async (t) => {
-      const unknownTeam = await admin.put(`/v1/repos/${enc}/modules/x`, { patterns: ["x/"], teamId: "00000000-0000-4000-8000-000000000000" });
+      const unknownTeam = await admin.put(`/v1/repos/${enc}/modules/x`, {
+        patterns: ["x/"],
+        teamId: "00000000-0000-4000-8000-000000000000",
+      });
       t.equal(unknownTeam.status, 404);
       t.equal(unknownTeam.body.code, "teams.not_found");
       const badPatterns = await admin.put(`/v1/repos/${enc}/modules/x`, { patterns: ["ok/", "src/***", "a/../b"] });
       t.equal(badPatterns.status, 422);
       t.equal(badPatterns.body.code, "claims.invalid_pattern");
-      t.same(badPatterns.body.errors.map((e: any) => e.field), ["patterns[1]", "patterns[2]"]);
+      t.same(
+        badPatterns.body.errors.map((e: any) => e.field),
+        ["patterns[1]", "patterns[2]"],
+      );
       t.equal((await admin.put(`/v1/repos/${enc}/modules/x`, { patterns: [] })).status, 400, "no patterns");
-      t.equal((await admin.put(`/v1/repos/${enc}/modules/x`, { patterns: Array.from({ length: 257 }, (_, i) => `f${i}`) })).status, 400, "too many");
+      t.equal(
+        (await admin.put(`/v1/repos/${enc}/modules/x`, { patterns: Array.from({ length: 257 }, (_, i) => `f${i}`) })).status,
+        400,
+        "too many",
+      );
       const badName = await admin.put(`/v1/repos/${enc}/modules/Auth`, { patterns: ["x/"] });
       t.equal(badName.status, 400);
       t.equal(badName.body.errors[0].field, "params.name");
       // fastify's router refuses parameters over maxParamLength (100) with 414 before validation.
-      t.ok([400, 414].includes((await admin.put(`/v1/repos/${enc}/modules/${"a".repeat(101)}`, { patterns: ["x/"] })).status), "name too long");
-      t.equal((await admin.get(`/v1/repos/${enc}/modules`)).body.items.some((m: any) => m.name === "x"), false, "nothing stored");
+      t.ok(
+        [400, 414].includes((await admin.put(`/v1/repos/${enc}/modules/${"a".repeat(101)}`, { patterns: ["x/"] })).status),
+        "name too long",
+      );
+      t.equal(
+        (await admin.get(`/v1/repos/${enc}/modules`)).body.items.some((m: any) => m.name === "x"),
+        false,
+        "nothing stored",
+      );
     });
   });
 
@@ -182,7 +227,12 @@ t.test("ownership", async (t) => {
     const b = await startSession(bob.api, { agent: { name: "bob-codex", kind: "codex" } });
     const asA = client(app, a.token);
     const asB = client(app, b.token);
-    const exclusive = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["src/billing/**", "src/billing/invoice.ts"], reason: "invoices", ttlSeconds: 600 });
+    const exclusive = await asA.post("/v1/claims", {
+      sessionId: a.id,
+      patterns: ["src/billing/**", "src/billing/invoice.ts"],
+      reason: "invoices",
+      ttlSeconds: 600,
+    });
     t.equal(exclusive.status, 201);
     const shared = await asB.post("/v1/claims", { sessionId: b.id, patterns: ["src/**"], mode: "shared", onConflict: "warn" });
     t.equal(shared.status, 201);
@@ -211,14 +261,20 @@ t.test("ownership", async (t) => {
         },
       ]);
       t.ok(["src/billing/**", "src/billing/invoice.ts"].includes(res.body.claims[0].pattern));
-      t.same((await member.api.get(owners("src/other.ts"))).body.claims.map((c: any) => c.claimId), [shared.body.id]);
+      t.same(
+        (await member.api.get(owners("src/other.ts"))).body.claims.map((c: any) => c.claimId),
+        [shared.body.id],
+      );
       t.same((await member.api.get(owners("README.md"))).body.claims, []);
     });
 
     t.test("when a claim is released, then it is no longer listed", async (t) => {
       t.equal((await asA.delete(`/v1/claims/${exclusive.body.id}`)).status, 200);
       const res = await member.api.get(owners("src/billing/invoice.ts"));
-      t.same(res.body.claims.map((c: any) => c.claimId), [shared.body.id]);
+      t.same(
+        res.body.claims.map((c: any) => c.claimId),
+        [shared.body.id],
+      );
     });
 
     t.test("when the holder's session ends, then its claims leave the answer within the freshness bound", async (t) => {
@@ -242,13 +298,20 @@ t.test("ownership", async (t) => {
       const res = await member.api.get(owners(path));
       t.equal(res.status, 422, JSON.stringify(path));
       t.equal(res.body.code, "claims.invalid_path");
-      t.same(res.body.errors.map((e: any) => e.field), ["path"]);
+      t.same(
+        res.body.errors.map((e: any) => e.field),
+        ["path"],
+      );
     }
     const badRepo = await member.api.get(`/v1/repos/${encodeURIComponent("not a repo")}/owners?path=a.ts`);
     t.equal(badRepo.status, 422);
     t.equal(badRepo.body.code, "repos.invalid");
     t.equal(badRepo.body.errors[0].field, "repo");
-    t.equal((await admin.put(`/v1/repos/${encodeURIComponent("nope")}/codeowners`, { content: "* @a" })).status, 422, "invalid repo on upload");
+    t.equal(
+      (await admin.put(`/v1/repos/${encodeURIComponent("nope")}/codeowners`, { content: "* @a" })).status,
+      422,
+      "invalid repo on upload",
+    );
     t.equal((await admin.put(`/v1/repos/${enc}/codeowners`, {})).status, 400, "no content");
     t.equal((await admin.get(`/v1/repos/${enc}/owners?path=a.ts&extra=1`)).status, 400, "unknown query field");
   });
@@ -265,12 +328,24 @@ t.test("ownership", async (t) => {
       t.equal(res.body.code, code, what);
     };
     await forbidden(await member.api.put(`/v1/repos/${enc}/codeowners`, { content: "* @me" }), "auth.forbidden", "a member cannot upload");
-    await forbidden(await member.api.put(`/v1/repos/${enc}/modules/m`, { patterns: ["m/"] }), "auth.forbidden", "a member cannot define a module");
+    await forbidden(
+      await member.api.put(`/v1/repos/${enc}/modules/m`, { patterns: ["m/"] }),
+      "auth.forbidden",
+      "a member cannot define a module",
+    );
     await forbidden(await member.api.delete(`/v1/repos/${enc}/modules/src`), "auth.forbidden", "a member cannot delete a module");
     const leadSession = await startSession(lead.api);
     const asLeadSession = client(app, leadSession.token);
-    await forbidden(await asLeadSession.put(`/v1/repos/${enc}/codeowners`, { content: "* @me" }), "auth.session_token_not_allowed", "a session token cannot upload");
-    await forbidden(await asLeadSession.put(`/v1/repos/${enc}/modules/m`, { patterns: ["m/"] }), "auth.session_token_not_allowed", "a session token cannot define a module");
+    await forbidden(
+      await asLeadSession.put(`/v1/repos/${enc}/codeowners`, { content: "* @me" }),
+      "auth.session_token_not_allowed",
+      "a session token cannot upload",
+    );
+    await forbidden(
+      await asLeadSession.put(`/v1/repos/${enc}/modules/m`, { patterns: ["m/"] }),
+      "auth.session_token_not_allowed",
+      "a session token cannot define a module",
+    );
     t.equal((await asLeadSession.get(owners("a.ts"))).status, 200, "but it may read");
 
     const ours = await admin.get(`/v1/repos/${enc}/codeowners`);
@@ -278,14 +353,25 @@ t.test("ownership", async (t) => {
     const theirs = await org.api.get(`/v1/repos/${enc}/codeowners`);
     t.equal(theirs.status, 404, "another organisation does not see our CODEOWNERS");
     const theirOwners = await org.api.get(owners("src/billing/invoice.ts"));
-    t.same(theirOwners.body, { repo, path: "src/billing/invoice.ts", codeowners: null, modules: [], claims: [], contracts: [] }, "nor our modules and claims");
+    t.same(
+      theirOwners.body,
+      { repo, path: "src/billing/invoice.ts", codeowners: null, modules: [], claims: [], contracts: [] },
+      "nor our modules and claims",
+    );
     t.same((await org.api.get(`/v1/repos/${enc}/modules`)).body.items, []);
     const del = await org.api.delete(`/v1/repos/${enc}/modules/src`);
     t.equal(del.status, 404, "nor can it delete our module");
     t.equal(del.body.code, "ownership.module_not_found");
-    t.equal((await org.api.put(`/v1/repos/${enc}/codeowners`, { content: "* @intruder" })).status, 200, "its own upload for the same repo key…");
+    t.equal(
+      (await org.api.put(`/v1/repos/${enc}/codeowners`, { content: "* @intruder" })).status,
+      200,
+      "its own upload for the same repo key…",
+    );
     t.same((await admin.get(`/v1/repos/${enc}/codeowners`)).body, ours.body, "…leaves ours untouched");
     t.same((await org.api.get(owners("a.ts"))).body.codeowners.owners, ["@intruder"]);
-    t.same((await admin.get(`/v1/repos/${enc}/modules`)).body.items.map((m: any) => m.name), ["auth", "src"]);
+    t.same(
+      (await admin.get(`/v1/repos/${enc}/modules`)).body.items.map((m: any) => m.name),
+      ["auth", "src"],
+    );
   });
 });

@@ -20,7 +20,10 @@ t.test("when two server processes share one PostgreSQL, then each session expire
   // Started together: the database is created, migrated and bootstrapped once.
   const [a, b] = await Promise.all([spawnServer(t, env), spawnServer(t, env)]);
   const root = env.BRIGADE_BOOTSTRAP_TOKEN;
-  const [jwksA, jwksB] = await Promise.all([http(`${a.url}/.well-known/jwks.json`, undefined), http(`${b.url}/.well-known/jwks.json`, undefined)]);
+  const [jwksA, jwksB] = await Promise.all([
+    http(`${a.url}/.well-known/jwks.json`, undefined),
+    http(`${b.url}/.well-known/jwks.json`, undefined),
+  ]);
   t.equal(jwksA.body.keys.length, 1, "replicas starting together make one signing key");
   t.same(jwksA.body, jwksB.body);
   const minted = await http(`${a.url}/v1/tokens`, root, "POST", { name: "cross-replica" });
@@ -30,7 +33,11 @@ t.test("when two server processes share one PostgreSQL, then each session expire
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const server = i % 2 ? a : b;
-    const res = await http(`${server.url}/v1/sessions`, root, "POST", { agent: { name: `agent-${i}` }, repo: "github.com/acme/api", ttlSeconds: 1 });
+    const res = await http(`${server.url}/v1/sessions`, root, "POST", {
+      agent: { name: `agent-${i}` },
+      repo: "github.com/acme/api",
+      ttlSeconds: 1,
+    });
     t.equal(res.status, 201);
     ids.push(res.body.session.id);
   }
@@ -47,7 +54,11 @@ t.test("when two server processes share one PostgreSQL, then each session expire
   const perSession = new Map<string, number>();
   for (const e of expired) perSession.set(e.subject.id, (perSession.get(e.subject.id) ?? 0) + 1);
   t.equal(perSession.size, count, "every session expired");
-  t.same([...perSession.values()].filter((n) => n !== 1), [], "none expired twice");
+  t.same(
+    [...perSession.values()].filter((n) => n !== 1),
+    [],
+    "none expired twice",
+  );
   t.same([...perSession.keys()].sort(), [...ids].sort());
 
   const orgs = await http(`${b.url}/v1/events?type=org.created`, root);

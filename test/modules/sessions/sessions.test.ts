@@ -34,7 +34,11 @@ t.test("agent sessions", async (t) => {
     t.equal(lease, 120_000, "expiry is start + TTL on the database clock");
     t.type(res.body.token, "string");
     const started = await alice.api.get(`/v1/events?type=session.started`);
-    t.ok(started.body.items.some((e: any) => e.subject.id === res.body.session.id && e.repo === "github.com/acme/api" && e.actor.id === alice.id));
+    t.ok(
+      started.body.items.some(
+        (e: any) => e.subject.id === res.body.session.id && e.repo === "github.com/acme/api" && e.actor.id === alice.id,
+      ),
+    );
   });
 
   t.test("when the same user registers the same agent name again, then it is the same agent", async (t) => {
@@ -88,7 +92,11 @@ t.test("agent sessions", async (t) => {
       t.match(got.body, { task: "Refactor auth", activity: "working" });
     });
     t.test("when a heartbeat has no body, then it is accepted", async (t) => {
-      const res = await app.inject({ method: "POST", url: `/v1/sessions/${s.id}/heartbeat`, headers: { authorization: `Bearer ${s.token}` } });
+      const res = await app.inject({
+        method: "POST",
+        url: `/v1/sessions/${s.id}/heartbeat`,
+        headers: { authorization: `Bearer ${s.token}` },
+      });
       t.equal(res.statusCode, 200);
     });
     t.test("when a heartbeat changes the TTL, then the new lease applies", async (t) => {
@@ -159,7 +167,10 @@ t.test("listing sessions", async (t) => {
     t.equal(res.body.items.length, 4);
     t.ok(res.body.items.every((s: any) => s.userId === alice.id && s.status === "active"));
     const inactive = await bob.api.get(`/v1/sessions?user=${alice.id}&active=false`);
-    t.same(inactive.body.items.map((s: any) => s.id), [aliceApi[0]!.id]);
+    t.same(
+      inactive.body.items.map((s: any) => s.id),
+      [aliceApi[0]!.id],
+    );
   });
   t.test("when paged, then every session appears once, newest first", async (t) => {
     const seen: string[] = [];
@@ -214,7 +225,10 @@ t.test("expiry", async (t) => {
     t.equal(status, "expired");
     t.equal((await alice.api.get(`/v1/sessions/${long.id}`)).body.status, "active", "a live session is untouched");
     const events = await alice.api.get("/v1/events?type=session.expired");
-    t.same(events.body.items.map((e: any) => e.subject.id), [short.id]);
+    t.same(
+      events.body.items.map((e: any) => e.subject.id),
+      [short.id],
+    );
     t.match(events.body.items[0], { actor: { type: "system" }, repo: "github.com/acme/api" });
     const res = await client(app, short.token).get("/v1/me");
     t.equal(res.body.code, "auth.token_revoked");

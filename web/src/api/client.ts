@@ -28,7 +28,8 @@ type Query = Record<string, string | number | boolean | undefined | null>;
 
 export function withQuery(path: string, query: Query = {}): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined && value !== null && value !== "") params.set(key, String(value));
   const text = params.toString();
   return text ? `${path}?${text}` : path;
 }
@@ -84,7 +85,11 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
 }
 
 /** Follows nextCursor until the end or `max` items; `truncated` says whether it stopped early. */
-export async function readAll<T>(path: string, query: Query, options: { max: number; signal?: AbortSignal }): Promise<{ items: T[]; truncated: boolean }> {
+export async function readAll<T>(
+  path: string,
+  query: Query,
+  options: { max: number; signal?: AbortSignal },
+): Promise<{ items: T[]; truncated: boolean }> {
   const items: T[] = [];
   let cursor: string | null = null;
   do {

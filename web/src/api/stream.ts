@@ -163,7 +163,9 @@ export class LiveStream {
     if (this.stopped) return;
     if (code === CLOSE_UNAUTHORIZED) {
       this.stop();
-      this.options.onAuthLost("Your token stopped being valid while you were connected (revoked, expired, or its session ended). Sign in again with a valid token.");
+      this.options.onAuthLost(
+        "Your token stopped being valid while you were connected (revoked, expired, or its session ended). Sign in again with a valid token.",
+      );
       return;
     }
     this.setStatus("offline", this.statusValue.attempts + 1);

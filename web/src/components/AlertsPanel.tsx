@@ -47,13 +47,17 @@ export function AlertsButton() {
         return [...fresh.reverse(), ...replaced].slice(0, KEEP);
       });
     // Live first, then the snapshot: an alert in between arrives in one of them, deduplicated by id.
-    const unsubscribe = app.stream.subscribe("mine", { topic: "alerts" }, {
-      onAlerts: (incoming) => {
-        merge(incoming);
-        const last = incoming[incoming.length - 1];
-        if (last) setAnnouncement(`New alert: ${describeEvent(last.event, namesRef.current)}`);
+    const unsubscribe = app.stream.subscribe(
+      "mine",
+      { topic: "alerts" },
+      {
+        onAlerts: (incoming) => {
+          merge(incoming);
+          const last = incoming[incoming.length - 1];
+          if (last) setAnnouncement(`New alert: ${describeEvent(last.event, namesRef.current)}`);
+        },
       },
-    });
+    );
     api<Page<Alert>>(withQuery("/v1/alerts", { limit: 50 }))
       .then((page) => {
         if (cancelled) return;
@@ -89,7 +93,9 @@ export function AlertsButton() {
   const ack = async (alert: Alert) => {
     try {
       const acked = await api<Alert>(`/v1/alerts/${alert.id}/ack`, { method: "POST", body: {} });
-      setAlerts((current) => current.map((a) => (a.event.id === alert.event.id ? { ...a, ackedAt: acked.ackedAt ?? new Date().toISOString() } : a)));
+      setAlerts((current) =>
+        current.map((a) => (a.event.id === alert.event.id ? { ...a, ackedAt: acked.ackedAt ?? new Date().toISOString() } : a)),
+      );
     } catch (err) {
       setError(errorMessage(err));
     }
@@ -122,13 +128,22 @@ export function AlertsButton() {
             {error}
           </p>
         ) : null}
-        {state === "ready" && alerts.length === 0 ? <p class="muted">No alerts. Conflicts, broken claims and contract changes that concern you appear here.</p> : null}
+        {state === "ready" && alerts.length === 0 ? (
+          <p class="muted">No alerts. Conflicts, broken claims and contract changes that concern you appear here.</p>
+        ) : null}
         <ul class="alerts-list">
           {alerts.map((alert) => (
-            <li key={alert.event.id} class={`alert-item tone-${eventTone(alert.type)} ${alert.ackedAt ? "is-acked" : ""}`} data-alert-type={alert.type}>
+            <li
+              key={alert.event.id}
+              class={`alert-item tone-${eventTone(alert.type)} ${alert.ackedAt ? "is-acked" : ""}`}
+              data-alert-type={alert.type}
+            >
               <p class="alert-text">{describeEvent(alert.event, names)}</p>
               <p class="alert-meta">
-                <span class="tag">{alert.type}</span> <time dateTime={alert.createdAt} title={formatDateTime(alert.createdAt)}>{relativeTime(alert.createdAt)}</time>
+                <span class="tag">{alert.type}</span>{" "}
+                <time dateTime={alert.createdAt} title={formatDateTime(alert.createdAt)}>
+                  {relativeTime(alert.createdAt)}
+                </time>
                 {alert.event.repo ? <span class="muted"> · {alert.event.repo}</span> : null}
               </p>
               {alert.ackedAt ? (

@@ -22,7 +22,9 @@ export function StreamIndicator() {
       <span role="status" aria-live="polite">
         {LABELS[status.state]}
       </span>
-      {status.state === "offline" ? <span class="stream-for" aria-hidden="true">{` ${formatDuration(Math.max(0, now - status.since))}`}</span> : null}
+      {status.state === "offline" ? (
+        <span class="stream-for" aria-hidden="true">{` ${formatDuration(Math.max(0, now - status.since))}`}</span>
+      ) : null}
     </span>
   );
 }
@@ -35,8 +37,8 @@ export function OfflineBanner() {
   return (
     <p class="banner banner-warning" data-testid="offline-banner">
       Live updates are paused: the connection to the server was lost at {formatTime(new Date(status.since).toISOString())}. Reconnecting
-      {status.attempts > 1 ? ` (attempt ${status.attempts})` : ""}… What you see may be out of date; nothing is lost, the page catches up when the
-      connection returns.
+      {status.attempts > 1 ? ` (attempt ${status.attempts})` : ""}… What you see may be out of date; nothing is lost, the page catches up
+      when the connection returns.
     </p>
   );
 }

@@ -38,7 +38,10 @@ export function drawChart(target: HTMLElement, spec: ChartSpec, width: number): 
     legend: { show: spec.series.length > 1 || spec.kind === "time" },
     cursor: { drag: { x: false, y: false } },
     series: [
-      { label: spec.kind === "time" ? "Day" : "Repository", ...(spec.kind === "bars" ? { value: (_u: uPlot, v: number) => spec.categories?.[v] ?? "" } : {}) },
+      {
+        label: spec.kind === "time" ? "Day" : "Repository",
+        ...(spec.kind === "bars" ? { value: (_u: uPlot, v: number) => spec.categories?.[v] ?? "" } : {}),
+      },
       ...spec.series.map((s) => ({
         label: s.label,
         stroke: s.color,

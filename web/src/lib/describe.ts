@@ -20,11 +20,31 @@ export function describeEvent(event: BrigadeEvent, names: Names): string {
 }
 
 /** Event type groups for filters and colour coding. */
-export const EVENT_GROUPS = ["session.", "claim.", "handoff.", "touch.", "conflict.", "contract.", "codeowners.", "module.", "team.", "user.", "token."] as const;
+export const EVENT_GROUPS = [
+  "session.",
+  "claim.",
+  "handoff.",
+  "touch.",
+  "conflict.",
+  "contract.",
+  "codeowners.",
+  "module.",
+  "team.",
+  "user.",
+  "token.",
+] as const;
 
 export function eventTone(type: string): "danger" | "warning" | "ok" | "neutral" {
-  if (type === "claim.conflicted" || type === "touch.conflict" || type === "conflict.opened" || type === "contract.breaking_change" || type === "claim.broken") return "danger";
-  if (type === "session.expired" || type === "claim.expired" || type === "contract.at_risk" || type === "handoff.requested") return "warning";
+  if (
+    type === "claim.conflicted" ||
+    type === "touch.conflict" ||
+    type === "conflict.opened" ||
+    type === "contract.breaking_change" ||
+    type === "claim.broken"
+  )
+    return "danger";
+  if (type === "session.expired" || type === "claim.expired" || type === "contract.at_risk" || type === "handoff.requested")
+    return "warning";
   if (type === "conflict.resolved" || type === "session.started" || type === "claim.granted") return "ok";
   return "neutral";
 }

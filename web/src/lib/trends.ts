@@ -118,7 +118,9 @@ export function computeTrends(input: TrendsInput): Trends {
       all.push(minutes);
     }
   }
-  const claimsByRepo = [...perRepo.entries()].map(([repo, count]) => ({ repo, count })).sort((a, b) => b.count - a.count || a.repo.localeCompare(b.repo));
+  const claimsByRepo = [...perRepo.entries()]
+    .map(([repo, count]) => ({ repo, count }))
+    .sort((a, b) => b.count - a.count || a.repo.localeCompare(b.repo));
 
   return {
     days,

@@ -64,7 +64,12 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
   const names = useNames();
   const sessions = useStore(app.sessions);
   const resets = useStore(app.resets);
-  const filters: Filters = { team: params.get("team") ?? "", user: params.get("user") ?? "", repo: params.get("repo") ?? "", type: params.get("type") ?? "" };
+  const filters: Filters = {
+    team: params.get("team") ?? "",
+    user: params.get("user") ?? "",
+    repo: params.get("repo") ?? "",
+    type: params.get("type") ?? "",
+  };
   const filterKey = JSON.stringify(filters);
   const [feed, setFeed] = useState<Feed>({ state: "loading", items: [], hasOlder: false, loadingOlder: false });
   const [paused, setPaused] = useState(false);
@@ -83,25 +88,29 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
     setFeed({ state: "loading", items: [], hasOlder: false, loadingOlder: false });
     const filter = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));
     // Live first, then the newest page: nothing falls between them, and duplicates merge by id.
-    const unsubscribe = app.stream.subscribe("feed", { topic: "events", filter }, {
-      onEvents: (events) => {
-        if (!snapshotDone) {
-          early.push(...events);
-          return;
-        }
-        if (pausedRef.current) {
-          held.current.push(...events);
-          setHeldCount(held.current.length);
-          return;
-        }
-        setFeed((f) => {
-          const merged = mergeNewest(f.items, events);
-          return merged.items === f.items ? f : { ...f, items: merged.items, hasOlder: f.hasOlder || merged.dropped };
-        });
+    const unsubscribe = app.stream.subscribe(
+      "feed",
+      { topic: "events", filter },
+      {
+        onEvents: (events) => {
+          if (!snapshotDone) {
+            early.push(...events);
+            return;
+          }
+          if (pausedRef.current) {
+            held.current.push(...events);
+            setHeldCount(held.current.length);
+            return;
+          }
+          setFeed((f) => {
+            const merged = mergeNewest(f.items, events);
+            return merged.items === f.items ? f : { ...f, items: merged.items, hasOlder: f.hasOlder || merged.dropped };
+          });
+        },
+        onReset: () => setAttempt((n) => n + 1),
+        onError: (_code, message) => setFeed((f) => ({ ...f, state: "error", error: message })),
       },
-      onReset: () => setAttempt((n) => n + 1),
-      onError: (_code, message) => setFeed((f) => ({ ...f, state: "error", error: message })),
-    });
+    );
     api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, order: "desc", limit: PAGE_SIZE }))
       .then((page) => {
         if (cancelled) return;
@@ -130,10 +139,17 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
     setFeed((f) => ({ ...f, loadingOlder: true, olderError: undefined }));
     try {
       const filter = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));
-      const page = await api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, order: "desc", before: oldest.id, limit: PAGE_SIZE }));
+      const page = await api<Page<BrigadeEvent>>(
+        withQuery("/v1/events", { ...filter, order: "desc", before: oldest.id, limit: PAGE_SIZE }),
+      );
       setFeed((f) => {
         const seen = new Set(f.items.map((e) => e.id));
-        return { ...f, loadingOlder: false, items: [...f.items, ...page.items.filter((e) => !seen.has(e.id))], hasOlder: page.nextCursor !== null };
+        return {
+          ...f,
+          loadingOlder: false,
+          items: [...f.items, ...page.items.filter((e) => !seen.has(e.id))],
+          hasOlder: page.nextCursor !== null,
+        };
       });
     } catch (err) {
       setFeed((f) => ({ ...f, loadingOlder: false, olderError: errorMessage(err) }));
@@ -212,7 +228,12 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
           </select>
         </div>
         <div class="field field-actions">
-          <button type="button" class="button" aria-pressed={paused} onClick={() => (paused ? (setPaused(false), showHeld()) : setPaused(true))}>
+          <button
+            type="button"
+            class="button"
+            aria-pressed={paused}
+            onClick={() => (paused ? (setPaused(false), showHeld()) : setPaused(true))}
+          >
             {paused ? "Resume live" : "Pause live"}
           </button>
           {filtered ? (
@@ -232,7 +253,11 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
       {feed.state === "loading" ? (
         <Loading what="the activity feed" />
       ) : feed.state === "error" ? (
-        <ErrorState title="Could not load the activity feed" message={feed.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
+        <ErrorState
+          title="Could not load the activity feed"
+          message={feed.error ?? "Unknown error"}
+          onRetry={() => setAttempt((n) => n + 1)}
+        />
       ) : feed.items.length === 0 ? (
         <Empty title={filtered ? "No events match these filters yet." : "Nothing has happened yet."}>New events appear here live.</Empty>
       ) : (

@@ -29,7 +29,11 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
   const [attempt, setAttempt] = useState(0);
   const [now, setNow] = useState(Date.now());
   // undefined: loading; null: could not be read.
-  const [counts, setCounts] = useState<Record<Status, number | null | undefined>>({ open: undefined, acknowledged: undefined, resolved: undefined });
+  const [counts, setCounts] = useState<Record<Status, number | null | undefined>>({
+    open: undefined,
+    acknowledged: undefined,
+    resolved: undefined,
+  });
   const listRef = useRef(list);
   listRef.current = list;
 
@@ -100,7 +104,12 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
         delta.acknowledged++;
       } else if (e.type === "conflict.resolved") {
         const known = listRef.current.items.find((c) => c.id === p.conflictId);
-        updates.set(String(p.conflictId), { id: String(p.conflictId), status: "resolved", resolvedAt: e.time, resolution: (p.resolution as ConflictRecord["resolution"]) ?? null });
+        updates.set(String(p.conflictId), {
+          id: String(p.conflictId),
+          status: "resolved",
+          resolvedAt: e.time,
+          resolution: (p.resolution as ConflictRecord["resolution"]) ?? null,
+        });
         if (known?.status === "acknowledged") delta.acknowledged--;
         else delta.open--;
         delta.resolved++;
@@ -108,7 +117,11 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
     }
     if (added.length === 0 && updates.size === 0) return;
     const add = (n: number | null | undefined, d: number) => (typeof n === "number" ? Math.max(0, n + d) : n);
-    setCounts((c) => ({ open: add(c.open, delta.open), acknowledged: add(c.acknowledged, delta.acknowledged), resolved: add(c.resolved, delta.resolved) }));
+    setCounts((c) => ({
+      open: add(c.open, delta.open),
+      acknowledged: add(c.acknowledged, delta.acknowledged),
+      resolved: add(c.resolved, delta.resolved),
+    }));
     setList((l) => {
       if (l.state !== "ready") return l;
       const seen = new Set(l.items.map((c) => c.id));
@@ -121,7 +134,8 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
       return { ...l, items };
     });
     // A conflict that moved into this tab but was not listed: read the page again.
-    if ([...updates.values()].some((u) => u.status === status && !listRef.current.items.some((c) => c.id === u.id))) setAttempt((n) => n + 1);
+    if ([...updates.values()].some((u) => u.status === status && !listRef.current.items.some((c) => c.id === u.id)))
+      setAttempt((n) => n + 1);
   });
 
   useRenderedMark("conflicts", list.state === "ready", list.items);
@@ -143,14 +157,15 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
       <div class="page-head">
         <h1 id="conflicts-title">Conflicts</h1>
         <p class="muted">
-          {app.isLead ? "Every conflict in the organisation" : "Conflicts you are a party to"}: overlapping claims granted with a warning, and edits inside someone
-          else's claim.
+          {app.isLead ? "Every conflict in the organisation" : "Conflicts you are a party to"}: overlapping claims granted with a warning,
+          and edits inside someone else's claim.
         </p>
       </div>
       <div class="segmented" role="group" aria-label="Status">
         {STATUSES.map((s) => (
           <a key={s} href={href("conflicts", { status: s })} aria-current={s === status ? "page" : undefined} class="segment">
-            {s[0]!.toUpperCase() + s.slice(1)} <span class="badge">{counts[s] === undefined ? "…" : counts[s] === null ? "—" : counts[s] === 500 ? "500+" : counts[s]}</span>
+            {s[0]!.toUpperCase() + s.slice(1)}{" "}
+            <span class="badge">{counts[s] === undefined ? "…" : counts[s] === null ? "—" : counts[s] === 500 ? "500+" : counts[s]}</span>
           </a>
         ))}
       </div>
@@ -159,7 +174,9 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
       ) : list.state === "error" ? (
         <ErrorState title="Could not load the conflicts" message={list.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
       ) : sorted.length === 0 ? (
-        <Empty title={`No ${status} conflicts.`}>{status === "open" ? "When two agents' claims or edits collide, the conflict appears here at once." : null}</Empty>
+        <Empty title={`No ${status} conflicts.`}>
+          {status === "open" ? "When two agents' claims or edits collide, the conflict appears here at once." : null}
+        </Empty>
       ) : (
         <div class="table-wrap">
           <table class="table table-stack conflicts-table">
@@ -178,7 +195,13 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
               {sorted.map((c) => (
                 <tr key={c.id} data-conflict={c.id} class={`conflict-${c.status}`}>
                   <td class="mono" data-label="Repository">
-                    <a href={href("claims", { repo: c.repo })} onClick={(e) => (e.preventDefault(), navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined }))}>
+                    <a
+                      href={href("claims", { repo: c.repo })}
+                      onClick={(e) => (
+                        e.preventDefault(),
+                        navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
+                      )}
+                    >
                       {c.repo}
                     </a>
                   </td>

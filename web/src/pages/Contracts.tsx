@@ -1,6 +1,15 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, errorMessage, withQuery } from "../api/client.js";
-import type { ChangeSummary, Contract, ContractChange, ContractConsumer, ContractProposal, ContractVersion, ContractVersionDetail, Page } from "../api/types.js";
+import type {
+  ChangeSummary,
+  Contract,
+  ContractChange,
+  ContractConsumer,
+  ContractProposal,
+  ContractVersion,
+  ContractVersionDetail,
+  Page,
+} from "../api/types.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
 import { formatDateTime, plural, relativeTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
@@ -23,7 +32,12 @@ interface DetailState {
 }
 
 const LEVEL_ORDER: Record<string, number> = { breaking: 0, unclassified: 1, "non-breaking": 2, annotation: 3 };
-const LEVEL_LABEL: Record<string, string> = { breaking: "Breaking", "non-breaking": "Non-breaking", annotation: "Annotation", unclassified: "Unclassified" };
+const LEVEL_LABEL: Record<string, string> = {
+  breaking: "Breaking",
+  "non-breaking": "Non-breaking",
+  annotation: "Annotation",
+  unclassified: "Unclassified",
+};
 
 function Summary({ summary }: { summary: ChangeSummary }) {
   return (
@@ -32,7 +46,9 @@ function Summary({ summary }: { summary: ChangeSummary }) {
       {summary.nonBreaking > 0 ? <span class="flag">{summary.nonBreaking} non-breaking</span> : null}
       {summary.annotation > 0 ? <span class="flag">{summary.annotation} annotation</span> : null}
       {summary.unclassified > 0 ? <span class="flag flag-warning">{summary.unclassified} unclassified</span> : null}
-      {summary.breaking + summary.nonBreaking + summary.annotation + summary.unclassified === 0 ? <span class="muted">no changes</span> : null}
+      {summary.breaking + summary.nonBreaking + summary.annotation + summary.unclassified === 0 ? (
+        <span class="muted">no changes</span>
+      ) : null}
     </span>
   );
 }
@@ -92,7 +108,9 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
         markDataArrived("contracts");
         setDetail({ state: "ready", versions: [...versions.items].sort((a, b) => b.seq - a.seq), latest, proposals: proposals.items });
       })
-      .catch((err: unknown) => !cancelled && setDetail({ state: "error", error: errorMessage(err), versions: [], latest: null, proposals: [] }));
+      .catch(
+        (err: unknown) => !cancelled && setDetail({ state: "error", error: errorMessage(err), versions: [], latest: null, proposals: [] }),
+      );
     return () => {
       cancelled = true;
     };
@@ -105,7 +123,8 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
   return (
     <article class="contract-detail" aria-labelledby="contract-title">
       <h2 id="contract-title">
-        {contract.name} <span class="tag">{contract.kind}</span> {contract.status !== "active" ? <span class="tag">{contract.status}</span> : null}
+        {contract.name} <span class="tag">{contract.kind}</span>{" "}
+        {contract.status !== "active" ? <span class="tag">{contract.status}</span> : null}
       </h2>
       {contract.description ? <p>{contract.description}</p> : null}
       <dl class="facts">
@@ -123,14 +142,20 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
         </div>
         <div>
           <dt>Consumers</dt>
-          <dd>{contract.consumers.length === 0 ? "none declared" : contract.consumers.map((c) => consumerText(c, directory)).join("; ")}</dd>
+          <dd>
+            {contract.consumers.length === 0 ? "none declared" : contract.consumers.map((c) => consumerText(c, directory)).join("; ")}
+          </dd>
         </div>
       </dl>
 
       {detail.state === "loading" ? (
         <Loading what="versions" />
       ) : detail.state === "error" ? (
-        <ErrorState title="Could not load this contract's versions" message={detail.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
+        <ErrorState
+          title="Could not load this contract's versions"
+          message={detail.error ?? "Unknown error"}
+          onRetry={() => setAttempt((n) => n + 1)}
+        />
       ) : (
         <>
           <section aria-labelledby="latest-title">
@@ -140,12 +165,13 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
             ) : (
               <>
                 <p>
-                  {latest.previousLabel ? `From ${latest.previousLabel} to ${latest.label}` : "First version"} · published by {userName(directory, latest.publishedBy)}{" "}
-                  {relativeTime(latest.createdAt)} · <Summary summary={latest.summary} />
+                  {latest.previousLabel ? `From ${latest.previousLabel} to ${latest.label}` : "First version"} · published by{" "}
+                  {userName(directory, latest.publishedBy)} {relativeTime(latest.createdAt)} · <Summary summary={latest.summary} />
                 </p>
                 {latest.forced ? (
                   <p class="banner banner-danger" data-testid="forced-version">
-                    Published despite breaking the <strong>{latest.compatibility.policy}</strong> policy. Reason given: {latest.forceReason ?? "none"}
+                    Published despite breaking the <strong>{latest.compatibility.policy}</strong> policy. Reason given:{" "}
+                    {latest.forceReason ?? "none"}
                   </p>
                 ) : null}
                 <Changes changes={latest.changes} total={latest.changesTotal} caption={`Changes in ${latest.label}, breaking first`} />
@@ -185,8 +211,10 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
                   <li key={p.id} class={`proposal proposal-${p.status}`}>
                     <p>
                       <strong>{p.label ?? "Unlabelled proposal"}</strong> <span class="tag">{p.status}</span>{" "}
-                      <span class={`flag ${p.verdict === "objected" ? "flag-danger" : p.verdict === "acked" ? "flag-ok" : ""}`}>{p.verdict}</span> · by{" "}
-                      {userName(directory, p.proposedBy)} {relativeTime(p.createdAt)} · <Summary summary={p.summary} />
+                      <span class={`flag ${p.verdict === "objected" ? "flag-danger" : p.verdict === "acked" ? "flag-ok" : ""}`}>
+                        {p.verdict}
+                      </span>{" "}
+                      · by {userName(directory, p.proposedBy)} {relativeTime(p.createdAt)} · <Summary summary={p.summary} />
                     </p>
                     {p.description ? <p>{p.description}</p> : null}
                     <ul class="answers">
@@ -260,7 +288,9 @@ export function ContractsPage({ params }: { params: URLSearchParams }) {
       ) : list.state === "error" ? (
         <ErrorState title="Could not load the contracts" message={list.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
       ) : list.items.length === 0 ? (
-        <Empty title="No contracts yet.">A provider team creates one with POST /v1/contracts and publishes versions; consumers are alerted of every change.</Empty>
+        <Empty title="No contracts yet.">
+          A provider team creates one with POST /v1/contracts and publishes versions; consumers are alerted of every change.
+        </Empty>
       ) : (
         <div class="contracts-layout">
           <nav aria-label="Contracts" class="contract-list">
@@ -270,14 +300,19 @@ export function ContractsPage({ params }: { params: URLSearchParams }) {
                   <a href={href("contracts", { name: c.name })} aria-current={c.name === selectedName ? "true" : undefined}>
                     <span class="mono">{c.name}</span> <span class="tag">{c.kind}</span>
                     <span class="muted contract-meta">
-                      {teamName(directory, c.providerTeamId)} · {c.latestVersion ? c.latestVersion.label : "no version"} · {plural(c.consumers.length, "consumer")}
+                      {teamName(directory, c.providerTeamId)} · {c.latestVersion ? c.latestVersion.label : "no version"} ·{" "}
+                      {plural(c.consumers.length, "consumer")}
                     </span>
                   </a>
                 </li>
               ))}
             </ul>
           </nav>
-          {selected ? <ContractDetail contract={selected} directory={directory} refreshKey={refreshKey} /> : <Empty title={`No contract named ${selectedName}.`} />}
+          {selected ? (
+            <ContractDetail contract={selected} directory={directory} refreshKey={refreshKey} />
+          ) : (
+            <Empty title={`No contract named ${selectedName}.`} />
+          )}
         </div>
       )}
     </section>

@@ -34,7 +34,8 @@ const startOfToday = () => {
 
 function matches(session: Session, needle: string, directory: Directory): boolean {
   if (!needle) return true;
-  const text = `${session.repo} ${session.branch ?? ""} ${session.task ?? ""} ${session.agent.name} ${userName(directory, session.userId)}`.toLowerCase();
+  const text =
+    `${session.repo} ${session.branch ?? ""} ${session.task ?? ""} ${session.agent.name} ${userName(directory, session.userId)}`.toLowerCase();
   return text.includes(needle);
 }
 
@@ -69,10 +70,21 @@ export function groupSessions(sessions: Iterable<Session>, directory: Directory,
   for (const team of directory.teams) {
     const developers = team.members.filter((id) => byUser.has(id)).map(developer);
     developers.forEach((d) => placed.add(d.userId));
-    teams.push({ id: team.id, name: team.name, developers: developers.sort((a, b) => a.name.localeCompare(b.name)), count: developers.reduce((n, d) => n + d.count, 0) });
+    teams.push({
+      id: team.id,
+      name: team.name,
+      developers: developers.sort((a, b) => a.name.localeCompare(b.name)),
+      count: developers.reduce((n, d) => n + d.count, 0),
+    });
   }
   const loose = [...byUser.keys()].filter((id) => !placed.has(id)).map(developer);
-  if (loose.length > 0) teams.push({ id: "", name: "No team", developers: loose.sort((a, b) => a.name.localeCompare(b.name)), count: loose.reduce((n, d) => n + d.count, 0) });
+  if (loose.length > 0)
+    teams.push({
+      id: "",
+      name: "No team",
+      developers: loose.sort((a, b) => a.name.localeCompare(b.name)),
+      count: loose.reduce((n, d) => n + d.count, 0),
+    });
   return teams;
 }
 
@@ -161,9 +173,15 @@ const SessionRows = memo(function SessionRows({ agent, tick }: { agent: AgentGro
                 {s.agent.kind ? <span class="muted"> · {s.agent.kind}</span> : null}
               </th>
             ) : null}
-            <td class="mono" data-label="Repository">{s.repo}</td>
-            <td class="mono" data-label="Branch">{s.branch ?? "—"}</td>
-            <td class="task" data-label="Task">{s.task ?? <span class="muted">no task given</span>}</td>
+            <td class="mono" data-label="Repository">
+              {s.repo}
+            </td>
+            <td class="mono" data-label="Branch">
+              {s.branch ?? "—"}
+            </td>
+            <td class="task" data-label="Task">
+              {s.task ?? <span class="muted">no task given</span>}
+            </td>
             <td data-label="Status">
               <span class={`status status-${s.activity ?? s.status}`}>{s.activity ?? s.status}</span>
             </td>
@@ -226,10 +244,15 @@ function defaultOpenTeams(groups: TeamGroup[]): Set<string> {
 function TeamSection({ team, open, tick, onToggle }: { team: TeamGroup; open: boolean; tick: number; onToggle(open: boolean): void }) {
   const agents = team.developers.reduce((n, d) => n + d.agents.length, 0);
   return (
-    <details open={open} class="team" data-team={team.name} onToggle={(e) => {
-      const now = (e.currentTarget as HTMLDetailsElement).open;
-      if (now !== open) onToggle(now);
-    }}>
+    <details
+      open={open}
+      class="team"
+      data-team={team.name}
+      onToggle={(e) => {
+        const now = (e.currentTarget as HTMLDetailsElement).open;
+        if (now !== open) onToggle(now);
+      }}
+    >
       <summary>
         <h2>{team.name}</h2>
         <span class="muted">
@@ -282,20 +305,37 @@ export function NowPage() {
       <div class="page-head">
         <h1 id="now-title">Now</h1>
         <p class="muted">
-          Who is working on what, live. Last heartbeats as of {sessions.readAt ? relativeTime(new Date(sessions.readAt).toISOString(), tick) : "—"}.
+          Who is working on what, live. Last heartbeats as of{" "}
+          {sessions.readAt ? relativeTime(new Date(sessions.readAt).toISOString(), tick) : "—"}.
         </p>
       </div>
       <dl class="counts" aria-label="At a glance">
         <Count label="Active sessions" value={sessions.state === "ready" ? sessions.byId.size : undefined} />
-        <Count label="Active claims" value={overview?.claims.active} href={href("claims")} {...(counts.state === "forbidden" ? { note: "leads and admins" } : {})} />
-        <Count label="Open conflicts" value={overview?.conflicts.open} href={href("conflicts")} {...(counts.state === "forbidden" ? { note: "leads and admins" } : {})} />
+        <Count
+          label="Active claims"
+          value={overview?.claims.active}
+          href={href("claims")}
+          {...(counts.state === "forbidden" ? { note: "leads and admins" } : {})}
+        />
+        <Count
+          label="Open conflicts"
+          value={overview?.conflicts.open}
+          href={href("conflicts")}
+          {...(counts.state === "forbidden" ? { note: "leads and admins" } : {})}
+        />
         <Count label="Contract changes today" value={counts.contractChangesToday} href={href("contracts")} />
       </dl>
       {counts.state === "error" ? <p class="banner banner-warning">Some figures could not be read: {counts.error}</p> : null}
 
       <div class="toolbar">
         <label for="now-filter">Filter sessions</label>
-        <input id="now-filter" type="search" placeholder="repo, developer, agent, task…" value={filter} onInput={(e) => setFilter((e.target as HTMLInputElement).value)} />
+        <input
+          id="now-filter"
+          type="search"
+          placeholder="repo, developer, agent, task…"
+          value={filter}
+          onInput={(e) => setFilter((e.target as HTMLInputElement).value)}
+        />
       </div>
 
       {sessions.state === "error" ? (

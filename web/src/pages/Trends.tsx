@@ -47,7 +47,15 @@ function DataTable({ caption, head, rows }: { caption: string; head: string[]; r
           <tbody>
             {rows.map((r, i) => (
               <tr key={i}>
-                {r.map((cell, j) => (j === 0 ? <th key={j} scope="row">{cell}</th> : <td key={j}>{cell}</td>))}
+                {r.map((cell, j) =>
+                  j === 0 ? (
+                    <th key={j} scope="row">
+                      {cell}
+                    </th>
+                  ) : (
+                    <td key={j}>{cell}</td>
+                  ),
+                )}
               </tr>
             ))}
           </tbody>
@@ -83,7 +91,14 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
       .then(([conflicts, claims]) => {
         if (cancelled) return;
         markDataArrived("trends");
-        setData({ state: "ready", conflicts: conflicts.items, claims: claims.items, truncated: conflicts.truncated || claims.truncated, from, to });
+        setData({
+          state: "ready",
+          conflicts: conflicts.items,
+          claims: claims.items,
+          truncated: conflicts.truncated || claims.truncated,
+          from,
+          to,
+        });
       })
       .catch((err: unknown) => !cancelled && setData((d) => ({ ...d, state: "error", error: errorMessage(err) })));
     return () => {
@@ -127,14 +142,22 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
     const durations: ChartSpec = {
       kind: "time",
       x,
-      series: [{ label: "median minutes held", values: trends.medianMinutesByDay.map((v) => (v === null ? null : Math.round(v * 10) / 10)), color: HOLDER_COLORS[2] }],
+      series: [
+        {
+          label: "median minutes held",
+          values: trends.medianMinutesByDay.map((v) => (v === null ? null : Math.round(v * 10) / 10)),
+          color: HOLDER_COLORS[2],
+        },
+      ],
       yLabel: "minutes",
       height: 220,
     };
     return { conflicts, claims, durations, teams, repos };
   }, [trends]);
 
-  const chartCount = specs ? (specs.teams.length > 0 ? 1 : 0) + (specs.repos.length > 0 ? 1 : 0) + (trends && trends.measuredClaims > 0 ? 1 : 0) : 0;
+  const chartCount = specs
+    ? (specs.teams.length > 0 ? 1 : 0) + (specs.repos.length > 0 ? 1 : 0) + (trends && trends.measuredClaims > 0 ? 1 : 0)
+    : 0;
   const onDrawn = useCallback(() => setDrawn((n) => n + 1), []);
   useRenderedMark("trends", specs !== null && drawn >= chartCount, specs);
 
@@ -163,7 +186,11 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
         <ErrorState title="Could not read the event log" message={data.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
       ) : !trends || !specs ? null : (
         <>
-          {data.truncated ? <p class="banner banner-warning">The range holds more than {MAX_EVENTS.toLocaleString()} events of a kind; the charts use the first ones.</p> : null}
+          {data.truncated ? (
+            <p class="banner banner-warning">
+              The range holds more than {MAX_EVENTS.toLocaleString()} events of a kind; the charts use the first ones.
+            </p>
+          ) : null}
           <div class="charts">
             <figure class="chart-card">
               <figcaption>
@@ -174,7 +201,11 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
                 <Empty title="No conflicts in this range." />
               ) : (
                 <>
-                  <Chart spec={specs.conflicts} label={`Conflicts per day by team: ${specs.teams.map((t) => `${t.team} ${t.total}`).join(", ")}`} onDrawn={onDrawn} />
+                  <Chart
+                    spec={specs.conflicts}
+                    label={`Conflicts per day by team: ${specs.teams.map((t) => `${t.team} ${t.total}`).join(", ")}`}
+                    onDrawn={onDrawn}
+                  />
                   <DataTable
                     caption="Conflicts opened per day and team"
                     head={["Day", ...specs.teams.map((t) => t.team)]}
@@ -192,8 +223,16 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
                 <Empty title="No claims in this range." />
               ) : (
                 <>
-                  <Chart spec={specs.claims} label={`Claims per repository: ${specs.repos.map((r) => `${r.repo} ${r.count}`).join(", ")}`} onDrawn={onDrawn} />
-                  <DataTable caption="Claims granted per repository" head={["Repository", "Claims"]} rows={specs.repos.map((r) => [r.repo, r.count])} />
+                  <Chart
+                    spec={specs.claims}
+                    label={`Claims per repository: ${specs.repos.map((r) => `${r.repo} ${r.count}`).join(", ")}`}
+                    onDrawn={onDrawn}
+                  />
+                  <DataTable
+                    caption="Claims granted per repository"
+                    head={["Repository", "Claims"]}
+                    rows={specs.repos.map((r) => [r.repo, r.count])}
+                  />
                 </>
               )}
             </figure>
@@ -208,11 +247,18 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
               </figcaption>
               {trends.measuredClaims > 0 ? (
                 <>
-                  <Chart spec={specs.durations} label={`Median claim duration per day; overall ${Math.round((trends.medianMinutes ?? 0) * 10) / 10} minutes`} onDrawn={onDrawn} />
+                  <Chart
+                    spec={specs.durations}
+                    label={`Median claim duration per day; overall ${Math.round((trends.medianMinutes ?? 0) * 10) / 10} minutes`}
+                    onDrawn={onDrawn}
+                  />
                   <DataTable
                     caption="Median minutes a claim was held, per day"
                     head={["Day", "Median minutes"]}
-                    rows={trends.days.map((d, i) => [formatDay(d), trends.medianMinutesByDay[i] === null ? "—" : Math.round(trends.medianMinutesByDay[i]! * 10) / 10])}
+                    rows={trends.days.map((d, i) => [
+                      formatDay(d),
+                      trends.medianMinutesByDay[i] === null ? "—" : Math.round(trends.medianMinutesByDay[i]! * 10) / 10,
+                    ])}
                   />
                 </>
               ) : null}

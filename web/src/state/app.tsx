@@ -150,7 +150,14 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
       for (const e of events) {
         if (e.type === "session.started") {
           if (!sessions.value.byId.has(e.subject.id)) started.push(e.subject.id);
-          const p = e.payload as { userId: string; agentId: string; agent: string; repo: string; branch: string | null; task: string | null };
+          const p = e.payload as {
+            userId: string;
+            agentId: string;
+            agent: string;
+            repo: string;
+            branch: string | null;
+            task: string | null;
+          };
           byId ??= new Map(sessions.value.byId);
           const existing = byId.get(e.subject.id);
           byId.set(e.subject.id, {

@@ -27,10 +27,20 @@ export function BreakForm({ placed, directory, onDone }: { placed: Placed; direc
   return (
     <form onSubmit={submit} noValidate>
       <p>
-        Break <code>{placed.pattern}</code>, held by {userName(directory, placed.claim.userId)} / {placed.claim.agentName}? The claim ends now and the holder is
-        alerted with your reason.
+        Break <code>{placed.pattern}</code>, held by {userName(directory, placed.claim.userId)} / {placed.claim.agentName}? The claim ends
+        now and the holder is alerted with your reason.
       </p>
-      <ReasonAndActions id="break-reason" reason={reason} setReason={setReason} error={error} busy={busy} onCancel={() => onDone(null)} tone="danger" label="Break claim" busyLabel="Breaking…" />
+      <ReasonAndActions
+        id="break-reason"
+        reason={reason}
+        setReason={setReason}
+        error={error}
+        busy={busy}
+        onCancel={() => onDone(null)}
+        tone="danger"
+        label="Break claim"
+        busyLabel="Breaking…"
+      />
     </form>
   );
 }
@@ -39,7 +49,10 @@ export function HandoffForm({ placed, directory, onDone }: { placed: Placed; dir
   const app = useApp();
   const sessions = useStore(app.sessions);
   const mine = useMemo(
-    () => [...sessions.byId.values()].filter((s) => s.userId === app.me.user.id && s.id !== placed.claim.sessionId && (!app.me.sessionId || s.id === app.me.sessionId)),
+    () =>
+      [...sessions.byId.values()].filter(
+        (s) => s.userId === app.me.user.id && s.id !== placed.claim.sessionId && (!app.me.sessionId || s.id === app.me.sessionId),
+      ),
     [sessions, app.me, placed],
   );
   const [sessionId, setSessionId] = useState(mine[0]?.id ?? "");
@@ -50,8 +63,8 @@ export function HandoffForm({ placed, directory, onDone }: { placed: Placed; dir
     return (
       <div>
         <p>
-          A handoff is asked for on behalf of one of your own live sessions (the claim would pass to it), and you have none right now. Start a session for the
-          work, then ask again{app.isLead ? ", or break the claim" : ""}.
+          A handoff is asked for on behalf of one of your own live sessions (the claim would pass to it), and you have none right now. Start
+          a session for the work, then ask again{app.isLead ? ", or break the claim" : ""}.
         </p>
         <div class="dialog-actions">
           <button type="button" class="button" onClick={() => onDone(null)}>
@@ -90,7 +103,17 @@ export function HandoffForm({ placed, directory, onDone }: { placed: Placed; dir
           </option>
         ))}
       </select>
-      <ReasonAndActions id="handoff-reason" reason={reason} setReason={setReason} error={error} busy={busy} onCancel={() => onDone(null)} tone="primary" label="Request handoff" busyLabel="Sending…" />
+      <ReasonAndActions
+        id="handoff-reason"
+        reason={reason}
+        setReason={setReason}
+        error={error}
+        busy={busy}
+        onCancel={() => onDone(null)}
+        tone="primary"
+        label="Request handoff"
+        busyLabel="Sending…"
+      />
     </form>
   );
 }
@@ -111,7 +134,14 @@ function ReasonAndActions(props: {
   return (
     <>
       <label for={props.id}>Reason (required)</label>
-      <textarea id={props.id} rows={3} maxLength={2000} value={props.reason} onInput={(e) => props.setReason((e.target as HTMLTextAreaElement).value)} required />
+      <textarea
+        id={props.id}
+        rows={3}
+        maxLength={2000}
+        value={props.reason}
+        onInput={(e) => props.setReason((e.target as HTMLTextAreaElement).value)}
+        required
+      />
       {props.error ? (
         <p class="form-error" role="alert">
           {props.error}

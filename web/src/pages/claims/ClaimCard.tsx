@@ -74,8 +74,8 @@ export function ClaimCard({
         <ul class="witnesses">
           {conflicts.map((c) => (
             <li key={c.id} class="witness witness-conflict">
-              <span class="flag flag-danger">conflict · {c.status}</span> with {userName(directory, c.userId === claim.userId ? c.otherUserId : c.userId)} at{" "}
-              <code>{c.witness}</code>
+              <span class="flag flag-danger">conflict · {c.status}</span> with{" "}
+              {userName(directory, c.userId === claim.userId ? c.otherUserId : c.userId)} at <code>{c.witness}</code>
             </li>
           ))}
         </ul>
@@ -86,8 +86,8 @@ export function ClaimCard({
             const other = o.a.claim.id === claim.id ? o.b : o.a;
             return (
               <li key={i} class="witness">
-                <span class="flag flag-warning">overlap</span> with {userName(directory, other.claim.userId)}'s <code>{other.pattern}</code> ({other.claim.mode}) at{" "}
-                <code>{o.witness}</code>
+                <span class="flag flag-warning">overlap</span> with {userName(directory, other.claim.userId)}'s <code>{other.pattern}</code>{" "}
+                ({other.claim.mode}) at <code>{o.witness}</code>
               </li>
             );
           })}

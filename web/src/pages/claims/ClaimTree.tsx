@@ -32,7 +32,15 @@ function visibleRows(root: TreeNode, expanded: Set<string>): Row[] {
   return rows;
 }
 
-function HolderSwatches({ holders, colors, directory }: { holders: Map<string, number>; colors: Map<string, string>; directory: Directory }) {
+function HolderSwatches({
+  holders,
+  colors,
+  directory,
+}: {
+  holders: Map<string, number>;
+  colors: Map<string, string>;
+  directory: Directory;
+}) {
   const list = [...holders.entries()].sort((a, b) => b[1] - a[1]);
   const shown = list.slice(0, 4);
   const names = list.map(([id]) => userName(directory, id)).join(", ");
@@ -118,7 +126,7 @@ export function ClaimTree(props: {
   const [focusPath, setFocusPath] = useState<string>(selected || rows[0]?.node.path || "");
   const ownersCache = useMemo(() => new Map<string, string>(), [props.codeowners, root]);
   const list = useRef<HTMLUListElement>(null);
-  const focusable = rows.some((r) => r.more === undefined && r.node.path === focusPath) ? focusPath : rows[0]?.node.path ?? "";
+  const focusable = rows.some((r) => r.more === undefined && r.node.path === focusPath) ? focusPath : (rows[0]?.node.path ?? "");
 
   const focusRow = (path: string) => {
     setFocusPath(path);

@@ -40,7 +40,8 @@ export function HolderAlerts({ userId, claimId, directory }: { userId: string; c
     <ul class="holder-alerts" aria-label="Alerts the holder received">
       {alerts.map((a) => (
         <li key={a.id}>
-          Alert <span class="tag">{a.type}</span> delivered to {a.recipient.type === "user" ? userName(directory, a.recipient.id) : `${a.recipient.type} ${shortId(a.recipient.id)}`}{" "}
+          Alert <span class="tag">{a.type}</span> delivered to{" "}
+          {a.recipient.type === "user" ? userName(directory, a.recipient.id) : `${a.recipient.type} ${shortId(a.recipient.id)}`}{" "}
           {relativeTime(a.createdAt)} — {a.ackedAt ? "acknowledged" : "not yet acknowledged"}
         </li>
       ))}

@@ -56,7 +56,14 @@ export function useRepoChoices(isLead: boolean): { repos: string[]; counts: Map<
 export function useRepoData(repo: string): [RepoData, () => void] {
   const app = useApp();
   const resets = useStore(app.resets);
-  const [data, setData] = useState<RepoData>({ state: "loading", claims: new Map(), conflicts: [], codeowners: null, truncated: false, version: 0 });
+  const [data, setData] = useState<RepoData>({
+    state: "loading",
+    claims: new Map(),
+    conflicts: [],
+    codeowners: null,
+    truncated: false,
+    version: 0,
+  });
   const [attempt, setAttempt] = useState(0);
   const dataRef = useRef(data);
   dataRef.current = data;

@@ -30,7 +30,11 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
 
   const claims = data.claims;
   const tree = useMemo(
-    () => buildClaimsTree([...claims.values()], data.conflicts.map((c) => ({ id: c.id, claimId: c.claimId, otherClaimId: c.otherClaimId, witness: c.witness, status: c.status }))),
+    () =>
+      buildClaimsTree(
+        [...claims.values()],
+        data.conflicts.map((c) => ({ id: c.id, claimId: c.claimId, otherClaimId: c.otherClaimId, witness: c.witness, status: c.status })),
+      ),
     // The map is mutated in place by live events; `version` says when.
     [claims, data.conflicts, data.version],
   );
@@ -98,7 +102,10 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
   const finishAction = (message: string | null) => {
     const done = action;
     setAction(null);
-    if (message && done) setNotice(done.kind === "break" ? { text: message, holder: done.placed.claim.userId, claimId: done.placed.claim.id } : { text: message });
+    if (message && done)
+      setNotice(
+        done.kind === "break" ? { text: message, holder: done.placed.claim.userId, claimId: done.placed.claim.id } : { text: message },
+      );
   };
 
   return (
@@ -119,21 +126,37 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
             ))}
           </select>
         ) : (
-          <input id="repo-pick" placeholder="github.com/acme/api" onChange={(e) => navigate("claims", { repo: (e.target as HTMLInputElement).value.trim() })} />
+          <input
+            id="repo-pick"
+            placeholder="github.com/acme/api"
+            onChange={(e) => navigate("claims", { repo: (e.target as HTMLInputElement).value.trim() })}
+          />
         )}
         <form class="goto" onSubmit={openPath}>
           <label for="goto-path">Go to path</label>
-          <input id="goto-path" class="mono" placeholder="src/auth/login.ts" value={goTo} onInput={(e) => setGoTo((e.target as HTMLInputElement).value)} />
+          <input
+            id="goto-path"
+            class="mono"
+            placeholder="src/auth/login.ts"
+            value={goTo}
+            onInput={(e) => setGoTo((e.target as HTMLInputElement).value)}
+          />
           <button type="submit" class="button">
             Open
           </button>
         </form>
       </div>
-      {goError ? <p class="muted" role="status">{goError}</p> : null}
+      {goError ? (
+        <p class="muted" role="status">
+          {goError}
+        </p>
+      ) : null}
       {notice ? (
         <div class="banner banner-ok" role="status" data-testid="action-notice">
           <p>{notice.text}</p>
-          {notice.holder && notice.claimId && app.isLead ? <HolderAlerts userId={notice.holder} claimId={notice.claimId} directory={directory} /> : null}
+          {notice.holder && notice.claimId && app.isLead ? (
+            <HolderAlerts userId={notice.holder} claimId={notice.claimId} directory={directory} />
+          ) : null}
           <button type="button" class="button button-quiet" onClick={() => setNotice(null)}>
             Dismiss
           </button>
@@ -141,7 +164,9 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
       ) : null}
 
       {!repo ? (
-        <Empty title="No repository has live sessions or claims yet.">Claims appear here once an agent claims an area (brigade claim, or POST /v1/claims).</Empty>
+        <Empty title="No repository has live sessions or claims yet.">
+          Claims appear here once an agent claims an area (brigade claim, or POST /v1/claims).
+        </Empty>
       ) : data.state === "loading" ? (
         <Loading what={`the claims of ${repo}`} />
       ) : data.state === "error" ? (
@@ -168,7 +193,11 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
               {tree.holders.length > 12 ? <li class="muted">+{tree.holders.length - 12} more (grey)</li> : null}
             </ul>
             {tree.root.own.length > 0 ? (
-              <button type="button" class={`button button-quiet root-claims ${selected === ROOT ? "is-selected" : ""}`} onClick={() => select(ROOT)}>
+              <button
+                type="button"
+                class={`button button-quiet root-claims ${selected === ROOT ? "is-selected" : ""}`}
+                onClick={() => select(ROOT)}
+              >
                 {plural(tree.root.own.length, "pattern")} without a fixed folder (match anywhere)
               </button>
             ) : null}
@@ -213,7 +242,9 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
             ) : (
               <>
                 <h2 id="detail-title">Select an area</h2>
-                <p class="muted">Choose a folder in the tree (arrow keys move, Enter selects) to see its claims, holders, witness paths and expiry.</p>
+                <p class="muted">
+                  Choose a folder in the tree (arrow keys move, Enter selects) to see its claims, holders, witness paths and expiry.
+                </p>
               </>
             )}
           </aside>
