@@ -1,6 +1,15 @@
 import { sql } from "drizzle-orm";
 import t from "tap";
-import { executePrepared, executeRows, openDatabase, pgErrorCode, type Database } from "../../src/infra/db.js";
+import {
+  executePrepared,
+  executeRows,
+  onCommitSignal,
+  openDatabase,
+  pgErrorCode,
+  raiseAfterCommit,
+  transaction,
+  type Database,
+} from "../../src/infra/db.js";
 import { provisionBackends } from "../helpers/services.js";
 
 // The pipelined transaction sends BEGIN with its first statements and COMMIT with its last:
@@ -146,6 +155,84 @@ for (const kind of ["postgres", "pglite"] as const) {
       t.same(failed, [[{ id: 521 }]]);
       await Promise.all([0, 1].map((i) => database.pipelinedTransaction((tx, commit) => commit([insert(tx, 530 + i, "after")]))));
       t.equal(await count(database), 14);
+    });
+  });
+}
+
+// What runs after a commit (the relay's wake-up) hears of every transaction that raised its
+// signal, once that transaction has committed, and of none that rolled back.
+for (const kind of ["postgres", "pglite"] as const) {
+  t.test(`commit signals on ${kind}`, async (t) => {
+    const database = await withDatabase(t, kind);
+    if (!database) return t.fail("PostgreSQL is required for this test");
+    const signal = Symbol("probe written");
+    const heard: string[] = [];
+    let seenByListener: number | null = null;
+    const stop = onCommitSignal(database.db, signal, () => {
+      heard.push("signal");
+      // Told after the commit: a listener that reads finds what was written.
+      void count(database).then((n) => (seenByListener = n));
+    });
+    t.teardown(stop);
+
+    t.test("when a transaction raises the signal and commits, then the listener hears it once, after the commit", async (t) => {
+      const before = await count(database);
+      await transaction(database.db, async (tx) => {
+        await insert(tx, 600, "a");
+        raiseAfterCommit(tx, signal);
+        raiseAfterCommit(tx, signal);
+        t.same(heard, [], "nothing is told before the commit");
+      });
+      t.same(heard, ["signal"]);
+      while (seenByListener === null) await new Promise((resolve) => setTimeout(resolve, 5));
+      t.equal(seenByListener, before + 1);
+      heard.length = 0;
+    });
+
+    t.test("when a transaction raises the signal and rolls back, then the listener hears nothing", async (t) => {
+      await t.rejects(
+        transaction(database.db, async (tx) => {
+          await insert(tx, 610, "b");
+          raiseAfterCommit(tx, signal);
+          throw new Error("changed its mind");
+        }),
+      );
+      t.same(heard, []);
+    });
+
+    t.test("when a nested transaction raises the signal, then it is told once the outer one commits, not before", async (t) => {
+      await transaction(database.db, async (outer) => {
+        await transaction(outer, async (inner) => {
+          await insert(inner, 620, "c");
+          raiseAfterCommit(inner, signal);
+        });
+        t.same(heard, [], "the savepoint's release is not the commit");
+      });
+      t.same(heard, ["signal"]);
+      heard.length = 0;
+    });
+
+    t.test(
+      "when a pipelined transaction raises the signal, then it is told once it has committed; a transaction raising nothing tells nothing",
+      async (t) => {
+        await database.pipelinedTransaction(async (tx, commit) => {
+          raiseAfterCommit(tx, signal);
+          return commit([insert(tx, 630, "d")]);
+        });
+        t.same(heard, ["signal"]);
+        await transaction(database.db, (tx) => insert(tx, 631, "e"));
+        t.same(heard, ["signal"], "nothing raised, nothing told");
+        heard.length = 0;
+      },
+    );
+
+    t.test("when the listener unsubscribes, then it hears no more", async (t) => {
+      stop();
+      await transaction(database.db, async (tx) => {
+        await insert(tx, 640, "f");
+        raiseAfterCommit(tx, signal);
+      });
+      t.same(heard, []);
     });
   });
 }
