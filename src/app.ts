@@ -193,7 +193,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.ready();
 
     relay.start();
-    const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log, onChanged: relay.wake };
+    // What the sweepers expire is written with its events, which wake the relay once committed.
+    const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log };
     sweepers.push(startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), ...every }));
     sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), ...every }));
     if (config.EVENT_RETENTION_DAYS > 0) {

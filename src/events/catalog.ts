@@ -148,6 +148,13 @@ export function defineEvents<D extends Definitions>(definitions: D): EventCatalo
 /** Nobody is alerted: the event is for the log, the feed and the stream. */
 export const nobody = (): Recipient[] => [];
 
+/**
+ * The defaults of an event that is only for the log, the feed and the stream: it alerts nobody,
+ * names no user or team, changes no one's standing and suggests no next step. A definition
+ * spreads them and states the rest (visibility, payload, description, describe) itself.
+ */
+export const unaddressed = { recipients: nobody, users: [], usersIn: null, team: null, standing: null, next: null } as const;
+
 /** A session and the user who runs it: both hear about what happens to the session's work. */
 export const partyRecipients = (...parties: { sessionId: string; userId: string }[]): Recipient[] =>
   parties.flatMap((p) => [

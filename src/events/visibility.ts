@@ -1,4 +1,4 @@
-import type { EventRegistry } from "./catalog.js";
+import type { AnyDefinition, EventRegistry } from "./catalog.js";
 import type { EventEnvelope } from "./envelope.js";
 
 /**
@@ -61,6 +61,45 @@ export function teamConcerned(registry: EventRegistry, event: Pick<EventEnvelope
   const field = registry.definition(event.type)?.team;
   const teamId = field ? event.payload[field] : undefined;
   return typeof teamId === "string" ? teamId : null;
+}
+
+/** The same rules as data, for readers that apply them in SQL (the feed), derived once per registry. */
+export interface ConcernIndex {
+  /** Payload fields naming a user, each with the types that declare it. */
+  userFields: { field: string; types: string[] }[];
+  /** Lists whose entries name a user at `path`, each with the types that declare it. */
+  userLists: { list: string; path: readonly [string, string]; types: string[] }[];
+  /** Payload fields naming the team an event is about, each with its types. */
+  teamFields: { field: string; types: string[] }[];
+  /** Types a member sees only when the payload's `userId` is theirs. */
+  ownerVisible: string[];
+  /** Types a member does not see (but for `ownerVisible`'s own). */
+  restricted: string[];
+}
+
+export function concernIndex(registry: EventRegistry): ConcernIndex {
+  const grouped = <V>(pick: (definition: AnyDefinition) => V[], keyOf: (value: V) => string) => {
+    const byKey = new Map<string, { value: V; types: string[] }>();
+    for (const type of registry.types) {
+      for (const value of pick(registry.definition(type)!)) {
+        const key = keyOf(value);
+        const entry = byKey.get(key) ?? { value, types: [] };
+        entry.types.push(type);
+        byKey.set(key, entry);
+      }
+    }
+    return [...byKey.values()];
+  };
+  return {
+    userFields: grouped((d) => [...d.users], String).map(({ value, types }) => ({ field: value, types })),
+    userLists: grouped(
+      (d) => (d.usersIn ? [d.usersIn] : []),
+      (u) => JSON.stringify(u),
+    ).map(({ value, types }) => ({ ...value, types })),
+    teamFields: grouped((d) => (d.team ? [d.team] : []), String).map(({ value, types }) => ({ field: value, types })),
+    ownerVisible: registry.typesWhere((d) => d.visibility === "owner-and-leads"),
+    restricted: registry.typesWhere((d) => d.visibility !== "organisation"),
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { actorName, defineEvent, defineEvents, nobody } from "../../events/catalog.js";
+import { actorName, defineEvent, defineEvents, unaddressed } from "../../events/catalog.js";
 
 /** What every contract event names; its changes are capped lists, with the total. */
 const contractRef = z.object({ contractId: z.string(), name: z.string() });
@@ -30,7 +30,7 @@ const contractVersionRef = contractRef.extend({
 });
 
 /** Contract events are for the log and the feed; those that concern consumers name them in `notify`. */
-const plain = { recipients: nobody, visibility: "organisation", users: [], usersIn: null, team: null, standing: null, next: null } as const;
+const plain = { ...unaddressed, visibility: "organisation" } as const;
 
 /** Interface contracts between components: their versions, consumers and proposals. */
 export const contractEvents = defineEvents({

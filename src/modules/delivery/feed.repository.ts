@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, notInArray
 import type { Db } from "../../infra/db.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
-import type { TypeFilter, Viewer } from "../../events/visibility.js";
+import { concernIndex, type TypeFilter, type Viewer } from "../../events/visibility.js";
 import { eventRegistry } from "../catalog.js";
 import { alerts, events } from "../../events/tables.js";
 import { toEnvelope } from "../../events/append.js";
@@ -34,30 +34,8 @@ export interface EventQuery {
 const field = (column: typeof events.actor | typeof events.subject | typeof events.payload, name: string) =>
   sql`${column}->>${sql.raw(`'${name}'`)}`;
 
-/** Each payload field some type names a user in, with the types that do; likewise lists of entries naming users. */
-const userFields = groupTypes(
-  eventRegistry.types.flatMap((type) => eventRegistry.definition(type)!.users.map((name) => ({ key: name, type }))),
-);
-const userLists = groupTypes(
-  eventRegistry.types.flatMap((type) => {
-    const nested = eventRegistry.definition(type)!.usersIn;
-    return nested ? [{ key: `${nested.list}\n${nested.path.join("\n")}`, type }] : [];
-  }),
-);
-const teamFields = groupTypes(
-  eventRegistry.types.flatMap((type) => {
-    const team = eventRegistry.definition(type)!.team;
-    return team ? [{ key: team, type }] : [];
-  }),
-);
-const visibleToOwners = eventRegistry.typesWhere((d) => d.visibility === "owner-and-leads");
-const restricted = eventRegistry.typesWhere((d) => d.visibility !== "organisation");
-
-function groupTypes(pairs: { key: string; type: string }[]): Map<string, string[]> {
-  const byKey = new Map<string, string[]>();
-  for (const { key, type } of pairs) byKey.set(key, [...(byKey.get(key) ?? []), type]);
-  return byKey;
-}
+/** What the feed reads by type, from each type's declarations (the same the stream applies in memory). */
+const concerns = concernIndex(eventRegistry);
 
 /** The SQL twin of `usersConcerned`: some user in `ids` is the actor, the subject or named in the payload by its type. */
 function concernsAnyUser(ids: string[]): SQL {
@@ -66,14 +44,13 @@ function concernsAnyUser(ids: string[]): SQL {
     inArray(field(events.actor, "userId"), ids),
     and(sql`${events.actor}->>'type' = 'user'`, inArray(field(events.actor, "id"), ids)),
     and(sql`${events.subject}->>'type' = 'user'`, inArray(field(events.subject, "id"), ids)),
-    ...[...userFields].map(([name, types]) => and(inArray(events.type, types), inArray(field(events.payload, name), ids))),
-    ...[...userLists].map(([key, types]) => {
-      const [list, outer, inner] = key.split("\n") as [string, string, string];
-      return and(
+    ...concerns.userFields.map(({ field: name, types }) => and(inArray(events.type, types), inArray(field(events.payload, name), ids))),
+    ...concerns.userLists.map(({ list, path: [outer, inner], types }) =>
+      and(
         inArray(events.type, types),
         sql`exists (select 1 from jsonb_array_elements(case when jsonb_typeof(${events.payload}->${list}) = 'array' then ${events.payload}->${list} else '[]'::jsonb end) c where c->${outer}->>${inner} in ${ids})`,
-      );
-    }),
+      ),
+    ),
   )!;
 }
 
@@ -81,15 +58,15 @@ function concernsAnyUser(ids: string[]): SQL {
 const concernsTeam = (teamId: string) =>
   or(
     and(sql`${events.subject}->>'type' = 'team'`, eq(field(events.subject, "id"), teamId)),
-    ...[...teamFields].map(([name, types]) => and(inArray(events.type, types), eq(field(events.payload, name), teamId))),
+    ...concerns.teamFields.map(({ field: name, types }) => and(inArray(events.type, types), eq(field(events.payload, name), teamId))),
   )!;
 
 /** The SQL twin of `canSeeEvent`. */
 function visibleTo(viewer: Viewer): SQL | undefined {
   if (viewer.role !== "member") return undefined;
   return or(
-    notInArray(events.type, restricted),
-    and(inArray(events.type, visibleToOwners), eq(field(events.payload, "userId"), viewer.userId)),
+    notInArray(events.type, concerns.restricted),
+    and(inArray(events.type, concerns.ownerVisible), eq(field(events.payload, "userId"), viewer.userId)),
   );
 }
 
