@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { executePrepared, raiseAfterCommit, type Tx } from "../infra/db.js";
 import { newId } from "../infra/ids.js";
+import { recordset } from "../infra/recordset.js";
 import type { PendingEvent } from "./catalog.js";
 import type { Actor, EventEnvelope, SubjectRef } from "./envelope.js";
 import { alerts, events } from "./tables.js";
@@ -26,8 +27,8 @@ export const toEnvelope = (row: EventRow): EventEnvelope => ({
  */
 export const EVENTS_APPENDED = Symbol("events appended");
 
-const eventColumns = sql`r(id uuid, org_id uuid, type text, actor jsonb, subject jsonb, repo text, payload jsonb)`;
-const alertColumns = sql`a(id uuid, org_id uuid, event_id uuid, type text, recipient_type text, recipient_id uuid)`;
+export const eventRows = recordset(events, "r", ["id", "orgId", "type", "actor", "subject", "repo", "payload"]);
+export const alertRows = recordset(alerts, "a", ["id", "orgId", "eventId", "type", "recipientType", "recipientId"]);
 
 /**
  * Appends events, and the alerts their recipients get (each catalog resolved them); call it
@@ -41,7 +42,7 @@ export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[]):
   raiseAfterCommit(tx, EVENTS_APPENDED);
   const values = list.map((e) => ({
     id: e.id ?? newId(),
-    org_id: orgId,
+    orgId,
     type: e.type,
     actor: e.actor,
     subject: e.subject,
@@ -49,17 +50,12 @@ export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[]):
     payload: e.payload,
   }));
   const addressed = list.flatMap((event, i) =>
-    event.recipients.map((r) => ({
-      id: newId(),
-      org_id: orgId,
-      event_id: values[i]!.id,
-      type: event.type,
-      recipient_type: r.type,
-      recipient_id: r.id,
-    })),
+    event.recipients.map((r) =>
+      alertRows.row({ id: newId(), orgId, eventId: values[i]!.id, type: event.type, recipientType: r.type, recipientId: r.id }),
+    ),
   );
-  const insertEvents = sql`insert into ${events} (id, org_id, type, actor, subject, repo, payload)
-    select r.id, r.org_id, r.type, r.actor, r.subject, r.repo, r.payload from jsonb_to_recordset(${JSON.stringify(values)}::text::jsonb) as ${eventColumns}`;
+  const insertEvents = sql`insert into ${events} (${eventRows.names})
+    select ${eventRows.selected} from jsonb_to_recordset(${JSON.stringify(values.map(eventRows.row))}::text::jsonb) as ${eventRows.columns}`;
   if (addressed.length === 0) {
     await executePrepared(tx, "brigade_append_events", insertEvents);
     return;
@@ -68,8 +64,8 @@ export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[]):
     tx,
     "brigade_append_addressed_events",
     sql`with new_alerts as (
-        insert into ${alerts} (id, org_id, event_id, type, recipient_type, recipient_id)
-        select a.id, a.org_id, a.event_id, a.type, a.recipient_type, a.recipient_id from jsonb_to_recordset(${JSON.stringify(addressed)}::text::jsonb) as ${alertColumns}
+        insert into ${alerts} (${alertRows.names})
+        select ${alertRows.selected} from jsonb_to_recordset(${JSON.stringify(addressed)}::text::jsonb) as ${alertRows.columns}
       ) ${insertEvents}`,
   );
 }

@@ -16,6 +16,26 @@ export interface HeldPattern {
   patternCount: number;
 }
 
+/** A claim as the index reads it: what a grant is about to insert, or a row loaded from the database. */
+export type IndexedClaim = Pick<
+  ClaimWithAgent,
+  "id" | "sessionId" | "userId" | "agentId" | "agentName" | "mode" | "reason" | "patterns" | "expiresAt" | "grantedAt"
+>;
+
+/** The index's entry for each of a claim's patterns; `holder` lends shared copies of its session's strings. */
+export const heldOf = (claim: IndexedClaim, holder: Omit<Holder, "claims"> = claim): HeldPattern => ({
+  claimId: claim.id,
+  sessionId: holder.sessionId,
+  userId: holder.userId,
+  agentId: holder.agentId,
+  agentName: holder.agentName,
+  mode: claim.mode,
+  expiresAt: claim.expiresAt.getTime(),
+  reason: claim.reason,
+  grantedAt: claim.grantedAt.getTime(),
+  patternCount: claim.patterns.length,
+});
+
 interface Holder {
   sessionId: string;
   userId: string;
@@ -64,18 +84,7 @@ export class ClaimIndexCache {
         target.holders.set(row.sessionId, holder);
       }
       holder.claims++;
-      const held: HeldPattern = {
-        claimId: row.id,
-        sessionId: holder.sessionId,
-        userId: holder.userId,
-        agentId: holder.agentId,
-        agentName: holder.agentName,
-        mode: row.mode,
-        expiresAt: row.expiresAt.getTime(),
-        reason: row.reason,
-        grantedAt: row.grantedAt.getTime(),
-        patternCount: row.patterns.length,
-      };
+      const held = heldOf(row, holder);
       row.patterns.forEach((pattern, i) => target.patterns.add(entryId(row.id, i), pattern, held));
     }
   }

@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
 import { executePrepared, type Db, type Tx } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
+import { recordset } from "../../infra/recordset.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
 import { claims, handoffs, touches } from "./claims.table.js";
@@ -199,10 +200,22 @@ export async function loadRepoClaims(
   return rows.map(flatten);
 }
 
-export type NewClaim = Pick<
-  ClaimRow,
-  "id" | "fence" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "version"
->;
+/** What a grant writes; the rest of a claim row (status, times) follows from it. */
+export const claimRows = recordset(claims, "r", [
+  "id",
+  "fence",
+  "orgId",
+  "repo",
+  "sessionId",
+  "userId",
+  "agentId",
+  "patterns",
+  "mode",
+  "reason",
+  "ttlSeconds",
+  "version",
+]);
+export type NewClaim = Pick<ClaimRow, (typeof claimRows.spec)[number]["key"]>;
 
 /**
  * Inserts granted claims in one prepared statement (the list travels as one JSON parameter).
@@ -212,28 +225,12 @@ export type NewClaim = Pick<
  */
 export async function insertClaims(db: Db, list: NewClaim[], now: Date): Promise<ClaimRow[]> {
   if (list.length === 0) return [];
-  const rows = list.map((c) => ({
-    id: c.id,
-    fence: c.fence,
-    org_id: c.orgId,
-    repo: c.repo,
-    session_id: c.sessionId,
-    user_id: c.userId,
-    agent_id: c.agentId,
-    patterns: c.patterns,
-    mode: c.mode,
-    reason: c.reason,
-    ttl_seconds: c.ttlSeconds,
-    version: c.version,
-  }));
   await executePrepared(
     db,
     "brigade_insert_claims",
-    sql`insert into claims (id, fence, org_id, repo, session_id, user_id, agent_id, patterns, mode, reason, ttl_seconds, version, expires_at)
-      select r.id, r.fence, r.org_id, r.repo, r.session_id, r.user_id, r.agent_id, array(select jsonb_array_elements_text(r.patterns)), r.mode, r.reason,
-        r.ttl_seconds, r.version, now() + make_interval(secs => r.ttl_seconds)
-      from jsonb_to_recordset(${JSON.stringify(rows)}::text::jsonb) as r(id uuid, fence bigint, org_id uuid, repo text, session_id uuid, user_id uuid,
-        agent_id uuid, patterns jsonb, mode text, reason text, ttl_seconds int, version bigint)`,
+    sql`insert into ${claims} (${claimRows.names}, expires_at)
+      select ${claimRows.selected}, now() + make_interval(secs => r.ttl_seconds)
+      from jsonb_to_recordset(${JSON.stringify(list.map(claimRows.row))}::text::jsonb) as ${claimRows.columns}`,
   );
   return list.map((c) => ({
     ...c,
