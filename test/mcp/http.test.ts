@@ -83,7 +83,7 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
 
       const invalid = await call(mcp, "claim_paths", { sessionId, patterns: ["src/***"] });
       t.ok(invalid.isError);
-      t.match(invalid.text, /claims\.invalid_pattern/);
+      t.match(invalid.text, /patterns\.invalid\b/);
 
       const check = await call(mcp, "check_paths", { sessionId, paths: ["src/auth/login.ts", "src/payments/a.ts"] });
       t.match(check.text, /^1 violation\(s\), 0 notice\(s\) in github\.com\/acme\/api:\nBLOCKED src\/auth\/login\.ts/);

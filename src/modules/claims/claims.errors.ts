@@ -4,8 +4,6 @@ export const claimErrors = defineErrors({
   conflict: [409, "claims.conflict"],
   notFound: [404, "claims.not_found"],
   notActive: [409, "claims.not_active"],
-  invalidPattern: [422, "claims.invalid_pattern"],
-  invalidPath: [422, "claims.invalid_path"],
   ttlOutOfBounds: [422, "claims.ttl_out_of_bounds"],
   notHolder: [403, "claims.not_holder"],
   ownClaim: [409, "claims.own_claim"],

@@ -2,11 +2,12 @@ import type { Config } from "../../config.js";
 import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { secondsWithin } from "../../http/validation.js";
-import { matches, validatePath, validatePattern } from "../../patterns/index.js";
+import { matches } from "../../patterns/index.js";
+import { patternErrors, validPathsOrThrow, validPatternsOrThrow } from "../../patterns/input.js";
 import { openTouchConflicts, resolveConflictsOfClaims } from "../conflicts/conflicts.usecases.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { actorOf, requireRole, requireSessionScope } from "../identity/identity.usecases.js";
+import { actorOf, requireRole, requireSessionScope } from "../identity/guards.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors } from "./claims.errors.js";
@@ -34,42 +35,6 @@ const iso = (ms: number) => new Date(ms).toISOString();
 function checkTtl(config: ClaimDeps["config"], ttlSeconds: number | undefined): number {
   const bounds = { min: config.CLAIM_TTL_MIN_SECONDS, max: config.CLAIM_TTL_MAX_SECONDS, fallback: config.CLAIM_TTL_DEFAULT_SECONDS };
   return secondsWithin(ttlSeconds, bounds, claimErrors.ttlOutOfBounds);
-}
-
-/** Each invalid item named by its index and text, e.g. `patterns[2]`. */
-function invalidItems(items: string[], field: string, validate: (item: string) => { ok: true } | { ok: false; reason: string }) {
-  return items.flatMap((item, i) => {
-    const result = validate(item);
-    return result.ok ? [] : [{ field: `${field}[${i}]`, reason: `"${item.slice(0, 80)}" ${result.reason}` }];
-  });
-}
-
-/** Every invalid pattern in one 422; the valid list without repeats. */
-export function validPatternsOrThrow(patterns: string[], field = "patterns"): string[] {
-  const errors = invalidItems(patterns, field, validatePattern);
-  if (errors.length > 0)
-    throw claimErrors.invalidPattern(
-      `Invalid pattern: ${errors
-        .slice(0, 5)
-        .map((e) => e.reason)
-        .join("; ")}.`,
-      { errors },
-    );
-  return [...new Set(patterns)];
-}
-
-/** Every invalid path in one 422. */
-export function validPathsOrThrow(paths: string[], field = "paths"): string[] {
-  const errors = invalidItems(paths, field, validatePath);
-  if (errors.length > 0)
-    throw claimErrors.invalidPath(
-      `Invalid path: ${errors
-        .slice(0, 5)
-        .map((e) => e.reason)
-        .join("; ")}.`,
-      { errors },
-    );
-  return paths;
 }
 
 async function loadHeldClaim(db: Db, principal: Principal, id: string, action: string) {
@@ -366,7 +331,9 @@ export async function listClaims(
   let ids: string[] | undefined;
   if (query.path !== undefined) {
     if (!repoKey)
-      throw claimErrors.invalidPath("Filtering by path needs repo too.", { errors: [{ field: "repo", reason: "is required with path" }] });
+      throw patternErrors.invalidPath("Filtering by path needs repo too.", {
+        errors: [{ field: "repo", reason: "is required with path" }],
+      });
     validPathsOrThrow([query.path], "path");
     const { index, now } = await liveIndex(deps, principal.orgId, repoKey);
     ids = [

@@ -2,7 +2,7 @@ import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { actorOf } from "../identity/identity.usecases.js";
+import { actorOf } from "../identity/guards.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { conflictErrors } from "./conflicts.errors.js";
 import * as repo from "./conflicts.repository.js";

@@ -1,10 +1,10 @@
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
+import { validPatternsOrThrow } from "../../patterns/input.js";
 import type { ClaimIndexCache } from "../claims/claims.index.js";
-import { validPatternsOrThrow } from "../claims/claims.usecases.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { requireSessionScope } from "../identity/identity.usecases.js";
+import { requireSessionScope } from "../identity/guards.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
 import { parseContent, type ParsedContent } from "./contracts.content.js";

@@ -1,7 +1,7 @@
 import { transaction } from "../../infra/db.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { actorOf, requireUserToken } from "../identity/identity.usecases.js";
+import { actorOf, requireUserToken } from "../identity/guards.js";
 import { isProvider, loadContract, normaliseSource, requireActive, requireTeam, type ContractDeps } from "./contracts.common.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";

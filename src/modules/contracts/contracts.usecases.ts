@@ -1,7 +1,7 @@
 import { type Db, transaction } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { actorOf, requireUserToken } from "../identity/identity.usecases.js";
+import { actorOf, requireUserToken } from "../identity/guards.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import {
   isProvider,

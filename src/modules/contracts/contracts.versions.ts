@@ -1,7 +1,7 @@
 import { type Db, transaction } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { actorOf } from "../identity/identity.usecases.js";
+import { actorOf } from "../identity/guards.js";
 import {
   actingSession,
   cap,

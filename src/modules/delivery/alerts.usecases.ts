@@ -2,7 +2,7 @@ import { type Db, transaction } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { requireRole, requireSessionScope } from "../identity/identity.usecases.js";
+import { requireRole, requireSessionScope } from "../identity/guards.js";
 import { alertErrors } from "./alerts.errors.js";
 import * as repo from "./alerts.repository.js";
 import type { Inbox } from "./alerts.repository.js";

@@ -6,10 +6,11 @@ import { secondsWithin } from "../../http/validation.js";
 import { identityErrors } from "./identity.errors.js";
 import * as repo from "./identity.repository.js";
 import type { Principal, Role } from "./identity.schemas.js";
+import { actorOf, requireRole, requireUserToken } from "./guards.js";
 import type { KeyRing } from "./keys.js";
 import type { PrincipalCache } from "./principal-cache.js";
 import { appendEvents } from "../../events/append.js";
-import { type Actor, systemActor } from "../../events/envelope.js";
+import { systemActor } from "../../events/envelope.js";
 import { identityEvents } from "./identity.events.js";
 
 const BOOTSTRAP_LOCK_KEY = 0x62726968;
@@ -20,26 +21,6 @@ export interface IdentityDeps {
   config: Pick<Config, "TOKEN_TTL_DEFAULT_SECONDS" | "TOKEN_TTL_MAX_SECONDS" | "BRIGADE_BOOTSTRAP_TOKEN">;
   /** Told of each committed change to a token's row, so this process stops serving the old one at once. */
   principals: Pick<PrincipalCache, "forgetToken" | "forgetUser">;
-}
-
-export const actorOf = (p: Principal): Actor =>
-  p.sessionId ? { type: "session", id: p.sessionId, userId: p.userId } : { type: "user", id: p.userId, userId: p.userId };
-
-export function requireRole(p: Principal, ...allowed: Role[]): void {
-  if (!allowed.includes(p.role)) {
-    throw identityErrors.forbidden(`This needs the ${allowed.join(" or ")} role.`);
-  }
-}
-
-/** Session tokens act for one session only; user-level actions need a personal token. */
-export function requireUserToken(p: Principal): void {
-  if (p.sessionId) throw identityErrors.sessionTokenNotAllowed("A session token cannot do this; use a personal token.");
-}
-
-export function requireSessionScope(p: Principal, sessionId: string): void {
-  if (p.sessionId && p.sessionId !== sessionId) {
-    throw identityErrors.outsideSession("This session token can act only for its own session.");
-  }
 }
 
 type MintInput = {

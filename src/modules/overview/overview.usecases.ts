@@ -1,6 +1,6 @@
 import type { Db } from "../../infra/db.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { requireRole } from "../identity/identity.usecases.js";
+import { requireRole } from "../identity/guards.js";
 import * as repo from "./overview.repository.js";
 import type { Overview } from "./overview.schemas.js";
 

@@ -1,11 +1,10 @@
 import { type Db, transaction } from "../../infra/db.js";
 import { PatternIndex, validatePath } from "../../patterns/index.js";
-import { claimErrors } from "../claims/claims.errors.js";
+import { patternErrors, validPatternsOrThrow } from "../../patterns/input.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
-import { validPatternsOrThrow } from "../claims/claims.usecases.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { actorOf, requireRole, requireUserToken } from "../identity/identity.usecases.js";
+import { actorOf, requireRole, requireUserToken } from "../identity/guards.js";
 import type { ContractSourceCache, SourceEntry } from "../contracts/contracts.sources.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { CodeownersIndex, parseCodeowners, type CodeownersError, type CodeownersRule } from "./codeowners.js";
@@ -192,7 +191,7 @@ function requireOwnershipEditor(principal: Principal) {
 function validPathOrThrow(path: string): string {
   const result = validatePath(path);
   if (!result.ok)
-    throw claimErrors.invalidPath(`Invalid path "${path.slice(0, 80)}": ${result.reason}.`, {
+    throw patternErrors.invalidPath(`Invalid path "${path.slice(0, 80)}": ${result.reason}.`, {
       errors: [{ field: "path", reason: result.reason }],
     });
   return path;

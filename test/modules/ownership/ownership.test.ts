@@ -193,7 +193,7 @@ t.test("ownership", async (t) => {
       t.equal(unknownTeam.body.code, "teams.not_found");
       const badPatterns = await admin.put(`/v1/repos/${enc}/modules/x`, { patterns: ["ok/", "src/***", "a/../b"] });
       t.equal(badPatterns.status, 422);
-      t.equal(badPatterns.body.code, "claims.invalid_pattern");
+      t.equal(badPatterns.body.code, "patterns.invalid");
       t.same(
         badPatterns.body.errors.map((e: any) => e.field),
         ["patterns[1]", "patterns[2]"],
@@ -297,7 +297,7 @@ t.test("ownership", async (t) => {
     for (const path of ["", "/etc/passwd", "a//b", "a/../b", "src/", "a\\b"]) {
       const res = await member.api.get(owners(path));
       t.equal(res.status, 422, JSON.stringify(path));
-      t.equal(res.body.code, "claims.invalid_path");
+      t.equal(res.body.code, "patterns.invalid_path");
       t.same(
         res.body.errors.map((e: any) => e.field),
         ["path"],

@@ -1,0 +1,47 @@
+// Checks patterns and paths that arrive in a request, so every endpoint that takes them (claims,
+// ownership, contracts, …) answers the same 422 with the same codes, whichever module it belongs
+// to. Kept out of index.ts: the dashboard imports index.ts and must not load the HTTP error types.
+import { defineErrors } from "../http/problem.js";
+import { validatePath } from "./path.js";
+import { validatePattern } from "./pattern.js";
+
+export const patternErrors = defineErrors({
+  invalidPattern: [422, "patterns.invalid"],
+  invalidPath: [422, "patterns.invalid_path"],
+});
+
+/** Each invalid item named by its index and text, e.g. `patterns[2]`. */
+function invalidItems(items: string[], field: string, validate: (item: string) => { ok: true } | { ok: false; reason: string }) {
+  return items.flatMap((item, i) => {
+    const result = validate(item);
+    return result.ok ? [] : [{ field: `${field}[${i}]`, reason: `"${item.slice(0, 80)}" ${result.reason}` }];
+  });
+}
+
+/** Every invalid pattern in one 422; the valid list without repeats. */
+export function validPatternsOrThrow(patterns: string[], field = "patterns"): string[] {
+  const errors = invalidItems(patterns, field, validatePattern);
+  if (errors.length > 0)
+    throw patternErrors.invalidPattern(
+      `Invalid pattern: ${errors
+        .slice(0, 5)
+        .map((e) => e.reason)
+        .join("; ")}.`,
+      { errors },
+    );
+  return [...new Set(patterns)];
+}
+
+/** Every invalid path in one 422. */
+export function validPathsOrThrow(paths: string[], field = "paths"): string[] {
+  const errors = invalidItems(paths, field, validatePath);
+  if (errors.length > 0)
+    throw patternErrors.invalidPath(
+      `Invalid path: ${errors
+        .slice(0, 5)
+        .map((e) => e.reason)
+        .join("; ")}.`,
+      { errors },
+    );
+  return paths;
+}
