@@ -30,6 +30,14 @@ function overlapOf(conflicts: Record<string, unknown>[], names: Names): string {
   return `: ${text(first.yourPattern)} overlaps ${text(first.theirPattern)} of ${names.session(text(first.holder?.sessionId))} (e.g. ${text(first.witness)})${more}`;
 }
 
+/** Why a fence no longer vouches for a write. */
+const lostBecause = {
+  released: "which was released",
+  expired: "which expired",
+  broken: "which was broken",
+  does_not_cover: "which does not cover them",
+} as const;
+
 /** Claims on areas of a repo, their handoffs, and edits reported against them. */
 export const claimEvents = defineEvents({
   "claim.granted": defineEvent({
@@ -170,6 +178,28 @@ export const claimEvents = defineEvents({
     describe: ({ payload: p, repo }, names) =>
       `handoff ${p.answer}${where(repo)}: ${names.claim(p.claimId)}${p.eta ? `, expected by ${p.eta}` : ""}${p.note ? ` ("${p.note}")` : ""}`,
     next: (e) => (e.payload.answer === "accept" ? "the claim is released: claim it now" : null),
+  }),
+  "claim.fence_rejected": defineEvent({
+    description:
+      "A write was checked with the fence of a claim that no longer covers it (released, expired, broken, or not covering the paths): the writer acted on a lease it had lost. Alerts the claim's holder.",
+    payload: z.object({
+      claimId: z.string(),
+      sessionId: z.string(),
+      userId: z.string(),
+      fence: z.number(),
+      reason: z.enum(["released", "expired", "broken", "does_not_cover"]),
+      paths: z.array(z.string()).describe("The paths checked (at most 20); pathsTotal counts them all."),
+      pathsTotal: z.number(),
+    }),
+    recipients: ({ payload: p }) => partyRecipients(p),
+    visibility: "organisation",
+    users: ["userId"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: ({ payload: p, repo }, names) =>
+      `stale fence${where(repo)}: ${p.pathsTotal} path(s) checked with fence ${p.fence} of ${names.claim(p.claimId)} of ${names.session(p.sessionId)}, ${lostBecause[p.reason]}`,
+    next: () => "stop writing there and claim the area again before going on",
   }),
   "touch.conflict": defineEvent({
     description:

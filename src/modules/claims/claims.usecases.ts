@@ -359,7 +359,16 @@ export async function listClaims(
   return toPage(items, query.limit);
 }
 
-/** Is this fencing token still a live grant covering these paths? */
+/** Paths a stale-fence event lists; the rest are counted. */
+const FENCE_EVENT_PATHS = 20;
+
+/**
+ * Is this fencing token still a live grant covering these paths? A fence that no longer vouches
+ * for the write (its claim released, expired, broken, or not covering a path) is recorded as
+ * `claim.fence_rejected` and alerted to the claim's holder: a writer acting on a lost lease is
+ * what fencing exists to catch, and its holder may not know yet. An unknown fence names no
+ * claim, so no one to tell.
+ */
 export async function verifyFence(
   { db }: Pick<ClaimDeps, "db">,
   principal: Principal,
@@ -371,11 +380,38 @@ export async function verifyFence(
   if (!claim) return { valid: false, reason: "unknown" as const, uncovered: [], claim: null };
   const full = (await repo.findClaim(db, principal.orgId, claim.id))!;
   const { now } = await repo.readRepoVersion(db, principal.orgId, repoKey);
-  if (claim.status === "broken") return { valid: false, reason: "broken" as const, uncovered: [], claim: full };
-  if (claim.status === "released") return { valid: false, reason: "released" as const, uncovered: [], claim: full };
-  if (claim.status === "expired" || claim.expiresAt <= now) return { valid: false, reason: "expired" as const, uncovered: [], claim: full };
   const uncovered = paths.filter((p) => !claim.patterns.some((pattern) => matches(pattern, p)));
-  return { valid: uncovered.length === 0, reason: uncovered.length ? ("does_not_cover" as const) : null, uncovered, claim: full };
+  const reason =
+    claim.status === "broken"
+      ? ("broken" as const)
+      : claim.status === "released"
+        ? ("released" as const)
+        : claim.status === "expired" || claim.expiresAt <= now
+          ? ("expired" as const)
+          : uncovered.length > 0
+            ? ("does_not_cover" as const)
+            : null;
+  if (reason === null) return { valid: true, reason, uncovered, claim: full };
+  await transaction(db, (tx) =>
+    appendEvents(tx, principal.orgId, [
+      claimEvents.event({
+        type: "claim.fence_rejected",
+        actor: actorOf(principal),
+        subject: { type: "claim", id: claim.id },
+        repo: repoKey,
+        payload: {
+          claimId: claim.id,
+          sessionId: claim.sessionId,
+          userId: claim.userId,
+          fence: input.fence,
+          reason,
+          paths: paths.slice(0, FENCE_EVENT_PATHS),
+          pathsTotal: paths.length,
+        },
+      }),
+    ]),
+  );
+  return { valid: false, reason, uncovered: reason === "does_not_cover" ? uncovered : [], claim: full };
 }
 
 /** Others' live claims covering each path: exclusive ones are violations, shared ones notices. */

@@ -165,6 +165,46 @@ t.test("claims", async (t) => {
     t.equal((await asA.post(`/v1/claims/${c.body.id}/renew`)).body.code, "claims.not_active");
   });
 
+  t.test(
+    "when a writer checks paths with a fence whose claim it lost, then the check is refused and the holder is alerted with claim.fence_rejected",
+    async (t) => {
+      const fenceEvents = async () => (await lead.api.get("/v1/events?type=claim.fence_rejected&limit=1000")).body.items;
+      const before = (await fenceEvents()).length;
+      const c = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["leased/**"], ttlSeconds: 60 });
+      // While the lease holds, checks inside it record nothing; an unknown fence names no one to tell.
+      t.match((await asA.post(`/v1/repos/${enc}/verify`, { fence: c.body.fence, paths: ["leased/a.ts"] })).body, { valid: true });
+      t.match((await asA.post(`/v1/repos/${enc}/verify`, { fence: 999_999_998, paths: ["leased/a.ts"] })).body, { reason: "unknown" });
+      t.equal((await fenceEvents()).length, before, "no event for a valid or an unknown fence");
+
+      // A write outside the claim, then a write after it was released.
+      const paths = Array.from({ length: 25 }, (_, i) => `elsewhere/${i}.ts`);
+      t.match((await asA.post(`/v1/repos/${enc}/verify`, { fence: c.body.fence, paths })).body, { valid: false, reason: "does_not_cover" });
+      await asA.delete(`/v1/claims/${c.body.id}`);
+      t.match((await asA.post(`/v1/repos/${enc}/verify`, { fence: c.body.fence, paths: ["leased/a.ts"] })).body, {
+        valid: false,
+        reason: "released",
+      });
+
+      const recorded = (await fenceEvents()).slice(before);
+      t.equal(recorded.length, 2);
+      t.match(recorded[0], {
+        subject: { type: "claim", id: c.body.id },
+        repo,
+        payload: { claimId: c.body.id, sessionId: a.id, userId: alice.id, fence: c.body.fence, reason: "does_not_cover", pathsTotal: 25 },
+      });
+      t.equal(recorded[0].payload.paths.length, 20, "the event lists 20 paths and counts the rest");
+      t.match(recorded[1].payload, { reason: "released", paths: ["leased/a.ts"], pathsTotal: 1 });
+
+      // The holder's session hears of it; another member's agent does not.
+      const alerts = (await asA.get("/v1/alerts?type=claim.fence_rejected")).body.items.filter(
+        (alert: any) => alert.event.payload.claimId === c.body.id,
+      );
+      t.equal(alerts.length, 2);
+      t.match(alerts[0], { recipient: { type: "session", id: a.id }, event: { type: "claim.fence_rejected" } });
+      t.same((await asB.get("/v1/alerts?type=claim.fence_rejected")).body.items, []);
+    },
+  );
+
   t.test("break", async (t) => {
     const c = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["stale/**"] });
     const res = await lead.api.post(`/v1/claims/${c.body.id}/break`, { reason: "stale for a day" });
