@@ -62,10 +62,16 @@ export const createClaimBody = z
     onConflict: z.enum(["reject", "warn"]).default("reject"),
   })
   .strict();
+/** The parsed body: mode and onConflict are always set (their defaults applied). */
+export type CreateClaimInput = z.infer<typeof createClaimBody>;
 
 export const renewBody = z.object({ ttlSeconds: z.number().int().positive().optional() }).strict().nullish();
+/** The route passes `request.body ?? {}`, so the usecase never sees a missing body. */
+export type RenewClaimInput = NonNullable<z.infer<typeof renewBody>>;
 export const breakBody = z.object({ reason: z.string().min(1).max(2000) }).strict();
+export type BreakClaimInput = z.infer<typeof breakBody>;
 export const handoffBody = z.object({ sessionId: z.uuid(), reason: z.string().min(1).max(2000) }).strict();
+export type RequestHandoffInput = z.infer<typeof handoffBody>;
 export const answerBody = z
   .object({
     answer: z.enum(["accept", "decline", "defer"]),
@@ -79,6 +85,7 @@ export const answerBody = z
       .describe("With defer: when the holder expects to release."),
   })
   .strict();
+export type AnswerHandoffInput = z.infer<typeof answerBody>;
 
 export const handoffSchema = z
   .object({
@@ -107,6 +114,7 @@ export const listClaimsQuery = z
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();
+export type ListClaimsInput = z.infer<typeof listClaimsQuery>;
 
 export const claimPageSchema = z.object({ items: z.array(claimSchema), nextCursor: z.string().nullable() }).meta({ id: "ClaimPage" });
 
@@ -115,6 +123,8 @@ export const repoParams = z.object({ repo: z.string().min(1).max(1024).describe(
 export const verifyBody = z
   .object({ fence: z.number().int().positive(), paths: z.array(z.string().max(4096)).max(10_000).default([]) })
   .strict();
+/** The route joins the path's repo with the body. */
+export type VerifyFenceInput = z.infer<typeof repoParams> & z.infer<typeof verifyBody>;
 export const verifyResultSchema = z
   .object({
     valid: z.boolean(),
@@ -130,6 +140,8 @@ export const checkBody = z
     sessionId: z.uuid().optional().describe("Your session: its own claims are not reported."),
   })
   .strict();
+/** The route joins the path's repo with the body. */
+export type CheckPathsInput = z.infer<typeof repoParams> & z.infer<typeof checkBody>;
 const coveringSchema = z.object({
   claimId: z.uuid(),
   pattern: z.string(),
@@ -151,6 +163,7 @@ export const checkResultSchema = z
   .meta({ id: "CheckResult" });
 
 export const touchesBody = z.object({ paths: z.array(z.string().max(4096)).min(1).max(1000) }).strict();
+export type ReportTouchesInput = z.infer<typeof touchesBody>;
 export const touchResultSchema = z
   .object({
     recorded: z.number().int(),

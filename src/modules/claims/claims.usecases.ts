@@ -13,6 +13,17 @@ import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors } from "./claims.errors.js";
 import type { ClaimIndexCache } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
+import type {
+  AnswerHandoffInput,
+  BreakClaimInput,
+  CheckPathsInput,
+  CreateClaimInput,
+  ListClaimsInput,
+  RenewClaimInput,
+  ReportTouchesInput,
+  RequestHandoffInput,
+  VerifyFenceInput,
+} from "./claims.schemas.js";
 import { holderOf, type GrantClaims } from "./claims.grants.js";
 import type { OnRepoWork } from "./claims.work.js";
 import { appendEvents } from "../../events/append.js";
@@ -51,18 +62,7 @@ async function loadHeldClaim(db: Db, principal: Principal, id: string, action: s
  * requests share a transaction, see `claims.grants.ts`), so two overlapping exclusive claims
  * can never both be granted, on any number of replicas.
  */
-export async function createClaim(
-  { config, grants }: ClaimDeps,
-  principal: Principal,
-  input: {
-    sessionId: string;
-    patterns: string[];
-    mode: "exclusive" | "shared";
-    reason?: string | undefined;
-    ttlSeconds?: number | undefined;
-    onConflict: "reject" | "warn";
-  },
-) {
+export async function createClaim({ config, grants }: ClaimDeps, principal: Principal, input: CreateClaimInput) {
   requireSessionScope(principal, input.sessionId);
   const patterns = validPatternsOrThrow(input.patterns);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
@@ -129,7 +129,7 @@ async function changeClaim<T>(
 
 const isLive = (claim: repo.ClaimRow, now: Date) => claim.status === "active" && claim.expiresAt > now;
 
-export async function renewClaim(deps: ClaimDeps, principal: Principal, id: string, input: { ttlSeconds?: number | undefined }) {
+export async function renewClaim(deps: ClaimDeps, principal: Principal, id: string, input: RenewClaimInput) {
   await loadHeldClaim(deps.db, principal, id, "renew");
   return changeClaim(deps, principal, id, async (tx, claim, { now, bump }) => {
     if (!isLive(claim, now))
@@ -168,7 +168,7 @@ export async function releaseClaim(deps: ClaimDeps, principal: Principal, id: st
   });
 }
 
-export async function breakClaim(deps: ClaimDeps, principal: Principal, id: string, input: { reason: string }) {
+export async function breakClaim(deps: ClaimDeps, principal: Principal, id: string, input: BreakClaimInput) {
   if (principal.sessionId) throw identityErrors.sessionTokenNotAllowed("Breaking a claim needs a lead's or admin's personal token.");
   requireRole(principal, "lead", "admin");
   return changeClaim(deps, principal, id, async (tx, claim, { now, bump }) => {
@@ -193,12 +193,7 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
   });
 }
 
-export async function requestHandoff(
-  { db }: Pick<ClaimDeps, "db">,
-  principal: Principal,
-  claimId: string,
-  input: { sessionId: string; reason: string },
-) {
+export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: Principal, claimId: string, input: RequestHandoffInput) {
   requireSessionScope(principal, input.sessionId);
   return transaction(db, async (tx) => {
     const claim = await repo.findClaim(tx, principal.orgId, claimId);
@@ -238,12 +233,7 @@ export async function requestHandoff(
   });
 }
 
-export async function answerHandoff(
-  deps: ClaimDeps,
-  principal: Principal,
-  handoffId: string,
-  input: { answer: "accept" | "decline" | "defer"; note?: string | undefined; etaSeconds?: number | undefined },
-) {
+export async function answerHandoff(deps: ClaimDeps, principal: Principal, handoffId: string, input: AnswerHandoffInput) {
   const pending = await getHandoff(deps, principal, handoffId);
   await loadHeldClaim(deps.db, principal, pending.claimId, "answer handoffs for");
   if (input.answer === "defer" && input.etaSeconds === undefined) {
@@ -313,20 +303,7 @@ export async function liveIndex({ db, cache }: Pick<ClaimDeps, "db" | "cache">, 
   return { index: await cache.sync(db, orgId, repoKey, version), now: now.getTime(), contracts };
 }
 
-export async function listClaims(
-  deps: Pick<ClaimDeps, "db" | "cache">,
-  principal: Principal,
-  query: {
-    repo?: string | undefined;
-    path?: string | undefined;
-    session?: string | undefined;
-    user?: string | undefined;
-    team?: string | undefined;
-    active?: boolean | undefined;
-    cursor?: string | undefined;
-    limit: number;
-  },
-) {
+export async function listClaims(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, query: ListClaimsInput) {
   const repoKey = query.repo ? repoKeyOrThrow(query.repo).key : undefined;
   let ids: string[] | undefined;
   if (query.path !== undefined) {
@@ -369,11 +346,7 @@ const FENCE_EVENT_PATHS = 20;
  * what fencing exists to catch, and its holder may not know yet. An unknown fence names no
  * claim, so no one to tell.
  */
-export async function verifyFence(
-  { db }: Pick<ClaimDeps, "db">,
-  principal: Principal,
-  input: { repo: string; fence: number; paths: string[] },
-) {
+export async function verifyFence({ db }: Pick<ClaimDeps, "db">, principal: Principal, input: VerifyFenceInput) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const paths = validPathsOrThrow(input.paths);
   const claim = await repo.findClaimByFence(db, principal.orgId, repoKey, input.fence);
@@ -415,11 +388,7 @@ export async function verifyFence(
 }
 
 /** Others' live claims covering each path: exclusive ones are violations, shared ones notices. */
-export async function checkPaths(
-  deps: Pick<ClaimDeps, "db" | "cache">,
-  principal: Principal,
-  input: { repo: string; paths: string[]; sessionId?: string | undefined },
-) {
+export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, input: CheckPathsInput) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const paths = validPathsOrThrow(input.paths);
   const mySession = input.sessionId ?? principal.sessionId ?? undefined;
@@ -458,7 +427,7 @@ export async function reportTouches(
   deps: Pick<ClaimDeps, "db" | "cache" | "onWork">,
   principal: Principal,
   sessionId: string,
-  input: { paths: string[] },
+  input: ReportTouchesInput,
 ) {
   requireSessionScope(principal, sessionId);
   const paths = [...new Set(validPathsOrThrow(input.paths))];

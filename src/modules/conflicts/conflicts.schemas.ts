@@ -44,6 +44,7 @@ export const listConflictsQuery = z
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();
+export type ListConflictsInput = z.infer<typeof listConflictsQuery>;
 
 export const conflictPageSchema = z
   .object({ items: z.array(conflictRecordSchema), nextCursor: z.string().nullable() })

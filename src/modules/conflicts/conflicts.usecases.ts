@@ -7,6 +7,7 @@ import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { conflictErrors } from "./conflicts.errors.js";
 import * as repo from "./conflicts.repository.js";
 import type { ConflictRow, NewConflict, Party } from "./conflicts.repository.js";
+import type { ListConflictsInput } from "./conflicts.schemas.js";
 import { appendEvents } from "../../events/append.js";
 import { type Actor, systemActor } from "../../events/envelope.js";
 import type { PendingEvent } from "../../events/catalog.js";
@@ -205,18 +206,7 @@ export async function acknowledgeConflictsSeenIn(db: Db, principal: Principal, e
   return acknowledged.map((c) => acknowledgedEvent(c, actorOf(principal)));
 }
 
-export async function listConflicts(
-  { db }: { db: Db },
-  principal: Principal,
-  query: {
-    status?: ConflictRow["status"] | "unresolved" | undefined;
-    repo?: string | undefined;
-    session?: string | undefined;
-    user?: string | undefined;
-    cursor?: string | undefined;
-    limit: number;
-  },
-) {
+export async function listConflicts({ db }: { db: Db }, principal: Principal, query: ListConflictsInput) {
   const rows = await repo.listConflicts(db, {
     orgId: principal.orgId,
     visibleTo: visibleTo(principal),

@@ -6,6 +6,7 @@ import { isProvider, loadContract, normaliseSource, requireActive, requireTeam, 
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ConsumerRow } from "./contracts.repository.js";
+import type { AddConsumerInput } from "./contracts.schemas.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
 
@@ -22,7 +23,7 @@ export async function addConsumer(
   deps: ContractDeps,
   principal: Principal,
   name: string,
-  input: { kind: "team"; teamId: string } | { kind: "user"; userId: string } | { kind: "repo"; repo: string; patterns: string[] },
+  input: AddConsumerInput,
 ): Promise<{ consumer: ConsumerRow; created: boolean }> {
   requireUserToken(principal);
   const target =

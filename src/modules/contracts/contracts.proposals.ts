@@ -20,6 +20,7 @@ import { checkCompatibility, summarize } from "./contracts.diff.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { AnswerRow, ConsumerRow, ContractRow, ProposalRow } from "./contracts.repository.js";
+import type { AnswerProposalInput, ListProposalsInput, OpenProposalInput, WithdrawProposalInput } from "./contracts.schemas.js";
 import { historyFor, storedCompatibility } from "./contracts.versions.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
@@ -79,7 +80,7 @@ export async function openProposal(
   deps: ContractDeps,
   principal: Principal,
   name: string,
-  input: { content: string; label?: string | undefined; description?: string | undefined; sessionId?: string | undefined },
+  input: OpenProposalInput,
 ): Promise<{ proposal: ProposalView; created: boolean }> {
   const known = await loadContract(deps.db, principal, name);
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
@@ -143,12 +144,7 @@ export async function getProposal(deps: Pick<ContractDeps, "db">, principal: Pri
   return (await proposalViews(deps.db, contract, [await loadProposal(deps.db, contract, id)]))[0]!;
 }
 
-export async function listProposals(
-  deps: Pick<ContractDeps, "db">,
-  principal: Principal,
-  name: string,
-  query: { status?: ProposalRow["status"] | undefined; cursor?: string | undefined; limit: number },
-) {
+export async function listProposals(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: ListProposalsInput) {
   const contract = await loadContract(deps.db, principal, name);
   const rows = await repo.listProposals(deps.db, contract.id, {
     status: query.status,
@@ -189,7 +185,7 @@ export async function answerProposal(
   principal: Principal,
   name: string,
   id: string,
-  input: { answer: "ack" | "object"; comment?: string | undefined; consumerId?: string | undefined; sessionId?: string | undefined },
+  input: AnswerProposalInput,
 ): Promise<ProposalView> {
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
   const sessionRepo = sessionId ? ((await repo.findSession(deps.db, principal.orgId, sessionId))?.repo ?? null) : null;
@@ -260,7 +256,7 @@ export async function withdrawProposal(
   principal: Principal,
   name: string,
   id: string,
-  input: { reason?: string | undefined },
+  input: WithdrawProposalInput,
 ): Promise<ProposalView> {
   const contract = await loadContract(deps.db, principal, name);
   return transaction(deps.db, async (tx) => {

@@ -124,6 +124,8 @@ export const createContractBody = z
     compatibility: z.enum(compatibilityPolicies).default("backward"),
   })
   .strict();
+/** The parsed body: compatibility is always set (its default applied). */
+export type CreateContractInput = z.infer<typeof createContractBody>;
 
 export const updateContractBody = z
   .object({
@@ -138,6 +140,7 @@ export const updateContractBody = z
     compatibility: z.enum(compatibilityPolicies).optional(),
   })
   .strict();
+export type UpdateContractInput = z.infer<typeof updateContractBody>;
 
 export const listContractsQuery = z
   .object({
@@ -150,12 +153,14 @@ export const listContractsQuery = z
     limit: z.coerce.number().int().min(1).max(200).default(50),
   })
   .strict();
+export type ListContractsInput = z.infer<typeof listContractsQuery>;
 
 export const addConsumerBody = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("team"), teamId: z.uuid() }).strict(),
   z.object({ kind: z.literal("user"), userId: z.uuid() }).strict(),
   z.object({ kind: z.literal("repo"), repo: z.string().min(1).max(1024), patterns: patternsField }).strict(),
 ]);
+export type AddConsumerInput = z.infer<typeof addConsumerBody>;
 
 const contentField = z
   .string()
@@ -177,6 +182,8 @@ export const publishBody = z
       .describe("Why an incompatible version is forced; recorded on the version and sent to consumers."),
   })
   .strict();
+/** The parsed body: force is always set (its default applied). */
+export type PublishVersionInput = z.infer<typeof publishBody>;
 
 export const checkBody = z
   .object({
@@ -184,6 +191,7 @@ export const checkBody = z
     label: versionLabel.optional().describe("The label it would be published under: a clash is reported."),
   })
   .strict();
+export type CheckVersionInput = z.infer<typeof checkBody>;
 
 export const versionSchema = z
   .object({
@@ -227,8 +235,11 @@ export const versionPageSchema = z
 export const listPageQuery = z
   .object({ cursor: z.string().max(200).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) })
   .strict();
+export type ListVersionsInput = z.infer<typeof listPageQuery>;
 
 export const diffQuery = z.object({ from: versionRef, to: versionRef.default("latest") }).strict();
+/** The parsed query: to is always set (`latest` by default). */
+export type DiffVersionsInput = z.infer<typeof diffQuery>;
 
 export const diffSchema = z
   .object({
@@ -269,6 +280,7 @@ export const proposeBody = z
     sessionId: z.uuid().optional(),
   })
   .strict();
+export type OpenProposalInput = z.infer<typeof proposeBody>;
 
 export const answerBody = z
   .object({
@@ -278,13 +290,17 @@ export const answerBody = z
     sessionId: z.uuid().optional(),
   })
   .strict();
+export type AnswerProposalInput = z.infer<typeof answerBody>;
 
 export const closeProposalBody = z
   .object({ reason: z.string().min(1).max(2000).optional() })
   .strict()
   .nullish();
+/** The route passes `request.body ?? {}`, so the usecase never sees a missing body. */
+export type WithdrawProposalInput = NonNullable<z.infer<typeof closeProposalBody>>;
 
 export const listProposalsQuery = listPageQuery.extend({ status: z.enum(proposalStatuses).optional() }).strict();
+export type ListProposalsInput = z.infer<typeof listProposalsQuery>;
 
 const answerSchema = z.object({
   consumerId: z.uuid(),

@@ -16,7 +16,7 @@ import {
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ConsumerRow, ContractRow } from "./contracts.repository.js";
-import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
+import type { CreateContractInput, ListContractsInput, UpdateContractInput } from "./contracts.schemas.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
 import type { PendingEvent } from "../../events/catalog.js";
@@ -42,18 +42,7 @@ async function afterSourceChange(deps: ContractDeps, orgId: string, bumped: { re
   for (const { repo: repoKey, version } of bumped) await deps.sources.committed(deps.db, orgId, repoKey, version);
 }
 
-export async function createContract(
-  deps: ContractDeps,
-  principal: Principal,
-  input: {
-    name: string;
-    kind: ContractKind;
-    description?: string | undefined;
-    providerTeamId: string;
-    source?: { repo: string; patterns: string[] } | undefined;
-    compatibility: CompatibilityPolicy;
-  },
-): Promise<ContractView> {
+export async function createContract(deps: ContractDeps, principal: Principal, input: CreateContractInput): Promise<ContractView> {
   requireUserToken(principal);
   const source = normaliseSource(input.source, "source");
   const { contract, bumped } = await transaction(deps.db, async (tx) => {
@@ -100,19 +89,7 @@ export async function getContract(deps: Pick<ContractDeps, "db">, principal: Pri
   return (await viewsOf(deps.db, [await loadContract(deps.db, principal, name)]))[0]!;
 }
 
-export async function listContracts(
-  deps: Pick<ContractDeps, "db">,
-  principal: Principal,
-  query: {
-    kind?: ContractKind | undefined;
-    team?: string | undefined;
-    repo?: string | undefined;
-    consumer?: string | undefined;
-    archived?: boolean | undefined;
-    cursor?: string | undefined;
-    limit: number;
-  },
-) {
+export async function listContracts(deps: Pick<ContractDeps, "db">, principal: Principal, query: ListContractsInput) {
   const rows = await repo.listContracts(deps.db, {
     orgId: principal.orgId,
     kind: query.kind,
@@ -131,12 +108,7 @@ export async function updateContract(
   deps: ContractDeps,
   principal: Principal,
   name: string,
-  input: {
-    description?: string | null | undefined;
-    providerTeamId?: string | undefined;
-    source?: { repo: string; patterns: string[] } | null | undefined;
-    compatibility?: CompatibilityPolicy | undefined;
-  },
+  input: UpdateContractInput,
 ): Promise<ContractView> {
   requireUserToken(principal);
   const source = input.source === undefined ? undefined : normaliseSource(input.source, "source");

@@ -27,6 +27,7 @@ import {
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ContractRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
+import type { CheckVersionInput, DiffVersionsInput, ListVersionsInput, PublishVersionInput } from "./contracts.schemas.js";
 import type { CompatibilityPolicy } from "./contracts.table.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
@@ -112,14 +113,7 @@ export async function publishVersion(
   deps: ContractDeps,
   principal: Principal,
   name: string,
-  input: {
-    content: string;
-    label: string;
-    branch?: string | undefined;
-    sessionId?: string | undefined;
-    force: boolean;
-    reason?: string | undefined;
-  },
+  input: PublishVersionInput,
 ): Promise<Published> {
   if (input.force && !input.reason)
     throw contractErrors.reasonRequired("force: true needs a reason: it is recorded on the version and sent to the consumers.", {
@@ -267,12 +261,7 @@ export async function publishVersion(
 export type CheckOutcome = "compatible" | "incompatible" | "unchanged" | "label_conflict";
 
 /** The dry run of a publish ("can I merge this?"): what publishing would do, storing nothing. */
-export async function checkVersion(
-  deps: ContractDeps,
-  principal: Principal,
-  name: string,
-  input: { content: string; label?: string | undefined },
-) {
+export async function checkVersion(deps: ContractDeps, principal: Principal, name: string, input: CheckVersionInput) {
   const contract = await loadContract(deps.db, principal, name);
   const parsed = parse(deps.config, contract.kind, input.content);
   const byLabel = input.label ? await repo.findVersion(deps.db, contract.id, input.label, { content: true }) : undefined;
@@ -316,24 +305,14 @@ export async function getVersion(deps: Pick<ContractDeps, "db">, principal: Prin
   return { ...version, contract: contract.name };
 }
 
-export async function listVersions(
-  deps: Pick<ContractDeps, "db">,
-  principal: Principal,
-  name: string,
-  query: { cursor?: string | undefined; limit: number },
-) {
+export async function listVersions(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: ListVersionsInput) {
   const contract = await loadContract(deps.db, principal, name);
   const rows = await repo.listVersions(deps.db, contract.id, query.cursor ? decodeCursor(query.cursor) : undefined, query.limit + 1);
   const page = toPage(rows, query.limit);
   return { items: page.items.map((v): VersionView => ({ ...v, contract: contract.name })), nextCursor: page.nextCursor };
 }
 
-export async function diffVersions(
-  deps: Pick<ContractDeps, "db">,
-  principal: Principal,
-  name: string,
-  query: { from: string; to: string },
-) {
+export async function diffVersions(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: DiffVersionsInput) {
   const contract = await loadContract(deps.db, principal, name);
   const [from, to] = await Promise.all([
     resolveVersion(deps.db, contract, query.from, { content: true }),

@@ -37,6 +37,7 @@ export const listAlertsQuery = z
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
   .strict();
+export type ListAlertsInput = z.infer<typeof listAlertsQuery>;
 
 export const alertPageSchema = z.object({ items: z.array(alertSchema), nextCursor: z.string().nullable() }).meta({ id: "AlertPage" });
 

@@ -8,7 +8,7 @@ import * as repo from "./alerts.repository.js";
 import type { Inbox } from "./alerts.repository.js";
 import { acknowledgeConflictsSeenIn } from "../conflicts/conflicts.usecases.js";
 import { appendEvents } from "../../events/append.js";
-import type { Alert } from "./alerts.schemas.js";
+import type { Alert, ListAlertsInput } from "./alerts.schemas.js";
 
 export interface AlertDeps {
   db: Db;
@@ -47,19 +47,7 @@ async function inboxFor(
   return !query.user || owner === query.user ? { sessionId: query.session } : null;
 }
 
-export async function listAlerts(
-  { db }: AlertDeps,
-  principal: Principal,
-  query: {
-    unacked?: boolean | undefined;
-    type?: string | undefined;
-    since?: string | undefined;
-    session?: string | undefined;
-    user?: string | undefined;
-    cursor?: string | undefined;
-    limit: number;
-  },
-) {
+export async function listAlerts({ db }: AlertDeps, principal: Principal, query: ListAlertsInput) {
   const beforeId = query.cursor ? decodeCursor(query.cursor) : undefined;
   const inbox = await inboxFor(db, principal, query);
   if (!inbox) return { items: [], nextCursor: null };

@@ -5,21 +5,10 @@ import type { Principal } from "../identity/identity.schemas.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { eventErrors } from "./delivery.errors.js";
 import { findEventCursor, listEvents, teamMemberIds, type EventQuery } from "./feed.repository.js";
+import type { FeedQuery } from "./feed.schemas.js";
 import { parseTypeFilter } from "../../events/visibility.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-export interface FeedQuery {
-  after?: string | undefined;
-  before?: string | undefined;
-  type?: string | undefined;
-  repo?: string | undefined;
-  team?: string | undefined;
-  user?: string | undefined;
-  order: "asc" | "desc";
-  cursor?: string | undefined;
-  limit: number;
-}
 
 /** An `after`/`before` bound: an event id (exclusive, by log order) or a time (exclusive). */
 async function bound(db: Db, orgId: string, value: string, field: "after" | "before"): Promise<{ seq: number } | { time: Date }> {

@@ -64,6 +64,7 @@ export const createOrgBody = z
     admin: z.object({ name: handle, displayName: z.string().max(200).optional(), email: z.email().optional() }).strict(),
   })
   .strict();
+export type CreateOrgInput = z.infer<typeof createOrgBody>;
 export const createdOrgSchema = z
   .object({ org: orgSchema, admin: userSchema, token: mintedTokenSchema })
   .meta({ id: "CreatedOrganisation" });
@@ -76,9 +77,12 @@ export const createUserBody = z
     role: z.enum(roles).default("member"),
   })
   .strict();
+/** The parsed body: role is always set (its default applied). */
+export type CreateUserInput = z.infer<typeof createUserBody>;
 export const updateUserBody = z.object({ role: z.enum(roles) }).strict();
 
 export const createTeamBody = z.object({ name: handle, description: z.string().max(2000).optional() }).strict();
+export type CreateTeamInput = z.infer<typeof createTeamBody>;
 export const membershipParams = z.object({ id, userId: id });
 
 export const createTokenBody = z
@@ -88,7 +92,9 @@ export const createTokenBody = z
     userId: id.optional().describe("Mint for another user of the organisation (admins only)."),
   })
   .strict();
+export type CreateTokenInput = z.infer<typeof createTokenBody>;
 export const listTokensQuery = z.object({ userId: id.optional(), includeRevoked: z.stringbool().default(false) }).strict();
+export type ListTokensInput = z.infer<typeof listTokensQuery>;
 
 export const meSchema = z
   .object({

@@ -5,7 +5,15 @@ import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { secondsWithin } from "../../http/validation.js";
 import { identityErrors } from "./identity.errors.js";
 import * as repo from "./identity.repository.js";
-import type { Principal, Role } from "./identity.schemas.js";
+import type {
+  CreateOrgInput,
+  CreateTeamInput,
+  CreateTokenInput,
+  CreateUserInput,
+  ListTokensInput,
+  Principal,
+  Role,
+} from "./identity.schemas.js";
 import { actorOf, requireRole, requireUserToken } from "./guards.js";
 import type { KeyRing } from "./keys.js";
 import type { PrincipalCache } from "./principal-cache.js";
@@ -89,11 +97,7 @@ export async function bootstrap({
   });
 }
 
-export async function createOrg(
-  { db, keys, config }: IdentityDeps,
-  principal: Principal,
-  input: { slug: string; name: string; admin: { name: string; displayName?: string | undefined; email?: string | undefined } },
-) {
+export async function createOrg({ db, keys, config }: IdentityDeps, principal: Principal, input: CreateOrgInput) {
   requireUserToken(principal);
   if (!principal.isOperator) throw identityErrors.forbidden("Only the instance operator can create organisations.");
   return transaction(db, async (tx) => {
@@ -148,11 +152,7 @@ export async function whoami({ db }: Pick<IdentityDeps, "db">, principal: Princi
   return { user, org, teams };
 }
 
-export async function createUser(
-  { db }: Pick<IdentityDeps, "db">,
-  principal: Principal,
-  input: { name: string; displayName?: string | undefined; email?: string | undefined; role: Role },
-) {
+export async function createUser({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: CreateUserInput) {
   requireUserToken(principal);
   requireRole(principal, "admin");
   return transaction(db, async (tx) => {
@@ -214,11 +214,7 @@ export async function changeRole(
   return changed;
 }
 
-export async function createTeam(
-  { db }: Pick<IdentityDeps, "db">,
-  principal: Principal,
-  input: { name: string; description?: string | undefined },
-) {
+export async function createTeam({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: CreateTeamInput) {
   requireUserToken(principal);
   requireRole(principal, "admin", "lead");
   return transaction(db, async (tx) => {
@@ -270,11 +266,7 @@ export async function setMembership(
   });
 }
 
-export async function createPersonalToken(
-  { db, keys, config }: IdentityDeps,
-  principal: Principal,
-  input: { name: string; ttlSeconds?: number | undefined; userId?: string | undefined },
-) {
+export async function createPersonalToken({ db, keys, config }: IdentityDeps, principal: Principal, input: CreateTokenInput) {
   requireUserToken(principal);
   const userId = input.userId ?? principal.userId;
   if (userId !== principal.userId) requireRole(principal, "admin");
@@ -295,11 +287,7 @@ export async function createPersonalToken(
   });
 }
 
-export async function listTokens(
-  { db }: Pick<IdentityDeps, "db">,
-  principal: Principal,
-  input: { userId?: string | undefined; includeRevoked: boolean },
-) {
+export async function listTokens({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: ListTokensInput) {
   requireUserToken(principal);
   const userId = input.userId ?? principal.userId;
   if (userId !== principal.userId) requireRole(principal, "admin");

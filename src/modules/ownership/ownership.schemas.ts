@@ -9,6 +9,7 @@ const timestamp = z.iso.datetime({ offset: true });
 export const CODEOWNERS_BODY_LIMIT = 4 * 1024 * 1024;
 
 export { repoParams };
+export type RepoInput = z.infer<typeof repoParams>;
 
 export const moduleName = z
   .string()
@@ -16,10 +17,13 @@ export const moduleName = z
   .max(100)
   .regex(/^[a-z0-9][a-z0-9._-]*$/, "must be lower-case letters, digits, '.', '_' or '-', starting with a letter or digit");
 export const moduleParams = repoParams.extend({ name: moduleName });
+export type ModuleInput = z.infer<typeof moduleParams>;
 
 export const putCodeownersBody = z
   .object({ content: z.string().max(CODEOWNERS_BODY_LIMIT).describe("The CODEOWNERS file's text (at most 3 MB, 20,000 lines).") })
   .strict();
+/** The route joins the path's repo with the body. */
+export type PutCodeownersInput = RepoInput & z.infer<typeof putCodeownersBody>;
 
 const lineErrorSchema = z
   .object({ line: z.number().int().describe("1-based line number; 0 for the whole file."), reason: z.string() })
@@ -50,6 +54,8 @@ export const putModuleBody = z
     teamId: z.uuid().nullable().optional().describe("The owning team; omitted or null for none."),
   })
   .strict();
+/** The route joins the path's repo and module name with the body. */
+export type PutModuleInput = ModuleInput & z.infer<typeof putModuleBody>;
 
 export const moduleSchema = z
   .object({
@@ -65,6 +71,8 @@ export const moduleSchema = z
 export const moduleListSchema = z.object({ items: z.array(moduleSchema) }).meta({ id: "RepoModuleList" });
 
 export const ownersQuery = z.object({ path: z.string().describe("A repository path, e.g. src/auth/login.ts.") }).strict();
+/** The route joins the path's repo with the query. */
+export type OwnersOfInput = RepoInput & z.infer<typeof ownersQuery>;
 
 export const ownersSchema = z
   .object({

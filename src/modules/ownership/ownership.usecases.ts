@@ -10,6 +10,7 @@ import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { CodeownersIndex, parseCodeowners, type CodeownersError, type CodeownersRule } from "./codeowners.js";
 import { ownershipErrors } from "./ownership.errors.js";
 import * as repo from "./ownership.repository.js";
+import type { ModuleInput, OwnersOfInput, PutCodeownersInput, PutModuleInput, RepoInput } from "./ownership.schemas.js";
 import { appendEvents } from "../../events/append.js";
 import { ownershipEvents } from "./ownership.events.js";
 
@@ -201,7 +202,7 @@ function validPathOrThrow(path: string): string {
 export async function putCodeowners(
   { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
   principal: Principal,
-  input: { repo: string; content: string },
+  input: PutCodeownersInput,
 ) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
@@ -237,11 +238,7 @@ export async function putCodeowners(
   return { repo: repoKey, rules: rules.length, errors, updatedAt: saved.updatedAt };
 }
 
-export async function getCodeowners(
-  { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
-  principal: Principal,
-  input: { repo: string },
-) {
+export async function getCodeowners({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: RepoInput) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const row = await repo.findCodeowners(db, principal.orgId, repoKey);
   if (!row) throw ownershipErrors.codeownersNotFound(`No CODEOWNERS uploaded for ${repoKey}.`);
@@ -252,11 +249,7 @@ export async function getCodeowners(
   return { repo: repoKey, content: row.content, rules: file.rules, errors: file.errors, updatedAt: row.updatedAt };
 }
 
-export async function putModule(
-  { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
-  principal: Principal,
-  input: { repo: string; name: string; patterns: string[]; teamId?: string | null | undefined },
-) {
+export async function putModule({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: PutModuleInput) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
   const patterns = validPatternsOrThrow(input.patterns);
@@ -283,15 +276,11 @@ export async function putModule(
   return module;
 }
 
-export async function listModules({ db }: Pick<OwnershipContext, "db">, principal: Principal, input: { repo: string }) {
+export async function listModules({ db }: Pick<OwnershipContext, "db">, principal: Principal, input: RepoInput) {
   return repo.listModules(db, principal.orgId, repoKeyOrThrow(input.repo).key);
 }
 
-export async function deleteModule(
-  { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
-  principal: Principal,
-  input: { repo: string; name: string },
-) {
+export async function deleteModule({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: ModuleInput) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
   const module = await transaction(db, async (tx) => {
@@ -350,7 +339,7 @@ function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: s
  * Everything that says who owns a path: the CODEOWNERS rule that decides (the last matching
  * line), the named modules containing it, and the live claims covering it.
  */
-export async function ownersOf(ctx: OwnershipContext, principal: Principal, input: { repo: string; path: string }) {
+export async function ownersOf(ctx: OwnershipContext, principal: Principal, input: OwnersOfInput) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const path = validPathOrThrow(input.path);
   const key = OwnershipCache.key(principal.orgId, repoKey);

@@ -50,6 +50,8 @@ export const startSessionBody = z
     ttlSeconds: z.number().int().positive().optional(),
   })
   .strict();
+/** The parsed body: agent.kind is always set (its default applied). */
+export type StartSessionInput = z.infer<typeof startSessionBody>;
 
 export const startedSessionSchema = z
   .object({
@@ -68,6 +70,8 @@ export const heartbeatBody = z
   .strict()
   .nullish()
   .describe("Optional: a heartbeat may have no body.");
+/** The route passes `request.body ?? {}`, so the usecase never sees a missing body. */
+export type SessionHeartbeatInput = NonNullable<z.infer<typeof heartbeatBody>>;
 
 export const listSessionsQuery = z
   .object({
@@ -79,6 +83,7 @@ export const listSessionsQuery = z
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })
   .strict();
+export type ListSessionsInput = z.infer<typeof listSessionsQuery>;
 
 export const sessionPageSchema = z.object({ items: z.array(sessionSchema), nextCursor: z.string().nullable() }).meta({ id: "SessionPage" });
 

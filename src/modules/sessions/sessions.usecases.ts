@@ -10,6 +10,7 @@ import type { KeyRing } from "../identity/keys.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { sessionErrors } from "./sessions.errors.js";
 import * as repo from "./sessions.repository.js";
+import type { ListSessionsInput, SessionHeartbeatInput, StartSessionInput } from "./sessions.schemas.js";
 import { appendEvents } from "../../events/append.js";
 import { systemActor } from "../../events/envelope.js";
 import { sessionEvents } from "./sessions.events.js";
@@ -31,19 +32,7 @@ function checkTtl(config: SessionDeps["config"], ttlSeconds: number | undefined)
   return secondsWithin(ttlSeconds, bounds, sessionErrors.ttlOutOfBounds);
 }
 
-export async function startSession(
-  { db, keys, config }: SessionDeps,
-  principal: Principal,
-  input: {
-    agent: { name: string; kind: string };
-    repo: string;
-    branch?: string | undefined;
-    worktree?: string | undefined;
-    host?: string | undefined;
-    task?: string | undefined;
-    ttlSeconds?: number | undefined;
-  },
-) {
+export async function startSession({ db, keys, config }: SessionDeps, principal: Principal, input: StartSessionInput) {
   requireUserToken(principal);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
   const { key, remote } = repoKeyOrThrow(input.repo);
@@ -120,7 +109,7 @@ export async function heartbeat(
   { db, config, heartbeats }: Pick<SessionDeps, "db" | "config" | "heartbeats">,
   principal: Principal,
   id: string,
-  input: { activity?: string | undefined; task?: string | undefined; ttlSeconds?: number | undefined },
+  input: SessionHeartbeatInput,
 ) {
   requireSessionScope(principal, id);
   if (input.ttlSeconds !== undefined) checkTtl(config, input.ttlSeconds);
@@ -152,18 +141,7 @@ export async function endSession({ db, onSessionsClosed }: Pick<SessionDeps, "db
   });
 }
 
-export async function listSessions(
-  { db }: Pick<SessionDeps, "db">,
-  principal: Principal,
-  query: {
-    repo?: string | undefined;
-    user?: string | undefined;
-    team?: string | undefined;
-    active?: boolean | undefined;
-    cursor?: string | undefined;
-    limit: number;
-  },
-) {
+export async function listSessions({ db }: Pick<SessionDeps, "db">, principal: Principal, query: ListSessionsInput) {
   const items = await repo.listSessions(db, {
     orgId: principal.orgId,
     repo: query.repo ? repoKeyOrThrow(query.repo).key : undefined,
