@@ -7,7 +7,10 @@
  * - `streamItems` / `webSocketAlerts`: the server's `/v1/stream` WebSocket, reconnecting on its
  *   own and resuming after the last event it delivered, without gap or duplicate.
  *
- * Everything yielded is validated with the zod schemas the server itself uses.
+ * Everything yielded is validated with the zod schemas the server itself uses, reading events as
+ * the log holds them: an event of a type this build does not know still arrives, whole. Events
+ * and alerts are typed by their event's type (`BrigadeEvent`, a union discriminated on `type`),
+ * so `if (event.type === "claim.granted")` gives the claim.granted payload.
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -19,10 +22,13 @@ import {
   type SubscribeEventsFrame,
 } from "../modules/delivery/stream.schemas.js";
 import { defaultStreamName, subjectsFor, type RecipientType } from "../events/subjects.js";
-import { type Alert, deliveredAlertSchema as alertSchema } from "../modules/delivery/alerts.schemas.js";
+import { type Alert as DeliveredAlert, deliveredAlertSchema as alertSchema } from "../modules/delivery/alerts.schemas.js";
 import type { EventEnvelope } from "../events/envelope.js";
+import type { BrigadeEvent } from "../modules/catalog.js";
 
-export type { Alert, EventEnvelope, ServerFrame };
+/** An alert, its event typed by the event's type. */
+export type Alert = Omit<DeliveredAlert, "event"> & { event: BrigadeEvent };
+export type { BrigadeEvent, EventEnvelope, ServerFrame };
 export { alertSchema };
 
 export interface Recipient {
@@ -45,7 +51,7 @@ export interface NatsAlertOptions {
 
 function parseAlert(data: Uint8Array, onInvalid?: (error: Error) => void): Alert | null {
   try {
-    return alertSchema.parse(JSON.parse(new TextDecoder().decode(data)));
+    return alertSchema.parse(JSON.parse(new TextDecoder().decode(data))) as Alert;
   } catch (err) {
     onInvalid?.(err instanceof Error ? err : new Error(String(err)));
     return null;
@@ -135,7 +141,7 @@ export async function* durableAlerts(options: DurableAlertOptions): AsyncGenerat
 
 export type StreamSubscription = Omit<SubscribeEventsFrame, "type"> | Omit<SubscribeAlertsFrame, "type" | "seen">;
 
-export type StreamItem = { type: "event"; sub: string; event: EventEnvelope } | { type: "alert"; sub: string; alert: Alert };
+export type StreamItem = { type: "event"; sub: string; event: BrigadeEvent } | { type: "alert"; sub: string; alert: Alert };
 
 export type StreamStatus =
   | { state: "connecting"; attempt: number }

@@ -78,6 +78,10 @@ t.test("NATS helpers", async (t) => {
     const [alert] = (await got.until(1)) as Alert[];
     t.match(alert, { type: "claim.conflicted", recipient: { type: "session", id: a.id }, event: { type: "claim.conflicted", orgId } });
     t.type(alert!.event.position, "number");
+    // The payload is typed by the event's type: this reads `outcome` and `conflicts` without casts.
+    if (alert!.event.type !== "claim.conflicted") return t.fail("not a claim.conflicted alert");
+    t.equal(alert!.event.payload.outcome, "rejected");
+    t.type(alert!.event.payload.conflicts[0]?.["witness"], "string", "the conflict names a witness");
     controller.abort();
     await got.done;
     t.equal(got.error(), null, "aborting ends the loop quietly");
