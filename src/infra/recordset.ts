@@ -25,6 +25,11 @@ export function recordset<T extends PgTable, K extends keyof T["$inferInsert"] &
     /** `alias.name, …`, for the select that feeds the insert. */
     selected: sql.raw(spec.map((s) => `${alias}.${s.name}`).join(", ")),
     /** One row as the JSON the recordset reads. */
-    row: (value: { [P in K]: unknown }) => Object.fromEntries(spec.map((s) => [s.name, value[s.key]])),
+    row: (value: { [P in K]: unknown }) => {
+      // A plain loop: this runs for every row of every grant and event, and entry arrays are garbage.
+      const row: Record<string, unknown> = {};
+      for (const s of spec) row[s.name] = value[s.key];
+      return row;
+    },
   };
 }
