@@ -78,17 +78,6 @@ export async function currentBranch(cwd: string): Promise<string | undefined> {
   }
 }
 
-export interface RepoInfo {
-  root: string;
-  remote: string;
-  branch: string | undefined;
-}
-
-export async function repoInfo(cwd: string, remoteName?: string): Promise<RepoInfo> {
-  const [root, remote, branch] = await Promise.all([worktreeRoot(cwd), remoteUrl(cwd, remoteName), currentBranch(cwd)]);
-  return { root, remote, branch };
-}
-
 /** Staged paths, root-relative, both sides of a rename, deletions included. */
 export async function stagedPaths(cwd: string): Promise<string[]> {
   try {

@@ -137,14 +137,6 @@ export async function bumpSourceVersion(db: Db, orgId: string, repo: string): Pr
   return row!.version;
 }
 
-export async function readSourceVersion(db: Db, orgId: string, repo: string): Promise<number> {
-  const [row] = await db
-    .select({ version: repoContractVersions.version })
-    .from(repoContractVersions)
-    .where(and(eq(repoContractVersions.orgId, orgId), eq(repoContractVersions.repo, repo)));
-  return row?.version ?? 0;
-}
-
 export interface SourceRow {
   id: string;
   name: string;
