@@ -1,12 +1,12 @@
-import { and, asc, desc, eq, exists, gt, inArray, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, exists, getTableColumns, gt, inArray, isNotNull, isNull, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../infra/db.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
-import { messageReceipts, messages, threadMutes } from "./messages.table.js";
+import { messageDeliveries, messageReceipts, messages, threadMutes } from "./messages.table.js";
 
-export type MessageRow = typeof messages.$inferSelect;
-export type NewMessage = Omit<MessageRow, "createdAt" | "search">;
+export type MessageRow = Omit<typeof messages.$inferSelect, "search">;
+export type NewMessage = Omit<MessageRow, "createdAt">;
 export type ReceiptRow = typeof messageReceipts.$inferSelect;
 
 /** A message as one reader sees it: the row with that reader's receipt. */
@@ -23,6 +23,9 @@ export interface Reader {
   sessionId: string | null;
 }
 
+/** The thread root a message belongs to (a root is its own). */
+const rootMessage = alias(messages, "root_message");
+
 const readerKind = (r: Reader) => (r.sessionId ? "session" : "user");
 const readerId = (r: Reader) => r.sessionId ?? r.userId;
 
@@ -31,48 +34,78 @@ const myTeams = (r: Reader) =>
 const myTeamsMembers = (r: Reader) =>
   sql`(select ${teamMembers.userId} from ${teamMembers} where ${teamMembers.orgId} = ${r.orgId} and ${teamMembers.teamId} in ${myTeams(r)})`;
 
+/** Deliveries this reader sees: all of the user's, or with a session token those not meant for another session. */
+const deliveredTo = (r: Reader) =>
+  r.sessionId
+    ? and(eq(messageDeliveries.userId, r.userId), or(isNull(messageDeliveries.sessionId), eq(messageDeliveries.sessionId, r.sessionId)))!
+    : eq(messageDeliveries.userId, r.userId);
+
 /**
- * The threads a reader may read, as a condition on a message `m`'s thread root `root`:
- * admins read all; anyone reads threads they are in the audience of (their session — only its
- * own with a session token —, themselves, a team of theirs, the organisation) or have written
- * in; leads also read threads started by or addressed to members of their teams, or addressed
- * to those teams.
+ * The threads a reader may read, as a condition on a thread's root `root`: admins read all;
+ * anyone reads a thread delivered to them (as its audience, or as one who wrote in it) or that
+ * they wrote in; leads also read threads started by or addressed to members of their teams, or
+ * addressed to those teams.
  */
-function threadReadable(r: Reader, root: typeof rootMessage): SQL | undefined {
+function threadReadable(db: Db, r: Reader, root: typeof rootMessage): SQL | undefined {
   if (r.role === "admin") return undefined;
-  const ownSessions = r.sessionId
-    ? sql`${root.toId} = ${r.sessionId}`
-    : sql`${root.toId} in (select ${sessions.id} from ${sessions} where ${sessions.orgId} = ${r.orgId} and ${sessions.userId} = ${r.userId})`;
+  const inThread = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.orgId, r.orgId), eq(messages.threadId, root.id)));
   const conditions: SQL[] = [
     sql`${root.senderUserId} = ${r.userId}`,
-    sql`(${root.toKind} = 'session' and ${ownSessions})`,
-    sql`(${root.toKind} = 'user' and ${root.toId} = ${r.userId})`,
-    sql`(${root.toKind} = 'team' and ${root.toId} in ${myTeams(r)})`,
-    sql`${root.toKind} = 'organisation'`,
-    sql`exists (select 1 from ${messages} w where w.org_id = ${r.orgId} and w.thread_id = ${root.id} and w.sender_user_id = ${r.userId})`,
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(messageDeliveries)
+        .where(and(deliveredTo(r), inArray(messageDeliveries.messageId, inThread))),
+    ),
+    exists(
+      db
+        .select({ one: sql`1` })
+        .from(messages)
+        .where(and(eq(messages.orgId, r.orgId), eq(messages.threadId, root.id), eq(messages.senderUserId, r.userId))),
+    ),
   ];
   if (r.role === "lead") {
     conditions.push(
       sql`${root.senderUserId} in ${myTeamsMembers(r)}`,
       sql`(${root.toKind} = 'user' and ${root.toId} in ${myTeamsMembers(r)})`,
+      sql`(${root.toKind} = 'team' and ${root.toId} in ${myTeams(r)})`,
     );
   }
   return or(...conditions);
 }
 
-/** Messages, each with this reader's receipt. */
+/** A message's columns but the search vector (only PostgreSQL reads it). */
+const { search: _search, ...messageColumns } = getTableColumns(messages);
+
+/** This reader's receipt for the message in the outer query (a probe of its primary key). */
+const receiptOf = (r: Reader) =>
+  and(
+    sql`${messageReceipts.messageId} = ${messages.id}`,
+    eq(messageReceipts.readerKind, readerKind(r)),
+    eq(messageReceipts.readerId, readerId(r)),
+  );
+
+/**
+ * Messages, each with this reader's receipt read by scalar probes rather than a join: with
+ * `unread`/`needsAck` written as anti-joins too, the planner keeps an inbox's ordered index
+ * scan and stops at the page size.
+ */
 const withReceipt = (db: Db, r: Reader) =>
   db
-    .select({ message: messages, readAt: messageReceipts.readAt, acknowledgedAt: messageReceipts.acknowledgedAt })
-    .from(messages)
-    .leftJoin(
-      messageReceipts,
-      and(
-        eq(messageReceipts.messageId, messages.id),
-        eq(messageReceipts.readerKind, readerKind(r)),
-        eq(messageReceipts.readerId, readerId(r)),
+    .select({
+      ...messageColumns,
+      readAt: sql<Date | null>`(${db.select({ at: messageReceipts.readAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
+        messageReceipts.readAt,
       ),
-    );
+      acknowledgedAt:
+        sql<Date | null>`(${db.select({ at: messageReceipts.acknowledgedAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
+          messageReceipts.acknowledgedAt,
+        ),
+    })
+    .from(messages);
 
 export interface MessageFilter {
   unread?: boolean | undefined;
@@ -92,15 +125,12 @@ const sentByReader = (r: Reader) =>
     ? sql`${messages.senderSessionId} is not distinct from ${r.sessionId}`
     : and(eq(messages.senderUserId, r.userId), isNull(messages.senderSessionId))!;
 
-/** The thread root a message belongs to (a root is its own). */
-const rootMessage = alias(messages, "root_message");
-
 /**
  * Readable messages: a reply keeps its root's audience, so the read rules are applied to the
  * thread's root, and whoever may read the root reads the whole thread.
  */
 function readableCondition(db: Db, r: Reader): SQL | undefined {
-  const condition = threadReadable(r, rootMessage);
+  const condition = threadReadable(db, r, rootMessage);
   if (!condition) return undefined;
   return exists(
     db
@@ -110,16 +140,27 @@ function readableCondition(db: Db, r: Reader): SQL | undefined {
   );
 }
 
+/**
+ * An inbox reads the reader's deliveries (one index range, newest first); what a reader sent
+ * is read by sender; a search spans both, or — for admins — every message.
+ */
 export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise<ReadMessage[]> {
-  const where: (SQL | undefined)[] = [eq(messages.orgId, r.orgId), readableCondition(db, r)];
-  if (f.box === "sent") where.push(sentByReader(r));
-  else if (f.box === "inbox") where.push(sql`not (${sentByReader(r)})`);
+  const where: (SQL | undefined)[] = [eq(messages.orgId, r.orgId)];
   const muted = sql`exists (select 1 from ${threadMutes} where ${threadMutes.threadId} = ${messages.threadId} and ${threadMutes.userId} = ${r.userId})`;
-  if (f.unread) where.push(isNull(messageReceipts.readAt), or(eq(messages.ackRequired, true), sql`not ${muted}`));
+  if (f.unread)
+    where.push(
+      notExists(db.select({ one: sql`1` }).from(messageReceipts).where(receiptOf(r))),
+      or(eq(messages.ackRequired, true), sql`not ${muted}`),
+    );
   if (f.needsAck)
     where.push(
       eq(messages.ackRequired, true),
-      isNull(messageReceipts.acknowledgedAt),
+      notExists(
+        db
+          .select({ one: sql`1` })
+          .from(messageReceipts)
+          .where(and(receiptOf(r), isNotNull(messageReceipts.acknowledgedAt))),
+      ),
       or(isNull(messages.until), gt(messages.until, sql`now()`)),
     );
   if (f.threadId) where.push(eq(messages.threadId, f.threadId));
@@ -129,36 +170,78 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
   }
   if (f.fromUserId) where.push(eq(messages.senderUserId, f.fromUserId));
   if (f.search) where.push(sql`${messages.search} @@ websearch_to_tsquery('simple', ${f.search})`);
+
+  if (f.box === "inbox") {
+    const delivered = [deliveredTo(r), sql`not (${sentByReader(r)})`];
+    if (f.needsAck) delivered.push(eq(messageDeliveries.ackRequired, true));
+    if (f.beforeId) delivered.push(lt(messageDeliveries.messageId, f.beforeId));
+    const rows = await withReceipt(db, r)
+      .innerJoin(messageDeliveries, eq(messageDeliveries.messageId, messages.id))
+      .where(and(...where, ...delivered))
+      .orderBy(desc(messageDeliveries.messageId))
+      .limit(f.limit);
+    return rows;
+  }
+  if (f.box === "sent") where.push(sentByReader(r));
+  else if (r.role !== "admin")
+    where.push(
+      or(
+        eq(messages.senderUserId, r.userId),
+        inArray(messages.id, db.select({ id: messageDeliveries.messageId }).from(messageDeliveries).where(deliveredTo(r))),
+        r.role === "lead" ? readableCondition(db, r) : undefined,
+      ),
+    );
   if (f.beforeId) where.push(lt(messages.id, f.beforeId));
   const rows = await withReceipt(db, r)
     .where(and(...where))
     .orderBy(desc(messages.id))
     .limit(f.limit);
-  return rows.map(({ message, readAt, acknowledgedAt }) => ({ ...message, readAt, acknowledgedAt }));
+  return rows;
+}
+
+/**
+ * Delivers a message to its audience as of now and to `alsoTo` (earlier writers in the
+ * thread), in one statement. A user reached both ways gets the wider delivery (not narrowed to one session).
+ */
+export async function deliver(db: Db, m: MessageRow, alsoTo: string[]): Promise<void> {
+  const audience =
+    m.toKind === "user"
+      ? sql`select ${m.toId}::uuid as user_id, null::uuid as session_id`
+      : m.toKind === "session"
+        ? sql`select ${sessions.userId} as user_id, ${sessions.id} as session_id from ${sessions} where ${sessions.orgId} = ${m.orgId} and ${sessions.id} = ${m.toId}`
+        : m.toKind === "team"
+          ? sql`select ${teamMembers.userId} as user_id, null::uuid as session_id from ${teamMembers} where ${teamMembers.orgId} = ${m.orgId} and ${teamMembers.teamId} = ${m.toId}`
+          : sql`select ${users.id} as user_id, null::uuid as session_id from ${users} where ${users.orgId} = ${m.orgId}`;
+  const writers =
+    alsoTo.length > 0 ? sql` union select w::uuid, null::uuid from jsonb_array_elements_text(${JSON.stringify(alsoTo)}::jsonb) w` : sql``;
+  await db.execute(sql`insert into ${messageDeliveries} (org_id, user_id, message_id, session_id, ack_required)
+    select distinct on (a.user_id) ${m.orgId}::uuid, a.user_id, ${m.id}::uuid, a.session_id, ${m.ackRequired}::boolean
+    from (${audience}${writers}) a order by a.user_id, a.session_id nulls first
+    on conflict do nothing`);
 }
 
 export async function findReadableMessage(db: Db, r: Reader, id: string): Promise<ReadMessage | undefined> {
   const [row] = await withReceipt(db, r).where(and(eq(messages.orgId, r.orgId), eq(messages.id, id), readableCondition(db, r)));
-  return row && { ...row.message, readAt: row.readAt, acknowledgedAt: row.acknowledgedAt };
+  return row;
 }
 
 export async function threadMessages(db: Db, r: Reader, threadId: string): Promise<ReadMessage[]> {
   const rows = await withReceipt(db, r)
     .where(and(eq(messages.orgId, r.orgId), eq(messages.threadId, threadId), readableCondition(db, r)))
     .orderBy(asc(messages.id));
-  return rows.map(({ message, readAt, acknowledgedAt }) => ({ ...message, readAt, acknowledgedAt }));
+  return rows;
 }
 
 export async function findMessage(db: Db, orgId: string, id: string): Promise<MessageRow | undefined> {
   const [row] = await db
-    .select()
+    .select(messageColumns)
     .from(messages)
     .where(and(eq(messages.orgId, orgId), eq(messages.id, id)));
   return row;
 }
 
 export async function insertMessage(db: Db, row: NewMessage): Promise<MessageRow> {
-  const [inserted] = await db.insert(messages).values(row).returning();
+  const [inserted] = await db.insert(messages).values(row).returning(messageColumns);
   return inserted!;
 }
 

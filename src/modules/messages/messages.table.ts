@@ -52,6 +52,32 @@ export const messages = pgTable(
 );
 
 /**
+ * Who a message was delivered to, written when it is sent: its audience as of then (a team's
+ * members, everyone in the organisation, a session's developer with the session) and, for a
+ * reply, everyone who wrote earlier in the thread. An inbox is then one index range per user,
+ * however many messages the organisation holds. `session_id` narrows a delivery to one agent's
+ * session; `ack_required` is copied so a directive inbox reads a partial index only.
+ */
+export const messageDeliveries = pgTable(
+  "message_deliveries",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    userId: uuid("user_id").notNull(),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id),
+    sessionId: uuid("session_id"),
+    ackRequired: boolean("ack_required").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.userId, t.messageId] }),
+    index("message_deliveries_directive_idx").on(t.userId, t.messageId).where(sql`${t.ackRequired}`),
+  ],
+);
+
+/**
  * What one reader did with one message: a user (personal token) or an agent's session
  * (session token) each keep their own state, so a directive stays in front of every agent
  * until that agent acknowledges it.

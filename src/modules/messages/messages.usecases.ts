@@ -18,12 +18,12 @@ const senderRecipient = (s: { userId: string; sessionId: string | null }): Recip
   s.sessionId ? { type: "session", id: s.sessionId } : { type: "user", id: s.userId };
 
 /** The event for a new message and who is alerted, past those muting the thread (a directive reaches everyone). */
-async function sentEvent(db: Db, principal: Principal, m: MessageRow) {
+async function sentEvent(db: Db, principal: Principal, m: MessageRow, writers: { userId: string; sessionId: string | null }[]) {
   const notify: Recipient[] = [];
   if (m.toKind === "organisation") notify.push(...(await repo.organisationUsers(db, m.orgId)).map((id) => ({ type: "user" as const, id })));
   // A directive is in front of every live agent of its audience, so each session is alerted, not only its developer.
   if (m.ackRequired) notify.push(...(await repo.audienceSessions(db, m)).map((s) => ({ type: "session" as const, id: s.sessionId })));
-  if (m.parentId) notify.push(...(await repo.threadSenders(db, m.orgId, m.threadId)).map(senderRecipient));
+  notify.push(...writers.map(senderRecipient));
   const actor = actorOf(principal);
   const event = messageEvents.event({
     type: "message.sent",
@@ -91,7 +91,8 @@ export async function sendMessage({ db }: { db: Db }, principal: Principal, inpu
       aboutId: input.about?.id ?? null,
       aboutPath: input.about?.path ?? null,
     });
-    await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row)]);
+    await repo.deliver(tx, row, []);
+    await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, [])]);
     return { ...row, readAt: null, acknowledgedAt: null };
   });
 }
@@ -120,7 +121,15 @@ export async function reply({ db }: { db: Db }, principal: Principal, parentId: 
       aboutId: root.aboutId,
       aboutPath: root.aboutPath,
     });
-    await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row)]);
+    const writers = (await repo.threadSenders(tx, principal.orgId, root.id)).filter(
+      (w) => !(w.userId === row.senderUserId && w.sessionId === row.senderSessionId),
+    );
+    await repo.deliver(
+      tx,
+      row,
+      writers.map((w) => w.userId),
+    );
+    await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, writers)]);
     return { ...row, readAt: null, acknowledgedAt: null };
   });
 }
