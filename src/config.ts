@@ -115,7 +115,7 @@ export const configSchema = z
     BRIGADE_BOOTSTRAP_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     /** Optional external OIDC issuer whose tokens are accepted (through its JWKS). */
     OIDC_ISSUER: z.string().url().optional(),
-    /** Audience required of OIDC tokens. */
+    /** Audience required of OIDC tokens; mandatory with OIDC_ISSUER. */
     OIDC_AUDIENCE: z.string().min(1).optional(),
     /** Organisation (slug) that OIDC users belong to. */
     OIDC_ORG: z.string().min(1).default("default"),
@@ -156,6 +156,10 @@ export const configSchema = z
     }
     if (c.OIDC_AUDIENCE && !c.OIDC_ISSUER) {
       ctx.addIssue({ code: "custom", path: ["OIDC_AUDIENCE"], message: "needs OIDC_ISSUER" });
+    }
+    // Without an audience, any token the issuer signed for any application would be accepted.
+    if (c.OIDC_ISSUER && !c.OIDC_AUDIENCE) {
+      ctx.addIssue({ code: "custom", path: ["OIDC_AUDIENCE"], message: "is required with OIDC_ISSUER" });
     }
   });
 
