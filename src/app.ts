@@ -10,6 +10,8 @@ import { newId } from "./infra/ids.js";
 import { metricsPlugin } from "./infra/metrics.js";
 import { startPeriodic } from "./infra/periodic.js";
 import { installErrorHandler } from "./http/error-handler.js";
+import { frameworkErrors, installRequestHardening } from "./http/hardening.js";
+import { redactUrl } from "./http/redact.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { alertRoutes } from "./modules/delivery/alerts.routes.js";
 import { conflictRoutes } from "./modules/conflicts/conflicts.routes.js";
@@ -48,9 +50,6 @@ export interface BuiltApp {
   initialAdminToken: string | null;
 }
 
-/** Query parameters that carry credentials never reach the logs. */
-const redactQuery = (url: string) => url.replace(/([?&](?:access_token|token)=)[^&]*/gi, "$1[redacted]");
-
 const processTag = newId().slice(-12);
 let requestCounter = 0;
 
@@ -85,7 +84,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       level: config.LOG_LEVEL,
       redact: { paths: ["req.headers.authorization", "*.token", "*.password", "token"], censor: "[redacted]" },
       serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: redactQuery(req.url), remoteAddress: req.ip }),
+        req: (req) => ({ id: req.id, method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
       },
     },
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -96,6 +95,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     // Repo keys are URL-encoded into paths (github.com%2Facme%2Fapi) and can be long.
     routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: "idle",
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
   const sweepers: { stop: () => Promise<void> }[] = [];
@@ -109,6 +109,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
     installErrorHandler(app);
+    installRequestHardening(app);
     app.addHook("onSend", async (request, reply) => {
       reply.header("x-request-id", request.id);
     });
