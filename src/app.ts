@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
-import { createMemoryBus, createNatsBus, type Bus } from "./infra/bus.js";
+import { createMemoryBus, createNatsBus, type Bus, type NatsAuth } from "./infra/bus.js";
 import { onCommitSignal, openDatabase, RELAXED_POOL_SIZE, type Database } from "./infra/db.js";
 import { EVENTS_APPENDED } from "./events/append.js";
 import { eventRegistry } from "./modules/catalog.js";
@@ -27,6 +27,7 @@ import { pruneEventLog } from "./modules/delivery/retention.js";
 import { createOutboxRelay } from "./modules/delivery/relay.js";
 import { eventRoutes } from "./modules/delivery/feed.routes.js";
 import { streamRoutes } from "./modules/delivery/stream.routes.js";
+import { natsRoutes } from "./modules/delivery/nats.routes.js";
 import { defaultStreamName, subjectsFor } from "./events/subjects.js";
 import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
@@ -52,6 +53,16 @@ export interface BuiltApp {
 }
 
 const processTag = newId().slice(-12);
+
+/** The server's own NATS credentials and TLS files, from config. */
+const natsAuthOf = (config: Config): NatsAuth => ({
+  user: config.NATS_USER,
+  password: config.NATS_PASSWORD,
+  token: config.NATS_TOKEN,
+  nkeySeed: config.NATS_NKEY_SEED,
+  credsFile: config.NATS_CREDS_FILE,
+  tls: { caFile: config.NATS_TLS_CA_FILE, certFile: config.NATS_TLS_CERT_FILE, keyFile: config.NATS_TLS_KEY_FILE },
+});
 let requestCounter = 0;
 
 /** Builds the whole server: infrastructure, plumbing, modules. Closing the app closes all of it. */
@@ -66,6 +77,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const subjectPrefix = config.NATS_SUBJECT_PREFIX;
     bus = config.NATS_URL
       ? await createNatsBus(config.NATS_URL, {
+          auth: natsAuthOf(config),
           durable: {
             stream: config.NATS_STREAM ?? defaultStreamName(subjectPrefix),
             subjects: [subjectsFor(subjectPrefix).all],
@@ -177,6 +189,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(eventRoutes, { deps: { db } });
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });
+    await app.register(natsRoutes, { deps: { db, subjects: subjectsFor(config.NATS_SUBJECT_PREFIX), config } });
     await app.register(messageRoutes, { deps: { db } });
     await app.register(overviewRoutes, { deps: { db } });
     await app.register(streamRoutes, {
