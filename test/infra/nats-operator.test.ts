@@ -10,6 +10,7 @@ import { generateOperatorSetup } from "../../scripts/nats-operator.js";
 import { buildApp } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createNatsBus } from "../../src/infra/bus.js";
+import { connectNats } from "../../src/sdk/subscribe.js";
 import { client, createOrg, createUser, startSession, testEnv } from "../helpers/app.js";
 import { provisionBackends } from "../helpers/services.js";
 
@@ -204,6 +205,17 @@ t.test("NATS in operator mode: issued credentials subscribe only where allowed a
     t.equal(await deliver(own, firstMessage(nc, own)), `hello ${own}`);
     const user = alertSubject("user", alice.id);
     t.match(String(await deliver(user, firstMessage(nc, user))), /[Pp]ermissions? [Vv]iolation/);
+  });
+
+  t.test("when the SDK's connectNats is used, then it connects on issued credentials scoped to the token", async (t) => {
+    const base = await app.listen({ port: 0, host: "127.0.0.1" });
+    const { nats, credentials } = await connectNats({ url: base, token: alice.token });
+    t.teardown(() => nats.close());
+    t.same(credentials().servers, [natsUrl]);
+    const own = alertSubject("user", alice.id);
+    t.equal(await deliver(own, firstMessage(nats, own)), `hello ${own}`);
+    const foreign = alertSubject("user", bob.id);
+    t.match(String(await deliver(foreign, firstMessage(nats, foreign))), /[Pp]ermissions? [Vv]iolation/);
   });
 
   t.test("when the credentials expire, then NATS drops the connection and refuses a new one", async (t) => {
