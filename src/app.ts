@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import Fastify, { type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
-import { createMemoryBus, createNatsBus, type Bus } from "./infra/bus.js";
+import { createMemoryBus, createNatsBus, type Bus, type NatsAuth } from "./infra/bus.js";
 import { onCommitSignal, openDatabase, RELAXED_POOL_SIZE, type Database } from "./infra/db.js";
 import { EVENTS_APPENDED } from "./events/append.js";
 import { eventRegistry } from "./modules/catalog.js";
@@ -10,6 +10,8 @@ import { newId } from "./infra/ids.js";
 import { metricsPlugin } from "./infra/metrics.js";
 import { startPeriodic } from "./infra/periodic.js";
 import { installErrorHandler } from "./http/error-handler.js";
+import { frameworkErrors, installRequestHardening } from "./http/hardening.js";
+import { redactUrl } from "./http/redact.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { alertRoutes } from "./modules/delivery/alerts.routes.js";
 import { conflictRoutes } from "./modules/conflicts/conflicts.routes.js";
@@ -25,6 +27,7 @@ import { pruneEventLog } from "./modules/delivery/retention.js";
 import { createOutboxRelay } from "./modules/delivery/relay.js";
 import { eventRoutes } from "./modules/delivery/feed.routes.js";
 import { streamRoutes } from "./modules/delivery/stream.routes.js";
+import { natsRoutes } from "./modules/delivery/nats.routes.js";
 import { defaultStreamName, subjectsFor } from "./events/subjects.js";
 import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
@@ -49,10 +52,17 @@ export interface BuiltApp {
   initialAdminToken: string | null;
 }
 
-/** Query parameters that carry credentials never reach the logs. */
-const redactQuery = (url: string) => url.replace(/([?&](?:access_token|token)=)[^&]*/gi, "$1[redacted]");
-
 const processTag = newId().slice(-12);
+
+/** The server's own NATS credentials and TLS files, from config. */
+const natsAuthOf = (config: Config): NatsAuth => ({
+  user: config.NATS_USER,
+  password: config.NATS_PASSWORD,
+  token: config.NATS_TOKEN,
+  nkeySeed: config.NATS_NKEY_SEED,
+  credsFile: config.NATS_CREDS_FILE,
+  tls: { caFile: config.NATS_TLS_CA_FILE, certFile: config.NATS_TLS_CERT_FILE, keyFile: config.NATS_TLS_KEY_FILE },
+});
 let requestCounter = 0;
 
 /** Builds the whole server: infrastructure, plumbing, modules. Closing the app closes all of it. */
@@ -67,6 +77,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const subjectPrefix = config.NATS_SUBJECT_PREFIX;
     bus = config.NATS_URL
       ? await createNatsBus(config.NATS_URL, {
+          auth: natsAuthOf(config),
           durable: {
             stream: config.NATS_STREAM ?? defaultStreamName(subjectPrefix),
             subjects: [subjectsFor(subjectPrefix).all],
@@ -86,7 +97,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       level: config.LOG_LEVEL,
       redact: { paths: ["req.headers.authorization", "*.token", "*.password", "token"], censor: "[redacted]" },
       serializers: {
-        req: (req) => ({ id: req.id, method: req.method, url: redactQuery(req.url), remoteAddress: req.ip }),
+        req: (req) => ({ id: req.id, method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
       },
     },
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -97,6 +108,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     // Repo keys are URL-encoded into paths (github.com%2Facme%2Fapi) and can be long.
     routerOptions: { maxParamLength: 2048 },
     forceCloseConnections: "idle",
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
   const sweepers: { stop: () => Promise<void> }[] = [];
@@ -110,6 +122,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
     installErrorHandler(app);
+    installRequestHardening(app);
     app.addHook("onSend", async (request, reply) => {
       reply.header("x-request-id", request.id);
     });
@@ -176,6 +189,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(eventRoutes, { deps: { db } });
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });
+    await app.register(natsRoutes, { deps: { db, subjects: subjectsFor(config.NATS_SUBJECT_PREFIX), config } });
     await app.register(messageRoutes, { deps: { db } });
     await app.register(overviewRoutes, { deps: { db } });
     await app.register(streamRoutes, {

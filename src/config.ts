@@ -23,6 +23,38 @@ export const configSchema = z
     DATABASE_POOL_SIZE: intFrom(1, 200).default(20),
     /** NATS server URL(s), comma separated. Unset: in-process event bus. */
     NATS_URL: z.string().min(1).optional(),
+    // ── How this server authenticates to NATS (at most one of user/password, token, NKey, creds file) and TLS.
+    NATS_USER: z.string().min(1).optional(),
+    NATS_PASSWORD: z.string().min(1).optional(),
+    NATS_TOKEN: z.string().min(1).optional(),
+    /** An NKey user seed (SU…): the server signs the NATS server's nonce with it. */
+    NATS_NKEY_SEED: z
+      .string()
+      .regex(/^SU[A-Z2-7]+$/, "must be an NKey user seed (SU…)")
+      .optional(),
+    /** A `.creds` file (user JWT and seed), as nsc or scripts/nats-operator.ts write it. */
+    NATS_CREDS_FILE: z.string().min(1).optional(),
+    /** PEM files for TLS to NATS: the CA to trust, and a client certificate and key when NATS asks for one. */
+    NATS_TLS_CA_FILE: z.string().min(1).optional(),
+    NATS_TLS_CERT_FILE: z.string().min(1).optional(),
+    NATS_TLS_KEY_FILE: z.string().min(1).optional(),
+    /**
+     * Scoped client credentials (POST /v1/nats/credentials): the seed of a signing key of the
+     * NATS account clients connect to (SA…), and that account's public key (A…). Unset: the
+     * endpoint answers 404 nats.credentials_disabled.
+     */
+    NATS_CLIENT_SIGNING_KEY: z
+      .string()
+      .regex(/^SA[A-Z2-7]+$/, "must be an NKey account seed (SA…)")
+      .optional(),
+    NATS_CLIENT_ACCOUNT: z
+      .string()
+      .regex(/^A[A-Z2-7]{55}$/, "must be an NKey account public key (A…)")
+      .optional(),
+    /** Lifetime of issued client credentials. */
+    NATS_CLIENT_CREDENTIALS_TTL_SECONDS: intFrom(1, 7 * 86_400).default(3_600),
+    /** NATS URL(s) handed to clients with their credentials (comma separated). Unset: NATS_URL. */
+    NATS_CLIENT_URL: z.string().min(1).optional(),
     /**
      * First token(s) of every subject Brigade publishes (`<prefix>.<org>.events.<type>`, …);
      * deployments (or test runs) sharing one NATS keep apart by using different prefixes.
@@ -115,7 +147,7 @@ export const configSchema = z
     BRIGADE_BOOTSTRAP_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     /** Optional external OIDC issuer whose tokens are accepted (through its JWKS). */
     OIDC_ISSUER: z.string().url().optional(),
-    /** Audience required of OIDC tokens. */
+    /** Audience required of OIDC tokens; mandatory with OIDC_ISSUER. */
     OIDC_AUDIENCE: z.string().min(1).optional(),
     /** Organisation (slug) that OIDC users belong to. */
     OIDC_ORG: z.string().min(1).default("default"),
@@ -156,6 +188,31 @@ export const configSchema = z
     }
     if (c.OIDC_AUDIENCE && !c.OIDC_ISSUER) {
       ctx.addIssue({ code: "custom", path: ["OIDC_AUDIENCE"], message: "needs OIDC_ISSUER" });
+    }
+    const natsAuth = [c.NATS_USER, c.NATS_TOKEN, c.NATS_NKEY_SEED, c.NATS_CREDS_FILE].filter((v) => v !== undefined).length;
+    if (natsAuth > 1) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["NATS_USER"],
+        message: "set at most one of NATS_USER, NATS_TOKEN, NATS_NKEY_SEED, NATS_CREDS_FILE",
+      });
+    }
+    if ((c.NATS_USER === undefined) !== (c.NATS_PASSWORD === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["NATS_PASSWORD"], message: "NATS_USER and NATS_PASSWORD go together" });
+    }
+    if ((c.NATS_TLS_CERT_FILE === undefined) !== (c.NATS_TLS_KEY_FILE === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["NATS_TLS_KEY_FILE"], message: "NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE go together" });
+    }
+    if ((c.NATS_CLIENT_SIGNING_KEY === undefined) !== (c.NATS_CLIENT_ACCOUNT === undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["NATS_CLIENT_ACCOUNT"],
+        message: "NATS_CLIENT_SIGNING_KEY and NATS_CLIENT_ACCOUNT go together",
+      });
+    }
+    // Without an audience, any token the issuer signed for any application would be accepted.
+    if (c.OIDC_ISSUER && !c.OIDC_AUDIENCE) {
+      ctx.addIssue({ code: "custom", path: ["OIDC_AUDIENCE"], message: "is required with OIDC_ISSUER" });
     }
   });
 

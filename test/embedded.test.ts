@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { chmod, mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
@@ -30,6 +30,14 @@ t.test("when started with no DATABASE_URL or NATS_URL, then the embedded default
   const ended = await http(`${server.url}/v1/sessions/${id}`, token, "DELETE");
   t.equal(ended.body.status, "ended");
   t.equal(await server.stop(), 0, "a graceful stop exits 0");
+  // The folder holds the signing keys' private parts: owner-only.
+  t.equal((await stat(dataDir)).mode & 0o777, 0o700, "the data folder is 0700");
+  const entries = await readdir(dataDir, { withFileTypes: true, recursive: true });
+  const open = [];
+  for (const e of entries.filter((e) => e.isFile())) {
+    if (((await stat(join(e.parentPath, e.name))).mode & 0o077) !== 0) open.push(e.name);
+  }
+  t.same(open, [], "its files are 0600");
 
   const again = await spawnServer(t, { BRIGADE_DATA_DIR: dataDir, LOG_LEVEL: "info" });
   t.notMatch(again.output(), /shown once/, "the second start prints no new token");
@@ -45,11 +53,23 @@ t.test("when started with no DATABASE_URL or NATS_URL, then the embedded default
 
   const sessionToken: string = agentAgain.body.token;
   await http(`${again.url}/v1/sessions/${agentAgain.body.session.id}/heartbeat?access_token=query-secret-123`, sessionToken, "POST", {});
-  await http(`${again.url}/v1/me`, "forged.token.value", "GET");
+  await http(`${again.url}/v1/me?access%5Ftoken=query-secret-456&%61ccess_token=query-secret-789`, "forged.token.value", "GET");
   await again.stop();
   const logs = again.output();
   t.match(logs, /"msg":"request completed"/, "requests are logged at info");
   t.notOk(logs.includes(sessionToken), "bearer tokens never reach the logs");
   t.notOk(logs.includes(token!), "nor the admin token");
   t.notOk(logs.includes("query-secret-123"), "credentials in query strings are redacted");
+  t.notOk(/query-secret-(456|789)/.test(logs), "however their name is percent-encoded");
+
+  await chmod(dataDir, 0o755);
+  const refused = await spawnServer(t, { BRIGADE_DATA_DIR: dataDir }).then(
+    () => "",
+    (err: Error) => err.message,
+  );
+  t.match(
+    refused,
+    /failed to start: the data folder .* is accessible to other users \(mode 755\).*chmod 700/,
+    "a folder others can read is refused at start",
+  );
 });

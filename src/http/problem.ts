@@ -40,6 +40,7 @@ export const titles: Record<number, string> = {
   405: "Method Not Allowed",
   409: "Conflict",
   413: "Content Too Large",
+  414: "URI Too Long",
   415: "Unsupported Media Type",
   426: "Upgrade Required",
   422: "Unprocessable Content",

@@ -7,7 +7,16 @@ import {
   StorageType,
   type StreamConfig,
 } from "@nats-io/jetstream";
-import { connect, headers as natsHeaders, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { readFileSync } from "node:fs";
+import {
+  connect,
+  credsAuthenticator,
+  headers as natsHeaders,
+  nanos,
+  type NatsConnection,
+  type NodeConnectionOptions,
+  nkeyAuthenticator,
+} from "@nats-io/transport-node";
 
 export interface BusMessage {
   subject: string;
@@ -187,6 +196,37 @@ async function ensureStream(connection: NatsConnection, options: DurableOptions)
   if (!same) await jsm.streams.update(options.stream, { ...current, ...wanted });
 }
 
+/** How this server proves itself to NATS: at most one of user/password, token, NKey seed or creds file; and TLS. */
+export interface NatsAuth {
+  user?: string | undefined;
+  password?: string | undefined;
+  token?: string | undefined;
+  nkeySeed?: string | undefined;
+  credsFile?: string | undefined;
+  tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined } | undefined;
+}
+
+/** Connection options for `auth`; a creds file is read at every (re)connect, so a renewed one is picked up. */
+export function natsAuthOptions(auth: NatsAuth = {}): Partial<NodeConnectionOptions> {
+  const options: Partial<NodeConnectionOptions> = {};
+  if (auth.user !== undefined) Object.assign(options, { user: auth.user, pass: auth.password });
+  if (auth.token !== undefined) options.token = auth.token;
+  if (auth.nkeySeed !== undefined) options.authenticator = nkeyAuthenticator(new TextEncoder().encode(auth.nkeySeed));
+  if (auth.credsFile !== undefined) {
+    const file = auth.credsFile;
+    options.authenticator = credsAuthenticator(() => readFileSync(file));
+  }
+  const tls = auth.tls ?? {};
+  if (tls.caFile || tls.certFile || tls.keyFile) {
+    options.tls = {
+      ...(tls.caFile ? { caFile: tls.caFile } : {}),
+      ...(tls.certFile ? { certFile: tls.certFile } : {}),
+      ...(tls.keyFile ? { keyFile: tls.keyFile } : {}),
+    };
+  }
+  return options;
+}
+
 /**
  * NATS bus; the connection reconnects forever, so a NATS outage never stops the server.
  * With `durable`, `publishDurable` stores into that JetStream stream, which it creates or
@@ -194,10 +234,11 @@ async function ensureStream(connection: NatsConnection, options: DurableOptions)
  */
 export async function createNatsBus(
   url: string,
-  options: { name?: string; durable?: DurableOptions } = {},
+  options: { name?: string; durable?: DurableOptions; auth?: NatsAuth } = {},
 ): Promise<Bus & { connection: NatsConnection }> {
   const servers = url.split(",").map((s) => s.trim());
   const connection = await connect({
+    ...natsAuthOptions(options.auth),
     servers,
     name: options.name ?? "brigade",
     maxReconnectAttempts: -1,

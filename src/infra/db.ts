@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { prepareDataDir, tightenDataDir } from "./data-dir.js";
 import { fileURLToPath } from "node:url";
 import { sql, type SQL } from "drizzle-orm";
 import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/pg-core";
@@ -279,10 +279,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     import("drizzle-orm/pglite/migrator"),
   ]);
   // `memory://` keeps an embedded database in memory only (throwaway runs).
-  if (!options.dataDir.startsWith("memory://")) await mkdir(options.dataDir, { recursive: true });
+  const onDisk = !options.dataDir.startsWith("memory://");
+  if (onDisk) await prepareDataDir(options.dataDir);
   const client = await PGlite.create(options.dataDir);
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
+  if (onDisk) await tightenDataDir(options.dataDir);
   return {
     db,
     relaxedDb: db,

@@ -4916,6 +4916,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/nats/credentials": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Short-lived NATS credentials that may subscribe to exactly what the caller may see, and publish nothing
+         * @description A session token gets its session's alert subject; a member their own, their active sessions' and their teams' alert subjects; a lead or admin every subject of the organisation. Publishing is denied everywhere. 404 nats.credentials_disabled when the server holds no account signing key.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Lifetime wanted, at most (and by default) NATS_CLIENT_CREDENTIALS_TTL_SECONDS. */
+                        ttlSeconds?: number;
+                    } | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["NatsCredentials"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/messages": {
         parameters: {
             query?: never;
@@ -5773,7 +5855,7 @@ export interface paths {
          * Live events and alerts over WebSocket, with resume from an event id
          * @description WebSocket (RFC 6455). Authenticate with the Authorization header or, where headers cannot be set (browsers), the access_token query parameter; a missing or invalid credential is refused before the upgrade with 401 problem+json. A plain GET without an upgrade is 426.
          *
-         *     Messages are JSON text frames. Client: {"type":"subscribe","id":"a","topic":"alerts"}, {"type":"subscribe","id":"e","topic":"events","filter":{"repo":"…","team":"…","user":"…","type":"claim."},"after":"<eventId>"}, {"type":"unsubscribe","id":"e"}, {"type":"ping"}. Server: welcome, subscribed, event, alert, live (replay done), unsubscribed, pong, error {code,message,id?,errors?}.
+         *     Messages are JSON text frames. Client: {"type":"subscribe","id":"a","topic":"alerts"}, {"type":"subscribe","id":"e","topic":"events","filter":{"repo":"…","team":"…","user":"…","type":"claim."},"after":"<eventId>"}, {"type":"unsubscribe","id":"e"}, {"type":"ping"}. Server: welcome, subscribed, event, alert, live (replay done), unsubscribed, narrowed {id,reason,role?,teamId?} (a demotion or a team left shrank what it carries), pong, error {code,message,id?,errors?} (stream.access_revoked: a subscription that needed a lead's right ended with the right).
          *
          *     Close codes: 1001 server shutting down; 1009 client frame too large; 1011 internal error; 4008 slow consumer (resume with after); 4401 credential revoked or expired while connected. See docs/architecture.md, "Live stream".
          */
@@ -7690,6 +7772,27 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        NatsCredentialsInput: {
+            /** @description The NATS user JWT, signed by the account signing key Brigade holds. */
+            jwt: string;
+            /** @description The user's NKey seed (SU…), generated for this answer and not kept by the server: a secret. */
+            seed: string;
+            /** @description JWT and seed as a NATS .creds file, for clients and tools that read one. */
+            creds: string;
+            /**
+             * Format: date-time
+             * @description When NATS stops accepting the credentials; ask again before.
+             */
+            expiresAt: string;
+            /** @description NATS URLs to connect to (empty when the server has none to offer). */
+            servers: string[];
+            permissions: {
+                /** @description Subjects (NATS wildcards) the credentials may subscribe to. */
+                subscribe: string[];
+                /** @description Always empty: only Brigade's servers publish. */
+                publish: string[];
+            };
         };
         MessageInput: {
             /** Format: uuid */
@@ -9694,6 +9797,27 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        NatsCredentials: {
+            /** @description The NATS user JWT, signed by the account signing key Brigade holds. */
+            jwt: string;
+            /** @description The user's NKey seed (SU…), generated for this answer and not kept by the server: a secret. */
+            seed: string;
+            /** @description JWT and seed as a NATS .creds file, for clients and tools that read one. */
+            creds: string;
+            /**
+             * Format: date-time
+             * @description When NATS stops accepting the credentials; ask again before.
+             */
+            expiresAt: string;
+            /** @description NATS URLs to connect to (empty when the server has none to offer). */
+            servers: string[];
+            permissions: {
+                /** @description Subjects (NATS wildcards) the credentials may subscribe to. */
+                subscribe: string[];
+                /** @description Always empty: only Brigade's servers publish. */
+                publish: string[];
+            };
         };
         Message: {
             /** Format: uuid */

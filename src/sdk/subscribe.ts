@@ -2,8 +2,14 @@
  * Subscription helpers for tools that want Brigade's alerts and events pushed to them:
  *
  * - `natsAlerts`: core NATS, live only (what arrives while subscribed);
+ * - `connectNats`: a NATS connection on short-lived credentials Brigade issues
+ *   (`POST /v1/nats/credentials`), renewed before they expire — what `natsAlerts` is given;
  * - `durableAlerts`: a JetStream durable consumer, which catches up on what was published
- *   while the tool was offline (within the stream's retention);
+ *   while the tool was offline (within the stream's retention). It needs JetStream API rights
+ *   that issued credentials do not carry (a consumer's filter and its messages cannot be
+ *   confined to one organisation's subjects by NATS permissions alone), so it is for tools
+ *   running with the deployment's own NATS credentials; others catch up with the WebSocket's
+ *   `after`;
  * - `streamItems` / `webSocketAlerts`: the server's `/v1/stream` WebSocket, reconnecting on its
  *   own and resuming after the last event it delivered, without gap or duplicate.
  *
@@ -13,7 +19,7 @@
  * so `if (event.type === "claim.granted")` gives the claim.granted payload.
  */
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, JetStreamApiError } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/transport-node";
+import { connect, jwtAuthenticator, type NatsConnection } from "@nats-io/transport-node";
 import {
   closeCodes,
   serverFrameSchema,
@@ -56,6 +62,77 @@ function parseAlert(data: Uint8Array, onInvalid?: (error: Error) => void): Alert
     onInvalid?.(err instanceof Error ? err : new Error(String(err)));
     return null;
   }
+}
+
+export interface NatsConnectOptions {
+  /** Brigade's base URL, e.g. `https://brigade.example.com`. */
+  url: string;
+  /** A Brigade token (personal or session): the credentials allow what it may see. */
+  token: string;
+  /** NATS URLs; default those Brigade hands out with the credentials. */
+  servers?: string[];
+  /** Lifetime to ask for; default (and at most) the server's NATS_CLIENT_CREDENTIALS_TTL_SECONDS. */
+  ttlSeconds?: number;
+  /** fetch implementation; default the global one. */
+  fetch?: typeof fetch;
+}
+
+export interface NatsCredentials {
+  jwt: string;
+  seed: string;
+  creds: string;
+  expiresAt: string;
+  servers: string[];
+  permissions: { subscribe: string[]; publish: string[] };
+}
+
+/** Asks Brigade for NATS credentials scoped to what `token` may see (subscribe only). */
+export async function fetchNatsCredentials(options: NatsConnectOptions): Promise<NatsCredentials> {
+  const res = await (options.fetch ?? fetch)(new URL("/v1/nats/credentials", options.url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${options.token}`, "content-type": "application/json" },
+    body: JSON.stringify(options.ttlSeconds !== undefined ? { ttlSeconds: options.ttlSeconds } : {}),
+  });
+  const body = (await res.json().catch(() => ({}))) as NatsCredentials & { code?: string; detail?: string };
+  if (res.status !== 201) throw new Error(`NATS credentials refused (${res.status} ${body.code ?? ""}): ${body.detail ?? ""}`);
+  return body;
+}
+
+/**
+ * Connects to NATS with credentials Brigade issues, and fetches new ones before they expire (at
+ * four fifths of their lifetime), so reconnects present valid credentials. The connection may
+ * subscribe where the token may see and publish nowhere. Close it when done; that stops renewal.
+ */
+export async function connectNats(options: NatsConnectOptions): Promise<{ nats: NatsConnection; credentials: () => NatsCredentials }> {
+  let current = await fetchNatsCredentials(options);
+  const servers = options.servers ?? current.servers;
+  if (servers.length === 0) throw new Error("Brigade named no NATS server: pass servers");
+  const encoder = new TextEncoder();
+  const nats = await connect({
+    servers,
+    maxReconnectAttempts: -1,
+    authenticator: jwtAuthenticator(
+      () => current.jwt,
+      () => encoder.encode(current.seed),
+    ),
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    const lifetime = Date.parse(current.expiresAt) - Date.now();
+    timer = setTimeout(renew, Math.max(1_000, lifetime * 0.8));
+    timer.unref?.();
+  };
+  const renew = async () => {
+    try {
+      current = await fetchNatsCredentials(options);
+    } catch {
+      // Tried again shortly; the old credentials hold until they expire.
+    }
+    if (!nats.isClosed()) schedule();
+  };
+  schedule();
+  void nats.closed().then(() => clearTimeout(timer));
+  return { nats, credentials: () => current };
 }
 
 /** Live alerts over core NATS, until the signal aborts or the loop stops. */

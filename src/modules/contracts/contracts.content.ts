@@ -4,6 +4,7 @@ import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { isObject, jsonPath, resolvePointer, type PathPart } from "./contracts.changes.js";
 import { contractErrors } from "./contracts.errors.js";
 import { parseGraphql } from "./contracts.graphql.js";
+import { assertSdlDepth } from "./contracts.limits.js";
 import type { ContractKind } from "./contracts.table.js";
 
 /**
@@ -486,6 +487,7 @@ export function parseContent(kind: ContractKind, text: string): ParsedContent {
         location: null,
       });
     }
+    assertSdlDepth(text);
     const { schema, normalized } = parseGraphql(text);
     return { kind, document: schema, normalized, hash: sha256(normalized) };
   }

@@ -115,6 +115,8 @@ interface AlertSubscription {
   cursor: Cursor;
   scope: LiveAlertScope;
   type?: TypeFilter | undefined;
+  /** Held by a lead's or admin's right (another user's alerts, or their sessions'): dropped when that right goes. */
+  privileged: boolean;
 }
 
 type Subscription = EventSubscription | AlertSubscription;
@@ -400,8 +402,10 @@ export class StreamConnection {
   private async alertSubscription(request: SubscribeAlertsFrame, cursor: Cursor): Promise<AlertSubscription> {
     const { db } = this.options;
     const p = this.principal;
-    const privileged = p.role === "lead" || p.role === "admin";
+    // The role as it is now: a demotion while connected applies to new subscriptions too.
+    const privileged = this.role === "lead" || this.role === "admin";
     let scope: LiveAlertScope;
+    let needsPrivilege = false;
     if (p.sessionId) {
       if (request.user !== undefined)
         throw identityErrors.outsideSession("A session token hears its own session's alerts only.", {
@@ -421,6 +425,7 @@ export class StreamConnection {
         });
       }
       scope = { kind: "recipient", type: "session", id: request.session };
+      needsPrivilege = owner !== p.userId;
     } else {
       const userId = request.user ?? p.userId;
       if (userId !== p.userId) {
@@ -434,6 +439,7 @@ export class StreamConnection {
           });
       }
       scope = { kind: "user", userId, teamIds: new Set(await teamIdsOfUser(db, p.orgId, userId)) };
+      needsPrivilege = userId !== p.userId;
     }
     const type = request.filter?.type;
     return {
@@ -443,6 +449,7 @@ export class StreamConnection {
       cursor,
       scope,
       type: type ? parseTypeFilter(type) : undefined,
+      privileged: needsPrivilege,
     };
   }
 
@@ -574,15 +581,43 @@ export class StreamConnection {
     }
   }
 
-  /** Keeps role and team memberships current from the events themselves. */
+  /**
+   * Keeps role and team memberships current from the events themselves, and tells the client
+   * what that took away: a subscription held by a lead's right ends with `stream.access_revoked`
+   * when the role goes; one that now sees less gets a `narrowed` frame saying why.
+   */
   noteDirectoryChange(event: EventEnvelope) {
     const p = event.payload;
     const standing = standingOf(event.type);
     switch (standing) {
-      case "role-changed":
-        if (event.subject.id === this.principal.userId && (p["to"] === "admin" || p["to"] === "lead" || p["to"] === "member"))
-          this.role = p["to"];
+      case "role-changed": {
+        const to = p["to"];
+        if (event.subject.id !== this.principal.userId || (to !== "admin" && to !== "lead" && to !== "member")) return;
+        const was = this.role;
+        this.role = to;
+        if (to !== "member" || was === "member") return;
+        for (const sub of [...this.subs.values()]) {
+          if (sub.topic === "alerts" && sub.privileged) {
+            this.subs.delete(sub.id);
+            this.sendError(
+              "stream.access_revoked",
+              `Your role is now ${to}: this subscription needed a lead's or admin's right and has ended.`,
+              {
+                id: sub.id,
+              },
+            );
+          } else if (sub.topic === "events") {
+            this.sendJson({
+              type: "narrowed",
+              id: sub.id,
+              reason: "role_changed",
+              role: to,
+              message: `Your role is now ${to}: this subscription carries only what a ${to} may see.`,
+            });
+          }
+        }
         return;
+      }
       case "member-joined":
       case "member-left": {
         const teamId = p["teamId"];
@@ -596,7 +631,15 @@ export class StreamConnection {
           }
           if (sub.topic === "alerts" && sub.scope.kind === "user" && sub.scope.userId === userId) {
             if (added) sub.scope.teamIds.add(teamId);
-            else sub.scope.teamIds.delete(teamId);
+            else if (sub.scope.teamIds.delete(teamId)) {
+              this.sendJson({
+                type: "narrowed",
+                id: sub.id,
+                reason: "team_left",
+                teamId,
+                message: `User ${userId} left team ${teamId}: that team's alerts are no longer part of this subscription.`,
+              });
+            }
           }
         }
         return;

@@ -22,7 +22,7 @@ export interface StreamDeps {
 
 const description = `WebSocket (RFC 6455). Authenticate with the Authorization header or, where headers cannot be set (browsers), the access_token query parameter; a missing or invalid credential is refused before the upgrade with 401 problem+json. A plain GET without an upgrade is 426.
 
-Messages are JSON text frames. Client: {"type":"subscribe","id":"a","topic":"alerts"}, {"type":"subscribe","id":"e","topic":"events","filter":{"repo":"…","team":"…","user":"…","type":"claim."},"after":"<eventId>"}, {"type":"unsubscribe","id":"e"}, {"type":"ping"}. Server: welcome, subscribed, event, alert, live (replay done), unsubscribed, pong, error {code,message,id?,errors?}.
+Messages are JSON text frames. Client: {"type":"subscribe","id":"a","topic":"alerts"}, {"type":"subscribe","id":"e","topic":"events","filter":{"repo":"…","team":"…","user":"…","type":"claim."},"after":"<eventId>"}, {"type":"unsubscribe","id":"e"}, {"type":"ping"}. Server: welcome, subscribed, event, alert, live (replay done), unsubscribed, narrowed {id,reason,role?,teamId?} (a demotion or a team left shrank what it carries), pong, error {code,message,id?,errors?} (stream.access_revoked: a subscription that needed a lead's right ended with the right).
 
 Close codes: 1001 server shutting down; 1009 client frame too large; 1011 internal error; 4008 slow consumer (resume with after); 4401 credential revoked or expired while connected. See docs/architecture.md, "Live stream".`;
 

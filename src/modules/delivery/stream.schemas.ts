@@ -108,6 +108,16 @@ export const serverFrameSchemas = {
   event: z.object({ type: z.literal("event"), sub: z.string(), event: storedEventSchema }),
   alert: z.object({ type: z.literal("alert"), sub: z.string(), alert: deliveredAlertSchema }),
   unsubscribed: z.object({ type: z.literal("unsubscribed"), id: z.string() }),
+  narrowed: z
+    .object({
+      type: z.literal("narrowed"),
+      id: z.string().describe("The subscription that now carries less; it stays active."),
+      reason: z.enum(["role_changed", "team_left"]),
+      role: z.enum(["admin", "lead", "member"]).optional().describe("The new role (role_changed)."),
+      teamId: z.string().optional().describe("The team whose alerts were dropped (team_left)."),
+      message: z.string(),
+    })
+    .describe("What the subscriber may see shrank while connected (a demotion, a team left)."),
   pong: z.object({ type: z.literal("pong"), id: z.string().optional() }),
   error: z.object({
     type: z.literal("error"),
@@ -125,6 +135,7 @@ export const serverFrameSchema = z.discriminatedUnion("type", [
   serverFrameSchemas.event,
   serverFrameSchemas.alert,
   serverFrameSchemas.unsubscribed,
+  serverFrameSchemas.narrowed,
   serverFrameSchemas.pong,
   serverFrameSchemas.error,
 ]);

@@ -29,6 +29,9 @@ export interface AuthOptions {
   config: Pick<Config, "BRIGADE_BOOTSTRAP_TOKEN" | "BRIGADE_ISSUER" | "OIDC_ISSUER" | "OIDC_AUDIENCE" | "OIDC_ORG" | "OIDC_EMAIL_CLAIM">;
 }
 
+/** Operator rights go with the admin role: an operator demoted to member or lead loses them. */
+const operatorRights = (user: { isOperator: boolean; role: string }) => user.isOperator && user.role === "admin";
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const digest = (s: string) => createHash("sha256").update(s).digest();
 
@@ -51,23 +54,21 @@ class VerifiedTokens {
 export function createAuthenticator({ db, keys, principals, config }: AuthOptions) {
   const verified = new VerifiedTokens();
   const bootstrapDigest = config.BRIGADE_BOOTSTRAP_TOKEN ? digest(config.BRIGADE_BOOTSTRAP_TOKEN) : null;
-  let bootstrapPrincipal: Principal | null = null;
   let oidcKeys: ReturnType<typeof createRemoteJWKSet> | null = null;
 
+  /** Read on every use (a development credential): a demoted operator loses its rights at once. */
   async function asBootstrapAdmin(): Promise<Principal> {
-    if (bootstrapPrincipal) return bootstrapPrincipal;
     const operator = await repo.findOperator(db);
     if (!operator) throw identityErrors.invalidToken("The token is not valid.");
-    bootstrapPrincipal = {
+    return {
       orgId: operator.orgId,
       userId: operator.id,
       role: operator.role,
-      isOperator: true,
+      isOperator: operatorRights(operator),
       via: "bootstrap",
       tokenId: null,
       sessionId: null,
     };
-    return bootstrapPrincipal;
   }
 
   async function oidcJwks() {
@@ -87,7 +88,8 @@ export function createAuthenticator({ db, keys, principals, config }: AuthOption
     try {
       ({ payload } = await jwtVerify(token, await oidcJwks(), {
         issuer: config.OIDC_ISSUER!,
-        ...(config.OIDC_AUDIENCE ? { audience: config.OIDC_AUDIENCE } : {}),
+        // Required with OIDC_ISSUER (config): a token issued to another application is refused.
+        audience: config.OIDC_AUDIENCE!,
       }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) throw identityErrors.tokenExpired("The token has expired.");
@@ -95,13 +97,15 @@ export function createAuthenticator({ db, keys, principals, config }: AuthOption
     }
     const email = payload[config.OIDC_EMAIL_CLAIM];
     if (typeof email !== "string" || !email.includes("@")) throw identityErrors.invalidToken("The token names no e-mail address.");
+    // Users are matched by e-mail: one the provider has not verified could name anyone.
+    if (payload["email_verified"] !== true) throw identityErrors.invalidToken("The token's e-mail address is not verified.");
     const user = await findOrProvisionOidcUser({ db }, { orgSlug: config.OIDC_ORG, email });
     if (!user) throw identityErrors.invalidToken("The token is not valid.");
     return {
       orgId: user.orgId,
       userId: user.id,
       role: user.role,
-      isOperator: user.isOperator,
+      isOperator: operatorRights(user),
       via: "oidc",
       tokenId: null,
       sessionId: null,
@@ -129,7 +133,7 @@ export function createAuthenticator({ db, keys, principals, config }: AuthOption
       orgId: row.orgId,
       userId: row.userId,
       role: row.role,
-      isOperator: row.isOperator,
+      isOperator: operatorRights(row),
       via: row.kind,
       tokenId: payload.jti!,
       sessionId: row.sessionId,

@@ -273,7 +273,11 @@ export async function createPersonalToken({ db, keys, config }: IdentityDeps, pr
   const bounds = { min: 60, max: config.TOKEN_TTL_MAX_SECONDS, fallback: config.TOKEN_TTL_DEFAULT_SECONDS };
   const ttlSeconds = secondsWithin(input.ttlSeconds, bounds, identityErrors.tokenTtlOutOfBounds);
   return transaction(db, async (tx) => {
-    await getUser({ db: tx }, principal, userId);
+    const user = await getUser({ db: tx }, principal, userId);
+    // An organisation admin must not become the operator by minting the operator's token.
+    if (user.isOperator && userId !== principal.userId && !principal.isOperator) {
+      throw identityErrors.forbidden("Only the operator can create tokens for the operator.");
+    }
     const minted = await mintToken(tx, keys, { orgId: principal.orgId, userId, name: input.name, ttlSeconds, kind: "personal" });
     await appendEvents(tx, principal.orgId, [
       identityEvents.event({

@@ -186,7 +186,7 @@ t.test("tokens of an external OIDC issuer are accepted through its JWKS", async 
 
   const { app, rootToken } = await startTestApp(t, { OIDC_ISSUER: issuer, OIDC_AUDIENCE: "brigade" });
   const idToken = (claims: Record<string, unknown>, audience = "brigade", key = idp.privateKey) =>
-    new SignJWT(claims)
+    new SignJWT({ email_verified: true, ...claims })
       .setProtectedHeader({ alg: "EdDSA", kid: "idp-1" })
       .setIssuer(issuer)
       .setAudience(audience)
@@ -216,6 +216,24 @@ t.test("tokens of an external OIDC issuer are accepted through its JWKS", async 
   t.test("when the token has no e-mail, then 401", async (t) => {
     const res = await client(app, await idToken({})).get("/v1/me");
     t.equal(res.status, 401);
+  });
+  t.test("when the e-mail is not verified, then 401 and no user is provisioned", async (t) => {
+    for (const claims of [{ email_verified: false }, { email_verified: "true" }, { email_verified: undefined }]) {
+      const res = await client(app, await idToken({ email: "mallory@example.com", ...claims })).get("/v1/me");
+      t.equal(res.status, 401, JSON.stringify(claims));
+      t.equal(res.body.code, "auth.invalid_token");
+    }
+    const users = await client(app, rootToken).get("/v1/users");
+    t.notOk(users.body.items.some((u: { email: string }) => u.email === "mallory@example.com"));
+  });
+  t.test("when the token has no audience, then 401", async (t) => {
+    const noAudience = await new SignJWT({ email: "carol@example.com", email_verified: true })
+      .setProtectedHeader({ alg: "EdDSA", kid: "idp-1" })
+      .setIssuer(issuer)
+      .setSubject("u1")
+      .setExpirationTime("5m")
+      .sign(idp.privateKey);
+    t.equal((await client(app, noAudience).get("/v1/me")).status, 401);
   });
 });
 

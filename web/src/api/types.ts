@@ -49,5 +49,6 @@ export type ServerFrame =
   | { type: "event"; sub: string; event: BrigadeEvent }
   | { type: "alert"; sub: string; alert: Alert }
   | { type: "unsubscribed"; id: string }
+  | { type: "narrowed"; id: string; reason: "role_changed" | "team_left"; role?: Role; teamId?: string; message: string }
   | { type: "pong"; id?: string }
   | { type: "error"; code: string; message: string; id?: string };
