@@ -166,7 +166,13 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       cache: claimCache,
       config,
       onWork,
-      grants: createGrantBatcher({ transaction: database.pipelinedTransaction, cache: claimCache, onWork, afterCommit: relay.followUp }),
+      grants: createGrantBatcher({
+        transaction: database.pipelinedTransaction,
+        cache: claimCache,
+        onWork,
+        afterCommit: relay.followUp,
+        workBudget: config.PATTERN_WORK_BUDGET,
+      }),
     };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });

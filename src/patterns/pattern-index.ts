@@ -10,7 +10,8 @@
  * wildcard, have an empty prefix and live at the root, which is on every query's path.
  */
 
-import { accepts } from "./automaton.js";
+import { accepts, takeMatchWork } from "./automaton.js";
+import type { WorkBudget } from "./budget.js";
 import {
   compilePattern,
   literalArea,
@@ -19,7 +20,7 @@ import {
   type CompiledPattern,
   type LiteralArea,
 } from "./compiled.js";
-import { overlapCompiled } from "./overlap.js";
+import { OverlapSearch, overlapCompiled } from "./overlap.js";
 import { assertValidPath } from "./path.js";
 import { firstLiteralSegments, parsePattern, type Pattern } from "./pattern.js";
 
@@ -186,6 +187,42 @@ export class PatternIndex<T> {
       const witness = overlapCompiled(query.compiled, compiledOf(stored));
       if (witness !== null && result.push({ ...stored.entry, witness }) >= limit) break;
     }
+    return result;
+  }
+
+  /**
+   * `overlapping` within a request's work budget, yielding the event loop whenever the budget's
+   * time slice is over (between candidates and inside a long search). Throws `PatternError`, or
+   * `WorkBudgetExceeded` when the budget runs out. The index must not change while this runs:
+   * callers hold it under the repo's lock, or search a copy.
+   */
+  async overlappingWithin(
+    pattern: string | Pattern,
+    budget: WorkBudget,
+    options: { accept?: (value: T) => boolean; limit?: number } = {},
+  ): Promise<OverlapEntry<T>[]> {
+    const query = toQuery(pattern);
+    const limit = options.limit ?? Infinity;
+    const result: OverlapEntry<T>[] = [];
+    const candidates = this.collectCandidates(query);
+    budget.charge(candidates.length);
+    for (const stored of candidates) {
+      await budget.pause();
+      if (options.accept && !options.accept(stored.entry.value)) continue;
+      if (query.area !== null && stored.area !== null && !literalAreasOverlap(query.area, stored.area)) continue;
+      const search = new OverlapSearch(query.compiled, compiledOf(stored));
+      while (!search.run(budget)) await budget.pause();
+      const witness = search.result!;
+      if (witness !== null && result.push({ ...stored.entry, witness }) >= limit) break;
+    }
+    return result;
+  }
+
+  /** `matching` that charges its work to a request's budget (the caller pauses between paths). */
+  matchingWithin(path: string, budget: WorkBudget): IndexEntry<T>[] {
+    takeMatchWork();
+    const result = this.matching(path);
+    budget.charge(takeMatchWork() + path.length);
     return result;
   }
 
