@@ -16,12 +16,12 @@ import {
   requireProvider,
   type ContractDeps,
 } from "./contracts.common.js";
-import { checkCompatibility, summarize } from "./contracts.diff.js";
+import { summarize } from "./contracts.diff.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { AnswerRow, ConsumerRow, ContractRow, ProposalRow } from "./contracts.repository.js";
 import type { AnswerProposalInput, ListProposalsInput, OpenProposalInput, WithdrawProposalInput } from "./contracts.schemas.js";
-import { historyFor, storedCompatibility } from "./contracts.versions.js";
+import { compatibilityOf, historyFor, storedCompatibility } from "./contracts.versions.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
 
@@ -84,7 +84,7 @@ export async function openProposal(
 ): Promise<{ proposal: ProposalView; created: boolean }> {
   const known = await loadContract(deps.db, principal, name);
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
-  const parsed = parse(deps.config, known.kind, input.content);
+  const parsed = await parse(deps, known.kind, input.content);
   const { row, created, contract } = await transaction(deps.db, async (tx) => {
     const contract = await loadContract(tx, principal, name, { forUpdate: true });
     requireActive(contract);
@@ -94,7 +94,7 @@ export async function openProposal(
     const latest = await repo.latestVersionToDiff(tx, contract.id);
     if (latest && latest.hash === parsed.hash)
       throw contractErrors.unchanged(`This content is already version ${latest.label} of "${contract.name}": there is nothing to propose.`);
-    const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, await historyFor(tx, contract, latest));
+    const result = await compatibilityOf(deps, contract, parsed, await historyFor(tx, contract, latest));
     const summary = summarize(result.changes);
     const row = await repo.insertProposal(tx, {
       orgId: principal.orgId,

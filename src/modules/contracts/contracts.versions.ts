@@ -14,16 +14,8 @@ import {
   requireProvider,
   type ContractDeps,
 } from "./contracts.common.js";
-import { documentOf, type ParsedContent } from "./contracts.content.js";
-import {
-  checkCompatibility,
-  diffDocuments,
-  summarize,
-  type CompatibilityResult,
-  type HistoryEntry,
-  type Incompatibility,
-  type Summary,
-} from "./contracts.diff.js";
+import { summarize, type CompatibilityResult, type Incompatibility, type Summary } from "./contracts.diff.js";
+import type { ParsedText, VersionText } from "./contracts.pool.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ContractRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
@@ -43,15 +35,17 @@ export interface StoredCompatibility {
 
 export type VersionView = VersionMeta & { contract: string; content?: string };
 
-/** The history a policy checks against, oldest first; texts are loaded only when needed. */
-export async function historyFor(db: Db, contract: ContractRow, latest: VersionWithNormalized | undefined): Promise<HistoryEntry[]> {
+/** The history a policy checks against, oldest first: only the latest version unless the policy is transitive. */
+export async function historyFor(db: Db, contract: ContractRow, latest: VersionWithNormalized | undefined): Promise<VersionText[]> {
   if (!latest) return [];
-  const kind = contract.kind;
-  if (!contract.compatibility.endsWith("_transitive"))
-    return [{ label: latest.label, document: () => documentOf(kind, latest.normalized) }];
+  if (!contract.compatibility.endsWith("_transitive")) return [{ label: latest.label, normalized: latest.normalized }];
   const all = await repo.versionHistory(db, contract.id);
-  return all.map((v) => ({ label: v.label, document: () => documentOf(kind, v.normalized) }));
+  return all.map((v) => ({ label: v.label, normalized: v.normalized }));
 }
+
+/** The policy's verdict on a candidate, worked out in the contract worker pool. */
+export const compatibilityOf = (deps: Pick<ContractDeps, "work">, contract: ContractRow, candidate: ParsedText, history: VersionText[]) =>
+  deps.work.compatibility(contract.kind, contract.compatibility, candidate.normalized, history);
 
 export const storedCompatibility = (result: CompatibilityResult): StoredCompatibility => ({
   policy: result.policy,
@@ -69,8 +63,13 @@ function incompatibleError(contract: ContractRow, result: CompatibilityResult) {
   );
 }
 
-function labelConflictError(contract: ContractRow, existing: VersionWithContent, parsed: ParsedContent) {
-  const changes = diffDocuments(contract.kind, documentOf(contract.kind, existing.normalized), parsed.document);
+async function labelConflictError(
+  deps: Pick<ContractDeps, "work">,
+  contract: ContractRow,
+  existing: VersionWithContent,
+  parsed: ParsedText,
+) {
+  const changes = await deps.work.diff(contract.kind, existing.normalized, parsed.normalized);
   return contractErrors.labelConflict(
     `Label ${existing.label} of "${contract.name}" is version ${existing.seq}, with different content (${changes.length} change${changes.length === 1 ? "" : "s"}). Labels name one content for ever: publish under a new label.`,
     {
@@ -123,7 +122,7 @@ export async function publishVersion(
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
   // Parsing is the slow part: done before the contract's row is locked (its kind never changes).
   const parseStart = performance.now();
-  const parsed = parse(deps.config, known.kind, input.content);
+  const parsed = await parse(deps, known.kind, input.content);
   const timings = { parse: performance.now() - parseStart, diff: 0, store: 0 };
 
   const storeStart = performance.now();
@@ -136,7 +135,7 @@ export async function publishVersion(
     const byLabel = await repo.findVersion(tx, contract.id, input.label, { content: true });
     if (byLabel) {
       if (byLabel.hash === parsed.hash) return { version: view(byLabel), created: false, breaking: [], proposalsClosed: [] };
-      throw labelConflictError(contract, byLabel, parsed);
+      throw await labelConflictError(deps, contract, byLabel, parsed);
     }
     const latest = await repo.latestVersionToDiff(tx, contract.id);
     if (latest && latest.hash === parsed.hash) {
@@ -147,7 +146,7 @@ export async function publishVersion(
 
     const history = await historyFor(tx, contract, latest);
     const diffStart = performance.now();
-    const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, history);
+    const result = await compatibilityOf(deps, contract, parsed, history);
     timings.diff = performance.now() - diffStart;
     if (!result.compatible && !input.force) throw incompatibleError(contract, result);
     const forced = !result.compatible;
@@ -263,10 +262,10 @@ export type CheckOutcome = "compatible" | "incompatible" | "unchanged" | "label_
 /** The dry run of a publish ("can I merge this?"): what publishing would do, storing nothing. */
 export async function checkVersion(deps: ContractDeps, principal: Principal, name: string, input: CheckVersionInput) {
   const contract = await loadContract(deps.db, principal, name);
-  const parsed = parse(deps.config, contract.kind, input.content);
+  const parsed = await parse(deps, contract.kind, input.content);
   const byLabel = input.label ? await repo.findVersion(deps.db, contract.id, input.label, { content: true }) : undefined;
   const latest = await repo.latestVersionToDiff(deps.db, contract.id);
-  const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, await historyFor(deps.db, contract, latest));
+  const result = await compatibilityOf(deps, contract, parsed, await historyFor(deps.db, contract, latest));
   let outcome: CheckOutcome = result.compatible ? "compatible" : "incompatible";
   if (byLabel && byLabel.hash !== parsed.hash) outcome = "label_conflict";
   else if (byLabel || (latest && latest.hash === parsed.hash)) outcome = "unchanged";
@@ -312,13 +311,13 @@ export async function listVersions(deps: Pick<ContractDeps, "db">, principal: Pr
   return { items: page.items.map((v): VersionView => ({ ...v, contract: contract.name })), nextCursor: page.nextCursor };
 }
 
-export async function diffVersions(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: DiffVersionsInput) {
+export async function diffVersions(deps: Pick<ContractDeps, "db" | "work">, principal: Principal, name: string, query: DiffVersionsInput) {
   const contract = await loadContract(deps.db, principal, name);
   const [from, to] = await Promise.all([
     resolveVersion(deps.db, contract, query.from, { content: true }),
     resolveVersion(deps.db, contract, query.to, { content: true }),
   ]);
-  const changes = diffDocuments(contract.kind, documentOf(contract.kind, from.normalized), documentOf(contract.kind, to.normalized));
+  const changes = await deps.work.diff(contract.kind, from.normalized, to.normalized);
   return {
     contract: contract.name,
     from: from.label,
