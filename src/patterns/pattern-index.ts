@@ -218,11 +218,29 @@ export class PatternIndex<T> {
     return result;
   }
 
-  /** `matching` that charges its work to a request's budget (the caller pauses between paths). */
-  matchingWithin(path: string, budget: WorkBudget): IndexEntry<T>[] {
+  /**
+   * `matching` within a request's work budget, yielding the event loop whenever the budget's
+   * time slice is over (a deep path against many wildcard-heavy patterns is long work). Throws
+   * `PathError`, or `WorkBudgetExceeded` when the budget runs out.
+   */
+  async matchingWithin(path: string, budget: WorkBudget): Promise<IndexEntry<T>[]> {
+    assertValidPath(path);
+    const result: IndexEntry<T>[] = [];
+    const candidates: Stored<T>[] = [];
+    let node: TrieNode<T> | undefined = this.root;
+    const segments = path.split("/");
+    for (let depth = 0; node !== undefined; depth++) {
+      pushEntries(node, candidates);
+      const segment = segments[depth];
+      node = segment === undefined ? undefined : node.children?.get(segment);
+    }
+    budget.charge(segments.length + candidates.length);
     takeMatchWork();
-    const result = this.matching(path);
-    budget.charge(takeMatchWork() + path.length);
+    for (const stored of candidates) {
+      if (storedMatches(stored, path)) result.push(stored.entry);
+      budget.charge(takeMatchWork() + 1);
+      await budget.pause();
+    }
     return result;
   }
 

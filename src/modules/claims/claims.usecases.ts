@@ -398,7 +398,7 @@ async function* matchEach(index: PatternIndex<HeldPattern>, paths: string[], lim
     await budget.pause();
     let matched: IndexEntry<HeldPattern>[];
     try {
-      matched = index.matchingWithin(path, budget);
+      matched = await index.matchingWithin(path, budget);
     } catch (error) {
       if (error instanceof WorkBudgetExceeded) throw tooComplex(what, error);
       throw error;
