@@ -1,12 +1,13 @@
 /**
  * The pool of contract workers (`contracts.worker.ts`, on `piscina`): every parse, `$ref` check
  * and diff of contract content runs there, with a time limit (CONTRACT_WORK_TIMEOUT_MS, counted
- * from submission), a heap limit (CONTRACT_WORK_MEMORY_MB) and CONTRACT_WORKERS threads. A task
+ * from when a worker starts the task), a heap limit (CONTRACT_WORK_MEMORY_MB) and CONTRACT_WORKERS threads. A task
  * over a limit ends its worker (piscina starts a fresh one) and its request gets 422
  * `contracts.too_complex` naming the limit, so a document built to explode costs one worker for
  * a bounded time and never stalls the event loop.
  */
 
+import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { Config } from "../../config.js";
 import { AppError } from "../../http/problem.js";
@@ -70,9 +71,17 @@ export class ContractWork {
   private async run(task: ContractTask): Promise<unknown> {
     const { CONTRACT_WORK_TIMEOUT_MS: timeout, CONTRACT_WORK_MEMORY_MB: memory } = this.config;
     let result: ContractTaskResult;
+    // The time limit counts from when a worker starts the task, not from submission: a task
+    // waiting in the queue, or for a replaced worker to load its parsers, is not being slow.
+    const { port1: started, port2: port } = new MessageChannel();
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    started.once("message", () => {
+      timer = setTimeout(() => controller.abort(), timeout);
+    });
     try {
       // Aborting a running task terminates its worker; piscina replaces it.
-      result = await this.pool.run(task, { signal: AbortSignal.timeout(timeout) });
+      result = await this.pool.run({ ...task, port }, { signal: controller.signal, transferList: [port] });
     } catch (error) {
       const code = (error as { code?: string }).code;
       if ((error as Error).name === "AbortError" || code === "ABORT_ERR")
@@ -80,6 +89,9 @@ export class ContractWork {
       if (code === "ERR_WORKER_OUT_OF_MEMORY")
         throw tooComplex("CONTRACT_WORK_MEMORY_MB", `Processing this contract needed more than ${memory} MB (CONTRACT_WORK_MEMORY_MB).`);
       throw error;
+    } finally {
+      clearTimeout(timer);
+      started.close();
     }
     if (result.ok) return result.value;
     if ("tooDeep" in result)

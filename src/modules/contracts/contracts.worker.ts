@@ -8,6 +8,7 @@
  * keeps the normalised text and sends it back when a later task needs the document.
  */
 
+import type { MessagePort } from "node:worker_threads";
 import { AppError } from "../../http/problem.js";
 import type { Change } from "./contracts.changes.js";
 import { documentOf, parseContent } from "./contracts.content.js";
@@ -20,10 +21,14 @@ export interface VersionText {
   normalized: string;
 }
 
-export type ContractTask =
+export type ContractTask = (
   | { op: "parse"; kind: ContractKind; text: string }
   | { op: "compatibility"; kind: ContractKind; policy: CompatibilityPolicy; candidate: string; history: VersionText[] }
-  | { op: "diff"; kind: ContractKind; before: string; after: string };
+  | { op: "diff"; kind: ContractKind; before: string; after: string }
+) & {
+  /** Told when the task starts, which starts its time limit. */
+  port?: MessagePort;
+};
 
 /** What `parse` answers: the content without its document. */
 export interface ParsedText {
@@ -56,6 +61,8 @@ function perform(task: ContractTask): ParsedText | CompatibilityResult | Change[
 }
 
 export default function run(task: ContractTask): ContractTaskResult {
+  task.port?.postMessage("started");
+  task.port?.close();
   try {
     return { ok: true, value: perform(task) };
   } catch (error) {
