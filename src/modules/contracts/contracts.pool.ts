@@ -42,6 +42,9 @@ export class ContractWork {
       maxThreads: config.CONTRACT_WORKERS,
       // An idle worker keeps its warmed-up parsers for a while, then gives its memory back.
       idleTimeout: 60_000,
+      // Workers run below the event loop's priority: on a busy machine a worker's long task
+      // yields the cores to the thread answering everyone's requests.
+      niceIncrement: 10,
       resourceLimits: {
         maxOldGenerationSizeMb: config.CONTRACT_WORK_MEMORY_MB,
         maxYoungGenerationSizeMb: Math.max(4, Math.floor(config.CONTRACT_WORK_MEMORY_MB / 8)),
