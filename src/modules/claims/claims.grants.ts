@@ -113,6 +113,8 @@ interface Decided {
   conflicts: Conflict[];
   claim: repo.NewClaim | null;
   events: PendingEvent[];
+  /** What is left of the request's pattern-work budget, for the follow-up's searches. */
+  budget: WorkBudget;
 }
 
 /**
@@ -162,9 +164,10 @@ async function grantTogether(
       inRepo.index ??= await cache.sync(tx, request.orgId, session.repo, inRepo.from);
       const nowMs = grant.now.getTime();
       let conflicts: Conflict[];
+      const budget = new WorkBudget(workBudget);
       try {
         const indexes = inRepo.pending.size > 0 ? [inRepo.index, inRepo.pending] : [inRepo.index];
-        conflicts = await findConflicts(indexes, request, nowMs, new WorkBudget(workBudget));
+        conflicts = await findConflicts(indexes, request, nowMs, budget);
       } catch (error) {
         if (!(error instanceof WorkBudgetExceeded)) throw error;
         decided.push({ error: tooComplex("This claim", error) });
@@ -188,7 +191,7 @@ async function grantTogether(
           },
         });
       if (conflicts.length > 0 && request.onConflict === "reject") {
-        decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)] });
+        decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)], budget });
         continue;
       }
       // Everything the claim.granted event says is known before the insert (`now()` is the
@@ -240,7 +243,7 @@ async function grantTogether(
       };
       request.patterns.forEach((pattern, p) => inRepo.pending.add(`${claimId}#${p}`, pattern, held));
       const events = conflicts.length > 0 ? [granted, { ...conflicted(claimId), id: newId() }] : [granted];
-      decided.push({ request, opened: grant, inRepo, conflicts, claim, events });
+      decided.push({ request, opened: grant, inRepo, conflicts, claim, events, budget });
     }
 
     // Every opened grant read the same clock: the transaction's start, which `now()` stays at.
@@ -296,6 +299,10 @@ async function grantTogether(
               patterns: request.patterns,
               claimIndex: inRepo.index!,
               now: opened.now.getTime(),
+              budget: d.budget,
+            }).catch((error: unknown) => {
+              // Fails this batch; retried alone, the request gets the 422 and the others go through.
+              throw error instanceof WorkBudgetExceeded ? tooComplex("This claim", error) : error;
             })),
           );
         }

@@ -392,8 +392,7 @@ export async function verifyFence({ db }: Pick<ClaimDeps, "db">, principal: Prin
  * Each path's matches in the index, within the request's work budget and sharing the event loop
  * between paths (a check of thousands of deep paths against wildcard-heavy claims is long work).
  */
-async function* matchEach(index: PatternIndex<HeldPattern>, paths: string[], limit: number, what: string) {
-  const budget = new WorkBudget(limit);
+async function* matchEach(index: PatternIndex<HeldPattern>, paths: string[], budget: WorkBudget, what: string) {
   for (const path of paths) {
     await budget.pause();
     let matched: IndexEntry<HeldPattern>[];
@@ -416,7 +415,7 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache" | "config"
   let violations = 0;
   let notices = 0;
   const results = [];
-  for await (const [path, matched] of matchEach(index, paths, deps.config.PATTERN_WORK_BUDGET, "This check")) {
+  for await (const [path, matched] of matchEach(index, paths, new WorkBudget(deps.config.PATTERN_WORK_BUDGET), "This check")) {
     const seen = new Set<string>();
     const covering = matched.filter(
       (e) => e.value.sessionId !== mySession && e.value.expiresAt > now && !seen.has(e.value.claimId) && seen.add(e.value.claimId),
@@ -458,7 +457,8 @@ export async function reportTouches(
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
     const { index, now, contracts } = await liveIndex({ db: tx, cache: deps.cache }, principal.orgId, session.repo);
     const conflicts = [];
-    for await (const [path, matched] of matchEach(index, paths, deps.config.PATTERN_WORK_BUDGET, "This report")) {
+    const budget = new WorkBudget(deps.config.PATTERN_WORK_BUDGET);
+    for await (const [path, matched] of matchEach(index, paths, budget, "This report")) {
       for (const e of matched) {
         const held = e.value;
         if (held.sessionId === sessionId || held.mode !== "exclusive" || held.expiresAt <= now) continue;
@@ -505,19 +505,24 @@ export async function reportTouches(
     }));
     const atRisk =
       contracts > 0 && deps.onWork
-        ? await deps.onWork(tx, {
-            orgId: principal.orgId,
-            repo: session.repo,
-            contractsVersion: contracts,
-            actor: actorOf(principal),
-            sessionId,
-            userId: session.userId,
-            agentName: session.agentName,
-            claimId: null,
-            paths,
-            claimIndex: index,
-            now,
-          })
+        ? await deps
+            .onWork(tx, {
+              orgId: principal.orgId,
+              repo: session.repo,
+              contractsVersion: contracts,
+              actor: actorOf(principal),
+              sessionId,
+              userId: session.userId,
+              agentName: session.agentName,
+              claimId: null,
+              paths,
+              claimIndex: index,
+              now,
+              budget,
+            })
+            .catch((error: unknown) => {
+              throw error instanceof WorkBudgetExceeded ? tooComplex("This report", error) : error;
+            })
         : [];
     // Only conflicts not already open are news: their detection and opening are recorded.
     await appendEvents(tx, principal.orgId, [
