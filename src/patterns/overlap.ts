@@ -64,6 +64,8 @@ export function overlapCompiled(a: CompiledPattern, b: CompiledPattern, budget?:
  */
 export const PAIR_MEMO_LIMIT = 10_000;
 const PAIR_MEMO_MIN_WORK = 512;
+/** Pairs of automata with fewer states between them than this never take long enough to remember. */
+const PAIR_MEMO_MIN_STATES = 32;
 const pairMemo = new Map<string, string | null>();
 
 function remember(key: string, witness: string | null): void {
@@ -165,7 +167,8 @@ export class OverlapSearch {
   result: string | null | undefined;
   private readonly a: Automaton;
   private readonly b: Automaton;
-  private readonly key: string;
+  /** The memo key, only for pairs big enough to be worth remembering (hashing a key costs its length). */
+  private readonly key: string | null;
   private visited: Visited | undefined;
   private queue: number[] = [];
   private scratch: Scratch | undefined;
@@ -179,7 +182,7 @@ export class OverlapSearch {
     const second = swap ? x : y;
     this.a = first.automaton;
     this.b = second.automaton;
-    this.key = `${first.text}\u0000${second.text}`;
+    this.key = this.a.size + this.b.size >= PAIR_MEMO_MIN_STATES ? `${first.text}\u0000${second.text}` : null;
 
     // Anchored literal prefixes fix the first segments of every matched path, so two patterns
     // whose prefixes diverge (`src/a/**` and `src/b/**`) cannot overlap; this skips the search.
@@ -194,8 +197,8 @@ export class OverlapSearch {
     if (minA > maxB || minB > maxA) this.result = null;
     if (this.result === null) return;
 
-    const known = pairMemo.get(this.key);
-    if (known !== undefined) {
+    const known = this.key === null ? undefined : pairMemo.get(this.key);
+    if (this.key !== null && known !== undefined) {
       pairMemo.delete(this.key);
       pairMemo.set(this.key, known);
       this.result = known;
@@ -309,7 +312,7 @@ export class OverlapSearch {
   private finish(result: string | null, work: number): void {
     this.result = result;
     this.work += work;
-    if (this.work >= PAIR_MEMO_MIN_WORK) remember(this.key, result);
+    if (this.key !== null && this.work >= PAIR_MEMO_MIN_WORK) remember(this.key, result);
     if (this.scratch !== undefined) scratchPool.push(this.scratch);
     this.scratch = undefined;
     this.visited = undefined;
