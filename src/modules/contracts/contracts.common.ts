@@ -32,8 +32,9 @@ export interface ContractDeps {
   work: ContractWork;
 }
 
-/** Changes kept on a version or proposal, and returned; the total is always kept. */
-export const MAX_CHANGES = 1_000;
+import { MAX_CHANGES } from "./contracts.diff.js";
+
+export { MAX_CHANGES };
 /** Changes carried by an event (and so by every alert and bus message of it). */
 export const EVENT_CHANGES = 50;
 

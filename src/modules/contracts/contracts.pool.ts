@@ -11,13 +11,11 @@ import { MessageChannel } from "node:worker_threads";
 import { Piscina } from "piscina";
 import type { Config } from "../../config.js";
 import { AppError } from "../../http/problem.js";
-import type { Change } from "./contracts.changes.js";
-import type { CompatibilityResult } from "./contracts.diff.js";
 import { contractErrors } from "./contracts.errors.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
-import type { ContractTask, ContractTaskResult, ParsedText, VersionText } from "./contracts.worker.js";
+import type { CompatibilityView, ContractTask, ContractTaskResult, DiffView, ParsedText, VersionText } from "./contracts.worker.js";
 
-export type { ParsedText, VersionText };
+export type { CompatibilityView, DiffView, ParsedText, VersionText };
 
 export type ContractWorkConfig = Pick<Config, "CONTRACT_WORKERS" | "CONTRACT_WORK_TIMEOUT_MS" | "CONTRACT_WORK_MEMORY_MB">;
 
@@ -58,13 +56,13 @@ export class ContractWork {
   }
 
   /** `checkCompatibility` of a candidate (normalised text) against versions, oldest first. */
-  compatibility(kind: ContractKind, policy: CompatibilityPolicy, candidate: string, history: VersionText[]): Promise<CompatibilityResult> {
-    return this.run({ op: "compatibility", kind, policy, candidate, history }) as Promise<CompatibilityResult>;
+  compatibility(kind: ContractKind, policy: CompatibilityPolicy, candidate: string, history: VersionText[]): Promise<CompatibilityView> {
+    return this.run({ op: "compatibility", kind, policy, candidate, history }) as Promise<CompatibilityView>;
   }
 
   /** Every change from one normalised text to another. */
-  diff(kind: ContractKind, before: string, after: string): Promise<Change[]> {
-    return this.run({ op: "diff", kind, before, after }) as Promise<Change[]>;
+  diff(kind: ContractKind, before: string, after: string): Promise<DiffView> {
+    return this.run({ op: "diff", kind, before, after }) as Promise<DiffView>;
   }
 
   close(): Promise<void> {

@@ -16,7 +16,6 @@ import {
   requireProvider,
   type ContractDeps,
 } from "./contracts.common.js";
-import { summarize } from "./contracts.diff.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { AnswerRow, ConsumerRow, ContractRow, ProposalRow } from "./contracts.repository.js";
@@ -95,7 +94,7 @@ export async function openProposal(
     if (latest && latest.hash === parsed.hash)
       throw contractErrors.unchanged(`This content is already version ${latest.label} of "${contract.name}": there is nothing to propose.`);
     const result = await compatibilityOf(deps, contract, parsed, await historyFor(tx, contract, latest));
-    const summary = summarize(result.changes);
+    const summary = result.summary;
     const row = await repo.insertProposal(tx, {
       orgId: principal.orgId,
       contractId: contract.id,
@@ -107,7 +106,7 @@ export async function openProposal(
       hash: parsed.hash,
       content: input.content,
       changes: cap(result.changes),
-      changesTotal: result.changes.length,
+      changesTotal: result.changesTotal,
       summary,
       compatibility: storedCompatibility(result),
     });
@@ -129,7 +128,7 @@ export async function openProposal(
           compatible: result.compatible,
           summary,
           changes: cap(result.changes, EVENT_CHANGES),
-          changesTotal: result.changes.length,
+          changesTotal: result.changesTotal,
         },
         notify: await notifyConsumers(tx, deps, principal.orgId, contract.id),
       }),

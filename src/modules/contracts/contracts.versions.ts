@@ -14,8 +14,8 @@ import {
   requireProvider,
   type ContractDeps,
 } from "./contracts.common.js";
-import { summarize, type CompatibilityResult, type Incompatibility, type Summary } from "./contracts.diff.js";
-import type { ParsedText, VersionText } from "./contracts.pool.js";
+import type { CompatibilityResult, Incompatibility, Summary } from "./contracts.diff.js";
+import type { CompatibilityView, ParsedText, VersionText } from "./contracts.pool.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ContractRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
@@ -54,9 +54,9 @@ export const storedCompatibility = (result: CompatibilityResult): StoredCompatib
   breaking: cap(result.breaking),
 });
 
-function incompatibleError(contract: ContractRow, result: CompatibilityResult) {
+function incompatibleError(contract: ContractRow, result: CompatibilityView) {
   const first = result.breaking[0]!;
-  const n = result.breaking.length;
+  const n = result.breakingTotal;
   return contractErrors.incompatible(
     `This version is incompatible with "${contract.name}"'s ${result.policy} policy: ${n} breaking change${n === 1 ? "" : "s"} against ${[...new Set(result.breaking.map((b) => b.against))].join(", ")}, e.g. ${first.message} (at ${first.location}). Publish a compatible version, change the policy, or publish with force: true and a reason (consumers are alerted).`,
     { policy: result.policy, breaking: cap(result.breaking) },
@@ -69,14 +69,14 @@ async function labelConflictError(
   existing: VersionWithContent,
   parsed: ParsedText,
 ) {
-  const changes = await deps.work.diff(contract.kind, existing.normalized, parsed.normalized);
+  const { changes, summary, changesTotal } = await deps.work.diff(contract.kind, existing.normalized, parsed.normalized);
   return contractErrors.labelConflict(
-    `Label ${existing.label} of "${contract.name}" is version ${existing.seq}, with different content (${changes.length} change${changes.length === 1 ? "" : "s"}). Labels name one content for ever: publish under a new label.`,
+    `Label ${existing.label} of "${contract.name}" is version ${existing.seq}, with different content (${changesTotal} change${changesTotal === 1 ? "" : "s"}). Labels name one content for ever: publish under a new label.`,
     {
       errors: [{ field: "label", reason: "already names other content" }],
       label: existing.label,
       existing: { label: existing.label, hash: existing.hash, seq: existing.seq },
-      diff: { summary: summarize(changes), changes: cap(changes), changesTotal: changes.length },
+      diff: { summary, changes: cap(changes), changesTotal },
     },
   );
 }
@@ -150,7 +150,7 @@ export async function publishVersion(
     timings.diff = performance.now() - diffStart;
     if (!result.compatible && !input.force) throw incompatibleError(contract, result);
     const forced = !result.compatible;
-    const summary = summarize(result.changes);
+    const summary = result.summary;
     const version = await repo.insertVersion(tx, {
       orgId: principal.orgId,
       contractId: contract.id,
@@ -164,7 +164,7 @@ export async function publishVersion(
       publishedBy: principal.userId,
       previousVersionId: latest?.id ?? null,
       changes: cap(result.changes),
-      changesTotal: result.changes.length,
+      changesTotal: result.changesTotal,
       summary,
       compatibility: storedCompatibility(result),
       forced,
@@ -212,7 +212,7 @@ export async function publishVersion(
             policy: result.policy,
             reason: input.reason!,
             breaking: cap(result.breaking, EVENT_CHANGES),
-            breakingTotal: result.breaking.length,
+            breakingTotal: result.breakingTotal,
             sessionId,
           },
           notify: consumers,
@@ -225,7 +225,7 @@ export async function publishVersion(
           actor,
           subject,
           repo: contract.repo,
-          payload: { ...ref, changes: cap(result.changes, EVENT_CHANGES), changesTotal: result.changes.length },
+          payload: { ...ref, changes: cap(result.changes, EVENT_CHANGES), changesTotal: result.changesTotal },
           notify: consumers,
         }),
       );
@@ -277,9 +277,9 @@ export async function checkVersion(deps: ContractDeps, principal: Principal, nam
     checkedAgainst: result.checkedAgainst,
     latest: latest?.label ?? null,
     hash: parsed.hash,
-    summary: summarize(result.changes),
+    summary: result.summary,
     changes: cap(result.changes),
-    changesTotal: result.changes.length,
+    changesTotal: result.changesTotal,
     breaking: cap(result.breaking),
   };
 }
@@ -317,13 +317,13 @@ export async function diffVersions(deps: Pick<ContractDeps, "db" | "work">, prin
     resolveVersion(deps.db, contract, query.from, { content: true }),
     resolveVersion(deps.db, contract, query.to, { content: true }),
   ]);
-  const changes = await deps.work.diff(contract.kind, from.normalized, to.normalized);
+  const { changes, summary, changesTotal } = await deps.work.diff(contract.kind, from.normalized, to.normalized);
   return {
     contract: contract.name,
     from: from.label,
     to: to.label,
-    summary: summarize(changes),
+    summary,
     changes: cap(changes),
-    changesTotal: changes.length,
+    changesTotal,
   };
 }

@@ -12,7 +12,7 @@ import type { MessagePort } from "node:worker_threads";
 import { AppError } from "../../http/problem.js";
 import type { Change } from "./contracts.changes.js";
 import { documentOf, parseContent } from "./contracts.content.js";
-import { checkCompatibility, diffDocuments, type CompatibilityResult } from "./contracts.diff.js";
+import { MAX_CHANGES, checkCompatibility, diffDocuments, summarize, type Summary, type CompatibilityResult } from "./contracts.diff.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 
 /** A stored version as a task carries it. */
@@ -37,14 +37,32 @@ export interface ParsedText {
   hash: string;
 }
 
+/**
+ * A compatibility verdict as it crosses back: lists capped at MAX_CHANGES, with their totals and
+ * the summary of every change. An exploding diff (2^n changes from a `$ref` fan-out) would
+ * otherwise cost the main thread its deserialisation.
+ */
+export interface CompatibilityView extends CompatibilityResult {
+  summary: Summary;
+  changesTotal: number;
+  breakingTotal: number;
+}
+
+/** A diff as it crosses back, capped the same way. */
+export interface DiffView {
+  changes: Change[];
+  summary: Summary;
+  changesTotal: number;
+}
+
 export type ContractTaskResult =
-  | { ok: true; value: ParsedText | CompatibilityResult | Change[] }
+  | { ok: true; value: ParsedText | CompatibilityView | DiffView }
   /** A problem the content has (an `AppError` of the contracts module), rebuilt on the main thread. */
   | { ok: false; problem: { status: number; code: string; detail: string; extra: Record<string, unknown> } }
   /** The document nests deeper than the worker's stack: too complex, whatever the parser. */
   | { ok: false; tooDeep: true };
 
-function perform(task: ContractTask): ParsedText | CompatibilityResult | Change[] {
+function perform(task: ContractTask): ParsedText | CompatibilityView | DiffView {
   switch (task.op) {
     case "parse": {
       const { kind, normalized, hash } = parseContent(task.kind, task.text);
@@ -53,10 +71,20 @@ function perform(task: ContractTask): ParsedText | CompatibilityResult | Change[
     case "compatibility": {
       const { kind } = task;
       const history = task.history.map((v) => ({ label: v.label, document: () => documentOf(kind, v.normalized) }));
-      return checkCompatibility(kind, task.policy, documentOf(kind, task.candidate), history);
+      const result = checkCompatibility(kind, task.policy, documentOf(kind, task.candidate), history);
+      return {
+        ...result,
+        changes: result.changes.slice(0, MAX_CHANGES),
+        breaking: result.breaking.slice(0, MAX_CHANGES),
+        summary: summarize(result.changes),
+        changesTotal: result.changes.length,
+        breakingTotal: result.breaking.length,
+      };
     }
-    case "diff":
-      return diffDocuments(task.kind, documentOf(task.kind, task.before), documentOf(task.kind, task.after));
+    case "diff": {
+      const changes = diffDocuments(task.kind, documentOf(task.kind, task.before), documentOf(task.kind, task.after));
+      return { changes: changes.slice(0, MAX_CHANGES), summary: summarize(changes), changesTotal: changes.length };
+    }
   }
 }
 
