@@ -68,6 +68,12 @@ const scenarios: Record<string, ScenarioEntry> = {
     load: async () => (await import("./scenarios/cli.js")).cli,
     startsBrigade: () => true,
   },
+  abuse: {
+    description:
+      "one organisation's hostile claims, checks and contracts vs another organisation's GET /v1/me: victims' p50/p99 with and without each attack",
+    load: async () => (await import("./scenarios/abuse.js")).abuse,
+    startsBrigade: () => true,
+  },
   contracts: {
     description:
       "publish + classify successive versions of a generated 2,000-operation OpenAPI document (YAML and JSON): latency, parse/diff/store split, server RSS",

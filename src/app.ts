@@ -19,6 +19,7 @@ import { resolveConflictsOfSessions } from "./modules/conflicts/conflicts.usecas
 import { createGrantBatcher } from "./modules/claims/claims.grants.js";
 import { ClaimIndexCache } from "./modules/claims/claims.index.js";
 import { claimRoutes } from "./modules/claims/claims.routes.js";
+import { ContractWork } from "./modules/contracts/contracts.pool.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
 import { contractRoutes } from "./modules/contracts/contracts.routes.js";
 import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contracts.sources.js";
@@ -180,12 +181,21 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       cache: claimCache,
       config,
       onWork,
-      grants: createGrantBatcher({ transaction: database.pipelinedTransaction, cache: claimCache, onWork, afterCommit: relay.followUp }),
+      grants: createGrantBatcher({
+        transaction: database.pipelinedTransaction,
+        cache: claimCache,
+        onWork,
+        afterCommit: relay.followUp,
+        workBudget: config.PATTERN_WORK_BUDGET,
+      }),
     };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
     await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache, contracts: contractSources } });
-    await app.register(contractRoutes, { deps: { db, config, sources: contractSources, claims: claimCache } });
+    // Contract parsing and diffing run in worker threads, bounded in time and memory.
+    const contractWork = new ContractWork(config);
+    app.addHook("onClose", () => contractWork.close());
+    await app.register(contractRoutes, { deps: { db, config, sources: contractSources, claims: claimCache, work: contractWork } });
     await app.register(eventRoutes, { deps: { db } });
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });

@@ -164,6 +164,18 @@ export const configSchema = z
     SHUTDOWN_GRACE_SECONDS: intFrom(0, 300).default(10),
     /** Trust X-Forwarded-* headers (behind a load balancer). */
     TRUST_PROXY: boolish.default(false),
+    /**
+     * Steps of pattern work (overlap search, path matching) one claim, check or touch report may
+     * cause; over it the request is refused (422 claims.too_complex). Long work yields the event
+     * loop every few milliseconds whatever this is.
+     */
+    PATTERN_WORK_BUDGET: intFrom(10_000, 1_000_000_000).default(5_000_000),
+    /** Worker threads parsing and diffing contracts (JSON Schema, OpenAPI, GraphQL). */
+    CONTRACT_WORKERS: intFrom(1, 64).default(2),
+    /** Longest a contract parse or diff may run in a worker; over it: 422 contracts.too_complex, worker replaced. */
+    CONTRACT_WORK_TIMEOUT_MS: intFrom(100, 600_000).default(5_000),
+    /** Heap limit of each contract worker; a parse or diff that needs more: 422 contracts.too_complex, worker replaced. */
+    CONTRACT_WORK_MEMORY_MB: intFrom(16, 16_384).default(256),
   })
   .superRefine((c, ctx) => {
     if (c.SESSION_TTL_MIN_SECONDS > c.SESSION_TTL_MAX_SECONDS) {

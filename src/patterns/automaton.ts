@@ -120,6 +120,15 @@ let marks = new Uint32Array(64);
 let current = new Int32Array(64);
 let following = new Int32Array(64);
 let stamp = 0;
+// Active states advanced so far, summed over characters: the work budget's measure of matching.
+let work = 0;
+
+/** The matching work (active states × characters) done since the last call, for `WorkBudget`. */
+export function takeMatchWork(): number {
+  const done = work;
+  work = 0;
+  return done;
+}
 
 /** Runs the automaton over `path` (assumed valid) and reports whether it accepts. */
 export function accepts(automaton: Automaton, path: string): boolean {
@@ -144,6 +153,7 @@ export function accepts(automaton: Automaton, path: string): boolean {
       stamp = 1;
     }
     let nextCount = 0;
+    work += activeCount;
     for (let i = 0; i < activeCount; i++) {
       const state = active[i]!;
       for (let t = data[offsets + state]!, end = data[offsets + state + 1]!; t < end; t++) {

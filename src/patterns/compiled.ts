@@ -6,7 +6,7 @@
 
 import { compileAutomaton, type Automaton } from "./automaton.js";
 import { toExpression } from "./expression.js";
-import { firstLiteralSegments, parsePattern, type Pattern } from "./pattern.js";
+import { firstLiteralSegments, isLoneStar, parsePattern, type Pattern } from "./pattern.js";
 
 export interface CompiledPattern {
   /** The pattern text. The parsed `Pattern` is not kept: claims live long and it is not needed after compiling. */
@@ -20,6 +20,11 @@ export interface CompiledPattern {
    * be skipped without running the automaton.
    */
   readonly needle: string;
+  /**
+   * Least and greatest number of segments of a path the pattern matches (the greatest is
+   * Infinity when it reaches any depth). A safe bound: the true range lies within it.
+   */
+  readonly depth: readonly [number, number];
 }
 
 /** Bound on cached pattern strings; old entries are evicted in least-recently-used order. */
@@ -62,7 +67,20 @@ function build(pattern: Pattern): CompiledPattern {
     automaton: compileAutomaton(toExpression(pattern)),
     literalPrefix: Object.freeze(firstLiteralSegments(pattern)),
     needle: longestLiteralRun(pattern),
+    depth: depthRange(pattern),
   };
+}
+
+function depthRange(pattern: Pattern): readonly [number, number] {
+  const { segments } = pattern;
+  // `**` may stand for no segment at all; a directory-only pattern needs something inside.
+  const fixed = segments.filter((s) => s.kind !== "globstar").length;
+  const min = fixed + (pattern.directoryOnly ? 1 : 0);
+  // Only an anchored pattern without `**` ending in a lone `*` (`docs/*`) stops at its own depth:
+  // any other pattern also matches everything below what it names.
+  const last = segments[segments.length - 1]!;
+  const bounded = pattern.anchored && fixed === segments.length && !pattern.directoryOnly && isLoneStar(last);
+  return Object.freeze([min, bounded ? fixed : Number.POSITIVE_INFINITY] as const);
 }
 
 function longestLiteralRun(pattern: Pattern): string {

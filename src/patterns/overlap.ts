@@ -14,6 +14,7 @@
 
 import { DOT_CODE, SLASH_CODE, labelConsumes, type Automaton } from "./automaton.js";
 import { compilePattern, type CompiledPattern } from "./compiled.js";
+import type { WorkBudget } from "./budget.js";
 import type { Pattern } from "./pattern.js";
 
 /** Symbol for "a character neither pattern mentions". Code points are >= 0, so -1 is free. */
@@ -49,19 +50,27 @@ export function overlap(a: string | Pattern, b: string | Pattern): string | null
 }
 
 /** `overlap` for already compiled patterns (used by the index, which keeps them compiled). */
-export function overlapCompiled(a: CompiledPattern, b: CompiledPattern): string | null {
-  // Searching in a canonical order makes the witness itself, not just its existence, symmetric.
-  const swap = b.text < a.text;
-  const first = swap ? b : a;
-  const second = swap ? a : b;
+export function overlapCompiled(a: CompiledPattern, b: CompiledPattern, budget?: WorkBudget): string | null {
+  const search = new OverlapSearch(a, b);
+  search.run(budget);
+  return search.result!;
+}
 
-  // Anchored literal prefixes fix the first segments of every matched path, so two patterns
-  // whose prefixes diverge (`src/a/**` and `src/b/**`) cannot overlap; this skips the search.
-  const p = first.literalPrefix;
-  const q = second.literalPrefix;
-  for (let i = 0, n = Math.min(p.length, q.length); i < n; i++) if (p[i] !== q[i]) return null;
+/**
+ * Pair results that took real work to find, remembered by pattern texts: the same wildcard-heavy
+ * patterns tend to recur (a tool re-claiming its area, a claim retried after a conflict), and a
+ * repeated pair then costs a map lookup instead of a product search. Bounded, least recently
+ * used evicted first; cheap pairs are not stored, so they never push out the costly ones.
+ */
+export const PAIR_MEMO_LIMIT = 10_000;
+const PAIR_MEMO_MIN_WORK = 512;
+/** Pairs of automata with fewer states between them than this never take long enough to remember. */
+const PAIR_MEMO_MIN_STATES = 32;
+const pairMemo = new Map<string, string | null>();
 
-  return shortestCommonPath(first.automaton, second.automaton);
+function remember(key: string, witness: string | null): void {
+  pairMemo.set(key, witness);
+  if (pairMemo.size > PAIR_MEMO_LIMIT) pairMemo.delete(pairMemo.keys().next().value!);
 }
 
 interface Visited {
@@ -139,86 +148,176 @@ const SYMBOL_RANGE = 0x110001;
 
 /** Largest product (in states) searched with the reusable dense arrays: 12 bytes per state. */
 const DENSE_LIMIT = 1 << 18;
-const dense = new ArrayVisited();
-const queue: number[] = [];
+/** Scratch space for searches, reused: a paused search keeps its own until it finishes. */
+interface Scratch {
+  readonly visited: ArrayVisited;
+  readonly queue: number[];
+}
+const scratchPool: Scratch[] = [];
 
 /**
- * Breadth-first search of A × B × valid-path. A product state is packed into one integer,
+ * Breadth-first search of A × B × valid-path, resumable: `run` stops when its budget's time
+ * slice is over and continues where it stopped on the next call, so a long search can share
+ * the event loop. A product state is packed into one integer,
  * `((qa * |B|) + qb) * VALIDITY_STATES + validity`; id 0 is the start (Glushkov start states
  * have no incoming edges, so nothing else can map to 0).
  */
-function shortestCommonPath(a: Automaton, b: Automaton): string | null {
-  const dataA = a.data;
-  const dataB = b.data;
-  const offsetsA = 2 * a.size;
-  const offsetsB = 2 * b.size;
-  const sizeB = b.size;
-  const total = a.size * sizeB * VALIDITY_STATES;
-  const visited: Visited = total <= DENSE_LIMIT ? dense.reset(total) : new MapVisited();
+export class OverlapSearch {
+  /** The witness, or null for no overlap; undefined until the search is done. */
+  result: string | null | undefined;
+  private readonly a: Automaton;
+  private readonly b: Automaton;
+  /** The memo key, only for pairs big enough to be worth remembering (hashing a key costs its length). */
+  private readonly key: string | null;
+  private visited: Visited | undefined;
+  private queue: number[] = [];
+  private scratch: Scratch | undefined;
+  private head = 0;
+  private work = 0;
 
-  queue.length = 0;
-  visited.visit(0, -1, 0);
-  queue.push(0);
+  constructor(x: CompiledPattern, y: CompiledPattern) {
+    // Searching in a canonical order makes the witness itself, not just its existence, symmetric.
+    const swap = y.text < x.text;
+    const first = swap ? y : x;
+    const second = swap ? x : y;
+    this.a = first.automaton;
+    this.b = second.automaton;
+    this.key = this.a.size + this.b.size >= PAIR_MEMO_MIN_STATES ? `${first.text}\u0000${second.text}` : null;
 
-  let id = 0;
-  let qa = 0;
-  let qb = 0;
-  let validity = 0;
+    // Anchored literal prefixes fix the first segments of every matched path, so two patterns
+    // whose prefixes diverge (`src/a/**` and `src/b/**`) cannot overlap; this skips the search.
+    const p = first.literalPrefix;
+    const q = second.literalPrefix;
+    for (let i = 0, n = Math.min(p.length, q.length); i < n; i++) if (p[i] !== q[i]) this.result = null;
+    // Paths of disjoint depths cannot be the same path. This decides, without a search, the
+    // costliest shape of non-overlapping wildcard patterns (`/*a*b*c/*` against `/*d*e/*/*`),
+    // whose exhaustive product search would otherwise visit every reachable pair of states.
+    const [minA, maxA] = first.depth;
+    const [minB, maxB] = second.depth;
+    if (minA > maxB || minB > maxA) this.result = null;
+    if (this.result === null) return;
 
-  // Advances the current product state by `symbol`; returns an accepting product state reached
-  // on the way, or -1. Accepting states are detected when first reached: BFS reaches states in
-  // order of distance, so the first one found is at the shortest distance.
-  const advance = (symbol: number): number => {
-    const nextValid = nextValidity(validity, symbol);
-    if (nextValid < 0) return -1;
-    for (let i = dataA[offsetsA + qa]!, endA = dataA[offsetsA + qa + 1]!; i < endA; i++) {
-      const pa = dataA[i]!;
-      if (!labelConsumes(dataA[pa]!, symbol)) continue;
-      for (let j = dataB[offsetsB + qb]!, endB = dataB[offsetsB + qb + 1]!; j < endB; j++) {
-        const pb = dataB[j]!;
-        if (!labelConsumes(dataB[pb]!, symbol)) continue;
-        const next = (pa * sizeB + pb) * VALIDITY_STATES + nextValid;
-        if (!visited.visit(next, id, symbol)) continue;
-        if (nextValid === SEGMENT_NAME && dataA[a.size + pa] === 1 && dataB[sizeB + pb] === 1) return next;
-        queue.push(next);
+    const known = this.key === null ? undefined : pairMemo.get(this.key);
+    if (this.key !== null && known !== undefined) {
+      pairMemo.delete(this.key);
+      pairMemo.set(this.key, known);
+      this.result = known;
+      return;
+    }
+
+    const total = this.a.size * this.b.size * VALIDITY_STATES;
+    if (total <= DENSE_LIMIT) {
+      this.scratch = scratchPool.pop() ?? { visited: new ArrayVisited(), queue: [] };
+      this.visited = this.scratch.visited.reset(total);
+      this.queue = this.scratch.queue;
+      this.queue.length = 0;
+    } else {
+      this.visited = new MapVisited();
+    }
+    this.visited.visit(0, -1, 0);
+    this.queue.push(0);
+  }
+
+  /**
+   * Searches until done (returns true) or until the budget's slice is over (returns false; call
+   * again after yielding). Throws `WorkBudgetExceeded` when the budget runs out.
+   */
+  run(budget?: WorkBudget): boolean {
+    if (this.result !== undefined) return true;
+    const { a, b, queue } = this;
+    const visited = this.visited!;
+    const dataA = a.data;
+    const dataB = b.data;
+    const offsetsA = 2 * a.size;
+    const offsetsB = 2 * b.size;
+    const sizeB = b.size;
+    let work = 0;
+
+    let id = 0;
+    let qa = 0;
+    let qb = 0;
+    let validity = 0;
+
+    // Advances the current product state by `symbol`; returns an accepting product state reached
+    // on the way, or -1. Accepting states are detected when first reached: BFS reaches states in
+    // order of distance, so the first one found is at the shortest distance.
+    const advance = (symbol: number): number => {
+      const nextValid = nextValidity(validity, symbol);
+      if (nextValid < 0) return -1;
+      for (let i = dataA[offsetsA + qa]!, endA = dataA[offsetsA + qa + 1]!; i < endA; i++) {
+        const pa = dataA[i]!;
+        work++;
+        if (!labelConsumes(dataA[pa]!, symbol)) continue;
+        for (let j = dataB[offsetsB + qb]!, endB = dataB[offsetsB + qb + 1]!; j < endB; j++) {
+          const pb = dataB[j]!;
+          work++;
+          if (!labelConsumes(dataB[pb]!, symbol)) continue;
+          const next = (pa * sizeB + pb) * VALIDITY_STATES + nextValid;
+          if (!visited.visit(next, id, symbol)) continue;
+          if (nextValid === SEGMENT_NAME && dataA[a.size + pa] === 1 && dataB[sizeB + pb] === 1) return next;
+          queue.push(next);
+        }
+      }
+      return -1;
+    };
+
+    for (let head = this.head; head < queue.length; head++) {
+      id = queue[head]!;
+      validity = id % VALIDITY_STATES;
+      const pair = (id - validity) / VALIDITY_STATES;
+      qa = Math.floor(pair / sizeB);
+      qb = pair - qa * sizeB;
+
+      // Only symbols that can move both sides matter. If one side has no wildcard successor it
+      // can only consume its own literal labels, so those are the only symbols to try. Otherwise
+      // only characters that a successor consumes literally can behave differently from OTHER:
+      // every other character leads exactly where OTHER does (or, for `.`, to a validity state
+      // that OTHER's dominates), so trying them would find nothing new.
+      const startA = dataA[offsetsA + qa]!;
+      const endA = dataA[offsetsA + qa + 1]!;
+      const startB = dataB[offsetsB + qb]!;
+      const endB = dataB[offsetsB + qb + 1]!;
+      let count: number;
+      if (!hasWildcard(dataA, startA, endA)) {
+        count = collectLabels(dataA, startA, endA, 0);
+      } else if (!hasWildcard(dataB, startB, endB)) {
+        count = collectLabels(dataB, startB, endB, 0);
+      } else {
+        count = collectLabels(dataB, startB, endB, collectLabels(dataA, startA, endA, 0));
+        if (!hasSymbol(count, SLASH_CODE)) symbols[count++] = SLASH_CODE;
+        symbols[count++] = OTHER;
+      }
+
+      for (let s = 0; s < count; s++) {
+        const found = advance(symbols[s]!);
+        if (found >= 0) {
+          this.finish(spell(visited, found, a, b), work);
+          return true;
+        }
+      }
+      if (budget !== undefined) {
+        budget.charge(work);
+        this.work += work;
+        work = 0;
+        if (budget.sliceOver) {
+          this.head = head + 1;
+          return false;
+        }
       }
     }
-    return -1;
-  };
-
-  for (let head = 0; head < queue.length; head++) {
-    id = queue[head]!;
-    validity = id % VALIDITY_STATES;
-    const pair = (id - validity) / VALIDITY_STATES;
-    qa = Math.floor(pair / sizeB);
-    qb = pair - qa * sizeB;
-
-    // Only symbols that can move both sides matter. If one side has no wildcard successor it
-    // can only consume its own literal labels, so those are the only symbols to try. Otherwise
-    // only characters that a successor consumes literally can behave differently from OTHER:
-    // every other character leads exactly where OTHER does (or, for `.`, to a validity state
-    // that OTHER's dominates), so trying them would find nothing new.
-    const startA = dataA[offsetsA + qa]!;
-    const endA = dataA[offsetsA + qa + 1]!;
-    const startB = dataB[offsetsB + qb]!;
-    const endB = dataB[offsetsB + qb + 1]!;
-    let count: number;
-    if (!hasWildcard(dataA, startA, endA)) {
-      count = collectLabels(dataA, startA, endA, 0);
-    } else if (!hasWildcard(dataB, startB, endB)) {
-      count = collectLabels(dataB, startB, endB, 0);
-    } else {
-      count = collectLabels(dataB, startB, endB, collectLabels(dataA, startA, endA, 0));
-      if (!hasSymbol(count, SLASH_CODE)) symbols[count++] = SLASH_CODE;
-      symbols[count++] = OTHER;
-    }
-
-    for (let s = 0; s < count; s++) {
-      const found = advance(symbols[s]!);
-      if (found >= 0) return spell(visited, found, a, b);
-    }
+    this.finish(null, work);
+    return true;
   }
-  return null;
+
+  private finish(result: string | null, work: number): void {
+    this.result = result;
+    this.work += work;
+    if (this.key !== null && this.work >= PAIR_MEMO_MIN_WORK) remember(this.key, result);
+    if (this.scratch !== undefined) scratchPool.push(this.scratch);
+    this.scratch = undefined;
+    this.visited = undefined;
+    this.queue = [];
+  }
 }
 
 /** Symbols to try from the current product state (scratch, reused). */

@@ -10,7 +10,8 @@
  * wildcard, have an empty prefix and live at the root, which is on every query's path.
  */
 
-import { accepts } from "./automaton.js";
+import { accepts, takeMatchWork } from "./automaton.js";
+import type { WorkBudget } from "./budget.js";
 import {
   compilePattern,
   literalArea,
@@ -19,7 +20,7 @@ import {
   type CompiledPattern,
   type LiteralArea,
 } from "./compiled.js";
-import { overlapCompiled } from "./overlap.js";
+import { OverlapSearch, overlapCompiled } from "./overlap.js";
 import { assertValidPath } from "./path.js";
 import { firstLiteralSegments, parsePattern, type Pattern } from "./pattern.js";
 
@@ -185,6 +186,60 @@ export class PatternIndex<T> {
       if (query.area !== null && stored.area !== null && !literalAreasOverlap(query.area, stored.area)) continue;
       const witness = overlapCompiled(query.compiled, compiledOf(stored));
       if (witness !== null && result.push({ ...stored.entry, witness }) >= limit) break;
+    }
+    return result;
+  }
+
+  /**
+   * `overlapping` within a request's work budget, yielding the event loop whenever the budget's
+   * time slice is over (between candidates and inside a long search). Throws `PatternError`, or
+   * `WorkBudgetExceeded` when the budget runs out. The index must not change while this runs:
+   * callers hold it under the repo's lock, or search a copy.
+   */
+  async overlappingWithin(
+    pattern: string | Pattern,
+    budget: WorkBudget,
+    options: { accept?: (value: T) => boolean; limit?: number } = {},
+  ): Promise<OverlapEntry<T>[]> {
+    const query = toQuery(pattern);
+    const limit = options.limit ?? Infinity;
+    const result: OverlapEntry<T>[] = [];
+    const candidates = this.collectCandidates(query);
+    budget.charge(candidates.length);
+    for (const stored of candidates) {
+      await budget.pause();
+      if (options.accept && !options.accept(stored.entry.value)) continue;
+      if (query.area !== null && stored.area !== null && !literalAreasOverlap(query.area, stored.area)) continue;
+      const search = new OverlapSearch(query.compiled, compiledOf(stored));
+      while (!search.run(budget)) await budget.pause();
+      const witness = search.result!;
+      if (witness !== null && result.push({ ...stored.entry, witness }) >= limit) break;
+    }
+    return result;
+  }
+
+  /**
+   * `matching` within a request's work budget, yielding the event loop whenever the budget's
+   * time slice is over (a deep path against many wildcard-heavy patterns is long work). Throws
+   * `PathError`, or `WorkBudgetExceeded` when the budget runs out.
+   */
+  async matchingWithin(path: string, budget: WorkBudget): Promise<IndexEntry<T>[]> {
+    assertValidPath(path);
+    const result: IndexEntry<T>[] = [];
+    const candidates: Stored<T>[] = [];
+    let node: TrieNode<T> | undefined = this.root;
+    const segments = path.split("/");
+    for (let depth = 0; node !== undefined; depth++) {
+      pushEntries(node, candidates);
+      const segment = segments[depth];
+      node = segment === undefined ? undefined : node.children?.get(segment);
+    }
+    budget.charge(segments.length + candidates.length);
+    takeMatchWork();
+    for (const stored of candidates) {
+      if (storedMatches(stored, path)) result.push(stored.entry);
+      budget.charge(takeMatchWork() + 1);
+      await budget.pause();
     }
     return result;
   }

@@ -1,3 +1,4 @@
+import type { WorkBudgetExceeded } from "../../patterns/budget.js";
 import { defineErrors } from "../../http/problem.js";
 
 export const claimErrors = defineErrors({
@@ -10,4 +11,13 @@ export const claimErrors = defineErrors({
   handoffNotFound: [404, "handoffs.not_found"],
   handoffAnswered: [409, "handoffs.already_answered"],
   etaRequired: [422, "handoffs.eta_required"],
+  tooComplex: [422, "claims.too_complex"],
 });
+
+/** A request whose pattern work ran past PATTERN_WORK_BUDGET, as a 422 naming the limit. */
+export function tooComplex(what: string, error: WorkBudgetExceeded) {
+  return claimErrors.tooComplex(
+    `${what} needs more than ${error.limit} steps of pattern work, the limit (PATTERN_WORK_BUDGET). Use fewer or less wildcard-heavy patterns, or fewer paths per request.`,
+    { limit: "PATTERN_WORK_BUDGET", budget: error.limit },
+  );
+}

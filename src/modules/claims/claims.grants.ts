@@ -1,9 +1,11 @@
 import type { Database, FollowUp } from "../../infra/db.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
 import { newId } from "../../infra/ids.js";
+import { WorkBudget, WorkBudgetExceeded } from "../../patterns/budget.js";
 import { PatternIndex } from "../../patterns/index.js";
 import { openClaimConflicts } from "../conflicts/conflicts.usecases.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
+import { tooComplex } from "./claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import type { ClaimWithAgent } from "./claims.repository.js";
@@ -41,6 +43,8 @@ export interface GrantDeps {
   onWork?: OnRepoWork | undefined;
   /** Offered the connection behind each batch's COMMIT (every batch appends events): the outbox relay's follow-up. */
   afterCommit?: FollowUp | undefined;
+  /** Steps of pattern work each request may cause (PATTERN_WORK_BUDGET). */
+  workBudget: number;
 }
 
 /**
@@ -53,8 +57,17 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export const holderOf = (h: HeldPattern) => ({ sessionId: h.sessionId, userId: h.userId, agent: { id: h.agentId, name: h.agentName } });
 
-/** Conflicts between the requested patterns and others' live claims in these indexes, with a witness each. */
-function findConflicts(indexes: PatternIndex<HeldPattern>[], request: GrantRequest, nowMs: number): Conflict[] {
+/**
+ * Conflicts between the requested patterns and others' live claims in these indexes, with a
+ * witness each. The search shares the event loop and stops at the request's work budget
+ * (`WorkBudgetExceeded`).
+ */
+async function findConflicts(
+  indexes: PatternIndex<HeldPattern>[],
+  request: GrantRequest,
+  nowMs: number,
+  budget: WorkBudget,
+): Promise<Conflict[]> {
   const conflicts: Conflict[] = [];
   const accept = (held: HeldPattern) =>
     held.sessionId !== request.sessionId && held.expiresAt > nowMs && !(request.mode === "shared" && held.mode === "shared");
@@ -62,7 +75,7 @@ function findConflicts(indexes: PatternIndex<HeldPattern>[], request: GrantReque
     for (const yourPattern of request.patterns) {
       const limit = MAX_REPORTED_CONFLICTS - conflicts.length;
       if (limit <= 0) return conflicts;
-      for (const hit of index.overlapping(yourPattern, { accept, limit })) {
+      for (const hit of await index.overlappingWithin(yourPattern, budget, { accept, limit })) {
         const held = hit.value;
         conflicts.push({
           claimId: held.claimId,
@@ -100,6 +113,8 @@ interface Decided {
   conflicts: Conflict[];
   claim: repo.NewClaim | null;
   events: PendingEvent[];
+  /** What is left of the request's pattern-work budget, for the follow-up's searches. */
+  budget: WorkBudget;
 }
 
 /**
@@ -110,7 +125,10 @@ interface Decided {
  * claims and one of the events. Per repo this is exactly the order of a one-by-one run; the
  * batch only shares round trips, statements and the commit's flush among its requests.
  */
-async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantDeps, requests: GrantRequest[]): Promise<GrantOutcome[]> {
+async function grantTogether(
+  { transaction, cache, onWork, afterCommit, workBudget }: GrantDeps,
+  requests: GrantRequest[],
+): Promise<GrantOutcome[]> {
   const outcome = await transaction(async (tx, commit) => {
     const opened = await repo.openGrants(tx, requests);
     const repos = new Map<string, RepoInBatch>();
@@ -144,9 +162,18 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
       }
       const inRepo = repos.get(`${request.orgId}\u0000${session.repo}`)!;
       inRepo.index ??= await cache.sync(tx, request.orgId, session.repo, inRepo.from);
-      const version = inRepo.nextVersion++;
       const nowMs = grant.now.getTime();
-      const conflicts = findConflicts(inRepo.pending.size > 0 ? [inRepo.index, inRepo.pending] : [inRepo.index], request, nowMs);
+      let conflicts: Conflict[];
+      const budget = new WorkBudget(workBudget);
+      try {
+        const indexes = inRepo.pending.size > 0 ? [inRepo.index, inRepo.pending] : [inRepo.index];
+        conflicts = await findConflicts(indexes, request, nowMs, budget);
+      } catch (error) {
+        if (!(error instanceof WorkBudgetExceeded)) throw error;
+        decided.push({ error: tooComplex("This claim", error) });
+        continue;
+      }
+      const version = inRepo.nextVersion++;
       const conflicted = (claimId: string | null): PendingEvent =>
         claimEvents.event({
           type: "claim.conflicted",
@@ -164,7 +191,7 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
           },
         });
       if (conflicts.length > 0 && request.onConflict === "reject") {
-        decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)] });
+        decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)], budget });
         continue;
       }
       // Everything the claim.granted event says is known before the insert (`now()` is the
@@ -216,7 +243,7 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
       };
       request.patterns.forEach((pattern, p) => inRepo.pending.add(`${claimId}#${p}`, pattern, held));
       const events = conflicts.length > 0 ? [granted, { ...conflicted(claimId), id: newId() }] : [granted];
-      decided.push({ request, opened: grant, inRepo, conflicts, claim, events });
+      decided.push({ request, opened: grant, inRepo, conflicts, claim, events, budget });
     }
 
     // Every opened grant read the same clock: the transaction's start, which `now()` stays at.
@@ -272,6 +299,10 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
               patterns: request.patterns,
               claimIndex: inRepo.index!,
               now: opened.now.getTime(),
+              budget: d.budget,
+            }).catch((error: unknown) => {
+              // Fails this batch; retried alone, the request gets the 422 and the others go through.
+              throw error instanceof WorkBudgetExceeded ? tooComplex("This claim", error) : error;
             })),
           );
         }

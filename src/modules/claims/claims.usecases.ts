@@ -2,7 +2,8 @@ import type { Config } from "../../config.js";
 import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { secondsWithin } from "../../http/validation.js";
-import { matches } from "../../patterns/index.js";
+import { WorkBudget, WorkBudgetExceeded } from "../../patterns/budget.js";
+import { matches, type IndexEntry, type PatternIndex } from "../../patterns/index.js";
 import { patternErrors, validPathsOrThrow, validPatternsOrThrow } from "../../patterns/input.js";
 import { openTouchConflicts, resolveConflictsOfClaims } from "../conflicts/conflicts.usecases.js";
 import { identityErrors } from "../identity/identity.errors.js";
@@ -10,8 +11,8 @@ import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireSessionScope } from "../identity/guards.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
-import { claimErrors } from "./claims.errors.js";
-import type { ClaimIndexCache } from "./claims.index.js";
+import { claimErrors, tooComplex } from "./claims.errors.js";
+import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import type {
   AnswerHandoffInput,
@@ -36,7 +37,7 @@ export interface ClaimDeps {
   cache: ClaimIndexCache;
   /** Grants claims in shared transactions (`createGrantBatcher`). */
   grants: GrantClaims;
-  config: Pick<Config, "CLAIM_TTL_MIN_SECONDS" | "CLAIM_TTL_MAX_SECONDS" | "CLAIM_TTL_DEFAULT_SECONDS">;
+  config: Pick<Config, "CLAIM_TTL_MIN_SECONDS" | "CLAIM_TTL_MAX_SECONDS" | "CLAIM_TTL_DEFAULT_SECONDS" | "PATTERN_WORK_BUDGET">;
   /** Told of granted claims and reported touches in repos that hold contract sources (the app wires the contracts module's at-risk check). */
   onWork?: OnRepoWork | undefined;
 }
@@ -387,8 +388,26 @@ export async function verifyFence({ db }: Pick<ClaimDeps, "db">, principal: Prin
   return { valid: false, reason, uncovered: reason === "does_not_cover" ? uncovered : [], claim: full };
 }
 
+/**
+ * Each path's matches in the index, within the request's work budget and sharing the event loop
+ * between paths (a check of thousands of deep paths against wildcard-heavy claims is long work).
+ */
+async function* matchEach(index: PatternIndex<HeldPattern>, paths: string[], budget: WorkBudget, what: string) {
+  for (const path of paths) {
+    await budget.pause();
+    let matched: IndexEntry<HeldPattern>[];
+    try {
+      matched = await index.matchingWithin(path, budget);
+    } catch (error) {
+      if (error instanceof WorkBudgetExceeded) throw tooComplex(what, error);
+      throw error;
+    }
+    yield [path, matched] as const;
+  }
+}
+
 /** Others' live claims covering each path: exclusive ones are violations, shared ones notices. */
-export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, input: CheckPathsInput) {
+export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache" | "config">, principal: Principal, input: CheckPathsInput) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const paths = validPathsOrThrow(input.paths);
   const mySession = input.sessionId ?? principal.sessionId ?? undefined;
@@ -396,11 +415,11 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principa
   let violations = 0;
   let notices = 0;
   const results = [];
-  for (const path of paths) {
+  for await (const [path, matched] of matchEach(index, paths, new WorkBudget(deps.config.PATTERN_WORK_BUDGET), "This check")) {
     const seen = new Set<string>();
-    const covering = index
-      .matching(path)
-      .filter((e) => e.value.sessionId !== mySession && e.value.expiresAt > now && !seen.has(e.value.claimId) && seen.add(e.value.claimId));
+    const covering = matched.filter(
+      (e) => e.value.sessionId !== mySession && e.value.expiresAt > now && !seen.has(e.value.claimId) && seen.add(e.value.claimId),
+    );
     if (covering.length === 0) continue;
     const present = (e: (typeof covering)[number]) => ({
       claimId: e.value.claimId,
@@ -424,7 +443,7 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache">, principa
  * file another live session also edits, is a conflict (and an event).
  */
 export async function reportTouches(
-  deps: Pick<ClaimDeps, "db" | "cache" | "onWork">,
+  deps: Pick<ClaimDeps, "db" | "cache" | "onWork" | "config">,
   principal: Principal,
   sessionId: string,
   input: ReportTouchesInput,
@@ -438,8 +457,9 @@ export async function reportTouches(
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
     const { index, now, contracts } = await liveIndex({ db: tx, cache: deps.cache }, principal.orgId, session.repo);
     const conflicts = [];
-    for (const path of paths) {
-      for (const e of index.matching(path)) {
+    const budget = new WorkBudget(deps.config.PATTERN_WORK_BUDGET);
+    for await (const [path, matched] of matchEach(index, paths, budget, "This report")) {
+      for (const e of matched) {
         const held = e.value;
         if (held.sessionId === sessionId || held.mode !== "exclusive" || held.expiresAt <= now) continue;
         conflicts.push({
@@ -485,19 +505,24 @@ export async function reportTouches(
     }));
     const atRisk =
       contracts > 0 && deps.onWork
-        ? await deps.onWork(tx, {
-            orgId: principal.orgId,
-            repo: session.repo,
-            contractsVersion: contracts,
-            actor: actorOf(principal),
-            sessionId,
-            userId: session.userId,
-            agentName: session.agentName,
-            claimId: null,
-            paths,
-            claimIndex: index,
-            now,
-          })
+        ? await deps
+            .onWork(tx, {
+              orgId: principal.orgId,
+              repo: session.repo,
+              contractsVersion: contracts,
+              actor: actorOf(principal),
+              sessionId,
+              userId: session.userId,
+              agentName: session.agentName,
+              claimId: null,
+              paths,
+              claimIndex: index,
+              now,
+              budget,
+            })
+            .catch((error: unknown) => {
+              throw error instanceof WorkBudgetExceeded ? tooComplex("This report", error) : error;
+            })
         : [];
     // Only conflicts not already open are news: their detection and opening are recorded.
     await appendEvents(tx, principal.orgId, [

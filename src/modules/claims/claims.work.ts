@@ -1,6 +1,7 @@
 import type { Actor } from "../../events/envelope.js";
 import type { PendingEvent } from "../../events/catalog.js";
 import type { Tx } from "../../infra/db.js";
+import type { WorkBudget } from "../../patterns/budget.js";
 import type { PatternIndex } from "../../patterns/index.js";
 import type { HeldPattern } from "./claims.index.js";
 
@@ -24,6 +25,8 @@ export interface RepoWork {
   /** The repo's claim index as this transaction read it (before its own change), and the database clock. */
   claimIndex: PatternIndex<HeldPattern>;
   now: number;
+  /** The request's pattern-work budget, what is left of it: the hook's searches count too. */
+  budget: WorkBudget;
 }
 
 /** Runs in the claim's (or touches') transaction; the events it returns are appended with the claim's. */

@@ -7,8 +7,8 @@ import type { Principal } from "../identity/identity.schemas.js";
 import { requireSessionScope } from "../identity/guards.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
-import { parseContent, type ParsedContent } from "./contracts.content.js";
 import { contractErrors } from "./contracts.errors.js";
+import type { ContractWork, ParsedText } from "./contracts.pool.js";
 import * as repo from "./contracts.repository.js";
 import type { ContractRow, ProposalRow } from "./contracts.repository.js";
 import { consumerRecipients, type ContractSourceCache } from "./contracts.sources.js";
@@ -28,10 +28,13 @@ export interface ContractDeps {
   config: Pick<Config, "CONTRACT_MAX_BYTES">;
   sources: ContractSourceCache;
   claims: ClaimIndexCache;
+  /** The worker pool where contract content is parsed and diffed. */
+  work: ContractWork;
 }
 
-/** Changes kept on a version or proposal, and returned; the total is always kept. */
-export const MAX_CHANGES = 1_000;
+import { MAX_CHANGES } from "./contracts.diff.js";
+
+export { MAX_CHANGES };
 /** Changes carried by an event (and so by every alert and bus message of it). */
 export const EVENT_CHANGES = 50;
 
@@ -94,10 +97,10 @@ function checkSize(config: ContractDeps["config"], content: string) {
   }
 }
 
-/** Content as the contract's kind, or a 413/422 saying what is wrong with it. */
-export function parse(config: ContractDeps["config"], kind: ContractKind, content: string): ParsedContent {
-  checkSize(config, content);
-  return parseContent(kind, content);
+/** Content as the contract's kind (parsed in a worker), or a 413/422 saying what is wrong with it. */
+export function parse(deps: Pick<ContractDeps, "config" | "work">, kind: ContractKind, content: string): Promise<ParsedText> {
+  checkSize(deps.config, content);
+  return deps.work.parse(kind, content);
 }
 
 /** A source (repo + patterns), normalised: the repo key, the patterns valid, sorted and once each. */

@@ -20,6 +20,9 @@ import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
  * - Opaque: any change is one unclassified change.
  */
 
+/** Changes kept on a version or proposal, and returned; the total is always kept. */
+export const MAX_CHANGES = 1_000;
+
 export interface Summary {
   breaking: number;
   nonBreaking: number;

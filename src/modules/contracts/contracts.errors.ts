@@ -13,6 +13,7 @@ export const contractErrors = defineErrors({
   proposalClosed: [409, "contracts.proposal_closed"],
   contentTooLarge: [413, "contracts.content_too_large"],
   invalidContent: [422, "contracts.invalid_content"],
+  tooComplex: [422, "contracts.too_complex"],
   kindMismatch: [422, "contracts.kind_mismatch"],
   unsupportedVersion: [422, "contracts.unsupported_version"],
   externalRef: [422, "contracts.external_ref"],

@@ -16,12 +16,11 @@ import {
   requireProvider,
   type ContractDeps,
 } from "./contracts.common.js";
-import { checkCompatibility, summarize } from "./contracts.diff.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { AnswerRow, ConsumerRow, ContractRow, ProposalRow } from "./contracts.repository.js";
 import type { AnswerProposalInput, ListProposalsInput, OpenProposalInput, WithdrawProposalInput } from "./contracts.schemas.js";
-import { historyFor, storedCompatibility } from "./contracts.versions.js";
+import { compatibilityOf, historyFor, storedCompatibility } from "./contracts.versions.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
 
@@ -84,7 +83,7 @@ export async function openProposal(
 ): Promise<{ proposal: ProposalView; created: boolean }> {
   const known = await loadContract(deps.db, principal, name);
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
-  const parsed = parse(deps.config, known.kind, input.content);
+  const parsed = await parse(deps, known.kind, input.content);
   const { row, created, contract } = await transaction(deps.db, async (tx) => {
     const contract = await loadContract(tx, principal, name, { forUpdate: true });
     requireActive(contract);
@@ -94,8 +93,8 @@ export async function openProposal(
     const latest = await repo.latestVersionToDiff(tx, contract.id);
     if (latest && latest.hash === parsed.hash)
       throw contractErrors.unchanged(`This content is already version ${latest.label} of "${contract.name}": there is nothing to propose.`);
-    const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, await historyFor(tx, contract, latest));
-    const summary = summarize(result.changes);
+    const result = await compatibilityOf(deps, contract, parsed, await historyFor(tx, contract, latest));
+    const summary = result.summary;
     const row = await repo.insertProposal(tx, {
       orgId: principal.orgId,
       contractId: contract.id,
@@ -107,7 +106,7 @@ export async function openProposal(
       hash: parsed.hash,
       content: input.content,
       changes: cap(result.changes),
-      changesTotal: result.changes.length,
+      changesTotal: result.changesTotal,
       summary,
       compatibility: storedCompatibility(result),
     });
@@ -129,7 +128,7 @@ export async function openProposal(
           compatible: result.compatible,
           summary,
           changes: cap(result.changes, EVENT_CHANGES),
-          changesTotal: result.changes.length,
+          changesTotal: result.changesTotal,
         },
         notify: await notifyConsumers(tx, deps, principal.orgId, contract.id),
       }),

@@ -316,7 +316,7 @@ export const contractRoutes: FastifyPluginAsyncZod<{ deps: ContractDeps }> = asy
         summary: "Classified changes between two versions (labels, or latest)",
         params: nameParams,
         querystring: diffQuery,
-        response: { 200: diffSchema, ...problemResponses(400, 401, 404) },
+        response: { 200: diffSchema, ...problemResponses(400, 401, 404, 422) },
       },
     },
     async (request) => diffVersions(deps, request.principal, request.params.name, request.query),

@@ -157,10 +157,12 @@ export function createAtRiskHook(deps: SourceDeps): OnRepoWork {
       if (found.matches.length < 20) found.matches.push(match);
       hits.set(entry.contractId, found);
     };
+    // Within the claim's (or report's) work budget, sharing the event loop: the patterns are the caller's.
     for (const pattern of work.patterns ?? [])
-      for (const h of index.overlapping(pattern, { limit: 100 })) hit(h.value, { yours: pattern, source: h.pattern, witness: h.witness });
+      for (const h of await index.overlappingWithin(pattern, work.budget, { limit: 100 }))
+        hit(h.value, { yours: pattern, source: h.pattern, witness: h.witness });
     for (const path of work.paths ?? [])
-      for (const h of index.matching(path)) hit(h.value, { yours: path, source: h.pattern, witness: path });
+      for (const h of await index.matchingWithin(path, work.budget)) hit(h.value, { yours: path, source: h.pattern, witness: path });
     if (hits.size === 0) return [];
 
     const fresh = await repo.recordRisks(

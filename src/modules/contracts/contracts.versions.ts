@@ -14,16 +14,8 @@ import {
   requireProvider,
   type ContractDeps,
 } from "./contracts.common.js";
-import { documentOf, type ParsedContent } from "./contracts.content.js";
-import {
-  checkCompatibility,
-  diffDocuments,
-  summarize,
-  type CompatibilityResult,
-  type HistoryEntry,
-  type Incompatibility,
-  type Summary,
-} from "./contracts.diff.js";
+import type { CompatibilityResult, Incompatibility, Summary } from "./contracts.diff.js";
+import type { CompatibilityView, ParsedText, VersionText } from "./contracts.pool.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ContractRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
@@ -43,15 +35,17 @@ export interface StoredCompatibility {
 
 export type VersionView = VersionMeta & { contract: string; content?: string };
 
-/** The history a policy checks against, oldest first; texts are loaded only when needed. */
-export async function historyFor(db: Db, contract: ContractRow, latest: VersionWithNormalized | undefined): Promise<HistoryEntry[]> {
+/** The history a policy checks against, oldest first: only the latest version unless the policy is transitive. */
+export async function historyFor(db: Db, contract: ContractRow, latest: VersionWithNormalized | undefined): Promise<VersionText[]> {
   if (!latest) return [];
-  const kind = contract.kind;
-  if (!contract.compatibility.endsWith("_transitive"))
-    return [{ label: latest.label, document: () => documentOf(kind, latest.normalized) }];
+  if (!contract.compatibility.endsWith("_transitive")) return [{ label: latest.label, normalized: latest.normalized }];
   const all = await repo.versionHistory(db, contract.id);
-  return all.map((v) => ({ label: v.label, document: () => documentOf(kind, v.normalized) }));
+  return all.map((v) => ({ label: v.label, normalized: v.normalized }));
 }
+
+/** The policy's verdict on a candidate, worked out in the contract worker pool. */
+export const compatibilityOf = (deps: Pick<ContractDeps, "work">, contract: ContractRow, candidate: ParsedText, history: VersionText[]) =>
+  deps.work.compatibility(contract.kind, contract.compatibility, candidate.normalized, history);
 
 export const storedCompatibility = (result: CompatibilityResult): StoredCompatibility => ({
   policy: result.policy,
@@ -60,24 +54,29 @@ export const storedCompatibility = (result: CompatibilityResult): StoredCompatib
   breaking: cap(result.breaking),
 });
 
-function incompatibleError(contract: ContractRow, result: CompatibilityResult) {
+function incompatibleError(contract: ContractRow, result: CompatibilityView) {
   const first = result.breaking[0]!;
-  const n = result.breaking.length;
+  const n = result.breakingTotal;
   return contractErrors.incompatible(
     `This version is incompatible with "${contract.name}"'s ${result.policy} policy: ${n} breaking change${n === 1 ? "" : "s"} against ${[...new Set(result.breaking.map((b) => b.against))].join(", ")}, e.g. ${first.message} (at ${first.location}). Publish a compatible version, change the policy, or publish with force: true and a reason (consumers are alerted).`,
     { policy: result.policy, breaking: cap(result.breaking) },
   );
 }
 
-function labelConflictError(contract: ContractRow, existing: VersionWithContent, parsed: ParsedContent) {
-  const changes = diffDocuments(contract.kind, documentOf(contract.kind, existing.normalized), parsed.document);
+async function labelConflictError(
+  deps: Pick<ContractDeps, "work">,
+  contract: ContractRow,
+  existing: VersionWithContent,
+  parsed: ParsedText,
+) {
+  const { changes, summary, changesTotal } = await deps.work.diff(contract.kind, existing.normalized, parsed.normalized);
   return contractErrors.labelConflict(
-    `Label ${existing.label} of "${contract.name}" is version ${existing.seq}, with different content (${changes.length} change${changes.length === 1 ? "" : "s"}). Labels name one content for ever: publish under a new label.`,
+    `Label ${existing.label} of "${contract.name}" is version ${existing.seq}, with different content (${changesTotal} change${changesTotal === 1 ? "" : "s"}). Labels name one content for ever: publish under a new label.`,
     {
       errors: [{ field: "label", reason: "already names other content" }],
       label: existing.label,
       existing: { label: existing.label, hash: existing.hash, seq: existing.seq },
-      diff: { summary: summarize(changes), changes: cap(changes), changesTotal: changes.length },
+      diff: { summary, changes: cap(changes), changesTotal },
     },
   );
 }
@@ -123,7 +122,7 @@ export async function publishVersion(
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
   // Parsing is the slow part: done before the contract's row is locked (its kind never changes).
   const parseStart = performance.now();
-  const parsed = parse(deps.config, known.kind, input.content);
+  const parsed = await parse(deps, known.kind, input.content);
   const timings = { parse: performance.now() - parseStart, diff: 0, store: 0 };
 
   const storeStart = performance.now();
@@ -136,7 +135,7 @@ export async function publishVersion(
     const byLabel = await repo.findVersion(tx, contract.id, input.label, { content: true });
     if (byLabel) {
       if (byLabel.hash === parsed.hash) return { version: view(byLabel), created: false, breaking: [], proposalsClosed: [] };
-      throw labelConflictError(contract, byLabel, parsed);
+      throw await labelConflictError(deps, contract, byLabel, parsed);
     }
     const latest = await repo.latestVersionToDiff(tx, contract.id);
     if (latest && latest.hash === parsed.hash) {
@@ -147,11 +146,11 @@ export async function publishVersion(
 
     const history = await historyFor(tx, contract, latest);
     const diffStart = performance.now();
-    const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, history);
+    const result = await compatibilityOf(deps, contract, parsed, history);
     timings.diff = performance.now() - diffStart;
     if (!result.compatible && !input.force) throw incompatibleError(contract, result);
     const forced = !result.compatible;
-    const summary = summarize(result.changes);
+    const summary = result.summary;
     const version = await repo.insertVersion(tx, {
       orgId: principal.orgId,
       contractId: contract.id,
@@ -165,7 +164,7 @@ export async function publishVersion(
       publishedBy: principal.userId,
       previousVersionId: latest?.id ?? null,
       changes: cap(result.changes),
-      changesTotal: result.changes.length,
+      changesTotal: result.changesTotal,
       summary,
       compatibility: storedCompatibility(result),
       forced,
@@ -213,7 +212,7 @@ export async function publishVersion(
             policy: result.policy,
             reason: input.reason!,
             breaking: cap(result.breaking, EVENT_CHANGES),
-            breakingTotal: result.breaking.length,
+            breakingTotal: result.breakingTotal,
             sessionId,
           },
           notify: consumers,
@@ -226,7 +225,7 @@ export async function publishVersion(
           actor,
           subject,
           repo: contract.repo,
-          payload: { ...ref, changes: cap(result.changes, EVENT_CHANGES), changesTotal: result.changes.length },
+          payload: { ...ref, changes: cap(result.changes, EVENT_CHANGES), changesTotal: result.changesTotal },
           notify: consumers,
         }),
       );
@@ -263,10 +262,10 @@ export type CheckOutcome = "compatible" | "incompatible" | "unchanged" | "label_
 /** The dry run of a publish ("can I merge this?"): what publishing would do, storing nothing. */
 export async function checkVersion(deps: ContractDeps, principal: Principal, name: string, input: CheckVersionInput) {
   const contract = await loadContract(deps.db, principal, name);
-  const parsed = parse(deps.config, contract.kind, input.content);
+  const parsed = await parse(deps, contract.kind, input.content);
   const byLabel = input.label ? await repo.findVersion(deps.db, contract.id, input.label, { content: true }) : undefined;
   const latest = await repo.latestVersionToDiff(deps.db, contract.id);
-  const result = checkCompatibility(contract.kind, contract.compatibility, parsed.document, await historyFor(deps.db, contract, latest));
+  const result = await compatibilityOf(deps, contract, parsed, await historyFor(deps.db, contract, latest));
   let outcome: CheckOutcome = result.compatible ? "compatible" : "incompatible";
   if (byLabel && byLabel.hash !== parsed.hash) outcome = "label_conflict";
   else if (byLabel || (latest && latest.hash === parsed.hash)) outcome = "unchanged";
@@ -278,9 +277,9 @@ export async function checkVersion(deps: ContractDeps, principal: Principal, nam
     checkedAgainst: result.checkedAgainst,
     latest: latest?.label ?? null,
     hash: parsed.hash,
-    summary: summarize(result.changes),
+    summary: result.summary,
     changes: cap(result.changes),
-    changesTotal: result.changes.length,
+    changesTotal: result.changesTotal,
     breaking: cap(result.breaking),
   };
 }
@@ -312,19 +311,19 @@ export async function listVersions(deps: Pick<ContractDeps, "db">, principal: Pr
   return { items: page.items.map((v): VersionView => ({ ...v, contract: contract.name })), nextCursor: page.nextCursor };
 }
 
-export async function diffVersions(deps: Pick<ContractDeps, "db">, principal: Principal, name: string, query: DiffVersionsInput) {
+export async function diffVersions(deps: Pick<ContractDeps, "db" | "work">, principal: Principal, name: string, query: DiffVersionsInput) {
   const contract = await loadContract(deps.db, principal, name);
   const [from, to] = await Promise.all([
     resolveVersion(deps.db, contract, query.from, { content: true }),
     resolveVersion(deps.db, contract, query.to, { content: true }),
   ]);
-  const changes = diffDocuments(contract.kind, documentOf(contract.kind, from.normalized), documentOf(contract.kind, to.normalized));
+  const { changes, summary, changesTotal } = await deps.work.diff(contract.kind, from.normalized, to.normalized);
   return {
     contract: contract.name,
     from: from.label,
     to: to.label,
-    summary: summarize(changes),
+    summary,
     changes: cap(changes),
-    changesTotal: changes.length,
+    changesTotal,
   };
 }

@@ -129,7 +129,7 @@ t.test("grants in shared transactions", async (t) => {
     }
     const broken = await startSession(users[3]!.api, { repo: "github.com/acme/broken" });
     const grant = createGrantBatcher(
-      { transaction: database.pipelinedTransaction, cache: new FailingCache() },
+      { transaction: database.pipelinedTransaction, cache: new FailingCache(), workBudget: 20_000_000 },
       { maxBatch: 64, maxInFlight: 1 },
     );
     const me = await client(app, sessions[5]!.token).get("/v1/me");
