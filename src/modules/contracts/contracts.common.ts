@@ -13,6 +13,7 @@ import * as repo from "./contracts.repository.js";
 import type { ContractRow, ProposalRow } from "./contracts.repository.js";
 import { consumerRecipients, type ContractSourceCache } from "./contracts.sources.js";
 import type { ContractKind } from "./contracts.table.js";
+import type { Limits } from "../limits/limits.usecases.js";
 import type { Recipient } from "../../events/envelope.js";
 
 /**
@@ -28,6 +29,8 @@ export interface ContractDeps {
   config: Pick<Config, "CONTRACT_MAX_BYTES">;
   sources: ContractSourceCache;
   claims: ClaimIndexCache;
+  /** The organisation's limits (stored contract bytes); absent, content is not counted. */
+  limits?: Pick<Limits, "forOrg"> | undefined;
 }
 
 /** Changes kept on a version or proposal, and returned; the total is always kept. */
