@@ -7890,7 +7890,27 @@ export interface components {
                 senderUserId: string;
             };
         };
-        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"];
+        /** @description The operator set some of the organisation's own limits (a number; 0 is no limit) or returned them to the configured default (null). */
+        OrgLimitsChangedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "org.limits_changed";
+            payload: {
+                changed: {
+                    [key: string]: number | null;
+                };
+            };
+        };
+        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"];
         EventPageInput: {
             items: components["schemas"]["EventInput"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -9938,7 +9958,27 @@ export interface components {
                 senderUserId: string;
             };
         };
-        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"];
+        /** @description The operator set some of the organisation's own limits (a number; 0 is no limit) or returned them to the configured default (null). */
+        OrgLimitsChangedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "org.limits_changed";
+            payload: {
+                changed: {
+                    [key: string]: number | null;
+                };
+            };
+        };
+        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"];
         EventPage: {
             items: components["schemas"]["Event"][];
             /** @description Pass as cursor for the next page; null on the last. */

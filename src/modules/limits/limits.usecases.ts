@@ -1,5 +1,8 @@
 import type { Config } from "../../config.js";
-import type { Db } from "../../infra/db.js";
+import { appendEvents } from "../../events/append.js";
+import { transaction, type Db } from "../../infra/db.js";
+import { actorOf } from "../identity/guards.js";
+import { limitsEvents } from "./limits.events.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { limitsErrors, type LimitName } from "./limits.errors.js";
@@ -98,7 +101,20 @@ export function createLimits({ db, config }: LimitsDeps) {
 
     async set(principal: Principal, org: string, patch: LimitsPatch) {
       const orgId = await operatorsOrg(principal, org);
-      await repo.upsertOrgLimits(db, orgId, patch);
+      const changed = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined)) as Record<string, number | null>;
+      await transaction(db, async (tx) => {
+        await repo.upsertOrgLimits(tx, orgId, patch);
+        // The operator acts from its own organisation; the audit trail still names who did it.
+        if (Object.keys(changed).length)
+          await appendEvents(tx, orgId, [
+            limitsEvents.event({
+              type: "org.limits_changed",
+              actor: actorOf(principal),
+              subject: { type: "org", id: orgId },
+              payload: { changed },
+            }),
+          ]);
+      });
       cache.delete(orgId);
       return present(orgId, await load(orgId));
     },

@@ -42,6 +42,12 @@ t.test("limits", async (t) => {
         const back = await root.patch(`/v1/orgs/${orgA.orgId}/limits`, { claimPatternsPerOrg: null });
         t.equal(back.body.limits.claimPatternsPerOrg, 6);
         t.same(back.body.overrides, []);
+        const events = await orgA.api.get("/v1/events?type=org.limits_changed");
+        t.same(
+          events.body.items.map((e: { payload: unknown }) => e.payload),
+          [{ changed: { claimPatternsPerOrg: 99 } }, { changed: { claimPatternsPerOrg: null } }],
+          "each change is in the organisation's log",
+        );
       },
     );
 
