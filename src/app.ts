@@ -41,6 +41,8 @@ import { createHeartbeatWriter, expireOverdueSessions, type OnSessionsClosed } f
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { overviewRoutes } from "./modules/overview/overview.routes.js";
 import { healthRoutes } from "./modules/system/health.routes.js";
+import { limitsRoutes, rateLimitPlugin } from "./modules/limits/limits.routes.js";
+import { createLimits, sweepRateCounters } from "./modules/limits/limits.usecases.js";
 import { mcpRoutes } from "./mcp/http.js";
 
 export const packageVersion: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
@@ -148,6 +150,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
 
     const authenticate = createAuthenticator({ db, keys, principals, config });
     await app.register(authPlugin, { authenticate });
+    // Per token and per organisation, shared by the replicas through the database (before any route).
+    const limits = createLimits({ db, config });
+    await app.register(rateLimitPlugin, { deps: { db, limits, reserveChunk: config.RATE_LIMIT_RESERVE_CHUNK } });
+    await app.register(limitsRoutes, { deps: { limits } });
     const relay = createOutboxRelay({
       db,
       transaction: database.pipelinedTransaction,
@@ -178,6 +184,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
     const claimDeps = {
       db,
+      limits,
       cache: claimCache,
       config,
       onWork,
@@ -195,7 +202,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     // Contract parsing and diffing run in worker threads, bounded in time and memory.
     const contractWork = new ContractWork(config);
     app.addHook("onClose", () => contractWork.close());
-    await app.register(contractRoutes, { deps: { db, config, sources: contractSources, claims: claimCache, work: contractWork } });
+    await app.register(contractRoutes, { deps: { db, config, sources: contractSources, claims: claimCache, work: contractWork, limits } });
     await app.register(eventRoutes, { deps: { db } });
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });
@@ -210,6 +217,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         authenticate,
         pingIntervalMs: config.STREAM_PING_INTERVAL_MS,
         maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
+        limits,
       },
     });
     // The lead's web dashboard at / (built assets; public, outside openapi.yaml).
@@ -223,6 +231,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log };
     sweepers.push(startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), ...every }));
     sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), ...every }));
+    sweepers.push(startPeriodic({ name: "rate counter sweep", run: () => sweepRateCounters({ db }), intervalMs: 60_000, log: app.log }));
     if (config.EVENT_RETENTION_DAYS > 0) {
       const prune = () => pruneEventLog(db, { retentionDays: config.EVENT_RETENTION_DAYS });
       sweepers.push(startPeriodic({ name: "event log retention", run: prune, intervalMs: config.EVENT_RETENTION_SWEEP_MS, log: app.log }));

@@ -176,6 +176,31 @@ export const configSchema = z
     CONTRACT_WORK_TIMEOUT_MS: intFrom(100, 600_000).default(5_000),
     /** Heap limit of each contract worker; a parse or diff that needs more: 422 contracts.too_complex, worker replaced. */
     CONTRACT_WORK_MEMORY_MB: intFrom(16, 16_384).default(256),
+    // Limits (README, Security → Limits). A count of 0 turns that limit off; an organisation's
+    // own values, set by the operator (PATCH /v1/orgs/{org}/limits), replace these defaults.
+    /** Length of the fixed window that request limits count in, in seconds. */
+    RATE_LIMIT_WINDOW_SECONDS: intFrom(1, 86_400).default(60),
+    /** Requests one token (or the bootstrap/OIDC user) may make per window, across every replica. */
+    RATE_LIMIT_TOKEN_REQUESTS: intFrom(0, 1_000_000_000).default(60_000),
+    /** Requests one organisation may make per window, all its tokens together, across every replica. */
+    RATE_LIMIT_ORG_REQUESTS: intFrom(0, 1_000_000_000).default(300_000),
+    /**
+     * Requests a replica reserves from the shared counter at once, so that not every request
+     * writes to the database; never more than a twentieth of the limit, so small limits stay exact.
+     */
+    RATE_LIMIT_RESERVE_CHUNK: intFrom(1, 100_000).default(50),
+    /** Patterns an organisation's active claims may hold together. */
+    QUOTA_CLAIM_PATTERNS_PER_ORG: intFrom(0, 100_000_000).default(100_000),
+    /** Patterns one session's active claims may hold together. */
+    QUOTA_CLAIM_PATTERNS_PER_SESSION: intFrom(0, 100_000_000).default(4_096),
+    /** /v1/stream sockets one token may hold open on one replica. */
+    QUOTA_SOCKETS_PER_TOKEN: intFrom(0, 1_000_000).default(32),
+    /** Subscriptions one /v1/stream socket may hold. */
+    QUOTA_SUBSCRIPTIONS_PER_SOCKET: intFrom(0, 10_000).default(32),
+    /** Subscriptions one token may hold over all its sockets on one replica. */
+    QUOTA_SUBSCRIPTIONS_PER_TOKEN: intFrom(0, 1_000_000).default(256),
+    /** Bytes of contract content (versions and proposals) one organisation may store. */
+    QUOTA_CONTRACT_BYTES_PER_ORG: intFrom(0, Number.MAX_SAFE_INTEGER).default(1024 * 1024 * 1024),
   })
   .superRefine((c, ctx) => {
     if (c.SESSION_TTL_MIN_SECONDS > c.SESSION_TTL_MAX_SECONDS) {

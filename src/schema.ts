@@ -8,3 +8,4 @@ export * from "./modules/ownership/ownership.table.js";
 export * from "./modules/conflicts/conflicts.table.js";
 export * from "./modules/contracts/contracts.table.js";
 export * from "./modules/messages/messages.table.js";
+export * from "./modules/limits/limits.table.js";

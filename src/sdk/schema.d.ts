@@ -52,6 +52,165 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/orgs/{org}/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An organisation's limits in force (operator) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The organisation's id or slug. */
+                    org: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Limits"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set an organisation's own limits (operator)
+         * @description Each field given replaces that limit for the organisation; null returns it to the configured default; fields left out keep their value. Replicas apply a change within 5 s.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The organisation's id or slug. */
+                    org: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": components["schemas"]["LimitsPatchInput"];
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Limits"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -230,6 +389,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -266,6 +434,15 @@ export interface paths {
                 };
                 /** @description Unauthorized */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -360,6 +537,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -398,6 +584,15 @@ export interface paths {
                 };
                 /** @description Unauthorized */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -477,6 +672,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -533,6 +737,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -620,6 +833,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -654,6 +876,15 @@ export interface paths {
                 };
                 /** @description Unauthorized */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -726,6 +957,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -782,6 +1022,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -865,6 +1114,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         post?: never;
@@ -919,6 +1177,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -984,6 +1251,15 @@ export interface paths {
                 };
                 /** @description Forbidden */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1070,6 +1346,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1145,6 +1430,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         options?: never;
@@ -1205,6 +1499,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1290,6 +1593,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1353,6 +1665,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1407,6 +1728,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1515,6 +1845,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1579,6 +1918,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1682,6 +2030,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1745,6 +2102,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -1799,6 +2165,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1903,6 +2278,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -1985,6 +2369,15 @@ export interface paths {
                 };
                 /** @description Conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2083,6 +2476,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2148,6 +2550,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2206,6 +2617,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2317,6 +2737,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2384,6 +2813,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2461,6 +2899,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2566,6 +3013,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -2632,6 +3088,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2715,6 +3180,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         post?: never;
@@ -2783,6 +3257,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -2842,6 +3325,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2943,6 +3435,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         post?: never;
@@ -3007,6 +3508,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3079,6 +3589,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3186,6 +3705,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3242,6 +3770,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3346,6 +3883,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         trace?: never;
@@ -3409,6 +3955,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3536,6 +4091,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3612,6 +4176,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         options?: never;
@@ -3670,6 +4243,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3794,6 +4376,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["ContractContentProblem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -3852,6 +4443,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -3931,6 +4531,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4032,6 +4641,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["ContractContentProblem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4092,6 +4710,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4208,6 +4835,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["ContractContentProblem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4265,6 +4901,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4373,6 +5018,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4456,6 +5110,15 @@ export interface paths {
                 };
                 /** @description Conflict */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4554,6 +5217,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4623,6 +5295,15 @@ export interface paths {
                 };
                 /** @description Forbidden */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4701,6 +5382,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -4772,6 +5462,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -4830,6 +5529,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4910,6 +5618,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4999,6 +5716,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5066,6 +5792,15 @@ export interface paths {
                 };
                 /** @description Unprocessable Content */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5175,6 +5910,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5241,6 +5985,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5299,6 +6052,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5396,6 +6158,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5465,6 +6236,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         delete?: never;
@@ -5527,6 +6307,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5606,6 +6395,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5664,6 +6462,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5741,6 +6548,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         post?: never;
@@ -5785,6 +6601,15 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -5843,6 +6668,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5866,7 +6700,7 @@ export interface paths {
          *
          *     Messages are JSON text frames. Client: {"type":"subscribe","id":"a","topic":"alerts"}, {"type":"subscribe","id":"e","topic":"events","filter":{"repo":"…","team":"…","user":"…","type":"claim."},"after":"<eventId>"}, {"type":"unsubscribe","id":"e"}, {"type":"ping"}. Server: welcome, subscribed, event, alert, live (replay done), unsubscribed, narrowed {id,reason,role?,teamId?} (a demotion or a team left shrank what it carries), pong, error {code,message,id?,errors?} (stream.access_revoked: a subscription that needed a lead's right ended with the right).
          *
-         *     Close codes: 1001 server shutting down; 1009 client frame too large; 1011 internal error; 4008 slow consumer (resume with after); 4401 credential revoked or expired while connected. See docs/architecture.md, "Live stream".
+         *     Close codes: 1001 server shutting down; 1009 client frame too large; 1011 internal error; 4008 slow consumer (resume with after); 4029 the token holds as many sockets as it may (socketsPerToken); 4401 credential revoked or expired while connected. See docs/architecture.md, "Live stream".
          */
         get: {
             parameters: {
@@ -5916,6 +6750,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         put?: never;
@@ -5954,6 +6797,15 @@ export interface paths {
                 };
                 /** @description Method Not Allowed */
                 405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -6018,6 +6870,15 @@ export interface paths {
                         "application/problem+json": components["schemas"]["Problem"];
                     };
                 };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
             };
         };
         /** DELETE is not used: the MCP endpoint is stateless (POST only) */
@@ -6041,6 +6902,15 @@ export interface paths {
                 };
                 /** @description Method Not Allowed */
                 405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -7120,7 +7990,27 @@ export interface components {
                 senderUserId: string;
             };
         };
-        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"];
+        /** @description The operator set some of the organisation's own limits (a number; 0 is no limit) or returned them to the configured default (null). */
+        OrgLimitsChangedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "org.limits_changed";
+            payload: {
+                changed: {
+                    [key: string]: number | null;
+                };
+            };
+        };
+        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"];
         EventPageInput: {
             items: components["schemas"]["EventInput"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -8083,6 +8973,50 @@ export interface components {
                 error?: string;
             };
             outbox: components["schemas"]["OutboxLagInput"];
+        };
+        LimitsPatchInput: {
+            /** @description Requests per token per window; 0 turns the limit off, null returns to the configured default. */
+            tokenRequests?: number | null;
+            /** @description Requests per organisation per window; 0 turns the limit off, null returns to the configured default. */
+            orgRequests?: number | null;
+            /** @description Patterns the organisation's active claims may hold; 0 turns the limit off, null returns to the configured default. */
+            claimPatternsPerOrg?: number | null;
+            /** @description Patterns one session's active claims may hold; 0 turns the limit off, null returns to the configured default. */
+            claimPatternsPerSession?: number | null;
+            /** @description /v1/stream sockets per token (per replica); 0 turns the limit off, null returns to the configured default. */
+            socketsPerToken?: number | null;
+            /** @description Subscriptions per /v1/stream socket; 0 turns the limit off, null returns to the configured default. */
+            subscriptionsPerSocket?: number | null;
+            /** @description Subscriptions per token over its sockets (per replica); 0 turns the limit off, null returns to the configured default. */
+            subscriptionsPerToken?: number | null;
+            /** @description Bytes of contract content the organisation may store; 0 turns the limit off, null returns to the default. */
+            contractBytesPerOrg?: number | null;
+        };
+        LimitsInput: {
+            /** Format: uuid */
+            orgId: string;
+            /** @description The window request limits count in (RATE_LIMIT_WINDOW_SECONDS). */
+            windowSeconds: number;
+            limits: {
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                tokenRequests: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                orgRequests: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                claimPatternsPerOrg: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                claimPatternsPerSession: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                socketsPerToken: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                subscriptionsPerSocket: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                subscriptionsPerToken: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                contractBytesPerOrg: number;
+            };
+            /** @description The limits set for this organisation; the others follow the configured defaults. */
+            overrides: string[];
         };
         Actor: {
             /** @enum {string} */
@@ -9145,7 +10079,27 @@ export interface components {
                 senderUserId: string;
             };
         };
-        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"];
+        /** @description The operator set some of the organisation's own limits (a number; 0 is no limit) or returned them to the configured default (null). */
+        OrgLimitsChangedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "org.limits_changed";
+            payload: {
+                changed: {
+                    [key: string]: number | null;
+                };
+            };
+        };
+        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"];
         EventPage: {
             items: components["schemas"]["Event"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -10108,6 +11062,50 @@ export interface components {
                 error?: string;
             };
             outbox: components["schemas"]["OutboxLag"];
+        };
+        LimitsPatch: {
+            /** @description Requests per token per window; 0 turns the limit off, null returns to the configured default. */
+            tokenRequests?: number | null;
+            /** @description Requests per organisation per window; 0 turns the limit off, null returns to the configured default. */
+            orgRequests?: number | null;
+            /** @description Patterns the organisation's active claims may hold; 0 turns the limit off, null returns to the configured default. */
+            claimPatternsPerOrg?: number | null;
+            /** @description Patterns one session's active claims may hold; 0 turns the limit off, null returns to the configured default. */
+            claimPatternsPerSession?: number | null;
+            /** @description /v1/stream sockets per token (per replica); 0 turns the limit off, null returns to the configured default. */
+            socketsPerToken?: number | null;
+            /** @description Subscriptions per /v1/stream socket; 0 turns the limit off, null returns to the configured default. */
+            subscriptionsPerSocket?: number | null;
+            /** @description Subscriptions per token over its sockets (per replica); 0 turns the limit off, null returns to the configured default. */
+            subscriptionsPerToken?: number | null;
+            /** @description Bytes of contract content the organisation may store; 0 turns the limit off, null returns to the default. */
+            contractBytesPerOrg?: number | null;
+        };
+        Limits: {
+            /** Format: uuid */
+            orgId: string;
+            /** @description The window request limits count in (RATE_LIMIT_WINDOW_SECONDS). */
+            windowSeconds: number;
+            limits: {
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                tokenRequests: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                orgRequests: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                claimPatternsPerOrg: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                claimPatternsPerSession: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                socketsPerToken: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                subscriptionsPerSocket: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                subscriptionsPerToken: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                contractBytesPerOrg: number;
+            };
+            /** @description The limits set for this organisation; the others follow the configured defaults. */
+            overrides: string[];
         };
     };
     responses: never;

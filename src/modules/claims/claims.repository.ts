@@ -456,3 +456,15 @@ export async function recordTouches(db: Db, values: { orgId: string; sessionId: 
       ),
     );
 }
+
+/** Patterns held by the organisation's active claims and by one session's (the claim quotas). */
+export async function heldPatternCounts(db: Db, orgId: string, sessionId: string): Promise<{ org: number; session: number }> {
+  const [row] = await db
+    .select({
+      org: sql<number>`coalesce(sum(cardinality(${claims.patterns})), 0)::int`,
+      session: sql<number>`coalesce(sum(cardinality(${claims.patterns})) filter (where ${claims.sessionId} = ${sessionId}), 0)::int`,
+    })
+    .from(claims)
+    .where(and(eq(claims.orgId, orgId), eq(claims.status, "active"), gt(claims.expiresAt, sql`now()`)));
+  return { org: Number(row?.org ?? 0), session: Number(row?.session ?? 0) };
+}

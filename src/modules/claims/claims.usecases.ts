@@ -30,6 +30,8 @@ import type { OnRepoWork } from "./claims.work.js";
 import { appendEvents } from "../../events/append.js";
 import { systemActor } from "../../events/envelope.js";
 import { claimEvents } from "./claims.events.js";
+import { quotaExceeded } from "../limits/limits.errors.js";
+import type { Limits } from "../limits/limits.usecases.js";
 import type { PendingEvent } from "../../events/catalog.js";
 
 export interface ClaimDeps {
@@ -40,6 +42,35 @@ export interface ClaimDeps {
   config: Pick<Config, "CLAIM_TTL_MIN_SECONDS" | "CLAIM_TTL_MAX_SECONDS" | "CLAIM_TTL_DEFAULT_SECONDS" | "PATTERN_WORK_BUDGET">;
   /** Told of granted claims and reported touches in repos that hold contract sources (the app wires the contracts module's at-risk check). */
   onWork?: OnRepoWork | undefined;
+  /** The organisation's limits (claim pattern quotas); absent, claims are not counted. */
+  limits?: Pick<Limits, "forOrg"> | undefined;
+}
+
+/**
+ * Patterns held per organisation and per session are bounded (a 429 naming the limit). Read
+ * before the grant, outside its lock: concurrent claims may pass it together by a few patterns,
+ * which a quota tolerates, and the grant path takes no extra lock.
+ */
+async function checkPatternQuotas(db: Db, limits: Pick<Limits, "forOrg">, orgId: string, sessionId: string, adding: number) {
+  const { claimPatternsPerOrg: perOrg, claimPatternsPerSession: perSession } = await limits.forOrg(orgId);
+  if (perOrg <= 0 && perSession <= 0) return;
+  const held = await repo.heldPatternCounts(db, orgId, sessionId);
+  if (perSession > 0 && held.session + adding > perSession) {
+    throw quotaExceeded(
+      "claims.too_many_patterns",
+      "claimPatternsPerSession",
+      perSession,
+      `The session's active claims hold ${held.session} patterns; ${adding} more would pass its limit. Release claims first`,
+    );
+  }
+  if (perOrg > 0 && held.org + adding > perOrg) {
+    throw quotaExceeded(
+      "claims.too_many_patterns",
+      "claimPatternsPerOrg",
+      perOrg,
+      `The organisation's active claims hold ${held.org} patterns; ${adding} more would pass its limit. Release claims first`,
+    );
+  }
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -63,10 +94,11 @@ async function loadHeldClaim(db: Db, principal: Principal, id: string, action: s
  * requests share a transaction, see `claims.grants.ts`), so two overlapping exclusive claims
  * can never both be granted, on any number of replicas.
  */
-export async function createClaim({ config, grants }: ClaimDeps, principal: Principal, input: CreateClaimInput) {
+export async function createClaim({ db, config, grants, limits }: ClaimDeps, principal: Principal, input: CreateClaimInput) {
   requireSessionScope(principal, input.sessionId);
   const patterns = validPatternsOrThrow(input.patterns);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
+  if (limits) await checkPatternQuotas(db, limits, principal.orgId, input.sessionId, patterns.length);
   const outcome = await grants({
     orgId: principal.orgId,
     userId: principal.userId,

@@ -13,6 +13,7 @@ import * as repo from "./contracts.repository.js";
 import type { ContractRow, ProposalRow } from "./contracts.repository.js";
 import { consumerRecipients, type ContractSourceCache } from "./contracts.sources.js";
 import type { ContractKind } from "./contracts.table.js";
+import type { Limits } from "../limits/limits.usecases.js";
 import type { Recipient } from "../../events/envelope.js";
 
 /**
@@ -30,6 +31,8 @@ export interface ContractDeps {
   claims: ClaimIndexCache;
   /** The worker pool where contract content is parsed and diffed. */
   work: ContractWork;
+  /** The organisation's limits (stored contract bytes); absent, content is not counted. */
+  limits?: Pick<Limits, "forOrg"> | undefined;
 }
 
 import { MAX_CHANGES } from "./contracts.diff.js";

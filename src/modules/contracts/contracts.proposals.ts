@@ -22,6 +22,7 @@ import type { AnswerRow, ConsumerRow, ContractRow, ProposalRow } from "./contrac
 import type { AnswerProposalInput, ListProposalsInput, OpenProposalInput, WithdrawProposalInput } from "./contracts.schemas.js";
 import { compatibilityOf, historyFor, storedCompatibility } from "./contracts.versions.js";
 import { appendEvents } from "../../events/append.js";
+import { checkContractBytes } from "./contracts.quota.js";
 import { contractEvents } from "./contracts.events.js";
 
 export interface ProposalView {
@@ -83,6 +84,7 @@ export async function openProposal(
 ): Promise<{ proposal: ProposalView; created: boolean }> {
   const known = await loadContract(deps.db, principal, name);
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
+  await checkContractBytes(deps, principal.orgId, input.content);
   const parsed = await parse(deps, known.kind, input.content);
   const { row, created, contract } = await transaction(deps.db, async (tx) => {
     const contract = await loadContract(tx, principal, name, { forUpdate: true });

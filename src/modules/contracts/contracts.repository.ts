@@ -495,3 +495,16 @@ export async function recordRisks(
   const inserted = await db.insert(contractRisks).values(rows).onConflictDoNothing().returning({ contractId: contractRisks.contractId });
   return new Set(inserted.map((r) => r.contractId));
 }
+
+/** Bytes the organisation's contract versions and proposals take as stored (the contract bytes quota). */
+export async function storedContentBytes(db: Db, orgId: string): Promise<number> {
+  const [versions] = await db
+    .select({ bytes: sql<string>`coalesce(sum(pg_column_size(${contractVersions.content})), 0)` })
+    .from(contractVersions)
+    .where(eq(contractVersions.orgId, orgId));
+  const [proposals] = await db
+    .select({ bytes: sql<string>`coalesce(sum(pg_column_size(${contractProposals.content})), 0)` })
+    .from(contractProposals)
+    .where(eq(contractProposals.orgId, orgId));
+  return Number(versions?.bytes ?? 0) + Number(proposals?.bytes ?? 0);
+}

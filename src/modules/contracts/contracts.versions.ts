@@ -23,6 +23,7 @@ import type { CheckVersionInput, DiffVersionsInput, ListVersionsInput, PublishVe
 import type { CompatibilityPolicy } from "./contracts.table.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
+import { checkContractBytes } from "./contracts.quota.js";
 import type { PendingEvent } from "../../events/catalog.js";
 
 export interface StoredCompatibility {
@@ -120,6 +121,7 @@ export async function publishVersion(
     });
   const known = await loadContract(deps.db, principal, name);
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
+  await checkContractBytes(deps, principal.orgId, input.content);
   // Parsing is the slow part: done before the contract's row is locked (its kind never changes).
   const parseStart = performance.now();
   const parsed = await parse(deps, known.kind, input.content);

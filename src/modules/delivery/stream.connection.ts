@@ -19,6 +19,7 @@ import {
   type AlertScope,
   type EventQuery,
 } from "./feed.repository.js";
+import { tokenKeyOf } from "../limits/limits.usecases.js";
 import { type Cursor, type Delivery, goLive, type ReplayTarget, replay, startCursor, takeLive } from "./stream.cursors.js";
 import {
   closeCodes,
@@ -73,6 +74,8 @@ export interface ConnectionHost {
   detach(connection: StreamConnection): void;
   /** Subscribes to the bus once, and resolves when the bus has the subscription in place. */
   ensureSubscribed(): Promise<void>;
+  /** Subscriptions of the connection's token over all its sockets on this replica. */
+  subscriptionsOf(connection: StreamConnection): number;
 }
 
 /** How long a replay waits for a socket to drain before calling it slow. */
@@ -136,6 +139,10 @@ export class StreamConnection {
   private closedPromise: Promise<void>;
   private resolveClosed!: () => void;
   private expiryTimer: NodeJS.Timeout | null = null;
+  private maxSubscriptions = MAX_SUBSCRIPTIONS;
+  private maxTokenSubscriptions = 0;
+  /** What per-token quotas count by (tokenKeyOf). */
+  readonly tokenKey: string;
   /** Client frames are handled in order; replays run beside them. */
   private inbox: Promise<void> = Promise.resolve();
 
@@ -146,7 +153,18 @@ export class StreamConnection {
     private readonly defaultAfter: string | undefined,
   ) {
     this.role = principal.role;
+    this.tokenKey = tokenKeyOf(principal);
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
+  }
+
+  /** The organisation's quotas: subscriptions per socket and per token (0: no limit). */
+  limitSubscriptions(perSocket: number, perToken: number) {
+    this.maxSubscriptions = perSocket > 0 ? perSocket : Number.POSITIVE_INFINITY;
+    this.maxTokenSubscriptions = perToken;
+  }
+
+  get subscriptionCount(): number {
+    return this.subs.size;
   }
 
   private get options() {
@@ -325,8 +343,18 @@ export class StreamConnection {
       return this.sendError("stream.duplicate_subscription", `Subscription ${request.id} exists; unsubscribe it first.`, {
         id: request.id,
       });
-    if (this.subs.size >= MAX_SUBSCRIPTIONS)
-      return this.sendError("stream.too_many_subscriptions", `At most ${MAX_SUBSCRIPTIONS} subscriptions per socket.`, { id: request.id });
+    if (this.subs.size >= this.maxSubscriptions)
+      return this.sendError(
+        "stream.too_many_subscriptions",
+        `At most ${this.maxSubscriptions} subscriptions per socket (the subscriptionsPerSocket limit).`,
+        { id: request.id },
+      );
+    if (this.maxTokenSubscriptions > 0 && this.hub.subscriptionsOf(this) >= this.maxTokenSubscriptions)
+      return this.sendError(
+        "stream.too_many_subscriptions",
+        `At most ${this.maxTokenSubscriptions} subscriptions per token over its sockets (the subscriptionsPerToken limit).`,
+        { id: request.id },
+      );
 
     let sub: Subscription;
     let afterId: string | null;

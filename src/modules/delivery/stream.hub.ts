@@ -4,6 +4,7 @@ import type { Subjects } from "../../events/subjects.js";
 import { usersConcerned } from "../../events/visibility.js";
 import { eventRegistry } from "../catalog.js";
 import type { Principal } from "../identity/identity.schemas.js";
+import { tokenKeyOf } from "../limits/limits.usecases.js";
 import { type Alert, deliveredAlertSchema } from "./alerts.schemas.js";
 import { sessionOwner } from "./feed.repository.js";
 import { type ConnectionHost, type ConnectionOptions, StreamConnection, type StreamSocket, standingOf } from "./stream.connection.js";
@@ -53,6 +54,13 @@ function someFollowEvents(connections: Set<StreamConnection>): boolean {
   return false;
 }
 
+/** The per-token quotas in force for one socket's organisation. */
+export interface StreamQuotas {
+  socketsPerToken: number;
+  subscriptionsPerSocket: number;
+  subscriptionsPerToken: number;
+}
+
 export class StreamHub implements ConnectionHost {
   private readonly byOrg = new Map<string, Set<StreamConnection>>();
   private ready: Promise<void> | null = null;
@@ -82,14 +90,41 @@ export class StreamHub implements ConnectionHost {
   }
 
   /** Takes a freshly upgraded socket of an authenticated principal. */
-  accept(socket: StreamSocket, principal: Principal, options: { defaultAfter?: string | undefined; expiresAt?: number | undefined }) {
+  accept(
+    socket: StreamSocket,
+    principal: Principal,
+    options: { defaultAfter?: string | undefined; expiresAt?: number | undefined; quotas?: StreamQuotas | undefined },
+  ) {
+    const quotas = options.quotas;
+    // Checked before the upgrade too; this catches sockets of one token opened in parallel.
+    if (quotas && quotas.socketsPerToken > 0 && this.socketsOf(tokenKeyOf(principal)) >= quotas.socketsPerToken) {
+      const message = `At most ${quotas.socketsPerToken} sockets per token (the socketsPerToken limit).`;
+      socket.send(JSON.stringify({ type: "error", code: "stream.too_many_sockets", message }));
+      socket.close(closeCodes.tooManySockets, "too many sockets");
+      return null;
+    }
     const connection = new StreamConnection(this, socket, principal, options.defaultAfter);
+    if (quotas) connection.limitSubscriptions(quotas.subscriptionsPerSocket, quotas.subscriptionsPerToken);
     let set = this.byOrg.get(principal.orgId);
     if (!set) this.byOrg.set(principal.orgId, (set = new Set()));
     set.add(connection);
     if (options.expiresAt !== undefined) connection.expireAt(options.expiresAt);
     connection.start();
     return connection;
+  }
+
+  /** Open sockets of one token (tokenKeyOf) on this replica. */
+  socketsOf(tokenKey: string): number {
+    let n = 0;
+    for (const set of this.byOrg.values()) for (const c of set) if (c.tokenKey === tokenKey) n++;
+    return n;
+  }
+
+  /** Subscriptions of one token over its sockets on this replica. */
+  subscriptionsOf(connection: StreamConnection): number {
+    let n = 0;
+    for (const c of this.byOrg.get(connection.principal.orgId) ?? []) if (c.tokenKey === connection.tokenKey) n += c.subscriptionCount;
+    return n;
   }
 
   detach(connection: StreamConnection) {

@@ -7,6 +7,8 @@ import type { Bus } from "../../infra/bus.js";
 import type { Db } from "../../infra/db.js";
 import { AppError, problemResponses } from "../../http/problem.js";
 import type { Authenticate } from "../identity/auth.js";
+import { quotaExceeded } from "../limits/limits.errors.js";
+import { type LimitSettings, type Limits, tokenKeyOf } from "../limits/limits.usecases.js";
 import { StreamHub, type StreamSocket } from "./stream.hub.js";
 import { MAX_CLIENT_FRAME_BYTES, streamQuery } from "./stream.schemas.js";
 import type { Subjects } from "../../events/subjects.js";
@@ -18,13 +20,14 @@ export interface StreamDeps {
   authenticate: Authenticate;
   pingIntervalMs: number;
   maxBufferedBytes: number;
+  limits: Pick<Limits, "forOrg">;
 }
 
 const description = `WebSocket (RFC 6455). Authenticate with the Authorization header or, where headers cannot be set (browsers), the access_token query parameter; a missing or invalid credential is refused before the upgrade with 401 problem+json. A plain GET without an upgrade is 426.
 
 Messages are JSON text frames. Client: {"type":"subscribe","id":"a","topic":"alerts"}, {"type":"subscribe","id":"e","topic":"events","filter":{"repo":"…","team":"…","user":"…","type":"claim."},"after":"<eventId>"}, {"type":"unsubscribe","id":"e"}, {"type":"ping"}. Server: welcome, subscribed, event, alert, live (replay done), unsubscribed, narrowed {id,reason,role?,teamId?} (a demotion or a team left shrank what it carries), pong, error {code,message,id?,errors?} (stream.access_revoked: a subscription that needed a lead's right ended with the right).
 
-Close codes: 1001 server shutting down; 1009 client frame too large; 1011 internal error; 4008 slow consumer (resume with after); 4401 credential revoked or expired while connected. See docs/architecture.md, "Live stream".`;
+Close codes: 1001 server shutting down; 1009 client frame too large; 1011 internal error; 4008 slow consumer (resume with after); 4029 the token holds as many sockets as it may (socketsPerToken); 4401 credential revoked or expired while connected. See docs/architecture.md, "Live stream".`;
 
 /** A bearer credential from the header, or from `access_token` for clients that cannot set headers. */
 function credentialOf(request: FastifyRequest): string | undefined {
@@ -46,6 +49,8 @@ function tokenExpiry(authorization: string | undefined): number | undefined {
 
 export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (app, { deps }) => {
   const hub = new StreamHub({ ...deps, log: app.log.child({ component: "stream" }) });
+  /** The quotas read before the upgrade, for the socket it opens. */
+  const quotasOf = new WeakMap<FastifyRequest, LimitSettings>();
   await app.register(websocket, {
     options: { maxPayload: MAX_CLIENT_FRAME_BYTES },
     // Sockets are told why (1001) and given a moment, then the server stops accepting upgrades.
@@ -66,7 +71,7 @@ export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (
       querystring: streamQuery,
       response: {
         101: z.null().describe("Switching Protocols: the stream is open; messages as described above."),
-        ...problemResponses(400, 401, 426),
+        ...problemResponses(400, 401, 426, 429),
       },
     },
     // The auth hook skips this route (public) so that the query parameter can carry the token.
@@ -77,15 +82,24 @@ export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (
         if ((err as { status?: number }).status === 401) reply.header("www-authenticate", 'Bearer realm="brigade"');
         throw err;
       }
+      const quotas = await deps.limits.forOrg(request.principal.orgId);
+      quotasOf.set(request, quotas);
+      const { socketsPerToken } = quotas;
+      if (socketsPerToken > 0 && hub.socketsOf(tokenKeyOf(request.principal)) >= socketsPerToken) {
+        throw quotaExceeded("stream.too_many_sockets", "socketsPerToken", socketsPerToken, "This token holds as many sockets as it may");
+      }
     },
     handler: async () => {
       throw new AppError(426, "stream.upgrade_required", "GET /v1/stream is a WebSocket: send Connection: Upgrade and Upgrade: websocket.");
     },
+    // Synchronous: the client's first frames may follow the upgrade at once.
     wsHandler: (socket, request) => {
       const query = request.query as { after?: string };
+      const quotas = quotasOf.get(request);
       hub.accept(socket as unknown as StreamSocket, request.principal, {
         defaultAfter: query.after,
         expiresAt: tokenExpiry(credentialOf(request)),
+        quotas,
       });
     },
   });

@@ -28,6 +28,8 @@ export const closeCodes = {
   slowConsumer: 4008,
   /** The credential stopped being valid while connected (revoked, expired, its session ended). Do not retry with it. */
   unauthorized: 4401,
+  /** The token already holds as many sockets as its organisation allows (socketsPerToken). */
+  tooManySockets: 4029,
 } as const;
 
 const subscriptionId = z

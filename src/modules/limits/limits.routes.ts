@@ -1,0 +1,129 @@
+import rateLimit from "@fastify/rate-limit";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import type { Db } from "../../infra/db.js";
+import { problemResponse, problemResponses } from "../../http/problem.js";
+import { rateLimited } from "./limits.errors.js";
+import { limitsPatchBody, limitsSchema, orgParams } from "./limits.schemas.js";
+import { SharedWindowStore } from "./limits.store.js";
+import { tokenKeyOf, type LimitSettings, type Limits } from "./limits.usecases.js";
+
+export interface RateLimitDeps {
+  db: Db;
+  limits: Limits;
+  /** Requests a replica reserves from the shared counter at once (RATE_LIMIT_RESERVE_CHUNK). */
+  reserveChunk: number;
+}
+
+/**
+ * Request limits per token and per organisation, counted in fixed windows that every replica
+ * shares (limits.store.ts), through @fastify/rate-limit's limiters. Runs after authentication,
+ * before validation, so refused and malformed requests count too. Public routes (health, JWKS)
+ * carry no principal and are not limited here.
+ */
+export const rateLimitPlugin = fp(
+  async (app, { deps }: { deps: RateLimitDeps }) => {
+    const { db, limits, reserveChunk } = deps;
+    await app.register(rateLimit, {
+      global: false,
+      store: class extends SharedWindowStore {
+        constructor() {
+          super(db, reserveChunk);
+        }
+      },
+    });
+    const inForce = new WeakMap<FastifyRequest, LimitSettings>();
+    const timeWindow = limits.windowSeconds * 1000;
+    const policies = [
+      {
+        name: "token" as const,
+        limit: "tokenRequests" as const,
+        check: app.createRateLimit({
+          timeWindow,
+          keyGenerator: (request) => tokenKeyOf(request.principal),
+          max: (request) => inForce.get(request)!.tokenRequests,
+        }),
+      },
+      {
+        name: "org" as const,
+        limit: "orgRequests" as const,
+        check: app.createRateLimit({
+          timeWindow,
+          keyGenerator: (request) => `org:${request.principal.orgId}`,
+          max: (request) => inForce.get(request)!.orgRequests,
+        }),
+      },
+    ];
+
+    // Every authenticated route may answer 429 now: the API description says so.
+    app.addHook("onRoute", (route) => {
+      const response = route.schema?.response as Record<string, unknown> | undefined;
+      if (route.config?.public || !response || "429" in response || 429 in response) return;
+      response[429] = problemResponse(429);
+    });
+
+    app.addHook("preValidation", async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!request.principal) return;
+      const settings = await limits.forOrg(request.principal.orgId);
+      inForce.set(request, settings);
+      const policy: string[] = [];
+      const state: string[] = [];
+      for (const { name, limit, check } of policies) {
+        const max = settings[limit];
+        if (max <= 0) continue;
+        const result = await check(request);
+        if (result.isAllowed) continue;
+        policy.push(`"${name}";q=${max};w=${limits.windowSeconds}`);
+        state.push(`"${name}";r=${result.remaining};t=${result.ttlInSeconds}`);
+        if (result.isExceeded) {
+          const retryAfter = Math.max(1, result.ttlInSeconds);
+          reply.header("ratelimit-policy", policy.join(", "));
+          reply.header("ratelimit", state.join(", "));
+          reply.header("retry-after", String(retryAfter));
+          throw rateLimited(limit, max, limits.windowSeconds, retryAfter);
+        }
+      }
+      if (policy.length) {
+        // IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers): each policy, and what is left of it.
+        reply.header("ratelimit-policy", policy.join(", "));
+        reply.header("ratelimit", state.join(", "));
+      }
+    });
+  },
+  { name: "brigade-rate-limit", dependencies: ["brigade-auth"] },
+);
+
+const operatorErrors = problemResponses(400, 401, 403, 404);
+
+/** The operator reads and sets an organisation's own limits. */
+export const limitsRoutes: FastifyPluginAsyncZod<{ deps: { limits: Limits } }> = async (app, { deps }) => {
+  app.get(
+    "/v1/orgs/:org/limits",
+    {
+      schema: {
+        tags: ["limits"],
+        summary: "An organisation's limits in force (operator)",
+        params: orgParams,
+        response: { 200: limitsSchema, ...operatorErrors },
+      },
+    },
+    async (request) => deps.limits.get(request.principal, request.params.org),
+  );
+
+  app.patch(
+    "/v1/orgs/:org/limits",
+    {
+      schema: {
+        tags: ["limits"],
+        summary: "Set an organisation's own limits (operator)",
+        description:
+          "Each field given replaces that limit for the organisation; null returns it to the configured default; fields left out keep their value. Replicas apply a change within 5 s.",
+        params: orgParams,
+        body: limitsPatchBody,
+        response: { 200: limitsSchema, ...operatorErrors },
+      },
+    },
+    async (request) => deps.limits.set(request.principal, request.params.org, request.body),
+  );
+};

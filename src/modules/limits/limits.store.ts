@@ -1,0 +1,99 @@
+import type { Db } from "../../infra/db.js";
+import { addToCounter } from "./limits.repository.js";
+
+interface Budget {
+  /** Local clock time at which the window ends. */
+  endsAt: number;
+  /** The shared count before this replica's latest reservation. */
+  base: number;
+  /** Requests that reservation granted, and how many of them this replica has used. */
+  granted: number;
+  used: number;
+  /** The shared count reached the limit: refuse locally until the window ends. */
+  spent: boolean;
+  /** A reservation on its way (concurrent requests wait for it instead of sending their own). */
+  pending?: Promise<void>;
+}
+
+type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void;
+
+/**
+ * A store for @fastify/rate-limit whose counts every replica shares through the database: a
+ * fixed-window counter per key, which a replica does not write per request but in chunks it
+ * reserves (`used = used + chunk`) and then spends from memory. The chunk is never more than a
+ * twentieth of the limit, so the budget a replica holds unused is small, and small limits are
+ * exact (a chunk of one). Once the shared count reaches the limit the replica refuses from
+ * memory until the window ends, so refused requests cost no write either.
+ */
+export class SharedWindowStore {
+  private readonly budgets = new Map<string, Budget>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly maxChunk: number,
+  ) {}
+
+  /** @fastify/rate-limit asks each route or limiter for a child store; the keys already differ. */
+  child(): this {
+    return this;
+  }
+
+  incr(key: string, callback: Callback, timeWindow: number, max: number): void {
+    this.take(key, timeWindow, max).then(
+      (result) => callback(null, result),
+      (err: Error) => callback(err),
+    );
+  }
+
+  private async take(key: string, windowMs: number, max: number): Promise<{ current: number; ttl: number }> {
+    for (;;) {
+      const now = Date.now();
+      let budget = this.budgets.get(key);
+      if (budget && budget.endsAt <= now && !budget.pending) {
+        this.budgets.delete(key);
+        budget = undefined;
+      }
+      if (budget?.pending) {
+        await budget.pending;
+        continue;
+      }
+      if (budget?.spent) return { current: Math.max(max, budget.base) + 1, ttl: budget.endsAt - now };
+      if (budget && budget.used < budget.granted) {
+        // The limit may have been lowered since the chunk was reserved.
+        if (budget.base + budget.used >= max) return { current: budget.base + budget.used + 1, ttl: budget.endsAt - now };
+        budget.used++;
+        return { current: budget.base + budget.used, ttl: budget.endsAt - now };
+      }
+      await this.reserve(key, windowMs, max, budget);
+    }
+  }
+
+  private reserve(key: string, windowMs: number, max: number, previous: Budget | undefined): Promise<void> {
+    const chunk = Math.max(1, Math.min(this.maxChunk, Math.floor(max / 20)));
+    const budget: Budget = previous ?? { endsAt: Date.now() + windowMs, base: 0, granted: 0, used: 0, spent: false };
+    this.budgets.set(key, budget);
+    budget.pending = addToCounter(this.db, key, windowMs, chunk)
+      .then(({ used, ttlMs }) => {
+        const before = used - chunk;
+        budget.endsAt = Date.now() + ttlMs;
+        budget.base = before;
+        budget.granted = Math.max(0, Math.min(chunk, max - before));
+        budget.used = 0;
+        budget.spent = budget.granted === 0;
+        this.forgetEnded();
+      })
+      .finally(() => {
+        budget.pending = undefined;
+      });
+    // The waiting request sees a failed reservation as its own error; the entry is retried afresh.
+    budget.pending.catch(() => this.budgets.delete(key));
+    return budget.pending;
+  }
+
+  /** Keys whose window ended are dropped now and then, so the map holds only live windows. */
+  private forgetEnded() {
+    if (this.budgets.size < 10_000) return;
+    const now = Date.now();
+    for (const [key, budget] of this.budgets) if (budget.endsAt <= now && !budget.pending) this.budgets.delete(key);
+  }
+}
