@@ -2,6 +2,17 @@
 import { setFlagsFromString } from "node:v8";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { isDatabaseUnavailable } from "./infra/db.js";
+
+// postgres.js fetches array types on each new connection without observing that query's
+// promise: a connection that dies while it is being set up (PostgreSQL stopping, a backend
+// terminated) rejects it unhandled, which would end the process. Those are logged and
+// dropped (the next query reconnects); any other unhandled rejection still ends the process.
+let warnUnobserved = (err: unknown) => console.error(`database connection failed while being set up: ${String(err)}`);
+process.on("unhandledRejection", (reason) => {
+  if (!isDatabaseUnavailable(reason)) throw reason;
+  warnUnobserved(reason);
+});
 
 let config: Config;
 try {
@@ -22,6 +33,7 @@ const built = await buildApp(config).catch((err: unknown) => {
   process.exit(1);
 });
 const { app, database, bus, initialAdminToken } = built;
+warnUnobserved = (err) => app.log.warn({ err }, "database connection failed while being set up; the next query reconnects");
 const address = await app.listen({ port: config.PORT, host: config.HOST });
 
 const lines = [
