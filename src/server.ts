@@ -13,6 +13,14 @@ process.on("unhandledRejection", (reason) => {
   if (!isDatabaseUnavailable(reason)) throw reason;
   warnUnobserved(reason);
 });
+// Also seen under PostgreSQL faults (postgres.js 3.4.9): a write scheduled with `setImmediate`
+// on a connection whose socket has since closed throws from `nextWrite`, outside any query.
+// The connection's queries were already failed; the process goes on. Anything else still ends it.
+process.on("uncaughtException", (err) => {
+  if (err instanceof TypeError && /postgres\/src\/connection\.js/.test(err.stack ?? "")) return warnUnobserved(err);
+  console.error(err);
+  process.exit(1);
+});
 
 let config: Config;
 try {
