@@ -275,6 +275,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // statement after the statement timeout (connection parameters, so every backend has it).
     const shared = {
       ...silentNotices,
+      // postgres.js waits up to 20 s between reconnection attempts after a few failures (3ⁿ/100 s):
+      // after an outage of seconds, the pool would stay away for tens. Retry every 50 ms to 1 s.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
       connect_timeout: Math.max(1, Math.ceil(acquireTimeoutMs / 1000)),
       connection: statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {},
     };
