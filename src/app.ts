@@ -9,6 +9,7 @@ import { eventRegistry } from "./modules/catalog.js";
 import { newId } from "./infra/ids.js";
 import { metricsPlugin } from "./infra/metrics.js";
 import { startPeriodic } from "./infra/periodic.js";
+import { LoopWatch, registerLoopMetrics } from "./infra/loop-watch.js";
 import { installErrorHandler } from "./http/error-handler.js";
 import { frameworkErrors, installRequestHardening } from "./http/hardening.js";
 import { redactUrl } from "./http/redact.js";
@@ -40,7 +41,7 @@ import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
 import { createHeartbeatWriter, expireOverdueSessions, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { overviewRoutes } from "./modules/overview/overview.routes.js";
-import { healthRoutes } from "./modules/system/health.routes.js";
+import { healthRoutes, RELAY_LOOP } from "./modules/system/health.routes.js";
 import { limitsRoutes, rateLimitPlugin } from "./modules/limits/limits.routes.js";
 import { createLimits, sweepRateCounters } from "./modules/limits/limits.usecases.js";
 import { mcpRoutes } from "./mcp/http.js";
@@ -74,6 +75,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     databaseUrl: config.DATABASE_URL,
     dataDir: config.BRIGADE_DATA_DIR,
     poolSize: config.DATABASE_POOL_SIZE,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
   });
   let bus: Bus;
   try {
@@ -133,6 +136,11 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(metricsPlugin, { token: config.METRICS_TOKEN });
 
     const db = database.db;
+    // Background loops report their runs; one in progress past this is stuck (readiness, metrics).
+    // Past a statement's timeout twice and a connection's wait: what no healthy run takes.
+    const loops = new LoopWatch();
+    const stuckAfterMs = Math.max(config.DATABASE_STATEMENT_TIMEOUT_MS, 5_000) * 2 + config.DATABASE_ACQUIRE_TIMEOUT_MS;
+    registerLoopMetrics(app.metrics, loops, () => bus.connected);
     const keys = await KeyRing.open(db, { issuer: config.BRIGADE_ISSUER, signingKeyPem: config.BRIGADE_SIGNING_KEY });
     const principals = createPrincipalCache({
       db,
@@ -164,12 +172,15 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       batchSize: config.RELAY_BATCH_SIZE,
       pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
       registry: app.metrics,
+      tracker: loops.track(RELAY_LOOP, stuckAfterMs),
     });
     sweepers.push(relay);
     // Every transaction that appended events wakes the relay once it has committed.
     const stopWaking = onCommitSignal(db, EVENTS_APPENDED, relay.wake);
     sweepers.push({ stop: async () => stopWaking() });
-    await app.register(healthRoutes, { deps: { database, bus, outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS } } });
+    await app.register(healthRoutes, {
+      deps: { database, bus, outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS }, loops: () => loops.states() },
+    });
     await app.register(identityRoutes, { deps: identityDeps });
     const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
       // Their tokens are revoked in this transaction: not cached here until its event confirms the commit.
@@ -194,6 +205,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         onWork,
         afterCommit: relay.followUp,
         workBudget: config.PATTERN_WORK_BUDGET,
+        tracker: loops.track("grant batches", stuckAfterMs),
       }),
     };
     await app.register(sessionRoutes, { deps: sessionDeps });
@@ -229,8 +241,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     relay.start();
     // What the sweepers expire is written with its events, which wake the relay once committed.
     const every = { intervalMs: config.SWEEP_INTERVAL_MS, log: app.log };
-    sweepers.push(startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), ...every }));
-    sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), ...every }));
+    const sessionExpiry = loops.track("session expiry", stuckAfterMs);
+    const claimExpiry = loops.track("claim expiry", stuckAfterMs);
+    sweepers.push(
+      startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), tracker: sessionExpiry, ...every }),
+    );
+    sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), tracker: claimExpiry, ...every }));
     sweepers.push(startPeriodic({ name: "rate counter sweep", run: () => sweepRateCounters({ db }), intervalMs: 60_000, log: app.log }));
     if (config.EVENT_RETENTION_DAYS > 0) {
       const prune = () => pruneEventLog(db, { retentionDays: config.EVENT_RETENTION_DAYS });

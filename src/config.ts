@@ -21,6 +21,10 @@ export const configSchema = z
       .optional(),
     /** Connections in the postgres.js pool of this process. */
     DATABASE_POOL_SIZE: intFrom(1, 200).default(20),
+    /** PostgreSQL statement_timeout for this process's connections, in ms (a stuck statement fails with 503); 0: none. */
+    DATABASE_STATEMENT_TIMEOUT_MS: intFrom(0, 3_600_000).default(15_000),
+    /** How long a request waits for a database connection before it fails with 503 `db.unavailable`. */
+    DATABASE_ACQUIRE_TIMEOUT_MS: intFrom(100, 600_000).default(5_000),
     /** NATS server URL(s), comma separated. Unset: in-process event bus. */
     NATS_URL: z.string().min(1).optional(),
     // ── How this server authenticates to NATS (at most one of user/password, token, NKey, creds file) and TLS.
@@ -79,10 +83,10 @@ export const configSchema = z
     /** Backstop: the relay looks at the outbox this often even when nothing woke it. */
     RELAY_POLL_INTERVAL_MS: intFrom(50, 3_600_000).default(1_000),
     /**
-     * /readyz answers 503 when the oldest unpublished event is older than this. 0 (default):
-     * delivery lag is reported but never makes the process unready.
+     * /readyz answers 503 when the oldest unpublished event is older than this while the bus is
+     * connected (the relay is stuck, not the bus away). 0: lag never makes the process unready.
      */
-    RELAY_MAX_LAG_SECONDS: intFrom(0, 7 * 86_400).default(0),
+    RELAY_MAX_LAG_SECONDS: intFrom(0, 7 * 86_400).default(30),
     /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`; unset, it is public. */
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     /** /v1/stream: the server pings each socket this often and drops one that missed the previous ping. */

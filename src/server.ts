@@ -2,6 +2,25 @@
 import { setFlagsFromString } from "node:v8";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
+import { isDatabaseUnavailable } from "./infra/db.js";
+
+// postgres.js fetches array types on each new connection without observing that query's
+// promise: a connection that dies while it is being set up (PostgreSQL stopping, a backend
+// terminated) rejects it unhandled, which would end the process. Those are logged and
+// dropped (the next query reconnects); any other unhandled rejection still ends the process.
+let warnUnobserved = (err: unknown) => console.error(`database connection failed while being set up: ${String(err)}`);
+process.on("unhandledRejection", (reason) => {
+  if (!isDatabaseUnavailable(reason)) throw reason;
+  warnUnobserved(reason);
+});
+// Also seen under PostgreSQL faults (postgres.js 3.4.9): a write scheduled with `setImmediate`
+// on a connection whose socket has since closed throws from `nextWrite`, outside any query.
+// The connection's queries were already failed; the process goes on. Anything else still ends it.
+process.on("uncaughtException", (err) => {
+  if (err instanceof TypeError && /postgres\/src\/connection\.js/.test(err.stack ?? "")) return warnUnobserved(err);
+  console.error(err);
+  process.exit(1);
+});
 
 let config: Config;
 try {
@@ -22,6 +41,7 @@ const built = await buildApp(config).catch((err: unknown) => {
   process.exit(1);
 });
 const { app, database, bus, initialAdminToken } = built;
+warnUnobserved = (err) => app.log.warn({ err }, "database connection failed while being set up; the next query reconnects");
 const address = await app.listen({ port: config.PORT, host: config.HOST });
 
 const lines = [

@@ -1,8 +1,13 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from "fastify-type-provider-zod";
+import { isDatabaseUnavailable } from "../infra/db.js";
 import { AppError, toProblem, type FieldError } from "./problem.js";
 
+/** Seconds a client is asked to wait before retrying a request the database could not serve. */
+const DB_RETRY_AFTER_SECONDS = 1;
+
 function send(reply: FastifyReply, request: FastifyRequest, error: AppError) {
+  if (error.status === 503) reply.header("retry-after", String(DB_RETRY_AFTER_SECONDS));
   return reply
     .code(error.status)
     .type("application/problem+json")
@@ -70,6 +75,14 @@ export function installErrorHandler(app: FastifyInstance) {
     }
     if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
       return send(reply, request, new AppError(error.statusCode, "request.invalid", error.message));
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.warn({ err: error }, "database unavailable");
+      return send(
+        reply,
+        request,
+        new AppError(503, "db.unavailable", "The database cannot be reached or did not answer in time; retry shortly."),
+      );
     }
     request.log.error({ err: error }, "unhandled error");
     return send(reply, request, new AppError(500, "internal", "The server failed to handle this request."));

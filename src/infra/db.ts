@@ -5,6 +5,7 @@ import { PgDialect, type PgDatabase, type PgQueryResultHKT } from "drizzle-orm/p
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { PgLanes } from "./pg-lanes.js";
 
 /** A drizzle handle over either backend: the pool, or a transaction. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -111,26 +112,20 @@ export type PipelinedRunner = <T>(work: PipelinedWork<T>) => Promise<T>;
 export type FollowUp = (run: PipelinedRunner) => Promise<unknown> | null;
 
 /**
- * One pipelined transaction on a reserved connection: BEGIN and COMMIT sent unawaited. `onCommit`
- * runs once the COMMIT has been queued, before any answer.
+ * One pipelined transaction on a lane (a client of one connection, `pg-lanes.ts`): BEGIN and
+ * COMMIT sent unawaited. `onCommit` runs once the COMMIT has been queued, before any answer.
  */
-async function pipelinedOnConnection<T>(
-  reserved: postgres.ReservedSql,
-  client: postgres.Sql,
-  work: PipelinedWork<T>,
-  onCommit?: () => void,
-): Promise<T> {
+async function pipelinedOnLane<T>(lane: postgres.Sql, work: PipelinedWork<T>, onCommit?: () => void): Promise<T> {
   let ended = false;
   try {
-    // A reserved connection lacks the pool's `options`, which drizzle reads (its type parsers, already set up by the pool's own drizzle).
-    const tx = drizzlePostgres(Object.assign(reserved, { options: client.options })) as unknown as Db;
-    const begun = reserved.unsafe("begin");
-    // Observed with the last statements; BEGIN on an idle reserved connection fails only with the connection.
+    const tx = drizzlePostgres(lane) as unknown as Db;
+    const begun = lane.unsafe("begin");
+    // Observed with the last statements; BEGIN on an idle lane fails only with the connection.
     begun.catch(() => {});
     const commit = (async (last: Promise<unknown>[]) => {
       ended = true;
       // Awaiting a postgres.js query is what sends it: the COMMIT is queued before the follow-up's BEGIN.
-      const settling = Promise.allSettled([begun, ...last, reserved.unsafe("commit")]);
+      const settling = Promise.allSettled([begun, ...last, lane.unsafe("commit")]);
       onCommit?.();
       const settled = await settling;
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -141,21 +136,31 @@ async function pipelinedOnConnection<T>(
     if (!ended) throw new MissingCommitError();
     return result;
   } finally {
-    if (!ended) await reserved.unsafe("rollback").catch(() => {});
+    if (!ended) await lane.unsafe("rollback").catch(() => {});
   }
 }
 
-/** `pipelinedTransaction` over postgres.js: a reserved connection, kept for the follow-up if one takes it. */
-async function pipelinedOn<T>(client: postgres.Sql, work: PipelinedWork<T>, then?: FollowUp): Promise<T> {
-  const reserved = await client.reserve();
+/**
+ * `pipelinedTransaction` over postgres.js: a lane held for the transaction, and for the
+ * follow-up if one takes it. Any failure on the lane retires it (see `PgLanes`).
+ */
+async function pipelinedOn<T>(lanes: PgLanes, work: PipelinedWork<T>, then?: FollowUp): Promise<T> {
+  const lane = await lanes.acquire();
   let following: Promise<unknown> | null = null;
-  const offer = then && (() => void (following = then((next) => pipelinedOnConnection(reserved, client, next))));
+  const offer = then && (() => void (following = then((next) => pipelinedOnLane(lane.sql, next))));
+  let failed = true;
   try {
-    return await pipelinedOnConnection(reserved, client, work, offer);
+    const result = await pipelinedOnLane(lane.sql, work, offer);
+    failed = false;
+    return result;
   } finally {
-    // The follow-up reports its own failures; the connection goes back once it is done.
-    if (following) void (following as Promise<unknown>).catch(() => {}).finally(() => reserved.release());
-    else reserved.release();
+    // The follow-up reports its own failures; the lane goes back once it is done.
+    if (following)
+      void (following as Promise<unknown>).then(
+        () => lane.done(failed),
+        () => lane.done(true),
+      );
+    else lane.done(failed);
   }
 }
 
@@ -204,7 +209,14 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
   poolSize: number;
+  /** PostgreSQL's statement_timeout for every connection, in ms; 0 leaves PostgreSQL's own (none). */
+  statementTimeoutMs?: number | undefined;
+  /** Bounded wait for a connection (connect, or a free pipelining lane), in ms. */
+  acquireTimeoutMs?: number | undefined;
 }
+
+/** Lanes for pipelined transactions: the grant batcher's two batches in flight, the relay, one spare. */
+export const PIPELINE_LANES = 4;
 
 const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
 // Any constant works; it only has to be the same in every Brigade process.
@@ -257,18 +269,42 @@ export async function migrateDatabase(options: DatabaseOptions): Promise<void> {
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
     await migrateDatabase(options);
-    const client = postgres(options.databaseUrl, { max: options.poolSize, ...silentNotices });
-    const relaxed = postgres(options.databaseUrl, { max: RELAXED_POOL_SIZE, connection: { synchronous_commit: "off" }, ...silentNotices });
+    const acquireTimeoutMs = options.acquireTimeoutMs ?? 5_000;
+    const statementTimeoutMs = options.statementTimeoutMs ?? 0;
+    // Bounded waits everywhere: a connection attempt gives up after the acquire timeout, a
+    // statement after the statement timeout (connection parameters, so every backend has it).
+    const shared = {
+      ...silentNotices,
+      // postgres.js waits up to 20 s between reconnection attempts after a few failures (3ⁿ/100 s):
+      // after an outage of seconds, the pool would stay away for tens. Retry every 50 ms to 1 s.
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+      connect_timeout: Math.max(1, Math.ceil(acquireTimeoutMs / 1000)),
+      connection: statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {},
+    };
+    const client = postgres(options.databaseUrl, { max: options.poolSize, ...shared });
+    const relaxed = postgres(options.databaseUrl, {
+      max: RELAXED_POOL_SIZE,
+      ...shared,
+      connection: { ...shared.connection, synchronous_commit: "off" },
+    });
+    const lanes = new PgLanes({
+      url: options.databaseUrl,
+      size: PIPELINE_LANES,
+      acquireTimeoutMs,
+      // Past every statement's own timeout and a connection attempt: the connection is cut off.
+      stuckAfterMs: Math.max(statementTimeoutMs, 5_000) * 2 + acquireTimeoutMs,
+      clientOptions: shared,
+    });
     const db = drizzlePostgres(client) as unknown as Db;
     return {
       db,
       relaxedDb: drizzlePostgres(relaxed) as unknown as Db,
       kind: "postgres",
-      pipelinedTransaction: (work, then) => signalling(db, (signalled) => pipelinedOn(client, signalled, then), work),
+      pipelinedTransaction: (work, then) => signalling(db, (signalled) => pipelinedOn(lanes, signalled, then), work),
       location: redactUrl(options.databaseUrl),
       ping: async () => void (await client`select 1`),
       close: async () => {
-        await Promise.all([client.end({ timeout: 5 }), relaxed.end({ timeout: 5 })]);
+        await Promise.all([client.end({ timeout: 5 }), relaxed.end({ timeout: 5 }), lanes.close()]);
       },
     };
   }
@@ -306,6 +342,42 @@ export function pgErrorCode(err: unknown): string | undefined {
 }
 
 export const isUniqueViolation = (err: unknown) => pgErrorCode(err) === "23505";
+
+/** postgres.js and Node's codes for a connection that failed, closed or could not be had in time. */
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "LANE_ACQUIRE_TIMEOUT",
+]);
+
+/**
+ * Whether an error means the database could not be reached or did not answer in time (a
+ * connection refused, closed, terminated by an administrator, a server starting up or shutting
+ * down, a statement timeout): the request may succeed if tried again shortly, so it is a 503.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && typeof e === "object" && depth < 8; e = (e as { cause?: unknown }).cause, depth++) {
+    // Node reports a refused connection to a name with several addresses as an AggregateError.
+    if (e instanceof AggregateError && e.errors.some(isDatabaseUnavailable)) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== "string") continue;
+    if (CONNECTION_CODES.has(code)) return true;
+    // 08: connection exception; 57P01-57P05: admin/crash shutdown, cannot connect now, idle
+    // session timeout; 57014: statement timeout (or cancel); 53300: too many connections.
+    if (/^08[0-9A-Z]{3}$/.test(code) || /^57P0[1-5]$/.test(code) || code === "57014" || code === "53300") return true;
+  }
+  return false;
+}
 
 /** `now() + n seconds`, on the database clock. */
 export const secondsFromNow = (seconds: number) => sql<Date>`now() + make_interval(secs => ${seconds})`;

@@ -258,8 +258,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Readiness: database and bus reachable; outbox lag
-         * @description 503 when the database or the bus is unreachable, or when RELAY_MAX_LAG_SECONDS is set and the oldest unpublished event is older.
+         * Readiness: send this process traffic
+         * @description 503 when the database is unreachable (checked at most once a second, 1 s timeout) or one of this process's background loops is stuck: a grant batch, a relay pass or a sweep in progress too long, or the outbox lag past RELAY_MAX_LAG_SECONDS while the bus is connected. Ready while the bus is away: events wait in the outbox; `bus` and `outbox` report it.
          */
         get: {
             parameters: {
@@ -8949,7 +8949,7 @@ export interface components {
             };
         };
         OutboxLagInput: {
-            /** @description False only when the lag exceeds RELAY_MAX_LAG_SECONDS (if set) or cannot be read. */
+            /** @description False when the lag exceeds RELAY_MAX_LAG_SECONDS (unless that is 0) or cannot be read. */
             ok: boolean;
             /** @description Committed events not yet published to the bus. */
             pending: number | null;
@@ -8967,12 +8967,26 @@ export interface components {
                 kind: string;
                 error?: string;
             };
+            /** @description Reported only: events wait in the outbox while the bus is away, so a process without it still serves. */
             bus: {
                 ok: boolean;
                 kind: string;
                 error?: string;
             };
             outbox: components["schemas"]["OutboxLagInput"];
+            loops: {
+                /** @description A background loop of this process: grant batches, outbox relay, a sweeper. */
+                name: string;
+                ok: boolean;
+                /** @description Why it is stuck. */
+                detail?: string;
+            }[];
+            /** @description Why the process is not ready; empty when it is. */
+            reasons: {
+                /** @description `database.unreachable`, `loop.stuck`, `server.draining`. */
+                code: string;
+                detail: string;
+            }[];
         };
         LimitsPatchInput: {
             /** @description Requests per token per window; 0 turns the limit off, null returns to the configured default. */
@@ -11038,7 +11052,7 @@ export interface components {
             };
         };
         OutboxLag: {
-            /** @description False only when the lag exceeds RELAY_MAX_LAG_SECONDS (if set) or cannot be read. */
+            /** @description False when the lag exceeds RELAY_MAX_LAG_SECONDS (unless that is 0) or cannot be read. */
             ok: boolean;
             /** @description Committed events not yet published to the bus. */
             pending: number | null;
@@ -11056,12 +11070,26 @@ export interface components {
                 kind: string;
                 error?: string;
             };
+            /** @description Reported only: events wait in the outbox while the bus is away, so a process without it still serves. */
             bus: {
                 ok: boolean;
                 kind: string;
                 error?: string;
             };
             outbox: components["schemas"]["OutboxLag"];
+            loops: {
+                /** @description A background loop of this process: grant batches, outbox relay, a sweeper. */
+                name: string;
+                ok: boolean;
+                /** @description Why it is stuck. */
+                detail?: string;
+            }[];
+            /** @description Why the process is not ready; empty when it is. */
+            reasons: {
+                /** @description `database.unreachable`, `loop.stuck`, `server.draining`. */
+                code: string;
+                detail: string;
+            }[];
         };
         LimitsPatch: {
             /** @description Requests per token per window; 0 turns the limit off, null returns to the configured default. */

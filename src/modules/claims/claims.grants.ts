@@ -1,4 +1,5 @@
-import type { Database, FollowUp } from "../../infra/db.js";
+import { isDatabaseUnavailable, type Database, type FollowUp } from "../../infra/db.js";
+import type { LoopTracker } from "../../infra/loop-watch.js";
 import { GroupBatcher } from "../../infra/group-batch.js";
 import { newId } from "../../infra/ids.js";
 import { WorkBudget, WorkBudgetExceeded } from "../../patterns/budget.js";
@@ -45,6 +46,8 @@ export interface GrantDeps {
   afterCommit?: FollowUp | undefined;
   /** Steps of pattern work each request may cause (PATTERN_WORK_BUDGET). */
   workBudget: number;
+  /** Told when each batch starts and ends, so readiness sees a batch that never ends. */
+  tracker?: LoopTracker | undefined;
 }
 
 /**
@@ -328,14 +331,16 @@ async function grantTogether(
  * Group commit for claims: requests that arrive while a batch is in flight are granted together
  * in the next one, so under load one transaction serves many, and when idle a request waits for
  * nothing. A batch that fails as a whole (a deadlock between replicas' batches, a constraint)
- * is retried one request at a time, so one request's trouble is never another's.
+ * is retried one request at a time, so one request's trouble is never another's. A batch that
+ * fails because the database is unreachable fails every request at once (each would fail alone).
  */
 export function createGrantBatcher(deps: GrantDeps, options = { maxBatch: 64, maxInFlight: 2 }) {
   const batcher = new GroupBatcher(async (requests: GrantRequest[]): Promise<GrantOutcome[]> => {
+    const end = deps.tracker?.begin();
     try {
       return await grantTogether(deps, requests);
     } catch (err) {
-      if (requests.length === 1) return [{ error: err }];
+      if (requests.length === 1 || isDatabaseUnavailable(err)) return requests.map(() => ({ error: err }));
       const alone: GrantOutcome[] = [];
       for (const request of requests)
         alone.push(
@@ -345,6 +350,8 @@ export function createGrantBatcher(deps: GrantDeps, options = { maxBatch: 64, ma
           ),
         );
       return alone;
+    } finally {
+      end?.();
     }
   }, options);
   return (request: GrantRequest) => batcher.submit(request);

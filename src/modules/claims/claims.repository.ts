@@ -5,6 +5,7 @@ import { recordset } from "../../infra/recordset.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
 import { claims, handoffs, touches } from "./claims.table.js";
+import { repoLockKey } from "../repos/repo-lock.js";
 
 export type ClaimRow = typeof claims.$inferSelect;
 export type ClaimWithAgent = ClaimRow & { agentName: string };
@@ -12,8 +13,6 @@ export type HandoffRow = typeof handoffs.$inferSelect;
 
 const withAgent = { claim: claims, agentName: agents.name };
 const flatten = (r: { claim: ClaimRow; agentName: string }): ClaimWithAgent => ({ ...r.claim, agentName: r.agentName });
-
-const repoLockKey = (orgId: SQL | string, repo: SQL | string) => sql`hashtextextended(${orgId}::text || '/' || ${repo}::text, 0)`;
 
 /**
  * Serialises every claim change in one repo across all replicas (a transaction-scoped advisory

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from "fastify";
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 import type { Bus } from "../../infra/bus.js";
 import type { Commit, Database, Db, FollowUp, PipelinedRunner } from "../../infra/db.js";
+import type { LoopTracker } from "../../infra/loop-watch.js";
 import * as outbox from "./outbox.js";
 import { messageIds, type Subjects } from "../../events/subjects.js";
 import { toEnvelope } from "../../events/append.js";
@@ -40,6 +41,8 @@ export interface RelayOptions {
   pollIntervalMs: number;
   /** Where the relay's metrics are registered. */
   registry?: Registry;
+  /** Told when each pass starts and ends, so readiness sees a pass that never ends. */
+  tracker?: LoopTracker | undefined;
 }
 
 export interface OutboxRelay {
@@ -277,6 +280,7 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       while (wanted && !stopped) {
         wanted = false;
         let outcome: Outcome;
+        const end = options.tracker?.begin();
         try {
           outcome = await pass(first ?? ownTransaction);
         } catch (err) {
@@ -284,6 +288,8 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
           wanted = true;
           retryIn(bus.connected ? Math.min(FAILURE_RETRY_MIN_MS * 2 ** (failureStreak - 1), FAILURE_RETRY_MAX_MS) : DISCONNECTED_RETRY_MS);
           return;
+        } finally {
+          end?.();
         }
         if (outcome === "busy") {
           wanted = true;

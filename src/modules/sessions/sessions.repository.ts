@@ -125,17 +125,26 @@ export async function endSession(db: Db, orgId: string, id: string): Promise<Ses
   return row;
 }
 
-/**
- * Marks overdue sessions expired. SKIP LOCKED lets several processes sweep at once: each
- * row is claimed by exactly one of them, and the status check makes a repeat a no-op.
- */
-export async function expireDueSessions(db: Db, limit: number): Promise<SessionRow[]> {
-  const due = db
-    .select({ id: sessions.id })
+/** Overdue active sessions (read without locks: the caller takes their repos' locks first). */
+export async function dueSessions(db: Db, limit: number): Promise<{ id: string; orgId: string; repo: string }[]> {
+  return db
+    .select({ id: sessions.id, orgId: sessions.orgId, repo: sessions.repo })
     .from(sessions)
     .where(and(eq(sessions.status, "active"), sql`${sessions.expiresAt} <= now()`))
     .orderBy(sessions.expiresAt)
-    .limit(limit)
+    .limit(limit);
+}
+
+/**
+ * Marks these sessions expired if they still are overdue and active. SKIP LOCKED lets several
+ * processes sweep at once: each row is claimed by exactly one of them, and the status check
+ * makes a repeat a no-op; a session heartbeated in between is no longer due and stays.
+ */
+export async function expireDueSessions(db: Db, ids: string[]): Promise<SessionRow[]> {
+  const due = db
+    .select({ id: sessions.id })
+    .from(sessions)
+    .where(and(inArray(sessions.id, ids), eq(sessions.status, "active"), sql`${sessions.expiresAt} <= now()`))
     .for("update", { skipLocked: true });
   return db
     .update(sessions)

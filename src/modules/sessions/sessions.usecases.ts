@@ -8,6 +8,7 @@ import { mintToken, revokeTokensOfSessions } from "../identity/identity.usecases
 import { actorOf, requireSessionScope, requireUserToken } from "../identity/guards.js";
 import type { KeyRing } from "../identity/keys.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
+import { lockRepos } from "../repos/repo-lock.js";
 import { sessionErrors } from "./sessions.errors.js";
 import * as repo from "./sessions.repository.js";
 import type { ListSessionsInput, SessionHeartbeatInput, StartSessionInput } from "./sessions.schemas.js";
@@ -124,6 +125,8 @@ export async function heartbeat(
 export async function endSession({ db, onSessionsClosed }: Pick<SessionDeps, "db" | "onSessionsClosed">, principal: Principal, id: string) {
   return transaction(db, async (tx) => {
     const session = await loadForChange(tx, principal, id);
+    // The lock order (repos/repo-lock.ts): the repo's lock before the session's row.
+    await lockRepos(tx, [{ orgId: principal.orgId, repo: session.repo }]);
     const ended = await repo.endSession(tx, principal.orgId, id);
     if (!ended) return session;
     await revokeTokensOfSessions(tx, principal.orgId, [id]);
@@ -165,7 +168,14 @@ export async function expireOverdueSessions(
   let total = 0;
   for (;;) {
     const expired = await transaction(db, async (tx) => {
-      const rows = await repo.expireDueSessions(tx, batchSize);
+      // The lock order (repos/repo-lock.ts): the due sessions' repo locks, then their rows.
+      const due = await repo.dueSessions(tx, batchSize);
+      if (due.length === 0) return 0;
+      await lockRepos(tx, due);
+      const rows = await repo.expireDueSessions(
+        tx,
+        due.map((s) => s.id),
+      );
       const byOrg = new Map<string, typeof rows>();
       for (const row of rows) byOrg.set(row.orgId, [...(byOrg.get(row.orgId) ?? []), row]);
       for (const [orgId, list] of byOrg) {
