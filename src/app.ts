@@ -9,6 +9,7 @@ import { eventRegistry } from "./modules/catalog.js";
 import { newId } from "./infra/ids.js";
 import { metricsPlugin } from "./infra/metrics.js";
 import { startPeriodic } from "./infra/periodic.js";
+import { addressOf, cannotReach, logStream } from "./infra/startup.js";
 import { installErrorHandler } from "./http/error-handler.js";
 import { registerOpenApi } from "./http/openapi.js";
 import { alertRoutes } from "./modules/delivery/alerts.routes.js";
@@ -46,6 +47,8 @@ export interface BuiltApp {
   bus: Bus;
   /** Set on the very first start without BRIGADE_BOOTSTRAP_TOKEN: print it once. */
   initialAdminToken: string | null;
+  /** `drain()`: from now on /readyz answers 503 (`server.draining`); the process is about to stop. */
+  lifecycle: { drain: () => void; readonly draining: boolean };
 }
 
 /** Query parameters that carry credentials never reach the logs. */
@@ -60,7 +63,11 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     databaseUrl: config.DATABASE_URL,
     dataDir: config.BRIGADE_DATA_DIR,
     poolSize: config.DATABASE_POOL_SIZE,
-  });
+  }).catch(
+    config.DATABASE_URL
+      ? cannotReach("PostgreSQL", addressOf(config.DATABASE_URL, 5432), "DATABASE_URL")
+      : cannotReach("the embedded database", config.BRIGADE_DATA_DIR, "BRIGADE_DATA_DIR (or DATABASE_URL)"),
+  );
   let bus: Bus;
   try {
     const subjectPrefix = config.NATS_SUBJECT_PREFIX;
@@ -72,17 +79,28 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
             maxAgeSeconds: config.NATS_STREAM_MAX_AGE_SECONDS,
             duplicateWindowSeconds: config.NATS_DUPLICATE_WINDOW_SECONDS,
             publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
+            replicas: config.NATS_STREAM_REPLICAS,
           },
-        })
+        }).catch(
+          cannotReach(
+            "NATS",
+            config.NATS_URL.split(",")
+              .map((u) => addressOf(u.trim(), 4222))
+              .join(","),
+            "NATS_URL",
+          ),
+        )
       : createMemoryBus();
   } catch (err) {
     await database.close();
     throw err;
   }
 
+  const logStreamOut = await logStream(config.LOG_FORMAT, process.stdout.isTTY === true);
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
+      ...(logStreamOut ? { stream: logStreamOut } : {}),
       redact: { paths: ["req.headers.authorization", "*.token", "*.password", "token"], censor: "[redacted]" },
       serializers: {
         req: (req) => ({ id: req.id, method: req.method, url: redactQuery(req.url), remoteAddress: req.ip }),
@@ -98,6 +116,13 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     forceCloseConnections: "idle",
   }).withTypeProvider<ZodTypeProvider>();
 
+  let draining = false;
+  const lifecycle = {
+    drain: () => void (draining = true),
+    get draining() {
+      return draining;
+    },
+  };
   const sweepers: { stop: () => Promise<void> }[] = [];
   app.addHook("onClose", async () => {
     await Promise.all(sweepers.map((s) => s.stop()));
@@ -148,7 +173,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     // Every transaction that appended events wakes the relay once it has committed.
     const stopWaking = onCommitSignal(db, EVENTS_APPENDED, relay.wake);
     sweepers.push({ stop: async () => stopWaking() });
-    await app.register(healthRoutes, { deps: { database, bus, outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS } } });
+    await app.register(healthRoutes, {
+      deps: { database, bus, outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS }, draining: () => draining },
+    });
     await app.register(identityRoutes, { deps: identityDeps });
     const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
       // Their tokens are revoked in this transaction: not cached here until its event confirms the commit.
@@ -201,7 +228,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       const prune = () => pruneEventLog(db, { retentionDays: config.EVENT_RETENTION_DAYS });
       sweepers.push(startPeriodic({ name: "event log retention", run: prune, intervalMs: config.EVENT_RETENTION_SWEEP_MS, log: app.log }));
     }
-    return { app, database, bus, initialAdminToken: adminToken };
+    return { app, database, bus, initialAdminToken: adminToken, lifecycle };
   } catch (err) {
     await app.close();
     throw err;

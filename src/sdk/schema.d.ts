@@ -100,7 +100,7 @@ export interface paths {
         };
         /**
          * Readiness: database and bus reachable; outbox lag
-         * @description 503 when the database or the bus is unreachable, or when RELAY_MAX_LAG_SECONDS is set and the oldest unpublished event is older.
+         * @description 503 when the database or the bus is unreachable, when RELAY_MAX_LAG_SECONDS is set and the oldest unpublished event is older, or while the process is stopping (`code: server.draining`).
          */
         get: {
             parameters: {
@@ -7022,6 +7022,11 @@ export interface components {
         ReadinessInput: {
             /** @enum {string} */
             status: "ready" | "unavailable";
+            /**
+             * @description Present while the process is stopping (SIGTERM): send traffic elsewhere.
+             * @constant
+             */
+            code?: "server.draining";
             database: {
                 ok: boolean;
                 kind: string;
@@ -8880,6 +8885,11 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "unavailable";
+            /**
+             * @description Present while the process is stopping (SIGTERM): send traffic elsewhere.
+             * @constant
+             */
+            code?: "server.draining";
             database: {
                 ok: boolean;
                 kind: string;

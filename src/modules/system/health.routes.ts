@@ -38,13 +38,21 @@ interface OutboxLag {
   oldestAgeSeconds: number | null;
 }
 const readySchema = z
-  .object({ status: z.enum(["ready", "unavailable"]), database: dependencySchema, bus: dependencySchema, outbox: outboxSchema })
+  .object({
+    status: z.enum(["ready", "unavailable"]),
+    code: z.literal("server.draining").optional().describe("Present while the process is stopping (SIGTERM): send traffic elsewhere."),
+    database: dependencySchema,
+    bus: dependencySchema,
+    outbox: outboxSchema,
+  })
   .meta({ id: "Readiness" });
 
 export interface HealthDeps {
   database: Database;
   bus: Bus;
   outbox: { lag: () => Promise<OutboxLag>; maxLagSeconds: number };
+  /** True once the process was told to stop: not ready, whatever the dependencies say. */
+  draining?: () => boolean;
 }
 
 export const healthRoutes: FastifyPluginAsyncZod<{ deps: HealthDeps }> = async (app, { deps }) => {
@@ -70,7 +78,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HealthDeps }> = async (
         tags: ["system"],
         summary: "Readiness: database and bus reachable; outbox lag",
         description:
-          "503 when the database or the bus is unreachable, or when RELAY_MAX_LAG_SECONDS is set and the oldest unpublished event is older.",
+          "503 when the database or the bus is unreachable, when RELAY_MAX_LAG_SECONDS is set and the oldest unpublished event is older, or while the process is stopping (`code: server.draining`).",
         security: [],
         response: { 200: readySchema, 503: readySchema },
       },
@@ -92,9 +100,11 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HealthDeps }> = async (
         maxLagSeconds: max === 0 ? null : max,
         ...(outboxCheck.error ? { error: outboxCheck.error } : {}),
       };
-      const ready = database.ok && bus.ok && outbox.ok;
+      const draining = deps.draining?.() === true;
+      const ready = !draining && database.ok && bus.ok && outbox.ok;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? "ready" : "unavailable",
+        ...(draining ? { code: "server.draining" as const } : {}),
         database: { ...database, kind: deps.database.kind },
         bus: { ...bus, kind: deps.bus.kind },
         outbox,
