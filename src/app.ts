@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import Fastify, { type FastifyInstance } from "fastify";
+import { jetstreamManager } from "@nats-io/jetstream";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
 import { createMemoryBus, createNatsBus, type Bus } from "./infra/bus.js";
@@ -24,6 +25,7 @@ import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contr
 import { dashboardRoutes } from "./modules/dashboard/dashboard.routes.js";
 import { pruneEventLog } from "./modules/delivery/retention.js";
 import { createOutboxRelay } from "./modules/delivery/relay.js";
+import { rebuildStream, type RebuildResult } from "./modules/delivery/rebuild.js";
 import { eventRoutes } from "./modules/delivery/feed.routes.js";
 import { streamRoutes } from "./modules/delivery/stream.routes.js";
 import { defaultStreamName, subjectsFor } from "./events/subjects.js";
@@ -57,6 +59,59 @@ const redactQuery = (url: string) => url.replace(/([?&](?:access_token|token)=)[
 const processTag = newId().slice(-12);
 let requestCounter = 0;
 
+const streamName = (config: Config) => config.NATS_STREAM ?? defaultStreamName(config.NATS_SUBJECT_PREFIX);
+
+function openNatsBus(config: Config, url: string) {
+  return createNatsBus(url, {
+    durable: {
+      stream: streamName(config),
+      subjects: [subjectsFor(config.NATS_SUBJECT_PREFIX).all],
+      maxAgeSeconds: config.NATS_STREAM_MAX_AGE_SECONDS,
+      duplicateWindowSeconds: config.NATS_DUPLICATE_WINDOW_SECONDS,
+      publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
+      replicas: config.NATS_STREAM_REPLICAS,
+    },
+  }).catch(
+    cannotReach(
+      "NATS",
+      url
+        .split(",")
+        .map((u) => addressOf(u.trim(), 4222))
+        .join(","),
+      "NATS_URL",
+    ),
+  );
+}
+
+/**
+ * `npm run stream:rebuild`: publishes the event log again into an empty (or missing) JetStream
+ * stream, as the relay did; see `modules/delivery/rebuild.ts`.
+ */
+export async function rebuildStreamFromLog(config: Config, log: FastifyBaseLogger): Promise<RebuildResult> {
+  if (!config.DATABASE_URL || !config.NATS_URL) throw new Error("stream:rebuild needs DATABASE_URL and NATS_URL");
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BRIGADE_DATA_DIR, poolSize: 2 }).catch(
+    cannotReach("PostgreSQL", addressOf(config.DATABASE_URL, 5432), "DATABASE_URL"),
+  );
+  try {
+    const bus = await openNatsBus(config, config.NATS_URL);
+    try {
+      const jsm = await jetstreamManager(bus.connection);
+      return await rebuildStream({
+        db: database.db,
+        bus,
+        subjects: subjectsFor(config.NATS_SUBJECT_PREFIX),
+        log,
+        batchSize: config.RELAY_BATCH_SIZE,
+        storedMessages: async () => (await jsm.streams.info(streamName(config))).state.messages,
+      });
+    } finally {
+      await bus.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
 /** Builds the whole server: infrastructure, plumbing, modules. Closing the app closes all of it. */
 export async function buildApp(config: Config): Promise<BuiltApp> {
   const database = await openDatabase({
@@ -70,27 +125,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
   );
   let bus: Bus;
   try {
-    const subjectPrefix = config.NATS_SUBJECT_PREFIX;
-    bus = config.NATS_URL
-      ? await createNatsBus(config.NATS_URL, {
-          durable: {
-            stream: config.NATS_STREAM ?? defaultStreamName(subjectPrefix),
-            subjects: [subjectsFor(subjectPrefix).all],
-            maxAgeSeconds: config.NATS_STREAM_MAX_AGE_SECONDS,
-            duplicateWindowSeconds: config.NATS_DUPLICATE_WINDOW_SECONDS,
-            publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
-            replicas: config.NATS_STREAM_REPLICAS,
-          },
-        }).catch(
-          cannotReach(
-            "NATS",
-            config.NATS_URL.split(",")
-              .map((u) => addressOf(u.trim(), 4222))
-              .join(","),
-            "NATS_URL",
-          ),
-        )
-      : createMemoryBus();
+    bus = config.NATS_URL ? await openNatsBus(config, config.NATS_URL) : createMemoryBus();
   } catch (err) {
     await database.close();
     throw err;
