@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import Fastify, { type FastifyInstance } from "fastify";
+import { jetstreamManager } from "@nats-io/jetstream";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
 import { createMemoryBus, createNatsBus, type Bus, type NatsAuth } from "./infra/bus.js";
@@ -10,6 +11,7 @@ import { newId } from "./infra/ids.js";
 import { metricsPlugin } from "./infra/metrics.js";
 import { startPeriodic } from "./infra/periodic.js";
 import { LoopWatch, registerLoopMetrics } from "./infra/loop-watch.js";
+import { addressOf, cannotReach, logStream } from "./infra/startup.js";
 import { installErrorHandler } from "./http/error-handler.js";
 import { frameworkErrors, installRequestHardening } from "./http/hardening.js";
 import { redactUrl } from "./http/redact.js";
@@ -27,6 +29,7 @@ import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contr
 import { dashboardRoutes } from "./modules/dashboard/dashboard.routes.js";
 import { pruneEventLog } from "./modules/delivery/retention.js";
 import { createOutboxRelay } from "./modules/delivery/relay.js";
+import { rebuildStream, type RebuildResult } from "./modules/delivery/rebuild.js";
 import { eventRoutes } from "./modules/delivery/feed.routes.js";
 import { streamRoutes } from "./modules/delivery/stream.routes.js";
 import { natsRoutes } from "./modules/delivery/nats.routes.js";
@@ -54,6 +57,8 @@ export interface BuiltApp {
   bus: Bus;
   /** Set on the very first start without BRIGADE_BOOTSTRAP_TOKEN: print it once. */
   initialAdminToken: string | null;
+  /** `drain()`: from now on /readyz answers 503 (`server.draining`); the process is about to stop. */
+  lifecycle: { drain: () => void; readonly draining: boolean };
 }
 
 const processTag = newId().slice(-12);
@@ -69,6 +74,60 @@ const natsAuthOf = (config: Config): NatsAuth => ({
 });
 let requestCounter = 0;
 
+const streamName = (config: Config) => config.NATS_STREAM ?? defaultStreamName(config.NATS_SUBJECT_PREFIX);
+
+function openNatsBus(config: Config, url: string) {
+  return createNatsBus(url, {
+    auth: natsAuthOf(config),
+    durable: {
+      stream: streamName(config),
+      subjects: [subjectsFor(config.NATS_SUBJECT_PREFIX).all],
+      maxAgeSeconds: config.NATS_STREAM_MAX_AGE_SECONDS,
+      duplicateWindowSeconds: config.NATS_DUPLICATE_WINDOW_SECONDS,
+      publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
+      replicas: config.NATS_STREAM_REPLICAS,
+    },
+  }).catch(
+    cannotReach(
+      "NATS",
+      url
+        .split(",")
+        .map((u) => addressOf(u.trim(), 4222))
+        .join(","),
+      "NATS_URL",
+    ),
+  );
+}
+
+/**
+ * `npm run stream:rebuild`: publishes the event log again into an empty (or missing) JetStream
+ * stream, as the relay did; see `modules/delivery/rebuild.ts`.
+ */
+export async function rebuildStreamFromLog(config: Config, log: FastifyBaseLogger): Promise<RebuildResult> {
+  if (!config.DATABASE_URL || !config.NATS_URL) throw new Error("stream:rebuild needs DATABASE_URL and NATS_URL");
+  const database = await openDatabase({ databaseUrl: config.DATABASE_URL, dataDir: config.BRIGADE_DATA_DIR, poolSize: 2 }).catch(
+    cannotReach("PostgreSQL", addressOf(config.DATABASE_URL, 5432), "DATABASE_URL"),
+  );
+  try {
+    const bus = await openNatsBus(config, config.NATS_URL);
+    try {
+      const jsm = await jetstreamManager(bus.connection);
+      return await rebuildStream({
+        db: database.db,
+        bus,
+        subjects: subjectsFor(config.NATS_SUBJECT_PREFIX),
+        log,
+        batchSize: config.RELAY_BATCH_SIZE,
+        storedMessages: async () => (await jsm.streams.info(streamName(config))).state.messages,
+      });
+    } finally {
+      await bus.close();
+    }
+  } finally {
+    await database.close();
+  }
+}
+
 /** Builds the whole server: infrastructure, plumbing, modules. Closing the app closes all of it. */
 export async function buildApp(config: Config): Promise<BuiltApp> {
   const database = await openDatabase({
@@ -77,30 +136,24 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     poolSize: config.DATABASE_POOL_SIZE,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
     acquireTimeoutMs: config.DATABASE_ACQUIRE_TIMEOUT_MS,
-  });
+  }).catch(
+    config.DATABASE_URL
+      ? cannotReach("PostgreSQL", addressOf(config.DATABASE_URL, 5432), "DATABASE_URL")
+      : cannotReach("the embedded database", config.BRIGADE_DATA_DIR, "BRIGADE_DATA_DIR (or DATABASE_URL)"),
+  );
   let bus: Bus;
   try {
-    const subjectPrefix = config.NATS_SUBJECT_PREFIX;
-    bus = config.NATS_URL
-      ? await createNatsBus(config.NATS_URL, {
-          auth: natsAuthOf(config),
-          durable: {
-            stream: config.NATS_STREAM ?? defaultStreamName(subjectPrefix),
-            subjects: [subjectsFor(subjectPrefix).all],
-            maxAgeSeconds: config.NATS_STREAM_MAX_AGE_SECONDS,
-            duplicateWindowSeconds: config.NATS_DUPLICATE_WINDOW_SECONDS,
-            publishTimeoutMs: config.NATS_PUBLISH_TIMEOUT_MS,
-          },
-        })
-      : createMemoryBus();
+    bus = config.NATS_URL ? await openNatsBus(config, config.NATS_URL) : createMemoryBus();
   } catch (err) {
     await database.close();
     throw err;
   }
 
+  const logStreamOut = await logStream(config.LOG_FORMAT, process.stdout.isTTY === true);
   const app = Fastify({
     logger: {
       level: config.LOG_LEVEL,
+      ...(logStreamOut ? { stream: logStreamOut } : {}),
       redact: { paths: ["req.headers.authorization", "*.token", "*.password", "token"], censor: "[redacted]" },
       serializers: {
         req: (req) => ({ id: req.id, method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
@@ -117,6 +170,13 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
+  let draining = false;
+  const lifecycle = {
+    drain: () => void (draining = true),
+    get draining() {
+      return draining;
+    },
+  };
   const sweepers: { stop: () => Promise<void> }[] = [];
   app.addHook("onClose", async () => {
     await Promise.all(sweepers.map((s) => s.stop()));
@@ -179,7 +239,13 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const stopWaking = onCommitSignal(db, EVENTS_APPENDED, relay.wake);
     sweepers.push({ stop: async () => stopWaking() });
     await app.register(healthRoutes, {
-      deps: { database, bus, outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS }, loops: () => loops.states() },
+      deps: {
+        database,
+        bus,
+        outbox: { lag: relay.lag, maxLagSeconds: config.RELAY_MAX_LAG_SECONDS },
+        loops: () => loops.states(),
+        draining: () => draining,
+      },
     });
     await app.register(identityRoutes, { deps: identityDeps });
     const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
@@ -252,7 +318,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       const prune = () => pruneEventLog(db, { retentionDays: config.EVENT_RETENTION_DAYS });
       sweepers.push(startPeriodic({ name: "event log retention", run: prune, intervalMs: config.EVENT_RETENTION_SWEEP_MS, log: app.log }));
     }
-    return { app, database, bus, initialAdminToken: adminToken };
+    return { app, database, bus, initialAdminToken: adminToken, lifecycle };
   } catch (err) {
     await app.close();
     throw err;

@@ -72,6 +72,11 @@ export const configSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, "must be letters, digits, _ and -")
       .optional(),
+    /**
+     * Copies JetStream keeps of the stream (its replication factor), set when the stream is
+     * created or updated: 1 on a single NATS server, 3 on a three-node cluster (at most 5).
+     */
+    NATS_STREAM_REPLICAS: intFrom(1, 5).default(1),
     /** How long the stream keeps messages (JetStream max age). */
     NATS_STREAM_MAX_AGE_SECONDS: intFrom(60, 365 * 86_400).default(7 * 86_400),
     /** JetStream de-duplication window: a message id published again within it is stored once. */
@@ -95,6 +100,11 @@ export const configSchema = z
     STREAM_MAX_BUFFERED_BYTES: intFrom(1024, 256 * 1024 * 1024).default(1024 * 1024),
     /** Folder for the embedded database and other local state. */
     BRIGADE_DATA_DIR: z.string().min(1).default("./.brigade"),
+    /**
+     * Log line format on stdout: `auto` (readable lines on a terminal, JSON otherwise), `json`
+     * or `pretty`. The startup banner goes to stderr either way.
+     */
+    LOG_FORMAT: z.enum(["auto", "json", "pretty"]).default("auto"),
     /** pino log level. */
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     /** Session lease bounds and default, in seconds. */
@@ -164,8 +174,16 @@ export const configSchema = z
      * 413. The contract routes accept bodies of twice this (JSON escaping) regardless of BODY_LIMIT_BYTES.
      */
     CONTRACT_MAX_BYTES: intFrom(1024, 64 * 1024 * 1024).default(5 * 1024 * 1024),
-    /** Seconds to wait for in-flight requests on shutdown. */
-    SHUTDOWN_GRACE_SECONDS: intFrom(0, 300).default(10),
+    /**
+     * On SIGTERM the server answers /readyz with 503 (`server.draining`) for this long before it
+     * stops accepting connections, so load balancers take it out of rotation first.
+     */
+    SHUTDOWN_DRAIN_DELAY_SECONDS: intFrom(0, 300).default(5),
+    /**
+     * Seconds the whole shutdown may take (drain delay included) before the process exits anyway;
+     * keep it below the orchestrator's grace period (Kubernetes: terminationGracePeriodSeconds).
+     */
+    SHUTDOWN_GRACE_SECONDS: intFrom(0, 300).default(20),
     /** Trust X-Forwarded-* headers (behind a load balancer). */
     TRUST_PROXY: boolish.default(false),
     /**

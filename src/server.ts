@@ -1,4 +1,4 @@
-/** Process entry: config → buildApp → listen → graceful close on SIGINT/SIGTERM. */
+/** Process entry: config → buildApp → listen → drain and close on SIGINT/SIGTERM. */
 import { setFlagsFromString } from "node:v8";
 import { buildApp } from "./app.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -21,13 +21,17 @@ process.on("uncaughtException", (err) => {
   console.error(err);
   process.exit(1);
 });
+import { listenFailure, startupFailure } from "./infra/startup.js";
+
+// People read stderr (the banner, a failed start in one line); machines read stdout (JSON log lines).
+const say = (text: string) => process.stderr.write(`${text}\n`);
 
 let config: Config;
 try {
   config = loadConfig(process.env);
 } catch (err) {
   if (err instanceof ConfigError) {
-    console.error(err.message);
+    say(err.message);
     process.exit(2);
   }
   throw err;
@@ -37,12 +41,19 @@ try {
 if (config.HEAP_GROWTH_PERCENT > 0) setFlagsFromString(`--heap-growing-percent=${config.HEAP_GROWTH_PERCENT}`);
 
 const built = await buildApp(config).catch((err: unknown) => {
-  console.error(`Brigade failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  say(startupFailure(err));
   process.exit(1);
 });
-const { app, database, bus, initialAdminToken } = built;
+const { app, database, bus, initialAdminToken, lifecycle } = built;
 warnUnobserved = (err) => app.log.warn({ err }, "database connection failed while being set up; the next query reconnects");
-const address = await app.listen({ port: config.PORT, host: config.HOST });
+let address: string;
+try {
+  address = await app.listen({ port: config.PORT, host: config.HOST });
+} catch (err) {
+  say(listenFailure(err, config.HOST, config.PORT));
+  await app.close().catch(() => undefined);
+  process.exit(1);
+}
 
 const lines = [
   `Brigade is listening on ${address}`,
@@ -56,20 +67,41 @@ const lines = [
   `  dashboard: ${address}/ (paste a token to sign in)`,
   `  try: curl ${address}/healthz`,
 ];
-// The banner goes to stdout directly: it is for the person who started the server, not the log.
-process.stdout.write(`${lines.join("\n")}\n`);
+say(lines.join("\n"));
 
+/**
+ * A rolling restart's stop: not ready at once (/readyz 503 `server.draining`) while still serving,
+ * so load balancers move traffic away during SHUTDOWN_DRAIN_DELAY_SECONDS; then closing the app
+ * stops accepting connections, finishes in-flight requests, closes WebSockets with 1001 (clients
+ * reconnect to another replica), stops the relay (releasing its lock, so another replica's relay
+ * takes over) and closes the bus and the database. SHUTDOWN_GRACE_SECONDS bounds the whole.
+ */
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
-  app.log.info({ signal }, "shutting down");
+  lifecycle.drain();
+  // Ctrl-C at a terminal has no load balancer to wait for.
+  const delaySeconds = signal === "SIGINT" ? 0 : config.SHUTDOWN_DRAIN_DELAY_SECONDS;
+  app.log.info({ signal, drainDelaySeconds: delaySeconds }, "draining");
   const force = setTimeout(() => {
     app.log.error("shutdown grace period over; exiting");
     process.exit(1);
   }, config.SHUTDOWN_GRACE_SECONDS * 1000);
   force.unref();
+  // A second signal (an impatient Ctrl-C) skips the rest of the delay.
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, delaySeconds * 1000);
+    const skip = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    process.prependOnceListener("SIGINT", skip);
+    process.prependOnceListener("SIGTERM", skip);
+  });
+  const started = Date.now();
   await app.close();
+  app.log.info({ closeMs: Date.now() - started }, "stopped");
   process.exit(0);
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));

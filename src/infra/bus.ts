@@ -153,19 +153,25 @@ export interface DurableOptions {
   maxAgeSeconds: number;
   duplicateWindowSeconds: number;
   publishTimeoutMs: number;
+  /** JetStream replicas of the stream (1 on one server; 3 on a three-node cluster). */
+  replicas?: number;
 }
 
 const STREAM_NOT_FOUND = 10059;
 const STREAM_NAME_IN_USE = 10058;
 const apiCode = (err: unknown) => (err instanceof JetStreamApiError ? err.code : undefined);
 
-/** Creates the stream, or brings an existing one's subjects, max age and dedupe window in line. */
+/**
+ * Creates the stream, or brings an existing one's subjects, max age, dedupe window and replica
+ * count in line (JetStream scales a stream's replicas up or down in place).
+ */
 async function ensureStream(connection: NatsConnection, options: DurableOptions): Promise<void> {
   const jsm = await jetstreamManager(connection, { timeout: options.publishTimeoutMs });
   const wanted = {
     subjects: options.subjects,
     max_age: nanos(options.maxAgeSeconds * 1000),
     duplicate_window: nanos(Math.min(options.duplicateWindowSeconds, options.maxAgeSeconds) * 1000),
+    num_replicas: options.replicas ?? 1,
   };
   let current: StreamConfig | null = null;
   try {
@@ -192,6 +198,7 @@ async function ensureStream(connection: NatsConnection, options: DurableOptions)
   const same =
     current.max_age === wanted.max_age &&
     current.duplicate_window === wanted.duplicate_window &&
+    current.num_replicas === wanted.num_replicas &&
     [...current.subjects].sort().join(" ") === [...wanted.subjects].sort().join(" ");
   if (!same) await jsm.streams.update(options.stream, { ...current, ...wanted });
 }

@@ -259,7 +259,7 @@ export interface paths {
         };
         /**
          * Readiness: send this process traffic
-         * @description 503 when the database is unreachable (checked at most once a second, 1 s timeout) or one of this process's background loops is stuck: a grant batch, a relay pass or a sweep in progress too long, or the outbox lag past RELAY_MAX_LAG_SECONDS while the bus is connected. Ready while the bus is away: events wait in the outbox; `bus` and `outbox` report it.
+         * @description 503 when the database is unreachable (checked at most once a second, 1 s timeout) or one of this process's background loops is stuck: a grant batch, a relay pass or a sweep in progress too long, or the outbox lag past RELAY_MAX_LAG_SECONDS while the bus is connected. Ready while the bus is away: events wait in the outbox; `bus` and `outbox` report it. Also 503 while the process is stopping (SIGTERM; `code: server.draining`, reason `server.draining`).
          */
         get: {
             parameters: {
@@ -8962,6 +8962,11 @@ export interface components {
         ReadinessInput: {
             /** @enum {string} */
             status: "ready" | "unavailable";
+            /**
+             * @description Present while the process is stopping (SIGTERM): send traffic elsewhere.
+             * @constant
+             */
+            code?: "server.draining";
             database: {
                 ok: boolean;
                 kind: string;
@@ -11065,6 +11070,11 @@ export interface components {
         Readiness: {
             /** @enum {string} */
             status: "ready" | "unavailable";
+            /**
+             * @description Present while the process is stopping (SIGTERM): send traffic elsewhere.
+             * @constant
+             */
+            code?: "server.draining";
             database: {
                 ok: boolean;
                 kind: string;

@@ -243,8 +243,12 @@ type WebSocketConstructor = new (
 ) => WebSocketLike;
 
 export interface StreamOptions {
-  /** The server (`https://brigade.example.com`) or its stream URL (`wss://…/v1/stream`). */
-  url: string;
+  /**
+   * The server (`https://brigade.example.com`) or its stream URL (`wss://…/v1/stream`); or several
+   * (one per replica): after a drop the next one is tried, and a server that is stopping (close
+   * 1001) is left for the next one at once.
+   */
+  url: string | string[];
   /** A personal or session token. */
   token: string;
   subscriptions: StreamSubscription[];
@@ -304,6 +308,9 @@ export async function* streamItems(options: StreamOptions): AsyncGenerator<Strea
   const initialDelay = options.reconnect?.initialDelayMs ?? 250;
   const maxDelay = options.reconnect?.maxDelayMs ?? 15_000;
   const resume = new Map<string, Resume>(options.subscriptions.map((s) => [s.id, { after: s.after ?? null, seen: null }]));
+  const urls = Array.isArray(options.url) ? options.url : [options.url];
+  if (urls.length === 0) throw new Error("streamItems: no URL given");
+  let urlIndex = 0;
 
   const queue: StreamItem[] = [];
   let failure: Error | null = null;
@@ -370,7 +377,7 @@ export async function* streamItems(options: StreamOptions): AsyncGenerator<Strea
   const connect = () => {
     if (finished || failure) return;
     options.onStatus?.({ state: "connecting", attempt });
-    const url = new URL(streamUrl(options.url));
+    const url = new URL(streamUrl(urls[urlIndex % urls.length]!));
     if (!implementation.headers) url.searchParams.set("access_token", options.token);
     const ws = implementation.headers
       ? new implementation.ctor(url.toString(), undefined, { headers: { authorization: `Bearer ${options.token}` } })
@@ -414,7 +421,12 @@ export async function* streamItems(options: StreamOptions): AsyncGenerator<Strea
         finished = true;
         return wake();
       }
-      const retryInMs = Math.min(maxDelay, initialDelay * 2 ** attempt++) * (0.75 + Math.random() / 2);
+      // Another replica may be up while this one is not: try the next URL.
+      urlIndex++;
+      // 1001: the server is stopping on purpose (a rolling restart); the others are fine, so
+      // reconnect at once rather than after a backoff. Resuming from the cursor leaves no gap.
+      const goingAway = event.code === closeCodes.goingAway && urls.length > 1;
+      const retryInMs = goingAway ? 0 : Math.min(maxDelay, initialDelay * 2 ** attempt++) * (0.75 + Math.random() / 2);
       options.onStatus?.({ state: "disconnected", code: event.code, reason: event.reason, retryInMs });
       retryTimer = setTimeout(connect, retryInMs);
     });

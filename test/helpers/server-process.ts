@@ -13,7 +13,8 @@ export interface ServerProcess {
 /** Runs `src/server.ts` as a real process (as `npm start` would) and waits for its banner. */
 export async function spawnServer(t: Tap, env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", ...env },
+    // No drain delay unless a test asks for one: stop() is SIGTERM, and nothing balances load here.
+    env: { PATH: process.env.PATH ?? "", HOST: "127.0.0.1", PORT: "0", LOG_LEVEL: "warn", SHUTDOWN_DRAIN_DELAY_SECONDS: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

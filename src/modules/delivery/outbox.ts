@@ -1,4 +1,4 @@
-import { asc, getTableColumns, isNull, sql } from "drizzle-orm";
+import { and, asc, getTableColumns, gt, isNotNull, isNull, sql } from "drizzle-orm";
 import { executePrepared, executeRows, type Db, type Tx } from "../../infra/db.js";
 import { alerts, events } from "../../events/tables.js";
 
@@ -70,6 +70,34 @@ export async function takeBatch(db: Db, limit: number): Promise<OutboxItem[]> {
     return {
       event: r.event,
       position: positions[i]!,
+      alerts: list.map((a) => ({ ...a, createdAt: iso(a.createdAt)!, ackedAt: iso(a.ackedAt) })),
+    };
+  });
+}
+
+/**
+ * Events already published, in position order after `afterPosition`, each with its position and
+ * alerts as the relay published them: what the stream rebuild publishes again.
+ */
+export async function publishedAfter(db: Db, afterPosition: number, limit: number): Promise<OutboxItem[]> {
+  const rows = await db
+    .select({
+      event: getTableColumns(events),
+      alerts: sql<OutboxAlert[] | string>`coalesce((
+        select json_agg(json_build_object(
+          'id', a.id, 'type', a.type, 'recipientType', a.recipient_type, 'recipientId', a.recipient_id,
+          'createdAt', a.created_at, 'ackedAt', a.acked_at, 'ackedBy', a.acked_by) order by a.id)
+        from ${alerts} a where a.event_id = "events"."id"), '[]'::json)`,
+    })
+    .from(events)
+    .where(and(isNotNull(events.position), gt(events.position, afterPosition)))
+    .orderBy(asc(events.position))
+    .limit(limit);
+  return rows.map((r) => {
+    const list = (typeof r.alerts === "string" ? JSON.parse(r.alerts) : r.alerts) as OutboxAlert[];
+    return {
+      event: r.event,
+      position: Number(r.event.position),
       alerts: list.map((a) => ({ ...a, createdAt: iso(a.createdAt)!, ackedAt: iso(a.ackedAt) })),
     };
   });

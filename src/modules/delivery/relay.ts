@@ -61,7 +61,7 @@ export interface OutboxRelay {
 
 type Outcome = "idle" | "more" | "busy" | "failed";
 
-interface Message {
+export interface Message {
   subject: string;
   data: string;
   msgId: string;
@@ -74,7 +74,7 @@ const FAILURE_RETRY_MIN_MS = 50;
 const FAILURE_RETRY_MAX_MS = 1_000;
 const DISCONNECTED_RETRY_MS = 100;
 /** Room for the subject and headers within the bus's largest message. */
-const HEADROOM_BYTES = 8 * 1024;
+export const HEADROOM_BYTES = 8 * 1024;
 
 /** Without a transaction (PGlite, one process): the statements just run. */
 const inProcess = ((last: Promise<unknown>[]) => Promise.all(last)) as Commit;
@@ -141,6 +141,44 @@ function relayMetrics(registry: Registry | undefined, lag: () => Promise<outbox.
   };
 }
 
+/**
+ * The bus messages of one logged event: the event on its type's subject, on its repo's subject,
+ * and each of its alerts on its recipient's subject, each with the message id JetStream
+ * de-duplicates on. The relay publishes these; the stream rebuild (`rebuild.ts`) publishes the
+ * same again.
+ */
+export function outboxMessages(
+  { event: row, position, alerts: alertRows }: outbox.OutboxItem,
+  { subjects, maxBytes, log }: { subjects: Subjects; maxBytes: number; log: FastifyBaseLogger },
+): Message[] {
+  /** Too large for the bus: the envelope travels without its payload, which GET /v1/events has. */
+  function fit<T>(value: T, shrink: () => unknown, what: string): string {
+    const data = JSON.stringify(value);
+    if (Buffer.byteLength(data) <= maxBytes) return data;
+    log.warn({ what, bytes: Buffer.byteLength(data) }, "event too large for the bus: published without its payload");
+    return JSON.stringify(shrink());
+  }
+  const envelope: EventEnvelope = { ...toEnvelope(row), position };
+  const slim = () => ({ ...envelope, payload: {}, truncated: true });
+  const data = fit(envelope, slim, `event ${row.id}`);
+  const out: Message[] = [];
+  const add = (kind: Message["kind"], subject: () => string, payload: string, msgId: string) => {
+    try {
+      out.push({ kind, subject: subject(), data: payload, msgId });
+    } catch (err) {
+      // Cannot happen for keys and types Brigade validates; never let one event block the outbox.
+      log.error({ err, eventId: row.id, kind }, "no subject for event; not published there");
+    }
+  };
+  add("event", () => subjects.event(row.orgId, row.type), data, messageIds.event(row.id));
+  if (row.repo) add("repo", () => subjects.repo(row.orgId, row.repo!, row.type), data, messageIds.repo(row.id));
+  for (const a of alertRows) {
+    const alertData = fit(toAlert(a, envelope), () => toAlert(a, slim() as EventEnvelope), `alert ${a.id}`);
+    add("alert", () => subjects.alert(row.orgId, { type: a.recipientType, id: a.recipientId }), alertData, messageIds.alert(a.id));
+  }
+  return out;
+}
+
 export function createOutboxRelay(options: RelayOptions): OutboxRelay {
   const { db, bus, subjects, log, batchSize } = options;
   const lag = () => outbox.outboxLag(db);
@@ -156,35 +194,7 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
   let failureStreak = 0;
   let outage: { since: number; attempts: number } | null = null;
 
-  /** Too large for the bus: the envelope travels without its payload, which GET /v1/events has. */
-  function fit<T>(value: T, shrink: () => unknown, what: string): string {
-    const data = JSON.stringify(value);
-    if (Buffer.byteLength(data) <= maxBytes) return data;
-    log.warn({ what, bytes: Buffer.byteLength(data) }, "event too large for the bus: published without its payload");
-    return JSON.stringify(shrink());
-  }
-
-  function messagesOf({ event: row, position, alerts: alertRows }: outbox.OutboxItem): Message[] {
-    const envelope: EventEnvelope = { ...toEnvelope(row), position };
-    const slim = () => ({ ...envelope, payload: {}, truncated: true });
-    const data = fit(envelope, slim, `event ${row.id}`);
-    const out: Message[] = [];
-    const add = (kind: Message["kind"], subject: () => string, payload: string, msgId: string) => {
-      try {
-        out.push({ kind, subject: subject(), data: payload, msgId });
-      } catch (err) {
-        // Cannot happen for keys and types Brigade validates; never let one event block the outbox.
-        log.error({ err, eventId: row.id, kind }, "no subject for event; not published there");
-      }
-    };
-    add("event", () => subjects.event(row.orgId, row.type), data, messageIds.event(row.id));
-    if (row.repo) add("repo", () => subjects.repo(row.orgId, row.repo!, row.type), data, messageIds.repo(row.id));
-    for (const a of alertRows) {
-      const alertData = fit(toAlert(a, envelope), () => toAlert(a, slim() as EventEnvelope), `alert ${a.id}`);
-      add("alert", () => subjects.alert(row.orgId, { type: a.recipientType, id: a.recipientId }), alertData, messageIds.alert(a.id));
-    }
-    return out;
-  }
+  const messagesOf = (item: outbox.OutboxItem) => outboxMessages(item, { subjects, maxBytes, log });
 
   /** Publishes a batch taken under the relay's exclusion; returns how many were taken and published. */
   async function publishBatch(

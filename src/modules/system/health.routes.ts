@@ -54,6 +54,7 @@ const reasonSchema = z.object({
 const readySchema = z
   .object({
     status: z.enum(["ready", "unavailable"]),
+    code: z.literal("server.draining").optional().describe("Present while the process is stopping (SIGTERM): send traffic elsewhere."),
     database: dependencySchema,
     bus: dependencySchema.describe("Reported only: events wait in the outbox while the bus is away, so a process without it still serves."),
     outbox: outboxSchema,
@@ -68,6 +69,8 @@ export interface HealthDeps {
   outbox: { lag: () => Promise<OutboxLag>; maxLagSeconds: number };
   /** This process's background loops, as the loop watch sees them. */
   loops: () => LoopState[];
+  /** True once the process was told to stop: not ready, whatever the dependencies say. */
+  draining?: () => boolean;
 }
 
 /** The name readiness gives the relay's lag condition (and its pass tracker). */
@@ -114,7 +117,7 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HealthDeps }> = async (
         tags: ["system"],
         summary: "Readiness: send this process traffic",
         description:
-          "503 when the database is unreachable (checked at most once a second, 1 s timeout) or one of this process's background loops is stuck: a grant batch, a relay pass or a sweep in progress too long, or the outbox lag past RELAY_MAX_LAG_SECONDS while the bus is connected. Ready while the bus is away: events wait in the outbox; `bus` and `outbox` report it.",
+          "503 when the database is unreachable (checked at most once a second, 1 s timeout) or one of this process's background loops is stuck: a grant batch, a relay pass or a sweep in progress too long, or the outbox lag past RELAY_MAX_LAG_SECONDS while the bus is connected. Ready while the bus is away: events wait in the outbox; `bus` and `outbox` report it. Also 503 while the process is stopping (SIGTERM; `code: server.draining`, reason `server.draining`).",
         security: [],
         response: { 200: readySchema, 503: readySchema },
       },
@@ -146,9 +149,12 @@ export const healthRoutes: FastifyPluginAsyncZod<{ deps: HealthDeps }> = async (
       const reasons: { code: string; detail: string }[] = [];
       if (!database.ok) reasons.push({ code: "database.unreachable", detail: database.error ?? "no answer" });
       for (const l of loops) if (!l.ok) reasons.push({ code: "loop.stuck", detail: `${l.name}: ${l.detail ?? "stuck"}` });
+      const draining = deps.draining?.() === true;
+      if (draining) reasons.unshift({ code: "server.draining", detail: "the process is stopping; send traffic elsewhere" });
       const ready = reasons.length === 0;
       return reply.code(ready ? 200 : 503).send({
         status: ready ? "ready" : "unavailable",
+        ...(draining ? { code: "server.draining" as const } : {}),
         database: { ...database, kind: deps.database.kind },
         bus: { ...bus, ok: busUp, kind: deps.bus.kind },
         outbox,
