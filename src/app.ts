@@ -32,7 +32,7 @@ import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
 import { createPrincipalCache } from "./modules/identity/principal-cache.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
-import { createHeartbeatWriter, expireOverdueSessions, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
+import { createHeartbeatWriter, expireOverdueSessions, LeaseKeeper, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { overviewRoutes } from "./modules/overview/overview.routes.js";
 import { healthRoutes } from "./modules/system/health.routes.js";
@@ -157,6 +157,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       await resolveConflictsOfSessions(tx, ids, reason);
     };
     const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE) };
+    // Any request with a session token extends its lease (a write only past half the lease).
+    const leases = new LeaseKeeper(sessionDeps.heartbeats);
+    app.addHook("onRequest", async (request) => {
+      if (!request.principal?.sessionId) return;
+      await leases.touch(request.principal)?.catch((err: unknown) => request.log.warn({ err }, "session lease extension failed"));
+    });
     // Contracts' source patterns, shared by the at-risk check (claims, touches) and who-owns.
     const contractSources = new ContractSourceCache();
     const claimCache = new ClaimIndexCache();

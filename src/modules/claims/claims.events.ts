@@ -155,7 +155,8 @@ export const claimEvents = defineEvents({
     standing: null,
     describe: (e, names) =>
       `handoff requested${where(e.repo)}: ${names.session(e.payload.requesterSessionId)} asks ${names.user(e.payload.holderUserId)} for ${names.claim(e.payload.claimId)} ("${e.payload.reason}")`,
-    next: (e) => `answer with brigade handoff answer ${e.payload.handoffId} accept|decline|defer (MCP: answer via the CLI)`,
+    next: (e) =>
+      `answer it with the MCP tool answer_handoff (handoffId ${e.payload.handoffId}), or \`brigade handoff answer ${e.payload.handoffId} accept|decline|defer\``,
   }),
   "handoff.answered": defineEvent({
     description:
