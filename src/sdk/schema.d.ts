@@ -1215,7 +1215,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Register an agent session; returns a token scoped to it */
+        /** Register an agent session (or adopt the live one of the same agent run); returns a token scoped to it */
         post: {
             parameters: {
                 query?: never;
@@ -1241,10 +1241,26 @@ export interface paths {
                         host?: string;
                         task?: string;
                         ttlSeconds?: number;
+                        /** @description The agent's own id for this run (Claude Code's session_id, BRIGADE_SESSION_ID): a live session of yours with the same id is adopted (200) instead of a second one opened. */
+                        clientSessionId?: string;
+                        /**
+                         * @description hooks: adopt the newest live session the Claude Code hooks opened for you in this repository and worktree (needs worktree), when there is one.
+                         * @enum {string}
+                         */
+                        adopt?: "hooks";
                     };
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StartedSession"];
+                    };
+                };
                 /** @description Default Response */
                 201: {
                     headers: {
@@ -1274,6 +1290,15 @@ export interface paths {
                 };
                 /** @description Forbidden */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1600,8 +1625,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        sessionId: string;
+                        /**
+                         * Format: uuid
+                         * @description Your session; default: the one your session token names.
+                         */
+                        sessionId?: string;
                         patterns: string[];
                         /**
                          * @default exclusive
@@ -2022,8 +2050,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        sessionId: string;
+                        /**
+                         * Format: uuid
+                         * @description Your session; default: the one your session token names.
+                         */
+                        sessionId?: string;
                         reason: string;
                     };
                 };
@@ -2499,6 +2530,107 @@ export interface paths {
                 content: {
                     "application/json": {
                         paths: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TouchResult"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/touches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report files your session edits (the session token's, or sessionId); conflicts are returned and recorded */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        paths: string[];
+                        /**
+                         * Format: uuid
+                         * @description Your session; default: the one your session token names.
+                         */
+                        sessionId?: string;
                     };
                 };
             };
@@ -6844,6 +6976,10 @@ export interface components {
             worktree: string | null;
             host: string | null;
             task: string | null;
+            /** @description The agent's own id for its run (e.g. Claude Code's session_id), when given. */
+            clientSessionId: string | null;
+            /** @description claude-code-hooks when the Claude Code hook endpoint opened it. */
+            openedBy: string | null;
             /** @enum {string} */
             status: "active" | "ended" | "expired";
             /** @description What the agent last reported doing. */
@@ -6863,6 +6999,8 @@ export interface components {
             token: string;
             /** Format: uuid */
             tokenId: string;
+            /** @description true: an existing live session of this agent run was adopted (HTTP 200), not a new one opened (201). */
+            adopted: boolean;
         };
         SessionPageInput: {
             items: components["schemas"]["SessionInput"][];
@@ -8702,6 +8840,10 @@ export interface components {
             worktree: string | null;
             host: string | null;
             task: string | null;
+            /** @description The agent's own id for its run (e.g. Claude Code's session_id), when given. */
+            clientSessionId: string | null;
+            /** @description claude-code-hooks when the Claude Code hook endpoint opened it. */
+            openedBy: string | null;
             /** @enum {string} */
             status: "active" | "ended" | "expired";
             /** @description What the agent last reported doing. */
@@ -8721,6 +8863,8 @@ export interface components {
             token: string;
             /** Format: uuid */
             tokenId: string;
+            /** @description true: an existing live session of this agent run was adopted (HTTP 200), not a new one opened (201). */
+            adopted: boolean;
         };
         SessionPage: {
             items: components["schemas"]["Session"][];
