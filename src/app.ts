@@ -37,6 +37,9 @@ import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { overviewRoutes } from "./modules/overview/overview.routes.js";
 import { healthRoutes } from "./modules/system/health.routes.js";
 import { mcpRoutes } from "./mcp/http.js";
+import { hookRoutes } from "./modules/hooks/hooks.routes.js";
+import { HookRuns } from "./modules/hooks/hooks.usecases.js";
+import { takeUnreadAlertTexts } from "./modules/delivery/alerts.usecases.js";
 
 export const packageVersion: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 
@@ -181,6 +184,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(eventRoutes, { deps: { db } });
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });
+    // Claude Code's hook events, served here (HTTP hooks) so an edit check costs no process start.
+    await app.register(hookRoutes, {
+      deps: { sessions: sessionDeps, claims: claimDeps, unreadAlerts: (p) => takeUnreadAlertTexts({ db }, p), runs: new HookRuns() },
+    });
     await app.register(overviewRoutes, { deps: { db } });
     await app.register(streamRoutes, {
       deps: {

@@ -5048,6 +5048,124 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/hooks/claude-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claude Code's hook events (its HTTP hooks): one session per agent session, edit checks, touches, alerts
+         * @description Configure as Claude Code HTTP hooks with `Authorization: Bearer <token>`, `X-Brigade-Repo` and `X-Brigade-Worktree` headers. SessionStart adopts or opens the Brigade session of Claude's session_id; PreToolUse on Edit/MultiEdit/Write/NotebookEdit denies edits inside others' exclusive claims (and answers {} otherwise, so Claude Code's own permission flow goes on); PostToolUse reports touches (Bash: brigade_changed_paths); UserPromptSubmit adds unread alerts once; SessionEnd ends the session. Other events answer {}.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The repository's remote or key, as registered. */
+                    "x-brigade-repo"?: string;
+                    /** @description The absolute worktree root on the agent's machine. */
+                    "x-brigade-worktree"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            /** @description Claude Code's hook input JSON. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Claude Code's id for this agent session: the Brigade session's clientSessionId. */
+                        session_id: string;
+                        /** @description SessionStart, PreToolUse, PostToolUse, UserPromptSubmit, SessionEnd, … */
+                        hook_event_name: string;
+                        cwd?: string;
+                        tool_name?: string;
+                        tool_input?: {
+                            [key: string]: unknown;
+                        };
+                        source?: string;
+                        /** @description Bash PostToolUse: the files the command changed, relative to the worktree root (sent by Brigade's command hook, from git). */
+                        brigade_changed_paths?: string[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClaudeCodeHookAnswer"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/overview": {
         parameters: {
             query?: never;
@@ -7172,6 +7290,21 @@ export interface components {
             };
             outbox: components["schemas"]["OutboxLagInput"];
         };
+        ClaudeCodeHookAnswerInput: {
+            /**
+             * @description PostToolUse: tell the agent at once (the tool already ran).
+             * @enum {string}
+             */
+            decision?: "block";
+            reason?: string;
+            hookSpecificOutput?: {
+                hookEventName: string;
+                /** @enum {string} */
+                permissionDecision?: "deny";
+                permissionDecisionReason?: string;
+                additionalContext?: string;
+            };
+        };
         Actor: {
             /** @enum {string} */
             type: "user" | "session" | "system";
@@ -9035,6 +9168,21 @@ export interface components {
                 error?: string;
             };
             outbox: components["schemas"]["OutboxLag"];
+        };
+        ClaudeCodeHookAnswer: {
+            /**
+             * @description PostToolUse: tell the agent at once (the tool already ran).
+             * @enum {string}
+             */
+            decision?: "block";
+            reason?: string;
+            hookSpecificOutput?: {
+                hookEventName: string;
+                /** @enum {string} */
+                permissionDecision?: "deny";
+                permissionDecisionReason?: string;
+                additionalContext?: string;
+            };
         };
     };
     responses: never;

@@ -3,6 +3,7 @@ import { secondsFromNow, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { teamMembers } from "../identity/identity.table.js";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { HOOKS_OPENER } from "./sessions.schemas.js";
 import { agents, sessions } from "./sessions.table.js";
 
 export type AgentRow = typeof agents.$inferSelect;
@@ -243,9 +244,6 @@ export async function findLiveHookSession(
     .for("update", { of: sessions });
   return row && flattenAdoption(row);
 }
-
-/** What `opened_by` says for sessions the Claude Code hook endpoint opened. */
-export const HOOKS_OPENER = "claude-code-hooks";
 
 /** Marks one overdue active session expired now (its start is being replaced); undefined when it was not overdue. */
 export async function expireSessionNow(db: Db, orgId: string, id: string): Promise<SessionRow | undefined> {

@@ -4,6 +4,9 @@ import { sessionStatuses } from "./sessions.table.js";
 const timestamp = z.iso.datetime({ offset: true });
 const text = (max: number) => z.string().min(1).max(max);
 
+/** What `openedBy` says for sessions the Claude Code hook endpoint opened. */
+export const HOOKS_OPENER = "claude-code-hooks";
+
 export const activities = ["working", "idle", "waiting", "blocked"] as const;
 
 export const agentRefSchema = z.object({ id: z.uuid(), name: z.string(), kind: z.string() }).meta({ id: "AgentRef" });

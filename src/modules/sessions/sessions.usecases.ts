@@ -53,74 +53,94 @@ export async function startSession(
   input: StartSessionInput,
   options: { openedBy?: string } = {},
 ): Promise<StartedSession> {
-  const { db, keys, config } = deps;
+  return transaction(deps.db, async (tx) => {
+    const { session, adopted } = await openOrAdopt(tx, deps, principal, input, options);
+    // The token outlives any one lease; ending or expiring the session revokes it.
+    const minted = await mintToken(tx, deps.keys, {
+      orgId: principal.orgId,
+      userId: principal.userId,
+      name: `session ${session.id}`,
+      ttlSeconds: deps.config.TOKEN_TTL_MAX_SECONDS,
+      kind: "session",
+      sessionId: session.id,
+    });
+    return { session, token: minted.token, tokenId: minted.row.id, adopted };
+  });
+}
+
+/**
+ * `startSession` without a token: for callers that act with the user's own token (the Claude
+ * Code hook endpoint), so keeping a session open mints nothing.
+ */
+export async function ensureSession(
+  deps: Pick<SessionDeps, "db" | "config" | "onSessionsClosed">,
+  principal: Principal,
+  input: StartSessionInput,
+  options: { openedBy?: string } = {},
+): Promise<{ session: repo.SessionWithAgent; adopted: boolean }> {
+  return transaction(deps.db, (tx) => openOrAdopt(tx, deps, principal, input, options));
+}
+
+async function openOrAdopt(
+  tx: Tx,
+  deps: Pick<SessionDeps, "config" | "onSessionsClosed">,
+  principal: Principal,
+  input: StartSessionInput,
+  options: { openedBy?: string },
+): Promise<{ session: repo.SessionWithAgent; adopted: boolean }> {
   requireUserToken(principal);
-  const ttlSeconds = checkTtl(config, input.ttlSeconds);
+  const ttlSeconds = checkTtl(deps.config, input.ttlSeconds);
   const { key, remote } = repoKeyOrThrow(input.repo);
   if (input.adopt === "hooks" && !input.worktree)
     throw sessionErrors.worktreeRequired("Adopting the hooks' session needs the worktree.", {
       errors: [{ field: "worktree", reason: "is required with adopt: hooks" }],
     });
-  return transaction(db, async (tx) => {
-    const mint = async (session: repo.SessionWithAgent, adopted: boolean): Promise<StartedSession> => {
-      // The token outlives any one lease; ending or expiring the session revokes it.
-      const minted = await mintToken(tx, keys, {
-        orgId: principal.orgId,
-        userId: principal.userId,
-        name: `session ${session.id}`,
-        ttlSeconds: config.TOKEN_TTL_MAX_SECONDS,
-        kind: "session",
-        sessionId: session.id,
-      });
-      return { session, token: minted.token, tokenId: minted.row.id, adopted };
-    };
-    const who = { orgId: principal.orgId, userId: principal.userId };
-    let found: repo.SessionForAdoption | undefined;
-    if (input.clientSessionId) {
-      await repo.lockClientSession(tx, principal.orgId, principal.userId, input.clientSessionId);
-      found = await repo.findActiveByClientSessionId(tx, { ...who, clientSessionId: input.clientSessionId });
-      if (found && !found.live) {
-        await expireNow(tx, deps, found);
-        found = undefined;
-      }
+  const who = { orgId: principal.orgId, userId: principal.userId };
+  let found: repo.SessionForAdoption | undefined;
+  if (input.clientSessionId) {
+    await repo.lockClientSession(tx, principal.orgId, principal.userId, input.clientSessionId);
+    found = await repo.findActiveByClientSessionId(tx, { ...who, clientSessionId: input.clientSessionId });
+    if (found && !found.live) {
+      await expireNow(tx, deps, found);
+      found = undefined;
     }
-    if (!found && input.adopt === "hooks" && input.worktree) {
-      found = await repo.findLiveHookSession(tx, { ...who, repo: key, worktree: input.worktree });
-    }
-    if (found && found.repo === key) {
-      const renewed = await repo.renewAdopted(tx, found.id, input.task ?? null);
-      return mint({ ...renewed, agent: found.agent }, true);
-    }
-    if (found) {
-      throw sessionErrors.clientSessionInUse(
-        `Your session ${found.id} for this agent run works on ${found.repo}, not ${key}; end it first or use another clientSessionId.`,
-      );
-    }
-    const agent = await repo.upsertAgent(tx, { ...who, name: input.agent.name, kind: input.agent.kind });
-    const session = await repo.insertSession(tx, {
-      ...who,
-      agentId: agent.id,
-      repo: key,
-      remote,
-      branch: input.branch ?? null,
-      worktree: input.worktree ?? null,
-      host: input.host ?? null,
-      task: input.task ?? null,
-      clientSessionId: input.clientSessionId ?? null,
-      openedBy: options.openedBy ?? null,
-      ttlSeconds,
-    });
-    await appendEvents(tx, principal.orgId, [
-      sessionEvents.event({
-        type: "session.started",
-        actor: actorOf(principal),
-        subject: { type: "session", id: session.id },
-        repo: key,
-        payload: { userId: principal.userId, agentId: agent.id, agent: agent.name, repo: key, branch: session.branch, task: session.task },
-      }),
-    ]);
-    return mint({ ...session, agent: { id: agent.id, name: agent.name, kind: agent.kind } }, false);
+  }
+  if (!found && input.adopt === "hooks" && input.worktree) {
+    found = await repo.findLiveHookSession(tx, { ...who, repo: key, worktree: input.worktree });
+  }
+  if (found && found.repo === key) {
+    const renewed = await repo.renewAdopted(tx, found.id, input.task ?? null);
+    return { session: { ...renewed, agent: found.agent }, adopted: true };
+  }
+  if (found) {
+    throw sessionErrors.clientSessionInUse(
+      `Your session ${found.id} for this agent run works on ${found.repo}, not ${key}; end it first or use another clientSessionId.`,
+    );
+  }
+  const agent = await repo.upsertAgent(tx, { ...who, name: input.agent.name, kind: input.agent.kind });
+  const session = await repo.insertSession(tx, {
+    ...who,
+    agentId: agent.id,
+    repo: key,
+    remote,
+    branch: input.branch ?? null,
+    worktree: input.worktree ?? null,
+    host: input.host ?? null,
+    task: input.task ?? null,
+    clientSessionId: input.clientSessionId ?? null,
+    openedBy: options.openedBy ?? null,
+    ttlSeconds,
   });
+  await appendEvents(tx, principal.orgId, [
+    sessionEvents.event({
+      type: "session.started",
+      actor: actorOf(principal),
+      subject: { type: "session", id: session.id },
+      repo: key,
+      payload: { userId: principal.userId, agentId: agent.id, agent: agent.name, repo: key, branch: session.branch, task: session.task },
+    }),
+  ]);
+  return { session: { ...session, agent: { id: agent.id, name: agent.name, kind: agent.kind } }, adopted: false };
 }
 
 /** Expires one overdue session at once, as the sweeper would (tokens, claims, event). */
@@ -287,4 +307,9 @@ export class LeaseKeeper {
   extended(sessionId: string, ttlSeconds: number): void {
     this.renewAfter.set(sessionId, performance.now() + (ttlSeconds * 1000) / 2);
   }
+}
+
+/** The caller's active session for an agent run (by its client session id), if any. */
+export async function findRunSession({ db }: Pick<SessionDeps, "db">, principal: Principal, clientSessionId: string) {
+  return repo.findActiveByClientSessionId(db, { orgId: principal.orgId, userId: principal.userId, clientSessionId });
 }
