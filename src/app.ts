@@ -28,6 +28,7 @@ import { streamRoutes } from "./modules/delivery/stream.routes.js";
 import { defaultStreamName, subjectsFor } from "./events/subjects.js";
 import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
+import { messageRoutes } from "./modules/messages/messages.routes.js";
 import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
 import { createPrincipalCache } from "./modules/identity/principal-cache.js";
@@ -188,6 +189,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(hookRoutes, {
       deps: { sessions: sessionDeps, claims: claimDeps, unreadAlerts: (p) => takeUnreadAlertTexts({ db }, p), runs: new HookRuns() },
     });
+    await app.register(messageRoutes, { deps: { db } });
     await app.register(overviewRoutes, { deps: { db } });
     await app.register(streamRoutes, {
       deps: {

@@ -4,7 +4,7 @@ import { newId } from "../../infra/ids.js";
 import { PatternIndex } from "../../patterns/index.js";
 import { openClaimConflicts } from "../conflicts/conflicts.usecases.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
-import { heldOf, type ClaimIndexCache, type HeldPattern } from "./claims.index.js";
+import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import type { ClaimWithAgent } from "./claims.repository.js";
 import type { Conflict } from "./claims.schemas.js";
@@ -201,7 +201,19 @@ async function grantTogether({ transaction, cache, onWork, afterCommit }: GrantD
         ttlSeconds: request.ttlSeconds,
         version,
       };
-      const held = heldOf({ ...claim, agentName: session.agentName, expiresAt: new Date(expiresAt), grantedAt: new Date(nowMs) });
+      // Built from the request's own numbers: one object per grant, no copy of the row and no Dates.
+      const held: HeldPattern = {
+        claimId,
+        sessionId: session.id,
+        userId: session.userId,
+        agentId: session.agentId,
+        agentName: session.agentName,
+        mode: request.mode,
+        expiresAt,
+        reason: request.reason,
+        grantedAt: nowMs,
+        patternCount: request.patterns.length,
+      };
       request.patterns.forEach((pattern, p) => inRepo.pending.add(`${claimId}#${p}`, pattern, held));
       const events = conflicts.length > 0 ? [granted, { ...conflicted(claimId), id: newId() }] : [granted];
       decided.push({ request, opened: grant, inRepo, conflicts, claim, events });
