@@ -77,7 +77,7 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
       t.ok(conflict.isError);
       t.equal(conflict.structured.granted, false);
       t.match(conflict.text, /^Not granted: 1 conflicting claim/);
-      t.match(conflict.text, /src\/\*\*\/\*\.ts overlaps src\/auth\/\*\* \(exclusive\) held by agent alice-claude/);
+      t.match(conflict.text, `src/**/*.ts overlaps src/auth/** (exclusive) held by ${alice.name}'s agent alice-claude`);
       t.match(conflict.text, new RegExp(`request_handoff with claimId ${claim.body.id}`));
       t.match(conflict.text, /both match src\/auth\/[^ ]*\.ts/);
 

@@ -2,12 +2,13 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { ok } from "../../sdk/client.js";
 import { describeAlert } from "../../sdk/describe.js";
-import { sessionIdArg, sessionScope, text, tool, type McpContext } from "./shared.js";
+import { sessionIdArg, sessionScope, text, tool, type McpContext, registerTool } from "./shared.js";
 
 export function registerAlertTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor } = sessionScope(ctx);
 
-  server.registerTool(
+  registerTool(
+    server,
     "list_alerts",
     {
       title: "List alerts",
@@ -39,7 +40,8 @@ export function registerAlertTools(server: McpServer, ctx: McpContext) {
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     "ack_alert",
     {
       title: "Acknowledge an alert",

@@ -1,5 +1,7 @@
+import type { McpServer, ToolCallback } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { toolCatalog } from "./catalog.js";
 import { BrigadeError, ok, type BrigadeClient, type StartedSession } from "../../sdk/client.js";
 
 export interface CurrentSession {
@@ -27,6 +29,8 @@ export interface McpContext {
   readFile?: (path: string) => Promise<string>;
   /** stdio: absolute paths become repository paths. */
   toRepoPath?: (path: string) => string;
+  /** stdio: this agent run's own id (BRIGADE_SESSION_ID), so start_session adopts the run's session. */
+  clientSessionId?: () => string | undefined;
   /** stdio: remember (and heartbeat) a session start_session opened; forget one end_session closed. */
   onStarted?: (started: StartedSession) => void;
   onEnded?: (sessionId: string) => void;
@@ -91,4 +95,39 @@ export function sessionScope(ctx: McpContext) {
   const activeClaims = async (s: CurrentSession) =>
     (await ok(clientFor(s).api.GET("/v1/claims", { params: { query: { session: s.id, active: "true", limit: 500 } } }))).items;
   return { sessionFor, clientFor, activeClaims };
+}
+
+/**
+ * Every result's structuredContent carries its text as `message` (see catalog.ts); errors too, as
+ * clients check any structuredContent they get against the output schema.
+ */
+function withMessage(result: CallToolResult): CallToolResult {
+  const message = result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
+  return { ...result, structuredContent: { message, ...(result.structuredContent ?? {}) } };
+}
+
+/** Registers a tool with its annotations and output schema from the catalog (a tool missing there is a bug). */
+export function registerTool<Args extends z.ZodRawShape>(
+  server: McpServer,
+  name: string,
+  config: { title: string; description: string; inputSchema: Args },
+  cb: (args: z.infer<z.ZodObject<Args>>) => Promise<CallToolResult>,
+) {
+  const entry = toolCatalog[name];
+  if (!entry) throw new Error(`MCP tool ${name} has no entry in src/mcp/tools/catalog.ts`);
+  const wrapped = async (args: z.infer<z.ZodObject<Args>>) => withMessage(await cb(args));
+  return server.registerTool(
+    name,
+    { ...config, annotations: { title: config.title, ...entry.annotations }, outputSchema: entry.output },
+    wrapped as unknown as ToolCallback<Args>,
+  );
+}
+
+/** People by name (display name, else e-mail, else user name), read once per call; ids stay references. */
+export async function peopleOf(client: BrigadeClient): Promise<(userId: string) => string> {
+  const users = await ok(client.api.GET("/v1/users")).catch(() => ({
+    items: [] as { id: string; name: string; displayName: string | null; email: string | null }[],
+  }));
+  const names = new Map(users.items.map((u) => [u.id, u.displayName ?? u.email ?? u.name]));
+  return (id) => names.get(id) ?? `user ${id}`;
 }
