@@ -103,6 +103,28 @@ t.test("MCP for real clients: annotations, output schemas, one session with the 
     t.ok(mine.isError, "mine needs a current session");
   });
 
+  await t.test("alerts name people and agents, not ids", async (t) => {
+    const touched = await api(server.app, bob.token).post(
+      "/v1/hooks/claude-code",
+      {
+        session_id: "cc-bob",
+        hook_event_name: "PostToolUse",
+        tool_name: "Bash",
+        tool_input: {},
+        brigade_changed_paths: ["src/payments/a.ts"],
+      },
+      { "x-brigade-repo": "git@github.com:Acme/api.git", "x-brigade-worktree": "/home/bob/api" },
+    );
+    t.equal(touched.body.decision, "block");
+    let listed = await call(stdio, "list_alerts", {});
+    for (let i = 0; i < 40 && !listed.text.includes("edit conflict"); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      listed = await call(stdio, "list_alerts", {});
+    }
+    t.match(listed.text, `${bob.name}'s agent claude-code edited src/payments/a.ts inside claim`);
+    t.match(listed.text, "of your session");
+  });
+
   await t.test("prompts for the common flows", async (t) => {
     const { prompts } = await http.listPrompts();
     t.same(prompts.map((p) => p.name).sort(), ["ask_for_handoff", "coordinate_before_editing"]);

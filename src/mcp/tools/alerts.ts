@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { ok } from "../../sdk/client.js";
 import { describeAlert } from "../../sdk/describe.js";
-import { sessionIdArg, sessionScope, text, tool, type McpContext, registerTool } from "./shared.js";
+import { sessionIdArg, sessionScope, text, tool, type McpContext, alertNames, registerTool } from "./shared.js";
 
 export function registerAlertTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor } = sessionScope(ctx);
@@ -36,7 +36,11 @@ export function registerAlertTools(server: McpServer, ctx: McpContext) {
         }),
       );
       if (page.items.length === 0) return text("No alerts.", page);
-      return text(page.items.map((a) => `- [${a.id}] ${a.createdAt} ${a.ackedAt ? "(acked) " : ""}${describeAlert(a)}`).join("\n"), page);
+      const names = await alertNames(s ? clientFor(s) : ctx.client(), page.items, s?.id);
+      return text(
+        page.items.map((a) => `- [${a.id}] ${a.createdAt} ${a.ackedAt ? "(acked) " : ""}${describeAlert(a, names)}`).join("\n"),
+        page,
+      );
     }),
   );
 

@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { BrigadeError, ok, type Schemas } from "../../sdk/client.js";
 import { describeAlert } from "../../sdk/describe.js";
-import { failure, peopleOf, registerTool, text, tool, type McpContext } from "./shared.js";
+import { alertNames, failure, peopleOf, registerTool, text, tool, type McpContext } from "./shared.js";
 
 export const startArgs = {
   agent: z
@@ -105,7 +105,8 @@ export function registerBeginWork(server: McpServer, ctx: McpContext) {
       const client = begun.token ? ctx.client().withToken(begun.token) : ctx.client();
       const opening = begun.adopted ? `Adopted your session ${s.id} in ${s.repo}.` : `Session ${s.id} started in ${s.repo}.`;
       const alerts = await ok(client.api.GET("/v1/alerts", { params: { query: { session: s.id, unacked: "true", limit: 50 } } }));
-      const alertTexts = alerts.items.map((a) => `[${a.id}] ${describeAlert(a)}`);
+      const names = alerts.items.length ? await alertNames(client, alerts.items, s.id) : undefined;
+      const alertTexts = alerts.items.map((a) => `[${a.id}] ${describeAlert(a, names)}`);
       const alertLines = alertTexts.length
         ? `\nUnread alerts (ack_alert when handled):\n${alertTexts.map((t) => `- ${t}`).join("\n")}`
         : "";

@@ -3,6 +3,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { toolCatalog } from "./catalog.js";
 import { BrigadeError, ok, type BrigadeClient, type StartedSession } from "../../sdk/client.js";
+import type { Names } from "../../sdk/describe.js";
 
 export interface CurrentSession {
   id: string;
@@ -130,4 +131,35 @@ export async function peopleOf(client: BrigadeClient): Promise<(userId: string) 
   }));
   const names = new Map(users.items.map((u) => [u.id, u.displayName ?? u.email ?? u.name]));
   return (id) => names.get(id) ?? `user ${id}`;
+}
+
+/**
+ * Names for alert texts: people by name, sessions as "<person>'s agent <name>" (at most 20
+ * sessions looked up per call; others stay "session <id>"), yours as "your session".
+ */
+export async function alertNames(
+  client: BrigadeClient,
+  alerts: { event: { payload: object; subject: { type: string; id: string } } }[],
+  own?: string,
+): Promise<Names> {
+  const person = await peopleOf(client);
+  const ids = new Set<string>();
+  for (const { event } of alerts) {
+    for (const [field, value] of Object.entries(event.payload)) if (/sessionId$/i.test(field) && typeof value === "string") ids.add(value);
+    if (event.subject.type === "session") ids.add(event.subject.id);
+  }
+  ids.delete(own ?? "");
+  const sessions = new Map<string, string>();
+  await Promise.all(
+    [...ids].slice(0, 20).map(async (id) => {
+      const s = await ok(client.api.GET("/v1/sessions/{id}", { params: { path: { id } } })).catch(() => undefined);
+      if (s) sessions.set(id, `${person(s.userId)}'s agent ${s.agent.name}`);
+    }),
+  );
+  return {
+    user: (id) => (id ? person(id) : "someone"),
+    team: (id) => `team ${id ?? ""}`,
+    session: (id) => (id && id === own ? "your session" : ((id && sessions.get(id)) ?? `session ${id ?? ""}`)),
+    claim: (id) => `claim ${id ?? ""}`,
+  };
 }
