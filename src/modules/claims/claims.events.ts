@@ -121,7 +121,7 @@ export const claimEvents = defineEvents({
     team: null,
     standing: null,
     describe: (e, names) => `${names.claim(e.payload.claimId)} of ${names.session(e.payload.sessionId)} expired${where(e.repo)}`,
-    next: () => "claim again if you still need it",
+    next: () => "claim again if you still need it (MCP claim_paths, or `brigade claim <pattern>`)",
   }),
   "claim.broken": defineEvent({
     description: "A lead or admin broke a claim, with a reason. Alerts its holder.",
@@ -178,7 +178,8 @@ export const claimEvents = defineEvents({
     standing: null,
     describe: ({ payload: p, repo }, names) =>
       `handoff ${p.answer}${where(repo)}: ${names.claim(p.claimId)}${p.eta ? `, expected by ${p.eta}` : ""}${p.note ? ` ("${p.note}")` : ""}`,
-    next: (e) => (e.payload.answer === "accept" ? "the claim is released: claim it now" : null),
+    next: (e) =>
+      e.payload.answer === "accept" ? "the claim is released: claim it now (MCP claim_paths, or `brigade claim <pattern>`)" : null,
   }),
   "claim.fence_rejected": defineEvent({
     description:
@@ -200,7 +201,7 @@ export const claimEvents = defineEvents({
     standing: null,
     describe: ({ payload: p, repo }, names) =>
       `stale fence${where(repo)}: ${p.pathsTotal} path(s) checked with fence ${p.fence} of ${names.claim(p.claimId)} of ${names.session(p.sessionId)}, ${lostBecause[p.reason]}`,
-    next: () => "stop writing there and claim the area again before going on",
+    next: () => "stop writing there and claim the area again before going on (MCP claim_paths, or `brigade claim <pattern>`)",
   }),
   "touch.conflict": defineEvent({
     description:
