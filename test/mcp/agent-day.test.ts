@@ -125,6 +125,17 @@ t.test("MCP for real clients: annotations, output schemas, one session with the 
     t.match(listed.text, "of your session");
   });
 
+  await t.test("when the session ends under the agent, the tools say so and begin_work opens a fresh one", async (t) => {
+    t.equal((await alice.api.delete(`/v1/sessions/${hooksSession}`)).status, 200);
+    const refused = await call(stdio, "claim_paths", { patterns: ["src/payments/**"] });
+    t.ok(refused.isError);
+    t.match(refused.text, "the session has ended or expired");
+    const again = await call(stdio, "begin_work", { patterns: ["src/payments/**"] });
+    t.notOk(again.isError, again.text);
+    t.not(again.structured.session.id, hooksSession);
+    t.equal(again.structured.granted, true);
+  });
+
   await t.test("prompts for the common flows", async (t) => {
     const { prompts } = await http.listPrompts();
     t.same(prompts.map((p) => p.name).sort(), ["ask_for_handoff", "coordinate_before_editing"]);

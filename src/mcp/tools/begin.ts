@@ -47,8 +47,12 @@ export async function beginSession(ctx: McpContext, args: StartArgs): Promise<Be
   const current = ctx.current();
   if (current) {
     const client = current.token ? ctx.client().withToken(current.token) : ctx.client();
-    const session = await ok(client.api.GET("/v1/sessions/{id}", { params: { path: { id: current.id } } }));
-    if (session.status === "active" && Date.parse(session.expiresAt) > Date.now()) {
+    // A current session that ended took its token with it (401): then open or adopt another.
+    const session = await ok(client.api.GET("/v1/sessions/{id}", { params: { path: { id: current.id } } })).catch((err: unknown) => {
+      if (err instanceof BrigadeError && err.status === 401 && current.token) return undefined;
+      throw err;
+    });
+    if (session?.status === "active" && Date.parse(session.expiresAt) > Date.now()) {
       return { session, adopted: true, token: current.token, remembered: true };
     }
   }

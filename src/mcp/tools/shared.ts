@@ -52,6 +52,12 @@ function explain(err: unknown): CallToolResult {
         `Brigade is unreachable (${err.detail}). Nothing was done; tell the user, and avoid areas others may hold until it is back.`,
         { error: { code: err.code } },
       );
+    if (err.code === "auth.token_revoked")
+      return failure(
+        "Brigade refused the token: it was revoked. If it was this agent's session token, the session has ended or expired (its claims are released): " +
+          "call begin_work or start_session to open a fresh one and claim again. Otherwise ask the user to run `brigade login`.",
+        { error: { code: err.code } },
+      );
     if (err.status === 401)
       return failure(`Brigade refused the credentials (${err.code}: ${err.detail}). Ask the user to run \`brigade login\`.`, {
         error: { code: err.code },
