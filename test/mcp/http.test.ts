@@ -107,7 +107,12 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
     async (t) => {
       let alerts = await call(mcp, "list_alerts", { sessionId });
       for (let i = 0; i < 50 && !/claim conflict/.test(alerts.text); i++) alerts = await call(mcp, "list_alerts", { sessionId });
-      t.match(alerts.text, /claim conflict in github\.com\/acme\/api: session .* claimed src\/\*\*\/\*\.ts \(rejected\)/);
+      t.match(
+        alerts.text,
+        new RegExp(
+          `claim conflict in github\\.com/acme/api: your session claimed src/\\*\\*/\\*\\.ts \\(rejected\\): src/\\*\\*/\\*\\.ts overlaps src/auth/\\*\\* of ${alice.name}'s agent alice-claude`,
+        ),
+      );
       const alertId = alerts.structured.items.find((a: any) => a.type === "claim.conflicted").id;
       const acked = await call(mcp, "ack_alert", { alertId });
       t.notOk(acked.isError, acked.text);

@@ -151,7 +151,7 @@ export async function alertNames(
   const person = await peopleOf(client);
   const ids = new Set<string>();
   for (const { event } of alerts) {
-    for (const [field, value] of Object.entries(event.payload)) if (/sessionId$/i.test(field) && typeof value === "string") ids.add(value);
+    sessionIdsIn(event.payload, ids);
     if (event.subject.type === "session") ids.add(event.subject.id);
   }
   ids.delete(own ?? "");
@@ -168,4 +168,13 @@ export async function alertNames(
     session: (id) => (id && id === own ? "your session" : ((id && sessions.get(id)) ?? `session ${id ?? ""}`)),
     claim: (id) => `claim ${id ?? ""}`,
   };
+}
+
+/** Every string under a key ending in sessionId, in nested objects and arrays too (conflict lists). */
+function sessionIdsIn(value: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 4 || value === null || typeof value !== "object") return;
+  for (const [key, inner] of Object.entries(value)) {
+    if (typeof inner === "string" && /sessionId$/i.test(key)) into.add(inner);
+    else sessionIdsIn(inner, into, depth + 1);
+  }
 }

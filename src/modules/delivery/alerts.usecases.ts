@@ -106,7 +106,7 @@ export async function takeUnreadAlertTexts({ db }: AlertDeps, principal: Princip
       const id = payload[field as string];
       if (typeof id === "string") userIds.add(id);
     }
-    for (const [field, value] of Object.entries(payload)) if (/sessionId$/i.test(field) && typeof value === "string") sessionIds.add(value);
+    sessionIdsIn(payload, sessionIds);
     if (event.subject.type === "session") sessionIds.add(event.subject.id);
     if (event.actor.type === "session" && event.actor.id) sessionIds.add(event.actor.id);
   }
@@ -131,4 +131,13 @@ export async function takeUnreadAlertTexts({ db }: AlertDeps, principal: Princip
   // One by one through ackAlert, so an acked conflict alert acknowledges its conflicts as usual.
   for (const alert of unread) await ackAlert({ db }, principal, alert.id);
   return texts;
+}
+
+/** Every string under a key ending in sessionId, in nested objects and arrays too (conflict lists). */
+function sessionIdsIn(value: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 4 || value === null || typeof value !== "object") return;
+  for (const [key, inner] of Object.entries(value)) {
+    if (typeof inner === "string" && /sessionId$/i.test(key)) into.add(inner);
+    else sessionIdsIn(inner, into, depth + 1);
+  }
 }
