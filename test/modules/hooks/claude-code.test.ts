@@ -1,3 +1,5 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import t from "tap";
 import { client, createOrg, startTestApp } from "../../helpers/app.js";
 
@@ -61,6 +63,21 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
     t.equal(byWorktree.status, 200);
     t.equal(byWorktree.body.adopted, true);
     t.equal(byWorktree.body.session.id, aliceSession);
+    // The agent's MCP start_session (Streamable HTTP, the official SDK client) adopts it too.
+    const address = await app.listen({ port: 0, host: "127.0.0.1" });
+    const mcp = new Client({ name: "claude-code-test", version: "1.0.0" });
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(`${address}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${alice.token}` } },
+      }),
+    );
+    t.teardown(() => mcp.close());
+    const started = (await mcp.callTool({ name: "start_session", arguments: { repo: REPO, worktree: "/home/alice/hooks" } })) as {
+      structuredContent: { session: { id: string }; adopted: boolean; message: string };
+    };
+    t.equal(started.structuredContent.session.id, aliceSession);
+    t.equal(started.structuredContent.adopted, true);
+    t.match(started.structuredContent.message, "opened by your Claude Code hooks");
     const byRun = await alice.api.post("/v1/sessions", { agent: { name: "claude-code" }, repo: REPO, clientSessionId: "cc-alice" });
     t.equal(byRun.status, 200);
     t.equal(byRun.body.session.id, aliceSession);
