@@ -72,7 +72,10 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
       }),
     );
     t.teardown(() => mcp.close());
-    const started = (await mcp.callTool({ name: "start_session", arguments: { repo: REPO, worktree: "/home/alice/hooks" } })) as {
+    const started = (await mcp.callTool({
+      name: "start_session",
+      arguments: { repo: REPO, worktree: "/home/alice/hooks" },
+    })) as unknown as {
       structuredContent: { session: { id: string }; adopted: boolean; message: string };
     };
     t.equal(started.structuredContent.session.id, aliceSession);
