@@ -226,6 +226,9 @@ export const claimEvents = defineEvents({
       p.kind === "claim"
         ? `edit conflict${where(repo)}: ${names.session(p.sessionId)} edited ${p.path} inside ${names.claim(p.claimId)} of ${names.session(p.otherSessionId)}`
         : `edit conflict${where(repo)}: ${names.session(p.sessionId)} and ${names.session(p.otherSessionId)} both edit ${p.path}`,
-    next: null,
+    next: ({ payload: p }) =>
+      p.kind === "claim" && p.claimId
+        ? `whoever edited: stop there and ask for a handoff (MCP request_handoff with claimId ${p.claimId}, or \`brigade handoff request ${p.claimId} --reason …\`)`
+        : "talk to the other side before either of you edits the file again",
   }),
 });
