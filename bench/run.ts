@@ -64,7 +64,8 @@ const scenarios: Record<string, ScenarioEntry> = {
     startsBrigade: () => true,
   },
   cli: {
-    description: "local tools end to end: check --staged with 500 files, hook pre-edit with process start, MCP claim_paths over stdio",
+    description:
+      "local tools end to end: check --staged with 500 files, hook pre-edit with process start, the HTTP hook with 10,000 claims, MCP claim_paths over stdio",
     load: async () => (await import("./scenarios/cli.js")).cli,
     startsBrigade: () => true,
   },

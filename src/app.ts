@@ -41,13 +41,16 @@ import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
 import { createPrincipalCache } from "./modules/identity/principal-cache.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
-import { createHeartbeatWriter, expireOverdueSessions, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
+import { createHeartbeatWriter, expireOverdueSessions, LeaseKeeper, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { overviewRoutes } from "./modules/overview/overview.routes.js";
 import { healthRoutes, RELAY_LOOP } from "./modules/system/health.routes.js";
 import { limitsRoutes, rateLimitPlugin } from "./modules/limits/limits.routes.js";
 import { createLimits, sweepRateCounters } from "./modules/limits/limits.usecases.js";
 import { mcpRoutes } from "./mcp/http.js";
+import { hookRoutes } from "./modules/hooks/hooks.routes.js";
+import { HookRuns } from "./modules/hooks/hooks.usecases.js";
+import { takeUnreadAlertTexts } from "./modules/delivery/alerts.usecases.js";
 
 export const packageVersion: string = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 
@@ -255,6 +258,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       await resolveConflictsOfSessions(tx, ids, reason);
     };
     const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE) };
+    // Any request with a session token extends its lease (a write only past half the lease).
+    const leases = new LeaseKeeper(sessionDeps.heartbeats);
+    app.addHook("onRequest", async (request) => {
+      if (!request.principal?.sessionId) return;
+      await leases.touch(request.principal)?.catch((err: unknown) => request.log.warn({ err }, "session lease extension failed"));
+    });
     // Contracts' source patterns, shared by the at-risk check (claims, touches) and who-owns.
     const contractSources = new ContractSourceCache();
     const claimCache = new ClaimIndexCache();
@@ -285,6 +294,10 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });
     await app.register(natsRoutes, { deps: { db, subjects: subjectsFor(config.NATS_SUBJECT_PREFIX), config } });
+    // Claude Code's hook events, served here (HTTP hooks) so an edit check costs no process start.
+    await app.register(hookRoutes, {
+      deps: { sessions: sessionDeps, claims: claimDeps, unreadAlerts: (p) => takeUnreadAlertTexts({ db }, p), runs: new HookRuns() },
+    });
     await app.register(messageRoutes, { deps: { db } });
     await app.register(overviewRoutes, { deps: { db } });
     await app.register(streamRoutes, {

@@ -6,6 +6,8 @@
  * 2. `brigade hook pre-edit` fed Claude Code's PreToolUse JSON, with the session SessionStart
  *    opened: an allowed edit (check, then the touch report) and a denied one (check only).
  *    Target ≤ 150 ms including process start (median).
+ * 2b. Claude Code's HTTP hook served by the server (`cli-http-hook.ts`): p50/p99 of an allowed and
+ *    a denied edit with 10,000 active claims in the repository; targets p50 ≤ 5 ms, p99 ≤ 20 ms.
  * 3. MCP `claim_paths` over stdio (`brigade mcp`, driven by the MCP SDK's client): round trip of
  *    a granted claim. Target p50 ≤ 20 ms.
  *
@@ -23,6 +25,7 @@ import { startBrigade } from "../lib/brigade.js";
 import { onCleanup } from "../lib/cleanup.js";
 import { numberEnv, repoRoot } from "../lib/env.js";
 import type { Row, ScenarioContext } from "../lib/types.js";
+import { httpHookRows } from "./cli-http-hook.js";
 
 const CLI = join(repoRoot, "dist/cli/main.js");
 const STAGED_FILES = 500;
@@ -181,6 +184,8 @@ export async function cli(context: ScenarioContext): Promise<Row[]> {
       },
       { metric: "hook pre-edit, allowed p90", value: round(quantile(allowed, 0.9)), unit: "ms", ceiling },
     );
+
+    rows.push(...(await httpHookRows(context, brigade, { holder: aliceToken, agent: bobToken }, ceiling)));
 
     context.log(`cli: MCP claim_paths over stdio × ${mcpCalls}`);
     const transport = new StdioClientTransport({

@@ -26,7 +26,7 @@ export interface StdioOptions {
 
 export async function serveStdio(options: StdioOptions): Promise<void> {
   let current: CurrentSession | undefined = options.session ? { ...options.session } : undefined;
-  let owned: { id: string; token: string; timer: NodeJS.Timeout } | undefined;
+  let owned: { id: string; token: string; timer: NodeJS.Timeout; end: boolean } | undefined;
 
   const client = () => {
     const token = options.token ?? options.session?.token;
@@ -44,9 +44,10 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
 
   const endOwned = async () => {
     if (!owned) return;
-    const { id, token, timer } = owned;
+    const { id, token, timer, end } = owned;
     owned = undefined;
     clearInterval(timer);
+    if (!end) return;
     await ok(
       client()
         .withToken(token)
@@ -79,7 +80,8 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
         Math.max(1_000, (s.ttlSeconds * 1000) / 3),
       );
       timer.unref();
-      owned = { id: s.id, token: started.token, timer };
+      // An adopted session belongs to whoever opened it (the Claude Code hooks): kept alive here, never ended on exit.
+      owned = { id: s.id, token: started.token, timer, end: !started.adopted };
       current = { id: s.id, token: started.token, repo: s.repo };
     },
     onEnded: (id) => {

@@ -25,8 +25,8 @@ export function describeEvent(event: Describable, names: Names = idNames): strin
 }
 
 /** An alert's sentence, and what to do next where its type suggests something. */
-export function describeAlert(alert: { event: Describable }): string {
+export function describeAlert(alert: { event: Describable }, names: Names = idNames): string {
   const event = alert.event as Pick<EventEnvelope, "type" | "actor" | "subject" | "repo" | "payload">;
   const next = eventRegistry.next(event);
-  return next ? `${describeEvent(event)}; ${next}` : describeEvent(event);
+  return next ? `${describeEvent(event, names)}; ${next}` : describeEvent(event, names);
 }

@@ -1518,7 +1518,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Register an agent session; returns a token scoped to it */
+        /** Register an agent session (or adopt the live one of the same agent run); returns a token scoped to it */
         post: {
             parameters: {
                 query?: never;
@@ -1544,10 +1544,26 @@ export interface paths {
                         host?: string;
                         task?: string;
                         ttlSeconds?: number;
+                        /** @description The agent's own id for this run (Claude Code's session_id, BRIGADE_SESSION_ID): a live session of yours with the same id is adopted (200) instead of a second one opened. */
+                        clientSessionId?: string;
+                        /**
+                         * @description hooks: adopt the newest live session the Claude Code hooks opened for you in this repository and worktree (needs worktree), when there is one.
+                         * @enum {string}
+                         */
+                        adopt?: "hooks";
                     };
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["StartedSession"];
+                    };
+                };
                 /** @description Default Response */
                 201: {
                     headers: {
@@ -1577,6 +1593,15 @@ export interface paths {
                 };
                 /** @description Forbidden */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1948,8 +1973,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        sessionId: string;
+                        /**
+                         * Format: uuid
+                         * @description Your session; default: the one your session token names.
+                         */
+                        sessionId?: string;
                         patterns: string[];
                         /**
                          * @default exclusive
@@ -2415,8 +2443,11 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        sessionId: string;
+                        /**
+                         * Format: uuid
+                         * @description Your session; default: the one your session token names.
+                         */
+                        sessionId?: string;
                         reason: string;
                     };
                 };
@@ -2946,6 +2977,116 @@ export interface paths {
                 content: {
                     "application/json": {
                         paths: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["TouchResult"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/touches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Report files your session edits (the session token's, or sessionId); conflicts are returned and recorded */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        paths: string[];
+                        /**
+                         * Format: uuid
+                         * @description Your session; default: the one your session token names.
+                         */
+                        sessionId?: string;
                     };
                 };
             };
@@ -5700,6 +5841,133 @@ export interface paths {
                 };
                 /** @description Not Found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/hooks/claude-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Claude Code's hook events (its HTTP hooks): one session per agent session, edit checks, touches, alerts
+         * @description Configure as Claude Code HTTP hooks with `Authorization: Bearer <token>`, `X-Brigade-Repo` and `X-Brigade-Worktree` headers. SessionStart adopts or opens the Brigade session of Claude's session_id; PreToolUse on Edit/MultiEdit/Write/NotebookEdit denies edits inside others' exclusive claims (and answers {} otherwise, so Claude Code's own permission flow goes on); PostToolUse reports touches (Bash: brigade_changed_paths); UserPromptSubmit adds unread alerts once; SessionEnd ends the session. Other events answer {}.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: {
+                    /** @description The repository's remote or key, as registered. */
+                    "x-brigade-repo"?: string;
+                    /** @description The absolute worktree root on the agent's machine. */
+                    "x-brigade-worktree"?: string;
+                };
+                path?: never;
+                cookie?: never;
+            };
+            /** @description Claude Code's hook input JSON. */
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Claude Code's id for this agent session: the Brigade session's clientSessionId. */
+                        session_id: string;
+                        /** @description SessionStart, PreToolUse, PostToolUse, UserPromptSubmit, SessionEnd, … */
+                        hook_event_name: string;
+                        cwd?: string;
+                        tool_name?: string;
+                        tool_input?: {
+                            [key: string]: unknown;
+                        };
+                        source?: string;
+                        /** @description Bash PostToolUse: the files the command changed, relative to the worktree root (sent by Brigade's command hook, from git). */
+                        brigade_changed_paths?: string[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClaudeCodeHookAnswer"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8693,6 +8961,69 @@ export interface components {
                 publish: string[];
             };
         };
+        AgentRefInput: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            kind: string;
+        };
+        SessionInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            /** Format: uuid */
+            userId: string;
+            agent: components["schemas"]["AgentRefInput"];
+            /** @description Normalised repository key, e.g. github.com/acme/api. */
+            repo: string;
+            remote: string;
+            branch: string | null;
+            worktree: string | null;
+            host: string | null;
+            task: string | null;
+            /** @description The agent's own id for its run (e.g. Claude Code's session_id), when given. */
+            clientSessionId: string | null;
+            /** @description claude-code-hooks when the Claude Code hook endpoint opened it. */
+            openedBy: string | null;
+            /** @enum {string} */
+            status: "active" | "ended" | "expired";
+            /** @description What the agent last reported doing. */
+            activity: ("working" | "idle" | "waiting" | "blocked") | null;
+            ttlSeconds: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            lastHeartbeatAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            endedAt: string | null;
+        };
+        StartedSessionInput: {
+            session: components["schemas"]["SessionInput"];
+            /** @description A token that acts only for this session; revoked when it ends. */
+            token: string;
+            /** Format: uuid */
+            tokenId: string;
+            /** @description true: an existing live session of this agent run was adopted (HTTP 200), not a new one opened (201). */
+            adopted: boolean;
+        };
+        SessionPageInput: {
+            items: components["schemas"]["SessionInput"][];
+            nextCursor: string | null;
+        };
+        HeartbeatResultInput: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "active" | "ended" | "expired";
+            activity: ("working" | "idle" | "waiting" | "blocked") | null;
+            ttlSeconds: number;
+            /** Format: date-time */
+            lastHeartbeatAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
         MessageInput: {
             /** Format: uuid */
             id: string;
@@ -8762,63 +9093,6 @@ export interface components {
                 /** Format: uuid */
                 userId: string;
             }[];
-        };
-        AgentRefInput: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            kind: string;
-        };
-        SessionInput: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            orgId: string;
-            /** Format: uuid */
-            userId: string;
-            agent: components["schemas"]["AgentRefInput"];
-            /** @description Normalised repository key, e.g. github.com/acme/api. */
-            repo: string;
-            remote: string;
-            branch: string | null;
-            worktree: string | null;
-            host: string | null;
-            task: string | null;
-            /** @enum {string} */
-            status: "active" | "ended" | "expired";
-            /** @description What the agent last reported doing. */
-            activity: ("working" | "idle" | "waiting" | "blocked") | null;
-            ttlSeconds: number;
-            /** Format: date-time */
-            startedAt: string;
-            /** Format: date-time */
-            lastHeartbeatAt: string;
-            /** Format: date-time */
-            expiresAt: string;
-            endedAt: string | null;
-        };
-        StartedSessionInput: {
-            session: components["schemas"]["SessionInput"];
-            /** @description A token that acts only for this session; revoked when it ends. */
-            token: string;
-            /** Format: uuid */
-            tokenId: string;
-        };
-        SessionPageInput: {
-            items: components["schemas"]["SessionInput"][];
-            nextCursor: string | null;
-        };
-        HeartbeatResultInput: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            status: "active" | "ended" | "expired";
-            activity: ("working" | "idle" | "waiting" | "blocked") | null;
-            ttlSeconds: number;
-            /** Format: date-time */
-            lastHeartbeatAt: string;
-            /** Format: date-time */
-            expiresAt: string;
         };
         CodeownersLineErrorInput: {
             /** @description 1-based line number; 0 for the whole file. */
@@ -9036,6 +9310,21 @@ export interface components {
             };
             /** @description The limits set for this organisation; the others follow the configured defaults. */
             overrides: string[];
+        };
+        ClaudeCodeHookAnswerInput: {
+            /**
+             * @description PostToolUse: tell the agent at once (the tool already ran).
+             * @enum {string}
+             */
+            decision?: "block";
+            reason?: string;
+            hookSpecificOutput?: {
+                hookEventName: string;
+                /** @enum {string} */
+                permissionDecision?: "deny";
+                permissionDecisionReason?: string;
+                additionalContext?: string;
+            };
         };
         Actor: {
             /** @enum {string} */
@@ -10801,6 +11090,69 @@ export interface components {
                 publish: string[];
             };
         };
+        AgentRef: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            kind: string;
+        };
+        Session: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            /** Format: uuid */
+            userId: string;
+            agent: components["schemas"]["AgentRef"];
+            /** @description Normalised repository key, e.g. github.com/acme/api. */
+            repo: string;
+            remote: string;
+            branch: string | null;
+            worktree: string | null;
+            host: string | null;
+            task: string | null;
+            /** @description The agent's own id for its run (e.g. Claude Code's session_id), when given. */
+            clientSessionId: string | null;
+            /** @description claude-code-hooks when the Claude Code hook endpoint opened it. */
+            openedBy: string | null;
+            /** @enum {string} */
+            status: "active" | "ended" | "expired";
+            /** @description What the agent last reported doing. */
+            activity: ("working" | "idle" | "waiting" | "blocked") | null;
+            ttlSeconds: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            lastHeartbeatAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            endedAt: string | null;
+        };
+        StartedSession: {
+            session: components["schemas"]["Session"];
+            /** @description A token that acts only for this session; revoked when it ends. */
+            token: string;
+            /** Format: uuid */
+            tokenId: string;
+            /** @description true: an existing live session of this agent run was adopted (HTTP 200), not a new one opened (201). */
+            adopted: boolean;
+        };
+        SessionPage: {
+            items: components["schemas"]["Session"][];
+            nextCursor: string | null;
+        };
+        HeartbeatResult: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "active" | "ended" | "expired";
+            activity: ("working" | "idle" | "waiting" | "blocked") | null;
+            ttlSeconds: number;
+            /** Format: date-time */
+            lastHeartbeatAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
         Message: {
             /** Format: uuid */
             id: string;
@@ -10870,63 +11222,6 @@ export interface components {
                 /** Format: uuid */
                 userId: string;
             }[];
-        };
-        AgentRef: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            kind: string;
-        };
-        Session: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            orgId: string;
-            /** Format: uuid */
-            userId: string;
-            agent: components["schemas"]["AgentRef"];
-            /** @description Normalised repository key, e.g. github.com/acme/api. */
-            repo: string;
-            remote: string;
-            branch: string | null;
-            worktree: string | null;
-            host: string | null;
-            task: string | null;
-            /** @enum {string} */
-            status: "active" | "ended" | "expired";
-            /** @description What the agent last reported doing. */
-            activity: ("working" | "idle" | "waiting" | "blocked") | null;
-            ttlSeconds: number;
-            /** Format: date-time */
-            startedAt: string;
-            /** Format: date-time */
-            lastHeartbeatAt: string;
-            /** Format: date-time */
-            expiresAt: string;
-            endedAt: string | null;
-        };
-        StartedSession: {
-            session: components["schemas"]["Session"];
-            /** @description A token that acts only for this session; revoked when it ends. */
-            token: string;
-            /** Format: uuid */
-            tokenId: string;
-        };
-        SessionPage: {
-            items: components["schemas"]["Session"][];
-            nextCursor: string | null;
-        };
-        HeartbeatResult: {
-            /** Format: uuid */
-            id: string;
-            /** @enum {string} */
-            status: "active" | "ended" | "expired";
-            activity: ("working" | "idle" | "waiting" | "blocked") | null;
-            ttlSeconds: number;
-            /** Format: date-time */
-            lastHeartbeatAt: string;
-            /** Format: date-time */
-            expiresAt: string;
         };
         CodeownersLineError: {
             /** @description 1-based line number; 0 for the whole file. */
@@ -11144,6 +11439,21 @@ export interface components {
             };
             /** @description The limits set for this organisation; the others follow the configured defaults. */
             overrides: string[];
+        };
+        ClaudeCodeHookAnswer: {
+            /**
+             * @description PostToolUse: tell the agent at once (the tool already ran).
+             * @enum {string}
+             */
+            decision?: "block";
+            reason?: string;
+            hookSpecificOutput?: {
+                hookEventName: string;
+                /** @enum {string} */
+                permissionDecision?: "deny";
+                permissionDecisionReason?: string;
+                additionalContext?: string;
+            };
         };
     };
     responses: never;

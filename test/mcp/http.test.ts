@@ -77,7 +77,7 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
       t.ok(conflict.isError);
       t.equal(conflict.structured.granted, false);
       t.match(conflict.text, /^Not granted: 1 conflicting claim/);
-      t.match(conflict.text, /src\/\*\*\/\*\.ts overlaps src\/auth\/\*\* \(exclusive\) held by agent alice-claude/);
+      t.match(conflict.text, `src/**/*.ts overlaps src/auth/** (exclusive) held by ${alice.name}'s agent alice-claude`);
       t.match(conflict.text, new RegExp(`request_handoff with claimId ${claim.body.id}`));
       t.match(conflict.text, /both match src\/auth\/[^ ]*\.ts/);
 
@@ -107,7 +107,12 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
     async (t) => {
       let alerts = await call(mcp, "list_alerts", { sessionId });
       for (let i = 0; i < 50 && !/claim conflict/.test(alerts.text); i++) alerts = await call(mcp, "list_alerts", { sessionId });
-      t.match(alerts.text, /claim conflict in github\.com\/acme\/api: session .* claimed src\/\*\*\/\*\.ts \(rejected\)/);
+      t.match(
+        alerts.text,
+        new RegExp(
+          `claim conflict in github\\.com/acme/api: your session claimed src/\\*\\*/\\*\\.ts \\(rejected\\): src/\\*\\*/\\*\\.ts overlaps src/auth/\\*\\* of ${alice.name}'s agent alice-claude`,
+        ),
+      );
       const alertId = alerts.structured.items.find((a: any) => a.type === "claim.conflicted").id;
       const acked = await call(mcp, "ack_alert", { alertId });
       t.notOk(acked.isError, acked.text);

@@ -57,7 +57,9 @@ t.test("MCP over stdio (brigade mcp)", async (t) => {
       t.ok(conflict.isError);
       t.match(
         conflict.text,
-        /src\/auth\/login\.ts overlaps src\/auth\/\*\* \(exclusive\) held by agent alice-claude \(session [0-9a-f-]+, user [0-9a-f-]+\) until \d{4}-\d\d-\d\dT[^;]+; both match src\/auth\/login\.ts\. To ask for it: request_handoff with claimId/,
+        new RegExp(
+          `src/auth/login\\.ts overlaps src/auth/\\*\\* \\(exclusive\\) held by ${alice.name}'s agent alice-claude until \\d{4}-\\d\\d-\\d\\dT[^ ]+ \\(claim [0-9a-f-]+\\); both match src/auth/login\\.ts\\. To ask for it: request_handoff with claimId`,
+        ),
       );
 
       const absolute = await call(mcp, "check_paths", { paths: [join(repo, "src/auth/login.ts")] });

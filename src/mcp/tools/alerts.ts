@@ -2,12 +2,13 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { ok } from "../../sdk/client.js";
 import { describeAlert } from "../../sdk/describe.js";
-import { sessionIdArg, sessionScope, text, tool, type McpContext } from "./shared.js";
+import { sessionIdArg, sessionScope, text, tool, type McpContext, alertNames, registerTool } from "./shared.js";
 
 export function registerAlertTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor } = sessionScope(ctx);
 
-  server.registerTool(
+  registerTool(
+    server,
     "list_alerts",
     {
       title: "List alerts",
@@ -35,11 +36,16 @@ export function registerAlertTools(server: McpServer, ctx: McpContext) {
         }),
       );
       if (page.items.length === 0) return text("No alerts.", page);
-      return text(page.items.map((a) => `- [${a.id}] ${a.createdAt} ${a.ackedAt ? "(acked) " : ""}${describeAlert(a)}`).join("\n"), page);
+      const names = await alertNames(s ? clientFor(s) : ctx.client(), page.items, s?.id);
+      return text(
+        page.items.map((a) => `- [${a.id}] ${a.createdAt} ${a.ackedAt ? "(acked) " : ""}${describeAlert(a, names)}`).join("\n"),
+        page,
+      );
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     "ack_alert",
     {
       title: "Acknowledge an alert",

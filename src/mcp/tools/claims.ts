@@ -1,12 +1,12 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { BrigadeError, ok, type ClaimConflict } from "../../sdk/client.js";
-import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext } from "./shared.js";
+import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, peopleOf, registerTool } from "./shared.js";
 
-function conflictText(c: ClaimConflict): string {
+function conflictText(c: ClaimConflict, person: (userId: string) => string): string {
   return (
-    `- ${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by agent ${c.holder.agent.name} (session ${c.holder.sessionId}, user ${c.holder.userId}) ` +
-    `until ${c.expiresAt}; both match ${c.witness}. To ask for it: request_handoff with claimId ${c.claimId}.`
+    `- ${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by ${person(c.holder.userId)}'s agent ${c.holder.agent.name} ` +
+    `until ${c.expiresAt} (claim ${c.claimId}); both match ${c.witness}. To ask for it: request_handoff with claimId ${c.claimId}.`
   );
 }
 
@@ -21,7 +21,8 @@ const patternsArg = z
 export function registerClaimTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor, activeClaims } = sessionScope(ctx);
 
-  server.registerTool(
+  registerTool(
+    server,
     "claim_paths",
     {
       title: "Claim areas of the repository",
@@ -48,7 +49,7 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         const granted = await ok(
           clientFor(s).api.POST("/v1/claims", {
             body: {
-              sessionId: s.id,
+              ...(s.token ? {} : { sessionId: s.id }),
               patterns: args.patterns,
               mode: args.mode ?? "exclusive",
               onConflict: args.onConflict ?? "reject",
@@ -57,8 +58,9 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
             },
           }),
         );
+        const person = granted.conflicts.length ? await peopleOf(clientFor(s)) : (id: string) => id;
         const warnings = granted.conflicts.length
-          ? `\nGranted over ${granted.conflicts.length} conflict(s); both sides were alerted:\n${granted.conflicts.map(conflictText).join("\n")}`
+          ? `\nGranted over ${granted.conflicts.length} conflict(s); both sides were alerted:\n${granted.conflicts.map((c) => conflictText(c, person)).join("\n")}`
           : "";
         return text(
           `Granted claim ${granted.id} on ${granted.patterns.join(", ")} (${granted.mode}) in ${granted.repo}, fence ${granted.fence}, until ${granted.expiresAt}. You may edit these paths.${warnings}`,
@@ -67,8 +69,12 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
       } catch (err) {
         if (!(err instanceof BrigadeError) || err.code !== "claims.conflict") throw err;
         const conflicts = err.conflicts;
+        const person = await peopleOf(clientFor(s));
         return failure(
-          `Not granted: ${conflicts.length} conflicting claim(s). Do not edit these areas now.\n${conflicts.slice(0, 25).map(conflictText).join("\n")}` +
+          `Not granted: ${conflicts.length} conflicting claim(s). Do not edit these areas now.\n${conflicts
+            .slice(0, 25)
+            .map((c) => conflictText(c, person))
+            .join("\n")}` +
             `${conflicts.length > 25 ? `\n… and ${conflicts.length - 25} more` : ""}\n` +
             "Options: work elsewhere or claim a narrower pattern; ask a holder to hand over with request_handoff (claimId, reason) and wait for the answer alert; " +
             "or, only if you must, claim_paths again with onConflict 'warn' (both sides are alerted).",
@@ -83,7 +89,8 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
     return claimIds?.length ? claims.filter((c) => claimIds.includes(c.id)) : claims;
   };
 
-  server.registerTool(
+  registerTool(
+    server,
     "release_claims",
     {
       title: "Release claims",
@@ -107,7 +114,8 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     "renew_claims",
     {
       title: "Renew claims",
@@ -120,6 +128,8 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
     },
     tool(async (args) => {
       const s = sessionFor(args.sessionId);
+      // Renewing claims keeps their session alive too: claims die with it.
+      const session = await ok(clientFor(s).api.POST("/v1/sessions/{id}/heartbeat", { params: { path: { id: s.id } }, body: {} }));
       const chosen = await selectClaims(s, args.claimIds);
       const renewed = [];
       for (const c of chosen) {
@@ -133,9 +143,56 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         );
       }
       return text(
-        renewed.length ? `Renewed ${renewed.map((c) => `${c.id} until ${c.expiresAt}`).join("; ")}.` : "No active claims to renew.",
-        { renewed },
+        `${renewed.length ? `Renewed ${renewed.map((c) => `${c.id} until ${c.expiresAt}`).join("; ")}.` : "No active claims to renew."} Session ${session.id} is alive until ${session.expiresAt}.`,
+        { renewed, session },
       );
+    }),
+  );
+
+  registerTool(
+    server,
+    "list_claims",
+    {
+      title: "List what is claimed",
+      description:
+        "What is claimed in a repository right now, and by whom (developer and agent), until when: look before claiming or editing an area. Default repository: the current session's (or, over stdio, the folder's).",
+      inputSchema: {
+        repo: z.string().min(1).max(1024).optional().describe("The repository's remote or key"),
+        mine: z.boolean().optional().describe("Only the current session's claims"),
+        path: z.string().min(1).max(4096).optional().describe("Only claims covering this repository path"),
+      },
+    },
+    tool(async (args) => {
+      const current = ctx.current();
+      const local = !args.repo && !current?.repo && ctx.localRepo ? await ctx.localRepo().catch(() => undefined) : undefined;
+      let repo = args.repo ?? current?.repo ?? local?.remote;
+      if (!repo && current) {
+        const own = await ok(clientFor(current).api.GET("/v1/sessions/{id}", { params: { path: { id: current.id } } }));
+        repo = own.repo;
+      }
+      if (!repo) return failure("Pass repo: the repository's git remote or key.");
+      if (args.mine && !current) return failure("No current session: start_session first, or leave out mine.");
+      const c = current ? clientFor(current) : ctx.client();
+      const page = await ok(
+        c.api.GET("/v1/claims", {
+          params: {
+            query: {
+              repo,
+              active: "true",
+              limit: 500,
+              ...(args.mine && current ? { session: current.id } : {}),
+              ...(args.path ? { path: ctx.toRepoPath ? ctx.toRepoPath(args.path) : args.path } : {}),
+            },
+          },
+        }),
+      );
+      if (page.items.length === 0) return text(`Nothing is claimed${args.path ? ` over ${args.path}` : ""} in ${repo}.`, page);
+      const person = await peopleOf(c);
+      const lines = page.items.map(
+        (k) =>
+          `- ${k.patterns.join(", ")} (${k.mode}) by ${k.sessionId === current?.id ? "you" : `${person(k.holder.userId)}'s agent ${k.holder.agent.name}`} until ${k.expiresAt}${k.reason ? ` — ${k.reason}` : ""} (claim ${k.id})`,
+      );
+      return text(`${page.items.length} active claim(s) in ${page.items[0]!.repo}:\n${lines.join("\n")}`, page);
     }),
   );
 }

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { BrigadeError, ok } from "../../sdk/client.js";
-import { failure, sessionIdArg, sessionScope, text, tool, type McpContext } from "./shared.js";
+import { failure, sessionIdArg, sessionScope, text, tool, type McpContext, registerTool } from "./shared.js";
 
 type Incompatibility = { location: string; message: string; direction: string; against: string };
 const breakingText = (breaking: Incompatibility[]) =>
@@ -40,7 +40,8 @@ export function registerContractTools(server: McpServer, ctx: McpContext) {
     return id ? sessionFor(id) : current;
   };
 
-  server.registerTool(
+  registerTool(
+    server,
     "publish_contract",
     {
       title: "Publish a contract version",
@@ -91,7 +92,8 @@ export function registerContractTools(server: McpServer, ctx: McpContext) {
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     "check_contract",
     {
       title: "Check a contract change",
@@ -115,7 +117,8 @@ export function registerContractTools(server: McpServer, ctx: McpContext) {
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     "propose_contract_change",
     {
       title: "Propose a contract change",

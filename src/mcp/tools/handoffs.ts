@@ -1,12 +1,13 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { ok } from "../../sdk/client.js";
-import { sessionIdArg, sessionScope, text, tool, type McpContext } from "./shared.js";
+import { sessionIdArg, sessionScope, text, tool, type McpContext, registerTool } from "./shared.js";
 
 export function registerHandoffTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor } = sessionScope(ctx);
 
-  server.registerTool(
+  registerTool(
+    server,
     "request_handoff",
     {
       title: "Ask a claim's holder to hand it over",
@@ -33,7 +34,8 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     "answer_handoff",
     {
       title: "Answer a handoff request",

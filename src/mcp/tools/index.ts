@@ -8,6 +8,8 @@
  */
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { registerAlertTools } from "./alerts.js";
+import { registerBeginWork } from "./begin.js";
+import { registerPrompts } from "./prompts.js";
 import { registerClaimTools } from "./claims.js";
 import { registerContractTools } from "./contracts.js";
 import { registerHandoffTools } from "./handoffs.js";
@@ -23,7 +25,8 @@ export function createBrigadeMcpServer(ctx: McpContext): McpServer {
     { name: "brigade", version: ctx.version },
     {
       instructions:
-        "Brigade coordinates coding agents across developers. Start a session (start_session) unless one is current, claim the areas you will change (claim_paths) before editing, " +
+        "Brigade coordinates coding agents across developers. Begin a task with begin_work (adopts this agent's session, claims the areas you will change, returns unread alerts), or start_session then claim_paths, before editing; " +
+        "see what others hold with list_claims, " +
         "check paths you are unsure of (check_paths), release claims when done, and read alerts (list_alerts) when told something changed. " +
         "An edit inside another session's exclusive claim is blocked: ask the holder with request_handoff instead of working around it.",
     },
@@ -31,6 +34,7 @@ export function createBrigadeMcpServer(ctx: McpContext): McpServer {
 
   // tools/list answers in registration order, which clients show as is: list_sessions keeps its place after the alert tools.
   registerSessionTools(server, ctx);
+  registerBeginWork(server, ctx);
   registerClaimTools(server, ctx);
   registerPathTools(server, ctx);
   registerAlertTools(server, ctx);
@@ -38,6 +42,7 @@ export function createBrigadeMcpServer(ctx: McpContext): McpServer {
   registerHandoffTools(server, ctx);
   registerContractTools(server, ctx);
   registerResources(server, ctx);
+  registerPrompts(server);
 
   return server;
 }

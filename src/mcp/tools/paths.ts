@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { BrigadeError, ok } from "../../sdk/client.js";
-import { sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext } from "./shared.js";
+import { sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, registerTool } from "./shared.js";
 
 export function registerPathTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor } = sessionScope(ctx);
@@ -23,7 +23,8 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
   };
   const repoPaths = (paths: string[]) => (ctx.toRepoPath ? paths.map(ctx.toRepoPath) : paths);
 
-  server.registerTool(
+  registerTool(
+    server,
     "who_owns",
     {
       title: "Who owns a path",
@@ -59,7 +60,8 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     "check_paths",
     {
       title: "Check paths against others' claims",
@@ -95,7 +97,8 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
     "report_touches",
     {
       title: "Report edited files",

@@ -1,67 +1,65 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { ok } from "../../sdk/client.js";
-import { failure, sessionIdArg, sessionScope, text, tool, type McpContext } from "./shared.js";
+import { beginSession, startArgs } from "./begin.js";
+import { failure, sessionIdArg, sessionScope, text, tool, type McpContext, registerTool } from "./shared.js";
 
 export function registerSessionTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor } = sessionScope(ctx);
 
-  server.registerTool(
+  registerTool(
+    server,
     "start_session",
     {
-      title: "Start a Brigade session",
+      title: "Start (or adopt) this agent's Brigade session",
       description:
-        "Register this agent's work session for a repository, so it can claim areas and receive alerts. Do this once at the start of a task (unless a session is already current). " +
-        "The session stays alive while this server runs (or heartbeat it) and ends with end_session; ending it releases its claims.",
-      inputSchema: {
-        agent: z
-          .string()
-          .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/)
-          .max(100)
-          .optional()
-          .describe("This agent's stable name, e.g. claude-1 (default: claude-code)"),
-        kind: z.string().min(1).max(50).optional().describe("claude-code, codex, cursor, custom…"),
-        repo: z
-          .string()
-          .min(1)
-          .max(1024)
-          .optional()
-          .describe("The repository's git remote (any spelling) or key; default over stdio: the folder's git remote"),
-        branch: z.string().min(1).max(255).optional(),
-        task: z.string().min(1).max(2000).optional().describe("What this session works on; shown to other developers"),
-        ttlSeconds: z.number().int().positive().optional().describe("Lease length; default the server's"),
-      },
+        "Make sure this agent has its Brigade session for a repository, so it can claim areas and receive alerts. Call once at the start of a task. " +
+        "When one is already open for this agent (the session your token names, the one Brigade's Claude Code hooks opened in this worktree, or the run's clientSessionId), it is adopted, not duplicated. " +
+        "The session stays alive while the agent works (or heartbeat it) and ends with end_session; ending it releases its claims.",
+      inputSchema: startArgs,
     },
     tool(async (args) => {
-      const local = !args.repo && ctx.localRepo ? await ctx.localRepo() : undefined;
-      const repo = args.repo ?? local?.remote;
-      if (!repo)
-        return failure("Pass repo: the repository's git remote (e.g. git@github.com:acme/api.git) or its key (github.com/acme/api).");
-      const branch = args.branch ?? local?.branch;
-      const started = await ok(
-        ctx.client().api.POST("/v1/sessions", {
-          body: {
-            agent: { name: args.agent ?? "claude-code", kind: args.kind ?? "claude-code" },
-            repo,
-            ...(branch ? { branch } : {}),
-            ...(local?.worktree ? { worktree: local.worktree } : {}),
-            ...(local?.host ? { host: local.host } : {}),
-            ...(args.task ? { task: args.task } : {}),
-            ...(args.ttlSeconds ? { ttlSeconds: args.ttlSeconds } : {}),
-          },
-        }),
-      );
-      ctx.onStarted?.(started);
-      const s = started.session;
+      const begun = await beginSession(ctx, args);
+      if ("error" in begun) return failure(begun.error);
+      const s = begun.session;
       return text(
-        `Session ${s.id} started for ${s.repo} as agent ${s.agent.name} (lease until ${s.expiresAt}). ` +
-          `Next: claim the areas you will change with claim_paths${ctx.onStarted ? "" : ` (pass sessionId ${s.id})`}, before editing.`,
-        { session: s },
+        begun.adopted
+          ? `Adopted your current session ${s.id} for ${s.repo} (agent ${s.agent.name}${s.openedBy === "claude-code-hooks" ? ", opened by your Claude Code hooks" : ""}, lease until ${s.expiresAt}); no second session was opened. ` +
+              "Next: claim the areas you will change with claim_paths, before editing."
+          : `Session ${s.id} started for ${s.repo} as agent ${s.agent.name} (lease until ${s.expiresAt}). ` +
+              `Next: claim the areas you will change with claim_paths${begun.remembered ? "" : ` (pass sessionId ${s.id})`}, before editing.`,
+        { session: s, adopted: begun.adopted },
       );
     }),
   );
 
-  server.registerTool(
+  registerTool(
+    server,
+    "heartbeat",
+    {
+      title: "Keep the session alive",
+      description:
+        "Extend the session's lease (any Brigade call with the session's token does too). Use it when you work a long time without other Brigade calls; optionally say what you are doing.",
+      inputSchema: {
+        sessionId: sessionIdArg,
+        activity: z.enum(["working", "idle", "waiting", "blocked"]).optional().describe("What the agent is doing"),
+        task: z.string().min(1).max(2000).optional().describe("The task, if it changed"),
+      },
+    },
+    tool(async (args) => {
+      const s = sessionFor(args.sessionId);
+      const beat = await ok(
+        clientFor(s).api.POST("/v1/sessions/{id}/heartbeat", {
+          params: { path: { id: s.id } },
+          body: { ...(args.activity ? { activity: args.activity } : {}), ...(args.task ? { task: args.task } : {}) },
+        }),
+      );
+      return text(`Session ${beat.id} is alive until ${beat.expiresAt}.`, beat);
+    }),
+  );
+
+  registerTool(
+    server,
     "end_session",
     {
       title: "End a Brigade session",
@@ -78,7 +76,8 @@ export function registerSessionTools(server: McpServer, ctx: McpContext) {
 }
 
 export function registerSessionListTool(server: McpServer, ctx: McpContext) {
-  server.registerTool(
+  registerTool(
+    server,
     "list_sessions",
     {
       title: "List sessions",

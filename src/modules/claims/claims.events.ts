@@ -121,7 +121,7 @@ export const claimEvents = defineEvents({
     team: null,
     standing: null,
     describe: (e, names) => `${names.claim(e.payload.claimId)} of ${names.session(e.payload.sessionId)} expired${where(e.repo)}`,
-    next: () => "claim again if you still need it",
+    next: () => "claim again if you still need it (MCP claim_paths, or `brigade claim <pattern>`)",
   }),
   "claim.broken": defineEvent({
     description: "A lead or admin broke a claim, with a reason. Alerts its holder.",
@@ -155,7 +155,8 @@ export const claimEvents = defineEvents({
     standing: null,
     describe: (e, names) =>
       `handoff requested${where(e.repo)}: ${names.session(e.payload.requesterSessionId)} asks ${names.user(e.payload.holderUserId)} for ${names.claim(e.payload.claimId)} ("${e.payload.reason}")`,
-    next: (e) => `answer with brigade handoff answer ${e.payload.handoffId} accept|decline|defer (MCP: answer via the CLI)`,
+    next: (e) =>
+      `answer it with the MCP tool answer_handoff (handoffId ${e.payload.handoffId}), or \`brigade handoff answer ${e.payload.handoffId} accept|decline|defer\``,
   }),
   "handoff.answered": defineEvent({
     description:
@@ -177,7 +178,8 @@ export const claimEvents = defineEvents({
     standing: null,
     describe: ({ payload: p, repo }, names) =>
       `handoff ${p.answer}${where(repo)}: ${names.claim(p.claimId)}${p.eta ? `, expected by ${p.eta}` : ""}${p.note ? ` ("${p.note}")` : ""}`,
-    next: (e) => (e.payload.answer === "accept" ? "the claim is released: claim it now" : null),
+    next: (e) =>
+      e.payload.answer === "accept" ? "the claim is released: claim it now (MCP claim_paths, or `brigade claim <pattern>`)" : null,
   }),
   "claim.fence_rejected": defineEvent({
     description:
@@ -199,7 +201,7 @@ export const claimEvents = defineEvents({
     standing: null,
     describe: ({ payload: p, repo }, names) =>
       `stale fence${where(repo)}: ${p.pathsTotal} path(s) checked with fence ${p.fence} of ${names.claim(p.claimId)} of ${names.session(p.sessionId)}, ${lostBecause[p.reason]}`,
-    next: () => "stop writing there and claim the area again before going on",
+    next: () => "stop writing there and claim the area again before going on (MCP claim_paths, or `brigade claim <pattern>`)",
   }),
   "touch.conflict": defineEvent({
     description:
@@ -224,6 +226,9 @@ export const claimEvents = defineEvents({
       p.kind === "claim"
         ? `edit conflict${where(repo)}: ${names.session(p.sessionId)} edited ${p.path} inside ${names.claim(p.claimId)} of ${names.session(p.otherSessionId)}`
         : `edit conflict${where(repo)}: ${names.session(p.sessionId)} and ${names.session(p.otherSessionId)} both edit ${p.path}`,
-    next: null,
+    next: ({ payload: p }) =>
+      p.kind === "claim" && p.claimId
+        ? `whoever edited: stop there and ask for a handoff (MCP request_handoff with claimId ${p.claimId}, or \`brigade handoff request ${p.claimId} --reason …\`)`
+        : "talk to the other side before either of you edits the file again",
   }),
 });

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import { problemResponse, problemResponses } from "../../http/problem.js";
+import { sessionOf } from "../identity/guards.js";
 import { idParams } from "../identity/identity.schemas.js";
 import type { ClaimWithAgent, HandoffRow } from "./claims.repository.js";
 import {
@@ -18,6 +19,7 @@ import {
   listClaimsQuery,
   renewBody,
   repoParams,
+  sessionTouchesBody,
   touchesBody,
   touchResultSchema,
   verifyBody,
@@ -243,5 +245,21 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
       },
     },
     async (request) => usecases.reportTouches(deps, request.principal, request.params.id, request.body),
+  );
+
+  app.post(
+    "/v1/touches",
+    {
+      schema: {
+        tags,
+        summary: "Report files your session edits (the session token's, or sessionId); conflicts are returned and recorded",
+        body: sessionTouchesBody,
+        response: { 200: touchResultSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => {
+      const { sessionId, ...body } = request.body;
+      return usecases.reportTouches(deps, request.principal, sessionOf(request.principal, sessionId), body);
+    },
   );
 };

@@ -52,9 +52,11 @@ export const conflictProblemSchema = problemSchema
 
 export const grantedClaimSchema = claimSchema.extend({ conflicts: z.array(conflictSchema) }).meta({ id: "GrantedClaim" });
 
+const sessionIdField = z.uuid().optional().describe("Your session; default: the one your session token names.");
+
 export const createClaimBody = z
   .object({
-    sessionId: z.uuid(),
+    sessionId: sessionIdField,
     patterns: z.array(z.string().max(4096)).min(1, "must name at least one pattern").max(256, "may name at most 256 patterns"),
     mode: z.enum(claimModes).default("exclusive"),
     reason: z.string().min(1).max(2000).optional(),
@@ -70,7 +72,7 @@ export const renewBody = z.object({ ttlSeconds: z.number().int().positive().opti
 export type RenewClaimInput = NonNullable<z.infer<typeof renewBody>>;
 export const breakBody = z.object({ reason: z.string().min(1).max(2000) }).strict();
 export type BreakClaimInput = z.infer<typeof breakBody>;
-export const handoffBody = z.object({ sessionId: z.uuid(), reason: z.string().min(1).max(2000) }).strict();
+export const handoffBody = z.object({ sessionId: sessionIdField, reason: z.string().min(1).max(2000) }).strict();
 export type RequestHandoffInput = z.infer<typeof handoffBody>;
 export const answerBody = z
   .object({
@@ -164,6 +166,8 @@ export const checkResultSchema = z
 
 export const touchesBody = z.object({ paths: z.array(z.string().max(4096)).min(1).max(1000) }).strict();
 export type ReportTouchesInput = z.infer<typeof touchesBody>;
+/** `POST /v1/touches`: the session is the token's unless named. */
+export const sessionTouchesBody = touchesBody.extend({ sessionId: sessionIdField }).strict();
 export const touchResultSchema = z
   .object({
     recorded: z.number().int(),

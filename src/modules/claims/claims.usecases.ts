@@ -8,7 +8,8 @@ import { patternErrors, validPathsOrThrow, validPatternsOrThrow } from "../../pa
 import { openTouchConflicts, resolveConflictsOfClaims } from "../conflicts/conflicts.usecases.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
-import { actorOf, requireRole, requireSessionScope } from "../identity/guards.js";
+import { holderText, peopleNamed } from "../identity/people.js";
+import { actorOf, requireRole, requireSessionScope, sessionOf } from "../identity/guards.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors, tooComplex } from "./claims.errors.js";
@@ -94,16 +95,17 @@ async function loadHeldClaim(db: Db, principal: Principal, id: string, action: s
  * requests share a transaction, see `claims.grants.ts`), so two overlapping exclusive claims
  * can never both be granted, on any number of replicas.
  */
-export async function createClaim({ db, config, grants, limits }: ClaimDeps, principal: Principal, input: CreateClaimInput) {
-  requireSessionScope(principal, input.sessionId);
+export async function createClaim(deps: ClaimDeps, principal: Principal, input: CreateClaimInput) {
+  const { db, config, grants, limits } = deps;
+  const sessionId = sessionOf(principal, input.sessionId);
   const patterns = validPatternsOrThrow(input.patterns);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
-  if (limits) await checkPatternQuotas(db, limits, principal.orgId, input.sessionId, patterns.length);
+  if (limits) await checkPatternQuotas(db, limits, principal.orgId, sessionId, patterns.length);
   const outcome = await grants({
     orgId: principal.orgId,
     userId: principal.userId,
     actor: actorOf(principal),
-    sessionId: input.sessionId,
+    sessionId,
     patterns,
     mode: input.mode,
     reason: input.reason ?? null,
@@ -113,8 +115,12 @@ export async function createClaim({ db, config, grants, limits }: ClaimDeps, pri
   if ("error" in outcome) throw outcome.error;
   if (!outcome.granted) {
     const first = outcome.conflicts[0]!;
+    const people = await peopleNamed(deps.db, principal.orgId, [first.holder.userId]);
+    const more =
+      outcome.conflicts.length > 1 ? ` (and ${outcome.conflicts.length - 1} more conflict${outcome.conflicts.length > 2 ? "s" : ""})` : "";
     throw claimErrors.conflict(
-      `${outcome.conflicts.length} conflicting claim${outcome.conflicts.length > 1 ? "s" : ""}: ${first.yourPattern} overlaps ${first.theirPattern} held by ${first.holder.agent.name} (e.g. ${first.witness}) until ${first.expiresAt}. Ask for a handoff with POST /v1/claims/${first.claimId}/handoff, or claim with onConflict "warn".`,
+      `${first.yourPattern} overlaps ${first.theirPattern}, claimed ${first.mode === "exclusive" ? "exclusively " : ""}by ${holderText(people, first.holder)} until ${first.expiresAt} (e.g. ${first.witness}; claim ${first.claimId})${more}. ` +
+        `Ask for a handoff: MCP request_handoff with claimId ${first.claimId}, \`brigade handoff request ${first.claimId} --reason …\`, or POST /v1/claims/${first.claimId}/handoff; or claim with onConflict "warn".`,
       { conflicts: outcome.conflicts },
     );
   }
@@ -227,14 +233,14 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
 }
 
 export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: Principal, claimId: string, input: RequestHandoffInput) {
-  requireSessionScope(principal, input.sessionId);
+  const sessionId = sessionOf(principal, input.sessionId);
   return transaction(db, async (tx) => {
     const claim = await repo.findClaim(tx, principal.orgId, claimId);
     if (!claim) throw claimErrors.notFound(`No claim ${claimId} in this organisation.`);
-    const requester = await repo.lockSessionForClaim(tx, principal.orgId, input.sessionId);
+    const requester = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
     if (!requester || requester.userId !== principal.userId)
-      throw sessionErrors.notFound(`No session ${input.sessionId} of yours in this organisation.`);
-    if (requester.status !== "active" || !requester.live) throw sessionErrors.notActive(`Session ${input.sessionId} has ended.`);
+      throw sessionErrors.notFound(`No session ${sessionId} of yours in this organisation.`);
+    if (requester.status !== "active" || !requester.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
     if (claim.sessionId === requester.id) throw claimErrors.ownClaim("This session already holds the claim.");
     const { now } = await repo.readRepoVersion(tx, principal.orgId, claim.repo);
     if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${claimId} is no longer active; claim the area directly.`);

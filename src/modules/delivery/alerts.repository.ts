@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, inArray, or, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "../../infra/db.js";
 import { teamMembers } from "../identity/identity.table.js";
-import { sessions } from "../sessions/sessions.table.js";
+import { agents, sessions } from "../sessions/sessions.table.js";
 import { toEnvelope } from "../../events/append.js";
 import { alerts, events } from "../../events/tables.js";
 import { type Alert, toAlert } from "./alerts.schemas.js";
@@ -126,4 +126,15 @@ export async function sessionOwner(db: Db, orgId: string, sessionId: string): Pr
     .from(sessions)
     .where(and(eq(sessions.orgId, orgId), eq(sessions.id, sessionId)));
   return row?.userId;
+}
+
+/** Each session's owner and agent name, for texts that name them. */
+export async function sessionAgents(db: Db, orgId: string, ids: string[]): Promise<Map<string, { userId: string; agent: string }>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: sessions.id, userId: sessions.userId, agent: agents.name })
+    .from(sessions)
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
+    .where(and(eq(sessions.orgId, orgId), inArray(sessions.id, ids)));
+  return new Map(rows.map((r) => [r.id, { userId: r.userId, agent: r.agent }]));
 }

@@ -9,6 +9,9 @@ import type { Inbox } from "./alerts.repository.js";
 import { acknowledgeConflictsSeenIn } from "../conflicts/conflicts.usecases.js";
 import { appendEvents } from "../../events/append.js";
 import type { Alert, ListAlertsInput } from "./alerts.schemas.js";
+import type { Names } from "../../events/catalog.js";
+import { eventRegistry } from "../catalog.js";
+import { peopleNamed } from "../identity/people.js";
 
 export interface AlertDeps {
   db: Db;
@@ -83,4 +86,58 @@ export async function ackAlert({ db }: AlertDeps, principal: Principal, id: stri
     }
     return (await repo.findAlert(tx, principal.orgId, id))!;
   });
+}
+
+/**
+ * The session's unacknowledged alerts as sentences naming people (display name or e-mail) and
+ * agents, oldest first, acknowledged as they are taken: an agent hook shows each alert once.
+ */
+export async function takeUnreadAlertTexts({ db }: AlertDeps, principal: Principal, limit = 20): Promise<string[]> {
+  if (!principal.sessionId) return [];
+  const unread = (
+    await repo.listAlerts(db, { orgId: principal.orgId, inbox: { sessionId: principal.sessionId }, unacked: true, limit })
+  ).reverse();
+  if (unread.length === 0) return [];
+  const userIds = new Set<string>();
+  const sessionIds = new Set<string>();
+  for (const { event } of unread) {
+    const payload = event.payload as Record<string, unknown>;
+    for (const field of eventRegistry.definition(event.type)?.users ?? []) {
+      const id = payload[field as string];
+      if (typeof id === "string") userIds.add(id);
+    }
+    sessionIdsIn(payload, sessionIds);
+    if (event.subject.type === "session") sessionIds.add(event.subject.id);
+    if (event.actor.type === "session" && event.actor.id) sessionIds.add(event.actor.id);
+  }
+  const agents = await repo.sessionAgents(db, principal.orgId, [...sessionIds]);
+  for (const a of agents.values()) userIds.add(a.userId);
+  const people = await peopleNamed(db, principal.orgId, [...userIds]);
+  const names: Names = {
+    user: (id) => (id ? people.name(id) : "someone"),
+    team: (id) => `team ${id ?? ""}`,
+    session: (id) => {
+      const a = id ? agents.get(id) : undefined;
+      if (id === principal.sessionId) return "your session";
+      return a ? `${people.name(a.userId)}'s agent ${a.agent}` : `session ${id ?? ""}`;
+    },
+    claim: (id) => `claim ${id ?? ""}`,
+  };
+  const texts = unread.map(({ event }) => {
+    const next = eventRegistry.next(event);
+    const line = eventRegistry.describe(event, names);
+    return next ? `${line}; ${next}` : line;
+  });
+  // One by one through ackAlert, so an acked conflict alert acknowledges its conflicts as usual.
+  for (const alert of unread) await ackAlert({ db }, principal, alert.id);
+  return texts;
+}
+
+/** Every string under a key ending in sessionId, in nested objects and arrays too (conflict lists). */
+function sessionIdsIn(value: unknown, into: Set<string>, depth = 0): void {
+  if (depth > 4 || value === null || typeof value !== "object") return;
+  for (const [key, inner] of Object.entries(value)) {
+    if (typeof inner === "string" && /sessionId$/i.test(key)) into.add(inner);
+    else sessionIdsIn(inner, into, depth + 1);
+  }
 }

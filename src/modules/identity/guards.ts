@@ -24,3 +24,17 @@ export function requireSessionScope(p: Principal, sessionId: string): void {
     throw identityErrors.outsideSession("This session token can act only for its own session.");
   }
 }
+
+/**
+ * The session a request acts for: the one given, else the one its session token names. A
+ * personal token that names none gets 422 auth.session_required (naming the field).
+ */
+export function sessionOf(p: Principal, given: string | undefined, field = "sessionId"): string {
+  const id = given ?? p.sessionId;
+  if (!id)
+    throw identityErrors.sessionRequired(`This needs a session: pass ${field}, or use the session's token.`, {
+      errors: [{ field, reason: "is required with a personal token" }],
+    });
+  requireSessionScope(p, id);
+  return id;
+}

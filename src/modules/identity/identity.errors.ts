@@ -8,6 +8,7 @@ export const identityErrors = defineErrors({
   forbidden: [403, "auth.forbidden"],
   sessionTokenNotAllowed: [403, "auth.session_token_not_allowed"],
   outsideSession: [403, "auth.outside_session"],
+  sessionRequired: [422, "auth.session_required"],
   orgExists: [409, "orgs.already_exists"],
   userExists: [409, "users.already_exists"],
   userNotFound: [404, "users.not_found"],

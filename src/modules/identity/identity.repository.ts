@@ -250,3 +250,13 @@ export async function revokeSessionTokens(db: Db, orgId: string, sessionIds: str
     .set({ revokedAt: sql`now()` })
     .where(and(eq(tokens.orgId, orgId), inArray(tokens.sessionId, sessionIds), isNull(tokens.revokedAt)));
 }
+
+/** How people are named in texts: display name, else e-mail, else user name; keyed by user id. */
+export async function personNames(db: Db, orgId: string, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select({ id: users.id, name: users.name, displayName: users.displayName, email: users.email })
+    .from(users)
+    .where(and(eq(users.orgId, orgId), inArray(users.id, [...new Set(ids)])));
+  return new Map(rows.map((r) => [r.id, r.displayName ?? r.email ?? r.name]));
+}

@@ -3,6 +3,7 @@ import { secondsFromNow, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { teamMembers } from "../identity/identity.table.js";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
+import { HOOKS_OPENER } from "./sessions.schemas.js";
 import { agents, sessions } from "./sessions.table.js";
 
 export type AgentRow = typeof agents.$inferSelect;
@@ -190,4 +191,89 @@ export async function listSessions(db: Db, f: SessionFilter): Promise<SessionWit
     .orderBy(desc(sessions.id))
     .limit(f.limit);
   return rows.map(flatten);
+}
+
+/** Serialises the starts of one agent run (same user and client session id) for the transaction. */
+export async function lockClientSession(tx: Db, orgId: string, userId: string, clientSessionId: string): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}/${userId}/${clientSessionId}`}, 15))`);
+}
+
+export type SessionForAdoption = SessionWithAgent & { live: boolean };
+
+const adoptionColumns = { ...sessionColumns, live: sql<boolean>`(${sessions.expiresAt} > now())` };
+const flattenAdoption = (r: { session: SessionRow; agent: SessionWithAgent["agent"]; live: boolean }): SessionForAdoption => ({
+  ...r.session,
+  agent: r.agent,
+  live: r.live,
+});
+
+/** The active session (live or overdue, not yet swept) of this agent run, if any. */
+export async function findActiveByClientSessionId(
+  db: Db,
+  q: { orgId: string; userId: string; clientSessionId: string },
+): Promise<SessionForAdoption | undefined> {
+  const [row] = await db
+    .select(adoptionColumns)
+    .from(sessions)
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
+    .where(
+      and(
+        eq(sessions.orgId, q.orgId),
+        eq(sessions.userId, q.userId),
+        eq(sessions.clientSessionId, q.clientSessionId),
+        eq(sessions.status, "active"),
+      ),
+    )
+    .for("update", { of: sessions });
+  return row && flattenAdoption(row);
+}
+
+/** The newest live session the Claude Code hooks opened for this user in this repository and worktree. */
+export async function findLiveHookSession(
+  db: Db,
+  q: { orgId: string; userId: string; repo: string; worktree: string },
+): Promise<SessionForAdoption | undefined> {
+  const [row] = await db
+    .select(adoptionColumns)
+    .from(sessions)
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
+    .where(
+      and(
+        eq(sessions.orgId, q.orgId),
+        eq(sessions.userId, q.userId),
+        eq(sessions.repo, q.repo),
+        eq(sessions.worktree, q.worktree),
+        eq(sessions.openedBy, HOOKS_OPENER),
+        eq(sessions.status, "active"),
+        sql`${sessions.expiresAt} > now()`,
+      ),
+    )
+    .orderBy(desc(sessions.id))
+    .limit(1)
+    .for("update", { of: sessions });
+  return row && flattenAdoption(row);
+}
+
+/** Marks one overdue active session expired now (its start is being replaced); undefined when it was not overdue. */
+export async function expireSessionNow(db: Db, orgId: string, id: string): Promise<SessionRow | undefined> {
+  const [row] = await db
+    .update(sessions)
+    .set({ status: "expired", endedAt: sql`now()` })
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.id, id), eq(sessions.status, "active"), sql`${sessions.expiresAt} <= now()`))
+    .returning();
+  return row;
+}
+
+/** Extends an adopted session's lease (and takes the new task, when one is given). */
+export async function renewAdopted(db: Db, id: string, task: string | null): Promise<SessionRow> {
+  const [row] = await db
+    .update(sessions)
+    .set({
+      lastHeartbeatAt: sql`now()`,
+      expiresAt: sql`now() + make_interval(secs => ${sessions.ttlSeconds})`,
+      ...(task ? { task } : {}),
+    })
+    .where(eq(sessions.id, id))
+    .returning();
+  return row!;
 }

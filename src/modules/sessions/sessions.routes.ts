@@ -18,7 +18,7 @@ import type { SessionDeps } from "./sessions.usecases.js";
 type Activity = (typeof activities)[number];
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-const presentSession = (s: SessionWithAgent) => ({
+export const presentSession = (s: SessionWithAgent) => ({
   id: s.id,
   orgId: s.orgId,
   userId: s.userId,
@@ -29,6 +29,8 @@ const presentSession = (s: SessionWithAgent) => ({
   worktree: s.worktree,
   host: s.host,
   task: s.task,
+  clientSessionId: s.clientSessionId,
+  openedBy: s.openedBy,
   status: s.status,
   activity: s.activity as Activity | null,
   ttlSeconds: s.ttlSeconds,
@@ -53,14 +55,16 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: SessionDeps }> = async
     {
       schema: {
         tags: ["sessions"],
-        summary: "Register an agent session; returns a token scoped to it",
+        summary: "Register an agent session (or adopt the live one of the same agent run); returns a token scoped to it",
         body: startSessionBody,
-        response: { 201: startedSessionSchema, ...problemResponses(400, 401, 403, 422) },
+        response: { 200: startedSessionSchema, 201: startedSessionSchema, ...problemResponses(400, 401, 403, 409, 422) },
       },
     },
     async (request, reply) => {
       const started = await usecases.startSession(deps, request.principal, request.body);
-      return reply.code(201).send({ session: presentSession(started.session), token: started.token, tokenId: started.tokenId });
+      return reply
+        .code(started.adopted ? 200 : 201)
+        .send({ session: presentSession(started.session), token: started.token, tokenId: started.tokenId, adopted: started.adopted });
     },
   );
 

@@ -4,6 +4,9 @@ import { sessionStatuses } from "./sessions.table.js";
 const timestamp = z.iso.datetime({ offset: true });
 const text = (max: number) => z.string().min(1).max(max);
 
+/** What `openedBy` says for sessions the Claude Code hook endpoint opened. */
+export const HOOKS_OPENER = "claude-code-hooks";
+
 export const activities = ["working", "idle", "waiting", "blocked"] as const;
 
 export const agentRefSchema = z.object({ id: z.uuid(), name: z.string(), kind: z.string() }).meta({ id: "AgentRef" });
@@ -20,6 +23,8 @@ export const sessionSchema = z
     worktree: z.string().nullable(),
     host: z.string().nullable(),
     task: z.string().nullable(),
+    clientSessionId: z.string().nullable().describe("The agent's own id for its run (e.g. Claude Code's session_id), when given."),
+    openedBy: z.string().nullable().describe("claude-code-hooks when the Claude Code hook endpoint opened it."),
     status: z.enum(sessionStatuses),
     activity: z.enum(activities).nullable().describe("What the agent last reported doing."),
     ttlSeconds: z.number().int(),
@@ -48,6 +53,17 @@ export const startSessionBody = z
     host: text(255).optional(),
     task: text(2000).optional(),
     ttlSeconds: z.number().int().positive().optional(),
+    clientSessionId: text(200)
+      .optional()
+      .describe(
+        "The agent's own id for this run (Claude Code's session_id, BRIGADE_SESSION_ID): a live session of yours with the same id is adopted (200) instead of a second one opened.",
+      ),
+    adopt: z
+      .enum(["hooks"])
+      .optional()
+      .describe(
+        "hooks: adopt the newest live session the Claude Code hooks opened for you in this repository and worktree (needs worktree), when there is one.",
+      ),
   })
   .strict();
 /** The parsed body: agent.kind is always set (its default applied). */
@@ -58,6 +74,7 @@ export const startedSessionSchema = z
     session: sessionSchema,
     token: z.string().describe("A token that acts only for this session; revoked when it ends."),
     tokenId: z.uuid(),
+    adopted: z.boolean().describe("true: an existing live session of this agent run was adopted (HTTP 200), not a new one opened (201)."),
   })
   .meta({ id: "StartedSession" });
 

@@ -45,6 +45,13 @@ export const sessions = pgTable(
     worktree: text("worktree"),
     host: text("host"),
     task: text("task"),
+    /**
+     * The agent's own id for this run (Claude Code's session_id, BRIGADE_SESSION_ID): every path
+     * that opens a session for the same run finds this one instead of opening a second.
+     */
+    clientSessionId: text("client_session_id"),
+    /** What opened it: "claude-code-hooks" for the HTTP hook endpoint, else null. */
+    openedBy: text("opened_by"),
     status: text("status", { enum: sessionStatuses }).notNull().default("active"),
     /** What the agent last reported doing (working, idle, waiting, blocked). */
     activity: text("activity"),
@@ -60,5 +67,9 @@ export const sessions = pgTable(
     index("sessions_active_idx").on(t.id).where(sql`${t.status} = 'active'`),
     index("sessions_org_repo_idx").on(t.orgId, t.repo),
     index("sessions_org_user_idx").on(t.orgId, t.userId),
+    // One active session per agent run: a second start for the same run adopts this one.
+    uniqueIndex("sessions_live_client_uq")
+      .on(t.orgId, t.userId, t.clientSessionId)
+      .where(sql`${t.status} = 'active' and ${t.clientSessionId} is not null`),
   ],
 );

@@ -33,53 +33,140 @@ function checkTtl(config: SessionDeps["config"], ttlSeconds: number | undefined)
   return secondsWithin(ttlSeconds, bounds, sessionErrors.ttlOutOfBounds);
 }
 
-export async function startSession({ db, keys, config }: SessionDeps, principal: Principal, input: StartSessionInput) {
-  requireUserToken(principal);
-  const ttlSeconds = checkTtl(config, input.ttlSeconds);
-  const { key, remote } = repoKeyOrThrow(input.repo);
-  return transaction(db, async (tx) => {
-    const agent = await repo.upsertAgent(tx, {
-      orgId: principal.orgId,
-      userId: principal.userId,
-      name: input.agent.name,
-      kind: input.agent.kind,
-    });
-    const session = await repo.insertSession(tx, {
-      orgId: principal.orgId,
-      userId: principal.userId,
-      agentId: agent.id,
-      repo: key,
-      remote,
-      branch: input.branch ?? null,
-      worktree: input.worktree ?? null,
-      host: input.host ?? null,
-      task: input.task ?? null,
-      ttlSeconds,
-    });
+/** How a start found its session: opened (201) or adopted from the same agent run (200). */
+export interface StartedSession {
+  session: repo.SessionWithAgent;
+  token: string;
+  tokenId: string;
+  adopted: boolean;
+}
+
+/**
+ * Opens a session, or adopts the live one of the same agent run: by `clientSessionId` (the
+ * agent's own run id), or with `adopt: "hooks"` the newest the Claude Code hooks opened for this
+ * user, repository and worktree. An adopted session gets a lease extension and a token of its
+ * own; an ended or expired one is never adopted (an overdue one not yet swept is expired here,
+ * with its claims released, so the fresh session can take its client id).
+ */
+export async function startSession(
+  deps: Pick<SessionDeps, "db" | "keys" | "config" | "onSessionsClosed">,
+  principal: Principal,
+  input: StartSessionInput,
+  options: { openedBy?: string } = {},
+): Promise<StartedSession> {
+  return transaction(deps.db, async (tx) => {
+    const { session, adopted } = await openOrAdopt(tx, deps, principal, input, options);
     // The token outlives any one lease; ending or expiring the session revokes it.
-    const minted = await mintToken(tx, keys, {
+    const minted = await mintToken(tx, deps.keys, {
       orgId: principal.orgId,
       userId: principal.userId,
       name: `session ${session.id}`,
-      ttlSeconds: config.TOKEN_TTL_MAX_SECONDS,
+      ttlSeconds: deps.config.TOKEN_TTL_MAX_SECONDS,
       kind: "session",
       sessionId: session.id,
     });
-    await appendEvents(tx, principal.orgId, [
-      sessionEvents.event({
-        type: "session.started",
-        actor: actorOf(principal),
-        subject: { type: "session", id: session.id },
-        repo: key,
-        payload: { userId: principal.userId, agentId: agent.id, agent: agent.name, repo: key, branch: session.branch, task: session.task },
-      }),
-    ]);
-    return {
-      session: { ...session, agent: { id: agent.id, name: agent.name, kind: agent.kind } },
-      token: minted.token,
-      tokenId: minted.row.id,
-    };
+    return { session, token: minted.token, tokenId: minted.row.id, adopted };
   });
+}
+
+/**
+ * `startSession` without a token: for callers that act with the user's own token (the Claude
+ * Code hook endpoint), so keeping a session open mints nothing.
+ */
+export async function ensureSession(
+  deps: Pick<SessionDeps, "db" | "config" | "onSessionsClosed">,
+  principal: Principal,
+  input: StartSessionInput,
+  options: { openedBy?: string } = {},
+): Promise<{ session: repo.SessionWithAgent; adopted: boolean }> {
+  return transaction(deps.db, (tx) => openOrAdopt(tx, deps, principal, input, options));
+}
+
+async function openOrAdopt(
+  tx: Tx,
+  deps: Pick<SessionDeps, "config" | "onSessionsClosed">,
+  principal: Principal,
+  input: StartSessionInput,
+  options: { openedBy?: string },
+): Promise<{ session: repo.SessionWithAgent; adopted: boolean }> {
+  requireUserToken(principal);
+  const ttlSeconds = checkTtl(deps.config, input.ttlSeconds);
+  const { key, remote } = repoKeyOrThrow(input.repo);
+  if (input.adopt === "hooks" && !input.worktree)
+    throw sessionErrors.worktreeRequired("Adopting the hooks' session needs the worktree.", {
+      errors: [{ field: "worktree", reason: "is required with adopt: hooks" }],
+    });
+  const who = { orgId: principal.orgId, userId: principal.userId };
+  let found: repo.SessionForAdoption | undefined;
+  if (input.clientSessionId) {
+    await repo.lockClientSession(tx, principal.orgId, principal.userId, input.clientSessionId);
+    found = await repo.findActiveByClientSessionId(tx, { ...who, clientSessionId: input.clientSessionId });
+    if (found && !found.live) {
+      await expireNow(tx, deps, found);
+      found = undefined;
+    }
+  }
+  if (!found && input.adopt === "hooks" && input.worktree) {
+    found = await repo.findLiveHookSession(tx, { ...who, repo: key, worktree: input.worktree });
+  }
+  if (found && found.repo === key) {
+    const renewed = await repo.renewAdopted(tx, found.id, input.task ?? null);
+    return { session: { ...renewed, agent: found.agent }, adopted: true };
+  }
+  if (found) {
+    throw sessionErrors.clientSessionInUse(
+      `Your session ${found.id} for this agent run works on ${found.repo}, not ${key}; end it first or use another clientSessionId.`,
+    );
+  }
+  const agent = await repo.upsertAgent(tx, { ...who, name: input.agent.name, kind: input.agent.kind });
+  const session = await repo.insertSession(tx, {
+    ...who,
+    agentId: agent.id,
+    repo: key,
+    remote,
+    branch: input.branch ?? null,
+    worktree: input.worktree ?? null,
+    host: input.host ?? null,
+    task: input.task ?? null,
+    clientSessionId: input.clientSessionId ?? null,
+    openedBy: options.openedBy ?? null,
+    ttlSeconds,
+  });
+  await appendEvents(tx, principal.orgId, [
+    sessionEvents.event({
+      type: "session.started",
+      actor: actorOf(principal),
+      subject: { type: "session", id: session.id },
+      repo: key,
+      payload: { userId: principal.userId, agentId: agent.id, agent: agent.name, repo: key, branch: session.branch, task: session.task },
+    }),
+  ]);
+  return { session: { ...session, agent: { id: agent.id, name: agent.name, kind: agent.kind } }, adopted: false };
+}
+
+/** Expires one overdue session at once, as the sweeper would (tokens, claims, event). */
+async function expireNow(tx: Tx, deps: Pick<SessionDeps, "onSessionsClosed">, session: repo.SessionRow) {
+  const expired = await repo.expireSessionNow(tx, session.orgId, session.id);
+  if (expired) await recordExpired(tx, deps, session.orgId, [expired]);
+}
+
+async function recordExpired(tx: Tx, { onSessionsClosed }: Pick<SessionDeps, "onSessionsClosed">, orgId: string, list: repo.SessionRow[]) {
+  const ids = list.map((s) => s.id);
+  await revokeTokensOfSessions(tx, orgId, ids);
+  await onSessionsClosed(tx, ids, "session_expired");
+  await appendEvents(
+    tx,
+    orgId,
+    list.map((s) =>
+      sessionEvents.event({
+        type: "session.expired" as const,
+        actor: systemActor,
+        subject: { type: "session", id: s.id },
+        repo: s.repo,
+        payload: { userId: s.userId, agentId: s.agentId, repo: s.repo },
+      }),
+    ),
+  );
 }
 
 /** Members act on their own sessions; leads and admins on anyone's in the organisation. */
@@ -178,34 +265,61 @@ export async function expireOverdueSessions(
       );
       const byOrg = new Map<string, typeof rows>();
       for (const row of rows) byOrg.set(row.orgId, [...(byOrg.get(row.orgId) ?? []), row]);
-      for (const [orgId, list] of byOrg) {
-        await revokeTokensOfSessions(
-          tx,
-          orgId,
-          list.map((s) => s.id),
-        );
-        await onSessionsClosed(
-          tx,
-          list.map((s) => s.id),
-          "session_expired",
-        );
-        await appendEvents(
-          tx,
-          orgId,
-          list.map((s) =>
-            sessionEvents.event({
-              type: "session.expired" as const,
-              actor: systemActor,
-              subject: { type: "session", id: s.id },
-              repo: s.repo,
-              payload: { userId: s.userId, agentId: s.agentId, repo: s.repo },
-            }),
-          ),
-        );
-      }
+      for (const [orgId, list] of byOrg) await recordExpired(tx, { onSessionsClosed }, orgId, list);
       return rows.length;
     });
     total += expired;
     if (expired < batchSize) return total;
   }
+}
+
+/**
+ * Every request made with a session token keeps its session alive, without a write per request:
+ * this process remembers when it last extended each session's lease and writes again only once
+ * half of that lease has passed (measured on its monotonic clock; the new expiry itself is the
+ * database's). Another replica, or an explicit heartbeat, extending it meanwhile costs at most one
+ * redundant write per half lease.
+ */
+export class LeaseKeeper {
+  private readonly renewAfter = new Map<string, number>();
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly heartbeats: SessionDeps["heartbeats"],
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  /** Extends the principal's session when due; a no-op for personal tokens and sessions no longer live. */
+  touch(principal: Principal): Promise<void> | undefined {
+    const id = principal.sessionId;
+    if (!id) return undefined;
+    const due = this.renewAfter.get(id);
+    if (due !== undefined && performance.now() < due) return undefined;
+    const pending = this.inFlight.get(id);
+    if (pending) return pending;
+    const startedAt = performance.now();
+    const extend = this.heartbeats
+      .submit({ orgId: principal.orgId, id, ownerId: principal.userId })
+      .then((row) => {
+        if (!row) {
+          this.renewAfter.delete(id);
+          return;
+        }
+        if (this.renewAfter.size >= this.maxEntries) this.renewAfter.clear();
+        this.renewAfter.set(id, startedAt + (row.ttlSeconds * 1000) / 2);
+      })
+      .finally(() => this.inFlight.delete(id));
+    this.inFlight.set(id, extend);
+    return extend;
+  }
+
+  /** After an explicit heartbeat or adoption: the lease was just extended by this long. */
+  extended(sessionId: string, ttlSeconds: number): void {
+    this.renewAfter.set(sessionId, performance.now() + (ttlSeconds * 1000) / 2);
+  }
+}
+
+/** The caller's active session for an agent run (by its client session id), if any. */
+export async function findRunSession({ db }: Pick<SessionDeps, "db">, principal: Principal, clientSessionId: string) {
+  return repo.findActiveByClientSessionId(db, { orgId: principal.orgId, userId: principal.userId, clientSessionId });
 }

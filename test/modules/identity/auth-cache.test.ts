@@ -219,6 +219,8 @@ t.test("when a session ends or expires, then its token is refused on every repli
     const s = await startSession(dave.api, { ttlSeconds: 3 });
     await servedFromCache(t, a.app, s.token, `/v1/sessions/${s.id}`);
     await servedFromCache(t, b.app, s.token, `/v1/sessions/${s.id}`);
+    // Idle past the lease: any request with the session token would extend it.
+    await sleep(3_200);
     for (const [name, replica] of [
       ["A", a],
       ["B", b],
@@ -370,6 +372,8 @@ t.test("with the in-process bus (one process), changes apply at once and expiry 
 
   const expiring = await startSession(kate.api, { ttlSeconds: 3 });
   await servedFromCache(t, a.app, expiring.token, `/v1/sessions/${expiring.id}`);
+  // Idle past the lease: any request with the session token would extend it.
+  await sleep(3_200);
   await comesToAnswer(t, a.app, expiring.token, "/v1/me", 401, "refused after the sweeper expired it", 8_000);
 });
 
