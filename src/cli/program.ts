@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Handler } from "./context.js";
-import { EXIT_USAGE, fail } from "./errors.js";
+import { CliError, EXIT_FAILED, EXIT_USAGE, fail } from "./errors.js";
 
 const version = (() => {
   try {
@@ -28,7 +28,8 @@ function lazy(load: Loader) {
       const handler = await load();
       exitCode = (await handler(ctx, ...positional, options)) ?? 0;
     } catch (err) {
-      exitCode = fail(err, Boolean(options["json"]));
+      const gone = await ctx.sessionGone(err);
+      exitCode = fail(gone ? new CliError(gone, EXIT_FAILED, "cli.session_gone") : err, Boolean(options["json"]));
     }
   };
 }
