@@ -59,8 +59,8 @@ const intArg = (name: string) => (v: string) => {
 program
   .command("login")
   .description("store the server and your token (in the user's config folder, mode 0600)")
-  .requiredOption("--server <url>", "Brigade's URL, e.g. http://127.0.0.1:8080")
-  .requiredOption("--token <token>", "a personal token")
+  .option("--server <url>", "Brigade's URL, e.g. http://127.0.0.1:8080 (default: the stored one, or BRIGADE_URL)")
+  .option("--token <token>", "a personal token (default: asked for, or read from standard input; keeps it out of shell history)")
   .action(lazy(async () => (await import("./commands/account.js")).login));
 program
   .command("logout")
@@ -70,6 +70,79 @@ program
   .command("whoami")
   .description("who the token belongs to")
   .action(lazy(async () => (await import("./commands/account.js")).whoami));
+
+program
+  .command("status")
+  .description("the server, who you are, the current session and its lease, its claims, unacknowledged alerts")
+  .option("--session <id>", "this session (default: the current one)")
+  .action(lazy(async () => (await import("./commands/status.js")).status));
+
+// ── onboarding: tokens, users, teams ─────────────────────────────────────────
+{
+  const load = async () => await import("./commands/admin.js");
+  const token = program.command("token").description("personal tokens: create, list, revoke");
+  token
+    .command("create")
+    .description("mint a personal token (shown once)")
+    .argument("<name>", "what it is for, e.g. 'laptop'")
+    .option("--ttl <seconds>", "how long it is valid", intArg("--ttl"))
+    .option("--user <user>", "for another user (admins): handle, e-mail or id")
+    .action(lazy(async () => (await load()).tokenCreate));
+  token
+    .command("list")
+    .description("your tokens (another user's with --user, admins)")
+    .option("--all", "revoked ones too")
+    .option("--user <user>", "handle, e-mail or id")
+    .action(lazy(async () => (await load()).tokenList));
+  token
+    .command("revoke")
+    .description("revoke a token at once")
+    .argument("<id>", "the token's id")
+    .action(lazy(async () => (await load()).tokenRevoke));
+  const users = program.command("users").description("the organisation's people: add, list, role");
+  users
+    .command("add")
+    .description("add a user (admins) and mint their first token")
+    .argument("<name>", "their handle, e.g. alice")
+    .option("--role <role>", "admin, lead or member", "member")
+    .option("--email <email>", "their e-mail")
+    .option("--display-name <name>", "how they are named in alerts")
+    .option("--no-token", "do not mint a first token")
+    .action(lazy(async () => (await load()).usersAdd));
+  users
+    .command("list")
+    .description("everyone in the organisation")
+    .action(lazy(async () => (await load()).usersList));
+  users
+    .command("role")
+    .description("change a user's role (admins)")
+    .argument("<user>", "handle, e-mail or id")
+    .argument("<role>", "admin, lead or member")
+    .action(lazy(async () => (await load()).usersRole));
+  const teams = program.command("teams").description("teams: create, list, add, remove");
+  teams
+    .command("create")
+    .description("create a team")
+    .argument("<name>", "its handle, e.g. payments")
+    .option("--description <text>", "what the team does")
+    .action(lazy(async () => (await load()).teamsCreate));
+  teams
+    .command("list")
+    .description("teams and their members")
+    .action(lazy(async () => (await load()).teamsList));
+  teams
+    .command("add")
+    .description("add users to a team")
+    .argument("<team>", "team name or id")
+    .argument("<users...>", "handles, e-mails or ids")
+    .action(lazy(async () => (await load()).teamsAdd));
+  teams
+    .command("remove")
+    .description("remove users from a team")
+    .argument("<team>", "team name or id")
+    .argument("<users...>", "handles, e-mails or ids")
+    .action(lazy(async () => (await load()).teamsRemove));
+}
 
 // ── sessions ─────────────────────────────────────────────────────────────────
 const session = program.command("session").description("agent sessions: start, heartbeat, end, list");
@@ -135,6 +208,13 @@ sessionOption(
     .argument("[claims...]", "claim ids or patterns")
     .option("--ttl <seconds>", "new lease length", intArg("--ttl")),
 ).action(lazy(async () => (await import("./commands/claims.js")).renew));
+program
+  .command("claims")
+  .description("live claims in this repository (or --repo, or --all), with their holders")
+  .option("--repo <remote>", "this repository (default: this folder's git remote)")
+  .option("--all", "every repository's")
+  .option("--mine", "only your sessions' claims")
+  .action(lazy(async () => (await import("./commands/status.js")).claims));
 program
   .command("who")
   .description("who owns a path: CODEOWNERS, modules and live claims")
