@@ -312,12 +312,19 @@ hooks
   .description("git pre-commit and pre-push guards (default), or an agent's hooks")
   .addOption(new Option("--agent <agent>", "install the agent's hooks into the project's settings instead").choices(["claude-code"]))
   .option("--force", "replace an existing .local hook left from an earlier install")
-  .option("--command <cmd>", "how the agent hooks call brigade (default: brigade)")
+  .option("--command <cmd>", "how the agent's command hooks call brigade (default: brigade)")
+  .option("--project", "write the shared .claude/settings.json (command hooks that work for teammates with brigade)")
+  .addOption(
+    new Option("--transport <how>", "HTTP hooks answered by the server, command hooks, or HTTP when the server takes them")
+      .choices(["auto", "http", "command"])
+      .default("auto"),
+  )
   .action(lazy(async () => (await import("./commands/hooks-install.js")).install));
 hooks
   .command("uninstall")
   .description("remove Brigade's git hooks (restoring chained ones), or an agent's hooks")
   .addOption(new Option("--agent <agent>", "remove the agent's hooks from the project's settings").choices(["claude-code"]))
+  .option("--project", "from the shared .claude/settings.json")
   .action(lazy(async () => (await import("./commands/hooks-install.js")).uninstall));
 
 const hook = program.command("hook").description("run by the installed hooks (reads the hook's input on stdin)");
