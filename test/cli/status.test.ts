@@ -1,5 +1,6 @@
 /** `brigade status` and `brigade claims`, and a server that answers HTML. */
 import { createServer } from "node:http";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
@@ -44,5 +45,16 @@ t.test("status and claims", async (t) => {
     t.equal(r.code, 1);
     t.match(r.stderr, /^brigade: .*HTML page, not Brigade's API: check the server URL/);
     t.equal(r.stderr.trim().split("\n").length, 1);
+  });
+
+  await t.test("from a subfolder, an existing file is claimed anchored, and check resolves paths the same way", async (t) => {
+    mkdirSync(join(repo, "src/billing"), { recursive: true });
+    writeFileSync(join(repo, "src/billing/pay.ts"), "export {};\n");
+    const sub = join(repo, "src");
+    const claimed = await brigade(["claim", "billing/pay.ts", "--json"], { cwd: sub, env: asBob });
+    t.equal(claimed.code, 0, claimed.stderr);
+    t.same(JSON.parse(claimed.stdout).patterns, ["/src/billing/pay.ts"]);
+    const checked = await brigade(["check", "auth/login.ts", "--json"], { cwd: sub, env: asBob });
+    t.equal(checked.code, 1, "src/auth/login.ts lies in alice's claim");
   });
 });
