@@ -47,7 +47,7 @@ export function describeError(err: unknown): { message: string; code: string; ex
     if (err.unreachable) return { message: err.detail, code: err.code, exitCode: EXIT_FAILED, status: 0 };
     if (err.status === 401) {
       return {
-        message: `the server refused the token: ${err.detail} (${err.code}); run \`brigade login\` (or set BRIGADE_TOKEN); a session's token stops working when its session ends: start a new one`,
+        message: `the server refused the token: ${err.detail} (${err.code}); run \`brigade login\` or set BRIGADE_TOKEN${err.code === "auth.token_revoked" || err.code === "auth.token_expired" ? " (a session's token stops working when its session ends: start a new one)" : ""}`,
         code: err.code,
         exitCode: EXIT_FAILED,
         status: 401,
