@@ -1,10 +1,11 @@
 /** What every command gets: output, settings, and how to find the current session and repository. */
 import type { BrigadeClient } from "../sdk/client.js";
 import { clientFor, loadSettings, type SessionRef, type Settings } from "./config.js";
-import { CliError } from "./errors.js";
-import { NotAGitRepository, remoteUrl, worktreeRoot } from "./git.js";
+import { CliError, isSessionGone, sessionGoneLine } from "./errors.js";
+import { join } from "node:path";
+import { NotAGitRepository, remoteUrl, worktreeOf, worktreeRoot } from "./git.js";
 import { makeOut, type Out } from "./output.js";
-import { readSaved, worktreeStatePath } from "./state.js";
+import { forgetSaved, readSaved, worktreeStatePath } from "./state.js";
 
 /** A command: its positional arguments, then its options; resolves to the exit code (default 0). */
 // Commander hands each action its own argument list; an action that returns nothing exits 0.
@@ -23,6 +24,11 @@ export interface Context {
   requireSession(): Promise<SessionRef>;
   /** The repository: --repo, the session's, or this folder's git remote. */
   repo(session?: SessionRef): Promise<string>;
+  /**
+   * When `err` says the current session is over: forgets it for this worktree and returns the
+   * line to show (what happened and what to do); otherwise undefined.
+   */
+  sessionGone(err: unknown): Promise<string | undefined>;
 }
 
 export function makeContext(options: Record<string, unknown>): Context {
@@ -43,6 +49,17 @@ export function makeContext(options: Record<string, unknown>): Context {
         );
       }
       return s;
+    },
+    async sessionGone(err) {
+      if (!sessionPromise) return undefined;
+      const s = await sessionPromise.catch(() => undefined);
+      if (!s || !isSessionGone(err, Boolean(s.token))) return undefined;
+      if (s.source === "worktree") forgetWorktreeSession(ctx.cwd, s.id);
+      const next =
+        s.source === "env"
+          ? "start a new one (brigade run, or brigade session start) and unset BRIGADE_SESSION_ID"
+          : "start a new one with `brigade session start` (your own token still works for everything else)";
+      return `${sessionGoneLine(s.id)}; ${next}`;
     },
     async repo(session) {
       const flag = options["repo"];
@@ -72,4 +89,12 @@ async function findSession(ctx: Context): Promise<SessionRef | undefined> {
   const saved = readSaved(worktreeStatePath(root));
   if (!saved || (settings.server && saved.server !== settings.server)) return undefined;
   return { id: saved.id, token: saved.token, repo: saved.repo, source: "worktree" };
+}
+
+/** Forgets the session saved for the worktree containing `cwd`, if it is `id`. */
+export function forgetWorktreeSession(cwd: string, id: string): void {
+  const root = worktreeOf(join(cwd, "-"));
+  if (!root) return;
+  const path = worktreeStatePath(root);
+  if (readSaved(path)?.id === id) forgetSaved(path);
 }

@@ -24,6 +24,22 @@ function isBrigadeError(err: unknown): err is BrigadeError {
   return err instanceof Error && err.name === "BrigadeError";
 }
 
+/**
+ * Whether a request made for a session failed because that session is over (ended, expired,
+ * or its token revoked with it), as opposed to the server being unreachable or the request
+ * being wrong. `withSessionToken`: the request carried the session's own token, so a refused
+ * token means the session is gone.
+ */
+export function isSessionGone(err: unknown, withSessionToken: boolean): boolean {
+  if (!isBrigadeError(err) || err.unreachable) return false;
+  if (err.code === "sessions.not_active" || err.code === "sessions.not_found") return true;
+  return withSessionToken && err.status === 401 && (err.code === "auth.token_revoked" || err.code === "auth.token_expired");
+}
+
+/** The plain line a person reads when their session is over. */
+export const sessionGoneLine = (id: string) =>
+  `your Brigade session ${id} has ended or expired (its lease ran out or it was ended), so its claims are released`;
+
 /** One line saying what went wrong and, where there is one, what to do about it. */
 export function describeError(err: unknown): { message: string; code: string; exitCode: number; status?: number } {
   if (err instanceof CliError) return { message: err.message, code: err.code, exitCode: err.exitCode };
@@ -31,7 +47,7 @@ export function describeError(err: unknown): { message: string; code: string; ex
     if (err.unreachable) return { message: err.detail, code: err.code, exitCode: EXIT_FAILED, status: 0 };
     if (err.status === 401) {
       return {
-        message: `the server refused the token: ${err.detail} (${err.code}); run \`brigade login\` or set BRIGADE_TOKEN`,
+        message: `the server refused the token: ${err.detail} (${err.code}); run \`brigade login\` or set BRIGADE_TOKEN${err.code === "auth.token_revoked" || err.code === "auth.token_expired" ? " (a session's token stops working when its session ends: start a new one)" : ""}`,
         code: err.code,
         exitCode: EXIT_FAILED,
         status: 401,

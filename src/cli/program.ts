@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { Handler } from "./context.js";
-import { EXIT_USAGE, fail } from "./errors.js";
+import { CliError, EXIT_FAILED, EXIT_USAGE, fail } from "./errors.js";
 
 const version = (() => {
   try {
@@ -28,7 +28,8 @@ function lazy(load: Loader) {
       const handler = await load();
       exitCode = (await handler(ctx, ...positional, options)) ?? 0;
     } catch (err) {
-      exitCode = fail(err, Boolean(options["json"]));
+      const gone = await ctx.sessionGone(err);
+      exitCode = fail(gone ? new CliError(gone, EXIT_FAILED, "cli.session_gone") : err, Boolean(options["json"]));
     }
   };
 }
@@ -58,8 +59,8 @@ const intArg = (name: string) => (v: string) => {
 program
   .command("login")
   .description("store the server and your token (in the user's config folder, mode 0600)")
-  .requiredOption("--server <url>", "Brigade's URL, e.g. http://127.0.0.1:8080")
-  .requiredOption("--token <token>", "a personal token")
+  .option("--server <url>", "Brigade's URL, e.g. http://127.0.0.1:8080 (default: the stored one, or BRIGADE_URL)")
+  .option("--token <token>", "a personal token (default: asked for, or read from standard input; keeps it out of shell history)")
   .action(lazy(async () => (await import("./commands/account.js")).login));
 program
   .command("logout")
@@ -69,6 +70,79 @@ program
   .command("whoami")
   .description("who the token belongs to")
   .action(lazy(async () => (await import("./commands/account.js")).whoami));
+
+program
+  .command("status")
+  .description("the server, who you are, the current session and its lease, its claims, unacknowledged alerts")
+  .option("--session <id>", "this session (default: the current one)")
+  .action(lazy(async () => (await import("./commands/status.js")).status));
+
+// ── onboarding: tokens, users, teams ─────────────────────────────────────────
+{
+  const load = async () => await import("./commands/admin.js");
+  const token = program.command("token").description("personal tokens: create, list, revoke");
+  token
+    .command("create")
+    .description("mint a personal token (shown once)")
+    .argument("<name>", "what it is for, e.g. 'laptop'")
+    .option("--ttl <seconds>", "how long it is valid", intArg("--ttl"))
+    .option("--user <user>", "for another user (admins): handle, e-mail or id")
+    .action(lazy(async () => (await load()).tokenCreate));
+  token
+    .command("list")
+    .description("your tokens (another user's with --user, admins)")
+    .option("--all", "revoked ones too")
+    .option("--user <user>", "handle, e-mail or id")
+    .action(lazy(async () => (await load()).tokenList));
+  token
+    .command("revoke")
+    .description("revoke a token at once")
+    .argument("<id>", "the token's id")
+    .action(lazy(async () => (await load()).tokenRevoke));
+  const users = program.command("users").description("the organisation's people: add, list, role");
+  users
+    .command("add")
+    .description("add a user (admins) and mint their first token")
+    .argument("<name>", "their handle, e.g. alice")
+    .option("--role <role>", "admin, lead or member", "member")
+    .option("--email <email>", "their e-mail")
+    .option("--display-name <name>", "how they are named in alerts")
+    .option("--no-token", "do not mint a first token")
+    .action(lazy(async () => (await load()).usersAdd));
+  users
+    .command("list")
+    .description("everyone in the organisation")
+    .action(lazy(async () => (await load()).usersList));
+  users
+    .command("role")
+    .description("change a user's role (admins)")
+    .argument("<user>", "handle, e-mail or id")
+    .argument("<role>", "admin, lead or member")
+    .action(lazy(async () => (await load()).usersRole));
+  const teams = program.command("teams").description("teams: create, list, add, remove");
+  teams
+    .command("create")
+    .description("create a team")
+    .argument("<name>", "its handle, e.g. payments")
+    .option("--description <text>", "what the team does")
+    .action(lazy(async () => (await load()).teamsCreate));
+  teams
+    .command("list")
+    .description("teams and their members")
+    .action(lazy(async () => (await load()).teamsList));
+  teams
+    .command("add")
+    .description("add users to a team")
+    .argument("<team>", "team name or id")
+    .argument("<users...>", "handles, e-mails or ids")
+    .action(lazy(async () => (await load()).teamsAdd));
+  teams
+    .command("remove")
+    .description("remove users from a team")
+    .argument("<team>", "team name or id")
+    .argument("<users...>", "handles, e-mails or ids")
+    .action(lazy(async () => (await load()).teamsRemove));
+}
 
 // ── sessions ─────────────────────────────────────────────────────────────────
 const session = program.command("session").description("agent sessions: start, heartbeat, end, list");
@@ -134,6 +208,13 @@ sessionOption(
     .argument("[claims...]", "claim ids or patterns")
     .option("--ttl <seconds>", "new lease length", intArg("--ttl")),
 ).action(lazy(async () => (await import("./commands/claims.js")).renew));
+program
+  .command("claims")
+  .description("live claims in this repository (or --repo, or --all), with their holders")
+  .option("--repo <remote>", "this repository (default: this folder's git remote)")
+  .option("--all", "every repository's")
+  .option("--mine", "only your sessions' claims")
+  .action(lazy(async () => (await import("./commands/status.js")).claims));
 program
   .command("who")
   .description("who owns a path: CODEOWNERS, modules and live claims")
@@ -231,12 +312,19 @@ hooks
   .description("git pre-commit and pre-push guards (default), or an agent's hooks")
   .addOption(new Option("--agent <agent>", "install the agent's hooks into the project's settings instead").choices(["claude-code"]))
   .option("--force", "replace an existing .local hook left from an earlier install")
-  .option("--command <cmd>", "how the agent hooks call brigade (default: brigade)")
+  .option("--command <cmd>", "how the agent's command hooks call brigade (default: brigade)")
+  .option("--project", "write the shared .claude/settings.json (command hooks that work for teammates with brigade)")
+  .addOption(
+    new Option("--transport <how>", "HTTP hooks answered by the server, command hooks, or HTTP when the server takes them")
+      .choices(["auto", "http", "command"])
+      .default("auto"),
+  )
   .action(lazy(async () => (await import("./commands/hooks-install.js")).install));
 hooks
   .command("uninstall")
   .description("remove Brigade's git hooks (restoring chained ones), or an agent's hooks")
   .addOption(new Option("--agent <agent>", "remove the agent's hooks from the project's settings").choices(["claude-code"]))
+  .option("--project", "from the shared .claude/settings.json")
   .action(lazy(async () => (await import("./commands/hooks-install.js")).uninstall));
 
 const hook = program.command("hook").description("run by the installed hooks (reads the hook's input on stdin)");

@@ -31,7 +31,8 @@ export interface FieldError {
 /**
  * A request that did not succeed: a problem+json answer (status, code, title, detail, errors,
  * and the whole body in `problem`, e.g. `conflicts` of `claims.conflict`), or no answer at all
- * (`status` 0 and code `sdk.unreachable` or `sdk.timeout`).
+ * (`status` 0 and code `sdk.unreachable` or `sdk.timeout`), or an HTML page where the API should be
+ * (code `sdk.not_brigade`).
  */
 export class BrigadeError extends Error {
   readonly status: number;
@@ -104,8 +105,19 @@ function networkReason(err: unknown): string {
 function guardedFetch(baseUrl: string, inner: FetchLike | undefined, timeoutMs: number): FetchLike {
   return async (request) => {
     try {
-      if (inner) return await inner(request);
-      return await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
+      const response = inner ? await inner(request) : await fetch(request, { signal: AbortSignal.timeout(timeoutMs) });
+      // Something else on that address (a web app, a proxy's error page): say so, rather than
+      // failing to parse HTML as JSON.
+      if (/^text\/html/i.test(response.headers.get("content-type") ?? "")) {
+        await response.body?.cancel();
+        throw new BrigadeError({
+          status: response.status,
+          code: "sdk.not_brigade",
+          title: "Not Brigade",
+          detail: `${baseUrl} answered HTTP ${response.status} with an HTML page, not Brigade's API: check the server URL`,
+        });
+      }
+      return response;
     } catch (err) {
       if (err instanceof BrigadeError) throw err;
       const timedOut = err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError");

@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
-import { brigade, errLines, gitRepo, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
+import { brigade, errLines, exec, gitRepo, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
 
 /** What Claude Code sends a PreToolUse hook (hooks reference: common fields, tool_name, tool_input, tool_use_id). */
 const preToolUse = (cwd: string, tool: string, toolInput: Record<string, unknown>, sessionId = "claude-session-1") =>
@@ -38,12 +38,13 @@ t.test("Claude Code hooks", async (t) => {
       permissions: { allow: ["Bash(npm test)"] },
       hooks: { PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: "echo checked" }] }] },
     };
-    writeFileSync(join(repo, ".claude/settings.json"), JSON.stringify(mine));
+    writeFileSync(join(repo, ".claude/settings.local.json"), JSON.stringify(mine));
     for (let i = 0; i < 2; i++) {
-      const r = await brigade(["hooks", "install", "--agent", "claude-code"], { cwd: repo, env });
+      const r = await brigade(["hooks", "install", "--agent", "claude-code", "--transport", "command"], { cwd: repo, env });
       t.equal(r.code, 0, r.stderr);
     }
-    const settings = JSON.parse(readFileSync(join(repo, ".claude/settings.json"), "utf8"));
+    t.equal(statSync(join(repo, ".claude/settings.local.json")).mode & 0o777, 0o600, "private: it may hold a token");
+    const settings = JSON.parse(readFileSync(join(repo, ".claude/settings.local.json"), "utf8"));
     t.same(settings.permissions, mine.permissions, "other settings kept");
     t.same(settings.hooks.PreToolUse, [
       { matcher: "Bash", hooks: [{ type: "command", command: "echo checked" }] },
@@ -52,6 +53,15 @@ t.test("Claude Code hooks", async (t) => {
     t.same(settings.hooks.SessionStart, [{ hooks: [{ type: "command", command: "brigade hook session-start", timeout: 15 }] }]);
     t.same(settings.hooks.UserPromptSubmit, [{ hooks: [{ type: "command", command: "brigade hook prompt-submit", timeout: 10 }] }]);
     t.same(settings.hooks.SessionEnd, [{ hooks: [{ type: "command", command: "brigade hook session-end", timeout: 10 }] }]);
+
+    const shared = await brigade(["hooks", "install", "--agent", "claude-code", "--project"], { cwd: repo, env });
+    t.equal(shared.code, 0, shared.stderr);
+    const project = JSON.parse(readFileSync(join(repo, ".claude/settings.json"), "utf8"));
+    const start = project.hooks.SessionStart[0].hooks[0].command as string;
+    t.match(start, /^if command -v brigade >\/dev\/null 2>&1; then brigade hook session-start; else echo .*brigade not installed/);
+    const without = await exec("/bin/sh", ["-c", start], { cwd: repo, env: { PATH: "/usr/bin:/bin" } });
+    t.equal(without.code, 0, "a teammate without brigade gets no hook error");
+    t.match(JSON.parse(without.stdout).systemMessage, /brigade not installed/);
   });
 
   let sessionId = "";

@@ -3,23 +3,46 @@ import { configPath, readConfig, writeConfig } from "../config.js";
 import type { Context } from "../context.js";
 import { usageError } from "../errors.js";
 
-export async function login(ctx: Context, options: { server: string; token: string }) {
+/** The token from a hidden prompt on a terminal, or the first line of piped standard input. */
+async function readToken(): Promise<string> {
+  if (!process.stdin.isTTY) {
+    const { readStdin } = await import("../hooks/stdin.js");
+    const token = (await readStdin()).trim().split("\n")[0]?.trim() ?? "";
+    if (!token) throw usageError("no token: pass --token, or pipe it on standard input (brigade login --server URL < token.txt)");
+    return token;
+  }
+  const { createInterface } = await import("node:readline");
+  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  // Echo nothing while the token is typed.
+  (rl as unknown as { _writeToOutput: (s: string) => void })._writeToOutput = () => undefined;
+  process.stderr.write("Token (input hidden): ");
+  const token = await new Promise<string>((resolve) => rl.question("", resolve));
+  rl.close();
+  process.stderr.write("\n");
+  if (!token.trim()) throw usageError("no token given");
+  return token.trim();
+}
+
+export async function login(ctx: Context, options: { server?: string; token?: string }) {
   let server: string;
+  const given = options.server ?? ctx.settings().server;
+  if (!given) throw usageError("--server is needed the first time: brigade login --server URL");
   try {
-    const url = new URL(options.server);
+    const url = new URL(given);
     if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error();
     server = url.toString().replace(/\/+$/, "");
   } catch {
-    throw usageError(`--server must be an http(s) URL, got ${JSON.stringify(options.server)}`);
+    throw usageError(`--server must be an http(s) URL, got ${JSON.stringify(given)}`);
   }
+  const token = options.token ?? (await readToken());
   // Check the pair before storing it, so a typo never becomes the saved config.
-  const client = createBrigadeClient({ baseUrl: server, token: options.token, timeoutMs: ctx.settings().timeoutMs });
+  const client = createBrigadeClient({ baseUrl: server, token, timeoutMs: ctx.settings().timeoutMs });
   const me = await ok(client.api.GET("/v1/me"));
   const stored = readConfig();
   writeConfig({
     ...stored,
     server,
-    token: options.token,
+    token,
     user: { id: me.user.id, name: me.user.name, orgId: me.org.id, org: me.org.slug },
   });
   ctx.out.result(

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { BrigadeError, ok, type Claim } from "../../sdk/client.js";
 import { checkPaths, describeOutcome } from "../check.js";
@@ -13,12 +14,13 @@ export async function claim(
 ) {
   const session = await ctx.requireSession();
   const client = ctx.client("session", session);
+  const anchoredPatterns = await anchorExisting(ctx, patterns);
   try {
     const granted = await ok(
       client.api.POST("/v1/claims", {
         body: {
           sessionId: session.id,
-          patterns,
+          patterns: anchoredPatterns,
           mode: options.shared ? "shared" : "exclusive",
           onConflict: options.warn ? "warn" : "reject",
           ...(options.reason ? { reason: options.reason } : {}),
@@ -90,6 +92,25 @@ export async function renew(ctx: Context, selectors: string[], options: { ttl?: 
       ? renewed.map((c) => `Renewed ${c.patterns.join(" ")} until ${until(c.expiresAt)} (claim ${c.id})`).join("\n")
       : `Session ${sessionId} holds no active claims.`,
   );
+}
+
+/**
+ * A pattern that names an existing file or folder (from this folder, no wildcards) claims exactly
+ * that: anchored at the repository root (`/src/auth/login.ts`), not every file of that name at
+ * any depth. Anything else is a CODEOWNERS pattern, relative to the repository root.
+ */
+async function anchorExisting(ctx: Context, patterns: string[]): Promise<string[]> {
+  let root: string | undefined;
+  try {
+    root = await worktreeRoot(ctx.cwd);
+  } catch {
+    return patterns; // --repo names another repository: patterns are taken as given
+  }
+  return patterns.map((p) => {
+    if (/[*?\\[\]!#]/.test(p) || p.startsWith("/") || !existsSync(resolve(ctx.cwd, p))) return p;
+    const rel = repoRelative(root, resolve(ctx.cwd, p));
+    return rel ? `/${rel}` : p;
+  });
 }
 
 /** Paths given on the command line are relative to this folder; the server wants them relative to the repository. */

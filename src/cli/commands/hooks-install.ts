@@ -5,15 +5,19 @@
  * set). A hook already there that is not Brigade's is renamed `<name>.local` and run first by
  * Brigade's script (its failure stops the commit, as before); `hooks uninstall` puts it back.
  *
- * Claude Code (`--agent claude-code`): hooks merged into the project's `.claude/settings.json`
- * (other settings and hooks are kept; Brigade's own entries are replaced, never duplicated).
+ * Claude Code (`--agent claude-code`): hooks merged into `.claude/settings.local.json` (private,
+ * 0600), or with `--project` the shared `.claude/settings.json` (other settings and hooks are
+ * kept; Brigade's own entries are replaced, never duplicated). HTTP hooks when the server answers
+ * Claude Code's events itself, with a token minted for the worktree; command hooks otherwise.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, resolve } from "node:path";
+import { ok } from "../../sdk/client.js";
 import { readJsonFile } from "../config.js";
 import type { Context } from "../context.js";
 import { CliError } from "../errors.js";
-import { hooksDir, worktreeRoot } from "../git.js";
+import { hooksDir, remoteUrl, worktreeRoot } from "../git.js";
 
 const MARKER = "brigade-guard";
 const GIT_HOOKS = ["pre-commit", "pre-push"] as const;
@@ -108,80 +112,193 @@ async function uninstallGit(ctx: Context) {
 
 // ── Claude Code ──────────────────────────────────────────────────────────────
 
-type HookEntry = { type?: string; command?: string; timeout?: number; [k: string]: unknown };
+type HookEntry = { type?: string; command?: string; url?: string; timeout?: number; [k: string]: unknown };
 type HookGroup = { matcher?: string; hooks?: HookEntry[]; [k: string]: unknown };
 
 const EDIT_TOOLS = "Edit|MultiEdit|Write|NotebookEdit";
-const isBrigadeCommand = (command: unknown) =>
-  typeof command === "string" && /\bhook (pre-edit|session-start|prompt-submit|session-end)\b/.test(command) && /brigade/.test(command);
+const HOOK_PATH = "/v1/hooks/claude-code";
+const isBrigadeEntry = (h: HookEntry | undefined) =>
+  (typeof h?.command === "string" &&
+    /\bhook (pre-edit|session-start|prompt-submit|session-end|post-bash)\b/.test(h.command) &&
+    /brigade/.test(h.command)) ||
+  (typeof h?.url === "string" && h.url.endsWith(HOOK_PATH));
 
-function claudeHooks(cmd: string): Record<string, HookGroup> {
+/** Command hooks: `cmd` runs brigade. With `shared`, a teammate without brigade gets one notice, not hook errors. */
+function commandHooks(cmd: string, shared: boolean): Record<string, HookGroup> {
+  const call = (name: string, timeout: number, notice = false): HookEntry => ({
+    type: "command",
+    command: shared
+      ? `if command -v brigade >/dev/null 2>&1; then brigade hook ${name}; ${
+          notice
+            ? `else echo '{"systemMessage":"brigade not installed: edits are not coordinated with other agents (npm install -g @brigade/cli)"}'; `
+            : ""
+        }fi`
+      : `${cmd} hook ${name}`,
+    timeout,
+  });
   return {
-    PreToolUse: { matcher: EDIT_TOOLS, hooks: [{ type: "command", command: `${cmd} hook pre-edit`, timeout: 10 }] },
-    SessionStart: { hooks: [{ type: "command", command: `${cmd} hook session-start`, timeout: 15 }] },
-    UserPromptSubmit: { hooks: [{ type: "command", command: `${cmd} hook prompt-submit`, timeout: 10 }] },
-    SessionEnd: { hooks: [{ type: "command", command: `${cmd} hook session-end`, timeout: 10 }] },
+    PreToolUse: { matcher: EDIT_TOOLS, hooks: [call("pre-edit", 10)] },
+    SessionStart: { hooks: [call("session-start", 15, true)] },
+    UserPromptSubmit: { hooks: [call("prompt-submit", 10)] },
+    SessionEnd: { hooks: [call("session-end", 10)] },
   };
 }
 
-async function claudeSettings(ctx: Context) {
+/**
+ * HTTP hooks: Claude Code posts each event to the server itself (no process per edit). The
+ * headers carry a token minted for this worktree and name the repository and worktree root.
+ */
+function httpHooks(server: string, token: string, repo: string, worktree: string): Record<string, HookGroup> {
+  const entry = (timeout: number): HookEntry => ({
+    type: "http",
+    url: `${server}${HOOK_PATH}`,
+    headers: { Authorization: `Bearer ${token}`, "X-Brigade-Repo": repo, "X-Brigade-Worktree": worktree },
+    timeout,
+  });
+  return {
+    PreToolUse: { matcher: EDIT_TOOLS, hooks: [entry(5)] },
+    PostToolUse: { matcher: EDIT_TOOLS, hooks: [entry(5)] },
+    SessionStart: { hooks: [entry(10)] },
+    UserPromptSubmit: { hooks: [entry(5)] },
+    SessionEnd: { hooks: [entry(5)] },
+  };
+}
+
+const EVENTS = ["PreToolUse", "PostToolUse", "SessionStart", "UserPromptSubmit", "SessionEnd"];
+
+async function claudeSettings(ctx: Context, shared: boolean) {
   const root = await worktreeRoot(ctx.cwd);
-  const path = join(root, ".claude", "settings.json");
+  const path = join(root, ".claude", shared ? "settings.json" : "settings.local.json");
   const settings = readJsonFile<Record<string, unknown>>(path) ?? {};
   if (typeof settings !== "object" || Array.isArray(settings)) throw new CliError(`${path} does not hold a JSON object; fix it first`);
   const hooks = (settings["hooks"] ?? {}) as Record<string, unknown>;
   if (typeof hooks !== "object" || Array.isArray(hooks)) throw new CliError(`"hooks" in ${path} is not an object; fix it first`);
-  return { path, settings, hooks };
+  return { root, path, settings, hooks };
 }
 
 /** Every group of `event` with Brigade's entries taken out (emptied groups dropped). */
 function withoutOurs(groups: unknown): HookGroup[] {
   if (!Array.isArray(groups)) return [];
   return (groups as HookGroup[])
-    .map((g) => (Array.isArray(g?.hooks) ? { ...g, hooks: g.hooks.filter((h) => !isBrigadeCommand(h?.command)) } : g))
+    .map((g) => (Array.isArray(g?.hooks) ? { ...g, hooks: g.hooks.filter((h) => !isBrigadeEntry(h)) } : g))
     .filter((g) => !Array.isArray(g?.hooks) || g.hooks.length > 0);
 }
 
-function writeSettings(path: string, settings: Record<string, unknown>) {
-  mkdirSync(join(path, ".."), { recursive: true });
-  writeFileSync(path, `${JSON.stringify(settings, null, 2)}\n`);
+/** Ids (JWT `jti`) of the tokens earlier HTTP hooks carried, so a re-install revokes them. */
+function oldTokenIds(hooks: Record<string, unknown>): string[] {
+  const ids = new Set<string>();
+  for (const groups of Object.values(hooks)) {
+    if (!Array.isArray(groups)) continue;
+    for (const g of groups as HookGroup[])
+      for (const h of g?.hooks ?? []) {
+        const auth = (h?.["headers"] as Record<string, string> | undefined)?.["Authorization"];
+        const payload = typeof auth === "string" && isBrigadeEntry(h) ? auth.replace(/^Bearer\s+/, "").split(".")[1] : undefined;
+        if (!payload) continue;
+        try {
+          const jti = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { jti?: unknown }).jti;
+          if (typeof jti === "string") ids.add(jti);
+        } catch {
+          // Not a token Brigade minted: nothing to revoke.
+        }
+      }
+  }
+  return [...ids];
 }
 
-async function installClaude(ctx: Context, command: string | undefined) {
-  const { path, settings, hooks } = await claudeSettings(ctx);
-  const ours = claudeHooks(command ?? "brigade");
-  for (const [event, group] of Object.entries(ours)) hooks[event] = [...withoutOurs(hooks[event]), group];
+function writeSettings(path: string, settings: Record<string, unknown>, secret: boolean) {
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(settings, null, 2)}\n`, secret ? { mode: 0o600 } : {});
+  if (secret) chmodSync(path, 0o600);
+}
+
+/** Whether the server answers Claude Code's hook events itself (the route exists there). */
+async function serverTakesHttpHooks(ctx: Context): Promise<boolean> {
+  const settings = ctx.settings();
+  if (!settings.server || !settings.token) return false;
+  try {
+    const res = await fetch(`${settings.server}${HOOK_PATH}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${settings.token}`, "content-type": "application/json" },
+      body: "{}",
+      signal: AbortSignal.timeout(Math.min(settings.timeoutMs, 3_000)),
+    });
+    await res.body?.cancel();
+    // 404 with the framework's "route not found": an older server without the endpoint.
+    return res.status !== 404 && !/^text\/html/i.test(res.headers.get("content-type") ?? "");
+  } catch {
+    return false;
+  }
+}
+
+async function installClaude(ctx: Context, options: { command?: string; project?: boolean; transport?: string }) {
+  const shared = Boolean(options.project);
+  const { root, path, settings, hooks } = await claudeSettings(ctx, shared);
+  const transport = options.transport ?? "auto";
+  const http = !shared && transport !== "command" && (transport === "http" || (await serverTakesHttpHooks(ctx)));
+  if (transport === "http" && !(await serverTakesHttpHooks(ctx)))
+    throw new CliError(`the server does not answer ${HOOK_PATH} (or cannot be reached): install with --transport command`);
+  let ours: Record<string, HookGroup>;
+  let tokenNote = "";
+  if (http) {
+    const client = ctx.client("user");
+    const repo = await remoteUrl(root);
+    const stale = oldTokenIds(hooks);
+    const minted = await ok(client.api.POST("/v1/tokens", { body: { name: `claude-code hooks ${hostname()}:${root}`.slice(0, 200) } }));
+    for (const id of stale) await client.api.DELETE("/v1/tokens/{id}", { params: { path: { id } } }).catch(() => undefined);
+    ours = httpHooks(client.baseUrl, minted.token, repo, root);
+    tokenNote = `  token ${minted.id} minted for these hooks (revoke: brigade token revoke ${minted.id})`;
+  } else {
+    ours = commandHooks(options.command ?? "brigade", shared);
+  }
+  for (const event of EVENTS) {
+    const rest = withoutOurs(hooks[event]);
+    const group = ours[event];
+    if (group) hooks[event] = [...rest, group];
+    else if (rest.length) hooks[event] = rest;
+    else delete hooks[event];
+  }
   settings["hooks"] = hooks;
-  writeSettings(path, settings);
-  ctx.out.result({ settings: path, hooks: ours }, () =>
+  writeSettings(path, settings, !shared);
+  ctx.out.result({ settings: path, transport: http ? "http" : "command", hooks: ours }, () =>
     [
-      `Claude Code hooks written to ${path}:`,
-      `  PreToolUse (${EDIT_TOOLS}): ${ours["PreToolUse"]!.hooks![0]!.command} — blocks edits inside other sessions' exclusive claims`,
-      `  SessionStart / UserPromptSubmit / SessionEnd: a Brigade session per Claude Code session, alerts shown as context`,
+      `Claude Code ${http ? "HTTP" : "command"} hooks written to ${path}${shared ? " (shared: commit it; teammates need the brigade command)" : " (mode 0600, not committed)"}:`,
+      `  PreToolUse (${EDIT_TOOLS}) blocks edits inside other sessions' exclusive claims`,
+      "  SessionStart / UserPromptSubmit / SessionEnd: one Brigade session per Claude Code session, alerts shown as context",
+      tokenNote,
       "Add the MCP tools too: claude mcp add brigade -- brigade mcp",
-    ].join("\n"),
+    ]
+      .filter(Boolean)
+      .join("\n"),
   );
 }
 
-async function uninstallClaude(ctx: Context) {
-  const { path, settings, hooks } = await claudeSettings(ctx);
-  for (const event of Object.keys(claudeHooks("brigade"))) {
+async function uninstallClaude(ctx: Context, options: { project?: boolean }) {
+  const { path, settings, hooks } = await claudeSettings(ctx, Boolean(options.project));
+  const stale = oldTokenIds(hooks);
+  for (const event of EVENTS) {
     const rest = withoutOurs(hooks[event]);
     if (rest.length) hooks[event] = rest;
     else delete hooks[event];
   }
   if (Object.keys(hooks).length) settings["hooks"] = hooks;
   else delete settings["hooks"];
-  if (existsSync(path)) writeSettings(path, settings);
-  ctx.out.result({ settings: path }, `Removed Brigade's hooks from ${path}`);
+  if (existsSync(path)) writeSettings(path, settings, !options.project);
+  if (stale.length) {
+    const client = ctx.client("user");
+    for (const id of stale) await client.api.DELETE("/v1/tokens/{id}", { params: { path: { id } } }).catch(() => undefined);
+  }
+  ctx.out.result({ settings: path, revokedTokens: stale }, `Removed Brigade's hooks from ${path}`);
 }
 
-export async function install(ctx: Context, options: { agent?: string; force?: boolean; command?: string }) {
-  if (options.agent === "claude-code") return installClaude(ctx, options.command);
+export async function install(
+  ctx: Context,
+  options: { agent?: string; force?: boolean; command?: string; project?: boolean; transport?: string },
+) {
+  if (options.agent === "claude-code") return installClaude(ctx, options);
   return installGit(ctx, Boolean(options.force));
 }
 
-export async function uninstall(ctx: Context, options: { agent?: string }) {
-  if (options.agent === "claude-code") return uninstallClaude(ctx);
+export async function uninstall(ctx: Context, options: { agent?: string; project?: boolean }) {
+  if (options.agent === "claude-code") return uninstallClaude(ctx, options);
   return uninstallGit(ctx);
 }

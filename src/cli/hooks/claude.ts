@@ -24,7 +24,7 @@ import { describeAlert } from "../../sdk/describe.js";
 import { checkPaths, type CheckOutcome } from "../check.js";
 import { clientFor, type SessionRef, type Settings } from "../config.js";
 import type { Context } from "../context.js";
-import { CliError, describeError, EXIT_FAILED } from "../errors.js";
+import { CliError, describeError, EXIT_FAILED, isSessionGone, sessionGoneLine } from "../errors.js";
 import { currentBranch, remoteUrl, repoRelative, worktreeOf } from "../git.js";
 import { until } from "../output.js";
 import { agentStatePath, forgetSaved, readSaved, writeSaved, type SavedSession } from "../state.js";
@@ -148,13 +148,25 @@ export async function preEdit(ctx: Context): Promise<number> {
   if (!settings.server || (!settings.token && !settings.envSession?.token)) {
     return cannotCheck(settings, "Brigade is not configured (run `brigade login --server URL --token TOKEN`)");
   }
-  const { ref, statePath, saved } = hookSession(settings, input);
+  let { ref, statePath, saved } = hookSession(settings, input);
   let outcome: CheckOutcome;
   let client: BrigadeClient;
+  const notes: string[] = [];
+  const warnings: string[] = [];
   try {
     client = clientFor(settings, "session", ref);
     const repo = ref?.repo ?? (await remoteUrl(root));
-    outcome = await checkPaths(client, { repo, paths: [path], sessionId: ref?.id, userId: settings.user?.id });
+    try {
+      outcome = await checkPaths(client, { repo, paths: [path], sessionId: ref?.id, userId: settings.user?.id });
+    } catch (err) {
+      if (!ref || !isSessionGone(err, Boolean(ref.token))) throw err;
+      const next = await afterSessionGone(settings, ref, statePath, root);
+      ({ ref, saved } = next);
+      notes.push(next.toAgent);
+      warnings.push(next.toPerson);
+      client = clientFor(settings, ref ? "session" : "user", ref);
+      outcome = await checkPaths(client, { repo, paths: [path], sessionId: ref?.id, userId: settings.user?.id });
+    }
   } catch (err) {
     return cannotCheck(settings, describeError(err).message);
   }
@@ -162,19 +174,24 @@ export async function preEdit(ctx: Context): Promise<number> {
   const violation = outcome.violations[0];
   if (violation) {
     emit({
-      systemMessage: `brigade: blocked an edit of ${path}: claimed by ${violation.claim.holder.agent.name} until ${until(violation.claim.expiresAt)}`,
+      systemMessage: [
+        ...warnings.map((w) => `brigade: ${w}`),
+        `brigade: blocked an edit of ${path}: claimed by ${violation.claim.holder.agent.name} until ${until(violation.claim.expiresAt)}`,
+      ].join("\n"),
       hookSpecificOutput: {
         hookEventName: "PreToolUse",
         permissionDecision: "deny",
-        permissionDecisionReason: denyReason(path, violation.claim),
+        permissionDecisionReason: [...notes, denyReason(path, violation.claim)].join(" "),
       },
     });
     return 0;
   }
 
-  const notes: string[] = outcome.notices.map(
-    (n) =>
-      `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${n.claim.holder.agent.name} (session ${n.claim.holder.sessionId}) until ${until(n.claim.expiresAt)}; coordinate before large changes.`,
+  notes.push(
+    ...outcome.notices.map(
+      (n) =>
+        `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${n.claim.holder.agent.name} (session ${n.claim.holder.sessionId}) until ${until(n.claim.expiresAt)}; coordinate before large changes.`,
+    ),
   );
   if (ref) {
     const sessionClient = client;
@@ -196,8 +213,44 @@ export async function preEdit(ctx: Context): Promise<number> {
     }
     await Promise.all(work);
   }
-  if (notes.length) emit({ hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: `Brigade: ${notes.join(" ")}` } });
+  if (notes.length || warnings.length)
+    emit({
+      ...(warnings.length ? { systemMessage: warnings.map((w) => `brigade: ${w}`).join("\n") } : {}),
+      hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: `Brigade: ${notes.join(" ")}` },
+    });
   return 0;
+}
+
+/**
+ * The hooks' session is over (its lease ran out while the agent was idle, or it was ended).
+ * With a personal token, a fresh session is opened for the same agent and the hooks carry on;
+ * under `brigade run` (whose session it was) the check goes on with the personal token alone.
+ * Either way the agent and the person are told, once each, in plain words.
+ */
+async function afterSessionGone(
+  settings: Settings,
+  gone: SessionRef,
+  statePath: string | undefined,
+  root: string,
+): Promise<{ ref?: SessionRef; saved?: SavedSession; toAgent: string; toPerson: string }> {
+  if (statePath) forgetSaved(statePath);
+  if (!settings.token) {
+    throw new CliError(`${sessionGoneLine(gone.id)}, and there is no personal token to go on with (run \`brigade login\`)`);
+  }
+  if (gone.source === "agent-hook" && statePath) {
+    const saved = await openSession(clientFor(settings, "user"), settings, root, statePath);
+    exportToClaudeEnv(settings, saved);
+    return {
+      ref: { id: saved.id, token: saved.token, repo: saved.repo, source: "agent-hook" },
+      saved,
+      toAgent: `Your Brigade session ${gone.id} had ended (its lease ran out or it was ended), so its claims were released. Brigade opened a new session ${saved.id} for you: claim again what you are working on (MCP claim_paths, or \`brigade claim … --session ${saved.id}\`).`,
+      toPerson: `${sessionGoneLine(gone.id)}; opened a new session ${saved.id} and carried on`,
+    };
+  }
+  return {
+    toAgent: `Your Brigade session ${gone.id} has ended, so its claims are released; edits are still checked against other sessions' claims. Ask the user to start a new session.`,
+    toPerson: `${sessionGoneLine(gone.id)}; edits are checked with your own token until a new session starts`,
+  };
 }
 
 async function heartbeatSaved(client: BrigadeClient, statePath: string, saved: SavedSession) {
@@ -207,9 +260,7 @@ async function heartbeatSaved(client: BrigadeClient, statePath: string, saved: S
 
 // ── SessionStart, UserPromptSubmit, SessionEnd ───────────────────────────────
 
-async function openSession(client: BrigadeClient, settings: Settings, cwd: string, statePath: string): Promise<SavedSession> {
-  const root = worktreeOf(join(cwd, "-")); // looks from cwd itself upwards
-  if (!root) throw new CliError(`not a git repository: ${cwd}; no Brigade session was started`);
+async function openSession(client: BrigadeClient, settings: Settings, root: string, statePath: string): Promise<SavedSession> {
   const [repo, branch] = await Promise.all([remoteUrl(root), currentBranch(root)]);
   const agent = settings.agent && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(settings.agent) ? settings.agent : AGENT;
   const body = {
@@ -288,7 +339,9 @@ export async function sessionStart(ctx: Context): Promise<number> {
       }
     }
     if (!ref && statePath) {
-      saved = await openSession(clientFor(settings, "user"), settings, cwd, statePath);
+      const root = worktreeOf(join(cwd, "-")); // looks from cwd itself upwards
+      if (!root) throw new CliError(`not a git repository: ${cwd}; no Brigade session was started`);
+      saved = await openSession(clientFor(settings, "user"), settings, root, statePath);
       ref = { id: saved.id, token: saved.token, repo: saved.repo, source: "agent-hook" };
     }
     if (!ref) return 0;
@@ -337,20 +390,18 @@ export async function promptSubmit(ctx: Context): Promise<number> {
       },
     });
   } catch (err) {
-    if (
-      err instanceof BrigadeError &&
-      !err.unreachable &&
-      saved &&
-      statePath &&
-      (err.status === 401 || err.status === 404 || err.status === 409)
-    ) {
-      forgetSaved(statePath);
-      emit({
-        hookSpecificOutput: {
-          hookEventName: "UserPromptSubmit",
-          additionalContext: `Your Brigade session ${saved.id} has ended (${err.code}), so your claims are released. The next Claude Code session start opens a new one; until then edits are checked without a session.`,
-        },
-      });
+    if (isSessionGone(err, Boolean(ref.token))) {
+      try {
+        const root = saved?.worktree ?? worktreeOf(join(input.cwd ?? ctx.cwd, "-"));
+        if (!root) throw err;
+        const next = await afterSessionGone(settings, ref, statePath, root);
+        emit({
+          systemMessage: `brigade: ${next.toPerson}`,
+          hookSpecificOutput: { hookEventName: "UserPromptSubmit", additionalContext: next.toAgent },
+        });
+      } catch (again) {
+        emit({ systemMessage: `brigade: ${describeError(again).message}` });
+      }
       return 0;
     }
     emit({ systemMessage: `brigade: ${describeError(err).message}; alerts were not checked` });

@@ -14,7 +14,8 @@ import { BrigadeError } from "../../sdk/client.js";
 import { checkPaths, describeOutcome, type CheckOutcome } from "../check.js";
 import { clientFor } from "../config.js";
 import type { Context } from "../context.js";
-import { describeError, EXIT_FAILED } from "../errors.js";
+import { forgetWorktreeSession } from "../context.js";
+import { CliError, describeError, EXIT_FAILED, isSessionGone, sessionGoneLine } from "../errors.js";
 import { pushedPaths, stagedPaths } from "../git.js";
 import { readStdin } from "./stdin.js";
 
@@ -30,12 +31,24 @@ async function guard(ctx: Context, what: "commit" | "push", paths: () => Promise
     const [list, repo] = await Promise.all([paths(), repoOverride ? Promise.resolve(repoOverride) : ctx.repo(session)]);
     if (list.length === 0) return 0;
     const hookSettings = { ...settings, timeoutMs: Math.min(settings.timeoutMs, HOOK_TIMEOUT_MS) };
-    outcome = await checkPaths(clientFor(hookSettings, "session", session), {
-      repo,
-      paths: list,
-      sessionId: session?.id,
-      userId: settings.user?.id,
-    });
+    try {
+      outcome = await checkPaths(clientFor(hookSettings, "session", session), {
+        repo,
+        paths: list,
+        sessionId: session?.id,
+        userId: settings.user?.id,
+      });
+    } catch (err) {
+      // The session is over, but the others' claims still stand: check them with the user's own
+      // token, as for a commit made with no session. Only an unreachable server goes unchecked.
+      if (!session || !isSessionGone(err, Boolean(session.token))) throw err;
+      if (session.source === "worktree") forgetWorktreeSession(ctx.cwd, session.id);
+      if (!settings.token) {
+        throw new CliError(`${sessionGoneLine(session.id)}, and there is no personal token to check with (run \`brigade login\`)`);
+      }
+      ctx.out.note(`brigade: ${sessionGoneLine(session.id)}; checking with your own token (brigade session start opens a new one)`);
+      outcome = await checkPaths(clientFor(hookSettings, "user"), { repo, paths: list, userId: settings.user?.id });
+    }
   } catch (err) {
     const reason = describeError(err).message;
     const unanswered =
