@@ -20,6 +20,7 @@ import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
 import { contractRoutes } from "./modules/contracts/contracts.routes.js";
 import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contracts.sources.js";
+import { dashboardApiRoutes } from "./modules/dashboard/dashboard.api.js";
 import { dashboardRoutes } from "./modules/dashboard/dashboard.routes.js";
 import { pruneEventLog } from "./modules/delivery/retention.js";
 import { createOutboxRelay } from "./modules/delivery/relay.js";
@@ -176,6 +177,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });
     await app.register(overviewRoutes, { deps: { db } });
+    await app.register(dashboardApiRoutes, { deps: { db } });
     await app.register(streamRoutes, {
       deps: {
         db,
