@@ -29,6 +29,7 @@ import { streamRoutes } from "./modules/delivery/stream.routes.js";
 import { defaultStreamName, subjectsFor } from "./events/subjects.js";
 import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
+import { messageRoutes } from "./modules/messages/messages.routes.js";
 import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
 import { createPrincipalCache } from "./modules/identity/principal-cache.js";
@@ -176,6 +177,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(eventRoutes, { deps: { db } });
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });
+    await app.register(messageRoutes, { deps: { db } });
     await app.register(overviewRoutes, { deps: { db } });
     await app.register(dashboardApiRoutes, { deps: { db } });
     await app.register(streamRoutes, {

@@ -7,3 +7,4 @@ export * from "./modules/claims/claims.table.js";
 export * from "./modules/ownership/ownership.table.js";
 export * from "./modules/conflicts/conflicts.table.js";
 export * from "./modules/contracts/contracts.table.js";
+export * from "./modules/messages/messages.table.js";

@@ -5,6 +5,7 @@ import { claimEvents } from "./claims/claims.events.js";
 import { conflictEvents } from "./conflicts/conflicts.events.js";
 import { contractEvents } from "./contracts/contracts.events.js";
 import { identityEvents } from "./identity/identity.events.js";
+import { messageEvents } from "./messages/messages.events.js";
 import { ownershipEvents } from "./ownership/ownership.events.js";
 import { sessionEvents } from "./sessions/sessions.events.js";
 
@@ -13,7 +14,7 @@ import { sessionEvents } from "./sessions/sessions.events.js";
  * tools look event types up in. It imports the domains' `*.events.ts` files only (zod and the
  * kernel), so the SDK and the dashboard can load it without the server.
  */
-const catalogs = [identityEvents, sessionEvents, claimEvents, conflictEvents, ownershipEvents, contractEvents] as const;
+const catalogs = [identityEvents, sessionEvents, claimEvents, conflictEvents, ownershipEvents, contractEvents, messageEvents] as const;
 export const eventRegistry = composeCatalogs(...catalogs);
 
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;

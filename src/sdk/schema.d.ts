@@ -4916,6 +4916,798 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your inbox (or what you sent), newest first: unread, needing acknowledgement, by thread, object or sender */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Only messages you have not read (muted threads left out unless they need your acknowledgement). */
+                    unread?: string;
+                    /** @description Only directives you have not acknowledged and that are still in force. */
+                    needsAck?: string;
+                    thread?: string;
+                    aboutType?: "claim" | "conflict" | "handoff" | "contract" | "proposal" | "path";
+                    aboutId?: string;
+                    /** @description Sent by this user. */
+                    from?: string;
+                    box?: "inbox" | "sent";
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessagePage"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Send a message: a new thread to a session, a user, a team or (leads and admins) the organisation */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        to: {
+                            /**
+                             * @description team and organisation: leads and admins only.
+                             * @enum {string}
+                             */
+                            type: "session" | "user" | "team" | "organisation";
+                            /**
+                             * Format: uuid
+                             * @description The session, user or team; omitted for the organisation.
+                             */
+                            id?: string;
+                        };
+                        subject: string;
+                        /** @description Markdown. */
+                        body: string;
+                        /**
+                         * @default normal
+                         * @enum {string}
+                         */
+                        importance?: "low" | "normal" | "high" | "urgent";
+                        /**
+                         * @description A directive: recipients acknowledge it; the sender sees who has.
+                         * @default false
+                         */
+                        ackRequired?: boolean;
+                        /**
+                         * Format: date-time
+                         * @description For a directive: sessions that start before then receive it too.
+                         */
+                        until?: string;
+                        /** @description What the message is about: its thread is found from that object. */
+                        about?: {
+                            /** @enum {string} */
+                            type: "claim" | "conflict" | "handoff" | "contract" | "proposal" | "path";
+                            /** @description The object's id; for a path, the repository (as sessions name it). */
+                            id: string;
+                            /** @description For type path: the path inside the repository. */
+                            path?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Full-text search over the messages you may read, newest first */
+        get: {
+            parameters: {
+                query: {
+                    /** @description Words, "quoted phrases", -excluded (web search syntax). */
+                    q: string;
+                    limit?: number;
+                    cursor?: string;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessagePage"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a message you may read */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reply in a message's thread (the thread keeps its audience; earlier writers are alerted too) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Markdown. */
+                        body: string;
+                        /**
+                         * @default normal
+                         * @enum {string}
+                         */
+                        importance?: "low" | "normal" | "high" | "urgent";
+                        /** @default false */
+                        ackRequired?: boolean;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a message read (idempotent; a session token marks it for its session) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Acknowledge a message (idempotent; a session token acknowledges for its session); the sender is alerted */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Message"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/{id}/receipts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who has read and acknowledged a message, and which live sessions of its audience have not (sender, leads, admins) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["MessageReceipts"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/threads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A thread you may read, oldest message first */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Thread"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/threads/{id}/mute": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Mute a thread for yourself: left out of your unread inbox and its alerts to you alone (directives still reach you) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": Record<string, never> | null;
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Thread"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Unmute a thread */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Thread"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/overview": {
         parameters: {
             query?: never;
@@ -6215,7 +7007,83 @@ export interface components {
                 }[];
             };
         };
-        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"];
+        /** @description A message was sent (a new thread, or a reply in one). Alerts its audience (a session, a user, a team's members, or everyone in the organisation) and, for a reply, the thread's earlier senders. */
+        MessageSentEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "message.sent";
+            payload: {
+                messageId: string;
+                threadId: string;
+                parentId: string | null;
+                /** @description The sender. */
+                userId: string;
+                senderSessionId: string | null;
+                to: {
+                    /** @enum {string} */
+                    type: "session" | "user" | "team" | "organisation";
+                    id: string | null;
+                };
+                /** @enum {string} */
+                importance: "low" | "normal" | "high" | "urgent";
+                ackRequired: boolean;
+            };
+        };
+        /** @description A reader (a user, or an agent's session) opened a message for the first time. */
+        MessageReadEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "message.read";
+            payload: {
+                messageId: string;
+                threadId: string;
+                /** @description The reader. */
+                userId: string;
+                readerSessionId: string | null;
+            };
+        };
+        /** @description A reader acknowledged a message that asked for it. Alerts the sender. */
+        MessageAcknowledgedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "message.acknowledged";
+            payload: {
+                messageId: string;
+                threadId: string;
+                /** @description Who acknowledged. */
+                userId: string;
+                readerSessionId: string | null;
+                senderUserId: string;
+            };
+        };
+        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"];
         EventPageInput: {
             items: components["schemas"]["EventInput"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -6894,6 +7762,76 @@ export interface components {
                 claims: number;
                 /** @description Open conflicts the session is a party to (either side). */
                 openConflicts: number;
+            }[];
+        };
+        MessageInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            threadId: string;
+            parentId: string | null;
+            from: {
+                /** Format: uuid */
+                userId: string;
+                sessionId: string | null;
+            };
+            to: {
+                /** @enum {string} */
+                type: "session" | "user" | "team" | "organisation";
+                id: string | null;
+            };
+            subject: string;
+            body: string;
+            /** @enum {string} */
+            importance: "low" | "normal" | "high" | "urgent";
+            ackRequired: boolean;
+            until: string | null;
+            about: {
+                /** @enum {string} */
+                type: "claim" | "conflict" | "handoff" | "contract" | "proposal" | "path";
+                id: string;
+                path: string | null;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description When you (this token's session, or you as a user) first read it. */
+            readAt: string | null;
+            acknowledgedAt: string | null;
+        };
+        MessagePageInput: {
+            items: components["schemas"]["MessageInput"][];
+            nextCursor: string | null;
+        };
+        ThreadInput: {
+            /** Format: uuid */
+            id: string;
+            subject: string;
+            muted: boolean;
+            /** @description Oldest first. */
+            messages: components["schemas"]["MessageInput"][];
+        };
+        MessageReceiptsInput: {
+            /** Format: uuid */
+            messageId: string;
+            receipts: {
+                reader: {
+                    /** @enum {string} */
+                    type: "user" | "session";
+                    /** Format: uuid */
+                    id: string;
+                };
+                /** Format: uuid */
+                userId: string;
+                /** Format: date-time */
+                readAt: string;
+                acknowledgedAt: string | null;
+            }[];
+            /** @description Live sessions of the audience that have not acknowledged (directives; empty otherwise). */
+            pending: {
+                /** Format: uuid */
+                sessionId: string;
+                /** Format: uuid */
+                userId: string;
             }[];
         };
         AgentRefInput: {
@@ -8092,7 +9030,83 @@ export interface components {
                 }[];
             };
         };
-        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"];
+        /** @description A message was sent (a new thread, or a reply in one). Alerts its audience (a session, a user, a team's members, or everyone in the organisation) and, for a reply, the thread's earlier senders. */
+        MessageSentEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "message.sent";
+            payload: {
+                messageId: string;
+                threadId: string;
+                parentId: string | null;
+                /** @description The sender. */
+                userId: string;
+                senderSessionId: string | null;
+                to: {
+                    /** @enum {string} */
+                    type: "session" | "user" | "team" | "organisation";
+                    id: string | null;
+                };
+                /** @enum {string} */
+                importance: "low" | "normal" | "high" | "urgent";
+                ackRequired: boolean;
+            };
+        };
+        /** @description A reader (a user, or an agent's session) opened a message for the first time. */
+        MessageReadEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "message.read";
+            payload: {
+                messageId: string;
+                threadId: string;
+                /** @description The reader. */
+                userId: string;
+                readerSessionId: string | null;
+            };
+        };
+        /** @description A reader acknowledged a message that asked for it. Alerts the sender. */
+        MessageAcknowledgedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "message.acknowledged";
+            payload: {
+                messageId: string;
+                threadId: string;
+                /** @description Who acknowledged. */
+                userId: string;
+                readerSessionId: string | null;
+                senderUserId: string;
+            };
+        };
+        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"];
         EventPage: {
             items: components["schemas"]["Event"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -8771,6 +9785,76 @@ export interface components {
                 claims: number;
                 /** @description Open conflicts the session is a party to (either side). */
                 openConflicts: number;
+            }[];
+        };
+        Message: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            threadId: string;
+            parentId: string | null;
+            from: {
+                /** Format: uuid */
+                userId: string;
+                sessionId: string | null;
+            };
+            to: {
+                /** @enum {string} */
+                type: "session" | "user" | "team" | "organisation";
+                id: string | null;
+            };
+            subject: string;
+            body: string;
+            /** @enum {string} */
+            importance: "low" | "normal" | "high" | "urgent";
+            ackRequired: boolean;
+            until: string | null;
+            about: {
+                /** @enum {string} */
+                type: "claim" | "conflict" | "handoff" | "contract" | "proposal" | "path";
+                id: string;
+                path: string | null;
+            } | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** @description When you (this token's session, or you as a user) first read it. */
+            readAt: string | null;
+            acknowledgedAt: string | null;
+        };
+        MessagePage: {
+            items: components["schemas"]["Message"][];
+            nextCursor: string | null;
+        };
+        Thread: {
+            /** Format: uuid */
+            id: string;
+            subject: string;
+            muted: boolean;
+            /** @description Oldest first. */
+            messages: components["schemas"]["Message"][];
+        };
+        MessageReceipts: {
+            /** Format: uuid */
+            messageId: string;
+            receipts: {
+                reader: {
+                    /** @enum {string} */
+                    type: "user" | "session";
+                    /** Format: uuid */
+                    id: string;
+                };
+                /** Format: uuid */
+                userId: string;
+                /** Format: date-time */
+                readAt: string;
+                acknowledgedAt: string | null;
+            }[];
+            /** @description Live sessions of the audience that have not acknowledged (directives; empty otherwise). */
+            pending: {
+                /** Format: uuid */
+                sessionId: string;
+                /** Format: uuid */
+                userId: string;
             }[];
         };
         AgentRef: {

@@ -1,0 +1,92 @@
+import { sql } from "drizzle-orm";
+import { boolean, check, customType, index, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { orgs } from "../../infra/orgs.table.js";
+import { aboutKinds, audienceKinds, importances } from "./messages.events.js";
+
+export const readerKinds = ["user", "session"] as const;
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+/**
+ * A message: a thread's first message (its `threadId` is its own id) or a reply in one. The
+ * audience is one session, one user, one team or the whole organisation; a reply keeps its
+ * thread's audience. `search` is kept by PostgreSQL itself ('simple' configuration: no
+ * language guessing on code-heavy text), so full-text search needs no second write.
+ */
+export const messages = pgTable(
+  "messages",
+  {
+    id: uuid("id").primaryKey(),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    threadId: uuid("thread_id").notNull(),
+    parentId: uuid("parent_id"),
+    senderUserId: uuid("sender_user_id").notNull(),
+    /** The sending agent's session, when a session token sent it. */
+    senderSessionId: uuid("sender_session_id"),
+    toKind: text("to_kind", { enum: audienceKinds }).notNull(),
+    /** Null for the organisation. */
+    toId: uuid("to_id"),
+    subject: text("subject").notNull(),
+    body: text("body").notNull(),
+    importance: text("importance", { enum: importances }).notNull().default("normal"),
+    ackRequired: boolean("ack_required").notNull().default(false),
+    /** A directive stays in front of new sessions until then (null: until acknowledged). */
+    until: timestamp("until", { withTimezone: true }),
+    aboutKind: text("about_kind", { enum: aboutKinds }),
+    /** The object's id, or for a path the repository key. */
+    aboutId: text("about_id"),
+    aboutPath: text("about_path"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    search: tsvector("search").notNull().generatedAlwaysAs(sql`to_tsvector('simple', subject || ' ' || body)`),
+  },
+  (t) => [
+    index("messages_org_thread_idx").on(t.orgId, t.threadId, t.id),
+    index("messages_org_audience_idx").on(t.orgId, t.toKind, t.toId, t.id),
+    index("messages_org_sender_idx").on(t.orgId, t.senderUserId, t.id),
+    index("messages_org_about_idx").on(t.orgId, t.aboutKind, t.aboutId),
+    index("messages_search_idx").using("gin", t.search),
+    check("messages_to_ck", sql`(${t.toKind} = 'organisation') = (${t.toId} is null)`),
+  ],
+);
+
+/**
+ * What one reader did with one message: a user (personal token) or an agent's session
+ * (session token) each keep their own state, so a directive stays in front of every agent
+ * until that agent acknowledges it.
+ */
+export const messageReceipts = pgTable(
+  "message_receipts",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id),
+    readerKind: text("reader_kind", { enum: readerKinds }).notNull(),
+    readerId: uuid("reader_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    readAt: timestamp("read_at", { withTimezone: true }).notNull().defaultNow(),
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.messageId, t.readerKind, t.readerId] }),
+    index("message_receipts_reader_idx").on(t.readerId, t.messageId),
+  ],
+);
+
+/** Threads a user muted: left out of their unread inbox and of alerts addressed to them alone. */
+export const threadMutes = pgTable(
+  "thread_mutes",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    threadId: uuid("thread_id").notNull(),
+    userId: uuid("user_id").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.threadId, t.userId] })],
+);

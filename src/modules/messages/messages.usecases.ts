@@ -1,0 +1,229 @@
+import { type Db, transaction } from "../../infra/db.js";
+import { newId } from "../../infra/ids.js";
+import { decodeCursor, toPage } from "../../http/pagination.js";
+import { appendEvents } from "../../events/append.js";
+import type { Recipient } from "../../events/envelope.js";
+import type { Principal } from "../identity/identity.schemas.js";
+import { actorOf } from "../identity/guards.js";
+import { messageErrors } from "./messages.errors.js";
+import { messageEvents } from "./messages.events.js";
+import * as repo from "./messages.repository.js";
+import type { MessageRow, Reader, ReadMessage } from "./messages.repository.js";
+import type { ListMessagesInput, ReplyInput, SearchMessagesInput, SendMessageInput } from "./messages.schemas.js";
+
+const readerOf = (p: Principal): Reader => ({ orgId: p.orgId, userId: p.userId, role: p.role, sessionId: p.sessionId });
+
+/** Whoever wrote in a thread hears of a reply, by the session they wrote from (or as a user). */
+const senderRecipient = (s: { userId: string; sessionId: string | null }): Recipient =>
+  s.sessionId ? { type: "session", id: s.sessionId } : { type: "user", id: s.userId };
+
+/** The event for a new message and who is alerted, past those muting the thread (a directive reaches everyone). */
+async function sentEvent(db: Db, principal: Principal, m: MessageRow) {
+  const notify: Recipient[] = [];
+  if (m.toKind === "organisation") notify.push(...(await repo.organisationUsers(db, m.orgId)).map((id) => ({ type: "user" as const, id })));
+  // A directive is in front of every live agent of its audience, so each session is alerted, not only its developer.
+  if (m.ackRequired) notify.push(...(await repo.audienceSessions(db, m)).map((s) => ({ type: "session" as const, id: s.sessionId })));
+  if (m.parentId) notify.push(...(await repo.threadSenders(db, m.orgId, m.threadId)).map(senderRecipient));
+  const actor = actorOf(principal);
+  const event = messageEvents.event({
+    type: "message.sent",
+    actor,
+    subject: { type: "message", id: m.id },
+    repo: m.aboutKind === "path" ? m.aboutId : null,
+    payload: {
+      messageId: m.id,
+      threadId: m.threadId,
+      parentId: m.parentId,
+      userId: m.senderUserId,
+      senderSessionId: m.senderSessionId,
+      to: { type: m.toKind, id: m.toId },
+      importance: m.importance,
+      ackRequired: m.ackRequired,
+    },
+    notify,
+  });
+  const direct = event.recipients.filter((r) => r.type === "user").map((r) => r.id);
+  const muted = m.ackRequired ? new Set<string>() : await repo.mutedBy(db, m.threadId, direct);
+  // The sender does not alert itself.
+  event.recipients = event.recipients.filter(
+    (r) =>
+      !(r.type === actor.type && r.id === actor.id) &&
+      !(r.type === "user" && (muted.has(r.id) || (r.id === m.senderUserId && !m.senderSessionId))),
+  );
+  return event;
+}
+
+/**
+ * Sends a new thread's first message. Members address a session, a user or a team they are
+ * in; a team they are not in and the whole organisation are for leads and admins.
+ */
+export async function sendMessage({ db }: { db: Db }, principal: Principal, input: SendMessageInput): Promise<ReadMessage> {
+  const to = input.to;
+  if (to.type === "organisation" && principal.role === "member")
+    throw messageErrors.broadcastForbidden("Only leads and admins message the whole organisation.", {
+      errors: [{ field: "to.type", reason: "needs lead or admin" }],
+    });
+  if (to.type !== "organisation" && !(await repo.audienceExists(db, principal.orgId, to.type, to.id!)))
+    throw messageErrors.recipientNotFound(`No ${to.type} ${to.id} in this organisation.`, {
+      errors: [{ field: "to.id", reason: "not found" }],
+    });
+  if (to.type === "team" && principal.role === "member" && !(await repo.isTeamMember(db, principal.orgId, to.id!, principal.userId)))
+    throw messageErrors.broadcastForbidden("Members message only teams they belong to; leads and admins message any team.", {
+      errors: [{ field: "to.id", reason: "not your team" }],
+    });
+  const id = newId();
+  return transaction(db, async (tx) => {
+    const row = await repo.insertMessage(tx, {
+      id,
+      orgId: principal.orgId,
+      threadId: id,
+      parentId: null,
+      senderUserId: principal.userId,
+      senderSessionId: principal.sessionId,
+      toKind: to.type,
+      toId: to.id ?? null,
+      subject: input.subject,
+      body: input.body,
+      importance: input.importance,
+      ackRequired: input.ackRequired,
+      until: input.until ? new Date(input.until) : null,
+      aboutKind: input.about?.type ?? null,
+      aboutId: input.about?.id ?? null,
+      aboutPath: input.about?.path ?? null,
+    });
+    await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row)]);
+    return { ...row, readAt: null, acknowledgedAt: null };
+  });
+}
+
+/** A reply in a thread the caller may read; it keeps the thread's audience and subject. */
+export async function reply({ db }: { db: Db }, principal: Principal, parentId: string, input: ReplyInput): Promise<ReadMessage> {
+  const parent = await getMessage({ db }, principal, parentId);
+  const root = parent.threadId === parent.id ? parent : (await repo.findMessage(db, principal.orgId, parent.threadId))!;
+  const id = newId();
+  return transaction(db, async (tx) => {
+    const row = await repo.insertMessage(tx, {
+      id,
+      orgId: principal.orgId,
+      threadId: root.id,
+      parentId: parent.id,
+      senderUserId: principal.userId,
+      senderSessionId: principal.sessionId,
+      toKind: root.toKind,
+      toId: root.toId,
+      subject: root.subject,
+      body: input.body,
+      importance: input.importance,
+      ackRequired: input.ackRequired,
+      until: null,
+      aboutKind: root.aboutKind,
+      aboutId: root.aboutId,
+      aboutPath: root.aboutPath,
+    });
+    await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row)]);
+    return { ...row, readAt: null, acknowledgedAt: null };
+  });
+}
+
+export async function getMessage({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
+  const message = await repo.findReadableMessage(db, readerOf(principal), id);
+  if (!message) throw messageErrors.notFound(`No message ${id} you may read in this organisation.`);
+  return message;
+}
+
+export async function listMessages({ db }: { db: Db }, principal: Principal, query: ListMessagesInput) {
+  const rows = await repo.listMessages(db, readerOf(principal), {
+    unread: query.unread,
+    needsAck: query.needsAck,
+    threadId: query.thread,
+    about: query.aboutType ? { kind: query.aboutType, id: query.aboutId } : undefined,
+    fromUserId: query.from,
+    box: query.box,
+    beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
+    limit: query.limit + 1,
+  });
+  return toPage(rows, query.limit);
+}
+
+export async function searchMessages({ db }: { db: Db }, principal: Principal, query: SearchMessagesInput) {
+  const rows = await repo.listMessages(db, readerOf(principal), {
+    box: "all",
+    search: query.q,
+    beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
+    limit: query.limit + 1,
+  });
+  return toPage(rows, query.limit);
+}
+
+export async function getThread({ db }: { db: Db }, principal: Principal, threadId: string) {
+  const list = await repo.threadMessages(db, readerOf(principal), threadId);
+  if (list.length === 0) throw messageErrors.notFound(`No thread ${threadId} you may read in this organisation.`);
+  const muted = (await repo.mutedBy(db, threadId, [principal.userId])).has(principal.userId);
+  return { id: threadId, subject: list[0]!.subject, muted, messages: list };
+}
+
+/** Marks a message read for this reader (idempotent: the first read is the one recorded). */
+export async function markRead({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
+  const message = await getMessage({ db }, principal, id);
+  if (message.readAt) return message;
+  return transaction(db, async (tx) => {
+    const receipt = await repo.markRead(tx, readerOf(principal), id);
+    if (receipt) {
+      await appendEvents(tx, principal.orgId, [
+        messageEvents.event({
+          type: "message.read",
+          actor: actorOf(principal),
+          subject: { type: "message", id },
+          payload: { messageId: id, threadId: message.threadId, userId: principal.userId, readerSessionId: principal.sessionId },
+        }),
+      ]);
+    }
+    return { ...message, readAt: receipt?.readAt ?? new Date() };
+  });
+}
+
+/** Acknowledges a message for this reader (idempotent); the sender is alerted once. */
+export async function acknowledge({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
+  const message = await getMessage({ db }, principal, id);
+  if (message.acknowledgedAt) return message;
+  return transaction(db, async (tx) => {
+    const receipt = await repo.acknowledge(tx, readerOf(principal), id);
+    if (receipt) {
+      await appendEvents(tx, principal.orgId, [
+        messageEvents.event({
+          type: "message.acknowledged",
+          actor: actorOf(principal),
+          subject: { type: "message", id },
+          payload: {
+            messageId: id,
+            threadId: message.threadId,
+            userId: principal.userId,
+            readerSessionId: principal.sessionId,
+            senderUserId: message.senderUserId,
+          },
+        }),
+      ]);
+    }
+    return { ...message, readAt: message.readAt ?? receipt?.readAt ?? new Date(), acknowledgedAt: receipt?.acknowledgedAt ?? new Date() };
+  });
+}
+
+/**
+ * Who has read and acknowledged a message, and which live sessions of its audience have not
+ * acknowledged a directive yet: for its sender, leads and admins.
+ */
+export async function receipts({ db }: { db: Db }, principal: Principal, id: string) {
+  const message = await getMessage({ db }, principal, id);
+  if (principal.role === "member" && message.senderUserId !== principal.userId)
+    throw messageErrors.notSender("Only the sender, leads and admins see who has read a message.");
+  const list = await repo.receiptsOf(db, principal.orgId, id);
+  const acked = new Set(list.filter((r) => r.acknowledgedAt && r.readerKind === "session").map((r) => r.readerId));
+  const pending = message.ackRequired ? (await repo.audienceSessions(db, message)).filter((s) => !acked.has(s.sessionId)) : [];
+  return { message, receipts: list, pending };
+}
+
+export async function setMuted({ db }: { db: Db }, principal: Principal, threadId: string, muted: boolean) {
+  await getThread({ db }, principal, threadId);
+  await repo.setMuted(db, principal.orgId, threadId, principal.userId, muted);
+  return getThread({ db }, principal, threadId);
+}
