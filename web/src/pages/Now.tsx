@@ -371,15 +371,15 @@ function TeamSection({
     >
       <summary>
         <h2>{team.name}</h2>
-        {team.id ? (
-          <a class="summary-link" href={teamHref(team.id)}>
-            team page<span class="visually-hidden"> of {team.name}</span>
-          </a>
-        ) : null}
         <span class="muted">
           {plural(team.count, "session")} · {plural(team.developers.length, "developer")} · {plural(agents, "agent")}
         </span>
       </summary>
+      {open && team.id ? (
+        <p class="team-link">
+          <a href={teamHref(team.id)}>Team page of {team.name}</a>
+        </p>
+      ) : null}
       {/* A closed team's sessions are not drawn at all: a thousand rows cost a visible moment. */}
       {!open ? null : team.developers.length === 0 ? (
         <p class="muted team-empty">Nobody in this team is working right now.</p>
