@@ -226,6 +226,28 @@ async function run(t: Tap) {
     await page.locator('[data-section="conflicts"] li[data-conflict] .badge-same').waitFor();
   });
 
+  await t.test("when a breaking change is proposed, then the proposal lists which changes break", async (t) => {
+    const doc = (paths: Record<string, unknown>) => JSON.stringify({ openapi: "3.0.3", info: { title: "Orders", version: "1" }, paths });
+    const get = { get: { responses: { "200": { description: "ok" } } } };
+    t.equal((await root.post("/v1/contracts", { name: "orders-api", kind: "openapi", providerTeamId: payments.body.id })).status, 201);
+    t.equal((await root.post("/v1/contracts/orders-api/consumers", { kind: "team", teamId: search.body.id })).status, 201);
+    t.equal(
+      (await root.post("/v1/contracts/orders-api/versions", { label: "1.0.0", content: doc({ "/orders": get, "/refunds": get }) })).status,
+      201,
+    );
+    const proposed = await root.post("/v1/contracts/orders-api/proposals", {
+      label: "2.0.0",
+      content: doc({ "/orders": get }),
+      description: "refunds move to their own service",
+    });
+    t.equal(proposed.status, 201);
+    await page.goto(`${base}/#/contracts?name=orders-api`);
+    const changes = page.getByTestId("proposal-changes");
+    await changes.waitFor();
+    t.match(await changes.locator('tr[data-level="breaking"]').first().innerText(), /refunds/, "the breaking change itself, by location");
+    t.match(await changes.locator("caption").innerText(), /from 1\.0\.0 to 2\.0\.0/);
+  });
+
   const pages: [string, string][] = [
     ["now", "now"],
     ["activity", "activity"],
