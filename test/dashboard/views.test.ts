@@ -248,6 +248,20 @@ async function run(t: Tap) {
     t.match(await changes.locator("caption").innerText(), /from 1\.0\.0 to 2\.0\.0/);
   });
 
+  await t.test("when a session ends holding many claims, then Activity folds the releases into one line", async (t) => {
+    const many = await startSession(carol.api, { agent: { name: "bulk" }, repo: "gitlab.com/acme/web", task: "Many claims" });
+    for (let i = 0; i < 5; i++) await claim(many, [`docs/page-${i}.md`]);
+    t.equal((await client(app, many.token).delete(`/v1/sessions/${many.id}`)).status, 200);
+    await page.goto(`${base}/#/activity`);
+    const run = page.locator('.feed-run[data-event-type="claim.released"]');
+    await run.waitFor();
+    t.equal(await run.getAttribute("data-run-size"), "5");
+    t.match(await run.innerText(), /and 4 more like it/);
+    await run.getByRole("button", { name: "Show all 5" }).click();
+    t.equal(await run.locator(".feed-run-items .feed-item").count(), 5, "expanded, every event is there");
+    await shot(page, "activity-run");
+  });
+
   const pages: [string, string][] = [
     ["now", "now"],
     ["activity", "activity"],
