@@ -26,6 +26,7 @@ import { ContractWork } from "./modules/contracts/contracts.pool.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
 import { contractRoutes } from "./modules/contracts/contracts.routes.js";
 import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contracts.sources.js";
+import { dashboardApiRoutes } from "./modules/dashboard/dashboard.api.js";
 import { dashboardRoutes } from "./modules/dashboard/dashboard.routes.js";
 import { pruneEventLog } from "./modules/delivery/retention.js";
 import { createOutboxRelay } from "./modules/delivery/relay.js";
@@ -300,6 +301,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     });
     await app.register(messageRoutes, { deps: { db } });
     await app.register(overviewRoutes, { deps: { db } });
+    await app.register(dashboardApiRoutes, { deps: { db } });
     await app.register(streamRoutes, {
       deps: {
         db,

@@ -1,8 +1,32 @@
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vite";
+import { brotliCompressSync, constants, gzipSync } from "node:zlib";
+import { defineConfig, type Plugin } from "vite";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+/**
+ * Writes a .br and a .gz beside every built asset, compressed once at build time at the highest
+ * levels; the server (@fastify/static's preCompressed) answers with the one the browser accepts.
+ */
+function precompress(): Plugin {
+  return {
+    name: "brigade-precompress",
+    apply: "build",
+    writeBundle(options) {
+      const assets = join(options.dir ?? "", "assets");
+      for (const name of readdirSync(assets)) {
+        if (!/\.(js|css|svg|json|html)$/.test(name)) continue;
+        const file = join(assets, name);
+        const body = readFileSync(file);
+        writeFileSync(`${file}.br`, brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+        writeFileSync(`${file}.gz`, gzipSync(body, { level: 9 }));
+      }
+    },
+  };
+}
 
 /**
  * The dashboard's build: web/ → dist/web (index.html + hashed assets/), which the server
@@ -13,6 +37,7 @@ export default defineConfig({
   root: here,
   base: "/",
   publicDir: false,
+  plugins: [precompress()],
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: {
     outDir: fileURLToPath(new URL("../dist/web", import.meta.url)),

@@ -6955,6 +6955,69 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/overview/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live claims and open conflicts per session (lead or admin, personal token): the figures on the dashboard's session and developer rows */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["SessionLoad"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/stream": {
         parameters: {
             query?: never;
@@ -8939,6 +9002,25 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        SessionLoadInput: {
+            /**
+             * Format: date-time
+             * @description The database clock when the figures were read.
+             */
+            generatedAt: string;
+            /** @description Live claims in the organisation (the sum over `items`). */
+            claims: number;
+            /** @description Open conflicts in the organisation. */
+            openConflicts: number;
+            /** @description Every session with at least one live claim or open conflict; a session not listed has neither. */
+            items: {
+                sessionId: string;
+                /** @description The session's live claims. */
+                claims: number;
+                /** @description Open conflicts the session is a party to (either side). */
+                openConflicts: number;
+            }[];
         };
         NatsCredentialsInput: {
             /** @description The NATS user JWT, signed by the account signing key Brigade holds. */
@@ -11068,6 +11150,25 @@ export interface components {
             };
         } & {
             [key: string]: unknown;
+        };
+        SessionLoad: {
+            /**
+             * Format: date-time
+             * @description The database clock when the figures were read.
+             */
+            generatedAt: string;
+            /** @description Live claims in the organisation (the sum over `items`). */
+            claims: number;
+            /** @description Open conflicts in the organisation. */
+            openConflicts: number;
+            /** @description Every session with at least one live claim or open conflict; a session not listed has neither. */
+            items: {
+                sessionId: string;
+                /** @description The session's live claims. */
+                claims: number;
+                /** @description Open conflicts the session is a party to (either side). */
+                openConflicts: number;
+            }[];
         };
         NatsCredentials: {
             /** @description The NATS user JWT, signed by the account signing key Brigade holds. */

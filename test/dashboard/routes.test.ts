@@ -1,5 +1,6 @@
 import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { brotliCompressSync, brotliDecompressSync, gzipSync, gunzipSync } from "node:zlib";
 import { join } from "node:path";
 import Fastify from "fastify";
 import t from "tap";
@@ -64,6 +65,30 @@ t.test("when a built asset is asked for, then it is served for a year; an unknow
   t.equal(missing.statusCode, 404);
   const traversal = await app.inject({ url: "/assets/..%2f..%2fetc%2fpasswd" });
   t.equal(traversal.statusCode, 404, "no path outside the assets folder");
+});
+
+t.test("when the browser accepts compression, then the asset is sent precompressed, still cached for a year", async (t) => {
+  const root = await builtFolder(t);
+  const body = "console.log('dashboard');".repeat(50);
+  await writeFile(join(root, "assets", "index-abc123.js"), body);
+  await writeFile(join(root, "assets", "index-abc123.js.br"), brotliCompressSync(body));
+  await writeFile(join(root, "assets", "index-abc123.js.gz"), gzipSync(body));
+  const app = await serve(root);
+  t.teardown(() => app.close());
+  const br = await app.inject({ url: "/assets/index-abc123.js", headers: { "accept-encoding": "gzip, deflate, br" } });
+  t.equal(br.statusCode, 200);
+  t.equal(br.headers["content-encoding"], "br");
+  t.match(br.headers.vary, /accept-encoding/i, "caches keep one copy per encoding");
+  t.match(br.headers["cache-control"], /immutable/);
+  t.equal(brotliDecompressSync(br.rawPayload).toString(), body);
+  t.ok(br.rawPayload.length < body.length / 5, `smaller on the wire (${br.rawPayload.length} of ${body.length} bytes)`);
+  const gz = await app.inject({ url: "/assets/index-abc123.js", headers: { "accept-encoding": "gzip" } });
+  t.equal(gz.headers["content-encoding"], "gzip");
+  t.equal(gunzipSync(gz.rawPayload).toString(), body);
+  const plain = await app.inject({ url: "/assets/index-abc123.js" });
+  t.equal(plain.headers["content-encoding"], undefined, "a client that accepts none gets the file as it is");
+  t.equal(plain.body, body);
+  t.equal((await app.inject({ url: "/assets/index-abc123.js.br" })).statusCode, 404, "the compressed copies are not routes of their own");
 });
 
 t.test("when the dashboard is public, then the API behind it still needs a token", async (t) => {

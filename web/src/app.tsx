@@ -10,6 +10,7 @@ import { ActivityPage } from "./pages/Activity.js";
 import { ClaimsPage } from "./pages/claims/index.js";
 import { ConflictsPage } from "./pages/Conflicts.js";
 import { ContractsPage } from "./pages/Contracts.js";
+import { AgentPage, DeveloperPage, RepoPage, SessionPage, TeamPage } from "./pages/Entity.js";
 import { NowPage } from "./pages/Now.js";
 import { SignIn } from "./pages/SignIn.js";
 import { TrendsPage } from "./pages/Trends.js";
@@ -22,6 +23,15 @@ const PAGES = [
   { id: "conflicts", label: "Conflicts", component: ConflictsPage },
   { id: "contracts", label: "Contracts", component: ContractsPage },
   { id: "trends", label: "Trends", component: TrendsPage },
+] as const;
+
+/** Pages of one thing, reached from its name wherever it appears (not in the tab bar). */
+const ENTITY_PAGES = [
+  { id: "developer", label: "Developer", component: DeveloperPage },
+  { id: "team", label: "Team", component: TeamPage },
+  { id: "agent", label: "Agent", component: AgentPage },
+  { id: "session", label: "Session", component: SessionPage },
+  { id: "repo", label: "Repository", component: RepoPage },
 ] as const;
 
 /** Why the token was refused, in words a person can act on. */
@@ -99,12 +109,16 @@ export function App() {
 function Shell({ onSignOut }: { onSignOut(): void }) {
   const app = useApp();
   const route = useRoute();
-  const page = PAGES.find((p) => p.id === route.page) ?? PAGES[0];
+  const entity = ENTITY_PAGES.find((p) => p.id === route.page);
+  const page = entity ?? PAGES.find((p) => p.id === route.page) ?? PAGES[0];
   const Page = page.component;
 
   useEffect(() => {
-    document.title = `${page.label} · Brigade`;
-  }, [page]);
+    // An entity page names itself once its data is there.
+    if (!entity) document.title = `${page.label} · Brigade`;
+    // On a phone the tab bar scrolls: keep the current tab in sight.
+    document.querySelector('.nav a[aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [page, entity]);
 
   return (
     <>
@@ -153,7 +167,7 @@ function Shell({ onSignOut }: { onSignOut(): void }) {
         </p>
       ) : null}
       <main id="main" tabIndex={-1}>
-        <ErrorBoundary resetKey={page.id}>
+        <ErrorBoundary resetKey={`${page.id}?${route.params.toString()}`}>
           <Page params={route.params} />
         </ErrorBoundary>
       </main>

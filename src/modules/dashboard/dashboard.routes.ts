@@ -84,10 +84,18 @@ export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app,
       wildcard: false,
       index: false,
       decorateReply: false,
+      // The build writes .br and .gz beside each asset: sent to browsers that accept them
+      // (about a third of the bytes), with no compression work per request.
+      preCompressed: true,
       // File names carry a content hash: a new build means new names.
       immutable: true,
       maxAge: "365d",
-      setHeaders: (res) => res.setHeader("x-content-type-options", "nosniff"),
+      // The compressed copies are found by the name of what they compress, never asked for by their own.
+      allowedPath: (pathName) => !/\.(br|gz)$/.test(pathName),
+      setHeaders: (res) => {
+        res.setHeader("x-content-type-options", "nosniff");
+        res.setHeader("vary", "accept-encoding");
+      },
     });
   }
 };

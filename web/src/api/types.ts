@@ -23,7 +23,9 @@ export interface Page<T> {
 export type Session = Pick<
   Schemas["Session"],
   "id" | "userId" | "agent" | "repo" | "branch" | "host" | "task" | "status" | "activity" | "startedAt" | "lastHeartbeatAt" | "expiresAt"
->;
+> &
+  Partial<Pick<Schemas["Session"], "ttlSeconds" | "endedAt" | "worktree">>;
+export type SessionLoad = Schemas["SessionLoad"];
 export type ClaimHolder = Schemas["ClaimHolder"];
 export type Claim = Schemas["Claim"];
 export type ConflictRecord = Schemas["Conflict"];

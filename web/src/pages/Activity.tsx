@@ -42,6 +42,67 @@ function mergeNewest(current: BrigadeEvent[], incoming: BrigadeEvent[]): { items
   return { items: items.slice(0, MAX_SHOWN), dropped: true };
 }
 
+/** Consecutive events this alike (type, actor, session, reason) fold into one line from this many. */
+const RUN_MIN = 3;
+
+type FeedEntry = { kind: "one"; event: BrigadeEvent } | { kind: "run"; key: string; events: BrigadeEvent[] };
+
+function runKey(e: BrigadeEvent): string {
+  const p = e.payload as { sessionId?: unknown; reason?: unknown };
+  return JSON.stringify([e.type, e.actor, e.repo, p.sessionId ?? null, typeof p.reason === "string" ? p.reason : null]);
+}
+
+/**
+ * Folds runs of alike events ("40 claims released when a session ended") into one entry: the
+ * feed stays readable when one action fans out into many events.
+ */
+export function collapseRuns(items: BrigadeEvent[]): FeedEntry[] {
+  const out: FeedEntry[] = [];
+  let i = 0;
+  while (i < items.length) {
+    const key = runKey(items[i]!);
+    let j = i + 1;
+    while (j < items.length && runKey(items[j]!) === key) j++;
+    if (j - i >= RUN_MIN) out.push({ kind: "run", key: items[i]!.id, events: items.slice(i, j) });
+    else for (let k = i; k < j; k++) out.push({ kind: "one", event: items[k]! });
+    i = j;
+  }
+  return out;
+}
+
+function EventRun({ events, names }: { events: BrigadeEvent[]; names: Names }) {
+  const [open, setOpen] = useState(false);
+  const first = events[0]!;
+  const last = events[events.length - 1]!;
+  return (
+    <li class={`feed-item feed-run tone-${eventTone(first.type)}`} data-event-type={first.type} data-run-size={events.length}>
+      <time dateTime={first.time} title={`${formatDateTime(last.time)} – ${formatDateTime(first.time)}`} class="feed-time">
+        {formatTime(first.time)}
+      </time>
+      <span class="tag feed-type">
+        {events.length} × {first.type}
+      </span>
+      <span class="feed-text">
+        {describeEvent(first, names)} <span class="muted">and {events.length - 1} more like it</span>{" "}
+        <button type="button" class="button button-small button-quiet" aria-expanded={open} onClick={() => setOpen(!open)}>
+          {open ? "Hide" : `Show all ${events.length}`}
+        </button>
+      </span>
+      <span class="feed-meta muted">
+        {actorOf(first, names)}
+        {first.repo ? ` · ${first.repo}` : ""}
+      </span>
+      {open ? (
+        <ol class="feed feed-run-items" aria-label={`${events.length} ${first.type} events`}>
+          {events.map((e) => (
+            <EventRow key={e.id} event={e} names={names} />
+          ))}
+        </ol>
+      ) : null}
+    </li>
+  );
+}
+
 const EventRow = memo(function EventRow({ event, names }: { event: BrigadeEvent; names: Names }) {
   return (
     <li class={`feed-item tone-${eventTone(event.type)}`} data-event-type={event.type}>
@@ -132,6 +193,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
   }, [app.stream, filterKey, resets, attempt]);
 
   useRenderedMark("activity", feed.state === "ready", feed.items);
+  const entries = useMemo(() => collapseRuns(feed.items), [feed.items]);
 
   const loadOlder = async () => {
     const oldest = feed.items[feed.items.length - 1];
@@ -263,9 +325,13 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
       ) : (
         <>
           <ol class="feed" aria-label="Events, newest first">
-            {feed.items.map((event) => (
-              <EventRow key={event.id} event={event} names={names} />
-            ))}
+            {entries.map((entry) =>
+              entry.kind === "one" ? (
+                <EventRow key={entry.event.id} event={entry.event} names={names} />
+              ) : (
+                <EventRun key={entry.key} events={entry.events} names={names} />
+              ),
+            )}
           </ol>
           <div class="feed-foot">
             {feed.olderError ? (

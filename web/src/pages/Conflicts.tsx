@@ -4,8 +4,10 @@ import type { ConflictRecord, Page } from "../api/types.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
 import { formatDateTime, formatDuration, relativeTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
+import { RepoLink } from "../components/links.js";
+import { developerHref, sessionHref } from "../lib/links.js";
 import { href, navigate } from "../lib/router.js";
-import { useApp, useLiveEvents } from "../state/app.js";
+import { useApp, useDirectory, useLiveEvents } from "../state/app.js";
 import { useNames } from "../state/names.js";
 import { useStore } from "../state/store.js";
 
@@ -20,11 +22,103 @@ interface List {
   nextCursor: string | null;
 }
 
+const GROUPINGS = { none: "no grouping", cause: "by cause (one claim against many)", pair: "by pair of parties" } as const;
+type Grouping = keyof typeof GROUPINGS;
+
+export interface ConflictGroup {
+  key: string;
+  /** What the conflicts share: a claim (its pattern and holder session) or a pair of sessions. */
+  kind: "claim" | "pair" | "single";
+  claimId?: string;
+  pattern?: string | null;
+  sessionId?: string;
+  sessions?: [string, string];
+  items: ConflictRecord[];
+}
+
+/**
+ * Groups conflicts by the claim they have in common: each conflict joins the one of its two
+ * claims that is party to more conflicts in the list, so nine conflicts against one broad claim
+ * make one group of nine. Edit conflicts without a claim on either side stand alone.
+ */
+export function groupByCause(items: ConflictRecord[]): ConflictGroup[] {
+  const uses = new Map<string, number>();
+  for (const c of items) for (const id of [c.claimId, c.otherClaimId]) if (id) uses.set(id, (uses.get(id) ?? 0) + 1);
+  const groups = new Map<string, ConflictGroup>();
+  for (const c of items) {
+    const a = c.claimId ? (uses.get(c.claimId) ?? 0) : -1;
+    const b = c.otherClaimId ? (uses.get(c.otherClaimId) ?? 0) : -1;
+    const mine = a >= b && c.claimId;
+    const claimId = mine ? c.claimId : c.otherClaimId;
+    const key = claimId ? `claim:${claimId}` : `one:${c.id}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = claimId
+        ? {
+            key,
+            kind: "claim",
+            claimId,
+            pattern: mine ? c.pattern : c.otherPattern,
+            sessionId: mine ? c.sessionId : c.otherSessionId,
+            items: [],
+          }
+        : { key, kind: "single", items: [] };
+      groups.set(key, g);
+    }
+    g.items.push(c);
+  }
+  return [...groups.values()].sort((x, y) => y.items.length - x.items.length);
+}
+
+/** Groups conflicts by the two sessions they are between, whichever side raised them. */
+export function groupByPair(items: ConflictRecord[]): ConflictGroup[] {
+  const groups = new Map<string, ConflictGroup>();
+  for (const c of items) {
+    const pair = [c.sessionId, c.otherSessionId].sort() as [string, string];
+    const key = pair.join("|");
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { key, kind: "pair", sessions: pair, items: [] }));
+    g.items.push(c);
+  }
+  return [...groups.values()].sort((x, y) => y.items.length - x.items.length);
+}
+
 export function ConflictsPage({ params }: { params: URLSearchParams }) {
   const app = useApp();
   const names = useNames();
+  const directory = useDirectory();
   const resets = useStore(app.resets);
   const status: Status = (STATUSES as readonly string[]).includes(params.get("status") ?? "") ? (params.get("status") as Status) : "open";
+  const repoFilter = params.get("repo") ?? "";
+  const userFilter = params.get("user") ?? "";
+  const teamFilter = params.get("team") ?? "";
+  const sessionFilter = params.get("session") ?? "";
+  const grouping: Grouping = (params.get("group") ?? "") in GROUPINGS ? (params.get("group") as Grouping) : "none";
+  const filters = { repo: repoFilter || undefined, user: userFilter || undefined, session: sessionFilter || undefined };
+  const filterKey = JSON.stringify(filters);
+  const setParams = (changes: Record<string, string | undefined>) =>
+    navigate(
+      "conflicts",
+      {
+        status: status === "open" ? undefined : status,
+        repo: repoFilter || undefined,
+        user: userFilter || undefined,
+        team: teamFilter || undefined,
+        session: sessionFilter || undefined,
+        group: grouping === "none" ? undefined : grouping,
+        ...changes,
+      },
+      true,
+    );
+  const teamMembers = useMemo(
+    () => (teamFilter ? new Set(directory.teams.find((t) => t.id === teamFilter)?.members ?? []) : null),
+    [teamFilter, directory],
+  );
+  const inView = (c: Pick<ConflictRecord, "repo" | "userId" | "otherUserId" | "sessionId" | "otherSessionId">) =>
+    (!repoFilter || c.repo === repoFilter) &&
+    (!userFilter || c.userId === userFilter || c.otherUserId === userFilter) &&
+    (!sessionFilter || c.sessionId === sessionFilter || c.otherSessionId === sessionFilter) &&
+    (!teamMembers || teamMembers.has(c.userId) || teamMembers.has(c.otherUserId));
   const [list, setList] = useState<List>({ state: "loading", items: [], nextCursor: null });
   const [attempt, setAttempt] = useState(0);
   const [now, setNow] = useState(Date.now());
@@ -45,7 +139,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     let cancelled = false;
     setList({ state: "loading", items: [], nextCursor: null });
-    api<Page<ConflictRecord>>(withQuery("/v1/conflicts", { status, limit: PAGE_SIZE }))
+    api<Page<ConflictRecord>>(withQuery("/v1/conflicts", { status, limit: PAGE_SIZE, ...filters }))
       .then((page) => {
         if (cancelled) return;
         markDataArrived("conflicts");
@@ -55,20 +149,22 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
     return () => {
       cancelled = true;
     };
-  }, [status, resets, attempt]);
+  }, [status, resets, attempt, filterKey]);
 
   // Tab counts: the overview has open/acknowledged for leads; otherwise count what we can see.
   useEffect(() => {
     let cancelled = false;
     const count = (s: Status) =>
-      api<Page<ConflictRecord>>(withQuery("/v1/conflicts", { status: s, limit: 500 })).then((p) => (p.nextCursor ? 500 : p.items.length));
+      api<Page<ConflictRecord>>(withQuery("/v1/conflicts", { status: s, limit: 500, ...filters })).then((p) =>
+        p.nextCursor ? 500 : p.items.filter(inView).length,
+      );
     Promise.all(STATUSES.map((s) => count(s).catch(() => null))).then(([open, acknowledged, resolved]) => {
       if (!cancelled) setCounts({ open: open ?? null, acknowledged: acknowledged ?? null, resolved: resolved ?? null });
     });
     return () => {
       cancelled = true;
     };
-  }, [resets, attempt]);
+  }, [resets, attempt, filterKey, teamMembers]);
 
   useLiveEvents((events) => {
     const updates = new Map<string, Partial<ConflictRecord> & { id: string }>();
@@ -97,12 +193,15 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
           resolvedAt: null,
           resolution: null,
         });
-        delta.open++;
+        if (inView(added[added.length - 1]!)) delta.open++;
+        else added.pop();
       } else if (e.type === "conflict.acknowledged") {
+        if (!inView({ ...(p as unknown as ConflictRecord), repo: e.repo ?? "" })) continue;
         updates.set(String(p.conflictId), { id: String(p.conflictId), status: "acknowledged", acknowledgedAt: e.time });
         delta.open--;
         delta.acknowledged++;
       } else if (e.type === "conflict.resolved") {
+        if (!inView({ ...(p as unknown as ConflictRecord), repo: e.repo ?? "" })) continue;
         const known = listRef.current.items.find((c) => c.id === p.conflictId);
         updates.set(String(p.conflictId), {
           id: String(p.conflictId),
@@ -143,14 +242,106 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
   const loadMore = async () => {
     if (!list.nextCursor) return;
     try {
-      const page = await api<Page<ConflictRecord>>(withQuery("/v1/conflicts", { status, limit: PAGE_SIZE, cursor: list.nextCursor }));
+      const page = await api<Page<ConflictRecord>>(
+        withQuery("/v1/conflicts", { status, limit: PAGE_SIZE, cursor: list.nextCursor, ...filters }),
+      );
       setList((l) => ({ ...l, items: [...l.items, ...page.items], nextCursor: page.nextCursor }));
     } catch (err) {
       setList((l) => ({ ...l, error: errorMessage(err) }));
     }
   };
 
-  const sorted = useMemo(() => list.items, [list.items]);
+  const visible = useMemo(() => (teamMembers ? list.items.filter(inView) : list.items), [list.items, teamMembers]);
+  const groups = useMemo(
+    () => (grouping === "cause" ? groupByCause(visible) : grouping === "pair" ? groupByPair(visible) : null),
+    [visible, grouping],
+  );
+  const repos = useMemo(
+    () => [...new Set([...list.items.map((c) => c.repo), ...(repoFilter ? [repoFilter] : [])])].sort(),
+    [list.items, repoFilter],
+  );
+  const users = useMemo(() => [...directory.users.values()].sort((a, b) => a.name.localeCompare(b.name)), [directory]);
+  const [openGroups, setOpenGroups] = useState<Set<string>>(new Set());
+
+  const row = (c: ConflictRecord) => (
+    <tr key={c.id} data-conflict={c.id} class={`conflict-${c.status}`}>
+      <td class="mono" data-label="Repository">
+        <RepoLink repo={c.repo} />
+        <div>
+          <a
+            href={href("claims", { repo: c.repo })}
+            onClick={(e) => (
+              e.preventDefault(), navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
+            )}
+          >
+            on the claims map
+          </a>
+        </div>
+      </td>
+      <td data-label="Parties">
+        <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> <span aria-hidden="true">↔</span>
+        <span class="visually-hidden"> and </span> <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
+        <div class="muted">
+          {c.kind === "claim" ? "claim over claim" : "edit"}
+          {c.userId === c.otherUserId ? (
+            <span class="badge badge-same" title="Both sides are agents of one developer">
+              same developer
+            </span>
+          ) : null}
+        </div>
+      </td>
+      <td data-label="Witness">
+        <RepoLink repo={c.repo} path={c.witness} />
+      </td>
+      <td class="mono" data-label="Patterns">
+        {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
+      </td>
+      <td data-label="Age">
+        <time dateTime={c.openedAt} title={`opened ${formatDateTime(c.openedAt)}`}>
+          {formatDuration(Math.max(0, (c.resolvedAt ? Date.parse(c.resolvedAt) : now) - Date.parse(c.openedAt)))}
+        </time>
+        <div class="muted">opened {relativeTime(c.openedAt, now)}</div>
+      </td>
+      <td data-label="State">
+        <span class={`status status-${c.status}`}>{c.status}</span>
+        {c.resolution ? <div class="muted">{c.resolution.replace(/_/g, " ")}</div> : null}
+      </td>
+    </tr>
+  );
+
+  const groupTitle = (g: ConflictGroup) => {
+    if (g.kind === "claim")
+      return (
+        <>
+          {g.items.length > 1 ? `One claim against ${g.items.length}: ` : "One claim: "}
+          <code>{g.pattern ?? "edit"}</code> of <a href={sessionHref(g.sessionId!)}>{names.session(g.sessionId!)}</a>
+        </>
+      );
+    if (g.kind === "pair") {
+      const [a, b] = g.sessions!;
+      const same = g.items[0]!.userId === g.items[0]!.otherUserId;
+      return (
+        <>
+          <a href={sessionHref(a)}>{names.session(a)}</a> ↔ <a href={sessionHref(b)}>{names.session(b)}</a> · {g.items.length}
+          {same ? <span class="badge badge-same">same developer</span> : null}
+        </>
+      );
+    }
+    return <>An edit conflict</>;
+  };
+
+  const head = (
+    <thead>
+      <tr>
+        <th scope="col">Repository</th>
+        <th scope="col">Parties</th>
+        <th scope="col">Witness path</th>
+        <th scope="col">Patterns</th>
+        <th scope="col">Age</th>
+        <th scope="col">State</th>
+      </tr>
+    </thead>
+  );
 
   return (
     <section aria-labelledby="conflicts-title" class="page">
@@ -163,72 +354,138 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
       </div>
       <div class="segmented" role="group" aria-label="Status">
         {STATUSES.map((s) => (
-          <a key={s} href={href("conflicts", { status: s })} aria-current={s === status ? "page" : undefined} class="segment">
+          <a
+            key={s}
+            href={href("conflicts", {
+              status: s,
+              repo: repoFilter || undefined,
+              user: userFilter || undefined,
+              team: teamFilter || undefined,
+              session: sessionFilter || undefined,
+              group: grouping === "none" ? undefined : grouping,
+            })}
+            aria-current={s === status ? "page" : undefined}
+            class="segment"
+          >
             {s[0]!.toUpperCase() + s.slice(1)}{" "}
             <span class="badge">{counts[s] === undefined ? "…" : counts[s] === null ? "—" : counts[s] === 500 ? "500+" : counts[s]}</span>
           </a>
         ))}
       </div>
+      <div class="toolbar" data-testid="conflict-filters">
+        <label for="conflicts-repo">Repository</label>
+        <select
+          id="conflicts-repo"
+          value={repoFilter}
+          onChange={(e) => setParams({ repo: (e.target as HTMLSelectElement).value || undefined })}
+        >
+          <option value="">all</option>
+          {repos.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </select>
+        <label for="conflicts-team">Team</label>
+        <select
+          id="conflicts-team"
+          value={teamFilter}
+          onChange={(e) => setParams({ team: (e.target as HTMLSelectElement).value || undefined })}
+        >
+          <option value="">all</option>
+          {directory.teams.map((t) => (
+            <option key={t.id} value={t.id}>
+              {t.name}
+            </option>
+          ))}
+        </select>
+        <label for="conflicts-user">Person</label>
+        <select
+          id="conflicts-user"
+          value={userFilter}
+          onChange={(e) => setParams({ user: (e.target as HTMLSelectElement).value || undefined })}
+        >
+          <option value="">anyone</option>
+          {users.map((u) => (
+            <option key={u.id} value={u.id}>
+              {u.displayName || u.name}
+            </option>
+          ))}
+        </select>
+        <label for="conflicts-group">Group</label>
+        <select
+          id="conflicts-group"
+          value={grouping}
+          onChange={(e) => {
+            const v = (e.target as HTMLSelectElement).value;
+            setParams({ group: v === "none" ? undefined : v });
+          }}
+        >
+          {(Object.keys(GROUPINGS) as Grouping[]).map((g) => (
+            <option key={g} value={g}>
+              {GROUPINGS[g]}
+            </option>
+          ))}
+        </select>
+        {sessionFilter ? (
+          <span class="chip">
+            session <a href={sessionHref(sessionFilter)}>{names.session(sessionFilter)}</a>{" "}
+            <button type="button" class="button button-small button-quiet" onClick={() => setParams({ session: undefined })}>
+              Clear<span class="visually-hidden"> the session filter</span>
+            </button>
+          </span>
+        ) : null}
+        {userFilter ? <a href={developerHref(userFilter)}>developer page</a> : null}
+      </div>
       {list.state === "loading" ? (
         <Loading what={`${status} conflicts`} />
       ) : list.state === "error" ? (
         <ErrorState title="Could not load the conflicts" message={list.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
-      ) : sorted.length === 0 ? (
-        <Empty title={`No ${status} conflicts.`}>
+      ) : visible.length === 0 ? (
+        <Empty title={`No ${status} conflicts${repoFilter || userFilter || teamFilter || sessionFilter ? " match the filters" : ""}.`}>
           {status === "open" ? "When two agents' claims or edits collide, the conflict appears here at once." : null}
         </Empty>
       ) : (
         <div class="table-wrap">
           <table class="table table-stack conflicts-table">
-            <caption class="visually-hidden">{status} conflicts, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Repository</th>
-                <th scope="col">Parties</th>
-                <th scope="col">Witness path</th>
-                <th scope="col">Patterns</th>
-                <th scope="col">Age</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {sorted.map((c) => (
-                <tr key={c.id} data-conflict={c.id} class={`conflict-${c.status}`}>
-                  <td class="mono" data-label="Repository">
-                    <a
-                      href={href("claims", { repo: c.repo })}
-                      onClick={(e) => (
-                        e.preventDefault(),
-                        navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
-                      )}
-                    >
-                      {c.repo}
-                    </a>
-                  </td>
-                  <td data-label="Parties">
-                    {names.session(c.sessionId)} <span aria-hidden="true">↔</span>
-                    <span class="visually-hidden"> and </span> {names.session(c.otherSessionId)}
-                    <div class="muted">{c.kind === "claim" ? "claim over claim" : "edit"}</div>
-                  </td>
-                  <td data-label="Witness">
-                    <code class="witness-path">{c.witness}</code>
-                  </td>
-                  <td class="mono" data-label="Patterns">
-                    {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
-                  </td>
-                  <td data-label="Age">
-                    <time dateTime={c.openedAt} title={`opened ${formatDateTime(c.openedAt)}`}>
-                      {formatDuration(Math.max(0, (c.resolvedAt ? Date.parse(c.resolvedAt) : now) - Date.parse(c.openedAt)))}
-                    </time>
-                    <div class="muted">opened {relativeTime(c.openedAt, now)}</div>
-                  </td>
-                  <td data-label="State">
-                    <span class={`status status-${c.status}`}>{c.status}</span>
-                    {c.resolution ? <div class="muted">{c.resolution.replace(/_/g, " ")}</div> : null}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
+            <caption class="visually-hidden">
+              {status} conflicts, {groups ? GROUPINGS[grouping] : "newest first"}
+            </caption>
+            {head}
+            {groups ? (
+              groups.map((g) => {
+                const open = openGroups.has(g.key) || g.items.length <= 2;
+                return (
+                  <tbody key={g.key} class="conflict-group" data-group={g.key} data-size={g.items.length}>
+                    <tr class="group-head">
+                      <th scope="rowgroup" colSpan={6}>
+                        {g.items.length > 2 ? (
+                          <button
+                            type="button"
+                            class="button button-small button-quiet"
+                            aria-expanded={open}
+                            onClick={() =>
+                              setOpenGroups((s) => {
+                                const next = new Set(s);
+                                if (next.has(g.key)) next.delete(g.key);
+                                else next.add(g.key);
+                                return next;
+                              })
+                            }
+                          >
+                            {open ? "Hide" : "Show"} {g.items.length}
+                          </button>
+                        ) : null}{" "}
+                        {groupTitle(g)}
+                      </th>
+                    </tr>
+                    {open ? g.items.map(row) : null}
+                  </tbody>
+                );
+              })
+            ) : (
+              <tbody>{visible.map(row)}</tbody>
+            )}
           </table>
           {list.nextCursor ? (
             <button type="button" class="button" onClick={() => void loadMore()}>

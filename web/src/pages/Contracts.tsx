@@ -217,6 +217,16 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
                       · by {userName(directory, p.proposedBy)} {relativeTime(p.createdAt)} · <Summary summary={p.summary} />
                     </p>
                     {p.description ? <p>{p.description}</p> : null}
+                    {p.changes.length > 0 ? (
+                      // Which changes, not just how many: breaking ones first, as for a version.
+                      <div data-testid="proposal-changes">
+                        <Changes
+                          changes={p.changes}
+                          total={p.changesTotal}
+                          caption={`Changes proposed${p.baseLabel ? ` from ${p.baseLabel}` : ""}${p.label ? ` to ${p.label}` : ""}, breaking first`}
+                        />
+                      </div>
+                    ) : null}
                     <ul class="answers">
                       {p.answers.map((a) => (
                         <li key={a.consumerId}>

@@ -2,7 +2,7 @@ import { createContext, type ComponentChildren } from "preact";
 import { useContext, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, readAll, errorMessage } from "../api/client.js";
 import { LiveStream, type StreamStatus } from "../api/stream.js";
-import type { BrigadeEvent, Me, Role, Session, Team, User } from "../api/types.js";
+import type { BrigadeEvent, Me, Role, Session, SessionLoad, Team, User } from "../api/types.js";
 import { shortId } from "../lib/format.js";
 import { markDataArrived } from "../lib/perf.js";
 import { Store, throttle, useStore } from "./store.js";
@@ -24,6 +24,17 @@ export interface SessionsState {
   readAt: number;
 }
 
+/** Live claims and open conflicts per session (leads and admins), kept live from the events. */
+export interface LoadState {
+  state: "loading" | "ready" | "error" | "forbidden";
+  bySession: Map<string, { claims: number; openConflicts: number }>;
+  claims: number;
+  openConflicts: number;
+}
+
+const NO_LOAD = { claims: 0, openConflicts: 0 };
+export const loadOf = (load: LoadState, sessionId: string) => load.bySession.get(sessionId) ?? NO_LOAD;
+
 export interface AppState {
   me: Me;
   role: Role;
@@ -32,6 +43,7 @@ export interface AppState {
   stream: LiveStream;
   directory: Store<Directory>;
   sessions: Store<SessionsState>;
+  load: Store<LoadState>;
   /** Every event the caller may see, live (one server subscription, fanned out here). */
   onEvents(handler: (events: BrigadeEvent[]) => void): () => void;
   /** Bumped when the live stream could not resume: pages reload their snapshots. */
@@ -90,6 +102,8 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
     const directory = new Store<Directory>({ state: "loading", users: new Map(), teams: [], teamsOfUser: new Map() });
     const sessions = new Store<SessionsState>({ state: "loading", byId: new Map(), readAt: 0 });
     const resets = new Store(0);
+    const isLead = (me.user.role === "lead" || me.user.role === "admin") && me.via !== "session";
+    const load = new Store<LoadState>({ state: isLead ? "loading" : "forbidden", bySession: new Map(), claims: 0, openConflicts: 0 });
     const handlers = new Set<(events: BrigadeEvent[]) => void>();
     const stream = new LiveStream({
       token,
@@ -127,6 +141,56 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
       }
     };
     const reloadDirectory = throttle(() => void loadDirectory(), 2_000);
+
+    const loadLoad = async () => {
+      if (!isLead) return;
+      try {
+        const read = await api<SessionLoad>("/v1/overview/sessions");
+        load.set({
+          state: "ready",
+          bySession: new Map(read.items.map((i) => [i.sessionId, { claims: i.claims, openConflicts: i.openConflicts }])),
+          claims: read.claims,
+          openConflicts: read.openConflicts,
+        });
+      } catch {
+        // Keep the last figures: the next event or refresh reads them again.
+        if (load.value.state !== "ready") load.set({ ...load.value, state: "error" });
+      }
+    };
+    // Deltas from the events keep the figures moving with the lists at once; a quiet re-read
+    // afterwards settles what events cannot tell (whether a resolved conflict was still open).
+    const settleLoad = throttle(() => void loadLoad(), 3_000);
+    const applyLoadEvents = (events: BrigadeEvent[]) => {
+      if (load.value.state !== "ready") return;
+      let bySession: Map<string, { claims: number; openConflicts: number }> | null = null;
+      let claims = load.value.claims;
+      let openConflicts = load.value.openConflicts;
+      let unsure = false;
+      const bump = (sessionId: unknown, field: "claims" | "openConflicts", d: number) => {
+        if (typeof sessionId !== "string") return;
+        bySession ??= new Map(load.value.bySession);
+        const e = bySession.get(sessionId) ?? { claims: 0, openConflicts: 0 };
+        bySession.set(sessionId, { ...e, [field]: Math.max(0, e[field] + d) });
+      };
+      for (const e of events) {
+        const p = e.payload as Record<string, unknown>;
+        if (e.type === "claim.granted") {
+          bump(p.sessionId, "claims", 1);
+          claims++;
+        } else if (e.type === "claim.released" || e.type === "claim.expired" || e.type === "claim.broken") {
+          bump(p.sessionId, "claims", -1);
+          claims = Math.max(0, claims - 1);
+        } else if (e.type === "conflict.opened") {
+          bump(p.sessionId, "openConflicts", 1);
+          if (p.otherSessionId !== p.sessionId) bump(p.otherSessionId, "openConflicts", 1);
+          openConflicts++;
+        } else if (e.type === "conflict.acknowledged" || e.type === "conflict.resolved") {
+          unsure = true;
+        }
+      }
+      if (bySession) load.set({ state: "ready", bySession, claims, openConflicts });
+      if (unsure) settleLoad();
+    };
 
     const reloadSessions = throttle(() => void loadSessions(), 5_000);
     // The event carries most of a session; its agent kind, host and lease come from the API.
@@ -190,11 +254,13 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
     const subscriptionHandlers = {
       onEvents: (events: BrigadeEvent[]) => {
         applySessionEvents(events);
+        applyLoadEvents(events);
         for (const handler of handlers) handler(events);
       },
       onReset: () => {
         void loadSessions();
         void loadDirectory();
+        void loadLoad();
         resets.update((n) => n + 1);
       },
     };
@@ -203,10 +269,11 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
       app: {
         me,
         role: me.user.role,
-        isLead: (me.user.role === "lead" || me.user.role === "admin") && me.via !== "session",
+        isLead,
         stream,
         directory,
         sessions,
+        load,
         resets,
         onEvents(handler: (events: BrigadeEvent[]) => void) {
           handlers.add(handler);
@@ -219,15 +286,20 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
         stream.start();
         void loadDirectory();
         void loadSessions();
+        void loadLoad();
         // Heartbeats are not events (docs/architecture.md): re-read the list now and then
         // while the tab is visible, so "last heartbeat" stays true.
         const timer = setInterval(() => {
-          if (document.visibilityState === "visible") void loadSessions();
+          if (document.visibilityState === "visible") {
+            void loadSessions();
+            void loadLoad();
+          }
         }, SESSION_REFRESH_MS);
         return () => {
           clearInterval(timer);
           reloadDirectory.cancel();
           reloadSessions.cancel();
+          settleLoad.cancel();
           unsubscribe();
           stream.stop();
         };

@@ -1,0 +1,21 @@
+import { z } from "zod";
+
+const n = z.number().int().nonnegative();
+
+export const sessionLoadSchema = z
+  .object({
+    generatedAt: z.iso.datetime({ offset: true }).describe("The database clock when the figures were read."),
+    claims: n.describe("Live claims in the organisation (the sum over `items`)."),
+    openConflicts: n.describe("Open conflicts in the organisation."),
+    items: z
+      .array(
+        z.object({
+          sessionId: z.string(),
+          claims: n.describe("The session's live claims."),
+          openConflicts: n.describe("Open conflicts the session is a party to (either side)."),
+        }),
+      )
+      .describe("Every session with at least one live claim or open conflict; a session not listed has neither."),
+  })
+  .meta({ id: "SessionLoad" });
+export type SessionLoad = z.infer<typeof sessionLoadSchema>;

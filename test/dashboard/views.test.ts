@@ -1,0 +1,351 @@
+/**
+ * The dashboard's views of health and of things (issue 22), in Chromium against a real server:
+ * session health and per-row figures on Now, sorting and filtering, conflicts grouped by cause
+ * and by pair, the entity pages and their links to the code host, the phone tab bar, and the
+ * compressed assets. Every page is photographed at 1440×900 and 390×844 into
+ * test-output/screenshots/ (gitignored), each shot also an accessibility check.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import t from "tap";
+import { client, createUser, startSession, startTestApp } from "../helpers/app.js";
+import { accessibilityProblems, chromiumArgs, CHROMIUM, ensureDashboardBuilt, repoRoot, watch, type Watched } from "./browser.js";
+
+const SHOTS = join(repoRoot, "test-output", "screenshots");
+const REPO = "github.com/acme/api";
+const DESKTOP = { width: 1440, height: 900 };
+const PHONE = { width: 390, height: 844 };
+const ENTITY = new Set(["developer", "team", "agent", "session", "repo", "now", "conflicts"]);
+
+if (!existsSync(CHROMIUM)) {
+  if (process.env.CI) t.fail(`Chromium is missing at ${CHROMIUM}; CI installs it with apt-get install -y chromium (see .ci/run)`);
+  else t.plan(0, `Chromium is missing at ${CHROMIUM} (apt-get install -y chromium); the dashboard's browser test did not run`);
+} else {
+  t.test("the dashboard's views in Chromium", async (t) => run(t));
+}
+
+type Tap = Parameters<Extract<Parameters<typeof t.test>[0], (t: never) => unknown>>[0];
+
+async function run(t: Tap) {
+  ensureDashboardBuilt();
+  await mkdir(SHOTS, { recursive: true });
+  const { app, rootToken } = await startTestApp(t, { STREAM_PING_INTERVAL_MS: "5000" });
+  const base = (await app.listen({ port: 0, host: "127.0.0.1" })).replace("[::1]", "127.0.0.1");
+  const root = client(app, rootToken);
+
+  const lead = await createUser(app, rootToken, "lead", "lena");
+  const alice = await createUser(app, rootToken, "member", "alice");
+  const bob = await createUser(app, rootToken, "member", "bob");
+  const carol = await createUser(app, rootToken, "member", "carol");
+  const payments = await root.post("/v1/teams", { name: "payments" });
+  const search = await root.post("/v1/teams", { name: "search" });
+  await root.put(`/v1/teams/${payments.body.id}/members/${alice.id}`);
+  await root.put(`/v1/teams/${search.body.id}/members/${bob.id}`);
+  await root.put(`/v1/teams/${search.body.id}/members/${carol.id}`);
+
+  // One broad claim of alice's, and four claims granted with a warning against it: one of them
+  // by another agent of alice's own.
+  const a1 = await startSession(alice.api, {
+    agent: { name: "claude-1", kind: "claude-code" },
+    repo: REPO,
+    branch: "feat/auth",
+    task: "Rework auth",
+  });
+  const a2 = await startSession(alice.api, {
+    agent: { name: "claude-2", kind: "claude-code" },
+    repo: REPO,
+    branch: "fix/x",
+    task: "Fix x",
+  });
+  const b1 = await startSession(bob.api, { agent: { name: "codex-1", kind: "codex" }, repo: REPO, task: "Fix a" });
+  const b2 = await startSession(bob.api, { agent: { name: "codex-2", kind: "codex" }, repo: REPO, task: "Fix b" });
+  const c1 = await startSession(carol.api, {
+    agent: { name: "claude-9", kind: "claude-code" },
+    repo: "gitlab.com/acme/web",
+    branch: "main",
+    task: "Web",
+  });
+  const claim = async (s: { id: string; token: string }, patterns: string[]) => {
+    const res = await client(app, s.token).post("/v1/claims", { sessionId: s.id, patterns, onConflict: "warn" });
+    if (res.status !== 201) throw new Error(JSON.stringify(res.body));
+    return res.body;
+  };
+  // Each repository shown has a CODEOWNERS file: the repository page reads it.
+  for (const repo of [REPO, "gitlab.com/acme/web"])
+    await root.put(`/v1/repos/${encodeURIComponent(repo)}/codeowners`, { content: "* @acme/platform\n/src/auth/ @acme/identity\n" });
+  const broad = await claim(a1, ["src/**"]);
+  await claim(a2, ["src/x.ts"]);
+  await claim(b1, ["src/a.ts"]);
+  await claim(b2, ["src/b.ts"]);
+  await claim(b2, ["src/c.ts"]);
+  await claim(c1, ["app/**"]);
+
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs });
+  t.teardown(() => browser.close());
+  const contexts: BrowserContext[] = [];
+  const watched: Watched[] = [];
+  const open = async (label: string, viewport = DESKTOP) => {
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    watched.push(watch(page, label));
+    return page;
+  };
+  const signIn = async (page: Page, token: string) => {
+    await page.goto(`${base}/`);
+    await page.getByLabel("Access token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator('[data-stream="live"]').waitFor();
+  };
+  const a11y: string[] = [];
+  const shot = async (page: Page, name: string, check = true) => {
+    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+    if (!check) return;
+    for (const problem of await accessibilityProblems(page)) a11y.push(`${name}: ${problem}`);
+  };
+
+  const encodings: string[] = [];
+  const page = await open("lead");
+  page.on("response", (r) => {
+    if (/\/assets\/.*\.js$/.test(r.url())) encodings.push(r.headers()["content-encoding"] ?? "identity");
+  });
+
+  await t.test("when the lead opens Now, then each session shows its health, claims and conflicts", async (t) => {
+    await signIn(page, lead.token);
+    const row = page.locator(`tr[data-session="${a1.id}"]`);
+    await row.waitFor();
+    t.equal(await row.getAttribute("data-health"), "live", "a session heard from just now is live");
+    await row.locator('td[data-label="Conflicts"] .badge').waitFor();
+    t.equal((await row.locator('td[data-label="Claims"]').innerText()).trim(), "1");
+    t.equal((await row.locator('td[data-label="Conflicts"]').innerText()).trim(), "4", "the broad claim collides with four");
+    t.match(await row.locator(".health").getAttribute("title"), /live: heartbeat within 2 min/, "the thresholds on the state");
+    t.match(await page.getByTestId("health-legend").innerText(), /stale/);
+    const alicesBlock = page.locator(`[data-developer="${alice.id}"] h3`);
+    t.match(await alicesBlock.innerText(), /2 claims/);
+    t.match(await alicesBlock.innerText(), /5 open conflicts/, "a developer row adds up its sessions");
+    const counts = page.locator(".counts");
+    t.match(await counts.locator(".count", { hasText: "Active claims" }).innerText(), /6/);
+    t.match(await counts.locator(".count", { hasText: "Open conflicts" }).innerText(), /4/);
+    t.equal(encodings.length > 0 && encodings.every((e) => e === "br"), true, `the bundles came compressed (${encodings.join(", ")})`);
+  });
+
+  await t.test("when a claim is granted, then the counts move with the rows", async (t) => {
+    await claim(b1, ["docs/readme.md"]);
+    const cell = page.locator(`tr[data-session="${b1.id}"] td[data-label="Claims"]`);
+    await page.waitForFunction(
+      (id) => document.querySelector(`tr[data-session="${id}"] td[data-label="Claims"]`)?.textContent?.trim() === "2",
+      b1.id,
+    );
+    t.match(await page.locator(".count", { hasText: "Active claims" }).innerText(), /7/, "the figure at the top in the same render");
+    t.equal((await cell.innerText()).trim(), "2");
+  });
+
+  await t.test("when Now is sorted and filtered, then the address keeps the view", async (t) => {
+    await page.getByLabel("Sort by").selectOption("conflicts");
+    await page.waitForURL(/sort=conflicts/);
+    const firstDev = await page.locator("details[data-team='search'] [data-developer]").first().getAttribute("data-developer");
+    t.equal(firstDev, bob.id, "bob (3 conflicts) before carol (none)");
+    await page.getByLabel("only with open conflicts").check();
+    await page.waitForURL(/conflicts=1/);
+    t.equal(await page.locator(`tr[data-session="${c1.id}"]`).count(), 0, "carol's quiet session is filtered out");
+    await page.getByLabel("State").selectOption("stale");
+    await page.getByText("No session matches the filter.").waitFor();
+    await page.getByLabel("State").selectOption("");
+    await page.getByLabel("only with open conflicts").uncheck();
+    await shot(page, "now-desktop");
+  });
+
+  await t.test("when conflicts are grouped by cause, then one claim against many is one group", async (t) => {
+    await page.goto(`${base}/#/conflicts`);
+    await page.locator("tr[data-conflict]").first().waitFor();
+    t.equal(await page.locator("tr[data-conflict]").count(), 4);
+    t.equal(await page.locator("tr[data-conflict] .badge-same").count(), 1, "the conflict between two agents of alice is marked");
+    await page.getByLabel("Group").selectOption("cause");
+    const group = page.locator(`tbody[data-group="claim:${broad.id}"]`);
+    await group.waitFor();
+    t.equal(await group.getAttribute("data-size"), "4");
+    t.match(await group.locator(".group-head").innerText(), /One claim against 4: src\/\*\*/);
+    t.equal(await group.locator("tr[data-conflict]").count(), 0, "a big group starts folded");
+    await group.getByRole("button", { name: "Show 4" }).click();
+    t.equal(await group.locator("tr[data-conflict]").count(), 4);
+    await page.getByLabel("Group").selectOption("pair");
+    await page.locator("tbody[data-group]").nth(2).waitFor();
+    t.equal(await page.locator("tbody[data-group]").count(), 3, "three pairs of sessions");
+    t.equal(await page.locator("tbody[data-group]").first().getAttribute("data-size"), "2", "bob's codex-2 meets alice's claim twice");
+    await page.getByLabel("Person").selectOption(bob.id);
+    await page.waitForURL(/user=/);
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-conflict]").length === 3);
+    await page.getByLabel("Team").selectOption(payments.body.id);
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-conflict]").length === 3);
+    await page.getByLabel("Person").selectOption("");
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-conflict]").length === 4);
+    const witness = page.locator("tr[data-conflict] .repo-link a.external").first();
+    t.match(await witness.getAttribute("href"), /^https:\/\/github\.com\/acme\/api(\/blob\/HEAD\/src\/.+\.ts)?$/, "links to the code host");
+    await page.goto(`${base}/#/conflicts?group=cause&repo=${encodeURIComponent(REPO)}`);
+    await page.locator("tbody[data-group]").first().waitFor();
+    await shot(page, "conflicts-desktop");
+  });
+
+  await t.test("when a name is clicked, then its page shows what it holds, shareably", async (t) => {
+    await page.goto(`${base}/#/now`);
+    await page.locator(`[data-developer="${bob.id}"] h3 a`).click();
+    await page.waitForURL(/#\/developer\?id=/);
+    await page.getByRole("heading", { name: "bob", level: 1 }).waitFor();
+    await page.locator('[data-section="sessions"] li[data-session]').nth(1).waitFor();
+    t.equal(await page.locator('[data-section="claims"] li[data-claim]').count(), 4, "bob's claims");
+    t.equal(await page.locator('[data-section="conflicts"] li[data-conflict]').count(), 3);
+    t.match(await page.locator(".entity-facts").innerText(), /search/, "his team");
+
+    await page.locator(`[data-section="sessions"] li[data-session="${b2.id}"] a`).first().click();
+    await page.waitForURL(/#\/session\?id=/);
+    await page.getByRole("heading", { name: "bob/codex-2", level: 1 }).waitFor();
+    await page.locator('[data-section="claims"] li[data-claim]').nth(1).waitFor();
+    t.match(await page.locator(".entity-facts").innerText(), /live/);
+
+    await page.goto(`${base}/#/session?id=${a1.id}`);
+    await page.getByRole("heading", { name: "alice/claude-1", level: 1 }).waitFor();
+    const branch = page.getByRole("link", { name: "Open branch feat/auth on the code host" });
+    t.equal(await branch.getAttribute("href"), "https://github.com/acme/api/tree/feat%2Fauth");
+    t.equal(await branch.getAttribute("rel"), "noopener noreferrer");
+
+    await page.goto(`${base}/#/repo?key=${encodeURIComponent("gitlab.com/acme/web")}`);
+    await page.getByRole("heading", { name: "gitlab.com/acme/web", level: 1 }).waitFor();
+    t.equal(await page.getByRole("link", { name: "pull requests" }).getAttribute("href"), "https://gitlab.com/acme/web/-/merge_requests");
+    await page.locator('[data-section="claims"] li[data-claim]').first().waitFor();
+
+    await page.goto(`${base}/#/team?id=${search.body.id}`);
+    await page.getByRole("heading", { name: "search", level: 1 }).waitFor();
+    await page.locator('[data-section="sessions"] li[data-session]').nth(2).waitFor();
+    t.equal(await page.locator('[data-section="conflicts"] li[data-conflict]').count(), 3);
+
+    await page.goto(`${base}/#/agent?id=${a2.session.agent.id}&user=${alice.id}`);
+    await page.getByRole("heading", { name: "alice/claude-2", level: 1 }).waitFor();
+    await page.locator('[data-section="conflicts"] li[data-conflict] .badge-same').waitFor();
+  });
+
+  await t.test("when a breaking change is proposed, then the proposal lists which changes break", async (t) => {
+    const doc = (paths: Record<string, unknown>) => JSON.stringify({ openapi: "3.0.3", info: { title: "Orders", version: "1" }, paths });
+    const get = { get: { responses: { "200": { description: "ok" } } } };
+    t.equal((await root.post("/v1/contracts", { name: "orders-api", kind: "openapi", providerTeamId: payments.body.id })).status, 201);
+    t.equal((await root.post("/v1/contracts/orders-api/consumers", { kind: "team", teamId: search.body.id })).status, 201);
+    t.equal(
+      (await root.post("/v1/contracts/orders-api/versions", { label: "1.0.0", content: doc({ "/orders": get, "/refunds": get }) })).status,
+      201,
+    );
+    const proposed = await root.post("/v1/contracts/orders-api/proposals", {
+      label: "2.0.0",
+      content: doc({ "/orders": get }),
+      description: "refunds move to their own service",
+    });
+    t.equal(proposed.status, 201);
+    await page.goto(`${base}/#/contracts?name=orders-api`);
+    const changes = page.getByTestId("proposal-changes");
+    await changes.waitFor();
+    t.match(await changes.locator('tr[data-level="breaking"]').first().innerText(), /refunds/, "the breaking change itself, by location");
+    t.match(await changes.locator("caption").innerText(), /from 1\.0\.0 to 2\.0\.0/);
+  });
+
+  await t.test("when a session ends holding many claims, then Activity folds the releases into one line", async (t) => {
+    const many = await startSession(carol.api, { agent: { name: "bulk" }, repo: "gitlab.com/acme/web", task: "Many claims" });
+    for (let i = 0; i < 5; i++) await claim(many, [`docs/page-${i}.md`]);
+    t.equal((await client(app, many.token).delete(`/v1/sessions/${many.id}`)).status, 200);
+    await page.goto(`${base}/#/activity`);
+    const run = page.locator('.feed-run[data-event-type="claim.released"]');
+    await run.waitFor();
+    t.equal(await run.getAttribute("data-run-size"), "5");
+    t.match(await run.innerText(), /and 4 more like it/);
+    await run.getByRole("button", { name: "Show all 5" }).click();
+    t.equal(await run.locator(".feed-run-items .feed-item").count(), 5, "expanded, every event is there");
+    await shot(page, "activity-run");
+  });
+
+  const pages: [string, string][] = [
+    ["now", "now"],
+    ["activity", "activity"],
+    ["claims", `claims?repo=${encodeURIComponent(REPO)}`],
+    ["conflicts", "conflicts?group=cause"],
+    ["contracts", "contracts"],
+    ["trends", "trends"],
+    ["developer", `developer?id=${alice.id}`],
+    ["team", `team?id=${payments.body.id}`],
+    ["agent", `agent?id=${a1.session.agent.id}&user=${alice.id}`],
+    ["session", `session?id=${a1.id}`],
+    ["repo", `repo?key=${encodeURIComponent(REPO)}`],
+  ];
+
+  await t.test("at phone width, then the tab bar shows there is more and the pages fit", async (t) => {
+    const phone = await open("phone", PHONE);
+    await signIn(phone, lead.token);
+    const nav = await phone.evaluate(() => {
+      const ul = document.querySelector(".nav ul") as HTMLElement;
+      return { scrollable: ul.scrollWidth > ul.clientWidth, background: getComputedStyle(ul).backgroundImage };
+    });
+    t.ok(nav.scrollable, "the tabs scroll sideways");
+    t.match(nav.background, /radial-gradient/, "with a glow at the edge beyond which more tabs lie");
+    await phone.goto(`${base}/#/trends`);
+    await phone.getByRole("heading", { name: "Trends", level: 1 }).waitFor();
+    const current = await phone.evaluate(() => {
+      const a = document.querySelector('.nav a[aria-current="page"]')!.getBoundingClientRect();
+      return a.right <= document.documentElement.clientWidth + 1;
+    });
+    t.ok(current, "the current tab is scrolled into sight");
+  });
+
+  await t.test("then every page is photographed at desktop and phone size", async (t) => {
+    const phone = await open("phone-shots", PHONE);
+    await signIn(phone, lead.token);
+    for (const [view, size] of [
+      [page, "desktop"],
+      [phone, "phone"],
+    ] as const) {
+      for (const [name, path] of pages) {
+        await view.goto(`${base}/#/${path}`);
+        await view.locator("main h1").waitFor();
+        await view.locator(".state-loading").waitFor({ state: "detached" });
+        if (size === "phone") {
+          const overflow = await view.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+          t.ok(overflow <= 1, `${name} fits the phone (${overflow}px)`);
+        }
+        // axe runs on every page at desktop size (its few seconds per page add up on a loaded
+        // machine); at phone size on the new pages, whose layout differs most.
+        await shot(view, `${name}-${size}`, size === "desktop" || ENTITY.has(name));
+      }
+    }
+  });
+
+  await t.test("when a session falls silent, then it turns idle and then stale", async (t) => {
+    const clockPage = await open("clock");
+    await clockPage.clock.install();
+    await signIn(clockPage, lead.token);
+    const row = clockPage.locator(`tr[data-session="${c1.id}"]`);
+    await row.waitFor();
+    t.equal(await row.getAttribute("data-health"), "live");
+    await clockPage.clock.fastForward("03:00");
+    await clockPage.waitForFunction(
+      (id) => document.querySelector(`tr[data-session="${id}"]`)?.getAttribute("data-health") === "idle",
+      c1.id,
+    );
+    await clockPage.clock.fastForward("03:00");
+    await clockPage.waitForFunction(
+      (id) => document.querySelector(`tr[data-session="${id}"]`)?.getAttribute("data-health") === "stale",
+      c1.id,
+    );
+    t.match(await clockPage.locator(".count", { hasText: "Active sessions" }).innerText(), /stale/, "the count says how many are stale");
+    await shot(clockPage, "now-stale");
+  });
+
+  t.test("then no page had a serious accessibility problem (axe-core, WCAG 2.1 AA)", async (t) => {
+    t.same(a11y, []);
+  });
+
+  t.test("then no page logged an error", async (t) => {
+    for (const context of contexts) await context.close();
+    t.same(
+      watched.flatMap((w) => w.errors),
+      [],
+    );
+  });
+}

@@ -1,0 +1,42 @@
+import { repoLinks } from "../lib/links.js";
+import { repoHref } from "../lib/links.js";
+
+/** A link out to the code host, marked as leaving the dashboard. */
+export function External({ url, label, children }: { url: string; label: string; children?: preact.ComponentChildren }) {
+  return (
+    <a class="external" href={url} target="_blank" rel="noopener noreferrer" aria-label={label} title={label}>
+      {children ?? <span aria-hidden="true">↗</span>}
+    </a>
+  );
+}
+
+/**
+ * A repository (or one of its branches, files or folders): the name leads to its page on the
+ * dashboard, the arrow beside it to the code host when its address is known.
+ */
+export function RepoLink({ repo, branch, path, dir }: { repo: string; branch?: string | null; path?: string | null; dir?: boolean }) {
+  const links = repoLinks(repo);
+  if (path) {
+    const url = links ? (dir ? links.dir(path, branch) : links.file(path, branch)) : null;
+    return (
+      <span class="repo-link">
+        <code>{path}</code>
+        {url ? <External url={url} label={`Open ${path} on the code host`} /> : null}
+      </span>
+    );
+  }
+  if (branch) {
+    return (
+      <span class="repo-link">
+        {branch}
+        {links ? <External url={links.branch(branch)} label={`Open branch ${branch} on the code host`} /> : null}
+      </span>
+    );
+  }
+  return (
+    <span class="repo-link">
+      <a href={repoHref(repo)}>{repo}</a>
+      {links ? <External url={links.repo} label={`Open ${repo} on the code host`} /> : null}
+    </span>
+  );
+}

@@ -1,0 +1,95 @@
+import { href } from "./router.js";
+
+/**
+ * Shareable addresses of the entity pages: every name on the dashboard links to one.
+ */
+export const developerHref = (id: string) => href("developer", { id });
+export const teamHref = (id: string) => href("team", { id });
+export const agentHref = (id: string, user?: string) => href("agent", { id, user });
+export const sessionHref = (id: string) => href("session", { id });
+export const repoHref = (key: string) => href("repo", { key });
+
+/**
+ * The code host's web address of a repository, from its key (host + path, lower-cased by the
+ * server): GitHub, GitLab and Bitbucket are known by their host (or a host name that starts
+ * with github./gitlab./bitbucket., as self-hosted ones usually do). A repository on another
+ * host has no link unless a URL template is set for it.
+ */
+export type CodeHost = "github" | "gitlab" | "bitbucket";
+
+export interface RepoLinks {
+  repo: string;
+  branch(branch: string): string;
+  file(path: string, branch?: string | null): string;
+  dir(path: string, branch?: string | null): string;
+  pulls: string;
+}
+
+/**
+ * A URL template per repository: `{repo}` is the key, `{branch}` and `{path}` are filled in
+ * (an empty path or branch leaves the rest of the address as it is), e.g.
+ * `https://git.example.com/{repo}/src/{branch}/{path}`.
+ */
+export type RepoUrlTemplates = Record<string, string>;
+
+export function hostOf(repoKey: string): CodeHost | null {
+  const host = repoKey.split("/")[0] ?? "";
+  if (host === "github.com" || host.startsWith("github.")) return "github";
+  if (host === "gitlab.com" || host.startsWith("gitlab.")) return "gitlab";
+  if (host === "bitbucket.org" || host.startsWith("bitbucket.")) return "bitbucket";
+  return null;
+}
+
+const enc = (path: string) => path.split("/").map(encodeURIComponent).join("/");
+
+function fromTemplate(template: string, repoKey: string): RepoLinks {
+  const fill = (branch: string, path: string) =>
+    template
+      .replaceAll("{repo}", repoKey)
+      .replaceAll("{branch}", encodeURIComponent(branch))
+      .replaceAll("{path}", enc(path))
+      .replace(/\/+$/, "");
+  const base = fill("", "").replace(/\/src$|\/(tree|blob)$/, "");
+  return {
+    repo: base,
+    branch: (b) => fill(b, ""),
+    file: (p, b) => fill(b ?? "HEAD", p),
+    dir: (p, b) => fill(b ?? "HEAD", p),
+    pulls: base,
+  };
+}
+
+export function repoLinks(repoKey: string, templates: RepoUrlTemplates = {}): RepoLinks | null {
+  const template = templates[repoKey];
+  if (template) return fromTemplate(template, repoKey);
+  const host = hostOf(repoKey);
+  if (!host || repoKey.split("/").length < 3) return null;
+  const base = `https://${enc(repoKey)}`;
+  const ref = (b: string | null | undefined) => encodeURIComponent(b ?? "HEAD");
+  switch (host) {
+    case "github":
+      return {
+        repo: base,
+        branch: (b) => `${base}/tree/${encodeURIComponent(b)}`,
+        file: (p, b) => `${base}/blob/${ref(b)}/${enc(p)}`,
+        dir: (p, b) => `${base}/tree/${ref(b)}/${enc(p)}`,
+        pulls: `${base}/pulls`,
+      };
+    case "gitlab":
+      return {
+        repo: base,
+        branch: (b) => `${base}/-/tree/${encodeURIComponent(b)}`,
+        file: (p, b) => `${base}/-/blob/${ref(b)}/${enc(p)}`,
+        dir: (p, b) => `${base}/-/tree/${ref(b)}/${enc(p)}`,
+        pulls: `${base}/-/merge_requests`,
+      };
+    case "bitbucket":
+      return {
+        repo: base,
+        branch: (b) => `${base}/src/${encodeURIComponent(b)}`,
+        file: (p, b) => `${base}/src/${ref(b)}/${enc(p)}`,
+        dir: (p, b) => `${base}/src/${ref(b)}/${enc(p)}`,
+        pulls: `${base}/pull-requests`,
+      };
+  }
+}
