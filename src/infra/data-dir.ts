@@ -1,5 +1,6 @@
 import { chmod, mkdir, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { RefusedToStart } from "./startup.js";
 
 /**
  * The embedded database's folder holds the signing keys' private parts (in its tables and its
@@ -10,7 +11,7 @@ export async function prepareDataDir(dir: string): Promise<void> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const { mode } = await stat(dir);
   if ((mode & 0o077) !== 0) {
-    throw new Error(
+    throw new RefusedToStart(
       `the data folder ${dir} is accessible to other users (mode ${(mode & 0o777).toString(8).padStart(3, "0")}); it holds the signing keys: run \`chmod 700 ${dir}\` and start again`,
     );
   }

@@ -57,6 +57,8 @@ export function reasonOf(err: unknown): string {
  */
 export function cannotReach(thing: string, address: string, setting: string): (err: unknown) => never {
   return (err) => {
+    // A refusal that already names its cause and its fix (an unsafe data folder) stays as it is.
+    if (err instanceof RefusedToStart) throw err;
     throw new StartupError(`Brigade cannot reach ${thing} at ${address} (${reasonOf(err)}); check ${setting}`, { cause: err });
   };
 }
@@ -72,6 +74,9 @@ export function listenFailure(err: unknown, host: string, port: number): string 
         : "check HOST and PORT";
   return `Brigade cannot listen on ${host}:${port} (${reasonOf(err)}); ${hint}`;
 }
+
+/** A condition the server refuses to start under, its message saying what to do. */
+export class RefusedToStart extends Error {}
 
 /** The one line for any failure during start. */
 export function startupFailure(err: unknown): string {
