@@ -85,6 +85,9 @@ export function exec(
       clearTimeout(timer);
       resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
     });
+    // A command that never reads its input may exit first and close the pipe (EPIPE): its exit
+    // code and output are what the test judges, not our write.
+    child.stdin.on("error", () => {});
     child.stdin.end(options.input ?? "");
   });
 }
