@@ -219,32 +219,6 @@ export class PatternIndex<T> {
   }
 
   /**
-   * `overlappingWithin` without yielding: the same budget and the same answers, run to the end
-   * on the caller's turn. For the grant path, whose decisions must not interleave with another
-   * batch's work on the process's shared claim indexes.
-   */
-  overlappingBudgeted(
-    pattern: string | Pattern,
-    budget: WorkBudget,
-    options: { accept?: (value: T) => boolean; limit?: number } = {},
-  ): OverlapEntry<T>[] {
-    const query = toQuery(pattern);
-    const limit = options.limit ?? Infinity;
-    const result: OverlapEntry<T>[] = [];
-    const candidates = this.collectCandidates(query);
-    budget.charge(candidates.length);
-    for (const stored of candidates) {
-      if (options.accept && !options.accept(stored.entry.value)) continue;
-      if (query.area !== null && stored.area !== null && !literalAreasOverlap(query.area, stored.area)) continue;
-      const search = new OverlapSearch(query.compiled, compiledOf(stored));
-      while (!search.run(budget));
-      const witness = search.result!;
-      if (witness !== null && result.push({ ...stored.entry, witness }) >= limit) break;
-    }
-    return result;
-  }
-
-  /**
    * `matching` within a request's work budget, yielding the event loop whenever the budget's
    * time slice is over (a deep path against many wildcard-heavy patterns is long work). Throws
    * `PathError`, or `WorkBudgetExceeded` when the budget runs out.

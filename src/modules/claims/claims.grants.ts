@@ -78,7 +78,7 @@ async function findConflicts(
     for (const yourPattern of request.patterns) {
       const limit = MAX_REPORTED_CONFLICTS - conflicts.length;
       if (limit <= 0) return conflicts;
-      for (const hit of index.overlappingBudgeted(yourPattern, budget, { accept, limit })) {
+      for (const hit of await index.overlappingWithin(yourPattern, budget, { accept, limit })) {
         const held = hit.value;
         conflicts.push({
           claimId: held.claimId,
