@@ -222,6 +222,44 @@ const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url)
 // Any constant works; it only has to be the same in every Brigade process.
 const MIGRATION_LOCK_KEY = 0x62726967;
 const silentNotices = { onnotice: () => {} };
+
+/** A PostgreSQL array literal of `values` (quoted elements, `NULL` for null, nested arrays as nested braces). */
+export function arrayLiteral(values: unknown): string {
+  if (!Array.isArray(values)) return values as string;
+  const element = (v: unknown): string => {
+    if (v === null || v === undefined) return "NULL";
+    if (Array.isArray(v)) return arrayLiteral(v);
+    const text = v instanceof Date ? v.toISOString() : typeof v === "object" ? JSON.stringify(v) : String(v);
+    return `"${text.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+  };
+  return `{${values.map(element).join(",")}}`;
+}
+
+/**
+ * The array types the queries bind, serialized without the driver's help. postgres.js learns
+ * array types from a catalog query on each new connection; a statement bound on a connection
+ * whose catalog query had not landed (seen on lanes reopened while PostgreSQL was restarting)
+ * sent an array as `a,b`, which PostgreSQL rejects as a malformed array literal. The driver
+ * still installs its own (equivalent) serializer and the parsers once it has the catalog.
+ */
+const ARRAY_TYPE_OIDS = {
+  boolArray: 1000,
+  int2Array: 1005,
+  int4Array: 1007,
+  textArray: 1009,
+  varcharArray: 1015,
+  int8Array: 1016,
+  float8Array: 1022,
+  timestamptzArray: 1185,
+  uuidArray: 2951,
+  jsonbArray: 3807,
+} as const;
+export const arrayParameterTypes = Object.fromEntries(
+  Object.entries(ARRAY_TYPE_OIDS).map(([name, oid]) => [
+    name,
+    { to: oid, from: [] as number[], serialize: arrayLiteral, parse: (x: string) => x },
+  ]),
+) as Record<keyof typeof ARRAY_TYPE_OIDS, postgres.PostgresType>;
 /** Connections for relaxed-durability writes; heartbeat batches run this many at once. */
 export const RELAXED_POOL_SIZE = 4;
 
@@ -275,6 +313,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // statement after the statement timeout (connection parameters, so every backend has it).
     const shared = {
       ...silentNotices,
+      types: arrayParameterTypes,
       // postgres.js waits up to 20 s between reconnection attempts after a few failures (3ⁿ/100 s):
       // after an outage of seconds, the pool would stay away for tens. Retry every 50 ms to 1 s.
       backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
