@@ -4,9 +4,11 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Test } from "tap";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const webRoot = join(repoRoot, "web");
@@ -92,4 +94,69 @@ export async function accessibilityProblems(page: Page): Promise<string[]> {
   return violations
     .filter((v) => v.impact === "serious" || v.impact === "critical")
     .map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.targets.join(", ")}`);
+}
+
+/**
+ * The file's one parent test in Chromium (the file's root would end itself between subtests
+ * while a page works). Without Chromium, CI fails (`.ci/run` installs Debian's package);
+ * elsewhere the file plans nothing and says why.
+ */
+export function chromiumTest(root: Test, name: string, run: (t: Test) => Promise<void>) {
+  if (existsSync(CHROMIUM)) return root.test(name, run);
+  if (process.env.CI) return root.fail(`Chromium is missing at ${CHROMIUM}; CI installs it with apt-get install -y chromium (see .ci/run)`);
+  return root.plan(0, `Chromium is missing at ${CHROMIUM} (apt-get install -y chromium); the dashboard's browser test did not run`);
+}
+
+export interface Tab {
+  context: BrowserContext;
+  page: Page;
+  watched: Watched;
+}
+
+/**
+ * Chromium for one test: tabs in contexts of their own (watched for errors unless asked not
+ * to be), sign-in by token, screenshots that are also accessibility checks, and the closing
+ * checks that no page had an accessibility problem or logged an error.
+ */
+export async function openBrowser(t: Test, options: { base: string; shots: string; timeoutMs?: number }) {
+  await mkdir(options.shots, { recursive: true });
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs });
+  t.teardown(() => browser.close());
+  const contexts: BrowserContext[] = [];
+  const watched: Watched[] = [];
+  const a11y: string[] = [];
+  return {
+    async open(label: string, viewport = { width: 1280, height: 800 }, { errorsExpected = false } = {}): Promise<Tab> {
+      const context = await browser.newContext({ viewport });
+      contexts.push(context);
+      const page = await context.newPage();
+      page.setDefaultTimeout(options.timeoutMs ?? 20_000);
+      const w = watch(page, label);
+      if (!errorsExpected) watched.push(w);
+      return { context, page, watched: w };
+    },
+    async signIn(page: Page, token: string) {
+      await page.goto(`${options.base}/`);
+      await page.getByLabel("Access token").fill(token);
+      await page.getByRole("button", { name: "Sign in" }).click();
+    },
+    /** A full-page screenshot; unless `check` is false, also an accessibility check of the page as shown. */
+    async shot(page: Page, name: string, check = true) {
+      await page.screenshot({ path: join(options.shots, `${name}.png`), fullPage: true });
+      if (!check) return;
+      for (const problem of await accessibilityProblems(page)) a11y.push(`${name}: ${problem}`);
+    },
+    closingChecks() {
+      t.test("then no page had a serious accessibility problem (axe-core, WCAG 2.1 AA)", async (t) => {
+        t.same(a11y, []);
+      });
+      t.test("then no page logged an error", async (t) => {
+        for (const context of contexts) await context.close();
+        t.same(
+          watched.flatMap((w) => w.errors),
+          [],
+        );
+      });
+    },
+  };
 }

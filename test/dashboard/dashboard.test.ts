@@ -3,29 +3,18 @@
  * loopback port, Debian's Chromium driven by playwright-core, one browser launch. Screenshots
  * of every page go to test-output/dashboard/ (gitignored).
  */
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocketRoute } from "playwright-core";
+import type { WebSocketRoute } from "playwright-core";
 import t from "tap";
 import { client, createUser, startSession, startTestApp } from "../helpers/app.js";
-import { accessibilityProblems, chromiumArgs, CHROMIUM, ensureDashboardBuilt, repoRoot, watch, type Watched } from "./browser.js";
+import { chromiumTest, ensureDashboardBuilt, openBrowser, repoRoot } from "./browser.js";
 
 const SHOTS = join(repoRoot, "test-output", "dashboard");
 const REPO = "github.com/acme/api";
 const WAIT = { timeout: 20_000 };
 
-if (!existsSync(CHROMIUM)) {
-  if (process.env.CI) {
-    // CI must run the browser test: .ci/run installs Debian's chromium package.
-    t.fail(`Chromium is missing at ${CHROMIUM}; CI installs it with apt-get install -y chromium (see .ci/run)`);
-  } else {
-    t.plan(0, `Chromium is missing at ${CHROMIUM} (apt-get install -y chromium); the dashboard's browser test did not run`);
-  }
-} else {
-  // One parent test: the file's root would end itself between subtests while the page works.
-  t.test("the dashboard in Chromium", async (t) => run(t));
-}
+// One parent test: the file's root would end itself between subtests while the page works.
+chromiumTest(t, "the dashboard in Chromium", (t) => run(t));
 
 const openapiV1 = {
   openapi: "3.0.3",
@@ -47,7 +36,6 @@ type Tap = Parameters<Extract<Parameters<typeof t.test>[0], (t: never) => unknow
 async function run(t: Tap) {
   const build = ensureDashboardBuilt();
   if (build.built) t.comment(`built the dashboard in ${build.ms.toFixed(0)} ms`);
-  await mkdir(SHOTS, { recursive: true });
 
   const { app, rootToken } = await startTestApp(t, { STREAM_PING_INTERVAL_MS: "5000" });
   const base = (await app.listen({ port: 0, host: "127.0.0.1" })).replace("[::1]", "127.0.0.1");
@@ -61,33 +49,10 @@ async function run(t: Tap) {
   await root.put(`/v1/teams/${payments.body.id}/members/${alice.id}`);
   await root.put(`/v1/teams/${search.body.id}/members/${bob.id}`);
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs });
-  t.teardown(() => browser.close());
-  const contexts: BrowserContext[] = [];
-  const watched: Watched[] = [];
-  const open = async (label: string, viewport = { width: 1280, height: 800 }) => {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(WAIT.timeout);
-    const w = watch(page, label);
-    return { context, page, watched: w };
-  };
-  const signIn = async (page: Page, token: string) => {
-    await page.goto(`${base}/`);
-    await page.getByLabel("Access token").fill(token);
-    await page.getByRole("button", { name: "Sign in" }).click();
-  };
-  // Every screenshot is also an accessibility check of the page as shown.
-  const a11y: string[] = [];
-  const shot = async (page: Page, name: string) => {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-    for (const problem of await accessibilityProblems(page)) a11y.push(`${name}: ${problem}`);
-  };
+  const { open, signIn, shot, closingChecks } = await openBrowser(t, { base, shots: SHOTS, timeoutMs: WAIT.timeout });
 
   // The lead's page goes through a WebSocket proxy the test can cut, to lose the stream on purpose.
   const leadTab = await open("lead");
-  watched.push(leadTab.watched);
   const page = leadTab.page;
   let streamBlocked = false;
   const streamRoutes: WebSocketRoute[] = [];
@@ -165,7 +130,6 @@ async function run(t: Tap) {
   });
 
   const aliceTab = await open("alice");
-  watched.push(aliceTab.watched);
   await t.test("when a lead breaks a claim on the claims map, then the holder's alert is visible", async (t) => {
     await signIn(aliceTab.page, alice.token);
     await aliceTab.page.locator('[data-stream="live"]').waitFor();
@@ -326,7 +290,6 @@ async function run(t: Tap) {
 
   await t.test("at phone width, then the pages still fit the screen", async (t) => {
     const phone = await open("phone", { width: 390, height: 844 });
-    watched.push(phone.watched);
     await signIn(phone.page, lead.token);
     await phone.page.locator("tr[data-session]").first().waitFor();
     const fit = await phone.page.evaluate(() => {
@@ -345,7 +308,7 @@ async function run(t: Tap) {
   });
 
   await t.test("when a token is wrong, revoked, or revoked while signed in, then the page says so clearly", async (t) => {
-    const bad = await open("bad-input");
+    const bad = await open("bad-input", undefined, { errorsExpected: true });
     await signIn(bad.page, "not-a-brigade-token");
     const error = bad.page.getByRole("alert");
     await error.getByText(/That token was not accepted/).waitFor();
@@ -376,7 +339,7 @@ async function run(t: Tap) {
   });
 
   await t.test("when the server fails, then the page shows the error and recovers on retry", async (t) => {
-    const failing = await open("server-error");
+    const failing = await open("server-error", undefined, { errorsExpected: true });
     await signIn(failing.page, lead.token);
     await failing.page.locator('[data-stream="live"]').waitFor();
     let fail = true;
@@ -403,15 +366,5 @@ async function run(t: Tap) {
     );
   });
 
-  t.test("then no page had a serious accessibility problem (axe-core, WCAG 2.1 AA)", async (t) => {
-    t.same(a11y, []);
-  });
-
-  t.test("then no page logged an error", async (t) => {
-    for (const context of contexts) await context.close();
-    t.same(
-      watched.flatMap((w) => w.errors),
-      [],
-    );
-  });
+  closingChecks();
 }

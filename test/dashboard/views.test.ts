@@ -5,13 +5,11 @@
  * compressed assets. Every page is photographed at 1440×900 and 390×844 into
  * test-output/screenshots/ (gitignored), each shot also an accessibility check.
  */
-import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import t from "tap";
 import { client, createUser, startSession, startTestApp } from "../helpers/app.js";
-import { accessibilityProblems, chromiumArgs, CHROMIUM, ensureDashboardBuilt, repoRoot, watch, type Watched } from "./browser.js";
+import { chromiumTest, ensureDashboardBuilt, openBrowser, repoRoot } from "./browser.js";
 
 const SHOTS = join(repoRoot, "test-output", "screenshots");
 const REPO = "github.com/acme/api";
@@ -19,18 +17,12 @@ const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
 const ENTITY = new Set(["developer", "team", "agent", "session", "repo", "now", "conflicts"]);
 
-if (!existsSync(CHROMIUM)) {
-  if (process.env.CI) t.fail(`Chromium is missing at ${CHROMIUM}; CI installs it with apt-get install -y chromium (see .ci/run)`);
-  else t.plan(0, `Chromium is missing at ${CHROMIUM} (apt-get install -y chromium); the dashboard's browser test did not run`);
-} else {
-  t.test("the dashboard's views in Chromium", async (t) => run(t));
-}
+chromiumTest(t, "the dashboard's views in Chromium", (t) => run(t));
 
 type Tap = Parameters<Extract<Parameters<typeof t.test>[0], (t: never) => unknown>>[0];
 
 async function run(t: Tap) {
   ensureDashboardBuilt();
-  await mkdir(SHOTS, { recursive: true });
   const { app, rootToken } = await startTestApp(t, { STREAM_PING_INTERVAL_MS: "5000" });
   const base = (await app.listen({ port: 0, host: "127.0.0.1" })).replace("[::1]", "127.0.0.1");
   const root = client(app, rootToken);
@@ -82,29 +74,12 @@ async function run(t: Tap) {
   await claim(b2, ["src/c.ts"]);
   await claim(c1, ["app/**"]);
 
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: chromiumArgs });
-  t.teardown(() => browser.close());
-  const contexts: BrowserContext[] = [];
-  const watched: Watched[] = [];
-  const open = async (label: string, viewport = DESKTOP) => {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    watched.push(watch(page, label));
-    return page;
-  };
+  const browser = await openBrowser(t, { base, shots: SHOTS });
+  const { shot, closingChecks } = browser;
+  const open = async (label: string, viewport = DESKTOP) => (await browser.open(label, viewport)).page;
   const signIn = async (page: Page, token: string) => {
-    await page.goto(`${base}/`);
-    await page.getByLabel("Access token").fill(token);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await browser.signIn(page, token);
     await page.locator('[data-stream="live"]').waitFor();
-  };
-  const a11y: string[] = [];
-  const shot = async (page: Page, name: string, check = true) => {
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-    if (!check) return;
-    for (const problem of await accessibilityProblems(page)) a11y.push(`${name}: ${problem}`);
   };
 
   const encodings: string[] = [];
@@ -337,15 +312,5 @@ async function run(t: Tap) {
     await shot(clockPage, "now-stale");
   });
 
-  t.test("then no page had a serious accessibility problem (axe-core, WCAG 2.1 AA)", async (t) => {
-    t.same(a11y, []);
-  });
-
-  t.test("then no page logged an error", async (t) => {
-    for (const context of contexts) await context.close();
-    t.same(
-      watched.flatMap((w) => w.errors),
-      [],
-    );
-  });
+  closingChecks();
 }

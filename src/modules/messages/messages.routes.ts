@@ -35,6 +35,13 @@ const presentMessage = (m: ReadMessage): z.infer<typeof messageSchema> => ({
   acknowledgedAt: iso(m.acknowledgedAt),
 });
 
+const presentPage = (page: { items: ReadMessage[]; nextCursor: string | null }) => ({
+  items: page.items.map(presentMessage),
+  nextCursor: page.nextCursor,
+});
+
+const presentThread = <T extends { messages: ReadMessage[] }>(thread: T) => ({ ...thread, messages: thread.messages.map(presentMessage) });
+
 const tags = ["messages"];
 const emptyBody = z.object({}).strict().nullish();
 
@@ -64,7 +71,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
     },
     async (request) => {
       const page = await usecases.listMessages(deps, request.principal, request.query);
-      return { items: page.items.map(presentMessage), nextCursor: page.nextCursor };
+      return presentPage(page);
     },
   );
 
@@ -80,7 +87,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
     },
     async (request) => {
       const page = await usecases.searchMessages(deps, request.principal, request.query);
-      return { items: page.items.map(presentMessage), nextCursor: page.nextCursor };
+      return presentPage(page);
     },
   );
 
@@ -177,7 +184,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
     },
     async (request) => {
       const thread = await usecases.getThread(deps, request.principal, request.params.id);
-      return { ...thread, messages: thread.messages.map(presentMessage) };
+      return presentThread(thread);
     },
   );
 
@@ -194,7 +201,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
     },
     async (request) => {
       const thread = await usecases.setMuted(deps, request.principal, request.params.id, true);
-      return { ...thread, messages: thread.messages.map(presentMessage) };
+      return presentThread(thread);
     },
   );
 
@@ -205,7 +212,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
     },
     async (request) => {
       const thread = await usecases.setMuted(deps, request.principal, request.params.id, false);
-      return { ...thread, messages: thread.messages.map(presentMessage) };
+      return presentThread(thread);
     },
   );
 };

@@ -207,25 +207,33 @@ const flattenAdoption = (r: { session: SessionRow; agent: SessionWithAgent["agen
   live: r.live,
 });
 
+/** The newest session matching `where`, with its agent, locked for the adopting transaction. */
+async function adoptableSession(db: Db, where: SQL): Promise<SessionForAdoption | undefined> {
+  const [row] = await db
+    .select(adoptionColumns)
+    .from(sessions)
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
+    .where(where)
+    .orderBy(desc(sessions.id))
+    .limit(1)
+    .for("update", { of: sessions });
+  return row && flattenAdoption(row);
+}
+
 /** The active session (live or overdue, not yet swept) of this agent run, if any. */
 export async function findActiveByClientSessionId(
   db: Db,
   q: { orgId: string; userId: string; clientSessionId: string },
 ): Promise<SessionForAdoption | undefined> {
-  const [row] = await db
-    .select(adoptionColumns)
-    .from(sessions)
-    .innerJoin(agents, eq(agents.id, sessions.agentId))
-    .where(
-      and(
-        eq(sessions.orgId, q.orgId),
-        eq(sessions.userId, q.userId),
-        eq(sessions.clientSessionId, q.clientSessionId),
-        eq(sessions.status, "active"),
-      ),
-    )
-    .for("update", { of: sessions });
-  return row && flattenAdoption(row);
+  return adoptableSession(
+    db,
+    and(
+      eq(sessions.orgId, q.orgId),
+      eq(sessions.userId, q.userId),
+      eq(sessions.clientSessionId, q.clientSessionId),
+      eq(sessions.status, "active"),
+    )!,
+  );
 }
 
 /** The newest live session the Claude Code hooks opened for this user in this repository and worktree. */
@@ -233,25 +241,18 @@ export async function findLiveHookSession(
   db: Db,
   q: { orgId: string; userId: string; repo: string; worktree: string },
 ): Promise<SessionForAdoption | undefined> {
-  const [row] = await db
-    .select(adoptionColumns)
-    .from(sessions)
-    .innerJoin(agents, eq(agents.id, sessions.agentId))
-    .where(
-      and(
-        eq(sessions.orgId, q.orgId),
-        eq(sessions.userId, q.userId),
-        eq(sessions.repo, q.repo),
-        eq(sessions.worktree, q.worktree),
-        eq(sessions.openedBy, HOOKS_OPENER),
-        eq(sessions.status, "active"),
-        sql`${sessions.expiresAt} > now()`,
-      ),
-    )
-    .orderBy(desc(sessions.id))
-    .limit(1)
-    .for("update", { of: sessions });
-  return row && flattenAdoption(row);
+  return adoptableSession(
+    db,
+    and(
+      eq(sessions.orgId, q.orgId),
+      eq(sessions.userId, q.userId),
+      eq(sessions.repo, q.repo),
+      eq(sessions.worktree, q.worktree),
+      eq(sessions.openedBy, HOOKS_OPENER),
+      eq(sessions.status, "active"),
+      sql`${sessions.expiresAt} > now()`,
+    )!,
+  );
 }
 
 /** Marks one overdue active session expired now (its start is being replaced); undefined when it was not overdue. */

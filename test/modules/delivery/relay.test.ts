@@ -1,10 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer, connect as netConnect } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, nanos, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import postgres from "postgres";
@@ -16,6 +10,7 @@ import { eventSchema } from "../../../src/modules/catalog.js";
 import { subjectsFor } from "../../../src/events/subjects.js";
 import { client, createUser, startSession, testEnv } from "../../helpers/app.js";
 import { provisionBackends, type Backends } from "../../helpers/services.js";
+import { ownNats } from "../../helpers/own-services.js";
 import { sleep, waitFor } from "../../helpers/wait.js";
 
 /**
@@ -446,52 +441,12 @@ t.test("/metrics exposes the outbox figures; a metrics token guards it when set"
   t.same(ready.body.reasons, []);
 });
 
-/** A nats-server of the test's own on a free port, which the test can stop and start again. */
-async function ownNatsServer(t: Test) {
-  const port = await new Promise<number>((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-  const storeDir = await mkdtemp(join(tmpdir(), "brigade-nats-"));
-  let child: ChildProcess | null = null;
-  const reachable = () =>
-    new Promise<boolean>((resolve) => {
-      const socket = netConnect({ host: "127.0.0.1", port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-    });
-  const start = async () => {
-    child = spawn("nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
-    await waitFor("nats-server to listen", reachable, 15_000);
-  };
-  const stop = async () => {
-    const c = child;
-    child = null;
-    if (!c || c.exitCode !== null) return;
-    c.kill("SIGTERM");
-    await once(c, "exit");
-  };
-  t.teardown(async () => {
-    await stop();
-    await rm(storeDir, { recursive: true, force: true });
-  });
-  await start();
-  return { url: `nats://127.0.0.1:${port}`, start, stop };
-}
-
 t.test(
   "when NATS goes away, then requests still succeed, /readyz stays ready and shows the lag, and the waiting events follow in order once it is back",
   async (t) => {
     const backends = await backendsFor(t, false);
     if (!backends) return;
-    const nats = await ownNatsServer(t);
+    const nats = await ownNats(t);
     const prefix = newPrefix();
     const a = await startApp(t, { backends, natsUrl: nats.url, prefix, env: { RELAY_MAX_LAG_SECONDS: "1", RELAY_BATCH_SIZE: "20" } });
     const user = await createUser(a.app, a.root, "member");

@@ -105,6 +105,33 @@ function Section({ title, count, children, id }: { title: string; count?: number
   );
 }
 
+/** What an entity (a user, a team, a repository) has going on: live sessions, claims, open conflicts, contracts. */
+function WorkSections(props: {
+  data: Pick<Loaded, "sessions" | "claims" | "conflicts" | "contracts">;
+  noSessions: string;
+  conflictsMore: string;
+  contractsTitle: string;
+  contractRole(c: Contract): string;
+}) {
+  const { data } = props;
+  return (
+    <>
+      <Section id="sessions" title="Live sessions" count={data.sessions.length}>
+        <SessionsList sessions={data.sessions} empty={props.noSessions} />
+      </Section>
+      <Section id="claims" title="Claims" count={data.claims.length}>
+        <ClaimsList claims={data.claims} />
+      </Section>
+      <Section id="conflicts" title="Open conflicts" count={data.conflicts.length}>
+        <ConflictsList conflicts={data.conflicts} more={props.conflictsMore} />
+      </Section>
+      <Section id="contracts" title={props.contractsTitle} count={data.contracts.length}>
+        <ContractsList contracts={data.contracts} role={props.contractRole} />
+      </Section>
+    </>
+  );
+}
+
 function SessionsList({ sessions, empty }: { sessions: Session[]; empty: string }) {
   const names = useNames();
   const load = useStore(useApp().load);
@@ -290,18 +317,13 @@ export function DeveloperPage({ params }: { params: URLSearchParams }) {
           {data.sessions.length === 0 ? "none running" : null}
         </dd>
       </dl>
-      <Section id="sessions" title="Live sessions" count={data.sessions.length}>
-        <SessionsList sessions={data.sessions} empty="No live sessions." />
-      </Section>
-      <Section id="claims" title="Claims" count={data.claims.length}>
-        <ClaimsList claims={data.claims} />
-      </Section>
-      <Section id="conflicts" title="Open conflicts" count={data.conflicts.length}>
-        <ConflictsList conflicts={data.conflicts} more={href("conflicts", { user: id })} />
-      </Section>
-      <Section id="contracts" title="Contracts consumed" count={data.contracts.length}>
-        <ContractsList contracts={data.contracts} role={() => "consumer"} />
-      </Section>
+      <WorkSections
+        data={data}
+        noSessions="No live sessions."
+        conflictsMore={href("conflicts", { user: id })}
+        contractsTitle="Contracts consumed"
+        contractRole={() => "consumer"}
+      />
       <Section id="activity" title="Recent activity">
         <EventsList events={data.events} more={activityHref({ user: id })} />
       </Section>
@@ -338,18 +360,13 @@ export function TeamPage({ params }: { params: URLSearchParams }) {
             : "none"}
         </dd>
       </dl>
-      <Section id="sessions" title="Live sessions" count={data.sessions.length}>
-        <SessionsList sessions={data.sessions} empty="Nobody in this team is working right now." />
-      </Section>
-      <Section id="claims" title="Claims" count={data.claims.length}>
-        <ClaimsList claims={data.claims} />
-      </Section>
-      <Section id="conflicts" title="Open conflicts" count={data.conflicts.length}>
-        <ConflictsList conflicts={data.conflicts} more={href("conflicts", { team: id })} />
-      </Section>
-      <Section id="contracts" title="Contracts" count={data.contracts.length}>
-        <ContractsList contracts={data.contracts} role={(c) => (c.providerTeamId === id ? "provided" : "consumed")} />
-      </Section>
+      <WorkSections
+        data={data}
+        noSessions="Nobody in this team is working right now."
+        conflictsMore={href("conflicts", { team: id })}
+        contractsTitle="Contracts"
+        contractRole={(c) => (c.providerTeamId === id ? "provided" : "consumed")}
+      />
       <Section id="activity" title="Recent activity">
         <EventsList events={data.events} more={activityHref({ team: id })} />
       </Section>
@@ -537,18 +554,13 @@ export function RepoPage({ params }: { params: URLSearchParams }) {
           <a href={href("claims", { repo: key })}>open</a>
         </dd>
       </dl>
-      <Section id="sessions" title="Live sessions" count={data.sessions.length}>
-        <SessionsList sessions={data.sessions} empty="Nobody works here right now." />
-      </Section>
-      <Section id="claims" title="Claims" count={data.claims.length}>
-        <ClaimsList claims={data.claims} />
-      </Section>
-      <Section id="conflicts" title="Open conflicts" count={data.conflicts.length}>
-        <ConflictsList conflicts={data.conflicts} more={href("conflicts", { repo: key })} />
-      </Section>
-      <Section id="contracts" title="Contracts with their source here" count={data.contracts.length}>
-        <ContractsList contracts={data.contracts} role={() => "source in this repository"} />
-      </Section>
+      <WorkSections
+        data={data}
+        noSessions="Nobody works here right now."
+        conflictsMore={href("conflicts", { repo: key })}
+        contractsTitle="Contracts with their source here"
+        contractRole={() => "source in this repository"}
+      />
       {codeowners ? (
         <Section id="codeowners" title="CODEOWNERS">
           <ol class="codeowners-lines">
