@@ -69,6 +69,11 @@ const scenarios: Record<string, ScenarioEntry> = {
     load: async () => (await import("./scenarios/cli.js")).cli,
     startsBrigade: () => true,
   },
+  start: {
+    description: "npm start with no change since the last start: spawn to /healthz, embedded and on PostgreSQL + NATS, vs node -e 0",
+    load: async () => (await import("./scenarios/start.js")).start,
+    startsBrigade: () => true,
+  },
   abuse: {
     description:
       "one organisation's hostile claims, checks and contracts vs another organisation's GET /v1/me: victims' p50/p99 with and without each attack",

@@ -25,7 +25,9 @@ t.test("contracts from the CLI and the MCP tools", async (t) => {
   const repo = gitRepo(join(home, "shop"), "git@github.com:acme/shop.git");
   writeFileSync(join(repo, "v1.yaml"), spec(["/orders", "/customers"]));
   writeFileSync(join(repo, "v2.yaml"), spec(["/orders"]));
-  const env = userEnv(home, { BRIGADE_URL: server.url, BRIGADE_TOKEN: alice.token });
+  // The server runs under tsx here: its contract worker compiles its parsers on first use, which
+  // on a loaded CI machine can outlast the CLI's default 10 s wait.
+  const env = userEnv(home, { BRIGADE_URL: server.url, BRIGADE_TOKEN: alice.token, BRIGADE_TIMEOUT_MS: "60000" });
   const cli = (...args: string[]) => brigade(args, { cwd: repo, env });
 
   await t.test(

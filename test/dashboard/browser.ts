@@ -3,7 +3,7 @@
  * Chromium, and a page watcher that collects console errors.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,7 +33,41 @@ export function ensureDashboardBuilt(): { built: boolean; ms: number } {
     newestMtime(join(webRoot, "index.html")),
     newestMtime(join(webRoot, "vite.config.ts")),
   );
-  if (existsSync(builtIndex) && statSync(builtIndex).mtimeMs >= sources) return { built: false, ms: 0 };
+  const fresh = () => existsSync(builtIndex) && statSync(builtIndex).mtimeMs >= sources;
+  if (fresh()) return { built: false, ms: 0 };
+  // Test files run side by side: two builds into one dist/web remove each other's files. One
+  // builds under a lock (a directory, made atomically); the others wait and find it fresh.
+  const release = lockBuild();
+  try {
+    if (fresh()) return { built: false, ms: 0 };
+    return buildDashboard();
+  } finally {
+    release();
+  }
+}
+
+const BUILD_LOCK = join(repoRoot, "dist", ".web-build.lock");
+/** A lock left by a killed process is taken over after this long (a build takes seconds). */
+const STALE_LOCK_MS = 180_000;
+
+function lockBuild(): () => void {
+  mkdirSync(join(repoRoot, "dist"), { recursive: true });
+  const deadline = Date.now() + 2 * STALE_LOCK_MS;
+  for (;;) {
+    try {
+      mkdirSync(BUILD_LOCK);
+      return () => rmSync(BUILD_LOCK, { recursive: true, force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const age = Date.now() - (statSync(BUILD_LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > STALE_LOCK_MS) rmSync(BUILD_LOCK, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`the dashboard build lock ${BUILD_LOCK} was held too long`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 250);
+    }
+  }
+}
+
+function buildDashboard(): { built: boolean; ms: number } {
   const started = performance.now();
   const vite = join(repoRoot, "node_modules", "vite", "bin", "vite.js");
   const result = spawnSync(process.execPath, [vite, "build", "-c", join(webRoot, "vite.config.ts"), "--logLevel", "warn"], {
