@@ -8,14 +8,16 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import t from "tap";
 import { testEnv } from "../helpers/app.js";
+import { streamItems } from "../../src/sdk/subscribe.js";
 import { http, spawnServer } from "../helpers/server-process.js";
 import { provisionBackends } from "../helpers/services.js";
-import { waitFor } from "../helpers/wait.js";
+import { sleep, waitFor } from "../helpers/wait.js";
 
 /**
  * Brigade on a three-node NATS JetStream cluster (the Kubernetes manifests' configuration file,
- * on loopback) with NATS_STREAM_REPLICAS=3: under claim load one node is killed and brought
- * back; every granted claim's event is in the stream exactly once.
+ * on loopback) with NATS_STREAM_REPLICAS=3, two replicas: under claim load on one replica, one
+ * NATS node is killed and brought back; every granted claim's event is in the stream exactly
+ * once, and a WebSocket subscriber on the other replica sees every one of them once, in order.
  */
 
 const CONFIG = "deploy/kubernetes/base/nats/nats-cluster.conf";
@@ -77,6 +79,29 @@ t.test("when one node of a three-node NATS cluster dies and returns under load, 
     BRIGADE_BOOTSTRAP_TOKEN: root,
   });
   const server = await spawnServer(t, env);
+  const other = await spawnServer(t, env);
+
+  // The subscriber, on the replica that grants nothing itself: what it sees came through NATS.
+  const abort = new AbortController();
+  const received: { id: string; position: number }[] = [];
+  const statuses: string[] = [];
+  const subscriber = (async () => {
+    for await (const item of streamItems({
+      url: other.url,
+      token: root,
+      subscriptions: [{ id: "grants", topic: "events", filter: { type: "claim.granted" } }],
+      signal: abort.signal,
+      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
+      onStatus: (status) => statuses.push(`${status.state}${"code" in status ? ` ${status.code}` : ""}`),
+    })) {
+      if (item.type === "event") received.push({ id: item.event.id, position: item.event.position ?? -1 });
+    }
+  })();
+  await waitFor("the subscriber to be live", () => statuses.includes("live"), 30_000).catch((err) => {
+    t.comment(`stream statuses: ${statuses.join(", ")}`);
+    throw err;
+  });
+
   const session = await http(`${server.url}/v1/sessions`, root, "POST", {
     agent: { name: "clustered", kind: "codex" },
     repo: "git@github.com:Acme/api.git",
@@ -114,4 +139,18 @@ t.test("when one node of a three-node NATS cluster dies and returns under load, 
   t.equal(info.config.num_replicas, 3, "the stream has three replicas");
   const stored = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
   t.equal(stored, granted, `every one of ${granted} grants stored once`);
+
+  await waitFor("the subscriber to see every grant", () => received.length >= granted, 60_000).catch((err) => {
+    t.comment(`received ${received.length} of ${granted}; stream statuses: ${statuses.join(", ")}`);
+    throw err;
+  });
+  await sleep(300);
+  abort.abort();
+  await subscriber;
+  t.equal(received.length, granted, "the other replica's WebSocket subscriber saw every grant");
+  t.equal(new Set(received.map((r) => r.id)).size, received.length, "none twice");
+  t.ok(
+    received.every((r, i) => i === 0 || r.position > received[i - 1]!.position),
+    "in position order",
+  );
 });
