@@ -311,6 +311,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         pingIntervalMs: config.STREAM_PING_INTERVAL_MS,
         maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
         limits,
+        socketRegistry: { heartbeatMs: config.STREAM_SOCKETS_HEARTBEAT_MS, staleMs: 3.5 * config.STREAM_SOCKETS_HEARTBEAT_MS },
       },
     });
     // The lead's web dashboard at / (built assets; public, outside openapi.yaml).

@@ -96,6 +96,12 @@ export const configSchema = z
     METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
     /** /v1/stream: the server pings each socket this often and drops one that missed the previous ping. */
     STREAM_PING_INTERVAL_MS: intFrom(50, 3_600_000).default(30_000),
+    /**
+     * How often a replica tells the others its stream sockets are still open (socketsPerToken
+     * counts the sockets of every replica); a replica silent for 3.5 times this long has died and
+     * its sockets stop counting.
+     */
+    STREAM_SOCKETS_HEARTBEAT_MS: intFrom(100, 600_000).default(10_000),
     /** /v1/stream: a socket with more than this many bytes waiting to be sent is closed (4008, slow consumer). */
     STREAM_MAX_BUFFERED_BYTES: intFrom(1024, 256 * 1024 * 1024).default(1024 * 1024),
     /** Folder for the embedded database and other local state. */

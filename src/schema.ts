@@ -9,3 +9,4 @@ export * from "./modules/conflicts/conflicts.table.js";
 export * from "./modules/contracts/contracts.table.js";
 export * from "./modules/messages/messages.table.js";
 export * from "./modules/limits/limits.table.js";
+export * from "./modules/delivery/stream.table.js";

@@ -74,6 +74,9 @@ export class StreamHub implements ConnectionHost {
   private busWasDown = false;
   private closed = false;
 
+  /** What to do when an accepted socket detaches (its reservation across replicas is released). */
+  private readonly goneCallbacks = new Map<StreamConnection, () => void>();
+
   constructor(readonly options: StreamOptions) {
     this.pingTimer = setInterval(() => this.pingAll(), options.pingIntervalMs);
     this.pingTimer.unref();
@@ -93,17 +96,25 @@ export class StreamHub implements ConnectionHost {
   accept(
     socket: StreamSocket,
     principal: Principal,
-    options: { defaultAfter?: string | undefined; expiresAt?: number | undefined; quotas?: StreamQuotas | undefined },
+    options: {
+      defaultAfter?: string | undefined;
+      expiresAt?: number | undefined;
+      quotas?: StreamQuotas | undefined;
+      /** Called once when the socket is refused here or, accepted, detaches. */
+      onGone?: (() => void) | undefined;
+    },
   ) {
     const quotas = options.quotas;
-    // Checked before the upgrade too; this catches sockets of one token opened in parallel.
+    // Checked before the upgrade too (across replicas); this catches sockets of one token opened in parallel here.
     if (quotas && quotas.socketsPerToken > 0 && this.socketsOf(tokenKeyOf(principal)) >= quotas.socketsPerToken) {
       const message = `At most ${quotas.socketsPerToken} sockets per token (the socketsPerToken limit).`;
       socket.send(JSON.stringify({ type: "error", code: "stream.too_many_sockets", message }));
       socket.close(closeCodes.tooManySockets, "too many sockets");
+      options.onGone?.();
       return null;
     }
     const connection = new StreamConnection(this, socket, principal, options.defaultAfter);
+    if (options.onGone) this.goneCallbacks.set(connection, options.onGone);
     if (quotas) connection.limitSubscriptions(quotas.subscriptionsPerSocket, quotas.subscriptionsPerToken);
     let set = this.byOrg.get(principal.orgId);
     if (!set) this.byOrg.set(principal.orgId, (set = new Set()));
@@ -128,6 +139,9 @@ export class StreamHub implements ConnectionHost {
   }
 
   detach(connection: StreamConnection) {
+    const gone = this.goneCallbacks.get(connection);
+    this.goneCallbacks.delete(connection);
+    gone?.();
     const set = this.byOrg.get(connection.principal.orgId);
     if (!set) return;
     set.delete(connection);

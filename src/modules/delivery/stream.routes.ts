@@ -10,6 +10,7 @@ import type { Authenticate } from "../identity/auth.js";
 import { quotaExceeded } from "../limits/limits.errors.js";
 import { type LimitSettings, type Limits, tokenKeyOf } from "../limits/limits.usecases.js";
 import { StreamHub, type StreamSocket } from "./stream.hub.js";
+import { SocketRegistry, type SocketRegistryOptions } from "./stream.sockets.js";
 import { MAX_CLIENT_FRAME_BYTES, streamQuery } from "./stream.schemas.js";
 import type { Subjects } from "../../events/subjects.js";
 
@@ -21,6 +22,8 @@ export interface StreamDeps {
   pingIntervalMs: number;
   maxBufferedBytes: number;
   limits: Pick<Limits, "forOrg">;
+  /** How the replicas share their sockets' count (defaults: SOCKET_REGISTRY_DEFAULTS). */
+  socketRegistry?: SocketRegistryOptions;
 }
 
 const description = `WebSocket (RFC 6455). Authenticate with the Authorization header or, where headers cannot be set (browsers), the access_token query parameter; a missing or invalid credential is refused before the upgrade with 401 problem+json. A plain GET without an upgrade is 426.
@@ -48,15 +51,20 @@ function tokenExpiry(authorization: string | undefined): number | undefined {
 }
 
 export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (app, { deps }) => {
-  const hub = new StreamHub({ ...deps, log: app.log.child({ component: "stream" }) });
+  const log = app.log.child({ component: "stream" });
+  const hub = new StreamHub({ ...deps, log });
+  const sockets = new SocketRegistry(deps.db, log, deps.socketRegistry);
   /** The quotas read before the upgrade, for the socket it opens. */
   const quotasOf = new WeakMap<FastifyRequest, LimitSettings>();
+  /** The socket's reservation across replicas, made before the upgrade; released if none follows. */
+  const reservationOf = new WeakMap<FastifyRequest, string>();
   await app.register(websocket, {
     options: { maxPayload: MAX_CLIENT_FRAME_BYTES },
     // Sockets are told why (1001) and given a moment, then the server stops accepting upgrades.
     preClose: async () => {
       await hub.close();
       await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
+      await sockets.close();
     },
   });
 
@@ -85,21 +93,29 @@ export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (
       const quotas = await deps.limits.forOrg(request.principal.orgId);
       quotasOf.set(request, quotas);
       const { socketsPerToken } = quotas;
-      if (socketsPerToken > 0 && hub.socketsOf(tokenKeyOf(request.principal)) >= socketsPerToken) {
-        throw quotaExceeded("stream.too_many_sockets", "socketsPerToken", socketsPerToken, "This token holds as many sockets as it may");
+      if (socketsPerToken > 0) {
+        const reservation = await sockets.reserve(request.principal.orgId, tokenKeyOf(request.principal), socketsPerToken);
+        if (!reservation)
+          throw quotaExceeded("stream.too_many_sockets", "socketsPerToken", socketsPerToken, "This token holds as many sockets as it may");
+        reservationOf.set(request, reservation);
       }
     },
-    handler: async () => {
+    handler: async (request) => {
+      const reservation = reservationOf.get(request);
+      if (reservation) sockets.release(reservation);
       throw new AppError(426, "stream.upgrade_required", "GET /v1/stream is a WebSocket: send Connection: Upgrade and Upgrade: websocket.");
     },
     // Synchronous: the client's first frames may follow the upgrade at once.
     wsHandler: (socket, request) => {
       const query = request.query as { after?: string };
       const quotas = quotasOf.get(request);
+      const reservation = reservationOf.get(request);
+      if (reservation) sockets.opened(reservation);
       hub.accept(socket as unknown as StreamSocket, request.principal, {
         defaultAfter: query.after,
         expiresAt: tokenExpiry(credentialOf(request)),
         quotas,
+        onGone: reservation ? () => sockets.release(reservation) : undefined,
       });
     },
   });

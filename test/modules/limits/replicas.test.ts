@@ -1,3 +1,4 @@
+import { WebSocket } from "ws";
 import t from "tap";
 import { http, spawnServer } from "../../helpers/server-process.js";
 import { provisionBackends } from "../../helpers/services.js";
@@ -26,3 +27,79 @@ t.test("when two server processes share one PostgreSQL, then a token's requests 
   const refused = await http(`${a.url}/v1/me`, token);
   t.match(refused.body, { code: "rate.limited", limit: "tokenRequests", max: 6 });
 });
+
+/** Opens a `/v1/stream` socket; resolves with it once open, or with the refusal's status. */
+function openSocket(baseUrl: string, token: string): Promise<{ socket: WebSocket | null; status: number }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(`${baseUrl.replace(/^http/, "ws")}/v1/stream`, { headers: { authorization: `Bearer ${token}` } });
+    socket.once("open", () => resolve({ socket, status: 101 }));
+    socket.once("unexpected-response", (_request, response) => {
+      resolve({ socket: null, status: response.statusCode ?? 0 });
+      socket.terminate();
+    });
+    socket.once("error", () => resolve({ socket: null, status: 0 }));
+  });
+}
+
+t.test(
+  "when a token opens stream sockets on two replicas, then its socket quota counts both, frees on close, and forgets a killed replica's sockets",
+  async (t) => {
+    const backends = await provisionBackends();
+    if (!backends.databaseUrl) {
+      t.comment("PostgreSQL is not reachable here; skipped");
+      return;
+    }
+    t.teardown(() => backends.dropDatabase());
+    const env = {
+      DATABASE_URL: backends.databaseUrl,
+      BRIGADE_BOOTSTRAP_TOKEN: "sockets-replica-root-token-0123456789",
+      QUOTA_SOCKETS_PER_TOKEN: "3",
+      STREAM_SOCKETS_HEARTBEAT_MS: "1000",
+    };
+    const [a, b] = await Promise.all([spawnServer(t, env), spawnServer(t, env)]);
+    const minted = await http(`${a.url}/v1/tokens`, env.BRIGADE_BOOTSTRAP_TOKEN, "POST", { name: "streams" });
+    const token = minted.body.token as string;
+    const other = (await http(`${a.url}/v1/tokens`, env.BRIGADE_BOOTSTRAP_TOKEN, "POST", { name: "another" })).body.token as string;
+    const open: WebSocket[] = [];
+    t.teardown(() => open.forEach((s) => s.terminate()));
+    const opened = async (url: string, as = token) => {
+      const result = await openSocket(url, as);
+      if (result.socket) open.push(result.socket);
+      return result;
+    };
+
+    t.same(
+      [(await opened(a.url)).status, (await opened(a.url)).status, (await opened(b.url)).status],
+      [101, 101, 101],
+      "three sockets over two replicas",
+    );
+    t.equal((await opened(b.url)).status, 429, "a fourth on the replica holding one is refused");
+    t.equal((await opened(a.url)).status, 429, "and on the replica holding two");
+    t.equal((await opened(b.url, other)).status, 101, "another token is not held to this one's quota");
+
+    const closing = open.shift()!;
+    await new Promise<void>((resolve) => {
+      closing.once("close", () => resolve());
+      closing.close();
+    });
+    const afterClose = await waitForStatus(() => opened(b.url), 101, 5_000);
+    t.equal(afterClose, 101, "a socket closed on one replica frees a place on the other");
+
+    // b dies without releasing anything: its rows stop counting once stale (3.5 heartbeats).
+    await b.stop("SIGKILL");
+    t.equal((await opened(a.url)).status, 429, "right after the kill, the dead replica's sockets still count");
+    const afterStale = await waitForStatus(() => opened(a.url), 101, 20_000);
+    t.equal(afterStale, 101, "once stale, the killed replica's sockets no longer count");
+  },
+);
+
+async function waitForStatus(attempt: () => Promise<{ status: number }>, wanted: number, withinMs: number): Promise<number> {
+  const deadline = Date.now() + withinMs;
+  let last = 0;
+  while (Date.now() < deadline) {
+    last = (await attempt()).status;
+    if (last === wanted) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return last;
+}

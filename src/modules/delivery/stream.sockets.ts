@@ -1,0 +1,98 @@
+import { and, eq, gt, lt, sql } from "drizzle-orm";
+import { type Db, transaction } from "../../infra/db.js";
+import { newId } from "../../infra/ids.js";
+import { streamSockets } from "./stream.table.js";
+
+export interface SocketRegistryOptions {
+  /** How often this replica says its sockets are still open. */
+  heartbeatMs: number;
+  /** A row not refreshed for this long belongs to a replica that died: it no longer counts. */
+  staleMs: number;
+}
+
+export const SOCKET_REGISTRY_DEFAULTS: SocketRegistryOptions = { heartbeatMs: 10_000, staleMs: 35_000 };
+
+type Log = { warn(obj: object, msg: string): void };
+
+/**
+ * The sockets a token holds on every replica, in the database the replicas share, so that
+ * `socketsPerToken` means sockets per token and not per token and replica. A socket is
+ * reserved before its upgrade (count and insert under a lock per token) and released when it
+ * closes; a replica that dies without releasing leaves rows that go stale and stop counting.
+ */
+export class SocketRegistry {
+  /** This process, as the owner of its rows. */
+  readonly replica = newId();
+  /** Reservations whose socket is open here: the heartbeat keeps only these fresh. */
+  private readonly open = new Set<string>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly db: Db,
+    private readonly log: Log,
+    private readonly options: SocketRegistryOptions = SOCKET_REGISTRY_DEFAULTS,
+  ) {
+    this.timer = setInterval(() => void this.heartbeat(), options.heartbeatMs);
+    this.timer.unref();
+  }
+
+  /** A reservation id, or null when the token already holds `limit` live sockets. */
+  async reserve(orgId: string, tokenKey: string, limit: number): Promise<string | null> {
+    const id = newId();
+    const fresh = sql`now() - make_interval(secs => ${this.options.staleMs / 1000})`;
+    return transaction(this.db, async (tx) => {
+      // Two upgrades of one token on two replicas at once: one counts after the other inserted.
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}/${tokenKey}`}, 16))`);
+      const [held] = await tx
+        .select({ n: sql<number>`count(*)::int` })
+        .from(streamSockets)
+        .where(and(eq(streamSockets.orgId, orgId), eq(streamSockets.tokenKey, tokenKey), gt(streamSockets.seenAt, fresh)));
+      if ((held?.n ?? 0) >= limit) return null;
+      await tx.insert(streamSockets).values({ id, orgId, tokenKey, replica: this.replica });
+      return id;
+    });
+  }
+
+  /**
+   * The reserved socket is open. Until then its row is not refreshed: a reservation whose
+   * upgrade never completed stops counting once stale, whatever went wrong.
+   */
+  opened(id: string): void {
+    this.open.add(id);
+  }
+
+  /** The socket closed (or its upgrade never happened). */
+  release(id: string): void {
+    this.open.delete(id);
+    this.db
+      .delete(streamSockets)
+      .where(eq(streamSockets.id, id))
+      .catch((err: unknown) => this.log.warn({ err }, "could not release a stream socket's reservation; it expires when stale"));
+  }
+
+  /** Refreshes this replica's rows and sweeps the stale rows of replicas that died. */
+  async heartbeat(): Promise<void> {
+    try {
+      if (this.open.size > 0)
+        await this.db
+          .update(streamSockets)
+          .set({ seenAt: sql`now()` })
+          .where(sql`${streamSockets.id} = any(${[...this.open]}::uuid[])`);
+      await this.db
+        .delete(streamSockets)
+        .where(lt(streamSockets.seenAt, sql`now() - make_interval(secs => ${(2 * this.options.staleMs) / 1000})`));
+    } catch (err) {
+      this.log.warn({ err }, "could not refresh this replica's stream sockets; retrying at the next heartbeat");
+    }
+  }
+
+  /** This replica stops: its sockets are closed, their rows go now. */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.open.clear();
+    await this.db
+      .delete(streamSockets)
+      .where(eq(streamSockets.replica, this.replica))
+      .catch((err: unknown) => this.log.warn({ err }, "could not remove this replica's stream sockets; they expire when stale"));
+  }
+}
