@@ -561,7 +561,7 @@ export async function postBash(ctx: Context): Promise<number> {
   const context = answers.map((a) => a.hookSpecificOutput?.additionalContext).filter((c): c is string => Boolean(c));
   const text = [...notes, ...blocked, ...context].join(" ");
   if (blocked.length)
-    warnings.push(`this command changed files inside other sessions' exclusive claims (${named}); the agent was told to stop`);
+    warnings.push(`this command changed files inside other sessions' exclusive claims (it changed ${named}); the agent was told to stop`);
   if (!text && warnings.length === 0) return 0;
   emit({
     ...(blocked.length ? { decision: "block", reason: text } : {}),
