@@ -320,6 +320,9 @@ t.test("Claude Code hooks", async (t) => {
       t.equal(fleeting.code, 0, fleeting.stderr);
       t.equal(fleeting.stdout, "", "made and removed within one call: git never sees it (the documented limit)");
 
+      const removed = await bashCall("rm src/auth/login.ts");
+      t.match(JSON.parse(removed.stdout).reason, /src\/auth\/login\.ts lies in an exclusive claim/, "a deletion is a change too");
+
       const undone = await bashCall("git checkout -- src/auth/login.ts");
       t.equal(undone.stdout, "", "putting a file back as committed is not reported");
     },
