@@ -10,10 +10,13 @@ export class NotAGitRepository extends CliError {
   }
 }
 
-export function git(args: string[], cwd: string, input?: string): Promise<string> {
+export function git(args: string[], cwd: string, input?: string, timeoutMs = 0): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = execFile("git", args, { cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" }, (err, stdout, stderr) => {
+    const options = { cwd, maxBuffer: 256 * 1024 * 1024, encoding: "utf8" as const, timeout: timeoutMs, killSignal: "SIGKILL" as const };
+    const child = execFile("git", args, options, (err, stdout, stderr) => {
       if (!err) return resolvePromise(stdout);
+      if (timeoutMs > 0 && (err as { killed?: boolean }).killed)
+        return reject(new CliError(`git ${args.find((a) => !a.startsWith("-")) ?? args[0]} took longer than ${timeoutMs} ms`));
       if ((err as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(cwd)) return reject(new CliError(`no such folder: ${cwd}`));
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return reject(new CliError("git is not installed (or not on PATH)"));
       if (/not a git repository/i.test(stderr)) return reject(new NotAGitRepository(cwd));

@@ -20,6 +20,7 @@ setFlagsFromString("--liftoff-only");
 const HOOKS: Record<string, () => Promise<Handler>> = {
   "pre-edit": async () => (await import("./hooks/claude.js")).preEdit,
   "session-start": async () => (await import("./hooks/claude.js")).sessionStart,
+  "post-bash": async () => (await import("./hooks/claude.js")).postBash,
   "prompt-submit": async () => (await import("./hooks/claude.js")).promptSubmit,
   "session-end": async () => (await import("./hooks/claude.js")).sessionEnd,
   "pre-commit": async () => (await import("./hooks/git.js")).preCommit,

@@ -337,6 +337,10 @@ hook
   .description("Claude Code SessionStart: open a session, show unacknowledged alerts")
   .action(lazy(async () => (await import("./hooks/claude.js")).sessionStart));
 hook
+  .command("post-bash")
+  .description("Claude Code PostToolUse on Bash: report the files the command changed (git), warn of others' claims")
+  .action(lazy(async () => (await import("./hooks/claude.js")).postBash));
+hook
   .command("prompt-submit")
   .description("Claude Code UserPromptSubmit: heartbeat, show new alerts")
   .action(lazy(async () => (await import("./hooks/claude.js")).promptSubmit));

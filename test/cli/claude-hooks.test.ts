@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
-import { brigade, errLines, exec, gitRepo, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
+import { brigade, errLines, exec, git, gitRepo, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
 
 /** What Claude Code sends a PreToolUse hook (hooks reference: common fields, tool_name, tool_input, tool_use_id). */
 const preToolUse = (cwd: string, tool: string, toolInput: Record<string, unknown>, sessionId = "claude-session-1") =>
@@ -50,6 +50,7 @@ t.test("Claude Code hooks", async (t) => {
       { matcher: "Bash", hooks: [{ type: "command", command: "echo checked" }] },
       { matcher: "Edit|MultiEdit|Write|NotebookEdit", hooks: [{ type: "command", command: "brigade hook pre-edit", timeout: 10 }] },
     ]);
+    t.same(settings.hooks.PostToolUse, [{ matcher: "Bash", hooks: [{ type: "command", command: "brigade hook post-bash", timeout: 10 }] }]);
     t.same(settings.hooks.SessionStart, [{ hooks: [{ type: "command", command: "brigade hook session-start", timeout: 15 }] }]);
     t.same(settings.hooks.UserPromptSubmit, [{ hooks: [{ type: "command", command: "brigade hook prompt-submit", timeout: 10 }] }]);
     t.same(settings.hooks.SessionEnd, [{ hooks: [{ type: "command", command: "brigade hook session-end", timeout: 10 }] }]);
@@ -62,6 +63,26 @@ t.test("Claude Code hooks", async (t) => {
     const without = await exec("/bin/sh", ["-c", start], { cwd: repo, env: { PATH: "/usr/bin:/bin" } });
     t.equal(without.code, 0, "a teammate without brigade gets no hook error");
     t.match(JSON.parse(without.stdout).systemMessage, /brigade not installed/);
+    t.match(project.hooks.PostToolUse[0], { matcher: "Bash", hooks: [{ command: /then brigade hook post-bash; fi$/ }] });
+  });
+
+  await t.test("when installed as HTTP hooks, then Bash still gets the local command hook, and its baseline at SessionStart", async (t) => {
+    const r = await brigade(["hooks", "install", "--agent", "claude-code", "--command", "/opt/brigade"], { cwd: repo, env });
+    t.equal(r.code, 0, r.stderr);
+    const settings = JSON.parse(readFileSync(join(repo, ".claude/settings.local.json"), "utf8"));
+    const http = { type: "http", url: `${server.url}/v1/hooks/claude-code` };
+    t.match(settings.hooks.PostToolUse, [
+      { matcher: "Edit|MultiEdit|Write|NotebookEdit", hooks: [http] },
+      { matcher: "Bash", hooks: [{ type: "command", command: "/opt/brigade hook post-bash", timeout: 10 }] },
+    ]);
+    t.equal(settings.hooks.PostToolUse.length, 2);
+    t.match(settings.hooks.SessionStart, [{ hooks: [http, { type: "command", command: "/opt/brigade hook post-bash" }] }]);
+    t.equal(settings.hooks.PreToolUse.length, 2, "the user's Bash hook and Brigade's HTTP one, nothing duplicated");
+    const back = await brigade(["hooks", "install", "--agent", "claude-code", "--transport", "command"], { cwd: repo, env });
+    t.equal(back.code, 0, back.stderr);
+    const again = JSON.parse(readFileSync(join(repo, ".claude/settings.local.json"), "utf8"));
+    t.same(again.hooks.PostToolUse, [{ matcher: "Bash", hooks: [{ type: "command", command: "brigade hook post-bash", timeout: 10 }] }]);
+    t.equal(again.hooks.SessionStart.length, 1);
   });
 
   let sessionId = "";
@@ -207,5 +228,181 @@ t.test("Claude Code hooks", async (t) => {
     t.equal((await client(server.app, bob.token).get(`/v1/sessions/${sessionId}`)).body.status, "ended");
     t.notOk(readdirSync(join(home, ".config/brigade/sessions")).some((f) => f.startsWith("claude-code-")));
     t.notOk(existsSync(join(repo, "src/auth/login.ts")), "nothing here writes files");
+  });
+
+  // ── Bash ─────────────────────────────────────────────────────────────────
+  const work = gitRepo(join(home, "api-bash"));
+  mkdirSync(join(work, "src/auth"), { recursive: true });
+  mkdirSync(join(work, "lib"));
+  writeFileSync(join(work, "src/auth/login.ts"), "export const mode = 'one';\n");
+  git(work, "add", ".");
+  git(work, "commit", "-q", "-m", "login");
+  const run = (command: string) => exec("/bin/sh", ["-c", command], { cwd: work, env: userEnv(home) });
+  /** What Claude Code sends PostToolUse after a Bash call (hooks reference: tool_input.command, tool_response). */
+  const postBash = (command: string, sessionId = "claude-bash-1") =>
+    JSON.stringify({
+      session_id: sessionId,
+      transcript_path: "/t.jsonl",
+      cwd: work,
+      permission_mode: "default",
+      hook_event_name: "PostToolUse",
+      tool_name: "Bash",
+      tool_input: { command, description: "a command" },
+      tool_response: { stdout: "", stderr: "", interrupted: false, isImage: false },
+      tool_use_id: "toolu_02",
+    });
+  /** Runs the command as the Bash tool would, then the hook as Claude Code would. */
+  const bashCall = async (command: string, extra: Record<string, string> = {}, sessionId?: string) => {
+    const ran = await run(command);
+    if (ran.code !== 0) throw new Error(`${command} failed: ${ran.stderr}`);
+    return brigade(["hook", "post-bash"], { cwd: work, env: { ...env, ...extra }, input: postBash(command, sessionId) });
+  };
+  const touchedBy = async (path: string) => {
+    const other = await startSession(alice.api);
+    const touched = await client(server.app, other.token).post(`/v1/sessions/${other.id}/touches`, { paths: [path] });
+    return (touched.body.conflicts as { kind: string; otherSessionId: string }[])
+      .filter((c) => c.kind === "touch")
+      .map((c) => c.otherSessionId);
+  };
+
+  await t.test(
+    "when a Bash command edits files, then PostToolUse reports what git sees changed since the last report, and names others' claims at once",
+    async (t) => {
+      writeFileSync(join(work, "src/auth/legacy.ts"), "// left from before the session\n");
+      const started = await brigade(["hook", "session-start"], {
+        cwd: work,
+        env,
+        input: JSON.stringify({
+          session_id: "claude-bash-1",
+          transcript_path: "/t.jsonl",
+          cwd: work,
+          hook_event_name: "SessionStart",
+          source: "startup",
+        }),
+      });
+      t.equal(started.code, 0, started.stderr);
+      const bashSession = /Your Brigade session is ([0-9a-f-]{36})/.exec(
+        JSON.parse(started.stdout).hookSpecificOutput.additionalContext,
+      )?.[1];
+      t.ok(bashSession);
+      t.equal(readdirSync(join(home, ".config/brigade/snapshots")).length, 1, "the baseline was taken at SessionStart");
+
+      const edit = await bashCall("sed -i \"s/one/two/\" src/auth/login.ts && echo 'export {};' > lib/free.ts");
+      t.equal(edit.code, 0, edit.stderr);
+      const out = JSON.parse(edit.stdout);
+      t.equal(out.decision, "block", "the agent is told at once (the command already ran)");
+      const reason: string = out.reason;
+      t.match(
+        reason,
+        new RegExp(`src/auth/login\\.ts lies in an exclusive claim of ${alice.name}'s agent alice-claude \\(claim ${exclusive.body.id}\\)`),
+      );
+      t.match(reason, new RegExp(`request_handoff \\(claimId ${exclusive.body.id}\\)`));
+      t.match(reason, new RegExp(`brigade handoff request ${exclusive.body.id} --reason`));
+      t.notMatch(reason, /legacy\.ts/, "changed before the session: not this command's doing");
+      t.equal(out.hookSpecificOutput.hookEventName, "PostToolUse");
+      t.equal(out.hookSpecificOutput.additionalContext, reason);
+      t.match(
+        out.systemMessage,
+        /brigade: this command changed files inside other sessions' exclusive claims \(it changed lib\/free\.ts, src\/auth\/login\.ts\); the agent was told to stop/,
+      );
+      t.same(await touchedBy("lib/free.ts"), [bashSession], "the free file was recorded as the session's touch");
+
+      const idle = await bashCall("ls src");
+      t.equal(idle.code, 0, idle.stderr);
+      t.equal(idle.stdout, "", "unchanged since the last report: nothing to say");
+
+      const more = await bashCall("echo '// again' >> src/auth/login.ts");
+      t.equal(JSON.parse(more.stdout).decision, "block", "changed again: reported again");
+      t.match(JSON.parse(more.stdout).reason, /src\/auth\/login\.ts lies in an exclusive claim/);
+      t.notMatch(JSON.parse(more.stdout).reason, /free\.ts/);
+
+      const fleeting = await bashCall("echo x > src/auth/tmp.ts && sed -i s/x/y/ src/auth/tmp.ts && rm src/auth/tmp.ts");
+      t.equal(fleeting.code, 0, fleeting.stderr);
+      t.equal(fleeting.stdout, "", "made and removed within one call: git never sees it (the documented limit)");
+
+      const removed = await bashCall("rm src/auth/login.ts");
+      t.match(JSON.parse(removed.stdout).reason, /src\/auth\/login\.ts lies in an exclusive claim/, "a deletion is a change too");
+
+      const undone = await bashCall("git checkout -- src/auth/login.ts");
+      t.equal(undone.stdout, "", "putting a file back as committed is not reported");
+    },
+  );
+
+  await t.test(
+    "when the server cannot be reached, then the Bash hook fails open with a warning, and the change is reported with the next command",
+    async (t) => {
+      const down = await bashCall("echo '// offline' >> src/auth/login.ts", { BRIGADE_URL: "http://127.0.0.1:9" });
+      t.equal(down.code, 0, down.stderr);
+      const out = JSON.parse(down.stdout);
+      t.notOk(out.decision);
+      t.match(
+        out.systemMessage,
+        /^brigade: cannot reach Brigade at http:\/\/127\.0\.0\.1:9 .*this command's changes \(src\/auth\/login\.ts\) were NOT reported/,
+      );
+      t.match(
+        out.hookSpecificOutput.additionalContext,
+        /not checked against other sessions' claims; they will be reported with your next command/,
+      );
+      const back = await bashCall("true");
+      t.equal(JSON.parse(back.stdout).decision, "block");
+      t.match(JSON.parse(back.stdout).reason, /src\/auth\/login\.ts lies in an exclusive claim/);
+      const notGit = await brigade(["hook", "post-bash"], {
+        cwd: home,
+        env,
+        input: postBash("ls").replace(JSON.stringify(work), JSON.stringify(home)),
+      });
+      t.equal(notGit.code, 0, notGit.stderr);
+      t.equal(notGit.stdout, "", "outside a repository: nothing to report");
+    },
+  );
+
+  await t.test(
+    "when a hook process of the same Claude Code session opens its session again, then the Brigade session is adopted, not doubled",
+    async (t) => {
+      const start = (configHome: string) =>
+        brigade(["hook", "session-start"], {
+          cwd: work,
+          env: { ...env, XDG_CONFIG_HOME: configHome },
+          input: JSON.stringify({
+            session_id: "claude-adopt-1",
+            transcript_path: "/t.jsonl",
+            cwd: work,
+            hook_event_name: "SessionStart",
+            source: "startup",
+          }),
+        });
+      const idOf = (r: Awaited<ReturnType<typeof start>>) =>
+        /Your Brigade session is ([0-9a-f-]{36})/.exec(JSON.parse(r.stdout).hookSpecificOutput.additionalContext)?.[1];
+      // Two processes that share no state (as after a lost state folder, or two hook runners at once).
+      const [a, b] = await Promise.all([start(join(home, "state-a")), start(join(home, "state-b"))]);
+      t.equal(a.code, 0, a.stderr);
+      t.equal(b.code, 0, b.stderr);
+      t.ok(idOf(a));
+      t.equal(idOf(a), idOf(b), "one Brigade session");
+      const session = await client(server.app, bob.token).get(`/v1/sessions/${idOf(a)}`);
+      t.equal(session.body.clientSessionId, "claude-adopt-1");
+      const later = await start(join(home, "state-c"));
+      t.equal(idOf(later), idOf(a), "a restarted hook process adopts it too");
+    },
+  );
+
+  await t.test("when the hooks are HTTP hooks, then the Bash hook reports to the session the server opened for the run", async (t) => {
+    const bobs = client(server.app, bob.token);
+    const headers = { "x-brigade-repo": "git@github.com:acme/api.git", "x-brigade-worktree": work };
+    const input = { session_id: "claude-http-1", transcript_path: "/t.jsonl", cwd: work, source: "startup" };
+    const opened = await bobs.post("/v1/hooks/claude-code", { ...input, hook_event_name: "SessionStart" }, headers);
+    t.equal(opened.status, 200);
+    const httpSession = /Brigade session ([0-9a-f-]{36})/.exec(opened.body.hookSpecificOutput.additionalContext)?.[1];
+    const baseline = await brigade(["hook", "post-bash"], {
+      cwd: work,
+      env,
+      input: JSON.stringify({ ...input, hook_event_name: "SessionStart" }),
+    });
+    t.equal(baseline.code, 0, baseline.stderr);
+    t.equal(baseline.stdout, "", "the baseline says nothing");
+    const r = await bashCall("echo 'export const x = 1;' > lib/http.ts", {}, "claude-http-1");
+    t.equal(r.code, 0, r.stderr);
+    t.equal(r.stdout, "", "a free file: nothing to tell");
+    t.same(await touchedBy("lib/http.ts"), [httpSession], "recorded for the HTTP hooks' session");
   });
 });

@@ -9,6 +9,8 @@
  * 0600), or with `--project` the shared `.claude/settings.json` (other settings and hooks are
  * kept; Brigade's own entries are replaced, never duplicated). HTTP hooks when the server answers
  * Claude Code's events itself, with a token minted for the worktree; command hooks otherwise.
+ * Either way a command hook reports what Bash commands changed: only a local process can ask
+ * git about the worktree.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -123,9 +125,9 @@ const isBrigadeEntry = (h: HookEntry | undefined) =>
     /brigade/.test(h.command)) ||
   (typeof h?.url === "string" && h.url.endsWith(HOOK_PATH));
 
-/** Command hooks: `cmd` runs brigade. With `shared`, a teammate without brigade gets one notice, not hook errors. */
-function commandHooks(cmd: string, shared: boolean): Record<string, HookGroup> {
-  const call = (name: string, timeout: number, notice = false): HookEntry => ({
+/** How a command hook runs `brigade hook <name>`. */
+function commandCall(cmd: string, shared: boolean) {
+  return (name: string, timeout: number, notice = false): HookEntry => ({
     type: "command",
     command: shared
       ? `if command -v brigade >/dev/null 2>&1; then brigade hook ${name}; ${
@@ -136,31 +138,43 @@ function commandHooks(cmd: string, shared: boolean): Record<string, HookGroup> {
       : `${cmd} hook ${name}`,
     timeout,
   });
+}
+
+/** Command hooks: `cmd` runs brigade. With `shared`, a teammate without brigade gets one notice, not hook errors. */
+function commandHooks(cmd: string, shared: boolean): Record<string, HookGroup[]> {
+  const call = commandCall(cmd, shared);
   return {
-    PreToolUse: { matcher: EDIT_TOOLS, hooks: [call("pre-edit", 10)] },
-    SessionStart: { hooks: [call("session-start", 15, true)] },
-    UserPromptSubmit: { hooks: [call("prompt-submit", 10)] },
-    SessionEnd: { hooks: [call("session-end", 10)] },
+    PreToolUse: [{ matcher: EDIT_TOOLS, hooks: [call("pre-edit", 10)] }],
+    PostToolUse: [{ matcher: "Bash", hooks: [call("post-bash", 10)] }],
+    SessionStart: [{ hooks: [call("session-start", 15, true)] }],
+    UserPromptSubmit: [{ hooks: [call("prompt-submit", 10)] }],
+    SessionEnd: [{ hooks: [call("session-end", 10)] }],
   };
 }
 
 /**
  * HTTP hooks: Claude Code posts each event to the server itself (no process per edit). The
  * headers carry a token minted for this worktree and name the repository and worktree root.
+ * Bash is the exception: `brigade hook post-bash` asks git what a command changed (and takes
+ * its baseline at SessionStart), then reports it to the same endpoint.
  */
-function httpHooks(server: string, token: string, repo: string, worktree: string): Record<string, HookGroup> {
+function httpHooks(server: string, token: string, repo: string, worktree: string, cmd: string): Record<string, HookGroup[]> {
   const entry = (timeout: number): HookEntry => ({
     type: "http",
     url: `${server}${HOOK_PATH}`,
     headers: { Authorization: `Bearer ${token}`, "X-Brigade-Repo": repo, "X-Brigade-Worktree": worktree },
     timeout,
   });
+  const call = commandCall(cmd, false);
   return {
-    PreToolUse: { matcher: EDIT_TOOLS, hooks: [entry(5)] },
-    PostToolUse: { matcher: EDIT_TOOLS, hooks: [entry(5)] },
-    SessionStart: { hooks: [entry(10)] },
-    UserPromptSubmit: { hooks: [entry(5)] },
-    SessionEnd: { hooks: [entry(5)] },
+    PreToolUse: [{ matcher: EDIT_TOOLS, hooks: [entry(5)] }],
+    PostToolUse: [
+      { matcher: EDIT_TOOLS, hooks: [entry(5)] },
+      { matcher: "Bash", hooks: [call("post-bash", 10)] },
+    ],
+    SessionStart: [{ hooks: [entry(10), call("post-bash", 10)] }],
+    UserPromptSubmit: [{ hooks: [entry(5)] }],
+    SessionEnd: [{ hooks: [entry(5)] }],
   };
 }
 
@@ -237,7 +251,7 @@ async function installClaude(ctx: Context, options: { command?: string; project?
   const http = !shared && transport !== "command" && (transport === "http" || (await serverTakesHttpHooks(ctx)));
   if (transport === "http" && !(await serverTakesHttpHooks(ctx)))
     throw new CliError(`the server does not answer ${HOOK_PATH} (or cannot be reached): install with --transport command`);
-  let ours: Record<string, HookGroup>;
+  let ours: Record<string, HookGroup[]>;
   let tokenNote = "";
   if (http) {
     const client = ctx.client("user");
@@ -245,15 +259,15 @@ async function installClaude(ctx: Context, options: { command?: string; project?
     const stale = oldTokenIds(hooks);
     const minted = await ok(client.api.POST("/v1/tokens", { body: { name: `claude-code hooks ${hostname()}:${root}`.slice(0, 200) } }));
     for (const id of stale) await client.api.DELETE("/v1/tokens/{id}", { params: { path: { id } } }).catch(() => undefined);
-    ours = httpHooks(client.baseUrl, minted.token, repo, root);
+    ours = httpHooks(client.baseUrl, minted.token, repo, root, options.command ?? "brigade");
     tokenNote = `  token ${minted.id} minted for these hooks (revoke: brigade token revoke ${minted.id})`;
   } else {
     ours = commandHooks(options.command ?? "brigade", shared);
   }
   for (const event of EVENTS) {
     const rest = withoutOurs(hooks[event]);
-    const group = ours[event];
-    if (group) hooks[event] = [...rest, group];
+    const groups = ours[event];
+    if (groups) hooks[event] = [...rest, ...groups];
     else if (rest.length) hooks[event] = rest;
     else delete hooks[event];
   }
@@ -263,6 +277,7 @@ async function installClaude(ctx: Context, options: { command?: string; project?
     [
       `Claude Code ${http ? "HTTP" : "command"} hooks written to ${path}${shared ? " (shared: commit it; teammates need the brigade command)" : " (mode 0600, not committed)"}:`,
       `  PreToolUse (${EDIT_TOOLS}) blocks edits inside other sessions' exclusive claims`,
+      "  PostToolUse (Bash) reports the files each command changed (from git) and tells the agent when one is in another's claim",
       "  SessionStart / UserPromptSubmit / SessionEnd: one Brigade session per Claude Code session, alerts shown as context",
       tokenNote,
       "Add the MCP tools too: claude mcp add brigade -- brigade mcp",

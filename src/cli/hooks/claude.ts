@@ -19,7 +19,7 @@
 import { hostname } from "node:os";
 import { appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { BrigadeError, ok, type BrigadeClient, type StartedSession } from "../../sdk/client.js";
+import { BrigadeError, ok, type BrigadeClient, type Schemas, type StartedSession } from "../../sdk/client.js";
 import { describeAlert } from "../../sdk/describe.js";
 import { checkPaths, type CheckOutcome } from "../check.js";
 import { clientFor, type SessionRef, type Settings } from "../config.js";
@@ -27,11 +27,28 @@ import type { Context } from "../context.js";
 import { CliError, describeError, EXIT_FAILED, isSessionGone, sessionGoneLine } from "../errors.js";
 import { currentBranch, remoteUrl, repoRelative, worktreeOf } from "../git.js";
 import { until } from "../output.js";
-import { agentStatePath, forgetSaved, readSaved, writeSaved, type SavedSession } from "../state.js";
+import { changedSince, dirtyFiles, type Fingerprints } from "../changes.js";
+import {
+  agentStatePath,
+  forgetSaved,
+  forgetSnapshots,
+  readSaved,
+  readSnapshot,
+  snapshotPath,
+  writeSaved,
+  writeSnapshot,
+  type SavedSession,
+  type WorktreeSnapshot,
+} from "../state.js";
 import { readStdin } from "./stdin.js";
 
 const AGENT = "claude-code";
 const HOOK_TIMEOUT_MS = 3_000;
+/** How long the Bash hook lets `git status` run. */
+const GIT_TIMEOUT_MS = 4_000;
+/** Changed files reported per request (the hook endpoint's bound), and per command. */
+const PATHS_PER_REPORT = 1_000;
+const MAX_REPORTED_PATHS = 5_000;
 const LEASE_SECONDS = 3_600;
 
 interface HookInput {
@@ -160,7 +177,7 @@ export async function preEdit(ctx: Context): Promise<number> {
       outcome = await checkPaths(client, { repo, paths: [path], sessionId: ref?.id, userId: settings.user?.id });
     } catch (err) {
       if (!ref || !isSessionGone(err, Boolean(ref.token))) throw err;
-      const next = await afterSessionGone(settings, ref, statePath, root);
+      const next = await afterSessionGone(settings, ref, statePath, root, input.session_id);
       ({ ref, saved } = next);
       notes.push(next.toAgent);
       warnings.push(next.toPerson);
@@ -232,13 +249,14 @@ async function afterSessionGone(
   gone: SessionRef,
   statePath: string | undefined,
   root: string,
+  clientSessionId: string | undefined,
 ): Promise<{ ref?: SessionRef; saved?: SavedSession; toAgent: string; toPerson: string }> {
   if (statePath) forgetSaved(statePath);
   if (!settings.token) {
     throw new CliError(`${sessionGoneLine(gone.id)}, and there is no personal token to go on with (run \`brigade login\`)`);
   }
   if (gone.source === "agent-hook" && statePath) {
-    const saved = await openSession(clientFor(settings, "user"), settings, root, statePath);
+    const saved = await openSession(clientFor(settings, "user"), settings, root, statePath, clientSessionId);
     exportToClaudeEnv(settings, saved);
     return {
       ref: { id: saved.id, token: saved.token, repo: saved.repo, source: "agent-hook" },
@@ -260,7 +278,18 @@ async function heartbeatSaved(client: BrigadeClient, statePath: string, saved: S
 
 // ── SessionStart, UserPromptSubmit, SessionEnd ───────────────────────────────
 
-async function openSession(client: BrigadeClient, settings: Settings, root: string, statePath: string): Promise<SavedSession> {
+/**
+ * Opens the Brigade session of one Claude Code session. Claude's `session_id` is sent as the
+ * clientSessionId, so the server adopts the live session of the same run (a hook process that
+ * lost its state, the HTTP hooks, the MCP server) instead of opening a second one.
+ */
+async function openSession(
+  client: BrigadeClient,
+  settings: Settings,
+  root: string,
+  statePath: string,
+  clientSessionId: string | undefined,
+): Promise<SavedSession> {
   const [repo, branch] = await Promise.all([remoteUrl(root), currentBranch(root)]);
   const agent = settings.agent && /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(settings.agent) ? settings.agent : AGENT;
   const body = {
@@ -269,6 +298,7 @@ async function openSession(client: BrigadeClient, settings: Settings, root: stri
     worktree: root,
     host: hostname().slice(0, 255) || "unknown",
     ...(branch ? { branch } : {}),
+    ...(clientSessionId ? { clientSessionId: clientSessionId.slice(0, 200) } : {}),
   };
   let started: StartedSession;
   try {
@@ -313,6 +343,16 @@ const alertLines = (alerts: ({ id: string } & Parameters<typeof describeAlert>[0
 
 export async function sessionStart(ctx: Context): Promise<number> {
   const input = await readHookInput("session-start");
+  // What is already changed in the worktree is not this session's doing: the Bash hook's baseline.
+  const baseline = takeBaseline(input.session_id, input.cwd ?? ctx.cwd);
+  try {
+    return await startSession(ctx, input);
+  } finally {
+    await baseline;
+  }
+}
+
+async function startSession(ctx: Context, input: HookInput): Promise<number> {
   const settings = hookSettings(ctx);
   const cwd = input.cwd ?? ctx.cwd;
   // Under `brigade run` its session token is enough; otherwise a personal token opens one.
@@ -341,7 +381,7 @@ export async function sessionStart(ctx: Context): Promise<number> {
     if (!ref && statePath) {
       const root = worktreeOf(join(cwd, "-")); // looks from cwd itself upwards
       if (!root) throw new CliError(`not a git repository: ${cwd}; no Brigade session was started`);
-      saved = await openSession(clientFor(settings, "user"), settings, root, statePath);
+      saved = await openSession(clientFor(settings, "user"), settings, root, statePath, input.session_id);
       ref = { id: saved.id, token: saved.token, repo: saved.repo, source: "agent-hook" };
     }
     if (!ref) return 0;
@@ -394,7 +434,7 @@ export async function promptSubmit(ctx: Context): Promise<number> {
       try {
         const root = saved?.worktree ?? worktreeOf(join(input.cwd ?? ctx.cwd, "-"));
         if (!root) throw err;
-        const next = await afterSessionGone(settings, ref, statePath, root);
+        const next = await afterSessionGone(settings, ref, statePath, root, input.session_id);
         emit({
           systemMessage: `brigade: ${next.toPerson}`,
           hookSpecificOutput: { hookEventName: "UserPromptSubmit", additionalContext: next.toAgent },
@@ -412,6 +452,7 @@ export async function promptSubmit(ctx: Context): Promise<number> {
 export async function sessionEnd(ctx: Context): Promise<number> {
   const input = await readHookInput("session-end");
   const settings = hookSettings(ctx);
+  if (input.session_id) forgetSnapshots(AGENT, input.session_id);
   if (settings.envSession || !input.session_id) return 0; // `brigade run` ends its own session
   const statePath = agentStatePath(AGENT, input.session_id);
   const saved = readSaved(statePath);
@@ -430,4 +471,136 @@ export async function sessionEnd(ctx: Context): Promise<number> {
     return EXIT_FAILED;
   }
   return 0;
+}
+
+// ── PostToolUse (Bash) ───────────────────────────────────────────────────────
+
+/**
+ * The files a shell command changed cannot be read from its input, so after each Bash call the
+ * worktree is compared, through git, with the snapshot taken when the last call was reported
+ * (or when the session started). What is new or changed since is reported as the session's
+ * touches; one lying in another session's exclusive claim is fed back to the agent at once.
+ *
+ * It cannot see a file that a command changed and put back (or made and removed) within one
+ * call, nor files git ignores; and what changed between two Bash calls by other means (the
+ * edit tools, the person) is reported with the next call.
+ */
+export async function postBash(ctx: Context): Promise<number> {
+  const input = await readHookInput("post-bash");
+  const event = input.hook_event_name;
+  if (event !== undefined && event !== "PostToolUse" && event !== "SessionStart")
+    throw new CliError(`hook post-bash expects a PostToolUse or SessionStart event, got ${JSON.stringify(event)}; nothing was reported`);
+  if (!input.session_id) throw new CliError("hook post-bash: the input has no session_id; nothing was reported");
+  // SessionStart (installed beside the HTTP hooks, which cannot look at the worktree): the baseline.
+  if (event === "SessionStart") return (await takeBaseline(input.session_id, input.cwd ?? ctx.cwd), 0);
+  if (input.tool_name !== undefined && input.tool_name !== "Bash") return 0;
+  const settings = hookSettings(ctx);
+  if (guardMode(settings) === "off") return 0;
+  const root = worktreeOf(join(input.cwd ?? ctx.cwd, "-"));
+  if (!root) return 0; // outside any repository: nothing of Brigade's to report
+
+  const snapshot = snapshotPath(AGENT, input.session_id, root);
+  let now: Fingerprints;
+  try {
+    now = await dirtyFiles(root, GIT_TIMEOUT_MS);
+  } catch (err) {
+    return postBashWarning(`could not list what the command changed (${describeError(err).message})`, "");
+  }
+  const keep = () => writeSnapshot(snapshot, { worktree: root, takenAt: Date.now(), files: now });
+  const before = readSnapshotSafely(snapshot);
+  // No baseline (the session started before these hooks, or it was lost): from now on.
+  if (!before || before.worktree !== root) return (keep(), 0);
+  const changed = changedSince(before.files, now);
+  if (changed.length === 0 || !settings.server || !(settings.token || settings.envSession?.token)) return (keep(), 0);
+
+  const reported = changed.slice(0, MAX_REPORTED_PATHS);
+  const named = `${reported.slice(0, 5).join(", ")}${reported.length > 5 ? ` and ${reported.length - 5} more` : ""}`;
+  let { ref, statePath } = hookSession(settings, input);
+  const notes: string[] = [];
+  const warnings: string[] = [];
+  let answers: Schemas["ClaudeCodeHookAnswer"][] = [];
+  try {
+    const repo = ref?.repo ?? (await remoteUrl(root));
+    // The hook endpoint maps Claude's session_id to the run's Brigade session (the one the
+    // command hooks saved, or the HTTP hooks opened) and words the answer for the agent.
+    const report = async (as: SessionRef | undefined) => {
+      const client = clientFor(settings, "session", as);
+      const out: Schemas["ClaudeCodeHookAnswer"][] = [];
+      for (let i = 0; i < reported.length; i += PATHS_PER_REPORT) {
+        const body = {
+          session_id: input.session_id!,
+          hook_event_name: "PostToolUse",
+          cwd: input.cwd ?? root,
+          tool_name: "Bash",
+          brigade_changed_paths: reported.slice(i, i + PATHS_PER_REPORT),
+        };
+        const headers = { "x-brigade-repo": repo, "x-brigade-worktree": root };
+        out.push(await ok(client.api.POST("/v1/hooks/claude-code", { params: { header: headers }, body })));
+      }
+      return out;
+    };
+    try {
+      answers = await report(ref);
+    } catch (err) {
+      if (!ref || !isSessionGone(err, Boolean(ref.token))) throw err;
+      const next = await afterSessionGone(settings, ref, statePath, root, input.session_id);
+      ref = next.ref;
+      notes.push(next.toAgent);
+      warnings.push(next.toPerson);
+      answers = await report(ref);
+    }
+  } catch (err) {
+    // Not advanced: what was not reported is reported with the next command.
+    return postBashWarning(`${describeError(err).message}; this command's changes (${named}) were NOT reported`, named);
+  }
+  keep();
+
+  if (changed.length > reported.length)
+    warnings.push(`${changed.length - reported.length} more changed files were not reported (at most ${MAX_REPORTED_PATHS} per command)`);
+  const blocked = answers.filter((a) => a.decision === "block" && a.reason).map((a) => a.reason!);
+  const context = answers.map((a) => a.hookSpecificOutput?.additionalContext).filter((c): c is string => Boolean(c));
+  const text = [...notes, ...blocked, ...context].join(" ");
+  if (blocked.length)
+    warnings.push(`this command changed files inside other sessions' exclusive claims (it changed ${named}); the agent was told to stop`);
+  if (!text && warnings.length === 0) return 0;
+  emit({
+    ...(blocked.length ? { decision: "block", reason: text } : {}),
+    ...(warnings.length ? { systemMessage: warnings.map((w) => `brigade: ${w}`).join("\n") } : {}),
+    ...(text ? { hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: text } } : {}),
+  });
+  return 0;
+}
+
+/** Fails open: the person sees why, the agent is told its changes were not checked. */
+function postBashWarning(warning: string, named: string): number {
+  emit({
+    systemMessage: `brigade: ${warning}`,
+    hookSpecificOutput: {
+      hookEventName: "PostToolUse",
+      additionalContext: `Brigade warning: ${warning}. ${
+        named ? "Those files were not checked against other sessions' claims; they will be reported with your next command." : ""
+      }`.trim(),
+    },
+  });
+  return 0;
+}
+
+function readSnapshotSafely(path: string): WorktreeSnapshot | null {
+  try {
+    return readSnapshot(path);
+  } catch {
+    return null; // unreadable: start over from now
+  }
+}
+
+/** Remembers what is already changed in the worktree, so it is not taken for the next command's doing. */
+async function takeBaseline(sessionId: string | undefined, cwd: string): Promise<void> {
+  const root = worktreeOf(join(cwd, "-"));
+  if (!sessionId || !root) return;
+  try {
+    const files = await dirtyFiles(root, GIT_TIMEOUT_MS);
+    writeSnapshot(snapshotPath(AGENT, sessionId, root), { worktree: root, takenAt: Date.now(), files });
+  } catch {
+    // The Bash hook takes one itself when it finds none.
+  }
 }
