@@ -262,6 +262,69 @@ sessionOption(
     .option("--after <eventId>", "resume after this event"),
 ).action(lazy(async () => (await import("./commands/alerts.js")).watch));
 
+// ── messages ─────────────────────────────────────────────────────────────────
+{
+  const msg = program
+    .command("msg")
+    .description(
+      "messages between agents, developers and leads: send, reply, inbox, thread, ack, search (as the current session, else as you)",
+    );
+  const load = async () => await import("./commands/msg.js");
+  const limit = (v: string) => {
+    if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 200) throw new InvalidArgumentError("--limit is a whole number from 1 to 200");
+    return Number(v);
+  };
+  sessionOption(
+    msg
+      .command("send")
+      .description("start a thread: to a session, a user, a team or (leads and admins) the organisation")
+      .requiredOption("--to <audience>", "session:<id>, user:<id|name|email>, team:<id|name> or organisation")
+      .requiredOption("--subject <text>", "one line the recipient sees first")
+      .option("--body <text>", "Markdown (default: read from stdin)")
+      .option("--ack", "a directive: each recipient agent must acknowledge it")
+      .option("--importance <level>", "low, normal, high or urgent")
+      .option("--until <time>", "with --ack: sessions starting before then receive it too (ISO 8601)"),
+  ).action(lazy(async () => (await load()).send));
+  sessionOption(
+    msg
+      .command("reply")
+      .description("answer a message in its thread")
+      .argument("<message>", "the message's id")
+      .option("--body <text>", "Markdown (default: read from stdin)")
+      .option("--ack", "ask the readers to acknowledge this reply")
+      .option("--importance <level>", "low, normal, high or urgent"),
+  ).action(lazy(async () => (await load()).reply));
+  sessionOption(
+    msg
+      .command("inbox")
+      .description("your unread messages, newest first")
+      .option("--all", "read ones too")
+      .option("--needs-ack", "only directives you have not acknowledged")
+      .option("--sent", "what you sent")
+      .option("--thread <id>", "only this thread's messages")
+      .option("--limit <n>", "at most this many (default 50)", limit),
+  ).action(lazy(async () => (await load()).inbox));
+  sessionOption(
+    msg
+      .command("thread")
+      .description("a whole thread, oldest first (marks its messages read)")
+      .argument("<id>", "the thread's id, or any of its messages' ids"),
+  ).action(lazy(async () => (await load()).thread));
+  sessionOption(
+    msg
+      .command("ack")
+      .description("acknowledge messages (directives); acknowledging again changes nothing")
+      .argument("<messages...>", "message ids"),
+  ).action(lazy(async () => (await load()).ack));
+  sessionOption(
+    msg
+      .command("search")
+      .description("full-text search over the messages you may read")
+      .argument("<words...>", 'words, "quoted phrases", -excluded')
+      .option("--limit <n>", "at most this many (default 50)", limit),
+  ).action(lazy(async () => (await load()).search));
+}
+
 // ── contracts ────────────────────────────────────────────────────────────────
 {
   const contracts = program.command("contracts").description("interface contracts: publish, check, propose, list, diff");

@@ -19,6 +19,8 @@ export type TouchResult = Schemas["TouchResult"];
 export type Handoff = Schemas["Handoff"];
 export type AlertItem = Schemas["Alert"];
 export type Me = Schemas["Me"];
+export type Message = Schemas["Message"];
+export type Thread = Schemas["Thread"];
 
 export type BrigadeApi = Client<paths>;
 export type FetchLike = (request: Request) => Promise<Response>;

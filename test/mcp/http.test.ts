@@ -120,7 +120,7 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
       t.notOk(after.structured.items.some((a: any) => a.id === alertId));
 
       const { resources } = await mcp.listResources();
-      t.same(resources.map((r) => r.uri).sort(), ["brigade://alerts/unacked", "brigade://session/claims"]);
+      t.same(resources.map((r) => r.uri).sort(), ["brigade://alerts/unacked", "brigade://messages/unread", "brigade://session/claims"]);
     },
   );
 

@@ -77,6 +77,25 @@ export const toolCatalog: Record<string, { annotations: ToolAnnotations; output:
     annotations: writes({ idempotent: false, destructive: true }),
     output: out({ id: z.string().optional(), status: z.string().optional() }),
   },
+  send_message: {
+    annotations: writes({ idempotent: false, destructive: false }),
+    output: out({ id: z.string().optional(), threadId: z.string().optional() }),
+  },
+  reply: {
+    annotations: writes({ idempotent: false, destructive: false }),
+    output: out({ id: z.string().optional(), threadId: z.string().optional() }),
+  },
+  inbox: { annotations: readOnly, output: out(page) },
+  // Reading a thread marks its messages read for this reader: a write, harmless to repeat.
+  read_thread: {
+    annotations: writes({ idempotent: true, destructive: false }),
+    output: out({ id: z.string().optional(), subject: z.string().optional(), messages: list.optional() }),
+  },
+  ack_message: {
+    annotations: writes({ idempotent: true, destructive: false }),
+    output: out({ id: z.string().optional(), acknowledgedAt: z.string().nullable().optional() }),
+  },
+  search_messages: { annotations: readOnly, output: out(page) },
   publish_contract: { annotations: writes({ idempotent: true, destructive: false }), output: out({}) },
   check_contract: { annotations: readOnly, output: out({}) },
   propose_contract_change: { annotations: writes({ idempotent: false, destructive: false }), output: out({}) },

@@ -44,4 +44,32 @@ export function registerResources(server: McpServer, ctx: McpContext) {
       };
     },
   );
+  server.registerResource(
+    "unread-messages",
+    "brigade://messages/unread",
+    {
+      title: "Unread messages",
+      description:
+        "Messages for the current session (or for you) not yet read, newest first, and directives not yet acknowledged; open one with read_thread",
+      mimeType: "application/json",
+    },
+    async (uri) => {
+      const s = ctx.current();
+      const client = s ? clientFor(s) : ctx.client();
+      // A directive already read is no longer unread, yet still waits for its acknowledgement.
+      const [unread, needsAck] = await Promise.all([
+        ok(client.api.GET("/v1/messages", { params: { query: { unread: "true", limit: 100 } } })),
+        ok(client.api.GET("/v1/messages", { params: { query: { needsAck: "true", limit: 100 } } })),
+      ]);
+      return {
+        contents: [
+          {
+            uri: uri.href,
+            mimeType: "application/json",
+            text: JSON.stringify({ sessionId: s?.id ?? null, unread: unread.items, needsAck: needsAck.items }, null, 2),
+          },
+        ],
+      };
+    },
+  );
 }

@@ -4,6 +4,9 @@
  * kept alive by the hook calls themselves, reopened when it has nevertheless ended, and edit
  * checks answered from the in-memory claim index.
  *
+ * A prompt and a finished tool call also tell the agent of messages for its session
+ * (`takeMessageNotices`), so it hears of them while it works.
+ *
  * The answers are Claude Code's documented hook output. An allowed edit gets `{}`, never
  * "allow": an explicit allow would skip the user's own permission rules.
  */
@@ -16,6 +19,7 @@ import { checkPaths, listClaims, reportTouches } from "../claims/claims.usecases
 import { HOOKS_OPENER } from "../sessions/sessions.schemas.js";
 import type { SessionDeps } from "../sessions/sessions.usecases.js";
 import { endSession, ensureSession, findRunSession, getSession, listSessions } from "../sessions/sessions.usecases.js";
+import { takeMessageNotices } from "../messages/messages.usecases.js";
 import { hookErrors } from "./hooks.errors.js";
 import type { ClaudeCodeHookAnswer, ClaudeCodeHookInput } from "./hooks.schemas.js";
 
@@ -240,9 +244,25 @@ function touchText(
     : `${c.path} is being edited by ${who} too: coordinate before going on.`;
 }
 
+/** The messages to tell the agent of, as one block of context (empty when there are none). */
+async function messageContext(deps: HookDeps, s: RunSession, repeatDirectives: boolean): Promise<string> {
+  const lines = await takeMessageNotices({ db: deps.sessions.db }, { ...s.principal, sessionId: s.id }, { repeatDirectives });
+  return lines.length ? `Brigade messages for this session:\n${lines.map((l) => `- ${l}`).join("\n")}` : "";
+}
+
+const joined = (...parts: string[]) => parts.filter(Boolean).join("\n");
+
 async function postToolUse(deps: HookDeps, principal: Principal, request: HookRequest): Promise<ClaudeCodeHookAnswer> {
   const paths = pathsOf(request, true);
-  if (paths.length === 0) return {};
+  if (paths.length === 0) {
+    // Most tool calls change no file: tell of messages only for a run already known here (one
+    // query), never opening a session for a call that names no repository work.
+    const known = principal.sessionId ?? deps.runs.get(`${principal.orgId}/${principal.userId}/${request.input.session_id}`);
+    if (!known) return {};
+    const s = await runSession(deps, principal, request);
+    const context = joined(await messageContext(deps, s, false), reopenedNote(s).trim());
+    return context ? { hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: context } } : {};
+  }
   let s = await runSession(deps, principal, request);
   let result: Awaited<ReturnType<typeof reportTouches>>;
   try {
@@ -253,8 +273,10 @@ async function postToolUse(deps: HookDeps, principal: Principal, request: HookRe
     s = await runSession(deps, principal, request, true);
     result = await reportTouches(deps.claims, s.principal, s.id, { paths });
   }
+  const messages = await messageContext(deps, s, false);
   if (result.conflicts.length === 0) {
-    return s.reopened ? { hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: reopenedNote(s).trim() } } : {};
+    const context = joined(messages, reopenedNote(s).trim());
+    return context ? { hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: context } } : {};
   }
   const people = await peopleNamed(
     deps.claims.db,
@@ -264,17 +286,23 @@ async function postToolUse(deps: HookDeps, principal: Principal, request: HookRe
   const inClaims = result.conflicts.filter((c) => c.kind === "claim");
   const text = `Brigade: ${result.conflicts.map((c) => touchText(people, c)).join(" ")}${reopenedNote(s)}`;
   // A change inside another's exclusive claim is fed back to the agent at once (the tool already ran).
-  if (inClaims.length > 0) return { decision: "block", reason: text };
-  return { hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: text } };
+  if (inClaims.length > 0)
+    return {
+      decision: "block",
+      reason: text,
+      ...(messages ? { hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: messages } } : {}),
+    };
+  return { hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: joined(text, messages) } };
 }
 
 async function promptSubmit(deps: HookDeps, principal: Principal, request: HookRequest): Promise<ClaudeCodeHookAnswer> {
   const s = await runSession(deps, principal, request);
   const texts = await deps.unreadAlerts(s.principal);
+  const messages = await messageContext(deps, s, true);
   const note = reopenedNote(s).trim();
-  if (texts.length === 0 && !note) return {};
   const alerts = texts.length ? `Brigade alerts for this session:\n${texts.map((t) => `- ${t}`).join("\n")}` : "";
-  return { hookSpecificOutput: { hookEventName: "UserPromptSubmit", additionalContext: [alerts, note].filter(Boolean).join("\n") } };
+  const context = joined(alerts, messages, note);
+  return context ? { hookSpecificOutput: { hookEventName: "UserPromptSubmit", additionalContext: context } } : {};
 }
 
 async function sessionEnd(deps: HookDeps, principal: Principal, request: HookRequest): Promise<ClaudeCodeHookAnswer> {

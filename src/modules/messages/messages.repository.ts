@@ -3,7 +3,7 @@ import { alias } from "drizzle-orm/pg-core";
 import type { Db } from "../../infra/db.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
-import { messageDeliveries, messageReceipts, messages, threadMutes } from "./messages.table.js";
+import { messageDeliveries, messageNotices, messageReceipts, messages, threadMutes } from "./messages.table.js";
 
 export type MessageRow = Omit<typeof messages.$inferSelect, "search">;
 export type NewMessage = Omit<MessageRow, "createdAt">;
@@ -93,19 +93,17 @@ const receiptOf = (r: Reader) =>
  * `unread`/`needsAck` written as anti-joins too, the planner keeps an inbox's ordered index
  * scan and stops at the page size.
  */
-const withReceipt = (db: Db, r: Reader) =>
-  db
-    .select({
-      ...messageColumns,
-      readAt: sql<Date | null>`(${db.select({ at: messageReceipts.readAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
-        messageReceipts.readAt,
-      ),
-      acknowledgedAt:
-        sql<Date | null>`(${db.select({ at: messageReceipts.acknowledgedAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
-          messageReceipts.acknowledgedAt,
-        ),
-    })
-    .from(messages);
+const withReceiptColumns = (db: Db, r: Reader) => ({
+  ...messageColumns,
+  readAt: sql<Date | null>`(${db.select({ at: messageReceipts.readAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
+    messageReceipts.readAt,
+  ),
+  acknowledgedAt:
+    sql<Date | null>`(${db.select({ at: messageReceipts.acknowledgedAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
+      messageReceipts.acknowledgedAt,
+    ),
+});
+const withReceipt = (db: Db, r: Reader) => db.select(withReceiptColumns(db, r)).from(messages);
 
 export interface MessageFilter {
   unread?: boolean | undefined;
@@ -347,4 +345,81 @@ export async function isTeamMember(db: Db, orgId: string, teamId: string, userId
     .from(teamMembers)
     .where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.teamId, teamId), eq(teamMembers.userId, userId)));
   return row !== undefined;
+}
+
+/** This session's notice for the message in the outer query. */
+const noticeOf = (sessionId: string) => and(eq(messageNotices.sessionId, sessionId), sql`${messageNotices.messageId} = ${messages.id}`);
+
+/**
+ * What a session's hooks may tell its agent, oldest first: messages delivered to it since the
+ * session started that it has not read, was not told of and did not mute, and directives in
+ * force it has not acknowledged, not told of yet or (with `repeatDirectives`) again. `told`
+ * says whether it was told before.
+ */
+export async function noticeCandidates(
+  db: Db,
+  r: Reader & { sessionId: string },
+  options: { repeatDirectives: boolean; limit: number },
+): Promise<(ReadMessage & { told: boolean })[]> {
+  const told = exists(db.select({ one: sql`1` }).from(messageNotices).where(noticeOf(r.sessionId)));
+  const muted = sql`exists (select 1 from ${threadMutes} where ${threadMutes.threadId} = ${messages.threadId} and ${threadMutes.userId} = ${r.userId})`;
+  const startedAt = sql`(select ${sessions.startedAt} from ${sessions} where ${sessions.orgId} = ${r.orgId} and ${sessions.id} = ${r.sessionId})`;
+  const fresh = and(
+    sql`not ${told}`,
+    eq(messages.ackRequired, false),
+    sql`${messages.createdAt} >= ${startedAt}`,
+    notExists(db.select({ one: sql`1` }).from(messageReceipts).where(receiptOf(r))),
+    sql`not ${muted}`,
+  );
+  const directive = and(
+    eq(messages.ackRequired, true),
+    options.repeatDirectives ? undefined : sql`not ${told}`,
+    notExists(
+      db
+        .select({ one: sql`1` })
+        .from(messageReceipts)
+        .where(and(receiptOf(r), isNotNull(messageReceipts.acknowledgedAt))),
+    ),
+    or(isNull(messages.until), gt(messages.until, sql`now()`)),
+  );
+  const rows = await db
+    .select({ ...withReceiptColumns(db, r), told: sql<boolean>`${told}` })
+    .from(messages)
+    .innerJoin(messageDeliveries, eq(messageDeliveries.messageId, messages.id))
+    .where(and(eq(messages.orgId, r.orgId), deliveredTo(r), sql`not (${sentByReader(r)})`, or(fresh, directive)))
+    .orderBy(asc(messageDeliveries.messageId))
+    .limit(options.limit);
+  return rows;
+}
+
+/**
+ * Records that the session was told of these messages, first or again; returns those this call
+ * recorded, so two hook calls at once do not both tell of a new message.
+ */
+export async function recordNotices(
+  db: Db,
+  orgId: string,
+  sessionId: string,
+  shown: { id: string; told: boolean }[],
+): Promise<Set<string>> {
+  const recorded = new Set<string>();
+  const first = shown.filter((m) => !m.told).map((m) => m.id);
+  const again = shown.filter((m) => m.told).map((m) => m.id);
+  if (first.length > 0) {
+    const rows = await db
+      .insert(messageNotices)
+      .values(first.map((messageId) => ({ orgId, sessionId, messageId })))
+      .onConflictDoNothing()
+      .returning({ id: messageNotices.messageId });
+    for (const row of rows) recorded.add(row.id);
+  }
+  if (again.length > 0) {
+    const rows = await db
+      .update(messageNotices)
+      .set({ shownAt: sql`now()` })
+      .where(and(eq(messageNotices.sessionId, sessionId), inArray(messageNotices.messageId, again)))
+      .returning({ id: messageNotices.messageId });
+    for (const row of rows) recorded.add(row.id);
+  }
+  return recorded;
 }

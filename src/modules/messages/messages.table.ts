@@ -116,3 +116,24 @@ export const threadMutes = pgTable(
   },
   (t) => [primaryKey({ columns: [t.threadId, t.userId] })],
 );
+
+/**
+ * Messages an agent's hooks have put in front of one session (`POST /v1/hooks/claude-code`),
+ * so each is told once, and a directive's reminders are known to be reminders. Kept apart
+ * from receipts: being told a subject is not reading the message.
+ */
+export const messageNotices = pgTable(
+  "message_notices",
+  {
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    sessionId: uuid("session_id").notNull(),
+    messageId: uuid("message_id")
+      .notNull()
+      .references(() => messages.id),
+    /** When it was last shown (a directive waiting for acknowledgement is shown again). */
+    shownAt: timestamp("shown_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.messageId] })],
+);

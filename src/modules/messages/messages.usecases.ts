@@ -5,6 +5,7 @@ import { appendEvents } from "../../events/append.js";
 import type { Recipient } from "../../events/envelope.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf } from "../identity/guards.js";
+import { peopleNamed } from "../identity/people.js";
 import { messageErrors } from "./messages.errors.js";
 import { messageEvents } from "./messages.events.js";
 import * as repo from "./messages.repository.js";
@@ -235,4 +236,59 @@ export async function setMuted({ db }: { db: Db }, principal: Principal, threadI
   await getThread({ db }, principal, threadId);
   await repo.setMuted(db, principal.orgId, threadId, principal.userId, muted);
   return getThread({ db }, principal, threadId);
+}
+
+/** At most this many messages in one hook answer; the rest wait for the next, or the inbox. */
+const NOTICES_PER_ANSWER = 5;
+
+/**
+ * What an agent's hooks put in front of its session now, one line per message (subject, sender,
+ * ids, how to answer), each recorded as told:
+ * - a message delivered to the session since it started, not read and not muted: once;
+ * - a directive in force it has not acknowledged (whenever it was sent: sessions started later
+ *   receive it too): when first seen, and again while unacknowledged only with
+ *   `repeatDirectives`. The hooks repeat on a new prompt and not on tool calls: a prompt is a
+ *   turn at a person's pace, where a reminder costs one line; tool calls come many a minute,
+ *   where repeating would bury the agent's own work under the same line.
+ * Messages from before the session started are left to the inbox: a new session is not
+ * handed its developer's history.
+ */
+export async function takeMessageNotices(
+  { db }: { db: Db },
+  principal: Principal & { sessionId: string },
+  options: { repeatDirectives: boolean },
+): Promise<string[]> {
+  const candidates = await repo.noticeCandidates(
+    db,
+    { ...readerOf(principal), sessionId: principal.sessionId },
+    {
+      repeatDirectives: options.repeatDirectives,
+      limit: NOTICES_PER_ANSWER + 1,
+    },
+  );
+  if (candidates.length === 0) return [];
+  const shown = candidates.slice(0, NOTICES_PER_ANSWER);
+  const recorded = await repo.recordNotices(db, principal.orgId, principal.sessionId, shown);
+  const told = shown.filter((m) => recorded.has(m.id));
+  if (told.length === 0) return [];
+  const people = await peopleNamed(
+    db,
+    principal.orgId,
+    told.map((m) => m.senderUserId),
+  );
+  const lines = told.map((m) => {
+    const from = `${people.name(m.senderUserId)}${m.senderSessionId ? "'s agent" : ""}`;
+    const urgent = m.importance === "high" || m.importance === "urgent" ? ` (${m.importance})` : "";
+    if (m.ackRequired)
+      return (
+        `${m.told ? "Still waiting for your acknowledgement" : "Directive"}${urgent}: "${m.subject}" from ${from} (message ${m.id}). ` +
+        `Read it (MCP read_thread ${m.threadId}, or \`brigade msg thread ${m.threadId}\`), follow it, then acknowledge it (MCP ack_message, or \`brigade msg ack ${m.id}\`).`
+      );
+    return (
+      `Message${urgent}: "${m.subject}" from ${from} (message ${m.id}). ` +
+      `Read it with MCP read_thread ${m.threadId} (or \`brigade msg thread ${m.threadId}\`); answer with MCP reply (messageId ${m.id}) or \`brigade msg reply ${m.id}\`.`
+    );
+  });
+  if (candidates.length > shown.length) lines.push("More messages are waiting: see MCP inbox or `brigade msg inbox`.");
+  return lines;
 }
