@@ -56,7 +56,8 @@ interface Setup {
 
 async function setUp({ log }: ScenarioContext, brigade: BrigadeServer): Promise<Setup> {
   const count = Math.round(numberEnv("BENCH_MESSAGES_USERS", 1000));
-  const admin = (method: "GET" | "POST" | "PUT", path: string, body?: unknown) => api(brigade.url, brigade.bootstrapToken, method, path, body);
+  const admin = (method: "GET" | "POST" | "PUT", path: string, body?: unknown) =>
+    api(brigade.url, brigade.bootstrapToken, method, path, body);
   const me = await admin("GET", "/v1/me");
   const orgId = me.json<{ org: { id: string } }>().org.id;
   const team = await admin("POST", "/v1/teams", { name: "everyone" });
@@ -164,7 +165,11 @@ async function measureFanout({ log }: ScenarioContext, brigade: BrigadeServer, s
       await collect("directive", started, sent.json<{ id: string }>().id);
       const key = `fanout/area-${i}/**`;
       started = performance.now();
-      const claimed = await api(brigade.url, writer.token, "POST", "/v1/claims", { sessionId: writer.id, patterns: [key], ttlSeconds: TTL_SECONDS });
+      const claimed = await api(brigade.url, writer.token, "POST", "/v1/claims", {
+        sessionId: writer.id,
+        patterns: [key],
+        ttlSeconds: TTL_SECONDS,
+      });
       if (claimed.status !== 201) throw new Error(`fan-out claim: ${claimed.status} ${claimed.text.slice(0, 200)}`);
       await collect("claim", started, key);
     }
@@ -177,7 +182,11 @@ async function measureFanout({ log }: ScenarioContext, brigade: BrigadeServer, s
 
 function fanoutRows(r: FanoutResult): Row[] {
   return [
-    { metric: "(a) WebSocket clients (team members)", value: r.clients, target: { op: ">=", value: Math.round(numberEnv("BENCH_MESSAGES_USERS", 1000)) } },
+    {
+      metric: "(a) WebSocket clients (team members)",
+      value: r.clients,
+      target: { op: ">=", value: Math.round(numberEnv("BENCH_MESSAGES_USERS", 1000)) },
+    },
     {
       metric: "(a) directive fan-out p50 (send → each client)",
       value: round(median(r.directive)),
@@ -192,7 +201,11 @@ function fanoutRows(r: FanoutResult): Row[] {
       ceiling: round(percentile(r.claim, 99)),
       note: `${r.rounds} directives to a ${r.clients}-member team, each client's alert counted; ceiling column: a claim.granted event to the same clients, timed alike in the same run`,
     },
-    { metric: "(a) alerts missed (directive / claim)", value: `${r.missed.directive} / ${r.missed.claim}`, target: { op: "=", value: "0 / 0" } },
+    {
+      metric: "(a) alerts missed (directive / claim)",
+      value: `${r.missed.directive} / ${r.missed.claim}`,
+      target: { op: "=", value: "0 / 0" },
+    },
     {
       metric: "(a) server RSS with the sockets open",
       value: Math.round(r.rssWithSocketsMB),
@@ -300,7 +313,8 @@ async function timeRequests(
           const response = await client.send("GET", path, token);
           out.latencies.push(performance.now() - started);
           out.statuses[response.status] = (out.statuses[response.status] ?? 0) + 1;
-          if (response.status !== 200 && out.samples.length < SAMPLE_LIMIT) out.samples.push(`${response.status} ${response.text.slice(0, 200)}`);
+          if (response.status !== 200 && out.samples.length < SAMPLE_LIMIT)
+            out.samples.push(`${response.status} ${response.text.slice(0, 200)}`);
         }
       }),
     );
@@ -397,7 +411,12 @@ interface SendResult {
 }
 
 async function measureSend({ settings, log }: ScenarioContext, brigade: BrigadeServer, setup: Setup): Promise<SendResult> {
-  const registered = await registerSessions(brigade, BACKGROUND_SESSIONS + 1, (n) => `github.com/bench/messages-bg-${n % BACKGROUND_REPOS}`, 16);
+  const registered = await registerSessions(
+    brigade,
+    BACKGROUND_SESSIONS + 1,
+    (n) => `github.com/bench/messages-bg-${n % BACKGROUND_REPOS}`,
+    16,
+  );
   if (registered.tally.failures > 0) throw new Error(`session registration failed: ${registered.tally.describe()}`);
   const [timedSession, ...background] = registered.sessions as Session[];
   const seconds = settings.warmupSeconds + settings.durationSeconds + 3;
