@@ -63,6 +63,17 @@ const scenarios: Record<string, ScenarioEntry> = {
     },
     startsBrigade: () => true,
   },
+  messages: {
+    description:
+      "messaging: a directive to a 1,000-member team over 1,000 WebSockets, inbox and search over 1,000,000 messages, send latency under 500 claims/s",
+    load: async () => (await import("./scenarios/messages.js")).messages,
+    parts: {
+      a: "a directive to a 1,000-member team, latency to each member's WebSocket vs a claim event's fan-out; server RSS",
+      b: "inbox, unread inbox and full-text search over 1,000,000 messages loaded in SQL, p99 vs a hello-world",
+      c: "send p99 under 500 background claims/s vs a claim's p99 in the same run",
+    },
+    startsBrigade: () => true,
+  },
   cli: {
     description:
       "local tools end to end: check --staged with 500 files, hook pre-edit with process start, the HTTP hook with 10,000 claims, MCP claim_paths over stdio",

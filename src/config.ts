@@ -213,6 +213,11 @@ export const configSchema = z
     /** Requests one organisation may make per window, all its tokens together, across every replica. */
     RATE_LIMIT_ORG_REQUESTS: intFrom(0, 1_000_000_000).default(300_000),
     /**
+     * Messages one user may send per window (new threads and replies, from every token and
+     * session of theirs together), across every replica: an agent in a loop cannot flood a team.
+     */
+    RATE_LIMIT_MESSAGES_PER_SENDER: intFrom(0, 1_000_000_000).default(120),
+    /**
      * Requests a replica reserves from the shared counter at once, so that not every request
      * writes to the database; never more than a twentieth of the limit, so small limits stay exact.
      */

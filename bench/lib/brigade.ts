@@ -22,6 +22,9 @@ function startScriptNodeArgs(): string[] {
   return words.slice(1, -1);
 }
 
+/** The start-up banner's lines (server.ts writes it to stderr): not problems. */
+const BANNER = /^(Brigade is listening on | {2}(database|event bus|auth|dashboard|try|first start): |\s*$)/;
+
 let built: Promise<void> | undefined;
 
 /**
@@ -168,7 +171,9 @@ export async function startBrigade(extraEnv: Record<string, string> = {}): Promi
     logProblems() {
       // The start-up banner is plain text on stdout; pino records are JSON lines on stdout;
       // stderr carries node warnings and crashes. Lines past the kept ones count as problems.
-      const problems = server.lines.filter((l) => l.stream === "stderr" || l.text.startsWith("{")).map((l) => l.text);
+      const problems = server.lines
+        .filter((l) => (l.stream === "stderr" && !BANNER.test(l.text)) || l.text.startsWith("{"))
+        .map((l) => l.text);
       const unkept = server.lineCount - server.lines.length;
       return { count: problems.length + unkept, samples: problems.slice(0, 3) };
     },

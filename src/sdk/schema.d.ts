@@ -9354,6 +9354,8 @@ export interface components {
             tokenRequests?: number | null;
             /** @description Requests per organisation per window; 0 turns the limit off, null returns to the configured default. */
             orgRequests?: number | null;
+            /** @description Messages one user may send per window (new threads and replies); 0 turns the limit off, null returns to the configured default. */
+            messagesPerSender?: number | null;
             /** @description Patterns the organisation's active claims may hold; 0 turns the limit off, null returns to the configured default. */
             claimPatternsPerOrg?: number | null;
             /** @description Patterns one session's active claims may hold; 0 turns the limit off, null returns to the configured default. */
@@ -9377,6 +9379,8 @@ export interface components {
                 tokenRequests: number;
                 /** @description In force: the organisation's own value or the default; 0 means no limit. */
                 orgRequests: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                messagesPerSender: number;
                 /** @description In force: the organisation's own value or the default; 0 means no limit. */
                 claimPatternsPerOrg: number;
                 /** @description In force: the organisation's own value or the default; 0 means no limit. */
@@ -11502,6 +11506,8 @@ export interface components {
             tokenRequests?: number | null;
             /** @description Requests per organisation per window; 0 turns the limit off, null returns to the configured default. */
             orgRequests?: number | null;
+            /** @description Messages one user may send per window (new threads and replies); 0 turns the limit off, null returns to the configured default. */
+            messagesPerSender?: number | null;
             /** @description Patterns the organisation's active claims may hold; 0 turns the limit off, null returns to the configured default. */
             claimPatternsPerOrg?: number | null;
             /** @description Patterns one session's active claims may hold; 0 turns the limit off, null returns to the configured default. */
@@ -11525,6 +11531,8 @@ export interface components {
                 tokenRequests: number;
                 /** @description In force: the organisation's own value or the default; 0 means no limit. */
                 orgRequests: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                messagesPerSender: number;
                 /** @description In force: the organisation's own value or the default; 0 means no limit. */
                 claimPatternsPerOrg: number;
                 /** @description In force: the organisation's own value or the default; 0 means no limit. */

@@ -8,6 +8,7 @@ export const limitsErrors = defineErrors({
 export type LimitName =
   | "tokenRequests"
   | "orgRequests"
+  | "messagesPerSender"
   | "claimPatternsPerOrg"
   | "claimPatternsPerSession"
   | "socketsPerToken"

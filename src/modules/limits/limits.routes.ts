@@ -9,6 +9,13 @@ import { limitsPatchBody, limitsSchema, orgParams } from "./limits.schemas.js";
 import { SharedWindowStore } from "./limits.store.js";
 import { tokenKeyOf, type LimitSettings, type Limits } from "./limits.usecases.js";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** Sending a message: also counted against the sender's messagesPerSender limit. */
+    messageSend?: boolean;
+  }
+}
+
 export interface RateLimitDeps {
   db: Db;
   limits: Limits;
@@ -17,7 +24,8 @@ export interface RateLimitDeps {
 }
 
 /**
- * Request limits per token and per organisation, counted in fixed windows that every replica
+ * Request limits per token and per organisation, and on the routes that send a message per
+ * sending user (whichever token or session sends), counted in fixed windows that every replica
  * shares (limits.store.ts), through @fastify/rate-limit's limiters. Runs after authentication,
  * before validation, so refused and malformed requests count too. Public routes (health, JWKS)
  * carry no principal and are not limited here.
@@ -39,6 +47,7 @@ export const rateLimitPlugin = fp(
       {
         name: "token" as const,
         limit: "tokenRequests" as const,
+        appliesTo: everyRequest,
         check: app.createRateLimit({
           timeWindow,
           keyGenerator: (request) => tokenKeyOf(request.principal),
@@ -48,10 +57,21 @@ export const rateLimitPlugin = fp(
       {
         name: "org" as const,
         limit: "orgRequests" as const,
+        appliesTo: everyRequest,
         check: app.createRateLimit({
           timeWindow,
           keyGenerator: (request) => `org:${request.principal.orgId}`,
           max: (request) => inForce.get(request)!.orgRequests,
+        }),
+      },
+      {
+        name: "sender" as const,
+        limit: "messagesPerSender" as const,
+        appliesTo: (request: FastifyRequest) => request.routeOptions.config.messageSend === true,
+        check: app.createRateLimit({
+          timeWindow,
+          keyGenerator: (request) => `sender:${request.principal.userId}`,
+          max: (request) => inForce.get(request)!.messagesPerSender,
         }),
       },
     ];
@@ -69,9 +89,9 @@ export const rateLimitPlugin = fp(
       inForce.set(request, settings);
       const policy: string[] = [];
       const state: string[] = [];
-      for (const { name, limit, check } of policies) {
+      for (const { name, limit, appliesTo, check } of policies) {
         const max = settings[limit];
-        if (max <= 0) continue;
+        if (max <= 0 || !appliesTo(request)) continue;
         const result = await check(request);
         if (result.isAllowed) continue;
         policy.push(`"${name}";q=${max};w=${limits.windowSeconds}`);
@@ -93,6 +113,8 @@ export const rateLimitPlugin = fp(
   },
   { name: "brigade-rate-limit", dependencies: ["brigade-auth"] },
 );
+
+const everyRequest = () => true;
 
 const operatorErrors = problemResponses(400, 401, 403, 404);
 

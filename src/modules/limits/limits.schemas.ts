@@ -14,6 +14,7 @@ export const limitsPatchBody = z
   .object({
     tokenRequests: count("Requests per token per window"),
     orgRequests: count("Requests per organisation per window"),
+    messagesPerSender: count("Messages one user may send per window (new threads and replies)"),
     claimPatternsPerOrg: count("Patterns the organisation's active claims may hold"),
     claimPatternsPerSession: count("Patterns one session's active claims may hold"),
     socketsPerToken: count("/v1/stream sockets per token (per replica)"),
@@ -42,6 +43,7 @@ export const limitsSchema = z
     limits: z.object({
       tokenRequests: effective,
       orgRequests: effective,
+      messagesPerSender: effective,
       claimPatternsPerOrg: effective,
       claimPatternsPerSession: effective,
       socketsPerToken: effective,

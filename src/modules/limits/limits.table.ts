@@ -25,6 +25,7 @@ export const orgLimits = pgTable("org_limits", {
     .references(() => orgs.id),
   tokenRequests: integer("token_requests"),
   orgRequests: integer("org_requests"),
+  messagesPerSender: integer("messages_per_sender"),
   claimPatternsPerOrg: integer("claim_patterns_per_org"),
   claimPatternsPerSession: integer("claim_patterns_per_session"),
   socketsPerToken: integer("sockets_per_token"),

@@ -19,6 +19,7 @@ type LimitsConfig = Pick<
   | "RATE_LIMIT_WINDOW_SECONDS"
   | "RATE_LIMIT_TOKEN_REQUESTS"
   | "RATE_LIMIT_ORG_REQUESTS"
+  | "RATE_LIMIT_MESSAGES_PER_SENDER"
   | "QUOTA_CLAIM_PATTERNS_PER_ORG"
   | "QUOTA_CLAIM_PATTERNS_PER_SESSION"
   | "QUOTA_SOCKETS_PER_TOKEN"
@@ -31,6 +32,7 @@ export function defaultLimits(config: LimitsConfig): LimitSettings {
   return {
     tokenRequests: config.RATE_LIMIT_TOKEN_REQUESTS,
     orgRequests: config.RATE_LIMIT_ORG_REQUESTS,
+    messagesPerSender: config.RATE_LIMIT_MESSAGES_PER_SENDER,
     claimPatternsPerOrg: config.QUOTA_CLAIM_PATTERNS_PER_ORG,
     claimPatternsPerSession: config.QUOTA_CLAIM_PATTERNS_PER_SESSION,
     socketsPerToken: config.QUOTA_SOCKETS_PER_TOKEN,

@@ -49,6 +49,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
   app.post(
     "/v1/messages",
     {
+      config: { messageSend: true },
       schema: {
         tags,
         summary: "Send a message: a new thread to a session, a user, a team or (leads and admins) the organisation",
@@ -107,6 +108,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
   app.post(
     "/v1/messages/:id/replies",
     {
+      config: { messageSend: true },
       schema: {
         tags,
         summary: "Reply in a message's thread (the thread keeps its audience; earlier writers are alerted too)",

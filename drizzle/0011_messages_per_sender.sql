@@ -1,0 +1,1 @@
+ALTER TABLE "org_limits" ADD COLUMN "messages_per_sender" integer;
