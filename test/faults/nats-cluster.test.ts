@@ -8,10 +8,10 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import t from "tap";
 import { testEnv } from "../helpers/app.js";
-import { streamItems } from "../../src/sdk/subscribe.js";
 import { http, spawnServer } from "../helpers/server-process.js";
 import { provisionBackends } from "../helpers/services.js";
-import { sleep, waitFor } from "../helpers/wait.js";
+import { watchGrants } from "../helpers/grant-watcher.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * Brigade on a three-node NATS JetStream cluster (the Kubernetes manifests' configuration file,
@@ -82,25 +82,8 @@ t.test("when one node of a three-node NATS cluster dies and returns under load, 
   const other = await spawnServer(t, env);
 
   // The subscriber, on the replica that grants nothing itself: what it sees came through NATS.
-  const abort = new AbortController();
-  const received: { id: string; position: number }[] = [];
-  const statuses: string[] = [];
-  const subscriber = (async () => {
-    for await (const item of streamItems({
-      url: other.url,
-      token: root,
-      subscriptions: [{ id: "grants", topic: "events", filter: { type: "claim.granted" } }],
-      signal: abort.signal,
-      reconnect: { initialDelayMs: 50, maxDelayMs: 500 },
-      onStatus: (status) => statuses.push(`${status.state}${"code" in status ? ` ${status.code}` : ""}`),
-    })) {
-      if (item.type === "event") received.push({ id: item.event.id, position: item.event.position ?? -1 });
-    }
-  })();
-  await waitFor("the subscriber to be live", () => statuses.includes("live"), 30_000).catch((err) => {
-    t.comment(`stream statuses: ${statuses.join(", ")}`);
-    throw err;
-  });
+  const grants = watchGrants(other.url, root);
+  await grants.live(t);
 
   const session = await http(`${server.url}/v1/sessions`, root, "POST", {
     agent: { name: "clustered", kind: "codex" },
@@ -108,7 +91,7 @@ t.test("when one node of a three-node NATS cluster dies and returns under load, 
     task: "nats cluster",
   });
   t.equal(session.status, 201);
-  let granted = 0;
+  const granted = new Set<string>();
   const failures: string[] = [];
   let running = true;
   const load = (async () => {
@@ -118,18 +101,18 @@ t.test("when one node of a three-node NATS cluster dies and returns under load, 
         patterns: [`load/${n}/**`],
         ttlSeconds: 600,
       });
-      if (res.status === 201) granted++;
+      if (res.status === 201) granted.add(res.body.id);
       else failures.push(`${res.status}`);
     }
   })();
-  await waitFor("load", () => granted >= 20, 60_000);
+  await waitFor("load", () => granted.size >= 20, 60_000);
   nodes[1]!.kill("SIGKILL");
   await once(nodes[1]!, "exit");
-  const atKill = granted;
-  await waitFor("claims while a node is down", () => granted >= atKill + 20, 60_000);
+  const atKill = granted.size;
+  await waitFor("claims while a node is down", () => granted.size >= atKill + 20, 60_000);
   startNode(1);
-  const atReturn = granted;
-  await waitFor("claims after the node returned", () => granted >= atReturn + 20, 60_000);
+  const atReturn = granted.size;
+  await waitFor("claims after the node returned", () => granted.size >= atReturn + 20, 60_000);
   running = false;
   await load;
 
@@ -138,19 +121,7 @@ t.test("when one node of a three-node NATS cluster dies and returns under load, 
   const info = await jsm.streams.info("BRIGADE", { subjects_filter: "brigade.*.events.claim.granted" });
   t.equal(info.config.num_replicas, 3, "the stream has three replicas");
   const stored = Object.values(info.state.subjects ?? {}).reduce((a, b) => a + b, 0);
-  t.equal(stored, granted, `every one of ${granted} grants stored once`);
+  t.equal(stored, granted.size, `every one of ${granted.size} grants stored once`);
 
-  await waitFor("the subscriber to see every grant", () => received.length >= granted, 60_000).catch((err) => {
-    t.comment(`received ${received.length} of ${granted}; stream statuses: ${statuses.join(", ")}`);
-    throw err;
-  });
-  await sleep(300);
-  abort.abort();
-  await subscriber;
-  t.equal(received.length, granted, "the other replica's WebSocket subscriber saw every grant");
-  t.equal(new Set(received.map((r) => r.id)).size, received.length, "none twice");
-  t.ok(
-    received.every((r, i) => i === 0 || r.position > received[i - 1]!.position),
-    "in position order",
-  );
+  await grants.checkAll(t, granted, "the other replica's WebSocket subscriber saw every grant");
 });

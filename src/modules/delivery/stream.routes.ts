@@ -22,8 +22,8 @@ export interface StreamDeps {
   pingIntervalMs: number;
   maxBufferedBytes: number;
   limits: Pick<Limits, "forOrg">;
-  /** How the replicas share their sockets' count (defaults: SOCKET_REGISTRY_DEFAULTS). */
-  socketRegistry?: SocketRegistryOptions;
+  /** How the replicas share their sockets' count (from STREAM_SOCKETS_HEARTBEAT_MS). */
+  socketRegistry: SocketRegistryOptions;
 }
 
 const description = `WebSocket (RFC 6455). Authenticate with the Authorization header or, where headers cannot be set (browsers), the access_token query parameter; a missing or invalid credential is refused before the upgrade with 401 problem+json. A plain GET without an upgrade is 426.

@@ -10,8 +10,6 @@ export interface SocketRegistryOptions {
   staleMs: number;
 }
 
-export const SOCKET_REGISTRY_DEFAULTS: SocketRegistryOptions = { heartbeatMs: 10_000, staleMs: 35_000 };
-
 type Log = { warn(obj: object, msg: string): void };
 
 /**
@@ -30,7 +28,7 @@ export class SocketRegistry {
   constructor(
     private readonly db: Db,
     private readonly log: Log,
-    private readonly options: SocketRegistryOptions = SOCKET_REGISTRY_DEFAULTS,
+    private readonly options: SocketRegistryOptions,
   ) {
     this.timer = setInterval(() => void this.heartbeat(), options.heartbeatMs);
     this.timer.unref();

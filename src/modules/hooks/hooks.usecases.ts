@@ -97,10 +97,13 @@ function repoOf(request: HookRequest): string {
   return request.repo;
 }
 
+/** The key of one Claude Code session of one user in `HookRuns`. */
+const runKey = (principal: Principal, request: HookRequest) => `${principal.orgId}/${principal.userId}/${request.input.session_id}`;
+
 /** The Brigade session of this Claude Code session: adopted, kept alive, or opened afresh. */
 async function runSession(deps: HookDeps, principal: Principal, request: HookRequest, force = false): Promise<RunSession> {
   const clientSessionId = request.input.session_id;
-  const key = `${principal.orgId}/${principal.userId}/${clientSessionId}`;
+  const key = runKey(principal, request);
   const known = deps.runs.get(key);
   const startedAt = performance.now();
   if (principal.sessionId) {
@@ -257,7 +260,7 @@ async function postToolUse(deps: HookDeps, principal: Principal, request: HookRe
   if (paths.length === 0) {
     // Most tool calls change no file: tell of messages only for a run already known here (one
     // query), never opening a session for a call that names no repository work.
-    const known = principal.sessionId ?? deps.runs.get(`${principal.orgId}/${principal.userId}/${request.input.session_id}`);
+    const known = principal.sessionId ?? deps.runs.get(runKey(principal, request));
     if (!known) return {};
     const s = await runSession(deps, principal, request);
     const context = joined(await messageContext(deps, s, false), reopenedNote(s).trim());
