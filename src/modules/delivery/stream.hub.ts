@@ -104,6 +104,13 @@ export class StreamHub implements ConnectionHost {
       onGone?: (() => void) | undefined;
     },
   ) {
+    // An upgrade that raced the shutdown (a client reconnecting at once after its 1001) is told
+    // the same; kept, it would hold the server's close open for as long as the client stays.
+    if (this.closed) {
+      socket.close(closeCodes.goingAway, "server shutting down");
+      options.onGone?.();
+      return null;
+    }
     const quotas = options.quotas;
     // Checked before the upgrade too (across replicas); this catches sockets of one token opened in parallel here.
     if (quotas && quotas.socketsPerToken > 0 && this.socketsOf(tokenKeyOf(principal)) >= quotas.socketsPerToken) {

@@ -60,8 +60,11 @@ export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (
   const reservationOf = new WeakMap<FastifyRequest, string>();
   await app.register(websocket, {
     options: { maxPayload: MAX_CLIENT_FRAME_BYTES },
-    // Sockets are told why (1001) and given a moment, then the server stops accepting upgrades.
+    // Upgrades stop first: Node then answers a late one as a plain request (fastify's 503 with
+    // Connection: close) and closes its connection, where a refused upgrade would leave the raw
+    // socket open and hold the server's close. Open sockets are told why (1001) and given a moment.
     preClose: async () => {
+      app.server.removeAllListeners("upgrade");
       await hub.close();
       await new Promise<void>((resolve) => app.websocketServer.close(() => resolve()));
       await sockets.close();

@@ -480,3 +480,26 @@ t.test("when two servers share the database and NATS, then a socket on one hears
   const [alert] = await s.waitFor(1, "mine", "alert");
   t.match(alert, { type: "claim.conflicted", recipient: { type: "session", id: a.id }, event: { actor: { id: b.id } } });
 });
+
+t.test(
+  "when a client reconnects while the server is shutting down, then it is refused (503) or told 1001, and the shutdown still ends",
+  async (t) => {
+    const { app, rootToken } = await startTestApp(t);
+    const url = await listenForStream(app);
+    // A client that does not read its close frame keeps the server's shutdown waiting its second.
+    const slow = await connectStream(t, url, rootToken);
+    slow.ws.pause();
+    const closing = app.close();
+    await sleep(100);
+    const late = await connectStream(t, url, rootToken).catch((err: Error) => err);
+    if (late instanceof Error) {
+      t.pass(`the upgrade was refused outright (${late.message})`);
+    } else {
+      const closed = await Promise.race([late.closed, sleep(3_000).then(() => null)]);
+      t.equal(closed?.code, 1001, "the late socket is told the server is going away");
+    }
+    const ended = await Promise.race([closing.then(() => true), sleep(5_000).then(() => false)]);
+    t.ok(ended, "the shutdown ended although a socket opened during it");
+    slow.ws.resume();
+  },
+);
