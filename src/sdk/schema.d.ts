@@ -9360,11 +9360,11 @@ export interface components {
             claimPatternsPerOrg?: number | null;
             /** @description Patterns one session's active claims may hold; 0 turns the limit off, null returns to the configured default. */
             claimPatternsPerSession?: number | null;
-            /** @description /v1/stream sockets per token (per replica); 0 turns the limit off, null returns to the configured default. */
+            /** @description /v1/stream sockets per token, over every replica; 0 turns the limit off, null returns to the configured default. */
             socketsPerToken?: number | null;
             /** @description Subscriptions per /v1/stream socket; 0 turns the limit off, null returns to the configured default. */
             subscriptionsPerSocket?: number | null;
-            /** @description Subscriptions per token over its sockets (per replica); 0 turns the limit off, null returns to the configured default. */
+            /** @description Subscriptions per token over its sockets, on every replica; 0 turns the limit off, null returns to the configured default. */
             subscriptionsPerToken?: number | null;
             /** @description Bytes of contract content the organisation may store; 0 turns the limit off, null returns to the default. */
             contractBytesPerOrg?: number | null;
@@ -11512,11 +11512,11 @@ export interface components {
             claimPatternsPerOrg?: number | null;
             /** @description Patterns one session's active claims may hold; 0 turns the limit off, null returns to the configured default. */
             claimPatternsPerSession?: number | null;
-            /** @description /v1/stream sockets per token (per replica); 0 turns the limit off, null returns to the configured default. */
+            /** @description /v1/stream sockets per token, over every replica; 0 turns the limit off, null returns to the configured default. */
             socketsPerToken?: number | null;
             /** @description Subscriptions per /v1/stream socket; 0 turns the limit off, null returns to the configured default. */
             subscriptionsPerSocket?: number | null;
-            /** @description Subscriptions per token over its sockets (per replica); 0 turns the limit off, null returns to the configured default. */
+            /** @description Subscriptions per token over its sockets, on every replica; 0 turns the limit off, null returns to the configured default. */
             subscriptionsPerToken?: number | null;
             /** @description Bytes of contract content the organisation may store; 0 turns the limit off, null returns to the default. */
             contractBytesPerOrg?: number | null;

@@ -78,6 +78,15 @@ export interface ConnectionHost {
   subscriptionsOf(connection: StreamConnection): number;
 }
 
+/**
+ * A token's subscriptions counted over every replica (the socket's row in the shared socket
+ * registry): `take` reserves one under the token's limit, `give` returns it.
+ */
+export interface SharedSubscriptions {
+  take(): Promise<boolean>;
+  give(): void;
+}
+
 /** How long a replay waits for a socket to drain before calling it slow. */
 const DRAIN_TIMEOUT_MS = 30_000;
 /** How long a closing socket may take to finish the close handshake before it is cut. */
@@ -141,6 +150,7 @@ export class StreamConnection {
   private expiryTimer: NodeJS.Timeout | null = null;
   private maxSubscriptions = MAX_SUBSCRIPTIONS;
   private maxTokenSubscriptions = 0;
+  private shared: SharedSubscriptions | undefined;
   /** What per-token quotas count by (tokenKeyOf). */
   readonly tokenKey: string;
   /** Client frames are handled in order; replays run beside them. */
@@ -157,10 +167,21 @@ export class StreamConnection {
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
-  /** The organisation's quotas: subscriptions per socket and per token (0: no limit). */
-  limitSubscriptions(perSocket: number, perToken: number) {
+  /**
+   * The organisation's quotas: subscriptions per socket and per token (0: no limit). With
+   * `shared`, the per-token limit counts the token's subscriptions on every replica.
+   */
+  limitSubscriptions(perSocket: number, perToken: number, shared?: SharedSubscriptions) {
     this.maxSubscriptions = perSocket > 0 ? perSocket : Number.POSITIVE_INFINITY;
     this.maxTokenSubscriptions = perToken;
+    this.shared = perToken > 0 ? shared : undefined;
+  }
+
+  /** Ends one subscription (and returns its place in the token's shared count). */
+  private drop(id: string): boolean {
+    if (!this.subs.delete(id)) return false;
+    this.shared?.give();
+    return true;
   }
 
   get subscriptionCount(): number {
@@ -310,7 +331,7 @@ export class StreamConnection {
       case "unsubscribe": {
         const parsed = unsubscribeFrame.safeParse(frame);
         if (!parsed.success) return this.invalid(parsed.error, subId);
-        if (!this.subs.delete(parsed.data.id))
+        if (!this.drop(parsed.data.id))
           return this.sendError("stream.unknown_subscription", `No subscription ${parsed.data.id}.`, { id: parsed.data.id });
         return void this.sendJson({ type: "unsubscribed", id: parsed.data.id });
       }
@@ -349,13 +370,30 @@ export class StreamConnection {
         `At most ${this.maxSubscriptions} subscriptions per socket (the subscriptionsPerSocket limit).`,
         { id: request.id },
       );
-    if (this.maxTokenSubscriptions > 0 && this.hub.subscriptionsOf(this) >= this.maxTokenSubscriptions)
-      return this.sendError(
+    const tokenLimitReached = () =>
+      this.sendError(
         "stream.too_many_subscriptions",
         `At most ${this.maxTokenSubscriptions} subscriptions per token over its sockets (the subscriptionsPerToken limit).`,
         { id: request.id },
       );
+    // This replica's count first (no query), then every replica's.
+    if (this.maxTokenSubscriptions > 0 && this.hub.subscriptionsOf(this) >= this.maxTokenSubscriptions) return tokenLimitReached();
+    if (this.shared) {
+      let taken: boolean;
+      try {
+        taken = await this.shared.take();
+      } catch (err) {
+        this.options.log.error({ err }, "stream: counting the token's subscriptions failed");
+        return this.sendError("stream.unavailable", "The subscription could not be set up; try again.", { id: request.id });
+      }
+      if (!taken) return tokenLimitReached();
+    }
+    const added = await this.addSubscription(request);
+    if (!added) this.shared?.give();
+  }
 
+  /** Sets up a subscription whose place is taken; false when it did not come to be. */
+  private async addSubscription(request: SubscribeEventsFrame | SubscribeAlertsFrame): Promise<boolean> {
     let sub: Subscription;
     let afterId: string | null;
     try {
@@ -372,22 +410,28 @@ export class StreamConnection {
       if (afterId === null) cursor.eventId = (await latestDelivered(this.options.db, this.principal.orgId))?.id ?? null;
     } catch (err) {
       if (err instanceof AppError) {
-        return this.sendError(err.code, err.detail, { id: request.id, errors: err.extra.errors });
+        this.sendError(err.code, err.detail, { id: request.id, errors: err.extra.errors });
+        return false;
       }
       this.options.log.error({ err }, "stream: subscribe failed");
-      return this.sendError("stream.unavailable", "The subscription could not be set up; try again.", { id: request.id });
+      this.sendError("stream.unavailable", "The subscription could not be set up; try again.", { id: request.id });
+      return false;
     }
-    if (this.closed || this.subs.has(request.id)) return;
+    if (this.closed || this.subs.has(request.id)) return false;
     // From here on live messages reach the subscription (buffered while it replays).
     this.subs.set(sub.id, sub);
     this.sendJson({ type: "subscribed", id: sub.id, topic: sub.topic, after: afterId });
-    if (afterId === null) return goLive(this.target(sub));
+    if (afterId === null) {
+      goLive(this.target(sub));
+      return true;
+    }
     void this.readBack(sub).catch((err) => {
       if (this.subs.get(sub.id) !== sub) return;
-      this.subs.delete(sub.id);
+      this.drop(sub.id);
       this.options.log.error({ err }, "stream: replay failed");
       this.sendError("stream.replay_failed", "Reading the log back failed; subscribe again with the same after.", { id: sub.id });
     });
+    return true;
   }
 
   private framePrefix(kind: "event" | "alert", id: string) {
@@ -626,7 +670,7 @@ export class StreamConnection {
         if (to !== "member" || was === "member") return;
         for (const sub of [...this.subs.values()]) {
           if (sub.topic === "alerts" && sub.privileged) {
-            this.subs.delete(sub.id);
+            this.drop(sub.id);
             this.sendError(
               "stream.access_revoked",
               `Your role is now ${to}: this subscription needed a lead's or admin's right and has ended.`,

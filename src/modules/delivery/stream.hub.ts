@@ -7,7 +7,14 @@ import type { Principal } from "../identity/identity.schemas.js";
 import { tokenKeyOf } from "../limits/limits.usecases.js";
 import { type Alert, deliveredAlertSchema } from "./alerts.schemas.js";
 import { sessionOwner } from "./feed.repository.js";
-import { type ConnectionHost, type ConnectionOptions, StreamConnection, type StreamSocket, standingOf } from "./stream.connection.js";
+import {
+  type ConnectionHost,
+  type ConnectionOptions,
+  type SharedSubscriptions,
+  StreamConnection,
+  type StreamSocket,
+  standingOf,
+} from "./stream.connection.js";
 import { closeCodes } from "./stream.schemas.js";
 
 /**
@@ -102,6 +109,8 @@ export class StreamHub implements ConnectionHost {
       quotas?: StreamQuotas | undefined;
       /** Called once when the socket is refused here or, accepted, detaches. */
       onGone?: (() => void) | undefined;
+      /** The token's subscriptions counted over every replica (when its sockets are). */
+      sharedSubscriptions?: SharedSubscriptions | undefined;
     },
   ) {
     // An upgrade that raced the shutdown (a client reconnecting at once after its 1001) is told
@@ -122,7 +131,7 @@ export class StreamHub implements ConnectionHost {
     }
     const connection = new StreamConnection(this, socket, principal, options.defaultAfter);
     if (options.onGone) this.goneCallbacks.set(connection, options.onGone);
-    if (quotas) connection.limitSubscriptions(quotas.subscriptionsPerSocket, quotas.subscriptionsPerToken);
+    if (quotas) connection.limitSubscriptions(quotas.subscriptionsPerSocket, quotas.subscriptionsPerToken, options.sharedSubscriptions);
     let set = this.byOrg.get(principal.orgId);
     if (!set) this.byOrg.set(principal.orgId, (set = new Set()));
     set.add(connection);

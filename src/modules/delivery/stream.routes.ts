@@ -114,11 +114,20 @@ export const streamRoutes: FastifyPluginAsyncZod<{ deps: StreamDeps }> = async (
       const quotas = quotasOf.get(request);
       const reservation = reservationOf.get(request);
       if (reservation) sockets.opened(reservation);
+      const { orgId } = request.principal;
+      const tokenKey = tokenKeyOf(request.principal);
       hub.accept(socket as unknown as StreamSocket, request.principal, {
         defaultAfter: query.after,
         expiresAt: tokenExpiry(credentialOf(request)),
         quotas,
         onGone: reservation ? () => sockets.release(reservation) : undefined,
+        sharedSubscriptions:
+          reservation && quotas
+            ? {
+                take: () => sockets.takeSubscription(reservation, orgId, tokenKey, quotas.subscriptionsPerToken),
+                give: () => sockets.giveSubscription(reservation),
+              }
+            : undefined,
       });
     },
   });

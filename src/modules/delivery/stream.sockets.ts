@@ -1,5 +1,5 @@
 import { and, eq, gt, lt, sql } from "drizzle-orm";
-import { type Db, transaction } from "../../infra/db.js";
+import { type Db, type Tx, transaction } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { streamSockets } from "./stream.table.js";
 
@@ -13,8 +13,9 @@ export interface SocketRegistryOptions {
 type Log = { warn(obj: object, msg: string): void };
 
 /**
- * The sockets a token holds on every replica, in the database the replicas share, so that
- * `socketsPerToken` means sockets per token and not per token and replica. A socket is
+ * The sockets a token holds on every replica, and their subscriptions, in the database the
+ * replicas share, so that `socketsPerToken` and `subscriptionsPerToken` mean per token and not
+ * per token and replica. A socket is
  * reserved before its upgrade (count and insert under a lock per token) and released when it
  * closes; a replica that dies without releasing leaves rows that go stale and stop counting.
  */
@@ -37,18 +38,53 @@ export class SocketRegistry {
   /** A reservation id, or null when the token already holds `limit` live sockets. */
   async reserve(orgId: string, tokenKey: string, limit: number): Promise<string | null> {
     const id = newId();
-    const fresh = sql`now() - make_interval(secs => ${this.options.staleMs / 1000})`;
     return transaction(this.db, async (tx) => {
       // Two upgrades of one token on two replicas at once: one counts after the other inserted.
-      await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}/${tokenKey}`}, 16))`);
-      const [held] = await tx
-        .select({ n: sql<number>`count(*)::int` })
-        .from(streamSockets)
-        .where(and(eq(streamSockets.orgId, orgId), eq(streamSockets.tokenKey, tokenKey), gt(streamSockets.seenAt, fresh)));
+      await this.lockToken(tx, orgId, tokenKey);
+      const [held] = await tx.select({ n: sql<number>`count(*)::int` }).from(streamSockets).where(this.liveRowsOf(orgId, tokenKey));
       if ((held?.n ?? 0) >= limit) return null;
       await tx.insert(streamSockets).values({ id, orgId, tokenKey, replica: this.replica });
       return id;
     });
+  }
+
+  /**
+   * One more subscription on the reserved socket, unless the token's live sockets (on every
+   * replica) already hold `limit` subscriptions.
+   */
+  async takeSubscription(id: string, orgId: string, tokenKey: string, limit: number): Promise<boolean> {
+    return transaction(this.db, async (tx) => {
+      await this.lockToken(tx, orgId, tokenKey);
+      const [held] = await tx
+        .select({ n: sql<number>`coalesce(sum(${streamSockets.subscriptions}), 0)::int` })
+        .from(streamSockets)
+        .where(this.liveRowsOf(orgId, tokenKey));
+      if ((held?.n ?? 0) >= limit) return false;
+      const updated = await tx
+        .update(streamSockets)
+        .set({ subscriptions: sql`${streamSockets.subscriptions} + 1` })
+        .where(eq(streamSockets.id, id))
+        .returning({ id: streamSockets.id });
+      return updated.length > 0;
+    });
+  }
+
+  /** A subscription of the reserved socket ended. */
+  giveSubscription(id: string): void {
+    this.db
+      .update(streamSockets)
+      .set({ subscriptions: sql`greatest(${streamSockets.subscriptions} - 1, 0)` })
+      .where(eq(streamSockets.id, id))
+      .catch((err: unknown) => this.log.warn({ err }, "could not count a stream subscription's end; it is freed when its socket closes"));
+  }
+
+  private lockToken(tx: Tx, orgId: string, tokenKey: string) {
+    return tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`${orgId}/${tokenKey}`}, 16))`);
+  }
+
+  private liveRowsOf(orgId: string, tokenKey: string) {
+    const fresh = sql`now() - make_interval(secs => ${this.options.staleMs / 1000})`;
+    return and(eq(streamSockets.orgId, orgId), eq(streamSockets.tokenKey, tokenKey), gt(streamSockets.seenAt, fresh));
   }
 
   /**

@@ -17,9 +17,9 @@ export const limitsPatchBody = z
     messagesPerSender: count("Messages one user may send per window (new threads and replies)"),
     claimPatternsPerOrg: count("Patterns the organisation's active claims may hold"),
     claimPatternsPerSession: count("Patterns one session's active claims may hold"),
-    socketsPerToken: count("/v1/stream sockets per token (per replica)"),
+    socketsPerToken: count("/v1/stream sockets per token, over every replica"),
     subscriptionsPerSocket: count("Subscriptions per /v1/stream socket"),
-    subscriptionsPerToken: count("Subscriptions per token over its sockets (per replica)"),
+    subscriptionsPerToken: count("Subscriptions per token over its sockets, on every replica"),
     contractBytesPerOrg: z
       .number()
       .int()

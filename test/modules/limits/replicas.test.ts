@@ -103,3 +103,86 @@ async function waitForStatus(attempt: () => Promise<{ status: number }>, wanted:
   }
   return last;
 }
+
+/** Sends a subscribe frame and resolves with the server's answer to it. */
+function subscribe(socket: WebSocket, id: string): Promise<{ type: string; code?: string }> {
+  return new Promise((resolve) => {
+    const onMessage = (data: Buffer) => {
+      const frame = JSON.parse(data.toString());
+      if (frame.id !== id || (frame.type !== "subscribed" && frame.type !== "error")) return;
+      socket.off("message", onMessage);
+      resolve(frame);
+    };
+    socket.on("message", onMessage);
+    socket.send(JSON.stringify({ type: "subscribe", id, topic: "events" }));
+  });
+}
+
+t.test(
+  "when a token subscribes through sockets on two replicas, then its subscription quota counts both and frees on unsubscribe and close",
+  async (t) => {
+    const backends = await provisionBackends();
+    if (!backends.databaseUrl) {
+      t.comment("PostgreSQL is not reachable here; skipped");
+      return;
+    }
+    t.teardown(() => backends.dropDatabase());
+    const env = {
+      DATABASE_URL: backends.databaseUrl,
+      BRIGADE_BOOTSTRAP_TOKEN: "subs-replica-root-token-0123456789",
+      QUOTA_SOCKETS_PER_TOKEN: "4",
+      QUOTA_SUBSCRIPTIONS_PER_TOKEN: "3",
+    };
+    const [a, b] = await Promise.all([spawnServer(t, env), spawnServer(t, env)]);
+    const token = (await http(`${a.url}/v1/tokens`, env.BRIGADE_BOOTSTRAP_TOKEN, "POST", { name: "subs" })).body.token as string;
+    const other = (await http(`${a.url}/v1/tokens`, env.BRIGADE_BOOTSTRAP_TOKEN, "POST", { name: "other" })).body.token as string;
+    const sockets: WebSocket[] = [];
+    t.teardown(() => sockets.forEach((s) => s.terminate()));
+    const socketOn = async (url: string, as = token) => {
+      const { socket } = await openSocket(url, as);
+      if (!socket) throw new Error("the socket was refused");
+      sockets.push(socket);
+      return socket;
+    };
+    const onA = await socketOn(a.url);
+    const onB = await socketOn(b.url);
+
+    const answers = [await subscribe(onA, "a1"), await subscribe(onA, "a2"), await subscribe(onB, "b1")];
+    t.same(
+      answers.map((x) => x.type),
+      ["subscribed", "subscribed", "subscribed"],
+      "three subscriptions over two replicas",
+    );
+    t.match(
+      await subscribe(onB, "b2"),
+      { type: "error", code: "stream.too_many_subscriptions" },
+      "a fourth on the replica holding one is refused",
+    );
+    t.match(await subscribe(onA, "a3"), { type: "error", code: "stream.too_many_subscriptions" }, "and on the replica holding two");
+    const otherSocket = await socketOn(b.url, other);
+    t.match(await subscribe(otherSocket, "o1"), { type: "subscribed" }, "another token is not held to this one's quota");
+
+    onA.send(JSON.stringify({ type: "unsubscribe", id: "a1" }));
+    const afterUnsubscribe = await waitForAnswer(() => subscribe(onB, `b-after-unsubscribe-${Date.now()}`), 5_000);
+    t.equal(afterUnsubscribe.type, "subscribed", "an unsubscribe on one replica frees a place on the other");
+
+    await new Promise<void>((resolve) => {
+      onA.once("close", () => resolve());
+      onA.close();
+    });
+    const fresh = await socketOn(b.url);
+    const afterClose = await waitForAnswer(() => subscribe(fresh, `after-close-${Date.now()}`), 5_000);
+    t.equal(afterClose.type, "subscribed", "a closed socket's subscriptions stop counting");
+    t.match(await subscribe(fresh, "one-too-many"), { type: "error", code: "stream.too_many_subscriptions" }, "and the quota holds again");
+  },
+);
+
+async function waitForAnswer(attempt: () => Promise<{ type: string }>, withinMs: number) {
+  const deadline = Date.now() + withinMs;
+  let last = await attempt();
+  while (last.type !== "subscribed" && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    last = await attempt();
+  }
+  return last;
+}

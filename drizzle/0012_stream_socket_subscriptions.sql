@@ -1,0 +1,1 @@
+ALTER TABLE "stream_sockets" ADD COLUMN "subscriptions" integer DEFAULT 0 NOT NULL;
