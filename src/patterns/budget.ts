@@ -7,7 +7,8 @@
  * few microseconds of it), so two things keep a hostile request from stalling everyone else:
  * the budget caps the total work one request may cause (over it, `WorkBudgetExceeded` ends the
  * request), and `pause()` hands the event loop back every few milliseconds, so other requests,
- * another organisation's included, are served between slices of a long search.
+ * another organisation's included, are served between slices of a long search; paused requests
+ * resume one per turn of the loop, so many of them at once still cost others one slice a turn.
  *
  * A step is one unit of automaton work: a pair of transitions tried in the product search, or
  * one active state advanced by one character when matching a path.
@@ -16,8 +17,30 @@
 // The dashboard's bundle type-checks this folder without Node's types: reach setImmediate
 // through globalThis (the budget only ever runs on the server, where it exists).
 const immediate = (globalThis as unknown as { setImmediate: (callback: () => void) => unknown }).setImmediate;
-/** Lets every callback already due (I/O, timers) run before continuing. */
-const yieldToLoop = () => new Promise<void>((resolve) => immediate(resolve));
+/**
+ * Long pattern work takes turns: each turn of the event loop resumes ONE waiting slice, whoever
+ * it belongs to, after the callbacks already due (I/O, timers). Were every paused request
+ * resumed on the next turn, K hostile requests would run K slices between two steps of anyone
+ * else's request; taking turns bounds that to one slice, however many wait.
+ */
+const waiting: (() => void)[] = [];
+let turnScheduled = false;
+const nextTurn = () => {
+  turnScheduled = false;
+  waiting.shift()?.();
+  // Queued from inside the check phase: it runs on the loop's next turn, after its I/O.
+  if (waiting.length > 0) scheduleTurn();
+};
+const scheduleTurn = () => {
+  if (turnScheduled) return;
+  turnScheduled = true;
+  immediate(nextTurn);
+};
+const yieldToLoop = () =>
+  new Promise<void>((resolve) => {
+    waiting.push(resolve);
+    scheduleTurn();
+  });
 
 /** Thrown when a request's pattern work exceeds its budget. */
 export class WorkBudgetExceeded extends Error {
@@ -28,7 +51,7 @@ export class WorkBudgetExceeded extends Error {
 }
 
 /** Default time slice: how long pattern work runs before letting other requests in. */
-export const DEFAULT_SLICE_MS = 4;
+export const DEFAULT_SLICE_MS = 1;
 
 /** Steps between clock reads: reading the clock on every step would cost more than the step. */
 const CHECK_EVERY = 4_096;

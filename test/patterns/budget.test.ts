@@ -68,3 +68,35 @@ t.test("when the same costly pair is searched again, then the remembered answer 
   search.run(again);
   t.equal(again.spent, 0);
 });
+
+t.test("when several long searches pause at once, then they resume one per turn of the event loop", async (t) => {
+  const log: string[] = [];
+  let running = true;
+  // Four requests' pattern work, each pausing after every unit (a zero-millisecond slice).
+  const workers = [0, 1, 2, 3].map(async () => {
+    const budget = new WorkBudget(Number.POSITIVE_INFINITY, 0);
+    while (running) {
+      budget.charge(8_192);
+      log.push("slice");
+      await budget.pause();
+    }
+  });
+  // Another request's steps, one per turn of the loop.
+  for (let turn = 0; turn < 40; turn++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    log.push("other");
+  }
+  running = false;
+  await Promise.all(workers);
+  const between = log
+    .join(" ")
+    .split("other")
+    .slice(1, -1)
+    .map((gap) => gap.trim().split(" ").filter(Boolean).length);
+  t.ok(between.length >= 30, `${between.length} gaps between the other request's steps`);
+  t.ok(Math.max(...between) <= 1, `at most one slice between two of its steps (${between.join(",")})`);
+  t.ok(
+    log.filter((x) => x === "slice").length >= 30,
+    "and the long searches kept going, one slice a turn",
+  );
+});
