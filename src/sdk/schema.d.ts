@@ -2430,7 +2430,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Ask the holder to hand the claim over */
+        /**
+         * Ask the holder to hand the claim over
+         * @description 201 with a new request; 200 with the session's open request for this claim when it already has one (the holder is alerted once).
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2453,6 +2456,15 @@ export interface paths {
                 };
             };
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Handoff"];
+                    };
+                };
                 /** @description Default Response */
                 201: {
                     headers: {
@@ -2683,7 +2695,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Answer a handoff (holder): accept releases the claim, decline, or defer with an ETA */
+        /** Answer a handoff (holder): accept transfers the claim to the requester, decline, or defer with an ETA */
         post: {
             parameters: {
                 query?: never;
@@ -7668,7 +7680,7 @@ export interface components {
                 reason: string;
             };
         };
-        /** @description A claim's holder answered a handoff request: accept (the claim is released), decline or defer with an ETA. Alerts the requester. */
+        /** @description A claim's holder answered a handoff request: accept (the claim is transferred to the requester's session in one transaction, or released when that session has ended), decline or defer with an ETA. Alerts the requester. */
         HandoffAnsweredEventInput: {
             id: string;
             seq: number;
@@ -7690,6 +7702,8 @@ export interface components {
                 eta: string | null;
                 requesterSessionId: string;
                 requesterUserId: string;
+                grantedClaimId?: string | null;
+                fence?: number | null;
             };
         };
         /** @description A write was checked with the fence of a claim that no longer covers it (released, expired, broken, or not covering the paths): the writer acted on a lease it had lost. Alerts the claim's holder. */
@@ -8630,6 +8644,8 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             answeredAt: string | null;
+            /** @description The claim an accepted handoff transferred to the requester's session. */
+            grantedClaimId: string | null;
         };
         ClaimPageInput: {
             items: components["schemas"]["ClaimInput"][];
@@ -9820,7 +9836,7 @@ export interface components {
                 reason: string;
             };
         };
-        /** @description A claim's holder answered a handoff request: accept (the claim is released), decline or defer with an ETA. Alerts the requester. */
+        /** @description A claim's holder answered a handoff request: accept (the claim is transferred to the requester's session in one transaction, or released when that session has ended), decline or defer with an ETA. Alerts the requester. */
         HandoffAnsweredEvent: {
             id: string;
             seq: number;
@@ -9842,6 +9858,8 @@ export interface components {
                 eta: string | null;
                 requesterSessionId: string;
                 requesterUserId: string;
+                grantedClaimId?: string | null;
+                fence?: number | null;
             };
         };
         /** @description A write was checked with the fence of a claim that no longer covers it (released, expired, broken, or not covering the paths): the writer acted on a lease it had lost. Alerts the claim's holder. */
@@ -10782,6 +10800,8 @@ export interface components {
             /** Format: date-time */
             createdAt: string;
             answeredAt: string | null;
+            /** @description The claim an accepted handoff transferred to the requester's session. */
+            grantedClaimId: string | null;
         };
         ClaimPage: {
             items: components["schemas"]["Claim"][];

@@ -95,8 +95,5 @@ t.test("when several long searches pause at once, then they resume one per turn 
     .map((gap) => gap.trim().split(" ").filter(Boolean).length);
   t.ok(between.length >= 30, `${between.length} gaps between the other request's steps`);
   t.ok(Math.max(...between) <= 1, `at most one slice between two of its steps (${between.join(",")})`);
-  t.ok(
-    log.filter((x) => x === "slice").length >= 30,
-    "and the long searches kept going, one slice a turn",
-  );
+  t.ok(log.filter((x) => x === "slice").length >= 30, "and the long searches kept going, one slice a turn");
 });

@@ -202,5 +202,8 @@ export async function handoffAnswer(
       body: { answer, ...(options.eta ? { etaSeconds: options.eta } : {}), ...(options.note ? { note: options.note } : {}) },
     }),
   );
-  ctx.out.result(handoff, `Handoff ${handoff.id}: ${handoff.status}${handoff.eta ? `, expected ${until(handoff.eta)}` : ""}`);
+  ctx.out.result(
+    handoff,
+    `Handoff ${handoff.id}: ${handoff.status}${handoff.grantedClaimId ? ` (transferred: the requester now holds claim ${handoff.grantedClaimId})` : ""}${handoff.eta ? `, expected ${until(handoff.eta)}` : ""}`,
+  );
 }

@@ -12,7 +12,7 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
     {
       title: "Ask a claim's holder to hand it over",
       description:
-        "Ask the session holding a claim (the claimId from a conflict) to release it. The holder is alerted and answers accept (the claim is released), decline, or defer with an ETA; you get an alert with the answer (list_alerts).",
+        "Ask the session holding a claim (the claimId from a conflict) to release it. The holder is alerted and answers accept (the claim becomes yours, with a new fence), decline, or defer with an ETA; you get an alert with the answer (list_alerts).",
       inputSchema: {
         claimId: z.uuid().describe("The claim you need, from a conflict or check result"),
         reason: z.string().min(1).max(2000).describe("Why you need it, for the holder"),
@@ -28,7 +28,7 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
         }),
       );
       return text(
-        `Handoff ${h.id} requested for claim ${h.claimId} (${h.status}). The holder is alerted; watch list_alerts for handoff.answered, then claim_paths again if accepted.`,
+        `Handoff ${h.id} requested for claim ${h.claimId} (${h.status}). The holder is alerted; watch list_alerts for handoff.answered: if accepted, the claim is transferred to your session (its new claim id is in the answer).`,
         h,
       );
     }),
@@ -40,7 +40,7 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
     {
       title: "Answer a handoff request",
       description:
-        "Answer a request (from a handoff.requested alert) to hand over one of your claims: accept releases it, decline keeps it, defer promises it after etaSeconds.",
+        "Answer a request (from a handoff.requested alert) to hand over one of your claims: accept transfers it to the requester's session at once, decline keeps it, defer promises it after etaSeconds.",
       inputSchema: {
         handoffId: z.uuid().describe("The handoff's id, from the alert"),
         answer: z.enum(["accept", "decline", "defer"]),
@@ -66,7 +66,10 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
           },
         }),
       );
-      return text(`Handoff ${h.id}: ${h.status}${h.eta ? `, expected by ${h.eta}` : ""}.`, h);
+      return text(
+        `Handoff ${h.id}: ${h.status}${h.grantedClaimId ? `; the requester now holds claim ${h.grantedClaimId}` : ""}${h.eta ? `, expected by ${h.eta}` : ""}.`,
+        h,
+      );
     }),
   );
 }

@@ -160,7 +160,7 @@ export const claimEvents = defineEvents({
   }),
   "handoff.answered": defineEvent({
     description:
-      "A claim's holder answered a handoff request: accept (the claim is released), decline or defer with an ETA. Alerts the requester.",
+      "A claim's holder answered a handoff request: accept (the claim is transferred to the requester's session in one transaction, or released when that session has ended), decline or defer with an ETA. Alerts the requester.",
     payload: z.object({
       handoffId: z.string(),
       claimId: z.string(),
@@ -169,6 +169,9 @@ export const claimEvents = defineEvents({
       eta: z.string().nullable(),
       requesterSessionId: z.string(),
       requesterUserId: z.string(),
+      /** The requester's claim when the handoff transferred it (absent in events before transfers existed). */
+      grantedClaimId: z.string().nullish(),
+      fence: z.number().nullish(),
     }),
     recipients: ({ payload: p }) => partyRecipients({ sessionId: p.requesterSessionId, userId: p.requesterUserId }),
     visibility: "organisation",
@@ -177,9 +180,13 @@ export const claimEvents = defineEvents({
     team: null,
     standing: null,
     describe: ({ payload: p, repo }, names) =>
-      `handoff ${p.answer}${where(repo)}: ${names.claim(p.claimId)}${p.eta ? `, expected by ${p.eta}` : ""}${p.note ? ` ("${p.note}")` : ""}`,
-    next: (e) =>
-      e.payload.answer === "accept" ? "the claim is released: claim it now (MCP claim_paths, or `brigade claim <pattern>`)" : null,
+      `handoff ${p.answer}${where(repo)}: ${names.claim(p.claimId)}${p.grantedClaimId ? ` is now yours as ${names.claim(p.grantedClaimId)} (fence ${p.fence})` : ""}${p.eta ? `, expected by ${p.eta}` : ""}${p.note ? ` ("${p.note}")` : ""}`,
+    next: ({ payload: p }) =>
+      p.answer !== "accepted"
+        ? null
+        : p.grantedClaimId
+          ? "the area is yours: edit it now, and release the claim when done (MCP release_claim, or `brigade release`)"
+          : "the claim is released: claim it now (MCP claim_paths, or `brigade claim <pattern>`)",
   }),
   "claim.fence_rejected": defineEvent({
     description:

@@ -374,15 +374,45 @@ export async function lockSessionForClaim(db: Db, orgId: string, sessionId: stri
   return row;
 }
 
-export async function insertHandoff(
+/**
+ * Opens a handoff request, or finds the one this session already has open for the claim (the
+ * `handoffs_open_idx` unique index decides between concurrent repeats): `created` tells which.
+ */
+export async function openHandoff(
   db: Db,
   values: Pick<HandoffRow, "orgId" | "claimId" | "requesterSessionId" | "requesterUserId" | "reason">,
-): Promise<HandoffRow> {
+): Promise<{ handoff: HandoffRow; created: boolean }> {
   const [row] = await db
     .insert(handoffs)
     .values({ id: newId(), ...values })
+    .onConflictDoNothing({
+      target: [handoffs.claimId, handoffs.requesterSessionId],
+      where: sql`${handoffs.status} in ('pending', 'deferred')`,
+    })
     .returning();
-  return row!;
+  if (row) return { handoff: row, created: true };
+  const [open] = await db
+    .select()
+    .from(handoffs)
+    .where(
+      and(
+        eq(handoffs.orgId, values.orgId),
+        eq(handoffs.claimId, values.claimId),
+        eq(handoffs.requesterSessionId, values.requesterSessionId),
+        inArray(handoffs.status, ["pending", "deferred"]),
+      ),
+    );
+  return { handoff: open!, created: false };
+}
+
+/** A fence for a claim granted outside the grant batcher (a handoff's transfer), under the repo's lock. */
+export async function nextFence(db: Db): Promise<number> {
+  const [row] = await executePrepared<{ fence: string | number }>(
+    db,
+    "brigade_next_fence",
+    sql`select nextval('claim_fence_seq') as fence`,
+  );
+  return Number(row!.fence);
 }
 
 /** With forUpdate (inside a transaction), two answers to one handoff are taken in turn. */
@@ -403,12 +433,18 @@ export async function findHandoff(
 export async function answerHandoff(
   db: Db,
   id: string,
-  answer: { status: "accepted" | "declined" | "deferred"; note: string | null; etaSeconds: number | null },
+  answer: {
+    status: "accepted" | "declined" | "deferred";
+    note: string | null;
+    etaSeconds: number | null;
+    grantedClaimId?: string | null;
+  },
 ): Promise<HandoffRow> {
   const [row] = await db
     .update(handoffs)
     .set({
       status: answer.status,
+      grantedClaimId: answer.grantedClaimId ?? null,
       note: answer.note,
       eta: answer.etaSeconds === null ? null : sql`now() + make_interval(secs => ${answer.etaSeconds})`,
       answeredAt: sql`now()`,

@@ -59,6 +59,7 @@ const presentHandoff = (h: HandoffRow) => ({
   eta: iso(h.eta),
   createdAt: h.createdAt.toISOString(),
   answeredAt: iso(h.answeredAt),
+  grantedClaimId: h.grantedClaimId,
 });
 
 const tags = ["claims"];
@@ -153,13 +154,17 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
       schema: {
         tags,
         summary: "Ask the holder to hand the claim over",
+        description:
+          "201 with a new request; 200 with the session's open request for this claim when it already has one (the holder is alerted once).",
         params: idParams,
         body: handoffBody,
-        response: { 201: handoffSchema, ...problemResponses(400, 401, 403, 404, 409) },
+        response: { 200: handoffSchema, 201: handoffSchema, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
-    async (request, reply) =>
-      reply.code(201).send(presentHandoff(await usecases.requestHandoff(deps, request.principal, request.params.id, request.body))),
+    async (request, reply) => {
+      const { handoff, created } = await usecases.requestHandoff(deps, request.principal, request.params.id, request.body);
+      return reply.code(created ? 201 : 200).send(presentHandoff(handoff));
+    },
   );
 
   app.get(
@@ -193,7 +198,7 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
     {
       schema: {
         tags,
-        summary: "Answer a handoff (holder): accept releases the claim, decline, or defer with an ETA",
+        summary: "Answer a handoff (holder): accept transfers the claim to the requester, decline, or defer with an ETA",
         params: idParams,
         body: answerBody,
         response: { 200: handoffSchema, ...problemResponses(400, 401, 403, 404, 409, 422) },

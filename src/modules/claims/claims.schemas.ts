@@ -101,6 +101,7 @@ export const handoffSchema = z
     eta: timestamp.nullable(),
     createdAt: timestamp,
     answeredAt: timestamp.nullable(),
+    grantedClaimId: z.uuid().nullable().describe("The claim an accepted handoff transferred to the requester's session."),
   })
   .meta({ id: "Handoff" });
 

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { bigint, index, integer, pgSequence, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { bigint, index, integer, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { orgs } from "../../infra/orgs.table.js";
 import { users } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
@@ -87,8 +87,14 @@ export const handoffs = pgTable(
     eta: timestamp("eta", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     answeredAt: timestamp("answered_at", { withTimezone: true }),
+    /** The claim an accepted handoff granted the requester (the holder's claim transferred in one transaction). */
+    grantedClaimId: uuid("granted_claim_id").references(() => claims.id),
   },
-  (t) => [index("handoffs_claim_idx").on(t.orgId, t.claimId)],
+  (t) => [
+    index("handoffs_claim_idx").on(t.orgId, t.claimId),
+    // One open request per requesting session and claim: a repeat finds the open one.
+    uniqueIndex("handoffs_open_idx").on(t.claimId, t.requesterSessionId).where(sql`${t.status} in ('pending', 'deferred')`),
+  ],
 );
 
 /** The files a session reports editing; the latest touch per (session, path). */

@@ -29,6 +29,7 @@ import type {
 import { holderOf, type GrantClaims } from "./claims.grants.js";
 import type { OnRepoWork } from "./claims.work.js";
 import { appendEvents } from "../../events/append.js";
+import { newId } from "../../infra/ids.js";
 import { systemActor } from "../../events/envelope.js";
 import { claimEvents } from "./claims.events.js";
 import { quotaExceeded } from "../limits/limits.errors.js";
@@ -138,29 +139,36 @@ async function changeClaim<T>(
   { db, cache }: Pick<ClaimDeps, "db" | "cache">,
   principal: Principal,
   id: string,
-  change: (tx: Tx, claim: repo.ClaimWithAgent, ctx: { now: Date; bump: () => Promise<number> }) => Promise<T>,
+  change: (
+    tx: Tx,
+    claim: repo.ClaimWithAgent,
+    ctx: { now: Date; bump: () => Promise<number>; alsoChanged: (claimId: string) => void },
+  ) => Promise<T>,
 ): Promise<T> {
-  let patch: { repo: string; from: number; to: number; changed: boolean } | null = null;
+  let patch: { repo: string; from: number; to: number; changed: string[] } | null = null;
   const result = await transaction(db, async (tx) => {
     const found = await repo.findClaim(tx, principal.orgId, id);
     if (!found) throw claimErrors.notFound(`No claim ${id} in this organisation.`);
     const { now, from, to } = await repo.lockRepo(tx, principal.orgId, found.repo);
     const claim = (await repo.findClaim(tx, principal.orgId, id))!; // re-read under the lock
-    patch = { repo: claim.repo, from, to, changed: false };
+    const changed: string[] = [];
+    patch = { repo: claim.repo, from, to, changed };
     const bump = async () => {
-      patch!.changed = true;
+      if (!changed.includes(id)) changed.push(id);
       return to;
     };
-    return change(tx, claim, { now, bump });
+    // Another claim of the same repo written at this version (a handoff's transfer).
+    const alsoChanged = (claimId: string) => void changed.push(claimId);
+    return change(tx, claim, { now, bump, alsoChanged });
   });
   if (patch) {
-    const { repo: repoKey, from, to, changed } = patch as { repo: string; from: number; to: number; changed: boolean };
+    const { repo: repoKey, from, to, changed } = patch as { repo: string; from: number; to: number; changed: string[] };
     cache.committed(
       principal.orgId,
       repoKey,
       from,
       to,
-      changed ? await repo.listClaims(db, { orgId: principal.orgId, ids: [id], limit: 1 }) : [],
+      changed.length > 0 ? await repo.listClaims(db, { orgId: principal.orgId, ids: changed, limit: changed.length }) : [],
     );
   }
   return result;
@@ -244,13 +252,15 @@ export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: P
     if (claim.sessionId === requester.id) throw claimErrors.ownClaim("This session already holds the claim.");
     const { now } = await repo.readRepoVersion(tx, principal.orgId, claim.repo);
     if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${claimId} is no longer active; claim the area directly.`);
-    const handoff = await repo.insertHandoff(tx, {
+    const { handoff, created } = await repo.openHandoff(tx, {
       orgId: principal.orgId,
       claimId,
       requesterSessionId: requester.id,
       requesterUserId: requester.userId,
       reason: input.reason,
     });
+    // A repeat while the first is open asks nothing new: the holder was told once.
+    if (!created) return { handoff, created };
     await appendEvents(tx, principal.orgId, [
       claimEvents.event({
         type: "handoff.requested",
@@ -268,7 +278,7 @@ export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: P
         },
       }),
     ]);
-    return handoff;
+    return { handoff, created };
   });
 }
 
@@ -280,17 +290,43 @@ export async function answerHandoff(deps: ClaimDeps, principal: Principal, hando
       errors: [{ field: "etaSeconds", reason: "is required when answer is defer" }],
     });
   }
-  return changeClaim(deps, principal, pending.claimId, async (tx, claim, { bump }) => {
+  return changeClaim(deps, principal, pending.claimId, async (tx, claim, { now, bump, alsoChanged }) => {
     const handoff = (await repo.findHandoff(tx, principal.orgId, handoffId, { forUpdate: true }))!;
     if (handoff.status !== "pending" && handoff.status !== "deferred")
       throw claimErrors.handoffAnswered(`Handoff ${handoffId} was already ${handoff.status}.`);
     const status = ({ accept: "accepted", decline: "declined", defer: "deferred" } as const)[input.answer];
+    const events: PendingEvent[] = [];
+    let granted: repo.ClaimRow | null = null;
+    if (status === "accepted" && claim.status === "active") {
+      // The lock order: the repo lock (held), then the requester's session row, then claim rows.
+      const requester = await repo.lockSessionForClaim(tx, principal.orgId, handoff.requesterSessionId);
+      const version = await bump();
+      await repo.endClaims(tx, [claim.id], { status: "released", endReason: "handoff", version });
+      events.push(
+        claimEvents.event({
+          type: "claim.released",
+          actor: actorOf(principal),
+          subject: { type: "claim", id: claim.id },
+          repo: claim.repo,
+          payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, reason: "handoff" },
+        }),
+      );
+      events.push(...(await resolveConflictsOfClaims(tx, principal.orgId, [claim.id], "handoff", actorOf(principal))));
+      // Transferred in this transaction, under the repo lock: no moment in which a third session
+      // could take the area. A requester whose session has ended, or works in another repo,
+      // gets the release only (it claims the area itself).
+      if (isLive(claim, now) && requester?.status === "active" && requester.live && requester.repo === claim.repo) {
+        granted = await transferClaim(tx, claim, requester, { reason: handoff.reason, version, now, actor: actorOf(principal) }, events);
+        alsoChanged(granted.id);
+      }
+    }
     const answered = await repo.answerHandoff(tx, handoffId, {
       status,
       note: input.note ?? null,
       etaSeconds: input.answer === "defer" ? input.etaSeconds! : null,
+      grantedClaimId: granted?.id ?? null,
     });
-    const events: PendingEvent[] = [
+    events.unshift(
       claimEvents.event({
         type: "handoff.answered",
         actor: actorOf(principal),
@@ -304,25 +340,68 @@ export async function answerHandoff(deps: ClaimDeps, principal: Principal, hando
           eta: answered.eta?.toISOString() ?? null,
           requesterSessionId: handoff.requesterSessionId,
           requesterUserId: handoff.requesterUserId,
+          grantedClaimId: granted?.id ?? null,
+          fence: granted?.fence ?? null,
         },
       }),
-    ];
-    if (status === "accepted" && claim.status === "active") {
-      await repo.endClaims(tx, [claim.id], { status: "released", endReason: "handoff", version: await bump() });
-      events.push(
-        claimEvents.event({
-          type: "claim.released",
-          actor: actorOf(principal),
-          subject: { type: "claim", id: claim.id },
-          repo: claim.repo,
-          payload: { claimId: claim.id, sessionId: claim.sessionId, userId: claim.userId, reason: "handoff" },
-        }),
-      );
-      events.push(...(await resolveConflictsOfClaims(tx, principal.orgId, [claim.id], "handoff", actorOf(principal))));
-    }
+    );
     await appendEvents(tx, principal.orgId, events);
     return answered;
   });
+}
+
+/**
+ * The requester's new claim over the holder's patterns, in the holder's mode and lease length,
+ * with a fresh fence (the holder's is now stale: its claim is released). Its `claim.granted`
+ * event goes out like any grant's.
+ */
+async function transferClaim(
+  tx: Tx,
+  from: repo.ClaimWithAgent,
+  to: NonNullable<Awaited<ReturnType<typeof repo.lockSessionForClaim>>>,
+  grant: { reason: string; version: number; now: Date; actor: ReturnType<typeof actorOf> },
+  events: PendingEvent[],
+): Promise<repo.ClaimRow> {
+  const fence = await repo.nextFence(tx);
+  const [claim] = await repo.insertClaims(
+    tx,
+    [
+      {
+        id: newId(),
+        fence,
+        orgId: from.orgId,
+        repo: from.repo,
+        sessionId: to.id,
+        userId: to.userId,
+        agentId: to.agentId,
+        patterns: from.patterns,
+        mode: from.mode,
+        reason: grant.reason,
+        ttlSeconds: from.ttlSeconds,
+        version: grant.version,
+      },
+    ],
+    grant.now,
+  );
+  events.push(
+    claimEvents.event({
+      type: "claim.granted",
+      actor: grant.actor,
+      subject: { type: "claim", id: claim!.id },
+      repo: from.repo,
+      payload: {
+        claimId: claim!.id,
+        sessionId: to.id,
+        userId: to.userId,
+        patterns: from.patterns,
+        mode: from.mode,
+        fence,
+        expiresAt: claim!.expiresAt.toISOString(),
+        reason: grant.reason,
+      },
+    }),
+  );
+  return claim!;
 }
 
 export async function getHandoff({ db }: Pick<ClaimDeps, "db">, principal: Principal, id: string) {
