@@ -9029,6 +9029,8 @@ export interface components {
             claims: number;
             /** @description Open conflicts in the organisation. */
             openConflicts: number;
+            /** @description Their ids: a conflict.acknowledged or conflict.resolved event takes one out of the figures only if it was open when they were read. */
+            openConflictIds: string[];
             /** @description Every session with at least one live claim or open conflict; a session not listed has neither. */
             items: {
                 sessionId: string;
@@ -11185,6 +11187,8 @@ export interface components {
             claims: number;
             /** @description Open conflicts in the organisation. */
             openConflicts: number;
+            /** @description Their ids: a conflict.acknowledged or conflict.resolved event takes one out of the figures only if it was open when they were read. */
+            openConflictIds: string[];
             /** @description Every session with at least one live claim or open conflict; a session not listed has neither. */
             items: {
                 sessionId: string;

@@ -25,6 +25,8 @@ t.test("GET /v1/overview/sessions", async (t) => {
     t.equal(res.status, 200);
     t.equal(res.body.claims, 3);
     t.equal(res.body.openConflicts, 2);
+    const open = await lead.api.get("/v1/conflicts?status=open");
+    t.same(res.body.openConflictIds, open.body.items.map((c: { id: string }) => c.id).sort(), "and which they are");
     const of = (id: string) => res.body.items.find((i: { sessionId: string }) => i.sessionId === id);
     t.same(of(a.id), { sessionId: a.id, claims: 2, openConflicts: 2 });
     t.same(of(b.id), { sessionId: b.id, claims: 1, openConflicts: 2 });
@@ -38,6 +40,7 @@ t.test("GET /v1/overview/sessions", async (t) => {
     const res = await lead.api.get("/v1/overview/sessions");
     t.equal(res.body.claims, 2);
     t.equal(res.body.openConflicts, 1);
+    t.equal(res.body.openConflictIds.length, 1);
   });
 
   await t.test("when there is no token, then 401", async (t) => {
@@ -62,6 +65,6 @@ t.test("GET /v1/overview/sessions", async (t) => {
     const other = await createOrg(app, rootToken);
     const res = await other.api.get("/v1/overview/sessions");
     t.equal(res.status, 200);
-    t.same(res.body, { generatedAt: res.body.generatedAt, claims: 0, openConflicts: 0, items: [] });
+    t.same(res.body, { generatedAt: res.body.generatedAt, claims: 0, openConflicts: 0, openConflictIds: [], items: [] });
   });
 });

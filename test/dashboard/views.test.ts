@@ -118,6 +118,35 @@ async function run(t: Tap) {
     t.equal((await cell.innerText()).trim(), "2");
   });
 
+  await t.test("when a conflict opens and resolves, then the open-conflict count moves with the rows, never apart", async (t) => {
+    // Every state of the page the browser paints is recorded: bob's codex-1 row and the figure
+    // at the top must agree in each (1 ↔ 4, 2 ↔ 5), from the first frame to the last.
+    // (A script of its own: functions named inside an evaluated callback need tsx's helpers.)
+    await page.evaluate(`(() => {
+      const seen = (window.__pairs = []);
+      const read = () => {
+        const row = document.querySelector('tr[data-session="${b1.id}"] td[data-label="Conflicts"]')?.textContent?.trim();
+        const top = [...document.querySelectorAll(".count")].find((c) => c.textContent.includes("Open conflicts"))?.querySelector("dd");
+        const pair = row + "/" + top?.textContent?.trim();
+        if (seen[seen.length - 1] !== pair) seen.push(pair);
+      };
+      read();
+      new MutationObserver(read).observe(document.body, { subtree: true, childList: true, characterData: true });
+    })()`);
+    const extra = await claim(b1, ["src/y.ts"]);
+    await page.waitForFunction(
+      (id) => document.querySelector(`tr[data-session="${id}"] td[data-label="Conflicts"]`)?.textContent?.trim() === "2",
+      b1.id,
+    );
+    t.equal((await client(app, b1.token).delete(`/v1/claims/${extra.id}`)).status, 200);
+    await page.waitForFunction(
+      (id) => document.querySelector(`tr[data-session="${id}"] td[data-label="Conflicts"]`)?.textContent?.trim() === "1",
+      b1.id,
+    );
+    const pairs = await page.evaluate(() => (window as unknown as { __pairs: string[] }).__pairs);
+    t.same(pairs, ["1/4", "2/5", "1/4"], "the row and the count changed together, both ways");
+  });
+
   await t.test("when Now is sorted and filtered, then the address keeps the view", async (t) => {
     await page.getByLabel("Sort by").selectOption("conflicts");
     await page.waitForURL(/sort=conflicts/);
@@ -204,7 +233,17 @@ async function run(t: Tap) {
   await t.test("when a breaking change is proposed, then the proposal lists which changes break", async (t) => {
     const doc = (paths: Record<string, unknown>) => JSON.stringify({ openapi: "3.0.3", info: { title: "Orders", version: "1" }, paths });
     const get = { get: { responses: { "200": { description: "ok" } } } };
-    t.equal((await root.post("/v1/contracts", { name: "orders-api", kind: "openapi", providerTeamId: payments.body.id })).status, 201);
+    t.equal(
+      (
+        await root.post("/v1/contracts", {
+          name: "orders-api",
+          kind: "openapi",
+          providerTeamId: payments.body.id,
+          source: { repo: REPO, patterns: ["api/orders.yaml", "api/v2/**"] },
+        })
+      ).status,
+      201,
+    );
     t.equal((await root.post("/v1/contracts/orders-api/consumers", { kind: "team", teamId: search.body.id })).status, 201);
     t.equal(
       (await root.post("/v1/contracts/orders-api/versions", { label: "1.0.0", content: doc({ "/orders": get, "/refunds": get }) })).status,
@@ -221,6 +260,53 @@ async function run(t: Tap) {
     await changes.waitFor();
     t.match(await changes.locator('tr[data-level="breaking"]').first().innerText(), /refunds/, "the breaking change itself, by location");
     t.match(await changes.locator("caption").innerText(), /from 1\.0\.0 to 2\.0\.0/);
+    const source = page.getByTestId("contract-source");
+    t.equal(
+      await source.getByRole("link", { name: "Open api/orders.yaml on the code host" }).getAttribute("href"),
+      "https://github.com/acme/api/blob/HEAD/api/orders.yaml",
+      "the contract's source file links out",
+    );
+    t.equal(
+      await source.getByRole("link", { name: "Open api/v2 on the code host" }).getAttribute("href"),
+      "https://github.com/acme/api/tree/HEAD/api/v2",
+      "a folder pattern links to its folder",
+    );
+  });
+
+  await t.test("when paths are shown in Activity and the claims map, then they link to the code host", async (t) => {
+    await page.goto(`${base}/#/activity?type=conflict.opened`);
+    const opened = page.locator('.feed-item[data-event-type="conflict.opened"]').first();
+    await opened.waitFor();
+    t.match(
+      await opened.locator("a.external").last().getAttribute("href"),
+      /^https:\/\/github\.com\/acme\/api\/blob\/HEAD\/src\/.+\.ts$/,
+      "a conflict's witness path",
+    );
+    t.equal(await opened.getByRole("link", { name: REPO, exact: true }).getAttribute("href"), `#/repo?key=${encodeURIComponent(REPO)}`);
+
+    await page.goto(`${base}/#/claims?repo=${encodeURIComponent(REPO)}&path=src`);
+    const detail = page.locator(".claims-detail");
+    await detail.locator("li[data-claim]").first().waitFor();
+    t.equal(
+      await detail.getByRole("link", { name: "Open src on the code host" }).first().getAttribute("href"),
+      "https://github.com/acme/api/tree/HEAD/src",
+    );
+    t.equal(
+      await page
+        .getByTestId("codeowners")
+        .getByRole("link", { name: /line 1/ })
+        .getAttribute("href"),
+      "https://github.com/acme/api/blob/HEAD/.github/CODEOWNERS#L1",
+      "the CODEOWNERS rule that matched, by its line",
+    );
+    t.match(
+      await detail.locator(".witness a.external").first().getAttribute("href"),
+      /^https:\/\/github\.com\/acme\/api\/blob\/HEAD\/src\/.+\.ts$/,
+      "witness paths of the claims here",
+    );
+    await page.goto(`${base}/#/repo?key=${encodeURIComponent(REPO)}`);
+    const rule = page.locator('[data-section="codeowners"] li').nth(1).locator("a").first();
+    t.equal(await rule.getAttribute("href"), "https://github.com/acme/api/blob/HEAD/.github/CODEOWNERS#L2", "each line of the file");
   });
 
   await t.test("when a session ends holding many claims, then Activity folds the releases into one line", async (t) => {
@@ -251,22 +337,46 @@ async function run(t: Tap) {
     ["repo", `repo?key=${encodeURIComponent(REPO)}`],
   ];
 
-  await t.test("at phone width, then the tab bar shows there is more and the pages fit", async (t) => {
+  await t.test("at phone width, then the tab bar shows there is more and the current or focused tab is in sight", async (t) => {
     const phone = await open("phone", PHONE);
     await signIn(phone, lead.token);
-    const nav = await phone.evaluate(() => {
-      const ul = document.querySelector(".nav ul") as HTMLElement;
-      return { scrollable: ul.scrollWidth > ul.clientWidth, background: getComputedStyle(ul).backgroundImage };
-    });
+    const navState = () =>
+      phone.evaluate(() => {
+        const nav = document.querySelector(".nav") as HTMLElement;
+        const ul = nav.querySelector("ul") as HTMLElement;
+        const box = ul.getBoundingClientRect();
+        const [current, focused] = [nav.querySelector('a[aria-current="page"]'), document.activeElement?.closest(".nav a") ?? null].map(
+          (a) => !!a && a.getBoundingClientRect().left >= box.left - 1 && a.getBoundingClientRect().right <= box.right + 1,
+        );
+        const [left, right] = ["left", "right"].map((side) => getComputedStyle(nav.querySelector(`.nav-more-${side}`)!).display !== "none");
+        return {
+          scrollable: ul.scrollWidth > ul.clientWidth,
+          snap: getComputedStyle(ul).scrollSnapType,
+          left,
+          right,
+          current,
+          focused,
+        };
+      });
+    let nav = await navState();
     t.ok(nav.scrollable, "the tabs scroll sideways");
-    t.match(nav.background, /radial-gradient/, "with a glow at the edge beyond which more tabs lie");
+    t.equal(nav.snap, "none", "no snapping to pull a tab back out of sight");
+    t.same([nav.left, nav.right], [false, true], "an arrow on the side where more tabs lie");
+    await shot(phone, "tabbar-phone-start");
+
     await phone.goto(`${base}/#/trends`);
     await phone.getByRole("heading", { name: "Trends", level: 1 }).waitFor();
-    const current = await phone.evaluate(() => {
-      const a = document.querySelector('.nav a[aria-current="page"]')!.getBoundingClientRect();
-      return a.right <= document.documentElement.clientWidth + 1;
-    });
-    t.ok(current, "the current tab is scrolled into sight");
+    await phone.waitForFunction(() => document.querySelector(".nav")?.hasAttribute("data-more-left"));
+    nav = await navState();
+    t.ok(nav.current, "the current tab is scrolled into sight");
+    t.same([nav.left, nav.right], [true, false], "at the end, the arrow points back");
+
+    await phone.getByRole("link", { name: "Now", exact: true }).focus();
+    nav = await navState();
+    t.ok(nav.focused, "a tab reached by keyboard is scrolled into sight");
+    await phone.locator(".nav-more-right").click();
+    await phone.waitForFunction(() => document.querySelector(".nav")?.hasAttribute("data-more-left"));
+    await shot(phone, "tabbar-phone-scrolled");
   });
 
   await t.test("then every page is photographed at desktop and phone size", async (t) => {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "preact/hooks";
+import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, errorMessage, setApiToken, setUnauthorizedHandler } from "./api/client.js";
 import type { Me } from "./api/types.js";
 import { AlertsButton } from "./components/AlertsPanel.js";
@@ -106,6 +106,74 @@ export function App() {
   );
 }
 
+/**
+ * The page tabs. On a phone they scroll sideways: an arrow over a fading edge says more tabs lie
+ * that way (and scrolls there), and the current or focused tab is scrolled into sight.
+ */
+function TabBar({ current }: { current: string }) {
+  const list = useRef<HTMLUListElement>(null);
+  const [more, setMore] = useState({ left: false, right: false });
+
+  const measure = useCallback(() => {
+    const ul = list.current;
+    if (!ul) return;
+    const left = ul.scrollLeft > 1;
+    const right = ul.scrollLeft + ul.clientWidth < ul.scrollWidth - 1;
+    setMore((m) => (m.left === left && m.right === right ? m : { left, right }));
+  }, []);
+
+  const reveal = useCallback(
+    (tab: Element | null | undefined) => {
+      const ul = list.current;
+      if (!ul || !(tab instanceof HTMLElement) || ul.scrollWidth <= ul.clientWidth) return;
+      // Scrolls the tab bar only (scrollIntoView would also move the page), leaving room for the arrows.
+      const room = 32;
+      const start = tab.offsetLeft - ul.offsetLeft;
+      const end = start + tab.offsetWidth;
+      if (start - room < ul.scrollLeft) ul.scrollLeft = Math.max(0, start - room);
+      else if (end + room > ul.scrollLeft + ul.clientWidth) ul.scrollLeft = end + room - ul.clientWidth;
+      measure();
+    },
+    [measure],
+  );
+
+  useEffect(() => {
+    reveal(list.current?.querySelector('a[aria-current="page"]'));
+    measure();
+  }, [current, reveal, measure]);
+
+  useEffect(() => {
+    window.addEventListener("resize", measure);
+    return () => window.removeEventListener("resize", measure);
+  }, [measure]);
+
+  const step = (direction: 1 | -1) => {
+    const ul = list.current;
+    if (ul) ul.scrollBy({ left: direction * ul.clientWidth * 0.7, behavior: "smooth" });
+  };
+
+  return (
+    <nav aria-label="Pages" class="nav" data-more-left={more.left || undefined} data-more-right={more.right || undefined}>
+      {/* Pointer aids only: keyboard users move along the tabs themselves, and each is revealed on focus. */}
+      <button type="button" class="nav-more nav-more-left" tabIndex={-1} aria-hidden="true" onClick={() => step(-1)}>
+        ‹
+      </button>
+      <ul ref={list} onScroll={measure} onFocusIn={(e) => reveal((e.target as Element).closest("a"))}>
+        {PAGES.map((p) => (
+          <li key={p.id}>
+            <a href={href(p.id)} aria-current={p.id === current ? "page" : undefined}>
+              {p.label}
+            </a>
+          </li>
+        ))}
+      </ul>
+      <button type="button" class="nav-more nav-more-right" tabIndex={-1} aria-hidden="true" onClick={() => step(1)}>
+        ›
+      </button>
+    </nav>
+  );
+}
+
 function Shell({ onSignOut }: { onSignOut(): void }) {
   const app = useApp();
   const route = useRoute();
@@ -116,8 +184,6 @@ function Shell({ onSignOut }: { onSignOut(): void }) {
   useEffect(() => {
     // An entity page names itself once its data is there.
     if (!entity) document.title = `${page.label} · Brigade`;
-    // On a phone the tab bar scrolls: keep the current tab in sight.
-    document.querySelector('.nav a[aria-current="page"]')?.scrollIntoView({ block: "nearest", inline: "nearest" });
   }, [page, entity]);
 
   return (
@@ -137,17 +203,7 @@ function Shell({ onSignOut }: { onSignOut(): void }) {
           <span class="brand-name">Brigade</span>
           <span class="brand-org">{app.me.org.name}</span>
         </div>
-        <nav aria-label="Pages" class="nav">
-          <ul>
-            {PAGES.map((p) => (
-              <li key={p.id}>
-                <a href={href(p.id)} aria-current={p.id === page.id ? "page" : undefined}>
-                  {p.label}
-                </a>
-              </li>
-            ))}
-          </ul>
-        </nav>
+        <TabBar current={page.id} />
         <div class="topbar-tools">
           <StreamIndicator />
           <AlertsButton />

@@ -1,4 +1,4 @@
-import { and, count, eq, gt, inArray, sql } from "drizzle-orm";
+import { and, count, eq, gt, sql } from "drizzle-orm";
 import { executeRows, type Db } from "../../infra/db.js";
 import { claims } from "../claims/claims.table.js";
 import { conflicts } from "../conflicts/conflicts.table.js";
@@ -39,12 +39,13 @@ export async function openConflictsBySession(db: Db, orgId: string) {
   );
 }
 
-export async function openConflictTotal(db: Db, orgId: string): Promise<number> {
-  const [row] = await db
-    .select({ n: count() })
+export async function openConflictIds(db: Db, orgId: string): Promise<string[]> {
+  const rows = await db
+    .select({ id: conflicts.id })
     .from(conflicts)
-    .where(and(eq(conflicts.orgId, orgId), inArray(conflicts.status, ["open"])));
-  return row?.n ?? 0;
+    .where(and(eq(conflicts.orgId, orgId), eq(conflicts.status, "open")))
+    .orderBy(conflicts.id);
+  return rows.map((r) => r.id);
 }
 
 export async function databaseNow(db: Db): Promise<Date> {

@@ -7,6 +7,11 @@ export const sessionLoadSchema = z
     generatedAt: z.iso.datetime({ offset: true }).describe("The database clock when the figures were read."),
     claims: n.describe("Live claims in the organisation (the sum over `items`)."),
     openConflicts: n.describe("Open conflicts in the organisation."),
+    openConflictIds: z
+      .array(z.string())
+      .describe(
+        "Their ids: a conflict.acknowledged or conflict.resolved event takes one out of the figures only if it was open when they were read.",
+      ),
     items: z
       .array(
         z.object({

@@ -12,10 +12,10 @@ export async function readSessionLoad({ db }: { db: Db }, principal: Principal):
   requireUserToken(principal);
   requireRole(principal, "lead", "admin");
   const orgId = principal.orgId;
-  const [claimRows, conflictRows, openConflicts, generatedAt] = await Promise.all([
+  const [claimRows, conflictRows, openConflictIds, generatedAt] = await Promise.all([
     repo.liveClaimsBySession(db, orgId),
     repo.openConflictsBySession(db, orgId),
-    repo.openConflictTotal(db, orgId),
+    repo.openConflictIds(db, orgId),
     repo.databaseNow(db),
   ]);
   const bySession = new Map<string, { sessionId: string; claims: number; openConflicts: number }>();
@@ -30,7 +30,8 @@ export async function readSessionLoad({ db }: { db: Db }, principal: Principal):
   return {
     generatedAt: generatedAt.toISOString(),
     claims: items.reduce((sum, e) => sum + e.claims, 0),
-    openConflicts,
+    openConflicts: openConflictIds.length,
+    openConflictIds,
     items,
   };
 }

@@ -1,5 +1,4 @@
-import { repoLinks } from "../lib/links.js";
-import { repoHref } from "../lib/links.js";
+import { repoHref, repoLinks } from "../lib/links.js";
 
 /** A link out to the code host, marked as leaving the dashboard. */
 export function External({ url, label, children }: { url: string; label: string; children?: preact.ComponentChildren }) {
@@ -38,5 +37,27 @@ export function RepoLink({ repo, branch, path, dir }: { repo: string; branch?: s
       <a href={repoHref(repo)}>{repo}</a>
       {links ? <External url={links.repo} label={`Open ${repo} on the code host`} /> : null}
     </span>
+  );
+}
+
+/**
+ * A CODEOWNERS rule: its line links to that line of the file on the code host (at the host's
+ * first CODEOWNERS location), when the host is known.
+ */
+export function CodeownersRuleLink({ repo, line }: { repo: string; line: number }) {
+  const links = repoLinks(repo);
+  const path = links?.codeowners;
+  if (!links || !path || line <= 0) return <>line {line}</>;
+  return (
+    <a
+      class="external-text"
+      href={links.line(path, line)}
+      target="_blank"
+      rel="noopener noreferrer"
+      title={`${path} line ${line} on the code host`}
+    >
+      line {line}
+      <span aria-hidden="true"> ↗</span>
+    </a>
   );
 }

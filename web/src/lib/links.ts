@@ -22,7 +22,14 @@ export interface RepoLinks {
   branch(branch: string): string;
   file(path: string, branch?: string | null): string;
   dir(path: string, branch?: string | null): string;
+  /** One line of a file (a CODEOWNERS rule). */
+  line(path: string, line: number, branch?: string | null): string;
   pulls: string;
+  /**
+   * Where the host looks for CODEOWNERS first (the server keeps the file's text, not its path):
+   * .github/ on GitHub, the root on GitLab, .bitbucket/ on Bitbucket; a template says nothing.
+   */
+  codeowners: string | null;
 }
 
 /**
@@ -55,7 +62,9 @@ function fromTemplate(template: string, repoKey: string): RepoLinks {
     branch: (b) => fill(b, ""),
     file: (p, b) => fill(b ?? "HEAD", p),
     dir: (p, b) => fill(b ?? "HEAD", p),
+    line: (p, n, b) => `${fill(b ?? "HEAD", p)}#L${n}`,
     pulls: base,
+    codeowners: null,
   };
 }
 
@@ -73,7 +82,9 @@ export function repoLinks(repoKey: string, templates: RepoUrlTemplates = {}): Re
         branch: (b) => `${base}/tree/${encodeURIComponent(b)}`,
         file: (p, b) => `${base}/blob/${ref(b)}/${enc(p)}`,
         dir: (p, b) => `${base}/tree/${ref(b)}/${enc(p)}`,
+        line: (p, n, b) => `${base}/blob/${ref(b)}/${enc(p)}#L${n}`,
         pulls: `${base}/pulls`,
+        codeowners: ".github/CODEOWNERS",
       };
     case "gitlab":
       return {
@@ -81,7 +92,9 @@ export function repoLinks(repoKey: string, templates: RepoUrlTemplates = {}): Re
         branch: (b) => `${base}/-/tree/${encodeURIComponent(b)}`,
         file: (p, b) => `${base}/-/blob/${ref(b)}/${enc(p)}`,
         dir: (p, b) => `${base}/-/tree/${ref(b)}/${enc(p)}`,
+        line: (p, n, b) => `${base}/-/blob/${ref(b)}/${enc(p)}#L${n}`,
         pulls: `${base}/-/merge_requests`,
+        codeowners: "CODEOWNERS",
       };
     case "bitbucket":
       return {
@@ -89,7 +102,32 @@ export function repoLinks(repoKey: string, templates: RepoUrlTemplates = {}): Re
         branch: (b) => `${base}/src/${encodeURIComponent(b)}`,
         file: (p, b) => `${base}/src/${ref(b)}/${enc(p)}`,
         dir: (p, b) => `${base}/src/${ref(b)}/${enc(p)}`,
+        line: (p, n, b) => `${base}/src/${ref(b)}/${enc(p)}#lines-${n}`,
         pulls: `${base}/pull-requests`,
+        codeowners: ".bitbucket/CODEOWNERS",
       };
   }
+}
+
+/**
+ * What a claim or contract pattern points at on the code host: a literal file, or the folder
+ * before its first wildcard (`src/api/**` → the folder src/api); null when nothing fixed leads
+ * it (`*.ts`, `**\/x`).
+ */
+export function patternTarget(pattern: string): { path: string; dir: boolean } | null {
+  const clean = pattern.replace(/^\//, "");
+  if (!clean || clean.startsWith("!")) return null;
+  const segments = clean.split("/");
+  const fixed: string[] = [];
+  for (const segment of segments) {
+    if (/[*?[\]{}]/.test(segment)) break;
+    fixed.push(segment);
+  }
+  if (fixed.length === segments.length) {
+    const dir = clean.endsWith("/");
+    const path = fixed.filter(Boolean).join("/");
+    return path ? { path, dir } : null;
+  }
+  const path = fixed.filter(Boolean).join("/");
+  return path ? { path, dir: true } : null;
 }

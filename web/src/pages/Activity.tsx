@@ -2,6 +2,7 @@ import { memo } from "preact/compat";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, errorMessage, withQuery } from "../api/client.js";
 import type { BrigadeEvent, Page } from "../api/types.js";
+import { RepoLink } from "../components/links.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
 import { actorOf, describeEvent, EVENT_GROUPS, eventTone, type Names } from "../lib/describe.js";
 import { formatDateTime, formatTime } from "../lib/format.js";
@@ -29,6 +30,33 @@ interface Feed {
   hasOlder: boolean;
   loadingOlder: boolean;
   olderError?: string;
+}
+
+/**
+ * Where an event happened: its repository (to its page and the code host), the branch a
+ * session started on and the witness path of a conflict (to the code host).
+ */
+function EventWhere({ event }: { event: BrigadeEvent }) {
+  if (!event.repo) return null;
+  const p = event.payload as { branch?: unknown; witness?: unknown };
+  return (
+    <>
+      {" · "}
+      <RepoLink repo={event.repo} />
+      {typeof p.branch === "string" && p.branch ? (
+        <>
+          {" · "}
+          <RepoLink repo={event.repo} branch={p.branch} />
+        </>
+      ) : null}
+      {typeof p.witness === "string" && p.witness ? (
+        <>
+          {" · "}
+          <RepoLink repo={event.repo} path={p.witness} />
+        </>
+      ) : null}
+    </>
+  );
 }
 
 const bySeqDesc = (a: BrigadeEvent, b: BrigadeEvent) => b.seq - a.seq;
@@ -90,7 +118,7 @@ function EventRun({ events, names }: { events: BrigadeEvent[]; names: Names }) {
       </span>
       <span class="feed-meta muted">
         {actorOf(first, names)}
-        {first.repo ? ` · ${first.repo}` : ""}
+        <EventWhere event={first} />
       </span>
       {open ? (
         <ol class="feed feed-run-items" aria-label={`${events.length} ${first.type} events`}>
@@ -113,7 +141,7 @@ const EventRow = memo(function EventRow({ event, names }: { event: BrigadeEvent;
       <span class="feed-text">{describeEvent(event, names)}</span>
       <span class="feed-meta muted">
         {actorOf(event, names)}
-        {event.repo ? ` · ${event.repo}` : ""}
+        <EventWhere event={event} />
       </span>
     </li>
   );

@@ -1,3 +1,4 @@
+import { Fragment } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, errorMessage, withQuery } from "../api/client.js";
 import type {
@@ -10,9 +11,11 @@ import type {
   ContractVersionDetail,
   Page,
 } from "../api/types.js";
+import { External, RepoLink } from "../components/links.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
 import { formatDateTime, plural, relativeTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
+import { patternTarget, repoLinks } from "../lib/links.js";
 import { href } from "../lib/router.js";
 import { useApp, useDirectory, useLiveEvents, teamName, userName, type Directory } from "../state/app.js";
 import { throttle, useStore } from "../state/store.js";
@@ -84,6 +87,34 @@ function Changes({ changes, total, caption }: { changes: ContractChange[]; total
   );
 }
 
+/** A repository and patterns in it: the repository, and each pattern's file or folder, link out. */
+function PatternLinks({ repo, patterns }: { repo: string; patterns: string[] }) {
+  return (
+    <>
+      <RepoLink repo={repo} />:{" "}
+      {patterns.map((pattern, i) => {
+        const target = patternTarget(pattern);
+        return (
+          <Fragment key={pattern}>
+            {i > 0 ? ", " : null}
+            {target ? <PatternLink repo={repo} pattern={pattern} path={target.path} dir={target.dir} /> : <code>{pattern}</code>}
+          </Fragment>
+        );
+      })}
+    </>
+  );
+}
+
+function PatternLink({ repo, pattern, path, dir }: { repo: string; pattern: string; path: string; dir: boolean }) {
+  const links = repoLinks(repo);
+  return (
+    <span class="repo-link">
+      <code>{pattern}</code>
+      {links ? <External url={dir ? links.dir(path) : links.file(path)} label={`Open ${path} on the code host`} /> : null}
+    </span>
+  );
+}
+
 function consumerText(c: ContractConsumer, directory: Directory): string {
   if (c.kind === "team") return `team ${teamName(directory, c.teamId)}`;
   if (c.kind === "user") return userName(directory, c.userId);
@@ -138,7 +169,9 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
         </div>
         <div>
           <dt>Source</dt>
-          <dd class="mono">{contract.source ? `${contract.source.repo}: ${contract.source.patterns.join(", ")}` : "—"}</dd>
+          <dd class="mono" data-testid="contract-source">
+            {contract.source ? <PatternLinks repo={contract.source.repo} patterns={contract.source.patterns} /> : "—"}
+          </dd>
         </div>
         <div>
           <dt>Consumers</dt>

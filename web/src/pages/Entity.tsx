@@ -569,7 +569,19 @@ export function RepoPage({ params }: { params: URLSearchParams }) {
               const ok = line.trim() && !line.trim().startsWith("#") && pattern && !/[*?]/.test(pattern);
               return (
                 <li key={i} class="mono">
-                  {line}
+                  {links?.codeowners && line.trim() ? (
+                    <a
+                      class="external-text"
+                      href={links.line(links.codeowners, i + 1)}
+                      target="_blank"
+                      rel="noopener noreferrer"
+                      title={`${links.codeowners} line ${i + 1} on the code host`}
+                    >
+                      {line}
+                    </a>
+                  ) : (
+                    line
+                  )}
                   {ok && links ? (
                     <a
                       class="external"

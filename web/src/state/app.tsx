@@ -30,6 +30,8 @@ export interface LoadState {
   bySession: Map<string, { claims: number; openConflicts: number }>;
   claims: number;
   openConflicts: number;
+  /** Which conflicts are open: an acknowledgement or resolution counts down only one of these. */
+  openIds: Set<string>;
 }
 
 const NO_LOAD = { claims: 0, openConflicts: 0 };
@@ -103,7 +105,13 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
     const sessions = new Store<SessionsState>({ state: "loading", byId: new Map(), readAt: 0 });
     const resets = new Store(0);
     const isLead = (me.user.role === "lead" || me.user.role === "admin") && me.via !== "session";
-    const load = new Store<LoadState>({ state: isLead ? "loading" : "forbidden", bySession: new Map(), claims: 0, openConflicts: 0 });
+    const load = new Store<LoadState>({
+      state: isLead ? "loading" : "forbidden",
+      bySession: new Map(),
+      claims: 0,
+      openConflicts: 0,
+      openIds: new Set(),
+    });
     const handlers = new Set<(events: BrigadeEvent[]) => void>();
     const stream = new LiveStream({
       token,
@@ -151,26 +159,30 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
           bySession: new Map(read.items.map((i) => [i.sessionId, { claims: i.claims, openConflicts: i.openConflicts }])),
           claims: read.claims,
           openConflicts: read.openConflicts,
+          openIds: new Set(read.openConflictIds),
         });
       } catch {
         // Keep the last figures: the next event or refresh reads them again.
         if (load.value.state !== "ready") load.set({ ...load.value, state: "error" });
       }
     };
-    // Deltas from the events keep the figures moving with the lists at once; a quiet re-read
-    // afterwards settles what events cannot tell (whether a resolved conflict was still open).
-    const settleLoad = throttle(() => void loadLoad(), 3_000);
+    // Deltas from the events keep the figures moving with the lists, in the same batch: a claim
+    // granted or ended, a conflict opened, or one of the open conflicts acknowledged or resolved
+    // (one that was not open when the figures were read changes nothing).
     const applyLoadEvents = (events: BrigadeEvent[]) => {
       if (load.value.state !== "ready") return;
       let bySession: Map<string, { claims: number; openConflicts: number }> | null = null;
+      let openIds: Set<string> | null = null;
       let claims = load.value.claims;
-      let openConflicts = load.value.openConflicts;
-      let unsure = false;
       const bump = (sessionId: unknown, field: "claims" | "openConflicts", d: number) => {
         if (typeof sessionId !== "string") return;
         bySession ??= new Map(load.value.bySession);
         const e = bySession.get(sessionId) ?? { claims: 0, openConflicts: 0 };
         bySession.set(sessionId, { ...e, [field]: Math.max(0, e[field] + d) });
+      };
+      const conflictSides = (p: Record<string, unknown>, d: number) => {
+        bump(p.sessionId, "openConflicts", d);
+        if (p.otherSessionId !== p.sessionId) bump(p.otherSessionId, "openConflicts", d);
       };
       for (const e of events) {
         const p = e.payload as Record<string, unknown>;
@@ -180,16 +192,22 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
         } else if (e.type === "claim.released" || e.type === "claim.expired" || e.type === "claim.broken") {
           bump(p.sessionId, "claims", -1);
           claims = Math.max(0, claims - 1);
-        } else if (e.type === "conflict.opened") {
-          bump(p.sessionId, "openConflicts", 1);
-          if (p.otherSessionId !== p.sessionId) bump(p.otherSessionId, "openConflicts", 1);
-          openConflicts++;
-        } else if (e.type === "conflict.acknowledged" || e.type === "conflict.resolved") {
-          unsure = true;
+        } else if (e.type === "conflict.opened" || e.type === "conflict.acknowledged" || e.type === "conflict.resolved") {
+          const id = p.conflictId;
+          if (typeof id !== "string") continue;
+          const ids = openIds ?? load.value.openIds;
+          const opening = e.type === "conflict.opened";
+          if (ids.has(id) === opening) continue; // already counted, or not open
+          openIds ??= new Set(load.value.openIds);
+          if (opening) openIds.add(id);
+          else openIds.delete(id);
+          conflictSides(p, opening ? 1 : -1);
         }
       }
-      if (bySession) load.set({ state: "ready", bySession, claims, openConflicts });
-      if (unsure) settleLoad();
+      if (bySession || openIds) {
+        const ids = openIds ?? load.value.openIds;
+        load.set({ state: "ready", bySession: bySession ?? load.value.bySession, claims, openConflicts: ids.size, openIds: ids });
+      }
     };
 
     const reloadSessions = throttle(() => void loadSessions(), 5_000);
@@ -299,7 +317,6 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
           clearInterval(timer);
           reloadDirectory.cancel();
           reloadSessions.cancel();
-          settleLoad.cancel();
           unsubscribe();
           stream.stop();
         };

@@ -1,4 +1,5 @@
 import type { ConflictRecord } from "../../api/types.js";
+import { RepoLink } from "../../components/links.js";
 import type { Overlap, Placed } from "../../lib/claims-tree.js";
 import { OTHER_COLOR } from "../../lib/colors.js";
 import { formatDateTime, relativeTime } from "../../lib/format.js";
@@ -7,6 +8,7 @@ import { userName, type Directory } from "../../state/app.js";
 export type Action = { kind: "break" | "handoff"; placed: Placed } | null;
 
 export function ClaimCard({
+  repo,
   placed,
   overlaps,
   conflicts,
@@ -15,6 +17,7 @@ export function ClaimCard({
   canBreak,
   onAction,
 }: {
+  repo: string;
   placed: Placed;
   overlaps: Overlap[];
   conflicts: ConflictRecord[];
@@ -75,7 +78,7 @@ export function ClaimCard({
           {conflicts.map((c) => (
             <li key={c.id} class="witness witness-conflict">
               <span class="flag flag-danger">conflict · {c.status}</span> with{" "}
-              {userName(directory, c.userId === claim.userId ? c.otherUserId : c.userId)} at <code>{c.witness}</code>
+              {userName(directory, c.userId === claim.userId ? c.otherUserId : c.userId)} at <RepoLink repo={repo} path={c.witness} />
             </li>
           ))}
         </ul>
@@ -87,7 +90,7 @@ export function ClaimCard({
             return (
               <li key={i} class="witness">
                 <span class="flag flag-warning">overlap</span> with {userName(directory, other.claim.userId)}'s <code>{other.pattern}</code>{" "}
-                ({other.claim.mode}) at <code>{o.witness}</code>
+                ({other.claim.mode}) at <RepoLink repo={repo} path={o.witness} />
               </li>
             );
           })}

@@ -1,3 +1,4 @@
+import { CodeownersRuleLink } from "../../components/links.js";
 import { isFolderPattern, type TreeNode } from "../../lib/claims-tree.js";
 import type { OwnersLookup } from "../../lib/owners.js";
 
@@ -20,7 +21,7 @@ export function ownersOf(index: OwnersLookup | null, node: TreeNode, cache: Map<
   return text;
 }
 
-export function OwnersLine({ lookup, node }: { lookup: OwnersLookup; node: TreeNode }) {
+export function OwnersLine({ repo, lookup, node }: { repo: string; lookup: OwnersLookup; node: TreeNode }) {
   const isFile = node.children.length === 0 && node.own.length > 0 && node.own.every((p) => !isFolderPattern(p.pattern));
   let match: ReturnType<OwnersLookup["owners"]> = null;
   try {
@@ -37,7 +38,7 @@ export function OwnersLine({ lookup, node }: { lookup: OwnersLookup; node: TreeN
         <>
           {match.owners.length === 0 ? "explicitly unowned" : match.owners.join(" ")}{" "}
           <span class="muted">
-            (line {match.rule.line}: <code>{match.rule.pattern}</code>)
+            (<CodeownersRuleLink repo={repo} line={match.rule.line} />: <code>{match.rule.pattern}</code>)
           </span>
         </>
       )}

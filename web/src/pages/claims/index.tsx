@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { Dialog } from "../../components/Dialog.js";
+import { RepoLink } from "../../components/links.js";
 import { Empty, ErrorState, Loading } from "../../components/states.js";
 import { buildClaimsTree, findNode, placedUnder, type TreeNode } from "../../lib/claims-tree.js";
 import { assignColors, OTHER_COLOR } from "../../lib/colors.js";
@@ -132,6 +133,7 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
             onChange={(e) => navigate("claims", { repo: (e.target as HTMLInputElement).value.trim() })}
           />
         )}
+        {repo ? <RepoLink repo={repo} /> : null}
         <form class="goto" onSubmit={openPath}>
           <label for="goto-path">Go to path</label>
           <input
@@ -216,9 +218,9 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
             {node ? (
               <>
                 <h2 id="detail-title" class="mono">
-                  {node.path || "(patterns without a fixed folder)"}
+                  {node.path ? <RepoLink repo={repo} path={node.path} dir /> : "(patterns without a fixed folder)"}
                 </h2>
-                {codeowners && node.path ? <OwnersLine lookup={codeowners} node={node} /> : null}
+                {codeowners && node.path ? <OwnersLine repo={repo} lookup={codeowners} node={node} /> : null}
                 <p class="muted">
                   {node === tree.root
                     ? `${plural(node.own.length, "pattern")} that can match in any folder.`
@@ -227,6 +229,7 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
                 <ul class="claim-cards">
                   {placed.map((p) => (
                     <ClaimCard
+                      repo={repo}
                       key={`${p.claim.id}:${p.pattern}`}
                       placed={p}
                       overlaps={overlapsOf(p.claim.id)}
