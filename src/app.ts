@@ -38,6 +38,7 @@ import { defaultStreamName, subjectsFor } from "./events/subjects.js";
 import { authPlugin, createAuthenticator } from "./modules/identity/auth.js";
 import { identityRoutes } from "./modules/identity/identity.routes.js";
 import { messageRoutes } from "./modules/messages/messages.routes.js";
+import { pruneMessages } from "./modules/messages/messages.retention.js";
 import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
 import { createPrincipalCache } from "./modules/identity/principal-cache.js";
@@ -334,6 +335,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       const prune = () => pruneEventLog(db, { retentionDays: config.EVENT_RETENTION_DAYS });
       sweepers.push(startPeriodic({ name: "event log retention", run: prune, intervalMs: config.EVENT_RETENTION_SWEEP_MS, log: app.log }));
     }
+    // Messages follow the log's retention, or their organisation's own messageRetentionDays (run
+    // even when the log is kept forever: an organisation may still keep its messages less long).
+    const pruneThreads = () => pruneMessages(db, { defaultDays: config.EVENT_RETENTION_DAYS });
+    sweepers.push(
+      startPeriodic({ name: "message retention", run: pruneThreads, intervalMs: config.EVENT_RETENTION_SWEEP_MS, log: app.log }),
+    );
     return { app, database, bus, initialAdminToken: adminToken, lifecycle };
   } catch (err) {
     await app.close();

@@ -9386,6 +9386,8 @@ export interface components {
             subscriptionsPerToken?: number | null;
             /** @description Bytes of contract content the organisation may store; 0 turns the limit off, null returns to the default. */
             contractBytesPerOrg?: number | null;
+            /** @description Days a message thread is kept after its last message; 0 keeps messages forever, null returns to the default (EVENT_RETENTION_DAYS, the event log's). */
+            messageRetentionDays?: number | null;
         };
         LimitsInput: {
             /** Format: uuid */
@@ -9411,6 +9413,8 @@ export interface components {
                 subscriptionsPerToken: number;
                 /** @description In force: the organisation's own value or the default; 0 means no limit. */
                 contractBytesPerOrg: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                messageRetentionDays: number;
             };
             /** @description The limits set for this organisation; the others follow the configured defaults. */
             overrides: string[];
@@ -11544,6 +11548,8 @@ export interface components {
             subscriptionsPerToken?: number | null;
             /** @description Bytes of contract content the organisation may store; 0 turns the limit off, null returns to the default. */
             contractBytesPerOrg?: number | null;
+            /** @description Days a message thread is kept after its last message; 0 keeps messages forever, null returns to the default (EVENT_RETENTION_DAYS, the event log's). */
+            messageRetentionDays?: number | null;
         };
         Limits: {
             /** Format: uuid */
@@ -11569,6 +11575,8 @@ export interface components {
                 subscriptionsPerToken: number;
                 /** @description In force: the organisation's own value or the default; 0 means no limit. */
                 contractBytesPerOrg: number;
+                /** @description In force: the organisation's own value or the default; 0 means no limit. */
+                messageRetentionDays: number;
             };
             /** @description The limits set for this organisation; the others follow the configured defaults. */
             overrides: string[];

@@ -14,7 +14,8 @@ export type LimitName =
   | "socketsPerToken"
   | "subscriptionsPerSocket"
   | "subscriptionsPerToken"
-  | "contractBytesPerOrg";
+  | "contractBytesPerOrg"
+  | "messageRetentionDays";
 
 /** A request over its rate: 429 naming the limit; the caller sets Retry-After. */
 export const rateLimited = (limit: LimitName, max: number, windowSeconds: number, retryAfterSeconds: number) =>

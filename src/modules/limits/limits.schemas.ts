@@ -28,6 +28,16 @@ export const limitsPatchBody = z
       .nullable()
       .optional()
       .describe("Bytes of contract content the organisation may store; 0 turns the limit off, null returns to the default."),
+    messageRetentionDays: z
+      .number()
+      .int()
+      .min(0)
+      .max(36_500)
+      .nullable()
+      .optional()
+      .describe(
+        "Days a message thread is kept after its last message; 0 keeps messages forever, null returns to the default (EVENT_RETENTION_DAYS, the event log's).",
+      ),
   })
   .strict()
   .meta({ id: "LimitsPatch" });
@@ -50,6 +60,7 @@ export const limitsSchema = z
       subscriptionsPerSocket: effective,
       subscriptionsPerToken: effective,
       contractBytesPerOrg: effective,
+      messageRetentionDays: effective,
     }),
     overrides: z.array(z.string()).describe("The limits set for this organisation; the others follow the configured defaults."),
   })

@@ -32,5 +32,7 @@ export const orgLimits = pgTable("org_limits", {
   subscriptionsPerSocket: integer("subscriptions_per_socket"),
   subscriptionsPerToken: integer("subscriptions_per_token"),
   contractBytesPerOrg: bigint("contract_bytes_per_org", { mode: "number" }),
+  /** Days a thread is kept after its last message (null: EVENT_RETENTION_DAYS, the event log's). */
+  messageRetentionDays: integer("message_retention_days"),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

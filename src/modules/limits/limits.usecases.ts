@@ -26,6 +26,7 @@ type LimitsConfig = Pick<
   | "QUOTA_SUBSCRIPTIONS_PER_SOCKET"
   | "QUOTA_SUBSCRIPTIONS_PER_TOKEN"
   | "QUOTA_CONTRACT_BYTES_PER_ORG"
+  | "EVENT_RETENTION_DAYS"
 >;
 
 export function defaultLimits(config: LimitsConfig): LimitSettings {
@@ -39,6 +40,8 @@ export function defaultLimits(config: LimitsConfig): LimitSettings {
     subscriptionsPerSocket: config.QUOTA_SUBSCRIPTIONS_PER_SOCKET,
     subscriptionsPerToken: config.QUOTA_SUBSCRIPTIONS_PER_TOKEN,
     contractBytesPerOrg: config.QUOTA_CONTRACT_BYTES_PER_ORG,
+    // Messages follow the event log's retention unless the organisation keeps them otherwise.
+    messageRetentionDays: config.EVENT_RETENTION_DAYS,
   };
 }
 

@@ -43,6 +43,8 @@ export const messages = pgTable(
   },
   (t) => [
     index("messages_org_thread_idx").on(t.orgId, t.threadId, t.id),
+    /** An organisation's messages oldest first: the retention sweep's range. */
+    index("messages_org_id_idx").on(t.orgId, t.id),
     index("messages_org_audience_idx").on(t.orgId, t.toKind, t.toId, t.id),
     index("messages_org_sender_idx").on(t.orgId, t.senderUserId, t.id),
     index("messages_org_about_idx").on(t.orgId, t.aboutKind, t.aboutId),
@@ -74,6 +76,8 @@ export const messageDeliveries = pgTable(
   (t) => [
     primaryKey({ columns: [t.userId, t.messageId] }),
     index("message_deliveries_directive_idx").on(t.userId, t.messageId).where(sql`${t.ackRequired}`),
+    /** A message's deliveries, deleted with it by the retention sweep. */
+    index("message_deliveries_message_idx").on(t.messageId),
   ],
 );
 
@@ -135,5 +139,5 @@ export const messageNotices = pgTable(
     /** When it was last shown (a directive waiting for acknowledgement is shown again). */
     shownAt: timestamp("shown_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.sessionId, t.messageId] })],
+  (t) => [primaryKey({ columns: [t.sessionId, t.messageId] }), index("message_notices_message_idx").on(t.messageId)],
 );
