@@ -20,6 +20,7 @@ import { alertRoutes } from "./modules/delivery/alerts.routes.js";
 import { conflictRoutes } from "./modules/conflicts/conflicts.routes.js";
 import { resolveConflictsOfSessions } from "./modules/conflicts/conflicts.usecases.js";
 import { createGrantBatcher } from "./modules/claims/claims.grants.js";
+import { createClaimPolicy } from "./modules/claims/claims.policy.js";
 import { ClaimIndexCache } from "./modules/claims/claims.index.js";
 import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { ContractWork } from "./modules/contracts/contracts.pool.js";
@@ -273,6 +274,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const claimDeps = {
       db,
       limits,
+      policy: createClaimPolicy({ db }),
       cache: claimCache,
       config,
       onWork,

@@ -1887,6 +1887,126 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/claims/policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's claim policy */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClaimPolicy"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set the organisation's claim policy (admin, personal token)
+         * @description Fields left out keep their value. Other replicas apply a change within 5 s.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        sameDeveloper?: "block" | "warn";
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["ClaimPolicy"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
     "/v1/claims": {
         parameters: {
             query?: never;
@@ -1991,6 +2111,11 @@ export interface paths {
                          * @enum {string}
                          */
                         onConflict?: "reject" | "warn";
+                        /**
+                         * @description Whether claims of your own other sessions block (block) or only warn (warn); default: the organisation's policy.
+                         * @enum {string}
+                         */
+                        sameDeveloper?: "block" | "warn";
                     };
                 };
             };
@@ -2909,6 +3034,11 @@ export interface paths {
                          * @description Your session: its own claims are not reported.
                          */
                         sessionId?: string;
+                        /**
+                         * @description Whether claims of your own other sessions block (block) or only warn (warn); default: the organisation's policy.
+                         * @enum {string}
+                         */
+                        sameDeveloper?: "block" | "warn";
                     };
                 };
             };
@@ -7656,6 +7786,25 @@ export interface components {
                 brokenBy: string;
             };
         };
+        /** @description An admin changed the organisation's claim policy (whether the same developer's sessions block each other). */
+        ClaimPolicyChangedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.policy_changed";
+            payload: {
+                sameDeveloper: string;
+                changedBy: string;
+            };
+        };
         /** @description A session asked a claim's holder to hand it over. Alerts the holder. */
         HandoffRequestedEventInput: {
             id: string;
@@ -8355,7 +8504,7 @@ export interface components {
                 };
             };
         };
-        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"];
+        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["ClaimPolicyChangedEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"];
         EventPageInput: {
             items: components["schemas"]["EventInput"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -8513,6 +8662,8 @@ export interface components {
             otherSessionId: string;
             /** Format: uuid */
             otherUserId: string;
+            /** @description Both sides are sessions of the same user (two agents of one developer). */
+            sameDeveloper: boolean;
             /** @description The other session's claim, when a claim was involved. */
             otherClaimId: string | null;
             otherPattern: string | null;
@@ -8556,6 +8707,8 @@ export interface components {
             witness: string;
             /** Format: date-time */
             expiresAt: string;
+            /** @description The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks. */
+            sameDeveloper: boolean;
         };
         ClaimInput: {
             /** Format: uuid */
@@ -8675,6 +8828,8 @@ export interface components {
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
+                    /** @description Held by another of your own sessions: a notice under the `warn` policy. */
+                    sameDeveloper: boolean;
                 }[];
                 notices: {
                     /** Format: uuid */
@@ -8686,6 +8841,8 @@ export interface components {
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
+                    /** @description Held by another of your own sessions: a notice under the `warn` policy. */
+                    sameDeveloper: boolean;
                 }[];
             }[];
         };
@@ -8706,6 +8863,13 @@ export interface components {
                 claimId: string | null;
                 pattern: string | null;
             }[];
+        };
+        ClaimPolicyInput: {
+            /**
+             * @description warn (default): a claim of the same user's other session never blocks a claim, a check or an edit; it is reported, marked sameDeveloper. block: it blocks like anyone's.
+             * @enum {string}
+             */
+            sameDeveloper: "block" | "warn";
         };
         ContentLocationInput: {
             line: number;
@@ -9818,6 +9982,25 @@ export interface components {
                 brokenBy: string;
             };
         };
+        /** @description An admin changed the organisation's claim policy (whether the same developer's sessions block each other). */
+        ClaimPolicyChangedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.policy_changed";
+            payload: {
+                sameDeveloper: string;
+                changedBy: string;
+            };
+        };
         /** @description A session asked a claim's holder to hand it over. Alerts the holder. */
         HandoffRequestedEvent: {
             id: string;
@@ -10517,7 +10700,7 @@ export interface components {
                 };
             };
         };
-        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"];
+        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["ClaimPolicyChangedEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"];
         EventPage: {
             items: components["schemas"]["Event"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -10675,6 +10858,8 @@ export interface components {
             otherSessionId: string;
             /** Format: uuid */
             otherUserId: string;
+            /** @description Both sides are sessions of the same user (two agents of one developer). */
+            sameDeveloper: boolean;
             /** @description The other session's claim, when a claim was involved. */
             otherClaimId: string | null;
             otherPattern: string | null;
@@ -10718,6 +10903,8 @@ export interface components {
             witness: string;
             /** Format: date-time */
             expiresAt: string;
+            /** @description The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks. */
+            sameDeveloper: boolean;
         };
         Claim: {
             /** Format: uuid */
@@ -10837,6 +11024,8 @@ export interface components {
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
+                    /** @description Held by another of your own sessions: a notice under the `warn` policy. */
+                    sameDeveloper: boolean;
                 }[];
                 notices: {
                     /** Format: uuid */
@@ -10848,6 +11037,8 @@ export interface components {
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
+                    /** @description Held by another of your own sessions: a notice under the `warn` policy. */
+                    sameDeveloper: boolean;
                 }[];
             }[];
         };
@@ -10868,6 +11059,13 @@ export interface components {
                 claimId: string | null;
                 pattern: string | null;
             }[];
+        };
+        ClaimPolicy: {
+            /**
+             * @description warn (default): a claim of the same user's other session never blocks a claim, a check or an edit; it is reported, marked sameDeveloper. block: it blocks like anyone's.
+             * @enum {string}
+             */
+            sameDeveloper: "block" | "warn";
         };
         ContentLocation: {
             line: number;

@@ -136,6 +136,19 @@ export const claimEvents = defineEvents({
       `${names.user(e.payload.brokenBy)} broke ${names.user(e.payload.userId)}'s ${names.claim(e.payload.claimId)}${where(e.repo)}: ${e.payload.reason}`,
     next: null,
   }),
+  "claim.policy_changed": defineEvent({
+    description: "An admin changed the organisation's claim policy (whether the same developer's sessions block each other).",
+    payload: z.object({ sameDeveloper: z.string(), changedBy: z.string() }),
+    recipients: nobody,
+    visibility: "organisation",
+    users: ["changedBy"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: ({ payload: p }, names) =>
+      `${names.user(p.changedBy)} set the same-developer claim policy to ${p.sameDeveloper === "warn" ? "warn (one developer's sessions do not block each other)" : "block"}`,
+    next: null,
+  }),
   "handoff.requested": defineEvent({
     description: "A session asked a claim's holder to hand it over. Alerts the holder.",
     payload: z.object({

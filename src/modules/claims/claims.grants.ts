@@ -28,6 +28,8 @@ export interface GrantRequest {
   reason: string | null;
   ttlSeconds: number;
   onConflict: "reject" | "warn";
+  /** Whether the same user's other sessions' claims block (the organisation's policy, or the request's own). */
+  sameDeveloper: "block" | "warn";
 }
 
 export type GrantOutcome =
@@ -88,6 +90,7 @@ async function findConflicts(
           yourPattern,
           witness: hit.witness,
           expiresAt: iso(held.expiresAt),
+          sameDeveloper: held.userId === request.userId,
         });
       }
     }
@@ -193,7 +196,9 @@ async function grantTogether(
             conflicts,
           },
         });
-      if (conflicts.length > 0 && request.onConflict === "reject") {
+      // Under the `warn` policy another session of the same developer is reported, never blocking.
+      const blocking = request.sameDeveloper === "warn" ? conflicts.filter((c) => !c.sameDeveloper) : conflicts;
+      if (blocking.length > 0 && request.onConflict === "reject") {
         decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)], budget });
         continue;
       }

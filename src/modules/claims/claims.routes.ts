@@ -5,6 +5,8 @@ import { sessionOf } from "../identity/guards.js";
 import { idParams } from "../identity/identity.schemas.js";
 import type { ClaimWithAgent, HandoffRow } from "./claims.repository.js";
 import {
+  claimPolicyPatch,
+  claimPolicySchema,
   answerBody,
   breakBody,
   checkBody,
@@ -65,6 +67,32 @@ const presentHandoff = (h: HandoffRow) => ({
 const tags = ["claims"];
 
 export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (app, { deps }) => {
+  app.get(
+    "/v1/claims/policy",
+    {
+      schema: {
+        tags,
+        summary: "The organisation's claim policy",
+        response: { 200: claimPolicySchema, ...problemResponses(401) },
+      },
+    },
+    async (request) => deps.policy.get(request.principal),
+  );
+
+  app.patch(
+    "/v1/claims/policy",
+    {
+      schema: {
+        tags,
+        summary: "Set the organisation's claim policy (admin, personal token)",
+        description: "Fields left out keep their value. Other replicas apply a change within 5 s.",
+        body: claimPolicyPatch,
+        response: { 200: claimPolicySchema, ...problemResponses(400, 401, 403) },
+      },
+    },
+    async (request) => deps.policy.set(request.principal, request.body),
+  );
+
   app.post(
     "/v1/claims",
     {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { problemSchema } from "../../http/problem.js";
-import { claimModes, claimStatuses, handoffStatuses } from "./claims.table.js";
+import { claimModes, claimStatuses, handoffStatuses, sameDeveloperPolicies } from "./claims.table.js";
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -17,6 +17,9 @@ export const conflictSchema = z
     yourPattern: z.string(),
     witness: z.string().describe("A path that both patterns match."),
     expiresAt: timestamp,
+    sameDeveloper: z
+      .boolean()
+      .describe("The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks."),
   })
   .meta({ id: "ClaimConflict" });
 export type Conflict = z.infer<typeof conflictSchema>;
@@ -54,6 +57,11 @@ export const grantedClaimSchema = claimSchema.extend({ conflicts: z.array(confli
 
 const sessionIdField = z.uuid().optional().describe("Your session; default: the one your session token names.");
 
+const sameDeveloperField = z
+  .enum(sameDeveloperPolicies)
+  .optional()
+  .describe("Whether claims of your own other sessions block (block) or only warn (warn); default: the organisation's policy.");
+
 export const createClaimBody = z
   .object({
     sessionId: sessionIdField,
@@ -62,6 +70,7 @@ export const createClaimBody = z
     reason: z.string().min(1).max(2000).optional(),
     ttlSeconds: z.number().int().positive().optional(),
     onConflict: z.enum(["reject", "warn"]).default("reject"),
+    sameDeveloper: sameDeveloperField,
   })
   .strict();
 /** The parsed body: mode and onConflict are always set (their defaults applied). */
@@ -141,6 +150,7 @@ export const checkBody = z
   .object({
     paths: z.array(z.string().max(4096)).min(1).max(10_000),
     sessionId: z.uuid().optional().describe("Your session: its own claims are not reported."),
+    sameDeveloper: sameDeveloperField,
   })
   .strict();
 /** The route joins the path's repo with the body. */
@@ -152,6 +162,7 @@ const coveringSchema = z.object({
   holder: holderSchema,
   reason: z.string().nullable(),
   expiresAt: timestamp,
+  sameDeveloper: z.boolean().describe("Held by another of your own sessions: a notice under the `warn` policy."),
 });
 export const checkResultSchema = z
   .object({
@@ -187,3 +198,15 @@ export const touchResultSchema = z
     ),
   })
   .meta({ id: "TouchResult" });
+
+export const claimPolicySchema = z
+  .object({
+    sameDeveloper: z
+      .enum(sameDeveloperPolicies)
+      .describe(
+        "warn (default): a claim of the same user's other session never blocks a claim, a check or an edit; it is reported, marked sameDeveloper. block: it blocks like anyone's.",
+      ),
+  })
+  .meta({ id: "ClaimPolicy" });
+export const claimPolicyPatch = z.object({ sameDeveloper: z.enum(sameDeveloperPolicies).optional() }).strict();
+export type ClaimPolicyPatch = z.infer<typeof claimPolicyPatch>;

@@ -113,3 +113,16 @@ export const touches = pgTable(
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.path] }), index("touches_org_repo_path_idx").on(t.orgId, t.repo, t.path)],
 );
+
+export const sameDeveloperPolicies = ["block", "warn"] as const;
+
+/** An organisation's claim policy (admin setting); no row: the defaults. */
+export const claimPolicies = pgTable("claim_policies", {
+  orgId: uuid("org_id")
+    .primaryKey()
+    .references(() => orgs.id),
+  /** Whether the same user's other sessions' claims block (like anyone's) or only warn. */
+  sameDeveloper: text("same_developer", { enum: sameDeveloperPolicies }).notNull().default("warn"),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedBy: uuid("updated_by").references(() => users.id),
+});

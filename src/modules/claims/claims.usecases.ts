@@ -28,6 +28,7 @@ import type {
 } from "./claims.schemas.js";
 import { holderOf, type GrantClaims } from "./claims.grants.js";
 import type { OnRepoWork } from "./claims.work.js";
+import type { ClaimPolicy } from "./claims.policy.js";
 import { appendEvents } from "../../events/append.js";
 import { newId } from "../../infra/ids.js";
 import { systemActor } from "../../events/envelope.js";
@@ -46,6 +47,8 @@ export interface ClaimDeps {
   onWork?: OnRepoWork | undefined;
   /** The organisation's limits (claim pattern quotas); absent, claims are not counted. */
   limits?: Pick<Limits, "forOrg"> | undefined;
+  /** The organisation's claim policy (same-developer blocking): read per request, set by admins. */
+  policy: ClaimPolicy;
 }
 
 /**
@@ -97,11 +100,12 @@ async function loadHeldClaim(db: Db, principal: Principal, id: string, action: s
  * can never both be granted, on any number of replicas.
  */
 export async function createClaim(deps: ClaimDeps, principal: Principal, input: CreateClaimInput) {
-  const { db, config, grants, limits } = deps;
+  const { db, config, grants, limits, policy } = deps;
   const sessionId = sessionOf(principal, input.sessionId);
   const patterns = validPatternsOrThrow(input.patterns);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
   if (limits) await checkPatternQuotas(db, limits, principal.orgId, sessionId, patterns.length);
+  const sameDeveloper = input.sameDeveloper ?? (await policy.forOrg(principal.orgId)).sameDeveloper;
   const outcome = await grants({
     orgId: principal.orgId,
     userId: principal.userId,
@@ -112,10 +116,11 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
     reason: input.reason ?? null,
     ttlSeconds,
     onConflict: input.onConflict,
+    sameDeveloper,
   });
   if ("error" in outcome) throw outcome.error;
   if (!outcome.granted) {
-    const first = outcome.conflicts[0]!;
+    const first = outcome.conflicts.find((c) => sameDeveloper === "block" || !c.sameDeveloper)!;
     const people = await peopleNamed(deps.db, principal.orgId, [first.holder.userId]);
     const more =
       outcome.conflicts.length > 1 ? ` (and ${outcome.conflicts.length - 1} more conflict${outcome.conflicts.length > 2 ? "s" : ""})` : "";
@@ -524,10 +529,15 @@ async function* matchEach(index: PatternIndex<HeldPattern>, paths: string[], bud
 }
 
 /** Others' live claims covering each path: exclusive ones are violations, shared ones notices. */
-export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache" | "config">, principal: Principal, input: CheckPathsInput) {
+export async function checkPaths(
+  deps: Pick<ClaimDeps, "db" | "cache" | "config" | "policy">,
+  principal: Principal,
+  input: CheckPathsInput,
+) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const paths = validPathsOrThrow(input.paths);
   const mySession = input.sessionId ?? principal.sessionId ?? undefined;
+  const sameDeveloper = input.sameDeveloper ?? (await deps.policy.forOrg(principal.orgId)).sameDeveloper;
   const { index, now } = await liveIndex(deps, principal.orgId, repoKey);
   let violations = 0;
   let notices = 0;
@@ -545,9 +555,13 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache" | "config"
       holder: holderOf(e.value),
       reason: e.value.reason,
       expiresAt: iso(e.value.expiresAt),
+      sameDeveloper: e.value.userId === principal.userId,
     });
-    const v = covering.filter((e) => e.value.mode === "exclusive").map(present);
-    const n = covering.filter((e) => e.value.mode === "shared").map(present);
+    // An exclusive claim blocks, unless the `warn` policy makes the same developer's a notice.
+    const blocks = (e: (typeof covering)[number]) =>
+      e.value.mode === "exclusive" && (sameDeveloper === "block" || e.value.userId !== principal.userId);
+    const v = covering.filter(blocks).map(present);
+    const n = covering.filter((e) => !blocks(e)).map(present);
     violations += v.length;
     notices += n.length;
     results.push({ path, violations: v, notices: n });
@@ -560,7 +574,7 @@ export async function checkPaths(deps: Pick<ClaimDeps, "db" | "cache" | "config"
  * file another live session also edits, is a conflict (and an event).
  */
 export async function reportTouches(
-  deps: Pick<ClaimDeps, "db" | "cache" | "onWork" | "config">,
+  deps: Pick<ClaimDeps, "db" | "cache" | "onWork" | "config" | "policy">,
   principal: Principal,
   sessionId: string,
   input: ReportTouchesInput,
@@ -573,12 +587,15 @@ export async function reportTouches(
       throw sessionErrors.notFound(`No session ${sessionId} of yours in this organisation.`);
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
     const { index, now, contracts } = await liveIndex({ db: tx, cache: deps.cache }, principal.orgId, session.repo);
+    // Under the `warn` policy an edit inside the same developer's other session's claim is no conflict.
+    const sameDeveloperBlocks = (await deps.policy.forOrg(principal.orgId)).sameDeveloper === "block";
     const conflicts = [];
     const budget = new WorkBudget(deps.config.PATTERN_WORK_BUDGET);
     for await (const [path, matched] of matchEach(index, paths, budget, "This report")) {
       for (const e of matched) {
         const held = e.value;
         if (held.sessionId === sessionId || held.mode !== "exclusive" || held.expiresAt <= now) continue;
+        if (held.userId === session.userId && !sameDeveloperBlocks) continue;
         conflicts.push({
           path,
           kind: "claim" as const,

@@ -20,6 +20,7 @@ const presentConflict = (c: ConflictRow): z.infer<typeof conflictRecordSchema> =
   pattern: c.pattern,
   otherSessionId: c.otherSessionId,
   otherUserId: c.otherUserId,
+  sameDeveloper: c.userId === c.otherUserId,
   otherClaimId: c.otherClaimId,
   otherPattern: c.otherPattern,
   witness: c.witness,

@@ -18,6 +18,7 @@ export const conflictRecordSchema = z
     pattern: z.string().nullable(),
     otherSessionId: z.uuid().describe("The session it collided with."),
     otherUserId: z.uuid(),
+    sameDeveloper: z.boolean().describe("Both sides are sessions of the same user (two agents of one developer)."),
     otherClaimId: z.uuid().nullable().describe("The other session's claim, when a claim was involved."),
     otherPattern: z.string().nullable(),
     witness: z.string().describe("A path both sides cover."),

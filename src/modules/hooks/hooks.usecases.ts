@@ -25,7 +25,7 @@ import type { ClaudeCodeHookAnswer, ClaudeCodeHookInput } from "./hooks.schemas.
 
 export interface HookDeps {
   sessions: Pick<SessionDeps, "db" | "config" | "onSessionsClosed" | "heartbeats">;
-  claims: Pick<ClaimDeps, "db" | "config" | "cache" | "onWork">;
+  claims: Pick<ClaimDeps, "db" | "config" | "cache" | "onWork" | "policy">;
   /** The session's unread alerts as sentences, acknowledged as they are taken (delivery's). */
   unreadAlerts: (principal: Principal) => Promise<string[]>;
   runs: HookRuns;

@@ -9,8 +9,9 @@ import { client, createOrg, createUser, startSession, startTestApp } from "../..
 
 t.test("grants in shared transactions", async (t) => {
   const { app, rootToken, database } = await startTestApp(t);
-  const users = await Promise.all(Array.from({ length: 4 }, () => createUser(app, rootToken, "member")));
-  const sessions = await Promise.all(Array.from({ length: 12 }, (_, i) => startSession(users[i % 4]!.api)));
+  // One developer per session: two sessions of one user would not block each other (the warn policy).
+  const users = await Promise.all(Array.from({ length: 12 }, () => createUser(app, rootToken, "member")));
+  const sessions = await Promise.all(Array.from({ length: 12 }, (_, i) => startSession(users[i]!.api)));
   const asSession = (s: { token: string }) => client(app, s.token);
 
   t.test(
@@ -145,12 +146,13 @@ t.test("grants in shared transactions", async (t) => {
       reason: null,
       ttlSeconds: 600,
       onConflict: "reject",
+      sameDeveloper: "block",
     });
     const outcomes = await Promise.all([
-      grant(request(sessions[5]!, users[1]!.id, "retry/a/**")),
+      grant(request(sessions[5]!, users[5]!.id, "retry/a/**")),
       grant(request(broken, users[3]!.id, "retry/b/**")),
-      grant(request(sessions[6]!, users[2]!.id, "retry/c/**")),
-      grant(request(sessions[7]!, users[3]!.id, "retry/d/**")),
+      grant(request(sessions[6]!, users[6]!.id, "retry/c/**")),
+      grant(request(sessions[7]!, users[7]!.id, "retry/d/**")),
     ]);
     t.ok("granted" in outcomes[0]! && outcomes[0].granted, "first granted");
     t.match(outcomes[1], { error: { message: "index unavailable" } }, "the broken repo's request fails alone");

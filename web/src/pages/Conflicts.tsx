@@ -184,6 +184,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
           pattern: p.pattern ?? null,
           otherSessionId: String(p.otherSessionId),
           otherUserId: String(p.otherUserId),
+          sameDeveloper: p.userId === p.otherUserId,
           otherClaimId: p.otherClaimId ?? null,
           otherPattern: p.otherPattern ?? null,
           witness: String(p.witness),

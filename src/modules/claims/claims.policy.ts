@@ -1,0 +1,82 @@
+import { eq, sql } from "drizzle-orm";
+import { appendEvents } from "../../events/append.js";
+import { transaction, type Db } from "../../infra/db.js";
+import { actorOf, requireRole, requireUserToken } from "../identity/guards.js";
+import type { Principal } from "../identity/identity.schemas.js";
+import { claimEvents } from "./claims.events.js";
+import type { ClaimPolicyPatch } from "./claims.schemas.js";
+import { claimPolicies } from "./claims.table.js";
+
+export type SameDeveloper = (typeof claimPolicies.$inferSelect)["sameDeveloper"];
+
+export interface ClaimPolicySettings {
+  /**
+   * `warn` (default): a claim of the same user's other session does not block a claim, a check
+   * or an edit; it is reported, marked `sameDeveloper`. `block`: it blocks like anyone's.
+   */
+  sameDeveloper: SameDeveloper;
+}
+
+const DEFAULTS: ClaimPolicySettings = { sameDeveloper: "warn" };
+
+/**
+ * How long a policy is served from memory: another replica's change reaches this one within it;
+ * the replica that made it sees it at once. Claims read the policy on every request, so the
+ * common case costs no query.
+ */
+const CACHE_MS = 5_000;
+
+/** An organisation's claim policy: read by every claim, check and touch report; set by its admins. */
+export function createClaimPolicy({ db }: { db: Db }) {
+  const cache = new Map<string, { at: number; policy: Promise<ClaimPolicySettings> }>();
+
+  function forOrg(orgId: string): Promise<ClaimPolicySettings> {
+    const now = Date.now();
+    const hit = cache.get(orgId);
+    if (hit && now - hit.at < CACHE_MS) return hit.policy;
+    if (cache.size > 10_000) cache.clear();
+    const policy = db
+      .select({ sameDeveloper: claimPolicies.sameDeveloper })
+      .from(claimPolicies)
+      .where(eq(claimPolicies.orgId, orgId))
+      .then(([row]) => ({ ...DEFAULTS, ...row }));
+    // A failed read is not kept: the next request tries again.
+    policy.catch(() => cache.delete(orgId));
+    cache.set(orgId, { at: now, policy });
+    return policy;
+  }
+
+  return {
+    forOrg,
+    get: (principal: Principal) => forOrg(principal.orgId),
+    async set(principal: Principal, patch: ClaimPolicyPatch): Promise<ClaimPolicySettings> {
+      requireUserToken(principal);
+      requireRole(principal, "admin");
+      await transaction(db, async (tx) => {
+        const [before] = await tx
+          .select({ sameDeveloper: claimPolicies.sameDeveloper })
+          .from(claimPolicies)
+          .where(eq(claimPolicies.orgId, principal.orgId))
+          .for("update");
+        const after = { ...DEFAULTS, ...before, ...patch };
+        await tx
+          .insert(claimPolicies)
+          .values({ orgId: principal.orgId, ...after, updatedBy: principal.userId })
+          .onConflictDoUpdate({ target: claimPolicies.orgId, set: { ...after, updatedBy: principal.userId, updatedAt: sql`now()` } });
+        if (after.sameDeveloper !== (before?.sameDeveloper ?? DEFAULTS.sameDeveloper))
+          await appendEvents(tx, principal.orgId, [
+            claimEvents.event({
+              type: "claim.policy_changed",
+              actor: actorOf(principal),
+              subject: { type: "org", id: principal.orgId },
+              payload: { sameDeveloper: after.sameDeveloper, changedBy: principal.userId },
+            }),
+          ]);
+      });
+      cache.delete(principal.orgId);
+      return forOrg(principal.orgId);
+    },
+  };
+}
+
+export type ClaimPolicy = ReturnType<typeof createClaimPolicy>;
