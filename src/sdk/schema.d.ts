@@ -8536,6 +8536,8 @@ export interface components {
             /** @enum {string} */
             mode: "exclusive" | "shared";
             holder: components["schemas"]["ClaimHolderInput"];
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
             theirPattern: string;
             yourPattern: string;
             /** @description A path that both patterns match. */
@@ -8656,6 +8658,8 @@ export interface components {
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolderInput"];
+                    /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+                    holderName: string;
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
@@ -8667,6 +8671,8 @@ export interface components {
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolderInput"];
+                    /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+                    holderName: string;
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
@@ -9239,6 +9245,8 @@ export interface components {
                 /** Format: uuid */
                 claimId: string;
                 holder: components["schemas"]["ClaimHolderInput"];
+                /** @description The holder's developer by name: display name, else e-mail, else user name. */
+                holderName: string;
                 /** @enum {string} */
                 mode: "exclusive" | "shared";
                 reason: string | null;
@@ -10688,6 +10696,8 @@ export interface components {
             /** @enum {string} */
             mode: "exclusive" | "shared";
             holder: components["schemas"]["ClaimHolder"];
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
             theirPattern: string;
             yourPattern: string;
             /** @description A path that both patterns match. */
@@ -10808,6 +10818,8 @@ export interface components {
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolder"];
+                    /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+                    holderName: string;
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
@@ -10819,6 +10831,8 @@ export interface components {
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolder"];
+                    /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+                    holderName: string;
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
@@ -11391,6 +11405,8 @@ export interface components {
                 /** Format: uuid */
                 claimId: string;
                 holder: components["schemas"]["ClaimHolder"];
+                /** @description The holder's developer by name: display name, else e-mail, else user name. */
+                holderName: string;
                 /** @enum {string} */
                 mode: "exclusive" | "shared";
                 reason: string | null;

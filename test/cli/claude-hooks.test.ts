@@ -121,9 +121,12 @@ t.test("Claude Code hooks", async (t) => {
       t.equal(out.hookSpecificOutput.hookEventName, "PreToolUse");
       t.equal(out.hookSpecificOutput.permissionDecision, "deny");
       const reason: string = out.hookSpecificOutput.permissionDecisionReason;
-      t.match(reason, /src\/auth\/login\.ts is inside an exclusive claim of another session — agent alice-claude/);
+      t.match(reason, `src/auth/login.ts is inside an exclusive claim of ${alice.name}'s agent alice-claude in github.com/acme/api`);
+      t.match(reason, "pattern src/auth/**");
       t.match(reason, new RegExp(`request_handoff with claimId ${exclusive.body.id}`));
+      t.match(reason, `\`brigade handoff ${exclusive.body.id} --reason "…"\``);
       t.match(reason, /login rework/);
+      t.match(out.systemMessage, `blocked an edit of src/auth/login.ts: claimed by ${alice.name}'s agent alice-claude (src/auth/**)`);
     },
   );
 
@@ -141,7 +144,10 @@ t.test("Claude Code hooks", async (t) => {
     t.equal(shared.code, 0, shared.stderr);
     const out = JSON.parse(shared.stdout);
     t.notOk(out.hookSpecificOutput.permissionDecision);
-    t.match(out.hookSpecificOutput.additionalContext, /docs\/guide\.md is inside a shared claim/);
+    t.match(
+      out.hookSpecificOutput.additionalContext,
+      `docs/guide.md is inside a shared claim (docs/**) of ${alice.name}'s agent alice-claude`,
+    );
     const notebook = await hook(
       "pre-edit",
       preToolUse(repo, "NotebookEdit", { notebook_path: join(repo, "src/auth/nb.ipynb"), new_source: "" }),

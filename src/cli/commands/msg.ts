@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { ok, type BrigadeClient, type Message } from "../../sdk/client.js";
 import type { Context } from "../context.js";
 import { usageError } from "../errors.js";
+import { peopleOf } from "../people.js";
 
 type Importance = "low" | "normal" | "high" | "urgent";
 const IMPORTANCES: Importance[] = ["low", "normal", "high", "urgent"];
@@ -25,13 +26,6 @@ function importanceOf(value: string | undefined): Importance | undefined {
   if (value === undefined) return undefined;
   if (!IMPORTANCES.includes(value as Importance)) throw usageError(`--importance is one of ${IMPORTANCES.join(", ")}`);
   return value as Importance;
-}
-
-/** People by name (display name, else e-mail, else user name); an id when unknown. */
-async function peopleOf(client: BrigadeClient): Promise<(userId: string) => string> {
-  const users = await ok(client.api.GET("/v1/users"));
-  const names = new Map(users.items.map((u) => [u.id, u.displayName ?? u.email ?? u.name]));
-  return (id) => names.get(id) ?? `user ${id}`;
 }
 
 /**

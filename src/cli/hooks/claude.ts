@@ -26,7 +26,7 @@ import { clientFor, type SessionRef, type Settings } from "../config.js";
 import type { Context } from "../context.js";
 import { CliError, describeError, EXIT_FAILED, isSessionGone, sessionGoneLine } from "../errors.js";
 import { currentBranch, remoteUrl, repoRelative, worktreeOf } from "../git.js";
-import { until } from "../output.js";
+import { holderText, until } from "../output.js";
 import { changedSince, dirtyFiles, type Fingerprints } from "../changes.js";
 import {
   agentStatePath,
@@ -106,12 +106,12 @@ const guardMode = (settings: Settings) => settings.guard ?? "on";
 
 // ── PreToolUse ───────────────────────────────────────────────────────────────
 
-function denyReason(path: string, v: CheckOutcome["violations"][number]["claim"]): string {
+function denyReason(path: string, repo: string, v: CheckOutcome["violations"][number]["claim"]): string {
   return (
-    `Brigade: ${path} is inside an exclusive claim of another session — agent ${v.holder.agent.name} (session ${v.holder.sessionId}), ` +
-    `pattern ${v.pattern}${v.reason ? `, reason "${v.reason}"` : ""}, until ${until(v.expiresAt)}. Do not edit it now: work on something else, ` +
-    `wait for the claim to end, or ask the holder to hand it over (MCP tool request_handoff with claimId ${v.claimId}, or ` +
-    `\`brigade handoff ${v.claimId} --reason "…"\`) and continue when the answer arrives.`
+    `Brigade: ${path} is inside an exclusive claim of ${holderText(v)} in ${repo} — ` +
+    `pattern ${v.pattern}${v.reason ? `, reason "${v.reason}"` : ""}, until ${until(v.expiresAt)} (claim ${v.claimId}, session ${v.holder.sessionId}). ` +
+    "Do not edit it now: work on something else, wait for the claim to end, or ask the holder to hand it over " +
+    `(MCP tool request_handoff with claimId ${v.claimId}, or \`brigade handoff ${v.claimId} --reason "…"\`) and continue when the answer arrives.`
   );
 }
 
@@ -193,12 +193,12 @@ export async function preEdit(ctx: Context): Promise<number> {
     emit({
       systemMessage: [
         ...warnings.map((w) => `brigade: ${w}`),
-        `brigade: blocked an edit of ${path}: claimed by ${violation.claim.holder.agent.name} until ${until(violation.claim.expiresAt)}`,
+        `brigade: blocked an edit of ${path}: claimed by ${holderText(violation.claim)} (${violation.claim.pattern}) until ${until(violation.claim.expiresAt)}`,
       ].join("\n"),
       hookSpecificOutput: {
         hookEventName: "PreToolUse",
         permissionDecision: "deny",
-        permissionDecisionReason: [...notes, denyReason(path, violation.claim)].join(" "),
+        permissionDecisionReason: [...notes, denyReason(path, outcome.repo, violation.claim)].join(" "),
       },
     });
     return 0;
@@ -207,7 +207,7 @@ export async function preEdit(ctx: Context): Promise<number> {
   notes.push(
     ...outcome.notices.map(
       (n) =>
-        `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${n.claim.holder.agent.name} (session ${n.claim.holder.sessionId}) until ${until(n.claim.expiresAt)}; coordinate before large changes.`,
+        `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${holderText(n.claim)} until ${until(n.claim.expiresAt)} (claim ${n.claim.claimId}); coordinate before large changes.`,
     ),
   );
   if (ref) {

@@ -52,7 +52,7 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
         ...(owners.claims.length
           ? owners.claims.map(
               (c) =>
-                `claimed (${c.mode}) by agent ${c.holder.agent.name}, session ${c.holder.sessionId}, pattern ${c.pattern}, until ${c.expiresAt}; claimId ${c.claimId}`,
+                `claimed (${c.mode}) by ${c.holderName}'s agent ${c.holder.agent.name}, pattern ${c.pattern}, until ${c.expiresAt}; claimId ${c.claimId} (session ${c.holder.sessionId})`,
             )
           : ["no live claims"]),
       ];
@@ -86,11 +86,11 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       const lines = result.results.flatMap((r) => [
         ...r.violations.map(
           (v) =>
-            `BLOCKED ${r.path}: exclusive claim ${v.pattern} of agent ${v.holder.agent.name} (session ${v.holder.sessionId}) until ${v.expiresAt}${v.reason ? ` ("${v.reason}")` : ""}; request_handoff with claimId ${v.claimId}`,
+            `BLOCKED ${r.path}: exclusive claim ${v.pattern} of ${v.holderName}'s agent ${v.holder.agent.name} until ${v.expiresAt}${v.reason ? ` ("${v.reason}")` : ""}; ask for it with request_handoff, claimId ${v.claimId} (session ${v.holder.sessionId})`,
         ),
         ...r.notices.map(
           (n) =>
-            `notice ${r.path}: shared claim ${n.pattern} of agent ${n.holder.agent.name} (session ${n.holder.sessionId}) until ${n.expiresAt}`,
+            `notice ${r.path}: shared claim ${n.pattern} of ${n.holderName}'s agent ${n.holder.agent.name} until ${n.expiresAt} (claim ${n.claimId})`,
         ),
       ]);
       return text(`${result.violations} violation(s), ${result.notices} notice(s) in ${result.repo}:\n${lines.join("\n")}`, result);

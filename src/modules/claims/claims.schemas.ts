@@ -8,18 +8,26 @@ export const holderSchema = z
   .object({ sessionId: z.uuid(), userId: z.uuid(), agent: z.object({ id: z.uuid(), name: z.string() }) })
   .meta({ id: "ClaimHolder" });
 
+const holderNameField = z
+  .string()
+  .describe("The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference).");
+
 export const conflictSchema = z
   .object({
     claimId: z.uuid(),
     mode: z.enum(claimModes),
     holder: holderSchema,
+    holderName: holderNameField,
     theirPattern: z.string(),
     yourPattern: z.string(),
     witness: z.string().describe("A path that both patterns match."),
     expiresAt: timestamp,
   })
   .meta({ id: "ClaimConflict" });
-export type Conflict = z.infer<typeof conflictSchema>;
+/** A conflict as the API answers it (its holder named). */
+export type NamedConflict = z.infer<typeof conflictSchema>;
+/** A conflict as the grant path finds it; the use case names its holder. */
+export type Conflict = Omit<NamedConflict, "holderName">;
 
 export const claimSchema = z
   .object({
@@ -149,6 +157,7 @@ const coveringSchema = z.object({
   pattern: z.string(),
   mode: z.enum(claimModes),
   holder: holderSchema,
+  holderName: holderNameField,
   reason: z.string().nullable(),
   expiresAt: timestamp,
 });

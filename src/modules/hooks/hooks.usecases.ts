@@ -219,14 +219,9 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
     return { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: reopenedNote(s).trim() } };
   }
   const violations = checked.results.flatMap((r) => r.violations.map((v) => ({ path: r.path, ...v })));
-  const people = await peopleNamed(
-    deps.claims.db,
-    principal.orgId,
-    violations.map((v) => v.holder.userId),
-  );
   const lines = violations.map(
     (v) =>
-      `${v.path} is claimed exclusively by ${holderText(people, v.holder)} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer.`,
+      `${v.path} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer.`,
   );
   return {
     hookSpecificOutput: {
