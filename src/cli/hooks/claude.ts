@@ -27,7 +27,7 @@ import type { Context } from "../context.js";
 import { CliError, describeError, EXIT_FAILED, isSessionGone, sessionGoneLine } from "../errors.js";
 import { currentBranch, remoteUrl, repoRelative, worktreeOf } from "../git.js";
 import { holderText, until } from "../output.js";
-import { changedSince, dirtyFiles, type Fingerprints } from "../changes.js";
+import { changedSince, dirtyFiles, fingerprint, type Fingerprints } from "../changes.js";
 import {
   agentStatePath,
   forgetSaved,
@@ -481,9 +481,13 @@ export async function sessionEnd(ctx: Context): Promise<number> {
  * (or when the session started). What is new or changed since is reported as the session's
  * touches; one lying in another session's exclusive claim is fed back to the agent at once.
  *
+ * After an edit tool (Edit, MultiEdit, Write, NotebookEdit) the same hook runs too, but only
+ * records the edited file's new state in the snapshot: that edit was checked and reported by
+ * the edit hooks, and must not be reported again as the next Bash command's doing.
+ *
  * It cannot see a file that a command changed and put back (or made and removed) within one
  * call, nor files git ignores; and what changed between two Bash calls by other means (the
- * edit tools, the person) is reported with the next call.
+ * person, another program) is reported with the next call.
  */
 export async function postBash(ctx: Context): Promise<number> {
   const input = await readHookInput("post-bash");
@@ -493,9 +497,11 @@ export async function postBash(ctx: Context): Promise<number> {
   if (!input.session_id) throw new CliError("hook post-bash: the input has no session_id; nothing was reported");
   // SessionStart (installed beside the HTTP hooks, which cannot look at the worktree): the baseline.
   if (event === "SessionStart") return (await takeBaseline(input.session_id, input.cwd ?? ctx.cwd), 0);
-  if (input.tool_name !== undefined && input.tool_name !== "Bash") return 0;
   const settings = hookSettings(ctx);
   if (guardMode(settings) === "off") return 0;
+  const pathOf = input.tool_name ? EDIT_TOOLS[input.tool_name] : undefined;
+  if (pathOf) return (await recordEdit(input, input.session_id, pathOf(input.tool_input ?? {}), ctx.cwd), 0);
+  if (input.tool_name !== undefined && input.tool_name !== "Bash") return 0;
   const root = worktreeOf(join(input.cwd ?? ctx.cwd, "-"));
   if (!root) return 0; // outside any repository: nothing of Brigade's to report
 
@@ -591,6 +597,23 @@ function readSnapshotSafely(path: string): WorktreeSnapshot | null {
   } catch {
     return null; // unreadable: start over from now
   }
+}
+
+/**
+ * An edit tool changed one file: its new state goes into the snapshot, so the next Bash call
+ * does not take it for its own change. Nothing else in the snapshot moves (what changed by
+ * other means is still reported); with no snapshot yet, the whole worktree is the baseline.
+ */
+async function recordEdit(input: HookInput, sessionId: string, file: unknown, cwd: string): Promise<void> {
+  if (typeof file !== "string" || !file) return;
+  const absolute = resolve(input.cwd ?? cwd, file);
+  const root = worktreeOf(absolute);
+  const path = root ? repoRelative(root, absolute) : undefined;
+  if (!root || !path) return; // outside any repository: not Brigade's
+  const snapshot = snapshotPath(AGENT, sessionId, root);
+  const before = readSnapshotSafely(snapshot);
+  if (!before || before.worktree !== root) return takeBaseline(sessionId, root);
+  writeSnapshot(snapshot, { ...before, files: { ...before.files, [path]: fingerprint(root, path) } });
 }
 
 /** Remembers what is already changed in the worktree, so it is not taken for the next command's doing. */
