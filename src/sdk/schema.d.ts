@@ -8692,6 +8692,8 @@ export interface components {
                 otherSessionId: string;
                 /** Format: uuid */
                 otherUserId: string;
+                /** @description The other session's developer by name: display name, else e-mail, else user name. */
+                otherName: string;
                 agent: string;
                 claimId: string | null;
                 pattern: string | null;
@@ -10852,6 +10854,8 @@ export interface components {
                 otherSessionId: string;
                 /** Format: uuid */
                 otherUserId: string;
+                /** @description The other session's developer by name: display name, else e-mail, else user name. */
+                otherName: string;
                 agent: string;
                 claimId: string | null;
                 pattern: string | null;

@@ -218,7 +218,7 @@ export async function preEdit(ctx: Context): Promise<number> {
           for (const c of touched.conflicts) {
             if (c.kind === "touch")
               notes.push(
-                `${c.path} is also being edited by ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`,
+                `${c.path} is also being edited by ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`,
               );
           }
         },

@@ -117,8 +117,8 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       if (result.conflicts.length === 0) return text(`Recorded ${result.recorded} edited path(s); no conflicts.`, result);
       const lines = result.conflicts.map((c) =>
         c.kind === "claim"
-          ? `- ${c.path} is inside claim ${c.claimId} (${c.pattern}) of agent ${c.agent} (session ${c.otherSessionId}): stop editing it and request_handoff, or revert your change`
-          : `- ${c.path} is also edited by agent ${c.agent} (session ${c.otherSessionId}): coordinate to avoid a merge conflict`,
+          ? `- ${c.path} is inside claim ${c.claimId} (${c.pattern}) of ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}): stop editing it and ask for it with request_handoff (claimId ${c.claimId}), or revert your change`
+          : `- ${c.path} is also edited by ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}): coordinate to avoid a merge conflict`,
       );
       return text(`Recorded ${result.recorded} path(s) with ${result.conflicts.length} conflict(s):\n${lines.join("\n")}`, result);
     }),

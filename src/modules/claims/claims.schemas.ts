@@ -188,6 +188,7 @@ export const touchResultSchema = z
           .describe("claim: inside another session's exclusive claim; touch: another live session edits it too"),
         otherSessionId: z.uuid(),
         otherUserId: z.uuid(),
+        otherName: z.string().describe("The other session's developer by name: display name, else e-mail, else user name."),
         agent: z.string(),
         claimId: z.uuid().nullable(),
         pattern: z.string().nullable(),

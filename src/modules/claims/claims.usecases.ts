@@ -584,7 +584,12 @@ export async function reportTouches(
       ...(await openTouchConflicts(tx, { orgId: principal.orgId, repo: session.repo, detected })),
       ...atRisk,
     ]);
-    return { recorded: paths.length, conflicts };
+    const people = await peopleNamed(
+      tx,
+      principal.orgId,
+      conflicts.map((c) => c.otherUserId),
+    );
+    return { recorded: paths.length, conflicts: conflicts.map((c) => ({ ...c, otherName: people.name(c.otherUserId) })) };
   });
 }
 

@@ -273,10 +273,12 @@ t.test("claims", async (t) => {
   t.test("touches", async (t) => {
     const inClaim = await asB.post(`/v1/sessions/${b.id}/touches`, { paths: ["src/auth/login.ts"] });
     t.equal(inClaim.status, 200);
-    t.match(inClaim.body.conflicts, [{ path: "src/auth/login.ts", kind: "claim", otherSessionId: a.id, pattern: "src/auth/**" }]);
+    t.match(inClaim.body.conflicts, [
+      { path: "src/auth/login.ts", kind: "claim", otherSessionId: a.id, otherName: alice.name, pattern: "src/auth/**" },
+    ]);
     await asA.post(`/v1/sessions/${a.id}/touches`, { paths: ["package.json"] });
     const same = await asB.post(`/v1/sessions/${b.id}/touches`, { paths: ["package.json"] });
-    t.match(same.body.conflicts, [{ path: "package.json", kind: "touch", otherSessionId: a.id }]);
+    t.match(same.body.conflicts, [{ path: "package.json", kind: "touch", otherSessionId: a.id, otherName: alice.name }]);
     const events = await lead.api.get("/v1/events?type=touch.conflict");
     t.equal(events.body.items.length, 2);
     t.equal((await asA.post(`/v1/sessions/${b.id}/touches`, { paths: ["x"] })).status, 403, "a session token reports only its own touches");
