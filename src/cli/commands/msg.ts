@@ -42,7 +42,7 @@ async function audienceOf(client: BrigadeClient, to: string): Promise<{ type: "s
   if (kind === "user") {
     const users = (await ok(client.api.GET("/v1/users"))).items;
     const found = users.filter((u) => u.name === ref || u.email === ref);
-    if (found.length !== 1) throw usageError(`no single user named ${ref}: use their id (brigade admin users lists them)`);
+    if (found.length !== 1) throw usageError(`no single user named ${ref}: use their id (\`brigade users list\` lists them)`);
     return { type: "user", id: found[0]!.id };
   }
   const teams = (await ok(client.api.GET("/v1/teams"))).items;
