@@ -14,7 +14,8 @@ export type Fingerprints = Record<string, string>;
 
 const GONE = "gone";
 
-function fingerprint(root: string, path: string): string {
+/** A file's fingerprint now (size, modification time, mode), or "gone". */
+export function fingerprint(root: string, path: string): string {
   const s = lstatSync(join(root, path), { bigint: true, throwIfNoEntry: false });
   return s ? `${s.size}:${s.mtimeNs}:${s.mode.toString(8)}` : GONE;
 }

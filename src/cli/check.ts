@@ -56,7 +56,7 @@ export function describeOutcome(o: CheckOutcome, what = "path"): string[] {
   for (const n of o.notices) lines.push(`! ${describeCovering(n.path, n.claim)}`);
   const summary =
     o.violations.length > 0
-      ? `${o.violations.length} ${what}${o.violations.length === 1 ? " is" : "s are"} inside other sessions' exclusive claims (checked ${o.checked} in ${o.repo}); ask the holder: brigade handoff <claim> --reason "…"`
+      ? `${o.violations.length} ${what}${o.violations.length === 1 ? " is" : "s are"} inside other sessions' exclusive claims (checked ${o.checked} in ${o.repo}); ask the holder to hand it over: brigade handoff ${o.violations[0]!.claim.claimId} --reason "…"`
       : `${o.checked} ${what}${o.checked === 1 ? "" : "s"} clear in ${o.repo}${o.notices.length ? ` (${o.notices.length} notice${o.notices.length === 1 ? "" : "s"})` : ""}`;
   lines.push(summary);
   return lines;

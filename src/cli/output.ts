@@ -35,15 +35,19 @@ export function until(iso: string, now = Date.now()): string {
 
 export const shortId = (id: string) => id.slice(-8);
 
+/** "Alice Martin's agent claude-1": a claim's holder, by name (ids stay references). */
+export const holderText = (c: { holderName: string; holder: { agent: { name: string } } }) =>
+  `${c.holderName}'s agent ${c.holder.agent.name}`;
+
 export function describeConflict(c: ClaimConflict): string {
   return (
-    `${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by ${c.holder.agent.name} (session ${c.holder.sessionId}) ` +
-    `until ${until(c.expiresAt)}, e.g. ${c.witness}; ask for it: brigade handoff ${c.claimId} --reason "…"`
+    `${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by ${holderText(c)} ` +
+    `until ${until(c.expiresAt)}, e.g. ${c.witness} (claim ${c.claimId}, session ${c.holder.sessionId}); ask for it: brigade handoff ${c.claimId} --reason "…"`
   );
 }
 
 type Covering = CheckResult["results"][number]["violations"][number];
 
 export function describeCovering(path: string, c: Covering): string {
-  return `${path}: inside ${c.mode} claim ${c.pattern} of ${c.holder.agent.name} (session ${c.holder.sessionId}) until ${until(c.expiresAt)}${c.reason ? ` — "${c.reason}"` : ""}; claim ${c.claimId}`;
+  return `${path}: inside ${c.mode} claim ${c.pattern} of ${holderText(c)} until ${until(c.expiresAt)}${c.reason ? ` — "${c.reason}"` : ""} (claim ${c.claimId}, session ${c.holder.sessionId})`;
 }

@@ -8701,6 +8701,8 @@ export interface components {
             /** @enum {string} */
             mode: "exclusive" | "shared";
             holder: components["schemas"]["ClaimHolderInput"];
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
             theirPattern: string;
             yourPattern: string;
             /** @description A path that both patterns match. */
@@ -8825,6 +8827,8 @@ export interface components {
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolderInput"];
+                    /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+                    holderName: string;
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
@@ -8838,6 +8842,8 @@ export interface components {
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolderInput"];
+                    /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+                    holderName: string;
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
@@ -8859,6 +8865,8 @@ export interface components {
                 otherSessionId: string;
                 /** Format: uuid */
                 otherUserId: string;
+                /** @description The other session's developer by name: display name, else e-mail, else user name. */
+                otherName: string;
                 agent: string;
                 claimId: string | null;
                 pattern: string | null;
@@ -9421,6 +9429,8 @@ export interface components {
                 /** Format: uuid */
                 claimId: string;
                 holder: components["schemas"]["ClaimHolderInput"];
+                /** @description The holder's developer by name: display name, else e-mail, else user name. */
+                holderName: string;
                 /** @enum {string} */
                 mode: "exclusive" | "shared";
                 reason: string | null;
@@ -10897,6 +10907,8 @@ export interface components {
             /** @enum {string} */
             mode: "exclusive" | "shared";
             holder: components["schemas"]["ClaimHolder"];
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
             theirPattern: string;
             yourPattern: string;
             /** @description A path that both patterns match. */
@@ -11021,6 +11033,8 @@ export interface components {
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolder"];
+                    /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+                    holderName: string;
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
@@ -11034,6 +11048,8 @@ export interface components {
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolder"];
+                    /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+                    holderName: string;
                     reason: string | null;
                     /** Format: date-time */
                     expiresAt: string;
@@ -11055,6 +11071,8 @@ export interface components {
                 otherSessionId: string;
                 /** Format: uuid */
                 otherUserId: string;
+                /** @description The other session's developer by name: display name, else e-mail, else user name. */
+                otherName: string;
                 agent: string;
                 claimId: string | null;
                 pattern: string | null;
@@ -11617,6 +11635,8 @@ export interface components {
                 /** Format: uuid */
                 claimId: string;
                 holder: components["schemas"]["ClaimHolder"];
+                /** @description The holder's developer by name: display name, else e-mail, else user name. */
+                holderName: string;
                 /** @enum {string} */
                 mode: "exclusive" | "shared";
                 reason: string | null;

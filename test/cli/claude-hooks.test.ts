@@ -50,7 +50,9 @@ t.test("Claude Code hooks", async (t) => {
       { matcher: "Bash", hooks: [{ type: "command", command: "echo checked" }] },
       { matcher: "Edit|MultiEdit|Write|NotebookEdit", hooks: [{ type: "command", command: "brigade hook pre-edit", timeout: 10 }] },
     ]);
-    t.same(settings.hooks.PostToolUse, [{ matcher: "Bash", hooks: [{ type: "command", command: "brigade hook post-bash", timeout: 10 }] }]);
+    t.same(settings.hooks.PostToolUse, [
+      { matcher: "Bash|Edit|MultiEdit|Write|NotebookEdit", hooks: [{ type: "command", command: "brigade hook post-bash", timeout: 10 }] },
+    ]);
     t.same(settings.hooks.SessionStart, [{ hooks: [{ type: "command", command: "brigade hook session-start", timeout: 15 }] }]);
     t.same(settings.hooks.UserPromptSubmit, [{ hooks: [{ type: "command", command: "brigade hook prompt-submit", timeout: 10 }] }]);
     t.same(settings.hooks.SessionEnd, [{ hooks: [{ type: "command", command: "brigade hook session-end", timeout: 10 }] }]);
@@ -63,7 +65,10 @@ t.test("Claude Code hooks", async (t) => {
     const without = await exec("/bin/sh", ["-c", start], { cwd: repo, env: { PATH: "/usr/bin:/bin" } });
     t.equal(without.code, 0, "a teammate without brigade gets no hook error");
     t.match(JSON.parse(without.stdout).systemMessage, /brigade not installed/);
-    t.match(project.hooks.PostToolUse[0], { matcher: "Bash", hooks: [{ command: /then brigade hook post-bash; fi$/ }] });
+    t.match(project.hooks.PostToolUse[0], {
+      matcher: "Bash|Edit|MultiEdit|Write|NotebookEdit",
+      hooks: [{ command: /then brigade hook post-bash; fi$/ }],
+    });
   });
 
   await t.test("when installed as HTTP hooks, then Bash still gets the local command hook, and its baseline at SessionStart", async (t) => {
@@ -73,7 +78,10 @@ t.test("Claude Code hooks", async (t) => {
     const http = { type: "http", url: `${server.url}/v1/hooks/claude-code` };
     t.match(settings.hooks.PostToolUse, [
       { matcher: "Edit|MultiEdit|Write|NotebookEdit", hooks: [http] },
-      { matcher: "Bash", hooks: [{ type: "command", command: "/opt/brigade hook post-bash", timeout: 10 }] },
+      {
+        matcher: "Bash|Edit|MultiEdit|Write|NotebookEdit",
+        hooks: [{ type: "command", command: "/opt/brigade hook post-bash", timeout: 10 }],
+      },
     ]);
     t.equal(settings.hooks.PostToolUse.length, 2);
     t.match(settings.hooks.SessionStart, [{ hooks: [http, { type: "command", command: "/opt/brigade hook post-bash" }] }]);
@@ -81,7 +89,9 @@ t.test("Claude Code hooks", async (t) => {
     const back = await brigade(["hooks", "install", "--agent", "claude-code", "--transport", "command"], { cwd: repo, env });
     t.equal(back.code, 0, back.stderr);
     const again = JSON.parse(readFileSync(join(repo, ".claude/settings.local.json"), "utf8"));
-    t.same(again.hooks.PostToolUse, [{ matcher: "Bash", hooks: [{ type: "command", command: "brigade hook post-bash", timeout: 10 }] }]);
+    t.same(again.hooks.PostToolUse, [
+      { matcher: "Bash|Edit|MultiEdit|Write|NotebookEdit", hooks: [{ type: "command", command: "brigade hook post-bash", timeout: 10 }] },
+    ]);
     t.equal(again.hooks.SessionStart.length, 1);
   });
 
@@ -121,9 +131,12 @@ t.test("Claude Code hooks", async (t) => {
       t.equal(out.hookSpecificOutput.hookEventName, "PreToolUse");
       t.equal(out.hookSpecificOutput.permissionDecision, "deny");
       const reason: string = out.hookSpecificOutput.permissionDecisionReason;
-      t.match(reason, /src\/auth\/login\.ts is inside an exclusive claim of another session — agent alice-claude/);
+      t.match(reason, `src/auth/login.ts is inside an exclusive claim of ${alice.name}'s agent alice-claude in github.com/acme/api`);
+      t.match(reason, "pattern src/auth/**");
       t.match(reason, new RegExp(`request_handoff with claimId ${exclusive.body.id}`));
+      t.match(reason, `\`brigade handoff ${exclusive.body.id} --reason "…"\``);
       t.match(reason, /login rework/);
+      t.match(out.systemMessage, `blocked an edit of src/auth/login.ts: claimed by ${alice.name}'s agent alice-claude (src/auth/**)`);
     },
   );
 
@@ -141,7 +154,10 @@ t.test("Claude Code hooks", async (t) => {
     t.equal(shared.code, 0, shared.stderr);
     const out = JSON.parse(shared.stdout);
     t.notOk(out.hookSpecificOutput.permissionDecision);
-    t.match(out.hookSpecificOutput.additionalContext, /docs\/guide\.md is inside a shared claim/);
+    t.match(
+      out.hookSpecificOutput.additionalContext,
+      `docs/guide.md is inside a shared claim (docs/**) of ${alice.name}'s agent alice-claude`,
+    );
     const notebook = await hook(
       "pre-edit",
       preToolUse(repo, "NotebookEdit", { notebook_path: join(repo, "src/auth/nb.ipynb"), new_source: "" }),
@@ -353,6 +369,54 @@ t.test("Claude Code hooks", async (t) => {
       });
       t.equal(notGit.code, 0, notGit.stderr);
       t.equal(notGit.stdout, "", "outside a repository: nothing to report");
+    },
+  );
+
+  await t.test(
+    "when an edit tool changed a file, then PostToolUse notes it, and the next Bash call does not report it as its own",
+    async (t) => {
+      /** What Claude Code sends PostToolUse after an edit tool. */
+      const afterEdit = (tool: string, toolInput: Record<string, unknown>) =>
+        brigade(["hook", "post-bash"], {
+          cwd: work,
+          env,
+          input: JSON.stringify({
+            session_id: "claude-bash-1",
+            transcript_path: "/t.jsonl",
+            cwd: work,
+            hook_event_name: "PostToolUse",
+            tool_name: tool,
+            tool_input: toolInput,
+            tool_response: { filePath: toolInput["file_path"] ?? toolInput["notebook_path"], success: true },
+            tool_use_id: "toolu_03",
+          }),
+        });
+      // Written by the Write tool (allowed when it ran; the area was claimed by another since).
+      writeFileSync(join(work, "src/auth/written.ts"), "export const written = 1;\n");
+      const written = await afterEdit("Write", { file_path: join(work, "src/auth/written.ts"), content: "…" });
+      t.equal(written.code, 0, written.stderr);
+      t.equal(written.stdout, "", "an edit tool's change is noted, not reported again (the edit hooks did)");
+      // Changed by the person meanwhile, outside any tool call: still the next command's report.
+      writeFileSync(join(work, "src/auth/by-hand.ts"), "export const byHand = 1;\n");
+
+      const next = await bashCall("true");
+      t.equal(next.code, 0, next.stderr);
+      const out = JSON.parse(next.stdout);
+      t.equal(out.decision, "block");
+      t.match(out.reason, /src\/auth\/by-hand\.ts lies in an exclusive claim/);
+      t.notMatch(out.reason, /written\.ts/, "the Write tool's file is not taken for the Bash call's change");
+
+      // A relative path (from the agent's cwd), and a notebook: noted the same way.
+      writeFileSync(join(work, "src/auth/written.ts"), "export const written = 2;\n");
+      writeFileSync(join(work, "src/auth/book.ipynb"), "{}\n");
+      t.equal((await afterEdit("Edit", { file_path: "src/auth/written.ts", old_string: "1", new_string: "2" })).stdout, "");
+      t.equal((await afterEdit("NotebookEdit", { notebook_path: join(work, "src/auth/book.ipynb"), new_source: "" })).stdout, "");
+      const quiet = await bashCall("ls src/auth");
+      t.equal(quiet.code, 0, quiet.stderr);
+      t.equal(quiet.stdout, "", "nothing changed by the command itself");
+
+      const again = await bashCall("echo '// by bash' >> src/auth/written.ts");
+      t.match(JSON.parse(again.stdout).reason, /src\/auth\/written\.ts lies in an exclusive claim/, "changed by Bash later: reported");
     },
   );
 

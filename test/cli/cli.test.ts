@@ -1,6 +1,8 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { statSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
@@ -158,6 +160,27 @@ t.test("brigade against a real server", async (t) => {
     t.equal(code, 0, "Ctrl-C or SIGTERM ends it cleanly");
   });
 
+  await t.test("when 500 files are staged, then `check --staged` asks the server once, and finds the one in a claim", async (t) => {
+    const held = await startSession(alice.api, { agent: { name: "alice-many", kind: "codex" } });
+    const claim = await client(server.app, held.token).post("/v1/claims", { sessionId: held.id, patterns: ["pkg/q/f-0042.ts"] });
+    t.equal(claim.status, 201);
+    const many = gitRepo(join(home, "many"));
+    for (let i = 0; i < 500; i++) {
+      const dir = join(many, "pkg", String.fromCharCode(97 + (i % 26)));
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `f-${String(i).padStart(4, "0")}.ts`), `export const n = ${i};\n`);
+    }
+    execFileSync("git", ["add", "-A"], { cwd: many });
+    const proxy = await countingProxy(t, server.url);
+    const r = await brigade(["check", "--staged", "--json"], { cwd: many, env: { ...env, BRIGADE_URL: proxy.url } });
+    t.equal(r.code, 1, "a staged file inside another session's exclusive claim fails the check");
+    const out = JSON.parse(r.stdout);
+    t.equal(out.checked, 500, "every staged file was checked");
+    t.match(out.violations, [{ path: "pkg/q/f-0042.ts", claim: { claimId: claim.body.id, holderName: alice.name } }]);
+    t.equal(out.violations.length, 1);
+    t.same(proxy.seen, [`POST /v1/repos/${encodeURIComponent("git@github.com:acme/api.git")}/check`], "one request for all 500");
+  });
+
   await t.test("when a claim names a pattern the server rejects, then one line gives the reason", async (t) => {
     const r = await cli(["claim", "src/***", "--session", "00000000-0000-7000-8000-000000000000"]);
     t.equal(r.code, 1);
@@ -165,3 +188,23 @@ t.test("brigade against a real server", async (t) => {
     t.match(r.stderr, /src\/\*\*\*|pattern/i);
   });
 });
+
+/** A pass-through HTTP proxy in front of the server that lists every request it forwards. */
+async function countingProxy(t: { teardown(fn: () => unknown): void }, target: string) {
+  const seen: string[] = [];
+  const proxy = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const upstream = request(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", (err) => res.writeHead(502).end(String(err)));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => {
+    proxy.closeAllConnections();
+    return new Promise((resolve) => proxy.close(resolve));
+  });
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen };
+}

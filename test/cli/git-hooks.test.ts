@@ -50,7 +50,8 @@ t.test("git guards", async (t) => {
       await run("git", "add", "src/auth/login.ts");
       const commit = await run("git", "commit", "-m", "login");
       t.not(commit.code, 0, "git commit fails");
-      t.match(commit.stderr, /src\/auth\/login\.ts: inside exclusive claim src\/auth\/\*\* of alice-agent/);
+      t.match(commit.stderr, `src/auth/login.ts: inside exclusive claim src/auth/** of ${alice.name}'s agent alice-agent`);
+      t.match(commit.stderr, `ask the holder to hand it over: brigade handoff ${exclusive.body.id} --reason`);
       t.match(commit.stderr, new RegExp(exclusive.body.id));
       t.match(commit.stderr, /BRIGADE_GUARD=off/);
       t.ok(existsSync(marker), "the chained hook ran first");
@@ -82,7 +83,7 @@ t.test("git guards", async (t) => {
     await run("git", "add", "docs/guide.md");
     const commit = await run("git", "commit", "-m", "docs");
     t.equal(commit.code, 0, commit.stderr);
-    t.match(commit.stderr, /! docs\/guide\.md: inside shared claim docs\/\*\* of alice-agent/);
+    t.match(commit.stderr, `! docs/guide.md: inside shared claim docs/** of ${alice.name}'s agent alice-agent`);
   });
 
   await t.test("when the server cannot be reached, then the commit goes through with a warning, unless the guard is strict", async (t) => {

@@ -47,7 +47,7 @@ t.test("a git day: a session started by hand lapses while idle, and the guard st
     t.not(commit.code, 0, "the commit is blocked");
     t.match(commit.stderr, new RegExp(`your Brigade session ${sessionId} has ended or expired`));
     t.match(commit.stderr, /checking with your own token/);
-    t.match(commit.stderr, /src\/auth\/login\.ts: inside exclusive claim src\/auth\/\*\* of alice-agent/);
+    t.match(commit.stderr, `src/auth/login.ts: inside exclusive claim src/auth/** of ${alice.name}'s agent alice-agent`);
     t.notMatch(commit.stderr, /NOT checked/);
     t.equal(git(repo, "rev-list", "--count", "HEAD").trim(), "1", "nothing was committed");
   });
@@ -106,7 +106,10 @@ t.test("a Claude Code day with command hooks: the lease runs out while idle, the
     const out = JSON.parse(r.stdout);
     t.equal(out.hookSpecificOutput.permissionDecision, "deny");
     t.match(out.hookSpecificOutput.permissionDecisionReason, new RegExp(`Your Brigade session ${first} had ended`));
-    t.match(out.hookSpecificOutput.permissionDecisionReason, /claimed|exclusive claim of another session/);
+    t.match(
+      out.hookSpecificOutput.permissionDecisionReason,
+      `src/auth/login.ts is inside an exclusive claim of ${alice.name}'s agent alice-claude`,
+    );
     t.match(out.systemMessage, /opened a new session/);
     const sessions = await bobApi.get("/v1/sessions?active=true");
     const mine = sessions.body.items.filter((s: { userId: string }) => s.userId === bob.id);

@@ -18,8 +18,13 @@ t.test("status and claims", async (t) => {
   await t.test("status and claims show the session, its lease, its claims and the others'", async (t) => {
     const held = await startSession(alice.api, { agent: { name: "alice-agent", kind: "claude-code" } });
     await client(server.app, held.token).post("/v1/claims", { sessionId: held.id, patterns: ["src/auth/**"] });
-    t.equal((await run(["session", "start", "--agent", "bob-cli"], asBob)).code, 0);
+    const started = await run(["session", "start", "--agent", "bob-cli"], asBob);
+    t.equal(started.code, 0, started.stderr);
+    t.match(started.stdout, /Kept alive by use: every brigade command and git hook acting for it extends its \d+ s lease/);
+    t.match(started.stdout, /brigade session heartbeat/);
     t.equal((await run(["claim", "docs/**"], asBob)).code, 0);
+    const listed = await run(["claims"], asBob);
+    t.match(listed.stdout, `src/auth/**  ${alice.name}'s agent alice-agent`, "people by name in the listing");
     const st = await run(["status"], asBob);
     t.equal(st.code, 0, st.stderr);
     t.match(st.stdout, /Session: .* bob-cli on github\.com\/acme\/api.*, lease until/);

@@ -87,6 +87,9 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
 
       const check = await call(mcp, "check_paths", { sessionId, paths: ["src/auth/login.ts", "src/payments/a.ts"] });
       t.match(check.text, /^1 violation\(s\), 0 notice\(s\) in github\.com\/acme\/api:\nBLOCKED src\/auth\/login\.ts/);
+      t.match(check.text, `exclusive claim src/auth/** of ${alice.name}'s agent alice-claude`);
+      t.match(check.text, `request_handoff, claimId ${claim.body.id}`);
+      t.match(check.structured.results, [{ violations: [{ holderName: alice.name }] }]);
 
       const handoff = await call(mcp, "request_handoff", { sessionId, claimId: claim.body.id, reason: "need the login form" });
       t.notOk(handoff.isError, handoff.text);

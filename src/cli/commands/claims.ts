@@ -149,7 +149,7 @@ export async function who(ctx: Context, path: string) {
     for (const m of owners.modules) lines.push(`  module ${m.name} (${m.matchedPattern})${m.teamId ? ` of team ${m.teamId}` : ""}`);
     for (const c of owners.claims)
       lines.push(
-        `  claimed (${c.mode}) by ${c.holder.agent.name}, session ${c.holder.sessionId}, pattern ${c.pattern}, until ${until(c.expiresAt)}; claim ${c.claimId}`,
+        `  claimed (${c.mode}) by ${c.holderName}'s agent ${c.holder.agent.name}, pattern ${c.pattern}, until ${until(c.expiresAt)} (claim ${c.claimId}, session ${c.holder.sessionId}); ask for it: brigade handoff ${c.claimId} --reason "…"`,
       );
     if (owners.claims.length === 0) lines.push("  no live claims");
     return lines.join("\n");

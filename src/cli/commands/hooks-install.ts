@@ -118,6 +118,8 @@ type HookEntry = { type?: string; command?: string; url?: string; timeout?: numb
 type HookGroup = { matcher?: string; hooks?: HookEntry[]; [k: string]: unknown };
 
 const EDIT_TOOLS = "Edit|MultiEdit|Write|NotebookEdit";
+/** post-bash runs after edit tools too: what they changed is then not taken for a later Bash command's doing. */
+const POST_BASH_TOOLS = `Bash|${EDIT_TOOLS}`;
 const HOOK_PATH = "/v1/hooks/claude-code";
 const isBrigadeEntry = (h: HookEntry | undefined) =>
   (typeof h?.command === "string" &&
@@ -145,7 +147,7 @@ function commandHooks(cmd: string, shared: boolean): Record<string, HookGroup[]>
   const call = commandCall(cmd, shared);
   return {
     PreToolUse: [{ matcher: EDIT_TOOLS, hooks: [call("pre-edit", 10)] }],
-    PostToolUse: [{ matcher: "Bash", hooks: [call("post-bash", 10)] }],
+    PostToolUse: [{ matcher: POST_BASH_TOOLS, hooks: [call("post-bash", 10)] }],
     SessionStart: [{ hooks: [call("session-start", 15, true)] }],
     UserPromptSubmit: [{ hooks: [call("prompt-submit", 10)] }],
     SessionEnd: [{ hooks: [call("session-end", 10)] }],
@@ -156,7 +158,8 @@ function commandHooks(cmd: string, shared: boolean): Record<string, HookGroup[]>
  * HTTP hooks: Claude Code posts each event to the server itself (no process per edit). The
  * headers carry a token minted for this worktree and name the repository and worktree root.
  * Bash is the exception: `brigade hook post-bash` asks git what a command changed (and takes
- * its baseline at SessionStart), then reports it to the same endpoint.
+ * its baseline at SessionStart), then reports it to the same endpoint; it also runs after the
+ * edit tools, to note what they changed as already reported.
  */
 function httpHooks(server: string, token: string, repo: string, worktree: string, cmd: string): Record<string, HookGroup[]> {
   const entry = (timeout: number): HookEntry => ({
@@ -170,7 +173,7 @@ function httpHooks(server: string, token: string, repo: string, worktree: string
     PreToolUse: [{ matcher: EDIT_TOOLS, hooks: [entry(5)] }],
     PostToolUse: [
       { matcher: EDIT_TOOLS, hooks: [entry(5)] },
-      { matcher: "Bash", hooks: [call("post-bash", 10)] },
+      { matcher: POST_BASH_TOOLS, hooks: [call("post-bash", 10)] },
     ],
     SessionStart: [{ hooks: [entry(10), call("post-bash", 10)] }],
     UserPromptSubmit: [{ hooks: [entry(5)] }],

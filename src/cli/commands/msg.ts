@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { ok, type BrigadeClient, type Message } from "../../sdk/client.js";
 import type { Context } from "../context.js";
 import { usageError } from "../errors.js";
+import { peopleOf } from "../people.js";
 
 type Importance = "low" | "normal" | "high" | "urgent";
 const IMPORTANCES: Importance[] = ["low", "normal", "high", "urgent"];
@@ -27,13 +28,6 @@ function importanceOf(value: string | undefined): Importance | undefined {
   return value as Importance;
 }
 
-/** People by name (display name, else e-mail, else user name); an id when unknown. */
-async function peopleOf(client: BrigadeClient): Promise<(userId: string) => string> {
-  const users = await ok(client.api.GET("/v1/users"));
-  const names = new Map(users.items.map((u) => [u.id, u.displayName ?? u.email ?? u.name]));
-  return (id) => names.get(id) ?? `user ${id}`;
-}
-
 /**
  * `--to`: `session:<id>`, `user:<id, name or e-mail>`, `team:<id or name>`, or `organisation`
  * (`org`). Names are looked up, so a developer need not copy ids.
@@ -48,7 +42,7 @@ async function audienceOf(client: BrigadeClient, to: string): Promise<{ type: "s
   if (kind === "user") {
     const users = (await ok(client.api.GET("/v1/users"))).items;
     const found = users.filter((u) => u.name === ref || u.email === ref);
-    if (found.length !== 1) throw usageError(`no single user named ${ref}: use their id (brigade admin users lists them)`);
+    if (found.length !== 1) throw usageError(`no single user named ${ref}: use their id (\`brigade users list\` lists them)`);
     return { type: "user", id: found[0]!.id };
   }
   const teams = (await ok(client.api.GET("/v1/teams"))).items;

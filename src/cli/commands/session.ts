@@ -66,9 +66,10 @@ export async function start(ctx: Context, options: StartOptions & { save?: boole
   ctx.out.result({ ...started, savedFor: saved ? worktree : null }, () =>
     [
       `Session ${s.id} started: ${s.agent.name} on ${s.repo}${s.branch ? ` (${s.branch})` : ""}, lease until ${until(s.expiresAt)}`,
-      saved
-        ? `Remembered for ${worktree}: brigade commands run there act for it. Heartbeat with \`brigade session heartbeat\`; end with \`brigade session end\`.`
-        : "",
+      saved ? `Remembered for ${worktree}: brigade commands run there act for it. End it with \`brigade session end\`.` : "",
+      `Kept alive by use: every brigade command and git hook acting for it extends its ${s.ttlSeconds} s lease. ` +
+        "Idle longer and it lapses (its claims are released, and the next command says so); " +
+        "`brigade session heartbeat` extends it by hand, `brigade run -- <command>` keeps a session alive while the command runs.",
       `For another shell: export BRIGADE_SESSION_ID=${s.id} BRIGADE_SESSION_TOKEN=${started.token}`,
     ]
       .filter(Boolean)

@@ -4,9 +4,10 @@ import { describeAlert } from "../../sdk/describe.js";
 import type { Context } from "../context.js";
 import { isSessionGone, sessionGoneLine } from "../errors.js";
 import { until } from "../output.js";
+import { peopleOf } from "../people.js";
 
-const claimLine = (c: Schemas["Claim"]) =>
-  `${c.id}  ${c.mode.padEnd(9)} ${c.patterns.join(" ")}  ${c.holder.agent.name}  until ${until(c.expiresAt)}${c.reason ? `  "${c.reason}"` : ""}`;
+const claimLine = (c: Schemas["Claim"], person?: (userId: string) => string) =>
+  `${c.id}  ${c.mode.padEnd(9)} ${c.patterns.join(" ")}  ${person ? `${person(c.holder.userId)}'s agent ` : ""}${c.holder.agent.name}  until ${until(c.expiresAt)}${c.reason ? `  "${c.reason}"` : ""}`;
 
 export async function status(ctx: Context) {
   const settings = ctx.settings();
@@ -61,5 +62,6 @@ export async function claims(ctx: Context, options: { repo?: string; mine?: bool
       params: { query: { active: "true", limit: 200, ...(repo ? { repo } : {}), ...(me ? { user: me.user.id } : {}) } },
     }),
   );
-  ctx.out.result(page, () => (page.items.length === 0 ? "No live claims." : page.items.map(claimLine).join("\n")));
+  const person = page.items.length && !ctx.out.json ? await peopleOf(client) : undefined;
+  ctx.out.result(page, () => (page.items.length === 0 ? "No live claims." : page.items.map((c) => claimLine(c, person)).join("\n")));
 }

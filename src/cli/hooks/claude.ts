@@ -26,8 +26,8 @@ import { clientFor, type SessionRef, type Settings } from "../config.js";
 import type { Context } from "../context.js";
 import { CliError, describeError, EXIT_FAILED, isSessionGone, sessionGoneLine } from "../errors.js";
 import { currentBranch, remoteUrl, repoRelative, worktreeOf } from "../git.js";
-import { until } from "../output.js";
-import { changedSince, dirtyFiles, type Fingerprints } from "../changes.js";
+import { holderText, until } from "../output.js";
+import { changedSince, dirtyFiles, fingerprint, type Fingerprints } from "../changes.js";
 import {
   agentStatePath,
   forgetSaved,
@@ -106,12 +106,12 @@ const guardMode = (settings: Settings) => settings.guard ?? "on";
 
 // ── PreToolUse ───────────────────────────────────────────────────────────────
 
-function denyReason(path: string, v: CheckOutcome["violations"][number]["claim"]): string {
+function denyReason(path: string, repo: string, v: CheckOutcome["violations"][number]["claim"]): string {
   return (
-    `Brigade: ${path} is inside an exclusive claim of another session — agent ${v.holder.agent.name} (session ${v.holder.sessionId}), ` +
-    `pattern ${v.pattern}${v.reason ? `, reason "${v.reason}"` : ""}, until ${until(v.expiresAt)}. Do not edit it now: work on something else, ` +
-    `wait for the claim to end, or ask the holder to hand it over (MCP tool request_handoff with claimId ${v.claimId}, or ` +
-    `\`brigade handoff ${v.claimId} --reason "…"\`) and continue when the answer arrives.`
+    `Brigade: ${path} is inside an exclusive claim of ${holderText(v)} in ${repo} — ` +
+    `pattern ${v.pattern}${v.reason ? `, reason "${v.reason}"` : ""}, until ${until(v.expiresAt)} (claim ${v.claimId}, session ${v.holder.sessionId}). ` +
+    "Do not edit it now: work on something else, wait for the claim to end, or ask the holder to hand it over " +
+    `(MCP tool request_handoff with claimId ${v.claimId}, or \`brigade handoff ${v.claimId} --reason "…"\`) and continue when the answer arrives.`
   );
 }
 
@@ -193,12 +193,12 @@ export async function preEdit(ctx: Context): Promise<number> {
     emit({
       systemMessage: [
         ...warnings.map((w) => `brigade: ${w}`),
-        `brigade: blocked an edit of ${path}: claimed by ${violation.claim.holder.agent.name} until ${until(violation.claim.expiresAt)}`,
+        `brigade: blocked an edit of ${path}: claimed by ${holderText(violation.claim)} (${violation.claim.pattern}) until ${until(violation.claim.expiresAt)}`,
       ].join("\n"),
       hookSpecificOutput: {
         hookEventName: "PreToolUse",
         permissionDecision: "deny",
-        permissionDecisionReason: [...notes, denyReason(path, violation.claim)].join(" "),
+        permissionDecisionReason: [...notes, denyReason(path, outcome.repo, violation.claim)].join(" "),
       },
     });
     return 0;
@@ -207,7 +207,7 @@ export async function preEdit(ctx: Context): Promise<number> {
   notes.push(
     ...outcome.notices.map(
       (n) =>
-        `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${n.claim.holder.agent.name} (session ${n.claim.holder.sessionId}) until ${until(n.claim.expiresAt)}; coordinate before large changes.`,
+        `${path} is inside ${n.claim.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.claim.pattern}) of ${holderText(n.claim)} until ${until(n.claim.expiresAt)} (claim ${n.claim.claimId}); coordinate before large changes.`,
     ),
   );
   if (ref) {
@@ -218,7 +218,7 @@ export async function preEdit(ctx: Context): Promise<number> {
           for (const c of touched.conflicts) {
             if (c.kind === "touch")
               notes.push(
-                `${c.path} is also being edited by ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`,
+                `${c.path} is also being edited by ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`,
               );
           }
         },
@@ -481,9 +481,13 @@ export async function sessionEnd(ctx: Context): Promise<number> {
  * (or when the session started). What is new or changed since is reported as the session's
  * touches; one lying in another session's exclusive claim is fed back to the agent at once.
  *
+ * After an edit tool (Edit, MultiEdit, Write, NotebookEdit) the same hook runs too, but only
+ * records the edited file's new state in the snapshot: that edit was checked and reported by
+ * the edit hooks, and must not be reported again as the next Bash command's doing.
+ *
  * It cannot see a file that a command changed and put back (or made and removed) within one
  * call, nor files git ignores; and what changed between two Bash calls by other means (the
- * edit tools, the person) is reported with the next call.
+ * person, another program) is reported with the next call.
  */
 export async function postBash(ctx: Context): Promise<number> {
   const input = await readHookInput("post-bash");
@@ -493,9 +497,11 @@ export async function postBash(ctx: Context): Promise<number> {
   if (!input.session_id) throw new CliError("hook post-bash: the input has no session_id; nothing was reported");
   // SessionStart (installed beside the HTTP hooks, which cannot look at the worktree): the baseline.
   if (event === "SessionStart") return (await takeBaseline(input.session_id, input.cwd ?? ctx.cwd), 0);
-  if (input.tool_name !== undefined && input.tool_name !== "Bash") return 0;
   const settings = hookSettings(ctx);
   if (guardMode(settings) === "off") return 0;
+  const pathOf = input.tool_name ? EDIT_TOOLS[input.tool_name] : undefined;
+  if (pathOf) return (await recordEdit(input, input.session_id, pathOf(input.tool_input ?? {}), ctx.cwd), 0);
+  if (input.tool_name !== undefined && input.tool_name !== "Bash") return 0;
   const root = worktreeOf(join(input.cwd ?? ctx.cwd, "-"));
   if (!root) return 0; // outside any repository: nothing of Brigade's to report
 
@@ -591,6 +597,23 @@ function readSnapshotSafely(path: string): WorktreeSnapshot | null {
   } catch {
     return null; // unreadable: start over from now
   }
+}
+
+/**
+ * An edit tool changed one file: its new state goes into the snapshot, so the next Bash call
+ * does not take it for its own change. Nothing else in the snapshot moves (what changed by
+ * other means is still reported); with no snapshot yet, the whole worktree is the baseline.
+ */
+async function recordEdit(input: HookInput, sessionId: string, file: unknown, cwd: string): Promise<void> {
+  if (typeof file !== "string" || !file) return;
+  const absolute = resolve(input.cwd ?? cwd, file);
+  const root = worktreeOf(absolute);
+  const path = root ? repoRelative(root, absolute) : undefined;
+  if (!root || !path) return; // outside any repository: not Brigade's
+  const snapshot = snapshotPath(AGENT, sessionId, root);
+  const before = readSnapshotSafely(snapshot);
+  if (!before || before.worktree !== root) return takeBaseline(sessionId, root);
+  writeSnapshot(snapshot, { ...before, files: { ...before.files, [path]: fingerprint(root, path) } });
 }
 
 /** Remembers what is already changed in the worktree, so it is not taken for the next command's doing. */

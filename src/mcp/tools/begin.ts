@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { BrigadeError, ok, type Schemas } from "../../sdk/client.js";
 import { describeAlert } from "../../sdk/describe.js";
-import { alertNames, failure, peopleOf, registerTool, text, tool, type McpContext } from "./shared.js";
+import { alertNames, failure, registerTool, text, tool, type McpContext } from "./shared.js";
 
 export const startArgs = {
   agent: z
@@ -132,12 +132,11 @@ export function registerBeginWork(server: McpServer, ctx: McpContext) {
         );
       } catch (err) {
         if (!(err instanceof BrigadeError) || err.code !== "claims.conflict") throw err;
-        const person = await peopleOf(client);
         const lines = err.conflicts
           .slice(0, 25)
           .map(
             (c) =>
-              `- ${c.yourPattern} overlaps ${c.theirPattern} held by ${person(c.holder.userId)}'s agent ${c.holder.agent.name} until ${c.expiresAt} (claim ${c.claimId}): request_handoff with claimId ${c.claimId}`,
+              `- ${c.yourPattern} overlaps ${c.theirPattern} held by ${c.holderName}'s agent ${c.holder.agent.name} until ${c.expiresAt} (claim ${c.claimId}): request_handoff with claimId ${c.claimId}`,
           );
         return text(
           `${opening} Nothing was claimed: ${err.conflicts.length} conflict(s). Do not edit those areas now.\n${lines.join("\n")}${alertLines}`,

@@ -3,9 +3,9 @@ import { z } from "zod";
 import { BrigadeError, ok, type ClaimConflict } from "../../sdk/client.js";
 import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, peopleOf, registerTool } from "./shared.js";
 
-function conflictText(c: ClaimConflict, person: (userId: string) => string): string {
+function conflictText(c: ClaimConflict): string {
   return (
-    `- ${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by ${person(c.holder.userId)}'s agent ${c.holder.agent.name} ` +
+    `- ${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by ${c.holderName}'s agent ${c.holder.agent.name} ` +
     `until ${c.expiresAt} (claim ${c.claimId}); both match ${c.witness}. To ask for it: request_handoff with claimId ${c.claimId}.`
   );
 }
@@ -58,9 +58,8 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
             },
           }),
         );
-        const person = granted.conflicts.length ? await peopleOf(clientFor(s)) : (id: string) => id;
         const warnings = granted.conflicts.length
-          ? `\nGranted over ${granted.conflicts.length} conflict(s); both sides were alerted:\n${granted.conflicts.map((c) => conflictText(c, person)).join("\n")}`
+          ? `\nGranted over ${granted.conflicts.length} conflict(s); both sides were alerted:\n${granted.conflicts.map(conflictText).join("\n")}`
           : "";
         return text(
           `Granted claim ${granted.id} on ${granted.patterns.join(", ")} (${granted.mode}) in ${granted.repo}, fence ${granted.fence}, until ${granted.expiresAt}. You may edit these paths.${warnings}`,
@@ -69,11 +68,10 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
       } catch (err) {
         if (!(err instanceof BrigadeError) || err.code !== "claims.conflict") throw err;
         const conflicts = err.conflicts;
-        const person = await peopleOf(clientFor(s));
         return failure(
           `Not granted: ${conflicts.length} conflicting claim(s). Do not edit these areas now.\n${conflicts
             .slice(0, 25)
-            .map((c) => conflictText(c, person))
+            .map(conflictText)
             .join("\n")}` +
             `${conflicts.length > 25 ? `\n… and ${conflicts.length - 25} more` : ""}\n` +
             "Options: work elsewhere or claim a narrower pattern; ask a holder to hand over with request_handoff (claimId, reason) and wait for the answer alert; " +

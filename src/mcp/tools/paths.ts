@@ -52,7 +52,7 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
         ...(owners.claims.length
           ? owners.claims.map(
               (c) =>
-                `claimed (${c.mode}) by agent ${c.holder.agent.name}, session ${c.holder.sessionId}, pattern ${c.pattern}, until ${c.expiresAt}; claimId ${c.claimId}`,
+                `claimed (${c.mode}) by ${c.holderName}'s agent ${c.holder.agent.name}, pattern ${c.pattern}, until ${c.expiresAt}; claimId ${c.claimId} (session ${c.holder.sessionId})`,
             )
           : ["no live claims"]),
       ];
@@ -86,11 +86,11 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       const lines = result.results.flatMap((r) => [
         ...r.violations.map(
           (v) =>
-            `BLOCKED ${r.path}: exclusive claim ${v.pattern} of agent ${v.holder.agent.name} (session ${v.holder.sessionId}) until ${v.expiresAt}${v.reason ? ` ("${v.reason}")` : ""}; request_handoff with claimId ${v.claimId}`,
+            `BLOCKED ${r.path}: exclusive claim ${v.pattern} of ${v.holderName}'s agent ${v.holder.agent.name} until ${v.expiresAt}${v.reason ? ` ("${v.reason}")` : ""}; ask for it with request_handoff, claimId ${v.claimId} (session ${v.holder.sessionId})`,
         ),
         ...r.notices.map(
           (n) =>
-            `notice ${r.path}: shared claim ${n.pattern} of agent ${n.holder.agent.name} (session ${n.holder.sessionId}) until ${n.expiresAt}`,
+            `notice ${r.path}: shared claim ${n.pattern} of ${n.holderName}'s agent ${n.holder.agent.name} until ${n.expiresAt} (claim ${n.claimId})`,
         ),
       ]);
       return text(`${result.violations} violation(s), ${result.notices} notice(s) in ${result.repo}:\n${lines.join("\n")}`, result);
@@ -117,8 +117,8 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       if (result.conflicts.length === 0) return text(`Recorded ${result.recorded} edited path(s); no conflicts.`, result);
       const lines = result.conflicts.map((c) =>
         c.kind === "claim"
-          ? `- ${c.path} is inside claim ${c.claimId} (${c.pattern}) of agent ${c.agent} (session ${c.otherSessionId}): stop editing it and request_handoff, or revert your change`
-          : `- ${c.path} is also edited by agent ${c.agent} (session ${c.otherSessionId}): coordinate to avoid a merge conflict`,
+          ? `- ${c.path} is inside claim ${c.claimId} (${c.pattern}) of ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}): stop editing it and ask for it with request_handoff (claimId ${c.claimId}), or revert your change`
+          : `- ${c.path} is also edited by ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}): coordinate to avoid a merge conflict`,
       );
       return text(`Recorded ${result.recorded} path(s) with ${result.conflicts.length} conflict(s):\n${lines.join("\n")}`, result);
     }),

@@ -8,11 +8,16 @@ export const holderSchema = z
   .object({ sessionId: z.uuid(), userId: z.uuid(), agent: z.object({ id: z.uuid(), name: z.string() }) })
   .meta({ id: "ClaimHolder" });
 
+const holderNameField = z
+  .string()
+  .describe("The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference).");
+
 export const conflictSchema = z
   .object({
     claimId: z.uuid(),
     mode: z.enum(claimModes),
     holder: holderSchema,
+    holderName: holderNameField,
     theirPattern: z.string(),
     yourPattern: z.string(),
     witness: z.string().describe("A path that both patterns match."),
@@ -22,7 +27,10 @@ export const conflictSchema = z
       .describe("The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks."),
   })
   .meta({ id: "ClaimConflict" });
-export type Conflict = z.infer<typeof conflictSchema>;
+/** A conflict as the API answers it (its holder named). */
+export type NamedConflict = z.infer<typeof conflictSchema>;
+/** A conflict as the grant path finds it; the use case names its holder. */
+export type Conflict = Omit<NamedConflict, "holderName">;
 
 export const claimSchema = z
   .object({
@@ -160,6 +168,7 @@ const coveringSchema = z.object({
   pattern: z.string(),
   mode: z.enum(claimModes),
   holder: holderSchema,
+  holderName: holderNameField,
   reason: z.string().nullable(),
   expiresAt: timestamp,
   sameDeveloper: z.boolean().describe("Held by another of your own sessions: a notice under the `warn` policy."),
@@ -191,6 +200,7 @@ export const touchResultSchema = z
           .describe("claim: inside another session's exclusive claim; touch: another live session edits it too"),
         otherSessionId: z.uuid(),
         otherUserId: z.uuid(),
+        otherName: z.string().describe("The other session's developer by name: display name, else e-mail, else user name."),
         agent: z.string(),
         claimId: z.uuid().nullable(),
         pattern: z.string().nullable(),

@@ -119,18 +119,23 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
     sameDeveloper,
   });
   if ("error" in outcome) throw outcome.error;
+  const people = await peopleNamed(
+    deps.db,
+    principal.orgId,
+    outcome.conflicts.map((c) => c.holder.userId),
+  );
+  const conflicts = outcome.conflicts.map((c) => ({ ...c, holderName: people.name(c.holder.userId) }));
   if (!outcome.granted) {
+    // The refusal names a conflict that blocks (under the warn policy, not the developer's own other session).
     const first = outcome.conflicts.find((c) => sameDeveloper === "block" || !c.sameDeveloper)!;
-    const people = await peopleNamed(deps.db, principal.orgId, [first.holder.userId]);
-    const more =
-      outcome.conflicts.length > 1 ? ` (and ${outcome.conflicts.length - 1} more conflict${outcome.conflicts.length > 2 ? "s" : ""})` : "";
+    const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more conflict${conflicts.length > 2 ? "s" : ""})` : "";
     throw claimErrors.conflict(
       `${first.yourPattern} overlaps ${first.theirPattern}, claimed ${first.mode === "exclusive" ? "exclusively " : ""}by ${holderText(people, first.holder)} until ${first.expiresAt} (e.g. ${first.witness}; claim ${first.claimId})${more}. ` +
-        `Ask for a handoff: MCP request_handoff with claimId ${first.claimId}, \`brigade handoff request ${first.claimId} --reason …\`, or POST /v1/claims/${first.claimId}/handoff; or claim with onConflict "warn".`,
-      { conflicts: outcome.conflicts },
+        `Ask for a handoff: MCP request_handoff with claimId ${first.claimId}, \`brigade handoff ${first.claimId} --reason "…"\`, or POST /v1/claims/${first.claimId}/handoff; or claim with onConflict "warn".`,
+      { conflicts },
     );
   }
-  return { claim: outcome.granted, conflicts: outcome.conflicts };
+  return { claim: outcome.granted, conflicts };
 }
 
 export async function getClaim({ db }: Pick<ClaimDeps, "db">, principal: Principal, id: string) {
@@ -566,7 +571,20 @@ export async function checkPaths(
     notices += n.length;
     results.push({ path, violations: v, notices: n });
   }
-  return { repo: repoKey, checked: paths.length, violations, notices, results };
+  // Holders by name: one lookup for the whole answer, only when something covers a path.
+  const people = await peopleNamed(
+    deps.db,
+    principal.orgId,
+    results.flatMap((r) => [...r.violations, ...r.notices].map((c) => c.holder.userId)),
+  );
+  const named = <T extends { holder: { userId: string } }>(c: T) => ({ ...c, holderName: people.name(c.holder.userId) });
+  return {
+    repo: repoKey,
+    checked: paths.length,
+    violations,
+    notices,
+    results: results.map((r) => ({ path: r.path, violations: r.violations.map(named), notices: r.notices.map(named) })),
+  };
 }
 
 /**
@@ -663,7 +681,12 @@ export async function reportTouches(
       ...(await openTouchConflicts(tx, { orgId: principal.orgId, repo: session.repo, detected })),
       ...atRisk,
     ]);
-    return { recorded: paths.length, conflicts };
+    const people = await peopleNamed(
+      tx,
+      principal.orgId,
+      conflicts.map((c) => c.otherUserId),
+    );
+    return { recorded: paths.length, conflicts: conflicts.map((c) => ({ ...c, otherName: people.name(c.otherUserId) })) };
   });
 }
 

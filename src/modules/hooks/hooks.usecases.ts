@@ -13,7 +13,7 @@
 import path from "node:path/posix";
 import type { Principal } from "../identity/identity.schemas.js";
 import { identityErrors } from "../identity/identity.errors.js";
-import { holderText, peopleNamed, type People } from "../identity/people.js";
+import { peopleNamed } from "../identity/people.js";
 import type { ClaimDeps } from "../claims/claims.usecases.js";
 import { checkPaths, listClaims, reportTouches } from "../claims/claims.usecases.js";
 import { HOOKS_OPENER } from "../sessions/sessions.schemas.js";
@@ -219,14 +219,9 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
     return { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: reopenedNote(s).trim() } };
   }
   const violations = checked.results.flatMap((r) => r.violations.map((v) => ({ path: r.path, ...v })));
-  const people = await peopleNamed(
-    deps.claims.db,
-    principal.orgId,
-    violations.map((v) => v.holder.userId),
-  );
   const lines = violations.map(
     (v) =>
-      `${v.path} is claimed exclusively by ${holderText(people, v.holder)} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer.`,
+      `${v.path} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer.`,
   );
   return {
     hookSpecificOutput: {
@@ -237,11 +232,8 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
   };
 }
 
-function touchText(
-  people: People,
-  c: { path: string; kind: "claim" | "touch"; otherUserId: string; agent: string; claimId: string | null },
-) {
-  const who = holderText(people, { userId: c.otherUserId, agent: { name: c.agent } });
+function touchText(c: { path: string; kind: "claim" | "touch"; otherName: string; agent: string; claimId: string | null }) {
+  const who = `${c.otherName}'s agent ${c.agent}`;
   return c.kind === "claim"
     ? `${c.path} lies in an exclusive claim of ${who} (claim ${c.claimId}): stop changing it, undo your change if you can, and ${HANDOFF_ADVICE(c.claimId!)}.`
     : `${c.path} is being edited by ${who} too: coordinate before going on.`;
@@ -281,13 +273,8 @@ async function postToolUse(deps: HookDeps, principal: Principal, request: HookRe
     const context = joined(messages, reopenedNote(s).trim());
     return context ? { hookSpecificOutput: { hookEventName: "PostToolUse", additionalContext: context } } : {};
   }
-  const people = await peopleNamed(
-    deps.claims.db,
-    principal.orgId,
-    result.conflicts.map((c) => c.otherUserId),
-  );
   const inClaims = result.conflicts.filter((c) => c.kind === "claim");
-  const text = `Brigade: ${result.conflicts.map((c) => touchText(people, c)).join(" ")}${reopenedNote(s)}`;
+  const text = `Brigade: ${result.conflicts.map(touchText).join(" ")}${reopenedNote(s)}`;
   // A change inside another's exclusive claim is fed back to the agent at once (the tool already ran).
   if (inClaims.length > 0)
     return {

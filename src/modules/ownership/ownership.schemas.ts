@@ -93,6 +93,7 @@ export const ownersSchema = z
       z.object({
         claimId: z.uuid(),
         holder: holderSchema,
+        holderName: z.string().describe("The holder's developer by name: display name, else e-mail, else user name."),
         mode: z.enum(claimModes),
         reason: z.string().nullable(),
         pattern: z.string().describe("The claim's pattern that covers the path."),

@@ -3,6 +3,7 @@ import { PatternIndex, validatePath } from "../../patterns/index.js";
 import { patternErrors, validPatternsOrThrow } from "../../patterns/input.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
 import { identityErrors } from "../identity/identity.errors.js";
+import { peopleNamed } from "../identity/people.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireUserToken } from "../identity/guards.js";
 import type { ContractSourceCache, SourceEntry } from "../contracts/contracts.sources.js";
@@ -403,12 +404,17 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
       });
   }
 
+  const people = await peopleNamed(
+    ctx.db,
+    principal.orgId,
+    claims.map((c) => c.holder.userId),
+  );
   return {
     repo: repoKey,
     path,
     codeowners,
     modules: [...modules.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(({ position: _, ...m }) => m),
-    claims: claims.map((c) => ({ ...c, since: iso(c.since), expiresAt: iso(c.expiresAt) })),
+    claims: claims.map((c) => ({ ...c, holderName: people.name(c.holder.userId), since: iso(c.since), expiresAt: iso(c.expiresAt) })),
     contracts: [...contracts.values()].sort((a, b) => (a.name < b.name ? -1 : 1)),
   };
 }

@@ -273,10 +273,12 @@ t.test("claims", async (t) => {
   t.test("touches", async (t) => {
     const inClaim = await asB.post(`/v1/sessions/${b.id}/touches`, { paths: ["src/auth/login.ts"] });
     t.equal(inClaim.status, 200);
-    t.match(inClaim.body.conflicts, [{ path: "src/auth/login.ts", kind: "claim", otherSessionId: a.id, pattern: "src/auth/**" }]);
+    t.match(inClaim.body.conflicts, [
+      { path: "src/auth/login.ts", kind: "claim", otherSessionId: a.id, otherName: alice.name, pattern: "src/auth/**" },
+    ]);
     await asA.post(`/v1/sessions/${a.id}/touches`, { paths: ["package.json"] });
     const same = await asB.post(`/v1/sessions/${b.id}/touches`, { paths: ["package.json"] });
-    t.match(same.body.conflicts, [{ path: "package.json", kind: "touch", otherSessionId: a.id }]);
+    t.match(same.body.conflicts, [{ path: "package.json", kind: "touch", otherSessionId: a.id, otherName: alice.name }]);
     const events = await lead.api.get("/v1/events?type=touch.conflict");
     t.equal(events.body.items.length, 2);
     t.equal((await asA.post(`/v1/sessions/${b.id}/touches`, { paths: ["x"] })).status, 403, "a session token reports only its own touches");
@@ -327,4 +329,52 @@ t.test("expiry", async (t) => {
     status = (await alice.api.get(`/v1/claims/${held.body.id}`)).body.status;
   }
   t.match((await alice.api.get(`/v1/claims/${held.body.id}`)).body, { status: "released", endReason: "session_expired" });
+});
+
+t.test("refusals and checks name the holder: display name, else e-mail, else user name; ids stay references", async (t) => {
+  const { app, rootToken } = await startTestApp(t);
+  const admin = client(app, rootToken);
+  const person = async (body: Record<string, unknown>) => {
+    const user = await admin.post("/v1/users", { role: "member", ...body });
+    t.equal(user.status, 201);
+    const token = await admin.post("/v1/tokens", { name: "test", userId: user.body.id });
+    return { id: user.body.id as string, api: client(app, token.body.token) };
+  };
+  const named = await person({ name: "amartin", displayName: "Alice Martin", email: "alice@example.com" });
+  const mailed = await person({ name: "cdupont", email: "carol@example.com" });
+  const plain = await person({ name: "bob" });
+  const a = await startSession(named.api, { agent: { name: "alice-claude", kind: "claude-code" } });
+  const c = await startSession(mailed.api, { agent: { name: "carol-codex", kind: "codex" } });
+  const b = await startSession(plain.api, { agent: { name: "bob-claude", kind: "claude-code" } });
+  const byAlice = await named.api.post("/v1/claims", { sessionId: a.id, patterns: ["src/auth/**"], reason: "login rework" });
+  const byCarol = await mailed.api.post("/v1/claims", { sessionId: c.id, patterns: ["docs/**"], mode: "shared" });
+  t.equal(byAlice.status, 201);
+  t.equal(byCarol.status, 201);
+
+  const refused = await plain.api.post("/v1/claims", { sessionId: b.id, patterns: ["src/**"] });
+  t.equal(refused.status, 409);
+  t.match(refused.body.conflicts, [{ claimId: byAlice.body.id, holderName: "Alice Martin", holder: { userId: named.id } }]);
+  t.match(refused.body.detail, `by Alice Martin's agent alice-claude until`);
+  t.match(refused.body.detail, `brigade handoff ${byAlice.body.id} --reason`);
+  t.notMatch(refused.body.detail, named.id, "the developer is named, not given as an id");
+
+  const warned = await plain.api.post("/v1/claims", { sessionId: b.id, patterns: ["docs/**"], onConflict: "warn" });
+  t.equal(warned.status, 201, "an exclusive claim over a shared one is granted with warn");
+  t.match(warned.body.conflicts, [{ claimId: byCarol.body.id, holderName: "carol@example.com" }], "no display name: the e-mail");
+
+  const checked = await plain.api.post(`/v1/repos/${enc}/check`, { paths: ["src/auth/login.ts", "README.md"], sessionId: b.id });
+  t.equal(checked.status, 200);
+  t.match(checked.body.results, [{ path: "src/auth/login.ts", violations: [{ holderName: "Alice Martin", claimId: byAlice.body.id }] }]);
+  const asCarol = await mailed.api.post(`/v1/repos/${enc}/check`, { paths: ["docs/guide.md"], sessionId: c.id });
+  t.match(
+    asCarol.body.results,
+    [{ path: "docs/guide.md", violations: [{ holderName: "bob", holder: { userId: plain.id } }] }],
+    "no display name nor e-mail: the user name",
+  );
+  const owners = await plain.api.get(`/v1/repos/${enc}/owners?path=src/auth/login.ts`);
+  t.match(owners.body.claims, [{ claimId: byAlice.body.id, holderName: "Alice Martin" }]);
+
+  const other = await createOrg(app, rootToken);
+  const outsider = await other.api.post(`/v1/repos/${enc}/check`, { paths: ["src/auth/login.ts"] });
+  t.same(outsider.body.results, [], "another organisation sees none of these claims nor names");
 });

@@ -1,0 +1,8 @@
+/** People by name in the CLI's texts: display name, else e-mail, else user name; ids stay references. */
+import { ok, type BrigadeClient } from "../sdk/client.js";
+
+export async function peopleOf(client: BrigadeClient): Promise<(userId: string) => string> {
+  const users = await ok(client.api.GET("/v1/users"));
+  const names = new Map(users.items.map((u) => [u.id, u.displayName ?? u.email ?? u.name]));
+  return (id) => names.get(id) ?? `user ${id}`;
+}
