@@ -323,6 +323,51 @@ async function run(t: Tap) {
     await shot(page, "activity-run");
   });
 
+  await t.test("when a time range is chosen on one page, then Activity, Conflicts and Trends share it", async (t) => {
+    const reads: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (/\/v1\/(events|conflicts)\?/.test(r.url())) reads.push(r.url());
+    };
+    page.on("request", onRequest);
+    t.teardown(() => page.off("request", onRequest));
+    const bound = (name: string, path: string) =>
+      reads
+        .filter((u) => u.includes(path))
+        .map((u) => new URL(u).searchParams.get(name))
+        .filter((v): v is string => v !== null);
+    await page.goto(`${base}/#/activity`);
+    await page.locator(".feed-item").first().waitFor();
+    t.same(bound("after", "/v1/events?"), [], "any time: the feed reads the whole log");
+    await page.getByLabel("Time range").selectOption("7d");
+    await page.waitForURL(/range=7d/);
+    await page.locator(".feed-item").first().waitFor();
+    const weekAgo = Date.now() - 7 * 86_400_000;
+    const after = bound("after", "/v1/events?");
+    t.ok(after.length > 0 && Math.abs(Date.parse(after[0]!) - weekAgo) < 120_000, `the feed reads from the range's start (${after[0]})`);
+
+    await page.locator(".nav a", { hasText: "Conflicts" }).click();
+    await page.locator("tr[data-conflict]").first().waitFor();
+    t.equal(await page.getByLabel("Time range").inputValue(), "7d", "Conflicts opens with the range chosen on Activity");
+    const since = bound("since", "/v1/conflicts?");
+    t.ok(since.length > 0 && Math.abs(Date.parse(since[0]!) - weekAgo) < 120_000, "and lists the conflicts opened in it");
+    t.equal(await page.locator("tr[data-conflict]").count(), 4, "this week's conflicts");
+    await page.getByLabel("Time range").selectOption("1h");
+    await page.waitForURL(/range=1h/);
+
+    await page.locator(".nav a", { hasText: "Trends" }).click();
+    await page.getByRole("heading", { name: "Trends", level: 1 }).waitFor();
+    t.equal(await page.getByLabel("Time range").inputValue(), "1h");
+    const perDay = page.locator("details.data-table").first();
+    await perDay.waitFor();
+    t.equal(await perDay.locator("tbody tr").count(), 1, "the last hour is today's trends");
+    await page.getByLabel("Time range").selectOption("7d");
+    await page.waitForFunction(() => document.querySelectorAll("details.data-table")[0]?.querySelectorAll("tbody tr").length === 7);
+    await shot(page, "trends-range");
+    await page.locator(".nav a", { hasText: "Activity" }).click();
+    t.equal(await page.getByLabel("Time range").inputValue(), "7d", "back on Activity, the range chosen on Trends");
+    await page.getByLabel("Time range").selectOption("");
+  });
+
   const pages: [string, string][] = [
     ["now", "now"],
     ["activity", "activity"],
