@@ -271,6 +271,18 @@ async function run(t: Tap) {
       "https://github.com/acme/api/tree/HEAD/api/v2",
       "a folder pattern links to its folder",
     );
+
+    const diff = page.getByTestId("proposal-diff");
+    await diff.locator("summary").click();
+    const table = diff.locator("table.diff-table");
+    await table.waitFor();
+    t.match(await table.locator("thead").innerText(), /1\.0\.0[\s\S]*2\.0\.0/, "the base version on the left, the proposal on the right");
+    const removed = table.locator('tr[data-kind="removed"]');
+    t.ok((await removed.count()) > 0, "lines only in the base are marked");
+    t.equal(await removed.filter({ hasText: "/refunds" }).count(), 1, "the removed path among them");
+    t.equal(await table.locator('tr[data-kind="added"]').count(), 0, "nothing was added");
+    t.ok((await table.locator('tr[data-kind="same"]').count()) > 0, "unchanged lines face each other");
+    await shot(page, "proposal-diff");
   });
 
   await t.test("when paths are shown in Activity and the claims map, then they link to the code host", async (t) => {
