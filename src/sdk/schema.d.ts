@@ -5700,6 +5700,8 @@ export interface paths {
                     session?: string;
                     /** @description Conflicts this user is a party to. */
                     user?: string;
+                    /** @description Only conflicts opened at or after this time. */
+                    since?: string;
                     cursor?: string;
                     limit?: number;
                 };

@@ -271,6 +271,18 @@ async function run(t: Tap) {
       "https://github.com/acme/api/tree/HEAD/api/v2",
       "a folder pattern links to its folder",
     );
+
+    const diff = page.getByTestId("proposal-diff");
+    await diff.locator("summary").click();
+    const table = diff.locator("table.diff-table");
+    await table.waitFor();
+    t.match(await table.locator("thead").innerText(), /1\.0\.0[\s\S]*2\.0\.0/, "the base version on the left, the proposal on the right");
+    const removed = table.locator('tr[data-kind="removed"]');
+    t.ok((await removed.count()) > 0, "lines only in the base are marked");
+    t.equal(await removed.filter({ hasText: "/refunds" }).count(), 1, "the removed path among them");
+    t.equal(await table.locator('tr[data-kind="added"]').count(), 0, "nothing was added");
+    t.ok((await table.locator('tr[data-kind="same"]').count()) > 0, "unchanged lines face each other");
+    await shot(page, "proposal-diff");
   });
 
   await t.test("when paths are shown in Activity and the claims map, then they link to the code host", async (t) => {
@@ -321,6 +333,51 @@ async function run(t: Tap) {
     await run.getByRole("button", { name: "Show all 5" }).click();
     t.equal(await run.locator(".feed-run-items .feed-item").count(), 5, "expanded, every event is there");
     await shot(page, "activity-run");
+  });
+
+  await t.test("when a time range is chosen on one page, then Activity, Conflicts and Trends share it", async (t) => {
+    const reads: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (/\/v1\/(events|conflicts)\?/.test(r.url())) reads.push(r.url());
+    };
+    page.on("request", onRequest);
+    t.teardown(() => page.off("request", onRequest));
+    const bound = (name: string, path: string) =>
+      reads
+        .filter((u) => u.includes(path))
+        .map((u) => new URL(u).searchParams.get(name))
+        .filter((v): v is string => v !== null);
+    await page.goto(`${base}/#/activity`);
+    await page.locator(".feed-item").first().waitFor();
+    t.same(bound("after", "/v1/events?"), [], "any time: the feed reads the whole log");
+    await page.getByLabel("Time range").selectOption("7d");
+    await page.waitForURL(/range=7d/);
+    await page.locator(".feed-item").first().waitFor();
+    const weekAgo = Date.now() - 7 * 86_400_000;
+    const after = bound("after", "/v1/events?");
+    t.ok(after.length > 0 && Math.abs(Date.parse(after[0]!) - weekAgo) < 120_000, `the feed reads from the range's start (${after[0]})`);
+
+    await page.locator(".nav a", { hasText: "Conflicts" }).click();
+    await page.locator("tr[data-conflict]").first().waitFor();
+    t.equal(await page.getByLabel("Time range").inputValue(), "7d", "Conflicts opens with the range chosen on Activity");
+    const since = bound("since", "/v1/conflicts?");
+    t.ok(since.length > 0 && Math.abs(Date.parse(since[0]!) - weekAgo) < 120_000, "and lists the conflicts opened in it");
+    t.equal(await page.locator("tr[data-conflict]").count(), 4, "this week's conflicts");
+    await page.getByLabel("Time range").selectOption("1h");
+    await page.waitForURL(/range=1h/);
+
+    await page.locator(".nav a", { hasText: "Trends" }).click();
+    await page.getByRole("heading", { name: "Trends", level: 1 }).waitFor();
+    t.equal(await page.getByLabel("Time range").inputValue(), "1h");
+    const perDay = page.locator("details.data-table").first();
+    await perDay.waitFor();
+    t.equal(await perDay.locator("tbody tr").count(), 1, "the last hour is today's trends");
+    await page.getByLabel("Time range").selectOption("7d");
+    await page.waitForFunction(() => document.querySelectorAll("details.data-table")[0]?.querySelectorAll("tbody tr").length === 7);
+    await shot(page, "trends-range");
+    await page.locator(".nav a", { hasText: "Activity" }).click();
+    t.equal(await page.getByLabel("Time range").inputValue(), "7d", "back on Activity, the range chosen on Trends");
+    await page.getByLabel("Time range").selectOption("");
   });
 
   const pages: [string, string][] = [

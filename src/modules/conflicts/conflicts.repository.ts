@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../infra/db.js";
 import type { ConflictResolution } from "./conflicts.events.js";
 import { conflicts } from "./conflicts.table.js";
@@ -47,6 +47,8 @@ export interface ConflictFilter {
   repo?: string | undefined;
   sessionId?: string | undefined;
   userId?: string | undefined;
+  /** Opened at or after. */
+  since?: Date | undefined;
   beforeId?: string | undefined;
   limit: number;
 }
@@ -59,6 +61,7 @@ export async function listConflicts(db: Db, f: ConflictFilter): Promise<Conflict
   if (f.repo) where.push(eq(conflicts.repo, f.repo));
   if (f.sessionId) where.push(partyCondition({ sessionId: f.sessionId }));
   if (f.userId) where.push(partyCondition({ userId: f.userId }));
+  if (f.since) where.push(gte(conflicts.openedAt, f.since));
   if (f.beforeId) where.push(sql`${conflicts.id} < ${f.beforeId}`);
   return db
     .select()

@@ -41,6 +41,7 @@ export const listConflictsQuery = z
     repo: z.string().min(1).max(1024).optional(),
     session: z.uuid().optional().describe("Conflicts this session is a party to."),
     user: z.uuid().optional().describe("Conflicts this user is a party to."),
+    since: z.iso.datetime({ offset: true }).optional().describe("Only conflicts opened at or after this time."),
     cursor: z.string().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })

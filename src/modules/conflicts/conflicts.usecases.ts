@@ -214,6 +214,7 @@ export async function listConflicts({ db }: { db: Db }, principal: Principal, qu
     repo: query.repo ? repoKeyOrThrow(query.repo).key : undefined,
     sessionId: query.session,
     userId: query.user,
+    since: query.since ? new Date(query.since) : undefined,
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });

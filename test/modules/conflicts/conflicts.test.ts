@@ -237,6 +237,15 @@ t.test("conflicts", async (t) => {
     t.same(await conflictsOf(lead.api, `repo=${encodeURIComponent("github.com/acme/other")}`), []);
     t.ok((await conflictsOf(lead.api, `user=${carol.id}`)).every((c) => c.userId === carol.id || c.otherUserId === carol.id));
     t.ok((await conflictsOf(lead.api, `session=${b.id}`)).every((c) => c.sessionId === b.id || c.otherSessionId === b.id));
+    const middle = [...all].sort((x, y) => x.openedAt.localeCompare(y.openedAt))[Math.floor(all.length / 2)];
+    const since = await conflictsOf(lead.api, `since=${encodeURIComponent(middle.openedAt)}`);
+    t.ok(since.length > 0 && since.length < all.length, "since leaves out the older ones");
+    t.same(
+      since.map((c) => c.id),
+      all.filter((c) => c.openedAt >= middle.openedAt).map((c) => c.id),
+      "since: exactly those opened at or after the time",
+    );
+    t.same(await conflictsOf(lead.api, `since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`), []);
 
     const carols = await conflictsOf(carol.api);
     t.ok(
@@ -258,6 +267,7 @@ t.test("conflicts", async (t) => {
     await field("/v1/conflicts?session=nope", "query.session");
     await field("/v1/conflicts?user=nope", "query.user");
     await field("/v1/conflicts?limit=501", "query.limit");
+    await field("/v1/conflicts?since=yesterday", "query.since");
     await field("/v1/conflicts?cursor=%%%", "cursor");
     await field("/v1/conflicts?repo=..%2Fetc", "repo", 422);
     await field("/v1/conflicts/nope", "params.id");

@@ -4,10 +4,12 @@ import { api, errorMessage, withQuery } from "../api/client.js";
 import type { BrigadeEvent, Page } from "../api/types.js";
 import { RepoLink } from "../components/links.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
+import { TimeRangePicker, useTimeRange } from "../components/TimeRangePicker.js";
 import { actorOf, describeEvent, EVENT_GROUPS, eventTone, type Names } from "../lib/describe.js";
 import { formatDateTime, formatTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
 import { navigate } from "../lib/router.js";
+import { rangeLabel, rangeStart } from "../lib/time-range.js";
 import { useApp, useDirectory } from "../state/app.js";
 import { useNames } from "../state/names.js";
 import { useStore } from "../state/store.js";
@@ -159,6 +161,9 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
     repo: params.get("repo") ?? "",
     type: params.get("type") ?? "",
   };
+  const range = useTimeRange(params);
+  // The range's start, fixed when it is chosen: live events are always within it.
+  const since = useMemo(() => rangeStart(range), [range]);
   const filterKey = JSON.stringify(filters);
   const [feed, setFeed] = useState<Feed>({ state: "loading", items: [], hasOlder: false, loadingOlder: false });
   const [paused, setPaused] = useState(false);
@@ -200,7 +205,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
         onError: (_code, message) => setFeed((f) => ({ ...f, state: "error", error: message })),
       },
     );
-    api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, order: "desc", limit: PAGE_SIZE }))
+    api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, after: since, order: "desc", limit: PAGE_SIZE }))
       .then((page) => {
         if (cancelled) return;
         snapshotDone = true;
@@ -218,7 +223,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
       unsubscribe();
     };
     // filterKey stands for the filters.
-  }, [app.stream, filterKey, resets, attempt]);
+  }, [app.stream, filterKey, since, resets, attempt]);
 
   useRenderedMark("activity", feed.state === "ready", feed.items);
   const entries = useMemo(() => collapseRuns(feed.items), [feed.items]);
@@ -230,7 +235,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
     try {
       const filter = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));
       const page = await api<Page<BrigadeEvent>>(
-        withQuery("/v1/events", { ...filter, order: "desc", before: oldest.id, limit: PAGE_SIZE }),
+        withQuery("/v1/events", { ...filter, after: since, order: "desc", before: oldest.id, limit: PAGE_SIZE }),
       );
       setFeed((f) => {
         const seen = new Set(f.items.map((e) => e.id));
@@ -255,7 +260,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
 
   const setFilter = (key: keyof Filters, value: string) => {
     const next = { ...filters, [key]: value };
-    navigate("activity", next, true);
+    navigate("activity", { ...next, range: range || undefined }, true);
   };
 
   const repos = useMemo(() => [...new Set([...sessions.byId.values()].map((s) => s.repo))].sort(), [sessions]);
@@ -317,6 +322,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
             ))}
           </select>
         </div>
+        <TimeRangePicker value={range} onChange={(next) => navigate("activity", { ...filters, range: next || undefined }, true)} />
         <div class="field field-actions">
           <button
             type="button"
@@ -327,7 +333,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
             {paused ? "Resume live" : "Pause live"}
           </button>
           {filtered ? (
-            <button type="button" class="button button-quiet" onClick={() => navigate("activity", {}, true)}>
+            <button type="button" class="button button-quiet" onClick={() => navigate("activity", { range: range || undefined }, true)}>
               Clear filters
             </button>
           ) : null}
@@ -349,7 +355,17 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
           onRetry={() => setAttempt((n) => n + 1)}
         />
       ) : feed.items.length === 0 ? (
-        <Empty title={filtered ? "No events match these filters yet." : "Nothing has happened yet."}>New events appear here live.</Empty>
+        <Empty
+          title={
+            filtered
+              ? "No events match these filters yet."
+              : range
+                ? `Nothing happened in the ${rangeLabel(range)}.`
+                : "Nothing has happened yet."
+          }
+        >
+          New events appear here live.
+        </Empty>
       ) : (
         <>
           <ol class="feed" aria-label="Events, newest first">
@@ -372,7 +388,10 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
                 {feed.loadingOlder ? "Loading…" : "Load older"}
               </button>
             ) : (
-              <p class="muted">That is the beginning of the log{filtered ? " for these filters" : ""}.</p>
+              <p class="muted">
+                {range ? `That is all of the ${rangeLabel(range)}` : "That is the beginning of the log"}
+                {filtered ? " for these filters" : ""}.
+              </p>
             )}
           </div>
         </>

@@ -5,6 +5,8 @@ import { Empty, ErrorState, Loading } from "../components/states.js";
 import { formatDateTime, formatDuration, relativeTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
 import { RepoLink } from "../components/links.js";
+import { TimeRangePicker, useTimeRange } from "../components/TimeRangePicker.js";
+import { rangeLabel, rangeStart } from "../lib/time-range.js";
 import { developerHref, sessionHref } from "../lib/links.js";
 import { href, navigate } from "../lib/router.js";
 import { useApp, useDirectory, useLiveEvents } from "../state/app.js";
@@ -94,7 +96,10 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
   const teamFilter = params.get("team") ?? "";
   const sessionFilter = params.get("session") ?? "";
   const grouping: Grouping = (params.get("group") ?? "") in GROUPINGS ? (params.get("group") as Grouping) : "none";
-  const filters = { repo: repoFilter || undefined, user: userFilter || undefined, session: sessionFilter || undefined };
+  const range = useTimeRange(params);
+  // Conflicts opened since the range's start, fixed when it is chosen (live ones are within it).
+  const since = useMemo(() => rangeStart(range), [range]);
+  const filters = { repo: repoFilter || undefined, user: userFilter || undefined, session: sessionFilter || undefined, since };
   const filterKey = JSON.stringify(filters);
   const setParams = (changes: Record<string, string | undefined>) =>
     navigate(
@@ -106,6 +111,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
         team: teamFilter || undefined,
         session: sessionFilter || undefined,
         group: grouping === "none" ? undefined : grouping,
+        range: range || undefined,
         ...changes,
       },
       true,
@@ -364,6 +370,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
               team: teamFilter || undefined,
               session: sessionFilter || undefined,
               group: grouping === "none" ? undefined : grouping,
+              range: range || undefined,
             })}
             aria-current={s === status ? "page" : undefined}
             class="segment"
@@ -428,6 +435,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
             </option>
           ))}
         </select>
+        <TimeRangePicker value={range} onChange={(next) => setParams({ range: next || undefined })} />
         {sessionFilter ? (
           <span class="chip">
             session <a href={sessionHref(sessionFilter)}>{names.session(sessionFilter)}</a>{" "}
@@ -443,7 +451,9 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
       ) : list.state === "error" ? (
         <ErrorState title="Could not load the conflicts" message={list.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
       ) : visible.length === 0 ? (
-        <Empty title={`No ${status} conflicts${repoFilter || userFilter || teamFilter || sessionFilter ? " match the filters" : ""}.`}>
+        <Empty
+          title={`No ${status} conflicts${range ? ` opened in the ${rangeLabel(range)}` : ""}${repoFilter || userFilter || teamFilter || sessionFilter ? " match the filters" : ""}.`}
+        >
           {status === "open" ? "When two agents' claims or edits collide, the conflict appears here at once." : null}
         </Empty>
       ) : (

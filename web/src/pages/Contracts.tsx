@@ -15,6 +15,7 @@ import { External, RepoLink } from "../components/links.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
 import { formatDateTime, plural, relativeTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
+import { documentLines, foldUnchanged, sideBySide, type DiffBlock, type DiffRow } from "../lib/line-diff.js";
 import { patternTarget, repoLinks } from "../lib/links.js";
 import { href } from "../lib/router.js";
 import { useApp, useDirectory, useLiveEvents, teamName, userName, type Directory } from "../state/app.js";
@@ -84,6 +85,124 @@ function Changes({ changes, total, caption }: { changes: ContractChange[]; total
       </table>
       {total > sorted.length ? <p class="muted">{total - sorted.length} more changes not shown.</p> : null}
     </div>
+  );
+}
+
+type DiffState =
+  | { state: "closed" | "loading" }
+  | { state: "error"; error: string }
+  | { state: "ready"; blocks: DiffBlock[]; added: number; removed: number };
+
+function DiffLine({ row }: { row: DiffRow }) {
+  const mark = (side: "left" | "right") =>
+    row.kind === "same" ? "" : row.kind === "changed" ? "diff-changed" : side === "left" ? "diff-removed" : "diff-added";
+  return (
+    <tr class={`diff-row diff-${row.kind}`} data-kind={row.kind}>
+      <td class="diff-no">{row.left?.no ?? ""}</td>
+      <td class={`diff-text ${row.left ? mark("left") : "diff-empty"}`}>
+        {row.left && row.kind !== "same" ? <span class="visually-hidden">{row.kind === "changed" ? "changed: " : "removed: "}</span> : null}
+        {row.left?.text ?? ""}
+      </td>
+      <td class="diff-no">{row.right?.no ?? ""}</td>
+      <td class={`diff-text ${row.right ? mark("right") : "diff-empty"}`}>
+        {row.right && row.kind !== "same" ? <span class="visually-hidden">{row.kind === "changed" ? "changed: " : "added: "}</span> : null}
+        {row.right?.text ?? ""}
+      </td>
+    </tr>
+  );
+}
+
+function SkippedLines({ block }: { block: Extract<DiffBlock, { kind: "skip" }> }) {
+  const [open, setOpen] = useState(false);
+  if (open)
+    return (
+      <>
+        {block.rows.map((r, i) => (
+          <DiffLine key={i} row={r} />
+        ))}
+      </>
+    );
+  return (
+    <tr class="diff-skip">
+      <td colSpan={4}>
+        <button type="button" class="button button-small button-quiet" onClick={() => setOpen(true)}>
+          Show {plural(block.count, "unchanged line")}
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+/**
+ * The proposed document beside the version it starts from, line by line, changed lines marked;
+ * read when opened (both documents can be large).
+ */
+function ProposalDiff({ contract, proposal }: { contract: string; proposal: ContractProposal }) {
+  const [diff, setDiff] = useState<DiffState>({ state: "closed" });
+  const name = encodeURIComponent(contract);
+  const load = () => {
+    if (diff.state !== "closed" && diff.state !== "error") return;
+    setDiff({ state: "loading" });
+    Promise.all([
+      api<ContractProposal>(`/v1/contracts/${name}/proposals/${proposal.id}`),
+      proposal.baseLabel
+        ? api<ContractVersionDetail>(`/v1/contracts/${name}/versions/${encodeURIComponent(proposal.baseLabel)}`)
+        : Promise.resolve(null),
+    ])
+      .then(([full, base]) => {
+        const rows = sideBySide(documentLines(base?.content ?? ""), documentLines(full.content ?? ""));
+        setDiff({
+          state: "ready",
+          blocks: foldUnchanged(rows),
+          added: rows.filter((r) => r.right && r.kind !== "same").length,
+          removed: rows.filter((r) => r.left && r.kind !== "same").length,
+        });
+      })
+      .catch((err: unknown) => setDiff({ state: "error", error: errorMessage(err) }));
+  };
+  const from = proposal.baseLabel ?? "nothing (the first version)";
+  const to = proposal.label ?? "the proposal";
+  return (
+    <details class="proposal-diff" data-testid="proposal-diff" onToggle={(e) => (e.currentTarget as HTMLDetailsElement).open && load()}>
+      <summary>
+        Side by side: {from} and {to}
+      </summary>
+      {diff.state === "loading" ? (
+        <Loading what="both documents" />
+      ) : diff.state === "error" ? (
+        <ErrorState title="Could not load the documents" message={diff.error} onRetry={load} />
+      ) : diff.state === "ready" ? (
+        <>
+          <p class="muted">
+            {plural(diff.removed, "line")} removed or changed on the left, {plural(diff.added, "line")} added or changed on the right.
+          </p>
+          <div class="table-wrap">
+            <table class="table diff-table">
+              <caption class="visually-hidden">
+                {from} on the left, {to} on the right, line by line
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">
+                    <span class="visually-hidden">Line in {from}</span>
+                  </th>
+                  <th scope="col">{from}</th>
+                  <th scope="col">
+                    <span class="visually-hidden">Line in {to}</span>
+                  </th>
+                  <th scope="col">{to}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {diff.blocks.map((b, i) =>
+                  b.kind === "skip" ? <SkippedLines key={i} block={b} /> : b.rows.map((r, j) => <DiffLine key={`${i}:${j}`} row={r} />),
+                )}
+              </tbody>
+            </table>
+          </div>
+        </>
+      ) : null}
+    </details>
   );
 }
 
@@ -260,6 +379,7 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
                         />
                       </div>
                     ) : null}
+                    <ProposalDiff contract={contract.name} proposal={p} />
                     <ul class="answers">
                       {p.answers.map((a) => (
                         <li key={a.consumerId}>

@@ -3,16 +3,17 @@ import { errorMessage, readAll } from "../api/client.js";
 import type { BrigadeEvent } from "../api/types.js";
 import { Chart } from "../components/Chart.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
+import { TimeRangePicker, useTimeRange } from "../components/TimeRangePicker.js";
 import type { ChartSpec } from "../components/uplot-chart.js";
 import { HOLDER_COLORS, OTHER_COLOR } from "../lib/colors.js";
 import { formatDay, formatDuration } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
 import { navigate } from "../lib/router.js";
+import { rangeDays } from "../lib/time-range.js";
 import { computeTrends, type Trends } from "../lib/trends.js";
 import { useApp, useDirectory } from "../state/app.js";
 import { useStore } from "../state/store.js";
 
-const RANGES = [7, 14, 30, 90] as const;
 /** Events read per range at most: trends over a huge log stay bounded (and say so). */
 const MAX_EVENTS = 100_000;
 const MAX_TEAM_SERIES = 8;
@@ -69,7 +70,9 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
   const app = useApp();
   const directory = useDirectory();
   const resets = useStore(app.resets);
-  const days = RANGES.includes(Number(params.get("days")) as (typeof RANGES)[number]) ? Number(params.get("days")) : 14;
+  // The shared range, in whole days (today at least); "any time" is the last 14 days here.
+  const range = useTimeRange(params);
+  const days = rangeDays(range, 14);
   const [data, setData] = useState<Data>({ state: "loading", conflicts: [], claims: [], truncated: false, from: 0, to: 0 });
   const [attempt, setAttempt] = useState(0);
   const [drawn, setDrawn] = useState(0);
@@ -168,20 +171,13 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
         <p class="muted">Computed in your browser from the event log.</p>
       </div>
       <div class="toolbar">
-        <label for="range">Range</label>
-        <select id="range" value={String(days)} onChange={(e) => navigate("trends", { days: (e.target as HTMLSelectElement).value }, true)}>
-          {RANGES.map((r) => (
-            <option key={r} value={String(r)}>
-              Last {r} days
-            </option>
-          ))}
-        </select>
+        <TimeRangePicker value={range} anyTime={false} onChange={(next) => navigate("trends", { range: next }, true)} />
         <button type="button" class="button" onClick={() => setAttempt((n) => n + 1)}>
           Refresh
         </button>
       </div>
       {data.state === "loading" || (data.state === "ready" && directory.state === "loading") ? (
-        <Loading what={`the last ${days} days of events`} />
+        <Loading what={days === 1 ? "today's events" : `the last ${days} days of events`} />
       ) : data.state === "error" ? (
         <ErrorState title="Could not read the event log" message={data.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
       ) : !trends || !specs ? null : (
