@@ -19,15 +19,18 @@ import { checkPaths, listClaims, reportTouches } from "../claims/claims.usecases
 import { HOOKS_OPENER } from "../sessions/sessions.schemas.js";
 import type { SessionDeps } from "../sessions/sessions.usecases.js";
 import { endSession, ensureSession, findRunSession, getSession, listSessions } from "../sessions/sessions.usecases.js";
-import { takeMessageNotices } from "../messages/messages.usecases.js";
+import { ALERTS_TOLD_AS_NOTICES, takeMessageNotices } from "../messages/messages.usecases.js";
 import { hookErrors } from "./hooks.errors.js";
 import type { ClaudeCodeHookAnswer, ClaudeCodeHookInput } from "./hooks.schemas.js";
 
 export interface HookDeps {
   sessions: Pick<SessionDeps, "db" | "config" | "onSessionsClosed" | "heartbeats">;
   claims: Pick<ClaimDeps, "db" | "config" | "cache" | "onWork">;
-  /** The session's unread alerts as sentences, acknowledged as they are taken (delivery's). */
-  unreadAlerts: (principal: Principal) => Promise<string[]>;
+  /**
+   * The session's unread alerts as sentences, acknowledged as they are taken (delivery's); those
+   * of the `toldOtherwise` types are acknowledged without a sentence.
+   */
+  unreadAlerts: (principal: Principal, options: { toldOtherwise: ReadonlySet<string> }) => Promise<string[]>;
   runs: HookRuns;
 }
 
@@ -300,8 +303,9 @@ async function postToolUse(deps: HookDeps, principal: Principal, request: HookRe
 
 async function promptSubmit(deps: HookDeps, principal: Principal, request: HookRequest): Promise<ClaudeCodeHookAnswer> {
   const s = await runSession(deps, principal, request);
-  const texts = await deps.unreadAlerts(s.principal);
+  // A message's one signal is its notice: its message.sent alert is not told a second time.
   const messages = await messageContext(deps, s, true);
+  const texts = await deps.unreadAlerts(s.principal, { toldOtherwise: ALERTS_TOLD_AS_NOTICES });
   const note = reopenedNote(s).trim();
   const alerts = texts.length ? `Brigade alerts for this session:\n${texts.map((t) => `- ${t}`).join("\n")}` : "";
   const context = joined(alerts, messages, note);
