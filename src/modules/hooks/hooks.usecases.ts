@@ -19,7 +19,7 @@ import { checkPaths, listClaims, reportTouches } from "../claims/claims.usecases
 import { HOOKS_OPENER } from "../sessions/sessions.schemas.js";
 import type { SessionDeps } from "../sessions/sessions.usecases.js";
 import { endSession, ensureSession, findRunSession, getSession, listSessions } from "../sessions/sessions.usecases.js";
-import { ALERTS_TOLD_AS_NOTICES, takeMessageNotices } from "../messages/messages.usecases.js";
+import { ALERTS_TOLD_AS_NOTICES, claimThreadOffer, takeMessageNotices } from "../messages/messages.usecases.js";
 import { hookErrors } from "./hooks.errors.js";
 import type { ClaudeCodeHookAnswer, ClaudeCodeHookInput } from "./hooks.schemas.js";
 
@@ -227,9 +227,19 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
     principal.orgId,
     violations.map((v) => v.holder.userId),
   );
-  const lines = violations.map(
-    (v) =>
-      `${v.path} is claimed exclusively by ${holderText(people, v.holder)} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer.`,
+  // Each claim once: several paths in one claim share its thread.
+  const offers = new Map<string, Promise<string>>();
+  for (const v of violations)
+    if (!offers.has(v.claimId))
+      offers.set(
+        v.claimId,
+        claimThreadOffer({ db: deps.claims.db }, s.principal, { claimId: v.claimId, holderSessionId: v.holder.sessionId }),
+      );
+  const lines = await Promise.all(
+    violations.map(
+      async (v) =>
+        `${v.path} is claimed exclusively by ${holderText(people, v.holder)} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer. ${await offers.get(v.claimId)!}.`,
+    ),
   );
   return {
     hookSpecificOutput: {

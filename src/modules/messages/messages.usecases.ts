@@ -239,6 +239,27 @@ export async function setMuted({ db }: { db: Db }, principal: Principal, threadI
 }
 
 /**
+ * How to talk a claim over with its holder, for a refused edit or claim: continue the newest
+ * thread about the claim the caller may read, or open one addressed to the holder's session.
+ */
+export async function claimThreadOffer(
+  { db }: { db: Db },
+  principal: Principal,
+  claim: { claimId: string; holderSessionId: string },
+): Promise<string> {
+  const [latest] = await repo.listMessages(db, readerOf(principal), {
+    about: { kind: "claim", id: claim.claimId },
+    box: "all",
+    limit: 1,
+  });
+  if (latest)
+    return `To talk it over, continue the claim's thread: MCP reply (messageId ${latest.id}) or \`brigade msg reply ${latest.id}\``;
+  const to = JSON.stringify({ type: "session", id: claim.holderSessionId });
+  const about = JSON.stringify({ type: "claim", id: claim.claimId });
+  return `To talk it over, open the claim's thread: MCP send_message with to ${to} and about ${about}`;
+}
+
+/**
  * Alerts that announce what the hooks tell as message notices: a hook acknowledges them without
  * telling them, so each message reaches the agent's context once, as its notice.
  */
