@@ -300,7 +300,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(natsRoutes, { deps: { db, subjects: subjectsFor(config.NATS_SUBJECT_PREFIX), config } });
     // Claude Code's hook events, served here (HTTP hooks) so an edit check costs no process start.
     await app.register(hookRoutes, {
-      deps: { sessions: sessionDeps, claims: claimDeps, unreadAlerts: (p) => takeUnreadAlertTexts({ db }, p), runs: new HookRuns() },
+      deps: {
+        sessions: sessionDeps,
+        claims: claimDeps,
+        unreadAlerts: (p, options) => takeUnreadAlertTexts({ db }, p, options),
+        runs: new HookRuns(),
+      },
     });
     await app.register(messageRoutes, { deps: { db } });
     await app.register(overviewRoutes, { deps: { db } });

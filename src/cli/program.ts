@@ -405,7 +405,7 @@ hook
   .action(lazy(async () => (await import("./hooks/claude.js")).postBash));
 hook
   .command("prompt-submit")
-  .description("Claude Code UserPromptSubmit: heartbeat, show new alerts")
+  .description("Claude Code UserPromptSubmit: heartbeat, new alerts and messages (each once)")
   .action(lazy(async () => (await import("./hooks/claude.js")).promptSubmit));
 hook
   .command("session-end")

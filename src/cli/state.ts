@@ -22,8 +22,6 @@ export interface SavedSession {
   /** When this tool last extended the lease, ms since the epoch (agent-hook sessions). */
   heartbeatAt?: number;
   ttlSeconds?: number;
-  /** Alerts already shown to the agent (so a prompt hook shows each once). */
-  shownAlerts?: string[];
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 24);

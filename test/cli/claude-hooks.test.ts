@@ -224,9 +224,24 @@ t.test("Claude Code hooks", async (t) => {
       t.equal(r.code, 0, r.stderr);
       context = r.stdout ? JSON.parse(r.stdout).hookSpecificOutput.additionalContext : "";
     }
-    t.match(context, /claim conflict in github\.com\/acme\/api: session .* claimed src\/auth\/oauth\.ts \(rejected\)/);
+    t.match(context, /claim conflict in github\.com\/acme\/api: your session claimed src\/auth\/oauth\.ts \(rejected\)/);
     const again = await hook("prompt-submit", prompt);
     t.equal(again.stdout, "", "already shown");
+
+    // A message to the session: told once, as the server keeps track, and not as an alert beside it.
+    const sent = await client(server.app, bob.token).post("/v1/messages", {
+      to: { type: "session", id: sessionId },
+      subject: "Rebase onto main first",
+      body: "Main moved.",
+    });
+    t.equal(sent.status, 201);
+    const told = await hook("prompt-submit", prompt);
+    t.equal(told.code, 0, told.stderr);
+    const toldContext = JSON.parse(told.stdout).hookSpecificOutput.additionalContext as string;
+    t.match(toldContext, `"Rebase onto main first"`);
+    t.equal(toldContext.split(`(message ${sent.body.id})`).length - 1, 1, "once");
+    t.notMatch(toldContext, "sent a message", "its alert is not told beside it");
+    t.equal((await hook("prompt-submit", prompt)).stdout, "", "not again on the next prompt");
   });
 
   await t.test("when the Claude Code session ends, then its Brigade session ends", async (t) => {

@@ -281,7 +281,7 @@ async function installClaude(ctx: Context, options: { command?: string; project?
       `Claude Code ${http ? "HTTP" : "command"} hooks written to ${path}${shared ? " (shared: commit it; teammates need the brigade command)" : " (mode 0600, not committed)"}:`,
       `  PreToolUse (${EDIT_TOOLS}) blocks edits inside other sessions' exclusive claims`,
       "  PostToolUse (Bash) reports the files each command changed (from git) and tells the agent when one is in another's claim",
-      "  SessionStart / UserPromptSubmit / SessionEnd: one Brigade session per Claude Code session, alerts shown as context",
+      "  SessionStart / UserPromptSubmit / SessionEnd: one Brigade session per Claude Code session, alerts and messages told once as context",
       tokenNote,
       "Add the MCP tools too: claude mcp add brigade -- brigade mcp",
     ]

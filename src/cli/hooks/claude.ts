@@ -20,7 +20,6 @@ import { hostname } from "node:os";
 import { appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BrigadeError, ok, type BrigadeClient, type Schemas, type StartedSession } from "../../sdk/client.js";
-import { describeAlert } from "../../sdk/describe.js";
 import { checkPaths, type CheckOutcome } from "../check.js";
 import { clientFor, type SessionRef, type Settings } from "../config.js";
 import type { Context } from "../context.js";
@@ -316,7 +315,6 @@ async function openSession(
     worktree: root,
     heartbeatAt: Date.now(),
     ttlSeconds: started.session.ttlSeconds,
-    shownAlerts: [],
   };
   writeSaved(statePath, saved);
   return saved;
@@ -332,14 +330,6 @@ function exportToClaudeEnv(settings: Settings, saved: SavedSession) {
     // Optional: the hooks find the session on their own.
   }
 }
-
-async function unackedAlerts(client: BrigadeClient, sessionId: string) {
-  const page = await ok(client.api.GET("/v1/alerts", { params: { query: { unacked: "true", session: sessionId, limit: 20 } } }));
-  return page.items;
-}
-
-const alertLines = (alerts: ({ id: string } & Parameters<typeof describeAlert>[0])[]) =>
-  alerts.map((a) => `- [alert ${a.id}] ${describeAlert(a)}`);
 
 export async function sessionStart(ctx: Context): Promise<number> {
   const input = await readHookInput("session-start");
@@ -386,15 +376,11 @@ async function startSession(ctx: Context, input: HookInput): Promise<number> {
     }
     if (!ref) return 0;
     if (saved) exportToClaudeEnv(settings, saved);
-    const alerts = await unackedAlerts(clientFor(settings, "session", ref), ref.id);
-    if (saved && statePath) writeSaved(statePath, { ...saved, shownAlerts: alerts.map((a) => a.id) });
+    // Alerts and messages wait for the first prompt, which tells each once (the server keeps track).
     const context = [
       `Brigade coordinates this repository${ref.repo ? ` (${ref.repo})` : ""} with other developers' agents. Your Brigade session is ${ref.id}${note}.`,
       `Before changing an area, claim it (MCP tool claim_paths with sessionId ${ref.id}, or \`brigade claim 'src/area/**' --session ${ref.id}\`); release it when done.`,
       "Edits inside other sessions' exclusive claims are blocked; the reason says who holds the claim and how to ask for a handoff.",
-      ...(alerts.length
-        ? ["Unacknowledged Brigade alerts (acknowledge with MCP ack_alert or `brigade alerts --ack ID`):", ...alertLines(alerts)]
-        : []),
     ].join("\n");
     emit({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: context } });
   } catch (err) {
@@ -403,6 +389,11 @@ async function startSession(ctx: Context, input: HookInput): Promise<number> {
   return 0;
 }
 
+/**
+ * A prompt: the server's own UserPromptSubmit answer (the endpoint the HTTP hooks call), so the
+ * session's new alerts and messages and its directives' reminders are told as the server keeps
+ * track of them: each once, whichever hook process or hook kind asks.
+ */
 export async function promptSubmit(ctx: Context): Promise<number> {
   const input = await readHookInput("prompt-submit");
   const settings = hookSettings(ctx);
@@ -411,24 +402,18 @@ export async function promptSubmit(ctx: Context): Promise<number> {
   if (!ref) return 0;
   try {
     const client = clientFor(settings, "session", ref);
-    const [alerts] = await Promise.all([
-      unackedAlerts(client, ref.id),
+    const body = {
+      session_id: input.session_id ?? ref.id,
+      hook_event_name: "UserPromptSubmit",
+      ...(input.cwd ? { cwd: input.cwd } : {}),
+    };
+    const [answer] = await Promise.all([
+      ok(client.api.POST("/v1/hooks/claude-code", { params: { header: {} }, body })),
       saved && statePath ? heartbeatSaved(client, statePath, saved) : Promise.resolve(),
     ]);
-    const shown = new Set(saved?.shownAlerts ?? []);
-    const fresh = saved ? alerts.filter((a) => !shown.has(a.id)) : alerts;
-    if (saved && statePath && fresh.length)
-      writeSaved(statePath, { ...(readSaved(statePath) ?? saved), shownAlerts: [...shown, ...fresh.map((a) => a.id)].slice(-500) });
-    if (fresh.length === 0) return 0;
-    emit({
-      hookSpecificOutput: {
-        hookEventName: "UserPromptSubmit",
-        additionalContext: [
-          "New Brigade alerts for your session (acknowledge with MCP ack_alert or `brigade alerts --ack ID`):",
-          ...alertLines(fresh),
-        ].join("\n"),
-      },
-    });
+    const context = answer.hookSpecificOutput?.additionalContext;
+    if (!context) return 0;
+    emit({ hookSpecificOutput: { hookEventName: "UserPromptSubmit", additionalContext: context } });
   } catch (err) {
     if (isSessionGone(err, Boolean(ref.token))) {
       try {
@@ -444,7 +429,7 @@ export async function promptSubmit(ctx: Context): Promise<number> {
       }
       return 0;
     }
-    emit({ systemMessage: `brigade: ${describeError(err).message}; alerts were not checked` });
+    emit({ systemMessage: `brigade: ${describeError(err).message}; alerts and messages were not checked` });
   }
   return 0;
 }

@@ -91,12 +91,20 @@ export async function ackAlert({ db }: AlertDeps, principal: Principal, id: stri
 /**
  * The session's unacknowledged alerts as sentences naming people (display name or e-mail) and
  * agents, oldest first, acknowledged as they are taken: an agent hook shows each alert once.
+ * Alerts of the types in `toldOtherwise` are acknowledged without a sentence: the caller tells
+ * of what they announce its own way (a message's notice), once.
  */
-export async function takeUnreadAlertTexts({ db }: AlertDeps, principal: Principal, limit = 20): Promise<string[]> {
+export async function takeUnreadAlertTexts(
+  { db }: AlertDeps,
+  principal: Principal,
+  { limit = 20, toldOtherwise = new Set<string>() }: { limit?: number; toldOtherwise?: ReadonlySet<string> } = {},
+): Promise<string[]> {
   if (!principal.sessionId) return [];
-  const unread = (
+  const taken = (
     await repo.listAlerts(db, { orgId: principal.orgId, inbox: { sessionId: principal.sessionId }, unacked: true, limit })
   ).reverse();
+  const unread = taken.filter((a) => !toldOtherwise.has(a.type));
+  for (const alert of taken) if (toldOtherwise.has(alert.type)) await ackAlert({ db }, principal, alert.id);
   if (unread.length === 0) return [];
   const userIds = new Set<string>();
   const sessionIds = new Set<string>();

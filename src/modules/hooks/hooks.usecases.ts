@@ -19,15 +19,18 @@ import { checkPaths, listClaims, reportTouches } from "../claims/claims.usecases
 import { HOOKS_OPENER } from "../sessions/sessions.schemas.js";
 import type { SessionDeps } from "../sessions/sessions.usecases.js";
 import { endSession, ensureSession, findRunSession, getSession, listSessions } from "../sessions/sessions.usecases.js";
-import { takeMessageNotices } from "../messages/messages.usecases.js";
+import { ALERTS_TOLD_AS_NOTICES, claimThreadOffer, takeMessageNotices } from "../messages/messages.usecases.js";
 import { hookErrors } from "./hooks.errors.js";
 import type { ClaudeCodeHookAnswer, ClaudeCodeHookInput } from "./hooks.schemas.js";
 
 export interface HookDeps {
   sessions: Pick<SessionDeps, "db" | "config" | "onSessionsClosed" | "heartbeats">;
   claims: Pick<ClaimDeps, "db" | "config" | "cache" | "onWork" | "policy">;
-  /** The session's unread alerts as sentences, acknowledged as they are taken (delivery's). */
-  unreadAlerts: (principal: Principal) => Promise<string[]>;
+  /**
+   * The session's unread alerts as sentences, acknowledged as they are taken (delivery's); those
+   * of the `toldOtherwise` types are acknowledged without a sentence.
+   */
+  unreadAlerts: (principal: Principal, options: { toldOtherwise: ReadonlySet<string> }) => Promise<string[]>;
   runs: HookRuns;
 }
 
@@ -219,9 +222,19 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
     return { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: reopenedNote(s).trim() } };
   }
   const violations = checked.results.flatMap((r) => r.violations.map((v) => ({ path: r.path, ...v })));
-  const lines = violations.map(
-    (v) =>
-      `${v.path} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer.`,
+  // Each claim once: several paths in one claim share its thread.
+  const offers = new Map<string, Promise<string>>();
+  for (const v of violations)
+    if (!offers.has(v.claimId))
+      offers.set(
+        v.claimId,
+        claimThreadOffer({ db: deps.claims.db }, s.principal, { claimId: v.claimId, holderSessionId: v.holder.sessionId }),
+      );
+  const lines = await Promise.all(
+    violations.map(
+      async (v) =>
+        `${v.path} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer. ${await offers.get(v.claimId)!}.`,
+    ),
   );
   return {
     hookSpecificOutput: {
@@ -287,8 +300,9 @@ async function postToolUse(deps: HookDeps, principal: Principal, request: HookRe
 
 async function promptSubmit(deps: HookDeps, principal: Principal, request: HookRequest): Promise<ClaudeCodeHookAnswer> {
   const s = await runSession(deps, principal, request);
-  const texts = await deps.unreadAlerts(s.principal);
+  // A message's one signal is its notice: its message.sent alert is not told a second time.
   const messages = await messageContext(deps, s, true);
+  const texts = await deps.unreadAlerts(s.principal, { toldOtherwise: ALERTS_TOLD_AS_NOTICES });
   const note = reopenedNote(s).trim();
   const alerts = texts.length ? `Brigade alerts for this session:\n${texts.map((t) => `- ${t}`).join("\n")}` : "";
   const context = joined(alerts, messages, note);

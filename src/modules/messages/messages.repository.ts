@@ -180,6 +180,8 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
       .limit(f.limit);
     return rows;
   }
+  if (f.box === "all" && f.search && r.role === "member" && !f.unread && !f.needsAck && !f.threadId && !f.about && !f.fromUserId)
+    return searchReadable(db, r, f.search, f.beforeId, f.limit);
   if (f.box === "sent") where.push(sentByReader(r));
   else if (r.role !== "admin")
     where.push(
@@ -195,6 +197,54 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
     .orderBy(desc(messages.id))
     .limit(f.limit);
   return rows;
+}
+
+/**
+ * A member's search: what was delivered to them, and what they sent that was not, newest first.
+ * Each part is its own ordered, limited query, so the planner picks per part and per word:
+ * for a common word it walks the member's own index range newest first and stops at the page
+ * size; for a rare one it takes the word's few matches from the GIN index and probes them.
+ * Written as one condition (`delivered or sent`), the planner could do neither, and walked the
+ * organisation's messages newest first, or fetched and sorted every match in it.
+ */
+async function searchReadable(db: Db, r: Reader, search: string, beforeId: string | undefined, limit: number): Promise<ReadMessage[]> {
+  const matches = sql`${messages.search} @@ websearch_to_tsquery('simple', ${search})`;
+  // Both parts name their column `id`: the union's column is read as found.id.
+  const delivered = db
+    .select({ id: sql<string>`${messageDeliveries.messageId}`.as("id") })
+    .from(messageDeliveries)
+    .innerJoin(messages, eq(messages.id, messageDeliveries.messageId))
+    .where(and(deliveredTo(r), eq(messages.orgId, r.orgId), matches, beforeId ? lt(messageDeliveries.messageId, beforeId) : undefined))
+    .orderBy(desc(messageDeliveries.messageId))
+    .limit(limit);
+  const sentNotDelivered = db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.orgId, r.orgId),
+        eq(messages.senderUserId, r.userId),
+        matches,
+        beforeId ? lt(messages.id, beforeId) : undefined,
+        notExists(
+          db
+            .select({ one: sql`1` })
+            .from(messageDeliveries)
+            .where(and(deliveredTo(r), sql`${messageDeliveries.messageId} = ${messages.id}`)),
+        ),
+      ),
+    )
+    .orderBy(desc(messages.id))
+    .limit(limit);
+  return withReceipt(db, r)
+    .where(
+      and(
+        eq(messages.orgId, r.orgId),
+        inArray(messages.id, sql`(select found.id from ((${delivered}) union all (${sentNotDelivered})) found)`),
+      ),
+    )
+    .orderBy(desc(messages.id))
+    .limit(limit);
 }
 
 /**

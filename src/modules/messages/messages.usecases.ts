@@ -238,6 +238,33 @@ export async function setMuted({ db }: { db: Db }, principal: Principal, threadI
   return getThread({ db }, principal, threadId);
 }
 
+/**
+ * How to talk a claim over with its holder, for a refused edit or claim: continue the newest
+ * thread about the claim the caller may read, or open one addressed to the holder's session.
+ */
+export async function claimThreadOffer(
+  { db }: { db: Db },
+  principal: Principal,
+  claim: { claimId: string; holderSessionId: string },
+): Promise<string> {
+  const [latest] = await repo.listMessages(db, readerOf(principal), {
+    about: { kind: "claim", id: claim.claimId },
+    box: "all",
+    limit: 1,
+  });
+  if (latest)
+    return `To talk it over, continue the claim's thread: MCP reply (messageId ${latest.id}) or \`brigade msg reply ${latest.id}\``;
+  const to = JSON.stringify({ type: "session", id: claim.holderSessionId });
+  const about = JSON.stringify({ type: "claim", id: claim.claimId });
+  return `To talk it over, open the claim's thread: MCP send_message with to ${to} and about ${about}`;
+}
+
+/**
+ * Alerts that announce what the hooks tell as message notices: a hook acknowledges them without
+ * telling them, so each message reaches the agent's context once, as its notice.
+ */
+export const ALERTS_TOLD_AS_NOTICES: ReadonlySet<string> = new Set(["message.sent"]);
+
 /** At most this many messages in one hook answer; the rest wait for the next, or the inbox. */
 const NOTICES_PER_ANSWER = 5;
 
@@ -246,8 +273,8 @@ const NOTICES_PER_ANSWER = 5;
  * ids, how to answer), each recorded as told:
  * - a message delivered to the session since it started, not read and not muted: once;
  * - a directive in force it has not acknowledged (whenever it was sent: sessions started later
- *   receive it too): when first seen, and again while unacknowledged only with
- *   `repeatDirectives`. The hooks repeat on a new prompt and not on tool calls: a prompt is a
+ *   receive it too): in full when first seen, and while unacknowledged, only with
+ *   `repeatDirectives`, as a one-line reminder. The hooks remind on a new prompt and not on tool calls: a prompt is a
  *   turn at a person's pace, where a reminder costs one line; tool calls come many a minute,
  *   where repeating would bury the agent's own work under the same line.
  * Messages from before the session started are left to the inbox: a new session is not
@@ -279,9 +306,12 @@ export async function takeMessageNotices(
   const lines = told.map((m) => {
     const from = `${people.name(m.senderUserId)}${m.senderSessionId ? "'s agent" : ""}`;
     const urgent = m.importance === "high" || m.importance === "urgent" ? ` (${m.importance})` : "";
+    // Told in full once; after that a one-line reminder naming only how to acknowledge.
+    if (m.ackRequired && m.told)
+      return `Reminder: directive "${m.subject}" (message ${m.id}) still awaits your acknowledgement: MCP ack_message or \`brigade msg ack ${m.id}\`.`;
     if (m.ackRequired)
       return (
-        `${m.told ? "Still waiting for your acknowledgement" : "Directive"}${urgent}: "${m.subject}" from ${from} (message ${m.id}). ` +
+        `Directive${urgent}: "${m.subject}" from ${from} (message ${m.id}). ` +
         `Read it (MCP read_thread ${m.threadId}, or \`brigade msg thread ${m.threadId}\`), follow it, then acknowledge it (MCP ack_message, or \`brigade msg ack ${m.id}\`).`
       );
     return (

@@ -108,6 +108,27 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
     t.match(out.permissionDecisionReason, claimId);
     t.match(out.permissionDecisionReason, "request_handoff");
     t.match(out.permissionDecisionReason, `brigade handoff request ${claimId}`);
+    t.match(
+      out.permissionDecisionReason,
+      `To talk it over, open the claim's thread: MCP send_message with to {"type":"session","id":"${aliceSession}"} and about {"type":"claim","id":"${claimId}"}.`,
+      "no thread about the claim yet: how to open one, to the holder's agent",
+    );
+    const opened = await bob.api.post("/v1/messages", {
+      to: { type: "session", id: aliceSession },
+      subject: "src/auth for ten minutes?",
+      body: "I need to fix the login redirect.",
+      about: { type: "claim", id: claimId },
+    });
+    t.equal(opened.status, 201);
+    const reply = await client(app, aliceToken).post(`/v1/messages/${opened.body.id}/replies`, { body: "After lunch." });
+    t.equal(reply.status, 201);
+    const again = (await bobHook(edit("/work/bob/hooks", "src/auth/login.ts"))).body.hookSpecificOutput.permissionDecisionReason;
+    t.match(
+      again,
+      `To talk it over, continue the claim's thread: MCP reply (messageId ${reply.body.id}) or \`brigade msg reply ${reply.body.id}\`.`,
+      "a thread about the claim: its newest message, to reply to",
+    );
+    t.notMatch(again, "open the claim's thread");
     const outside = await bobHook(edit("/work/bob/hooks", "README.md"));
     t.same(outside.body, {}, "elsewhere is allowed");
     const relative = await bobHook({ ...edit("/work/bob/hooks", "x"), tool_input: { file_path: "auth/x.ts" } });

@@ -90,7 +90,7 @@ t.test("the Claude Code HTTP hook tells the agent of messages for its session", 
   });
 
   await t.test(
-    "when a directive is not acknowledged, then each prompt repeats it, tool calls do not, and acknowledging stops it",
+    "when a directive is not acknowledged, then each prompt reminds of it in one line, tool calls do not, and acknowledging stops it",
     async (t) => {
       const directive = await send(alice.token, {
         to: { type: "session", id: sessionId },
@@ -102,11 +102,20 @@ t.test("the Claude Code HTTP hook tells the agent of messages for its session", 
       t.same((await toolCall()).body, {}, "a tool call tells a directive once");
       for (let i = 0; i < 2; i++) {
         const context = contextOf(await prompt());
-        t.match(context, `Still waiting for your acknowledgement: "Freeze payments" from ${alice.name} (message ${directive.id})`);
+        const lines = context.split("\n").filter((l) => l.includes(directive.id));
+        t.same(
+          lines,
+          [
+            `- Reminder: directive "Freeze payments" (message ${directive.id}) still awaits your acknowledgement: MCP ack_message or \`brigade msg ack ${directive.id}\`.`,
+          ],
+          "one line: the reminder",
+        );
+        t.notMatch(context, "needs your acknowledgement", "without the directive's alert beside it");
+        t.notMatch(context, "No changes under src/payments", "never the body");
       }
       t.equal((await agent.post(`/v1/messages/${directive.id}/ack`, {})).status, 200);
       t.equal((await agent.post(`/v1/messages/${standing.id}/ack`, {})).status, 200);
-      t.notMatch(contextOf(await prompt()), "Still waiting", "acknowledged directives are not repeated");
+      t.notMatch(contextOf(await prompt()), "Reminder", "acknowledged directives are not repeated");
     },
   );
 

@@ -247,6 +247,35 @@ t.test("messages", async (t) => {
     t.same(forAna, [secret.body.id], "excluded words exclude, and the sender finds what it sent");
   });
 
+  t.test("search pages through what a member received and sent, newest first, each message once", async (t) => {
+    const word = "capybara";
+    const expected: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      // To ana alone; to the team (delivered to its sender, ana, too); from ana to cid; in a thread ana is not in.
+      expected.push((await ben.api.post("/v1/messages", { to: { type: "user", id: ana.id }, subject: `${word} ${i}`, body: "x" })).body.id);
+      expected.push(
+        (await ana.api.post("/v1/messages", { to: { type: "team", id: team.id }, subject: `${word} team ${i}`, body: "y" })).body.id,
+      );
+      expected.push(
+        (await ana.api.post("/v1/messages", { to: { type: "user", id: cid.id }, subject: "hello", body: `${word} ${i}` })).body.id,
+      );
+      await ben.api.post("/v1/messages", { to: { type: "user", id: cid.id }, subject: `${word} hidden ${i}`, body: "z" });
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const res: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await ana.api.get(
+        `/v1/messages/search?q=${word}&limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      t.equal(res.status, 200);
+      t.ok(res.body.items.length <= 2);
+      seen.push(...res.body.items.map((m) => m.id));
+      cursor = res.body.nextCursor;
+      if (!cursor) break;
+    }
+    t.same(seen, [...expected].reverse(), "every match ana may read, once each, newest first, across pages");
+  });
+
   t.test("a muted thread leaves the unread inbox and its alerts to the muter stop; directives still reach them", async (t) => {
     const first = (await ana.api.post("/v1/messages", { to: { type: "user", id: ben.id }, subject: "chatty", body: "1" })).body;
     const muted = await ben.api.put(`/v1/threads/${first.id}/mute`);
