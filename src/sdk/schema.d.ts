@@ -8028,6 +8028,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -8064,6 +8065,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -8101,6 +8103,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -8146,6 +8149,7 @@ export interface components {
                 compatible: boolean;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -8696,16 +8700,22 @@ export interface components {
             column: number;
         };
         ContractChangeInput: {
-            /** @enum {string} */
-            level: "breaking" | "non-breaking" | "annotation" | "unclassified";
+            /**
+             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @enum {string}
+             */
+            level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
             /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
             location: string;
             message: string;
         };
         ContractIncompatibilityInput: {
-            /** @enum {string} */
-            level: "breaking" | "non-breaking" | "annotation" | "unclassified";
+            /**
+             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @enum {string}
+             */
+            level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
             /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
             location: string;
@@ -8720,6 +8730,11 @@ export interface components {
         };
         ContractChangeSummaryInput: {
             breaking: number;
+            /**
+             * @description Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.
+             * @default 0
+             */
+            dangerous: number;
             nonBreaking: number;
             annotation: number;
             unclassified: number;
@@ -10180,6 +10195,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -10216,6 +10232,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -10253,6 +10270,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -10298,6 +10316,7 @@ export interface components {
                 compatible: boolean;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -10848,16 +10867,22 @@ export interface components {
             column: number;
         };
         ContractChange: {
-            /** @enum {string} */
-            level: "breaking" | "non-breaking" | "annotation" | "unclassified";
+            /**
+             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @enum {string}
+             */
+            level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
             /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
             location: string;
             message: string;
         };
         ContractIncompatibility: {
-            /** @enum {string} */
-            level: "breaking" | "non-breaking" | "annotation" | "unclassified";
+            /**
+             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @enum {string}
+             */
+            level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
             /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
             location: string;
@@ -10872,6 +10897,11 @@ export interface components {
         };
         ContractChangeSummary: {
             breaking: number;
+            /**
+             * @description Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.
+             * @default 0
+             */
+            dangerous: number;
             nonBreaking: number;
             annotation: number;
             unclassified: number;
