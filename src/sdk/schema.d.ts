@@ -8193,6 +8193,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -8229,6 +8230,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -8266,6 +8268,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -8311,6 +8314,7 @@ export interface components {
                 compatible: boolean;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -8886,16 +8890,22 @@ export interface components {
             column: number;
         };
         ContractChangeInput: {
-            /** @enum {string} */
-            level: "breaking" | "non-breaking" | "annotation" | "unclassified";
+            /**
+             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @enum {string}
+             */
+            level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
             /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
             location: string;
             message: string;
         };
         ContractIncompatibilityInput: {
-            /** @enum {string} */
-            level: "breaking" | "non-breaking" | "annotation" | "unclassified";
+            /**
+             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @enum {string}
+             */
+            level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
             /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
             location: string;
@@ -8910,6 +8920,11 @@ export interface components {
         };
         ContractChangeSummaryInput: {
             breaking: number;
+            /**
+             * @description Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.
+             * @default 0
+             */
+            dangerous: number;
             nonBreaking: number;
             annotation: number;
             unclassified: number;
@@ -10399,6 +10414,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -10435,6 +10451,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -10472,6 +10489,7 @@ export interface components {
                 previousLabel: string | null;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -10517,6 +10535,7 @@ export interface components {
                 compatible: boolean;
                 summary: {
                     breaking: number;
+                    dangerous?: number;
                     nonBreaking: number;
                     annotation: number;
                     unclassified: number;
@@ -11092,16 +11111,22 @@ export interface components {
             column: number;
         };
         ContractChange: {
-            /** @enum {string} */
-            level: "breaking" | "non-breaking" | "annotation" | "unclassified";
+            /**
+             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @enum {string}
+             */
+            level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
             /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
             location: string;
             message: string;
         };
         ContractIncompatibility: {
-            /** @enum {string} */
-            level: "breaking" | "non-breaking" | "annotation" | "unclassified";
+            /**
+             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @enum {string}
+             */
+            level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
             /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
             location: string;
@@ -11116,6 +11141,11 @@ export interface components {
         };
         ContractChangeSummary: {
             breaking: number;
+            /**
+             * @description Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.
+             * @default 0
+             */
+            dangerous: number;
             nonBreaking: number;
             annotation: number;
             unclassified: number;

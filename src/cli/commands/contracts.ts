@@ -31,7 +31,7 @@ async function defaultLabel(ctx: Context): Promise<string> {
 }
 
 const summaryText = (s: Summary) =>
-  `${s.breaking} breaking, ${s.nonBreaking} non-breaking, ${s.annotation} annotation, ${s.unclassified} unclassified`;
+  `${s.breaking} breaking, ${s.dangerous ?? 0} dangerous, ${s.nonBreaking} non-breaking, ${s.annotation} annotation, ${s.unclassified} unclassified`;
 const changeLines = (changes: Change[], total: number) => [
   ...changes.slice(0, 50).map((c) => `  ${c.level.padEnd(13)} ${c.action ?? ""} ${c.location}: ${c.message}`),
   ...(total > 50 ? [`  … ${total - 50} more (--json lists up to 1,000)`] : []),

@@ -5,7 +5,8 @@
  * another in a circle.
  */
 
-export const changeLevels = ["breaking", "non-breaking", "annotation", "unclassified"] as const;
+/** `dangerous`: breaks no request or response by itself, but may surprise a consumer (oasdiff WARN, graphql-inspector dangerous). */
+export const changeLevels = ["breaking", "dangerous", "non-breaking", "annotation", "unclassified"] as const;
 export type ChangeLevel = (typeof changeLevels)[number];
 
 export interface Change {

@@ -2,6 +2,7 @@ import { compareAsyncApi, compareJsonSchema, compareOpenApi, type Diff } from "a
 import type { GraphQLSchema } from "graphql";
 import { isObject, jsonPath, resolvePointer, type Change, type ChangeLevel } from "./contracts.changes.js";
 import { diffGraphql } from "./contracts.graphql.js";
+import { classifyOpenApi, type Verdict } from "./contracts.rules.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 
 /**
@@ -25,6 +26,7 @@ export const MAX_CHANGES = 1_000;
 
 export interface Summary {
   breaking: number;
+  dangerous: number;
   nonBreaking: number;
   annotation: number;
   unclassified: number;
@@ -38,9 +40,10 @@ export interface Incompatibility extends Change {
 }
 
 export function summarize(changes: readonly Change[]): Summary {
-  const s: Summary = { breaking: 0, nonBreaking: 0, annotation: 0, unclassified: 0 };
+  const s: Summary = { breaking: 0, dangerous: 0, nonBreaking: 0, annotation: 0, unclassified: 0 };
   for (const c of changes) {
     if (c.level === "breaking") s.breaking++;
+    else if (c.level === "dangerous") s.dangerous++;
     else if (c.level === "non-breaking") s.nonBreaking++;
     else if (c.level === "annotation") s.annotation++;
     else s.unclassified++;
@@ -195,6 +198,8 @@ const ACTIONS = { add: "Added", remove: "Removed", replace: "Replaced", rename: 
 
 /** Where in an API a path points, in words: ` in response 200 of GET /orders`. */
 function apiContext(path: readonly (string | number)[]): string {
+  if (path[0] === "webhooks" && path.length > 2) return ` in webhook ${path[1]}`;
+  if (path[0] === "security") return " in the security requirements of every operation";
   if (path[0] === "channels") return ` in channel ${path[1]}${path[2] ? ` (${path[2]})` : ""}`;
   if (path[0] !== "paths" || path.length < 3) return "";
   const method = String(path[2]);
@@ -232,6 +237,7 @@ function sentenceOf(d: Diff): string {
     !given ||
     /\]\s{2}|^\[\w+\]\s*$/.test(d.description ?? "") ||
     /^in /.test(given) ||
+    /^\[\w+\] `[^`]*`$/.test(given) ||
     (d.type !== "annotation" && /annotation \(/.test(given));
   const path = d.path;
   if (!garbled) {
@@ -251,16 +257,19 @@ function sentenceOf(d: Diff): string {
   if (parent === "properties") what = `property \`${field}\``;
   else if (parent === "required") what = `required status of \`${[field, String(value)].filter(Boolean).join(".")}\``;
   else if (parent === "enum") what = `value ${short(value)} of \`${field || "enum"}\``;
+  else if (path[0] === "webhooks" && path.length === 2) what = `webhook ${path[1]}`;
+  else if (path[0] === "security") what = path.length === 2 ? "a security requirement" : "a required scope";
   else if (typeof last === "string" && METHODS.has(last) && path[0] === "paths" && path.length === 3)
     what = `operation ${last.toUpperCase()} ${path[1]}`;
   else what = `${typeof last === "string" ? `\`${last}\`` : "item"}${field ? ` of \`${field}\`` : ""}`;
   return `[${ACTIONS[d.action]}] ${what}${apiContext(path)}`;
 }
 
-const fromSmartDiff = (d: Diff): Change => {
+const fromSmartDiff = (d: Diff, judged?: Verdict | null): Change => {
   const location = jsonPath(d.path);
-  const level: ChangeLevel = d.type === "deprecated" ? "annotation" : d.type;
-  const message = sentenceOf(d);
+  const level: ChangeLevel = judged ? judged.level : d.type === "deprecated" ? "annotation" : d.type;
+  // The rule that judged it, named after the reference's rule, so a reader can look it up.
+  const message = judged ? `${sentenceOf(d)} (${judged.rule})` : sentenceOf(d);
   return {
     level,
     action: d.action,
@@ -301,17 +310,21 @@ export function diffDocuments(kind: ContractKind, before: unknown, after: unknow
     case "graphql":
       return diffGraphql(before as GraphQLSchema, after as GraphQLSchema);
     case "jsonschema":
-      return compareJsonSchema(before, after).diffs.map(fromSmartDiff);
+      return compareJsonSchema(before, after).diffs.map((d) => fromSmartDiff(d));
     case "openapi": {
       const [a, b] = prune(before as JsonObject, after as JsonObject, "paths", OPENAPI_COMPONENTS);
-      return compareOpenApi(a, b)
+      const docs = { before: a, after: b };
+      const today = new Date().toISOString().slice(0, 10);
+      // The differ writes into the documents it compares (it fills in what it merges): the
+      // rules read the documents as they were.
+      return compareOpenApi(structuredClone(a), structuredClone(b))
         .diffs.filter((d) => !inComponents(d))
-        .map(fromSmartDiff);
+        .map((d) => fromSmartDiff(d, classifyOpenApi({ path: d.path, action: d.action, before: d.before, after: d.after, docs, today })));
     }
     case "asyncapi": {
       const [a, b] = prune(before as JsonObject, after as JsonObject, "channels", ASYNCAPI_COMPONENTS);
       // Its AsyncAPI rules judge a message where it is defined (in components), not where used.
-      return compareAsyncApi(a, b).diffs.map(fromSmartDiff);
+      return compareAsyncApi(a, b).diffs.map((d) => fromSmartDiff(d));
     }
   }
 }

@@ -21,7 +21,14 @@ const contractChanges = z.array(
     direction: z.string().optional(),
   }),
 );
-const contractSummary = z.object({ breaking: z.number(), nonBreaking: z.number(), annotation: z.number(), unclassified: z.number() });
+const contractSummary = z.object({
+  breaking: z.number(),
+  /** Absent from events recorded before the level existed. */
+  dangerous: z.number().optional(),
+  nonBreaking: z.number(),
+  annotation: z.number(),
+  unclassified: z.number(),
+});
 const contractVersionRef = contractRef.extend({
   versionId: z.string(),
   label: z.string(),

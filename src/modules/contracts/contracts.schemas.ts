@@ -38,7 +38,11 @@ export const locationSchema = z.object({ line: z.number().int(), column: z.numbe
 
 export const changeSchema = z
   .object({
-    level: z.enum(changeLevels),
+    level: z
+      .enum(changeLevels)
+      .describe(
+        "breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.",
+      ),
     action: z.enum(["add", "remove", "replace", "rename"]).nullable(),
     location: z.string().describe("A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total)."),
     message: z.string(),
@@ -57,7 +61,19 @@ export const incompatibilitySchema = changeSchema
   .meta({ id: "ContractIncompatibility" });
 
 export const summarySchema = z
-  .object({ breaking: z.number().int(), nonBreaking: z.number().int(), annotation: z.number().int(), unclassified: z.number().int() })
+  .object({
+    breaking: z.number().int(),
+    dangerous: z
+      .number()
+      .int()
+      .default(0)
+      .describe(
+        "Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.",
+      ),
+    nonBreaking: z.number().int(),
+    annotation: z.number().int(),
+    unclassified: z.number().int(),
+  })
   .meta({ id: "ContractChangeSummary" });
 
 export const compatibilitySchema = z

@@ -57,29 +57,35 @@ const edits: ((d: any, i: number) => void)[] = [
 ];
 
 const parsed = (doc: unknown) => parseContent("openapi", JSON.stringify(doc)).document;
-const key = (level: string, location: string) => `${level} ${location}`;
+const key = (action: string, location: string) => `${action} ${location}`;
 
-t.test("when unchanged parts are pruned before diffing, then the changes found are exactly the unpruned diff's", async (t) => {
-  fc.assert(
-    fc.property(
-      fc.array(fc.tuple(fc.integer({ min: 0, max: edits.length - 1 }), fc.integer({ min: 0, max: N - 1 })), { minLength: 1, maxLength: 4 }),
-      (steps) => {
-        const before = generate(N);
-        const after = structuredClone(before);
-        for (const [edit, i] of steps) edits[edit]!(after, i);
-        const full = compareOpenApi(parsed(before), parsed(after))
-          .diffs.filter((d) => d.path[0] !== "components")
-          .map((d) => key(d.type, jsonPath(d.path)))
-          .sort();
-        const pruned = diffDocuments("openapi", parsed(before), parsed(after))
-          .map((c) => key(c.level, c.location))
-          .sort();
-        t.same(pruned, full, JSON.stringify(steps));
-      },
-    ),
-    { numRuns: 40 },
-  );
-});
+t.test(
+  "when unchanged parts are pruned before diffing, then the changes found are exactly the unpruned diff's (levels are judged after)",
+  async (t) => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: edits.length - 1 }), fc.integer({ min: 0, max: N - 1 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (steps) => {
+          const before = generate(N);
+          const after = structuredClone(before);
+          for (const [edit, i] of steps) edits[edit]!(after, i);
+          const full = compareOpenApi(parsed(before), parsed(after))
+            .diffs.filter((d) => d.path[0] !== "components")
+            .map((d) => key(d.action, jsonPath(d.path)))
+            .sort();
+          const pruned = diffDocuments("openapi", parsed(before), parsed(after))
+            .map((c) => key(c.action ?? "", c.location))
+            .sort();
+          t.same(pruned, full, JSON.stringify(steps));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  },
+);
 
 t.test("when the same document is spelled as YAML and as JSON with keys reordered, then it has one hash", async (t) => {
   const json = parseContent("jsonschema", '{"type":"object","properties":{"b":{"type":"string"},"a":{"type":"integer"}}}');

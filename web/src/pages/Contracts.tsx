@@ -47,10 +47,11 @@ function Summary({ summary }: { summary: ChangeSummary }) {
   return (
     <span class="summary">
       {summary.breaking > 0 ? <span class="flag flag-danger">{plural(summary.breaking, "breaking change")}</span> : null}
+      {(summary.dangerous ?? 0) > 0 ? <span class="flag flag-warning">{summary.dangerous} dangerous</span> : null}
       {summary.nonBreaking > 0 ? <span class="flag">{summary.nonBreaking} non-breaking</span> : null}
       {summary.annotation > 0 ? <span class="flag">{summary.annotation} annotation</span> : null}
       {summary.unclassified > 0 ? <span class="flag flag-warning">{summary.unclassified} unclassified</span> : null}
-      {summary.breaking + summary.nonBreaking + summary.annotation + summary.unclassified === 0 ? (
+      {summary.breaking + (summary.dangerous ?? 0) + summary.nonBreaking + summary.annotation + summary.unclassified === 0 ? (
         <span class="muted">no changes</span>
       ) : null}
     </span>
