@@ -159,7 +159,7 @@ async function run(t: Tap) {
     t.match(await card.innerText(), /src\/auth\/login\.ts/, "the witness path of its conflict");
     t.match(
       await page.getByTestId("codeowners").innerText(),
-      /@acme\/identity \(line 2: \/src\/auth\/\)/,
+      /@acme\/identity \(line 2 ↗: \/src\/auth\/\)/,
       "and the deciding CODEOWNERS line",
     );
     await shot(page, "claims");
