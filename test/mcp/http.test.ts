@@ -94,6 +94,11 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
       const handoff = await call(mcp, "request_handoff", { sessionId, claimId: claim.body.id, reason: "need the login form" });
       t.notOk(handoff.isError, handoff.text);
       t.equal(handoff.structured.status, "pending");
+      t.match(
+        handoff.text,
+        `To talk it over, open the claim's thread: send_message with to {"type":"session","id":"${held.id}"} and about {"type":"claim","id":"${claim.body.id}"}.`,
+        "no thread about the claim yet: how to open one, to the holder's session",
+      );
 
       // The holder's agent answers through its own session token; the claim is then free.
       const holder = await connect(t, server.url, held.token);
