@@ -244,6 +244,7 @@ t.test("ownership", async (t) => {
         {
           claimId: exclusive.body.id,
           holder: { sessionId: a.id, userId: alice.id, agent: { id: exclusive.body.holder.agent.id, name: "alice-claude" } },
+          holderName: alice.name,
           mode: "exclusive",
           reason: "invoices",
           pattern: res.body.claims[0].pattern,
@@ -253,6 +254,7 @@ t.test("ownership", async (t) => {
         {
           claimId: shared.body.id,
           holder: { sessionId: b.id, userId: bob.id, agent: { id: shared.body.holder.agent.id, name: "bob-codex" } },
+          holderName: bob.name,
           mode: "shared",
           reason: null,
           pattern: "src/**",
