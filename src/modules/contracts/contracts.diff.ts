@@ -2,7 +2,7 @@ import { compareAsyncApi, compareJsonSchema, compareOpenApi, type Diff } from "a
 import type { GraphQLSchema } from "graphql";
 import { isObject, jsonPath, resolvePointer, type Change, type ChangeLevel } from "./contracts.changes.js";
 import { diffGraphql } from "./contracts.graphql.js";
-import { classifyOpenApi, type Verdict } from "./contracts.rules.js";
+import { classifyOpenApi, parameterAt, type Verdict } from "./contracts.rules.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 
 /**
@@ -238,6 +238,7 @@ function sentenceOf(d: Diff): string {
     /\]\s{2}|^\[\w+\]\s*$/.test(d.description ?? "") ||
     /^in /.test(given) ||
     /^\[\w+\] `[^`]*`$/.test(given) ||
+    /\{\{\w+\}\}/.test(given) ||
     (d.type !== "annotation" && /annotation \(/.test(given));
   const path = d.path;
   if (!garbled) {
@@ -319,7 +320,16 @@ export function diffDocuments(kind: ContractKind, before: unknown, after: unknow
       // rules read the documents as they were.
       return compareOpenApi(structuredClone(a), structuredClone(b))
         .diffs.filter((d) => !inComponents(d))
-        .map((d) => fromSmartDiff(d, classifyOpenApi({ path: d.path, action: d.action, before: d.before, after: d.after, docs, today })));
+        .map((d) => {
+          const change = fromSmartDiff(
+            d,
+            classifyOpenApi({ path: d.path, action: d.action, before: d.before, after: d.after, docs, today }),
+          );
+          // Its sentences name a parameter by its index across both documents, which may be another one's.
+          const param = parameterAt(docs, d.path);
+          if (param) change.message = change.message.replace(/\b\w+ parameter `[^`]*`/, `${param.in} parameter \`${param.name}\``);
+          return change;
+        });
     }
     case "asyncapi": {
       const [a, b] = prune(before as JsonObject, after as JsonObject, "channels", ASYNCAPI_COMPONENTS);
