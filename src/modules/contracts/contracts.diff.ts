@@ -6,18 +6,18 @@ import { classifyOpenApi, parameterAt, type Verdict } from "./contracts.rules.js
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 
 /**
- * Diff and classification. Every change has a level (breaking, non-breaking, annotation,
- * unclassified), where it is (a JSON path, or a GraphQL schema coordinate) and a sentence.
- * "Breaking" always means: breaks someone relying on the version diffed *from*.
+ * Diff and classification. Every change has a level (breaking, dangerous, non-breaking,
+ * annotation, unclassified), where it is (a JSON path, or a GraphQL schema coordinate) and a
+ * sentence. "Breaking" always means: breaks someone relying on the version diffed *from*;
+ * "dangerous" never makes a version incompatible.
  *
- * - OpenAPI 3.x, AsyncAPI 2.x, JSON Schema: `api-smart-diff`, which resolves local `$ref`s
- *   and classifies each change where it takes effect (a schema used by a response is judged
- *   as output, by a request as input). For OpenAPI its reports of the `components` sections
+ * - OpenAPI 3.x, AsyncAPI 2.x, JSON Schema: `api-smart-diff` finds the changes, resolving local
+ *   `$ref`s and reporting each where it takes effect. OpenAPI changes are then judged by the
+ *   rules of `contracts.rules.ts` (after oasdiff's); its reports of the `components` sections
  *   themselves are dropped, since every use of a component is already reported where it is
- *   used (and a component judged out of context is often misjudged); `securitySchemes` are
- *   kept. For AsyncAPI it judges messages where they are defined, so those reports stay.
- * - GraphQL: graphql-js `findBreakingChanges` / `findDangerousChanges`, plus safe additions,
- *   descriptions and deprecations (`contracts.graphql.ts`).
+ *   used; `securitySchemes` are kept. For AsyncAPI it judges messages where they are defined
+ *   (in components), so those reports stay, with its own levels.
+ * - GraphQL: graphql-inspector's core (`contracts.graphql.ts`).
  * - Opaque: any change is one unclassified change.
  */
 
