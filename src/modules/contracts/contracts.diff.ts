@@ -2,22 +2,22 @@ import { compareAsyncApi, compareJsonSchema, compareOpenApi, type Diff } from "a
 import type { GraphQLSchema } from "graphql";
 import { isObject, jsonPath, resolvePointer, type Change, type ChangeLevel } from "./contracts.changes.js";
 import { diffGraphql } from "./contracts.graphql.js";
-import { classifyOpenApi, type Verdict } from "./contracts.rules.js";
+import { classifyOpenApi, parameterAt, type Verdict } from "./contracts.rules.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 
 /**
- * Diff and classification. Every change has a level (breaking, non-breaking, annotation,
- * unclassified), where it is (a JSON path, or a GraphQL schema coordinate) and a sentence.
- * "Breaking" always means: breaks someone relying on the version diffed *from*.
+ * Diff and classification. Every change has a level (breaking, dangerous, non-breaking,
+ * annotation, unclassified), where it is (a JSON path, or a GraphQL schema coordinate) and a
+ * sentence. "Breaking" always means: breaks someone relying on the version diffed *from*;
+ * "dangerous" never makes a version incompatible.
  *
- * - OpenAPI 3.x, AsyncAPI 2.x, JSON Schema: `api-smart-diff`, which resolves local `$ref`s
- *   and classifies each change where it takes effect (a schema used by a response is judged
- *   as output, by a request as input). For OpenAPI its reports of the `components` sections
+ * - OpenAPI 3.x, AsyncAPI 2.x, JSON Schema: `api-smart-diff` finds the changes, resolving local
+ *   `$ref`s and reporting each where it takes effect. OpenAPI changes are then judged by the
+ *   rules of `contracts.rules.ts` (after oasdiff's); its reports of the `components` sections
  *   themselves are dropped, since every use of a component is already reported where it is
- *   used (and a component judged out of context is often misjudged); `securitySchemes` are
- *   kept. For AsyncAPI it judges messages where they are defined, so those reports stay.
- * - GraphQL: graphql-js `findBreakingChanges` / `findDangerousChanges`, plus safe additions,
- *   descriptions and deprecations (`contracts.graphql.ts`).
+ *   used; `securitySchemes` are kept. For AsyncAPI it judges messages where they are defined
+ *   (in components), so those reports stay, with its own levels.
+ * - GraphQL: graphql-inspector's core (`contracts.graphql.ts`).
  * - Opaque: any change is one unclassified change.
  */
 
@@ -238,6 +238,7 @@ function sentenceOf(d: Diff): string {
     /\]\s{2}|^\[\w+\]\s*$/.test(d.description ?? "") ||
     /^in /.test(given) ||
     /^\[\w+\] `[^`]*`$/.test(given) ||
+    /\{\{\w+\}\}/.test(given) ||
     (d.type !== "annotation" && /annotation \(/.test(given));
   const path = d.path;
   if (!garbled) {
@@ -319,7 +320,16 @@ export function diffDocuments(kind: ContractKind, before: unknown, after: unknow
       // rules read the documents as they were.
       return compareOpenApi(structuredClone(a), structuredClone(b))
         .diffs.filter((d) => !inComponents(d))
-        .map((d) => fromSmartDiff(d, classifyOpenApi({ path: d.path, action: d.action, before: d.before, after: d.after, docs, today })));
+        .map((d) => {
+          const change = fromSmartDiff(
+            d,
+            classifyOpenApi({ path: d.path, action: d.action, before: d.before, after: d.after, docs, today }),
+          );
+          // Its sentences name a parameter by its index across both documents, which may be another one's.
+          const param = parameterAt(docs, d.path);
+          if (param) change.message = change.message.replace(/\b\w+ parameter `[^`]*`/, `${param.in} parameter \`${param.name}\``);
+          return change;
+        });
     }
     case "asyncapi": {
       const [a, b] = prune(before as JsonObject, after as JsonObject, "channels", ASYNCAPI_COMPONENTS);

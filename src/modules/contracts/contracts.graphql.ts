@@ -1,19 +1,13 @@
+import { diffSchema } from "@graphql-inspector/core/diff/schema";
 import {
   buildASTSchema,
   type DocumentNode,
-  findBreakingChanges,
-  findDangerousChanges,
   GraphQLError,
-  isEnumType,
-  isInputObjectType,
-  isInterfaceType,
-  isObjectType,
   isSpecifiedScalarType,
   lexicographicSortSchema,
   parse,
   printSchema,
   validateSchema,
-  type GraphQLNamedType,
   type GraphQLSchema,
 } from "graphql";
 import { validateSDL } from "graphql/validation/validate.js";
@@ -60,121 +54,63 @@ export function parseGraphql(text: string): { schema: GraphQLSchema; normalized:
   return { schema: sorted, normalized: printSchema(sorted) };
 }
 
+type InspectorChange = ReturnType<typeof diffSchema>[number];
+
+const LEVELS: Record<string, Change["level"]> = {
+  BREAKING: "breaking",
+  DANGEROUS: "dangerous",
+  NON_BREAKING: "non-breaking",
+};
+
 /**
- * A schema coordinate (`Type`, `Type.field`, `Type.field(arg:)`, `Enum.VALUE`) read from a
- * graphql-js change description; graphql-js gives only the sentence.
+ * A schema coordinate for a change: `Type`, `Type.field`, `Type.field(arg:)`, `Enum.VALUE`,
+ * `@directive`, `@directive(arg:)`. graphql-inspector's own paths write arguments as
+ * `Type.field.arg` and, for an argument added to a directive, name only the directive.
  */
-function coordinateOf(description: string): string {
-  const patterns: [RegExp, (m: RegExpMatchArray) => string][] = [
-    [/^An? (?:required|optional) arg (\w+) on (\w+)\.(\w+) was added/, (m) => `${m[2]}.${m[3]}(${m[1]}:)`],
-    [/^An? (?:required|optional) field (\w+) on input type (\w+) was added/, (m) => `${m[2]}.${m[1]}`],
-    [/^(\w+) was (?:removed from|added to) enum type (\w+)/, (m) => `${m[2]}.${m[1]}`],
-    [/^(\w+) was (?:removed from|added to) union type (\w+)/, (m) => m[2]!],
-    [/^(\w+)\.(\w+) arg (\w+)/, (m) => `${m[1]}.${m[2]}(${m[3]}:)`],
-    [/^(\w+)\.(\w+)/, (m) => `${m[1]}.${m[2]}`],
-    [/^(?:Standard scalar |Type )?(\w+)/, (m) => m[1]!],
-  ];
-  for (const [re, build] of patterns) {
-    const m = description.match(re);
-    if (m) return build(m);
-  }
-  return "";
+export function coordinateOf(change: InspectorChange): string {
+  const meta = (change.meta ?? {}) as Record<string, unknown>;
+  const str = (key: string) => (typeof meta[key] === "string" ? (meta[key] as string) : undefined);
+  const directive = str("directiveName");
+  const directiveArg = str("directiveArgumentName") ?? str("addedDirectiveArgumentName") ?? str("removedDirectiveArgumentName");
+  if (change.type.startsWith("DIRECTIVE_") && !change.type.startsWith("DIRECTIVE_USAGE") && directive)
+    return directiveArg ? `@${directive}(${directiveArg}:)` : `@${directive}`;
+  const argument = str("argumentName") ?? str("addedArgumentName") ?? str("removedFieldArgumentName");
+  const type = str("typeName");
+  const field = str("fieldName");
+  if (argument && type && field) return `${type}.${field}(${argument}:)`;
+  const root = /^SCHEMA_(QUERY|MUTATION|SUBSCRIPTION)_TYPE_CHANGED$/.exec(change.type)?.[1];
+  if (root) return `schema.${root.toLowerCase()}`;
+  return change.path ?? "";
 }
 
-const userTypes = (schema: GraphQLSchema) =>
-  Object.values(schema.getTypeMap()).filter((t) => !t.name.startsWith("__") && !isSpecifiedScalarType(t));
-
-type Described = { description?: string | null | undefined; deprecationReason?: string | null | undefined };
+const ACTION: [RegExp, Change["action"]][] = [
+  [/_REMOVED$/, "remove"],
+  [/_ADDED$/, "add"],
+];
 
 /**
- * What graphql-js does not report: additions that are safe (types, fields, output arguments
- * with defaults are reported as dangerous by it), description changes and deprecations.
- */
-function additionsAndAnnotations(before: GraphQLSchema, after: GraphQLSchema, reported: Set<string>): Change[] {
-  const changes: Change[] = [];
-  const add = (level: Change["level"], action: Change["action"], location: string, message: string) => {
-    if (!reported.has(location)) changes.push({ level, action, location, message });
-  };
-  const annotate = (location: string, a: Described, b: Described, what: string) => {
-    if ((a.description ?? null) !== (b.description ?? null))
-      add("annotation", "replace", location, `Description of ${what} ${location} changed.`);
-    if ((a.deprecationReason ?? null) !== (b.deprecationReason ?? null)) {
-      if (b.deprecationReason) add("annotation", "add", location, `${location} was deprecated: ${b.deprecationReason}`);
-      else add("annotation", "remove", location, `${location} is no longer deprecated.`);
-    }
-  };
-  const oldTypes = new Map(userTypes(before).map((t) => [t.name, t] as const));
-  for (const type of userTypes(after)) {
-    const old = oldTypes.get(type.name);
-    if (!old) {
-      add("non-breaking", "add", type.name, `Type ${type.name} was added.`);
-      continue;
-    }
-    annotate(type.name, old, type, "type");
-    compareMembers(old, type, add, annotate);
-  }
-  return changes;
-}
-
-function compareMembers(
-  old: GraphQLNamedType,
-  type: GraphQLNamedType,
-  add: (level: Change["level"], action: Change["action"], location: string, message: string) => void,
-  annotate: (location: string, a: Described, b: Described, what: string) => void,
-) {
-  if (
-    (isObjectType(old) && isObjectType(type)) ||
-    (isInterfaceType(old) && isInterfaceType(type)) ||
-    (isInputObjectType(old) && isInputObjectType(type))
-  ) {
-    const oldFields = old.getFields() as Record<string, Described & { args?: readonly ({ name: string } & Described)[] }>;
-    for (const [name, field] of Object.entries(
-      type.getFields() as Record<string, Described & { args?: readonly ({ name: string } & Described)[] }>,
-    )) {
-      const coordinate = `${type.name}.${name}`;
-      const before = oldFields[name];
-      if (!before) {
-        add("non-breaking", "add", coordinate, `Field ${coordinate} was added.`);
-        continue;
-      }
-      annotate(coordinate, before, field, "field");
-      const oldArgs = new Map((before.args ?? []).map((a) => [a.name, a] as const));
-      for (const arg of field.args ?? []) {
-        const prior = oldArgs.get(arg.name);
-        if (prior) annotate(`${coordinate}(${arg.name}:)`, prior, arg, "argument");
-      }
-    }
-  } else if (isEnumType(old) && isEnumType(type)) {
-    const oldValues = new Map(old.getValues().map((v) => [v.name, v] as const));
-    for (const value of type.getValues()) {
-      const prior = oldValues.get(value.name);
-      if (prior) annotate(`${type.name}.${value.name}`, prior, value, "enum value");
-    }
-  }
-}
-
-/**
- * Breaking and dangerous changes from graphql-js (`findBreakingChanges`,
- * `findDangerousChanges`), plus safe additions and annotations. Dangerous changes (an enum
- * value or union member added, an optional argument added, a default changed) do not break
- * existing queries, so they count as non-breaking, and say that they are dangerous.
+ * Every change graphql-inspector's core finds (its diff is the reference for GraphQL), with its
+ * criticality: breaking, dangerous (an enum value or union member added, an optional argument
+ * added, a default changed: no query breaks, a client may be surprised) or non-breaking.
+ * Descriptions and deprecations are annotations.
  */
 export function diffGraphql(before: GraphQLSchema, after: GraphQLSchema): Change[] {
-  const breaking: Change[] = findBreakingChanges(before, after)
-    // A built-in scalar disappearing because nothing uses it any more breaks no query.
-    .filter((c) => !c.description.startsWith("Standard scalar "))
-    .map((c) => ({
-      level: "breaking",
-      action: c.type.endsWith("_REMOVED") ? "remove" : c.type.endsWith("_ADDED") ? "add" : "replace",
-      location: coordinateOf(c.description),
-      message: c.description,
-    }));
-  const dangerous: Change[] = findDangerousChanges(before, after).map((c) => ({
-    level: "non-breaking",
-    action: c.type.endsWith("_ADDED") ? "add" : "replace",
-    location: coordinateOf(c.description),
-    message: `${c.description} (dangerous: clients that assume the old set of values or defaults may behave differently)`,
-  }));
-  const reported = new Set([...breaking, ...dangerous].map((c) => c.location));
-  return [...breaking, ...dangerous, ...additionsAndAnnotations(before, after, reported)];
+  return (
+    diffSchema(before, after)
+      // A built-in scalar disappearing because nothing uses it any more breaks no query.
+      .filter((c) => {
+        const type = c.type === "TYPE_REMOVED" ? before.getType(String(c.path)) : undefined;
+        return !(type && isSpecifiedScalarType(type));
+      })
+      .map((c) => {
+        const annotation = /DESCRIPTION|DEPRECATION/.test(c.type) && c.criticality.level === "NON_BREAKING";
+        return {
+          level: annotation ? "annotation" : (LEVELS[c.criticality.level] ?? "unclassified"),
+          action: ACTION.find(([re]) => re.test(c.type))?.[1] ?? "replace",
+          location: coordinateOf(c),
+          message:
+            c.criticality.reason && c.criticality.level !== "NON_BREAKING" ? `${c.message}. ${c.criticality.reason}` : `${c.message}.`,
+        };
+      })
+  );
 }

@@ -37,6 +37,39 @@ export interface Verdict {
 type Json = Record<string, unknown>;
 const METHODS = new Set(["get", "put", "post", "delete", "options", "head", "patch", "trace"]);
 
+/**
+ * The differ numbers an operation's parameters across both documents: those of the document
+ * diffed from in their order, then those only the other one has. A diff path's parameter index
+ * is rewritten to the index the same parameter (by name and location) has in one document.
+ */
+function sidePath(docs: RuleInput["docs"], side: "before" | "after", path: readonly PathPart[]): readonly PathPart[] {
+  const i = path.indexOf("parameters");
+  if (i < 0 || typeof path[i + 1] !== "number") return path;
+  const list = (doc: unknown) => {
+    const params = nodeAt(doc, path.slice(0, i + 1));
+    return (Array.isArray(params) ? params : []).map((p) => deref(doc, p)).map((p) => (isObject(p) ? `${p.in} ${p.name}` : ""));
+  };
+  const before = list(docs.before);
+  const merged = [...before, ...list(docs.after).filter((k) => !before.includes(k))];
+  const index = (side === "before" ? before : list(docs.after)).indexOf(merged[path[i + 1] as number] ?? "");
+  return [...path.slice(0, i + 1), index < 0 ? -1 : index, ...path.slice(i + 2)];
+}
+
+/** The node at a diff path in one of the documents compared. */
+const at = (input: Pick<RuleInput, "docs">, side: "before" | "after", path: readonly PathPart[]): unknown =>
+  nodeAt(input.docs[side], sidePath(input.docs, side, path));
+
+/** The parameter a diff path is in (`in name`), found in whichever document has it. */
+export function parameterAt(docs: RuleInput["docs"], path: readonly PathPart[]): { in: string; name: string } | null {
+  const i = path.indexOf("parameters");
+  if (i < 0 || typeof path[i + 1] !== "number") return null;
+  for (const side of ["before", "after"] as const) {
+    const p = at({ docs }, side, path.slice(0, i + 2));
+    if (isObject(p) && typeof p.name === "string") return { in: String(p.in), name: p.name };
+  }
+  return null;
+}
+
 /** The node at a diff path, following local `$ref`s on the way (as the differ does). */
 export function nodeAt(doc: unknown, path: readonly PathPart[]): unknown {
   let node = deref(doc, doc);
@@ -96,10 +129,11 @@ function covers(outer: Set<string>, inner: Set<string>): boolean {
 }
 
 /** The property schema a schema path is inside of (`...properties.name`), in one document. */
-function enclosingProperty(doc: unknown, path: readonly PathPart[], start: number): Json | undefined {
+function enclosingProperty(input: RuleInput, side: "before" | "after", start: number): Json | undefined {
+  const { path } = input;
   for (let i = path.length - 2; i >= start; i--) {
     if (path[i] === "properties") {
-      const node = nodeAt(doc, path.slice(0, i + 2));
+      const node = at(input, side, path.slice(0, i + 2));
       return isObject(node) ? node : undefined;
     }
   }
@@ -112,7 +146,7 @@ function notSent(schema: unknown, direction: Direction): boolean {
 }
 
 /** The schema that holds keyword `path[k]`. */
-const holder = (input: RuleInput, k: number, side: "before" | "after") => nodeAt(input.docs[side], input.path.slice(0, k));
+const holder = (input: RuleInput, k: number, side: "before" | "after") => at(input, side, input.path.slice(0, k));
 
 type Rule = (input: RuleInput) => Verdict | null;
 
@@ -222,8 +256,8 @@ const parameterSerialization: Rule = (input) => {
   const { path } = input;
   const key = path.at(-1);
   if ((key !== "style" && key !== "explode") || path.at(-3) !== "parameters") return null;
-  const a = nodeAt(input.docs.before, path.slice(0, -1));
-  const b = nodeAt(input.docs.after, path.slice(0, -1));
+  const a = at(input, "before", path.slice(0, -1));
+  const b = at(input, "after", path.slice(0, -1));
   return serialization(a) === serialization(b)
     ? { level: "non-breaking", rule: "request-parameter-serialization-unchanged" }
     : { level: "breaking", rule: `request-parameter-${key}-changed` };
@@ -252,9 +286,9 @@ const headerRemoved: Rule = (input) => {
   if (action !== "remove" || directionOf(path) !== "response") return null;
   const i = path.lastIndexOf("headers");
   if (i < 0 || i < path.lastIndexOf("schema") || path.length > i + 2) return null;
-  const removed = nodeAt(input.docs.before, path);
+  const removed = at(input, "before", path);
   const headers =
-    path.length === i + 1 ? (isObject(removed) ? Object.keys(removed).map((k) => nodeAt(input.docs.before, [...path, k])) : []) : [removed];
+    path.length === i + 1 ? (isObject(removed) ? Object.keys(removed).map((k) => at(input, "before", [...path, k])) : []) : [removed];
   return headers.some((h) => isObject(h) && h.required === true)
     ? { level: "breaking", rule: "required-response-header-removed" }
     : { level: "dangerous", rule: "optional-response-header-removed" };
@@ -382,8 +416,8 @@ const asList = (v: unknown) => (Array.isArray(v) ? v.map((x) => JSON.stringify(x
 
 const enumValues: SchemaRule = (input, direction, k) => {
   if (input.path[k] !== "enum") return null;
-  const a = asList(nodeAt(input.docs.before, input.path.slice(0, k + 1)));
-  const b = asList(nodeAt(input.docs.after, input.path.slice(0, k + 1)));
+  const a = asList(at(input, "before", input.path.slice(0, k + 1)));
+  const b = asList(at(input, "after", input.path.slice(0, k + 1)));
   if (!a && b) return { level: narrowing(direction), rule: `${direction}-property-became-enum` };
   if (a && !b) return { level: widening(direction), rule: `${direction}-property-became-not-enum` };
   const removed = (a ?? []).some((v) => !b!.includes(v));
@@ -455,7 +489,7 @@ const properties: SchemaRule = (input, direction, k) => {
         ? [action === "add" ? input.after : input.before]
         : ((action === "add" ? input.after : input.before) as unknown[]);
     const schema = (side: "before" | "after") =>
-      (Array.isArray(names) ? names : []).map((n) => nodeAt(input.docs[side], [...path.slice(0, k), "properties", String(n)]));
+      (Array.isArray(names) ? names : []).map((n) => at(input, side, [...path.slice(0, k), "properties", String(n)]));
     const props = [...schema("before"), ...schema("after")];
     if (props.some((p) => notSent(p, direction)))
       return {
@@ -467,14 +501,14 @@ const properties: SchemaRule = (input, direction, k) => {
     return null;
   }
   if (path[k] === "properties" && path.length === k + 2) {
-    const prop = nodeAt(input.docs[action === "add" ? "after" : "before"], path);
+    const prop = at(input, action === "add" ? "after" : "before", path);
     if (notSent(prop, direction))
       return {
         level: "non-breaking",
         rule: `${direction}-${direction === "request" ? "read-only" : "write-only"}-property-${action === "add" ? "added" : "removed"}`,
       };
     if (action === "add") {
-      const required = nodeAt(input.docs.after, [...path.slice(0, k), "required"]);
+      const required = at(input, "after", [...path.slice(0, k), "required"]);
       const isRequired = Array.isArray(required) && required.includes(path[k + 1]);
       return direction === "request" && isRequired
         ? { level: "breaking", rule: "new-required-request-property" }
@@ -486,7 +520,7 @@ const properties: SchemaRule = (input, direction, k) => {
     }
     if (action === "remove") {
       if (direction === "request") return { level: "dangerous", rule: "request-property-removed" };
-      const required = nodeAt(input.docs.before, [...path.slice(0, k), "required"]);
+      const required = at(input, "before", [...path.slice(0, k), "required"]);
       return Array.isArray(required) && required.includes(path[k + 1])
         ? { level: "breaking", rule: "response-required-property-removed" }
         : { level: "dangerous", rule: "response-optional-property-removed" };
@@ -519,12 +553,7 @@ const schemaChange: Rule = (input) => {
   // Inside a property never sent in this direction, nothing can break a consumer.
   const inner =
     input.path[k] !== "properties" && input.path[k] !== "required" && input.path[k] !== "readOnly" && input.path[k] !== "writeOnly";
-  if (
-    inner &&
-    [enclosingProperty(input.docs.before, input.path, start), enclosingProperty(input.docs.after, input.path, start)].some((p) =>
-      notSent(p, direction),
-    )
-  )
+  if (inner && [enclosingProperty(input, "before", start), enclosingProperty(input, "after", start)].some((p) => notSent(p, direction)))
     return { level: "non-breaking", rule: `${direction}-${direction === "request" ? "read-only" : "write-only"}-property-changed` };
   for (const rule of SCHEMA_RULES) {
     const verdict = rule(input, direction, k);

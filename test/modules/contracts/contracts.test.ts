@@ -161,7 +161,7 @@ t.test("contracts", async (t) => {
     t.test("when only descriptions change, then every change is an annotation", async (t) => {
       const res = await publish(alice.api, "orders-api", v111);
       t.equal(res.status, 201);
-      t.same(res.body.summary, { breaking: 0, nonBreaking: 0, annotation: res.body.changes.length, unclassified: 0 });
+      t.same(res.body.summary, { breaking: 0, dangerous: 0, nonBreaking: 0, annotation: res.body.changes.length, unclassified: 0 });
       t.ok(res.body.changes.some((c: any) => c.location === "$.info.description"));
     });
 
@@ -330,7 +330,7 @@ t.test("contracts", async (t) => {
     const expect: Record<string, { status: number; levels?: string[]; location?: string }> = {
       "1.0.0": { status: 201 },
       "1.1.0": { status: 201, levels: ["non-breaking"], location: "Product.rating" },
-      "1.2.0": { status: 201, levels: ["non-breaking"], location: "Availability.PREORDER" },
+      "1.2.0": { status: 201, levels: ["dangerous"], location: "Availability.PREORDER" },
       "1.2.1": { status: 201, levels: ["annotation"], location: "Product.sku" },
       "2.0.0": { status: 409, location: "Product.legacySku" },
       "3.0.0": { status: 409, location: "Query.products(storeId:)" },
@@ -587,8 +587,9 @@ t.test("contracts", async (t) => {
     t.equal(late.body.code, "contracts.proposal_closed");
 
     const breaking = await alice.api.post("/v1/contracts/orders-api/proposals", {
-      content: ORDERS[0]!.content,
-      description: "Back to the old shape?",
+      // Renaming a path removes the old one from under its clients.
+      content: proposed.replace("\n  /orders/{orderId}:\n", "\n  /order/{orderId}:\n"),
+      description: "Rename the order path?",
     });
     t.equal(breaking.status, 201);
     t.match(breaking.body, { compatibility: { compatible: false } });
