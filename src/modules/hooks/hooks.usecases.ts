@@ -221,7 +221,7 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
   const violations = checked.results.flatMap((r) => r.violations.map((v) => ({ path: r.path, ...v })));
   const lines = violations.map(
     (v) =>
-      `${v.path} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer.`,
+      `${v.path} in ${checked.repo} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer.`,
   );
   return {
     hookSpecificOutput: {
