@@ -69,7 +69,7 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         if (!(err instanceof BrigadeError) || err.code !== "claims.conflict") throw err;
         const conflicts = err.conflicts;
         return failure(
-          `Not granted: ${conflicts.length} conflicting claim(s). Do not edit these areas now.\n${conflicts
+          `Not granted: ${conflicts.length} conflicting claim(s)${s.repo ? ` in ${s.repo}` : ""}. Do not edit these areas now.\n${conflicts
             .slice(0, 25)
             .map(conflictText)
             .join("\n")}` +

@@ -233,7 +233,7 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
   const lines = await Promise.all(
     violations.map(
       async (v) =>
-        `${v.path} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer. ${await offers.get(v.claimId)!}.`,
+        `${v.path} in ${checked.repo} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer. ${await offers.get(v.claimId)!}.`,
     ),
   );
   return {

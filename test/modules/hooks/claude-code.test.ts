@@ -104,7 +104,10 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
     t.equal(res.status, 200);
     const out = res.body.hookSpecificOutput;
     t.equal(out.permissionDecision, "deny");
-    t.match(out.permissionDecisionReason, "src/auth/login.ts is claimed exclusively by Alice Martin's agent claude-code");
+    t.match(
+      out.permissionDecisionReason,
+      "src/auth/login.ts in github.com/acme/hooks is claimed exclusively by Alice Martin's agent claude-code",
+    );
     t.match(out.permissionDecisionReason, claimId);
     t.match(out.permissionDecisionReason, "request_handoff");
     t.match(out.permissionDecisionReason, `brigade handoff request ${claimId}`);
