@@ -15,7 +15,7 @@ const SHOTS = join(repoRoot, "test-output", "screenshots");
 const REPO = "github.com/acme/api";
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
-const ENTITY = new Set(["developer", "team", "agent", "session", "repo", "now", "conflicts"]);
+const ENTITY = new Set(["developer", "team", "agent", "session", "repo", "now", "conflicts", "messages"]);
 
 chromiumTest(t, "the dashboard's views in Chromium", (t) => run(t));
 
@@ -380,12 +380,63 @@ async function run(t: Tap) {
     await page.getByLabel("Time range").selectOption("");
   });
 
+  await t.test("when a lead sends a directive, then Messages shows its threads and who has acknowledged, live", async (t) => {
+    const sent = await lead.api.post("/v1/messages", {
+      to: { type: "team", id: search.body.id },
+      subject: "Freeze src/auth until the release",
+      body: "No merges into src/auth today.\nAck when seen.",
+      ackRequired: true,
+    });
+    t.equal(sent.status, 201, JSON.stringify(sent.body));
+    t.equal((await client(app, b1.token).post(`/v1/messages/${sent.body.id}/ack`)).status, 200);
+    const asked = await alice.api.post("/v1/messages", {
+      to: { type: "user", id: lead.id },
+      subject: "Who owns the login redirect?",
+      body: "The witness is src/auth/login.ts",
+      about: { type: "path", id: REPO, path: "src/auth/login.ts" },
+    });
+    t.equal(asked.status, 201, JSON.stringify(asked.body));
+
+    await page.goto(`${base}/#/messages`);
+    const tally = page.locator(`li[data-message="${sent.body.id}"] [data-testid="directive-tally"]`);
+    await tally.waitFor();
+    t.equal(await tally.getAttribute("data-acked"), "1", "bob's codex-1 acknowledged");
+    t.equal(await tally.getAttribute("data-pending"), "2", "bob's codex-2 and carol's claude-9 have not");
+    t.match(await tally.innerText(), /waiting for .*bob\/codex-2/);
+    const question = page.locator(`tr[data-thread="${asked.body.threadId}"]`);
+    t.match(await question.innerText(), /1 unread/, "an unread thread stands out");
+    t.notMatch(
+      await page.locator(`tr[data-thread="${sent.body.threadId}"]`).innerText(),
+      /unread/,
+      "what the lead wrote is not unread to the lead",
+    );
+    t.equal(
+      await question.getByRole("link", { name: "Open src/auth/login.ts on the code host" }).getAttribute("href"),
+      "https://github.com/acme/api/blob/HEAD/src/auth/login.ts",
+      "what the thread is about links out",
+    );
+
+    t.equal((await client(app, b2.token).post(`/v1/messages/${sent.body.id}/ack`)).status, 200);
+    await page.waitForFunction(
+      (id) => document.querySelector(`li[data-message="${id}"] [data-testid="directive-tally"]`)?.getAttribute("data-acked") === "2",
+      sent.body.id,
+    );
+    t.equal(await tally.getAttribute("data-pending"), "1", "the tally moved with the acknowledgement");
+
+    await question.getByRole("link", { name: "Who owns the login redirect?" }).click();
+    await page.waitForURL(/#\/messages\?thread=/);
+    await page.getByRole("heading", { name: "Who owns the login redirect?", level: 2 }).waitFor();
+    t.match(await page.locator(".thread-body").first().innerText(), /The witness is src\/auth\/login\.ts/);
+    await shot(page, "messages-thread");
+  });
+
   const pages: [string, string][] = [
     ["now", "now"],
     ["activity", "activity"],
     ["claims", `claims?repo=${encodeURIComponent(REPO)}`],
     ["conflicts", "conflicts?group=cause"],
     ["contracts", "contracts"],
+    ["messages", "messages"],
     ["trends", "trends"],
     ["developer", `developer?id=${alice.id}`],
     ["team", `team?id=${payments.body.id}`],
@@ -459,6 +510,8 @@ async function run(t: Tap) {
   });
 
   await t.test("when a session falls silent, then it turns idle and then stale", async (t) => {
+    // Heard from just now, however long the tests before took.
+    t.equal((await client(app, c1.token).post(`/v1/sessions/${c1.id}/heartbeat`, {})).status, 200);
     const clockPage = await open("clock");
     await clockPage.clock.install();
     await signIn(clockPage, lead.token);

@@ -11,6 +11,7 @@ import { ClaimsPage } from "./pages/claims/index.js";
 import { ConflictsPage } from "./pages/Conflicts.js";
 import { ContractsPage } from "./pages/Contracts.js";
 import { AgentPage, DeveloperPage, RepoPage, SessionPage, TeamPage } from "./pages/Entity.js";
+import { MessagesPage } from "./pages/Messages.js";
 import { NowPage } from "./pages/Now.js";
 import { SignIn } from "./pages/SignIn.js";
 import { TrendsPage } from "./pages/Trends.js";
@@ -22,6 +23,7 @@ const PAGES = [
   { id: "claims", label: "Claims map", component: ClaimsPage },
   { id: "conflicts", label: "Conflicts", component: ConflictsPage },
   { id: "contracts", label: "Contracts", component: ContractsPage },
+  { id: "messages", label: "Messages", component: MessagesPage },
   { id: "trends", label: "Trends", component: TrendsPage },
 ] as const;
 
@@ -182,8 +184,8 @@ function Shell({ onSignOut }: { onSignOut(): void }) {
   const Page = page.component;
 
   useEffect(() => {
-    // An entity page names itself once its data is there.
-    if (!entity) document.title = `${page.label} · Brigade`;
+    // An entity page (and a message thread) names itself once its data is there.
+    if (!entity && page.id !== "messages") document.title = `${page.label} · Brigade`;
   }, [page, entity]);
 
   return (

@@ -42,6 +42,9 @@ export type Contract = Schemas["Contract"];
 export type ContractVersion = Schemas["ContractVersion"];
 export type ContractVersionDetail = Schemas["ContractVersionDetail"];
 export type ContractProposal = Schemas["ContractProposal"];
+export type Message = Schemas["Message"];
+export type Thread = Schemas["Thread"];
+export type MessageReceipts = Schemas["MessageReceipts"];
 
 /** Frames of /v1/stream the dashboard reads (src/modules/events/events.stream.schemas.ts). */
 export type ServerFrame =

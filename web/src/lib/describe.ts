@@ -27,6 +27,7 @@ export const EVENT_GROUPS = [
   "touch.",
   "conflict.",
   "contract.",
+  "message.",
   "codeowners.",
   "module.",
   "team.",
