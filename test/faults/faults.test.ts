@@ -98,6 +98,8 @@ t.test(
           sessionId: c.id,
           patterns: [CONTESTED[(k + n) % CONTESTED.length]!],
           ttlSeconds: 2,
+          // Every contender is the bootstrap user's session: ask that they block one another.
+          sameDeveloper: "block",
         });
         if (res.status === 201) {
           counts.granted++;

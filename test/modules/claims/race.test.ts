@@ -40,6 +40,8 @@ t.test("when many clients on two server processes race for overlapping areas, th
         http(`${servers[(i + round) % 2]!.url}/v1/claims`, s.token, "POST", {
           sessionId: s.id,
           patterns: [contested[(i + round) % contested.length]!],
+          // Every racer is the bootstrap user's session: ask that they block one another.
+          sameDeveloper: "block",
         }),
       ),
     );
