@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import t from "tap";
 import { v7 } from "uuid";
 import { loadConfig } from "../../../src/config.js";
-import { executeRows, type Db } from "../../../src/infra/db.js";
+import { executeRows, transaction, type Db } from "../../../src/infra/db.js";
 import { firstIdOf } from "../../../src/infra/ids.js";
 import { pruneEventLog } from "../../../src/modules/delivery/retention.js";
 import { client, startTestApp } from "../../helpers/app.js";
@@ -24,11 +24,14 @@ async function seedEvent(db: Db, orgId: string, label: string, ageDays: number, 
   const at = Date.now() - ageDays * DAY;
   const id = v7({ msecs: at });
   const published = options.published ?? true;
-  await db.execute(sql`insert into events (id, org_id, type, occurred_at, actor, subject, payload, position, published_at)
+  // One transaction: a running server's sweeper must not prune the event before its alert is in.
+  await transaction(db, async (tx) => {
+    await tx.execute(sql`insert into events (id, org_id, type, occurred_at, actor, subject, payload, position, published_at)
     values (${id}, ${orgId}, 'claim.conflicted', ${new Date(at).toISOString()}::timestamptz, '{"type":"system"}'::jsonb, '{"type":"repo","id":"r"}'::jsonb,
       ${JSON.stringify({ label })}::jsonb, ${published ? sql`nextval('event_position_seq')` : sql`null`}, ${published ? sql`now()` : sql`null`})`);
-  await db.execute(sql`insert into alerts (id, org_id, event_id, type, recipient_type, recipient_id, created_at)
+    await tx.execute(sql`insert into alerts (id, org_id, event_id, type, recipient_type, recipient_id, created_at)
     values (${v7({ msecs: at })}, ${orgId}, ${id}, 'claim.conflicted', 'user', ${randomUUID()}, ${new Date(at).toISOString()}::timestamptz)`);
+  });
   return { id, label };
 }
 
