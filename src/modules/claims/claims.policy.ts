@@ -1,11 +1,11 @@
-import { eq, sql } from "drizzle-orm";
 import { appendEvents } from "../../events/append.js";
 import { transaction, type Db } from "../../infra/db.js";
 import { actorOf, requireRole, requireUserToken } from "../identity/guards.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { claimEvents } from "./claims.events.js";
 import type { ClaimPolicyPatch } from "./claims.schemas.js";
-import { claimPolicies } from "./claims.table.js";
+import * as repo from "./claims.repository.js";
+import type { claimPolicies } from "./claims.table.js";
 
 export type SameDeveloper = (typeof claimPolicies.$inferSelect)["sameDeveloper"];
 
@@ -35,11 +35,7 @@ export function createClaimPolicy({ db }: { db: Db }) {
     const hit = cache.get(orgId);
     if (hit && now - hit.at < CACHE_MS) return hit.policy;
     if (cache.size > 10_000) cache.clear();
-    const policy = db
-      .select({ sameDeveloper: claimPolicies.sameDeveloper })
-      .from(claimPolicies)
-      .where(eq(claimPolicies.orgId, orgId))
-      .then(([row]) => ({ ...DEFAULTS, ...row }));
+    const policy = repo.findClaimPolicy(db, orgId).then((row) => ({ ...DEFAULTS, ...row }));
     // A failed read is not kept: the next request tries again.
     policy.catch(() => cache.delete(orgId));
     cache.set(orgId, { at: now, policy });
@@ -53,16 +49,9 @@ export function createClaimPolicy({ db }: { db: Db }) {
       requireUserToken(principal);
       requireRole(principal, "admin");
       await transaction(db, async (tx) => {
-        const [before] = await tx
-          .select({ sameDeveloper: claimPolicies.sameDeveloper })
-          .from(claimPolicies)
-          .where(eq(claimPolicies.orgId, principal.orgId))
-          .for("update");
+        const before = await repo.findClaimPolicy(tx, principal.orgId, { forUpdate: true });
         const after = { ...DEFAULTS, ...before, ...patch };
-        await tx
-          .insert(claimPolicies)
-          .values({ orgId: principal.orgId, ...after, updatedBy: principal.userId })
-          .onConflictDoUpdate({ target: claimPolicies.orgId, set: { ...after, updatedBy: principal.userId, updatedAt: sql`now()` } });
+        await repo.saveClaimPolicy(tx, principal.orgId, after, principal.userId);
         if (after.sameDeveloper !== (before?.sameDeveloper ?? DEFAULTS.sameDeveloper))
           await appendEvents(tx, principal.orgId, [
             claimEvents.event({

@@ -4,7 +4,7 @@ import { newId } from "../../infra/ids.js";
 import { recordset } from "../../infra/recordset.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
-import { claims, handoffs, touches } from "./claims.table.js";
+import { claimPolicies, claims, handoffs, touches } from "./claims.table.js";
 import { repoLockKey } from "../repos/repo-lock.js";
 
 export type ClaimRow = typeof claims.$inferSelect;
@@ -502,4 +502,23 @@ export async function heldPatternCounts(db: Db, orgId: string, sessionId: string
     .from(claims)
     .where(and(eq(claims.orgId, orgId), eq(claims.status, "active"), gt(claims.expiresAt, sql`now()`)));
   return { org: Number(row?.org ?? 0), session: Number(row?.session ?? 0) };
+}
+
+/** The organisation's stored claim policy, if an admin ever set one (forUpdate: inside a transaction). */
+export async function findClaimPolicy(db: Db, orgId: string, options: { forUpdate?: boolean } = {}) {
+  const query = db.select({ sameDeveloper: claimPolicies.sameDeveloper }).from(claimPolicies).where(eq(claimPolicies.orgId, orgId));
+  const [row] = options.forUpdate ? await query.for("update") : await query;
+  return row;
+}
+
+export async function saveClaimPolicy(
+  db: Db,
+  orgId: string,
+  policy: Pick<typeof claimPolicies.$inferInsert, "sameDeveloper">,
+  updatedBy: string,
+): Promise<void> {
+  await db
+    .insert(claimPolicies)
+    .values({ orgId, ...policy, updatedBy })
+    .onConflictDoUpdate({ target: claimPolicies.orgId, set: { ...policy, updatedBy, updatedAt: sql`now()` } });
 }
