@@ -1,5 +1,6 @@
 import { appendEvents } from "../../events/append.js";
 import { transaction, type Db } from "../../infra/db.js";
+import { perOrgCache } from "../../infra/per-org-cache.js";
 import { actorOf, requireRole, requireUserToken } from "../identity/guards.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { claimEvents } from "./claims.events.js";
@@ -28,19 +29,10 @@ const CACHE_MS = 5_000;
 
 /** An organisation's claim policy: read by every claim, check and touch report; set by its admins. */
 export function createClaimPolicy({ db }: { db: Db }) {
-  const cache = new Map<string, { at: number; policy: Promise<ClaimPolicySettings> }>();
-
-  function forOrg(orgId: string): Promise<ClaimPolicySettings> {
-    const now = Date.now();
-    const hit = cache.get(orgId);
-    if (hit && now - hit.at < CACHE_MS) return hit.policy;
-    if (cache.size > 10_000) cache.clear();
-    const policy = repo.findClaimPolicy(db, orgId).then((row) => ({ ...DEFAULTS, ...row }));
-    // A failed read is not kept: the next request tries again.
-    policy.catch(() => cache.delete(orgId));
-    cache.set(orgId, { at: now, policy });
-    return policy;
-  }
+  const cache = perOrgCache(CACHE_MS, (orgId) =>
+    repo.findClaimPolicy(db, orgId).then((row): ClaimPolicySettings => ({ ...DEFAULTS, ...row })),
+  );
+  const forOrg = cache.get;
 
   return {
     forOrg,
@@ -62,7 +54,7 @@ export function createClaimPolicy({ db }: { db: Db }) {
             }),
           ]);
       });
-      cache.delete(principal.orgId);
+      cache.forget(principal.orgId);
       return forOrg(principal.orgId);
     },
   };

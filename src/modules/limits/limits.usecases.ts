@@ -1,6 +1,7 @@
 import type { Config } from "../../config.js";
 import { appendEvents } from "../../events/append.js";
 import { transaction, type Db } from "../../infra/db.js";
+import { perOrgCache } from "../../infra/per-org-cache.js";
 import { actorOf } from "../identity/guards.js";
 import { limitsEvents } from "./limits.events.js";
 import { identityErrors } from "../identity/identity.errors.js";
@@ -61,24 +62,15 @@ export interface LimitsDeps {
 /** The limits in force per organisation: the configured defaults with the operator's overrides, cached. */
 export function createLimits({ db, config }: LimitsDeps) {
   const defaults = defaultLimits(config);
-  const cache = new Map<string, { at: number; limits: Promise<{ limits: LimitSettings; overrides: LimitName[] }> }>();
-
-  function load(orgId: string) {
-    const now = Date.now();
-    const hit = cache.get(orgId);
-    if (hit && now - hit.at < CACHE_MS) return hit.limits;
-    if (cache.size > 10_000) cache.clear();
-    const limits = repo.findOrgLimits(db, orgId).then((row) => {
+  const cache = perOrgCache(CACHE_MS, (orgId) =>
+    repo.findOrgLimits(db, orgId).then((row) => {
       const overrides = limitNames.filter((name) => row?.[name] != null);
       const limits = { ...defaults };
       for (const name of overrides) limits[name] = row![name]!;
       return { limits, overrides };
-    });
-    // A failed read is not kept: the next request tries again.
-    limits.catch(() => cache.delete(orgId));
-    cache.set(orgId, { at: now, limits });
-    return limits;
-  }
+    }),
+  );
+  const load = cache.get;
 
   const present = (orgId: string, found: { limits: LimitSettings; overrides: LimitName[] }) => ({
     orgId,
@@ -120,7 +112,7 @@ export function createLimits({ db, config }: LimitsDeps) {
             }),
           ]);
       });
-      cache.delete(orgId);
+      cache.forget(orgId);
       return present(orgId, await load(orgId));
     },
   };
