@@ -69,9 +69,13 @@ async function measure(base: string, victimToken: string, seconds: number, attac
   const victim = async () => {
     while (performance.now() < until) {
       const start = performance.now();
-      const res = await api(base, victimToken, "GET", "/v1/me");
+      // A refused or reset connection is a failure to report beside the statuses, not a reason to stop measuring.
+      const status = await api(base, victimToken, "GET", "/v1/me").then(
+        (res) => String(res.status),
+        (err: Error) => String((err.cause as { code?: string } | undefined)?.code ?? err.message),
+      );
       latencies.push(performance.now() - start);
-      if (res.status !== 200) codes[`victim ${res.status}`] = (codes[`victim ${res.status}`] ?? 0) + 1;
+      if (status !== "200") codes[`victim ${status}`] = (codes[`victim ${status}`] ?? 0) + 1;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   };
@@ -175,6 +179,9 @@ export async function abuse(context: ScenarioContext): Promise<Row[]> {
     for (const attack of attacks) {
       context.log(`abuse: ${attack.name} for ${seconds} s`);
       const attacked = await measure(base, victimToken, seconds, attack);
+      if (Object.keys(attacked.codes).some((code) => code.startsWith("victim")))
+        // The server's own last words say why victims were refused, which the statuses cannot.
+        for (const line of brigade.process.lines.slice(-30)) context.log(`brigade ${line.stream}: ${line.text.slice(0, 400)}`);
       const attackerCodes = Object.entries(attacked.codes)
         .map(([code, n]) => `${code}×${n}`)
         .join(", ");

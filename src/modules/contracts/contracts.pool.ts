@@ -8,6 +8,7 @@
  */
 
 import { MessageChannel } from "node:worker_threads";
+import type { FastifyBaseLogger } from "fastify";
 import { Piscina } from "piscina";
 import type { Config } from "../../config.js";
 import { AppError } from "../../http/problem.js";
@@ -33,7 +34,10 @@ function tooComplex(limit: string, detail: string) {
 export class ContractWork {
   private readonly pool: Piscina<ContractTask, ContractTaskResult>;
 
-  constructor(private readonly config: ContractWorkConfig) {
+  constructor(
+    private readonly config: ContractWorkConfig,
+    log: Pick<FastifyBaseLogger, "warn">,
+  ) {
     this.pool = new Piscina({
       filename: workerFile,
       minThreads: 1,
@@ -48,6 +52,11 @@ export class ContractWork {
         maxYoungGenerationSizeMb: Math.max(4, Math.floor(config.CONTRACT_WORK_MEMORY_MB / 8)),
       },
     });
+    // A worker can die with no task of its own: one whose task was just aborted for time runs
+    // out of memory before its termination lands. piscina then emits the error on the pool,
+    // and an unheard 'error' would end the whole server. The task already had its 422, and
+    // piscina replaces the worker; the loss is only worth a line in the log.
+    this.pool.on("error", (err: Error) => log.warn({ err }, "a contract worker died outside any task; piscina replaces it"));
   }
 
   /** Parses and validates content of a kind (a 422 problem saying where it is wrong). */
