@@ -159,6 +159,29 @@ export async function removeMember(db: Db, orgId: string, teamId: string, userId
   return rows.length > 0;
 }
 
+/**
+ * A user with their organisation and team ids, in one round trip: "who am I" is asked often
+ * (every CLI start, the dashboard's sign-in), and three queries cost three writes to the database.
+ */
+export async function findUserWithOrg(
+  db: Db,
+  orgId: string,
+  userId: string,
+): Promise<{ user: UserRow; org: OrgRow; teamIds: string[] } | undefined> {
+  const [row] = await db
+    .select({
+      user: users,
+      org: orgs,
+      teamIds: sql<
+        string[]
+      >`coalesce((select array_agg(${teamMembers.teamId}::text order by ${teamMembers.teamId}) from ${teamMembers} where ${teamMembers.orgId} = ${users.orgId} and ${teamMembers.userId} = ${users.id}), '{}')`,
+    })
+    .from(users)
+    .innerJoin(orgs, eq(orgs.id, users.orgId))
+    .where(and(eq(users.orgId, orgId), eq(users.id, userId)));
+  return row;
+}
+
 export async function teamIdsOfUser(db: Db, orgId: string, userId: string): Promise<string[]> {
   const rows = await db
     .select({ teamId: teamMembers.teamId })

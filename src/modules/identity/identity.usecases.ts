@@ -143,13 +143,9 @@ export async function createOrg({ db, keys, config }: IdentityDeps, principal: P
 }
 
 export async function whoami({ db }: Pick<IdentityDeps, "db">, principal: Principal) {
-  const [user, org, teams] = await Promise.all([
-    repo.findUser(db, principal.orgId, principal.userId),
-    repo.findOrg(db, principal.orgId),
-    repo.teamIdsOfUser(db, principal.orgId, principal.userId),
-  ]);
-  if (!user || !org) throw identityErrors.invalidToken("The token's user no longer exists.");
-  return { user, org, teams };
+  const found = await repo.findUserWithOrg(db, principal.orgId, principal.userId);
+  if (!found) throw identityErrors.invalidToken("The token's user no longer exists.");
+  return { user: found.user, org: found.org, teams: found.teamIds };
 }
 
 export async function createUser({ db }: Pick<IdentityDeps, "db">, principal: Principal, input: CreateUserInput) {
