@@ -260,11 +260,13 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       await releaseClaimsOfSessions(tx, ids, reason);
       await resolveConflictsOfSessions(tx, ids, reason);
     };
-    const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats: createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE) };
-    // Any request with a session token extends its lease (a write only past half the lease).
-    const leases = new LeaseKeeper(sessionDeps.heartbeats);
+    const heartbeats = createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE);
+    // Any request with a session token extends its lease (a write only past half the lease); a
+    // heartbeat extends it itself, and one write per heartbeat is all it should cost.
+    const leases = new LeaseKeeper(heartbeats);
+    const sessionDeps = { db, keys, config, onSessionsClosed, heartbeats, leases };
     app.addHook("onRequest", async (request) => {
-      if (!request.principal?.sessionId) return;
+      if (!request.principal?.sessionId || request.routeOptions.config?.extendsLease) return;
       await leases.touch(request.principal)?.catch((err: unknown) => request.log.warn({ err }, "session lease extension failed"));
     });
     // Contracts' source patterns, shared by the at-risk check (claims, touches) and who-owns.
@@ -289,7 +291,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
-    await app.register(ownershipRoutes, { deps: { db, cache: claimDeps.cache, contracts: contractSources } });
+    await app.register(ownershipRoutes, {
+      deps: { db, cache: claimDeps.cache, contracts: contractSources, workBudget: config.PATTERN_WORK_BUDGET },
+    });
     // Contract parsing and diffing run in worker threads, bounded in time and memory.
     const contractWork = new ContractWork(config, app.log.child({ component: "contract-work" }));
     app.addHook("onClose", () => contractWork.close());

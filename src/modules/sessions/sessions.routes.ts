@@ -15,6 +15,13 @@ import {
 import * as usecases from "./sessions.usecases.js";
 import type { SessionDeps } from "./sessions.usecases.js";
 
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The route extends the session's lease itself (its heartbeat): the lease hook leaves it be. */
+    extendsLease?: boolean;
+  }
+}
+
 type Activity = (typeof activities)[number];
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -100,6 +107,7 @@ export const sessionRoutes: FastifyPluginAsyncZod<{ deps: SessionDeps }> = async
   app.post(
     "/v1/sessions/:id/heartbeat",
     {
+      config: { extendsLease: true },
       schema: {
         tags: ["sessions"],
         summary: "Extend a session's lease; optionally report activity and task",

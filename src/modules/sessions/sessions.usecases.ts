@@ -26,6 +26,8 @@ export interface SessionDeps {
   /** Heartbeats share statements under load (see GroupBatcher). */
   heartbeats: GroupBatcher<repo.HeartbeatInput, repo.SessionRow | undefined>;
   config: Pick<Config, "SESSION_TTL_MIN_SECONDS" | "SESSION_TTL_MAX_SECONDS" | "SESSION_TTL_DEFAULT_SECONDS" | "TOKEN_TTL_MAX_SECONDS">;
+  /** Told of each explicit heartbeat, so the next requests of the session need not extend it again. */
+  leases: LeaseKeeper;
 }
 
 function checkTtl(config: SessionDeps["config"], ttlSeconds: number | undefined): number {
@@ -194,7 +196,7 @@ export const createHeartbeatWriter = (relaxedDb: Db, concurrency: number) =>
   new GroupBatcher((items: repo.HeartbeatInput[]) => repo.extendSessions(relaxedDb, items), { maxBatch: 256, maxInFlight: concurrency });
 
 export async function heartbeat(
-  { db, config, heartbeats }: Pick<SessionDeps, "db" | "config" | "heartbeats">,
+  { db, config, heartbeats, leases }: Pick<SessionDeps, "db" | "config" | "heartbeats" | "leases">,
   principal: Principal,
   id: string,
   input: SessionHeartbeatInput,
@@ -204,7 +206,10 @@ export async function heartbeat(
   // Hot path: one UPDATE; members may only extend their own sessions.
   const ownerId = principal.role === "member" || principal.sessionId ? principal.userId : undefined;
   const extended = await heartbeats.submit({ orgId: principal.orgId, id, ownerId, ...input });
-  if (extended) return extended;
+  if (extended) {
+    leases.extended(id, extended.ttlSeconds);
+    return extended;
+  }
   const session = await loadForChange(db, principal, id);
   throw sessionErrors.notActive(`Session ${id} is ${session.status === "active" ? "expired" : session.status}; start a new session.`);
 }
