@@ -65,7 +65,9 @@ export async function serveStdio(options: StdioOptions): Promise<void> {
       if (!path.startsWith("/")) return path;
       const absolute = resolve(path);
       const root = options.worktreeOf(absolute);
-      return (root && options.repoRelative(root, absolute)) || path;
+      const rel = root && options.repoRelative(root, absolute);
+      // resolve() drops a directory's trailing slash, which is what makes it a directory to the server.
+      return rel ? `${rel}${path.endsWith("/") ? "/" : ""}` : path;
     },
     onStarted: (started: StartedSession) => {
       void endOwned();

@@ -2,6 +2,7 @@
 // ownership, contracts, …) answers the same 422 with the same codes, whichever module it belongs
 // to. Kept out of index.ts: the dashboard imports index.ts and must not load the HTTP error types.
 import { defineErrors } from "../http/problem.js";
+import { directoryOf } from "./directory.js";
 import { validatePath } from "./path.js";
 import { validatePattern } from "./pattern.js";
 
@@ -44,4 +45,15 @@ export function validPathsOrThrow(paths: string[], field = "paths"): string[] {
       { errors },
     );
   return paths;
+}
+
+/**
+ * Every invalid path in one 422, where a directory may be named with a trailing `/`
+ * (`src/auth/`): its name must be a valid path.
+ */
+export function validTargetsOrThrow(paths: string[], field = "paths"): string[] {
+  return validPathsOrThrow(
+    paths.map((path) => directoryOf(path) ?? path),
+    field,
+  ).map((_, i) => paths[i]!);
 }

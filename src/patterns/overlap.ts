@@ -355,10 +355,10 @@ function spell(visited: Visited, end: number, a: Automaton, b: Automaton): strin
   return path;
 }
 
-/** Readable stand-ins for OTHER, tried in order; `.` and `/` are absent on purpose. */
+/** Readable stand-ins for OTHER, tried in order; `.` and `/` are absent on purpose. (Also spells `directory.ts`'s OTHER.) */
 const OTHER_CANDIDATES = "xyzqwkjvabcdefghilmnoprstu0123456789_-";
 
-function pickOtherCharacter(a: Automaton, b: Automaton): string {
+export function pickOtherCharacter(a: Automaton, b: Automaton): string {
   for (const char of OTHER_CANDIDATES) {
     const code = char.codePointAt(0)!;
     if (!consumesLiterally(a, code) && !consumesLiterally(b, code)) return char;

@@ -3028,6 +3028,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description Repository paths; a directory with a trailing slash (src/auth/) is touched by any claim on something inside it. */
                         paths: string[];
                         /**
                          * Format: uuid
@@ -3492,7 +3493,7 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    /** @description A repository path, e.g. src/auth/login.ts. */
+                    /** @description A repository path, e.g. src/auth/login.ts, or a directory with a trailing slash, e.g. src/auth/. */
                     path: string;
                 };
                 header?: never;
@@ -8830,6 +8831,8 @@ export interface components {
                     /** Format: uuid */
                     claimId: string;
                     pattern: string;
+                    /** @description For a directory: a path inside it that the claim covers. */
+                    example?: string;
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolderInput"];
@@ -8845,6 +8848,8 @@ export interface components {
                     /** Format: uuid */
                     claimId: string;
                     pattern: string;
+                    /** @description For a directory: a path inside it that the claim covers. */
+                    example?: string;
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolderInput"];
@@ -9425,6 +9430,8 @@ export interface components {
         PathOwnersInput: {
             repo: string;
             path: string;
+            /** @description The path named a directory (trailing slash): the rule and modules are those covering all of it. */
+            directory: boolean;
             /** @description Null when the repo has no CODEOWNERS file. */
             codeowners: {
                 owners: string[];
@@ -9451,8 +9458,10 @@ export interface components {
                 /** @enum {string} */
                 mode: "exclusive" | "shared";
                 reason: string | null;
-                /** @description The claim's pattern that covers the path. */
+                /** @description The claim's pattern that covers the path (for a directory: something inside it). */
                 pattern: string;
+                /** @description For a directory: a path inside it that the claim covers. */
+                example?: string;
                 /** Format: date-time */
                 since: string;
                 /** Format: date-time */
@@ -11051,6 +11060,8 @@ export interface components {
                     /** Format: uuid */
                     claimId: string;
                     pattern: string;
+                    /** @description For a directory: a path inside it that the claim covers. */
+                    example?: string;
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolder"];
@@ -11066,6 +11077,8 @@ export interface components {
                     /** Format: uuid */
                     claimId: string;
                     pattern: string;
+                    /** @description For a directory: a path inside it that the claim covers. */
+                    example?: string;
                     /** @enum {string} */
                     mode: "exclusive" | "shared";
                     holder: components["schemas"]["ClaimHolder"];
@@ -11646,6 +11659,8 @@ export interface components {
         PathOwners: {
             repo: string;
             path: string;
+            /** @description The path named a directory (trailing slash): the rule and modules are those covering all of it. */
+            directory: boolean;
             /** @description Null when the repo has no CODEOWNERS file. */
             codeowners: {
                 owners: string[];
@@ -11672,8 +11687,10 @@ export interface components {
                 /** @enum {string} */
                 mode: "exclusive" | "shared";
                 reason: string | null;
-                /** @description The claim's pattern that covers the path. */
+                /** @description The claim's pattern that covers the path (for a directory: something inside it). */
                 pattern: string;
+                /** @description For a directory: a path inside it that the claim covers. */
+                example?: string;
                 /** Format: date-time */
                 since: string;
                 /** Format: date-time */

@@ -4,7 +4,7 @@ import { BrigadeError, ok, type Claim } from "../../sdk/client.js";
 import { checkPaths, describeOutcome } from "../check.js";
 import type { Context } from "../context.js";
 import { CliError, describeError, EXIT_FAILED, usageError } from "../errors.js";
-import { NotAGitRepository, repoRelative, stagedPaths, worktreeRoot } from "../git.js";
+import { NotAGitRepository, isDirectory, repoRelative, stagedPaths, worktreeRoot } from "../git.js";
 import { describeConflict, until } from "../output.js";
 
 export async function claim(
@@ -123,9 +123,11 @@ async function toRepoPaths(ctx: Context, paths: string[]): Promise<string[]> {
     throw err;
   }
   return paths.map((p) => {
-    const rel = repoRelative(root, resolve(ctx.cwd, p));
+    const absolute = resolve(ctx.cwd, p);
+    const rel = repoRelative(root, absolute);
     if (!rel) throw usageError(`${p} is not inside the repository at ${root}`);
-    return rel;
+    // A folder is asked about as one (`src/auth/`): the server answers for everything inside it.
+    return p.endsWith("/") || isDirectory(absolute) ? `${rel}/` : rel;
   });
 }
 

@@ -29,9 +29,13 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
     {
       title: "Who owns a path",
       description:
-        "Who owns a path: its CODEOWNERS owners (with the deciding line), the named modules containing it, and every live claim covering it (holder and expiry).",
+        "Who owns a path: its CODEOWNERS owners (with the deciding line), the named modules containing it, and every live claim covering it (holder and expiry). A directory with a trailing slash (src/auth/) gets the rule covering all of it and every claim on something inside it.",
       inputSchema: {
-        path: z.string().min(1).max(4096).describe("A repository path, e.g. src/auth/login.ts"),
+        path: z
+          .string()
+          .min(1)
+          .max(4096)
+          .describe("A repository path, e.g. src/auth/login.ts, or a directory with a trailing slash, e.g. src/auth/"),
         repo: z.string().min(1).max(1024).optional().describe("The repository; default: the current session's"),
       },
     },

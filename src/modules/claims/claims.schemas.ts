@@ -156,7 +156,11 @@ export const verifyResultSchema = z
 
 export const checkBody = z
   .object({
-    paths: z.array(z.string().max(4096)).min(1).max(10_000),
+    paths: z
+      .array(z.string().max(4096))
+      .min(1)
+      .max(10_000)
+      .describe("Repository paths; a directory with a trailing slash (src/auth/) is touched by any claim on something inside it."),
     sessionId: z.uuid().optional().describe("Your session: its own claims are not reported."),
     sameDeveloper: sameDeveloperField,
   })
@@ -166,6 +170,7 @@ export type CheckPathsInput = z.infer<typeof repoParams> & z.infer<typeof checkB
 const coveringSchema = z.object({
   claimId: z.uuid(),
   pattern: z.string(),
+  example: z.string().optional().describe("For a directory: a path inside it that the claim covers."),
   mode: z.enum(claimModes),
   holder: holderSchema,
   holderName: holderNameField,

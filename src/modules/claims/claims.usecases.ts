@@ -3,8 +3,8 @@ import { type Db, transaction, type Tx } from "../../infra/db.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { secondsWithin } from "../../http/validation.js";
 import { WorkBudget, WorkBudgetExceeded } from "../../patterns/budget.js";
-import { matches, type IndexEntry, type PatternIndex } from "../../patterns/index.js";
-import { patternErrors, validPathsOrThrow, validPatternsOrThrow } from "../../patterns/input.js";
+import { directoryOf, insideDirectory, matches, type IndexEntry, type PatternIndex } from "../../patterns/index.js";
+import { patternErrors, validPathsOrThrow, validPatternsOrThrow, validTargetsOrThrow } from "../../patterns/input.js";
 import { openTouchConflicts, resolveConflictsOfClaims } from "../conflicts/conflicts.usecases.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
@@ -519,12 +519,17 @@ export async function verifyFence({ db }: Pick<ClaimDeps, "db">, principal: Prin
  * Each path's matches in the index, within the request's work budget and sharing the event loop
  * between paths (a check of thousands of deep paths against wildcard-heavy claims is long work).
  */
+/**
+ * The held patterns covering each path; for a directory (`src/auth/`), those covering anything
+ * inside it, each with an example path it shares with the directory.
+ */
 async function* matchEach(index: PatternIndex<HeldPattern>, paths: string[], budget: WorkBudget, what: string) {
   for (const path of paths) {
     await budget.pause();
-    let matched: IndexEntry<HeldPattern>[];
+    let matched: (IndexEntry<HeldPattern> & { witness?: string })[];
     try {
-      matched = await index.matchingWithin(path, budget);
+      const dir = directoryOf(path);
+      matched = dir === null ? await index.matchingWithin(path, budget) : await index.overlappingWithin(insideDirectory(dir), budget);
     } catch (error) {
       if (error instanceof WorkBudgetExceeded) throw tooComplex(what, error);
       throw error;
@@ -540,7 +545,7 @@ export async function checkPaths(
   input: CheckPathsInput,
 ) {
   const repoKey = repoKeyOrThrow(input.repo).key;
-  const paths = validPathsOrThrow(input.paths);
+  const paths = validTargetsOrThrow(input.paths);
   const mySession = input.sessionId ?? principal.sessionId ?? undefined;
   const sameDeveloper = input.sameDeveloper ?? (await deps.policy.forOrg(principal.orgId)).sameDeveloper;
   const { index, now } = await liveIndex(deps, principal.orgId, repoKey);
@@ -556,6 +561,7 @@ export async function checkPaths(
     const present = (e: (typeof covering)[number]) => ({
       claimId: e.value.claimId,
       pattern: e.pattern,
+      ...(e.witness === undefined ? {} : { example: e.witness }),
       mode: e.value.mode,
       holder: holderOf(e.value),
       reason: e.value.reason,

@@ -70,7 +70,11 @@ export const moduleSchema = z
 
 export const moduleListSchema = z.object({ items: z.array(moduleSchema) }).meta({ id: "RepoModuleList" });
 
-export const ownersQuery = z.object({ path: z.string().describe("A repository path, e.g. src/auth/login.ts.") }).strict();
+export const ownersQuery = z
+  .object({
+    path: z.string().describe("A repository path, e.g. src/auth/login.ts, or a directory with a trailing slash, e.g. src/auth/."),
+  })
+  .strict();
 /** The route joins the path's repo with the query. */
 export type OwnersOfInput = RepoInput & z.infer<typeof ownersQuery>;
 
@@ -78,6 +82,7 @@ export const ownersSchema = z
   .object({
     repo: z.string(),
     path: z.string(),
+    directory: z.boolean().describe("The path named a directory (trailing slash): the rule and modules are those covering all of it."),
     codeowners: z
       .object({
         owners: z.array(z.string()),
@@ -96,7 +101,8 @@ export const ownersSchema = z
         holderName: z.string().describe("The holder's developer by name: display name, else e-mail, else user name."),
         mode: z.enum(claimModes),
         reason: z.string().nullable(),
-        pattern: z.string().describe("The claim's pattern that covers the path."),
+        pattern: z.string().describe("The claim's pattern that covers the path (for a directory: something inside it)."),
+        example: z.string().optional().describe("For a directory: a path inside it that the claim covers."),
         since: timestamp,
         expiresAt: timestamp,
       }),

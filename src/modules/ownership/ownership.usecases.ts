@@ -1,6 +1,8 @@
 import { type Db, transaction } from "../../infra/db.js";
-import { PatternIndex, validatePath } from "../../patterns/index.js";
+import { WorkBudget, WorkBudgetExceeded } from "../../patterns/budget.js";
+import { coversDirectory, directoryOf, insideDirectory, PatternIndex, validatePath } from "../../patterns/index.js";
 import { patternErrors, validPatternsOrThrow } from "../../patterns/input.js";
+import { tooComplex } from "../claims/claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import { peopleNamed } from "../identity/people.js";
@@ -20,6 +22,8 @@ export interface OwnershipDeps {
   cache: ClaimIndexCache;
   /** Contracts' source patterns per repo, for "which contracts does this path define". */
   contracts?: ContractSourceCache | undefined;
+  /** PATTERN_WORK_BUDGET: the bound on a directory's overlap search against held claims. */
+  workBudget: number;
 }
 
 /** What the usecases need: the app's deps plus this process's parsed-ownership caches. */
@@ -339,10 +343,15 @@ function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: s
 /**
  * Everything that says who owns a path: the CODEOWNERS rule that decides (the last matching
  * line), the named modules containing it, and the live claims covering it.
+ *
+ * A directory, named with a trailing `/`, is read as GitHub reads CODEOWNERS for one: the rule
+ * and the modules that cover everything inside it; and, since a claim on any file inside it
+ * touches it, every live claim on something inside, with an example path.
  */
 export async function ownersOf(ctx: OwnershipContext, principal: Principal, input: OwnersOfInput) {
   const repoKey = repoKeyOrThrow(input.repo).key;
-  const path = validPathOrThrow(input.path);
+  const dir = directoryOf(input.path);
+  const path = validPathOrThrow(dir ?? input.path);
   const key = OwnershipCache.key(principal.orgId, repoKey);
   const {
     file,
@@ -357,14 +366,18 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
 
   let codeowners = null;
   if (file) {
-    const match = file.index.owners(path);
+    const match = dir === null ? file.index.owners(path) : file.index.ownersOfDirectory(dir);
     codeowners = match
       ? { owners: match.owners, rule: { line: match.rule.line, pattern: match.rule.pattern }, unowned: match.owners.length === 0 }
       : { owners: [], rule: null, unowned: false };
   }
 
   const modules = new Map<string, { name: string; patterns: string[]; teamId: string | null; matchedPattern: string; position: number }>();
-  for (const { pattern, value } of moduleIndex?.index.matching(path) ?? []) {
+  const moduleMatches =
+    dir === null
+      ? (moduleIndex?.index.matching(path) ?? [])
+      : (moduleIndex?.index.matching(`${dir}/probe`) ?? []).filter((entry) => coversDirectory(entry.pattern, dir));
+  for (const { pattern, value } of moduleMatches) {
     const seen = modules.get(value.module.name);
     // The module's first pattern (in its own order) that matches explains the match.
     if (seen && seen.position <= value.position) continue;
@@ -377,24 +390,43 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
     });
   }
 
+  // Claims: on a file, those matching it; on a directory, those on anything inside it, each with
+  // a path they share with it (held patterns can be wildcard-heavy: bounded pattern work).
+  const live = (held: HeldPattern) => held.expiresAt > now;
+  let touching: { pattern: string; value: HeldPattern; example?: string }[];
+  if (dir === null) touching = claimIndex.matching(path).filter((e) => live(e.value));
+  else {
+    try {
+      touching = (await claimIndex.overlappingWithin(insideDirectory(dir), new WorkBudget(ctx.workBudget), { accept: live })).map((e) => ({
+        pattern: e.pattern,
+        value: e.value,
+        example: e.witness,
+      }));
+    } catch (error) {
+      if (error instanceof WorkBudgetExceeded) throw tooComplex("This directory's owners", error);
+      throw error;
+    }
+  }
   const seenClaims = new Set<string>();
-  const claims = claimIndex
-    .matching(path)
-    .filter((e) => e.value.expiresAt > now && !seenClaims.has(e.value.claimId) && seenClaims.add(e.value.claimId))
-    .map(({ pattern, value: held }) => ({
+  const claims = touching
+    .filter((e) => !seenClaims.has(e.value.claimId) && seenClaims.add(e.value.claimId))
+    .map(({ pattern, value: held, example }) => ({
       claimId: held.claimId,
       holder: { sessionId: held.sessionId, userId: held.userId, agent: { id: held.agentId, name: held.agentName } },
       mode: held.mode,
       reason: held.reason,
       pattern,
+      ...(example === undefined ? {} : { example }),
       since: held.grantedAt,
       expiresAt: held.expiresAt,
     }))
     .sort((a, b) => a.since - b.since || (a.claimId < b.claimId ? -1 : 1));
 
-  // The contracts this path helps define (their source patterns cover it).
+  // The contracts this path helps define (their source patterns cover it, or for a directory,
+  // cover something inside it).
   const contracts = new Map<string, { name: string; kind: SourceEntry["kind"]; providerTeamId: string; matchedPattern: string }>();
-  for (const { pattern, value } of contractIndex?.matching(path) ?? []) {
+  const sources = dir === null ? (contractIndex?.matching(path) ?? []) : (contractIndex?.overlapping(insideDirectory(dir)) ?? []);
+  for (const { pattern, value } of sources) {
     if (!contracts.has(value.contractId))
       contracts.set(value.contractId, {
         name: value.name,
@@ -411,7 +443,8 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
   );
   return {
     repo: repoKey,
-    path,
+    path: input.path,
+    directory: dir !== null,
     codeowners,
     modules: [...modules.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(({ position: _, ...m }) => m),
     claims: claims.map((c) => ({ ...c, holderName: people.name(c.holder.userId), since: iso(c.since), expiresAt: iso(c.expiresAt) })),

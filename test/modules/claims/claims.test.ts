@@ -268,6 +268,25 @@ t.test("claims", async (t) => {
     const bad = await bob.api.post(`/v1/repos/${enc}/check`, { paths: ["ok.ts", "../etc/passwd"] });
     t.equal(bad.status, 422);
     t.equal(bad.body.errors[0].field, "paths[1]");
+    // A directory (trailing slash) is touched by a claim on anything inside it.
+    const dirs = await bob.api.post(`/v1/repos/${enc}/check`, {
+      paths: ["src/", "src/auth/", "docs/", "src/auth/login.ts"],
+      sessionId: b.id,
+    });
+    t.equal(dirs.status, 200);
+    const byDir = Object.fromEntries(dirs.body.results.map((r: any) => [r.path, r]));
+    for (const dir of ["src/", "src/auth/"]) {
+      t.equal(byDir[dir]?.violations[0]?.holder.sessionId, a.id, `${dir}: alice's src/auth/** is inside it`);
+      t.ok(
+        byDir[dir]?.violations[0]?.example?.startsWith("src/auth/"),
+        `${dir}: with a path inside (${byDir[dir]?.violations[0]?.example})`,
+      );
+    }
+    t.notOk(byDir["docs/"], "nothing others claim lies inside docs/");
+    t.notOk("example" in byDir["src/auth/login.ts"].violations[0], "a file needs no example");
+    const badDir = await bob.api.post(`/v1/repos/${enc}/check`, { paths: ["src//"] });
+    t.equal(badDir.status, 422);
+    t.equal(badDir.body.errors[0].field, "paths[0]");
   });
 
   t.test("touches", async (t) => {

@@ -55,6 +55,25 @@ t.test("ownership", async (t) => {
       t.same(res.body.codeowners, { owners: [], rule: { line: 61, pattern: "/apps/github" }, unowned: true });
     });
 
+    t.test("when a directory is asked (trailing slash), then the last rule covering all of it decides, as on GitHub", async (t) => {
+      const cases: [string, string[], number, string, string][] = [
+        ["docs/", ["@doctocat"], 44, "/docs/", "the later docs/* (line 35) is only docs' direct children"],
+        ["docs/api/", ["@doctocat"], 44, "/docs/", "docs/* does not reach into docs/api"],
+        ["build/logs/", ["@octocat"], 53, "**/logs", "both /build/logs/ and **/logs cover it; the later wins"],
+        ["src/", ["@global-owner1", "@global-owner2"], 8, "*", "*.js and *.txt are only some of its files"],
+        ["apps/web/", ["@octocat"], 60, "/apps/", "inside /apps/"],
+      ];
+      for (const [path, expected, line, pattern, why] of cases) {
+        const res = await member.api.get(owners(path));
+        t.equal(res.status, 200, path);
+        t.same(res.body.codeowners, { owners: expected, rule: { line, pattern }, unowned: false }, `${path}: ${why}`);
+        t.match(res.body, { repo, path, directory: true });
+      }
+      const unowned = await member.api.get(owners("apps/github/"));
+      t.same(unowned.body.codeowners, { owners: [], rule: { line: 61, pattern: "/apps/github" }, unowned: true });
+      t.equal((await member.api.get(owners("docs/api"))).body.directory, false, "without the slash: a file");
+    });
+
     t.test(
       "when a lead re-uploads, then answers change at once, and a path no rule matches has no owners and is not unowned",
       async (t) => {
@@ -114,7 +133,15 @@ t.test("ownership", async (t) => {
       t.equal(res.body.code, "ownership.codeowners_not_found");
       const o = await member.api.get(`/v1/repos/${other}/owners?path=a.ts`);
       t.equal(o.status, 200);
-      t.same(o.body, { repo: "github.com/acme/empty", path: "a.ts", codeowners: null, modules: [], claims: [], contracts: [] });
+      t.same(o.body, {
+        repo: "github.com/acme/empty",
+        path: "a.ts",
+        directory: false,
+        codeowners: null,
+        modules: [],
+        claims: [],
+        contracts: [],
+      });
     });
   });
 
@@ -270,6 +297,18 @@ t.test("ownership", async (t) => {
       t.same((await member.api.get(owners("README.md"))).body.claims, []);
     });
 
+    t.test("when a directory is asked, then every live claim on something inside it is listed once, with a path they share", async (t) => {
+      const billing = await member.api.get(owners("src/billing/"));
+      t.equal(billing.status, 200);
+      t.equal(billing.body.directory, true);
+      t.same(billing.body.claims.map((c: any) => c.claimId).sort(), [exclusive.body.id, shared.body.id].sort());
+      for (const c of billing.body.claims) t.ok(c.example.startsWith("src/billing/"), `${c.pattern} shares ${c.example}`);
+      const src = await member.api.get(owners("src/"));
+      t.same(src.body.claims.map((c: any) => c.claimId).sort(), [exclusive.body.id, shared.body.id].sort(), "claims deeper inside count");
+      t.same((await member.api.get(owners("lib/"))).body.claims, [], "nothing claimed inside lib");
+      t.notOk("example" in (await member.api.get(owners("src/billing/invoice.ts"))).body.claims[0], "a file needs no example");
+    });
+
     t.test("when a claim is released, then it is no longer listed", async (t) => {
       t.equal((await asA.delete(`/v1/claims/${exclusive.body.id}`)).status, 200);
       const res = await member.api.get(owners("src/billing/invoice.ts"));
@@ -296,7 +335,8 @@ t.test("ownership", async (t) => {
     const missing = await member.api.get(`/v1/repos/${enc}/owners`);
     t.equal(missing.status, 400, "missing path");
     t.equal(missing.body.errors[0].field, "query.path");
-    for (const path of ["", "/etc/passwd", "a//b", "a/../b", "src/", "a\\b"]) {
+    // "src/" names a directory; "src//" and "../" are no directory names.
+    for (const path of ["", "/etc/passwd", "a//b", "a/../b", "src//", "../", "a\\b"]) {
       const res = await member.api.get(owners(path));
       t.equal(res.status, 422, JSON.stringify(path));
       t.equal(res.body.code, "patterns.invalid_path");
@@ -354,10 +394,13 @@ t.test("ownership", async (t) => {
     const org = await createOrg(app, rootToken);
     const theirs = await org.api.get(`/v1/repos/${enc}/codeowners`);
     t.equal(theirs.status, 404, "another organisation does not see our CODEOWNERS");
+    const theirDirectory = await org.api.get(owners("src/"));
+    t.same(theirDirectory.body.claims, [], "nor, for a directory, our claims inside it");
+    t.equal(theirDirectory.body.codeowners, null);
     const theirOwners = await org.api.get(owners("src/billing/invoice.ts"));
     t.same(
       theirOwners.body,
-      { repo, path: "src/billing/invoice.ts", codeowners: null, modules: [], claims: [], contracts: [] },
+      { repo, path: "src/billing/invoice.ts", directory: false, codeowners: null, modules: [], claims: [], contracts: [] },
       "nor our modules and claims",
     );
     t.same((await org.api.get(`/v1/repos/${enc}/modules`)).body.items, []);
