@@ -1,5 +1,5 @@
 import { eq, lt, or, sql } from "drizzle-orm";
-import type { Db } from "../../infra/db.js";
+import { executeRows, type Db } from "../../infra/db.js";
 import { orgs } from "../../infra/orgs.table.js";
 import { orgLimits, rateLimitCounters } from "./limits.table.js";
 
@@ -29,6 +29,51 @@ export async function addToCounter(db: Db, key: string, windowMs: number, amount
       ttlMs: sql<number>`((extract(epoch from ${rateLimitCounters.endsAt}) - extract(epoch from now())) * 1000)::float8`,
     });
   return { used: row!.used, ttlMs: Math.max(0, Number(row!.ttlMs)) };
+}
+
+export interface CounterAddition {
+  key: string;
+  windowMs: number;
+  amount: number;
+}
+
+/**
+ * `addToCounter` for many keys in one statement (the reservations that arrived together, see
+ * limits.store.ts): each item gets its key's total right after its own addition. A key given
+ * twice is added once with both amounts (a row may change only once per statement). Every
+ * limiter of a key uses one window length, so the key alone names its row of this window.
+ */
+export async function addToCounters(db: Db, items: CounterAddition[]): Promise<{ used: number; ttlMs: number }[]> {
+  const merged = new Map<string, CounterAddition>();
+  for (const item of items) {
+    const seen = merged.get(item.key);
+    if (seen && seen.windowMs !== item.windowMs) throw new Error(`rate limit key ${item.key} counted in two window lengths`);
+    merged.set(item.key, seen ? { ...seen, amount: seen.amount + item.amount } : { ...item });
+  }
+  const rows = [...merged.values()];
+  const windowNumber = sql`floor(extract(epoch from now()) * 1000 / v.window_ms)`;
+  const returned = await executeRows<{ key: string; used: number | string; ttl_ms: number | string }>(
+    db,
+    sql`
+    insert into ${rateLimitCounters} (key, "window", used, ends_at)
+    select v.key, ${windowNumber}::bigint, v.amount, to_timestamp(((${windowNumber} + 1) * v.window_ms) / 1000.0)
+      from unnest(${sql.param(rows.map((r) => r.key))}::text[], ${sql.param(rows.map((r) => r.windowMs))}::int[], ${sql.param(rows.map((r) => r.amount))}::int[])
+        as v(key, window_ms, amount)
+    on conflict (key, "window") do update set used = ${rateLimitCounters.used} + excluded.used
+    returning key, used, ((extract(epoch from ends_at) - extract(epoch from now())) * 1000)::float8 as ttl_ms`,
+  );
+  const totals = new Map(returned.map((r) => [r.key, { used: Number(r.used), ttlMs: Math.max(0, Number(r.ttl_ms)) }]));
+  // Walk back from the last item of each key: an item's total leaves out the amounts after it.
+  const later = new Map<string, number>();
+  const answers: { used: number; ttlMs: number }[] = new Array(items.length);
+  for (let i = items.length - 1; i >= 0; i--) {
+    const { key, amount } = items[i]!;
+    const total = totals.get(key)!;
+    const after = later.get(key) ?? 0;
+    answers[i] = { used: total.used - after, ttlMs: total.ttlMs };
+    later.set(key, after + amount);
+  }
+  return answers;
 }
 
 /** Counters of windows that ended: nobody reads them again. */

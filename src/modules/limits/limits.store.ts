@@ -1,5 +1,6 @@
 import type { Db } from "../../infra/db.js";
-import { addToCounter } from "./limits.repository.js";
+import { GroupBatcher } from "../../infra/group-batch.js";
+import { addToCounters, type CounterAddition } from "./limits.repository.js";
 
 interface Budget {
   /** Local clock time at which the window ends. */
@@ -23,15 +24,24 @@ type Callback = (err: Error | null, result?: { current: number; ttl: number }) =
  * reserves (`used = used + chunk`) and then spends from memory. The chunk is never more than a
  * twentieth of the limit, so the budget a replica holds unused is small, and small limits are
  * exact (a chunk of one). Once the shared count reaches the limit the replica refuses from
- * memory until the window ends, so refused requests cost no write either.
+ * memory until the window ends, so refused requests cost no write either. Reservations that
+ * arrive together (many tokens' first requests) go to the database in one statement.
  */
 export class SharedWindowStore {
   private readonly budgets = new Map<string, Budget>();
+  /**
+   * Reservations that arrive together share one statement: every new token's first request in a
+   * window needs one, and a fleet of agents heartbeating with their own tokens would otherwise
+   * cost one database write per heartbeat beside the heartbeat's own.
+   */
+  private readonly reservations: GroupBatcher<CounterAddition, { used: number; ttlMs: number }>;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly maxChunk: number,
-  ) {}
+  ) {
+    this.reservations = new GroupBatcher((items) => addToCounters(db, items), { maxBatch: 512, maxInFlight: 2 });
+  }
 
   /** @fastify/rate-limit asks each route or limiter for a child store; the keys already differ. */
   child(): this {
@@ -72,7 +82,8 @@ export class SharedWindowStore {
     const chunk = Math.max(1, Math.min(this.maxChunk, Math.floor(max / 20)));
     const budget: Budget = previous ?? { endsAt: Date.now() + windowMs, base: 0, granted: 0, used: 0, spent: false };
     this.budgets.set(key, budget);
-    budget.pending = addToCounter(this.db, key, windowMs, chunk)
+    budget.pending = this.reservations
+      .submit({ key, windowMs, amount: chunk })
       .then(({ used, ttlMs }) => {
         const before = used - chunk;
         budget.endsAt = Date.now() + ttlMs;
