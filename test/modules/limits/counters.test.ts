@@ -28,17 +28,36 @@ t.test("counters added in one statement answer as if added one by one", async (t
   // The one-key form and a later batch continue the same counters.
   t.equal((await addToCounter(db, "t:a", windowMs, 1)).used, 11);
   t.same(
-    (await addToCounters(db, [{ key: "t:b", windowMs, amount: 4 }, { key: "t:d", windowMs, amount: 1 }])).map((a) => a.used),
+    (
+      await addToCounters(db, [
+        { key: "t:b", windowMs, amount: 4 },
+        { key: "t:d", windowMs, amount: 1 },
+      ])
+    ).map((a) => a.used),
     [5, 1],
   );
   // Concurrent batches over the same keys: nothing lost, every total distinct.
   const concurrent = await Promise.all(
-    Array.from({ length: 10 }, () => addToCounters(db, [{ key: "t:e", windowMs, amount: 1 }, { key: "t:f", windowMs, amount: 2 }])),
+    Array.from({ length: 10 }, () =>
+      addToCounters(db, [
+        { key: "t:e", windowMs, amount: 1 },
+        { key: "t:f", windowMs, amount: 2 },
+      ]),
+    ),
   );
-  t.same(concurrent.map((c) => c[0]!.used).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  t.same(concurrent.map((c) => c[1]!.used).sort((x, y) => x - y), [2, 4, 6, 8, 10, 12, 14, 16, 18, 20]);
+  t.same(
+    concurrent.map((c) => c[0]!.used).sort((x, y) => x - y),
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+  );
+  t.same(
+    concurrent.map((c) => c[1]!.used).sort((x, y) => x - y),
+    [2, 4, 6, 8, 10, 12, 14, 16, 18, 20],
+  );
   await t.rejects(
-    addToCounters(db, [{ key: "t:g", windowMs, amount: 1 }, { key: "t:g", windowMs: 1000, amount: 1 }]),
+    addToCounters(db, [
+      { key: "t:g", windowMs, amount: 1 },
+      { key: "t:g", windowMs: 1000, amount: 1 },
+    ]),
     /two window lengths/,
     "one key, two window lengths: a programming error, refused",
   );
