@@ -6,6 +6,8 @@ import {
   consumerKinds,
   contractKinds,
   contractStatuses,
+  dangerousPolicies,
+  protobufCategories,
   proposalAnswers,
   proposalStatuses,
 } from "./contracts.table.js";
@@ -79,10 +81,23 @@ export const summarySchema = z
 export const compatibilitySchema = z
   .object({
     policy: z.enum(compatibilityPolicies),
+    dangerous: dangerousField.optional().describe("How dangerous changes were treated (absent on versions checked before the setting existed: allow)."),
     compatible: z.boolean(),
     checkedAgainst: z.array(z.string()).describe("Labels of the versions checked, oldest first."),
   })
   .meta({ id: "ContractCompatibility" });
+
+const dangerousField = z
+  .enum(dangerousPolicies)
+  .describe(
+    "What a dangerous change (may surprise a consumer, breaks no request or response by itself) does under the policy: allow (default: allowed, with a notice) or block (makes the version incompatible, like a breaking change).",
+  );
+
+const protobufCategoryField = z
+  .enum(protobufCategories)
+  .describe(
+    "protobuf contracts only: buf's breaking category whose rules make a change breaking, strictest first: FILE (default, as buf's), PACKAGE, WIRE_JSON, WIRE.",
+  );
 
 const sourceSchema = z.object({ repo: z.string(), patterns: z.array(z.string()) }).meta({ id: "ContractSource" });
 
@@ -110,6 +125,8 @@ export const contractSchema = z
     providerTeamId: z.uuid(),
     source: sourceSchema.nullable().describe("The files that define the contract; claims and touches there put it at risk."),
     compatibility: z.enum(compatibilityPolicies),
+    dangerous: dangerousField,
+    protobufCategory: protobufCategoryField.nullable().describe("buf's breaking category (protobuf contracts; null for other kinds)."),
     status: z.enum(contractStatuses),
     latestVersion: versionRefSchema.nullable(),
     consumers: z.array(consumerSchema),
@@ -138,9 +155,11 @@ export const createContractBody = z
       .optional()
       .describe("The repository and the files (patterns) that define the contract."),
     compatibility: z.enum(compatibilityPolicies).default("backward"),
+    dangerous: dangerousField.default("allow"),
+    protobufCategory: protobufCategoryField.optional(),
   })
   .strict();
-/** The parsed body: compatibility is always set (its default applied). */
+/** The parsed body: compatibility and dangerous are always set (their defaults applied). */
 export type CreateContractInput = z.infer<typeof createContractBody>;
 
 export const updateContractBody = z
@@ -154,6 +173,8 @@ export const updateContractBody = z
       .optional()
       .describe("null removes the source."),
     compatibility: z.enum(compatibilityPolicies).optional(),
+    dangerous: dangerousField.optional(),
+    protobufCategory: protobufCategoryField.optional(),
   })
   .strict();
 export type UpdateContractInput = z.infer<typeof updateContractBody>;
@@ -278,6 +299,7 @@ export const checkResultSchema = z
       ),
     compatible: z.boolean(),
     policy: z.enum(compatibilityPolicies),
+    dangerous: dangerousField,
     checkedAgainst: z.array(z.string()),
     latest: z.string().nullable().describe("The latest version's label."),
     hash: z.string(),
