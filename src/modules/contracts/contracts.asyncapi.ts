@@ -1,3 +1,4 @@
+import type { ChangeLevel } from "./contracts.changes.js";
 import { isObject, resolvePointer } from "./contracts.changes.js";
 
 /**
@@ -15,11 +16,15 @@ type Json = Record<string, unknown>;
 
 const isAsyncApi3 = (doc: unknown): doc is Json => isObject(doc) && typeof doc.asyncapi === "string" && doc.asyncapi.startsWith("3.");
 
-/** Follows `$ref`s that point into the document's own channels or operations (3.0's message references), not into components. */
+/**
+ * Follows `$ref`s to channels, operations and messages (3.0's references between them), so an
+ * operation's messages sit under it as in 2.x, where the differ judges a message where it is
+ * used; schemas stay references.
+ */
 function follow(doc: Json, node: unknown, depth = 0): unknown {
   if (depth > 16 || !isObject(node) || typeof node.$ref !== "string") return node;
   const ref = node.$ref;
-  if (!/^#\/(channels|operations|components\/(channels|operations|replies))\//.test(ref)) return node;
+  if (!/^#\/(channels|operations|components\/(channels|operations|replies|messages))\//.test(ref)) return node;
   const target = resolvePointer(doc, ref);
   return target === undefined ? node : follow(doc, target, depth + 1);
 }
@@ -86,4 +91,34 @@ export function asAsyncApi2(doc: unknown): unknown {
   if (doc.servers !== undefined) out.servers = doc.servers;
   if (Object.keys(components).length > 0) out.components = components;
   return out;
+}
+
+const typesOf = (value: unknown): Set<string> =>
+  new Set((Array.isArray(value) ? value : [value]).filter((t): t is string => typeof t === "string"));
+/** Does `types` admit every value of type `t`? (An integer is a number.) */
+const admits = (types: Set<string>, t: string) => types.has(t) || (t === "integer" && types.has("number"));
+
+/**
+ * A payload schema's `type` replaced, judged as consumers see it (the differ calls some of these
+ * non-breaking whatever the direction, e.g. number → string): in what the application sends
+ * (2.x `subscribe`), a type the old schema did not allow breaks its readers; in what it receives
+ * (`publish`), dropping a type its senders may use breaks them.
+ */
+export function judgeAsyncApiType(change: {
+  path: readonly (string | number)[];
+  action: string;
+  before?: unknown;
+  after?: unknown;
+}): { level: ChangeLevel; rule: string } | null {
+  const { path } = change;
+  if (change.action !== "replace" || path[0] !== "channels" || path.at(-1) !== "type" || !path.includes("payload")) return null;
+  const side = path[2];
+  if (side !== "subscribe" && side !== "publish") return null;
+  const [before, after] = [typesOf(change.before), typesOf(change.after)];
+  if (side === "subscribe") {
+    const widened = [...after].some((t) => !admits(before, t));
+    return { level: widened ? "breaking" : "non-breaking", rule: widened ? "send-payload-type-widened" : "send-payload-type-narrowed" };
+  }
+  const narrowed = [...before].some((t) => !admits(after, t));
+  return { level: narrowed ? "breaking" : "non-breaking", rule: narrowed ? "receive-payload-type-narrowed" : "receive-payload-type-widened" };
 }

@@ -1,7 +1,7 @@
 import { compareAsyncApi, compareJsonSchema, compareOpenApi, type Diff } from "api-smart-diff";
 import type { GraphQLSchema } from "graphql";
 import { isObject, jsonPath, resolvePointer, type Change, type ChangeLevel } from "./contracts.changes.js";
-import { asAsyncApi2 } from "./contracts.asyncapi.js";
+import { asAsyncApi2, judgeAsyncApiType } from "./contracts.asyncapi.js";
 import { diffGraphql } from "./contracts.graphql.js";
 import { classifyOpenApi, parameterAt, type Verdict } from "./contracts.rules.js";
 import { diffProtobuf, type ProtoPackage } from "./contracts.protobuf.js";
@@ -351,7 +351,7 @@ export function diffDocuments(kind: ContractKind, before: unknown, after: unknow
       // 3.0 is judged as the 2.x document it means to its consumers (`contracts.asyncapi.ts`).
       const [a, b] = prune(asAsyncApi2(before) as JsonObject, asAsyncApi2(after) as JsonObject, "channels", ASYNCAPI_COMPONENTS);
       // Its AsyncAPI rules judge a message where it is defined (in components), not where used.
-      return compareAsyncApi(a, b).diffs.map((d) => fromSmartDiff(d));
+      return compareAsyncApi(a, b).diffs.map((d) => fromSmartDiff(d, judgeAsyncApiType(d)));
     }
   }
 }

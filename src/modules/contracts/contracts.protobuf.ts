@@ -1,4 +1,7 @@
+// protobufjs is CommonJS that builds its exports by assignment: only its default export (the
+// whole module) is reliable under ESM; its types come separately.
 import protobuf from "protobufjs";
+import type { AnyNestedObject, Field, IParserResult, MapField, NamespaceBase, ReflectionObject } from "protobufjs";
 import type { Change } from "./contracts.changes.js";
 import { contractErrors } from "./contracts.errors.js";
 import type { ProtobufCategory } from "./contracts.table.js";
@@ -163,7 +166,7 @@ export function jsonNameOf(name: string): string {
   return out;
 }
 
-const fullName = (o: protobuf.ReflectionObject) => o.fullName.replace(/^\./, "");
+const fullName = (o: ReflectionObject) => o.fullName.replace(/^\./, "");
 
 function reservedOf(reserved: (number[] | string)[] | undefined): Reserved {
   const ranges: [number, number][] = [];
@@ -177,7 +180,7 @@ function reservedOf(reserved: (number[] | string)[] | undefined): Reserved {
 
 const inRanges = (ranges: readonly [number, number][], n: number) => ranges.some(([lo, hi]) => n >= lo && n <= hi);
 
-function fieldOf(field: protobuf.Field, message: string, file: string): ProtoField {
+function fieldOf(field: Field, message: string, file: string): ProtoField {
   const resolved = field.resolvedType;
   const synthetic = field.options?.proto3_optional === true;
   const map = field instanceof protobuf.MapField || (field as { map?: boolean }).map === true;
@@ -189,7 +192,7 @@ function fieldOf(field: protobuf.Field, message: string, file: string): ProtoFie
     name: field.name,
     number: field.id,
     label: map || field.repeated ? "repeated" : field.required ? "required" : "optional",
-    type: map ? `map<${(field as protobuf.MapField).keyType}, ${valueType}>` : valueType,
+    type: map ? `map<${(field as MapField).keyType}, ${valueType}>` : valueType,
     kind: map ? "map" : resolved instanceof protobuf.Enum ? "enum" : resolved ? "message" : "scalar",
     oneof: field.partOf && !synthetic ? field.partOf.name : null,
     jsonName: typeof options.json_name === "string" ? options.json_name : jsonNameOf(field.name),
@@ -199,7 +202,7 @@ function fieldOf(field: protobuf.Field, message: string, file: string): ProtoFie
 }
 
 /** Every message, enum and service in the namespace (and nested in messages), into the model. */
-function collect(ns: protobuf.NamespaceBase, model: ProtoPackage, syntaxOf: (file: string) => string) {
+function collect(ns: NamespaceBase, model: ProtoPackage, syntaxOf: (file: string) => string) {
   for (const object of ns.nestedArray) {
     const file = object.filename;
     if (object instanceof protobuf.Type) {
@@ -270,10 +273,10 @@ export function parseProtobuf(text: string): ProtoPackage {
   const root = new protobuf.Root();
   const model: ProtoPackage = { files: {}, messages: {}, enums: {}, services: {} };
   const added = new Set<string>();
-  const consumed = new Map<protobuf.ReflectionObject, number>();
+  const consumed = new Map<ReflectionObject, number>();
   const parser = protobuf.parse as unknown as { filename: string | null };
   for (const [path, source] of Object.entries(files).sort(([a], [b]) => a.localeCompare(b))) {
-    let parsed: protobuf.IParserResult;
+    let parsed: IParserResult;
     try {
       parser.filename = path;
       parsed = protobuf.parse(source, root, { keepCase: true });
@@ -288,7 +291,7 @@ export function parseProtobuf(text: string): ProtoPackage {
       if (WELL_KNOWN.test(name)) {
         if (!added.has(name)) {
           added.add(name);
-          root.addJSON((protobuf.common.get(name) as { nested: Record<string, protobuf.AnyNestedObject> }).nested);
+          root.addJSON((protobuf.common.get(name) as { nested: Record<string, AnyNestedObject> }).nested);
         }
         continue;
       }

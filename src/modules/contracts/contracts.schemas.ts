@@ -43,10 +43,12 @@ export const changeSchema = z
     level: z
       .enum(changeLevels)
       .describe(
-        "breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.",
+        "breaking: fails the compatibility policy; dangerous: a consumer may be surprised (allowed with a notice, or refused when the contract says dangerous: block); non-breaking, annotation; unclassified: neither reference classifies it.",
       ),
     action: z.enum(["add", "remove", "replace", "rename"]).nullable(),
-    location: z.string().describe("A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total)."),
+    location: z
+      .string()
+      .describe("A JSON path ($.paths['/orders'].get), a GraphQL schema coordinate (Order.total), or a protobuf full name or file path (shop.v1.Order.total)."),
     message: z.string(),
   })
   .meta({ id: "ContractChange" });
@@ -70,22 +72,13 @@ export const summarySchema = z
       .int()
       .default(0)
       .describe(
-        "Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.",
+        "Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed with a notice unless the contract says dangerous: block.",
       ),
     nonBreaking: z.number().int(),
     annotation: z.number().int(),
     unclassified: z.number().int(),
   })
   .meta({ id: "ContractChangeSummary" });
-
-export const compatibilitySchema = z
-  .object({
-    policy: z.enum(compatibilityPolicies),
-    dangerous: dangerousField.optional().describe("How dangerous changes were treated (absent on versions checked before the setting existed: allow)."),
-    compatible: z.boolean(),
-    checkedAgainst: z.array(z.string()).describe("Labels of the versions checked, oldest first."),
-  })
-  .meta({ id: "ContractCompatibility" });
 
 const dangerousField = z
   .enum(dangerousPolicies)
@@ -98,6 +91,15 @@ const protobufCategoryField = z
   .describe(
     "protobuf contracts only: buf's breaking category whose rules make a change breaking, strictest first: FILE (default, as buf's), PACKAGE, WIRE_JSON, WIRE.",
   );
+
+export const compatibilitySchema = z
+  .object({
+    policy: z.enum(compatibilityPolicies),
+    dangerous: dangerousField.optional().describe("How dangerous changes were treated (absent on versions checked before the setting existed: allow)."),
+    compatible: z.boolean(),
+    checkedAgainst: z.array(z.string()).describe("Labels of the versions checked, oldest first."),
+  })
+  .meta({ id: "ContractCompatibility" });
 
 const sourceSchema = z.object({ repo: z.string(), patterns: z.array(z.string()) }).meta({ id: "ContractSource" });
 
@@ -202,7 +204,9 @@ export type AddConsumerInput = z.infer<typeof addConsumerBody>;
 const contentField = z
   .string()
   .min(1, "must not be empty")
-  .describe("OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, or any text for opaque contracts.");
+  .describe(
+    "OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, Protocol Buffers as one .proto text or a JSON object of file path → .proto text, or any text for opaque contracts.",
+  );
 
 export const publishBody = z
   .object({
