@@ -67,7 +67,11 @@ export function asAsyncApi2(doc: unknown): unknown {
     const item = (channels[address] ??= {}) as Json;
     if (isObject(channel) && channel.parameters !== undefined && item.parameters === undefined) item.parameters = channel.parameters;
     const existing = item[side] as Json | undefined;
-    const before = existing ? (isObject(existing.message) && Array.isArray(existing.message.oneOf) ? existing.message.oneOf : [existing.message]) : [];
+    const before = existing
+      ? isObject(existing.message) && Array.isArray(existing.message.oneOf)
+        ? existing.message.oneOf
+        : [existing.message]
+      : [];
     const all = [...before, ...messages];
     const operation: Json = {
       operationId: existing ? `${existing.operationId} ${id}` : id,
@@ -80,7 +84,8 @@ export function asAsyncApi2(doc: unknown): unknown {
   for (const [key, raw] of Object.entries(channels3)) {
     const channel = follow(doc, raw);
     const address = isObject(channel) && typeof channel.address === "string" ? channel.address : key;
-    if (!(address in channels)) channels[address] = isObject(channel) && channel.parameters !== undefined ? { parameters: channel.parameters } : {};
+    if (!(address in channels))
+      channels[address] = isObject(channel) && channel.parameters !== undefined ? { parameters: channel.parameters } : {};
   }
 
   const components: Json = isObject(doc.components) ? { ...doc.components } : {};
@@ -120,5 +125,8 @@ export function judgeAsyncApiType(change: {
     return { level: widened ? "breaking" : "non-breaking", rule: widened ? "send-payload-type-widened" : "send-payload-type-narrowed" };
   }
   const narrowed = [...before].some((t) => !admits(after, t));
-  return { level: narrowed ? "breaking" : "non-breaking", rule: narrowed ? "receive-payload-type-narrowed" : "receive-payload-type-widened" };
+  return {
+    level: narrowed ? "breaking" : "non-breaking",
+    rule: narrowed ? "receive-payload-type-narrowed" : "receive-payload-type-widened",
+  };
 }

@@ -391,7 +391,12 @@ function checkAsyncApi3(text: string, doc: Record<string, unknown>) {
       throw invalid(text, { detail: `\`${section}\` must be an object.`, reason: `${section} is not an object`, path: [section] });
   }
   for (const [id, op] of Object.entries(isObject(doc.operations) ? doc.operations : {})) {
-    if (!isObject(op)) throw invalid(text, { detail: `${jsonPath(["operations", id])} must be an object.`, reason: "operation is not an object", path: ["operations", id] });
+    if (!isObject(op))
+      throw invalid(text, {
+        detail: `${jsonPath(["operations", id])} must be an object.`,
+        reason: "operation is not an object",
+        path: ["operations", id],
+      });
     if (typeof op.$ref === "string") continue;
     if (op.action !== "send" && op.action !== "receive")
       throw invalid(text, {

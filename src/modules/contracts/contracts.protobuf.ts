@@ -145,7 +145,8 @@ function filesOf(text: string): Record<string, string> {
         "invalid file path",
         path,
       );
-    if (typeof source !== "string") throw invalid(`The content of ${path} must be a string of .proto text.`, "file content is not text", path);
+    if (typeof source !== "string")
+      throw invalid(`The content of ${path} must be a string of .proto text.`, "file content is not text", path);
   }
   return files as Record<string, string>;
 }
@@ -213,7 +214,11 @@ function collect(ns: NamespaceBase, model: ProtoPackage, syntaxOf: (file: string
         const fields = object.fieldsArray.map((f) => fieldOf(f, name, file)).sort((a, b) => a.number - b.number);
         for (const f of fields) {
           if (inRanges(reserved.ranges, f.number))
-            throw invalid(`Field ${name}.${f.name} uses field number ${f.number}, which the message reserves.`, "reserved number reused", file);
+            throw invalid(
+              `Field ${name}.${f.name} uses field number ${f.number}, which the message reserves.`,
+              "reserved number reused",
+              file,
+            );
           if (reserved.names.includes(f.name))
             throw invalid(`Field ${name}.${f.name} uses a name the message reserves.`, "reserved name reused", file);
         }
@@ -475,7 +480,8 @@ const fileSettings: Rule = (before, after, out) => {
   for (const [path, a, b] of both(before.files, after.files)) {
     if (a.package !== b.package)
       out.add("FILE_SAME_PACKAGE", "replace", path, `File ${path} changed package from "${a.package}" to "${b.package}"`);
-    if (a.syntax !== b.syntax) out.add("FILE_SAME_SYNTAX", "replace", path, `File ${path} changed syntax from "${a.syntax}" to "${b.syntax}"`);
+    if (a.syntax !== b.syntax)
+      out.add("FILE_SAME_SYNTAX", "replace", path, `File ${path} changed syntax from "${a.syntax}" to "${b.syntax}"`);
     for (const option of Object.keys(FILE_OPTIONS))
       if (a.options[option] !== b.options[option])
         out.add(
@@ -630,9 +636,19 @@ const fieldsChanged: Rule = (before, after, out) => {
         out.add(null, "replace", location, sentence);
       }
       if (a.ctype !== b.ctype)
-        out.add("FIELD_SAME_CTYPE", "replace", location, `The ${ref} changed option ctype from ${a.ctype ?? "STRING"} to ${b.ctype ?? "STRING"}`);
+        out.add(
+          "FIELD_SAME_CTYPE",
+          "replace",
+          location,
+          `The ${ref} changed option ctype from ${a.ctype ?? "STRING"} to ${b.ctype ?? "STRING"}`,
+        );
       if (a.jstype !== b.jstype)
-        out.add("FIELD_SAME_JSTYPE", "replace", location, `The ${ref} changed option jstype from ${a.jstype ?? "JS_NORMAL"} to ${b.jstype ?? "JS_NORMAL"}`);
+        out.add(
+          "FIELD_SAME_JSTYPE",
+          "replace",
+          location,
+          `The ${ref} changed option jstype from ${a.jstype ?? "JS_NORMAL"} to ${b.jstype ?? "JS_NORMAL"}`,
+        );
     }
   }
 };
@@ -642,9 +658,11 @@ const messagesChanged: Rule = (_before, _after, out) => {
   for (const [name, a, b] of both(_before.messages, _after.messages)) {
     const required = (m: ProtoMessage) => new Set(m.fields.filter((f) => f.label === "required").map((f) => f.number));
     const [r0, r1] = [required(a), required(b)];
-    for (const n of r0) if (!r1.has(n)) out.add("MESSAGE_SAME_REQUIRED_FIELDS", "remove", name, `Message ${name} no longer requires field ${n}`);
+    for (const n of r0)
+      if (!r1.has(n)) out.add("MESSAGE_SAME_REQUIRED_FIELDS", "remove", name, `Message ${name} no longer requires field ${n}`);
     for (const n of r1) if (!r0.has(n)) out.add("MESSAGE_SAME_REQUIRED_FIELDS", "add", name, `Message ${name} now requires field ${n}`);
-    for (const o of a.oneofs) if (!b.oneofs.includes(o)) out.add("ONEOF_NO_DELETE", "remove", `${name}.${o}`, `Oneof ${o} of message ${name} was deleted`);
+    for (const o of a.oneofs)
+      if (!b.oneofs.includes(o)) out.add("ONEOF_NO_DELETE", "remove", `${name}.${o}`, `Oneof ${o} of message ${name} was deleted`);
     for (const r of a.reserved.ranges)
       if (!covered(b.reserved.ranges, r))
         out.add("RESERVED_MESSAGE_NO_DELETE", "remove", name, `Message ${name} no longer reserves field numbers ${rangeText(r)}`);
@@ -701,14 +719,20 @@ const enumsChanged: Rule = (before, after, out) => {
     }
     const oldNumbers = new Set(a.values.map((v) => v.number));
     for (const v of b.values)
-      if (!oldNumbers.has(v.number)) out.add(null, "add", `${name}.${v.name}`, `Enum value ${v.name} = ${v.number} was added to enum ${name}`);
+      if (!oldNumbers.has(v.number))
+        out.add(null, "add", `${name}.${v.name}`, `Enum value ${v.name} = ${v.number} was added to enum ${name}`);
     for (const r of a.reserved.ranges)
       if (!covered(b.reserved.ranges, r))
         out.add("RESERVED_ENUM_NO_DELETE", "remove", name, `Enum ${name} no longer reserves values ${rangeText(r)}`);
     for (const n of a.reserved.names)
       if (!b.reserved.names.includes(n)) out.add("RESERVED_ENUM_NO_DELETE", "remove", name, `Enum ${name} no longer reserves name "${n}"`);
     if (a.closed !== b.closed)
-      out.add("ENUM_SAME_TYPE", "replace", name, `Enum ${name} changed from ${a.closed ? "closed" : "open"} to ${b.closed ? "closed" : "open"}`);
+      out.add(
+        "ENUM_SAME_TYPE",
+        "replace",
+        name,
+        `Enum ${name} changed from ${a.closed ? "closed" : "open"} to ${b.closed ? "closed" : "open"}`,
+      );
   }
 };
 
@@ -729,9 +753,19 @@ const rpcsChanged: Rule = (before, after, out) => {
       if (m.responseType !== n.responseType)
         out.add("RPC_SAME_RESPONSE_TYPE", "replace", location, `${rpc} changed response type from ${m.responseType} to ${n.responseType}`);
       if (m.clientStreaming !== n.clientStreaming)
-        out.add("RPC_SAME_CLIENT_STREAMING", "replace", location, `${rpc} ${n.clientStreaming ? "became" : "is no longer"} client streaming`);
+        out.add(
+          "RPC_SAME_CLIENT_STREAMING",
+          "replace",
+          location,
+          `${rpc} ${n.clientStreaming ? "became" : "is no longer"} client streaming`,
+        );
       if (m.serverStreaming !== n.serverStreaming)
-        out.add("RPC_SAME_SERVER_STREAMING", "replace", location, `${rpc} ${n.serverStreaming ? "became" : "is no longer"} server streaming`);
+        out.add(
+          "RPC_SAME_SERVER_STREAMING",
+          "replace",
+          location,
+          `${rpc} ${n.serverStreaming ? "became" : "is no longer"} server streaming`,
+        );
       if (m.idempotencyLevel !== n.idempotencyLevel)
         out.add(
           "RPC_SAME_IDEMPOTENCY_LEVEL",
@@ -741,7 +775,8 @@ const rpcsChanged: Rule = (before, after, out) => {
         );
     }
     const old = new Set(a.methods.map((m) => m.name));
-    for (const m of b.methods) if (!old.has(m.name)) out.add(null, "add", `${name}.${m.name}`, `RPC ${m.name} was added to service ${name}`);
+    for (const m of b.methods)
+      if (!old.has(m.name)) out.add(null, "add", `${name}.${m.name}`, `RPC ${m.name} was added to service ${name}`);
   }
 };
 

@@ -48,7 +48,9 @@ export const changeSchema = z
     action: z.enum(["add", "remove", "replace", "rename"]).nullable(),
     location: z
       .string()
-      .describe("A JSON path ($.paths['/orders'].get), a GraphQL schema coordinate (Order.total), or a protobuf full name or file path (shop.v1.Order.total)."),
+      .describe(
+        "A JSON path ($.paths['/orders'].get), a GraphQL schema coordinate (Order.total), or a protobuf full name or file path (shop.v1.Order.total).",
+      ),
     message: z.string(),
   })
   .meta({ id: "ContractChange" });
@@ -95,7 +97,9 @@ const protobufCategoryField = z
 export const compatibilitySchema = z
   .object({
     policy: z.enum(compatibilityPolicies),
-    dangerous: dangerousField.optional().describe("How dangerous changes were treated (absent on versions checked before the setting existed: allow)."),
+    dangerous: dangerousField
+      .optional()
+      .describe("How dangerous changes were treated (absent on versions checked before the setting existed: allow)."),
     compatible: z.boolean(),
     checkedAgainst: z.array(z.string()).describe("Labels of the versions checked, oldest first."),
   })

@@ -80,7 +80,12 @@ async function labelConflictError(
   existing: VersionWithContent,
   parsed: ParsedText,
 ) {
-  const { changes, summary, changesTotal } = await deps.work.diff(contract.kind, existing.normalized, parsed.normalized, diffOptions(contract));
+  const { changes, summary, changesTotal } = await deps.work.diff(
+    contract.kind,
+    existing.normalized,
+    parsed.normalized,
+    diffOptions(contract),
+  );
   return contractErrors.labelConflict(
     `Label ${existing.label} of "${contract.name}" is version ${existing.seq}, with different content (${changesTotal} change${changesTotal === 1 ? "" : "s"}). Labels name one content for ever: publish under a new label.`,
     {

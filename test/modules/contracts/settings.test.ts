@@ -96,7 +96,10 @@ t.test("contract settings", async (t) => {
     t.equal(check.body.outcome, "incompatible");
     const back = await alice.api.patch("/v1/contracts/orders-default", { dangerous: "allow" });
     t.equal(back.body.dangerous, "allow");
-    t.equal((await alice.api.post("/v1/contracts/orders-default/check", { content: orders(["open", "held", "lost"]) })).body.outcome, "compatible");
+    t.equal(
+      (await alice.api.post("/v1/contracts/orders-default/check", { content: orders(["open", "held", "lost"]) })).body.outcome,
+      "compatible",
+    );
     const events = await root.get("/v1/events?type=contract.updated&order=desc&limit=50");
     t.ok(
       events.body.items.some(
@@ -156,7 +159,9 @@ t.test("contract settings", async (t) => {
     t.match(created.body, { kind: "protobuf", protobufCategory: "FILE", dangerous: "allow" });
 
     const v1 = {
-      "shop/v1/order.proto": proto('import "shop/v1/money.proto";\nmessage Order {\n  string id = 1;\n  Money total = 2;\n  string note = 3;\n}'),
+      "shop/v1/order.proto": proto(
+        'import "shop/v1/money.proto";\nmessage Order {\n  string id = 1;\n  Money total = 2;\n  string note = 3;\n}',
+      ),
       "shop/v1/money.proto": proto("message Money {\n  int64 units = 1;\n  string currency = 2;\n}"),
     };
     const first = await alice.api.post("/v1/contracts/shop-proto/versions", { label: "1.0.0", content: JSON.stringify(v1) });
@@ -171,7 +176,9 @@ t.test("contract settings", async (t) => {
     // Field 3 deleted with its number reserved: breaking under FILE, not under WIRE.
     const v2 = {
       ...v1,
-      "shop/v1/order.proto": proto('import "shop/v1/money.proto";\nmessage Order {\n  string id = 1;\n  Money total = 2;\n  reserved 3;\n}'),
+      "shop/v1/order.proto": proto(
+        'import "shop/v1/money.proto";\nmessage Order {\n  string id = 1;\n  Money total = 2;\n  reserved 3;\n}',
+      ),
     };
     const check = await alice.api.post("/v1/contracts/shop-proto/check", { content: JSON.stringify(v2) });
     t.equal(check.status, 200);
@@ -191,10 +198,16 @@ t.test("contract settings", async (t) => {
     t.equal(published.body.summary.breaking, 0);
 
     // A field number reused for another wire type breaks even under WIRE.
-    const v3 = { ...v1, "shop/v1/order.proto": proto('import "shop/v1/money.proto";\nmessage Order { string id = 1; Money total = 2; int32 count = 3; }') };
+    const v3 = {
+      ...v1,
+      "shop/v1/order.proto": proto('import "shop/v1/money.proto";\nmessage Order { string id = 1; Money total = 2; int32 count = 3; }'),
+    };
     const reused = await alice.api.post("/v1/contracts/shop-proto/check", { content: JSON.stringify(v3) });
     t.match(reused.body, { outcome: "incompatible" });
-    t.ok(reused.body.breaking.some((b: { message: string }) => b.message.includes("reserves")), JSON.stringify(reused.body.breaking));
+    t.ok(
+      reused.body.breaking.some((b: { message: string }) => b.message.includes("reserves")),
+      JSON.stringify(reused.body.breaking),
+    );
 
     const diff = await alice.api.get("/v1/contracts/shop-proto/diff?from=1.0.0&to=2.0.0");
     t.equal(diff.status, 200);
