@@ -50,7 +50,7 @@ interface Model {
 
 const fileName = (i: number) => `acme/platform/v1/part_${String(i).padStart(2, "0")}.proto`;
 
-function generate(rng: Rng): Model {
+export function generate(rng: Rng): Model {
   const model: Model = { messages: [], enums: [], services: [] };
   for (let e = 0; e < ENUMS; e++) {
     const name = `Status${e}`;
@@ -108,7 +108,7 @@ function fieldLine(f: Field): string {
 }
 
 /** The files of the model: JSON object of path → text, as a contract's content. */
-function spell(model: Model): string {
+export function spell(model: Model): string {
   const files: Record<string, string> = {};
   for (let i = 0; i < FILES; i++) {
     const lines = ['syntax = "proto3";', `package ${PACKAGE};`, 'option go_package = "example.com/acme/platform/v1;platformv1";', ""];
@@ -142,7 +142,7 @@ function spell(model: Model): string {
 }
 
 /** A candidate: a few compatible changes, and with `breaking` a field deleted too. */
-function evolve(model: Model, rng: Rng, step: number, breaking: boolean): Model {
+export function evolve(model: Model, rng: Rng, step: number, breaking: boolean): Model {
   const next: Model = structuredClone(model);
   for (let i = 0; i < 3; i++) {
     const m = next.messages[rng.int(MESSAGES)]!;

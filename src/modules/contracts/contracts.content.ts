@@ -522,8 +522,9 @@ export function parseContent(kind: ContractKind, text: string): ParsedContent {
         location: null,
       });
     const model = parseProtobuf(text);
-    const normalized = canonicalJson(model);
-    return { kind, document: JSON.parse(normalized), normalized, hash: sha256(normalized) };
+    // The model is built with its keys in canonical order: its JSON is its canonical JSON.
+    const normalized = JSON.stringify(model);
+    return { kind, document: model, normalized, hash: sha256(normalized) };
   }
   if (kind === "graphql") {
     if (/^\s*[{[]/.test(text) || /^\s*(openapi|asyncapi|swagger|\$schema)\s*:/m.test(text)) {

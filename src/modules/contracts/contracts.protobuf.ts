@@ -29,11 +29,12 @@ export interface ProtoField {
   /** A scalar (`int32`), a message or enum's full name (`acme.v1.Money`), or `map<key, value>`. */
   type: string;
   kind: "scalar" | "message" | "enum" | "map";
-  /** The (real, not proto3-optional) oneof it belongs to. */
-  oneof: string | null;
+  /** The (real, not proto3-optional) oneof it belongs to; absent when none. */
+  oneof?: string;
   jsonName: string;
-  ctype: string | null;
-  jstype: string | null;
+  /** Absent when not set (ctype STRING, jstype JS_NORMAL). */
+  ctype?: string;
+  jstype?: string;
 }
 
 export interface Reserved {
@@ -111,6 +112,15 @@ const FILE_OPTIONS: Record<string, string> = {
   cc_enable_arenas: "true",
 };
 
+const SORTED_FILE_OPTIONS = sorted(FILE_OPTIONS);
+
+/** The record with its keys in the order canonical JSON puts them (`Array.prototype.sort`'s). */
+function sorted<T>(record: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const key of Object.keys(record).sort()) out[key] = record[key]!;
+  return out;
+}
+
 const MAX_FILES = 1_000;
 
 function invalid(detail: string, reason: string, file?: string, line?: number) {
@@ -176,7 +186,7 @@ function reservedOf(reserved: (number[] | string)[] | undefined): Reserved {
     if (typeof r === "string") names.push(r);
     else ranges.push([r[0]!, r[1] ?? r[0]!]);
   }
-  return { ranges: ranges.sort((a, b) => a[0] - b[0]), names: names.sort() };
+  return { names: names.sort(), ranges: ranges.sort((a, b) => a[0] - b[0]) };
 }
 
 const inRanges = (ranges: readonly [number, number][], n: number) => ranges.some(([lo, hi]) => n >= lo && n <= hi);
@@ -189,16 +199,19 @@ function fieldOf(field: Field, message: string, file: string): ProtoField {
   const options = field.options ?? {};
   if (typeof options.json_name === "string" && options.json_name.length === 0)
     throw invalid(`Field ${message}.${field.name} has an empty json_name.`, "empty json_name", file);
+  // Keys in sorted order, here and in every object of the model: its JSON.stringify is then
+  // its canonical JSON, without the (slower) sorting walk the other kinds need.
+  const oneof = field.partOf && !synthetic ? field.partOf.name : null;
   return {
+    ...(typeof options.ctype === "string" ? { ctype: options.ctype } : {}),
+    jsonName: typeof options.json_name === "string" ? options.json_name : jsonNameOf(field.name),
+    ...(typeof options.jstype === "string" ? { jstype: options.jstype } : {}),
+    kind: map ? "map" : resolved instanceof protobuf.Enum ? "enum" : resolved ? "message" : "scalar",
+    label: map || field.repeated ? "repeated" : field.required ? "required" : "optional",
     name: field.name,
     number: field.id,
-    label: map || field.repeated ? "repeated" : field.required ? "required" : "optional",
+    ...(oneof ? { oneof } : {}),
     type: map ? `map<${(field as MapField).keyType}, ${valueType}>` : valueType,
-    kind: map ? "map" : resolved instanceof protobuf.Enum ? "enum" : resolved ? "message" : "scalar",
-    oneof: field.partOf && !synthetic ? field.partOf.name : null,
-    jsonName: typeof options.json_name === "string" ? options.json_name : jsonNameOf(field.name),
-    ctype: typeof options.ctype === "string" ? options.ctype : null,
-    jstype: typeof options.jstype === "string" ? options.jstype : null,
   };
 }
 
@@ -223,16 +236,16 @@ function collect(ns: NamespaceBase, model: ProtoPackage, syntaxOf: (file: string
             throw invalid(`Field ${name}.${f.name} uses a name the message reserves.`, "reserved name reused", file);
         }
         model.messages[name] = {
-          file,
+          extensions: (object.extensions ?? []).map((r): [number, number] => [r[0]!, r[1] ?? r[0]!]).sort((a, b) => a[0] - b[0]),
           fields,
+          file,
+          messageSetWireFormat: object.options?.message_set_wire_format === true,
+          noStandardDescriptorAccessor: object.options?.no_standard_descriptor_accessor === true,
           oneofs: object.oneofsArray
             .filter((o) => !o.fieldsArray.every((f) => f.options?.proto3_optional === true) || o.fieldsArray.length === 0)
             .map((o) => o.name)
             .sort(),
           reserved,
-          extensions: (object.extensions ?? []).map((r): [number, number] => [r[0]!, r[1] ?? r[0]!]).sort((a, b) => a[0] - b[0]),
-          messageSetWireFormat: object.options?.message_set_wire_format === true,
-          noStandardDescriptorAccessor: object.options?.no_standard_descriptor_accessor === true,
         };
       }
       collect(object, model, syntaxOf);
@@ -242,21 +255,21 @@ function collect(ns: NamespaceBase, model: ProtoPackage, syntaxOf: (file: string
       const values = Object.entries(object.values)
         .map(([value, number]) => ({ name: value, number }))
         .sort((a, b) => a.number - b.number || a.name.localeCompare(b.name));
-      model.enums[name] = { file, values, reserved: reservedOf(object.reserved), closed: syntaxOf(file) === "proto2" };
+      model.enums[name] = { closed: syntaxOf(file) === "proto2", file, reserved: reservedOf(object.reserved), values };
     } else if (object instanceof protobuf.Service) {
       if (!file) continue;
       model.services[fullName(object)] = {
         file,
         methods: object.methodsArray
           .map((m) => ({
+            clientStreaming: m.requestStream === true,
+            idempotencyLevel: typeof m.options?.idempotency_level === "string" ? m.options.idempotency_level : "IDEMPOTENCY_UNKNOWN",
             name: m.name,
             requestType: m.resolvedRequestType ? fullName(m.resolvedRequestType) : m.requestType,
             responseType: m.resolvedResponseType ? fullName(m.resolvedResponseType) : m.responseType,
-            clientStreaming: m.requestStream === true,
             serverStreaming: m.responseStream === true,
-            idempotencyLevel: typeof m.options?.idempotency_level === "string" ? m.options.idempotency_level : "IDEMPOTENCY_UNKNOWN",
           }))
-          .sort((a, b) => a.name.localeCompare(b.name)),
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
       };
     } else if (object instanceof protobuf.Namespace) {
       collect(object, model, syntaxOf);
@@ -276,7 +289,7 @@ const WELL_KNOWN = /^google\/protobuf\/(any|duration|empty|field_mask|struct|tim
 export function parseProtobuf(text: string): ProtoPackage {
   const files = filesOf(text);
   const root = new protobuf.Root();
-  const model: ProtoPackage = { files: {}, messages: {}, enums: {}, services: {} };
+  const model: ProtoPackage = { enums: {}, files: {}, messages: {}, services: {} };
   const added = new Set<string>();
   const consumed = new Map<ReflectionObject, number>();
   const parser = protobuf.parse as unknown as { filename: string | null };
@@ -311,13 +324,13 @@ export function parseProtobuf(text: string): ProtoPackage {
     // file's are the ones it appended.
     const ns = pkg ? root.lookup(pkg) : root;
     const own = ns?.parsedOptions ?? [];
-    const options = { ...FILE_OPTIONS };
+    const options = { ...SORTED_FILE_OPTIONS };
     for (const entry of own.slice(consumed.get(ns!) ?? 0))
       for (const [key, value] of Object.entries(entry)) if (key in FILE_OPTIONS) options[key] = String(value);
     if (ns) consumed.set(ns, own.length);
     const declared = SYNTAX.exec(source);
     const syntax = declared ? (declared[1] === "edition" ? `editions ${declared[2]}` : declared[2]!) : "proto2";
-    model.files[path] = { package: pkg, syntax, options };
+    model.files[path] = { options, package: pkg, syntax };
   }
   try {
     root.resolveAll();
@@ -326,7 +339,7 @@ export function parseProtobuf(text: string): ProtoPackage {
     throw invalid(`The contract's files do not resolve: ${message}.`, message.slice(0, 200));
   }
   collect(root, model, (file) => model.files[file]?.syntax ?? "proto2");
-  return model;
+  return { enums: sorted(model.enums), files: sorted(model.files), messages: sorted(model.messages), services: sorted(model.services) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -620,7 +633,7 @@ const fieldsChanged: Rule = (before, after, out) => {
       if (a.jsonName !== b.jsonName)
         out.add("FIELD_SAME_JSON_NAME", "replace", location, `The ${ref} changed its JSON name from "${a.jsonName}" to "${b.jsonName}"`);
       if (a.label !== b.label) out.add("FIELD_SAME_LABEL", "replace", location, `The ${ref} changed label from ${a.label} to ${b.label}`);
-      if (a.oneof !== b.oneof)
+      if ((a.oneof ?? null) !== (b.oneof ?? null))
         out.add(
           "FIELD_SAME_ONEOF",
           "replace",
@@ -635,14 +648,14 @@ const fieldsChanged: Rule = (before, after, out) => {
         // A type that stays the same in every category (nothing fired) still changed.
         out.add(null, "replace", location, sentence);
       }
-      if (a.ctype !== b.ctype)
+      if ((a.ctype ?? null) !== (b.ctype ?? null))
         out.add(
           "FIELD_SAME_CTYPE",
           "replace",
           location,
           `The ${ref} changed option ctype from ${a.ctype ?? "STRING"} to ${b.ctype ?? "STRING"}`,
         );
-      if (a.jstype !== b.jstype)
+      if ((a.jstype ?? null) !== (b.jstype ?? null))
         out.add(
           "FIELD_SAME_JSTYPE",
           "replace",

@@ -1,6 +1,6 @@
 import t, { type Test } from "tap";
 import { AppError } from "../../../src/http/problem.js";
-import { parseContent } from "../../../src/modules/contracts/contracts.content.js";
+import { canonicalJson, parseContent } from "../../../src/modules/contracts/contracts.content.js";
 
 /** The problem parseContent throws for `text` (fails the test if it parses). */
 function problemOf(t: Test, kind: Parameters<typeof parseContent>[0], text: string): AppError {
@@ -88,6 +88,16 @@ t.test("when protobuf files are parsed, then comments and layout do not change t
   const one = parseContent("protobuf", files("message Order { Money total = 1; }\n"));
   const two = parseContent("protobuf", files("// An order.\nmessage Order {\n  Money total = 1; // what it costs\n}\n"));
   t.equal(one.hash, two.hash);
+  const rich = parseContent(
+    "protobuf",
+    `syntax = "proto2"; package z.a; option java_package = "z"; option go_package = "z/a";
+     enum E { option allow_alias = true; E_ZERO = 0; E_NIL = 0; reserved 5; reserved "OLD"; }
+     message M { optional int64 id = 1 [jstype = JS_STRING, json_name = "ident"]; optional string s = 2 [ctype = CORD];
+       oneof pick { string b = 3; int32 a = 4; } map<string, E> m = 5; extensions 100 to 200; reserved 9, 11 to 12; reserved "gone";
+       message Inner { repeated bytes r = 1; } }
+     service S { rpc B(M) returns (stream M); rpc A(stream M) returns (M) { option idempotency_level = IDEMPOTENT; } }`,
+  );
+  t.equal(rich.normalized, canonicalJson(JSON.parse(rich.normalized)), "the model's JSON is its canonical JSON");
   t.match(JSON.parse(one.normalized), {
     messages: { "a.Order": { file: "a/order.proto", fields: [{ name: "total", type: "a.Money", kind: "message" }] } },
   });
