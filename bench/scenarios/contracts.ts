@@ -21,6 +21,9 @@
  *
  * Targets (YAML, the spelling a repository's `openapi.yaml` is published in): p50 ≤ 500 ms;
  * server RSS ≤ 400 MB. The JSON case is reported against the same target.
+ *
+ * Then, on the same server, `contracts-protobuf.ts`: checks of a 500-message Protocol Buffers
+ * package (p50 ≤ 200 ms); the RSS target covers both parts.
  */
 import { availableParallelism } from "node:os";
 import { api } from "../lib/api.js";
@@ -30,6 +33,7 @@ import { CpuMeters, serverReport, serverRows } from "../lib/report.js";
 import { Rng } from "../lib/synthetic.js";
 import type { Row, ScenarioContext } from "../lib/types.js";
 import { median, percentile } from "./claims/micro.js";
+import { measureProtobuf, type ProtobufRun } from "./contracts-protobuf.js";
 
 const target = { p50Ms: 500, rssMB: 400 };
 const OPERATIONS = 2_000;
@@ -1063,9 +1067,11 @@ export async function contracts(context: ScenarioContext): Promise<Row[]> {
   const brigade = await startBrigade();
   const cpu = new CpuMeters();
   let run: Run;
+  let proto: ProtobufRun;
   let logProblems: ReturnType<BrigadeServer["logProblems"]>;
   try {
     run = await measure(context, brigade, seed, versions);
+    proto = await measureProtobuf(context.log, brigade, seed);
     logProblems = brigade.logProblems();
   } catch (err) {
     cpu.stop();
@@ -1075,6 +1081,7 @@ export async function contracts(context: ScenarioContext): Promise<Row[]> {
   const exit = await brigade.stop();
   cpu.stop();
   const report = serverReport(brigade, cpu, run.window, logProblems, exit);
+  const protoRssPeakMB = brigade.process.stats.peakMB(proto.window[0], proto.window[1]);
   const docRows: Row[] = [
     {
       metric: "document size (YAML / JSON)",
@@ -1094,6 +1101,13 @@ export async function contracts(context: ScenarioContext): Promise<Row[]> {
       note: `before: ${Math.round(run.rssBeforeMB)} MB; sampled every 200 ms`,
     },
     ...checkRows(run),
+    ...proto.rows,
+    {
+      metric: "server RSS peak during the protobuf checks",
+      value: Math.round(protoRssPeakMB),
+      unit: "MB",
+      target: { op: "<=", value: target.rssMB },
+    },
     ...serverRows("run", report, { name: `none (CPU over the whole publish sequence; ${availableParallelism()} cores)` }),
   ];
 }

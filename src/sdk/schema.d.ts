@@ -3826,7 +3826,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    kind?: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "opaque";
+                    kind?: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "protobuf" | "opaque";
                     /** @description Provided by this team. */
                     team?: string;
                     /** @description Whose source is in this repository. */
@@ -3905,7 +3905,7 @@ export interface paths {
                     "application/json": {
                         name: string;
                         /** @enum {string} */
-                        kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "opaque";
+                        kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "protobuf" | "opaque";
                         description?: string;
                         /**
                          * Format: uuid
@@ -3922,6 +3922,17 @@ export interface paths {
                          * @enum {string}
                          */
                         compatibility?: "backward" | "backward_transitive" | "forward" | "forward_transitive" | "full" | "full_transitive" | "none";
+                        /**
+                         * @description What a dangerous change (may surprise a consumer, breaks no request or response by itself) does under the policy: allow (default: allowed, with a notice) or block (makes the version incompatible, like a breaking change).
+                         * @default allow
+                         * @enum {string}
+                         */
+                        dangerous?: "allow" | "block";
+                        /**
+                         * @description protobuf contracts only: buf's breaking category whose rules make a change breaking, strictest first: FILE (default, as buf's), PACKAGE, WIRE_JSON, WIRE.
+                         * @enum {string}
+                         */
+                        protobufCategory?: "FILE" | "PACKAGE" | "WIRE_JSON" | "WIRE";
                     };
                 };
             };
@@ -4100,6 +4111,16 @@ export interface paths {
                         } | null;
                         /** @enum {string} */
                         compatibility?: "backward" | "backward_transitive" | "forward" | "forward_transitive" | "full" | "full_transitive" | "none";
+                        /**
+                         * @description What a dangerous change (may surprise a consumer, breaks no request or response by itself) does under the policy: allow (default: allowed, with a notice) or block (makes the version incompatible, like a breaking change).
+                         * @enum {string}
+                         */
+                        dangerous?: "allow" | "block";
+                        /**
+                         * @description protobuf contracts only: buf's breaking category whose rules make a change breaking, strictest first: FILE (default, as buf's), PACKAGE, WIRE_JSON, WIRE.
+                         * @enum {string}
+                         */
+                        protobufCategory?: "FILE" | "PACKAGE" | "WIRE_JSON" | "WIRE";
                     };
                 };
             };
@@ -4559,7 +4580,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, or any text for opaque contracts. */
+                        /** @description OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, Protocol Buffers as one .proto text or a JSON object of file path → .proto text, or any text for opaque contracts. */
                         content: string;
                         label: string;
                         branch?: string;
@@ -4863,7 +4884,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, or any text for opaque contracts. */
+                        /** @description OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, Protocol Buffers as one .proto text or a JSON object of file path → .proto text, or any text for opaque contracts. */
                         content: string;
                         /** @description The label it would be published under: a clash is reported. */
                         label?: string;
@@ -5026,7 +5047,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, or any text for opaque contracts. */
+                        /** @description OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, Protocol Buffers as one .proto text or a JSON object of file path → .proto text, or any text for opaque contracts. */
                         content: string;
                         /** @description The label it is meant to be published under. */
                         label?: string;
@@ -8070,6 +8091,8 @@ export interface components {
                 repo: string | null;
                 sourcePatterns: string[];
                 compatibility: string;
+                dangerous?: string;
+                protobufCategory?: string | null;
             };
         };
         /** @description A contract's settings changed (each changed field with its old and new value). Alerts its consumers. */
@@ -8896,23 +8919,23 @@ export interface components {
         };
         ContractChangeInput: {
             /**
-             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @description breaking: fails the compatibility policy; dangerous: a consumer may be surprised (allowed with a notice, or refused when the contract says dangerous: block); non-breaking, annotation; unclassified: neither reference classifies it.
              * @enum {string}
              */
             level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
-            /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
+            /** @description A JSON path ($.paths['/orders'].get), a GraphQL schema coordinate (Order.total), or a protobuf full name or file path (shop.v1.Order.total). */
             location: string;
             message: string;
         };
         ContractIncompatibilityInput: {
             /**
-             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @description breaking: fails the compatibility policy; dangerous: a consumer may be surprised (allowed with a notice, or refused when the contract says dangerous: block); non-breaking, annotation; unclassified: neither reference classifies it.
              * @enum {string}
              */
             level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
-            /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
+            /** @description A JSON path ($.paths['/orders'].get), a GraphQL schema coordinate (Order.total), or a protobuf full name or file path (shop.v1.Order.total). */
             location: string;
             message: string;
             /** @description The label of the version the change was found against. */
@@ -8926,7 +8949,7 @@ export interface components {
         ContractChangeSummaryInput: {
             breaking: number;
             /**
-             * @description Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.
+             * @description Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed with a notice unless the contract says dangerous: block.
              * @default 0
              */
             dangerous: number;
@@ -8937,6 +8960,11 @@ export interface components {
         ContractCompatibilityInput: {
             /** @enum {string} */
             policy: "backward" | "backward_transitive" | "forward" | "forward_transitive" | "full" | "full_transitive" | "none";
+            /**
+             * @description How dangerous changes were treated (absent on versions checked before the setting existed: allow).
+             * @enum {string}
+             */
+            dangerous?: "allow" | "block";
             compatible: boolean;
             /** @description Labels of the versions checked, oldest first. */
             checkedAgainst: string[];
@@ -8964,7 +8992,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "opaque";
+            kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "protobuf" | "opaque";
             description: string | null;
             /** Format: uuid */
             providerTeamId: string;
@@ -8972,6 +9000,13 @@ export interface components {
             source: components["schemas"]["ContractSourceInput"] | null;
             /** @enum {string} */
             compatibility: "backward" | "backward_transitive" | "forward" | "forward_transitive" | "full" | "full_transitive" | "none";
+            /**
+             * @description What a dangerous change (may surprise a consumer, breaks no request or response by itself) does under the policy: allow (default: allowed, with a notice) or block (makes the version incompatible, like a breaking change).
+             * @enum {string}
+             */
+            dangerous: "allow" | "block";
+            /** @description buf's breaking category (protobuf contracts; null for other kinds). */
+            protobufCategory: ("FILE" | "PACKAGE" | "WIRE_JSON" | "WIRE") | null;
             /** @enum {string} */
             status: "active" | "archived";
             latestVersion: {
@@ -9098,6 +9133,11 @@ export interface components {
             compatible: boolean;
             /** @enum {string} */
             policy: "backward" | "backward_transitive" | "forward" | "forward_transitive" | "full" | "full_transitive" | "none";
+            /**
+             * @description What a dangerous change (may surprise a consumer, breaks no request or response by itself) does under the policy: allow (default: allowed, with a notice) or block (makes the version incompatible, like a breaking change).
+             * @enum {string}
+             */
+            dangerous: "allow" | "block";
             checkedAgainst: string[];
             /** @description The latest version's label. */
             latest: string | null;
@@ -9471,7 +9511,7 @@ export interface components {
             contracts: {
                 name: string;
                 /** @enum {string} */
-                kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "opaque";
+                kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "protobuf" | "opaque";
                 /** Format: uuid */
                 providerTeamId: string;
                 /** @description The contract's source pattern that covers the path. */
@@ -10299,6 +10339,8 @@ export interface components {
                 repo: string | null;
                 sourcePatterns: string[];
                 compatibility: string;
+                dangerous?: string;
+                protobufCategory?: string | null;
             };
         };
         /** @description A contract's settings changed (each changed field with its old and new value). Alerts its consumers. */
@@ -11125,23 +11167,23 @@ export interface components {
         };
         ContractChange: {
             /**
-             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @description breaking: fails the compatibility policy; dangerous: a consumer may be surprised (allowed with a notice, or refused when the contract says dangerous: block); non-breaking, annotation; unclassified: neither reference classifies it.
              * @enum {string}
              */
             level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
-            /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
+            /** @description A JSON path ($.paths['/orders'].get), a GraphQL schema coordinate (Order.total), or a protobuf full name or file path (shop.v1.Order.total). */
             location: string;
             message: string;
         };
         ContractIncompatibility: {
             /**
-             * @description breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.
+             * @description breaking: fails the compatibility policy; dangerous: a consumer may be surprised (allowed with a notice, or refused when the contract says dangerous: block); non-breaking, annotation; unclassified: neither reference classifies it.
              * @enum {string}
              */
             level: "breaking" | "dangerous" | "non-breaking" | "annotation" | "unclassified";
             action: ("add" | "remove" | "replace" | "rename") | null;
-            /** @description A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total). */
+            /** @description A JSON path ($.paths['/orders'].get), a GraphQL schema coordinate (Order.total), or a protobuf full name or file path (shop.v1.Order.total). */
             location: string;
             message: string;
             /** @description The label of the version the change was found against. */
@@ -11155,7 +11197,7 @@ export interface components {
         ContractChangeSummary: {
             breaking: number;
             /**
-             * @description Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.
+             * @description Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed with a notice unless the contract says dangerous: block.
              * @default 0
              */
             dangerous: number;
@@ -11166,6 +11208,11 @@ export interface components {
         ContractCompatibility: {
             /** @enum {string} */
             policy: "backward" | "backward_transitive" | "forward" | "forward_transitive" | "full" | "full_transitive" | "none";
+            /**
+             * @description How dangerous changes were treated (absent on versions checked before the setting existed: allow).
+             * @enum {string}
+             */
+            dangerous?: "allow" | "block";
             compatible: boolean;
             /** @description Labels of the versions checked, oldest first. */
             checkedAgainst: string[];
@@ -11193,7 +11240,7 @@ export interface components {
             id: string;
             name: string;
             /** @enum {string} */
-            kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "opaque";
+            kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "protobuf" | "opaque";
             description: string | null;
             /** Format: uuid */
             providerTeamId: string;
@@ -11201,6 +11248,13 @@ export interface components {
             source: components["schemas"]["ContractSource"] | null;
             /** @enum {string} */
             compatibility: "backward" | "backward_transitive" | "forward" | "forward_transitive" | "full" | "full_transitive" | "none";
+            /**
+             * @description What a dangerous change (may surprise a consumer, breaks no request or response by itself) does under the policy: allow (default: allowed, with a notice) or block (makes the version incompatible, like a breaking change).
+             * @enum {string}
+             */
+            dangerous: "allow" | "block";
+            /** @description buf's breaking category (protobuf contracts; null for other kinds). */
+            protobufCategory: ("FILE" | "PACKAGE" | "WIRE_JSON" | "WIRE") | null;
             /** @enum {string} */
             status: "active" | "archived";
             latestVersion: {
@@ -11327,6 +11381,11 @@ export interface components {
             compatible: boolean;
             /** @enum {string} */
             policy: "backward" | "backward_transitive" | "forward" | "forward_transitive" | "full" | "full_transitive" | "none";
+            /**
+             * @description What a dangerous change (may surprise a consumer, breaks no request or response by itself) does under the policy: allow (default: allowed, with a notice) or block (makes the version incompatible, like a breaking change).
+             * @enum {string}
+             */
+            dangerous: "allow" | "block";
             checkedAgainst: string[];
             /** @description The latest version's label. */
             latest: string | null;
@@ -11700,7 +11759,7 @@ export interface components {
             contracts: {
                 name: string;
                 /** @enum {string} */
-                kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "opaque";
+                kind: "openapi" | "asyncapi" | "jsonschema" | "graphql" | "protobuf" | "opaque";
                 /** Format: uuid */
                 providerTeamId: string;
                 /** @description The contract's source pattern that covers the path. */

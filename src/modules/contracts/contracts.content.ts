@@ -5,13 +5,15 @@ import { isObject, jsonPath, resolvePointer, type PathPart } from "./contracts.c
 import { contractErrors } from "./contracts.errors.js";
 import { parseGraphql } from "./contracts.graphql.js";
 import { assertSdlDepth } from "./contracts.limits.js";
+import { parseProtobuf } from "./contracts.protobuf.js";
 import type { ContractKind } from "./contracts.table.js";
 
 /**
  * Content parsing, validation and normalisation, per kind. A version's identity is the
  * SHA-256 of its normalised text: structured kinds (OpenAPI, AsyncAPI, JSON Schema) as
  * canonical JSON (keys sorted, no whitespace), so YAML and JSON spellings, key order and
- * formatting do not make a new version; GraphQL as the sorted, printed schema; opaque text
+ * formatting do not make a new version; GraphQL as the sorted, printed schema; Protocol Buffers
+ * as the canonical JSON of what its files declare (`contracts.protobuf.ts`); opaque text
  * with line endings unified and trailing whitespace dropped.
  */
 
@@ -357,9 +359,9 @@ function checkAsyncApi(text: string, doc: unknown) {
       path: [],
     });
   }
-  if (!/^2\.\d+\.\d+/.test(doc.asyncapi)) {
+  if (!/^(2\.\d+|3\.0)\.\d+/.test(doc.asyncapi)) {
     throw unsupported(text, {
-      detail: `AsyncAPI ${doc.asyncapi} is not supported: the differ understands AsyncAPI 2.x.`,
+      detail: `AsyncAPI ${doc.asyncapi} is not supported: the differ understands AsyncAPI 2.x and 3.0.`,
       reason: "unsupported asyncapi version",
       path: ["asyncapi"],
     });
@@ -370,12 +372,45 @@ function checkAsyncApi(text: string, doc: unknown) {
       reason: "missing info",
       path: doc.info === undefined ? [] : ["info"],
     });
+  if (doc.asyncapi.startsWith("3.")) {
+    checkAsyncApi3(text, doc);
+    return;
+  }
   if (!isObject(doc.channels))
     throw invalid(text, {
       detail: "An AsyncAPI document needs a `channels` object.",
       reason: "missing channels",
       path: doc.channels === undefined ? [] : ["channels"],
     });
+}
+
+/** AsyncAPI 3.0: channels and operations are optional maps; an operation sends or receives on a channel it references. */
+function checkAsyncApi3(text: string, doc: Record<string, unknown>) {
+  for (const section of ["channels", "operations"]) {
+    if (doc[section] !== undefined && !isObject(doc[section]))
+      throw invalid(text, { detail: `\`${section}\` must be an object.`, reason: `${section} is not an object`, path: [section] });
+  }
+  for (const [id, op] of Object.entries(isObject(doc.operations) ? doc.operations : {})) {
+    if (!isObject(op))
+      throw invalid(text, {
+        detail: `${jsonPath(["operations", id])} must be an object.`,
+        reason: "operation is not an object",
+        path: ["operations", id],
+      });
+    if (typeof op.$ref === "string") continue;
+    if (op.action !== "send" && op.action !== "receive")
+      throw invalid(text, {
+        detail: `${jsonPath(["operations", id, "action"])} must be "send" or "receive".`,
+        reason: "invalid action",
+        path: ["operations", id, "action"],
+      });
+    if (!isObject(op.channel) || typeof op.channel.$ref !== "string")
+      throw invalid(text, {
+        detail: `${jsonPath(["operations", id, "channel"])} must be a $ref to a channel.`,
+        reason: "missing channel",
+        path: ["operations", id, "channel"],
+      });
+  }
 }
 
 const JSON_TYPES = new Set(["null", "boolean", "object", "array", "number", "integer", "string"]);
@@ -479,6 +514,18 @@ export function parseContent(kind: ContractKind, text: string): ParsedContent {
     const normalized = text.replace(/\r\n?/g, "\n").replace(/\s+$/, "");
     return { kind, document: normalized, normalized, hash: sha256(normalized) };
   }
+  if (kind === "protobuf") {
+    if (/^\s*(openapi|asyncapi|swagger|\$schema)\s*:/m.test(text))
+      throw mismatch(text, {
+        detail: "The content looks like YAML, but this contract's kind is protobuf (.proto text, or a JSON object of path → .proto text).",
+        reason: "kind mismatch",
+        location: null,
+      });
+    const model = parseProtobuf(text);
+    // The model is built with its keys in canonical order: its JSON is its canonical JSON.
+    const normalized = JSON.stringify(model);
+    return { kind, document: model, normalized, hash: sha256(normalized) };
+  }
   if (kind === "graphql") {
     if (/^\s*[{[]/.test(text) || /^\s*(openapi|asyncapi|swagger|\$schema)\s*:/m.test(text)) {
       throw mismatch(text, {
@@ -519,5 +566,6 @@ export function parseContent(kind: ContractKind, text: string): ParsedContent {
 export function documentOf(kind: ContractKind, normalized: string): unknown {
   if (kind === "opaque") return normalized;
   if (kind === "graphql") return parseGraphql(normalized).schema;
+  // protobuf: the model itself, as JSON (never the .proto text again).
   return JSON.parse(normalized);
 }

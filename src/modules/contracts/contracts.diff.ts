@@ -1,9 +1,11 @@
 import { compareAsyncApi, compareJsonSchema, compareOpenApi, type Diff } from "api-smart-diff";
 import type { GraphQLSchema } from "graphql";
 import { isObject, jsonPath, resolvePointer, type Change, type ChangeLevel } from "./contracts.changes.js";
+import { asAsyncApi2, judgeAsyncApiType } from "./contracts.asyncapi.js";
 import { diffGraphql } from "./contracts.graphql.js";
 import { classifyOpenApi, parameterAt, type Verdict } from "./contracts.rules.js";
-import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
+import { diffProtobuf, type ProtoPackage } from "./contracts.protobuf.js";
+import type { CompatibilityPolicy, ContractKind, DangerousPolicy, ProtobufCategory } from "./contracts.table.js";
 
 /**
  * Diff and classification. Every change has a level (breaking, dangerous, non-breaking,
@@ -11,15 +13,27 @@ import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
  * sentence. "Breaking" always means: breaks someone relying on the version diffed *from*;
  * "dangerous" never makes a version incompatible.
  *
- * - OpenAPI 3.x, AsyncAPI 2.x, JSON Schema: `api-smart-diff` finds the changes, resolving local
+ * - OpenAPI 3.x, AsyncAPI 2.x and 3.0 (as the 2.x document it means), JSON Schema: `api-smart-diff` finds the changes, resolving local
  *   `$ref`s and reporting each where it takes effect. OpenAPI changes are then judged by the
  *   rules of `contracts.rules.ts` (after oasdiff's); its reports of the `components` sections
  *   themselves are dropped, since every use of a component is already reported where it is
  *   used; `securitySchemes` are kept. For AsyncAPI it judges messages where they are defined
  *   (in components), so those reports stay, with its own levels.
  * - GraphQL: graphql-inspector's core (`contracts.graphql.ts`).
+ * - Protocol Buffers: buf's rules, under the contract's category (`contracts.protobuf.ts`).
  * - Opaque: any change is one unclassified change.
  */
+
+/** A contract's settings that change how its changes are judged. */
+export interface DiffOptions {
+  /** protobuf: the buf category whose rules make a change breaking (FILE when absent). */
+  protobufCategory?: ProtobufCategory | null;
+}
+
+export interface PolicyOptions extends DiffOptions {
+  /** allow (default): dangerous changes are reported, never refused; block: they count as breaking. */
+  dangerous?: DangerousPolicy;
+}
 
 /** Changes kept on a version or proposal, and returned; the total is always kept. */
 export const MAX_CHANGES = 1_000;
@@ -304,8 +318,10 @@ function diffOpaque(before: string, after: string): Change[] {
 }
 
 /** Every change from `before` to `after`, classified from the point of view of `before`'s users. */
-export function diffDocuments(kind: ContractKind, before: unknown, after: unknown): Change[] {
+export function diffDocuments(kind: ContractKind, before: unknown, after: unknown, options: DiffOptions = {}): Change[] {
   switch (kind) {
+    case "protobuf":
+      return diffProtobuf(before as ProtoPackage, after as ProtoPackage, options.protobufCategory ?? "FILE");
     case "opaque":
       return diffOpaque(before as string, after as string);
     case "graphql":
@@ -332,9 +348,10 @@ export function diffDocuments(kind: ContractKind, before: unknown, after: unknow
         });
     }
     case "asyncapi": {
-      const [a, b] = prune(before as JsonObject, after as JsonObject, "channels", ASYNCAPI_COMPONENTS);
+      // 3.0 is judged as the 2.x document it means to its consumers (`contracts.asyncapi.ts`).
+      const [a, b] = prune(asAsyncApi2(before) as JsonObject, asAsyncApi2(after) as JsonObject, "channels", ASYNCAPI_COMPONENTS);
       // Its AsyncAPI rules judge a message where it is defined (in components), not where used.
-      return compareAsyncApi(a, b).diffs.map((d) => fromSmartDiff(d));
+      return compareAsyncApi(a, b).diffs.map((d) => fromSmartDiff(d, judgeAsyncApiType(d)));
     }
   }
 }
@@ -347,6 +364,7 @@ export interface HistoryEntry {
 
 export interface CompatibilityResult {
   policy: CompatibilityPolicy;
+  dangerous: DangerousPolicy;
   compatible: boolean;
   /** Labels of the versions the candidate was checked against, oldest first. */
   checkedAgainst: string[];
@@ -363,29 +381,34 @@ export interface CompatibilityResult {
  * - none: always compatible (changes are still classified and reported).
  * Unclassified changes (opaque contracts, what a differ cannot judge) never make a version
  * incompatible on their own: they are reported, and consumers are alerted all the same.
+ * Dangerous changes do only when the contract says `dangerous: block`; they are then listed
+ * with the breaking ones, keeping their own level.
  */
 export function checkCompatibility(
   kind: ContractKind,
   policy: CompatibilityPolicy,
   candidate: unknown,
   history: readonly HistoryEntry[],
+  options: PolicyOptions = {},
 ): CompatibilityResult {
+  const dangerous = options.dangerous ?? "allow";
+  const blocks = (c: Change) => c.level === "breaking" || (dangerous === "block" && c.level === "dangerous");
   const latest = history.at(-1);
   const latestDoc = latest?.document();
-  const changes = latest ? diffDocuments(kind, latestDoc, candidate) : [];
+  const changes = latest ? diffDocuments(kind, latestDoc, candidate, options) : [];
   const base = policy.replace(/_transitive$/, "");
   const targets = policy === "none" || !latest ? [] : policy.endsWith("_transitive") ? history : [latest];
   const breaking: Incompatibility[] = [];
   for (const target of targets) {
     const doc = target === latest ? latestDoc : target.document();
     if (base === "backward" || base === "full") {
-      const forwardChanges = target === latest ? changes : diffDocuments(kind, doc, candidate);
-      for (const c of forwardChanges) if (c.level === "breaking") breaking.push({ ...c, against: target.label, direction: "backward" });
+      const forwardChanges = target === latest ? changes : diffDocuments(kind, doc, candidate, options);
+      for (const c of forwardChanges) if (blocks(c)) breaking.push({ ...c, against: target.label, direction: "backward" });
     }
     if (base === "forward" || base === "full") {
-      for (const c of diffDocuments(kind, candidate, doc))
-        if (c.level === "breaking") breaking.push({ ...c, against: target.label, direction: "forward" });
+      for (const c of diffDocuments(kind, candidate, doc, options))
+        if (blocks(c)) breaking.push({ ...c, against: target.label, direction: "forward" });
     }
   }
-  return { policy, compatible: breaking.length === 0, checkedAgainst: targets.map((t) => t.label), breaking, changes };
+  return { policy, dangerous, compatible: breaking.length === 0, checkedAgainst: targets.map((t) => t.label), breaking, changes };
 }

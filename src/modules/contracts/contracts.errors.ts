@@ -1,6 +1,7 @@
 import { defineErrors } from "../../http/problem.js";
 
 export const contractErrors = defineErrors({
+  settingNotApplicable: [400, "contracts.setting_not_applicable"],
   notFound: [404, "contracts.not_found"],
   versionNotFound: [404, "contracts.version_not_found"],
   consumerNotFound: [404, "contracts.consumer_not_found"],

@@ -50,6 +50,9 @@ export const contractEvents = defineEvents({
       repo: z.string().nullable(),
       sourcePatterns: z.array(z.string()),
       compatibility: z.string(),
+      /** Absent in events written before the setting existed (the default, allow). */
+      dangerous: z.string().optional(),
+      protobufCategory: z.string().nullable().optional(),
     }),
     describe: (e, names) =>
       `${actorName(e.actor, names)} created contract ${e.payload.name} (${e.payload.kind}) for ${names.team(e.payload.providerTeamId)}`,

@@ -13,6 +13,7 @@ import { Piscina } from "piscina";
 import type { Config } from "../../config.js";
 import { AppError } from "../../http/problem.js";
 import { contractErrors } from "./contracts.errors.js";
+import type { DiffOptions, PolicyOptions } from "./contracts.diff.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 import type { CompatibilityView, ContractTask, ContractTaskResult, DiffView, ParsedText, VersionText } from "./contracts.worker.js";
 
@@ -65,13 +66,19 @@ export class ContractWork {
   }
 
   /** `checkCompatibility` of a candidate (normalised text) against versions, oldest first. */
-  compatibility(kind: ContractKind, policy: CompatibilityPolicy, candidate: string, history: VersionText[]): Promise<CompatibilityView> {
-    return this.run({ op: "compatibility", kind, policy, candidate, history }) as Promise<CompatibilityView>;
+  compatibility(
+    kind: ContractKind,
+    policy: CompatibilityPolicy,
+    candidate: string,
+    history: VersionText[],
+    options: PolicyOptions = {},
+  ): Promise<CompatibilityView> {
+    return this.run({ op: "compatibility", kind, policy, candidate, history, options }) as Promise<CompatibilityView>;
   }
 
   /** Every change from one normalised text to another. */
-  diff(kind: ContractKind, before: string, after: string): Promise<DiffView> {
-    return this.run({ op: "diff", kind, before, after }) as Promise<DiffView>;
+  diff(kind: ContractKind, before: string, after: string, options: DiffOptions = {}): Promise<DiffView> {
+    return this.run({ op: "diff", kind, before, after, options }) as Promise<DiffView>;
   }
 
   close(): Promise<void> {

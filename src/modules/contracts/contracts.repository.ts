@@ -33,7 +33,17 @@ export async function insertContract(
   db: Db,
   values: Pick<
     ContractRow,
-    "orgId" | "name" | "kind" | "description" | "providerTeamId" | "repo" | "sourcePatterns" | "compatibility" | "createdBy"
+    | "orgId"
+    | "name"
+    | "kind"
+    | "description"
+    | "providerTeamId"
+    | "repo"
+    | "sourcePatterns"
+    | "compatibility"
+    | "dangerous"
+    | "protobufCategory"
+    | "createdBy"
   >,
 ): Promise<ContractRow> {
   try {
@@ -111,7 +121,12 @@ export async function listContracts(
 export async function updateContract(
   db: Db,
   id: string,
-  set: Partial<Pick<ContractRow, "description" | "providerTeamId" | "repo" | "sourcePatterns" | "compatibility" | "status">> & {
+  set: Partial<
+    Pick<
+      ContractRow,
+      "description" | "providerTeamId" | "repo" | "sourcePatterns" | "compatibility" | "dangerous" | "protobufCategory" | "status"
+    >
+  > & {
     archive?: boolean;
   },
 ): Promise<ContractRow> {

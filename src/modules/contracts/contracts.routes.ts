@@ -68,6 +68,8 @@ const presentContract = ({ contract: c, consumers, latest }: ContractView) => ({
   providerTeamId: c.providerTeamId,
   source: c.repo ? { repo: c.repo, patterns: c.sourcePatterns } : null,
   compatibility: c.compatibility,
+  dangerous: c.dangerous,
+  protobufCategory: c.protobufCategory,
   status: c.status,
   latestVersion: latest && { ...latest, createdAt: latest.createdAt.toISOString() },
   consumers: consumers.map(presentConsumer),
@@ -77,7 +79,12 @@ const presentContract = ({ contract: c, consumers, latest }: ContractView) => ({
   archivedAt: iso(c.archivedAt),
 });
 
-const presentCompatibility = (c: StoredCompatibility) => ({ policy: c.policy, compatible: c.compatible, checkedAgainst: c.checkedAgainst });
+const presentCompatibility = (c: StoredCompatibility) => ({
+  policy: c.policy,
+  ...(c.dangerous ? { dangerous: c.dangerous } : {}),
+  compatible: c.compatible,
+  checkedAgainst: c.checkedAgainst,
+});
 
 const presentVersion = (v: VersionView) => ({
   id: v.id,

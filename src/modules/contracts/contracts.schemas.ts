@@ -6,6 +6,8 @@ import {
   consumerKinds,
   contractKinds,
   contractStatuses,
+  dangerousPolicies,
+  protobufCategories,
   proposalAnswers,
   proposalStatuses,
 } from "./contracts.table.js";
@@ -41,10 +43,14 @@ export const changeSchema = z
     level: z
       .enum(changeLevels)
       .describe(
-        "breaking: fails the compatibility policy; dangerous: allowed with a notice (a consumer may be surprised); non-breaking, annotation; unclassified: neither reference classifies it.",
+        "breaking: fails the compatibility policy; dangerous: a consumer may be surprised (allowed with a notice, or refused when the contract says dangerous: block); non-breaking, annotation; unclassified: neither reference classifies it.",
       ),
     action: z.enum(["add", "remove", "replace", "rename"]).nullable(),
-    location: z.string().describe("A JSON path ($.paths['/orders'].get) or a GraphQL schema coordinate (Order.total)."),
+    location: z
+      .string()
+      .describe(
+        "A JSON path ($.paths['/orders'].get), a GraphQL schema coordinate (Order.total), or a protobuf full name or file path (shop.v1.Order.total).",
+      ),
     message: z.string(),
   })
   .meta({ id: "ContractChange" });
@@ -68,7 +74,7 @@ export const summarySchema = z
       .int()
       .default(0)
       .describe(
-        "Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed, with a notice.",
+        "Changes that break no request or response but may surprise a consumer (an enum value a response may now send, a parameter removed); allowed with a notice unless the contract says dangerous: block.",
       ),
     nonBreaking: z.number().int(),
     annotation: z.number().int(),
@@ -76,9 +82,24 @@ export const summarySchema = z
   })
   .meta({ id: "ContractChangeSummary" });
 
+const dangerousField = z
+  .enum(dangerousPolicies)
+  .describe(
+    "What a dangerous change (may surprise a consumer, breaks no request or response by itself) does under the policy: allow (default: allowed, with a notice) or block (makes the version incompatible, like a breaking change).",
+  );
+
+const protobufCategoryField = z
+  .enum(protobufCategories)
+  .describe(
+    "protobuf contracts only: buf's breaking category whose rules make a change breaking, strictest first: FILE (default, as buf's), PACKAGE, WIRE_JSON, WIRE.",
+  );
+
 export const compatibilitySchema = z
   .object({
     policy: z.enum(compatibilityPolicies),
+    dangerous: dangerousField
+      .optional()
+      .describe("How dangerous changes were treated (absent on versions checked before the setting existed: allow)."),
     compatible: z.boolean(),
     checkedAgainst: z.array(z.string()).describe("Labels of the versions checked, oldest first."),
   })
@@ -110,6 +131,8 @@ export const contractSchema = z
     providerTeamId: z.uuid(),
     source: sourceSchema.nullable().describe("The files that define the contract; claims and touches there put it at risk."),
     compatibility: z.enum(compatibilityPolicies),
+    dangerous: dangerousField,
+    protobufCategory: protobufCategoryField.nullable().describe("buf's breaking category (protobuf contracts; null for other kinds)."),
     status: z.enum(contractStatuses),
     latestVersion: versionRefSchema.nullable(),
     consumers: z.array(consumerSchema),
@@ -138,9 +161,11 @@ export const createContractBody = z
       .optional()
       .describe("The repository and the files (patterns) that define the contract."),
     compatibility: z.enum(compatibilityPolicies).default("backward"),
+    dangerous: dangerousField.default("allow"),
+    protobufCategory: protobufCategoryField.optional(),
   })
   .strict();
-/** The parsed body: compatibility is always set (its default applied). */
+/** The parsed body: compatibility and dangerous are always set (their defaults applied). */
 export type CreateContractInput = z.infer<typeof createContractBody>;
 
 export const updateContractBody = z
@@ -154,6 +179,8 @@ export const updateContractBody = z
       .optional()
       .describe("null removes the source."),
     compatibility: z.enum(compatibilityPolicies).optional(),
+    dangerous: dangerousField.optional(),
+    protobufCategory: protobufCategoryField.optional(),
   })
   .strict();
 export type UpdateContractInput = z.infer<typeof updateContractBody>;
@@ -181,7 +208,9 @@ export type AddConsumerInput = z.infer<typeof addConsumerBody>;
 const contentField = z
   .string()
   .min(1, "must not be empty")
-  .describe("OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, or any text for opaque contracts.");
+  .describe(
+    "OpenAPI/AsyncAPI/JSON Schema as YAML or JSON text, GraphQL SDL, Protocol Buffers as one .proto text or a JSON object of file path → .proto text, or any text for opaque contracts.",
+  );
 
 export const publishBody = z
   .object({
@@ -278,6 +307,7 @@ export const checkResultSchema = z
       ),
     compatible: z.boolean(),
     policy: z.enum(compatibilityPolicies),
+    dangerous: dangerousField,
     checkedAgainst: z.array(z.string()),
     latest: z.string().nullable().describe("The latest version's label."),
     hash: z.string(),

@@ -17,7 +17,7 @@ import { orgs } from "../../infra/orgs.table.js";
 import { teams, users } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
 
-export const contractKinds = ["openapi", "asyncapi", "jsonschema", "graphql", "opaque"] as const;
+export const contractKinds = ["openapi", "asyncapi", "jsonschema", "graphql", "protobuf", "opaque"] as const;
 export type ContractKind = (typeof contractKinds)[number];
 
 export const compatibilityPolicies = [
@@ -30,6 +30,14 @@ export const compatibilityPolicies = [
   "none",
 ] as const;
 export type CompatibilityPolicy = (typeof compatibilityPolicies)[number];
+
+/** What a `dangerous` change does under the policy: allowed with a notice (default), or refused like a breaking one. */
+export const dangerousPolicies = ["allow", "block"] as const;
+export type DangerousPolicy = (typeof dangerousPolicies)[number];
+
+/** buf's breaking categories, strictest first; a protobuf contract is judged by one (FILE, buf's default). */
+export const protobufCategories = ["FILE", "PACKAGE", "WIRE_JSON", "WIRE"] as const;
+export type ProtobufCategory = (typeof protobufCategories)[number];
 
 export const contractStatuses = ["active", "archived"] as const;
 export const consumerKinds = ["team", "user", "repo"] as const;
@@ -56,6 +64,9 @@ export const contracts = pgTable(
     repo: text("repo"),
     sourcePatterns: text("source_patterns").array().notNull().default(sql`'{}'::text[]`),
     compatibility: text("compatibility", { enum: compatibilityPolicies }).notNull().default("backward"),
+    dangerous: text("dangerous", { enum: dangerousPolicies }).notNull().default("allow"),
+    /** Set for protobuf contracts only: which of buf's categories of rules makes a change breaking. */
+    protobufCategory: text("protobuf_category", { enum: protobufCategories }),
     status: text("status", { enum: contractStatuses }).notNull().default("active"),
     createdBy: uuid("created_by")
       .notNull()

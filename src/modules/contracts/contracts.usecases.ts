@@ -27,6 +27,16 @@ export interface ContractView {
   latest: { id: string; label: string; seq: number; hash: string; createdAt: Date } | null;
 }
 
+/** buf's categories judge only protobuf contracts: on another kind the setting would silently do nothing. */
+function protobufCategoryFor(kind: ContractRow["kind"], category: ContractRow["protobufCategory"] | undefined) {
+  if (kind === "protobuf") return category ?? "FILE";
+  if (category !== undefined)
+    throw contractErrors.settingNotApplicable(`protobufCategory applies to protobuf contracts only; this one's kind is ${kind}.`, {
+      errors: [{ field: "protobufCategory", reason: `not applicable to kind ${kind}` }],
+    });
+  return null;
+}
+
 async function viewsOf(db: Db, rows: ContractRow[]): Promise<ContractView[]> {
   const ids = rows.map((r) => r.id);
   const [consumers, latest] = await Promise.all([repo.listConsumers(db, ids), repo.latestVersionsOf(db, ids)]);
@@ -45,6 +55,7 @@ async function afterSourceChange(deps: ContractDeps, orgId: string, bumped: { re
 export async function createContract(deps: ContractDeps, principal: Principal, input: CreateContractInput): Promise<ContractView> {
   requireUserToken(principal);
   const source = normaliseSource(input.source, "source");
+  const protobufCategory = protobufCategoryFor(input.kind, input.protobufCategory);
   const { contract, bumped } = await transaction(deps.db, async (tx) => {
     await requireTeam(tx, principal.orgId, input.providerTeamId, "providerTeamId");
     if (!(await isProvider(tx, principal, input.providerTeamId))) {
@@ -59,6 +70,8 @@ export async function createContract(deps: ContractDeps, principal: Principal, i
       repo: source?.repo ?? null,
       sourcePatterns: source?.patterns ?? [],
       compatibility: input.compatibility,
+      dangerous: input.dangerous,
+      protobufCategory,
       createdBy: principal.userId,
     });
     const bumped = source ? [{ repo: source.repo, version: await repo.bumpSourceVersion(tx, principal.orgId, source.repo) }] : [];
@@ -76,6 +89,8 @@ export async function createContract(deps: ContractDeps, principal: Principal, i
           repo: contract.repo,
           sourcePatterns: contract.sourcePatterns,
           compatibility: contract.compatibility,
+          dangerous: contract.dangerous,
+          protobufCategory: contract.protobufCategory,
         },
       }),
     ]);
@@ -125,6 +140,17 @@ export async function updateContract(
     if (input.compatibility !== undefined && input.compatibility !== contract.compatibility) {
       changed.compatibility = { from: contract.compatibility, to: input.compatibility };
       set.compatibility = input.compatibility;
+    }
+    if (input.dangerous !== undefined && input.dangerous !== contract.dangerous) {
+      changed.dangerous = { from: contract.dangerous, to: input.dangerous };
+      set.dangerous = input.dangerous;
+    }
+    if (input.protobufCategory !== undefined) {
+      const category = protobufCategoryFor(contract.kind, input.protobufCategory);
+      if (category !== contract.protobufCategory) {
+        changed.protobufCategory = { from: contract.protobufCategory, to: category };
+        set.protobufCategory = category;
+      }
     }
     if (input.providerTeamId !== undefined && input.providerTeamId !== contract.providerTeamId) {
       await requireTeam(tx, principal.orgId, input.providerTeamId, "providerTeamId");

@@ -20,7 +20,7 @@ import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { ContractRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
 import type { CheckVersionInput, DiffVersionsInput, ListVersionsInput, PublishVersionInput } from "./contracts.schemas.js";
-import type { CompatibilityPolicy } from "./contracts.table.js";
+import type { CompatibilityPolicy, DangerousPolicy } from "./contracts.table.js";
 import { appendEvents } from "../../events/append.js";
 import { contractEvents } from "./contracts.events.js";
 import { checkContractBytes } from "./contracts.quota.js";
@@ -28,6 +28,8 @@ import type { PendingEvent } from "../../events/catalog.js";
 
 export interface StoredCompatibility {
   policy: CompatibilityPolicy;
+  /** Absent on versions stored before the setting existed (they were checked with allow). */
+  dangerous?: DangerousPolicy;
   compatible: boolean;
   checkedAgainst: string[];
   /** The incompatibilities found (capped): overridden by force on a version, shown on a proposal. */
@@ -46,10 +48,17 @@ export async function historyFor(db: Db, contract: ContractRow, latest: VersionW
 
 /** The policy's verdict on a candidate, worked out in the contract worker pool. */
 export const compatibilityOf = (deps: Pick<ContractDeps, "work">, contract: ContractRow, candidate: ParsedText, history: VersionText[]) =>
-  deps.work.compatibility(contract.kind, contract.compatibility, candidate.normalized, history);
+  deps.work.compatibility(contract.kind, contract.compatibility, candidate.normalized, history, {
+    dangerous: contract.dangerous,
+    protobufCategory: contract.protobufCategory,
+  });
+
+/** How the contract's settings make its diffs judge a change. */
+const diffOptions = (contract: ContractRow) => ({ protobufCategory: contract.protobufCategory });
 
 export const storedCompatibility = (result: CompatibilityResult): StoredCompatibility => ({
   policy: result.policy,
+  dangerous: result.dangerous,
   compatible: result.compatible,
   checkedAgainst: result.checkedAgainst,
   breaking: cap(result.breaking),
@@ -58,8 +67,9 @@ export const storedCompatibility = (result: CompatibilityResult): StoredCompatib
 function incompatibleError(contract: ContractRow, result: CompatibilityView) {
   const first = result.breaking[0]!;
   const n = result.breakingTotal;
+  const what = result.dangerous === "block" ? "breaking or dangerous (dangerous: block)" : "breaking";
   return contractErrors.incompatible(
-    `This version is incompatible with "${contract.name}"'s ${result.policy} policy: ${n} breaking change${n === 1 ? "" : "s"} against ${[...new Set(result.breaking.map((b) => b.against))].join(", ")}, e.g. ${first.message} (at ${first.location}). Publish a compatible version, change the policy, or publish with force: true and a reason (consumers are alerted).`,
+    `This version is incompatible with "${contract.name}"'s ${result.policy} policy: ${n} ${what} change${n === 1 ? "" : "s"} against ${[...new Set(result.breaking.map((b) => b.against))].join(", ")}, e.g. ${first.message} (at ${first.location}). Publish a compatible version, change the policy, or publish with force: true and a reason (consumers are alerted).`,
     { policy: result.policy, breaking: cap(result.breaking) },
   );
 }
@@ -70,7 +80,12 @@ async function labelConflictError(
   existing: VersionWithContent,
   parsed: ParsedText,
 ) {
-  const { changes, summary, changesTotal } = await deps.work.diff(contract.kind, existing.normalized, parsed.normalized);
+  const { changes, summary, changesTotal } = await deps.work.diff(
+    contract.kind,
+    existing.normalized,
+    parsed.normalized,
+    diffOptions(contract),
+  );
   return contractErrors.labelConflict(
     `Label ${existing.label} of "${contract.name}" is version ${existing.seq}, with different content (${changesTotal} change${changesTotal === 1 ? "" : "s"}). Labels name one content for ever: publish under a new label.`,
     {
@@ -276,6 +291,7 @@ export async function checkVersion(deps: ContractDeps, principal: Principal, nam
     outcome,
     compatible: result.compatible,
     policy: result.policy,
+    dangerous: result.dangerous,
     checkedAgainst: result.checkedAgainst,
     latest: latest?.label ?? null,
     hash: parsed.hash,
@@ -319,7 +335,7 @@ export async function diffVersions(deps: Pick<ContractDeps, "db" | "work">, prin
     resolveVersion(deps.db, contract, query.from, { content: true }),
     resolveVersion(deps.db, contract, query.to, { content: true }),
   ]);
-  const { changes, summary, changesTotal } = await deps.work.diff(contract.kind, from.normalized, to.normalized);
+  const { changes, summary, changesTotal } = await deps.work.diff(contract.kind, from.normalized, to.normalized, diffOptions(contract));
   return {
     contract: contract.name,
     from: from.label,

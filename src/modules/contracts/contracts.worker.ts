@@ -1,6 +1,6 @@
 /**
  * The contract worker: parsing (JSON Schema, OpenAPI and AsyncAPI as YAML or JSON, GraphQL
- * SDL), `$ref` checks and diffing, run in a worker thread of `contracts.pool.ts` so that a
+ * SDL, Protocol Buffers files), `$ref` checks and diffing, run in a worker thread of `contracts.pool.ts` so that a
  * hostile document costs a worker, never the event loop that serves every organisation.
  *
  * Tasks and results cross the thread boundary by structured clone, so both are plain data: a
@@ -12,7 +12,16 @@ import type { MessagePort } from "node:worker_threads";
 import { AppError } from "../../http/problem.js";
 import type { Change } from "./contracts.changes.js";
 import { documentOf, parseContent } from "./contracts.content.js";
-import { MAX_CHANGES, checkCompatibility, diffDocuments, summarize, type Summary, type CompatibilityResult } from "./contracts.diff.js";
+import {
+  MAX_CHANGES,
+  checkCompatibility,
+  diffDocuments,
+  summarize,
+  type CompatibilityResult,
+  type DiffOptions,
+  type PolicyOptions,
+  type Summary,
+} from "./contracts.diff.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
 
 /** A stored version as a task carries it. */
@@ -23,8 +32,16 @@ export interface VersionText {
 
 export type ContractTask = (
   | { op: "parse"; kind: ContractKind; text: string }
-  | { op: "compatibility"; kind: ContractKind; policy: CompatibilityPolicy; candidate: string; history: VersionText[] }
-  | { op: "diff"; kind: ContractKind; before: string; after: string }
+  | {
+      op: "compatibility";
+      kind: ContractKind;
+      policy: CompatibilityPolicy;
+      candidate: string;
+      history: VersionText[];
+      /** The contract's settings (absent: dangerous allowed, protobuf judged under FILE). */
+      options?: PolicyOptions;
+    }
+  | { op: "diff"; kind: ContractKind; before: string; after: string; options?: DiffOptions }
 ) & {
   /** Told when the task starts, which starts its time limit. */
   port?: MessagePort;
@@ -71,7 +88,7 @@ function perform(task: ContractTask): ParsedText | CompatibilityView | DiffView 
     case "compatibility": {
       const { kind } = task;
       const history = task.history.map((v) => ({ label: v.label, document: () => documentOf(kind, v.normalized) }));
-      const result = checkCompatibility(kind, task.policy, documentOf(kind, task.candidate), history);
+      const result = checkCompatibility(kind, task.policy, documentOf(kind, task.candidate), history, task.options);
       return {
         ...result,
         changes: result.changes.slice(0, MAX_CHANGES),
@@ -82,7 +99,7 @@ function perform(task: ContractTask): ParsedText | CompatibilityView | DiffView 
       };
     }
     case "diff": {
-      const changes = diffDocuments(task.kind, documentOf(task.kind, task.before), documentOf(task.kind, task.after));
+      const changes = diffDocuments(task.kind, documentOf(task.kind, task.before), documentOf(task.kind, task.after), task.options);
       return { changes: changes.slice(0, MAX_CHANGES), summary: summarize(changes), changesTotal: changes.length };
     }
   }

@@ -1,6 +1,6 @@
 import t, { type Test } from "tap";
 import { AppError } from "../../../src/http/problem.js";
-import { parseContent } from "../../../src/modules/contracts/contracts.content.js";
+import { canonicalJson, parseContent } from "../../../src/modules/contracts/contracts.content.js";
 
 /** The problem parseContent throws for `text` (fails the test if it parses). */
 function problemOf(t: Test, kind: Parameters<typeof parseContent>[0], text: string): AppError {
@@ -66,4 +66,45 @@ t.test("when YAML uses the core schema's spellings, then they resolve as YAML 1.
 
 t.test("when the content is empty or only comments, then it is not an object", async (t) => {
   t.match(problemOf(t, "openapi", "# nothing yet\n").detail, /parsed as nothing/);
+});
+
+t.test("when an AsyncAPI 3.0 operation has no direction or no channel, then the problem names it", async (t) => {
+  const doc = (operation: string) =>
+    `asyncapi: 3.0.0\ninfo: { title: x, version: '1' }\nchannels: { a: { address: a } }\noperations:\n  sendA: ${operation}\n`;
+  t.equal(parseContent("asyncapi", doc("{ action: send, channel: { $ref: '#/channels/a' } }")).kind, "asyncapi");
+  const action = problemOf(t, "asyncapi", doc("{ action: publish, channel: { $ref: '#/channels/a' } }"));
+  t.equal(action.code, "contracts.invalid_content");
+  t.match(action.extra, { path: "$.operations.sendA.action", location: { line: 5 } });
+  t.match(problemOf(t, "asyncapi", doc("{ action: receive }")).extra, { path: "$.operations.sendA.channel" });
+  t.equal(problemOf(t, "asyncapi", "asyncapi: 3.1.0\ninfo: { title: x, version: '1' }\n").code, "contracts.unsupported_version");
+});
+
+t.test("when protobuf files are parsed, then comments and layout do not change the hash, and imports stay inside", async (t) => {
+  const files = (order: string) =>
+    JSON.stringify({
+      "a/order.proto": `syntax = "proto3";\npackage a;\nimport "a/money.proto";\n${order}`,
+      "a/money.proto": 'syntax = "proto3";\npackage a;\nmessage Money { int64 units = 1; }\n',
+    });
+  const one = parseContent("protobuf", files("message Order { Money total = 1; }\n"));
+  const two = parseContent("protobuf", files("// An order.\nmessage Order {\n  Money total = 1; // what it costs\n}\n"));
+  t.equal(one.hash, two.hash);
+  const rich = parseContent(
+    "protobuf",
+    `syntax = "proto2"; package z.a; option java_package = "z"; option go_package = "z/a";
+     enum E { option allow_alias = true; E_ZERO = 0; E_NIL = 0; reserved 5; reserved "OLD"; }
+     message M { optional int64 id = 1 [jstype = JS_STRING, json_name = "ident"]; optional string s = 2 [ctype = CORD];
+       oneof pick { string b = 3; int32 a = 4; } map<string, E> m = 5; extensions 100 to 200; reserved 9, 11 to 12; reserved "gone";
+       message Inner { repeated bytes r = 1; } }
+     service S { rpc B(M) returns (stream M); rpc A(stream M) returns (M) { option idempotency_level = IDEMPOTENT; } }`,
+  );
+  t.equal(rich.normalized, canonicalJson(JSON.parse(rich.normalized)), "the model's JSON is its canonical JSON");
+  t.match(JSON.parse(one.normalized), {
+    messages: { "a.Order": { file: "a/order.proto", fields: [{ name: "total", type: "a.Money", kind: "message" }] } },
+  });
+  const reused = problemOf(t, "protobuf", 'syntax = "proto3"; message A { reserved 2; string x = 2; }');
+  t.equal(reused.code, "contracts.invalid_content");
+  const empty = problemOf(t, "protobuf", "{}");
+  t.match(empty.detail, /at least one \.proto file/);
+  const notText = problemOf(t, "protobuf", JSON.stringify({ "a.proto": 3 }));
+  t.match(notText.detail, /must be a string/);
 });

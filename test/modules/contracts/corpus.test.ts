@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { load } from "js-yaml";
 import t from "tap";
-import type { ContractKind } from "../../../src/modules/contracts/contracts.table.js";
+import type { ContractKind, ProtobufCategory } from "../../../src/modules/contracts/contracts.table.js";
 import run, { type CompatibilityView, type ParsedText } from "../../../src/modules/contracts/contracts.worker.js";
 
 /**
@@ -17,13 +17,19 @@ import run, { type CompatibilityView, type ParsedText } from "../../../src/modul
  * `response`: the JSON 200 response schema of GET /a; `both`: the two; `doc`: merged into the
  * document itself); `componentsBefore`/`componentsAfter` and `openapi` (the version, 3.0.3 by
  * default) are set beside them when needed.
+ *
+ * Protocol Buffers pairs (buf's rules) carry the contract's `category` (FILE when absent); a
+ * string side is one file, given `syntax = "proto3"; package a.v1;` unless it declares its
+ * syntax, and a mapping is several files (path → text), sent as the JSON form of the content.
  */
 
 type Level = "breaking" | "dangerous" | "non-breaking";
 interface Pair {
   rule: string;
+  /** protobuf: buf's category the contract is judged under. */
+  category?: ProtobufCategory;
   level: Level;
-  at?: "param" | "request" | "response" | "both" | "doc";
+  at?: "param" | "request" | "response" | "both" | "doc" | "send" | "receive";
   openapi?: string;
   componentsBefore?: Record<string, unknown>;
   componentsAfter?: Record<string, unknown>;
@@ -35,7 +41,7 @@ interface Pair {
   silent?: boolean;
 }
 interface Family {
-  reference: "oasdiff" | "graphql-inspector";
+  reference: "oasdiff" | "graphql-inspector" | "buf" | "asyncapi";
   kind: ContractKind;
   pairs: Pair[];
 }
@@ -99,7 +105,38 @@ function perform<T>(task: Parameters<typeof run>[0]): T {
   return result.value as T;
 }
 
+const PROTO_PREAMBLE = 'syntax = "proto3"; package a.v1; ';
+
+function protoText(side: unknown): string {
+  if (typeof side === "string") return /^\s*(syntax|edition)\b/.test(side) ? side : PROTO_PREAMBLE + side;
+  return JSON.stringify(side);
+}
+
+/**
+ * AsyncAPI 3.0 pairs: a side with `asyncapi` is a whole document; any other side is the payload
+ * schema of the one message of an operation that, with `at: send`, the application sends (its
+ * consumers receive it) or, with `at: receive`, it receives (its consumers send it).
+ */
+function asyncapiDoc(pair: Pair, side: unknown): unknown {
+  if (isRecord(side) && "asyncapi" in side) return side;
+  return {
+    asyncapi: "3.0.0",
+    info: { title: "corpus", version: "1" },
+    channels: { orders: { address: "orders.created", messages: { created: { payload: side } } } },
+    operations: {
+      orderCreated: {
+        action: pair.at === "receive" ? "receive" : "send",
+        channel: { $ref: "#/channels/orders" },
+        messages: [{ $ref: "#/channels/orders/messages/created" }],
+      },
+    },
+  };
+}
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
 function text(kind: ContractKind, pair: Pair, which: "before" | "after"): string {
+  if (kind === "protobuf") return protoText(pair[which]);
+  if (kind === "asyncapi") return JSON.stringify(asyncapiDoc(pair, pair[which]));
   return kind === "graphql" ? String(pair[which]) : JSON.stringify(openapiDoc(pair, pair[which], which));
 }
 
@@ -110,7 +147,7 @@ for (const family of families) {
     const count = tally.get(family.reference) ?? { pairs: 0, agree: 0 };
     tally.set(family.reference, count);
     for (const [i, pair] of family.pairs.entries()) {
-      const name = `#${i + 1} ${pair.rule} (${pair.level})`;
+      const name = `#${i + 1} ${pair.rule}${pair.category ? ` under ${pair.category}` : ""} (${pair.level})`;
       const before = perform<ParsedText>({ op: "parse", kind: family.kind, text: text(family.kind, pair, "before") });
       const after = perform<ParsedText>({ op: "parse", kind: family.kind, text: text(family.kind, pair, "after") });
       const view = perform<CompatibilityView>({
@@ -119,6 +156,7 @@ for (const family of families) {
         policy: "backward",
         candidate: after.normalized,
         history: [{ label: "before", normalized: before.normalized }],
+        options: { protobufCategory: pair.category ?? null },
       });
       const levels = new Set(view.changes.map((c) => c.level));
       const verdict: Level = !view.compatible ? "breaking" : levels.has("dangerous") ? "dangerous" : "non-breaking";
