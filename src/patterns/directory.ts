@@ -135,6 +135,14 @@ function advance(automaton: Automaton, states: number[], symbol: number): number
   return [...next].sort((x, y) => x - y);
 }
 
+/**
+ * One path inside `dir`, any name: a pattern that covers the directory matches it, so an index's
+ * matches for it are the only candidates worth `coversDirectory`'s exact check.
+ */
+export function aPathInside(dir: string): string {
+  return `${dir}/probe`;
+}
+
 /** The pattern of everything inside `dir` (`/dir/**`), its name's syntax characters escaped. */
 export function insideDirectory(dir: string): string {
   return `/${dir.replace(/[*?[\]!#]/g, "\\$&")}/**`;

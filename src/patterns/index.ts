@@ -41,6 +41,6 @@ export {
 } from "./pattern.js";
 export { MAX_PATH_LENGTH, PathError, validatePath, type PathValidation } from "./path.js";
 export { matches } from "./match.js";
-export { coversDirectory, directoryOf, insideDirectory, unmatchedInside } from "./directory.js";
+export { aPathInside, coversDirectory, directoryOf, insideDirectory, unmatchedInside } from "./directory.js";
 export { overlap } from "./overlap.js";
 export { PatternIndex, type IndexEntry, type OverlapEntry } from "./pattern-index.js";

@@ -111,7 +111,8 @@ export class SocketRegistry {
         await this.db
           .update(streamSockets)
           .set({ seenAt: sql`now()` })
-          .where(sql`${streamSockets.id} = any(${[...this.open]}::uuid[])`);
+          // One array parameter: a bare JS array would be spread into a list of parameters.
+          .where(sql`${streamSockets.id} = any(${sql.param([...this.open])}::uuid[])`);
       await this.db
         .delete(streamSockets)
         .where(lt(streamSockets.seenAt, sql`now() - make_interval(secs => ${(2 * this.options.staleMs) / 1000})`));

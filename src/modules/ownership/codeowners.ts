@@ -6,7 +6,7 @@
  * semantics. This file only handles what belongs to the *file* format: lines, comments, owners.
  */
 
-import { coversDirectory, PatternIndex, validatePattern } from "../../patterns/index.js";
+import { aPathInside, coversDirectory, PatternIndex, validatePattern } from "../../patterns/index.js";
 
 /** GitHub ignores CODEOWNERS files of 3 MB or more; we refuse them up front for the same reason. */
 export const MAX_CODEOWNERS_BYTES = 3 * 1024 * 1024;
@@ -156,9 +156,6 @@ function ownerProblem(owner: string): string | undefined {
  * only tests rules whose literal prefix lies on the path (plus the unanchored ones), instead of
  * running every rule's matcher for every path.
  */
-/** Any name will do: a rule that covers a directory matches every path inside it. */
-const DIRECTORY_PROBE = "probe";
-
 export class CodeownersIndex {
   private readonly index = new PatternIndex<CodeownersRule>();
 
@@ -190,10 +187,8 @@ export class CodeownersIndex {
    * `/`; a rule for only some of its files (`apps/*.ts`) does not decide for the directory.
    */
   ownersOfDirectory(dir: string): OwnerMatch | null {
-    // A rule covering the whole directory matches any path inside it, this one included, so the
-    // index's candidates for it are the only rules worth the exact check.
     const candidates = this.index
-      .matching(`${dir}/${DIRECTORY_PROBE}`)
+      .matching(aPathInside(dir))
       .map((entry) => entry.value)
       .sort((a, b) => b.line - a.line);
     const last = candidates.find((rule) => coversDirectory(rule.pattern, dir));

@@ -1,6 +1,6 @@
 import { type Db, transaction } from "../../infra/db.js";
 import { WorkBudget, WorkBudgetExceeded } from "../../patterns/budget.js";
-import { coversDirectory, directoryOf, insideDirectory, PatternIndex, validatePath } from "../../patterns/index.js";
+import { aPathInside, coversDirectory, directoryOf, insideDirectory, PatternIndex, validatePath } from "../../patterns/index.js";
 import { patternErrors, validPatternsOrThrow } from "../../patterns/input.js";
 import { tooComplex } from "../claims/claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
@@ -376,7 +376,7 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
   const moduleMatches =
     dir === null
       ? (moduleIndex?.index.matching(path) ?? [])
-      : (moduleIndex?.index.matching(`${dir}/probe`) ?? []).filter((entry) => coversDirectory(entry.pattern, dir));
+      : (moduleIndex?.index.matching(aPathInside(dir)) ?? []).filter((entry) => coversDirectory(entry.pattern, dir));
   for (const { pattern, value } of moduleMatches) {
     const seen = modules.get(value.module.name);
     // The module's first pattern (in its own order) that matches explains the match.

@@ -90,6 +90,11 @@ t.test(
     t.equal((await opened(a.url)).status, 429, "right after the kill, the dead replica's sockets still count");
     const afterStale = await waitForStatus(() => opened(a.url), 101, 20_000);
     t.equal(afterStale, 101, "once stale, the killed replica's sockets no longer count");
+
+    // The live replica refreshes its rows: long past the stale time its sockets still count.
+    await new Promise((r) => setTimeout(r, 5_000));
+    t.equal((await opened(a.url)).status, 101, "a third socket for the token, on the live replica");
+    t.equal((await opened(a.url)).status, 429, "and no fourth: the live replica's older sockets still count");
   },
 );
 
