@@ -213,10 +213,7 @@ t.test("conflicts", async (t) => {
     const all = await conflictsOf(lead.api);
     const same = await conflictsOf(lead.api, "sameDeveloper=true");
     const cross = await conflictsOf(lead.api, "sameDeveloper=false");
-    t.ok(
-      same.length > 0 && same.every((c) => c.sameDeveloper && c.userId === c.otherUserId),
-      "true: only one developer's",
-    );
+    t.ok(same.length > 0 && same.every((c) => c.sameDeveloper && c.userId === c.otherUserId), "true: only one developer's");
     t.ok(cross.length > 0 && cross.every((c) => !c.sameDeveloper && c.userId !== c.otherUserId), "false: only two developers'");
     t.equal(same.length + cross.length, all.length, "together, every conflict");
     t.same(

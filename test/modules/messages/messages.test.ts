@@ -201,7 +201,10 @@ t.test("messages", async (t) => {
     const ids = (items: any[]) => items.map((m) => m.id).sort();
     t.same(ids(await inbox(ana.api, `box=all&${about}`)), ids([sent.body, reply.body]), "the sender: both messages");
     t.same(ids(await inbox(ben.api, `box=all&${about}`)), ids([sent.body, reply.body]), "the recipient: both");
-    t.notOk((await inbox(ana.api, about)).some((m) => m.id === sent.body.id), "an inbox alone leaves out what the caller sent");
+    t.notOk(
+      (await inbox(ana.api, about)).some((m) => m.id === sent.body.id),
+      "an inbox alone leaves out what the caller sent",
+    );
     t.same(ids(await inbox(lead.api, `box=all&${about}`)), ids([sent.body, reply.body]), "a lead of their team, though in none of it");
     t.same(ids(await inbox(admin, `box=all&${about}`)), ids([sent.body, reply.body]), "an admin");
     t.same(await inbox(cid.api, `box=all&${about}`), [], "a member outside the thread finds nothing");

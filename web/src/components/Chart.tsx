@@ -85,6 +85,7 @@ export function Chart({ spec, label, onDrawn, picking }: { spec: ChartSpec; labe
         <div
           class="chart-picker"
           role="group"
+          // biome-ignore lint/a11y/noNoninteractiveTabindex: the group takes arrow keys and Enter itself (its label says so); a point has no element of its own to focus.
           tabIndex={0}
           aria-label={`${label}. Arrow keys choose a ${picking.unit}, Enter opens its events.`}
           data-chosen={chosen ?? undefined}

@@ -60,8 +60,7 @@ function fromTemplate(template: string, repoKey: string): RepoLinks {
   const path = slash < 0 ? "" : repoKey.slice(slash + 1);
   // A link to a whole file or folder leaves out the line: the fragment holding {line}, else the placeholder.
   const hash = template.indexOf("#");
-  const withoutLine =
-    hash >= 0 && template.indexOf("{line}") > hash ? template.slice(0, hash) : template.replaceAll("{line}", "");
+  const withoutLine = hash >= 0 && template.indexOf("{line}") > hash ? template.slice(0, hash) : template.replaceAll("{line}", "");
   const fill = (t: string, ref: string, file: string, line = "") =>
     t
       .replaceAll("{host}", host)
@@ -77,7 +76,8 @@ function fromTemplate(template: string, repoKey: string): RepoLinks {
     branch: (b) => fill(withoutLine, b, ""),
     file: (p, b) => fill(withoutLine, b ?? "HEAD", p),
     dir: (p, b) => fill(withoutLine, b ?? "HEAD", p),
-    line: (p, n, b) => (template.includes("{line}") ? fill(template, b ?? "HEAD", p, String(n)) : `${fill(template, b ?? "HEAD", p)}#L${n}`),
+    line: (p, n, b) =>
+      template.includes("{line}") ? fill(template, b ?? "HEAD", p, String(n)) : `${fill(template, b ?? "HEAD", p)}#L${n}`,
     // Where a host of unknown layout lists its pull requests is not known.
     pulls: null,
     codeowners: null,

@@ -35,4 +35,3 @@ export function summarise(messages: Message[], me: string): ThreadSummary[] {
     })
     .sort((a, b) => b.last.createdAt.localeCompare(a.last.createdAt));
 }
-

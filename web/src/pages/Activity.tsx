@@ -353,7 +353,11 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
             {paused ? "Resume live" : "Pause live"}
           </button>
           {filtered ? (
-            <button type="button" class="button button-quiet" onClick={() => navigate("activity", { range: range || undefined, ...kept }, true)}>
+            <button
+              type="button"
+              class="button button-quiet"
+              onClick={() => navigate("activity", { range: range || undefined, ...kept }, true)}
+            >
               Clear filters
             </button>
           ) : null}
@@ -395,8 +399,8 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
               : timeWindow
                 ? `Nothing happened ${windowText}.`
                 : range
-                ? `Nothing happened in the ${rangeLabel(range)}.`
-                : "Nothing has happened yet."
+                  ? `Nothing happened in the ${rangeLabel(range)}.`
+                  : "Nothing has happened yet."
           }
         >
           New events appear here live.

@@ -321,71 +321,71 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
 
   const row = (c: ConflictRecord) => (
     <Fragment key={c.id}>
-    <tr data-conflict={c.id} data-same-developer={c.sameDeveloper || undefined} class={`conflict-${c.status}`}>
-      <td class="mono" data-label="Repository">
-        <RepoLink repo={c.repo} />
-        <div>
-          <a
-            href={href("claims", { repo: c.repo })}
-            onClick={(e) => (
-              e.preventDefault(), navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
-            )}
+      <tr data-conflict={c.id} data-same-developer={c.sameDeveloper || undefined} class={`conflict-${c.status}`}>
+        <td class="mono" data-label="Repository">
+          <RepoLink repo={c.repo} />
+          <div>
+            <a
+              href={href("claims", { repo: c.repo })}
+              onClick={(e) => (
+                e.preventDefault(), navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
+              )}
+            >
+              on the claims map
+            </a>
+          </div>
+        </td>
+        <td data-label="Parties">
+          <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> <span aria-hidden="true">↔</span>
+          <span class="visually-hidden"> and </span> <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
+          <div class="muted">
+            {c.kind === "claim" ? "claim over claim" : "edit"}
+            {c.sameDeveloper ? <SameDeveloperMark /> : null}
+          </div>
+        </td>
+        <td data-label="Witness">
+          <RepoLink repo={c.repo} path={c.witness} />
+        </td>
+        <td class="mono" data-label="Patterns">
+          {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
+        </td>
+        <td data-label="Age">
+          <time dateTime={c.openedAt} title={`opened ${formatDateTime(c.openedAt)}`}>
+            {formatDuration(Math.max(0, (c.resolvedAt ? Date.parse(c.resolvedAt) : now) - Date.parse(c.openedAt)))}
+          </time>
+          <div class="muted">opened {relativeTime(c.openedAt, now)}</div>
+        </td>
+        <td data-label="State">
+          <span class={`status status-${c.status}`}>{c.status}</span>
+          {c.resolution ? <div class="muted">{c.resolution.replace(/_/g, " ")}</div> : null}
+        </td>
+        <td data-label="Thread">
+          <button
+            type="button"
+            class="button button-small button-quiet"
+            aria-expanded={opened === c.id}
+            aria-controls={opened === c.id ? `conflict-threads-${c.id}` : undefined}
+            onClick={() => setParams({ conflict: opened === c.id ? undefined : c.id })}
           >
-            on the claims map
-          </a>
-        </div>
-      </td>
-      <td data-label="Parties">
-        <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> <span aria-hidden="true">↔</span>
-        <span class="visually-hidden"> and </span> <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
-        <div class="muted">
-          {c.kind === "claim" ? "claim over claim" : "edit"}
-          {c.sameDeveloper ? <SameDeveloperMark /> : null}
-        </div>
-      </td>
-      <td data-label="Witness">
-        <RepoLink repo={c.repo} path={c.witness} />
-      </td>
-      <td class="mono" data-label="Patterns">
-        {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
-      </td>
-      <td data-label="Age">
-        <time dateTime={c.openedAt} title={`opened ${formatDateTime(c.openedAt)}`}>
-          {formatDuration(Math.max(0, (c.resolvedAt ? Date.parse(c.resolvedAt) : now) - Date.parse(c.openedAt)))}
-        </time>
-        <div class="muted">opened {relativeTime(c.openedAt, now)}</div>
-      </td>
-      <td data-label="State">
-        <span class={`status status-${c.status}`}>{c.status}</span>
-        {c.resolution ? <div class="muted">{c.resolution.replace(/_/g, " ")}</div> : null}
-      </td>
-      <td data-label="Thread">
-        <button
-          type="button"
-          class="button button-small button-quiet"
-          aria-expanded={opened === c.id}
-          aria-controls={opened === c.id ? `conflict-threads-${c.id}` : undefined}
-          onClick={() => setParams({ conflict: opened === c.id ? undefined : c.id })}
-        >
-          {threadCounts.get(c.id) ? plural(threadCounts.get(c.id)!, "message") : "Threads"}
-          <span class="visually-hidden"> about the conflict at {c.witness}</span>
-        </button>
-      </td>
-    </tr>
-    {opened === c.id ? (
-      <tr class="conflict-detail" id={`conflict-threads-${c.id}`}>
-        <td colSpan={7}>
-          <ThreadsAbout
-            kind="conflict"
-            id={c.id}
-            to={[
-              { sessionId: c.sessionId, label: `${names.session(c.sessionId)} (raised it)` },
-              { sessionId: c.otherSessionId, label: names.session(c.otherSessionId) },
-            ]}
-          />
+            {threadCounts.get(c.id) ? plural(threadCounts.get(c.id)!, "message") : "Threads"}
+            <span class="visually-hidden"> about the conflict at {c.witness}</span>
+          </button>
         </td>
       </tr>
-    ) : null}
+      {opened === c.id ? (
+        <tr class="conflict-detail" id={`conflict-threads-${c.id}`}>
+          <td colSpan={7}>
+            <ThreadsAbout
+              kind="conflict"
+              id={c.id}
+              to={[
+                { sessionId: c.sessionId, label: `${names.session(c.sessionId)} (raised it)` },
+                { sessionId: c.otherSessionId, label: names.session(c.otherSessionId) },
+              ]}
+            />
+          </td>
+        </tr>
+      ) : null}
     </Fragment>
   );
 

@@ -204,8 +204,8 @@ function ConflictsList({ conflicts, more }: { conflicts: ConflictRecord[]; more:
           <li key={c.id} data-conflict={c.id}>
             <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> ↔{" "}
             <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
-            {c.sameDeveloper ? <SameDeveloperMark /> : null} · <RepoLink repo={c.repo} /> ·
-            witness <RepoLink repo={c.repo} path={c.witness} />
+            {c.sameDeveloper ? <SameDeveloperMark /> : null} · <RepoLink repo={c.repo} /> · witness{" "}
+            <RepoLink repo={c.repo} path={c.witness} />
             <span class="muted"> · opened {relativeTime(c.openedAt)}</span>
           </li>
         ))}

@@ -24,7 +24,6 @@ interface Boxes {
   sent: Message[];
 }
 
-
 function Audience({ to, names }: { to: Message["to"]; names: Names }) {
   if (to.type === "organisation" || !to.id) return <>the organisation</>;
   if (to.type === "team") return <a href={teamHref(to.id)}>team {names.team(to.id)}</a>;

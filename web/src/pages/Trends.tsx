@@ -197,8 +197,7 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
     const dayText = (i: number) => formatDay(trends.days[i]!);
     const conflicts: ChartPicking = {
       unit: "day",
-      describe: (i) =>
-        `${dayText(i)}: ${specs.teams.map((t) => `${t.team} ${t.counts[i] ?? 0}`).join(", ")}`,
+      describe: (i) => `${dayText(i)}: ${specs.teams.map((t) => `${t.team} ${t.counts[i] ?? 0}`).join(", ")}`,
       onPick: ({ index, series }) => openEvents(conflictsOn(index, series === null ? undefined : specs.teams[series]?.team)),
     };
     const claims: ChartPicking = {
@@ -235,8 +234,8 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
       <div class="page-head">
         <h1 id="trends-title">Trends</h1>
         <p class="muted">
-          Computed in your browser from the event log. A point or bar opens the events behind it on Activity (click it, or
-          focus the chart and use the arrow keys and Enter).
+          Computed in your browser from the event log. A point or bar opens the events behind it on Activity (click it, or focus the chart
+          and use the arrow keys and Enter).
         </p>
       </div>
       <div class="toolbar">

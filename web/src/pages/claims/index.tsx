@@ -28,10 +28,7 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
   const [data, retry] = useRepoData(repo);
   // Conflicts between agents of one developer can be left out of the map (`same=hide`).
   const hideSame = params.get("same") === "hide";
-  const conflicts = useMemo(
-    () => (hideSame ? data.conflicts.filter((c) => !c.sameDeveloper) : data.conflicts),
-    [data.conflicts, hideSame],
-  );
+  const conflicts = useMemo(() => (hideSame ? data.conflicts.filter((c) => !c.sameDeveloper) : data.conflicts), [data.conflicts, hideSame]);
   const sameCount = useMemo(() => data.conflicts.filter((c) => c.sameDeveloper).length, [data.conflicts]);
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [action, setAction] = useState<Action>(null);
