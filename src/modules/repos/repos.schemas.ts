@@ -23,7 +23,7 @@ const SAMPLE: Record<(typeof LINK_PLACEHOLDERS)[number], string> = {
 /** Why a template cannot be used, or null: checked with every placeholder filled in. */
 export function linkTemplateProblem(template: string): string | null {
   if (!/^https?:\/\//i.test(template)) return "must be an http:// or https:// address";
-  const named = template.match(/\{[^{}]*\}/g) ?? [];
+  const named: string[] = template.match(/\{[^{}]*\}/g) ?? [];
   const unknown = named.find((p) => !(LINK_PLACEHOLDERS as readonly string[]).includes(p.slice(1, -1)));
   if (unknown) return `names the unknown placeholder ${unknown}; the known ones are ${LINK_PLACEHOLDERS.map((p) => `{${p}}`).join(", ")}`;
   if (/[{}]/.test(template.replace(/\{[^{}]*\}/g, ""))) return "has a { or } that opens or closes no placeholder";
