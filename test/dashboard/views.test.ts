@@ -360,7 +360,9 @@ async function run(t: Tap) {
     await page.getByRole("heading", { name: "gitlab.com/acme/web", level: 1 }).waitFor();
     t.equal(await page.getByTestId("link-template").locator("form").count(), 0, "a lead sees the setting, not the form");
 
-    const admin = await open("admin");
+    // Chromium logs the refused template's 400 as a console error: this tab's errors are checked here.
+    const adminTab = await browser.open("admin", DESKTOP, { errorsExpected: true });
+    const admin = adminTab.page;
     await signIn(admin, rootToken);
     await admin.goto(`${base}/#/repo?key=${web}`);
     const form = admin.getByTestId("link-template");
@@ -399,6 +401,12 @@ async function run(t: Tap) {
         "https://gitlab.com/acme/web/-/tree/main",
     );
     t.pass("removed, the links are derived again");
+    t.same(
+      adminTab.watched.errors.filter((e) => !/status of 400/.test(e)),
+      [],
+      "the admin's tab logged nothing but the refused template's 400",
+    );
+    t.equal(adminTab.watched.errors.length, 1);
   });
 
   await t.test("when a session ends holding many claims, then Activity folds the releases into one line", async (t) => {
