@@ -46,6 +46,7 @@ import { createPrincipalCache } from "./modules/identity/principal-cache.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
 import { createHeartbeatWriter, expireOverdueSessions, LeaseKeeper, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
+import { repoRoutes } from "./modules/repos/repos.routes.js";
 import { overviewRoutes } from "./modules/overview/overview.routes.js";
 import { healthRoutes, RELAY_LOOP } from "./modules/system/health.routes.js";
 import { limitsRoutes, rateLimitPlugin } from "./modules/limits/limits.routes.js";
@@ -294,6 +295,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(ownershipRoutes, {
       deps: { db, cache: claimDeps.cache, contracts: contractSources, workBudget: config.PATTERN_WORK_BUDGET },
     });
+    await app.register(repoRoutes, { deps: { db } });
     // Contract parsing and diffing run in worker threads, bounded in time and memory.
     const contractWork = new ContractWork(config, app.log.child({ component: "contract-work" }));
     app.addHook("onClose", () => contractWork.close());

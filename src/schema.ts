@@ -5,6 +5,7 @@ export * from "./modules/sessions/sessions.table.js";
 export * from "./events/tables.js";
 export * from "./modules/claims/claims.table.js";
 export * from "./modules/ownership/ownership.table.js";
+export * from "./modules/repos/repos.table.js";
 export * from "./modules/conflicts/conflicts.table.js";
 export * from "./modules/contracts/contracts.table.js";
 export * from "./modules/messages/messages.table.js";

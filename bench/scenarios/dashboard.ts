@@ -48,7 +48,7 @@ const EVENTS_PER_SECOND = 100;
 const SEED = numberEnv("BENCH_SEED", 42);
 const SETUP_CONCURRENCY = 32;
 
-const target = { firstLoadKB: 300, renderMs: 200, interactionP95Ms: 200, eventsPerSecond: 90 };
+const target = { firstLoadKB: 100, renderMs: 200, interactionP95Ms: 200, eventsPerSecond: 90 };
 
 interface Fleet {
   sessions: { id: string; token: string; repo: string; index: number }[];

@@ -8,6 +8,7 @@ import { identityEvents } from "./identity/identity.events.js";
 import { limitsEvents } from "./limits/limits.events.js";
 import { messageEvents } from "./messages/messages.events.js";
 import { ownershipEvents } from "./ownership/ownership.events.js";
+import { repoEvents } from "./repos/repos.events.js";
 import { sessionEvents } from "./sessions/sessions.events.js";
 
 /**
@@ -21,6 +22,7 @@ const catalogs = [
   claimEvents,
   conflictEvents,
   ownershipEvents,
+  repoEvents,
   contractEvents,
   messageEvents,
   limitsEvents,

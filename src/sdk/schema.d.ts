@@ -3815,6 +3815,296 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/repos/{repo}/link-template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The repository's link template, if one is set (else its links are derived from its key) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Repository key or remote, URL-encoded. */
+                    repo: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RepoLinkTemplate"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /** Set the URL template the dashboard builds the repository's code-host links from (admin, personal token) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Repository key or remote, URL-encoded. */
+                    repo: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description An http(s) address with placeholders {host}, {repo}, {ref}, {path} and {line}, e.g. https://git.example.com/{repo}/blob/{ref}/{path}#L{line}. */
+                        template: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RepoLinkTemplate"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove the repository's link template: its links are derived from its key again (admin, personal token) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Repository key or remote, URL-encoded. */
+                    repo: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RepoLinkTemplate"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/link-templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every link template set in the organisation (the dashboard reads them once) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RepoLinkTemplateList"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/contracts": {
         parameters: {
             query?: never;
@@ -5724,6 +6014,8 @@ export interface paths {
                     user?: string;
                     /** @description Only conflicts opened at or after this time. */
                     since?: string;
+                    /** @description true: only conflicts between two sessions of one user; false: leave those out (a lead's cross-team view). */
+                    sameDeveloper?: string;
                     cursor?: string;
                     limit?: number;
                 };
@@ -6187,7 +6479,8 @@ export interface paths {
                     aboutId?: string;
                     /** @description Sent by this user. */
                     from?: string;
-                    box?: "inbox" | "sent";
+                    /** @description inbox: delivered to you; sent: what you sent; all: every message you may read (your threads, a lead's teams', an admin's all), as for the thread about an object. */
+                    box?: "inbox" | "sent" | "all";
                     limit?: number;
                     cursor?: string;
                 };
@@ -8069,6 +8362,40 @@ export interface components {
                 name: string;
             };
         };
+        /** @description An admin set the URL template the dashboard builds a repository's code-host links from. */
+        RepoLinkTemplateSetEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "repo.link_template_set";
+            payload: {
+                template: string;
+            };
+        };
+        /** @description An admin removed a repository's link template: its links are derived from its key again. */
+        RepoLinkTemplateRemovedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "repo.link_template_removed";
+            payload: Record<string, never>;
+        };
         /** @description A contract was created. */
         ContractCreatedEventInput: {
             id: string;
@@ -8534,7 +8861,7 @@ export interface components {
                 };
             };
         };
-        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["ClaimPolicyChangedEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"];
+        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["ClaimPolicyChangedEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["RepoLinkTemplateSetEventInput"] | components["schemas"]["RepoLinkTemplateRemovedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"];
         EventPageInput: {
             items: components["schemas"]["EventInput"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -9518,6 +9845,18 @@ export interface components {
                 matchedPattern: string;
             }[];
         };
+        RepoLinkTemplateInput: {
+            /** @description The repository's key. */
+            repo: string;
+            template: string;
+            /** Format: date-time */
+            updatedAt: string;
+            updatedBy: string | null;
+        };
+        RepoLinkTemplateListInput: {
+            /** @description Every repository of the organisation that has one, by key. */
+            items: components["schemas"]["RepoLinkTemplateInput"][];
+        };
         OverviewInput: {
             /**
              * Format: date-time
@@ -10317,6 +10656,40 @@ export interface components {
                 name: string;
             };
         };
+        /** @description An admin set the URL template the dashboard builds a repository's code-host links from. */
+        RepoLinkTemplateSetEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "repo.link_template_set";
+            payload: {
+                template: string;
+            };
+        };
+        /** @description An admin removed a repository's link template: its links are derived from its key again. */
+        RepoLinkTemplateRemovedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "repo.link_template_removed";
+            payload: Record<string, never>;
+        };
         /** @description A contract was created. */
         ContractCreatedEvent: {
             id: string;
@@ -10782,7 +11155,7 @@ export interface components {
                 };
             };
         };
-        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["ClaimPolicyChangedEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"];
+        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["ClaimPolicyChangedEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["RepoLinkTemplateSetEvent"] | components["schemas"]["RepoLinkTemplateRemovedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"];
         EventPage: {
             items: components["schemas"]["Event"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -11765,6 +12138,18 @@ export interface components {
                 /** @description The contract's source pattern that covers the path. */
                 matchedPattern: string;
             }[];
+        };
+        RepoLinkTemplate: {
+            /** @description The repository's key. */
+            repo: string;
+            template: string;
+            /** Format: date-time */
+            updatedAt: string;
+            updatedBy: string | null;
+        };
+        RepoLinkTemplateList: {
+            /** @description Every repository of the organisation that has one, by key. */
+            items: components["schemas"]["RepoLinkTemplate"][];
         };
         Overview: {
             /**

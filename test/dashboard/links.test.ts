@@ -41,14 +41,27 @@ t.test("when a key's host is unknown or the key is not host/owner/name, then the
 });
 
 t.test("when a repository has a URL template, then its addresses are filled from it, whatever the host", async (t) => {
-  const templates = { "git.example.com/acme/api": "https://git.example.com/{repo}/src/{branch}/{path}" };
+  const templates = { "git.example.com/acme/api": "https://git.example.com/{repo}/blob/{ref}/{path}#L{line}" };
   const links = repoLinks("git.example.com/acme/api", templates)!;
   t.ok(links, "a template gives an unknown host links");
-  t.equal(links.repo, "https://git.example.com/git.example.com/acme/api");
-  t.equal(links.branch("feat/x"), "https://git.example.com/git.example.com/acme/api/src/feat%2Fx");
-  t.equal(links.file("src/a.ts", "main"), "https://git.example.com/git.example.com/acme/api/src/main/src/a.ts");
-  t.equal(links.line("CODEOWNERS", 2), "https://git.example.com/git.example.com/acme/api/src/HEAD/CODEOWNERS#L2");
+  t.equal(links.repo, "https://git.example.com/acme/api", "the repository's page: the address before its ref, less /blob");
+  t.equal(links.branch("feat/x"), "https://git.example.com/acme/api/blob/feat%2Fx");
+  t.equal(links.file("src/a b.ts", "main"), "https://git.example.com/acme/api/blob/main/src/a%20b.ts", "no line: the fragment goes");
+  t.equal(links.dir("src"), "https://git.example.com/acme/api/blob/HEAD/src");
+  t.equal(links.line("CODEOWNERS", 2), "https://git.example.com/acme/api/blob/HEAD/CODEOWNERS#L2");
+  t.equal(links.pulls, null, "where pull requests are listed is not known");
   t.equal(links.codeowners, null, "where the file lives is not known");
+
+  const query = repoLinks("git.example.com/acme/api", {
+    "git.example.com/acme/api": "https://{host}/cgit/{repo}/tree/{path}?h={ref}",
+  })!;
+  t.equal(query.file("a.ts", "dev"), "https://git.example.com/cgit/acme/api/tree/a.ts?h=dev", "{host}, and the ref after the path");
+  t.equal(query.line("a.ts", 7, "dev"), "https://git.example.com/cgit/acme/api/tree/a.ts?h=dev#L7", "no {line}: #L appended");
+  t.equal(query.repo, "https://git.example.com/cgit/acme/api");
+  const lineInQuery = repoLinks("git.example.com/x/y", { "git.example.com/x/y": "https://g.example/{repo}/{path}?line={line}" })!;
+  t.equal(lineInQuery.file("a.ts"), "https://g.example/x/y/a.ts?line=", "a {line} outside the fragment is left empty");
+  t.equal(lineInQuery.line("a.ts", 3), "https://g.example/x/y/a.ts?line=3");
+
   const override = repoLinks("github.com/acme/api", { "github.com/acme/api": "https://mirror.example/{path}" })!;
   t.equal(override.file("a.ts"), "https://mirror.example/a.ts", "a template wins over the host's layout");
   t.equal(repoLinks("github.com/acme/web", templates)!.repo, "https://github.com/acme/web", "templates are per repository");

@@ -1,5 +1,15 @@
 import t from "tap";
-import { isTimeRange, rangeDays, rangeLabel, rangeStart, TIME_RANGES } from "../../web/src/lib/time-range.js";
+import {
+  isTimeRange,
+  nextDay,
+  rangeDays,
+  rangeLabel,
+  rangeStart,
+  TIME_RANGES,
+  windowBounds,
+  windowOf,
+  windowParams,
+} from "../../web/src/lib/time-range.js";
 
 t.test("when a range is chosen, then its start is that long before now and its days cover it", async (t) => {
   const now = Date.parse("2026-03-10T12:00:00Z");
@@ -19,4 +29,21 @@ t.test("when a range comes from an address, then only the known ones are taken",
   t.ok(isTimeRange(""));
   t.notOk(isTimeRange("2d"));
   t.notOk(isTimeRange(null));
+});
+
+t.test("when a chart's point opens a window of time, then the address carries it and the feed reads exactly it", async (t) => {
+  const from = "2026-03-10T00:00:00.000Z";
+  const to = "2026-03-11T00:00:00.000Z";
+  const w = windowOf(new URLSearchParams({ from, to }));
+  t.same(w, { from: Date.parse(from), to: Date.parse(to) });
+  t.same(windowParams(w!), { from, to }, "back into the address unchanged");
+  t.same(windowBounds(w!), { after: "2026-03-09T23:59:59.999Z", before: to }, "an event at exactly `from` is in, one at `to` is out");
+  t.same(windowOf(new URLSearchParams({ from })), { from: Date.parse(from), to: null }, "no end: up to now");
+  t.equal(windowBounds({ from: Date.parse(from), to: null }).before, undefined);
+  t.same(windowOf(new URLSearchParams({ from, to: from })), { from: Date.parse(from), to: null }, "an empty window's end is dropped");
+  t.equal(windowOf(new URLSearchParams({ from: "yesterday" })), null, "a bad time is no window");
+  t.equal(windowOf(new URLSearchParams()), null);
+  const midnight = new Date(2026, 2, 28).getTime();
+  t.equal(new Date(nextDay(midnight)).getDate(), 29, "the next local midnight");
+  t.equal(new Date(nextDay(midnight)).getHours(), 0);
 });

@@ -193,6 +193,39 @@ async function run(t: Tap) {
     await shot(page, "conflicts-desktop");
   });
 
+  await t.test("when a lead leaves out same-developer conflicts, then the lists and counts are of the others", async (t) => {
+    await page.goto(`${base}/#/conflicts`);
+    await page.locator("tr[data-conflict]").nth(3).waitFor();
+    const marked = page.locator("tr[data-same-developer]");
+    t.equal(await marked.count(), 1, "alice's two agents' conflict");
+    t.match(await marked.locator('td[data-label="Parties"]').innerText(), /same developer/, "marked in words");
+    await page.getByLabel("Same developer").selectOption("hide");
+    await page.waitForURL(/same=hide/);
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-conflict]").length === 3);
+    t.equal(await marked.count(), 0);
+    await page.waitForFunction(() => /Open\s*3/.test(document.querySelector('.segment[aria-current="page"]')?.textContent ?? ""));
+    t.pass("the status count is of what is shown");
+    await page.getByLabel("Same developer").selectOption("only");
+    await page.waitForURL(/same=only/);
+    await page.waitForFunction(() => document.querySelectorAll("tr[data-conflict]").length === 1);
+    t.equal(await marked.count(), 1);
+    await shot(page, "conflicts-same-developer");
+    await page.getByLabel("Same developer").selectOption("");
+
+    await page.goto(`${base}/#/claims?repo=${encodeURIComponent(REPO)}&path=src`);
+    const card = page.locator(`.claims-detail li[data-claim="${broad.id}"]`);
+    await card.locator(".witness-conflict").nth(3).waitFor();
+    t.equal(await card.locator(".witness-conflict [data-same-developer]").count(), 1, "the claims map marks it too");
+    await page.getByLabel("leave out same-developer conflicts").check();
+    await page.waitForURL(/same=hide/);
+    await page.waitForFunction(
+      (id) => document.querySelectorAll(`.claims-detail li[data-claim="${id}"] .witness-conflict`).length === 3,
+      broad.id,
+    );
+    t.equal(await card.locator("[data-same-developer]").count(), 0, "and can leave it out");
+    await page.getByLabel("leave out same-developer conflicts").uncheck();
+  });
+
   await t.test("when a name is clicked, then its page shows what it holds, shareably", async (t) => {
     await page.goto(`${base}/#/now`);
     await page.locator(`[data-developer="${bob.id}"] h3 a`).click();
@@ -321,6 +354,61 @@ async function run(t: Tap) {
     t.equal(await rule.getAttribute("href"), "https://github.com/acme/api/blob/HEAD/.github/CODEOWNERS#L2", "each line of the file");
   });
 
+  await t.test("when an admin sets a repository's link template, then its links come from it on every page, live", async (t) => {
+    const web = encodeURIComponent("gitlab.com/acme/web");
+    await page.goto(`${base}/#/repo?key=${web}`);
+    await page.getByRole("heading", { name: "gitlab.com/acme/web", level: 1 }).waitFor();
+    t.equal(await page.getByTestId("link-template").locator("form").count(), 0, "a lead sees the setting, not the form");
+
+    // Chromium logs the refused template's 400 as a console error: this tab's errors are checked here.
+    const adminTab = await browser.open("admin", DESKTOP, { errorsExpected: true });
+    const admin = adminTab.page;
+    await signIn(admin, rootToken);
+    await admin.goto(`${base}/#/repo?key=${web}`);
+    const form = admin.getByTestId("link-template");
+    await form.getByLabel("URL template").fill("ftp://git.example.com/{repo}/{file}");
+    await form.getByRole("button", { name: "Save" }).click();
+    t.match(await form.getByRole("alert").innerText(), /http/, "the server's reason, shown");
+    const template = "https://git.example.com/{repo}/blob/{ref}/{path}#L{line}";
+    await form.getByLabel("URL template").fill(template);
+    await form.getByRole("button", { name: "Save" }).click();
+    await form.getByText("Saved.").waitFor();
+    await shot(admin, "repo-link-template");
+
+    // The lead's page follows the event.
+    const host = page.locator(".entity-facts a", { hasText: "git.example.com" });
+    await host.waitFor();
+    t.equal(await host.getAttribute("href"), "https://git.example.com/acme/web");
+    t.equal(await page.getByRole("link", { name: "pull requests" }).count(), 0, "where pull requests are is not known");
+    t.equal(
+      await page.getByRole("link", { name: "Open /src/auth/ on the code host" }).getAttribute("href"),
+      "https://git.example.com/acme/web/blob/HEAD/src/auth",
+      "a CODEOWNERS folder, through the template",
+    );
+    t.match(await page.getByTestId("link-template").innerText(), /git\.example\.com\/\{repo\}/);
+    await page.goto(`${base}/#/session?id=${c1.id}`);
+    t.equal(
+      await page.getByRole("link", { name: "Open branch main on the code host" }).getAttribute("href"),
+      "https://git.example.com/acme/web/blob/main",
+      "a branch, through the template",
+    );
+
+    await form.getByRole("button", { name: "Remove" }).click();
+    await form.getByText(/derived from the key again/).waitFor();
+    await page.waitForFunction(
+      () =>
+        document.querySelector('a[aria-label="Open branch main on the code host"]')?.getAttribute("href") ===
+        "https://gitlab.com/acme/web/-/tree/main",
+    );
+    t.pass("removed, the links are derived again");
+    t.same(
+      adminTab.watched.errors.filter((e) => !/status of 400/.test(e)),
+      [],
+      "the admin's tab logged nothing but the refused template's 400",
+    );
+    t.equal(adminTab.watched.errors.length, 1);
+  });
+
   await t.test("when a session ends holding many claims, then Activity folds the releases into one line", async (t) => {
     const many = await startSession(carol.api, { agent: { name: "bulk" }, repo: "gitlab.com/acme/web", task: "Many claims" });
     for (let i = 0; i < 5; i++) await claim(many, [`docs/page-${i}.md`]);
@@ -380,6 +468,52 @@ async function run(t: Tap) {
     await page.getByLabel("Time range").selectOption("");
   });
 
+  await t.test("when a chart's point is opened, then Activity shows the events behind it, by the address", async (t) => {
+    await page.goto(`${base}/#/trends?range=7d`);
+    const picker = page.locator(".chart-picker").first();
+    await picker.waitFor();
+    await page.waitForFunction(() => document.querySelectorAll(".chart-picker canvas").length >= 2);
+    await picker.focus();
+    await page.keyboard.press("End");
+    t.match(await picker.locator(".chart-readout").innerText(), /payments \d+/, "today's figures read out");
+    await shot(page, "trends-point-chosen");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/#\/activity\?/);
+    const address = new URLSearchParams(page.url().split("?")[1]);
+    t.equal(address.get("type"), "conflict.opened");
+    const midnight = new Date();
+    midnight.setHours(0, 0, 0, 0);
+    const from = Date.parse(address.get("from") ?? "");
+    const to = Date.parse(address.get("to") ?? "");
+    t.ok(Math.abs(from - midnight.getTime()) < 2 * 3_600_000, `the window starts at today's midnight (${address.get("from")})`);
+    t.ok(to - from >= 23 * 3_600_000 && to - from <= 25 * 3_600_000, "and lasts the day");
+    await page.getByTestId("activity-window").waitFor();
+    await page.locator(".feed-item").first().waitFor();
+    const types = await page.locator(".feed > li").evaluateAll((items) => items.map((li) => li.getAttribute("data-event-type")));
+    t.ok(types.length >= 4 && types.every((type) => type === "conflict.opened"), `that day's conflicts only (${types.join(", ")})`);
+    await shot(page, "activity-window");
+    await page.goBack();
+    await page.waitForURL(/#\/trends/);
+
+    // A bar, clicked: the busiest repository's claims over the range.
+    const bars = page.locator(".chart-picker").nth(1);
+    await bars.locator(".u-over").waitFor();
+    const box = (await bars.locator(".u-over").boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.8);
+    await page.mouse.click(box.x + box.width * 0.2, box.y + box.height * 0.8);
+    await page.waitForURL(/#\/activity\?/);
+    const barAddress = new URLSearchParams(page.url().split("?")[1]);
+    t.equal(barAddress.get("repo"), REPO);
+    t.equal(barAddress.get("type"), "claim.granted");
+    t.equal(barAddress.get("to"), null, "over the range, up to now");
+    await page.locator(".feed-item").first().waitFor();
+    const granted = await page.locator(".feed > li").evaluateAll((items) => items.map((li) => li.getAttribute("data-event-type")));
+    t.ok(granted.length > 0 && granted.every((type) => type === "claim.granted"), "the claims granted there");
+    await page.getByTestId("activity-window").getByRole("button").click();
+    await page.waitForFunction(() => !location.hash.includes("from="));
+    t.pass("the window is left for the range");
+  });
+
   await t.test("when a lead sends a directive, then Messages shows its threads and who has acknowledged, live", async (t) => {
     const sent = await lead.api.post("/v1/messages", {
       to: { type: "team", id: search.body.id },
@@ -428,6 +562,47 @@ async function run(t: Tap) {
     await page.getByRole("heading", { name: "Who owns the login redirect?", level: 2 }).waitFor();
     t.match(await page.locator(".thread-body").first().innerText(), /The witness is src\/auth\/login\.ts/);
     await shot(page, "messages-thread");
+  });
+
+  await t.test("when a claim or a conflict has threads, then they show beside it, and a lead starts one from the claim", async (t) => {
+    await page.goto(`${base}/#/claims?repo=${encodeURIComponent(REPO)}&path=src`);
+    const threads = page.locator(`.claims-detail li[data-claim="${broad.id}"] [data-testid="threads-about"]`).first();
+    await threads.getByText("No thread about this claim").waitFor();
+    await threads.locator("summary", { hasText: "Start a thread" }).click();
+    t.match(await threads.innerText(), /To alice \/ claude-1 \(the holder\)/);
+    await threads.getByLabel("Subject").fill("Narrow src/**?");
+    await threads.getByLabel("Message").fill("bob needs src/b.ts this afternoon.");
+    await threads.getByRole("button", { name: "Send" }).click();
+    await threads.locator("li[data-thread]").waitFor();
+    const sent = (await lead.api.get(`/v1/messages?box=sent&aboutType=claim&aboutId=${broad.id}`)).body.items[0];
+    t.match(sent, { subject: "Narrow src/**?", to: { type: "session", id: a1.id }, about: { type: "claim", id: broad.id } });
+    // The holder's agent answers in the thread: the answer shows beside the claim, live.
+    t.equal((await client(app, a1.token).post(`/v1/messages/${sent.id}/replies`, { body: "Narrowing to src/auth/** now." })).status, 201);
+    await threads.getByText("Narrowing to src/auth/** now.").waitFor();
+    t.equal(await threads.locator(`li[data-thread="${sent.threadId}"] .thread-message`).count(), 2);
+    t.equal(await threads.getByRole("link", { name: "Narrow src/**?" }).getAttribute("href"), `#/messages?thread=${sent.threadId}`);
+    await shot(page, "claim-threads");
+
+    const conflict = (await lead.api.get(`/v1/conflicts?status=open&session=${b1.id}`)).body.items[0];
+    const asked = await bob.api.post("/v1/messages", {
+      to: { type: "user", id: lead.id },
+      subject: "Who goes first?",
+      body: "alice's src/** covers my src/a.ts",
+      about: { type: "conflict", id: conflict.id },
+    });
+    t.equal(asked.status, 201, JSON.stringify(asked.body));
+    await page.goto(`${base}/#/conflicts`);
+    const row = page.locator(`tr[data-conflict="${conflict.id}"]`);
+    const open = row.getByRole("button", { name: /^1 message/ });
+    await open.waitFor();
+    t.equal(await row.getByRole("button", { name: /^Threads/ }).count(), 0, "a conflict with a thread says so on its row");
+    await open.click();
+    await page.waitForURL(new RegExp(`conflict=${conflict.id}`));
+    t.equal(await open.getAttribute("aria-expanded"), "true");
+    const detail = page.locator(`#conflict-threads-${conflict.id}`);
+    await detail.getByText("alice's src/** covers my src/a.ts").waitFor();
+    t.equal(await detail.getByRole("link", { name: "Who goes first?" }).getAttribute("href"), `#/messages?thread=${asked.body.threadId}`);
+    await shot(page, "conflict-threads");
   });
 
   const pages: [string, string][] = [

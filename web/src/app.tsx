@@ -1,3 +1,4 @@
+import { lazy, Suspense } from "preact/compat";
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, errorMessage, setApiToken, setUnauthorizedHandler } from "./api/client.js";
 import type { Me } from "./api/types.js";
@@ -6,16 +7,27 @@ import { ErrorBoundary, Loading } from "./components/states.js";
 import { OfflineBanner, StreamIndicator } from "./components/StreamIndicator.js";
 import { href, useRoute } from "./lib/router.js";
 import { clearToken, loadToken, saveToken } from "./lib/token-store.js";
-import { ActivityPage } from "./pages/Activity.js";
-import { ClaimsPage } from "./pages/claims/index.js";
-import { ConflictsPage } from "./pages/Conflicts.js";
-import { ContractsPage } from "./pages/Contracts.js";
-import { AgentPage, DeveloperPage, RepoPage, SessionPage, TeamPage } from "./pages/Entity.js";
-import { MessagesPage } from "./pages/Messages.js";
 import { NowPage } from "./pages/Now.js";
 import { SignIn } from "./pages/SignIn.js";
-import { TrendsPage } from "./pages/Trends.js";
 import { AppProvider, useApp } from "./state/app.js";
+
+/**
+ * Now is in the first load; every other page is a chunk of its own, fetched when it is first
+ * opened (the claims map brings the pattern language, Trends its chart library, Contracts the
+ * line diff), so the first load carries the shell and Now alone.
+ */
+const ActivityPage = lazy(() => import("./pages/Activity.js").then((m) => m.ActivityPage));
+const ClaimsPage = lazy(() => import("./pages/claims/index.js").then((m) => m.ClaimsPage));
+const ConflictsPage = lazy(() => import("./pages/Conflicts.js").then((m) => m.ConflictsPage));
+const ContractsPage = lazy(() => import("./pages/Contracts.js").then((m) => m.ContractsPage));
+const MessagesPage = lazy(() => import("./pages/Messages.js").then((m) => m.MessagesPage));
+const TrendsPage = lazy(() => import("./pages/Trends.js").then((m) => m.TrendsPage));
+const entity = () => import("./pages/Entity.js");
+const DeveloperPage = lazy(() => entity().then((m) => m.DeveloperPage));
+const TeamPage = lazy(() => entity().then((m) => m.TeamPage));
+const AgentPage = lazy(() => entity().then((m) => m.AgentPage));
+const SessionPage = lazy(() => entity().then((m) => m.SessionPage));
+const RepoPage = lazy(() => entity().then((m) => m.RepoPage));
 
 const PAGES = [
   { id: "now", label: "Now", component: NowPage },
@@ -226,7 +238,9 @@ function Shell({ onSignOut }: { onSignOut(): void }) {
       ) : null}
       <main id="main" tabIndex={-1}>
         <ErrorBoundary resetKey={`${page.id}?${route.params.toString()}`}>
-          <Page params={route.params} />
+          <Suspense fallback={<Loading what={`the ${page.label} page`} />}>
+            <Page params={route.params} />
+          </Suspense>
         </ErrorBoundary>
       </main>
     </>

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, inArray, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, ne, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../../infra/db.js";
 import type { ConflictResolution } from "./conflicts.events.js";
 import { conflicts } from "./conflicts.table.js";
@@ -49,6 +49,8 @@ export interface ConflictFilter {
   userId?: string | undefined;
   /** Opened at or after. */
   since?: Date | undefined;
+  /** true: both sides one user's; false: two users'. */
+  sameDeveloper?: boolean | undefined;
   beforeId?: string | undefined;
   limit: number;
 }
@@ -62,6 +64,8 @@ export async function listConflicts(db: Db, f: ConflictFilter): Promise<Conflict
   if (f.sessionId) where.push(partyCondition({ sessionId: f.sessionId }));
   if (f.userId) where.push(partyCondition({ userId: f.userId }));
   if (f.since) where.push(gte(conflicts.openedAt, f.since));
+  if (f.sameDeveloper !== undefined)
+    where.push(f.sameDeveloper ? eq(conflicts.userId, conflicts.otherUserId) : ne(conflicts.userId, conflicts.otherUserId));
   if (f.beforeId) where.push(sql`${conflicts.id} < ${f.beforeId}`);
   return db
     .select()

@@ -42,6 +42,10 @@ export const listConflictsQuery = z
     session: z.uuid().optional().describe("Conflicts this session is a party to."),
     user: z.uuid().optional().describe("Conflicts this user is a party to."),
     since: z.iso.datetime({ offset: true }).optional().describe("Only conflicts opened at or after this time."),
+    sameDeveloper: z
+      .stringbool()
+      .optional()
+      .describe("true: only conflicts between two sessions of one user; false: leave those out (a lead's cross-team view)."),
     cursor: z.string().max(200).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })

@@ -215,6 +215,7 @@ export async function listConflicts({ db }: { db: Db }, principal: Principal, qu
     sessionId: query.session,
     userId: query.user,
     since: query.since ? new Date(query.since) : undefined,
+    sameDeveloper: query.sameDeveloper,
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });

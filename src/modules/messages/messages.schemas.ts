@@ -101,7 +101,12 @@ export const listMessagesQuery = z
     aboutType: z.enum(aboutKinds).optional(),
     aboutId: z.string().min(1).max(1024).optional(),
     from: z.uuid().optional().describe("Sent by this user."),
-    box: z.enum(["inbox", "sent"]).default("inbox"),
+    box: z
+      .enum(["inbox", "sent", "all"])
+      .default("inbox")
+      .describe(
+        "inbox: delivered to you; sent: what you sent; all: every message you may read (your threads, a lead's teams', an admin's all), as for the thread about an object.",
+      ),
     limit,
     cursor: z.string().max(200).optional(),
   })

@@ -202,6 +202,28 @@ t.test("conflicts", async (t) => {
     t.match((await lead.api.get(`/v1/conflicts/${conflict.id}`)).body, { status: "resolved", resolution: "session_ended" });
   });
 
+  t.test("when two agents of one developer collide, then the conflict is marked and a lead can leave such out", async (t) => {
+    const a2 = await startSession(alice.api);
+    const held = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["same/**"] });
+    const over = await client(app, a2.token).post("/v1/claims", { sessionId: a2.id, patterns: ["same/x.ts"], onConflict: "warn" });
+    t.equal(over.status, 201, JSON.stringify(over.body));
+    const mine = (await conflictsOf(lead.api, "sameDeveloper=true")).filter((c) => c.otherClaimId === held.body.id);
+    t.equal(mine.length, 1);
+    t.match(mine[0], { userId: alice.id, otherUserId: alice.id, sameDeveloper: true });
+    const all = await conflictsOf(lead.api);
+    const same = await conflictsOf(lead.api, "sameDeveloper=true");
+    const cross = await conflictsOf(lead.api, "sameDeveloper=false");
+    t.ok(same.length > 0 && same.every((c) => c.sameDeveloper && c.userId === c.otherUserId), "true: only one developer's");
+    t.ok(cross.length > 0 && cross.every((c) => !c.sameDeveloper && c.userId !== c.otherUserId), "false: only two developers'");
+    t.equal(same.length + cross.length, all.length, "together, every conflict");
+    t.same(
+      (await conflictsOf(bob.api, "sameDeveloper=true")).filter((c) => c.userId !== bob.id),
+      [],
+      "the filter cannot widen what a member sees",
+    );
+    t.equal((await client(app, a2.token).delete(`/v1/claims/${over.body.id}`)).status, 200);
+  });
+
   t.test("listing filters, visibility and pages", async (t) => {
     const all = await conflictsOf(lead.api);
     t.ok(all.length >= 8);
@@ -268,6 +290,7 @@ t.test("conflicts", async (t) => {
     await field("/v1/conflicts?user=nope", "query.user");
     await field("/v1/conflicts?limit=501", "query.limit");
     await field("/v1/conflicts?since=yesterday", "query.since");
+    await field("/v1/conflicts?sameDeveloper=maybe", "query.sameDeveloper");
     await field("/v1/conflicts?cursor=%%%", "cursor");
     await field("/v1/conflicts?repo=..%2Fetc", "repo", 422);
     await field("/v1/conflicts/nope", "params.id");

@@ -186,6 +186,35 @@ t.test("messages", async (t) => {
     t.equal(refused.headers["content-type"], "application/problem+json; charset=utf-8");
   });
 
+  t.test("when a thread is about a claim, then whoever may read it finds it from the claim, and nobody else", async (t) => {
+    const claimId = "01900000-0000-7000-8000-00000000c1a1";
+    const sent = await ana.api.post("/v1/messages", {
+      to: { type: "user", id: ben.id },
+      subject: "Your claim on src/billing",
+      body: "How long do you need it?",
+      about: { type: "claim", id: claimId },
+    });
+    t.equal(sent.status, 201);
+    const reply = await ben.api.post(`/v1/messages/${sent.body.id}/replies`, { body: "An hour." });
+    t.equal(reply.status, 201);
+    const about = `aboutType=claim&aboutId=${claimId}`;
+    const ids = (items: any[]) => items.map((m) => m.id).sort();
+    t.same(ids(await inbox(ana.api, `box=all&${about}`)), ids([sent.body, reply.body]), "the sender: both messages");
+    t.same(ids(await inbox(ben.api, `box=all&${about}`)), ids([sent.body, reply.body]), "the recipient: both");
+    t.notOk(
+      (await inbox(ana.api, about)).some((m) => m.id === sent.body.id),
+      "an inbox alone leaves out what the caller sent",
+    );
+    t.same(ids(await inbox(lead.api, `box=all&${about}`)), ids([sent.body, reply.body]), "a lead of their team, though in none of it");
+    t.same(ids(await inbox(admin, `box=all&${about}`)), ids([sent.body, reply.body]), "an admin");
+    t.same(await inbox(cid.api, `box=all&${about}`), [], "a member outside the thread finds nothing");
+    const org = await createOrg(app, rootToken);
+    t.same(await inbox(org.api, `box=all&${about}`), [], "nor does another organisation");
+    const bad = await ana.api.get("/v1/messages?box=everything");
+    t.equal(bad.status, 400);
+    t.equal(bad.body.errors?.[0]?.field, "query.box");
+  });
+
   t.test("when a member writes to a team they are not in, or to nobody, then it is refused with the field named", async (t) => {
     const other = (await lead.api.post("/v1/teams", { name: "platform" })).body;
     const notMine = await cid.api.post("/v1/messages", { to: { type: "team", id: other.id }, subject: "x", body: "y" });

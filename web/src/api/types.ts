@@ -45,6 +45,7 @@ export type ContractProposal = Schemas["ContractProposal"];
 export type Message = Schemas["Message"];
 export type Thread = Schemas["Thread"];
 export type MessageReceipts = Schemas["MessageReceipts"];
+export type RepoLinkTemplate = Schemas["RepoLinkTemplate"];
 
 /** Frames of /v1/stream the dashboard reads (src/modules/events/events.stream.schemas.ts). */
 export type ServerFrame =

@@ -1,4 +1,5 @@
 import { repoHref, repoLinks } from "../lib/links.js";
+import { useLinkTemplates } from "../state/link-templates.js";
 
 /** A link out to the code host, marked as leaving the dashboard. */
 export function External({ url, label, children }: { url: string; label: string; children?: preact.ComponentChildren }) {
@@ -14,7 +15,7 @@ export function External({ url, label, children }: { url: string; label: string;
  * dashboard, the arrow beside it to the code host when its address is known.
  */
 export function RepoLink({ repo, branch, path, dir }: { repo: string; branch?: string | null; path?: string | null; dir?: boolean }) {
-  const links = repoLinks(repo);
+  const links = repoLinks(repo, useLinkTemplates());
   if (path) {
     const url = links ? (dir ? links.dir(path, branch) : links.file(path, branch)) : null;
     return (
@@ -45,7 +46,7 @@ export function RepoLink({ repo, branch, path, dir }: { repo: string; branch?: s
  * first CODEOWNERS location), when the host is known.
  */
 export function CodeownersRuleLink({ repo, line }: { repo: string; line: number }) {
-  const links = repoLinks(repo);
+  const links = repoLinks(repo, useLinkTemplates());
   const path = links?.codeowners;
   if (!links || !path || line <= 0) return <>line {line}</>;
   return (

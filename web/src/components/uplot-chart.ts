@@ -14,7 +14,35 @@ export interface ChartSpec {
   height: number;
 }
 
-export function drawChart(target: HTMLElement, spec: ChartSpec, width: number): uPlot {
+/** A point (a bucket) chosen on a chart: its index along x, and the series nearest the pointer (null: all). */
+export interface ChartPick {
+  index: number;
+  series: number | null;
+}
+
+/**
+ * The series whose value at `index` is drawn nearest the pointer's height, so a click on one
+ * team's line opens that team's events; null when no series has a value there.
+ */
+function nearestSeries(u: uPlot, spec: ChartSpec, index: number, top: number): number | null {
+  let best: number | null = null;
+  let distance = Number.POSITIVE_INFINITY;
+  spec.series.forEach((s, i) => {
+    const v = s.values[index];
+    if (v === null || v === undefined) return;
+    const d = Math.abs(u.valToPos(v, "y") - top);
+    if (d < distance) [best, distance] = [i, d];
+  });
+  return best;
+}
+
+/** Points the chart's cursor at a bucket (keyboard choice), at its tallest value. */
+export function pointAt(u: uPlot, spec: ChartSpec, index: number) {
+  const values = spec.series.map((s) => s.values[index] ?? 0);
+  u.setCursor({ left: u.valToPos(spec.x[index] ?? 0, "x"), top: u.valToPos(Math.max(0, ...values), "y") });
+}
+
+export function drawChart(target: HTMLElement, spec: ChartSpec, width: number, onPick?: (pick: ChartPick) => void): uPlot {
   const bars = spec.kind === "bars" ? uPlot.paths.bars!({ size: [0.7, 48] }) : undefined;
   const options: uPlot.Options = {
     width,
@@ -53,5 +81,15 @@ export function drawChart(target: HTMLElement, spec: ChartSpec, width: number): 
       })),
     ],
   };
-  return new uPlot(options, [spec.x, ...spec.series.map((s) => s.values)] as uPlot.AlignedData, target);
+  const chart = new uPlot(options, [spec.x, ...spec.series.map((s) => s.values)] as uPlot.AlignedData, target);
+  if (onPick) {
+    // A click opens the bucket under the cursor (uPlot snaps the cursor to the nearest x).
+    chart.over.style.cursor = "pointer";
+    chart.over.addEventListener("click", () => {
+      const index = chart.cursor.idx;
+      if (index === null || index === undefined) return;
+      onPick({ index, series: spec.series.length > 1 ? nearestSeries(chart, spec, index, chart.cursor.top ?? 0) : 0 });
+    });
+  }
+  return chart;
 }

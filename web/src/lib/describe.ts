@@ -30,6 +30,7 @@ export const EVENT_GROUPS = [
   "message.",
   "codeowners.",
   "module.",
+  "repo.",
   "team.",
   "user.",
   "token.",

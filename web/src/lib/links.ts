@@ -24,7 +24,8 @@ export interface RepoLinks {
   dir(path: string, branch?: string | null): string;
   /** One line of a file (a CODEOWNERS rule). */
   line(path: string, line: number, branch?: string | null): string;
-  pulls: string;
+  /** Its pull (merge) requests; null for a repository linked through a template. */
+  pulls: string | null;
   /**
    * Where the host looks for CODEOWNERS first (the server keeps the file's text, not its path):
    * .github/ on GitHub, the root on GitLab, .bitbucket/ on Bitbucket; a template says nothing.
@@ -33,12 +34,13 @@ export interface RepoLinks {
 }
 
 /**
- * A URL template per repository: `{repo}` is the key, `{branch}` and `{path}` are filled in
- * (an empty path or branch leaves the rest of the address as it is), e.g.
- * `https://git.example.com/{repo}/src/{branch}/{path}`.
+ * A URL template per repository, set by an admin (PUT /v1/repos/{repo}/link-template), keyed by
+ * repository key: `{host}` and `{repo}` are the key's host and path (`git.example.com`,
+ * `acme/api`), `{ref}` a branch (HEAD without one), `{path}` a file or folder, `{line}` a line,
+ * e.g. `https://git.example.com/{repo}/blob/{ref}/{path}#L{line}`. The server checks a template
+ * before storing it (src/modules/repos/repos.schemas.ts).
  */
 export type RepoUrlTemplates = Record<string, string>;
-
 export function hostOf(repoKey: string): CodeHost | null {
   const host = repoKey.split("/")[0] ?? "";
   if (host === "github.com" || host.startsWith("github.")) return "github";
@@ -49,21 +51,35 @@ export function hostOf(repoKey: string): CodeHost | null {
 
 const enc = (path: string) => path.split("/").map(encodeURIComponent).join("/");
 
+/** Folder names hosts put between a repository and a ref, dropped to find the repository's own page. */
+const REF_SEGMENT = /(\/-)?\/(blob|tree|src|browse|raw|files)$/;
+
 function fromTemplate(template: string, repoKey: string): RepoLinks {
-  const fill = (branch: string, path: string) =>
-    template
-      .replaceAll("{repo}", repoKey)
-      .replaceAll("{branch}", encodeURIComponent(branch))
-      .replaceAll("{path}", enc(path))
+  const slash = repoKey.indexOf("/");
+  const host = slash < 0 ? repoKey : repoKey.slice(0, slash);
+  const path = slash < 0 ? "" : repoKey.slice(slash + 1);
+  // A link to a whole file or folder leaves out the line: the fragment holding {line}, else the placeholder.
+  const hash = template.indexOf("#");
+  const withoutLine = hash >= 0 && template.indexOf("{line}") > hash ? template.slice(0, hash) : template.replaceAll("{line}", "");
+  const fill = (t: string, ref: string, file: string, line = "") =>
+    t
+      .replaceAll("{host}", host)
+      .replaceAll("{repo}", path)
+      .replaceAll("{ref}", encodeURIComponent(ref))
+      .replaceAll("{path}", enc(file))
+      .replaceAll("{line}", line)
       .replace(/\/+$/, "");
-  const base = fill("", "").replace(/\/src$|\/(tree|blob)$/, "");
+  const cut = Math.min(...["{ref}", "{path}"].map((p) => template.indexOf(p)).filter((i) => i >= 0));
+  const repo = fill(template.slice(0, cut), "", "").replace(REF_SEGMENT, "");
   return {
-    repo: base,
-    branch: (b) => fill(b, ""),
-    file: (p, b) => fill(b ?? "HEAD", p),
-    dir: (p, b) => fill(b ?? "HEAD", p),
-    line: (p, n, b) => `${fill(b ?? "HEAD", p)}#L${n}`,
-    pulls: base,
+    repo,
+    branch: (b) => fill(withoutLine, b, ""),
+    file: (p, b) => fill(withoutLine, b ?? "HEAD", p),
+    dir: (p, b) => fill(withoutLine, b ?? "HEAD", p),
+    line: (p, n, b) =>
+      template.includes("{line}") ? fill(template, b ?? "HEAD", p, String(n)) : `${fill(template, b ?? "HEAD", p)}#L${n}`,
+    // Where a host of unknown layout lists its pull requests is not known.
+    pulls: null,
     codeowners: null,
   };
 }

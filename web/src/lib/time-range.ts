@@ -34,3 +34,39 @@ export function rangeDays(range: TimeRange, fallback = 14): number {
 export function rangeLabel(range: TimeRange): string {
   return TIME_RANGES.find((x) => x.id === range)?.label ?? "any time";
 }
+
+/**
+ * A window of time in an address (`from=…&to=…`, ISO times): what a chart's point opens on
+ * Activity, the events of one bucket. `to` is exclusive and may be absent (up to now).
+ */
+export interface TimeWindow {
+  from: number;
+  to: number | null;
+}
+
+export function windowOf(params: URLSearchParams): TimeWindow | null {
+  const from = Date.parse(params.get("from") ?? "");
+  if (Number.isNaN(from)) return null;
+  const to = Date.parse(params.get("to") ?? "");
+  return { from, to: Number.isNaN(to) || to <= from ? null : to };
+}
+
+/** The window's address values. */
+export function windowParams(window: TimeWindow): { from: string; to: string | undefined } {
+  return { from: new Date(window.from).toISOString(), to: window.to === null ? undefined : new Date(window.to).toISOString() };
+}
+
+/** The `after` and `before` bounds of /v1/events for the window: both are exclusive, `from` is not. */
+export function windowBounds(window: TimeWindow): { after: string; before: string | undefined } {
+  return {
+    after: new Date(window.from - 1).toISOString(),
+    before: window.to === null ? undefined : new Date(window.to).toISOString(),
+  };
+}
+
+/** The local midnight after `day` (a local midnight), whatever the DST shift. */
+export function nextDay(day: number): number {
+  const d = new Date(day);
+  d.setDate(d.getDate() + 1);
+  return d.getTime();
+}

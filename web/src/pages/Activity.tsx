@@ -9,7 +9,7 @@ import { actorOf, describeEvent, EVENT_GROUPS, eventTone, type Names } from "../
 import { formatDateTime, formatTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
 import { navigate } from "../lib/router.js";
-import { rangeLabel, rangeStart } from "../lib/time-range.js";
+import { rangeLabel, rangeStart, windowBounds, windowOf, windowParams } from "../lib/time-range.js";
 import { useApp, useDirectory } from "../state/app.js";
 import { useNames } from "../state/names.js";
 import { useStore } from "../state/store.js";
@@ -162,8 +162,15 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
     type: params.get("type") ?? "",
   };
   const range = useTimeRange(params);
+  // A window of time (a chart's point opened here) wins over the range.
+  const fromParam = params.get("from") ?? "";
+  const toParam = params.get("to") ?? "";
+  const timeWindow = useMemo(() => windowOf(new URLSearchParams({ from: fromParam, to: toParam })), [fromParam, toParam]);
+  const bounds = timeWindow ? windowBounds(timeWindow) : null;
   // The range's start, fixed when it is chosen: live events are always within it.
   const since = useMemo(() => rangeStart(range), [range]);
+  const after = bounds ? bounds.after : since;
+  const before = bounds?.before;
   const filterKey = JSON.stringify(filters);
   const [feed, setFeed] = useState<Feed>({ state: "loading", items: [], hasOlder: false, loadingOlder: false });
   const [paused, setPaused] = useState(false);
@@ -186,7 +193,10 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
       "feed",
       { topic: "events", filter },
       {
-        onEvents: (events) => {
+        onEvents: (all) => {
+          // A window that has ended takes no live events; one up to a time to come, those before it.
+          const events = before ? all.filter((e) => e.time < before) : all;
+          if (events.length === 0) return;
           if (!snapshotDone) {
             early.push(...events);
             return;
@@ -205,7 +215,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
         onError: (_code, message) => setFeed((f) => ({ ...f, state: "error", error: message })),
       },
     );
-    api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, after: since, order: "desc", limit: PAGE_SIZE }))
+    api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, after, before, order: "desc", limit: PAGE_SIZE }))
       .then((page) => {
         if (cancelled) return;
         snapshotDone = true;
@@ -223,7 +233,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
       unsubscribe();
     };
     // filterKey stands for the filters.
-  }, [app.stream, filterKey, since, resets, attempt]);
+  }, [app.stream, filterKey, after, before, resets, attempt]);
 
   useRenderedMark("activity", feed.state === "ready", feed.items);
   const entries = useMemo(() => collapseRuns(feed.items), [feed.items]);
@@ -235,7 +245,8 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
     try {
       const filter = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));
       const page = await api<Page<BrigadeEvent>>(
-        withQuery("/v1/events", { ...filter, after: since, order: "desc", before: oldest.id, limit: PAGE_SIZE }),
+        // Older than the oldest shown (so within the window's end), from the window's or range's start.
+        withQuery("/v1/events", { ...filter, after, order: "desc", before: oldest.id, limit: PAGE_SIZE }),
       );
       setFeed((f) => {
         const seen = new Set(f.items.map((e) => e.id));
@@ -258,10 +269,14 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
     setFeed((f) => ({ ...f, items: mergeNewest(f.items, events).items }));
   };
 
+  const kept = timeWindow ? windowParams(timeWindow) : {};
   const setFilter = (key: keyof Filters, value: string) => {
     const next = { ...filters, [key]: value };
-    navigate("activity", { ...next, range: range || undefined }, true);
+    navigate("activity", { ...next, range: range || undefined, ...kept }, true);
   };
+  const windowText = timeWindow
+    ? `from ${formatDateTime(new Date(timeWindow.from).toISOString())}${timeWindow.to === null ? " to now" : ` to ${formatDateTime(new Date(timeWindow.to).toISOString())}`}`
+    : "";
 
   const repos = useMemo(() => [...new Set([...sessions.byId.values()].map((s) => s.repo))].sort(), [sessions]);
   const users = useMemo(() => [...directory.users.values()].sort((a, b) => a.name.localeCompare(b.name)), [directory]);
@@ -315,6 +330,10 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
           <label for="f-type">Type</label>
           <select id="f-type" value={filters.type} onChange={(e) => setFilter("type", (e.target as HTMLSelectElement).value)}>
             <option value="">All types</option>
+            {/* An exact type (a chart's point opens one) is offered as itself. */}
+            {filters.type && !(EVENT_GROUPS as readonly string[]).includes(filters.type) ? (
+              <option value={filters.type}>{filters.type}</option>
+            ) : null}
             {EVENT_GROUPS.map((g) => (
               <option key={g} value={g}>
                 {g}*
@@ -322,6 +341,7 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
             ))}
           </select>
         </div>
+        {/* Choosing a range leaves a chart's window for it. */}
         <TimeRangePicker value={range} onChange={(next) => navigate("activity", { ...filters, range: next || undefined }, true)} />
         <div class="field field-actions">
           <button
@@ -333,12 +353,29 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
             {paused ? "Resume live" : "Pause live"}
           </button>
           {filtered ? (
-            <button type="button" class="button button-quiet" onClick={() => navigate("activity", { range: range || undefined }, true)}>
+            <button
+              type="button"
+              class="button button-quiet"
+              onClick={() => navigate("activity", { range: range || undefined, ...kept }, true)}
+            >
               Clear filters
             </button>
           ) : null}
         </div>
       </form>
+      {timeWindow ? (
+        <p class="chip activity-window" data-testid="activity-window">
+          Events {windowText}{" "}
+          <button
+            type="button"
+            class="button button-small button-quiet"
+            onClick={() => navigate("activity", { ...filters, range: range || undefined }, true)}
+          >
+            {range ? `Show the ${rangeLabel(range)}` : "Show all times"}
+            <span class="visually-hidden"> instead of this window</span>
+          </button>
+        </p>
+      ) : null}
 
       {heldCount > 0 ? (
         <button type="button" class="button held" onClick={showHeld}>
@@ -359,9 +396,11 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
           title={
             filtered
               ? "No events match these filters yet."
-              : range
-                ? `Nothing happened in the ${rangeLabel(range)}.`
-                : "Nothing has happened yet."
+              : timeWindow
+                ? `Nothing happened ${windowText}.`
+                : range
+                  ? `Nothing happened in the ${rangeLabel(range)}.`
+                  : "Nothing has happened yet."
           }
         >
           New events appear here live.
@@ -389,7 +428,11 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
               </button>
             ) : (
               <p class="muted">
-                {range ? `That is all of the ${rangeLabel(range)}` : "That is the beginning of the log"}
+                {timeWindow
+                  ? `That is all ${windowText}`
+                  : range
+                    ? `That is all of the ${rangeLabel(range)}`
+                    : "That is the beginning of the log"}
                 {filtered ? " for these filters" : ""}.
               </p>
             )}

@@ -1,21 +1,53 @@
+import { Fragment } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, errorMessage, withQuery } from "../api/client.js";
-import type { ConflictRecord, Page } from "../api/types.js";
+import type { ConflictRecord, Message, Page } from "../api/types.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
-import { formatDateTime, formatDuration, relativeTime } from "../lib/format.js";
+import { formatDateTime, formatDuration, plural, relativeTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
 import { RepoLink } from "../components/links.js";
+import { passesSame, SAME_FILTERS, SameDeveloperMark, type SameFilter, sameFilterOf } from "../components/SameDeveloper.js";
+import { ThreadsAbout } from "../components/ThreadsAbout.js";
 import { TimeRangePicker, useTimeRange } from "../components/TimeRangePicker.js";
 import { rangeLabel, rangeStart } from "../lib/time-range.js";
 import { developerHref, sessionHref } from "../lib/links.js";
 import { href, navigate } from "../lib/router.js";
-import { useApp, useDirectory, useLiveEvents } from "../state/app.js";
+import { useApp, useDirectory, useLiveEvents, useMessageEvents } from "../state/app.js";
 import { useNames } from "../state/names.js";
 import { useStore } from "../state/store.js";
 
 const STATUSES = ["open", "acknowledged", "resolved"] as const;
 type Status = (typeof STATUSES)[number];
 const PAGE_SIZE = 100;
+/** Messages about conflicts read to mark the conflicts that have a thread (the newest ones). */
+const THREAD_MARKS = 200;
+
+/** How many messages are about each conflict, among the newest the viewer may read. */
+function useConflictThreads(): Map<string, number> {
+  const app = useApp();
+  const resets = useStore(app.resets);
+  const [counts, setCounts] = useState<Map<string, number>>(new Map());
+  const [reloadKey, setReloadKey] = useState(0);
+  const reload = useMemo(() => () => setReloadKey((n) => n + 1), []);
+  useMessageEvents(reload);
+  useEffect(() => {
+    let cancelled = false;
+    api<Page<Message>>(withQuery("/v1/messages", { box: "all", aboutType: "conflict", limit: THREAD_MARKS }))
+      .then((page) => {
+        if (cancelled) return;
+        const next = new Map<string, number>();
+        for (const m of page.items) if (m.about) next.set(m.about.id, (next.get(m.about.id) ?? 0) + 1);
+        setCounts(next);
+      })
+      .catch(() => {
+        // The marks are a hint; each conflict's own thread view reads its threads itself.
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [resets, reloadKey]);
+  return counts;
+}
 
 interface List {
   state: "loading" | "ready" | "error";
@@ -95,11 +127,22 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
   const userFilter = params.get("user") ?? "";
   const teamFilter = params.get("team") ?? "";
   const sessionFilter = params.get("session") ?? "";
+  const sameFilter = sameFilterOf(params);
   const grouping: Grouping = (params.get("group") ?? "") in GROUPINGS ? (params.get("group") as Grouping) : "none";
+  // The conflict whose threads are open under its row (shareable, like the filters).
+  const opened = params.get("conflict") ?? "";
+  const threadCounts = useConflictThreads();
   const range = useTimeRange(params);
   // Conflicts opened since the range's start, fixed when it is chosen (live ones are within it).
   const since = useMemo(() => rangeStart(range), [range]);
-  const filters = { repo: repoFilter || undefined, user: userFilter || undefined, session: sessionFilter || undefined, since };
+  // The server filters by same developer too, so a page of 100 is 100 of those shown.
+  const filters = {
+    repo: repoFilter || undefined,
+    user: userFilter || undefined,
+    session: sessionFilter || undefined,
+    since,
+    sameDeveloper: sameFilter === "" ? undefined : sameFilter === "only",
+  };
   const filterKey = JSON.stringify(filters);
   const setParams = (changes: Record<string, string | undefined>) =>
     navigate(
@@ -110,8 +153,10 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
         user: userFilter || undefined,
         team: teamFilter || undefined,
         session: sessionFilter || undefined,
+        same: sameFilter || undefined,
         group: grouping === "none" ? undefined : grouping,
         range: range || undefined,
+        conflict: opened || undefined,
         ...changes,
       },
       true,
@@ -121,6 +166,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
     [teamFilter, directory],
   );
   const inView = (c: Pick<ConflictRecord, "repo" | "userId" | "otherUserId" | "sessionId" | "otherSessionId">) =>
+    passesSame(sameFilter, { sameDeveloper: c.userId === c.otherUserId }) &&
     (!repoFilter || c.repo === repoFilter) &&
     (!userFilter || c.userId === userFilter || c.otherUserId === userFilter) &&
     (!sessionFilter || c.sessionId === sessionFilter || c.otherSessionId === sessionFilter) &&
@@ -258,7 +304,10 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
     }
   };
 
-  const visible = useMemo(() => (teamMembers ? list.items.filter(inView) : list.items), [list.items, teamMembers]);
+  const visible = useMemo(
+    () => (teamMembers || sameFilter ? list.items.filter(inView) : list.items),
+    [list.items, teamMembers, sameFilter],
+  );
   const groups = useMemo(
     () => (grouping === "cause" ? groupByCause(visible) : grouping === "pair" ? groupByPair(visible) : null),
     [visible, grouping],
@@ -271,49 +320,73 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
   const [openGroups, setOpenGroups] = useState<Set<string>>(new Set());
 
   const row = (c: ConflictRecord) => (
-    <tr key={c.id} data-conflict={c.id} class={`conflict-${c.status}`}>
-      <td class="mono" data-label="Repository">
-        <RepoLink repo={c.repo} />
-        <div>
-          <a
-            href={href("claims", { repo: c.repo })}
-            onClick={(e) => (
-              e.preventDefault(), navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
-            )}
+    <Fragment key={c.id}>
+      <tr data-conflict={c.id} data-same-developer={c.sameDeveloper || undefined} class={`conflict-${c.status}`}>
+        <td class="mono" data-label="Repository">
+          <RepoLink repo={c.repo} />
+          <div>
+            <a
+              href={href("claims", { repo: c.repo })}
+              onClick={(e) => (
+                e.preventDefault(), navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
+              )}
+            >
+              on the claims map
+            </a>
+          </div>
+        </td>
+        <td data-label="Parties">
+          <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> <span aria-hidden="true">↔</span>
+          <span class="visually-hidden"> and </span> <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
+          <div class="muted">
+            {c.kind === "claim" ? "claim over claim" : "edit"}
+            {c.sameDeveloper ? <SameDeveloperMark /> : null}
+          </div>
+        </td>
+        <td data-label="Witness">
+          <RepoLink repo={c.repo} path={c.witness} />
+        </td>
+        <td class="mono" data-label="Patterns">
+          {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
+        </td>
+        <td data-label="Age">
+          <time dateTime={c.openedAt} title={`opened ${formatDateTime(c.openedAt)}`}>
+            {formatDuration(Math.max(0, (c.resolvedAt ? Date.parse(c.resolvedAt) : now) - Date.parse(c.openedAt)))}
+          </time>
+          <div class="muted">opened {relativeTime(c.openedAt, now)}</div>
+        </td>
+        <td data-label="State">
+          <span class={`status status-${c.status}`}>{c.status}</span>
+          {c.resolution ? <div class="muted">{c.resolution.replace(/_/g, " ")}</div> : null}
+        </td>
+        <td data-label="Thread">
+          <button
+            type="button"
+            class="button button-small button-quiet"
+            aria-expanded={opened === c.id}
+            aria-controls={opened === c.id ? `conflict-threads-${c.id}` : undefined}
+            onClick={() => setParams({ conflict: opened === c.id ? undefined : c.id })}
           >
-            on the claims map
-          </a>
-        </div>
-      </td>
-      <td data-label="Parties">
-        <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> <span aria-hidden="true">↔</span>
-        <span class="visually-hidden"> and </span> <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
-        <div class="muted">
-          {c.kind === "claim" ? "claim over claim" : "edit"}
-          {c.userId === c.otherUserId ? (
-            <span class="badge badge-same" title="Both sides are agents of one developer">
-              same developer
-            </span>
-          ) : null}
-        </div>
-      </td>
-      <td data-label="Witness">
-        <RepoLink repo={c.repo} path={c.witness} />
-      </td>
-      <td class="mono" data-label="Patterns">
-        {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
-      </td>
-      <td data-label="Age">
-        <time dateTime={c.openedAt} title={`opened ${formatDateTime(c.openedAt)}`}>
-          {formatDuration(Math.max(0, (c.resolvedAt ? Date.parse(c.resolvedAt) : now) - Date.parse(c.openedAt)))}
-        </time>
-        <div class="muted">opened {relativeTime(c.openedAt, now)}</div>
-      </td>
-      <td data-label="State">
-        <span class={`status status-${c.status}`}>{c.status}</span>
-        {c.resolution ? <div class="muted">{c.resolution.replace(/_/g, " ")}</div> : null}
-      </td>
-    </tr>
+            {threadCounts.get(c.id) ? plural(threadCounts.get(c.id)!, "message") : "Threads"}
+            <span class="visually-hidden"> about the conflict at {c.witness}</span>
+          </button>
+        </td>
+      </tr>
+      {opened === c.id ? (
+        <tr class="conflict-detail" id={`conflict-threads-${c.id}`}>
+          <td colSpan={7}>
+            <ThreadsAbout
+              kind="conflict"
+              id={c.id}
+              to={[
+                { sessionId: c.sessionId, label: `${names.session(c.sessionId)} (raised it)` },
+                { sessionId: c.otherSessionId, label: names.session(c.otherSessionId) },
+              ]}
+            />
+          </td>
+        </tr>
+      ) : null}
+    </Fragment>
   );
 
   const groupTitle = (g: ConflictGroup) => {
@@ -326,11 +399,11 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
       );
     if (g.kind === "pair") {
       const [a, b] = g.sessions!;
-      const same = g.items[0]!.userId === g.items[0]!.otherUserId;
+      const same = g.items[0]!.sameDeveloper;
       return (
         <>
           <a href={sessionHref(a)}>{names.session(a)}</a> ↔ <a href={sessionHref(b)}>{names.session(b)}</a> · {g.items.length}
-          {same ? <span class="badge badge-same">same developer</span> : null}
+          {same ? <SameDeveloperMark /> : null}
         </>
       );
     }
@@ -346,6 +419,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
         <th scope="col">Patterns</th>
         <th scope="col">Age</th>
         <th scope="col">State</th>
+        <th scope="col">Thread</th>
       </tr>
     </thead>
   );
@@ -369,6 +443,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
               user: userFilter || undefined,
               team: teamFilter || undefined,
               session: sessionFilter || undefined,
+              same: sameFilter || undefined,
               group: grouping === "none" ? undefined : grouping,
               range: range || undefined,
             })}
@@ -420,6 +495,18 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
             </option>
           ))}
         </select>
+        <label for="conflicts-same">Same developer</label>
+        <select
+          id="conflicts-same"
+          value={sameFilter}
+          onChange={(e) => setParams({ same: (e.target as HTMLSelectElement).value || undefined })}
+        >
+          {(Object.keys(SAME_FILTERS) as SameFilter[]).map((f) => (
+            <option key={f} value={f}>
+              {SAME_FILTERS[f]}
+            </option>
+          ))}
+        </select>
         <label for="conflicts-group">Group</label>
         <select
           id="conflicts-group"
@@ -452,7 +539,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
         <ErrorState title="Could not load the conflicts" message={list.error ?? "Unknown error"} onRetry={() => setAttempt((n) => n + 1)} />
       ) : visible.length === 0 ? (
         <Empty
-          title={`No ${status} conflicts${range ? ` opened in the ${rangeLabel(range)}` : ""}${repoFilter || userFilter || teamFilter || sessionFilter ? " match the filters" : ""}.`}
+          title={`No ${status} conflicts${range ? ` opened in the ${rangeLabel(range)}` : ""}${repoFilter || userFilter || teamFilter || sessionFilter || sameFilter ? " match the filters" : ""}.`}
         >
           {status === "open" ? "When two agents' claims or edits collide, the conflict appears here at once." : null}
         </Empty>
@@ -469,7 +556,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
                 return (
                   <tbody key={g.key} class="conflict-group" data-group={g.key} data-size={g.items.length}>
                     <tr class="group-head">
-                      <th scope="rowgroup" colSpan={6}>
+                      <th scope="rowgroup" colSpan={7}>
                         {g.items.length > 2 ? (
                           <button
                             type="button"

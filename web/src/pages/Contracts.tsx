@@ -17,6 +17,7 @@ import { formatDateTime, plural, relativeTime } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
 import { documentLines, foldUnchanged, sideBySide, type DiffBlock, type DiffRow } from "../lib/line-diff.js";
 import { patternTarget, repoLinks } from "../lib/links.js";
+import { useLinkTemplates } from "../state/link-templates.js";
 import { href } from "../lib/router.js";
 import { useApp, useDirectory, useLiveEvents, teamName, userName, type Directory } from "../state/app.js";
 import { throttle, useStore } from "../state/store.js";
@@ -226,7 +227,7 @@ function PatternLinks({ repo, patterns }: { repo: string; patterns: string[] }) 
 }
 
 function PatternLink({ repo, pattern, path, dir }: { repo: string; pattern: string; path: string; dir: boolean }) {
-  const links = repoLinks(repo);
+  const links = repoLinks(repo, useLinkTemplates());
   return (
     <span class="repo-link">
       <code>{pattern}</code>

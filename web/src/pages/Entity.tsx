@@ -3,6 +3,7 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, errorMessage, readAll, repoPath, withQuery } from "../api/client.js";
 import type { BrigadeEvent, Claim, ConflictRecord, Contract, Page, Session } from "../api/types.js";
 import { RepoLink } from "../components/links.js";
+import { SameDeveloperMark } from "../components/SameDeveloper.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
 import { describeEvent } from "../lib/describe.js";
 import { formatDateTime, formatTime, plural, relativeTime } from "../lib/format.js";
@@ -10,6 +11,7 @@ import { healthOf, healthRule } from "../lib/health.js";
 import { agentHref, developerHref, repoLinks, sessionHref, teamHref } from "../lib/links.js";
 import { href } from "../lib/router.js";
 import { loadOf, teamName, useApp, useDirectory, userName, useLiveEvents } from "../state/app.js";
+import { loadLinkTemplates, useLinkTemplates } from "../state/link-templates.js";
 import { rememberSessions, useNames } from "../state/names.js";
 import { useStore } from "../state/store.js";
 
@@ -202,8 +204,8 @@ function ConflictsList({ conflicts, more }: { conflicts: ConflictRecord[]; more:
           <li key={c.id} data-conflict={c.id}>
             <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> ↔{" "}
             <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
-            {c.userId === c.otherUserId ? <span class="badge badge-same">same developer</span> : null} · <RepoLink repo={c.repo} /> ·
-            witness <RepoLink repo={c.repo} path={c.witness} />
+            {c.sameDeveloper ? <SameDeveloperMark /> : null} · <RepoLink repo={c.repo} /> · witness{" "}
+            <RepoLink repo={c.repo} path={c.witness} />
             <span class="muted"> · opened {relativeTime(c.openedAt)}</span>
           </li>
         ))}
@@ -425,6 +427,7 @@ export function SessionPage({ params }: { params: URLSearchParams }) {
   const directory = useDirectory();
   const [session, setSession] = useState<Session | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const templates = useLinkTemplates();
   useEffect(() => {
     let cancelled = false;
     api<Session>(`/v1/sessions/${encodeURIComponent(id)}`)
@@ -448,7 +451,7 @@ export function SessionPage({ params }: { params: URLSearchParams }) {
   if (!session) return <Loading what="the session" />;
   const health = healthOf(session, Date.now());
   const names = { user: userName(directory, session.userId) };
-  const links = repoLinks(session.repo);
+  const links = repoLinks(session.repo, templates);
   return (
     <EntityShell kind="session" title={`${names.user}/${session.agent.name}`} data={data}>
       <dl class="entity-facts">
@@ -473,7 +476,7 @@ export function SessionPage({ params }: { params: URLSearchParams }) {
         </dd>
         <dt>Branch</dt>
         <dd>{session.branch ? <RepoLink repo={session.repo} branch={session.branch} /> : "—"}</dd>
-        {links && session.branch ? (
+        {links?.pulls && session.branch ? (
           <>
             <dt>Pull requests</dt>
             <dd>
@@ -528,7 +531,8 @@ export function RepoPage({ params }: { params: URLSearchParams }) {
       cancelled = true;
     };
   }, [key]);
-  const links = repoLinks(key);
+  const templates = useLinkTemplates();
+  const links = repoLinks(key, templates);
   if (!key) return <Empty title="No repository given." />;
   return (
     <EntityShell kind="repository" title={key} data={data}>
@@ -539,15 +543,25 @@ export function RepoPage({ params }: { params: URLSearchParams }) {
             <>
               <a href={links.repo} target="_blank" rel="noopener noreferrer">
                 {links.repo}
-              </a>{" "}
-              ·{" "}
-              <a href={links.pulls} target="_blank" rel="noopener noreferrer">
-                pull requests
               </a>
+              {links.pulls ? (
+                <>
+                  {" "}
+                  ·{" "}
+                  <a href={links.pulls} target="_blank" rel="noopener noreferrer">
+                    pull requests
+                  </a>
+                </>
+              ) : null}
             </>
           ) : (
             "unknown host: no link"
           )}
+        </dd>
+        <dt>Link template</dt>
+        <dd data-testid="link-template">
+          {templates[key] ? <code>{templates[key]}</code> : "none: links are derived from the key"}
+          <LinkTemplateForm repo={key} current={templates[key] ?? ""} />
         </dd>
         <dt>Claims map</dt>
         <dd>
@@ -604,5 +618,67 @@ export function RepoPage({ params }: { params: URLSearchParams }) {
         <EventsList events={data.events} more={activityHref({ repo: key })} />
       </Section>
     </EntityShell>
+  );
+}
+
+/**
+ * An admin sets (or removes) the repository's link template here; others see it only. The
+ * server checks it and names what is wrong; the links change on every page at once.
+ */
+function LinkTemplateForm({ repo, current }: { repo: string; current: string }) {
+  const app = useApp();
+  const [value, setValue] = useState(current);
+  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setValue(current), [current]);
+  if (app.role !== "admin" || app.me.via === "session") return null;
+  const send = async (remove: boolean) => {
+    setBusy(true);
+    setMessage(null);
+    try {
+      const path = `/v1/repos/${repoPath(repo)}/link-template`;
+      await (remove ? api(path, { method: "DELETE" }) : api(path, { method: "PUT", body: { template: value } }));
+      await loadLinkTemplates();
+      setMessage({ error: false, text: remove ? "Removed: links are derived from the key again." : "Saved." });
+    } catch (err) {
+      setMessage({ error: true, text: errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      class="link-template-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void send(false);
+      }}
+    >
+      <label for="link-template">URL template</label>
+      <input
+        id="link-template"
+        class="mono"
+        value={value}
+        placeholder="https://git.example.com/{repo}/blob/{ref}/{path}#L{line}"
+        aria-describedby="link-template-help"
+        onInput={(e) => setValue((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit" class="button" disabled={busy || !value.trim()}>
+        Save
+      </button>
+      {current ? (
+        <button type="button" class="button button-quiet" disabled={busy} onClick={() => void send(true)}>
+          Remove
+        </button>
+      ) : null}
+      <p id="link-template-help" class="muted">
+        Placeholders: {"{host}"}, {"{repo}"} (the path on the host), {"{ref}"}, {"{path}"}, {"{line}"}.
+      </p>
+      {message ? (
+        <p class={message.error ? "form-error" : "muted"} role={message.error ? "alert" : "status"}>
+          {message.text}
+        </p>
+      ) : null}
+    </form>
   );
 }

@@ -7,9 +7,10 @@ import type { Names } from "../lib/describe.js";
 import { formatDateTime, plural, relativeTime, shortId } from "../lib/format.js";
 import { developerHref, sessionHref, teamHref } from "../lib/links.js";
 import { href } from "../lib/router.js";
-import { useApp, useLiveEvents } from "../state/app.js";
+import { useApp, useMessageEvents } from "../state/app.js";
 import { useNames } from "../state/names.js";
-import { throttle, useStore } from "../state/store.js";
+import { useStore } from "../state/store.js";
+import { summarise } from "../lib/threads.js";
 
 /** Messages read per box: the newest; older threads are one search away (`brigade msg`). */
 const READ_LIMIT = 200;
@@ -21,24 +22,6 @@ interface Boxes {
   error?: string;
   inbox: Message[];
   sent: Message[];
-}
-
-interface ThreadSummary {
-  id: string;
-  subject: string;
-  messages: Message[];
-  last: Message;
-  unread: number;
-  directive: boolean;
-}
-
-/** Reloads with the live events that concern messages (their events carry no text). */
-function useMessageEvents(reload: () => void) {
-  const refresh = useMemo(() => throttle(reload, 1_000), [reload]);
-  useEffect(() => () => refresh.cancel(), [refresh]);
-  useLiveEvents((events) => {
-    if (events.some((e) => e.type.startsWith("message."))) refresh();
-  });
 }
 
 function Audience({ to, names }: { to: Message["to"]; names: Names }) {
@@ -103,33 +86,6 @@ function Tally({ messageId, names, reloadKey }: { messageId: string; names: Name
       ) : null}
     </span>
   );
-}
-
-/** Threads from the newest messages; unread counts what others wrote that `me` has not read. */
-function summarise(messages: Message[], me: string): ThreadSummary[] {
-  const byThread = new Map<string, Message[]>();
-  const seen = new Set<string>();
-  for (const m of messages) {
-    if (seen.has(m.id)) continue;
-    seen.add(m.id);
-    const list = byThread.get(m.threadId);
-    if (list) list.push(m);
-    else byThread.set(m.threadId, [m]);
-  }
-  return [...byThread.entries()]
-    .map(([id, list]) => {
-      const sorted = list.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-      const last = sorted[sorted.length - 1]!;
-      return {
-        id,
-        subject: sorted[0]!.subject,
-        messages: sorted,
-        last,
-        unread: sorted.filter((m) => m.readAt === null && m.from.userId !== me).length,
-        directive: sorted.some((m) => m.ackRequired),
-      };
-    })
-    .sort((a, b) => b.last.createdAt.localeCompare(a.last.createdAt));
 }
 
 function Overview() {

@@ -1,15 +1,15 @@
 import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { errorMessage, readAll } from "../api/client.js";
 import type { BrigadeEvent } from "../api/types.js";
-import { Chart } from "../components/Chart.js";
+import { Chart, type ChartPicking } from "../components/Chart.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
 import { TimeRangePicker, useTimeRange } from "../components/TimeRangePicker.js";
 import type { ChartSpec } from "../components/uplot-chart.js";
 import { HOLDER_COLORS, OTHER_COLOR } from "../lib/colors.js";
 import { formatDay, formatDuration } from "../lib/format.js";
 import { markDataArrived, useRenderedMark } from "../lib/perf.js";
-import { navigate } from "../lib/router.js";
-import { rangeDays } from "../lib/time-range.js";
+import { href, navigate } from "../lib/router.js";
+import { nextDay, rangeDays, windowParams } from "../lib/time-range.js";
 import { computeTrends, type Trends } from "../lib/trends.js";
 import { useApp, useDirectory } from "../state/app.js";
 import { useStore } from "../state/store.js";
@@ -29,7 +29,28 @@ interface Data {
   to: number;
 }
 
-function DataTable({ caption, head, rows }: { caption: string; head: string[]; rows: (string | number)[][] }) {
+/** Activity's address for the events behind a point: its bucket of time, its type, its team or repository. */
+function eventsHref(from: number, to: number | null, filters: { type: string; team?: string | undefined; repo?: string | undefined }) {
+  return href("activity", { ...filters, ...windowParams({ from, to }) });
+}
+
+/** Follows a chart point's link as a click on it would (history keeps Trends to come back to). */
+function openEvents(link: string) {
+  location.hash = link;
+}
+
+function DataTable({
+  caption,
+  head,
+  rows,
+  links,
+}: {
+  caption: string;
+  head: string[];
+  rows: (string | number)[][];
+  /** Per row, the events behind it: the row's name links there. */
+  links?: string[];
+}) {
   return (
     <details class="data-table">
       <summary>Show the data as a table</summary>
@@ -51,7 +72,13 @@ function DataTable({ caption, head, rows }: { caption: string; head: string[]; r
                 {r.map((cell, j) =>
                   j === 0 ? (
                     <th key={j} scope="row">
-                      {cell}
+                      {links?.[i] ? (
+                        <a href={links[i]} title="The events behind this row, on Activity">
+                          {cell}
+                        </a>
+                      ) : (
+                        cell
+                      )}
                     </th>
                   ) : (
                     <td key={j}>{cell}</td>
@@ -158,6 +185,44 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
     return { conflicts, claims, durations, teams, repos };
   }, [trends]);
 
+  // What each chart's points open on Activity: the conflicts opened that day (of the team whose
+  // line was clicked), the claims granted in a repository over the range, the claims that ended that day.
+  const links = useMemo(() => {
+    if (!trends || !specs) return null;
+    const day = (i: number) => [trends.days[i]!, nextDay(trends.days[i]!)] as const;
+    const teamId = (name: string) => directory.teams.find((t) => t.name === name)?.id;
+    const conflictsOn = (i: number, team?: string) => eventsHref(...day(i), { type: "conflict.opened", team: team && teamId(team) });
+    const claimsIn = (repo: string) => eventsHref(data.from, null, { type: "claim.granted", repo });
+    const endedOn = (i: number) => eventsHref(...day(i), { type: "claim." });
+    const dayText = (i: number) => formatDay(trends.days[i]!);
+    const conflicts: ChartPicking = {
+      unit: "day",
+      describe: (i) => `${dayText(i)}: ${specs.teams.map((t) => `${t.team} ${t.counts[i] ?? 0}`).join(", ")}`,
+      onPick: ({ index, series }) => openEvents(conflictsOn(index, series === null ? undefined : specs.teams[series]?.team)),
+    };
+    const claims: ChartPicking = {
+      unit: "repository",
+      describe: (i) => `${specs.repos[i]?.repo ?? ""}: ${specs.repos[i]?.count ?? 0} claims granted`,
+      onPick: ({ index }) => specs.repos[index] && openEvents(claimsIn(specs.repos[index].repo)),
+    };
+    const durations: ChartPicking = {
+      unit: "day",
+      describe: (i) => {
+        const m = trends.medianMinutesByDay[i];
+        return `${dayText(i)}: ${m === null || m === undefined ? "no claim ended" : `median ${Math.round(m * 10) / 10} minutes`}`;
+      },
+      onPick: ({ index }) => openEvents(endedOn(index)),
+    };
+    return {
+      conflicts,
+      claims,
+      durations,
+      conflictRows: trends.days.map((_, i) => conflictsOn(i)),
+      claimRows: specs.repos.map((r) => claimsIn(r.repo)),
+      durationRows: trends.days.map((_, i) => endedOn(i)),
+    };
+  }, [trends, specs, directory, data.from]);
+
   const chartCount = specs
     ? (specs.teams.length > 0 ? 1 : 0) + (specs.repos.length > 0 ? 1 : 0) + (trends && trends.measuredClaims > 0 ? 1 : 0)
     : 0;
@@ -168,7 +233,10 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
     <section aria-labelledby="trends-title" class="page">
       <div class="page-head">
         <h1 id="trends-title">Trends</h1>
-        <p class="muted">Computed in your browser from the event log.</p>
+        <p class="muted">
+          Computed in your browser from the event log. A point or bar opens the events behind it on Activity (click it, or focus the chart
+          and use the arrow keys and Enter).
+        </p>
       </div>
       <div class="toolbar">
         <TimeRangePicker value={range} anyTime={false} onChange={(next) => navigate("trends", { range: next }, true)} />
@@ -201,8 +269,10 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
                     spec={specs.conflicts}
                     label={`Conflicts per day by team: ${specs.teams.map((t) => `${t.team} ${t.total}`).join(", ")}`}
                     onDrawn={onDrawn}
+                    picking={links?.conflicts}
                   />
                   <DataTable
+                    links={links?.conflictRows}
                     caption="Conflicts opened per day and team"
                     head={["Day", ...specs.teams.map((t) => t.team)]}
                     rows={trends.days.map((d, i) => [formatDay(d), ...specs.teams.map((t) => t.counts[i] ?? 0)])}
@@ -223,8 +293,10 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
                     spec={specs.claims}
                     label={`Claims per repository: ${specs.repos.map((r) => `${r.repo} ${r.count}`).join(", ")}`}
                     onDrawn={onDrawn}
+                    picking={links?.claims}
                   />
                   <DataTable
+                    links={links?.claimRows}
                     caption="Claims granted per repository"
                     head={["Repository", "Claims"]}
                     rows={specs.repos.map((r) => [r.repo, r.count])}
@@ -247,8 +319,10 @@ export function TrendsPage({ params }: { params: URLSearchParams }) {
                     spec={specs.durations}
                     label={`Median claim duration per day; overall ${Math.round((trends.medianMinutes ?? 0) * 10) / 10} minutes`}
                     onDrawn={onDrawn}
+                    picking={links?.durations}
                   />
                   <DataTable
+                    links={links?.durationRows}
                     caption="Median minutes a claim was held, per day"
                     head={["Day", "Median minutes"]}
                     rows={trends.days.map((d, i) => [

@@ -5,6 +5,7 @@ import { LiveStream, type StreamStatus } from "../api/stream.js";
 import type { BrigadeEvent, Me, Role, Session, SessionLoad, Team, User } from "../api/types.js";
 import { shortId } from "../lib/format.js";
 import { markDataArrived } from "../lib/perf.js";
+import { loadLinkTemplates } from "./link-templates.js";
 import { Store, throttle, useStore } from "./store.js";
 
 export interface Directory {
@@ -67,6 +68,15 @@ export function useLiveEvents(handler: (events: BrigadeEvent[]) => void) {
   const ref = useRef(handler);
   ref.current = handler;
   useEffect(() => app.onEvents((events) => ref.current(events)), [app]);
+}
+
+/** Reloads with the live events that concern messages (their events carry no text), at most once a second. */
+export function useMessageEvents(reload: () => void) {
+  const refresh = useMemo(() => throttle(reload, 1_000), [reload]);
+  useEffect(() => () => refresh.cancel(), [refresh]);
+  useLiveEvents((events) => {
+    if (events.some((e) => e.type.startsWith("message."))) refresh();
+  });
 }
 
 export function useStreamStatus(stream: LiveStream): StreamStatus {
@@ -263,6 +273,8 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
           }
         } else if (e.type === "user.created" || e.type === "user.role_changed" || e.type.startsWith("team.")) {
           reloadDirectory();
+        } else if (e.type.startsWith("repo.link_template_")) {
+          void loadLinkTemplates();
         }
       }
       if (byId) sessions.set({ ...sessions.value, byId });
@@ -276,6 +288,7 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
         for (const handler of handlers) handler(events);
       },
       onReset: () => {
+        void loadLinkTemplates();
         void loadSessions();
         void loadDirectory();
         void loadLoad();
@@ -305,6 +318,7 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
         void loadDirectory();
         void loadSessions();
         void loadLoad();
+        void loadLinkTemplates();
         // Heartbeats are not events (docs/architecture.md): re-read the list now and then
         // while the tab is visible, so "last heartbeat" stays true.
         const timer = setInterval(() => {

@@ -1,5 +1,7 @@
 import type { ConflictRecord } from "../../api/types.js";
 import { RepoLink } from "../../components/links.js";
+import { SameDeveloperMark } from "../../components/SameDeveloper.js";
+import { ThreadsAbout } from "../../components/ThreadsAbout.js";
 import type { Overlap, Placed } from "../../lib/claims-tree.js";
 import { OTHER_COLOR } from "../../lib/colors.js";
 import { formatDateTime, relativeTime } from "../../lib/format.js";
@@ -16,6 +18,7 @@ export function ClaimCard({
   directory,
   canBreak,
   onAction,
+  lazyThread,
 }: {
   repo: string;
   placed: Placed;
@@ -25,6 +28,8 @@ export function ClaimCard({
   directory: Directory;
   canBreak: boolean;
   onAction(action: Action): void;
+  /** Many cards at once: each reads its threads only when asked. */
+  lazyThread: boolean;
 }) {
   const claim = placed.claim;
   const color = colors.get(claim.userId) ?? OTHER_COLOR;
@@ -78,7 +83,11 @@ export function ClaimCard({
           {conflicts.map((c) => (
             <li key={c.id} class="witness witness-conflict">
               <span class="flag flag-danger">conflict · {c.status}</span> with{" "}
-              {userName(directory, c.userId === claim.userId ? c.otherUserId : c.userId)} at <RepoLink repo={repo} path={c.witness} />
+              {c.sameDeveloper
+                ? "another agent of the same holder"
+                : userName(directory, c.userId === claim.userId ? c.otherUserId : c.userId)}{" "}
+              at <RepoLink repo={repo} path={c.witness} />
+              {c.sameDeveloper ? <SameDeveloperMark /> : null}
             </li>
           ))}
         </ul>
@@ -96,6 +105,12 @@ export function ClaimCard({
           })}
         </ul>
       ) : null}
+      <ThreadsAbout
+        kind="claim"
+        id={claim.id}
+        to={[{ sessionId: claim.sessionId, label: `${userName(directory, claim.userId)} / ${claim.agentName} (the holder)` }]}
+        lazy={lazyThread}
+      />
       <div class="card-actions">
         {canBreak ? (
           <button type="button" class="button button-danger" onClick={() => onAction({ kind: "break", placed })}>

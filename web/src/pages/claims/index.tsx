@@ -16,6 +16,9 @@ import { OwnersLine } from "./codeowners.js";
 import { useRepoChoices, useRepoData } from "./data.js";
 import { HolderAlerts } from "./HolderAlerts.js";
 
+/** Claim cards that read their threads at once; those further down read them when asked. */
+const EAGER_THREADS = 8;
+
 export function ClaimsPage({ params }: { params: URLSearchParams }) {
   const app = useApp();
   const directory = useDirectory();
@@ -23,6 +26,10 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
   const repo = params.get("repo") || repos[0] || "";
   const selected = params.get("path") ?? "";
   const [data, retry] = useRepoData(repo);
+  // Conflicts between agents of one developer can be left out of the map (`same=hide`).
+  const hideSame = params.get("same") === "hide";
+  const conflicts = useMemo(() => (hideSame ? data.conflicts.filter((c) => !c.sameDeveloper) : data.conflicts), [data.conflicts, hideSame]);
+  const sameCount = useMemo(() => data.conflicts.filter((c) => c.sameDeveloper).length, [data.conflicts]);
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [action, setAction] = useState<Action>(null);
   const [notice, setNotice] = useState<{ text: string; holder?: string; claimId?: string } | null>(null);
@@ -34,10 +41,10 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
     () =>
       buildClaimsTree(
         [...claims.values()],
-        data.conflicts.map((c) => ({ id: c.id, claimId: c.claimId, otherClaimId: c.otherClaimId, witness: c.witness, status: c.status })),
+        conflicts.map((c) => ({ id: c.id, claimId: c.claimId, otherClaimId: c.otherClaimId, witness: c.witness, status: c.status })),
       ),
     // The map is mutated in place by live events; `version` says when.
-    [claims, data.conflicts, data.version],
+    [claims, conflicts, data.version],
   );
   const colors = useMemo(() => assignColors(tree.holders.map((h) => h.userId)), [tree]);
   const codeowners = useMemo(() => {
@@ -52,17 +59,20 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
   useEffect(() => {
     // A new repository: open the folders on the way to recorded conflicts (few), else nothing.
     const open = new Set<string>();
-    for (const c of data.conflicts.slice(0, 20)) {
+    for (const c of conflicts.slice(0, 20)) {
       const parts = c.witness.split("/");
       for (let i = 1; i < parts.length; i++) open.add(parts.slice(0, i).join("/"));
     }
     setExpanded(open);
     // only when the repository or its conflicts change
-  }, [repo, data.conflicts]);
+  }, [repo, conflicts]);
 
   useRenderedMark("claims", data.state === "ready", data.version);
 
-  const select = useCallback((path: string) => navigate("claims", { repo, path }, true), [repo]);
+  const select = useCallback(
+    (path: string) => navigate("claims", { repo, path, same: hideSame ? "hide" : undefined }, true),
+    [repo, hideSame],
+  );
   const toggle = useCallback(
     (path: string) =>
       setExpanded((current) => {
@@ -78,7 +88,7 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
   const node = selected === ROOT ? tree.root : selected ? findNode(tree.root, selected) : undefined;
   const placed = useMemo(() => (!node ? [] : node === tree.root ? node.own.slice(0, 200) : placedUnder(node, 200)), [node, tree]);
   const overlapsOf = (claimId: string) => tree.overlaps.filter((o) => o.a.claim.id === claimId || o.b.claim.id === claimId);
-  const conflictsOf = (claimId: string) => data.conflicts.filter((c) => c.claimId === claimId || c.otherClaimId === claimId);
+  const conflictsOf = (claimId: string) => conflicts.filter((c) => c.claimId === claimId || c.otherClaimId === claimId);
 
   const openPath = (e: Event) => {
     e.preventDefault();
@@ -180,7 +190,27 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
           <div class="claims-tree-pane">
             <p class="muted">
               {plural(claims.size, "live claim")} · {plural(tree.patterns, "pattern")} · {plural(tree.overlaps.length, "overlap")} ·{" "}
-              {plural(data.conflicts.length, "unresolved conflict")}
+              {plural(conflicts.length, "unresolved conflict")}
+              {sameCount > 0 ? (
+                <>
+                  {" "}
+                  ({hideSame ? `${sameCount} of one developer's agents left out` : `${sameCount} of one developer's agents`}){" "}
+                  <label class="inline-check">
+                    <input
+                      type="checkbox"
+                      checked={hideSame}
+                      onChange={(e) =>
+                        navigate(
+                          "claims",
+                          { repo, path: selected || undefined, same: (e.target as HTMLInputElement).checked ? "hide" : undefined },
+                          true,
+                        )
+                      }
+                    />{" "}
+                    leave out same-developer conflicts
+                  </label>
+                </>
+              ) : null}
               {data.truncated ? " · showing the first 50,000 claims" : ""}
               {tree.overlapCheckTruncated ? " · overlap check stopped early (too many patterns)" : ""}
               {data.codeowners ? "" : " · no CODEOWNERS uploaded"}
@@ -227,8 +257,9 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
                     : `${plural(node.total, "claimed pattern")} here and below${placed.length < node.total ? ` (first ${placed.length} listed)` : ""}.`}
                 </p>
                 <ul class="claim-cards">
-                  {placed.map((p) => (
+                  {placed.map((p, i) => (
                     <ClaimCard
+                      lazyThread={i >= EAGER_THREADS}
                       repo={repo}
                       key={`${p.claim.id}:${p.pattern}`}
                       placed={p}
