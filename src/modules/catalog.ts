@@ -9,6 +9,7 @@ import { limitsEvents } from "./limits/limits.events.js";
 import { messageEvents } from "./messages/messages.events.js";
 import { ownershipEvents } from "./ownership/ownership.events.js";
 import { sessionEvents } from "./sessions/sessions.events.js";
+import { treeEvents } from "./trees/trees.events.js";
 
 /**
  * Every domain's event catalog, composed: what delivery, the API description and the local
@@ -24,6 +25,7 @@ const catalogs = [
   contractEvents,
   messageEvents,
   limitsEvents,
+  treeEvents,
 ] as const;
 export const eventRegistry = composeCatalogs(...catalogs);
 

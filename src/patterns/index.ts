@@ -43,3 +43,4 @@ export { MAX_PATH_LENGTH, PathError, validatePath, type PathValidation } from ".
 export { matches } from "./match.js";
 export { overlap } from "./overlap.js";
 export { PatternIndex, type IndexEntry, type OverlapEntry } from "./pattern-index.js";
+export { RepoTree, TreeBuilder, treeSide, type OverlapInTree, type TreeSide } from "./tree.js";
