@@ -276,7 +276,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const trees = new TreeCache(db, { ttlMs: 30_000, maxTrees: config.TREE_CACHE_TREES });
     const stopTrees = trees.listen(bus, subjectsFor(config.NATS_SUBJECT_PREFIX));
     sweepers.push({ stop: async () => stopTrees() });
-    const treeLookup = (orgId: string, repo: string) => trees.get(orgId, repo);
+    // A tree that cannot be read leaves overlaps unclassified (blocking as without one); it never fails a claim.
+    const treeLookup = (orgId: string, repo: string) =>
+      trees.get(orgId, repo).catch((err: unknown) => {
+        app.log.warn({ err, repo }, "repository tree unavailable; overlaps are not classified");
+        return null;
+      });
     const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
     const claimDeps = {
       db,

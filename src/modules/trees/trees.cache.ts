@@ -127,16 +127,16 @@ export class TreeCache {
   private store(key: string, entry: Entry) {
     this.entries.delete(key);
     this.entries.set(key, entry);
+    // Least recently used first: drop built trees past the bound, and anything past 10,000 repos.
     let trees = 0;
     for (const e of this.entries.values()) if (e.tree) trees++;
-    // Evict the least recently used trees past the bound; empty entries cost nothing worth counting
-    // until there are very many of them.
     for (const [k, e] of this.entries) {
       if (trees <= this.options.maxTrees && this.entries.size <= 10_000) break;
-      if (e.tree || this.entries.size > 10_000) {
+      if (k === key) continue;
+      if (e.tree) {
         this.entries.delete(k);
-        if (e.tree) trees--;
-      }
+        trees--;
+      } else if (this.entries.size > 10_000) this.entries.delete(k);
     }
   }
 
@@ -162,7 +162,12 @@ export class TreeCache {
   listen(bus: Bus, subjects: Subjects): () => void {
     const stop = bus.subscribe(`${subjects.prefix}.*.repo.*.tree.updated`, (message) => {
       const parsed = subjects.parse(message.subject);
-      if (parsed?.kind === "repo") this.forget(parsed.orgId, parsed.repo);
+      if (parsed?.kind !== "repo") return;
+      const known = this.entries.get(TreeCache.key(parsed.orgId, parsed.repo))?.tree;
+      this.forget(parsed.orgId, parsed.repo);
+      // A repo this replica works in: rebuild now, so the next claim there does not wait for it
+      // (it would, under the repo's lock).
+      if (known) this.get(parsed.orgId, parsed.repo).catch(() => undefined);
     });
     const stopWatching = bus.onConnectionChange(() => this.staleAll());
     return () => {
