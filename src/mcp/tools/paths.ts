@@ -75,7 +75,7 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
           .enum(["warn", "block"])
           .optional()
           .describe(
-            "warn (default): a path that is not in the repository's uploaded file list (a new file) inside an exclusive claim is a notice; block: a violation",
+            "block (default, as the edit guards check): a path not in the repository's uploaded file list (a new file) inside another's exclusive claim is a violation like an existing one; warn: a notice (a latent overlap)",
           ),
       },
     },
@@ -85,7 +85,7 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       const result = await ok(
         (s ? clientFor(s) : ctx.client()).api.POST("/v1/repos/{repo}/check", {
           params: { path: { repo } },
-          body: { paths: repoPaths(args.paths), ...(s ? { sessionId: s.id } : {}), ...(args.onLatent ? { onLatent: args.onLatent } : {}) },
+          body: { paths: repoPaths(args.paths), ...(s ? { sessionId: s.id } : {}), onLatent: args.onLatent ?? "block" },
         }),
       );
       if (result.results.length === 0) return text(`All ${result.checked} path(s) are clear in ${result.repo}.`, result);
