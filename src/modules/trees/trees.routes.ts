@@ -1,4 +1,5 @@
 import { createGunzip } from "node:zlib";
+import type { preParsingHookHandler } from "fastify";
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import type { Config } from "../../config.js";
 import { problemResponses } from "../../http/problem.js";
@@ -27,15 +28,20 @@ export const treeRoutes: FastifyPluginAsyncZod<{ deps: TreeDeps & { config: Pick
 ) => {
   // A file list compresses about tenfold (sorted paths share long prefixes): uploads may be
   // gzipped. The body limit applies to the decompressed bytes, so a small bomb is still a 413.
-  const upload = {
-    bodyLimit: deps.config.TREE_BODY_LIMIT_BYTES,
-    preParsing: async (request: { headers: Record<string, string | string[] | undefined> }, _reply: unknown, payload: NodeJS.ReadableStream) => {
-      const encoding = request.headers["content-encoding"];
-      if (encoding === undefined || encoding === "identity") return payload;
-      if (encoding === "gzip") return payload.pipe(createGunzip());
+  const decompress: preParsingHookHandler = async (request, _reply, payload) => {
+    const encoding = request.headers["content-encoding"];
+    if (encoding === undefined || encoding === "identity") return payload;
+    if (encoding !== "gzip")
       throw treeErrors.unsupportedEncoding(`Content-Encoding ${String(encoding)} is not accepted; send gzip or nothing.`);
-    },
+    const gunzip = createGunzip();
+    // Registered before the body reader's own listener: a corrupt stream is the client's 400, not a 500.
+    gunzip.on("error", (err: Error & { statusCode?: number }) => {
+      err.statusCode = 400;
+      err.message = `The gzip body could not be decompressed: ${err.message}`;
+    });
+    return payload.pipe(gunzip) as unknown as typeof payload;
   };
+  const upload = { bodyLimit: deps.config.TREE_BODY_LIMIT_BYTES, preParsing: decompress };
 
   app.get(
     "/v1/repos/:repo/tree",
