@@ -39,7 +39,12 @@ export const treeRoutes: FastifyPluginAsyncZod<{ deps: TreeDeps & { config: Pick
       err.statusCode = 400;
       err.message = `The gzip body could not be decompressed: ${err.message}`;
     });
-    return payload.pipe(gunzip) as unknown as typeof payload;
+    // Fastify compares Content-Length with the bytes received: the compressed ones, counted here.
+    const out = Object.assign(gunzip, { receivedEncodedLength: 0 });
+    payload.on("data", (chunk: Buffer) => {
+      out.receivedEncodedLength += chunk.length;
+    });
+    return payload.pipe(out) as unknown as typeof payload;
   };
   const upload = { bodyLimit: deps.config.TREE_BODY_LIMIT_BYTES, preParsing: decompress };
 
