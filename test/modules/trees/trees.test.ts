@@ -1,5 +1,6 @@
 import { gzipSync } from "node:zlib";
 import t from "tap";
+import { buildApp } from "../../../src/app.js";
 import { client, createOrg, createUser, startSession, startTestApp } from "../../helpers/app.js";
 
 // Repository trees: a local tool uploads `git ls-files` at a tree id, whole or as a delta
@@ -165,9 +166,9 @@ t.test("real and latent conflicts", async (t) => {
   });
 
   t.test("when the request says onLatent block, then a latent overlap refuses the claim", async (t) => {
-    const res = await asB.post("/v1/claims", { patterns: ["*.md"], onLatent: "block" });
+    const res = await asB.post("/v1/claims", { patterns: ["other/**"], onLatent: "block" });
     t.equal(res.status, 409);
-    t.ok(res.body.conflicts.some((c: any) => c.overlap === "latent" || c.overlap === "real"));
+    t.match(res.body.conflicts, [{ overlap: "latent", witness: "other/README.md" }]);
     const bad = await asB.post("/v1/claims", { patterns: ["z/**"], onLatent: "maybe" });
     t.equal(bad.status, 400);
     t.match(JSON.stringify(bad.body), /onLatent/);
@@ -201,4 +202,35 @@ t.test("real and latent conflicts", async (t) => {
     const byPath = Object.fromEntries(res.body.conflicts.map((c: any) => [c.path, c.overlap]));
     t.same(byPath, { "src/auth/token.ts": "real", "src/auth/brand-new.ts": "latent" });
   });
+});
+
+t.test("when another replica uploads the tree, then this one classifies against it", async (t) => {
+  const first = await startTestApp(t);
+  if (!first.databaseUrl) {
+    t.comment("no PostgreSQL here: replicas need a shared database; skipped");
+    return;
+  }
+  const second = await buildApp(first.config);
+  try {
+    const alice = await createUser(first.app, first.rootToken, "member");
+    const bob = await createUser(first.app, first.rootToken, "member");
+    const a = await startSession(alice.api);
+    const b = await startSession(bob.api);
+    t.equal((await client(first.app, a.token).post("/v1/claims", { patterns: ["README.md"] })).status, 201);
+    const onSecond = client(second.app, b.token);
+    const before = await onSecond.post("/v1/claims", { patterns: ["mine/**"] });
+    t.equal(before.status, 409, "no tree yet: the overlap blocks (and the second replica remembers there is none)");
+    const put = await client(first.app, a.token).put(`/v1/repos/${enc}/tree`, { treeId: TREE_1, paths: files });
+    t.equal(put.status, 200);
+    // The tree.updated event reaches the second replica through NATS and drops its entry.
+    let after = before;
+    for (let i = 0; i < 50 && after.status !== 201; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = await onSecond.post("/v1/claims", { patterns: ["mine/**"] });
+    }
+    t.equal(after.status, 201, "granted on the other replica within 5 s (its cache would wait 30 s without the event)");
+    t.match(after.body.conflicts, [{ overlap: "latent" }]);
+  } finally {
+    await second.app.close();
+  }
 });
