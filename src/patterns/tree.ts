@@ -414,7 +414,12 @@ class TreeWalk {
   private finish(): OverlapInTree {
     if (this.budget !== undefined) {
       const work = (this.runners[0]?.work ?? 0) + (this.runners[1]?.work ?? 0);
-      this.budget.charge(work - this.charged + 1);
+      try {
+        this.budget.charge(work - this.charged + 1);
+      } catch (error) {
+        // The walk is done: its answer stands; the spent budget stops the next one.
+        if (!(error instanceof WorkBudgetExceeded)) throw error;
+      }
       this.charged = work;
     }
     return { realCount: this.count, examples: this.examples, complete: true };
