@@ -47,6 +47,11 @@ export class OverlapClassifier {
     return this.tree !== null;
   }
 
+  /** Yields the event loop when this classifier's time slice is over: await it between pairs. */
+  pause(): Promise<void> {
+    return this.budget.pause();
+  }
+
   /** Two overlapping patterns (the caller found a witness). */
   patterns(yours: string, theirs: string): Classification {
     if (this.tree === null) return unclassified;

@@ -88,7 +88,7 @@ async function findConflicts(
       if (limit <= 0) return conflicts;
       for (const hit of await index.overlappingWithin(yourPattern, budget, { accept, limit })) {
         const held = hit.value;
-        await budget.pause();
+        await classifier.pause();
         const classified = classifier.patterns(yourPattern, hit.pattern);
         conflicts.push({
           claimId: held.claimId,
