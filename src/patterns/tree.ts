@@ -224,7 +224,13 @@ export class RepoTree {
 
   /** Existing files under (or at) `path` that the pattern matches: the classification of a checked path. */
   covered(path: string, side: TreeSide, limit: number, budget?: WorkBudget): OverlapInTree {
-    return new TreeWalk(this, { compiled: side.compiled, area: side.area }, { compiled: null, area: { prefix: path, includesSelf: true } }, limit, budget).run();
+    return new TreeWalk(
+      this,
+      { compiled: side.compiled, area: side.area },
+      { compiled: null, area: { prefix: path, includesSelf: true } },
+      limit,
+      budget,
+    ).run();
   }
 }
 
@@ -323,7 +329,10 @@ class TreeWalk {
   ) {
     // A side with only an area (a checked path) never needs an automaton: its subtree is all it covers.
     this.runners = [a.compiled ? new Runner(a.compiled.automaton) : null, b.compiled ? new Runner(b.compiled.automaton) : null];
-    this.file = [this.runners[0] && new Int32Array(this.runners[0].automaton.size), this.runners[1] && new Int32Array(this.runners[1].automaton.size)];
+    this.file = [
+      this.runners[0] && new Int32Array(this.runners[0].automaton.size),
+      this.runners[1] && new Int32Array(this.runners[1].automaton.size),
+    ];
   }
 
   run(): OverlapInTree {
@@ -389,9 +398,14 @@ class TreeWalk {
   }
 
   /** At the end of the prefix, the file named by it: an area matches it only if it includes itself. */
-  private sideAcceptsFile(i: 0 | 1, set: StateSet | null, side: TreeSide | { compiled: null; area: LiteralArea }, filePath: string, name: string): boolean {
-    if (side.area !== null)
-      return side.area.prefix === filePath ? side.area.includesSelf : filePath.startsWith(`${side.area.prefix}/`);
+  private sideAcceptsFile(
+    i: 0 | 1,
+    set: StateSet | null,
+    side: TreeSide | { compiled: null; area: LiteralArea },
+    filePath: string,
+    name: string,
+  ): boolean {
+    if (side.area !== null) return side.area.prefix === filePath ? side.area.includesSelf : filePath.startsWith(`${side.area.prefix}/`);
     const runner = this.runners[i]!;
     const into = this.file[i]!;
     const n = runner.advance(set!, name, 0, name.length, into);

@@ -53,12 +53,20 @@ t.test("when a checked path is classified, then it covers the files at or under 
 
 t.test("when literal areas and wildcards meet, then the walk goes straight to the area", async (t) => {
   const tree = RepoTree.from(["src/a.ts", "src/b.md", "src/auth/x.ts", "src/auth/y/z.ts", "docs/a.md", "README.md", "package.json"]);
-  t.same(tree.overlap(treeSide("src/auth/**"), treeSide("*.ts"), 5), { realCount: 2, examples: ["src/auth/x.ts", "src/auth/y/z.ts"], complete: true });
+  t.same(tree.overlap(treeSide("src/auth/**"), treeSide("*.ts"), 5), {
+    realCount: 2,
+    examples: ["src/auth/x.ts", "src/auth/y/z.ts"],
+    complete: true,
+  });
   t.same(tree.overlap(treeSide("*.md"), treeSide("package.json"), 5).realCount, 0, "latent: only package.json/x.md");
   t.same(tree.overlap(treeSide("mine/**"), treeSide("README.md"), 5).realCount, 0, "latent: only mine/README.md");
   t.same(tree.overlap(treeSide("README.md"), treeSide("/README.md"), 5).examples, ["README.md"]);
   t.same(tree.overlap(treeSide("src/"), treeSide("src/auth"), 5).realCount, 2, "both areas: the deeper one's subtree, counted whole");
-  t.same(tree.overlap(treeSide("**"), treeSide("*"), 3), { realCount: 7, examples: ["README.md", "package.json", "docs/a.md"], complete: true });
+  t.same(tree.overlap(treeSide("**"), treeSide("*"), 3), {
+    realCount: 7,
+    examples: ["README.md", "package.json", "docs/a.md"],
+    complete: true,
+  });
   t.ok(tree.hasFile("src/auth/y/z.ts"));
   t.notOk(tree.hasFile("src/auth/y"));
   t.same([...tree.paths()].sort(), ["README.md", "docs/a.md", "package.json", "src/a.ts", "src/auth/x.ts", "src/auth/y/z.ts", "src/b.md"]);

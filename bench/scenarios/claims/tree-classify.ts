@@ -112,7 +112,9 @@ export async function treeClassify({ log }: ScenarioContext, seed: number): Prom
   const heapMB = (process.memoryUsage().heapUsed - heapBefore) / 2 ** 20;
   const packed = await packTree(big);
   const mb = (n: number) => n / 2 ** 20;
-  log(`(e) 1M files: JSON ${mb(body.length).toFixed(1)} MB, gzipped ${mb(gzipped.length).toFixed(1)} MB, trie ${heapMB.toFixed(0)} MB heap`);
+  log(
+    `(e) 1M files: JSON ${mb(body.length).toFixed(1)} MB, gzipped ${mb(gzipped.length).toFixed(1)} MB, trie ${heapMB.toFixed(0)} MB heap`,
+  );
 
   return [
     {

@@ -5,8 +5,7 @@ import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, t
 
 /** What the overlap means in the repository as uploaded: real (files on both sides) or latent (only new paths). */
 function overlapText(c: Pick<ClaimConflict, "overlap" | "realCount" | "examples" | "witness">): string {
-  if (c.overlap === "real")
-    return `both cover ${c.realCount} existing file(s), e.g. ${c.examples.join(", ")}`;
+  if (c.overlap === "real") return `both cover ${c.realCount} existing file(s), e.g. ${c.examples.join(", ")}`;
   if (c.overlap === "latent") return `latent: no existing file is in both (only paths like ${c.witness}); not blocking`;
   return `both match ${c.witness}`;
 }

@@ -85,4 +85,5 @@ export class OverlapClassifier {
 }
 
 /** Does this overlap block the request? Latent ones only when it asks for `onLatent: "block"`. */
-export const latentExcused = (c: { overlap: OverlapKind | null }, onLatent: "warn" | "block") => c.overlap === "latent" && onLatent !== "block";
+export const latentExcused = (c: { overlap: OverlapKind | null }, onLatent: "warn" | "block") =>
+  c.overlap === "latent" && onLatent !== "block";

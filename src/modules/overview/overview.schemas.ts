@@ -24,7 +24,9 @@ export const overviewSchema = z
         open: n,
         acknowledged: n,
         real: n.describe("Of the unresolved, those whose overlap is real: existing files of the repo's uploaded tree on both sides."),
-        latent: n.describe("Of the unresolved, those whose overlap is latent: only paths that do not exist (neither counts those not classified)."),
+        latent: n.describe(
+          "Of the unresolved, those whose overlap is latent: only paths that do not exist (neither counts those not classified).",
+        ),
       })
       .describe("Conflicts not yet resolved, by status, and by real or latent overlap."),
     events24h: z.object({

@@ -3,7 +3,7 @@ import { gunzip as gunzipCallback, gzip as gzipCallback } from "node:zlib";
 import type { Bus } from "../../infra/bus.js";
 import type { Db } from "../../infra/db.js";
 import type { Subjects } from "../../events/subjects.js";
-import { RepoTree, TreeBuilder } from "../../patterns/tree.js";
+import { type RepoTree, TreeBuilder } from "../../patterns/tree.js";
 import { validatePath } from "../../patterns/path.js";
 import { findTree, findTreeHead } from "./trees.repository.js";
 

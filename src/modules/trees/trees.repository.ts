@@ -21,7 +21,12 @@ const head = {
 
 const where = (orgId: string, repo: string) => and(eq(repoTrees.orgId, orgId), eq(repoTrees.repo, repo));
 
-export async function findTreeHead(db: Db, orgId: string, repo: string, options: { forUpdate?: boolean } = {}): Promise<TreeHead | undefined> {
+export async function findTreeHead(
+  db: Db,
+  orgId: string,
+  repo: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<TreeHead | undefined> {
   const query = db.select(head).from(repoTrees).where(where(orgId, repo));
   const [row] = options.forUpdate ? await query.for("update") : await query;
   return row;

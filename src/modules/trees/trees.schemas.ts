@@ -12,7 +12,10 @@ const pathList = (what: string) =>
     .array(z.string().max(4096))
     .describe(`${what}: repository paths as \`git ls-files\` lists them. Invalid paths are skipped and counted (ignored).`);
 
-const sessionIdField = z.uuid().optional().describe("The uploading session (its branch is recorded); default: the one your session token names.");
+const sessionIdField = z
+  .uuid()
+  .optional()
+  .describe("The uploading session (its branch is recorded); default: the one your session token names.");
 
 export const putTreeBody = z
   .object({
@@ -27,7 +30,9 @@ export type PutTreeInput = z.infer<typeof repoParams> & z.infer<typeof putTreeBo
 export const patchTreeBody = z
   .object({
     sessionId: sessionIdField,
-    base: objectId.describe("The treeId the server has (GET …/tree); if it has another, 412 trees.base_mismatch: send the whole list with PUT."),
+    base: objectId.describe(
+      "The treeId the server has (GET …/tree); if it has another, 412 trees.base_mismatch: send the whole list with PUT.",
+    ),
     treeId: objectId,
     commit: objectId.optional(),
     added: pathList("Files tracked now and not in the base").default([]),
