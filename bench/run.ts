@@ -43,13 +43,14 @@ const scenarios: Record<string, ScenarioEntry> = {
   },
   claims: {
     description:
-      "claim throughput vs etcd, who-owns vs hello-world, PatternIndex overlap scaling, CODEOWNERS matching vs the codeowners package",
+      "claim throughput vs etcd, who-owns vs hello-world, PatternIndex overlap scaling, CODEOWNERS matching vs the codeowners package, real/latent classification against a repository tree",
     load: async () => (await import("./scenarios/claims.js")).claims,
     parts: {
       a: "claim throughput: 10,000 active claims over 50 repos, 32 clients, vs etcd put-if-absent with a lease",
       b: "who-owns: 100,000 active claims + 5,000-rule CODEOWNERS, GET /v1/repos/:repo/owners vs hello-world, server RSS",
       c: "in-process PatternIndex.overlapping() against 1,000 / 10,000 / 100,000 claims",
       d: "in-process CodeownersIndex.owners() vs the codeowners npm package, 5,000 rules",
+      e: "in-process claim check + real/latent classification: 10,000 claims, 100,000-file tree; 1,000,000-file upload size and memory",
     },
     startsBrigade: (parts) => parts.includes("a") || parts.includes("b"),
   },

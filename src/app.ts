@@ -47,6 +47,8 @@ import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
 import { createHeartbeatWriter, expireOverdueSessions, LeaseKeeper, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { repoRoutes } from "./modules/repos/repos.routes.js";
+import { TreeCache } from "./modules/trees/trees.cache.js";
+import { treeRoutes } from "./modules/trees/trees.routes.js";
 import { overviewRoutes } from "./modules/overview/overview.routes.js";
 import { healthRoutes, RELAY_LOOP } from "./modules/system/health.routes.js";
 import { limitsRoutes, rateLimitPlugin } from "./modules/limits/limits.routes.js";
@@ -273,6 +275,16 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     // Contracts' source patterns, shared by the at-risk check (claims, touches) and who-owns.
     const contractSources = new ContractSourceCache();
     const claimCache = new ClaimIndexCache();
+    // Repository trees: overlaps are classified real or latent against them (claims, checks, touches).
+    const trees = new TreeCache(db, { ttlMs: 30_000, maxTrees: config.TREE_CACHE_TREES });
+    const stopTrees = trees.listen(bus, subjectsFor(config.NATS_SUBJECT_PREFIX));
+    sweepers.push({ stop: async () => stopTrees() });
+    // A tree that cannot be read leaves overlaps unclassified (blocking as without one); it never fails a claim.
+    const treeLookup = (orgId: string, repo: string) =>
+      trees.get(orgId, repo).catch((err: unknown) => {
+        app.log.warn({ err, repo }, "repository tree unavailable; overlaps are not classified");
+        return null;
+      });
     const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
     const claimDeps = {
       db,
@@ -281,10 +293,12 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       cache: claimCache,
       config,
       onWork,
+      trees: treeLookup,
       grants: createGrantBatcher({
         transaction: database.pipelinedTransaction,
         cache: claimCache,
         onWork,
+        trees: treeLookup,
         afterCommit: relay.followUp,
         workBudget: config.PATTERN_WORK_BUDGET,
         tracker: loops.track("grant batches", stuckAfterMs),
@@ -292,6 +306,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     };
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
+    await app.register(treeRoutes, { deps: { db, cache: trees, config } });
     await app.register(ownershipRoutes, {
       deps: { db, cache: claimDeps.cache, contracts: contractSources, workBudget: config.PATTERN_WORK_BUDGET },
     });

@@ -198,6 +198,15 @@ export const configSchema = z
      * loop every few milliseconds whatever this is.
      */
     PATTERN_WORK_BUDGET: intFrom(10_000, 1_000_000_000).default(5_000_000),
+    /** Most files a repository tree (PUT/PATCH …/tree) may list; more is a 413 trees.too_large. */
+    TREE_MAX_FILES: intFrom(1_000, 20_000_000).default(2_000_000),
+    /**
+     * Largest tree upload, in bytes after gzip decompression (a 1,000,000-file list is about
+     * 60 MB of JSON, 6 MB gzipped). Applies to the tree routes instead of BODY_LIMIT_BYTES.
+     */
+    TREE_BODY_LIMIT_BYTES: intFrom(1024, 1024 * 1024 * 1024).default(256 * 1024 * 1024),
+    /** Trees each replica keeps built in memory (least recently used dropped past it). */
+    TREE_CACHE_TREES: intFrom(1, 10_000).default(64),
     /** Worker threads parsing and diffing contracts (JSON Schema, OpenAPI, GraphQL). */
     CONTRACT_WORKERS: intFrom(1, 64).default(2),
     /** Longest a contract parse or diff may run in a worker; over it: 422 contracts.too_complex, worker replaced. */

@@ -11,3 +11,4 @@ export * from "./modules/contracts/contracts.table.js";
 export * from "./modules/messages/messages.table.js";
 export * from "./modules/limits/limits.table.js";
 export * from "./modules/delivery/stream.table.js";
+export * from "./modules/trees/trees.table.js";

@@ -8,6 +8,8 @@
  *     GET /v1/repos/:repo/owners beside a fastify hello-world; server RSS.
  * (c) in process: PatternIndex.overlapping() against 1,000 / 10,000 / 100,000 claims.
  * (d) in process: CodeownersIndex.owners() beside the codeowners npm package.
+ * (e) in process: a new claim against 10,000 claims, its overlaps classified real or latent
+ *     against a 100,000-file repository tree; upload size and memory of a 1,000,000-file tree.
  *
  * The in-process parts (c, d) run first, while no server is up; each server part starts and
  * stops its own servers and database. A part that breaks gives a FAIL row and the others
@@ -17,6 +19,7 @@ import { numberEnv } from "../lib/env.js";
 import type { Row, ScenarioContext } from "../lib/types.js";
 import { ownersMatch } from "./claims/owners-match.js";
 import { overlapScaling } from "./claims/overlap-scaling.js";
+import { treeClassify } from "./claims/tree-classify.js";
 import { claimThroughput } from "./claims/throughput.js";
 import { whoOwns } from "./claims/who-owns.js";
 
@@ -25,10 +28,11 @@ const PARTS: Record<string, (context: ScenarioContext, seed: number) => Promise<
   b: whoOwns,
   c: overlapScaling,
   d: ownersMatch,
+  e: treeClassify,
 };
 
 /** Quiet-machine parts first: a server part leaves PostgreSQL checkpointing for a while. */
-const ORDER = ["c", "d", "a", "b"];
+const ORDER = ["c", "d", "e", "a", "b"];
 
 export async function claims(context: ScenarioContext): Promise<Row[]> {
   const seed = numberEnv("BENCH_SEED", 42);

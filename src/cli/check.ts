@@ -34,7 +34,9 @@ export async function checkPaths(
     const result = await ok(
       client.api.POST("/v1/repos/{repo}/check", {
         params: { path: { repo: input.repo } },
-        body: { paths, ...(input.sessionId ? { sessionId: input.sessionId } : {}) },
+        // A guard: a new file (not in the uploaded tree, so a latent overlap) inside another
+        // session's exclusive claim is refused like an existing one.
+        body: { paths, onLatent: "block", ...(input.sessionId ? { sessionId: input.sessionId } : {}) },
       }),
     );
     outcome.repo = result.repo;

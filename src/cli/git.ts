@@ -156,3 +156,41 @@ export const isDirectory = (p: string) => {
     return false;
   }
 };
+
+/** HEAD's tree and commit ids; null before the first commit (or outside a repository). */
+export async function headTree(cwd: string, timeoutMs = 0): Promise<{ treeId: string; commit: string } | null> {
+  try {
+    const [treeId, commit] = lines(await git(["rev-parse", "HEAD^{tree}", "HEAD"], cwd, undefined, timeoutMs));
+    return treeId && commit ? { treeId, commit } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Every file of a tree (what `git ls-files` lists for a clean checkout of it), repository-relative. */
+export async function treeFiles(cwd: string, treeId: string, timeoutMs = 0): Promise<string[]> {
+  return nul(await git(["ls-tree", "-r", "-z", "--name-only", "--full-tree", treeId], cwd, undefined, timeoutMs));
+}
+
+/** Files added and removed from tree `base` to tree `head`; null when `base` is not in this clone. */
+export async function treeDiff(
+  cwd: string,
+  base: string,
+  head: string,
+  timeoutMs = 0,
+): Promise<{ added: string[]; removed: string[] } | null> {
+  let out: string;
+  try {
+    out = await git(["diff-tree", "-r", "-z", "--no-renames", "--name-status", base, head], cwd, undefined, timeoutMs);
+  } catch {
+    return null;
+  }
+  const fields = nul(out);
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    if (fields[i] === "A") added.push(fields[i + 1]!);
+    else if (fields[i] === "D") removed.push(fields[i + 1]!);
+  }
+  return { added, removed };
+}

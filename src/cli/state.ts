@@ -22,6 +22,8 @@ export interface SavedSession {
   /** When this tool last extended the lease, ms since the epoch (agent-hook sessions). */
   heartbeatAt?: number;
   ttlSeconds?: number;
+  /** HEAD's tree id when the repository's file list was last sent to the server (see cli/trees.ts). */
+  treeId?: string | undefined;
 }
 
 const digest = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 24);

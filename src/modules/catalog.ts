@@ -10,6 +10,7 @@ import { messageEvents } from "./messages/messages.events.js";
 import { ownershipEvents } from "./ownership/ownership.events.js";
 import { repoEvents } from "./repos/repos.events.js";
 import { sessionEvents } from "./sessions/sessions.events.js";
+import { treeEvents } from "./trees/trees.events.js";
 
 /**
  * Every domain's event catalog, composed: what delivery, the API description and the local
@@ -26,6 +27,7 @@ const catalogs = [
   contractEvents,
   messageEvents,
   limitsEvents,
+  treeEvents,
 ] as const;
 export const eventRegistry = composeCatalogs(...catalogs);
 

@@ -44,3 +44,4 @@ export { matches } from "./match.js";
 export { aPathInside, coversDirectory, directoryOf, insideDirectory, unmatchedInside } from "./directory.js";
 export { overlap } from "./overlap.js";
 export { PatternIndex, type IndexEntry, type OverlapEntry } from "./pattern-index.js";
+export { RepoTree, TreeBuilder, treeSide, type OverlapInTree, type TreeSide } from "./tree.js";

@@ -2,3 +2,4 @@
 export * from "./subscribe.js";
 export * from "./client.js";
 export * from "./inject.js";
+export * from "./trees.js";

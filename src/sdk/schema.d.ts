@@ -2116,6 +2116,12 @@ export interface paths {
                          * @enum {string}
                          */
                         sameDeveloper?: "block" | "warn";
+                        /**
+                         * @description With a tree uploaded for the repo: whether a latent overlap (no existing file in both) blocks (block) or is only reported (warn, the default).
+                         * @default warn
+                         * @enum {string}
+                         */
+                        onLatent?: "warn" | "block";
                     };
                 };
             };
@@ -3040,6 +3046,12 @@ export interface paths {
                          * @enum {string}
                          */
                         sameDeveloper?: "block" | "warn";
+                        /**
+                         * @description With a tree uploaded for the repo: whether a latent overlap (no existing file in both) blocks (block) or is only reported (warn, the default).
+                         * @default warn
+                         * @enum {string}
+                         */
+                        onLatent?: "warn" | "block";
                     };
                 };
             };
@@ -3312,6 +3324,353 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/v1/repos/{repo}/tree": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The repo's latest uploaded file list: its tree id, branch and size (not the paths) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Repository key or remote, URL-encoded. */
+                    repo: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RepoTree"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        /**
+         * Upload the repo's whole tracked-file list (git ls-files at a tree id)
+         * @description The body may be gzipped (Content-Encoding: gzip); TREE_BODY_LIMIT_BYTES bounds it decompressed. Uploading the tree id the server already has stores nothing (unchanged). Overlaps between claims are then classified real or latent against it.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Repository key or remote, URL-encoded. */
+                    repo: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The uploading session (its branch is recorded); default: the one your session token names.
+                         */
+                        sessionId?: string;
+                        /** @description `git rev-parse HEAD^{tree}`: names this list, and is the base of the next delta. */
+                        treeId: string;
+                        /** @description `git rev-parse HEAD` (informational). */
+                        commit?: string;
+                        /** @description Every tracked file: repository paths as `git ls-files` lists them. Invalid paths are skipped and counted (ignored). */
+                        paths: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RepoTreeUpload"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Upload the file list as a delta against the tree the server has
+         * @description 412 trees.base_mismatch (with currentTreeId) when base is not the server's tree, or another upload came first: send the whole list with PUT.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Repository key or remote, URL-encoded. */
+                    repo: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /**
+                         * Format: uuid
+                         * @description The uploading session (its branch is recorded); default: the one your session token names.
+                         */
+                        sessionId?: string;
+                        /** @description The treeId the server has (GET …/tree); if it has another, 412 trees.base_mismatch: send the whole list with PUT. */
+                        base: string;
+                        treeId: string;
+                        commit?: string;
+                        /**
+                         * @description Files tracked now and not in the base: repository paths as `git ls-files` lists them. Invalid paths are skipped and counted (ignored).
+                         * @default []
+                         */
+                        added?: string[];
+                        /**
+                         * @description Files of the base no longer tracked: repository paths as `git ls-files` lists them. Invalid paths are skipped and counted (ignored).
+                         * @default []
+                         */
+                        removed?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["RepoTreeUpload"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Conflict */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Precondition Failed */
+                412: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Content Too Large */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unsupported Media Type */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/v1/repos/{repo}/codeowners": {
@@ -8251,6 +8610,8 @@ export interface components {
                 pattern: string | null;
                 otherPattern: string | null;
                 witness: string;
+                /** @description Real or latent against the repo's uploaded tree; null without one. */
+                overlap?: ("real" | "latent") | null;
                 /** @description The claim.conflicted or touch.conflict event that detected it. */
                 detectedBy: string;
             };
@@ -8861,7 +9222,29 @@ export interface components {
                 };
             };
         };
-        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["ClaimPolicyChangedEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["RepoLinkTemplateSetEventInput"] | components["schemas"]["RepoLinkTemplateRemovedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"];
+        /** @description A repo's tracked-file list was uploaded (whole, or as a delta against the previous one). Every replica reloads its cached copy. */
+        TreeUpdatedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "tree.updated";
+            payload: {
+                treeId: string;
+                branch: string | null;
+                files: number;
+                delta: boolean;
+                sessionId: string | null;
+            };
+        };
+        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["ClaimPolicyChangedEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["RepoLinkTemplateSetEventInput"] | components["schemas"]["RepoLinkTemplateRemovedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"] | components["schemas"]["TreeUpdatedEventInput"];
         EventPageInput: {
             items: components["schemas"]["EventInput"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -9024,8 +9407,14 @@ export interface components {
             /** @description The other session's claim, when a claim was involved. */
             otherClaimId: string | null;
             otherPattern: string | null;
-            /** @description A path both sides cover. */
+            /** @description A path both sides cover (an existing file when the overlap is real). */
             witness: string;
+            /** @description real: existing files of the repo's uploaded tree are on both sides; latent: only paths that do not exist are (granted with a notice); null: not classified (no tree when detected). */
+            overlap: ("real" | "latent") | null;
+            /** @description Existing files on both sides when detected (null when not classified). */
+            realCount: number | null;
+            /** @description Up to 5 of those files. */
+            examples: string[];
             /**
              * Format: uuid
              * @description The claim.conflicted or touch.conflict event that detected it; acking its alert acknowledges the conflict.
@@ -9068,6 +9457,12 @@ export interface components {
             expiresAt: string;
             /** @description The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks. */
             sameDeveloper: boolean;
+            /** @description real: existing files of the repo's uploaded tree match both sides; latent: only paths that do not exist do (a latent overlap does not block unless onLatent is block); null: not classified (no tree uploaded, or classifying ran out of its work budget) — it blocks as before. */
+            overlap: ("real" | "latent") | null;
+            /** @description Existing files both sides cover (null when not classified); a lower bound if classifying ran out of its work budget. */
+            realCount: number | null;
+            /** @description Up to 5 of those files, in path order (empty unless real). */
+            examples: string[];
         };
         ClaimInput: {
             /** Format: uuid */
@@ -9193,6 +9588,8 @@ export interface components {
                     expiresAt: string;
                     /** @description Held by another of your own sessions: a notice under the `warn` policy. */
                     sameDeveloper: boolean;
+                    /** @description real: the path is an existing file of the repo's uploaded tree (or a directory with covered files); latent: it does not exist there (a notice unless onLatent is block); null: no tree. */
+                    overlap: ("real" | "latent") | null;
                 }[];
                 notices: {
                     /** Format: uuid */
@@ -9210,6 +9607,8 @@ export interface components {
                     expiresAt: string;
                     /** @description Held by another of your own sessions: a notice under the `warn` policy. */
                     sameDeveloper: boolean;
+                    /** @description real: the path is an existing file of the repo's uploaded tree (or a directory with covered files); latent: it does not exist there (a notice unless onLatent is block); null: no tree. */
+                    overlap: ("real" | "latent") | null;
                 }[];
             }[];
         };
@@ -9231,6 +9630,8 @@ export interface components {
                 agent: string;
                 claimId: string | null;
                 pattern: string | null;
+                /** @description For claim conflicts: real when the path is an existing file of the repo's uploaded tree, latent when it is not; null without a tree, and for touch conflicts. */
+                overlap: ("real" | "latent") | null;
             }[];
         };
         ClaimPolicyInput: {
@@ -9857,6 +10258,36 @@ export interface components {
             /** @description Every repository of the organisation that has one, by key. */
             items: components["schemas"]["RepoLinkTemplateInput"][];
         };
+        RepoTreeInput: {
+            repo: string;
+            treeId: string;
+            /** @description The uploading session's branch. */
+            branch: string | null;
+            commit: string | null;
+            files: number;
+            /** @description Bumped by every upload. */
+            generation: number;
+            sessionId: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        RepoTreeUploadInput: {
+            repo: string;
+            treeId: string;
+            /** @description The uploading session's branch. */
+            branch: string | null;
+            commit: string | null;
+            files: number;
+            /** @description Bumped by every upload. */
+            generation: number;
+            sessionId: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description The server already had this treeId: nothing was stored. */
+            unchanged: boolean;
+            /** @description Paths skipped as invalid repository paths. */
+            ignored: number;
+        };
         OverviewInput: {
             /**
              * Format: date-time
@@ -9887,10 +10318,14 @@ export interface components {
                     sessions: number;
                 }[];
             };
-            /** @description Conflicts not yet resolved, by status. */
+            /** @description Conflicts not yet resolved, by status, and by real or latent overlap. */
             conflicts: {
                 open: number;
                 acknowledged: number;
+                /** @description Of the unresolved, those whose overlap is real: existing files of the repo's uploaded tree on both sides. */
+                real: number;
+                /** @description Of the unresolved, those whose overlap is latent: only paths that do not exist (neither counts those not classified). */
+                latent: number;
             };
             events24h: {
                 total: number;
@@ -10545,6 +10980,8 @@ export interface components {
                 pattern: string | null;
                 otherPattern: string | null;
                 witness: string;
+                /** @description Real or latent against the repo's uploaded tree; null without one. */
+                overlap?: ("real" | "latent") | null;
                 /** @description The claim.conflicted or touch.conflict event that detected it. */
                 detectedBy: string;
             };
@@ -11155,7 +11592,29 @@ export interface components {
                 };
             };
         };
-        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["ClaimPolicyChangedEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["RepoLinkTemplateSetEvent"] | components["schemas"]["RepoLinkTemplateRemovedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"];
+        /** @description A repo's tracked-file list was uploaded (whole, or as a delta against the previous one). Every replica reloads its cached copy. */
+        TreeUpdatedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "tree.updated";
+            payload: {
+                treeId: string;
+                branch: string | null;
+                files: number;
+                delta: boolean;
+                sessionId: string | null;
+            };
+        };
+        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["ClaimPolicyChangedEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["RepoLinkTemplateSetEvent"] | components["schemas"]["RepoLinkTemplateRemovedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"] | components["schemas"]["TreeUpdatedEvent"];
         EventPage: {
             items: components["schemas"]["Event"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -11318,8 +11777,14 @@ export interface components {
             /** @description The other session's claim, when a claim was involved. */
             otherClaimId: string | null;
             otherPattern: string | null;
-            /** @description A path both sides cover. */
+            /** @description A path both sides cover (an existing file when the overlap is real). */
             witness: string;
+            /** @description real: existing files of the repo's uploaded tree are on both sides; latent: only paths that do not exist are (granted with a notice); null: not classified (no tree when detected). */
+            overlap: ("real" | "latent") | null;
+            /** @description Existing files on both sides when detected (null when not classified). */
+            realCount: number | null;
+            /** @description Up to 5 of those files. */
+            examples: string[];
             /**
              * Format: uuid
              * @description The claim.conflicted or touch.conflict event that detected it; acking its alert acknowledges the conflict.
@@ -11362,6 +11827,12 @@ export interface components {
             expiresAt: string;
             /** @description The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks. */
             sameDeveloper: boolean;
+            /** @description real: existing files of the repo's uploaded tree match both sides; latent: only paths that do not exist do (a latent overlap does not block unless onLatent is block); null: not classified (no tree uploaded, or classifying ran out of its work budget) — it blocks as before. */
+            overlap: ("real" | "latent") | null;
+            /** @description Existing files both sides cover (null when not classified); a lower bound if classifying ran out of its work budget. */
+            realCount: number | null;
+            /** @description Up to 5 of those files, in path order (empty unless real). */
+            examples: string[];
         };
         Claim: {
             /** Format: uuid */
@@ -11487,6 +11958,8 @@ export interface components {
                     expiresAt: string;
                     /** @description Held by another of your own sessions: a notice under the `warn` policy. */
                     sameDeveloper: boolean;
+                    /** @description real: the path is an existing file of the repo's uploaded tree (or a directory with covered files); latent: it does not exist there (a notice unless onLatent is block); null: no tree. */
+                    overlap: ("real" | "latent") | null;
                 }[];
                 notices: {
                     /** Format: uuid */
@@ -11504,6 +11977,8 @@ export interface components {
                     expiresAt: string;
                     /** @description Held by another of your own sessions: a notice under the `warn` policy. */
                     sameDeveloper: boolean;
+                    /** @description real: the path is an existing file of the repo's uploaded tree (or a directory with covered files); latent: it does not exist there (a notice unless onLatent is block); null: no tree. */
+                    overlap: ("real" | "latent") | null;
                 }[];
             }[];
         };
@@ -11525,6 +12000,8 @@ export interface components {
                 agent: string;
                 claimId: string | null;
                 pattern: string | null;
+                /** @description For claim conflicts: real when the path is an existing file of the repo's uploaded tree, latent when it is not; null without a tree, and for touch conflicts. */
+                overlap: ("real" | "latent") | null;
             }[];
         };
         ClaimPolicy: {
@@ -12151,6 +12628,36 @@ export interface components {
             /** @description Every repository of the organisation that has one, by key. */
             items: components["schemas"]["RepoLinkTemplate"][];
         };
+        RepoTree: {
+            repo: string;
+            treeId: string;
+            /** @description The uploading session's branch. */
+            branch: string | null;
+            commit: string | null;
+            files: number;
+            /** @description Bumped by every upload. */
+            generation: number;
+            sessionId: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        RepoTreeUpload: {
+            repo: string;
+            treeId: string;
+            /** @description The uploading session's branch. */
+            branch: string | null;
+            commit: string | null;
+            files: number;
+            /** @description Bumped by every upload. */
+            generation: number;
+            sessionId: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description The server already had this treeId: nothing was stored. */
+            unchanged: boolean;
+            /** @description Paths skipped as invalid repository paths. */
+            ignored: number;
+        };
         Overview: {
             /**
              * Format: date-time
@@ -12181,10 +12688,14 @@ export interface components {
                     sessions: number;
                 }[];
             };
-            /** @description Conflicts not yet resolved, by status. */
+            /** @description Conflicts not yet resolved, by status, and by real or latent overlap. */
             conflicts: {
                 open: number;
                 acknowledged: number;
+                /** @description Of the unresolved, those whose overlap is real: existing files of the repo's uploaded tree on both sides. */
+                real: number;
+                /** @description Of the unresolved, those whose overlap is latent: only paths that do not exist (neither counts those not classified). */
+                latent: number;
             };
             events24h: {
                 total: number;

@@ -5,6 +5,7 @@ import { CliError } from "../errors.js";
 import { currentBranch, remoteUrl, worktreeRoot } from "../git.js";
 import { shortId, until } from "../output.js";
 import { forgetSaved, readSaved, worktreeStatePath, writeSaved } from "../state.js";
+import { sendTreeIfChanged } from "../trees.js";
 
 export interface StartOptions {
   agent?: string;
@@ -62,7 +63,16 @@ export async function start(ctx: Context, options: StartOptions & { save?: boole
   const { started, worktree } = await startSessionHere(client, ctx.cwd, { ...options, agent, kind: options.kind ?? "custom" });
   const s = started.session;
   const saved = options.save !== false && worktree !== undefined;
-  if (saved) writeSaved(worktreeStatePath(worktree!), { id: s.id, token: started.token, repo: s.repo, server: client.baseUrl, worktree });
+  // The file list lets the server tell real overlaps from latent ones; a failure here costs only that.
+  let treeId: string | undefined;
+  let treeNote = "";
+  if (worktree !== undefined)
+    treeId = await sendTreeIfChanged(client.withToken(started.token), worktree, { repo: s.repo, sessionId: s.id }).catch((err: unknown) => {
+      treeNote = `The repository's file list was not sent (${err instanceof Error ? err.message : String(err)}): overlaps are not classified real or latent.`;
+      return undefined;
+    });
+  if (saved)
+    writeSaved(worktreeStatePath(worktree!), { id: s.id, token: started.token, repo: s.repo, server: client.baseUrl, worktree, treeId });
   ctx.out.result({ ...started, savedFor: saved ? worktree : null }, () =>
     [
       `Session ${s.id} started: ${s.agent.name} on ${s.repo}${s.branch ? ` (${s.branch})` : ""}, lease until ${until(s.expiresAt)}`,
@@ -71,6 +81,7 @@ export async function start(ctx: Context, options: StartOptions & { save?: boole
         "Idle longer and it lapses (its claims are released, and the next command says so); " +
         "`brigade session heartbeat` extends it by hand, `brigade run -- <command>` keeps a session alive while the command runs.",
       `For another shell: export BRIGADE_SESSION_ID=${s.id} BRIGADE_SESSION_TOKEN=${started.token}`,
+      treeNote,
     ]
       .filter(Boolean)
       .join("\n"),

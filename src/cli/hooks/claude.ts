@@ -21,6 +21,7 @@ import { appendFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { BrigadeError, ok, type BrigadeClient, type Schemas, type StartedSession } from "../../sdk/client.js";
 import { checkPaths, type CheckOutcome } from "../check.js";
+import { refreshSavedTree } from "../trees.js";
 import { clientFor, type SessionRef, type Settings } from "../config.js";
 import type { Context } from "../context.js";
 import { CliError, describeError, EXIT_FAILED, isSessionGone, sessionGoneLine } from "../errors.js";
@@ -320,6 +321,20 @@ async function openSession(
   return saved;
 }
 
+/**
+ * Sends the repository's file list when HEAD's tree changed since the last upload (a commit, a
+ * checkout): one `git rev-parse` when it did not. Best effort: without it, overlaps are only
+ * not classified real or latent.
+ */
+async function refreshTreeQuietly(client: BrigadeClient, saved: SavedSession, statePath: string): Promise<void> {
+  if (!saved.worktree) return;
+  try {
+    await refreshSavedTree(client, saved.worktree, statePath, saved);
+  } catch {
+    // Tried again after the next command that changes HEAD, or the next session start.
+  }
+}
+
 /** Lets the agent's shell commands (git commit, brigade claim) act for the session too. */
 function exportToClaudeEnv(settings: Settings, saved: SavedSession) {
   const file = settings.claudeEnvFile;
@@ -376,6 +391,7 @@ async function startSession(ctx: Context, input: HookInput): Promise<number> {
     }
     if (!ref) return 0;
     if (saved) exportToClaudeEnv(settings, saved);
+    if (saved && statePath) await refreshTreeQuietly(clientFor(settings, "session", ref), saved, statePath);
     // Alerts and messages wait for the first prompt, which tells each once (the server keeps track).
     const context = [
       `Brigade coordinates this repository${ref.repo ? ` (${ref.repo})` : ""} with other developers' agents. Your Brigade session is ${ref.id}${note}.`,
@@ -501,6 +517,11 @@ export async function postBash(ctx: Context): Promise<number> {
   const before = readSnapshotSafely(snapshot);
   // No baseline (the session started before these hooks, or it was lost): from now on.
   if (!before || before.worktree !== root) return (keep(), 0);
+  // A command that moved HEAD (commit, checkout, pull) changed the file list the server classifies against.
+  if (settings.server) {
+    const { ref: treeRef, statePath: treeState, saved: treeSaved } = hookSession(settings, input);
+    if (treeRef && treeState && treeSaved) await refreshTreeQuietly(clientFor(settings, "session", treeRef), treeSaved, treeState);
+  }
   const changed = changedSince(before.files, now);
   if (changed.length === 0 || !settings.server || !(settings.token || settings.envSession?.token)) return (keep(), 0);
 

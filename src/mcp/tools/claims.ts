@@ -3,10 +3,17 @@ import { z } from "zod";
 import { BrigadeError, ok, type ClaimConflict } from "../../sdk/client.js";
 import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, peopleOf, registerTool } from "./shared.js";
 
+/** What the overlap means in the repository as uploaded: real (files on both sides) or latent (only new paths). */
+function overlapText(c: Pick<ClaimConflict, "overlap" | "realCount" | "examples" | "witness">): string {
+  if (c.overlap === "real") return `both cover ${c.realCount} existing file(s), e.g. ${c.examples.join(", ")}`;
+  if (c.overlap === "latent") return `latent: no existing file is in both (only paths like ${c.witness}); not blocking`;
+  return `both match ${c.witness}`;
+}
+
 function conflictText(c: ClaimConflict): string {
   return (
     `- ${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by ${c.holderName}'s agent ${c.holder.agent.name} ` +
-    `until ${c.expiresAt} (claim ${c.claimId}); both match ${c.witness}. To ask for it: request_handoff with claimId ${c.claimId}.`
+    `until ${c.expiresAt} (claim ${c.claimId}); ${overlapText(c)}. To ask for it: request_handoff with claimId ${c.claimId}.`
   );
 }
 
@@ -30,6 +37,7 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         "Claim the files or folders you are about to change, before editing them, so other agents do not edit them at the same time. " +
         "exclusive (default) conflicts with any overlapping claim of another session; shared only with exclusive ones. " +
         "On conflict nothing is granted and the result names each holder, until when, a path both patterns match and the claimId to pass to request_handoff. " +
+        "With the repository's file list uploaded, each overlap is real (existing files on both sides, counted, with examples) or latent (only paths that do not exist yet): latent ones are reported but do not block unless onLatent is block. " +
         "Claims expire (ttlSeconds); renew_claims extends them, release_claims frees them.",
       inputSchema: {
         patterns: patternsArg,
@@ -41,6 +49,12 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
           .enum(["reject", "warn"])
           .optional()
           .describe("reject (default): grant nothing on conflict; warn: grant anyway and alert both sides"),
+        onLatent: z
+          .enum(["warn", "block"])
+          .optional()
+          .describe(
+            "warn (default): an overlap on which no existing file lies (latent, per the repository's uploaded file list) is reported but does not block; block: it blocks like a real one",
+          ),
       },
     },
     tool(async (args) => {
@@ -53,13 +67,15 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
               patterns: args.patterns,
               mode: args.mode ?? "exclusive",
               onConflict: args.onConflict ?? "reject",
+              ...(args.onLatent ? { onLatent: args.onLatent } : {}),
               ...(args.reason ? { reason: args.reason } : {}),
               ...(args.ttlSeconds ? { ttlSeconds: args.ttlSeconds } : {}),
             },
           }),
         );
+        const latent = granted.conflicts.filter((c) => c.overlap === "latent").length;
         const warnings = granted.conflicts.length
-          ? `\nGranted over ${granted.conflicts.length} conflict(s); both sides were alerted:\n${granted.conflicts.map(conflictText).join("\n")}`
+          ? `\nGranted over ${granted.conflicts.length} conflict(s)${latent ? ` (${latent} latent: no existing file on both sides)` : ""}; both sides were alerted:\n${granted.conflicts.map(conflictText).join("\n")}`
           : "";
         return text(
           `Granted claim ${granted.id} on ${granted.patterns.join(", ")} (${granted.mode}) in ${granted.repo}, fence ${granted.fence}, until ${granted.expiresAt}. You may edit these paths.${warnings}`,

@@ -75,6 +75,12 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
         paths: z.array(z.string().min(1).max(4096)).min(1).max(10_000).describe("Repository paths, e.g. src/auth/login.ts"),
         repo: z.string().min(1).max(1024).optional().describe("The repository; default: the current session's"),
         sessionId: sessionIdArg,
+        onLatent: z
+          .enum(["warn", "block"])
+          .optional()
+          .describe(
+            "block (default, as the edit guards check): a path not in the repository's uploaded file list (a new file) inside another's exclusive claim is a violation like an existing one; warn: a notice (a latent overlap)",
+          ),
       },
     },
     tool(async (args) => {
@@ -83,7 +89,7 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       const result = await ok(
         (s ? clientFor(s) : ctx.client()).api.POST("/v1/repos/{repo}/check", {
           params: { path: { repo } },
-          body: { paths: repoPaths(args.paths), ...(s ? { sessionId: s.id } : {}) },
+          body: { paths: repoPaths(args.paths), ...(s ? { sessionId: s.id } : {}), onLatent: args.onLatent ?? "block" },
         }),
       );
       if (result.results.length === 0) return text(`All ${result.checked} path(s) are clear in ${result.repo}.`, result);
@@ -94,7 +100,7 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
         ),
         ...r.notices.map(
           (n) =>
-            `notice ${r.path}: shared claim ${n.pattern} of ${n.holderName}'s agent ${n.holder.agent.name} until ${n.expiresAt} (claim ${n.claimId})`,
+            `notice ${r.path}: ${n.overlap === "latent" && n.mode === "exclusive" ? `latent (not an existing file) in exclusive claim` : `${n.mode} claim`} ${n.pattern} of ${n.holderName}'s agent ${n.holder.agent.name} until ${n.expiresAt} (claim ${n.claimId})`,
         ),
       ]);
       return text(`${result.violations} violation(s), ${result.notices} notice(s) in ${result.repo}:\n${lines.join("\n")}`, result);

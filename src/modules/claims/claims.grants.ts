@@ -7,6 +7,7 @@ import { PatternIndex } from "../../patterns/index.js";
 import { openClaimConflicts } from "../conflicts/conflicts.usecases.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
 import { tooComplex } from "./claims.errors.js";
+import { latentExcused, OverlapClassifier, type TreeLookup } from "./claims.classify.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import type { ClaimWithAgent } from "./claims.repository.js";
@@ -30,6 +31,8 @@ export interface GrantRequest {
   onConflict: "reject" | "warn";
   /** Whether the same user's other sessions' claims block (the organisation's policy, or the request's own). */
   sameDeveloper: "block" | "warn";
+  /** Whether latent overlaps (no existing file in both, per the repo's tree) block: `warn` (default) grants with notices. */
+  onLatent: "warn" | "block";
 }
 
 export type GrantOutcome =
@@ -50,6 +53,8 @@ export interface GrantDeps {
   workBudget: number;
   /** Told when each batch starts and ends, so readiness sees a batch that never ends. */
   tracker?: LoopTracker | undefined;
+  /** The repo's uploaded file list, to classify overlaps real or latent; absent, none are classified. */
+  trees?: TreeLookup | undefined;
 }
 
 /**
@@ -72,6 +77,7 @@ async function findConflicts(
   request: GrantRequest,
   nowMs: number,
   budget: WorkBudget,
+  classifier: OverlapClassifier,
 ): Promise<Conflict[]> {
   const conflicts: Conflict[] = [];
   const accept = (held: HeldPattern) =>
@@ -82,21 +88,34 @@ async function findConflicts(
       if (limit <= 0) return conflicts;
       for (const hit of await index.overlappingWithin(yourPattern, budget, { accept, limit })) {
         const held = hit.value;
+        await classifier.pause();
+        const classified = classifier.patterns(yourPattern, hit.pattern);
         conflicts.push({
           claimId: held.claimId,
           mode: held.mode,
           holder: holderOf(held),
           theirPattern: hit.pattern,
           yourPattern,
-          witness: hit.witness,
+          // A real overlap's witness is an existing file.
+          witness: classified.examples[0] ?? hit.witness,
           expiresAt: iso(held.expiresAt),
           sameDeveloper: held.userId === request.userId,
+          ...classified,
         });
       }
     }
   }
   return conflicts;
 }
+
+/**
+ * The conflicts that refuse a claim: under the `warn` same-developer policy another session of
+ * the same developer is reported, never blocking; a latent overlap blocks only with `onLatent: "block"`.
+ */
+export const blockingConflicts = <C extends Pick<Conflict, "sameDeveloper" | "overlap">>(
+  conflicts: C[],
+  request: Pick<GrantRequest, "sameDeveloper" | "onLatent">,
+): C[] => conflicts.filter((c) => !(request.sameDeveloper === "warn" && c.sameDeveloper) && !latentExcused(c, request.onLatent));
 
 /** What one repo of a batch holds while the batch runs. */
 interface RepoInBatch {
@@ -108,6 +127,8 @@ interface RepoInBatch {
   index: PatternIndex<HeldPattern> | null;
   /** Claims granted earlier in this batch: checked like committed ones, applied to the cache only after the commit. */
   pending: PatternIndex<HeldPattern>;
+  /** Classifies this repo's overlaps against its tree; made with the repo's first live request. */
+  tree: Awaited<ReturnType<TreeLookup>> | undefined;
   nextVersion: number;
   granted: ClaimWithAgent[];
 }
@@ -132,7 +153,7 @@ interface Decided {
  * batch only shares round trips, statements and the commit's flush among its requests.
  */
 async function grantTogether(
-  { transaction, cache, onWork, afterCommit, workBudget }: GrantDeps,
+  { transaction, cache, onWork, afterCommit, workBudget, trees }: GrantDeps,
   requests: GrantRequest[],
 ): Promise<GrantOutcome[]> {
   const outcome = await transaction(async (tx, commit) => {
@@ -154,6 +175,7 @@ async function grantTogether(
             to: grant.to,
             index: null,
             pending: new PatternIndex(),
+            tree: undefined,
             nextVersion: grant.from + 1,
             granted: [],
           });
@@ -168,12 +190,14 @@ async function grantTogether(
       }
       const inRepo = repos.get(`${request.orgId}\u0000${session.repo}`)!;
       inRepo.index ??= await cache.sync(tx, request.orgId, session.repo, inRepo.from);
+      // Read through the tree cache (outside this transaction's connection): usually no read at all.
+      if (inRepo.tree === undefined) inRepo.tree = trees ? await trees(request.orgId, session.repo) : null;
       const nowMs = grant.now.getTime();
       let conflicts: Conflict[];
       const budget = new WorkBudget(workBudget);
       try {
         const indexes = inRepo.pending.size > 0 ? [inRepo.index, inRepo.pending] : [inRepo.index];
-        conflicts = await findConflicts(indexes, request, nowMs, budget);
+        conflicts = await findConflicts(indexes, request, nowMs, budget, new OverlapClassifier(inRepo.tree?.tree ?? null, workBudget));
       } catch (error) {
         if (!(error instanceof WorkBudgetExceeded)) throw error;
         decided.push({ error: tooComplex("This claim", error) });
@@ -196,8 +220,7 @@ async function grantTogether(
             conflicts,
           },
         });
-      // Under the `warn` policy another session of the same developer is reported, never blocking.
-      const blocking = request.sameDeveloper === "warn" ? conflicts.filter((c) => !c.sameDeveloper) : conflicts;
+      const blocking = blockingConflicts(conflicts, request);
       if (blocking.length > 0 && request.onConflict === "reject") {
         decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)], budget });
         continue;

@@ -12,6 +12,23 @@ const holderNameField = z
   .string()
   .describe("The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference).");
 
+/** Real or latent, against the repo's uploaded tree (`PUT /v1/repos/{repo}/tree`). */
+export const overlapKindSchema = z
+  .enum(["real", "latent"])
+  .nullable()
+  .describe(
+    "real: existing files of the repo's uploaded tree match both sides; latent: only paths that do not exist do (a latent overlap does not block unless onLatent is block); null: not classified (no tree uploaded, or classifying ran out of its work budget) — it blocks as before.",
+  );
+export const classificationFields = {
+  overlap: overlapKindSchema,
+  realCount: z
+    .number()
+    .int()
+    .nullable()
+    .describe("Existing files both sides cover (null when not classified); a lower bound if classifying ran out of its work budget."),
+  examples: z.array(z.string()).describe("Up to 5 of those files, in path order (empty unless real)."),
+};
+
 export const conflictSchema = z
   .object({
     claimId: z.uuid(),
@@ -25,6 +42,7 @@ export const conflictSchema = z
     sameDeveloper: z
       .boolean()
       .describe("The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks."),
+    ...classificationFields,
   })
   .meta({ id: "ClaimConflict" });
 /** A conflict as the API answers it (its holder named). */
@@ -70,6 +88,13 @@ const sameDeveloperField = z
   .optional()
   .describe("Whether claims of your own other sessions block (block) or only warn (warn); default: the organisation's policy.");
 
+const onLatentField = z
+  .enum(["warn", "block"])
+  .default("warn")
+  .describe(
+    "With a tree uploaded for the repo: whether a latent overlap (no existing file in both) blocks (block) or is only reported (warn, the default).",
+  );
+
 export const createClaimBody = z
   .object({
     sessionId: sessionIdField,
@@ -79,6 +104,7 @@ export const createClaimBody = z
     ttlSeconds: z.number().int().positive().optional(),
     onConflict: z.enum(["reject", "warn"]).default("reject"),
     sameDeveloper: sameDeveloperField,
+    onLatent: onLatentField,
   })
   .strict();
 /** The parsed body: mode and onConflict are always set (their defaults applied). */
@@ -163,6 +189,7 @@ export const checkBody = z
       .describe("Repository paths; a directory with a trailing slash (src/auth/) is touched by any claim on something inside it."),
     sessionId: z.uuid().optional().describe("Your session: its own claims are not reported."),
     sameDeveloper: sameDeveloperField,
+    onLatent: onLatentField,
   })
   .strict();
 /** The route joins the path's repo with the body. */
@@ -177,6 +204,9 @@ const coveringSchema = z.object({
   reason: z.string().nullable(),
   expiresAt: timestamp,
   sameDeveloper: z.boolean().describe("Held by another of your own sessions: a notice under the `warn` policy."),
+  overlap: overlapKindSchema.describe(
+    "real: the path is an existing file of the repo's uploaded tree (or a directory with covered files); latent: it does not exist there (a notice unless onLatent is block); null: no tree.",
+  ),
 });
 export const checkResultSchema = z
   .object({
@@ -209,6 +239,9 @@ export const touchResultSchema = z
         agent: z.string(),
         claimId: z.uuid().nullable(),
         pattern: z.string().nullable(),
+        overlap: overlapKindSchema.describe(
+          "For claim conflicts: real when the path is an existing file of the repo's uploaded tree, latent when it is not; null without a tree, and for touch conflicts.",
+        ),
       }),
     ),
   })

@@ -26,7 +26,8 @@ import type {
   RequestHandoffInput,
   VerifyFenceInput,
 } from "./claims.schemas.js";
-import { holderOf, type GrantClaims } from "./claims.grants.js";
+import { blockingConflicts, holderOf, type GrantClaims } from "./claims.grants.js";
+import { latentExcused, OverlapClassifier, type TreeLookup } from "./claims.classify.js";
 import type { OnRepoWork } from "./claims.work.js";
 import type { ClaimPolicy } from "./claims.policy.js";
 import { appendEvents } from "../../events/append.js";
@@ -49,6 +50,8 @@ export interface ClaimDeps {
   limits?: Pick<Limits, "forOrg"> | undefined;
   /** The organisation's claim policy (same-developer blocking): read per request, set by admins. */
   policy: ClaimPolicy;
+  /** The repo's uploaded file list (checks and touches classify against it; grants get it through `grants`). */
+  trees?: TreeLookup | undefined;
 }
 
 /**
@@ -117,6 +120,7 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
     ttlSeconds,
     onConflict: input.onConflict,
     sameDeveloper,
+    onLatent: input.onLatent,
   });
   if ("error" in outcome) throw outcome.error;
   const people = await peopleNamed(
@@ -126,11 +130,11 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
   );
   const conflicts = outcome.conflicts.map((c) => ({ ...c, holderName: people.name(c.holder.userId) }));
   if (!outcome.granted) {
-    // The refusal names a conflict that blocks (under the warn policy, not the developer's own other session).
-    const first = outcome.conflicts.find((c) => sameDeveloper === "block" || !c.sameDeveloper)!;
+    // The refusal names a conflict that blocks (not the developer's own other session under the warn policy, not a latent overlap).
+    const first = blockingConflicts(outcome.conflicts, { sameDeveloper, onLatent: input.onLatent })[0]!;
     const more = conflicts.length > 1 ? ` (and ${conflicts.length - 1} more conflict${conflicts.length > 2 ? "s" : ""})` : "";
     throw claimErrors.conflict(
-      `${first.yourPattern} overlaps ${first.theirPattern}, claimed ${first.mode === "exclusive" ? "exclusively " : ""}by ${holderText(people, first.holder)} until ${first.expiresAt} (e.g. ${first.witness}; claim ${first.claimId})${more}. ` +
+      `${first.yourPattern} overlaps ${first.theirPattern}${first.overlap === "real" ? ` on ${first.realCount} existing file${first.realCount === 1 ? "" : "s"}` : ""}, claimed ${first.mode === "exclusive" ? "exclusively " : ""}by ${holderText(people, first.holder)} until ${first.expiresAt} (e.g. ${first.witness}; claim ${first.claimId})${more}. ` +
         `Ask for a handoff: MCP request_handoff with claimId ${first.claimId}, \`brigade handoff ${first.claimId} --reason "…"\`, or POST /v1/claims/${first.claimId}/handoff; or claim with onConflict "warn".`,
       { conflicts },
     );
@@ -540,7 +544,7 @@ async function* matchEach(index: PatternIndex<HeldPattern>, paths: string[], bud
 
 /** Others' live claims covering each path: exclusive ones are violations, shared ones notices. */
 export async function checkPaths(
-  deps: Pick<ClaimDeps, "db" | "cache" | "config" | "policy">,
+  deps: Pick<ClaimDeps, "db" | "cache" | "config" | "policy" | "trees">,
   principal: Principal,
   input: CheckPathsInput,
 ) {
@@ -549,6 +553,8 @@ export async function checkPaths(
   const mySession = input.sessionId ?? principal.sessionId ?? undefined;
   const sameDeveloper = input.sameDeveloper ?? (await deps.policy.forOrg(principal.orgId)).sameDeveloper;
   const { index, now } = await liveIndex(deps, principal.orgId, repoKey);
+  const tree = deps.trees ? await deps.trees(principal.orgId, repoKey) : null;
+  const classifier = new OverlapClassifier(tree?.tree ?? null, deps.config.PATTERN_WORK_BUDGET);
   let violations = 0;
   let notices = 0;
   const results = [];
@@ -567,10 +573,14 @@ export async function checkPaths(
       reason: e.value.reason,
       expiresAt: iso(e.value.expiresAt),
       sameDeveloper: e.value.userId === principal.userId,
+      overlap: classifier.path(path, e.pattern).overlap,
     });
-    // An exclusive claim blocks, unless the `warn` policy makes the same developer's a notice.
+    // An exclusive claim blocks, unless the `warn` policy makes the same developer's a notice, or
+    // the path does not exist in the repo's tree (latent) and the check does not ask for strict.
     const blocks = (e: (typeof covering)[number]) =>
-      e.value.mode === "exclusive" && (sameDeveloper === "block" || e.value.userId !== principal.userId);
+      e.value.mode === "exclusive" &&
+      (sameDeveloper === "block" || e.value.userId !== principal.userId) &&
+      !latentExcused(classifier.path(path, e.pattern), input.onLatent);
     const v = covering.filter(blocks).map(present);
     const n = covering.filter((e) => !blocks(e)).map(present);
     violations += v.length;
@@ -598,7 +608,7 @@ export async function checkPaths(
  * file another live session also edits, is a conflict (and an event).
  */
 export async function reportTouches(
-  deps: Pick<ClaimDeps, "db" | "cache" | "onWork" | "config" | "policy">,
+  deps: Pick<ClaimDeps, "db" | "cache" | "onWork" | "config" | "policy" | "trees">,
   principal: Principal,
   sessionId: string,
   input: ReportTouchesInput,
@@ -615,6 +625,8 @@ export async function reportTouches(
     const sameDeveloperBlocks = (await deps.policy.forOrg(principal.orgId)).sameDeveloper === "block";
     const conflicts = [];
     const budget = new WorkBudget(deps.config.PATTERN_WORK_BUDGET);
+    const tree = deps.trees ? await deps.trees(principal.orgId, session.repo) : null;
+    const classifier = new OverlapClassifier(tree?.tree ?? null, deps.config.PATTERN_WORK_BUDGET);
     for await (const [path, matched] of matchEach(index, paths, budget, "This report")) {
       for (const e of matched) {
         const held = e.value;
@@ -628,6 +640,7 @@ export async function reportTouches(
           agent: held.agentName,
           claimId: held.claimId,
           pattern: e.pattern,
+          overlap: classifier.path(path, e.pattern).overlap,
         });
       }
     }
@@ -641,6 +654,7 @@ export async function reportTouches(
         agent: o.agentName,
         claimId: null,
         pattern: null,
+        overlap: null,
       });
     }
     const detected = conflicts.map((c) => ({
@@ -660,6 +674,7 @@ export async function reportTouches(
         },
       }),
       otherPattern: c.pattern,
+      overlap: c.overlap,
     }));
     const atRisk =
       contracts > 0 && deps.onWork

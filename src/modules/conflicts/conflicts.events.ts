@@ -37,6 +37,11 @@ export const conflictEvents = defineEvents({
       pattern: z.string().nullable(),
       otherPattern: z.string().nullable(),
       witness: z.string(),
+      overlap: z
+        .enum(["real", "latent"])
+        .nullable()
+        .optional()
+        .describe("Real or latent against the repo's uploaded tree; null without one."),
       detectedBy: z.string().describe("The claim.conflicted or touch.conflict event that detected it."),
     }),
     recipients: nobody,

@@ -4,7 +4,11 @@ import type { ConflictResolution } from "./conflicts.events.js";
 import { conflicts } from "./conflicts.table.js";
 
 export type ConflictRow = typeof conflicts.$inferSelect;
-export type NewConflict = Omit<ConflictRow, "status" | "openedAt" | "acknowledgedAt" | "resolvedAt" | "resolution">;
+export type NewConflict = Omit<
+  ConflictRow,
+  "status" | "openedAt" | "acknowledgedAt" | "resolvedAt" | "resolution" | "overlap" | "realCount" | "examples"
+> &
+  Partial<Pick<ConflictRow, "overlap" | "realCount" | "examples">>;
 
 // Status tests are written as SQL literals so the planner can match the partial indexes
 // (`where status <> 'resolved'`) in generic plans too, where a bound parameter would not.

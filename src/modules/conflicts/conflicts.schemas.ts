@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { conflictResolutions } from "./conflicts.events.js";
-import { conflictKinds, conflictStatuses } from "./conflicts.table.js";
+import { conflictKinds, conflictStatuses, overlapKinds } from "./conflicts.table.js";
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -21,7 +21,15 @@ export const conflictRecordSchema = z
     sameDeveloper: z.boolean().describe("Both sides are sessions of the same user (two agents of one developer)."),
     otherClaimId: z.uuid().nullable().describe("The other session's claim, when a claim was involved."),
     otherPattern: z.string().nullable(),
-    witness: z.string().describe("A path both sides cover."),
+    witness: z.string().describe("A path both sides cover (an existing file when the overlap is real)."),
+    overlap: z
+      .enum(overlapKinds)
+      .nullable()
+      .describe(
+        "real: existing files of the repo's uploaded tree are on both sides; latent: only paths that do not exist are (granted with a notice); null: not classified (no tree when detected).",
+      ),
+    realCount: z.number().int().nullable().describe("Existing files on both sides when detected (null when not classified)."),
+    examples: z.array(z.string()).describe("Up to 5 of those files."),
     openedEventId: z
       .uuid()
       .describe("The claim.conflicted or touch.conflict event that detected it; acking its alert acknowledges the conflict."),

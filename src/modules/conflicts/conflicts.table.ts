@@ -1,9 +1,10 @@
 import { sql } from "drizzle-orm";
-import { index, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { orgs } from "../../infra/orgs.table.js";
 
 export const conflictStatuses = ["open", "acknowledged", "resolved"] as const;
 export const conflictKinds = ["claim", "touch"] as const;
+export const overlapKinds = ["real", "latent"] as const;
 
 /**
  * A detected collision between two sessions' work in one repo, with its lifecycle: open when
@@ -30,6 +31,10 @@ export const conflicts = pgTable(
     pattern: text("pattern"),
     otherPattern: text("other_pattern"),
     witness: text("witness").notNull(),
+    /** Real or latent against the repo's uploaded tree when detected; null without one. */
+    overlap: text("overlap", { enum: overlapKinds }),
+    realCount: integer("real_count"),
+    examples: text("examples").array(),
     openedEventId: uuid("opened_event_id").notNull(),
     openedAt: timestamp("opened_at", { withTimezone: true }).notNull().defaultNow(),
     acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),

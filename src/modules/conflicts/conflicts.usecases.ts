@@ -14,6 +14,8 @@ import type { PendingEvent } from "../../events/catalog.js";
 import { conflictEvents, type ConflictResolution } from "./conflicts.events.js";
 
 /** A touch.conflict event the claims module detected, as far as a conflict reads it. */
+type Overlap = "real" | "latent" | null;
+
 type TouchConflictEvent = PendingEvent & {
   payload: { sessionId: string; userId: string; path: string; otherSessionId: string; otherUserId: string; claimId: string | null };
 };
@@ -42,6 +44,7 @@ const openedEvent = (c: ConflictRow, actor: Actor): PendingEvent =>
       pattern: c.pattern,
       otherPattern: c.otherPattern,
       witness: c.witness,
+      overlap: c.overlap,
       detectedBy: c.openedEventId,
     },
   });
@@ -76,6 +79,9 @@ export async function openClaimConflicts(
       yourPattern: string;
       theirPattern: string;
       witness: string;
+      overlap?: Overlap | undefined;
+      realCount?: number | null | undefined;
+      examples?: string[] | undefined;
     }[];
     detectedBy: string;
   },
@@ -97,6 +103,9 @@ export async function openClaimConflicts(
       otherClaimId: c.claimId,
       otherPattern: c.theirPattern,
       witness: c.witness,
+      overlap: c.overlap ?? null,
+      realCount: c.realCount ?? null,
+      examples: c.examples ?? null,
       openedEventId: input.detectedBy,
     });
   }
@@ -112,7 +121,7 @@ export async function openClaimConflicts(
  */
 export async function openTouchConflicts(
   db: Db,
-  input: { orgId: string; repo: string; detected: { event: TouchConflictEvent; otherPattern: string | null }[] },
+  input: { orgId: string; repo: string; detected: { event: TouchConflictEvent; otherPattern: string | null; overlap?: Overlap }[] },
 ): Promise<PendingEvent[]> {
   if (input.detected.length === 0) return [];
   const sessionId = input.detected[0]!.event.payload.sessionId;
@@ -126,7 +135,7 @@ export async function openTouchConflicts(
 
   const detections: PendingEvent[] = [];
   const rows: NewConflict[] = [];
-  for (const { event, otherPattern } of input.detected) {
+  for (const { event, otherPattern, overlap } of input.detected) {
     const p = event.payload;
     const key = `${p.otherSessionId}\n${p.path}`;
     if (known.has(key)) continue;
@@ -147,6 +156,7 @@ export async function openTouchConflicts(
       otherClaimId: p.claimId,
       otherPattern,
       witness: p.path,
+      overlap: overlap ?? null,
       openedEventId: detection.id,
     });
   }

@@ -216,7 +216,8 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
   if (paths.length === 0) return {};
   const repo = repoOf(request);
   const s = await runSession(deps, principal, request);
-  const checked = await checkPaths(deps.claims, s.principal, { repo, paths, sessionId: s.id });
+  // An edit guard: a new file inside another session's exclusive claim is refused like an existing one.
+  const checked = await checkPaths(deps.claims, s.principal, { repo, paths, sessionId: s.id, onLatent: "block" });
   if (checked.violations === 0) {
     if (!s.reopened) return {};
     return { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: reopenedNote(s).trim() } };

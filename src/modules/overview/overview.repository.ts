@@ -60,12 +60,17 @@ export async function liveClaimsByRepo(db: Db, orgId: string, limit: number) {
 
 export async function unresolvedConflicts(db: Db, orgId: string) {
   const rows = await db
-    .select({ status: conflicts.status, n: count() })
+    .select({ status: conflicts.status, overlap: conflicts.overlap, n: count() })
     .from(conflicts)
     .where(and(eq(conflicts.orgId, orgId), ne(conflicts.status, "resolved")))
-    .groupBy(conflicts.status);
-  const of = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
-  return { open: of("open"), acknowledged: of("acknowledged") };
+    .groupBy(conflicts.status, conflicts.overlap);
+  const sum = (keep: (r: (typeof rows)[number]) => boolean) => rows.filter(keep).reduce((total, r) => total + r.n, 0);
+  return {
+    open: sum((r) => r.status === "open"),
+    acknowledged: sum((r) => r.status === "acknowledged"),
+    real: sum((r) => r.overlap === "real"),
+    latent: sum((r) => r.overlap === "latent"),
+  };
 }
 
 /** Events per type in the last `hours` (database clock), delivered or still in the outbox. */

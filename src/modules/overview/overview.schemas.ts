@@ -19,7 +19,16 @@ export const overviewSchema = z
         .array(z.object({ repo: z.string(), active: n, sessions: n }))
         .describe("The repositories with the most live claims, at most 100."),
     }),
-    conflicts: z.object({ open: n, acknowledged: n }).describe("Conflicts not yet resolved, by status."),
+    conflicts: z
+      .object({
+        open: n,
+        acknowledged: n,
+        real: n.describe("Of the unresolved, those whose overlap is real: existing files of the repo's uploaded tree on both sides."),
+        latent: n.describe(
+          "Of the unresolved, those whose overlap is latent: only paths that do not exist (neither counts those not classified).",
+        ),
+      })
+      .describe("Conflicts not yet resolved, by status, and by real or latent overlap."),
     events24h: z.object({
       total: n,
       byType: z.array(z.object({ type: z.string(), count: n })).describe("Most frequent first."),

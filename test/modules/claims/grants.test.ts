@@ -147,6 +147,7 @@ t.test("grants in shared transactions", async (t) => {
       ttlSeconds: 600,
       onConflict: "reject",
       sameDeveloper: "block",
+      onLatent: "warn",
     });
     const outcomes = await Promise.all([
       grant(request(sessions[5]!, users[5]!.id, "retry/a/**")),

@@ -240,6 +240,9 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
           otherClaimId: p.otherClaimId ?? null,
           otherPattern: p.otherPattern ?? null,
           witness: String(p.witness),
+          overlap: p.overlap === "real" || p.overlap === "latent" ? p.overlap : null,
+          realCount: null,
+          examples: [],
           openedEventId: String(p.detectedBy),
           openedAt: e.time,
           acknowledgedAt: null,
@@ -345,6 +348,15 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
         </td>
         <td data-label="Witness">
           <RepoLink repo={c.repo} path={c.witness} />
+          {c.overlap === "latent" ? (
+            <span class="badge badge-latent" title="No existing file is on both sides: only paths that do not exist overlap">
+              latent
+            </span>
+          ) : c.overlap === "real" ? (
+            <span class="badge badge-real" title={`Existing files on both sides${c.realCount !== null ? `: ${c.realCount}` : ""}`}>
+              real{c.realCount ? ` · ${c.realCount}` : ""}
+            </span>
+          ) : null}
         </td>
         <td class="mono" data-label="Patterns">
           {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
