@@ -13,6 +13,7 @@ export const claimErrors = defineErrors({
   etaRequired: [422, "handoffs.eta_required"],
   tooComplex: [422, "claims.too_complex"],
   maxWaitWithoutQueue: [422, "claims.max_wait_without_queue"],
+  maxWaitOutOfBounds: [422, "claims.max_wait_out_of_bounds"],
   queueEntryNotFound: [404, "claims.queue_entry_not_found"],
 });
 

@@ -107,7 +107,7 @@ function checkMaxWait(config: ClaimDeps["config"], input: Pick<CreateClaimInput,
     });
   }
   const bounds = { min: 1, max: config.CLAIM_QUEUE_MAX_WAIT_SECONDS, fallback: config.CLAIM_QUEUE_DEFAULT_WAIT_SECONDS };
-  return secondsWithin(input.maxWaitSeconds, bounds, claimErrors.ttlOutOfBounds, "maxWaitSeconds");
+  return secondsWithin(input.maxWaitSeconds, bounds, claimErrors.maxWaitOutOfBounds, "maxWaitSeconds");
 }
 
 /** A claim a queue entry waits for, as the API shows it (from a conflict, or the live index). */
