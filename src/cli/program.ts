@@ -211,9 +211,9 @@ sessionOption(
     .description("queue entries with their position and what they wait for")
     .option("--all", "also entries that ended (granted, left, expired)"),
 ).action(lazy(async () => (await import("./commands/claims.js")).queueList));
-sessionOption(
-  queue.command("leave").description("stop waiting: leave the queue").argument("<entry>", "the queue entry id"),
-).action(lazy(async () => (await import("./commands/claims.js")).queueLeave));
+sessionOption(queue.command("leave").description("stop waiting: leave the queue").argument("<entry>", "the queue entry id")).action(
+  lazy(async () => (await import("./commands/claims.js")).queueLeave),
+);
 sessionOption(
   program
     .command("renew")

@@ -35,7 +35,9 @@ export async function claim(
       ctx.out.result(granted, () =>
         [
           `Queued for ${granted.patterns.join(" ")} in ${granted.repo}: entry ${granted.id}, position ${granted.position}, leaves the queue ${until(granted.expiresAt)}`,
-          ...granted.waitingFor.map((b) => `  waiting for claim ${b.claimId} of ${b.holderName}'s agent ${b.holder.agent.name}, until ${until(b.expiresAt)}`),
+          ...granted.waitingFor.map(
+            (b) => `  waiting for claim ${b.claimId} of ${b.holderName}'s agent ${b.holder.agent.name}, until ${until(b.expiresAt)}`,
+          ),
           "Granted automatically when they release (you are alerted: brigade alerts); brigade queue shows it, brigade queue leave <entry> stops waiting.",
         ].join("\n"),
       );
@@ -82,9 +84,7 @@ export async function release(ctx: Context, selectors: string[], options: { note
   const released = [];
   for (const c of claims)
     released.push(
-      await ok(
-        client.api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id } }, ...(options.note ? { body: { note: options.note } } : {}) }),
-      ),
+      await ok(client.api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id }, query: options.note ? { note: options.note } : {} } })),
     );
   ctx.out.result(
     { sessionId, released },

@@ -52,7 +52,12 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
           .describe(
             "reject (default): grant nothing on conflict; warn: grant anyway and alert both sides; queue: wait in line and be granted automatically when the holders release",
           ),
-        maxWaitSeconds: z.number().int().positive().optional().describe("With queue: how long to wait at most; default the server's (30 minutes)"),
+        maxWaitSeconds: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe("With queue: how long to wait at most; default the server's (30 minutes)"),
       },
     },
     tool(async (args) => {
@@ -73,9 +78,7 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         );
         if (isQueued(granted))
           return text(
-            `Not granted yet: queued (entry ${granted.id}, position ${granted.position}). Do not edit these areas until you are told it is yours.
-${queueText(granted)}
-` +
+            `Not granted yet: queued (entry ${granted.id}, position ${granted.position}). Do not edit these areas until you are told it is yours.\n${queueText(granted)}\n` +
               "Brigade grants the claim to you automatically when the claims blocking it end, and alerts you (claim.granted from the queue): read your alerts, or check claim_queue. Work elsewhere meanwhile.",
             { granted: false, queued: granted },
           );
@@ -134,8 +137,7 @@ ${queueText(granted)}
         released.push(
           await ok(
             clientFor(s).api.DELETE("/v1/claims/{id}", {
-              params: { path: { id: c.id } },
-              ...(args.note ? { body: { note: args.note } } : {}),
+              params: { path: { id: c.id }, query: args.note ? { note: args.note } : {} },
             }),
           ),
         );
@@ -174,9 +176,10 @@ ${queueText(granted)}
         }),
       );
       if (list.items.length === 0) return text("No queue entries: this session waits for nothing.", list);
-      return text(`${list.items.length} queue entr${list.items.length === 1 ? "y" : "ies"}:
-${list.items.map(queueText).join("
-")}`, list);
+      return text(
+        `${list.items.length} queue entr${list.items.length === 1 ? "y" : "ies"}:\n${list.items.map(queueText).join("\n")}`,
+        list,
+      );
     }),
   );
 

@@ -173,8 +173,7 @@ export const claimEvents = defineEvents({
     standing: null,
     describe: ({ payload: p, repo }, names) =>
       `${p.waiters.length} waiting${where(repo)} for ${names.claim(p.claimId)} of ${names.session(p.sessionId)}: ${p.waiters.map((w) => names.session(w.waiter.sessionId)).join(", ")}`,
-    next: () =>
-      "finish and release the claim (MCP release_claim with a note, or `brigade release <claim> --note …`), or hand it over",
+    next: () => "finish and release the claim (MCP release_claim with a note, or `brigade release <claim> --note …`), or hand it over",
   }),
   "claim.queue_left": defineEvent({
     description:

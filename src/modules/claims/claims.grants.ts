@@ -344,7 +344,10 @@ async function grantTogether(
       [inserted] = await commit([repo.insertClaims(tx, toInsert, txNow), appendAll()]);
     } else {
       inserted = await repo.insertClaims(tx, toInsert, txNow);
-      for (const entry of await repo.insertQueueEntries(tx, live.flatMap((d) => (d.queue ? [d.queue.entry] : []))))
+      for (const entry of await repo.insertQueueEntries(
+        tx,
+        live.flatMap((d) => (d.queue ? [d.queue.entry] : [])),
+      ))
         queuedRows.set(entry.id, entry);
       const rows = new Map(inserted.map((row) => [row.id, row]));
       for (const d of live.filter((d) => d.claim !== null && followUp(d))) {

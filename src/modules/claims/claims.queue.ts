@@ -206,7 +206,12 @@ export async function promoteWaiters(tx: Tx, cache: ClaimIndexCache, at: Promote
 type EndReason = "left" | "wait_expired" | "session_ended" | "session_expired";
 
 /** Ends these waiting entries (under their repo's lock) with their `claim.queue_left` events. */
-export async function endEntries(tx: Tx, ids: string[], reason: EndReason, actor: Actor): Promise<{ ended: repo.QueueEntryRow[]; events: PendingEvent[] }> {
+export async function endEntries(
+  tx: Tx,
+  ids: string[],
+  reason: EndReason,
+  actor: Actor,
+): Promise<{ ended: repo.QueueEntryRow[]; events: PendingEvent[] }> {
   const ended = await repo.endQueueEntries(tx, ids, reason);
   return {
     ended,

@@ -634,7 +634,12 @@ export async function reposWithDueQueueEntries(db: Db, limit: number): Promise<{
  * The sessions refused on a claim (its `claim.conflicted` events with outcome rejected name it),
  * since it was granted: who a release note is for, beside the claim's waiters.
  */
-export async function sessionsRefusedOn(db: Db, orgId: string, claimId: string, since: Date): Promise<{ sessionId: string; userId: string }[]> {
+export async function sessionsRefusedOn(
+  db: Db,
+  orgId: string,
+  claimId: string,
+  since: Date,
+): Promise<{ sessionId: string; userId: string }[]> {
   const rows = await executeRows<{ session_id: string; user_id: string }>(
     db,
     sql`select distinct e.payload->>'sessionId' as session_id, e.payload->>'userId' as user_id

@@ -22,7 +22,7 @@ import {
   listQueueQuery,
   queuedClaimSchema,
   queueEntrySchema,
-  releaseBody,
+  releaseQuery,
   renewBody,
   repoParams,
   sessionTouchesBody,
@@ -183,13 +183,13 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
         tags,
         summary: "Release a claim (holder), optionally with a note",
         description:
-          "Waiters the release frees are granted in the same transaction. A note is alerted to the sessions refused on the claim and those waiting for its area.",
+          "Waiters the release frees are granted in the same transaction. A note (`?note=`) is alerted to the sessions refused on the claim and those waiting for its area.",
         params: idParams,
-        body: releaseBody,
+        querystring: releaseQuery,
         response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => presentClaim(await usecases.releaseClaim(deps, request.principal, request.params.id, request.body ?? {})),
+    async (request) => presentClaim(await usecases.releaseClaim(deps, request.principal, request.params.id, request.query)),
   );
 
   app.get(

@@ -98,7 +98,8 @@ export type CreateClaimInput = z.infer<typeof createClaimBody>;
 export const renewBody = z.object({ ttlSeconds: z.number().int().positive().optional() }).strict().nullish();
 /** The route passes `request.body ?? {}`, so the usecase never sees a missing body. */
 export type RenewClaimInput = NonNullable<z.infer<typeof renewBody>>;
-export const releaseBody = z
+/** A release's query: DELETE carries no body (proxies and clients may drop one), so the note rides in the URL. */
+export const releaseQuery = z
   .object({
     note: z
       .string()
@@ -107,10 +108,8 @@ export const releaseBody = z
       .optional()
       .describe("Delivered as an alert to the sessions refused on the claim and those waiting for its area."),
   })
-  .strict()
-  .nullish();
-/** The route passes `request.body ?? {}`. */
-export type ReleaseClaimInput = NonNullable<z.infer<typeof releaseBody>>;
+  .strict();
+export type ReleaseClaimInput = z.infer<typeof releaseQuery>;
 export const breakBody = z.object({ reason: z.string().min(1).max(2000) }).strict();
 export type BreakClaimInput = z.infer<typeof breakBody>;
 export const handoffBody = z.object({ sessionId: sessionIdField, reason: z.string().min(1).max(2000) }).strict();

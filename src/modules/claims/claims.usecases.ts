@@ -102,7 +102,7 @@ function checkTtl(config: ClaimDeps["config"], ttlSeconds: number | undefined): 
 function checkMaxWait(config: ClaimDeps["config"], input: Pick<CreateClaimInput, "onConflict" | "maxWaitSeconds">): number {
   if (input.onConflict !== "queue") {
     if (input.maxWaitSeconds === undefined) return 0;
-    throw claimErrors.maxWaitWithoutQueue("maxWaitSeconds applies to queued claims only: send onConflict \"queue\" with it.", {
+    throw claimErrors.maxWaitWithoutQueue('maxWaitSeconds applies to queued claims only: send onConflict "queue" with it.', {
       errors: [{ field: "maxWaitSeconds", reason: "needs onConflict queue" }],
     });
   }
@@ -193,7 +193,12 @@ async function changeClaim<T>(
   change: (
     tx: Tx,
     claim: repo.ClaimWithAgent,
-    ctx: { now: Date; bump: () => Promise<number>; alsoChanged: (claimId: string) => void; promote: (at: Pick<PromoteAt, "ended" | "added">) => Promise<PendingEvent[]> },
+    ctx: {
+      now: Date;
+      bump: () => Promise<number>;
+      alsoChanged: (claimId: string) => void;
+      promote: (at: Pick<PromoteAt, "ended" | "added">) => Promise<PendingEvent[]>;
+    },
   ) => Promise<T>,
 ): Promise<T> {
   let patch: { repo: string; from: number; to: number; changed: string[] } | null = null;

@@ -30,53 +30,56 @@ t.test("claim queues", async (t) => {
   const entry = async (s: S, id: string) => (await s.api.get(`/v1/claims/queue/${id}`)).body;
   const alertsOf = async (api: Client, type: string) => (await api.get(`/v1/alerts?type=${type}`)).body.items as any[];
 
-  t.test("when a queued request's blocker is released with a note, then it is granted in that transaction and told, with the note", async (t) => {
-    const [a, b, c] = [await open(0), await open(1), await open(2)];
-    const held = await a.api.post("/v1/claims", { patterns: ["pay/**"], ttlSeconds: 600 });
-    t.equal(held.status, 201);
-    // c is refused on the claim: the note is for it too.
-    t.equal((await c.api.post("/v1/claims", { patterns: ["pay/x.ts"] })).status, 409);
+  t.test(
+    "when a queued request's blocker is released with a note, then it is granted in that transaction and told, with the note",
+    async (t) => {
+      const [a, b, c] = [await open(0), await open(1), await open(2)];
+      const held = await a.api.post("/v1/claims", { patterns: ["pay/**"], ttlSeconds: 600 });
+      t.equal(held.status, 201);
+      // c is refused on the claim: the note is for it too.
+      t.equal((await c.api.post("/v1/claims", { patterns: ["pay/x.ts"] })).status, 409);
 
-    const queued = await claim(b, ["pay/refund.ts"], { maxWaitSeconds: 300, reason: "hotfix" });
-    t.equal(queued.status, 202);
-    t.match(queued.body, {
-      status: "waiting",
-      position: 1,
-      sessionId: b.id,
-      patterns: ["pay/refund.ts"],
-      reason: "hotfix",
-      grantedClaimId: null,
-      waitingFor: [{ claimId: held.body.id, holder: { sessionId: a.id } }],
-    });
-    t.equal(queued.body.conflicts[0].claimId, held.body.id);
-    t.ok(Date.parse(queued.body.expiresAt) - Date.parse(queued.body.createdAt) >= 299_000, "the wait limit is maxWaitSeconds");
-    const told = await alertsOf(a.api, "claim.queued");
-    t.equal(told.length, 1, "the holder is told someone waits");
-    t.match(told[0].event.payload, { entryId: queued.body.id, sessionId: b.id, position: 1, waitingFor: [{ claimId: held.body.id }] });
-    t.match(describe(told[0].event), /queued for pay\/refund\.ts/);
+      const queued = await claim(b, ["pay/refund.ts"], { maxWaitSeconds: 300, reason: "hotfix" });
+      t.equal(queued.status, 202);
+      t.match(queued.body, {
+        status: "waiting",
+        position: 1,
+        sessionId: b.id,
+        patterns: ["pay/refund.ts"],
+        reason: "hotfix",
+        grantedClaimId: null,
+        waitingFor: [{ claimId: held.body.id, holder: { sessionId: a.id } }],
+      });
+      t.equal(queued.body.conflicts[0].claimId, held.body.id);
+      t.ok(Date.parse(queued.body.expiresAt) - Date.parse(queued.body.createdAt) >= 299_000, "the wait limit is maxWaitSeconds");
+      const told = await alertsOf(a.api, "claim.queued");
+      t.equal(told.length, 1, "the holder is told someone waits");
+      t.match(told[0].event.payload, { entryId: queued.body.id, sessionId: b.id, position: 1, waitingFor: [{ claimId: held.body.id }] });
+      t.match(describe(told[0].event), /queued for pay\/refund\.ts/);
 
-    const released = await a.api.raw("DELETE", `/v1/claims/${held.body.id}`, { note: "done with pay, refund.ts is yours" });
-    t.equal(released.status, 200);
-    const mine = await entry(b, queued.body.id);
-    t.equal(mine.status, "granted", "granted by the release itself: no sweeper, no poll");
-    const granted = await b.api.get(`/v1/claims/${mine.grantedClaimId}`);
-    t.match(granted.body, { status: "active", sessionId: b.id, patterns: ["pay/refund.ts"], reason: "hotfix", ttlSeconds: 600 });
-    t.ok(granted.body.fence > held.body.fence, "a fence like any grant's");
+      const released = await a.api.delete(`/v1/claims/${held.body.id}?note=${encodeURIComponent("done with pay, refund.ts is yours")}`);
+      t.equal(released.status, 200);
+      const mine = await entry(b, queued.body.id);
+      t.equal(mine.status, "granted", "granted by the release itself: no sweeper, no poll");
+      const granted = await b.api.get(`/v1/claims/${mine.grantedClaimId}`);
+      t.match(granted.body, { status: "active", sessionId: b.id, patterns: ["pay/refund.ts"], reason: "hotfix", ttlSeconds: 600 });
+      t.ok(granted.body.fence > held.body.fence, "a fence like any grant's");
 
-    const grantAlert = (await alertsOf(b.api, "claim.granted")).find((x) => x.event.payload.queueEntryId === queued.body.id);
-    t.ok(grantAlert, "the waiter is alerted with claim.granted from the queue");
-    t.match(describe(grantAlert.event), /was granted from the queue pay\/refund\.ts/);
-    t.match(nextStep(grantAlert.event), /your turn/);
-    for (const [who, s] of [
-      ["the waiter", b],
-      ["the refused session", c],
-    ] as const) {
-      const notes = await alertsOf(s.api, "claim.released");
-      t.equal(notes.length, 1, `${who} hears the note`);
-      t.equal(notes[0].event.payload.note, "done with pay, refund.ts is yours");
-    }
-    t.equal((await alertsOf(a.api, "claim.released")).length, 0, "not the releasing holder itself");
-  });
+      const grantAlert = (await alertsOf(b.api, "claim.granted")).find((x) => x.event.payload.queueEntryId === queued.body.id);
+      t.ok(grantAlert, "the waiter is alerted with claim.granted from the queue");
+      t.match(describe(grantAlert.event), /was granted from the queue pay\/refund\.ts/);
+      t.match(nextStep(grantAlert.event), /your turn/);
+      for (const [who, s] of [
+        ["the waiter", b],
+        ["the refused session", c],
+      ] as const) {
+        const notes = await alertsOf(s.api, "claim.released");
+        t.equal(notes.length, 1, `${who} hears the note`);
+        t.equal(notes[0].event.payload.note, "done with pay, refund.ts is yours");
+      }
+      t.equal((await alertsOf(a.api, "claim.released")).length, 0, "not the releasing holder itself");
+    },
+  );
 
   t.test("when waiters overlap, then they are granted first come first served and a later one never jumps an earlier one", async (t) => {
     const [a, b, c, d] = [await open(0), await open(1), await open(2), await open(3)];
@@ -201,7 +204,7 @@ t.test("claim queues", async (t) => {
     t.equal(tooLong.body.errors[0].field, "maxWaitSeconds");
     t.equal((await a.api.get("/v1/claims/queue/not-a-uuid")).status, 400);
     t.equal((await a.api.get("/v1/claims/queue?status=bogus")).status, 400);
-    const longNote = await a.api.raw("DELETE", "/v1/claims/00000000-0000-4000-8000-000000000000", { note: "x".repeat(2001) });
+    const longNote = await a.api.delete(`/v1/claims/00000000-0000-4000-8000-000000000000?note=${"x".repeat(2001)}`);
     t.equal(longNote.status, 400);
     t.match(JSON.stringify(longNote.body), /note/);
     t.equal(longNote.headers["content-type"], "application/problem+json; charset=utf-8");

@@ -147,7 +147,10 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
     t.equal(queued.status, 202);
     const again = await bobHook(edit("/work/bob/hooks", "src/auth/login.ts"));
     t.equal(again.body.hookSpecificOutput.permissionDecision, "deny", "still denied while waiting");
-    t.match(again.body.hookSpecificOutput.permissionDecisionReason, `You are already queued for it (queue entry ${queued.body.id}, position 1)`);
+    t.match(
+      again.body.hookSpecificOutput.permissionDecisionReason,
+      `You are already queued for it (queue entry ${queued.body.id}, position 1)`,
+    );
     t.equal((await bob.api.delete(`/v1/claims/queue/${queued.body.id}`)).body.status, "left");
   });
 
