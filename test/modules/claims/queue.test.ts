@@ -92,7 +92,6 @@ t.test("claim queues", async (t) => {
     // fifo/b.ts is not b's, but it is c's (an earlier waiter): d waits although no claim blocks it yet.
     const third = await claim(d, ["fifo/b.ts"]);
     t.equal(third.status, 202, "queued behind an earlier overlapping waiter");
-    t.same(third.body.waitingFor, [], "no claim blocks it: only the waiter ahead");
     t.equal(third.body.position, 2);
     // A disjoint area is not held back by this queue.
     t.equal((await claim(d, ["other/**"])).status, 201);
@@ -102,6 +101,8 @@ t.test("claim queues", async (t) => {
     t.equal((await entry(c, second.body.id)).status, "waiting", "the second waits for the first's grant");
     const thirdNow = await entry(d, third.body.id);
     t.equal(thirdNow.status, "waiting", "the third does not jump the second though fifo/b.ts is free");
+    t.same(thirdNow.waitingFor, [], "no claim blocks it now: only the waiter ahead");
+    t.equal(thirdNow.position, 2);
     const bWaited = await alertsOf(b.api, "claim.queue_waiting");
     t.equal(bWaited.length, 1, "the new holder is told who waits for it");
     t.equal(bWaited[0].event.payload.waiters[0].waiter.sessionId, c.id);
@@ -157,7 +158,7 @@ t.test("claim queues", async (t) => {
     const [e, f] = [await open(4), await open(0)];
     await e.api.post("/v1/claims", { patterns: ["end/**"], ttlSeconds: 600 });
     const q3 = await claim(f, ["end/x"]);
-    t.equal((await e.api.post(`/v1/sessions/${e.id}/end`)).status, 200);
+    t.equal((await e.api.delete(`/v1/sessions/${e.id}`)).status, 200);
     t.equal((await entry(f, q3.body.id)).status, "granted", "granted by the holder's session end");
   });
 
@@ -185,7 +186,7 @@ t.test("claim queues", async (t) => {
     t.match(nextStep(told[0]?.event), /wait limit/);
 
     const q = await claim(c, ["lim/b"]);
-    t.equal((await c.api.post(`/v1/sessions/${c.id}/end`)).status, 200);
+    t.equal((await c.api.delete(`/v1/sessions/${c.id}`)).status, 200);
     const ended = await users[2]!.api.get(`/v1/claims/queue/${q.body.id}`);
     t.equal(ended.body.status, "session_ended", "the entry ends with its session (seen with the user's token)");
   });
