@@ -158,7 +158,7 @@ t.test(
     const unalerted = await sql<{ n: string }[]>`
     select count(*) as n from events e
     where e.repo = ${repoKey} and e.type = 'claim.granted' and e.payload ? 'queueEntryId' and e.payload->>'queueEntryId' is not null
-      and not exists (select 1 from alerts a where a.event_id = e.id and a.recipient_type = 'session' and a.recipient_id = e.payload->>'sessionId')`;
+      and not exists (select 1 from alerts a where a.event_id = e.id and a.recipient_type = 'session' and a.recipient_id::text = e.payload->>'sessionId')`;
     t.equal(Number(unalerted[0]!.n), 0, "every waiter granted from the queue was alerted");
     for (const s of servers) t.equal(await s.stop(), 0);
   },
