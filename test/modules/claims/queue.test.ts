@@ -1,6 +1,7 @@
 import t from "tap";
 import { client, createOrg, createUser, startSession, startTestApp, type Client } from "../../helpers/app.js";
 import { waitFor } from "../../helpers/wait.js";
+import { connectStream, listenForStream } from "../../helpers/ws.js";
 import { claimEvents } from "../../../src/modules/claims/claims.events.js";
 import type { AnyDefinition, Names } from "../../../src/events/catalog.js";
 
@@ -189,6 +190,21 @@ t.test("claim queues", async (t) => {
     t.equal((await c.api.delete(`/v1/sessions/${c.id}`)).status, 200);
     const ended = await users[2]!.api.get(`/v1/claims/queue/${q.body.id}`);
     t.equal(ended.body.status, "session_ended", "the entry ends with its session (seen with the user's token)");
+  });
+
+  t.test("when a waiter's turn comes, then its socket on the live stream gets the claim.granted alert", async (t) => {
+    const [a, b] = [await open(0), await open(1)];
+    const url = await listenForStream(app);
+    const socket = await connectStream(t, url, b.token);
+    await socket.subscribe({ id: "mine", topic: "alerts" });
+    const held = await a.api.post("/v1/claims", { patterns: ["ws/**"], ttlSeconds: 600 });
+    const q = await claim(b, ["ws/**"]);
+    await a.api.delete(`/v1/claims/${held.body.id}`);
+    const alerts = await waitFor("the grant alert on the socket", () =>
+      socket.of("mine", "alert").find((x: any) => x.type === "claim.granted" && x.event.payload.queueEntryId === q.body.id),
+    );
+    t.match(alerts, { recipient: { type: "session", id: b.id }, event: { payload: { sessionId: b.id } } });
+    await socket.close();
   });
 
   t.test("when the request is malformed, then a problem names the field", async (t) => {
