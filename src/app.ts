@@ -22,6 +22,7 @@ import { resolveConflictsOfSessions } from "./modules/conflicts/conflicts.usecas
 import { createGrantBatcher } from "./modules/claims/claims.grants.js";
 import { createClaimPolicy } from "./modules/claims/claims.policy.js";
 import { ClaimIndexCache } from "./modules/claims/claims.index.js";
+import { expireOverdueQueueEntries } from "./modules/claims/claims.queue.js";
 import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { ContractWork } from "./modules/contracts/contracts.pool.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
@@ -257,10 +258,11 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       },
     });
     await app.register(identityRoutes, { deps: identityDeps });
+    const claimCache = new ClaimIndexCache();
     const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
       // Their tokens are revoked in this transaction: not cached here until its event confirms the commit.
       principals.holdSessions(ids);
-      await releaseClaimsOfSessions(tx, ids, reason);
+      await releaseClaimsOfSessions(tx, claimCache, ids, reason);
       await resolveConflictsOfSessions(tx, ids, reason);
     };
     const heartbeats = createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE);
@@ -274,7 +276,6 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     });
     // Contracts' source patterns, shared by the at-risk check (claims, touches) and who-owns.
     const contractSources = new ContractSourceCache();
-    const claimCache = new ClaimIndexCache();
     // Repository trees: overlaps are classified real or latent against them (claims, checks, touches).
     const trees = new TreeCache(db, { ttlMs: 30_000, maxTrees: config.TREE_CACHE_TREES });
     const stopTrees = trees.listen(bus, subjectsFor(config.NATS_SUBJECT_PREFIX));
@@ -357,7 +358,19 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     sweepers.push(
       startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), tracker: sessionExpiry, ...every }),
     );
-    sweepers.push(startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db }), tracker: claimExpiry, ...every }));
+    sweepers.push(
+      startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db, cache: claimCache }), tracker: claimExpiry, ...every }),
+    );
+    // Queue entries past their wait limit leave, and the waiters they held back move up.
+    const queueExpiry = loops.track("claim queue expiry", stuckAfterMs);
+    sweepers.push(
+      startPeriodic({
+        name: "claim queue expiry",
+        run: () => expireOverdueQueueEntries({ db, cache: claimCache }),
+        tracker: queueExpiry,
+        ...every,
+      }),
+    );
     sweepers.push(startPeriodic({ name: "rate counter sweep", run: () => sweepRateCounters({ db }), intervalMs: 60_000, log: app.log }));
     if (config.EVENT_RETENTION_DAYS > 0) {
       const prune = () => pruneEventLog(db, { retentionDays: config.EVENT_RETENTION_DAYS });

@@ -121,6 +121,9 @@ export const configSchema = z
     CLAIM_TTL_MIN_SECONDS: intFrom(1, 86_400).default(5),
     CLAIM_TTL_MAX_SECONDS: intFrom(1, 7 * 86_400).default(86_400),
     CLAIM_TTL_DEFAULT_SECONDS: intFrom(1, 7 * 86_400).default(1_800),
+    /** How long a queued claim request may wait (maxWaitSeconds): the longest allowed, and the default. */
+    CLAIM_QUEUE_MAX_WAIT_SECONDS: intFrom(1, 7 * 86_400).default(86_400),
+    CLAIM_QUEUE_DEFAULT_WAIT_SECONDS: intFrom(1, 7 * 86_400).default(1_800),
     /** How often this process looks for expired sessions and claims. */
     SWEEP_INTERVAL_MS: intFrom(50, 3_600_000).default(1_000),
     /**

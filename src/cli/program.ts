@@ -193,14 +193,27 @@ sessionOption(
     .option("--shared", "shared: conflicts only with exclusive claims")
     .option("--ttl <seconds>", "lease length", intArg("--ttl"))
     .option("--warn", "grant even when it overlaps others' claims (they are alerted)")
+    .option("--queue", "when blocked, wait in the queue: granted automatically (first come, first served) when the holders release")
+    .option("--max-wait <seconds>", "with --queue: leave the queue after this long", intArg("--max-wait"))
     .option("--reason <text>", "why, shown to whoever it conflicts with"),
 ).action(lazy(async () => (await import("./commands/claims.js")).claim));
 sessionOption(
   program
     .command("release")
     .description("release claims (given by id or pattern; default: all of the session's)")
-    .argument("[claims...]", "claim ids or patterns"),
+    .argument("[claims...]", "claim ids or patterns")
+    .option("--note <text>", "told to those refused on the claims and those waiting for them"),
 ).action(lazy(async () => (await import("./commands/claims.js")).release));
+const queue = program.command("queue").description("the session's claim queue entries: list them, or leave one");
+sessionOption(
+  queue
+    .command("list", { isDefault: true })
+    .description("queue entries with their position and what they wait for")
+    .option("--all", "also entries that ended (granted, left, expired)"),
+).action(lazy(async () => (await import("./commands/claims.js")).queueList));
+sessionOption(queue.command("leave").description("stop waiting: leave the queue").argument("<entry>", "the queue entry id")).action(
+  lazy(async () => (await import("./commands/claims.js")).queueLeave),
+);
 sessionOption(
   program
     .command("renew")

@@ -14,6 +14,11 @@ export type StartedSession = Schemas["StartedSession"];
 export type Claim = Schemas["Claim"];
 export type GrantedClaim = Schemas["GrantedClaim"];
 export type ClaimConflict = Schemas["ClaimConflict"];
+export type QueueEntry = Schemas["QueueEntry"];
+export type QueuedClaim = Schemas["QueuedClaim"];
+
+/** Whether `POST /v1/claims` answered with a queue entry (202, onConflict queue) rather than a claim. */
+export const isQueued = (result: GrantedClaim | QueuedClaim): result is QueuedClaim => "position" in result;
 export type CheckResult = Schemas["CheckResult"];
 export type TouchResult = Schemas["TouchResult"];
 export type Handoff = Schemas["Handoff"];

@@ -2082,7 +2082,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Claim areas of the session's repo; 409 lists every conflict (with onConflict reject) */
+        /**
+         * Claim areas of the session's repo; 409 lists every conflict (with onConflict reject)
+         * @description With onConflict queue a blocked request answers 202 with its queue entry (position, the claims it waits for); it is granted automatically when they end, with a claim.granted alert to the session.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -2107,10 +2110,13 @@ export interface paths {
                         reason?: string;
                         ttlSeconds?: number;
                         /**
+                         * @description reject: 409 with every conflict; warn: granted, conflicts reported; queue: 202 with a queue entry that is granted automatically, first come first served among overlapping waiters, when the claims blocking it end.
                          * @default reject
                          * @enum {string}
                          */
-                        onConflict?: "reject" | "warn";
+                        onConflict?: "reject" | "warn" | "queue";
+                        /** @description With onConflict queue: how long the entry may wait before it leaves the queue (default and maximum set by the server). */
+                        maxWaitSeconds?: number;
                         /**
                          * @description Whether claims of your own other sessions block (block) or only warn (warn); default: the organisation's policy.
                          * @enum {string}
@@ -2133,6 +2139,15 @@ export interface paths {
                     };
                     content: {
                         "application/json": components["schemas"]["GrantedClaim"];
+                    };
+                };
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueuedClaim"];
                     };
                 };
                 /** @description Bad Request */
@@ -2274,10 +2289,16 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Release a claim (holder) */
+        /**
+         * Release a claim (holder), optionally with a note
+         * @description Waiters the release frees are granted in the same transaction. A note (`?note=`) is alerted to the sessions refused on the claim and those waiting for its area.
+         */
         delete: {
             parameters: {
-                query?: never;
+                query?: {
+                    /** @description Delivered as an alert to the sessions refused on the claim and those waiting for its area. */
+                    note?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -2449,6 +2470,231 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/claims/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your queue entries (a session token: its session's), newest first, with position and what they wait for */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description One of your sessions (a session token sees its own only). */
+                    session?: string;
+                    repo?: string;
+                    /** @description waiting (default), or all: ended entries too. */
+                    status?: "waiting" | "all";
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["QueueEntry"][];
+                        };
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Forbidden */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unprocessable Content */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/claims/queue/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your queue entries */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueEntry"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Leave the queue; the waiters behind you move up at once
+         * @description Leaving an entry that has already ended (granted, expired) changes nothing and returns it.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["QueueEntry"];
+                    };
+                };
+                /** @description Bad Request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Unauthorized */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Not Found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Too Many Requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -8350,6 +8596,7 @@ export interface components {
                 fence: number;
                 expiresAt: string;
                 reason: string | null;
+                queueEntryId?: string | null;
             };
         };
         /** @description A claim overlapped others' claims: rejected, or granted with a warning. Alerts the requester and every holder. */
@@ -8399,7 +8646,7 @@ export interface components {
                 expiresAt: string;
             };
         };
-        /** @description A claim was released: by its session, a handoff, or its session's end. */
+        /** @description A claim was released: by its session, a handoff, or its session's end. A release with a note alerts the sessions refused on the claim and those waiting for it. */
         ClaimReleasedEventInput: {
             id: string;
             seq: number;
@@ -8418,6 +8665,90 @@ export interface components {
                 sessionId: string;
                 userId: string;
                 reason: string;
+                note?: string | null;
+            };
+        };
+        /** @description A claim request joined the queue (onConflict queue): it waits for the claims that block it and is granted when they end. Alerts the holders of those claims, with the queue's length and who waits. */
+        ClaimQueuedEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.queued";
+            payload: {
+                entryId: string;
+                sessionId: string;
+                userId: string;
+                patterns: string[];
+                mode: string;
+                /** @description 1 + the earlier waiters whose areas overlap this one: how many wait for this area. */
+                position: number;
+                waitingFor: {
+                    claimId: string;
+                    holder: {
+                        sessionId: string;
+                        userId: string;
+                    };
+                }[];
+                /** @description The wait limit. */
+                expiresAt: string;
+            };
+        };
+        /** @description A claim just granted from the queue blocks other waiters: alerts its new holder with how many wait and who, so it can finish or hand over. */
+        ClaimQueueWaitingEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.queue_waiting";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+                waiters: {
+                    entryId: string;
+                    waiter: {
+                        sessionId: string;
+                        userId: string;
+                    };
+                }[];
+            };
+        };
+        /** @description A queue entry ended without a claim: its session left the queue, ended or expired, or its wait limit passed (then its session is alerted). */
+        ClaimQueueLeftEventInput: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["ActorInput"];
+            subject: components["schemas"]["SubjectRefInput"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.queue_left";
+            payload: {
+                entryId: string;
+                sessionId: string;
+                userId: string;
+                patterns: string[];
+                /** @enum {string} */
+                reason: "left" | "wait_expired" | "session_ended" | "session_expired";
             };
         };
         /** @description A claim's lease ran out. Alerts its holder. */
@@ -9244,7 +9575,7 @@ export interface components {
                 sessionId: string | null;
             };
         };
-        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["ClaimPolicyChangedEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["RepoLinkTemplateSetEventInput"] | components["schemas"]["RepoLinkTemplateRemovedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"] | components["schemas"]["TreeUpdatedEventInput"];
+        EventInput: components["schemas"]["OrgCreatedEventInput"] | components["schemas"]["UserCreatedEventInput"] | components["schemas"]["UserRoleChangedEventInput"] | components["schemas"]["TeamCreatedEventInput"] | components["schemas"]["TeamMemberAddedEventInput"] | components["schemas"]["TeamMemberRemovedEventInput"] | components["schemas"]["TokenCreatedEventInput"] | components["schemas"]["TokenRevokedEventInput"] | components["schemas"]["SigningKeyRotatedEventInput"] | components["schemas"]["SessionStartedEventInput"] | components["schemas"]["SessionEndedEventInput"] | components["schemas"]["SessionExpiredEventInput"] | components["schemas"]["ClaimGrantedEventInput"] | components["schemas"]["ClaimConflictedEventInput"] | components["schemas"]["ClaimRenewedEventInput"] | components["schemas"]["ClaimReleasedEventInput"] | components["schemas"]["ClaimQueuedEventInput"] | components["schemas"]["ClaimQueueWaitingEventInput"] | components["schemas"]["ClaimQueueLeftEventInput"] | components["schemas"]["ClaimExpiredEventInput"] | components["schemas"]["ClaimBrokenEventInput"] | components["schemas"]["ClaimPolicyChangedEventInput"] | components["schemas"]["HandoffRequestedEventInput"] | components["schemas"]["HandoffAnsweredEventInput"] | components["schemas"]["ClaimFenceRejectedEventInput"] | components["schemas"]["TouchConflictEventInput"] | components["schemas"]["ConflictOpenedEventInput"] | components["schemas"]["ConflictAcknowledgedEventInput"] | components["schemas"]["ConflictResolvedEventInput"] | components["schemas"]["CodeownersUpdatedEventInput"] | components["schemas"]["ModuleUpdatedEventInput"] | components["schemas"]["ModuleDeletedEventInput"] | components["schemas"]["RepoLinkTemplateSetEventInput"] | components["schemas"]["RepoLinkTemplateRemovedEventInput"] | components["schemas"]["ContractCreatedEventInput"] | components["schemas"]["ContractUpdatedEventInput"] | components["schemas"]["ContractArchivedEventInput"] | components["schemas"]["ContractConsumerAddedEventInput"] | components["schemas"]["ContractConsumerRemovedEventInput"] | components["schemas"]["ContractVersionPublishedEventInput"] | components["schemas"]["ContractChangedEventInput"] | components["schemas"]["ContractBreakingChangeEventInput"] | components["schemas"]["ContractProposalOpenedEventInput"] | components["schemas"]["ContractProposalAnsweredEventInput"] | components["schemas"]["ContractProposalClosedEventInput"] | components["schemas"]["ContractAtRiskEventInput"] | components["schemas"]["MessageSentEventInput"] | components["schemas"]["MessageReadEventInput"] | components["schemas"]["MessageAcknowledgedEventInput"] | components["schemas"]["OrgLimitsChangedEventInput"] | components["schemas"]["TreeUpdatedEventInput"];
         EventPageInput: {
             items: components["schemas"]["EventInput"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -9640,6 +9971,87 @@ export interface components {
              * @enum {string}
              */
             sameDeveloper: "block" | "warn";
+        };
+        QueueBlockerInput: {
+            /** Format: uuid */
+            claimId: string;
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            holder: components["schemas"]["ClaimHolderInput"];
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        QueueEntryInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            repo: string;
+            /** Format: uuid */
+            sessionId: string;
+            waiter: components["schemas"]["ClaimHolderInput"];
+            patterns: string[];
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            reason: string | null;
+            /** @description The lease of the claim it will be granted. */
+            ttlSeconds: number;
+            /**
+             * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
+             * @enum {string}
+             */
+            status: "waiting" | "granted" | "left" | "wait_expired" | "session_ended" | "session_expired";
+            /** @description While waiting: 1 + the earlier waiters whose areas overlap this one (FIFO within every overlapping set). */
+            position: number | null;
+            /** @description While waiting: the live claims that block it now. */
+            waitingFor: components["schemas"]["QueueBlockerInput"][];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description The wait limit.
+             */
+            expiresAt: string;
+            endedAt: string | null;
+            grantedClaimId: string | null;
+        };
+        QueuedClaimInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            repo: string;
+            /** Format: uuid */
+            sessionId: string;
+            waiter: components["schemas"]["ClaimHolderInput"];
+            patterns: string[];
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            reason: string | null;
+            /** @description The lease of the claim it will be granted. */
+            ttlSeconds: number;
+            /**
+             * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
+             * @enum {string}
+             */
+            status: "waiting" | "granted" | "left" | "wait_expired" | "session_ended" | "session_expired";
+            /** @description While waiting: 1 + the earlier waiters whose areas overlap this one (FIFO within every overlapping set). */
+            position: number | null;
+            /** @description While waiting: the live claims that block it now. */
+            waitingFor: components["schemas"]["QueueBlockerInput"][];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description The wait limit.
+             */
+            expiresAt: string;
+            endedAt: string | null;
+            grantedClaimId: string | null;
+            /** @description What the request met: the claims it waits for among them. */
+            conflicts: components["schemas"]["ClaimConflictInput"][];
         };
         ContentLocationInput: {
             line: number;
@@ -10720,6 +11132,7 @@ export interface components {
                 fence: number;
                 expiresAt: string;
                 reason: string | null;
+                queueEntryId?: string | null;
             };
         };
         /** @description A claim overlapped others' claims: rejected, or granted with a warning. Alerts the requester and every holder. */
@@ -10769,7 +11182,7 @@ export interface components {
                 expiresAt: string;
             };
         };
-        /** @description A claim was released: by its session, a handoff, or its session's end. */
+        /** @description A claim was released: by its session, a handoff, or its session's end. A release with a note alerts the sessions refused on the claim and those waiting for it. */
         ClaimReleasedEvent: {
             id: string;
             seq: number;
@@ -10788,6 +11201,90 @@ export interface components {
                 sessionId: string;
                 userId: string;
                 reason: string;
+                note?: string | null;
+            };
+        };
+        /** @description A claim request joined the queue (onConflict queue): it waits for the claims that block it and is granted when they end. Alerts the holders of those claims, with the queue's length and who waits. */
+        ClaimQueuedEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.queued";
+            payload: {
+                entryId: string;
+                sessionId: string;
+                userId: string;
+                patterns: string[];
+                mode: string;
+                /** @description 1 + the earlier waiters whose areas overlap this one: how many wait for this area. */
+                position: number;
+                waitingFor: {
+                    claimId: string;
+                    holder: {
+                        sessionId: string;
+                        userId: string;
+                    };
+                }[];
+                /** @description The wait limit. */
+                expiresAt: string;
+            };
+        };
+        /** @description A claim just granted from the queue blocks other waiters: alerts its new holder with how many wait and who, so it can finish or hand over. */
+        ClaimQueueWaitingEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.queue_waiting";
+            payload: {
+                claimId: string;
+                sessionId: string;
+                userId: string;
+                waiters: {
+                    entryId: string;
+                    waiter: {
+                        sessionId: string;
+                        userId: string;
+                    };
+                }[];
+            };
+        };
+        /** @description A queue entry ended without a claim: its session left the queue, ended or expired, or its wait limit passed (then its session is alerted). */
+        ClaimQueueLeftEvent: {
+            id: string;
+            seq: number;
+            orgId: string;
+            /** Format: date-time */
+            time: string;
+            actor: components["schemas"]["Actor"];
+            subject: components["schemas"]["SubjectRef"];
+            repo: string | null;
+            /** @description Delivery order, set when the event is published; null while it waits in the outbox. */
+            position: number | null;
+            /** @constant */
+            type: "claim.queue_left";
+            payload: {
+                entryId: string;
+                sessionId: string;
+                userId: string;
+                patterns: string[];
+                /** @enum {string} */
+                reason: "left" | "wait_expired" | "session_ended" | "session_expired";
             };
         };
         /** @description A claim's lease ran out. Alerts its holder. */
@@ -11614,7 +12111,7 @@ export interface components {
                 sessionId: string | null;
             };
         };
-        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["ClaimPolicyChangedEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["RepoLinkTemplateSetEvent"] | components["schemas"]["RepoLinkTemplateRemovedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"] | components["schemas"]["TreeUpdatedEvent"];
+        Event: components["schemas"]["OrgCreatedEvent"] | components["schemas"]["UserCreatedEvent"] | components["schemas"]["UserRoleChangedEvent"] | components["schemas"]["TeamCreatedEvent"] | components["schemas"]["TeamMemberAddedEvent"] | components["schemas"]["TeamMemberRemovedEvent"] | components["schemas"]["TokenCreatedEvent"] | components["schemas"]["TokenRevokedEvent"] | components["schemas"]["SigningKeyRotatedEvent"] | components["schemas"]["SessionStartedEvent"] | components["schemas"]["SessionEndedEvent"] | components["schemas"]["SessionExpiredEvent"] | components["schemas"]["ClaimGrantedEvent"] | components["schemas"]["ClaimConflictedEvent"] | components["schemas"]["ClaimRenewedEvent"] | components["schemas"]["ClaimReleasedEvent"] | components["schemas"]["ClaimQueuedEvent"] | components["schemas"]["ClaimQueueWaitingEvent"] | components["schemas"]["ClaimQueueLeftEvent"] | components["schemas"]["ClaimExpiredEvent"] | components["schemas"]["ClaimBrokenEvent"] | components["schemas"]["ClaimPolicyChangedEvent"] | components["schemas"]["HandoffRequestedEvent"] | components["schemas"]["HandoffAnsweredEvent"] | components["schemas"]["ClaimFenceRejectedEvent"] | components["schemas"]["TouchConflictEvent"] | components["schemas"]["ConflictOpenedEvent"] | components["schemas"]["ConflictAcknowledgedEvent"] | components["schemas"]["ConflictResolvedEvent"] | components["schemas"]["CodeownersUpdatedEvent"] | components["schemas"]["ModuleUpdatedEvent"] | components["schemas"]["ModuleDeletedEvent"] | components["schemas"]["RepoLinkTemplateSetEvent"] | components["schemas"]["RepoLinkTemplateRemovedEvent"] | components["schemas"]["ContractCreatedEvent"] | components["schemas"]["ContractUpdatedEvent"] | components["schemas"]["ContractArchivedEvent"] | components["schemas"]["ContractConsumerAddedEvent"] | components["schemas"]["ContractConsumerRemovedEvent"] | components["schemas"]["ContractVersionPublishedEvent"] | components["schemas"]["ContractChangedEvent"] | components["schemas"]["ContractBreakingChangeEvent"] | components["schemas"]["ContractProposalOpenedEvent"] | components["schemas"]["ContractProposalAnsweredEvent"] | components["schemas"]["ContractProposalClosedEvent"] | components["schemas"]["ContractAtRiskEvent"] | components["schemas"]["MessageSentEvent"] | components["schemas"]["MessageReadEvent"] | components["schemas"]["MessageAcknowledgedEvent"] | components["schemas"]["OrgLimitsChangedEvent"] | components["schemas"]["TreeUpdatedEvent"];
         EventPage: {
             items: components["schemas"]["Event"][];
             /** @description Pass as cursor for the next page; null on the last. */
@@ -12010,6 +12507,87 @@ export interface components {
              * @enum {string}
              */
             sameDeveloper: "block" | "warn";
+        };
+        QueueBlocker: {
+            /** Format: uuid */
+            claimId: string;
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            holder: components["schemas"]["ClaimHolder"];
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
+            /** Format: date-time */
+            expiresAt: string;
+        };
+        QueueEntry: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            repo: string;
+            /** Format: uuid */
+            sessionId: string;
+            waiter: components["schemas"]["ClaimHolder"];
+            patterns: string[];
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            reason: string | null;
+            /** @description The lease of the claim it will be granted. */
+            ttlSeconds: number;
+            /**
+             * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
+             * @enum {string}
+             */
+            status: "waiting" | "granted" | "left" | "wait_expired" | "session_ended" | "session_expired";
+            /** @description While waiting: 1 + the earlier waiters whose areas overlap this one (FIFO within every overlapping set). */
+            position: number | null;
+            /** @description While waiting: the live claims that block it now. */
+            waitingFor: components["schemas"]["QueueBlocker"][];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description The wait limit.
+             */
+            expiresAt: string;
+            endedAt: string | null;
+            grantedClaimId: string | null;
+        };
+        QueuedClaim: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            repo: string;
+            /** Format: uuid */
+            sessionId: string;
+            waiter: components["schemas"]["ClaimHolder"];
+            patterns: string[];
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            reason: string | null;
+            /** @description The lease of the claim it will be granted. */
+            ttlSeconds: number;
+            /**
+             * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
+             * @enum {string}
+             */
+            status: "waiting" | "granted" | "left" | "wait_expired" | "session_ended" | "session_expired";
+            /** @description While waiting: 1 + the earlier waiters whose areas overlap this one (FIFO within every overlapping set). */
+            position: number | null;
+            /** @description While waiting: the live claims that block it now. */
+            waitingFor: components["schemas"]["QueueBlocker"][];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description The wait limit.
+             */
+            expiresAt: string;
+            endedAt: string | null;
+            grantedClaimId: string | null;
+            /** @description What the request met: the claims it waits for among them. */
+            conflicts: components["schemas"]["ClaimConflict"][];
         };
         ContentLocation: {
             line: number;

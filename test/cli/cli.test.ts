@@ -127,8 +127,32 @@ t.test("brigade against a real server", async (t) => {
     t.equal(result.violations.length, 1, "its own claim on app/** is not reported");
     t.equal(result.violations[0].path, "lib/db/pool.ts");
 
-    const released = await cli(["release", "--json"]);
-    t.equal(JSON.parse(released.stdout).released.length, 1);
+    // Waiting in line: queued behind alice's claim, granted when she releases with a note.
+    const queued = await cli(["claim", "lib/db/*.ts", "--queue", "--max-wait", "300"]);
+    t.equal(queued.code, 0, queued.stderr);
+    t.match(queued.stdout, /^Queued for lib\/db\/\*\.ts in github\.com\/acme\/api: entry [0-9a-f-]+, position 1/);
+    t.match(queued.stdout, /waiting for claim .* of .*'s agent alice-bot/);
+    const list = await cli(["queue", "--json"]);
+    t.equal(list.code, 0, list.stderr);
+    const entry = JSON.parse(list.stdout).items[0];
+    t.match(entry, { status: "waiting", position: 1, patterns: ["lib/db/*.ts"] });
+    const freed = await client(server.app, held.token).delete(`/v1/claims/${claim.body.id}?note=lib%20is%20yours`);
+    t.equal(freed.status, 200);
+    const after = await cli(["queue", "--all"]);
+    t.match(after.stdout, new RegExp(`${entry.id}  lib/db/\\*\\.ts  granted \\(claim [0-9a-f-]+\\)`));
+    const usage = await cli(["claim", "x/**", "--warn", "--queue"]);
+    t.equal(usage.code, 2, "--warn and --queue exclude each other");
+    const waitAlone = await cli(["claim", "x/**", "--max-wait", "5"]);
+    t.equal(waitAlone.code, 2, "--max-wait goes with --queue");
+    const again = await client(server.app, held.token).post("/v1/claims", { patterns: ["deep/**"] });
+    const second = await cli(["claim", "deep/a", "--queue", "--json"]);
+    const left = await cli(["queue", "leave", JSON.parse(second.stdout).id]);
+    t.equal(left.code, 0, left.stderr);
+    t.match(left.stdout, /deep\/a {2}left/);
+    t.equal(again.status, 201);
+
+    const released = await cli(["release", "--note", "done here", "--json"]);
+    t.equal(JSON.parse(released.stdout).released.length, 2, "app/** and the claim granted from the queue");
     const ended = await cli(["session", "end"]);
     t.equal(ended.code, 0, ended.stderr);
     t.equal((await client(server.app, server.rootToken).get(`/v1/sessions/${mine.session.id}`)).body.status, "ended");

@@ -25,6 +25,7 @@ export const TOOLS = [
   "end_session",
   "claim_paths",
   "release_claims",
+  "claim_queue",
   "renew_claims",
   "who_owns",
   "check_paths",

@@ -132,6 +132,38 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
     },
   );
 
+  await t.test(
+    "when the agent queues for a held area, then it waits in claim_queue, is granted on the holder's release with a note, and sees the alert",
+    async (t) => {
+      const holderSession = await startSession(alice.api, { agent: { name: "alice-q", kind: "claude-code" }, repo: "github.com/acme/api" });
+      const holder = await connect(t, server.url, holderSession.token);
+      t.notOk((await call(holder, "claim_paths", { patterns: ["queue/**"] })).isError);
+      const waiting = await call(mcp, "claim_paths", { sessionId, patterns: ["queue/a.ts"], onConflict: "queue", maxWaitSeconds: 300 });
+      t.notOk(waiting.isError, waiting.text);
+      t.equal(waiting.structured.granted, false);
+      t.match(waiting.text, /^Not granted yet: queued \(entry [0-9a-f-]+, position 1\)/);
+      t.match(waiting.text, `of ${alice.name}'s agent alice-q`);
+      const listed = await call(mcp, "claim_queue", { sessionId });
+      t.match(listed.text, /1 queue entry:\n- queue entry .* position 1, waiting for claim/);
+
+      const released = await call(holder, "release_claims", { note: "queue/ is yours" });
+      t.notOk(released.isError, released.text);
+      const after = await call(mcp, "claim_queue", { sessionId, all: true });
+      t.match(after.text, new RegExp(`queue entry ${waiting.structured.queued.id} for queue/a\\.ts: granted \\(claim [0-9a-f-]+\\)`));
+      let alerts = await call(mcp, "list_alerts", { sessionId });
+      for (let i = 0; i < 50 && !/granted from the queue/.test(alerts.text); i++) alerts = await call(mcp, "list_alerts", { sessionId });
+      t.match(alerts.text, /was granted from the queue queue\/a\.ts/);
+      t.match(alerts.text, /your turn/);
+      t.match(alerts.text, /queue\/ is yours/, "the holder's note");
+
+      const again = await call(mcp, "claim_paths", { sessionId, patterns: ["queue/b/**"], onConflict: "queue" });
+      t.match(again.text, /^Granted claim/, "a free area is granted at once");
+      const other = await call(holder, "claim_paths", { patterns: ["queue/b/c"], onConflict: "queue" });
+      const left = await call(holder, "claim_queue", { leave: other.structured.queued.id });
+      t.match(left.text, /: left\.$/);
+    },
+  );
+
   await t.test("when a session token is used, then the tools act for that session by default and only for it", async (t) => {
     const own = await startSession(bob.api, { agent: { name: "bob-second", kind: "claude-code" } });
     const scoped = await connect(t, server.url, own.token);

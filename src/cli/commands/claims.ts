@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { BrigadeError, ok, type Claim } from "../../sdk/client.js";
+import { BrigadeError, isQueued, ok, type Claim, type QueueEntry } from "../../sdk/client.js";
 import { checkPaths, describeOutcome } from "../check.js";
 import type { Context } from "../context.js";
 import { CliError, describeError, EXIT_FAILED, usageError } from "../errors.js";
@@ -10,8 +10,10 @@ import { describeConflict, until } from "../output.js";
 export async function claim(
   ctx: Context,
   patterns: string[],
-  options: { shared?: boolean; ttl?: number; warn?: boolean; reason?: string },
+  options: { shared?: boolean; ttl?: number; warn?: boolean; queue?: boolean; maxWait?: number; reason?: string },
 ) {
+  if (options.warn && options.queue) throw usageError("--warn and --queue exclude each other: grant anyway, or wait in line");
+  if (options.maxWait !== undefined && !options.queue) throw usageError("--max-wait goes with --queue");
   const session = await ctx.requireSession();
   const client = ctx.client("session", session);
   const anchoredPatterns = await anchorExisting(ctx, patterns);
@@ -22,12 +24,25 @@ export async function claim(
           sessionId: session.id,
           patterns: anchoredPatterns,
           mode: options.shared ? "shared" : "exclusive",
-          onConflict: options.warn ? "warn" : "reject",
+          onConflict: options.warn ? "warn" : options.queue ? "queue" : "reject",
           ...(options.reason ? { reason: options.reason } : {}),
           ...(options.ttl ? { ttlSeconds: options.ttl } : {}),
+          ...(options.maxWait ? { maxWaitSeconds: options.maxWait } : {}),
         },
       }),
     );
+    if (isQueued(granted)) {
+      ctx.out.result(granted, () =>
+        [
+          `Queued for ${granted.patterns.join(" ")} in ${granted.repo}: entry ${granted.id}, position ${granted.position}, leaves the queue ${until(granted.expiresAt)}`,
+          ...granted.waitingFor.map(
+            (b) => `  waiting for claim ${b.claimId} of ${b.holderName}'s agent ${b.holder.agent.name}, until ${until(b.expiresAt)}`,
+          ),
+          "Granted automatically when they release (you are alerted: brigade alerts); brigade queue shows it, brigade queue leave <entry> stops waiting.",
+        ].join("\n"),
+      );
+      return;
+    }
     ctx.out.result(granted, () =>
       [
         `Claimed ${granted.patterns.join(" ")} (${granted.mode}) in ${granted.repo}: claim ${granted.id}, fence ${granted.fence}, until ${until(granted.expiresAt)}`,
@@ -44,7 +59,7 @@ export async function claim(
     ctx.out.note(`brigade: nothing claimed: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} (claims.conflict)`);
     for (const c of conflicts.slice(0, 20)) ctx.out.note(`  ✗ ${describeConflict(c)}`);
     if (conflicts.length > 20) ctx.out.note(`  … and ${conflicts.length - 20} more (--json lists them all)`);
-    ctx.out.note(`  (or claim anyway with --warn: both sides are alerted)`);
+    ctx.out.note(`  (or wait in line with --queue: granted to you when they release; or claim anyway with --warn: both sides are alerted)`);
     return EXIT_FAILED;
   }
 }
@@ -64,10 +79,13 @@ async function selectClaims(
   return { claims: chosen, client, sessionId: session.id };
 }
 
-export async function release(ctx: Context, selectors: string[]) {
+export async function release(ctx: Context, selectors: string[], options: { note?: string } = {}) {
   const { claims, client, sessionId } = await selectClaims(ctx, selectors);
   const released = [];
-  for (const c of claims) released.push(await ok(client.api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id } } })));
+  for (const c of claims)
+    released.push(
+      await ok(client.api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id }, query: options.note ? { note: options.note } : {} } })),
+    );
   ctx.out.result(
     { sessionId, released },
     released.length
@@ -208,4 +226,31 @@ export async function handoffAnswer(
     handoff,
     `Handoff ${handoff.id}: ${handoff.status}${handoff.grantedClaimId ? ` (transferred: the requester now holds claim ${handoff.grantedClaimId})` : ""}${handoff.eta ? `, expected ${until(handoff.eta)}` : ""}`,
   );
+}
+
+/** One queue entry, as `brigade queue` prints it. */
+function queueLine(q: QueueEntry): string {
+  if (q.status !== "waiting")
+    return `${q.id}  ${q.patterns.join(" ")}  ${q.status.replace(/_/g, " ")}${q.grantedClaimId ? ` (claim ${q.grantedClaimId})` : ""}`;
+  const blockers = q.waitingFor.map((b) => `claim ${b.claimId} (${b.holderName}'s agent ${b.holder.agent.name})`);
+  return `${q.id}  ${q.patterns.join(" ")}  position ${q.position}, waiting for ${blockers.length ? blockers.join(", ") : "earlier waiters"}, leaves ${until(q.expiresAt)}`;
+}
+
+export async function queueList(ctx: Context, options: { all?: boolean }) {
+  const session = await ctx.requireSession();
+  const client = ctx.client("session", session);
+  const list = await ok(
+    client.api.GET("/v1/claims/queue", { params: { query: { session: session.id, status: options.all ? "all" : "waiting" } } }),
+  );
+  ctx.out.result(
+    { sessionId: session.id, items: list.items },
+    list.items.length ? list.items.map(queueLine).join("\n") : `Session ${session.id} waits in no queue.`,
+  );
+}
+
+export async function queueLeave(ctx: Context, entry: string) {
+  const session = await ctx.requireSession();
+  const client = ctx.client("session", session);
+  const left = await ok(client.api.DELETE("/v1/claims/queue/{id}", { params: { path: { id: entry } } }));
+  ctx.out.result(left, queueLine(left));
 }

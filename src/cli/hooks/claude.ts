@@ -41,6 +41,7 @@ import {
   type WorktreeSnapshot,
 } from "../state.js";
 import { readStdin } from "./stdin.js";
+import { matches } from "../../patterns/index.js";
 
 const AGENT = "claude-code";
 const HOOK_TIMEOUT_MS = 3_000;
@@ -113,6 +114,27 @@ function denyReason(path: string, repo: string, v: CheckOutcome["violations"][nu
     "Do not edit it now: work on something else, wait for the claim to end, or ask the holder to hand it over " +
     `(MCP tool request_handoff with claimId ${v.claimId}, or \`brigade handoff ${v.claimId} --reason "…"\`) and continue when the answer arrives.`
   );
+}
+
+/**
+ * Whether the session already waits in the claim queue for the path, as a sentence: the entry
+ * and its place, or the offer to queue. Best effort: without an answer, nothing is said.
+ */
+async function queueOffer(client: BrigadeClient, sessionId: string | undefined, path: string): Promise<string | null> {
+  const offer =
+    `Or wait in line for it: MCP claim_paths with onConflict "queue", or \`brigade claim ${path} --queue\`; ` +
+    "Brigade grants it to you automatically, first come first served, when the holder releases, and tells you.";
+  if (!sessionId) return offer;
+  try {
+    const { data } = await client.api.GET("/v1/claims/queue", { params: { query: { session: sessionId } } });
+    const entry = data?.items.find((q) => q.patterns.some((p) => matches(p, path)));
+    if (!data) return offer;
+    return entry
+      ? `You already wait in the queue for it (entry ${entry.id}, position ${entry.position}): Brigade grants it to you when the holder releases, and tells you.`
+      : offer;
+  } catch {
+    return null;
+  }
 }
 
 function allowWithWarning(warning: string) {
@@ -198,7 +220,11 @@ export async function preEdit(ctx: Context): Promise<number> {
       hookSpecificOutput: {
         hookEventName: "PreToolUse",
         permissionDecision: "deny",
-        permissionDecisionReason: [...notes, denyReason(path, outcome.repo, violation.claim)].join(" "),
+        permissionDecisionReason: [
+          ...notes,
+          denyReason(path, outcome.repo, violation.claim),
+          ...[await queueOffer(client, ref?.id, path)].filter((x): x is string => x !== null),
+        ].join(" "),
       },
     });
     return 0;

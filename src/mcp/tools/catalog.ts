@@ -47,8 +47,15 @@ export const toolCatalog: Record<string, { annotations: ToolAnnotations; output:
   end_session: { annotations: writes({ idempotent: true, destructive: true }), output: out({ session: session.optional() }) },
   claim_paths: {
     annotations: writes({ idempotent: false, destructive: false }),
-    output: out({ granted: z.boolean().optional(), claim: record.optional(), conflicts: list.optional() }),
+    output: out({
+      granted: z.boolean().optional(),
+      claim: record.optional(),
+      conflicts: list.optional(),
+      queued: record.optional().describe("With onConflict queue when blocked: the queue entry (id, position, waitingFor)."),
+    }),
   },
+  // Leaving takes the session's place in line away.
+  claim_queue: { annotations: writes({ idempotent: true, destructive: true }), output: out({ ...page, entry: record.optional() }) },
   release_claims: { annotations: writes({ idempotent: true, destructive: true }), output: out({ released: list.optional() }) },
   renew_claims: {
     annotations: writes({ idempotent: true, destructive: false }),

@@ -1,6 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { BrigadeError, ok, type ClaimConflict } from "../../sdk/client.js";
+import { BrigadeError, isQueued, ok, type ClaimConflict, type QueueEntry } from "../../sdk/client.js";
 import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, peopleOf, registerTool } from "./shared.js";
 
 /** What the overlap means in the repository as uploaded: real (files on both sides) or latent (only new paths). */
@@ -8,6 +8,14 @@ function overlapText(c: Pick<ClaimConflict, "overlap" | "realCount" | "examples"
   if (c.overlap === "real") return `both cover ${c.realCount} existing file(s), e.g. ${c.examples.join(", ")}`;
   if (c.overlap === "latent") return `latent: no existing file is in both (only paths like ${c.witness}); not blocking`;
   return `both match ${c.witness}`;
+}
+
+/** One queue entry as the agent reads it. */
+function queueText(q: QueueEntry): string {
+  if (q.status !== "waiting")
+    return `- queue entry ${q.id} for ${q.patterns.join(", ")}: ${q.status.replace(/_/g, " ")}${q.grantedClaimId ? ` (claim ${q.grantedClaimId})` : ""}`;
+  const blockers = q.waitingFor.map((b) => `claim ${b.claimId} of ${b.holderName}'s agent ${b.holder.agent.name} (until ${b.expiresAt})`);
+  return `- queue entry ${q.id} for ${q.patterns.join(", ")} (${q.mode}): position ${q.position}, waiting for ${blockers.length ? blockers.join(", ") : "earlier waiters"}; leaves the queue at ${q.expiresAt}`;
 }
 
 function conflictText(c: ClaimConflict): string {
@@ -38,6 +46,7 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         "exclusive (default) conflicts with any overlapping claim of another session; shared only with exclusive ones. " +
         "On conflict nothing is granted and the result names each holder, until when, a path both patterns match and the claimId to pass to request_handoff. " +
         "With the repository's file list uploaded, each overlap is real (existing files on both sides, counted, with examples) or latent (only paths that do not exist yet): latent ones are reported but do not block unless onLatent is block. " +
+        "With onConflict 'queue' a blocked claim waits in a queue instead: it is granted to you automatically (first come, first served) when the claims blocking it end, and you get an alert then; claim_queue shows or leaves your entries. " +
         "Claims expire (ttlSeconds); renew_claims extends them, release_claims frees them.",
       inputSchema: {
         patterns: patternsArg,
@@ -46,15 +55,23 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         reason: z.string().min(1).max(2000).optional().describe("Why: shown to whoever conflicts with it"),
         ttlSeconds: z.number().int().positive().optional().describe("Lease length in seconds; default the server's (30 minutes)"),
         onConflict: z
-          .enum(["reject", "warn"])
+          .enum(["reject", "warn", "queue"])
           .optional()
-          .describe("reject (default): grant nothing on conflict; warn: grant anyway and alert both sides"),
+          .describe(
+            "reject (default): grant nothing on conflict; warn: grant anyway and alert both sides; queue: wait in line and be granted automatically when the holders release",
+          ),
         onLatent: z
           .enum(["warn", "block"])
           .optional()
           .describe(
             "warn (default): an overlap on which no existing file lies (latent, per the repository's uploaded file list) is reported but does not block; block: it blocks like a real one",
           ),
+        maxWaitSeconds: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe("With queue: how long to wait at most; default the server's (30 minutes)"),
       },
     },
     tool(async (args) => {
@@ -70,9 +87,16 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
               ...(args.onLatent ? { onLatent: args.onLatent } : {}),
               ...(args.reason ? { reason: args.reason } : {}),
               ...(args.ttlSeconds ? { ttlSeconds: args.ttlSeconds } : {}),
+              ...(args.maxWaitSeconds ? { maxWaitSeconds: args.maxWaitSeconds } : {}),
             },
           }),
         );
+        if (isQueued(granted))
+          return text(
+            `Not granted yet: queued (entry ${granted.id}, position ${granted.position}). Do not edit these areas until you are told it is yours.\n${queueText(granted)}\n` +
+              "Brigade grants the claim to you automatically when the claims blocking it end, and alerts you (claim.granted from the queue): read your alerts, or check claim_queue. Work elsewhere meanwhile.",
+            { granted: false, queued: granted },
+          );
         const latent = granted.conflicts.filter((c) => c.overlap === "latent").length;
         const warnings = granted.conflicts.length
           ? `\nGranted over ${granted.conflicts.length} conflict(s)${latent ? ` (${latent} latent: no existing file on both sides)` : ""}; both sides were alerted:\n${granted.conflicts.map(conflictText).join("\n")}`
@@ -91,6 +115,7 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
             .join("\n")}` +
             `${conflicts.length > 25 ? `\n… and ${conflicts.length - 25} more` : ""}\n` +
             "Options: work elsewhere or claim a narrower pattern; ask a holder to hand over with request_handoff (claimId, reason) and wait for the answer alert; " +
+            "wait in line with claim_paths onConflict 'queue' (granted to you automatically when the holders release); " +
             "or, only if you must, claim_paths again with onConflict 'warn' (both sides are alerted).",
           { granted: false, conflicts },
         );
@@ -111,6 +136,12 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
       description: "Release claims you no longer need (default: every active claim of the session), so others can work there.",
       inputSchema: {
         claimIds: z.array(z.uuid()).optional().describe("Claims to release; default all of the session's"),
+        note: z
+          .string()
+          .min(1)
+          .max(2000)
+          .optional()
+          .describe("A word for those refused on these claims or waiting for them: 'done with auth, migrations are yours'"),
         sessionId: sessionIdArg,
       },
     },
@@ -118,12 +149,52 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
       const s = sessionFor(args.sessionId);
       const chosen = await selectClaims(s, args.claimIds);
       const released = [];
-      for (const c of chosen) released.push(await ok(clientFor(s).api.DELETE("/v1/claims/{id}", { params: { path: { id: c.id } } })));
+      for (const c of chosen)
+        released.push(
+          await ok(
+            clientFor(s).api.DELETE("/v1/claims/{id}", {
+              params: { path: { id: c.id }, query: args.note ? { note: args.note } : {} },
+            }),
+          ),
+        );
       return text(
         released.length
           ? `Released ${released.map((c) => `${c.id} (${c.patterns.join(", ")})`).join("; ")}.`
           : "No active claims to release.",
         { released },
+      );
+    }),
+  );
+
+  registerTool(
+    server,
+    "claim_queue",
+    {
+      title: "See or leave the claim queue",
+      description:
+        "Your session's queue entries (claims waiting with onConflict 'queue'): position and the claims each waits for. Pass leave with an entry id to stop waiting.",
+      inputSchema: {
+        leave: z.uuid().optional().describe("A queue entry to leave"),
+        all: z.boolean().optional().describe("Also list entries that ended (granted, left, expired)"),
+        sessionId: sessionIdArg,
+      },
+    },
+    tool(async (args) => {
+      const s = sessionFor(args.sessionId);
+      const c = clientFor(s);
+      if (args.leave) {
+        const left = await ok(c.api.DELETE("/v1/claims/queue/{id}", { params: { path: { id: args.leave } } }));
+        return text(`Queue entry ${left.id}: ${left.status.replace(/_/g, " ")}.`, { entry: left });
+      }
+      const list = await ok(
+        c.api.GET("/v1/claims/queue", {
+          params: { query: { ...(s.token ? {} : { session: s.id }), status: args.all ? "all" : "waiting" } },
+        }),
+      );
+      if (list.items.length === 0) return text("No queue entries: this session waits for nothing.", list);
+      return text(
+        `${list.items.length} queue entr${list.items.length === 1 ? "y" : "ies"}:\n${list.items.map(queueText).join("\n")}`,
+        list,
       );
     }),
   );

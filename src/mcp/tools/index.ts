@@ -29,7 +29,7 @@ export function createBrigadeMcpServer(ctx: McpContext): McpServer {
         "Brigade coordinates coding agents across developers. Begin a task with begin_work (adopts this agent's session, claims the areas you will change, returns unread alerts), or start_session then claim_paths, before editing; " +
         "see what others hold with list_claims, " +
         "check paths you are unsure of (check_paths), release claims when done, and read alerts (list_alerts) when told something changed. " +
-        "An edit inside another session's exclusive claim is blocked: ask the holder with request_handoff instead of working around it. " +
+        "An edit inside another session's exclusive claim is blocked: ask the holder with request_handoff, or wait in line with claim_paths onConflict 'queue' (you are alerted with claim.granted when it is yours; claim_queue shows your place), instead of working around it. " +
         "Talk to other agents and developers with send_message and reply; check inbox when told of new messages, and acknowledge directives with ack_message.",
     },
   );

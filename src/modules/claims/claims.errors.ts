@@ -12,6 +12,9 @@ export const claimErrors = defineErrors({
   handoffAnswered: [409, "handoffs.already_answered"],
   etaRequired: [422, "handoffs.eta_required"],
   tooComplex: [422, "claims.too_complex"],
+  maxWaitWithoutQueue: [422, "claims.max_wait_without_queue"],
+  maxWaitOutOfBounds: [422, "claims.max_wait_out_of_bounds"],
+  queueEntryNotFound: [404, "claims.queue_entry_not_found"],
 });
 
 /** A request whose pattern work ran past PATTERN_WORK_BUDGET, as a 422 naming the limit. */

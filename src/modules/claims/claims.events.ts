@@ -11,6 +11,8 @@ type ConflictEntry = {
   theirPattern?: unknown;
   witness?: unknown;
 };
+/** A claim id as the next step names it (the reader copies it into a command). */
+const names0 = (claimId: string) => `claim ${claimId}`;
 const text = (v: unknown) => (typeof v === "string" ? v : "");
 
 /** The holders named in a claim.conflicted payload. */
@@ -51,16 +53,22 @@ export const claimEvents = defineEvents({
       fence: z.number(),
       expiresAt: z.string(),
       reason: z.string().nullable(),
+      /** Set when the claim was granted from the queue (its waiter is alerted); absent for a direct grant. */
+      queueEntryId: z.string().nullish(),
     }),
-    recipients: nobody,
+    // A direct grant answers its requester; a grant from the queue is news to the waiter.
+    recipients: ({ payload: p }) => (p.queueEntryId ? partyRecipients(p) : []),
     visibility: "organisation",
     users: ["userId"],
     usersIn: null,
     team: null,
     standing: null,
     describe: ({ payload: p }, names) =>
-      `${names.session(p.sessionId)} claimed ${list(p.patterns)} (${p.mode})${p.reason ? ` — ${p.reason}` : ""}`,
-    next: null,
+      `${names.session(p.sessionId)} ${p.queueEntryId ? "was granted from the queue" : "claimed"} ${list(p.patterns)} (${p.mode}, fence ${p.fence})${p.reason ? ` — ${p.reason}` : ""}`,
+    next: ({ payload: p }) =>
+      p.queueEntryId
+        ? `your turn: ${names0(p.claimId)} is yours (fence ${p.fence}) — edit the area now, and release it when done (MCP release_claim, or \`brigade release ${p.claimId}\`)`
+        : null,
   }),
   "claim.conflicted": defineEvent({
     description: "A claim overlapped others' claims: rejected, or granted with a warning. Alerts the requester and every holder.",
@@ -99,8 +107,17 @@ export const claimEvents = defineEvents({
     next: null,
   }),
   "claim.released": defineEvent({
-    description: "A claim was released: by its session, a handoff, or its session's end.",
-    payload: z.object({ claimId: z.string(), sessionId: z.string(), userId: z.string(), reason: z.string() }),
+    description:
+      "A claim was released: by its session, a handoff, or its session's end. A release with a note alerts the sessions refused on the claim and those waiting for it.",
+    payload: z.object({
+      claimId: z.string(),
+      sessionId: z.string(),
+      userId: z.string(),
+      reason: z.string(),
+      /** The holder's words on releasing (DELETE /v1/claims/{id} with a note). */
+      note: z.string().nullish(),
+    }),
+    // Those a note is for (refused, waiting) are named by the release itself (`notify`).
     recipients: nobody,
     visibility: "organisation",
     users: ["userId"],
@@ -108,8 +125,78 @@ export const claimEvents = defineEvents({
     team: null,
     standing: null,
     describe: ({ payload: p }, names) =>
-      `${names.session(p.sessionId)} released ${names.claim(p.claimId)} (${p.reason.replace(/_/g, " ")})`,
+      `${names.session(p.sessionId)} released ${names.claim(p.claimId)} (${p.reason.replace(/_/g, " ")})${p.note ? `: "${p.note}"` : ""}`,
     next: null,
+  }),
+  "claim.queued": defineEvent({
+    description:
+      "A claim request joined the queue (onConflict queue): it waits for the claims that block it and is granted when they end. Alerts the holders of those claims, with the queue's length and who waits.",
+    payload: z.object({
+      entryId: z.string(),
+      sessionId: z.string(),
+      userId: z.string(),
+      patterns: z.array(z.string()),
+      mode: z.string(),
+      position: z.number().describe("1 + the earlier waiters whose areas overlap this one: how many wait for this area."),
+      waitingFor: z.array(z.object({ claimId: z.string(), holder: z.object({ sessionId: z.string(), userId: z.string() }) })),
+      expiresAt: z.string().describe("The wait limit."),
+    }),
+    recipients: ({ payload: p }) => partyRecipients(...p.waitingFor.map((w) => w.holder)),
+    visibility: "organisation",
+    users: ["userId"],
+    usersIn: { list: "waitingFor", path: ["holder", "userId"] },
+    team: null,
+    standing: null,
+    describe: ({ payload: p, repo }, names) => {
+      const claims = [...new Set(p.waitingFor.map((w) => w.claimId))].map((id) => names.claim(id)).join(", ");
+      return `${names.session(p.sessionId)} queued for ${list(p.patterns)}${where(repo)}, waiting for ${claims || "earlier waiters"} (${p.position} waiting for this area)`;
+    },
+    next: ({ payload: p }) =>
+      p.waitingFor.length > 0
+        ? "someone waits for your claim: finish and release it (MCP release_claim with a note, or `brigade release <claim> --note …`), or hand it over"
+        : null,
+  }),
+  "claim.queue_waiting": defineEvent({
+    description:
+      "A claim just granted from the queue blocks other waiters: alerts its new holder with how many wait and who, so it can finish or hand over.",
+    payload: z.object({
+      claimId: z.string(),
+      sessionId: z.string(),
+      userId: z.string(),
+      waiters: z.array(z.object({ entryId: z.string(), waiter: z.object({ sessionId: z.string(), userId: z.string() }) })),
+    }),
+    recipients: ({ payload: p }) => partyRecipients(p),
+    visibility: "organisation",
+    users: ["userId"],
+    usersIn: { list: "waiters", path: ["waiter", "userId"] },
+    team: null,
+    standing: null,
+    describe: ({ payload: p, repo }, names) =>
+      `${p.waiters.length} waiting${where(repo)} for ${names.claim(p.claimId)} of ${names.session(p.sessionId)}: ${p.waiters.map((w) => names.session(w.waiter.sessionId)).join(", ")}`,
+    next: () => "finish and release the claim (MCP release_claim with a note, or `brigade release <claim> --note …`), or hand it over",
+  }),
+  "claim.queue_left": defineEvent({
+    description:
+      "A queue entry ended without a claim: its session left the queue, ended or expired, or its wait limit passed (then its session is alerted).",
+    payload: z.object({
+      entryId: z.string(),
+      sessionId: z.string(),
+      userId: z.string(),
+      patterns: z.array(z.string()),
+      reason: z.enum(["left", "wait_expired", "session_ended", "session_expired"]),
+    }),
+    recipients: ({ payload: p }) => (p.reason === "wait_expired" ? partyRecipients(p) : []),
+    visibility: "organisation",
+    users: ["userId"],
+    usersIn: null,
+    team: null,
+    standing: null,
+    describe: ({ payload: p, repo }, names) =>
+      `${names.session(p.sessionId)} left the queue for ${list(p.patterns)}${where(repo)} (${p.reason.replace(/_/g, " ")})`,
+    next: ({ payload: p }) =>
+      p.reason === "wait_expired"
+        ? "the wait limit passed without a grant: queue again with a longer maxWaitSeconds, ask for a handoff, or work elsewhere"
+        : null,
   }),
   "claim.expired": defineEvent({
     description: "A claim's lease ran out. Alerts its holder.",

@@ -17,6 +17,7 @@ import { appendEvents } from "../../events/append.js";
 import type { Actor } from "../../events/envelope.js";
 import { claimEvents } from "./claims.events.js";
 import type { PendingEvent } from "../../events/catalog.js";
+import { waitersAhead, type Waiter } from "./claims.queue.js";
 
 /** A validated request for a claim (patterns checked and without repeats, TTL within bounds). */
 export interface GrantRequest {
@@ -28,7 +29,9 @@ export interface GrantRequest {
   mode: "exclusive" | "shared";
   reason: string | null;
   ttlSeconds: number;
-  onConflict: "reject" | "warn";
+  onConflict: "reject" | "warn" | "queue";
+  /** With `queue`: how long the request may wait (the entry's wait limit). */
+  maxWaitSeconds: number;
   /** Whether the same user's other sessions' claims block (the organisation's policy, or the request's own). */
   sameDeveloper: "block" | "warn";
   /** Whether latent overlaps (no existing file in both, per the repo's tree) block: `warn` (default) grants with notices. */
@@ -39,8 +42,19 @@ export type GrantOutcome =
   | { granted: ClaimWithAgent; conflicts: Conflict[] }
   /** Refused with `onConflict: "reject"`: nothing granted, the conflict recorded as an event. */
   | { granted: null; conflicts: Conflict[] }
+  /** Blocked with `onConflict: "queue"`: nothing granted, the request waits in the queue. */
+  | { granted: null; conflicts: Conflict[]; queued: QueuedRequest }
   /** This request alone failed (its session is not the caller's, or has ended). */
   | { error: unknown };
+
+/** A request that joined the queue: its entry, its place and the claims it waits for. */
+export interface QueuedRequest {
+  entry: repo.QueueEntryWithAgent;
+  /** 1 + the earlier waiters whose areas overlap its own. */
+  position: number;
+  /** The claims that block it (ids). */
+  waitingFor: string[];
+}
 
 export interface GrantDeps {
   /** The database's pipelined transaction: BEGIN and COMMIT ride with the first and last statements. */
@@ -117,6 +131,42 @@ export const blockingConflicts = <C extends Pick<Conflict, "sameDeveloper" | "ov
   request: Pick<GrantRequest, "sameDeveloper" | "onLatent">,
 ): C[] => conflicts.filter((c) => !(request.sameDeveloper === "warn" && c.sameDeveloper) && !latentExcused(c, request.onLatent));
 
+/** A queued request's entry and its `claim.queued` event (which alerts the holders it waits for). */
+function enqueue(request: GrantRequest, session: repo.OpenedGrant["session"], blocking: Conflict[], position: number, nowMs: number) {
+  const entry: repo.NewQueueEntry = {
+    id: newId(),
+    orgId: request.orgId,
+    repo: session.repo,
+    sessionId: session.id,
+    userId: session.userId,
+    agentId: session.agentId,
+    patterns: request.patterns,
+    mode: request.mode,
+    reason: request.reason,
+    ttlSeconds: request.ttlSeconds,
+    sameDeveloper: request.sameDeveloper,
+    maxWaitSeconds: request.maxWaitSeconds,
+  };
+  const waitingFor = [...new Map(blocking.map((c) => [c.claimId, c.holder])).entries()];
+  const event = claimEvents.event({
+    type: "claim.queued",
+    actor: request.actor,
+    subject: { type: "queue_entry", id: entry.id },
+    repo: session.repo,
+    payload: {
+      entryId: entry.id,
+      sessionId: session.id,
+      userId: session.userId,
+      patterns: request.patterns,
+      mode: request.mode,
+      position,
+      waitingFor: waitingFor.map(([claimId, h]) => ({ claimId, holder: { sessionId: h.sessionId, userId: h.userId } })),
+      expiresAt: iso(nowMs + request.maxWaitSeconds * 1000),
+    },
+  });
+  return { entry, position, waitingFor: waitingFor.map(([id]) => id), event };
+}
+
 /** What one repo of a batch holds while the batch runs. */
 interface RepoInBatch {
   orgId: string;
@@ -131,6 +181,8 @@ interface RepoInBatch {
   tree: Awaited<ReturnType<TreeLookup>> | undefined;
   nextVersion: number;
   granted: ClaimWithAgent[];
+  /** The repo's waiting queue entries, read once a `queue` request needs them; entries queued in this batch join it. */
+  waiters: Waiter[] | null;
 }
 
 interface Decided {
@@ -139,6 +191,8 @@ interface Decided {
   inRepo: RepoInBatch;
   conflicts: Conflict[];
   claim: repo.NewClaim | null;
+  /** Set when the request joins the queue instead. */
+  queue?: { entry: repo.NewQueueEntry; position: number; waitingFor: string[] };
   events: PendingEvent[];
   /** What is left of the request's pattern-work budget, for the follow-up's searches. */
   budget: WorkBudget;
@@ -178,6 +232,7 @@ async function grantTogether(
             tree: undefined,
             nextVersion: grant.from + 1,
             granted: [],
+            waiters: null,
           });
       }
       if (!grant || !session || session.userId !== request.userId) {
@@ -224,6 +279,18 @@ async function grantTogether(
       if (blocking.length > 0 && request.onConflict === "reject") {
         decided.push({ request, opened: grant, inRepo, conflicts, claim: null, events: [conflicted(null)], budget });
         continue;
+      }
+      if (request.onConflict === "queue") {
+        // A queued request waits behind blocking claims, and behind earlier waiters of its area
+        // even when that area is free right now (it would otherwise jump them).
+        inRepo.waiters ??= (await repo.waitingEntries(tx, request.orgId, session.repo)).filter((w) => w.live && !w.due);
+        const ahead = waitersAhead(inRepo.waiters, { ...request, sessionId: session.id, userId: session.userId });
+        if (blocking.length > 0 || ahead.length > 0) {
+          const queued = enqueue(request, session, blocking, ahead.length + 1, nowMs);
+          inRepo.waiters.push(queued.entry);
+          decided.push({ request, opened: grant, inRepo, conflicts, claim: null, queue: queued, events: [queued.event], budget });
+          continue;
+        }
       }
       // Everything the claim.granted event says is known before the insert (`now()` is the
       // transaction's start, so the row's expiry is now + ttl).
@@ -282,7 +349,8 @@ async function grantTogether(
     const live = decided.filter((d): d is Decided => "request" in d);
     const toInsert = live.flatMap((d) => (d.claim ? [d.claim] : []));
     // Follow-ups need the inserted rows: conflicts opened by a warned grant, work in a repo with contract sources.
-    const followUp = (d: Decided) => d.claim !== null && (d.conflicts.length > 0 || (d.opened.contracts > 0 && onWork !== undefined));
+    const followUp = (d: Decided) =>
+      d.queue !== undefined || (d.claim !== null && (d.conflicts.length > 0 || (d.opened.contracts > 0 && onWork !== undefined)));
     const appendAll = () => {
       const byOrg = new Map<string, PendingEvent[]>();
       for (const d of live) {
@@ -293,13 +361,19 @@ async function grantTogether(
       return Promise.all([...byOrg].map(([orgId, list]) => appendEvents(tx, orgId, list)));
     };
     let inserted: repo.ClaimRow[];
+    const queuedRows = new Map<string, repo.QueueEntryRow>();
     if (!live.some(followUp)) {
       // The common case: the claims, their events and the COMMIT go to the database together.
       [inserted] = await commit([repo.insertClaims(tx, toInsert, txNow), appendAll()]);
     } else {
       inserted = await repo.insertClaims(tx, toInsert, txNow);
+      for (const entry of await repo.insertQueueEntries(
+        tx,
+        live.flatMap((d) => (d.queue ? [d.queue.entry] : [])),
+      ))
+        queuedRows.set(entry.id, entry);
       const rows = new Map(inserted.map((row) => [row.id, row]));
-      for (const d of live.filter(followUp)) {
+      for (const d of live.filter((d) => d.claim !== null && followUp(d))) {
         const claim = rows.get(d.claim!.id)!;
         const { request, opened, inRepo } = d;
         if (d.conflicts.length > 0) {
@@ -343,6 +417,11 @@ async function grantTogether(
     const rows = new Map(inserted.map((row) => [row.id, row]));
     const outcomes = decided.map((d): GrantOutcome => {
       if (!("request" in d)) return d;
+      if (d.queue) {
+        const { entry, position, waitingFor } = d.queue;
+        const row = { ...queuedRows.get(entry.id)!, agentName: d.opened.session.agentName };
+        return { granted: null, conflicts: d.conflicts, queued: { entry: row, position, waitingFor } };
+      }
       if (!d.claim) return { granted: null, conflicts: d.conflicts };
       const claim = { ...rows.get(d.claim.id)!, agentName: d.opened.session.agentName };
       d.inRepo.granted.push(claim);

@@ -111,6 +111,16 @@ export class ClaimIndexCache {
     return fresh.patterns;
   }
 
+  /**
+   * The cached index when it is exactly at `version`, loading nothing: for a reader inside a
+   * transaction that has already written (the queue's promotion), which must not fill the shared
+   * cache with what it sees (a rollback would leave the cache wrong).
+   */
+  peek(orgId: string, repo: string, version: number): PatternIndex<HeldPattern> | null {
+    const cached = this.repos.get(ClaimIndexCache.key(orgId, repo));
+    return cached?.version === version ? cached.patterns : null;
+  }
+
   /** After a commit that moved the repo from `from` to `to` with these rows, patch in place. */
   committed(orgId: string, repo: string, from: number, to: number, rows: ClaimWithAgent[]) {
     const cached = this.repos.get(ClaimIndexCache.key(orgId, repo));

@@ -1,15 +1,17 @@
 import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
-import { executePrepared, type Db, type Tx } from "../../infra/db.js";
+import { executePrepared, executeRows, type Db, type Tx } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { recordset } from "../../infra/recordset.js";
 import { teamMembers } from "../identity/identity.table.js";
 import { agents, sessions } from "../sessions/sessions.table.js";
-import { claimPolicies, claims, handoffs, touches } from "./claims.table.js";
+import { claimPolicies, claimQueue, claims, handoffs, touches } from "./claims.table.js";
 import { repoLockKey } from "../repos/repo-lock.js";
 
 export type ClaimRow = typeof claims.$inferSelect;
 export type ClaimWithAgent = ClaimRow & { agentName: string };
 export type HandoffRow = typeof handoffs.$inferSelect;
+export type QueueEntryRow = typeof claimQueue.$inferSelect;
+export type QueueEntryWithAgent = QueueEntryRow & { agentName: string };
 
 const withAgent = { claim: claims, agentName: agents.name };
 const flatten = (r: { claim: ClaimRow; agentName: string }): ClaimWithAgent => ({ ...r.claim, agentName: r.agentName });
@@ -521,4 +523,131 @@ export async function saveClaimPolicy(
     .insert(claimPolicies)
     .values({ orgId, ...policy, updatedBy })
     .onConflictDoUpdate({ target: claimPolicies.orgId, set: { ...policy, updatedBy, updatedAt: sql`now()` } });
+}
+
+// ---- The claim queue (claims.queue.ts): written and promoted under the repo's lock.
+
+/** What enqueueing writes; seq, status and times follow. */
+export type NewQueueEntry = Pick<
+  QueueEntryRow,
+  "id" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "sameDeveloper"
+> & { maxWaitSeconds: number };
+
+/** Inserts queue entries in the given order (their seq rises in it), under the repo's lock. */
+export async function insertQueueEntries(db: Db, list: NewQueueEntry[]): Promise<QueueEntryRow[]> {
+  const rows: QueueEntryRow[] = [];
+  // One at a time so that seq follows arrival order (a multi-row insert draws nextval in no promised order).
+  for (const { maxWaitSeconds, ...entry } of list) {
+    const [row] = await db
+      .insert(claimQueue)
+      .values({ ...entry, expiresAt: sql`now() + make_interval(secs => ${maxWaitSeconds})` })
+      .returning();
+    rows.push(row!);
+  }
+  return rows;
+}
+
+/** A waiting entry as the promotion reads it: is its session still live, has its wait run out. */
+export type WaitingEntry = QueueEntryWithAgent & { live: boolean; due: boolean };
+
+/** The repo's waiting entries in arrival order (call under the repo's lock to act on them). */
+export async function waitingEntries(db: Db, orgId: string, repo: string): Promise<WaitingEntry[]> {
+  const rows = await db
+    .select({
+      entry: claimQueue,
+      agentName: agents.name,
+      live: sql<boolean>`${sessions.status} = 'active' and ${sessions.expiresAt} > now()`,
+      due: sql<boolean>`${claimQueue.expiresAt} <= now()`,
+    })
+    .from(claimQueue)
+    .innerJoin(sessions, eq(sessions.id, claimQueue.sessionId))
+    .innerJoin(agents, eq(agents.id, claimQueue.agentId))
+    .where(and(eq(claimQueue.orgId, orgId), eq(claimQueue.repo, repo), eq(claimQueue.status, "waiting")))
+    .orderBy(asc(claimQueue.seq));
+  return rows.map((r) => ({ ...r.entry, agentName: r.agentName, live: r.live, due: r.due }));
+}
+
+export async function findQueueEntry(db: Db, orgId: string, id: string): Promise<QueueEntryWithAgent | undefined> {
+  const [row] = await db
+    .select({ entry: claimQueue, agentName: agents.name })
+    .from(claimQueue)
+    .innerJoin(agents, eq(agents.id, claimQueue.agentId))
+    .where(and(eq(claimQueue.orgId, orgId), eq(claimQueue.id, id)));
+  return row && { ...row.entry, agentName: row.agentName };
+}
+
+export async function listQueueEntries(
+  db: Db,
+  f: { orgId: string; userId: string; sessionId?: string | undefined; repo?: string | undefined; waiting: boolean; limit: number },
+): Promise<QueueEntryWithAgent[]> {
+  const where: (SQL | undefined)[] = [eq(claimQueue.orgId, f.orgId), eq(claimQueue.userId, f.userId)];
+  if (f.sessionId) where.push(eq(claimQueue.sessionId, f.sessionId));
+  if (f.repo) where.push(eq(claimQueue.repo, f.repo));
+  if (f.waiting) where.push(eq(claimQueue.status, "waiting"));
+  const rows = await db
+    .select({ entry: claimQueue, agentName: agents.name })
+    .from(claimQueue)
+    .innerJoin(agents, eq(agents.id, claimQueue.agentId))
+    .where(and(...where))
+    .orderBy(desc(claimQueue.seq))
+    .limit(f.limit);
+  return rows.map((r) => ({ ...r.entry, agentName: r.agentName }));
+}
+
+/** Ends waiting entries without a claim; returns those it ended. */
+export async function endQueueEntries(
+  db: Db,
+  ids: string[],
+  status: Exclude<QueueEntryRow["status"], "waiting" | "granted">,
+): Promise<QueueEntryRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .update(claimQueue)
+    .set({ status, endedAt: sql`now()` })
+    .where(and(inArray(claimQueue.id, ids), eq(claimQueue.status, "waiting")))
+    .returning();
+}
+
+export async function markQueueEntryGranted(db: Db, id: string, claimId: string): Promise<void> {
+  await db.update(claimQueue).set({ status: "granted", grantedClaimId: claimId, endedAt: sql`now()` }).where(eq(claimQueue.id, id));
+}
+
+/** (org, repo, id) of waiting entries of these sessions. */
+export async function waitingEntriesOfSessions(db: Db, sessionIds: string[]): Promise<Pick<QueueEntryRow, "id" | "orgId" | "repo">[]> {
+  if (sessionIds.length === 0) return [];
+  return db
+    .select({ id: claimQueue.id, orgId: claimQueue.orgId, repo: claimQueue.repo })
+    .from(claimQueue)
+    .where(and(inArray(claimQueue.sessionId, sessionIds), eq(claimQueue.status, "waiting")));
+}
+
+/** Repos with waiting entries past their wait limit, for the sweeper. */
+export async function reposWithDueQueueEntries(db: Db, limit: number): Promise<{ orgId: string; repo: string }[]> {
+  return db
+    .selectDistinct({ orgId: claimQueue.orgId, repo: claimQueue.repo })
+    .from(claimQueue)
+    .where(and(eq(claimQueue.status, "waiting"), lte(claimQueue.expiresAt, sql`now()`)))
+    .limit(limit);
+}
+
+/**
+ * The sessions refused on a claim (its `claim.conflicted` events with outcome rejected name it),
+ * since it was granted: who a release note is for, beside the claim's waiters.
+ */
+export async function sessionsRefusedOn(
+  db: Db,
+  orgId: string,
+  claimId: string,
+  since: Date,
+): Promise<{ sessionId: string; userId: string }[]> {
+  const rows = await executeRows<{ session_id: string; user_id: string }>(
+    db,
+    sql`select distinct e.payload->>'sessionId' as session_id, e.payload->>'userId' as user_id
+      from events e
+      where e.org_id = ${orgId} and e.type = 'claim.conflicted' and e.occurred_at >= ${since.toISOString()}::timestamptz
+        and e.payload->>'outcome' = 'rejected'
+        and e.payload->'conflicts' @> ${JSON.stringify([{ claimId }])}::jsonb
+      limit 1000`,
+  );
+  return rows.map((r) => ({ sessionId: r.session_id, userId: r.user_id }));
 }

@@ -19,6 +19,10 @@ import {
   handoffBody,
   handoffSchema,
   listClaimsQuery,
+  listQueueQuery,
+  queuedClaimSchema,
+  queueEntrySchema,
+  releaseQuery,
   renewBody,
   repoParams,
   sessionTouchesBody,
@@ -48,6 +52,25 @@ export const presentClaim = (c: ClaimWithAgent) => ({
   expiresAt: c.expiresAt.toISOString(),
   endedAt: iso(c.endedAt),
   endReason: c.endReason,
+});
+
+const presentQueueEntry = ({ entry: e, position, waitingFor }: usecases.PlacedEntry) => ({
+  id: e.id,
+  orgId: e.orgId,
+  repo: e.repo,
+  sessionId: e.sessionId,
+  waiter: { sessionId: e.sessionId, userId: e.userId, agent: { id: e.agentId, name: e.agentName } },
+  patterns: e.patterns,
+  mode: e.mode,
+  reason: e.reason,
+  ttlSeconds: e.ttlSeconds,
+  status: e.status,
+  position,
+  waitingFor,
+  createdAt: e.createdAt.toISOString(),
+  expiresAt: e.expiresAt.toISOString(),
+  endedAt: iso(e.endedAt),
+  grantedClaimId: e.grantedClaimId,
 });
 
 const presentHandoff = (h: HandoffRow) => ({
@@ -99,17 +122,21 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
       schema: {
         tags,
         summary: "Claim areas of the session's repo; 409 lists every conflict (with onConflict reject)",
+        description:
+          "With onConflict queue a blocked request answers 202 with its queue entry (position, the claims it waits for); it is granted automatically when they end, with a claim.granted alert to the session.",
         body: createClaimBody,
         response: {
           201: grantedClaimSchema,
+          202: queuedClaimSchema,
           ...problemResponses(400, 401, 403, 404, 422),
           409: problemResponse(409, conflictProblemSchema),
         },
       },
     },
     async (request, reply) => {
-      const { claim, conflicts } = await usecases.createClaim(deps, request.principal, request.body);
-      return reply.code(201).send({ ...presentClaim(claim), conflicts });
+      const { claim, queued, conflicts } = await usecases.createClaim(deps, request.principal, request.body);
+      if (queued) return reply.code(202).send({ ...presentQueueEntry(queued), conflicts });
+      return reply.code(201).send({ ...presentClaim(claim!), conflicts });
     },
   );
 
@@ -154,12 +181,55 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
     {
       schema: {
         tags,
-        summary: "Release a claim (holder)",
+        summary: "Release a claim (holder), optionally with a note",
+        description:
+          "Waiters the release frees are granted in the same transaction. A note (`?note=`) is alerted to the sessions refused on the claim and those waiting for its area.",
         params: idParams,
+        querystring: releaseQuery,
         response: { 200: claimSchema, ...problemResponses(400, 401, 403, 404) },
       },
     },
-    async (request) => presentClaim(await usecases.releaseClaim(deps, request.principal, request.params.id)),
+    async (request) => presentClaim(await usecases.releaseClaim(deps, request.principal, request.params.id, request.query)),
+  );
+
+  app.get(
+    "/v1/claims/queue",
+    {
+      schema: {
+        tags,
+        summary: "Your queue entries (a session token: its session's), newest first, with position and what they wait for",
+        querystring: listQueueQuery,
+        response: { 200: z.object({ items: z.array(queueEntrySchema) }), ...problemResponses(400, 401, 403, 422) },
+      },
+    },
+    async (request) => ({ items: (await usecases.listQueue(deps, request.principal, request.query)).map(presentQueueEntry) }),
+  );
+
+  app.get(
+    "/v1/claims/queue/:id",
+    {
+      schema: {
+        tags,
+        summary: "One of your queue entries",
+        params: idParams,
+        response: { 200: queueEntrySchema, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) => presentQueueEntry(await usecases.getQueueEntry(deps, request.principal, request.params.id)),
+  );
+
+  app.delete(
+    "/v1/claims/queue/:id",
+    {
+      schema: {
+        tags,
+        summary: "Leave the queue; the waiters behind you move up at once",
+        description: "Leaving an entry that has already ended (granted, expired) changes nothing and returns it.",
+        params: idParams,
+        response: { 200: queueEntrySchema, ...problemResponses(400, 401, 404) },
+      },
+    },
+    async (request) => presentQueueEntry(await usecases.leaveQueue(deps, request.principal, request.params.id)),
   );
 
   app.post(

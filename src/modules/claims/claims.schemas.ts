@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { problemSchema } from "../../http/problem.js";
-import { claimModes, claimStatuses, handoffStatuses, sameDeveloperPolicies } from "./claims.table.js";
+import { claimModes, claimStatuses, handoffStatuses, queueStatuses, sameDeveloperPolicies } from "./claims.table.js";
 
 const timestamp = z.iso.datetime({ offset: true });
 
@@ -102,7 +102,18 @@ export const createClaimBody = z
     mode: z.enum(claimModes).default("exclusive"),
     reason: z.string().min(1).max(2000).optional(),
     ttlSeconds: z.number().int().positive().optional(),
-    onConflict: z.enum(["reject", "warn"]).default("reject"),
+    onConflict: z
+      .enum(["reject", "warn", "queue"])
+      .default("reject")
+      .describe(
+        "reject: 409 with every conflict; warn: granted, conflicts reported; queue: 202 with a queue entry that is granted automatically, first come first served among overlapping waiters, when the claims blocking it end.",
+      ),
+    maxWaitSeconds: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("With onConflict queue: how long the entry may wait before it leaves the queue (default and maximum set by the server)."),
     sameDeveloper: sameDeveloperField,
     onLatent: onLatentField,
   })
@@ -113,6 +124,18 @@ export type CreateClaimInput = z.infer<typeof createClaimBody>;
 export const renewBody = z.object({ ttlSeconds: z.number().int().positive().optional() }).strict().nullish();
 /** The route passes `request.body ?? {}`, so the usecase never sees a missing body. */
 export type RenewClaimInput = NonNullable<z.infer<typeof renewBody>>;
+/** A release's query: DELETE carries no body (proxies and clients may drop one), so the note rides in the URL. */
+export const releaseQuery = z
+  .object({
+    note: z
+      .string()
+      .min(1)
+      .max(2000)
+      .optional()
+      .describe("Delivered as an alert to the sessions refused on the claim and those waiting for its area."),
+  })
+  .strict();
+export type ReleaseClaimInput = z.infer<typeof releaseQuery>;
 export const breakBody = z.object({ reason: z.string().min(1).max(2000) }).strict();
 export type BreakClaimInput = z.infer<typeof breakBody>;
 export const handoffBody = z.object({ sessionId: sessionIdField, reason: z.string().min(1).max(2000) }).strict();
@@ -258,3 +281,56 @@ export const claimPolicySchema = z
   .meta({ id: "ClaimPolicy" });
 export const claimPolicyPatch = z.object({ sameDeveloper: z.enum(sameDeveloperPolicies).optional() }).strict();
 export type ClaimPolicyPatch = z.infer<typeof claimPolicyPatch>;
+
+const blockerSchema = z
+  .object({
+    claimId: z.uuid(),
+    mode: z.enum(claimModes),
+    holder: holderSchema,
+    holderName: holderNameField,
+    expiresAt: timestamp,
+  })
+  .meta({ id: "QueueBlocker" });
+
+export const queueEntrySchema = z
+  .object({
+    id: z.uuid(),
+    orgId: z.uuid(),
+    repo: z.string(),
+    sessionId: z.uuid(),
+    waiter: holderSchema,
+    patterns: z.array(z.string()),
+    mode: z.enum(claimModes),
+    reason: z.string().nullable(),
+    ttlSeconds: z.number().int().describe("The lease of the claim it will be granted."),
+    status: z
+      .enum(queueStatuses)
+      .describe(
+        "waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.",
+      ),
+    position: z
+      .number()
+      .int()
+      .nullable()
+      .describe("While waiting: 1 + the earlier waiters whose areas overlap this one (FIFO within every overlapping set)."),
+    waitingFor: z.array(blockerSchema).describe("While waiting: the live claims that block it now."),
+    createdAt: timestamp,
+    expiresAt: timestamp.describe("The wait limit."),
+    endedAt: timestamp.nullable(),
+    grantedClaimId: z.uuid().nullable(),
+  })
+  .meta({ id: "QueueEntry" });
+
+export const queuedClaimSchema = queueEntrySchema
+  .extend({ conflicts: z.array(conflictSchema).describe("What the request met: the claims it waits for among them.") })
+  .meta({ id: "QueuedClaim" });
+
+export const listQueueQuery = z
+  .object({
+    session: z.uuid().optional().describe("One of your sessions (a session token sees its own only)."),
+    repo: z.string().min(1).max(1024).optional(),
+    status: z.enum(["waiting", "all"]).default("waiting").describe("waiting (default), or all: ended entries too."),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+export type ListQueueInput = z.infer<typeof listQueueQuery>;

@@ -126,3 +126,52 @@ export const claimPolicies = pgTable("claim_policies", {
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   updatedBy: uuid("updated_by").references(() => users.id),
 });
+
+/** Why a queue entry stopped waiting: granted, or one of the ways it left without a claim. */
+export const queueStatuses = ["waiting", "granted", "left", "wait_expired", "session_ended", "session_expired"] as const;
+
+/** Queue order: one sequence, drawn under the repo lock, so per repo it is the order of arrival. */
+export const claimQueueSeq = pgSequence("claim_queue_seq");
+
+/**
+ * A claim request waiting for the claims that block it (`onConflict: "queue"`). Entries are
+ * written and promoted only under their repo's advisory lock, so `seq` (drawn under it) is the
+ * order of arrival per repo: first come, first served among overlapping waiters.
+ */
+export const claimQueue = pgTable(
+  "claim_queue",
+  {
+    id: uuid("id").primaryKey(),
+    seq: bigint("seq", { mode: "number" }).notNull().default(sql`nextval('claim_queue_seq')`),
+    orgId: uuid("org_id")
+      .notNull()
+      .references(() => orgs.id),
+    repo: text("repo").notNull(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id),
+    agentId: uuid("agent_id")
+      .notNull()
+      .references(() => agents.id),
+    patterns: text("patterns").array().notNull(),
+    mode: text("mode", { enum: claimModes }).notNull(),
+    reason: text("reason"),
+    ttlSeconds: integer("ttl_seconds").notNull(),
+    /** The request's same-developer policy, kept so the promotion decides as the request would have. */
+    sameDeveloper: text("same_developer", { enum: sameDeveloperPolicies }).notNull(),
+    status: text("status", { enum: queueStatuses }).notNull().default("waiting"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    /** The wait limit (maxWaitSeconds): past it the entry leaves the queue. */
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    grantedClaimId: uuid("granted_claim_id").references(() => claims.id),
+  },
+  (t) => [
+    index("claim_queue_waiting_idx").on(t.orgId, t.repo, t.seq).where(sql`${t.status} = 'waiting'`),
+    index("claim_queue_session_idx").on(t.sessionId, t.status),
+    index("claim_queue_due_idx").on(t.expiresAt).where(sql`${t.status} = 'waiting'`),
+  ],
+);

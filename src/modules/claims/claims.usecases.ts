@@ -16,6 +16,9 @@ import { claimErrors, tooComplex } from "./claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 import type {
+  ListQueueInput,
+  NamedConflict,
+  ReleaseClaimInput,
   AnswerHandoffInput,
   BreakClaimInput,
   CheckPathsInput,
@@ -34,6 +37,8 @@ import { appendEvents } from "../../events/append.js";
 import { newId } from "../../infra/ids.js";
 import { systemActor } from "../../events/envelope.js";
 import { claimEvents } from "./claims.events.js";
+import { partyRecipients } from "../../events/catalog.js";
+import { areasOverlap, endEntries, excludes, promoteWaiters, waitersAhead, type PromoteAt } from "./claims.queue.js";
 import { quotaExceeded } from "../limits/limits.errors.js";
 import type { Limits } from "../limits/limits.usecases.js";
 import type { PendingEvent } from "../../events/catalog.js";
@@ -43,7 +48,15 @@ export interface ClaimDeps {
   cache: ClaimIndexCache;
   /** Grants claims in shared transactions (`createGrantBatcher`). */
   grants: GrantClaims;
-  config: Pick<Config, "CLAIM_TTL_MIN_SECONDS" | "CLAIM_TTL_MAX_SECONDS" | "CLAIM_TTL_DEFAULT_SECONDS" | "PATTERN_WORK_BUDGET">;
+  config: Pick<
+    Config,
+    | "CLAIM_TTL_MIN_SECONDS"
+    | "CLAIM_TTL_MAX_SECONDS"
+    | "CLAIM_TTL_DEFAULT_SECONDS"
+    | "PATTERN_WORK_BUDGET"
+    | "CLAIM_QUEUE_MAX_WAIT_SECONDS"
+    | "CLAIM_QUEUE_DEFAULT_WAIT_SECONDS"
+  >;
   /** Told of granted claims and reported touches in repos that hold contract sources (the app wires the contracts module's at-risk check). */
   onWork?: OnRepoWork | undefined;
   /** The organisation's limits (claim pattern quotas); absent, claims are not counted. */
@@ -88,6 +101,27 @@ function checkTtl(config: ClaimDeps["config"], ttlSeconds: number | undefined): 
   return secondsWithin(ttlSeconds, bounds, claimErrors.ttlOutOfBounds);
 }
 
+/** A queued request's wait limit; maxWaitSeconds means nothing without `onConflict: "queue"`. */
+function checkMaxWait(config: ClaimDeps["config"], input: Pick<CreateClaimInput, "onConflict" | "maxWaitSeconds">): number {
+  if (input.onConflict !== "queue") {
+    if (input.maxWaitSeconds === undefined) return 0;
+    throw claimErrors.maxWaitWithoutQueue('maxWaitSeconds applies to queued claims only: send onConflict "queue" with it.', {
+      errors: [{ field: "maxWaitSeconds", reason: "needs onConflict queue" }],
+    });
+  }
+  const bounds = { min: 1, max: config.CLAIM_QUEUE_MAX_WAIT_SECONDS, fallback: config.CLAIM_QUEUE_DEFAULT_WAIT_SECONDS };
+  return secondsWithin(input.maxWaitSeconds, bounds, claimErrors.maxWaitOutOfBounds, "maxWaitSeconds");
+}
+
+/** A claim a queue entry waits for, as the API shows it (from a conflict, or the live index). */
+const blockerOf = (c: Pick<NamedConflict, "claimId" | "mode" | "holder" | "holderName" | "expiresAt">) => ({
+  claimId: c.claimId,
+  mode: c.mode,
+  holder: c.holder,
+  holderName: c.holderName,
+  expiresAt: c.expiresAt,
+});
+
 async function loadHeldClaim(db: Db, principal: Principal, id: string, action: string) {
   const claim = await repo.findClaim(db, principal.orgId, id);
   if (!claim) throw claimErrors.notFound(`No claim ${id} in this organisation.`);
@@ -107,6 +141,7 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
   const sessionId = sessionOf(principal, input.sessionId);
   const patterns = validPatternsOrThrow(input.patterns);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
+  const maxWaitSeconds = checkMaxWait(config, input);
   if (limits) await checkPatternQuotas(db, limits, principal.orgId, sessionId, patterns.length);
   const sameDeveloper = input.sameDeveloper ?? (await policy.forOrg(principal.orgId)).sameDeveloper;
   const outcome = await grants({
@@ -119,6 +154,7 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
     reason: input.reason ?? null,
     ttlSeconds,
     onConflict: input.onConflict,
+    maxWaitSeconds,
     sameDeveloper,
     onLatent: input.onLatent,
   });
@@ -129,6 +165,11 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
     outcome.conflicts.map((c) => c.holder.userId),
   );
   const conflicts = outcome.conflicts.map((c) => ({ ...c, holderName: people.name(c.holder.userId) }));
+  if ("queued" in outcome) {
+    const { entry, position, waitingFor } = outcome.queued;
+    const blockers = waitingFor.map((id) => blockerOf(conflicts.find((c) => c.claimId === id)!));
+    return { claim: null, queued: { entry, position, waitingFor: blockers }, conflicts };
+  }
   if (!outcome.granted) {
     // The refusal names a conflict that blocks (not the developer's own other session under the warn policy, not a latent overlap).
     const first = blockingConflicts(outcome.conflicts, { sameDeveloper, onLatent: input.onLatent })[0]!;
@@ -139,7 +180,7 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
       { conflicts },
     );
   }
-  return { claim: outcome.granted, conflicts };
+  return { claim: outcome.granted, queued: null, conflicts };
 }
 
 export async function getClaim({ db }: Pick<ClaimDeps, "db">, principal: Principal, id: string) {
@@ -156,7 +197,12 @@ async function changeClaim<T>(
   change: (
     tx: Tx,
     claim: repo.ClaimWithAgent,
-    ctx: { now: Date; bump: () => Promise<number>; alsoChanged: (claimId: string) => void },
+    ctx: {
+      now: Date;
+      bump: () => Promise<number>;
+      alsoChanged: (claimId: string) => void;
+      promote: (at: Pick<PromoteAt, "ended" | "added">) => Promise<PendingEvent[]>;
+    },
   ) => Promise<T>,
 ): Promise<T> {
   let patch: { repo: string; from: number; to: number; changed: string[] } | null = null;
@@ -173,7 +219,13 @@ async function changeClaim<T>(
     };
     // Another claim of the same repo written at this version (a handoff's transfer).
     const alsoChanged = (claimId: string) => void changed.push(claimId);
-    return change(tx, claim, { now, bump, alsoChanged });
+    // The queue's step after a claim ends: its grants commit with this change (claims.queue.ts).
+    const promote = async (at: Pick<PromoteAt, "ended" | "added">) => {
+      const promoted = await promoteWaiters(tx, cache, { orgId: principal.orgId, repo: claim.repo, from, to, now, ...at });
+      for (const c of promoted.granted) alsoChanged(c.id);
+      return promoted.events;
+    };
+    return change(tx, claim, { now, bump, alsoChanged, promote });
   });
   if (patch) {
     const { repo: repoKey, from, to, changed } = patch as { repo: string; from: number; to: number; changed: string[] };
@@ -210,29 +262,48 @@ export async function renewClaim(deps: ClaimDeps, principal: Principal, id: stri
   });
 }
 
-export async function releaseClaim(deps: ClaimDeps, principal: Principal, id: string) {
+/**
+ * Releases a claim; the queue's waiters it freed are granted in the same transaction. A note is
+ * delivered (the `claim.released` alert) to the sessions refused on the claim and those waiting
+ * for its area.
+ */
+export async function releaseClaim(deps: ClaimDeps, principal: Principal, id: string, input: ReleaseClaimInput = {}) {
   await loadHeldClaim(deps.db, principal, id, "release");
-  return changeClaim(deps, principal, id, async (tx, claim, { bump }) => {
+  return changeClaim(deps, principal, id, async (tx, claim, { bump, promote }) => {
     if (claim.status !== "active") return claim;
+    const note = input.note ?? null;
     const [released] = await repo.endClaims(tx, [id], { status: "released", endReason: "released", version: await bump() });
+    // Read before the promotion: a waiter granted by this release hears the note too.
+    const notify = note ? await noteRecipients(tx, principal.orgId, claim) : [];
     await appendEvents(tx, principal.orgId, [
       claimEvents.event({
         type: "claim.released",
         actor: actorOf(principal),
         subject: { type: "claim", id },
         repo: claim.repo,
-        payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: "released" },
+        payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: "released", note },
+        notify,
       }),
       ...(await resolveConflictsOfClaims(tx, principal.orgId, [id], "claim_released", actorOf(principal))),
+      ...(await promote({ ended: [id] })),
     ]);
     return { ...released!, agentName: claim.agentName };
   });
 }
 
+/** Who a release note is for: the sessions refused on the claim and those waiting for its area. */
+async function noteRecipients(tx: Tx, orgId: string, claim: repo.ClaimWithAgent) {
+  const refused = await repo.sessionsRefusedOn(tx, orgId, claim.id, claim.grantedAt);
+  const waiting = (await repo.waitingEntries(tx, orgId, claim.repo)).filter(
+    (w) => w.live && w.sessionId !== claim.sessionId && excludes(w.mode, claim.mode) && areasOverlap(w.patterns, claim.patterns),
+  );
+  return partyRecipients(...[...refused, ...waiting].filter((p) => p.sessionId !== claim.sessionId));
+}
+
 export async function breakClaim(deps: ClaimDeps, principal: Principal, id: string, input: BreakClaimInput) {
   if (principal.sessionId) throw identityErrors.sessionTokenNotAllowed("Breaking a claim needs a lead's or admin's personal token.");
   requireRole(principal, "lead", "admin");
-  return changeClaim(deps, principal, id, async (tx, claim, { now, bump }) => {
+  return changeClaim(deps, principal, id, async (tx, claim, { now, bump, promote }) => {
     if (!isLive(claim, now)) throw claimErrors.notActive(`Claim ${id} is not active; nothing to break.`);
     const [broken] = await repo.endClaims(tx, [id], {
       status: "broken",
@@ -249,6 +320,7 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
         payload: { claimId: id, sessionId: claim.sessionId, userId: claim.userId, reason: input.reason, brokenBy: principal.userId },
       }),
       ...(await resolveConflictsOfClaims(tx, principal.orgId, [id], "claim_broken", actorOf(principal))),
+      ...(await promote({ ended: [id] })),
     ]);
     return { ...broken!, agentName: claim.agentName };
   });
@@ -304,7 +376,7 @@ export async function answerHandoff(deps: ClaimDeps, principal: Principal, hando
       errors: [{ field: "etaSeconds", reason: "is required when answer is defer" }],
     });
   }
-  return changeClaim(deps, principal, pending.claimId, async (tx, claim, { now, bump, alsoChanged }) => {
+  return changeClaim(deps, principal, pending.claimId, async (tx, claim, { now, bump, alsoChanged, promote }) => {
     const handoff = (await repo.findHandoff(tx, principal.orgId, handoffId, { forUpdate: true }))!;
     if (handoff.status !== "pending" && handoff.status !== "deferred")
       throw claimErrors.handoffAnswered(`Handoff ${handoffId} was already ${handoff.status}.`);
@@ -333,6 +405,9 @@ export async function answerHandoff(deps: ClaimDeps, principal: Principal, hando
         granted = await transferClaim(tx, claim, requester, { reason: handoff.reason, version, now, actor: actorOf(principal) }, events);
         alsoChanged(granted.id);
       }
+      // Waiters for the area stay behind the transferred claim; a plain release may free them.
+      const added = granted ? [{ ...granted, agentName: requester!.agentName }] : [];
+      events.push(...(await promote({ ended: [claim.id], added })));
     }
     const answered = await repo.answerHandoff(tx, handoffId, {
       status,
@@ -715,22 +790,33 @@ export async function reportTouches(
  * Releases every active claim of sessions that ended or expired, repo by repo under each
  * repo's lock. Called in the transaction that closes the sessions.
  */
-export async function releaseClaimsOfSessions(tx: Tx, sessionIds: string[], reason: "session_ended" | "session_expired") {
+export async function releaseClaimsOfSessions(
+  tx: Tx,
+  cache: ClaimIndexCache,
+  sessionIds: string[],
+  reason: "session_ended" | "session_expired",
+) {
   const held = await repo.activeClaimsOfSessions(tx, sessionIds);
-  const byRepo = new Map<string, { orgId: string; repo: string; ids: string[] }>();
-  for (const c of held) {
+  const queued = await repo.waitingEntriesOfSessions(tx, sessionIds);
+  const byRepo = new Map<string, { orgId: string; repo: string; ids: string[]; entries: string[] }>();
+  const of = (c: { orgId: string; repo: string }) => {
     const key = `${c.orgId}/${c.repo}`;
-    byRepo.set(key, { orgId: c.orgId, repo: c.repo, ids: [...(byRepo.get(key)?.ids ?? []), c.id] });
-  }
+    let group = byRepo.get(key);
+    if (!group) byRepo.set(key, (group = { orgId: c.orgId, repo: c.repo, ids: [], entries: [] }));
+    return group;
+  };
+  for (const c of held) of(c).ids.push(c.id);
+  // Their queue entries end with them, and whoever they held back moves up.
+  for (const e of queued) of(e).entries.push(e.id);
   // Always in the same order, so two processes closing sessions cannot deadlock on repo locks.
   const ordered = [...byRepo.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
-  for (const { orgId, repo: repoKey, ids } of ordered) {
-    const { to: version } = await repo.lockRepo(tx, orgId, repoKey);
-    const ended = await repo.endClaims(tx, ids, { status: "released", endReason: reason, version });
-    await appendEvents(
-      tx,
-      orgId,
-      ended.map((c) =>
+  for (const { orgId, repo: repoKey, ids, entries } of ordered) {
+    const lock = await repo.lockRepo(tx, orgId, repoKey);
+    const ended = await repo.endClaims(tx, ids, { status: "released", endReason: reason, version: lock.to });
+    const left = await endEntries(tx, entries, reason, systemActor);
+    const promoted = await promoteWaiters(tx, cache, { orgId, repo: repoKey, ...lock, ended: ended.map((c) => c.id) });
+    await appendEvents(tx, orgId, [
+      ...ended.map((c) =>
         claimEvents.event({
           type: "claim.released" as const,
           actor: systemActor,
@@ -739,19 +825,21 @@ export async function releaseClaimsOfSessions(tx: Tx, sessionIds: string[], reas
           payload: { claimId: c.id, sessionId: c.sessionId, userId: c.userId, reason },
         }),
       ),
-    );
+      ...left.events,
+      ...promoted.events,
+    ]);
   }
 }
 
 /** Expires overdue claims, one repo per transaction under its lock; safe in every process. */
-export async function expireOverdueClaims({ db }: { db: Db }): Promise<number> {
+export async function expireOverdueClaims({ db, cache }: { db: Db; cache: ClaimIndexCache }): Promise<number> {
   let total = 0;
   for (const { orgId, repo: repoKey } of await repo.reposWithDueClaims(db, 100)) {
     total += await transaction(db, async (tx) => {
-      const { to: version } = await repo.lockRepo(tx, orgId, repoKey);
+      const lock = await repo.lockRepo(tx, orgId, repoKey);
       const due = await repo.dueClaimIds(tx, orgId, repoKey);
       if (due.length === 0) return 0;
-      const ended = await repo.endClaims(tx, due, { status: "expired", endReason: "expired", version });
+      const ended = await repo.endClaims(tx, due, { status: "expired", endReason: "expired", version: lock.to });
       await appendEvents(tx, orgId, [
         ...ended.map((c) =>
           claimEvents.event({
@@ -769,9 +857,112 @@ export async function expireOverdueClaims({ db }: { db: Db }): Promise<number> {
           "claim_expired",
           systemActor,
         )),
+        // The waiters these claims held back are granted in this transaction.
+        ...(await promoteWaiters(tx, cache, { orgId, repo: repoKey, ...lock, ended: ended.map((c) => c.id) })).events,
       ]);
       return ended.length;
     });
   }
   return total;
+}
+
+/** A queue entry with its place: position and the claims it waits for (live, for waiting entries). */
+export interface PlacedEntry {
+  entry: repo.QueueEntryWithAgent;
+  position: number | null;
+  waitingFor: ReturnType<typeof blockerOf>[];
+}
+
+/**
+ * Where waiting entries stand now: their position among the waiters of their area, and the live
+ * claims that block them (read without the repo's lock: a view, which the next change may move).
+ */
+async function place(deps: Pick<ClaimDeps, "db" | "cache">, orgId: string, entries: repo.QueueEntryWithAgent[]): Promise<PlacedEntry[]> {
+  const repos = new Map<string, { waiting: repo.WaitingEntry[]; index: PatternIndex<HeldPattern>; now: number }>();
+  for (const e of entries) {
+    if (e.status !== "waiting" || repos.has(e.repo)) continue;
+    const { index, now } = await liveIndex(deps, orgId, e.repo);
+    repos.set(e.repo, { waiting: (await repo.waitingEntries(deps.db, orgId, e.repo)).filter((w) => w.live && !w.due), index, now });
+  }
+  const budget = new WorkBudget(Number.POSITIVE_INFINITY);
+  const placed: (Omit<PlacedEntry, "waitingFor"> & { blockers: HeldPattern[] })[] = [];
+  for (const entry of entries) {
+    const at = repos.get(entry.repo);
+    if (entry.status !== "waiting" || !at) {
+      placed.push({ entry, position: null, blockers: [] });
+      continue;
+    }
+    const earlier = at.waiting.filter((w) => w.seq < entry.seq);
+    const accept = (held: HeldPattern) =>
+      held.sessionId !== entry.sessionId &&
+      held.expiresAt > at.now &&
+      excludes(entry.mode, held.mode) &&
+      !(entry.sameDeveloper === "warn" && held.userId === entry.userId);
+    const blockers = new Map<string, HeldPattern>();
+    for (const pattern of entry.patterns)
+      for (const hit of await at.index.overlappingWithin(pattern, budget, { accept })) blockers.set(hit.value.claimId, hit.value);
+    placed.push({ entry, position: waitersAhead(earlier, entry).length + 1, blockers: [...blockers.values()] });
+  }
+  const people = await peopleNamed(
+    deps.db,
+    orgId,
+    placed.flatMap((p) => p.blockers.map((b) => b.userId)),
+  );
+  return placed.map(({ entry, position, blockers }) => ({
+    entry,
+    position,
+    waitingFor: blockers.map((b) =>
+      blockerOf({ claimId: b.claimId, mode: b.mode, holder: holderOf(b), holderName: people.name(b.userId), expiresAt: iso(b.expiresAt) }),
+    ),
+  }));
+}
+
+/**
+ * A queue entry of the caller's: a session token sees its session's entries only, a personal
+ * token its user's. Another's entry is not found (its existence is not the caller's business).
+ */
+async function loadOwnEntry(db: Db, principal: Principal, id: string) {
+  const entry = await repo.findQueueEntry(db, principal.orgId, id);
+  const own = entry && (principal.sessionId ? entry.sessionId === principal.sessionId : entry.userId === principal.userId);
+  if (!entry || !own) throw claimErrors.queueEntryNotFound(`No queue entry ${id} of yours in this organisation.`);
+  return entry;
+}
+
+/** The caller's queue entries (waiting ones unless `status=all`), newest first, with their places. */
+export async function listQueue(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, query: ListQueueInput) {
+  if (query.session) requireSessionScope(principal, query.session);
+  const entries = await repo.listQueueEntries(deps.db, {
+    orgId: principal.orgId,
+    userId: principal.userId,
+    sessionId: principal.sessionId ?? query.session,
+    repo: query.repo ? repoKeyOrThrow(query.repo).key : undefined,
+    waiting: query.status === "waiting",
+    limit: query.limit,
+  });
+  return place(deps, principal.orgId, entries);
+}
+
+export async function getQueueEntry(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, id: string) {
+  const [placed] = await place(deps, principal.orgId, [await loadOwnEntry(deps.db, principal, id)]);
+  return placed!;
+}
+
+/**
+ * Leaves the queue: the entry ends (`left`), and the waiters it held back are promoted in the
+ * same transaction, under the repo's lock. Leaving an entry that has already ended changes nothing.
+ */
+export async function leaveQueue(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, id: string) {
+  const found = await loadOwnEntry(deps.db, principal, id);
+  if (found.status === "waiting") {
+    const patch = await transaction(deps.db, async (tx) => {
+      const lock = await repo.lockRepo(tx, principal.orgId, found.repo);
+      const { ended, events } = await endEntries(tx, [id], "left", actorOf(principal));
+      if (ended.length === 0) return null;
+      const promoted = await promoteWaiters(tx, deps.cache, { orgId: principal.orgId, repo: found.repo, ...lock });
+      await appendEvents(tx, principal.orgId, [...events, ...promoted.events]);
+      return { lock, granted: promoted.granted };
+    });
+    if (patch) deps.cache.committed(principal.orgId, found.repo, patch.lock.from, patch.lock.to, patch.granted);
+  }
+  return getQueueEntry(deps, principal, id);
 }

@@ -13,7 +13,10 @@
  * - session end (`endSession`) and the expiry sweeper (`expireOverdueSessions`): the sessions'
  *   repo locks, then the session rows, then their claims (under the same repo locks again,
  *   which advisory locks allow: they are re-entrant within a transaction);
- * - the claim expiry sweeper: the repo lock, then the claim rows.
+ * - the claim expiry sweeper: the repo lock, then the claim rows;
+ * - the claim queue (claims.queue.ts): enqueueing runs in the grant; the promotion of waiters
+ *   runs inside each of the paths above after its change, and leaving the queue and the
+ *   wait-limit sweeper take the repo lock first: then claim and queue entry rows, no session row.
  *
  * Before this order a grant (repo lock, then its session `FOR SHARE`) and the end of that
  * session (its row updated, then the repo lock) could deadlock across replicas.

@@ -146,6 +146,7 @@ t.test("grants in shared transactions", async (t) => {
       reason: null,
       ttlSeconds: 600,
       onConflict: "reject",
+      maxWaitSeconds: 0,
       sameDeveloper: "block",
       onLatent: "warn",
     });

@@ -138,6 +138,22 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
     t.equal(relative.body.hookSpecificOutput.permissionDecision, "deny", "a relative path resolves against cwd (src/ + auth/x.ts)");
   });
 
+  t.test("a denied edit offers the claim queue, and names the entry once the agent waits in it", async (t) => {
+    const first = await bobHook(edit("/work/bob/hooks", "src/auth/login.ts"));
+    t.match(first.body.hookSpecificOutput.permissionDecisionReason, 'claim_paths with onConflict "queue"');
+    t.match(first.body.hookSpecificOutput.permissionDecisionReason, "brigade claim src/auth/login.ts --queue");
+    const mine = (await bob.api.get("/v1/sessions?active=true")).body.items.find((s: any) => s.clientSessionId === "cc-bob");
+    const queued = await bob.api.post("/v1/claims", { sessionId: mine.id, patterns: ["src/auth/**"], onConflict: "queue" });
+    t.equal(queued.status, 202);
+    const again = await bobHook(edit("/work/bob/hooks", "src/auth/login.ts"));
+    t.equal(again.body.hookSpecificOutput.permissionDecision, "deny", "still denied while waiting");
+    t.match(
+      again.body.hookSpecificOutput.permissionDecisionReason,
+      `You are already queued for it (queue entry ${queued.body.id}, position 1)`,
+    );
+    t.equal((await bob.api.delete(`/v1/claims/queue/${queued.body.id}`)).body.status, "left");
+  });
+
   t.test("a Bash change inside the claim is told to the agent at once, and alerted once to the holder", async (t) => {
     const res = await bobHook({
       hook_event_name: "PostToolUse",
