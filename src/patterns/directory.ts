@@ -7,33 +7,16 @@
  * Coverage is decided exactly: the pattern's automaton is run over `dir/`, then its state sets
  * are explored (a subset construction, in step with the valid-path automaton) looking for a
  * valid continuation that leaves no accepting state. None found means every valid path inside
- * the directory matches. As in `overlap.ts`, one OTHER symbol stands for every character the
- * pattern does not name literally, so the alphabet is finite and small.
+ * the directory matches. As in `overlap.ts` (whose valid-path automaton it shares), one OTHER
+ * symbol stands for every character the pattern does not name literally, so the alphabet is
+ * finite and small.
  */
 
 import { DOT_CODE, SLASH_CODE, labelConsumes, type Automaton } from "./automaton.js";
 import { compilePattern } from "./compiled.js";
-import { pickOtherCharacter } from "./overlap.js";
+import { OTHER, SEGMENT_NAME, SEGMENT_START, nextValidity, pickOtherCharacter } from "./overlap.js";
 import { assertValidPath } from "./path.js";
 import type { Pattern } from "./pattern.js";
-
-const OTHER = -1;
-
-// Valid-path automaton, as in overlap.ts: how the current segment started is enough to refuse
-// empty, `.` and `..` segments.
-const SEGMENT_START = 0;
-const SEGMENT_DOT = 1;
-const SEGMENT_DOT_DOT = 2;
-const SEGMENT_NAME = 3;
-
-function nextValidity(state: number, symbol: number): number {
-  if (symbol === SLASH_CODE) return state === SEGMENT_NAME ? SEGMENT_START : -1;
-  if (symbol === DOT_CODE) {
-    if (state === SEGMENT_START) return SEGMENT_DOT;
-    if (state === SEGMENT_DOT) return SEGMENT_DOT_DOT;
-  }
-  return SEGMENT_NAME;
-}
 
 /**
  * State sets explored before giving up. A validated pattern has at most a few hundred states

@@ -18,19 +18,20 @@ import type { WorkBudget } from "./budget.js";
 import type { Pattern } from "./pattern.js";
 
 /** Symbol for "a character neither pattern mentions". Code points are >= 0, so -1 is free. */
-const OTHER = -1;
+export const OTHER = -1;
 
 /**
  * Valid-path automaton states. A path is valid when every segment is non-empty and is not
  * `.` or `..`; tracking how the current segment started is enough to enforce that.
  */
-const SEGMENT_START = 0;
+export const SEGMENT_START = 0;
 const SEGMENT_DOT = 1;
 const SEGMENT_DOT_DOT = 2;
-const SEGMENT_NAME = 3;
+export const SEGMENT_NAME = 3;
 const VALIDITY_STATES = 4;
 
-function nextValidity(state: number, symbol: number): number {
+/** The valid-path automaton's next state, or -1 when `symbol` makes the path invalid. (Also `directory.ts`'s.) */
+export function nextValidity(state: number, symbol: number): number {
   if (symbol === SLASH_CODE) return state === SEGMENT_NAME ? SEGMENT_START : -1;
   if (symbol === DOT_CODE) {
     if (state === SEGMENT_START) return SEGMENT_DOT;
