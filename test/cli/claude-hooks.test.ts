@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
-import { brigade, errLines, exec, git, gitRepo, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
+import { brigade, commitFiles, errLines, exec, git, gitRepo, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
 
 /** What Claude Code sends a PreToolUse hook (hooks reference: common fields, tool_name, tool_input, tool_use_id). */
 const preToolUse = (cwd: string, tool: string, toolInput: Record<string, unknown>, sessionId = "claude-session-1") =>
@@ -28,6 +28,8 @@ t.test("Claude Code hooks", async (t) => {
 
   const home = tempDir(t);
   const repo = gitRepo(join(home, "api"));
+  // The file the refused claim below is about exists, so its overlap with src/auth/** is real.
+  commitFiles(repo, ["src/auth/oauth.ts"]);
   const env = userEnv(home, { BRIGADE_URL: server.url, BRIGADE_TOKEN: bob.token });
   const hook = (name: string, input: string, extra: Record<string, string> = {}) =>
     brigade(["hook", name], { cwd: repo, env: { ...env, ...extra }, input });

@@ -6,13 +6,15 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
-import { brigade, CLI, errLines, gitRepo, startServer, tempDir, TSX, twoUsers, userEnv } from "./helpers.js";
+import { brigade, CLI, commitFiles, errLines, gitRepo, startServer, tempDir, TSX, twoUsers, userEnv } from "./helpers.js";
 
 t.test("brigade against a real server", async (t) => {
   const server = await startServer(t);
   const { alice, bob } = await twoUsers(server);
   const home = tempDir(t);
   const repo = gitRepo(join(home, "api"));
+  // The files the conflicts below are about exist, so those overlaps are real ones.
+  commitFiles(repo, ["lib/db/pool.ts", "watched/a.ts", "deep/a"]);
   const env = userEnv(home, { BRIGADE_URL: server.url, BRIGADE_TOKEN: bob.token });
   const cli = (args: string[], extra: Record<string, string> = {}, cwd = repo) => brigade(args, { cwd, env: { ...env, ...extra } });
 

@@ -2,7 +2,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createUser, startTestApp, type TestApp } from "../helpers/app.js";
 
@@ -43,6 +43,20 @@ export function gitRepo(dir: string, remote = "git@github.com:acme/api.git", pus
   git(dir, "add", "README.md");
   git(dir, "commit", "-q", "-m", "init");
   return dir;
+}
+
+/**
+ * Commits these files (placeholder content) to the repository: with the repository's file list
+ * uploaded at session start, overlaps on existing files are real and block, while overlaps only on
+ * paths that do not exist are latent and do not.
+ */
+export function commitFiles(dir: string, files: string[]): void {
+  for (const file of files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    writeFileSync(join(dir, file), `// ${file}\n`);
+  }
+  git(dir, "add", ...files);
+  git(dir, "commit", "-q", "-m", "files");
 }
 
 export interface Result {
