@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
 import { createMemoryBus, createNatsBus, type Bus, type NatsAuth } from "./infra/bus.js";
-import { onCommitSignal, openDatabase, RELAXED_POOL_SIZE, type Database } from "./infra/db.js";
+import { onCommitSignal, openDatabase, RELAXED_POOL_SIZE, type Database, type Db } from "./infra/db.js";
 import { EVENTS_APPENDED } from "./events/append.js";
 import { eventRegistry } from "./modules/catalog.js";
 import { newId } from "./infra/ids.js";
@@ -281,8 +281,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const stopTrees = trees.listen(bus, subjectsFor(config.NATS_SUBJECT_PREFIX));
     sweepers.push({ stop: async () => stopTrees() });
     // A tree that cannot be read leaves overlaps unclassified (blocking as without one); it never fails a claim.
-    const treeLookup = (orgId: string, repo: string) =>
-      trees.get(orgId, repo).catch((err: unknown) => {
+    const treeLookup = (orgId: string, repo: string, tx?: Db) =>
+      trees.get(orgId, repo, tx).catch((err: unknown) => {
         app.log.warn({ err, repo }, "repository tree unavailable; overlaps are not classified");
         return null;
       });

@@ -1,3 +1,4 @@
+import type { Db } from "../../infra/db.js";
 import { WorkBudget } from "../../patterns/budget.js";
 import { type RepoTree, treeSide } from "../../patterns/tree.js";
 
@@ -11,7 +12,8 @@ import { type RepoTree, treeSide } from "../../patterns/tree.js";
  */
 
 /** The repo tree as the claims module asks for it: the latest upload, or null. */
-export type TreeLookup = (orgId: string, repo: string) => Promise<{ treeId: string; tree: RepoTree } | null>;
+/** The repo's tree; `tx` when asked inside a transaction, whose connection the read must use. */
+export type TreeLookup = (orgId: string, repo: string, tx?: Db) => Promise<{ treeId: string; tree: RepoTree } | null>;
 
 /** Existing files named per overlap; the count says how many there are in all. */
 export const OVERLAP_EXAMPLES = 5;

@@ -245,8 +245,8 @@ async function grantTogether(
       }
       const inRepo = repos.get(`${request.orgId}\u0000${session.repo}`)!;
       inRepo.index ??= await cache.sync(tx, request.orgId, session.repo, inRepo.from);
-      // Read through the tree cache (outside this transaction's connection): usually no read at all.
-      if (inRepo.tree === undefined) inRepo.tree = trees ? await trees(request.orgId, session.repo) : null;
+      // Read through the tree cache (usually no read at all), over this transaction's connection.
+      if (inRepo.tree === undefined) inRepo.tree = trees ? await trees(request.orgId, session.repo, tx) : null;
       const nowMs = grant.now.getTime();
       let conflicts: Conflict[];
       const budget = new WorkBudget(workBudget);

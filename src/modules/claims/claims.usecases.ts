@@ -700,7 +700,7 @@ export async function reportTouches(
     const sameDeveloperBlocks = (await deps.policy.forOrg(principal.orgId)).sameDeveloper === "block";
     const conflicts = [];
     const budget = new WorkBudget(deps.config.PATTERN_WORK_BUDGET);
-    const tree = deps.trees ? await deps.trees(principal.orgId, session.repo) : null;
+    const tree = deps.trees ? await deps.trees(principal.orgId, session.repo, tx) : null;
     const classifier = new OverlapClassifier(tree?.tree ?? null, deps.config.PATTERN_WORK_BUDGET);
     for await (const [path, matched] of matchEach(index, paths, budget, "This report")) {
       for (const e of matched) {

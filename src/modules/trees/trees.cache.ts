@@ -85,8 +85,13 @@ export class TreeCache {
     return `${orgId}\u0000${repo}`;
   }
 
-  /** The repo's tree, or null when none was uploaded. */
-  async get(orgId: string, repo: string): Promise<CachedTree | null> {
+  /**
+   * The repo's tree, or null when none was uploaded. Inside a transaction pass it as `tx`: the
+   * read then goes over the transaction's own connection, and joins no read on another one. (On
+   * the embedded database there is one connection, which the transaction holds until it ends: a
+   * read waiting for another connection would wait for ever.)
+   */
+  async get(orgId: string, repo: string, tx?: Db): Promise<CachedTree | null> {
     const key = TreeCache.key(orgId, repo);
     const hit = this.entries.get(key);
     if (hit && performance.now() - hit.checkedAt < this.options.ttlMs) {
@@ -95,22 +100,23 @@ export class TreeCache {
       this.entries.set(key, hit);
       return hit.tree;
     }
+    if (tx) return (await this.load(key, orgId, repo, hit, tx)).tree;
     let load = this.loads.get(key);
     if (!load) {
-      load = this.load(key, orgId, repo, hit).finally(() => this.loads.delete(key));
+      load = this.load(key, orgId, repo, hit, this.db).finally(() => this.loads.delete(key));
       this.loads.set(key, load);
     }
     return (await load).tree;
   }
 
-  private async load(key: string, orgId: string, repo: string, hit: Entry | undefined): Promise<Entry> {
+  private async load(key: string, orgId: string, repo: string, hit: Entry | undefined, db: Db): Promise<Entry> {
     const epoch = this.epoch;
-    const head = await findTreeHead(this.db, orgId, repo);
+    const head = await findTreeHead(db, orgId, repo);
     let entry: Entry;
     if (!head) entry = { tree: null, generation: 0, checkedAt: performance.now() };
     else if (hit && hit.generation === head.generation) entry = { ...hit, checkedAt: performance.now() };
     else {
-      const row = await findTree(this.db, orgId, repo);
+      const row = await findTree(db, orgId, repo);
       if (!row) entry = { tree: null, generation: 0, checkedAt: performance.now() };
       else
         entry = {
