@@ -42,6 +42,8 @@ interface Subscription {
   seen: string[];
   events: BrigadeEvent[];
   alerts: Alert[];
+  /** The server has answered this connection's subscribe (live, or refused). */
+  settled: boolean;
 }
 
 const FLUSH_MS = 150;
@@ -64,6 +66,8 @@ let nextSubscription = 0;
 
 export class LiveStream {
   private ws: WebSocket | null = null;
+  /** This connection got the server's welcome: subscriptions may be sent. */
+  private welcomed = false;
   private readonly subs = new Map<string, Subscription>();
   private statusValue: StreamStatus = { state: "connecting", since: Date.now(), attempts: 0 };
   private readonly listeners = new Set<(status: StreamStatus) => void>();
@@ -100,6 +104,7 @@ export class LiveStream {
     this.clearKeepAlive();
     const ws = this.ws;
     this.ws = null;
+    this.welcomed = false;
     if (ws) {
       ws.onclose = null;
       ws.onmessage = null;
@@ -113,7 +118,7 @@ export class LiveStream {
   subscribe(name: string, spec: SubscriptionSpec, handlers: SubscriptionHandlers): () => void {
     // A fresh id each time: frames still in flight for an earlier subscription never mix in.
     const id = `${name}-${++nextSubscription}`;
-    const sub: Subscription = { id, spec, handlers, after: null, seen: [], events: [], alerts: [] };
+    const sub: Subscription = { id, spec, handlers, after: null, seen: [], events: [], alerts: [], settled: false };
     this.subs.set(id, sub);
     if (this.isOpen()) this.sendSubscribe(sub);
     return () => {
@@ -123,7 +128,16 @@ export class LiveStream {
   }
 
   private isOpen(): boolean {
-    return this.ws !== null && this.ws.readyState === WebSocket.OPEN && this.statusValue.state === "live";
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN && this.welcomed;
+  }
+
+  /**
+   * "live" means what it says: every subscription of this connection is in place on the server,
+   * so an event from now on reaches the page. Until then (right after the welcome) it is
+   * "connecting", and anything the page reads meanwhile may still be missed by the stream.
+   */
+  private settle() {
+    if (this.welcomed && [...this.subs.values()].every((sub) => sub.settled)) this.setStatus("live", 0);
   }
 
   private setStatus(state: StreamState, attempts = this.statusValue.attempts) {
@@ -150,6 +164,7 @@ export class LiveStream {
       return;
     }
     this.ws = ws;
+    this.welcomed = false;
     ws.onmessage = (message) => this.receive(message.data);
     ws.onclose = (event) => this.closed(ws, event.code);
     // Errors are followed by close, which decides what to do.
@@ -159,6 +174,7 @@ export class LiveStream {
   private closed(ws: WebSocket, code: number) {
     if (this.ws !== ws) return;
     this.ws = null;
+    this.welcomed = false;
     this.clearKeepAlive();
     if (this.stopped) return;
     if (code === CLOSE_UNAUTHORIZED) {
@@ -222,13 +238,19 @@ export class LiveStream {
     clearTimeout(this.pongTimer);
     switch (frame.type) {
       case "welcome":
-        this.setStatus("live", 0);
+        this.welcomed = true;
         this.keepAlive();
-        for (const sub of this.subs.values()) this.sendSubscribe(sub);
+        for (const sub of this.subs.values()) {
+          sub.settled = false;
+          this.sendSubscribe(sub);
+        }
+        this.settle();
         return;
       case "live": {
         const sub = this.subs.get(frame.id);
         if (sub && sub.after === null) sub.after = frame.after;
+        if (sub) sub.settled = true;
+        this.settle();
         return;
       }
       case "event": {
@@ -264,6 +286,9 @@ export class LiveStream {
         } else if (frame.code === "stream.cursor_pending") {
           setTimeout(() => this.subs.get(sub.id) === sub && this.isOpen() && this.sendSubscribe(sub), 500);
         } else {
+          // Refused: settled all the same, so the other subscriptions can show the stream live.
+          sub.settled = true;
+          this.settle();
           sub.handlers.onError?.(frame.code, frame.message);
         }
         return;
