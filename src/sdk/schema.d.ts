@@ -2246,7 +2246,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Claim"];
+                        "application/json": components["schemas"]["NamedClaim"];
                     };
                 };
                 /** @description Bad Request */
@@ -9885,8 +9885,35 @@ export interface components {
             /** @description The claim an accepted handoff transferred to the requester's session. */
             grantedClaimId: string | null;
         };
+        NamedClaimInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            repo: string;
+            /** Format: uuid */
+            sessionId: string;
+            holder: components["schemas"]["ClaimHolderInput"];
+            patterns: string[];
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            reason: string | null;
+            /** @description Fencing token: strictly increasing per grant. */
+            fence: number;
+            /** @enum {string} */
+            status: "active" | "released" | "expired" | "broken";
+            ttlSeconds: number;
+            /** Format: date-time */
+            grantedAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            endedAt: string | null;
+            endReason: string | null;
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
+        };
         ClaimPageInput: {
-            items: components["schemas"]["ClaimInput"][];
+            items: components["schemas"]["NamedClaimInput"][];
             nextCursor: string | null;
         };
         FenceVerificationInput: {
@@ -12421,8 +12448,35 @@ export interface components {
             /** @description The claim an accepted handoff transferred to the requester's session. */
             grantedClaimId: string | null;
         };
+        NamedClaim: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            repo: string;
+            /** Format: uuid */
+            sessionId: string;
+            holder: components["schemas"]["ClaimHolder"];
+            patterns: string[];
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            reason: string | null;
+            /** @description Fencing token: strictly increasing per grant. */
+            fence: number;
+            /** @enum {string} */
+            status: "active" | "released" | "expired" | "broken";
+            ttlSeconds: number;
+            /** Format: date-time */
+            grantedAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            endedAt: string | null;
+            endReason: string | null;
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
+        };
         ClaimPage: {
-            items: components["schemas"]["Claim"][];
+            items: components["schemas"]["NamedClaim"][];
             nextCursor: string | null;
         };
         FenceVerification: {

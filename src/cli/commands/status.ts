@@ -4,10 +4,9 @@ import { describeAlert } from "../../sdk/describe.js";
 import type { Context } from "../context.js";
 import { isSessionGone, sessionGoneLine } from "../errors.js";
 import { until } from "../output.js";
-import { peopleOf } from "../people.js";
 
-const claimLine = (c: Schemas["Claim"], person?: (userId: string) => string) =>
-  `${c.id}  ${c.mode.padEnd(9)} ${c.patterns.join(" ")}  ${person ? `${person(c.holder.userId)}'s agent ` : ""}${c.holder.agent.name}  until ${until(c.expiresAt)}${c.reason ? `  "${c.reason}"` : ""}`;
+const claimLine = (c: Schemas["Claim"] & { holderName?: string }, named = false) =>
+  `${c.id}  ${c.mode.padEnd(9)} ${c.patterns.join(" ")}  ${named && c.holderName ? `${c.holderName}'s agent ` : ""}${c.holder.agent.name}  until ${until(c.expiresAt)}${c.reason ? `  "${c.reason}"` : ""}`;
 
 export async function status(ctx: Context) {
   const settings = ctx.settings();
@@ -62,6 +61,5 @@ export async function claims(ctx: Context, options: { repo?: string; mine?: bool
       params: { query: { active: "true", limit: 200, ...(repo ? { repo } : {}), ...(me ? { user: me.user.id } : {}) } },
     }),
   );
-  const person = page.items.length && !ctx.out.json ? await peopleOf(client) : undefined;
-  ctx.out.result(page, () => (page.items.length === 0 ? "No live claims." : page.items.map((c) => claimLine(c, person)).join("\n")));
+  ctx.out.result(page, () => (page.items.length === 0 ? "No live claims." : page.items.map((c) => claimLine(c, true)).join("\n")));
 }

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { BrigadeError, isQueued, ok, type ClaimConflict, type QueueEntry } from "../../sdk/client.js";
-import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, peopleOf, registerTool } from "./shared.js";
+import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, registerTool } from "./shared.js";
 
 /** What the overlap means in the repository as uploaded: real (files on both sides) or latent (only new paths). */
 function overlapText(c: Pick<ClaimConflict, "overlap" | "realCount" | "examples" | "witness">): string {
@@ -272,10 +272,9 @@ export function registerClaimTools(server: McpServer, ctx: McpContext) {
         }),
       );
       if (page.items.length === 0) return text(`Nothing is claimed${args.path ? ` over ${args.path}` : ""} in ${repo}.`, page);
-      const person = await peopleOf(c);
       const lines = page.items.map(
         (k) =>
-          `- ${k.patterns.join(", ")} (${k.mode}) by ${k.sessionId === current?.id ? "you" : `${person(k.holder.userId)}'s agent ${k.holder.agent.name}`} until ${k.expiresAt}${k.reason ? ` — ${k.reason}` : ""} (claim ${k.id})`,
+          `- ${k.patterns.join(", ")} (${k.mode}) by ${k.sessionId === current?.id ? "you" : `${k.holderName}'s agent ${k.holder.agent.name}`} until ${k.expiresAt}${k.reason ? ` — ${k.reason}` : ""} (claim ${k.id})`,
       );
       return text(`${page.items.length} active claim(s) in ${page.items[0]!.repo}:\n${lines.join("\n")}`, page);
     }),

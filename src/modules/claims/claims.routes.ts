@@ -19,6 +19,7 @@ import {
   handoffBody,
   handoffSchema,
   listClaimsQuery,
+  namedClaimSchema,
   listQueueQuery,
   queuedClaimSchema,
   queueEntrySchema,
@@ -152,14 +153,17 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
     },
     async (request) => {
       const page = await usecases.listClaims(deps, request.principal, request.query);
-      return { items: page.items.map(presentClaim), nextCursor: page.nextCursor };
+      return { items: page.items.map((c) => ({ ...presentClaim(c), holderName: c.holderName })), nextCursor: page.nextCursor };
     },
   );
 
   app.get(
     "/v1/claims/:id",
-    { schema: { tags, summary: "Get a claim", params: idParams, response: { 200: claimSchema, ...problemResponses(400, 401, 404) } } },
-    async (request) => presentClaim(await usecases.getClaim(deps, request.principal, request.params.id)),
+    { schema: { tags, summary: "Get a claim", params: idParams, response: { 200: namedClaimSchema, ...problemResponses(400, 401, 404) } } },
+    async (request) => {
+      const claim = await usecases.getNamedClaim(deps, request.principal, request.params.id);
+      return { ...presentClaim(claim), holderName: claim.holderName };
+    },
   );
 
   app.post(

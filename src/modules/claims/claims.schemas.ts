@@ -185,7 +185,10 @@ export const listClaimsQuery = z
   .strict();
 export type ListClaimsInput = z.infer<typeof listClaimsQuery>;
 
-export const claimPageSchema = z.object({ items: z.array(claimSchema), nextCursor: z.string().nullable() }).meta({ id: "ClaimPage" });
+/** A claim as the read endpoints answer it: with its holder's developer named, as refusals name them. */
+export const namedClaimSchema = claimSchema.extend({ holderName: holderNameField }).meta({ id: "NamedClaim" });
+
+export const claimPageSchema = z.object({ items: z.array(namedClaimSchema), nextCursor: z.string().nullable() }).meta({ id: "ClaimPage" });
 
 export const repoParams = z.object({ repo: z.string().min(1).max(1024).describe("Repository key or remote, URL-encoded.") });
 

@@ -189,6 +189,23 @@ export async function getClaim({ db }: Pick<ClaimDeps, "db">, principal: Princip
   return claim;
 }
 
+/** The same claim with its holder's developer named (one lookup), as `GET /v1/claims/{id}` answers it. */
+export async function getNamedClaim(deps: Pick<ClaimDeps, "db">, principal: Principal, id: string) {
+  const [named] = await withHolderNames(deps.db, principal.orgId, [await getClaim(deps, principal, id)]);
+  return named!;
+}
+
+/** Claims with their holders' developers named: one lookup for the whole list, none for an empty one. */
+async function withHolderNames<T extends { userId: string }>(db: Db, orgId: string, claims: T[]) {
+  if (claims.length === 0) return [];
+  const people = await peopleNamed(
+    db,
+    orgId,
+    claims.map((c) => c.userId),
+  );
+  return claims.map((c) => ({ ...c, holderName: people.name(c.userId) }));
+}
+
 /** Runs a change to one claim under its repo's lock, then patches this process's cache. */
 async function changeClaim<T>(
   { db, cache }: Pick<ClaimDeps, "db" | "cache">,
@@ -540,7 +557,8 @@ export async function listClaims(deps: Pick<ClaimDeps, "db" | "cache">, principa
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });
-  return toPage(items, query.limit);
+  const page = toPage(items, query.limit);
+  return { items: await withHolderNames(deps.db, principal.orgId, page.items), nextCursor: page.nextCursor };
 }
 
 /** Paths a stale-fence event lists; the rest are counted. */

@@ -144,6 +144,28 @@ t.test("claims", async (t) => {
     t.equal(one.body.id, byPath.body.items[0].id);
   });
 
+  t.test("when claims are listed or looked up, then each names its holder's developer as refusals do", async (t) => {
+    const users = (await lead.api.get("/v1/users")).body.items as { id: string; name: string; displayName: string | null; email: string | null }[];
+    const nameOf = (id: string) => {
+      const u = users.find((x) => x.id === id)!;
+      return u.displayName ?? u.email ?? u.name;
+    };
+    const page = await asB.get(`/v1/claims?repo=${enc}&active=true`);
+    t.equal(page.status, 200);
+    const holders = new Set(page.body.items.map((c: any) => c.holder.userId));
+    t.ok(holders.has(alice.id), "alice's claims are listed");
+    for (const c of page.body.items) t.equal(c.holderName, nameOf(c.holder.userId), `claim ${c.id} names its holder`);
+    t.not(nameOf(alice.id), alice.id, "a name, not the id");
+    const one = await asB.get(`/v1/claims/${page.body.items[0].id}`);
+    t.equal(one.body.holderName, nameOf(one.body.holder.userId));
+    const refused = await asB.post("/v1/claims", { sessionId: b.id, patterns: ["src/auth/login.ts"] });
+    t.equal(refused.body.conflicts[0].holderName, page.body.items.find((c: any) => c.id === refused.body.conflicts[0].claimId).holderName, "the same name a refusal gives");
+    const other = await createOrg(app, rootToken);
+    t.equal((await other.api.get(`/v1/claims/${one.body.id}`)).status, 404, "another organisation sees neither the claim nor its holder's name");
+    t.same((await other.api.get(`/v1/claims?repo=${enc}`)).body.items, []);
+    t.equal((await app.inject({ method: "GET", url: `/v1/claims?repo=${enc}` })).statusCode, 401, "no token");
+  });
+
   t.test("renew, release and fencing", async (t) => {
     const c = await asA.post("/v1/claims", { sessionId: a.id, patterns: ["fenced/**"], ttlSeconds: 60 });
     const renewed = await asA.post(`/v1/claims/${c.body.id}/renew`, { ttlSeconds: 120 });
