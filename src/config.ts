@@ -197,7 +197,8 @@ export const configSchema = z
     TRUST_PROXY: boolish.default(false),
     /**
      * Steps of pattern work (overlap search, path matching) one claim, check or touch report may
-     * cause; over it the request is refused (422 claims.too_complex). Long work yields the event
+     * cause; over it the request is refused (422 claims.too_complex, or patterns.too_complex for a
+     * directory's owners). Long work yields the event
      * loop every few milliseconds whatever this is.
      */
     PATTERN_WORK_BUDGET: intFrom(10_000, 1_000_000_000).default(5_000_000),

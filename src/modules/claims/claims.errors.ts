@@ -1,5 +1,6 @@
 import type { WorkBudgetExceeded } from "../../patterns/budget.js";
 import { defineErrors } from "../../http/problem.js";
+import { overWorkBudget } from "../../patterns/input.js";
 
 export const claimErrors = defineErrors({
   conflict: [409, "claims.conflict"],
@@ -19,8 +20,5 @@ export const claimErrors = defineErrors({
 
 /** A request whose pattern work ran past PATTERN_WORK_BUDGET, as a 422 naming the limit. */
 export function tooComplex(what: string, error: WorkBudgetExceeded) {
-  return claimErrors.tooComplex(
-    `${what} needs more than ${error.limit} steps of pattern work, the limit (PATTERN_WORK_BUDGET). Use fewer or less wildcard-heavy patterns, or fewer paths per request.`,
-    { limit: "PATTERN_WORK_BUDGET", budget: error.limit },
-  );
+  return claimErrors.tooComplex(...overWorkBudget(what, error));
 }

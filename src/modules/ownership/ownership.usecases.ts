@@ -1,8 +1,7 @@
 import { type Db, transaction } from "../../infra/db.js";
 import { WorkBudget, WorkBudgetExceeded } from "../../patterns/budget.js";
 import { aPathInside, coversDirectory, directoryOf, insideDirectory, PatternIndex, validatePath } from "../../patterns/index.js";
-import { patternErrors, validPatternsOrThrow } from "../../patterns/input.js";
-import { tooComplex } from "../claims/claims.errors.js";
+import { overWorkBudget, patternErrors, validPatternsOrThrow } from "../../patterns/input.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import { peopleNamed } from "../identity/people.js";
@@ -403,7 +402,7 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
         example: e.witness,
       }));
     } catch (error) {
-      if (error instanceof WorkBudgetExceeded) throw tooComplex("This directory's owners", error);
+      if (error instanceof WorkBudgetExceeded) throw patternErrors.tooComplex(...overWorkBudget("This directory's owners", error));
       throw error;
     }
   }

@@ -420,3 +420,19 @@ t.test("ownership", async (t) => {
     );
   });
 });
+
+t.test("when a directory's owners need more pattern work than the budget, then 422 patterns.too_complex naming the limit", async (t) => {
+  const { app, rootToken } = await startTestApp(t, { PATTERN_WORK_BUDGET: "10000" });
+  const member = await createUser(app, rootToken, "member");
+  const s = await startSession(member.api, { agent: { name: "wild", kind: "claude-code" } });
+  // Wildcard-heavy claims, each cheap to grant in an empty repo, together too much to search
+  // for paths inside a directory within 10,000 steps.
+  const patterns = Array.from({ length: 64 }, (_, i) => `d/**/*a${i}*b*c*d*e*f*g*h*/**/x*y*z*`);
+  t.equal((await client(app, s.token).post("/v1/claims", { patterns })).status, 201);
+  const res = await member.api.get(owners("d/"));
+  t.equal(res.status, 422);
+  t.match(res.body, { code: "patterns.too_complex", limit: "PATTERN_WORK_BUDGET", budget: 10_000 });
+  t.match(res.body.detail, /This directory's owners needs more than 10000 steps/);
+  const file = await member.api.get(owners("d/a.ts"));
+  t.equal(file.status, 200, "a single path's owners stay within the budget");
+});
