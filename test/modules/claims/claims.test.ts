@@ -145,7 +145,12 @@ t.test("claims", async (t) => {
   });
 
   t.test("when claims are listed or looked up, then each names its holder's developer as refusals do", async (t) => {
-    const users = (await lead.api.get("/v1/users")).body.items as { id: string; name: string; displayName: string | null; email: string | null }[];
+    const users = (await lead.api.get("/v1/users")).body.items as {
+      id: string;
+      name: string;
+      displayName: string | null;
+      email: string | null;
+    }[];
     const nameOf = (id: string) => {
       const u = users.find((x) => x.id === id)!;
       return u.displayName ?? u.email ?? u.name;
@@ -159,9 +164,17 @@ t.test("claims", async (t) => {
     const one = await asB.get(`/v1/claims/${page.body.items[0].id}`);
     t.equal(one.body.holderName, nameOf(one.body.holder.userId));
     const refused = await asB.post("/v1/claims", { sessionId: b.id, patterns: ["src/auth/login.ts"] });
-    t.equal(refused.body.conflicts[0].holderName, page.body.items.find((c: any) => c.id === refused.body.conflicts[0].claimId).holderName, "the same name a refusal gives");
+    t.equal(
+      refused.body.conflicts[0].holderName,
+      page.body.items.find((c: any) => c.id === refused.body.conflicts[0].claimId).holderName,
+      "the same name a refusal gives",
+    );
     const other = await createOrg(app, rootToken);
-    t.equal((await other.api.get(`/v1/claims/${one.body.id}`)).status, 404, "another organisation sees neither the claim nor its holder's name");
+    t.equal(
+      (await other.api.get(`/v1/claims/${one.body.id}`)).status,
+      404,
+      "another organisation sees neither the claim nor its holder's name",
+    );
     t.same((await other.api.get(`/v1/claims?repo=${enc}`)).body.items, []);
     t.equal((await app.inject({ method: "GET", url: `/v1/claims?repo=${enc}` })).statusCode, 401, "no token");
   });
