@@ -77,8 +77,7 @@ export class StreamHub implements ConnectionHost {
   private readonly recent = new RecentIds(RECENT_IDS);
   private readonly owners = new Map<string, string>();
   private readonly pingTimer: NodeJS.Timeout;
-  private readonly busWatch: NodeJS.Timeout;
-  private busWasDown = false;
+  private readonly unwatchBus: () => void;
   private closed = false;
 
   /** What to do when an accepted socket detaches (its reservation across replicas is released). */
@@ -88,9 +87,12 @@ export class StreamHub implements ConnectionHost {
     this.pingTimer = setInterval(() => this.pingAll(), options.pingIntervalMs);
     this.pingTimer.unref();
     // Core NATS does not redeliver what a disconnected replica missed; after a reconnect every
-    // subscription reads the gap back from the log.
-    this.busWatch = setInterval(() => this.watchBus(), 200);
-    this.busWatch.unref();
+    // subscription reads the gap back from the log. Told by the connection itself, not polled:
+    // in a NATS cluster the client moves to another node within milliseconds, and a poll can
+    // miss the whole outage (and with it the events published while nobody here listened).
+    this.unwatchBus = options.bus.onConnectionChange((up) => {
+      if (up) this.busReconnected();
+    });
   }
 
   get connectionCount(): number {
@@ -189,7 +191,7 @@ export class StreamHub implements ConnectionHost {
   async close() {
     this.closed = true;
     clearInterval(this.pingTimer);
-    clearInterval(this.busWatch);
+    this.unwatchBus();
     for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
     const all = [...this.byOrg.values()].flatMap((set) => [...set]);
     await Promise.all(all.map((c) => c.close(closeCodes.goingAway, "server shutting down", 1_000)));
@@ -199,15 +201,8 @@ export class StreamHub implements ConnectionHost {
     for (const set of this.byOrg.values()) for (const connection of set) connection.heartbeat();
   }
 
-  private watchBus() {
-    const up = this.options.bus.connected;
-    if (!up) {
-      this.busWasDown = true;
-      return;
-    }
-    if (!this.busWasDown) return;
-    this.busWasDown = false;
-    if (!this.ready) return;
+  private busReconnected() {
+    if (!this.ready || this.closed) return;
     this.options.log.info("stream: bus reconnected; subscriptions catch up from the log");
     for (const set of this.byOrg.values()) for (const connection of set) connection.catchUpAll();
   }
