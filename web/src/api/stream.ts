@@ -26,6 +26,12 @@ export type SubscriptionSpec =
 export interface SubscriptionHandlers {
   onEvents?: (events: BrigadeEvent[]) => void;
   onAlerts?: (alerts: Alert[]) => void;
+  /**
+   * The server has put this subscription in place (its first `live` frame). A snapshot read
+   * before this moment can miss an event published between the read and the subscription:
+   * a page reads what it shows once more from here on, deduplicated by id.
+   */
+  onLive?: () => void;
   /** The resume point was lost (`events.unknown_cursor`): reload the snapshot. */
   onReset?: () => void;
   /** The server refused the subscription (e.g. `auth.forbidden`). */
@@ -248,9 +254,13 @@ export class LiveStream {
         return;
       case "live": {
         const sub = this.subs.get(frame.id);
-        if (sub && sub.after === null) sub.after = frame.after;
-        if (sub) sub.settled = true;
+        if (!sub) return;
+        // A resumed subscription (after set) replayed its gap itself; a fresh one starts now.
+        const fresh = sub.after === null;
+        if (fresh) sub.after = frame.after;
+        sub.settled = true;
         this.settle();
+        if (fresh) sub.handlers.onLive?.();
         return;
       }
       case "event": {

@@ -46,7 +46,9 @@ export function AlertsButton() {
         const replaced = current.map((a) => byEvent.get(a.event.id) ?? a);
         return [...fresh.reverse(), ...replaced].slice(0, KEEP);
       });
-    // Live first, then the snapshot: an alert in between arrives in one of them, deduplicated by id.
+    const readLatest = () => api<Page<Alert>>(withQuery("/v1/alerts", { limit: 50 }));
+    // Live and the latest page start together; the page may be read before the subscription is
+    // in place on the server, so once it is, the page is read again. Alerts merge by id.
     const unsubscribe = app.stream.subscribe(
       "mine",
       { topic: "alerts" },
@@ -56,9 +58,15 @@ export function AlertsButton() {
           const last = incoming[incoming.length - 1];
           if (last) setAnnouncement(`New alert: ${describeEvent(last.event, namesRef.current)}`);
         },
+        onLive: () => {
+          readLatest()
+            .then((page) => !cancelled && merge([...page.items].reverse()))
+            // The first read's failure is shown; a failed second read leaves the list as it was.
+            .catch(() => {});
+        },
       },
     );
-    api<Page<Alert>>(withQuery("/v1/alerts", { limit: 50 }))
+    readLatest()
       .then((page) => {
         if (cancelled) return;
         merge([...page.items].reverse());

@@ -188,34 +188,49 @@ export function ActivityPage({ params }: { params: URLSearchParams }) {
     setHeldCount(0);
     setFeed({ state: "loading", items: [], hasOlder: false, loadingOlder: false });
     const filter = Object.fromEntries(Object.entries(filters).filter(([, v]) => v));
-    // Live first, then the newest page: nothing falls between them, and duplicates merge by id.
+    const receive = (all: BrigadeEvent[]) => {
+      // A window that has ended takes no live events; one up to a time to come, those before it.
+      const events = before ? all.filter((e) => e.time < before) : all;
+      if (events.length === 0) return;
+      if (!snapshotDone) {
+        early.push(...events);
+        return;
+      }
+      if (pausedRef.current) {
+        held.current.push(...events);
+        setHeldCount(held.current.length);
+        return;
+      }
+      setFeed((f) => {
+        const merged = mergeNewest(f.items, events);
+        return merged.items === f.items ? f : { ...f, items: merged.items, hasOlder: f.hasOlder || merged.dropped };
+      });
+    };
+    // The newest page and the live subscription start together; the page may be read before the
+    // subscription is in place on the server, so once it is, what came after the page is read
+    // too. Duplicates merge by id.
+    const snapshot = api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, after, before, order: "desc", limit: PAGE_SIZE }));
     const unsubscribe = app.stream.subscribe(
       "feed",
       { topic: "events", filter },
       {
-        onEvents: (all) => {
-          // A window that has ended takes no live events; one up to a time to come, those before it.
-          const events = before ? all.filter((e) => e.time < before) : all;
-          if (events.length === 0) return;
-          if (!snapshotDone) {
-            early.push(...events);
-            return;
-          }
-          if (pausedRef.current) {
-            held.current.push(...events);
-            setHeldCount(held.current.length);
-            return;
-          }
-          setFeed((f) => {
-            const merged = mergeNewest(f.items, events);
-            return merged.items === f.items ? f : { ...f, items: merged.items, hasOlder: f.hasOlder || merged.dropped };
-          });
+        onEvents: receive,
+        onLive: () => {
+          snapshot
+            .then(async (page) => {
+              const since = await api<Page<BrigadeEvent>>(
+                withQuery("/v1/events", { ...filter, after: page.items[0]?.id ?? after, before, order: "asc", limit: PAGE_SIZE }),
+              );
+              if (!cancelled) receive(since.items);
+            })
+            // The snapshot's own failure is shown below; a failed catch-up read leaves the feed as it was.
+            .catch(() => {});
         },
         onReset: () => setAttempt((n) => n + 1),
         onError: (_code, message) => setFeed((f) => ({ ...f, state: "error", error: message })),
       },
     );
-    api<Page<BrigadeEvent>>(withQuery("/v1/events", { ...filter, after, before, order: "desc", limit: PAGE_SIZE }))
+    snapshot
       .then((page) => {
         if (cancelled) return;
         snapshotDone = true;

@@ -287,6 +287,13 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
         applyLoadEvents(events);
         for (const handler of handlers) handler(events);
       },
+      // The first reads may have run before the subscription was in place on the server: once
+      // it is, they run again, so a session started in between is not missed.
+      onLive: () => {
+        void loadSessions();
+        void loadDirectory();
+        void loadLoad();
+      },
       onReset: () => {
         void loadLinkTemplates();
         void loadSessions();
