@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm start`'s prestart: builds only what changed since the last build.
+ * Builds only what changed since the last build: `npm start` runs it in its own process before
+ * the server (scripts/start.mjs), and `node scripts/build-changed.mjs [--force]` alone.
  *
  * Two targets, each with its inputs and the command that builds it. A target's fingerprint is a
  * hash over its inputs' paths, sizes and modification times (reading file stats, not contents,
@@ -12,7 +13,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const stampFile = join(root, "dist", ".build-stamp.json");
@@ -65,25 +66,29 @@ function readStamps() {
   }
 }
 
-const force = process.argv.includes("--force");
-const stamps = readStamps();
-let built = 0;
-for (const target of targets) {
-  const print = fingerprint(target);
-  if (!force && stamps[target.name] === print && existsSync(join(root, target.output))) continue;
-  const started = Date.now();
-  for (const [command, args] of target.commands) {
-    const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
-    if (result.status !== 0) {
-      console.error(`build: ${target.name} failed (${[command.split("/").pop(), ...args].join(" ")})`);
-      process.exit(result.status ?? 1);
+/** Builds each target whose inputs changed (every target with `force`); exits the process on a failed build. */
+export function buildChanged(force = false) {
+  const stamps = readStamps();
+  let built = 0;
+  for (const target of targets) {
+    const print = fingerprint(target);
+    if (!force && stamps[target.name] === print && existsSync(join(root, target.output))) continue;
+    const started = Date.now();
+    for (const [command, args] of target.commands) {
+      const result = spawnSync(command, args, { cwd: root, stdio: "inherit" });
+      if (result.status !== 0) {
+        console.error(`build: ${target.name} failed (${[command.split("/").pop(), ...args].join(" ")})`);
+        process.exit(result.status ?? 1);
+      }
     }
+    // Written after each target, so a later target's failure does not cost this one's build.
+    stamps[target.name] = print;
+    mkdirSync(join(root, "dist"), { recursive: true });
+    writeFileSync(stampFile, `${JSON.stringify(stamps, null, 2)}\n`);
+    console.error(`build: ${target.name} rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    built++;
   }
-  // Written after each target, so a later target's failure does not cost this one's build.
-  stamps[target.name] = print;
-  mkdirSync(join(root, "dist"), { recursive: true });
-  writeFileSync(stampFile, `${JSON.stringify(stamps, null, 2)}\n`);
-  console.error(`build: ${target.name} rebuilt in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  built++;
+  if (built === 0) console.error("build: nothing changed");
 }
-if (built === 0) console.error("build: nothing changed");
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) buildChanged(process.argv.includes("--force"));

@@ -314,6 +314,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(repoRoutes, { deps: { db } });
     // Contract parsing and diffing run in worker threads, bounded in time and memory.
     const contractWork = new ContractWork(config, app.log.child({ component: "contract-work" }));
+    app.addHook("onListen", async () => contractWork.warmUp());
     app.addHook("onClose", () => contractWork.close());
     await app.register(contractRoutes, { deps: { db, config, sources: contractSources, claims: claimCache, work: contractWork, limits } });
     await app.register(eventRoutes, { deps: { db } });

@@ -6,6 +6,9 @@
  */
 
 /** `dangerous`: breaks no request or response by itself, but may surprise a consumer (oasdiff WARN, graphql-inspector dangerous). */
+/** Changes kept on a version or proposal, and returned; the total is always kept. */
+export const MAX_CHANGES = 1_000;
+
 export const changeLevels = ["breaking", "dangerous", "non-breaking", "annotation", "unclassified"] as const;
 export type ChangeLevel = (typeof changeLevels)[number];
 

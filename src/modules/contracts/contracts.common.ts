@@ -35,7 +35,9 @@ export interface ContractDeps {
   limits?: Pick<Limits, "forOrg"> | undefined;
 }
 
-import { MAX_CHANGES } from "./contracts.diff.js";
+// From the change vocabulary, not the diff: the diff's parsers (GraphQL, Protocol Buffers,
+// OpenAPI) load only in the contract workers, not in every server's start.
+import { MAX_CHANGES } from "./contracts.changes.js";
 
 export { MAX_CHANGES };
 /** Changes carried by an event (and so by every alert and bus message of it). */

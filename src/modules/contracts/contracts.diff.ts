@@ -35,8 +35,7 @@ export interface PolicyOptions extends DiffOptions {
   dangerous?: DangerousPolicy;
 }
 
-/** Changes kept on a version or proposal, and returned; the total is always kept. */
-export const MAX_CHANGES = 1_000;
+export { MAX_CHANGES } from "./contracts.changes.js";
 
 export interface Summary {
   breaking: number;

@@ -33,13 +33,26 @@ function tooComplex(limit: string, detail: string) {
 }
 
 export class ContractWork {
-  private readonly pool: Piscina<ContractTask, ContractTaskResult>;
+  private poolValue: Piscina<ContractTask, ContractTaskResult> | null = null;
 
   constructor(
     private readonly config: ContractWorkConfig,
-    log: Pick<FastifyBaseLogger, "warn">,
-  ) {
-    this.pool = new Piscina({
+    private readonly log: Pick<FastifyBaseLogger, "warn">,
+  ) {}
+
+  /**
+   * Starts the pool's first worker. Called once the server listens: a worker loads every
+   * parser and differ (GraphQL, Protocol Buffers, OpenAPI), and doing that while the server
+   * starts would slow the start on a small machine for a task that may not come for minutes.
+   */
+  warmUp(): void {
+    void this.pool;
+  }
+
+  private get pool(): Piscina<ContractTask, ContractTaskResult> {
+    if (this.poolValue) return this.poolValue;
+    const config = this.config;
+    const pool = new Piscina<ContractTask, ContractTaskResult>({
       filename: workerFile,
       minThreads: 1,
       maxThreads: config.CONTRACT_WORKERS,
@@ -57,7 +70,9 @@ export class ContractWork {
     // out of memory before its termination lands. piscina then emits the error on the pool,
     // and an unheard 'error' would end the whole server. The task already had its 422, and
     // piscina replaces the worker; the loss is only worth a line in the log.
-    this.pool.on("error", (err: Error) => log.warn({ err }, "a contract worker died outside any task; piscina replaces it"));
+    pool.on("error", (err: Error) => this.log.warn({ err }, "a contract worker died outside any task; piscina replaces it"));
+    this.poolValue = pool;
+    return pool;
   }
 
   /** Parses and validates content of a kind (a 422 problem saying where it is wrong). */
@@ -81,8 +96,8 @@ export class ContractWork {
     return this.run({ op: "diff", kind, before, after, options }) as Promise<DiffView>;
   }
 
-  close(): Promise<void> {
-    return this.pool.destroy();
+  async close(): Promise<void> {
+    await this.poolValue?.destroy();
   }
 
   private async run(task: ContractTask): Promise<unknown> {
