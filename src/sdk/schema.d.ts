@@ -2482,15 +2482,26 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Your queue entries (a session token: its session's), newest first, with position and what they wait for */
+        /**
+         * Queue entries, newest first, with position and what they wait for: yours, or the organisation's (lead, admin)
+         * @description scope mine (default): your entries (a session token: its session's). scope organisation: every waiting entry of the organisation, filtered by user, team, session or repo and paged with cursor; a lead or an admin with a personal token (403 otherwise).
+         */
         get: {
             parameters: {
                 query?: {
-                    /** @description One of your sessions (a session token sees its own only). */
+                    /** @description mine (default): your queue entries (a session token: its session's); organisation: every waiting entry of the organisation (lead or admin, personal token), paged. */
+                    scope?: "mine" | "organisation";
+                    /** @description One of your sessions (a session token sees its own only); with scope organisation, any session. */
                     session?: string;
                     repo?: string;
-                    /** @description waiting (default), or all: ended entries too. */
+                    /** @description With scope organisation: this developer's entries. */
+                    user?: string;
+                    /** @description With scope organisation: the entries of this team's members. */
+                    team?: string;
+                    /** @description waiting (default), or all: ended entries too (scope mine only; the organisation's queue is its waiting entries). */
                     status?: "waiting" | "all";
+                    /** @description With scope organisation: the nextCursor of the previous page. */
+                    cursor?: string;
                     limit?: number;
                 };
                 header?: never;
@@ -2505,9 +2516,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": {
-                            items: components["schemas"]["QueueEntry"][];
-                        };
+                        "application/json": components["schemas"]["QueuePage"];
                     };
                 };
                 /** @description Bad Request */
@@ -10080,6 +10089,11 @@ export interface components {
             /** @description What the request met: the claims it waits for among them. */
             conflicts: components["schemas"]["ClaimConflictInput"][];
         };
+        QueuePageInput: {
+            items: components["schemas"]["QueueEntryInput"][];
+            /** @description Scope organisation: the cursor of the next page (null on the last); scope mine: always null. */
+            nextCursor: string | null;
+        };
         ContentLocationInput: {
             line: number;
             column: number;
@@ -12642,6 +12656,11 @@ export interface components {
             grantedClaimId: string | null;
             /** @description What the request met: the claims it waits for among them. */
             conflicts: components["schemas"]["ClaimConflict"][];
+        };
+        QueuePage: {
+            items: components["schemas"]["QueueEntry"][];
+            /** @description Scope organisation: the cursor of the next page (null on the last); scope mine: always null. */
+            nextCursor: string | null;
         };
         ContentLocation: {
             line: number;

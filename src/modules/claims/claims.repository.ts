@@ -594,6 +594,47 @@ export async function listQueueEntries(
   return rows.map((r) => ({ ...r.entry, agentName: r.agentName }));
 }
 
+/**
+ * The organisation's waiting entries, newest first (by id: ids are time-ordered), for a lead's
+ * view of the queue; optionally one developer's, one team's members', one session's or one repo's.
+ */
+export async function listOrganisationQueueEntries(
+  db: Db,
+  f: {
+    orgId: string;
+    userId?: string | undefined;
+    teamId?: string | undefined;
+    sessionId?: string | undefined;
+    repo?: string | undefined;
+    beforeId?: string | undefined;
+    limit: number;
+  },
+): Promise<QueueEntryWithAgent[]> {
+  const where: (SQL | undefined)[] = [eq(claimQueue.orgId, f.orgId), eq(claimQueue.status, "waiting")];
+  if (f.userId) where.push(eq(claimQueue.userId, f.userId));
+  if (f.teamId)
+    where.push(
+      inArray(
+        claimQueue.userId,
+        db
+          .select({ id: teamMembers.userId })
+          .from(teamMembers)
+          .where(and(eq(teamMembers.orgId, f.orgId), eq(teamMembers.teamId, f.teamId))),
+      ),
+    );
+  if (f.sessionId) where.push(eq(claimQueue.sessionId, f.sessionId));
+  if (f.repo) where.push(eq(claimQueue.repo, f.repo));
+  if (f.beforeId) where.push(sql`${claimQueue.id} < ${f.beforeId}`);
+  const rows = await db
+    .select({ entry: claimQueue, agentName: agents.name })
+    .from(claimQueue)
+    .innerJoin(agents, eq(agents.id, claimQueue.agentId))
+    .where(and(...where))
+    .orderBy(desc(claimQueue.id))
+    .limit(f.limit);
+  return rows.map((r) => ({ ...r.entry, agentName: r.agentName }));
+}
+
 /** Ends waiting entries without a claim; returns those it ended. */
 export async function endQueueEntries(
   db: Db,

@@ -23,6 +23,7 @@ import {
   listQueueQuery,
   queuedClaimSchema,
   queueEntrySchema,
+  queuePageSchema,
   releaseQuery,
   renewBody,
   repoParams,
@@ -201,12 +202,20 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
     {
       schema: {
         tags,
-        summary: "Your queue entries (a session token: its session's), newest first, with position and what they wait for",
+        summary: "Queue entries, newest first, with position and what they wait for: yours, or the organisation's (lead, admin)",
+        description:
+          "scope mine (default): your entries (a session token: its session's). scope organisation: every waiting entry of the organisation, filtered by user, team, session or repo and paged with cursor; a lead or an admin with a personal token (403 otherwise).",
         querystring: listQueueQuery,
-        response: { 200: z.object({ items: z.array(queueEntrySchema) }), ...problemResponses(400, 401, 403, 422) },
+        response: { 200: queuePageSchema, ...problemResponses(400, 401, 403, 422) },
       },
     },
-    async (request) => ({ items: (await usecases.listQueue(deps, request.principal, request.query)).map(presentQueueEntry) }),
+    async (request) => {
+      if (request.query.scope === "organisation") {
+        const page = await usecases.listOrganisationQueue(deps, request.principal, request.query);
+        return { items: page.items.map(presentQueueEntry), nextCursor: page.nextCursor };
+      }
+      return { items: (await usecases.listQueue(deps, request.principal, request.query)).map(presentQueueEntry), nextCursor: null };
+    },
   );
 
   app.get(

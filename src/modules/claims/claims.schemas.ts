@@ -328,12 +328,49 @@ export const queuedClaimSchema = queueEntrySchema
   .extend({ conflicts: z.array(conflictSchema).describe("What the request met: the claims it waits for among them.") })
   .meta({ id: "QueuedClaim" });
 
+/** Filters only the organisation's queue takes: a member's own list has none of them. */
+const organisationOnly = ["user", "team", "cursor"] as const;
+
 export const listQueueQuery = z
   .object({
-    session: z.uuid().optional().describe("One of your sessions (a session token sees its own only)."),
+    scope: z
+      .enum(["mine", "organisation"])
+      .optional()
+      .describe(
+        "mine (default): your queue entries (a session token: its session's); organisation: every waiting entry of the organisation (lead or admin, personal token), paged.",
+      ),
+    session: z
+      .uuid()
+      .optional()
+      .describe("One of your sessions (a session token sees its own only); with scope organisation, any session."),
     repo: z.string().min(1).max(1024).optional(),
-    status: z.enum(["waiting", "all"]).default("waiting").describe("waiting (default), or all: ended entries too."),
+    user: z.uuid().optional().describe("With scope organisation: this developer's entries."),
+    team: z.uuid().optional().describe("With scope organisation: the entries of this team's members."),
+    status: z
+      .enum(["waiting", "all"])
+      .default("waiting")
+      .describe("waiting (default), or all: ended entries too (scope mine only; the organisation's queue is its waiting entries)."),
+    cursor: z.string().max(200).optional().describe("With scope organisation: the nextCursor of the previous page."),
     limit: z.coerce.number().int().min(1).max(500).default(100),
   })
-  .strict();
+  .strict()
+  .superRefine((q, ctx) => {
+    if (q.scope === "organisation") {
+      if (q.status !== "waiting")
+        ctx.addIssue({ code: "custom", path: ["status"], message: "the organisation's queue lists waiting entries only" });
+      return;
+    }
+    for (const key of organisationOnly)
+      if (q[key] !== undefined) ctx.addIssue({ code: "custom", path: [key], message: "needs scope=organisation" });
+  });
 export type ListQueueInput = z.infer<typeof listQueueQuery>;
+
+export const queuePageSchema = z
+  .object({
+    items: z.array(queueEntrySchema),
+    nextCursor: z
+      .string()
+      .nullable()
+      .describe("Scope organisation: the cursor of the next page (null on the last); scope mine: always null."),
+  })
+  .meta({ id: "QueuePage" });

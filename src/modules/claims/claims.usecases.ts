@@ -9,7 +9,7 @@ import { openTouchConflicts, resolveConflictsOfClaims } from "../conflicts/confl
 import { identityErrors } from "../identity/identity.errors.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { holderText, peopleNamed } from "../identity/people.js";
-import { actorOf, requireRole, requireSessionScope, sessionOf } from "../identity/guards.js";
+import { actorOf, requireRole, requireSessionScope, requireUserToken, sessionOf } from "../identity/guards.js";
 import { sessionErrors } from "../sessions/sessions.errors.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors, tooComplex } from "./claims.errors.js";
@@ -983,4 +983,25 @@ export async function leaveQueue(deps: Pick<ClaimDeps, "db" | "cache">, principa
     if (patch) deps.cache.committed(principal.orgId, found.repo, patch.lock.from, patch.lock.to, patch.granted);
   }
   return getQueueEntry(deps, principal, id);
+}
+
+/**
+ * The organisation's queue (`scope=organisation`): every waiting entry, newest first and paged,
+ * with its place; a lead's or an admin's view, with a personal token (a session token acts for
+ * its session only). Optionally one developer's, one team's, one session's or one repo's.
+ */
+export async function listOrganisationQueue(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, query: ListQueueInput) {
+  requireUserToken(principal);
+  requireRole(principal, "lead", "admin");
+  const entries = await repo.listOrganisationQueueEntries(deps.db, {
+    orgId: principal.orgId,
+    userId: query.user,
+    teamId: query.team,
+    sessionId: query.session,
+    repo: query.repo ? repoKeyOrThrow(query.repo).key : undefined,
+    beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
+    limit: query.limit + 1,
+  });
+  const page = toPage(entries, query.limit);
+  return { items: await place(deps, principal.orgId, page.items), nextCursor: page.nextCursor };
 }

@@ -43,6 +43,7 @@ export type ContractVersion = Schemas["ContractVersion"];
 export type ContractVersionDetail = Schemas["ContractVersionDetail"];
 export type ContractProposal = Schemas["ContractProposal"];
 export type Message = Schemas["Message"];
+export type QueueEntry = Schemas["QueueEntry"];
 export type Thread = Schemas["Thread"];
 export type MessageReceipts = Schemas["MessageReceipts"];
 export type RepoLinkTemplate = Schemas["RepoLinkTemplate"];

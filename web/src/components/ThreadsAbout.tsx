@@ -14,7 +14,7 @@ const READ_LIMIT = 100;
 /** The newest messages of a thread shown beside the object. */
 const SHOWN = 3;
 
-export type AboutKind = "claim" | "conflict";
+export type AboutKind = "claim" | "conflict" | "handoff" | "contract";
 /** Who a new thread about the object goes to (a party's session), with how to name them. */
 export interface Addressee {
   sessionId: string;
@@ -112,12 +112,52 @@ function Threads({ kind, id, to }: { kind: AboutKind; id: string; to: Addressee[
                   </a>
                 </p>
               ) : null}
+              <ReplyForm parentId={t.last.id} subject={t.subject} onSent={reload} />
             </li>
           ))}
         </ul>
       )}
       {app.me.via !== "session" && to.length > 0 ? <StartThread kind={kind} id={id} to={to} onSent={reload} /> : null}
     </section>
+  );
+}
+
+/** A reply in the thread, in plain text (shown as written); it appears with the thread's next read. */
+function ReplyForm({ parentId, subject, onSent }: { parentId: string; subject: string; onSent(): void }) {
+  const [body, setBody] = useState("");
+  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = useId();
+  const send = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setMessage(null);
+    try {
+      await api<Message>(`/v1/messages/${encodeURIComponent(parentId)}/replies`, { method: "POST", body: { body } });
+      setBody("");
+      setMessage({ error: false, text: "Reply sent." });
+      onSent();
+    } catch (err) {
+      setMessage({ error: true, text: errorMessage(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form class="reply-form" data-testid="reply-form" onSubmit={(e) => void send(e)}>
+      <label for={`${id}-reply`}>
+        Reply<span class="visually-hidden"> to “{subject}”</span>
+      </label>
+      <textarea id={`${id}-reply`} rows={2} value={body} onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)} />
+      <button type="submit" class="button button-small" disabled={busy || !body.trim()}>
+        {busy ? "Sending…" : "Send reply"}
+      </button>
+      {message ? (
+        <p class={message.error ? "form-error" : "muted"} role={message.error ? "alert" : "status"}>
+          {message.text}
+        </p>
+      ) : null}
+    </form>
   );
 }
 

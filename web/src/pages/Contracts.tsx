@@ -1,3 +1,4 @@
+import { ThreadsAbout } from "../components/ThreadsAbout.js";
 import { Fragment } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, errorMessage, withQuery } from "../api/client.js";
@@ -402,6 +403,8 @@ function ContractDetail({ contract, directory, refreshKey }: { contract: Contrac
           </section>
         </>
       )}
+      {/* Threads name a contract by its name, as the CLI and the agents' tools do. */}
+      <ThreadsAbout kind="contract" id={contract.name} to={[]} />
     </article>
   );
 }

@@ -5,6 +5,8 @@ import type { BrigadeEvent, Claim, ConflictRecord, Contract, Page, Session } fro
 import { RepoLink } from "../components/links.js";
 import { SameDeveloperMark } from "../components/SameDeveloper.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
+import { useQueue, WaitingList } from "../components/Waiting.js";
+import type { QueueEntry } from "../api/types.js";
 import { describeEvent } from "../lib/describe.js";
 import { formatDateTime, formatTime, plural, relativeTime } from "../lib/format.js";
 import { healthOf, healthRule } from "../lib/health.js";
@@ -104,6 +106,27 @@ function Section({ title, count, children, id }: { title: string; count?: number
       </h2>
       {children}
     </section>
+  );
+}
+
+/** The entity's waiting queue entries (a lead's view: the organisation's queue; others see their own), live. */
+function WaitingSection({ filter, keep }: { filter: Record<string, string>; keep(e: QueueEntry): boolean }) {
+  const key = JSON.stringify(filter);
+  const queue = useQueue(
+    useMemo(() => filter, [key]),
+    keep,
+  );
+  const items = queue.items.filter(keep);
+  return (
+    <Section id="waiting" title="Waiting" count={queue.state === "ready" ? items.length : undefined}>
+      {queue.state === "loading" ? (
+        <p class="muted">Reading the queue…</p>
+      ) : queue.state === "error" ? (
+        <p class="form-error">Could not read the queue: {queue.error}</p>
+      ) : (
+        <WaitingList entries={items} empty="Not waiting for any claim." showRepo />
+      )}
+    </Section>
   );
 }
 
@@ -326,6 +349,7 @@ export function DeveloperPage({ params }: { params: URLSearchParams }) {
         contractsTitle="Contracts consumed"
         contractRole={() => "consumer"}
       />
+      <WaitingSection filter={{ user: id }} keep={(e) => e.waiter.userId === id} />
       <Section id="activity" title="Recent activity">
         <EventsList events={data.events} more={activityHref({ user: id })} />
       </Section>
@@ -369,6 +393,7 @@ export function TeamPage({ params }: { params: URLSearchParams }) {
         contractsTitle="Contracts"
         contractRole={(c) => (c.providerTeamId === id ? "provided" : "consumed")}
       />
+      <WaitingSection filter={{ team: id }} keep={(e) => members.has(e.waiter.userId)} />
       <Section id="activity" title="Recent activity">
         <EventsList events={data.events} more={activityHref({ team: id })} />
       </Section>
@@ -415,6 +440,7 @@ export function AgentPage({ params }: { params: URLSearchParams }) {
       <Section id="conflicts" title="Open conflicts" count={conflicts.length}>
         <ConflictsList conflicts={conflicts} more={href("conflicts", { user: userId })} />
       </Section>
+      <WaitingSection filter={{ user: userId }} keep={(e) => e.waiter.agent.id === id} />
       <Section id="activity" title="Recent activity">
         <EventsList events={events} more={activityHref({ user: userId })} />
       </Section>
@@ -505,6 +531,7 @@ export function SessionPage({ params }: { params: URLSearchParams }) {
       <Section id="conflicts" title="Open conflicts" count={data.conflicts.length}>
         <ConflictsList conflicts={data.conflicts} more={href("conflicts", { session: id })} />
       </Section>
+      <WaitingSection filter={{ session: id }} keep={(e) => e.sessionId === id} />
       <Section id="activity" title="Recent activity">
         <EventsList events={data.events} more={activityHref({ user: session.userId })} />
       </Section>

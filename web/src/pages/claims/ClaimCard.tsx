@@ -1,7 +1,8 @@
-import type { ConflictRecord } from "../../api/types.js";
+import type { ConflictRecord, QueueEntry } from "../../api/types.js";
 import { RepoLink } from "../../components/links.js";
 import { SameDeveloperMark } from "../../components/SameDeveloper.js";
 import { ThreadsAbout } from "../../components/ThreadsAbout.js";
+import { WaitingList } from "../../components/Waiting.js";
 import type { Overlap, Placed } from "../../lib/claims-tree.js";
 import { OTHER_COLOR } from "../../lib/colors.js";
 import { formatDateTime, relativeTime } from "../../lib/format.js";
@@ -14,6 +15,7 @@ export function ClaimCard({
   placed,
   overlaps,
   conflicts,
+  waiters,
   colors,
   directory,
   canBreak,
@@ -24,6 +26,8 @@ export function ClaimCard({
   placed: Placed;
   overlaps: Overlap[];
   conflicts: ConflictRecord[];
+  /** Queue entries this claim blocks now. */
+  waiters: QueueEntry[];
   colors: Map<string, string>;
   directory: Directory;
   canBreak: boolean;
@@ -104,6 +108,12 @@ export function ClaimCard({
             );
           })}
         </ul>
+      ) : null}
+      {waiters.length > 0 ? (
+        <div class="claim-waiters" data-testid="claim-waiters">
+          <p class="muted">Waiting for this claim:</p>
+          <WaitingList entries={waiters} empty="" />
+        </div>
       ) : null}
       <ThreadsAbout
         kind="claim"

@@ -2,6 +2,8 @@ import { useCallback, useEffect, useMemo, useState } from "preact/hooks";
 import { Dialog } from "../../components/Dialog.js";
 import { RepoLink } from "../../components/links.js";
 import { Empty, ErrorState, Loading } from "../../components/states.js";
+import { useQueue } from "../../components/Waiting.js";
+import type { QueueEntry } from "../../api/types.js";
 import { buildClaimsTree, findNode, placedUnder, type TreeNode } from "../../lib/claims-tree.js";
 import { assignColors, OTHER_COLOR } from "../../lib/colors.js";
 import { plural } from "../../lib/format.js";
@@ -26,6 +28,18 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
   const repo = params.get("repo") || repos[0] || "";
   const selected = params.get("path") ?? "";
   const [data, retry] = useRepoData(repo);
+  // Who waits for which claim: the queue's waiting entries of this repository, kept live.
+  const queue = useQueue(useMemo(() => ({ repo }), [repo]));
+  const waitersOf = useMemo(() => {
+    const by = new Map<string, QueueEntry[]>();
+    for (const entry of queue.items)
+      for (const blocker of entry.waitingFor) {
+        const list = by.get(blocker.claimId);
+        if (list) list.push(entry);
+        else by.set(blocker.claimId, [entry]);
+      }
+    return by;
+  }, [queue.items]);
   // Conflicts between agents of one developer can be left out of the map (`same=hide`).
   const hideSame = params.get("same") === "hide";
   const conflicts = useMemo(() => (hideSame ? data.conflicts.filter((c) => !c.sameDeveloper) : data.conflicts), [data.conflicts, hideSame]);
@@ -191,6 +205,7 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
             <p class="muted">
               {plural(claims.size, "live claim")} · {plural(tree.patterns, "pattern")} · {plural(tree.overlaps.length, "overlap")} ·{" "}
               {plural(conflicts.length, "unresolved conflict")}
+              {queue.items.length > 0 ? ` · ${plural(queue.items.length, "request")} waiting in the queue` : ""}
               {sameCount > 0 ? (
                 <>
                   {" "}
@@ -265,6 +280,7 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
                       placed={p}
                       overlaps={overlapsOf(p.claim.id)}
                       conflicts={conflictsOf(p.claim.id)}
+                      waiters={waitersOf.get(p.claim.id) ?? []}
                       colors={colors}
                       directory={directory}
                       canBreak={app.isLead}
