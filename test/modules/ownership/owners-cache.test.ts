@@ -20,7 +20,9 @@ import { waitFor } from "../../helpers/wait.js";
  * Replicas are apps built in this process on one database and one NATS, under a subject prefix
  * of this file's own. Background loops are slowed right down (sweeps, the relay's poll; the
  * relay still wakes on every commit) and rate-limit counters are reserved in large chunks over
- * a day-long window, so what a request sends is all the relay records while it runs.
+ * a day-long window, so what a request sends is all the relay records while it runs. (With the
+ * default RATE_LIMIT_RESERVE_CHUNK of 50, the shared counters cost any request, who-owns
+ * included, one batched upsert per 50 requests per token and per organisation.)
  */
 
 /** Each test works in a repo of its own. */
