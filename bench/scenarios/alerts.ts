@@ -168,6 +168,11 @@ interface LatencyResult {
 async function measureLatency({ settings, log }: ScenarioContext, brigade: BrigadeServer, seed: number): Promise<LatencyResult> {
   const background = await register(brigade, BACKGROUND_SESSIONS, (n) => `github.com/bench/alerts-bg-${n % BACKGROUND_REPOS}`);
   const [holder, requester] = await register(brigade, 2, () => HOT_REPO);
+  // Every bench session is the bootstrap admin's, and one developer's agents do not block each
+  // other by default (the overlap is granted with a warning): the conflicts sampled here are
+  // refused, as between two developers.
+  const policy = await api(brigade.url, brigade.bootstrapToken, "PATCH", "/v1/claims/policy", { sameDeveloper: "block" });
+  if (policy.status !== 200) throw new Error(`claim policy: ${policy.status} ${policy.text.slice(0, 200)}`);
   const orgId = await orgOf(brigade, holder!.token);
   const held = await api(brigade.url, holder!.token, "POST", "/v1/claims", {
     sessionId: holder!.id,
