@@ -233,9 +233,11 @@ export interface OwnershipCacheOptions {
  * change that can alter an answer is an event every replica receives over the bus (a claim
  * granted, renewed, released, expired or broken, a CODEOWNERS upload, a module changed, a
  * contract's sources moved), and that event drops the repo's snapshot, so another replica's
- * change reaches this one's answers within the bus's delivery time. Changes through this
- * process apply at once (a grant patches the claim index the snapshot holds; an upload or a
- * module change drops the snapshot right after its commit). While the bus is down, or before
+ * change reaches this one's answers within the bus's delivery time. A claim request's grant
+ * through this process applies at once (it patches the claim index the snapshot holds), and so
+ * do an upload or a module change (they drop the snapshot right after their commit); what the
+ * sweepers and session ends release or promote from a queue arrives with its event, as another
+ * replica's change does. While the bus is down, or before
  * the subscriptions are confirmed, nothing is served from memory (events may have been
  * missed); `maxAgeMs` bounds what a lost message could leave.
  */
