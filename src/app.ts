@@ -46,6 +46,7 @@ import { KeyRing } from "./modules/identity/keys.js";
 import { createPrincipalCache } from "./modules/identity/principal-cache.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
 import { createHeartbeatWriter, expireOverdueSessions, LeaseKeeper, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
+import { OwnershipCache } from "./modules/ownership/ownership.cache.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { repoRoutes } from "./modules/repos/repos.routes.js";
 import { TreeCache } from "./modules/trees/trees.cache.js";
@@ -308,8 +309,17 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     await app.register(sessionRoutes, { deps: sessionDeps });
     await app.register(claimRoutes, { deps: claimDeps });
     await app.register(treeRoutes, { deps: { db, cache: trees, config } });
+    // Who-owns answers from memory, dropped by the bus's events (unsubscribed before the bus closes).
+    const owners = new OwnershipCache({
+      bus,
+      subjects: subjectsFor(config.NATS_SUBJECT_PREFIX),
+      maxAgeMs: config.OWNERS_MAX_AGE_MS,
+      log: app.log.child({ component: "ownership-cache" }),
+    });
+    owners.start();
+    sweepers.push({ stop: async () => owners.close() });
     await app.register(ownershipRoutes, {
-      deps: { db, cache: claimDeps.cache, contracts: contractSources, workBudget: config.PATTERN_WORK_BUDGET },
+      deps: { db, cache: claimDeps.cache, contracts: contractSources, workBudget: config.PATTERN_WORK_BUDGET, owners },
     });
     await app.register(repoRoutes, { deps: { db } });
     // Contract parsing and diffing run in worker threads, bounded in time and memory.

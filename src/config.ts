@@ -211,6 +211,13 @@ export const configSchema = z
     TREE_BODY_LIMIT_BYTES: intFrom(1024, 1024 * 1024 * 1024).default(256 * 1024 * 1024),
     /** Trees each replica keeps built in memory (least recently used dropped past it). */
     TREE_CACHE_TREES: intFrom(1, 10_000).default(64),
+    /**
+     * Who-owns answers come from memory (a repo's claims index, CODEOWNERS and modules, the
+     * holders' names), dropped by the events that change them as every replica receives them
+     * over the bus, and not served while the bus is down. Backstop: an answer is checked against
+     * the database at least this often (ms), whatever the bus said or missed.
+     */
+    OWNERS_MAX_AGE_MS: intFrom(100, 600_000).default(5_000),
     /** Worker threads parsing and diffing contracts (JSON Schema, OpenAPI, GraphQL). */
     CONTRACT_WORKERS: intFrom(1, 64).default(2),
     /** Longest a contract parse or diff may run in a worker; over it: 422 contracts.too_complex, worker replaced. */

@@ -15,7 +15,7 @@ export interface ApiResponse {
 export async function api(
   base: string,
   token: string | null,
-  method: "GET" | "POST" | "PUT" | "DELETE",
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
   path: string,
   body?: unknown,
   timeoutMs = 60_000,

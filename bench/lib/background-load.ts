@@ -29,8 +29,8 @@ export interface BackgroundLoadSpec {
 
 export const SPEC_ENV = "BENCH_BACKGROUND_LOAD";
 
-/** Starts the load; resolves with its result once the child has run it. */
-export function backgroundLoad(spec: BackgroundLoadSpec): Promise<LoadResult> {
+/** Starts the load; resolves with its result once the child has run it. `pid` is the child's, for its CPU. */
+export function backgroundLoad(spec: BackgroundLoadSpec): Promise<LoadResult> & { pid: number } {
   const child = spawn(process.execPath, ["--import", "tsx", "bench/lib/background-load-child.ts"], {
     cwd: repoRoot,
     env: { ...process.env, [SPEC_ENV]: JSON.stringify(spec) },
@@ -41,7 +41,7 @@ export function backgroundLoad(spec: BackgroundLoadSpec): Promise<LoadResult> {
   let stderr = "";
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
+  const result = new Promise<LoadResult>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code, signal) => {
       forget();
@@ -53,4 +53,5 @@ export function backgroundLoad(spec: BackgroundLoadSpec): Promise<LoadResult> {
       }
     });
   });
+  return Object.assign(result, { pid: child.pid ?? 0 });
 }

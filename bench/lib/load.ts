@@ -1,4 +1,5 @@
 import autocannon from "autocannon";
+import { type CpuGroup, type CpuPerOp, CpuWindow, perOp } from "./cpu-per-op.js";
 
 export interface LoadSpec {
   url: string;
@@ -61,11 +62,17 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   };
 }
 
-/** A discarded warm-up (JIT, connection pools, caches), then the measured run. */
+/**
+ * A discarded warm-up (JIT, connection pools, caches), then the measured run; with `cpu`, the
+ * CPU its processes spent during the measured run, per request (`cpu-per-op.ts`).
+ */
 export async function runLoadWithWarmup(
   spec: LoadSpec,
   warmupSeconds: number,
-): Promise<{ warmup: LoadResult | null; measured: LoadResult }> {
+  cpu?: CpuGroup[],
+): Promise<{ warmup: LoadResult | null; measured: LoadResult; cpu: CpuPerOp | null }> {
   const warmup = warmupSeconds > 0 ? await runLoad({ ...spec, durationSeconds: warmupSeconds }) : null;
-  return { warmup, measured: await runLoad(spec) };
+  const window = cpu ? CpuWindow.open(cpu) : null;
+  const measured = await runLoad(spec);
+  return { warmup, measured, cpu: window ? perOp(window.close(), measured.total) : null };
 }

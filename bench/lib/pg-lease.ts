@@ -3,6 +3,8 @@ import { freePort, ServerProcess, type ExitInfo } from "./child.js";
 
 export interface PgLeaseServer {
   url: string;
+  /** Its scratch database, whose backends' CPU the bench counts. */
+  databaseName: string;
   process: ServerProcess;
   /** Stops the server, then drops its database. */
   stop(): Promise<ExitInfo>;
@@ -27,6 +29,7 @@ export async function startPgLease(): Promise<PgLeaseServer> {
   }
   return {
     url,
+    databaseName: new URL(database.url).pathname.slice(1),
     process: server,
     async stop() {
       const exit = await server.stop();

@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 /** /proc counts CPU time in clock ticks; USER_HZ is 100 on every mainstream Linux build. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 const SAMPLE_INTERVAL_MS = 200;
 
 interface Sample {
@@ -26,14 +26,14 @@ function coresBetween(samples: Sample[], from: number, to: number): number | nul
 }
 
 /** utime + stime of a process, in ticks; undefined if it is gone. */
-function processTicks(pid: number | string): { comm: string; ticks: number } | undefined {
+export function processTicks(pid: number | string): { comm: string; ticks: number; ppid: number } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name is in parentheses and may itself hold spaces or parens; utime and
-    // stime are fields 14 and 15 of the line, i.e. the 12th and 13th after the last ')'.
+    // stime are fields 14 and 15 of the line, i.e. the 12th and 13th after the last ')' (ppid, field 4, the 2nd).
     const close = stat.lastIndexOf(")");
     const fields = stat.slice(close + 2).split(" ");
-    return { comm: stat.slice(stat.indexOf("(") + 1, close), ticks: Number(fields[11]) + Number(fields[12]) };
+    return { comm: stat.slice(stat.indexOf("(") + 1, close), ticks: Number(fields[11]) + Number(fields[12]), ppid: Number(fields[1]) };
   } catch {
     return undefined;
   }
@@ -125,7 +125,7 @@ export class CommandSampler {
 }
 
 /** Busy and total ticks summed over all CPUs, from the first line of /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
+export function machineTicks(): { busy: number; total: number } {
   const line = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]!;
   // cpu  user nice system idle iowait irq softirq steal guest guest_nice
   const v = line.trim().split(/\s+/).slice(1, 9).map(Number);

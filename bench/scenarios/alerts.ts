@@ -35,6 +35,7 @@ import { freePort, ServerProcess } from "../lib/child.js";
 import { numberEnv, sleep } from "../lib/env.js";
 import type { LoadResult } from "../lib/load.js";
 import { backgroundLoad } from "../lib/background-load.js";
+import { cpuGroups, cpuPerOpRows, CpuWindow, perOp, type CpuPerOp } from "../lib/cpu-per-op.js";
 import { KeepAliveClient } from "../lib/http-client.js";
 import { forEachConcurrent } from "../lib/pool.js";
 import { SAMPLE_LIMIT } from "../lib/report.js";
@@ -65,7 +66,7 @@ const decoder = new TextDecoder();
 const round = (n: number) => Math.round(n * 100) / 100;
 
 /** The background claims load, evenly paced, from a child process (see background-load.ts). */
-function backgroundClaims(brigade: BrigadeServer, sessions: Session[], seed: number, seconds: number): Promise<LoadResult> {
+function backgroundClaims(brigade: BrigadeServer, sessions: Session[], seed: number, seconds: number) {
   return backgroundLoad({
     url: brigade.url,
     target: { kind: "claims", sessions: sessions.map(({ id, token }) => ({ id, token })), seed, ttlSeconds: TTL_SECONDS },
@@ -116,6 +117,9 @@ async function openStream(
   return socket;
 }
 
+/** Requests an evenly paced run made in `seconds` of it. */
+const requestsWithin = (run: LoadResult, seconds: number) => (run.total * seconds * 1000) / Math.max(1, run.window.to - run.window.from);
+
 /** Raw NATS request/reply round trips between two connections: the floor for (a). */
 async function natsRoundTrips(url: string, count: number): Promise<number[]> {
   const responder = await connect({ servers: url });
@@ -156,12 +160,19 @@ interface LatencyResult {
   outboxFloorMissed: number;
   /** Cores used while sampling (Brigade under the claims load), and by the floor under the same paced load alone. */
   cores: { brigade: number | null; floor: number | null };
+  /** CPU per claim while sampling (background claims and samples), and per request of the floor under its own paced load. */
+  cpu: { brigade: CpuPerOp | null; floor: CpuPerOp | null };
   background: LoadResult;
 }
 
 async function measureLatency({ settings, log }: ScenarioContext, brigade: BrigadeServer, seed: number): Promise<LatencyResult> {
   const background = await register(brigade, BACKGROUND_SESSIONS, (n) => `github.com/bench/alerts-bg-${n % BACKGROUND_REPOS}`);
   const [holder, requester] = await register(brigade, 2, () => HOT_REPO);
+  // Every bench session is the bootstrap admin's, and one developer's agents do not block each
+  // other by default (the overlap is granted with a warning): the conflicts sampled here are
+  // refused, as between two developers.
+  const policy = await api(brigade.url, brigade.bootstrapToken, "PATCH", "/v1/claims/policy", { sameDeveloper: "block" });
+  if (policy.status !== 200) throw new Error(`claim policy: ${policy.status} ${policy.text.slice(0, 200)}`);
   const orgId = await orgOf(brigade, holder!.token);
   const held = await api(brigade.url, holder!.token, "POST", "/v1/claims", {
     sessionId: holder!.id,
@@ -209,10 +220,12 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
     outboxFloor: [],
     outboxFloorMissed: 0,
     cores: { brigade: null, floor: null },
+    cpu: { brigade: null, floor: null },
   };
   try {
     await sleep(settings.warmupSeconds * 1000);
     const sampledFrom = Date.now();
+    const brigadeCpu = CpuWindow.open(cpuGroups(brigade.process.pid, { database: brigade.databaseName, load: [load.pid] }));
     const until = performance.now() + settings.durationSeconds * 1000;
     for (let i = 0; performance.now() < until; i++) {
       const key = `hot/area/sample-${i}.ts`;
@@ -245,9 +258,12 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
       await sleep(10);
     }
     result.cores.brigade = brigade.process.stats.cores(sampledFrom, Date.now());
+    const brigadeSpent = brigadeCpu.close();
     log(`(a) ${result.samples} conflicts sampled; raw NATS request/reply floor under the same load`);
     result.floor = await natsRoundTrips(natsUrl, 500);
     const backgroundRun = await load;
+    // Claims in the window: the paced load's share of it, and the sampled conflicts.
+    result.cpu.brigade = perOp(brigadeSpent, Math.round(requestsWithin(backgroundRun, brigadeSpent.seconds)) + result.samples);
     // What the same paced load costs the outbox floor itself, so Brigade's CPU has a ceiling too.
     log(`(a) the outbox floor alone under ${BACKGROUND_RATE} requests/s for ${FLOOR_LOAD_SECONDS} s`);
     const floorLoad = backgroundLoad({
@@ -258,8 +274,12 @@ async function measureLatency({ settings, log }: ScenarioContext, brigade: Briga
       connections: BACKGROUND_CONNECTIONS,
     });
     const floorFrom = Date.now() + 2_000;
+    await sleep(2_000);
+    const floorCpu = CpuWindow.open(cpuGroups(outboxFloor.process.pid, { database: brigade.databaseName, load: [floorLoad.pid] }));
     const floorResult = await floorLoad;
+    const floorSpent = floorCpu.close();
     result.cores.floor = outboxFloor.process.stats.cores(floorFrom, floorResult.window.to);
+    result.cpu.floor = perOp(floorSpent, Math.round(requestsWithin(floorResult, floorSpent.seconds)));
     return { ...result, background: backgroundRun };
   } finally {
     timed.brigade.close();
@@ -325,6 +345,7 @@ function latencyRows(r: LatencyResult): Row[] {
       ...(r.cores.floor === null ? {} : { ceiling: round(r.cores.floor) }),
       note: "Brigade while sampling, under the claims load; ceiling column: the outbox floor alone under the same evenly paced load of its own requests",
     },
+    ...cpuPerOpRows("a", "claim at 500/s", r.cpu.brigade, { name: "the outbox floor alone under the same paced load", cpu: r.cpu.floor }),
   ];
 }
 

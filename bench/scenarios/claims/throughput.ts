@@ -27,6 +27,7 @@ import { startBrigade } from "../../lib/brigade.js";
 import type { ExitInfo } from "../../lib/child.js";
 import { startEtcd, type EtcdServer } from "../../lib/etcd.js";
 import { startPgLease } from "../../lib/pg-lease.js";
+import { cpuGroups, cpuPerOpRows, type CpuPerOp } from "../../lib/cpu-per-op.js";
 import { runLoadWithWarmup, type LoadResult } from "../../lib/load.js";
 import { forEachConcurrent } from "../../lib/pool.js";
 import { SyntheticRepo } from "../../lib/synthetic.js";
@@ -86,7 +87,7 @@ interface EtcdMeasurement {
   version: string;
   preloadSeconds: number;
   preloadFailures: Tally;
-  load: { warmup: LoadResult | null; measured: LoadResult };
+  load: { warmup: LoadResult | null; measured: LoadResult; cpu: CpuPerOp | null };
   probe: Probe;
   keysAfter: number;
   rssMB: number;
@@ -149,6 +150,7 @@ async function measureEtcd({ settings, log }: ScenarioContext, cpu: CpuMeters, r
         requests,
       },
       settings.warmupSeconds,
+      cpuGroups(etcd.process.pid, { database: false, nats: false }),
     );
     log(`(a) etcd: ${Math.round(load.measured.rps.median)} put-if-absent/s median, p99 ${load.measured.latency.p99} ms`);
     const keysAfter = await etcd.countPrefix("/claims/");
@@ -169,7 +171,7 @@ async function measureEtcd({ settings, log }: ScenarioContext, cpu: CpuMeters, r
 }
 
 interface PgLeaseMeasurement {
-  load: { warmup: LoadResult | null; measured: LoadResult };
+  load: { warmup: LoadResult | null; measured: LoadResult; cpu: CpuPerOp | null };
   probe: Probe;
   keysAfter: number;
   cores: number | null;
@@ -223,6 +225,7 @@ async function measurePgLease({ settings, log }: ScenarioContext, cpu: CpuMeters
         requests,
       },
       settings.warmupSeconds,
+      cpuGroups(server.process.pid, { database: server.databaseName, nats: false }),
     );
     log(`(a) raw PostgreSQL: ${Math.round(load.measured.rps.median)} put-if-absent/s median, p99 ${load.measured.latency.p99} ms`);
     const counted = await api(server.url, null, "GET", "/count");
@@ -239,7 +242,7 @@ interface BrigadeMeasurement {
   sessionFailures: Tally;
   preloadSeconds: number;
   preloadFailures: Tally;
-  load: { warmup: LoadResult | null; measured: LoadResult };
+  load: { warmup: LoadResult | null; measured: LoadResult; cpu: CpuPerOp | null };
   probe: Probe;
   activeAfter: number;
   requested: number;
@@ -319,6 +322,7 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
         requests,
       },
       settings.warmupSeconds,
+      cpuGroups(brigade.process.pid, { database: brigade.databaseName }),
     );
     log(`(a) brigade: ${Math.round(load.measured.rps.median)} claims/s median, p99 ${load.measured.latency.p99} ms`);
     const [row] = await brigade.query<{ n: string }>(`select count(*) as n from claims where status = 'active'`);
@@ -339,6 +343,10 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
   }
   return { ...result, readyRssMB, server: serverReport(brigade, cpu, windowOf(result.load.measured), logProblems, exit) };
 }
+
+/** Whole-machine CPU per grant no more than an etcd put's in the same run. */
+const wholeMachineTarget = (etcd: CpuPerOp | null) =>
+  etcd && Number.isFinite(etcd.machineMsPerOp) ? { op: "<=" as const, value: Math.round(etcd.machineMsPerOp * 1000) / 1000 } : undefined;
 
 function rows(e: EtcdMeasurement, p: PgLeaseMeasurement, b: BrigadeMeasurement): Row[] {
   const brigadeRate = b.load.measured.rps.median;
@@ -409,6 +417,9 @@ function rows(e: EtcdMeasurement, p: PgLeaseMeasurement, b: BrigadeMeasurement):
       ceiling: e.rssMB,
       note: `at ready ${b.readyRssMB.toFixed(0)} MB; ceiling column = etcd during its measured run`,
     },
+    // Where each grant's CPU goes, beside an etcd put's (the issue's target: no more than it, whole machine).
+    ...cpuPerOpRows("a", "claim", b.load.cpu, { name: `etcd ${e.version} put-if-absent`, cpu: e.load.cpu }, wholeMachineTarget(e.load.cpu)),
+    ...cpuPerOpRows("a", "raw PostgreSQL put", p.load.cpu, { name: `etcd ${e.version} put-if-absent`, cpu: e.load.cpu }),
     ...serverRows("a", b.server, { cores: e.cores, harnessCores: e.harnessCores, machineCores: e.machineCores, name: "etcd's run" }),
   ];
 }

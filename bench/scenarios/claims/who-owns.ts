@@ -21,6 +21,7 @@ import { startBrigade } from "../../lib/brigade.js";
 import type { ExitInfo } from "../../lib/child.js";
 import { numberEnv } from "../../lib/env.js";
 import { startHelloWorld } from "../../lib/hello-world.js";
+import { cpuGroups, cpuPerOpRows, type CpuPerOp } from "../../lib/cpu-per-op.js";
 import { runLoadWithWarmup, type LoadResult } from "../../lib/load.js";
 import { forEachConcurrent } from "../../lib/pool.js";
 import { AREA_COUNT, generateCodeowners, sampleLookups, SyntheticRepo } from "../../lib/synthetic.js";
@@ -55,6 +56,7 @@ interface OwnersAnswer {
 
 interface Ceiling {
   load: LoadResult;
+  cpu: CpuPerOp | null;
   rssMB: number;
   cores: number | null;
   harnessCores: number | null;
@@ -65,10 +67,12 @@ async function measureCeiling({ settings, log }: ScenarioContext, cpu: CpuMeters
   log(`(b) ceiling: fastify hello-world, ${describeRun(settings)}`);
   const hello = await startHelloWorld();
   let load: LoadResult;
+  let perOp: CpuPerOp | null;
   try {
-    ({ measured: load } = await runLoadWithWarmup(
+    ({ measured: load, cpu: perOp } = await runLoadWithWarmup(
       { url: `${hello.url}/`, connections: settings.connections, durationSeconds: settings.durationSeconds },
       settings.warmupSeconds,
+      cpuGroups(hello.process.pid, { database: false, nats: false }),
     ));
   } finally {
     await hello.process.stop();
@@ -77,6 +81,7 @@ async function measureCeiling({ settings, log }: ScenarioContext, cpu: CpuMeters
   const w = windowOf(load);
   return {
     load,
+    cpu: perOp,
     rssMB: hello.process.stats.peakMB(...w),
     cores: hello.process.stats.cores(...w),
     harnessCores: cpu.harness.cores(...w),
@@ -97,7 +102,7 @@ interface Measurement {
   activePatterns: number;
   rssAfterLoadMB: number;
   verify: { checked: number; ownersWrong: string[]; claimsWrong: string[]; failures: string[] } | null;
-  owners: { warmup: LoadResult | null; measured: LoadResult } | null;
+  owners: { warmup: LoadResult | null; measured: LoadResult; cpu: CpuPerOp | null } | null;
   probe: { ok: number; samples: string[] };
   readyRssMB: number;
   server: ServerReport;
@@ -252,6 +257,7 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
       owners = await runLoadWithWarmup(
         { url: brigade.url, connections: settings.connections, durationSeconds: settings.durationSeconds, requests },
         settings.warmupSeconds,
+        cpuGroups(brigade.process.pid, { database: brigade.databaseName }),
       );
       log(`(b) brigade: ${Math.round(owners.measured.rps.median)} owners/s median, p99 ${owners.measured.latency.p99} ms`);
     } else {
@@ -352,6 +358,7 @@ function rows(c: Ceiling, b: Measurement): Row[] {
         ceiling: c.load.latency.p99,
       },
       ...errorRows("b", "owners", b.owners, b.probe.samples),
+      ...cpuPerOpRows("b", "owners answer", b.owners.cpu, { name: "fastify hello-world", cpu: c.cpu }),
       {
         metric: "(b) owners answers wrong",
         value: v.ownersWrong.length + v.claimsWrong.length + v.failures.length,

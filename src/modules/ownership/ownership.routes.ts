@@ -15,7 +15,8 @@ import {
   repoParams,
 } from "./ownership.schemas.js";
 import * as usecases from "./ownership.usecases.js";
-import { OwnershipCache, type OwnershipDeps } from "./ownership.usecases.js";
+import { OwnershipCache } from "./ownership.cache.js";
+import type { OwnershipDeps } from "./ownership.usecases.js";
 
 export type { OwnershipDeps };
 
@@ -31,9 +32,8 @@ const presentModule = (m: ModuleRow) => ({
 const tags = ["ownership"];
 
 export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = async (app, { deps }) => {
-  const ctx = { ...deps, parsed: new OwnershipCache() };
   // A contract source changed through this process: the next owners answer for the repo checks again.
-  const unsubscribe = deps.contracts?.onChange((orgId, repoKey) => ctx.parsed.snapshots.invalidate(OwnershipCache.key(orgId, repoKey)));
+  const unsubscribe = deps.contracts?.onChange((orgId, repoKey) => deps.owners.invalidate(OwnershipCache.key(orgId, repoKey)));
   if (unsubscribe) app.addHook("onClose", async () => void unsubscribe());
 
   app.put(
@@ -49,7 +49,7 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
       },
     },
     async (request) => {
-      const saved = await usecases.putCodeowners(ctx, request.principal, { repo: request.params.repo, content: request.body.content });
+      const saved = await usecases.putCodeowners(deps, request.principal, { repo: request.params.repo, content: request.body.content });
       return { ...saved, errors: [...saved.errors], updatedAt: saved.updatedAt.toISOString() };
     },
   );
@@ -65,7 +65,7 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
       },
     },
     async (request) => {
-      const file = await usecases.getCodeowners(ctx, request.principal, { repo: request.params.repo });
+      const file = await usecases.getCodeowners(deps, request.principal, { repo: request.params.repo });
       return {
         repo: file.repo,
         content: file.content,
@@ -92,7 +92,7 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
         response: { 200: ownersSchema, ...problemResponses(400, 401, 422) },
       },
     },
-    async (request) => usecases.ownersOf(ctx, request.principal, { repo: request.params.repo, path: request.query.path }),
+    async (request) => usecases.ownersOf(deps, request.principal, { repo: request.params.repo, path: request.query.path }),
   );
 
   app.get(
@@ -105,7 +105,7 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
         response: { 200: moduleListSchema, ...problemResponses(400, 401, 422) },
       },
     },
-    async (request) => ({ items: (await usecases.listModules(ctx, request.principal, { repo: request.params.repo })).map(presentModule) }),
+    async (request) => ({ items: (await usecases.listModules(deps, request.principal, { repo: request.params.repo })).map(presentModule) }),
   );
 
   app.put(
@@ -119,7 +119,7 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
         response: { 200: moduleSchema, ...problemResponses(400, 401, 403, 404, 422) },
       },
     },
-    async (request) => presentModule(await usecases.putModule(ctx, request.principal, { ...request.params, ...request.body })),
+    async (request) => presentModule(await usecases.putModule(deps, request.principal, { ...request.params, ...request.body })),
   );
 
   app.delete(
@@ -132,6 +132,6 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
         response: { 200: moduleSchema, ...problemResponses(400, 401, 403, 404, 422) },
       },
     },
-    async (request) => presentModule(await usecases.deleteModule(ctx, request.principal, request.params)),
+    async (request) => presentModule(await usecases.deleteModule(deps, request.principal, request.params)),
   );
 };

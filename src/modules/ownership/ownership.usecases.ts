@@ -4,12 +4,12 @@ import { aPathInside, coversDirectory, directoryOf, insideDirectory, PatternInde
 import { overWorkBudget, patternErrors, validPatternsOrThrow } from "../../patterns/input.js";
 import type { ClaimIndexCache, HeldPattern } from "../claims/claims.index.js";
 import { identityErrors } from "../identity/identity.errors.js";
-import { peopleNamed } from "../identity/people.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf, requireRole, requireUserToken } from "../identity/guards.js";
 import type { ContractSourceCache, SourceEntry } from "../contracts/contracts.sources.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { CodeownersIndex, parseCodeowners, type CodeownersError, type CodeownersRule } from "./codeowners.js";
+import { type Check, type ModuleSet, OwnershipCache, type ParsedFile } from "./ownership.cache.js";
 import { ownershipErrors } from "./ownership.errors.js";
 import * as repo from "./ownership.repository.js";
 import type { ModuleInput, OwnersOfInput, PutCodeownersInput, PutModuleInput, RepoInput } from "./ownership.schemas.js";
@@ -23,157 +23,8 @@ export interface OwnershipDeps {
   contracts?: ContractSourceCache | undefined;
   /** PATTERN_WORK_BUDGET: the bound on a directory's overlap search against held claims. */
   workBudget: number;
-}
-
-/** What the usecases need: the app's deps plus this process's parsed-ownership caches. */
-export interface OwnershipContext extends OwnershipDeps {
-  parsed: OwnershipCache;
-}
-
-export interface ParsedFile {
-  index: CodeownersIndex;
-  rules: readonly CodeownersRule[];
-  errors: readonly CodeownersError[];
-}
-
-interface ModuleSet {
-  modules: repo.ModuleRow[];
-  /** Every pattern of every module, valued by its module and its position in the module. */
-  index: PatternIndex<{ module: repo.ModuleRow; position: number }>;
-}
-
-/**
- * A bounded map of values tagged with the database version they were built from. A reader
- * passes the version it just read; anything else is a miss. Least recently used goes first.
- */
-class VersionedCache<T> {
-  private readonly entries = new Map<string, { version: string; value: T }>();
-  private readonly loading = new Map<string, Promise<T>>();
-  constructor(private readonly capacity: number) {}
-
-  get(key: string, version: string): T | undefined {
-    const hit = this.entries.get(key);
-    if (!hit || hit.version !== version) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, hit);
-    return hit.value;
-  }
-
-  set(key: string, version: string, value: T) {
-    this.entries.delete(key);
-    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.set(key, { version, value });
-  }
-
-  /**
-   * The cached value for `version`, or one built by `load`. Concurrent misses share one load,
-   * so a burst of reads after an upload parses a big file once, not once per request.
-   */
-  async through(key: string, version: string, load: () => Promise<{ version: string; value: T }>): Promise<T> {
-    const hit = this.get(key, version);
-    if (hit !== undefined) return hit;
-    const flight = `${key}\u0000${version}`;
-    let pending = this.loading.get(flight);
-    if (!pending) {
-      pending = load()
-        .then((loaded) => {
-          this.set(key, loaded.version, loaded.value);
-          return loaded.value;
-        })
-        .finally(() => this.loading.delete(flight));
-      this.loading.set(flight, pending);
-    }
-    return pending;
-  }
-}
-
-/**
- * How old the database check behind an owners answer may be. Within it, answers come from
- * memory without a query; changes made through this process are seen at once (they invalidate
- * or patch the caches), changes through other replicas (and claim sweeps) within this bound.
- * Half-way through it a background check starts, so under steady load no request waits.
- */
-export const OWNERS_FRESHNESS_MS = 200;
-
-interface Snapshot {
-  file: ParsedFile | null;
-  modules: ModuleSet | null;
-  /** The claim index object itself: claim changes made through this process patch it in place. */
-  claims: PatternIndex<HeldPattern>;
-  /** The repo's contract sources; null when no contract's source was ever there. */
-  contracts: PatternIndex<SourceEntry> | null;
-  /** The database clock when the check ran, and this process's clock when it started. */
-  dbNow: number;
-  checkedAt: number;
-}
-
-/**
- * Each repo's latest checked ownership state. A check started before a local write must not
- * install its (older) result afterwards: writes bump the repo's generation, and a check only
- * installs, or is joined, within its own generation.
- */
-class Snapshots {
-  private readonly entries = new Map<string, Snapshot>();
-  private readonly inflight = new Map<string, { generation: number; promise: Promise<Snapshot> }>();
-  private readonly generations = new Map<string, number>();
-  constructor(
-    private readonly freshnessMs: number,
-    private readonly capacity: number,
-  ) {}
-
-  get(key: string, check: () => Promise<Omit<Snapshot, "checkedAt">>): Promise<Snapshot> {
-    const hit = this.entries.get(key);
-    const age = hit ? Date.now() - hit.checkedAt : Infinity;
-    if (hit && age < this.freshnessMs) {
-      // A failed background check is retried by the next request; the answer given stays valid.
-      if (age >= this.freshnessMs / 2) this.refresh(key, check).catch(() => undefined);
-      return Promise.resolve(hit);
-    }
-    return this.refresh(key, check);
-  }
-
-  /** After a change through this process: the next answer for the repo checks again. */
-  invalidate(key: string) {
-    this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
-    this.entries.delete(key);
-  }
-
-  private refresh(key: string, check: () => Promise<Omit<Snapshot, "checkedAt">>): Promise<Snapshot> {
-    const generation = this.generations.get(key) ?? 0;
-    const running = this.inflight.get(key);
-    if (running && running.generation === generation) return running.promise;
-    const checkedAt = Date.now();
-    const promise = check()
-      .then((state) => {
-        const snapshot = { ...state, checkedAt };
-        if ((this.generations.get(key) ?? 0) === generation) {
-          this.entries.delete(key);
-          if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
-          this.entries.set(key, snapshot);
-        }
-        return snapshot;
-      })
-      .finally(() => {
-        if (this.inflight.get(key)?.promise === promise) this.inflight.delete(key);
-      });
-    this.inflight.set(key, { generation, promise });
-    return promise;
-  }
-}
-
-/**
- * Per-process caches, per (org, repo): parsed CODEOWNERS files and module pattern indexes,
- * keyed by the rows' versions, and the checked snapshot that owners answers are read from.
- * The database stays the truth; see OWNERS_FRESHNESS_MS for how fresh an answer is.
- */
-export class OwnershipCache {
-  readonly files = new VersionedCache<ParsedFile>(256);
-  readonly modules = new VersionedCache<ModuleSet>(1024);
-  // A snapshot holds its parsed file, so it is bounded like the files.
-  readonly snapshots = new Snapshots(OWNERS_FRESHNESS_MS, 256);
-  static key(orgId: string, repoKey: string) {
-    return `${orgId}\u0000${repoKey}`;
-  }
+  /** This process's ownership caches, kept fresh by the bus (started and closed by the app). */
+  owners: OwnershipCache;
 }
 
 function parsedFile(rules: readonly CodeownersRule[], errors: readonly CodeownersError[]): ParsedFile {
@@ -203,11 +54,7 @@ function validPathOrThrow(path: string): string {
 }
 
 /** Stores a repo's CODEOWNERS: bad lines are reported and skipped, good ones kept (as GitHub does). */
-export async function putCodeowners(
-  { db, parsed }: Pick<OwnershipContext, "db" | "parsed">,
-  principal: Principal,
-  input: PutCodeownersInput,
-) {
+export async function putCodeowners({ db, owners }: Pick<OwnershipDeps, "db" | "owners">, principal: Principal, input: PutCodeownersInput) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
   const { rules, errors } = parseCodeowners(input.content);
@@ -237,23 +84,23 @@ export async function putCodeowners(
   });
   // Already parsed: the next owners lookup here need not parse it again.
   const key = OwnershipCache.key(principal.orgId, repoKey);
-  parsed.files.set(key, saved.version, parsedFile(rules, errors));
-  parsed.snapshots.invalidate(key);
+  owners.files.set(key, saved.version, parsedFile(rules, errors));
+  owners.invalidate(key);
   return { repo: repoKey, rules: rules.length, errors, updatedAt: saved.updatedAt };
 }
 
-export async function getCodeowners({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: RepoInput) {
+export async function getCodeowners({ db, owners }: Pick<OwnershipDeps, "db" | "owners">, principal: Principal, input: RepoInput) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const row = await repo.findCodeowners(db, principal.orgId, repoKey);
   if (!row) throw ownershipErrors.codeownersNotFound(`No CODEOWNERS uploaded for ${repoKey}.`);
-  const file = await parsed.files.through(OwnershipCache.key(principal.orgId, repoKey), row.version, async () => {
+  const file = await owners.files.through(OwnershipCache.key(principal.orgId, repoKey), row.version, async () => {
     const { rules, errors } = parseCodeowners(row.content);
     return { version: row.version, value: parsedFile(rules, errors) };
   });
   return { repo: repoKey, content: row.content, rules: file.rules, errors: file.errors, updatedAt: row.updatedAt };
 }
 
-export async function putModule({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: PutModuleInput) {
+export async function putModule({ db, owners }: Pick<OwnershipDeps, "db" | "owners">, principal: Principal, input: PutModuleInput) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
   const patterns = validPatternsOrThrow(input.patterns);
@@ -276,15 +123,15 @@ export async function putModule({ db, parsed }: Pick<OwnershipContext, "db" | "p
     ]);
     return module;
   });
-  parsed.snapshots.invalidate(OwnershipCache.key(principal.orgId, repoKey));
+  owners.invalidate(OwnershipCache.key(principal.orgId, repoKey));
   return module;
 }
 
-export async function listModules({ db }: Pick<OwnershipContext, "db">, principal: Principal, input: RepoInput) {
+export async function listModules({ db }: Pick<OwnershipDeps, "db">, principal: Principal, input: RepoInput) {
   return repo.listModules(db, principal.orgId, repoKeyOrThrow(input.repo).key);
 }
 
-export async function deleteModule({ db, parsed }: Pick<OwnershipContext, "db" | "parsed">, principal: Principal, input: ModuleInput) {
+export async function deleteModule({ db, owners }: Pick<OwnershipDeps, "db" | "owners">, principal: Principal, input: ModuleInput) {
   requireOwnershipEditor(principal);
   const repoKey = repoKeyOrThrow(input.repo).key;
   const module = await transaction(db, async (tx) => {
@@ -301,7 +148,7 @@ export async function deleteModule({ db, parsed }: Pick<OwnershipContext, "db" |
     ]);
     return module;
   });
-  parsed.snapshots.invalidate(OwnershipCache.key(principal.orgId, repoKey));
+  owners.invalidate(OwnershipCache.key(principal.orgId, repoKey));
   return module;
 }
 
@@ -312,15 +159,15 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * with the CODEOWNERS and modules tokens), then takes the parsed file, module index and claim
  * index from the caches, loading only what changed.
  */
-function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: string) {
-  return async (): Promise<Omit<Snapshot, "checkedAt">> => {
-    const { db, parsed } = ctx;
+function checkRepo(ctx: OwnershipDeps, orgId: string, repoKey: string, key: string): Check {
+  return async () => {
+    const { db, owners } = ctx;
     const versions = await repo.readOwnershipVersions(db, orgId, repoKey);
     const [claims, file, modules, contracts] = await Promise.all([
       ctx.cache.sync(db, orgId, repoKey, versions.claims),
       versions.codeowners === null
         ? null
-        : parsed.files.through(key, versions.codeowners, async () => {
+        : owners.files.through(key, versions.codeowners, async () => {
             const row = await repo.findCodeowners(db, orgId, repoKey);
             // Deleted in between: an empty file answers as "no rule matches" until the next check.
             if (!row) return { version: "", value: parsedFile([], []) };
@@ -329,7 +176,7 @@ function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: s
           }),
       versions.modules === null
         ? null
-        : parsed.modules.through(key, versions.modules, async () => ({
+        : owners.modules.through(key, versions.modules, async () => ({
             version: versions.modules!,
             value: moduleSet(await repo.listModules(db, orgId, repoKey)),
           })),
@@ -347,7 +194,7 @@ function checkRepo(ctx: OwnershipContext, orgId: string, repoKey: string, key: s
  * and the modules that cover everything inside it; and, since a claim on any file inside it
  * touches it, every live claim on something inside, with an example path.
  */
-export async function ownersOf(ctx: OwnershipContext, principal: Principal, input: OwnersOfInput) {
+export async function ownersOf(ctx: OwnershipDeps, principal: Principal, input: OwnersOfInput) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const dir = directoryOf(input.path);
   const path = validPathOrThrow(dir ?? input.path);
@@ -359,7 +206,7 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
     contracts: contractIndex,
     dbNow,
     checkedAt,
-  } = await ctx.parsed.snapshots.get(key, checkRepo(ctx, principal.orgId, repoKey, key));
+  } = await ctx.owners.snapshot(key, checkRepo(ctx, principal.orgId, repoKey, key));
   // The database clock, carried forward by this process's clock since the check.
   const now = dbNow + (Date.now() - checkedAt);
 
@@ -435,7 +282,7 @@ export async function ownersOf(ctx: OwnershipContext, principal: Principal, inpu
       });
   }
 
-  const people = await peopleNamed(
+  const people = await ctx.owners.people(
     ctx.db,
     principal.orgId,
     claims.map((c) => c.holder.userId),

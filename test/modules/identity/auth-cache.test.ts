@@ -1,6 +1,4 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { createServer, connect as netConnect, type Socket } from "node:net";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import type { FastifyInstance } from "fastify";
@@ -17,6 +15,7 @@ import { findTokensForAuth, insertToken, revokeToken } from "../../../src/module
 import { PrincipalCache } from "../../../src/modules/identity/principal-cache.js";
 import { eventRegistry } from "../../../src/modules/catalog.js";
 import { client, createUser, startSession, testEnv } from "../../helpers/app.js";
+import { natsProxy } from "../../helpers/nats-proxy.js";
 import { provisionBackends, testNatsUrl, type Backends } from "../../helpers/services.js";
 import { sleep, waitFor } from "../../helpers/wait.js";
 
@@ -260,40 +259,6 @@ t.test("when a cached token's expiry passes, then it is refused though its entry
   t.equal(res.status, 401);
   t.equal(res.body.code, "auth.token_expired");
 });
-
-/** A TCP relay to NATS that the test can cut, as a network partition would. */
-async function natsProxy(t: Test, target: string) {
-  const upstream = new URL(target.split(",")[0]!.replace(/^nats:/, "http:"));
-  const sockets = new Set<Socket>();
-  let up = true;
-  const server = createServer((inbound) => {
-    if (!up) return void inbound.destroy();
-    const outbound = netConnect({ host: upstream.hostname, port: Number(upstream.port || 4222) });
-    const pair = [inbound, outbound];
-    for (const s of pair) {
-      sockets.add(s);
-      s.on("error", () => {});
-      s.on("close", () => pair.forEach((p) => (p.destroy(), sockets.delete(p))));
-    }
-    inbound.pipe(outbound).pipe(inbound);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.teardown(() => {
-    for (const s of sockets) s.destroy();
-    server.close();
-  });
-  return {
-    url: `nats://127.0.0.1:${(server.address() as { port: number }).port}`,
-    cut() {
-      up = false;
-      for (const s of sockets) s.destroy();
-    },
-    restore() {
-      up = true;
-    },
-  };
-}
 
 t.test("when a replica loses the bus, then it serves nothing from the cache, and starts over when the bus is back", async (t) => {
   // Made before the cluster so that it closes after the replicas (teardowns run last-in first-out).
