@@ -9829,6 +9829,48 @@ export interface components {
             endedAt: string | null;
             endReason: string | null;
         };
+        ClaimThreadInput: {
+            /** @description The newest thread about this claim between you and its holder (one of you started it, addressed to the other): reply in it (POST /v1/messages/{id}/replies). Null: none yet; start it with POST /v1/messages, passing about and to. */
+            id: string | null;
+            /** @description The message's about: this claim. */
+            about: {
+                /** @constant */
+                type: "claim";
+                /** Format: uuid */
+                id: string;
+            };
+            /** @description The message's to: the holder's session (its agent, and its developer). */
+            to: {
+                /** @constant */
+                type: "session";
+                /** Format: uuid */
+                id: string;
+            };
+        };
+        RefusedClaimConflictInput: {
+            /** Format: uuid */
+            claimId: string;
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            holder: components["schemas"]["ClaimHolderInput"];
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
+            theirPattern: string;
+            yourPattern: string;
+            /** @description A path that both patterns match. */
+            witness: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks. */
+            sameDeveloper: boolean;
+            /** @description real: existing files of the repo's uploaded tree match both sides; latent: only paths that do not exist do (a latent overlap does not block unless onLatent is block); null: not classified (no tree uploaded, or classifying ran out of its work budget) — it blocks as before. */
+            overlap: ("real" | "latent") | null;
+            /** @description Existing files both sides cover (null when not classified); a lower bound if classifying ran out of its work budget. */
+            realCount: number | null;
+            /** @description Up to 5 of those files, in path order (empty unless real). */
+            examples: string[];
+            thread: components["schemas"]["ClaimThreadInput"];
+        };
         ClaimConflictProblemInput: {
             /** @description A URI naming the problem type: about:blank or a Brigade problem URN. */
             type: string;
@@ -9844,7 +9886,7 @@ export interface components {
                 reason: string;
             }[];
             /** @description With code claims.conflict: every conflict (at most 1,000); nothing was granted. */
-            conflicts?: components["schemas"]["ClaimConflictInput"][];
+            conflicts?: components["schemas"]["RefusedClaimConflictInput"][];
         } & {
             [key: string]: unknown;
         };
@@ -12397,6 +12439,48 @@ export interface components {
             endedAt: string | null;
             endReason: string | null;
         };
+        ClaimThread: {
+            /** @description The newest thread about this claim between you and its holder (one of you started it, addressed to the other): reply in it (POST /v1/messages/{id}/replies). Null: none yet; start it with POST /v1/messages, passing about and to. */
+            id: string | null;
+            /** @description The message's about: this claim. */
+            about: {
+                /** @constant */
+                type: "claim";
+                /** Format: uuid */
+                id: string;
+            };
+            /** @description The message's to: the holder's session (its agent, and its developer). */
+            to: {
+                /** @constant */
+                type: "session";
+                /** Format: uuid */
+                id: string;
+            };
+        };
+        RefusedClaimConflict: {
+            /** Format: uuid */
+            claimId: string;
+            /** @enum {string} */
+            mode: "exclusive" | "shared";
+            holder: components["schemas"]["ClaimHolder"];
+            /** @description The holder's developer by name: display name, else e-mail, else user name (holder.userId is the reference). */
+            holderName: string;
+            theirPattern: string;
+            yourPattern: string;
+            /** @description A path that both patterns match. */
+            witness: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The holder is the same user (another of their sessions): under the `warn` policy such a conflict never blocks. */
+            sameDeveloper: boolean;
+            /** @description real: existing files of the repo's uploaded tree match both sides; latent: only paths that do not exist do (a latent overlap does not block unless onLatent is block); null: not classified (no tree uploaded, or classifying ran out of its work budget) — it blocks as before. */
+            overlap: ("real" | "latent") | null;
+            /** @description Existing files both sides cover (null when not classified); a lower bound if classifying ran out of its work budget. */
+            realCount: number | null;
+            /** @description Up to 5 of those files, in path order (empty unless real). */
+            examples: string[];
+            thread: components["schemas"]["ClaimThread"];
+        };
         ClaimConflictProblem: {
             /** @description A URI naming the problem type: about:blank or a Brigade problem URN. */
             type: string;
@@ -12412,7 +12496,7 @@ export interface components {
                 reason: string;
             }[];
             /** @description With code claims.conflict: every conflict (at most 1,000); nothing was granted. */
-            conflicts?: components["schemas"]["ClaimConflict"][];
+            conflicts?: components["schemas"]["RefusedClaimConflict"][];
         } & {
             [key: string]: unknown;
         };

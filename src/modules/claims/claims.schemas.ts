@@ -70,10 +70,33 @@ export const claimSchema = z
   })
   .meta({ id: "Claim" });
 
+/**
+ * Where a refused caller talks a claim over with its holder: the messages API's own `about` and
+ * `to` values (`POST /v1/messages`), so a client passes them on as they are.
+ */
+export const claimThreadSchema = z
+  .object({
+    id: z
+      .uuid()
+      .nullable()
+      .describe(
+        "The newest thread about this claim between you and its holder (one of you started it, addressed to the other): reply in it (POST /v1/messages/{id}/replies). Null: none yet; start it with POST /v1/messages, passing about and to.",
+      ),
+    about: z.object({ type: z.literal("claim"), id: z.uuid() }).describe("The message's about: this claim."),
+    to: z
+      .object({ type: z.literal("session"), id: z.uuid() })
+      .describe("The message's to: the holder's session (its agent, and its developer)."),
+  })
+  .meta({ id: "ClaimThread" });
+export type ClaimThread = z.infer<typeof claimThreadSchema>;
+
+/** A conflict as a refusal lists it: with the thread to talk it over with its holder. */
+export const refusedConflictSchema = conflictSchema.extend({ thread: claimThreadSchema }).meta({ id: "RefusedClaimConflict" });
+
 export const conflictProblemSchema = problemSchema
   .extend({
     conflicts: z
-      .array(conflictSchema)
+      .array(refusedConflictSchema)
       .optional()
       .describe("With code claims.conflict: every conflict (at most 1,000); nothing was granted."),
   })

@@ -30,6 +30,7 @@ import type {
   VerifyFenceInput,
 } from "./claims.schemas.js";
 import { blockingConflicts, holderOf, type GrantClaims } from "./claims.grants.js";
+import { withClaimThreads } from "./claims.threads.js";
 import { latentExcused, OverlapClassifier, type TreeLookup } from "./claims.classify.js";
 import type { OnRepoWork } from "./claims.work.js";
 import type { ClaimPolicy } from "./claims.policy.js";
@@ -177,7 +178,7 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
     throw claimErrors.conflict(
       `${first.yourPattern} overlaps ${first.theirPattern}${first.overlap === "real" ? ` on ${first.realCount} existing file${first.realCount === 1 ? "" : "s"}` : ""}, claimed ${first.mode === "exclusive" ? "exclusively " : ""}by ${holderText(people, first.holder)} until ${first.expiresAt} (e.g. ${first.witness}; claim ${first.claimId})${more}. ` +
         `Ask for a handoff: MCP request_handoff with claimId ${first.claimId}, \`brigade handoff ${first.claimId} --reason "…"\`, or POST /v1/claims/${first.claimId}/handoff; or claim with onConflict "warn".`,
-      { conflicts },
+      { conflicts: await withClaimThreads(db, principal, sessionId, conflicts) },
     );
   }
   return { claim: outcome.granted, queued: null, conflicts };

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, exists, getTableColumns, gt, inArray, isNotNull, isNull, lt, notExists, or, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import type { Db } from "../../infra/db.js";
+import { type Db, executeRows } from "../../infra/db.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
 import { sessions } from "../sessions/sessions.table.js";
 import { messageDeliveries, messageNotices, messageReceipts, messages, threadMutes } from "./messages.table.js";
@@ -472,4 +472,40 @@ export async function recordNotices(
     for (const row of rows) recorded.add(row.id);
   }
   return recorded;
+}
+
+/** One party to a claim's thread: a developer, and the agent's session that speaks for them. */
+export interface ClaimParty {
+  userId: string;
+  sessionId: string;
+}
+
+/**
+ * For each claim, the newest thread about it between `caller` and the claim's holder: started
+ * by one of them and addressed to the other (their user, or the session named). Only such a
+ * thread is offered: the caller reads it (they started it, or it was delivered to them), and
+ * talking a claim over with its holder is not done in a third party's thread. One statement for
+ * a whole refusal, however many claims it names, each a probe of the about index.
+ */
+export async function claimThreadIds(
+  db: Db,
+  orgId: string,
+  caller: ClaimParty,
+  claims: { claimId: string; holder: ClaimParty }[],
+): Promise<Map<string, string>> {
+  if (claims.length === 0) return new Map();
+  const wanted = JSON.stringify(claims.map((c) => ({ claim_id: c.claimId, user_id: c.holder.userId, session_id: c.holder.sessionId })));
+  const addressedTo = (userId: SQL, sessionId: SQL) =>
+    sql`((${messages.toKind} = 'user' and ${messages.toId} = ${userId}) or (${messages.toKind} = 'session' and ${messages.toId} = ${sessionId}))`;
+  const rows = await executeRows<{ claim_id: string; thread_id: string }>(
+    db,
+    sql`select distinct on (h.claim_id) h.claim_id, ${messages.id} as thread_id
+      from jsonb_to_recordset(${wanted}::jsonb) as h(claim_id text, user_id uuid, session_id uuid)
+      join ${messages} on ${messages.orgId} = ${orgId} and ${messages.aboutKind} = 'claim' and ${messages.aboutId} = h.claim_id
+      where ${messages.threadId} = ${messages.id}
+        and ((${messages.senderUserId} = ${caller.userId}::uuid and ${addressedTo(sql`h.user_id`, sql`h.session_id`)})
+          or (${messages.senderUserId} = h.user_id and ${addressedTo(sql`${caller.userId}::uuid`, sql`${caller.sessionId}::uuid`)}))
+      order by h.claim_id, ${messages.id} desc`,
+  );
+  return new Map(rows.map((r) => [r.claim_id, r.thread_id]));
 }

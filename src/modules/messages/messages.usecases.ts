@@ -260,6 +260,19 @@ export async function claimThreadOffer(
 }
 
 /**
+ * The threads a caller (speaking through `sessionId`) already has with the holders of these
+ * claims, about them: claim id → thread id, for claims without one nothing. One read for all.
+ */
+export async function claimThreadIds(
+  { db }: { db: Db },
+  principal: Principal,
+  sessionId: string,
+  claims: { claimId: string; holder: repo.ClaimParty }[],
+): Promise<Map<string, string>> {
+  return repo.claimThreadIds(db, principal.orgId, { userId: principal.userId, sessionId }, claims);
+}
+
+/**
  * Alerts that announce what the hooks tell as message notices: a hook acknowledges them without
  * telling them, so each message reaches the agent's context once, as its notice.
  */
