@@ -1,3 +1,4 @@
+import { FormMessage } from "./states.js";
 import { useEffect, useId, useMemo, useState } from "preact/hooks";
 import { api, errorMessage, withQuery } from "../api/client.js";
 import type { Message, Page } from "../api/types.js";
@@ -152,11 +153,7 @@ function ReplyForm({ parentId, subject, onSent }: { parentId: string; subject: s
       <button type="submit" class="button button-small" disabled={busy || !body.trim()}>
         {busy ? "Sending…" : "Send reply"}
       </button>
-      {message ? (
-        <p class={message.error ? "form-error" : "muted"} role={message.error ? "alert" : "status"}>
-          {message.text}
-        </p>
-      ) : null}
+      <FormMessage message={message} />
     </form>
   );
 }
@@ -223,11 +220,7 @@ function StartThread({ kind, id, to, onSent }: { kind: AboutKind; id: string; to
         <button type="submit" class="button" disabled={busy || !subject.trim() || !body.trim()}>
           {busy ? "Sending…" : "Send"}
         </button>
-        {message ? (
-          <p class={message.error ? "form-error" : "muted"} role={message.error ? "alert" : "status"}>
-            {message.text}
-          </p>
-        ) : null}
+        <FormMessage message={message} />
       </form>
     </details>
   );

@@ -57,3 +57,13 @@ export class ErrorBoundary extends Component<{ children: ComponentChildren; rese
     return this.props.children;
   }
 }
+
+/** A form's outcome under it: an error as an alert, anything else as a status (both read out). */
+export function FormMessage({ message }: { message: { error: boolean; text: string } | null }) {
+  if (!message) return null;
+  return (
+    <p class={message.error ? "form-error" : "muted"} role={message.error ? "alert" : "status"}>
+      {message.text}
+    </p>
+  );
+}

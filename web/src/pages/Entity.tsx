@@ -4,7 +4,7 @@ import { api, errorMessage, readAll, repoPath, withQuery } from "../api/client.j
 import type { BrigadeEvent, Claim, ConflictRecord, Contract, Page, Session } from "../api/types.js";
 import { RepoLink } from "../components/links.js";
 import { SameDeveloperMark } from "../components/SameDeveloper.js";
-import { Empty, ErrorState, Loading } from "../components/states.js";
+import { Empty, ErrorState, Loading, FormMessage } from "../components/states.js";
 import { useQueue, WaitingList } from "../components/Waiting.js";
 import type { QueueEntry } from "../api/types.js";
 import { describeEvent } from "../lib/describe.js";
@@ -701,11 +701,7 @@ function LinkTemplateForm({ repo, current }: { repo: string; current: string }) 
       <p id="link-template-help" class="muted">
         Placeholders: {"{host}"}, {"{repo}"} (the path on the host), {"{ref}"}, {"{path}"}, {"{line}"}.
       </p>
-      {message ? (
-        <p class={message.error ? "form-error" : "muted"} role={message.error ? "alert" : "status"}>
-          {message.text}
-        </p>
-      ) : null}
+      <FormMessage message={message} />
     </form>
   );
 }
