@@ -27,6 +27,7 @@ import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { ContractWork } from "./modules/contracts/contracts.pool.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
 import { contractRoutes } from "./modules/contracts/contracts.routes.js";
+import { VersionTextCache } from "./modules/contracts/contracts.texts.js";
 import { ContractSourceCache, createAtRiskHook } from "./modules/contracts/contracts.sources.js";
 import { dashboardApiRoutes } from "./modules/dashboard/dashboard.api.js";
 import { dashboardRoutes } from "./modules/dashboard/dashboard.routes.js";
@@ -277,6 +278,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     });
     // Contracts' source patterns, shared by the at-risk check (claims, touches) and who-owns.
     const contractSources = new ContractSourceCache();
+    const contractTexts = new VersionTextCache(config.CONTRACT_TEXT_CACHE_MB);
     // Repository trees: overlaps are classified real or latent against them (claims, checks, touches).
     const trees = new TreeCache(db, { ttlMs: 30_000, maxTrees: config.TREE_CACHE_TREES });
     const stopTrees = trees.listen(bus, subjectsFor(config.NATS_SUBJECT_PREFIX));
@@ -326,7 +328,9 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const contractWork = new ContractWork(config, app.log.child({ component: "contract-work" }));
     app.addHook("onListen", async () => contractWork.warmUp());
     app.addHook("onClose", () => contractWork.close());
-    await app.register(contractRoutes, { deps: { db, config, sources: contractSources, claims: claimCache, work: contractWork, limits } });
+    await app.register(contractRoutes, {
+      deps: { db, config, sources: contractSources, claims: claimCache, work: contractWork, texts: contractTexts, limits },
+    });
     await app.register(eventRoutes, { deps: { db } });
     await app.register(alertRoutes, { deps: { db } });
     await app.register(conflictRoutes, { deps: { db } });

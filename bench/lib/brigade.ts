@@ -10,13 +10,20 @@ import { repoRoot } from "./env.js";
 /** The compiled entry, as `npm start` runs it. */
 const SERVER_ENTRY = "dist/server.js";
 
+/**
+ * What `npm start` runs: the compiled entry itself, or the start script that builds what changed
+ * and then imports it in the same process. The bench has built already (buildOnce), so it runs
+ * the compiled entry directly with the same flags.
+ */
+const START_ENTRIES = new Set([SERVER_ENTRY, "scripts/start.mjs"]);
+
 /** The node flags `npm start` gives the server (package.json's start script), so the bench runs it alike. */
 function startScriptNodeArgs(): string[] {
   const script: string | undefined = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts?.start;
   const words = script?.trim().split(/\s+/) ?? [];
-  if (words[0] !== "node" || words[words.length - 1] !== SERVER_ENTRY) {
+  if (words[0] !== "node" || !START_ENTRIES.has(words[words.length - 1] ?? "")) {
     throw new Error(
-      `package.json's start script is not "node <flags> ${SERVER_ENTRY}" (it is ${JSON.stringify(script)}): update bench/lib/brigade.ts`,
+      `package.json's start script is not "node <flags> ${[...START_ENTRIES].join("|")}" (it is ${JSON.stringify(script)}): update bench/lib/brigade.ts`,
     );
   }
   return words.slice(1, -1);

@@ -1,3 +1,4 @@
+import type { VersionTextCache } from "./contracts.texts.js";
 import type { Config } from "../../config.js";
 import type { Db } from "../../infra/db.js";
 import { validPatternsOrThrow } from "../../patterns/input.js";
@@ -31,6 +32,8 @@ export interface ContractDeps {
   claims: ClaimIndexCache;
   /** The worker pool where contract content is parsed and diffed. */
   work: ContractWork;
+  /** Normalised texts of recent versions, so a publish need not read its base back from the database. */
+  texts: VersionTextCache;
   /** The organisation's limits (stored contract bytes); absent, content is not counted. */
   limits?: Pick<Limits, "forOrg"> | undefined;
 }
@@ -90,7 +93,7 @@ export async function actingSession(db: Db, principal: Principal, sessionId: str
   return id;
 }
 
-function checkSize(config: ContractDeps["config"], content: string) {
+export function checkSize(config: ContractDeps["config"], content: string) {
   const bytes = Buffer.byteLength(content, "utf8");
   if (bytes > config.CONTRACT_MAX_BYTES) {
     throw contractErrors.contentTooLarge(

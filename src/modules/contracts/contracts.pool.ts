@@ -15,9 +15,17 @@ import { AppError } from "../../http/problem.js";
 import { contractErrors } from "./contracts.errors.js";
 import type { DiffOptions, PolicyOptions } from "./contracts.diff.js";
 import type { CompatibilityPolicy, ContractKind } from "./contracts.table.js";
-import type { CompatibilityView, ContractTask, ContractTaskResult, DiffView, ParsedText, VersionText } from "./contracts.worker.js";
+import type {
+  Assessment,
+  CompatibilityView,
+  ContractTask,
+  ContractTaskResult,
+  DiffView,
+  ParsedText,
+  VersionText,
+} from "./contracts.worker.js";
 
-export type { CompatibilityView, DiffView, ParsedText, VersionText };
+export type { Assessment, CompatibilityView, DiffView, ParsedText, VersionText };
 
 export type ContractWorkConfig = Pick<Config, "CONTRACT_WORKERS" | "CONTRACT_WORK_TIMEOUT_MS" | "CONTRACT_WORK_MEMORY_MB">;
 
@@ -89,6 +97,17 @@ export class ContractWork {
     options: PolicyOptions = {},
   ): Promise<CompatibilityView> {
     return this.run({ op: "compatibility", kind, policy, candidate, history, options }) as Promise<CompatibilityView>;
+  }
+
+  /** `parse`, then `compatibility` of what it parsed, in one task: one trip to a worker, one parse. */
+  assess(
+    kind: ContractKind,
+    text: string,
+    policy: CompatibilityPolicy,
+    history: VersionText[],
+    options: PolicyOptions = {},
+  ): Promise<Assessment> {
+    return this.run({ op: "assess", kind, text, policy, history, options }) as Promise<Assessment>;
   }
 
   /** Every change from one normalised text to another. */

@@ -10,7 +10,6 @@ import {
   isProvider,
   loadContract,
   notifyConsumers,
-  parse,
   proposerRecipients,
   requireActive,
   requireProvider,
@@ -20,7 +19,7 @@ import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
 import type { AnswerRow, ConsumerRow, ContractRow, ProposalRow } from "./contracts.repository.js";
 import type { AnswerProposalInput, ListProposalsInput, OpenProposalInput, WithdrawProposalInput } from "./contracts.schemas.js";
-import { compatibilityOf, historyFor, storedCompatibility } from "./contracts.versions.js";
+import { assessCandidate, storedCompatibility, verdictUnderLock } from "./contracts.versions.js";
 import { appendEvents } from "../../events/append.js";
 import { checkContractBytes } from "./contracts.quota.js";
 import { contractEvents } from "./contracts.events.js";
@@ -84,18 +83,22 @@ export async function openProposal(
 ): Promise<{ proposal: ProposalView; created: boolean }> {
   const known = await loadContract(deps.db, principal, name);
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
+  // Checked again under the lock; here so that a refused request costs no parse or diff.
+  requireActive(known);
+  await requireProvider(deps.db, principal, known, "propose changes to");
   await checkContractBytes(deps, principal.orgId, input.content);
-  const parsed = await parse(deps, known.kind, input.content);
+  const assessed = await assessCandidate(deps, known, input.content);
+  const { parsed } = assessed;
   const { row, created, contract } = await transaction(deps.db, async (tx) => {
     const contract = await loadContract(tx, principal, name, { forUpdate: true });
     requireActive(contract);
     await requireProvider(tx, principal, contract, "propose changes to");
     const [same] = await repo.openProposalsWithHash(tx, contract.id, parsed.hash);
     if (same) return { row: same, created: false, contract };
-    const latest = await repo.latestVersionToDiff(tx, contract.id);
+    const latest = await repo.latestVersionMeta(tx, contract.id);
     if (latest && latest.hash === parsed.hash)
       throw contractErrors.unchanged(`This content is already version ${latest.label} of "${contract.name}": there is nothing to propose.`);
-    const result = await compatibilityOf(deps, contract, parsed, await historyFor(tx, contract, latest));
+    const { verdict: result } = await verdictUnderLock(deps, tx, contract, latest, assessed);
     const summary = result.summary;
     const row = await repo.insertProposal(tx, {
       orgId: principal.orgId,

@@ -26,8 +26,6 @@ export type AnswerRow = typeof contractProposalAnswers.$inferSelect;
 /** A version without its (possibly large) texts, with the previous version's label. */
 export type VersionMeta = Omit<VersionRow, "content" | "normalized"> & { previousLabel: string | null };
 export type VersionWithContent = VersionMeta & { content: string; normalized: string };
-/** What a diff against a version needs: its normalised text, not the content as published. */
-export type VersionWithNormalized = VersionMeta & { normalized: string };
 
 export async function insertContract(
   db: Db,
@@ -245,13 +243,8 @@ const metaColumns = {
 const metaSelect = { ...metaColumns, previousLabel: prev.label };
 
 /** The texts are megabytes for a large document (and TOAST-compressed): read only when needed. */
-function versionsQuery(db: Db, texts: boolean | "normalized") {
-  const columns =
-    texts === "normalized"
-      ? { ...metaSelect, normalized: contractVersions.normalized }
-      : texts
-        ? { ...metaSelect, content: contractVersions.content, normalized: contractVersions.normalized }
-        : metaSelect;
+function versionsQuery(db: Db, texts: boolean) {
+  const columns = texts ? { ...metaSelect, content: contractVersions.content, normalized: contractVersions.normalized } : metaSelect;
   return db.select(columns).from(contractVersions).leftJoin(prev, eq(prev.id, contractVersions.previousVersionId));
 }
 
@@ -263,13 +256,22 @@ export async function latestVersion(db: Db, contractId: string): Promise<Version
   return row as VersionWithContent | undefined;
 }
 
-/** The latest version with its normalised text only: what publishing, checking and proposing diff against. */
-export async function latestVersionToDiff(db: Db, contractId: string): Promise<VersionWithNormalized | undefined> {
-  const [row] = await versionsQuery(db, "normalized")
+/** The latest version's metadata: what publishing, checking and proposing diff against (its text by `normalizedText`). */
+export async function latestVersionMeta(db: Db, contractId: string): Promise<VersionMeta | undefined> {
+  const [row] = await versionsQuery(db, false)
     .where(eq(contractVersions.contractId, contractId))
     .orderBy(desc(contractVersions.seq))
     .limit(1);
-  return row as VersionWithNormalized | undefined;
+  return row as VersionMeta | undefined;
+}
+
+/** The normalised text of a version, by id (the id read before, in the caller's organisation). */
+export async function normalizedText(db: Db, versionId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ normalized: contractVersions.normalized })
+    .from(contractVersions)
+    .where(eq(contractVersions.id, versionId));
+  return row?.normalized;
 }
 
 /** The latest version of each contract (metadata only). */

@@ -6,19 +6,19 @@ import {
   actingSession,
   cap,
   EVENT_CHANGES,
+  checkSize,
   loadContract,
   notifyConsumers,
-  parse,
   proposerRecipients,
   requireActive,
   requireProvider,
   type ContractDeps,
 } from "./contracts.common.js";
 import type { CompatibilityResult, Incompatibility, Summary } from "./contracts.diff.js";
-import type { CompatibilityView, ParsedText, VersionText } from "./contracts.pool.js";
+import type { Assessment, CompatibilityView, ParsedText, VersionText } from "./contracts.pool.js";
 import { contractErrors } from "./contracts.errors.js";
 import * as repo from "./contracts.repository.js";
-import type { ContractRow, VersionMeta, VersionWithContent, VersionWithNormalized } from "./contracts.repository.js";
+import type { ContractRow, VersionMeta, VersionWithContent } from "./contracts.repository.js";
 import type { CheckVersionInput, DiffVersionsInput, ListVersionsInput, PublishVersionInput } from "./contracts.schemas.js";
 import type { CompatibilityPolicy, DangerousPolicy } from "./contracts.table.js";
 import { appendEvents } from "../../events/append.js";
@@ -39,19 +39,67 @@ export interface StoredCompatibility {
 export type VersionView = VersionMeta & { contract: string; content?: string };
 
 /** The history a policy checks against, oldest first: only the latest version unless the policy is transitive. */
-export async function historyFor(db: Db, contract: ContractRow, latest: VersionWithNormalized | undefined): Promise<VersionText[]> {
+export async function historyFor(
+  deps: Pick<ContractDeps, "texts">,
+  db: Db,
+  contract: ContractRow,
+  latest: VersionMeta | undefined,
+): Promise<VersionText[]> {
   if (!latest) return [];
-  if (!contract.compatibility.endsWith("_transitive")) return [{ label: latest.label, normalized: latest.normalized }];
+  if (!contract.compatibility.endsWith("_transitive"))
+    return [{ label: latest.label, normalized: await deps.texts.normalizedOf(db, latest.id) }];
   const all = await repo.versionHistory(db, contract.id);
   return all.map((v) => ({ label: v.label, normalized: v.normalized }));
 }
 
+const policyOptions = (contract: ContractRow) => ({ dangerous: contract.dangerous, protobufCategory: contract.protobufCategory });
+
 /** The policy's verdict on a candidate, worked out in the contract worker pool. */
 export const compatibilityOf = (deps: Pick<ContractDeps, "work">, contract: ContractRow, candidate: ParsedText, history: VersionText[]) =>
-  deps.work.compatibility(contract.kind, contract.compatibility, candidate.normalized, history, {
-    dangerous: contract.dangerous,
-    protobufCategory: contract.protobufCategory,
-  });
+  deps.work.compatibility(contract.kind, contract.compatibility, candidate.normalized, history, policyOptions(contract));
+
+/** What a candidate was judged against: the latest version then, and the settings that judged it. */
+export interface Basis {
+  latestId: string | null;
+  settings: string;
+}
+
+const settingsOf = (contract: ContractRow) => JSON.stringify([contract.compatibility, contract.dangerous, contract.protobufCategory]);
+
+/**
+ * Parses a candidate and judges it against the contract's latest version as read now, in one
+ * worker task and before any lock: the slow part of a publish, a proposal or a check (a parse and
+ * a diff of megabytes) holds no lock and crosses to a worker once.
+ */
+export async function assessCandidate(
+  deps: Pick<ContractDeps, "config" | "work" | "texts" | "db">,
+  contract: ContractRow,
+  content: string,
+): Promise<Assessment & { basis: Basis; latest: VersionMeta | undefined }> {
+  checkSize(deps.config, content);
+  const latest = await repo.latestVersionMeta(deps.db, contract.id);
+  const history = await historyFor(deps, deps.db, contract, latest);
+  const assessed = await deps.work.assess(contract.kind, content, contract.compatibility, history, policyOptions(contract));
+  return { ...assessed, latest, basis: { latestId: latest?.id ?? null, settings: settingsOf(contract) } };
+}
+
+/**
+ * The verdict under the contract's row lock: the one worked out before the lock while it still
+ * holds (the same latest version and settings), else worked out again against what is there
+ * now (another publish or a settings change came in between).
+ */
+export async function verdictUnderLock(
+  deps: Pick<ContractDeps, "work" | "texts">,
+  tx: Db,
+  contract: ContractRow,
+  latest: VersionMeta | undefined,
+  assessed: Assessment & { basis: Basis },
+): Promise<{ verdict: CompatibilityView; rejudged: boolean }> {
+  if ((latest?.id ?? null) === assessed.basis.latestId && settingsOf(contract) === assessed.basis.settings)
+    return { verdict: assessed.verdict, rejudged: false };
+  const verdict = await compatibilityOf(deps, contract, assessed.parsed, await historyFor(deps, tx, contract, latest));
+  return { verdict, rejudged: true };
+}
 
 /** How the contract's settings make its diffs judge a change. */
 const diffOptions = (contract: ContractRow) => ({ protobufCategory: contract.protobufCategory });
@@ -111,7 +159,7 @@ export interface Published {
   created: boolean;
   breaking: Incompatibility[];
   proposalsClosed: string[];
-  /** Milliseconds spent parsing, diffing (and checking the policy), and in the database. */
+  /** Milliseconds spent parsing, diffing (and checking the policy) in a worker, and in the database. */
   timings: { parse: number; diff: number; store: number };
 }
 
@@ -136,11 +184,17 @@ export async function publishVersion(
     });
   const known = await loadContract(deps.db, principal, name);
   const sessionId = await actingSession(deps.db, principal, input.sessionId);
+  // Checked again under the lock; here so that a refused request costs no parse or diff.
+  requireActive(known);
+  await requireProvider(deps.db, principal, known, "publish versions of");
   await checkContractBytes(deps, principal.orgId, input.content);
-  // Parsing is the slow part: done before the contract's row is locked (its kind never changes).
-  const parseStart = performance.now();
-  const parsed = await parse(deps, known.kind, input.content);
-  const timings = { parse: performance.now() - parseStart, diff: 0, store: 0 };
+  const started = performance.now();
+  const assessed = await assessCandidate(deps, known, input.content);
+  const { parsed } = assessed;
+  const timings = { parse: assessed.ms.parse, diff: assessed.ms.diff, store: 0 };
+  // What the task took beyond its parse and diff (reading the latest version, the trip to a
+  // worker, waiting for a free one) is counted with the database's part.
+  let beforeLock = performance.now() - started - timings.parse - timings.diff;
 
   const storeStart = performance.now();
   const published = await transaction(deps.db, async (tx): Promise<Omit<Published, "timings">> => {
@@ -154,17 +208,19 @@ export async function publishVersion(
       if (byLabel.hash === parsed.hash) return { version: view(byLabel), created: false, breaking: [], proposalsClosed: [] };
       throw await labelConflictError(deps, contract, byLabel, parsed);
     }
-    const latest = await repo.latestVersionToDiff(tx, contract.id);
+    const latest = await repo.latestVersionMeta(tx, contract.id);
     if (latest && latest.hash === parsed.hash) {
       // The same content again: answered as before, with the version's content.
       const same = (await repo.findVersion(tx, contract.id, latest.label, { content: true })) ?? latest;
       return { version: view(same), created: false, breaking: [], proposalsClosed: [] };
     }
 
-    const history = await historyFor(tx, contract, latest);
     const diffStart = performance.now();
-    const result = await compatibilityOf(deps, contract, parsed, history);
-    timings.diff = performance.now() - diffStart;
+    const { verdict: result, rejudged } = await verdictUnderLock(deps, tx, contract, latest, assessed);
+    if (rejudged) {
+      timings.diff += performance.now() - diffStart;
+      beforeLock -= performance.now() - diffStart;
+    }
     if (!result.compatible && !input.force) throw incompatibleError(contract, result);
     const forced = !result.compatible;
     const summary = result.summary;
@@ -270,7 +326,9 @@ export async function publishVersion(
     const meta = (await repo.findVersionById(tx, version.id))!;
     return { version: view(meta), created: true, breaking: forced ? cap(result.breaking) : [], proposalsClosed: closed.map((p) => p.id) };
   });
-  timings.store = performance.now() - storeStart - timings.diff;
+  timings.store = Math.max(0, performance.now() - storeStart + beforeLock);
+  // The next publish or check of this contract diffs against this version: its text stays at hand.
+  if (published.created) deps.texts.remember(published.version.id, parsed.normalized);
   return { ...published, timings };
 }
 
@@ -279,10 +337,8 @@ export type CheckOutcome = "compatible" | "incompatible" | "unchanged" | "label_
 /** The dry run of a publish ("can I merge this?"): what publishing would do, storing nothing. */
 export async function checkVersion(deps: ContractDeps, principal: Principal, name: string, input: CheckVersionInput) {
   const contract = await loadContract(deps.db, principal, name);
-  const parsed = await parse(deps, contract.kind, input.content);
+  const { parsed, verdict: result, latest } = await assessCandidate(deps, contract, input.content);
   const byLabel = input.label ? await repo.findVersion(deps.db, contract.id, input.label, { content: true }) : undefined;
-  const latest = await repo.latestVersionToDiff(deps.db, contract.id);
-  const result = await compatibilityOf(deps, contract, parsed, await historyFor(deps.db, contract, latest));
   let outcome: CheckOutcome = result.compatible ? "compatible" : "incompatible";
   if (byLabel && byLabel.hash !== parsed.hash) outcome = "label_conflict";
   else if (byLabel || (latest && latest.hash === parsed.hash)) outcome = "unchanged";

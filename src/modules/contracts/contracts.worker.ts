@@ -42,6 +42,15 @@ export type ContractTask = (
       options?: PolicyOptions;
     }
   | { op: "diff"; kind: ContractKind; before: string; after: string; options?: DiffOptions }
+  | {
+      /** A publish's or a check's whole work in one task: the parse, then the verdict against the history. */
+      op: "assess";
+      kind: ContractKind;
+      text: string;
+      policy: CompatibilityPolicy;
+      history: VersionText[];
+      options?: PolicyOptions;
+    }
 ) & {
   /** Told when the task starts, which starts its time limit. */
   port?: MessagePort;
@@ -65,6 +74,14 @@ export interface CompatibilityView extends CompatibilityResult {
   breakingTotal: number;
 }
 
+/** What `assess` answers: the parsed text and its verdict against the history it was given. */
+export interface Assessment {
+  parsed: ParsedText;
+  verdict: CompatibilityView;
+  /** Where the task's time went, measured in the worker. */
+  ms: { parse: number; diff: number };
+}
+
 /** A diff as it crosses back, capped the same way. */
 export interface DiffView {
   changes: Change[];
@@ -73,29 +90,55 @@ export interface DiffView {
 }
 
 export type ContractTaskResult =
-  | { ok: true; value: ParsedText | CompatibilityView | DiffView }
+  | { ok: true; value: ParsedText | CompatibilityView | DiffView | Assessment }
   /** A problem the content has (an `AppError` of the contracts module), rebuilt on the main thread. */
   | { ok: false; problem: { status: number; code: string; detail: string; extra: Record<string, unknown> } }
   /** The document nests deeper than the worker's stack: too complex, whatever the parser. */
   | { ok: false; tooDeep: true };
 
-function perform(task: ContractTask): ParsedText | CompatibilityView | DiffView {
+/** Kinds whose parsed document is exactly `documentOf` its normalised text (JSON.parse of it). */
+const DOCUMENT_IS_NORMALISED_JSON = new Set<ContractKind>(["openapi", "asyncapi", "jsonschema"]);
+
+function compatibilityView(
+  kind: ContractKind,
+  policy: CompatibilityPolicy,
+  candidate: unknown,
+  versions: VersionText[],
+  options: PolicyOptions | undefined,
+): CompatibilityView {
+  const history = versions.map((v) => ({ label: v.label, document: () => documentOf(kind, v.normalized) }));
+  const result = checkCompatibility(kind, policy, candidate, history, options);
+  return {
+    ...result,
+    changes: result.changes.slice(0, MAX_CHANGES),
+    breaking: result.breaking.slice(0, MAX_CHANGES),
+    summary: summarize(result.changes),
+    changesTotal: result.changes.length,
+    breakingTotal: result.breaking.length,
+  };
+}
+
+function perform(task: ContractTask): ParsedText | CompatibilityView | DiffView | Assessment {
   switch (task.op) {
     case "parse": {
       const { kind, normalized, hash } = parseContent(task.kind, task.text);
       return { kind, normalized, hash };
     }
-    case "compatibility": {
-      const { kind } = task;
-      const history = task.history.map((v) => ({ label: v.label, document: () => documentOf(kind, v.normalized) }));
-      const result = checkCompatibility(kind, task.policy, documentOf(kind, task.candidate), history, task.options);
+    case "compatibility":
+      return compatibilityView(task.kind, task.policy, documentOf(task.kind, task.candidate), task.history, task.options);
+    case "assess": {
+      const parseStart = performance.now();
+      const { kind, document, normalized, hash } = parseContent(task.kind, task.text);
+      const diffStart = performance.now();
+      // The verdict must be the one a later check of the stored version gets, so the candidate
+      // is the document of its normalised text; for the JSON kinds the parse already made
+      // exactly that (and a second JSON.parse of megabytes is saved).
+      const candidate = DOCUMENT_IS_NORMALISED_JSON.has(kind) ? document : documentOf(kind, normalized);
+      const verdict = compatibilityView(kind, task.policy, candidate, task.history, task.options);
       return {
-        ...result,
-        changes: result.changes.slice(0, MAX_CHANGES),
-        breaking: result.breaking.slice(0, MAX_CHANGES),
-        summary: summarize(result.changes),
-        changesTotal: result.changes.length,
-        breakingTotal: result.breaking.length,
+        parsed: { kind, normalized, hash },
+        verdict,
+        ms: { parse: diffStart - parseStart, diff: performance.now() - diffStart },
       };
     }
     case "diff": {
