@@ -4,7 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from "fastify-type-provider-zod";
 import type { Config } from "./config.js";
 import { createMemoryBus, createNatsBus, type Bus, type NatsAuth } from "./infra/bus.js";
-import { onCommitSignal, openDatabase, RELAXED_POOL_SIZE, type Database, type Db } from "./infra/db.js";
+import { onCommitSignal, openDatabase, RELAXED_POOL_SIZE, type Database, type Db, type Tx } from "./infra/db.js";
 import { EVENTS_APPENDED } from "./events/append.js";
 import { eventRegistry } from "./modules/catalog.js";
 import { newId } from "./infra/ids.js";
@@ -46,7 +46,13 @@ import { bootstrap } from "./modules/identity/identity.usecases.js";
 import { KeyRing } from "./modules/identity/keys.js";
 import { createPrincipalCache } from "./modules/identity/principal-cache.js";
 import { sessionRoutes } from "./modules/sessions/sessions.routes.js";
-import { createHeartbeatWriter, expireOverdueSessions, LeaseKeeper, type OnSessionsClosed } from "./modules/sessions/sessions.usecases.js";
+import {
+  createHeartbeatWriter,
+  endSessionsOfUser,
+  expireOverdueSessions,
+  LeaseKeeper,
+  type OnSessionsClosed,
+} from "./modules/sessions/sessions.usecases.js";
 import { OwnershipCache } from "./modules/ownership/ownership.cache.js";
 import { ownershipRoutes } from "./modules/ownership/ownership.routes.js";
 import { repoRoutes } from "./modules/repos/repos.routes.js";
@@ -225,8 +231,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     });
     // Unsubscribed before the bus closes.
     sweepers.push({ stop: async () => principals.close() });
-    const identityDeps = { db, keys, config, principals };
-    const { adminToken } = await bootstrap(identityDeps);
+    const { adminToken } = await bootstrap({ db, keys, config });
 
     const authenticate = createAuthenticator({ db, keys, principals, config });
     await app.register(authPlugin, { authenticate });
@@ -259,7 +264,6 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         draining: () => draining,
       },
     });
-    await app.register(identityRoutes, { deps: identityDeps });
     const claimCache = new ClaimIndexCache();
     const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
       // Their tokens are revoked in this transaction: not cached here until its event confirms the commit.
@@ -267,6 +271,15 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       await releaseClaimsOfSessions(tx, claimCache, ids, reason);
       await resolveConflictsOfSessions(tx, ids, reason);
     };
+    // A user's deletion ends their sessions the way an ended session does (sessions sit above identity).
+    const identityDeps = {
+      db,
+      keys,
+      config,
+      principals,
+      endSessionsOfUser: (tx: Tx, input: Parameters<typeof endSessionsOfUser>[2]) => endSessionsOfUser({ onSessionsClosed }, tx, input),
+    };
+    await app.register(identityRoutes, { deps: identityDeps });
     const heartbeats = createHeartbeatWriter(database.relaxedDb, RELAXED_POOL_SIZE);
     // Any request with a session token extends its lease (a write only past half the lease); a
     // heartbeat extends it itself, and one write per heartbeat is all it should cost.

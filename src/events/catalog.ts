@@ -18,16 +18,24 @@ export type Visibility =
 
 /**
  * What an event changes for credentials and open sockets, beyond what it reports. The
- * principal cache forgets what a `token-revoked`, `role-changed` or `session-closed` event
- * names; the stream re-reads a socket's standing on all of them, whatever the socket follows.
+ * principal cache forgets what a `token-revoked`, `role-changed`, `user-deleted` or `session-closed`
+ * event names; the stream re-reads a socket's standing on all of them, whatever the socket follows.
  *
  * - `token-revoked`: the token its subject names stops working;
  * - `role-changed`: the user its subject names has a new role (payload `to`);
+ * - `user-deleted`: the user its subject names was deleted, every token of theirs revoked;
  * - `session-opened`: the session its subject names now runs for the payload's `userId`;
  * - `session-closed`: the session its subject names ended, its tokens revoked with it;
  * - `member-joined`, `member-left`: the payload's `userId` joined or left the payload's `teamId`.
  */
-export type Standing = "token-revoked" | "role-changed" | "session-opened" | "session-closed" | "member-joined" | "member-left";
+export type Standing =
+  | "token-revoked"
+  | "role-changed"
+  | "user-deleted"
+  | "session-opened"
+  | "session-closed"
+  | "member-joined"
+  | "member-left";
 
 /** How a description names the ids an event carries; each reader brings its own. */
 export interface Names {

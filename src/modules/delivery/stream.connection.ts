@@ -725,12 +725,14 @@ export class StreamConnection {
     return false;
   }
 
-  /** A revoked token, or the end of a session token's session, ends the socket (4401). */
+  /** A revoked token, a deleted user, or the end of a session token's session, ends the socket (4401). */
   noteCredentialChange(event: EventEnvelope) {
     if (this.closed) return;
     const standing = standingOf(event.type);
     if (standing === "token-revoked" && this.principal.tokenId && event.subject.id === this.principal.tokenId) {
       void this.close(closeCodes.unauthorized, "token revoked");
+    } else if (standing === "user-deleted" && event.subject.id === this.principal.userId) {
+      void this.close(closeCodes.unauthorized, "user deleted");
     } else if (standing === "session-closed" && this.principal.sessionId === event.subject.id) {
       void this.close(closeCodes.unauthorized, `session ${event.type === "session.ended" ? "ended" : "expired"}`);
     }

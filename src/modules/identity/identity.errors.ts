@@ -12,6 +12,8 @@ export const identityErrors = defineErrors({
   orgExists: [409, "orgs.already_exists"],
   userExists: [409, "users.already_exists"],
   userNotFound: [404, "users.not_found"],
+  userDeleted: [409, "users.deleted"],
+  cannotDeleteSelf: [409, "users.cannot_delete_self"],
   teamExists: [409, "teams.already_exists"],
   teamNotFound: [404, "teams.not_found"],
   tokenNotFound: [404, "tokens.not_found"],

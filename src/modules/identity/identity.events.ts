@@ -25,6 +25,19 @@ export const identityEvents = defineEvents({
     standing: "role-changed",
     describe: (e, names) => `${names.user(e.subject.id)} is now ${e.payload.to} (was ${e.payload.from})`,
   }),
+  "user.deleted": defineEvent({
+    description:
+      "A user was deleted: their tokens revoked, live sessions ended (claims released), team memberships removed. Their messages, claims and events stay, shown with a placeholder name.",
+    payload: z.object({
+      revokedTokens: z.number().int().describe("How many live tokens were revoked."),
+      endedSessions: z.array(z.string()).describe("The live sessions that ended with the deletion."),
+      teamIds: z.array(z.string()).describe("The teams the user left."),
+    }),
+    ...unaddressed,
+    visibility: "organisation",
+    standing: "user-deleted",
+    describe: (e, names) => `${actorName(e.actor, names)} deleted user ${names.user(e.subject.id)}`,
+  }),
   "team.created": defineEvent({
     description: "A team was created.",
     payload: z.object({ name: z.string() }),

@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { isUniqueViolation, secondsFromNow, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { identityErrors } from "./identity.errors.js";
-import type { Role } from "./identity.schemas.js";
+import { DELETED_USER_NAME, type Role } from "./identity.schemas.js";
 import { orgs } from "../../infra/orgs.table.js";
 import { teamMembers, teams, tokens, users } from "./identity.table.js";
 
@@ -65,22 +65,73 @@ export async function findUser(db: Db, orgId: string, id: string): Promise<UserR
   return row;
 }
 
+/** A user of the organisation that has not been deleted. */
+export async function findLiveUser(db: Db, orgId: string, id: string): Promise<UserRow | undefined> {
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.id, id), isNull(users.deletedAt)));
+  return row;
+}
+
 export async function findUserByEmail(db: Db, orgId: string, email: string): Promise<UserRow | undefined> {
   const [row] = await db
     .select()
     .from(users)
-    .where(and(eq(users.orgId, orgId), eq(users.email, email)));
+    .where(and(eq(users.orgId, orgId), eq(users.email, email), isNull(users.deletedAt)));
   return row;
 }
 
 /** The instance operator: the first organisation's first admin. */
 export async function findOperator(db: Db): Promise<UserRow | undefined> {
-  const [row] = await db.select().from(users).where(eq(users.isOperator, true)).orderBy(asc(users.createdAt)).limit(1);
+  const [row] = await db
+    .select()
+    .from(users)
+    .where(and(eq(users.isOperator, true), isNull(users.deletedAt)))
+    .orderBy(asc(users.createdAt))
+    .limit(1);
   return row;
 }
 
-export async function listUsers(db: Db, orgId: string): Promise<UserRow[]> {
-  return db.select().from(users).where(eq(users.orgId, orgId)).orderBy(asc(users.name));
+export async function listUsers(db: Db, orgId: string, includeDeleted = false): Promise<UserRow[]> {
+  return db
+    .select()
+    .from(users)
+    .where(and(eq(users.orgId, orgId), includeDeleted ? undefined : isNull(users.deletedAt)))
+    .orderBy(asc(users.name));
+}
+
+/**
+ * Marks the user deleted and scrubs what named them: the unique name becomes `deleted-<id>`
+ * (so the handle and e-mail can be given to someone else), display name and e-mail go.
+ * Returns the row, or nothing when there is no such live user.
+ */
+export async function markUserDeleted(db: Db, orgId: string, id: string): Promise<UserRow | undefined> {
+  const [row] = await db
+    .update(users)
+    .set({ deletedAt: sql`now()`, name: `deleted-${id}`, displayName: null, email: null })
+    .where(and(eq(users.orgId, orgId), eq(users.id, id), isNull(users.deletedAt)))
+    .returning();
+  return row;
+}
+
+/** Revokes every live token of the user (personal and session); returns the revoked ids. */
+export async function revokeUserTokens(db: Db, orgId: string, userId: string): Promise<string[]> {
+  const rows = await db
+    .update(tokens)
+    .set({ revokedAt: sql`now()` })
+    .where(and(eq(tokens.orgId, orgId), eq(tokens.userId, userId), isNull(tokens.revokedAt)))
+    .returning({ id: tokens.id });
+  return rows.map((r) => r.id);
+}
+
+/** Removes the user from every team; returns the teams they left. */
+export async function removeAllMemberships(db: Db, orgId: string, userId: string): Promise<string[]> {
+  const rows = await db
+    .delete(teamMembers)
+    .where(and(eq(teamMembers.orgId, orgId), eq(teamMembers.userId, userId)))
+    .returning({ teamId: teamMembers.teamId });
+  return rows.map((r) => r.teamId).sort();
 }
 
 export async function updateUserRole(db: Db, orgId: string, id: string, role: Role): Promise<UserRow | undefined> {
@@ -96,7 +147,7 @@ export async function countAdmins(db: Db, orgId: string): Promise<number> {
   const [row] = await db
     .select({ n: count() })
     .from(users)
-    .where(and(eq(users.orgId, orgId), eq(users.role, "admin")));
+    .where(and(eq(users.orgId, orgId), eq(users.role, "admin"), isNull(users.deletedAt)));
   return row?.n ?? 0;
 }
 
@@ -178,7 +229,7 @@ export async function findUserWithOrg(
     })
     .from(users)
     .innerJoin(orgs, eq(orgs.id, users.orgId))
-    .where(and(eq(users.orgId, orgId), eq(users.id, userId)));
+    .where(and(eq(users.orgId, orgId), eq(users.id, userId), isNull(users.deletedAt)));
   return row;
 }
 
@@ -203,24 +254,27 @@ export async function insertToken(
 }
 
 function buildTokenLookup(db: Db) {
-  return db
-    .select({
-      id: tokens.id,
-      orgId: tokens.orgId,
-      userId: tokens.userId,
-      kind: tokens.kind,
-      sessionId: tokens.sessionId,
-      revokedAt: tokens.revokedAt,
-      // Time left on the database clock (negative once expired): a cached row is checked against
-      // it on every request, without trusting this process's wall clock.
-      expiresInMs: sql<number>`extract(epoch from ${tokens.expiresAt} - now()) * 1000`.mapWith(Number),
-      role: users.role,
-      isOperator: users.isOperator,
-    })
-    .from(tokens)
-    .innerJoin(users, eq(users.id, tokens.userId))
-    .where(sql`${tokens.id} = any(${sql.placeholder("ids")}::uuid[])`)
-    .prepare("brigade_token_lookup");
+  return (
+    db
+      .select({
+        id: tokens.id,
+        orgId: tokens.orgId,
+        userId: tokens.userId,
+        kind: tokens.kind,
+        sessionId: tokens.sessionId,
+        revokedAt: tokens.revokedAt,
+        // Time left on the database clock (negative once expired): a cached row is checked against
+        // it on every request, without trusting this process's wall clock.
+        expiresInMs: sql<number>`extract(epoch from ${tokens.expiresAt} - now()) * 1000`.mapWith(Number),
+        role: users.role,
+        isOperator: users.isOperator,
+      })
+      .from(tokens)
+      // A deleted user's tokens are revoked with the deletion; this keeps any straggler out too.
+      .innerJoin(users, and(eq(users.id, tokens.userId), isNull(users.deletedAt)))
+      .where(sql`${tokens.id} = any(${sql.placeholder("ids")}::uuid[])`)
+      .prepare("brigade_token_lookup")
+  );
 }
 // Built once per database: the hottest query of all, with one text for every batch size.
 const tokenLookups = new WeakMap<Db, ReturnType<typeof buildTokenLookup>>();
@@ -274,12 +328,20 @@ export async function revokeSessionTokens(db: Db, orgId: string, sessionIds: str
     .where(and(eq(tokens.orgId, orgId), inArray(tokens.sessionId, sessionIds), isNull(tokens.revokedAt)));
 }
 
-/** How people are named in texts: display name, else e-mail, else user name; keyed by user id. */
-export async function personNames(db: Db, orgId: string, ids: string[]): Promise<Map<string, string>> {
+/**
+ * How people are named in texts: display name, else e-mail, else user name; a deleted user by
+ * the placeholder. Keyed by user id.
+ */
+export async function personNames(db: Db, orgId: string, ids: string[]): Promise<Map<string, { name: string; deleted: boolean }>> {
   if (ids.length === 0) return new Map();
   const rows = await db
-    .select({ id: users.id, name: users.name, displayName: users.displayName, email: users.email })
+    .select({ id: users.id, name: users.name, displayName: users.displayName, email: users.email, deletedAt: users.deletedAt })
     .from(users)
     .where(and(eq(users.orgId, orgId), inArray(users.id, [...new Set(ids)])));
-  return new Map(rows.map((r) => [r.id, r.displayName ?? r.email ?? r.name]));
+  return new Map(
+    rows.map((r) => [
+      r.id,
+      r.deletedAt ? { name: DELETED_USER_NAME, deleted: true } : { name: r.displayName ?? r.email ?? r.name, deleted: false },
+    ]),
+  );
 }

@@ -7,9 +7,11 @@ import {
   createTokenBody,
   createUserBody,
   createdOrgSchema,
+  deletedUserSchema,
   idParams,
   jwksSchema,
   listTokensQuery,
+  listUsersQuery,
   meSchema,
   membershipParams,
   mintedTokenSchema,
@@ -105,10 +107,11 @@ export const identityRoutes: FastifyPluginAsyncZod<{ deps: IdentityDeps }> = asy
       schema: {
         tags: ["identity"],
         summary: "List the organisation's users",
-        response: { 200: z.object({ items: z.array(userSchema) }), ...problemResponses(401) },
+        querystring: listUsersQuery,
+        response: { 200: z.object({ items: z.array(userSchema) }), ...problemResponses(400, 401) },
       },
     },
-    async (request) => ({ items: (await usecases.listUsers(deps, request.principal)).map(presentUser) }),
+    async (request) => ({ items: (await usecases.listUsers(deps, request.principal, request.query)).map(presentUser) }),
   );
 
   app.get(
@@ -116,7 +119,7 @@ export const identityRoutes: FastifyPluginAsyncZod<{ deps: IdentityDeps }> = asy
     {
       schema: {
         tags: ["identity"],
-        summary: "Get a user",
+        summary: "Get a user (a deleted one as its placeholder)",
         params: idParams,
         response: { 200: userSchema, ...problemResponses(400, 401, 404) },
       },
@@ -136,6 +139,29 @@ export const identityRoutes: FastifyPluginAsyncZod<{ deps: IdentityDeps }> = asy
       },
     },
     async (request) => presentUser(await usecases.changeRole(deps, request.principal, request.params.id, request.body.role)),
+  );
+
+  app.delete(
+    "/v1/users/:id",
+    {
+      schema: {
+        tags: ["identity"],
+        summary: "Delete a user (admin)",
+        description:
+          "Ends the user's live sessions (claims released, queue waiters promoted), revokes their tokens, removes them from every team and marks them deleted, in one transaction. Their messages, claims, contract versions and events stay, naming them by the placeholder `deleted user`. An admin cannot delete themself; the instance operator cannot be deleted. Deleting a user already deleted answers 404 (`users.not_found`).",
+        params: idParams,
+        response: { 200: deletedUserSchema, ...problemResponses(...authErrors, 404, 409) },
+      },
+    },
+    async (request) => {
+      const deleted = await usecases.deleteUser(deps, request.principal, request.params.id);
+      return {
+        user: presentUser(deleted.user),
+        endedSessions: deleted.endedSessions,
+        revokedTokens: deleted.revokedTokens,
+        teamsLeft: deleted.teamIds,
+      };
+    },
   );
 
   app.post(

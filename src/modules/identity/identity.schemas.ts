@@ -25,6 +25,9 @@ const id = z.uuid();
 
 export const idParams = z.object({ id });
 
+/** How a deleted user is named wherever a person is shown (senders, holders, directories). */
+export const DELETED_USER_NAME = "deleted user";
+
 export const orgSchema = z.object({ id, slug: z.string(), name: z.string(), createdAt: timestamp }).meta({ id: "Organisation" });
 export const userSchema = z
   .object({
@@ -36,6 +39,8 @@ export const userSchema = z
     role: z.enum(roles),
     isOperator: z.boolean(),
     createdAt: timestamp,
+    deleted: z.boolean().describe(`A deleted user: shown as a placeholder named "${DELETED_USER_NAME}", without display name or e-mail.`),
+    deletedAt: timestamp.nullable(),
   })
   .meta({ id: "User" });
 export const teamSchema = z
@@ -80,6 +85,14 @@ export const createUserBody = z
 /** The parsed body: role is always set (its default applied). */
 export type CreateUserInput = z.infer<typeof createUserBody>;
 export const updateUserBody = z.object({ role: z.enum(roles) }).strict();
+export const listUsersQuery = z
+  .object({
+    includeDeleted: z
+      .stringbool()
+      .default(false)
+      .describe(`Also list deleted users, as placeholders named "${DELETED_USER_NAME}" (so ids in history resolve).`),
+  })
+  .strict();
 
 export const createTeamBody = z.object({ name: handle, description: z.string().max(2000).optional() }).strict();
 export type CreateTeamInput = z.infer<typeof createTeamBody>;
@@ -107,23 +120,47 @@ export const meSchema = z
   })
   .meta({ id: "Me" });
 
+export const deletedUserSchema = z
+  .object({
+    user: userSchema.describe("The user as shown from now on: the placeholder."),
+    endedSessions: z.array(id).describe("The live sessions that ended (their claims released)."),
+    revokedTokens: z.number().int().describe("How many live tokens were revoked."),
+    teamsLeft: z.array(id),
+  })
+  .meta({ id: "DeletedUser" });
+
 export const jwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).meta({ id: "JWKS" });
 export const rotatedKeySchema = z.object({ kid: z.string(), retired: z.array(z.string()) }).meta({ id: "RotatedKey" });
 
 type Row<T> = T & { createdAt: Date };
 export const presentOrg = (o: Row<{ id: string; slug: string; name: string }>) => ({ ...o, createdAt: o.createdAt.toISOString() });
 export const presentUser = (
-  u: Row<{ id: string; orgId: string; name: string; displayName: string | null; email: string | null; role: Role; isOperator: boolean }>,
-) => ({
-  id: u.id,
-  orgId: u.orgId,
-  name: u.name,
-  displayName: u.displayName,
-  email: u.email,
-  role: u.role,
-  isOperator: u.isOperator,
-  createdAt: u.createdAt.toISOString(),
-});
+  u: Row<{
+    id: string;
+    orgId: string;
+    name: string;
+    displayName: string | null;
+    email: string | null;
+    role: Role;
+    isOperator: boolean;
+    deletedAt: Date | null;
+  }>,
+) => {
+  const deleted = u.deletedAt !== null;
+  return {
+    id: u.id,
+    orgId: u.orgId,
+    // The row is scrubbed at deletion; the placeholder keeps every reader's view the same.
+    name: deleted ? DELETED_USER_NAME : u.name,
+    displayName: deleted ? null : u.displayName,
+    email: deleted ? null : u.email,
+    role: u.role,
+    isOperator: deleted ? false : u.isOperator,
+    createdAt: u.createdAt.toISOString(),
+    deleted,
+    deletedAt: u.deletedAt?.toISOString() ?? null,
+  };
+};
 export const presentToken = (
   t: Row<{
     id: string;

@@ -18,6 +18,9 @@ export const users = pgTable(
     // The operator may create organisations; it is the first org's first admin.
     isOperator: boolean("is_operator").notNull().default(false),
     createdAt: createdAt(),
+    // Set when the user is deleted: the row stays (their messages, claims and events name it),
+    // its name and e-mail are scrubbed, and everything shows it as a placeholder.
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
   },
   (t) => [
     uniqueIndex("users_org_name_uq").on(t.orgId, t.name),

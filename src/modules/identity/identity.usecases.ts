@@ -18,10 +18,17 @@ import { actorOf, requireRole, requireUserToken } from "./guards.js";
 import type { KeyRing } from "./keys.js";
 import type { PrincipalCache } from "./principal-cache.js";
 import { appendEvents } from "../../events/append.js";
-import { systemActor } from "../../events/envelope.js";
+import { type Actor, systemActor } from "../../events/envelope.js";
 import { identityEvents } from "./identity.events.js";
 
 const BOOTSTRAP_LOCK_KEY = 0x62726968;
+
+/**
+ * Ends a user's live sessions inside the caller's transaction, as an ended session does
+ * (sessions' `endSessionsOfUser`, given by the composition root: sessions sit above identity).
+ * Returns the ended sessions' ids.
+ */
+export type EndSessionsOfUser = (tx: Tx, input: { orgId: string; userId: string; actor: Actor }) => Promise<string[]>;
 
 export interface IdentityDeps {
   db: Db;
@@ -29,6 +36,7 @@ export interface IdentityDeps {
   config: Pick<Config, "TOKEN_TTL_DEFAULT_SECONDS" | "TOKEN_TTL_MAX_SECONDS" | "BRIGADE_BOOTSTRAP_TOKEN">;
   /** Told of each committed change to a token's row, so this process stops serving the old one at once. */
   principals: Pick<PrincipalCache, "forgetToken" | "forgetUser">;
+  endSessionsOfUser: EndSessionsOfUser;
 }
 
 type MintInput = {
@@ -177,7 +185,72 @@ export async function getUser({ db }: Pick<IdentityDeps, "db">, principal: Princ
   return user;
 }
 
-export const listUsers = ({ db }: Pick<IdentityDeps, "db">, principal: Principal) => repo.listUsers(db, principal.orgId);
+/** A live (not deleted) user, for changes: a deleted one is not found. */
+async function getLiveUser(db: Db, principal: Principal, id: string) {
+  const user = await repo.findLiveUser(db, principal.orgId, id);
+  if (!user) throw identityErrors.userNotFound(`No user ${id} in this organisation.`);
+  return user;
+}
+
+/** The organisation's users; deleted ones (as placeholders, see presentUser) only when asked. */
+export const listUsers = (
+  { db }: Pick<IdentityDeps, "db">,
+  principal: Principal,
+  query: { includeDeleted: boolean } = { includeDeleted: false },
+) => repo.listUsers(db, principal.orgId, query.includeDeleted);
+
+/**
+ * Deletes a user (admins; not themselves, not the instance operator), in one transaction: their
+ * live sessions end as an ended session does (claims released, queue waiters promoted), their
+ * tokens are revoked, they leave every team, and the row is marked deleted with its name and
+ * e-mail scrubbed. Their messages, claims, contract versions and events stay, naming them by
+ * the placeholder. A user already deleted is not found (404): deleting twice is not a no-op
+ * success, so a client learns the id is gone.
+ */
+export async function deleteUser(
+  { db, principals, endSessionsOfUser }: Pick<IdentityDeps, "db" | "principals" | "endSessionsOfUser">,
+  principal: Principal,
+  id: string,
+) {
+  requireUserToken(principal);
+  requireRole(principal, "admin");
+  if (id === principal.userId)
+    throw identityErrors.cannotDeleteSelf("An admin cannot delete themself; another admin can.", {
+      errors: [{ field: "id", reason: "is the caller" }],
+    });
+  const actor = actorOf(principal);
+  const deleted = await transaction(db, async (tx) => {
+    const user = await getLiveUser(tx, principal, id);
+    // An organisation admin must not remove the operator (and with it the instance's operator rights).
+    if (user.isOperator) throw identityErrors.forbidden("The instance operator cannot be deleted.");
+    // Sessions first: their repo locks come before any row (repos/repo-lock.ts).
+    const endedSessions = await endSessionsOfUser(tx, { orgId: principal.orgId, userId: id, actor });
+    const row = await repo.markUserDeleted(tx, principal.orgId, id);
+    if (!row) throw identityErrors.userNotFound(`No user ${id} in this organisation.`);
+    const revoked = await repo.revokeUserTokens(tx, principal.orgId, id);
+    const teamIds = await repo.removeAllMemberships(tx, principal.orgId, id);
+    await appendEvents(tx, principal.orgId, [
+      ...teamIds.map((teamId) =>
+        identityEvents.event({
+          type: "team.member_removed",
+          actor,
+          subject: { type: "team", id: teamId },
+          payload: { teamId, userId: id },
+        }),
+      ),
+      identityEvents.event({
+        type: "user.deleted",
+        actor,
+        subject: { type: "user", id },
+        payload: { revokedTokens: revoked.length, endedSessions, teamIds },
+      }),
+    ]);
+    return { user: row, endedSessions, revokedTokens: revoked.length, teamIds };
+  });
+  // Committed: other replicas follow the event; this one must not wait for it.
+  principals.forgetUser(id);
+  return deleted;
+}
 
 export async function changeRole(
   { db, principals }: Pick<IdentityDeps, "db" | "principals">,
@@ -188,7 +261,7 @@ export async function changeRole(
   requireUserToken(principal);
   requireRole(principal, "admin");
   const changed = await transaction(db, async (tx) => {
-    const before = await repo.findUser(tx, principal.orgId, id);
+    const before = await repo.findLiveUser(tx, principal.orgId, id);
     if (!before) throw identityErrors.userNotFound(`No user ${id} in this organisation.`);
     if (before.role === role) return before;
     if (before.role === "admin" && (await repo.countAdmins(tx, principal.orgId)) <= 1) {
@@ -244,7 +317,11 @@ export async function setMembership(
   requireRole(principal, "admin", "lead");
   return transaction(db, async (tx) => {
     await getTeam({ db: tx }, principal, input.teamId);
-    await getUser({ db: tx }, principal, input.userId);
+    const user = await getUser({ db: tx }, principal, input.userId);
+    if (input.member && user.deletedAt)
+      throw identityErrors.userDeleted(`User ${input.userId} has been deleted and cannot join a team.`, {
+        errors: [{ field: "userId", reason: "user deleted" }],
+      });
     const changed = input.member
       ? await repo.addMember(tx, principal.orgId, input.teamId, input.userId)
       : await repo.removeMember(tx, principal.orgId, input.teamId, input.userId);
@@ -269,7 +346,7 @@ export async function createPersonalToken({ db, keys, config }: IdentityDeps, pr
   const bounds = { min: 60, max: config.TOKEN_TTL_MAX_SECONDS, fallback: config.TOKEN_TTL_DEFAULT_SECONDS };
   const ttlSeconds = secondsWithin(input.ttlSeconds, bounds, identityErrors.tokenTtlOutOfBounds);
   return transaction(db, async (tx) => {
-    const user = await getUser({ db: tx }, principal, userId);
+    const user = await getLiveUser(tx, principal, userId);
     // An organisation admin must not become the operator by minting the operator's token.
     if (user.isOperator && userId !== principal.userId && !principal.isOperator) {
       throw identityErrors.forbidden("Only the operator can create tokens for the operator.");

@@ -24,6 +24,8 @@ const invalidatedBy: Partial<Record<Standing, "token" | "user" | "session">> = {
   "token-revoked": "token",
   // changeRole: every token of the user carries the new role.
   "role-changed": "user",
+  // deleteUser: every token of the user is revoked.
+  "user-deleted": "user",
   // endSession and the expiry sweeper revoke the session's tokens in the same transaction.
   "session-closed": "session",
 };

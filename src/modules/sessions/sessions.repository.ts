@@ -126,6 +126,15 @@ export async function endSession(db: Db, orgId: string, id: string): Promise<Ses
   return row;
 }
 
+/** A user's active sessions, overdue ones too (read without locks: the caller takes their repos' locks first). */
+export async function activeSessionsOfUser(db: Db, orgId: string, userId: string): Promise<{ id: string; orgId: string; repo: string }[]> {
+  return db
+    .select({ id: sessions.id, orgId: sessions.orgId, repo: sessions.repo })
+    .from(sessions)
+    .where(and(eq(sessions.orgId, orgId), eq(sessions.userId, userId), eq(sessions.status, "active")))
+    .orderBy(sessions.id);
+}
+
 /** Overdue active sessions (read without locks: the caller takes their repos' locks first). */
 export async function dueSessions(db: Db, limit: number): Promise<{ id: string; orgId: string; repo: string }[]> {
   return db

@@ -6,6 +6,7 @@ import { secondsWithin } from "../../http/validation.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { mintToken, revokeTokensOfSessions } from "../identity/identity.usecases.js";
 import { actorOf, requireSessionScope, requireUserToken } from "../identity/guards.js";
+import type { Actor } from "../../events/envelope.js";
 import type { KeyRing } from "../identity/keys.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { lockRepos } from "../repos/repo-lock.js";
@@ -221,19 +222,58 @@ export async function endSession({ db, onSessionsClosed }: Pick<SessionDeps, "db
     await lockRepos(tx, [{ orgId: principal.orgId, repo: session.repo }]);
     const ended = await repo.endSession(tx, principal.orgId, id);
     if (!ended) return session;
-    await revokeTokensOfSessions(tx, principal.orgId, [id]);
-    await onSessionsClosed(tx, [id], "session_ended");
-    await appendEvents(tx, principal.orgId, [
-      sessionEvents.event({
-        type: "session.ended",
-        actor: actorOf(principal),
-        subject: { type: "session", id },
-        repo: ended.repo,
-        payload: { userId: ended.userId, agentId: ended.agentId, repo: ended.repo },
-      }),
-    ]);
+    await recordEnded(tx, { onSessionsClosed }, principal.orgId, actorOf(principal), [ended]);
     return { ...ended, agent: session.agent };
   });
+}
+
+/**
+ * Ends every live session of a user, inside the caller's transaction (a user's deletion), the
+ * way `endSession` ends one: tokens revoked, claims released, waiters promoted, one
+ * `session.ended` event each. Returns the ended sessions' ids.
+ */
+export async function endSessionsOfUser(
+  { onSessionsClosed }: Pick<SessionDeps, "onSessionsClosed">,
+  tx: Tx,
+  input: { orgId: string; userId: string; actor: Actor },
+): Promise<string[]> {
+  const live = await repo.activeSessionsOfUser(tx, input.orgId, input.userId);
+  if (live.length === 0) return [];
+  // The lock order (repos/repo-lock.ts): the sessions' repo locks before their rows.
+  await lockRepos(tx, live);
+  const ended: repo.SessionRow[] = [];
+  for (const s of live) {
+    const row = await repo.endSession(tx, input.orgId, s.id);
+    if (row) ended.push(row);
+  }
+  if (ended.length > 0) await recordEnded(tx, { onSessionsClosed }, input.orgId, input.actor, ended);
+  return ended.map((s) => s.id);
+}
+
+/** What follows sessions' end in their transaction: tokens, claims (through the hook), events. */
+async function recordEnded(
+  tx: Tx,
+  { onSessionsClosed }: Pick<SessionDeps, "onSessionsClosed">,
+  orgId: string,
+  actor: Actor,
+  ended: repo.SessionRow[],
+): Promise<void> {
+  const ids = ended.map((s) => s.id);
+  await revokeTokensOfSessions(tx, orgId, ids);
+  await onSessionsClosed(tx, ids, "session_ended");
+  await appendEvents(
+    tx,
+    orgId,
+    ended.map((s) =>
+      sessionEvents.event({
+        type: "session.ended",
+        actor,
+        subject: { type: "session", id: s.id },
+        repo: s.repo,
+        payload: { userId: s.userId, agentId: s.agentId, repo: s.repo },
+      }),
+    ),
+  );
 }
 
 export async function listSessions({ db }: Pick<SessionDeps, "db">, principal: Principal, query: ListSessionsInput) {
