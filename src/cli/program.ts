@@ -99,7 +99,7 @@ program
     .description("revoke a token at once")
     .argument("<id>", "the token's id")
     .action(lazy(async () => (await load()).tokenRevoke));
-  const users = program.command("users").description("the organisation's people: add, list, role");
+  const users = program.command("users").description("the organisation's people: add, list, role, delete");
   users
     .command("add")
     .description("add a user (admins) and mint their first token")
@@ -112,6 +112,7 @@ program
   users
     .command("list")
     .description("everyone in the organisation")
+    .option("--deleted", "deleted users too (as placeholders)")
     .action(lazy(async () => (await load()).usersList));
   users
     .command("role")
@@ -119,6 +120,12 @@ program
     .argument("<user>", "handle, e-mail or id")
     .argument("<role>", "admin, lead or member")
     .action(lazy(async () => (await load()).usersRole));
+  users
+    .command("delete")
+    .description('delete a user (admins): ends their sessions, revokes their tokens; their messages stay, as "deleted user"')
+    .argument("<user>", "handle, e-mail or id")
+    .option("--yes", "confirm: without it nothing is deleted")
+    .action(lazy(async () => (await load()).usersDelete));
   const teams = program.command("teams").description("teams: create, list, add, remove");
   teams
     .command("create")

@@ -10717,6 +10717,10 @@ export interface components {
                 /** Format: uuid */
                 userId: string;
                 sessionId: string | null;
+                /** @description The sender by name: display name, else e-mail, else user name; a deleted user is "deleted user". */
+                name: string;
+                /** @description The sender has been deleted since. */
+                deleted: boolean;
             };
             to: {
                 /** @enum {string} */
@@ -13362,6 +13366,10 @@ export interface components {
                 /** Format: uuid */
                 userId: string;
                 sessionId: string | null;
+                /** @description The sender by name: display name, else e-mail, else user name; a deleted user is "deleted user". */
+                name: string;
+                /** @description The sender has been deleted since. */
+                deleted: boolean;
             };
             to: {
                 /** @enum {string} */

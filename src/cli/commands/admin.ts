@@ -116,9 +116,31 @@ export async function usersAdd(
   );
 }
 
-export async function usersList(ctx: Context) {
-  const all = await users(ctx.client("user"));
-  ctx.out.result({ items: all }, () => all.map((u) => `${u.name.padEnd(20)} ${u.role.padEnd(7)} ${who(u)}  ${u.id}`).join("\n"));
+export async function usersList(ctx: Context, options: { deleted?: boolean } = {}) {
+  const client = ctx.client("user");
+  const all = options.deleted
+    ? (await ok(client.api.GET("/v1/users", { params: { query: { includeDeleted: "true" } } }))).items
+    : await users(client);
+  ctx.out.result({ items: all }, () =>
+    all.map((u) => `${u.name.padEnd(20)} ${u.role.padEnd(7)} ${who(u)}  ${u.id}${u.deleted ? `  deleted ${u.deletedAt}` : ""}`).join("\n"),
+  );
+}
+
+/** Destructive: refused without --yes, saying what it would do. */
+export async function usersDelete(ctx: Context, ref: string, options: { yes?: boolean }) {
+  const client = ctx.client("user");
+  const user = await findUser(client, ref);
+  if (!options.yes)
+    throw usageError(
+      `this deletes ${who(user)} (${user.id}): their sessions end (claims released), their tokens stop working and they leave every team; ` +
+        'their messages and history stay, shown as "deleted user". Repeat with --yes to delete.',
+    );
+  const deleted = await ok(client.api.DELETE("/v1/users/{id}", { params: { path: { id: user.id } } }));
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  ctx.out.result(
+    deleted,
+    `Deleted ${who(user)} (${user.id}): ${count(deleted.endedSessions.length, "session")} ended, ${count(deleted.revokedTokens, "token")} revoked, ${count(deleted.teamsLeft.length, "team")} left`,
+  );
 }
 
 export async function usersRole(ctx: Context, ref: string, role: string) {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, exists, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, exists, inArray, isNull, lt, sql, type SQL } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { executeRows, isUniqueViolation, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
@@ -459,11 +459,12 @@ export async function teamExists(db: Db, orgId: string, teamId: string): Promise
   return rows.length > 0;
 }
 
+/** A live user: a deleted one no longer becomes a consumer. */
 export async function userExists(db: Db, orgId: string, userId: string): Promise<boolean> {
   const rows = await db
     .select({ id: users.id })
     .from(users)
-    .where(and(eq(users.orgId, orgId), eq(users.id, userId)));
+    .where(and(eq(users.orgId, orgId), eq(users.id, userId), isNull(users.deletedAt)));
   return rows.length > 0;
 }
 

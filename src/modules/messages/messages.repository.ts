@@ -259,7 +259,7 @@ export async function deliver(db: Db, m: MessageRow, alsoTo: string[]): Promise<
         ? sql`select ${sessions.userId} as user_id, ${sessions.id} as session_id from ${sessions} where ${sessions.orgId} = ${m.orgId} and ${sessions.id} = ${m.toId}`
         : m.toKind === "team"
           ? sql`select ${teamMembers.userId} as user_id, null::uuid as session_id from ${teamMembers} where ${teamMembers.orgId} = ${m.orgId} and ${teamMembers.teamId} = ${m.toId}`
-          : sql`select ${users.id} as user_id, null::uuid as session_id from ${users} where ${users.orgId} = ${m.orgId}`;
+          : sql`select ${users.id} as user_id, null::uuid as session_id from ${users} where ${users.orgId} = ${m.orgId} and ${users.deletedAt} is null`;
   const writers =
     alsoTo.length > 0 ? sql` union select w::uuid, null::uuid from jsonb_array_elements_text(${JSON.stringify(alsoTo)}::jsonb) w` : sql``;
   await db.execute(sql`insert into ${messageDeliveries} (org_id, user_id, message_id, session_id, ack_required)
@@ -293,11 +293,12 @@ export async function insertMessage(db: Db, row: NewMessage): Promise<MessageRow
   return inserted!;
 }
 
-/** Distinct senders of a thread's messages: who hears about a reply beside the audience. */
+/** Distinct senders of a thread's messages (deleted users left out): who hears about a reply beside the audience. */
 export async function threadSenders(db: Db, orgId: string, threadId: string): Promise<{ userId: string; sessionId: string | null }[]> {
   return db
     .selectDistinct({ userId: messages.senderUserId, sessionId: messages.senderSessionId })
     .from(messages)
+    .innerJoin(users, and(eq(users.id, messages.senderUserId), isNull(users.deletedAt)))
     .where(and(eq(messages.orgId, orgId), eq(messages.threadId, threadId)));
 }
 
@@ -359,19 +360,34 @@ export async function audienceSessions(db: Db, m: MessageRow): Promise<{ session
     .orderBy(asc(sessions.id));
 }
 
-/** Whether the audience a sender names exists in the organisation. */
-export async function audienceExists(db: Db, orgId: string, kind: "session" | "user" | "team", id: string): Promise<boolean> {
-  const table = kind === "session" ? sessions : kind === "user" ? users : teams;
+/** Whether the audience a sender names exists in the organisation (a user may have been deleted). */
+export async function audienceExists(
+  db: Db,
+  orgId: string,
+  kind: "session" | "user" | "team",
+  id: string,
+): Promise<"found" | "missing" | "deleted"> {
+  if (kind === "user") {
+    const [user] = await db
+      .select({ deletedAt: users.deletedAt })
+      .from(users)
+      .where(and(eq(users.orgId, orgId), eq(users.id, id)));
+    return !user ? "missing" : user.deletedAt ? "deleted" : "found";
+  }
+  const table = kind === "session" ? sessions : teams;
   const [row] = await db
     .select({ id: table.id })
     .from(table)
     .where(and(eq(table.orgId, orgId), eq(table.id, id)));
-  return row !== undefined;
+  return row ? "found" : "missing";
 }
 
-/** Every user of the organisation: an organisation-wide message alerts each. */
+/** Every (not deleted) user of the organisation: an organisation-wide message alerts each. */
 export async function organisationUsers(db: Db, orgId: string): Promise<string[]> {
-  const rows = await db.select({ id: users.id }).from(users).where(eq(users.orgId, orgId));
+  const rows = await db
+    .select({ id: users.id })
+    .from(users)
+    .where(and(eq(users.orgId, orgId), isNull(users.deletedAt)));
   return rows.map((u) => u.id);
 }
 

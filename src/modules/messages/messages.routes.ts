@@ -3,7 +3,6 @@ import { z } from "zod";
 import type { Db } from "../../infra/db.js";
 import { problemResponses } from "../../http/problem.js";
 import { idParams } from "../identity/identity.schemas.js";
-import type { ReadMessage } from "./messages.repository.js";
 import {
   listMessagesQuery,
   messagePageSchema,
@@ -15,14 +14,15 @@ import {
   threadSchema,
 } from "./messages.schemas.js";
 import * as usecases from "./messages.usecases.js";
+import type { NamedMessage } from "./messages.usecases.js";
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-const presentMessage = (m: ReadMessage): z.infer<typeof messageSchema> => ({
+const presentMessage = (m: NamedMessage): z.infer<typeof messageSchema> => ({
   id: m.id,
   threadId: m.threadId,
   parentId: m.parentId,
-  from: { userId: m.senderUserId, sessionId: m.senderSessionId },
+  from: { userId: m.senderUserId, sessionId: m.senderSessionId, name: m.sender.name, deleted: m.sender.deleted },
   to: { type: m.toKind, id: m.toId },
   subject: m.subject,
   body: m.body,
@@ -35,12 +35,12 @@ const presentMessage = (m: ReadMessage): z.infer<typeof messageSchema> => ({
   acknowledgedAt: iso(m.acknowledgedAt),
 });
 
-const presentPage = (page: { items: ReadMessage[]; nextCursor: string | null }) => ({
+const presentPage = (page: { items: NamedMessage[]; nextCursor: string | null }) => ({
   items: page.items.map(presentMessage),
   nextCursor: page.nextCursor,
 });
 
-const presentThread = <T extends { messages: ReadMessage[] }>(thread: T) => ({ ...thread, messages: thread.messages.map(presentMessage) });
+const presentThread = <T extends { messages: NamedMessage[] }>(thread: T) => ({ ...thread, messages: thread.messages.map(presentMessage) });
 
 const tags = ["messages"];
 const emptyBody = z.object({}).strict().nullish();

@@ -63,7 +63,12 @@ export const messageSchema = z
     id: z.uuid(),
     threadId: z.uuid(),
     parentId: z.uuid().nullable(),
-    from: z.object({ userId: z.uuid(), sessionId: z.uuid().nullable() }),
+    from: z.object({
+      userId: z.uuid(),
+      sessionId: z.uuid().nullable(),
+      name: z.string().describe('The sender by name: display name, else e-mail, else user name; a deleted user is "deleted user".'),
+      deleted: z.boolean().describe("The sender has been deleted since."),
+    }),
     to: z.object({ type: z.enum(audienceKinds), id: z.uuid().nullable() }),
     subject: z.string(),
     body: z.string(),

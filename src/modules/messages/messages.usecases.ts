@@ -5,7 +5,7 @@ import { appendEvents } from "../../events/append.js";
 import type { Recipient } from "../../events/envelope.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf } from "../identity/guards.js";
-import { peopleNamed } from "../identity/people.js";
+import { peopleNamed, type Person } from "../identity/people.js";
 import { messageErrors } from "./messages.errors.js";
 import { messageEvents } from "./messages.events.js";
 import * as repo from "./messages.repository.js";
@@ -13,6 +13,24 @@ import type { MessageRow, Reader, ReadMessage } from "./messages.repository.js";
 import type { ListMessagesInput, ReplyInput, SearchMessagesInput, SendMessageInput } from "./messages.schemas.js";
 
 const readerOf = (p: Principal): Reader => ({ orgId: p.orgId, userId: p.userId, role: p.role, sessionId: p.sessionId });
+
+/** A message as answered: with its sender named (a deleted sender by the placeholder). */
+export type NamedMessage = ReadMessage & { sender: Person };
+
+async function named(db: Db, orgId: string, rows: ReadMessage[]): Promise<NamedMessage[]> {
+  if (rows.length === 0) return [];
+  const people = await peopleNamed(
+    db,
+    orgId,
+    rows.map((m) => m.senderUserId),
+  );
+  return rows.map((m) => ({ ...m, sender: people.person(m.senderUserId) }));
+}
+const namedOne = async (db: Db, orgId: string, m: ReadMessage) => (await named(db, orgId, [m]))[0]!;
+const namedPage = async (db: Db, orgId: string, page: { items: ReadMessage[]; nextCursor: string | null }) => ({
+  items: await named(db, orgId, page.items),
+  nextCursor: page.nextCursor,
+});
 
 /** Whoever wrote in a thread hears of a reply, by the session they wrote from (or as a user). */
 const senderRecipient = (s: { userId: string; sessionId: string | null }): Recipient =>
@@ -58,22 +76,27 @@ async function sentEvent(db: Db, principal: Principal, m: MessageRow, writers: {
  * Sends a new thread's first message. Members address a session, a user or a team they are
  * in; a team they are not in and the whole organisation are for leads and admins.
  */
-export async function sendMessage({ db }: { db: Db }, principal: Principal, input: SendMessageInput): Promise<ReadMessage> {
+export async function sendMessage({ db }: { db: Db }, principal: Principal, input: SendMessageInput): Promise<NamedMessage> {
   const to = input.to;
   if (to.type === "organisation" && principal.role === "member")
     throw messageErrors.broadcastForbidden("Only leads and admins message the whole organisation.", {
       errors: [{ field: "to.type", reason: "needs lead or admin" }],
     });
-  if (to.type !== "organisation" && !(await repo.audienceExists(db, principal.orgId, to.type, to.id!)))
+  const audience = to.type === "organisation" ? "found" : await repo.audienceExists(db, principal.orgId, to.type, to.id!);
+  if (audience === "missing")
     throw messageErrors.recipientNotFound(`No ${to.type} ${to.id} in this organisation.`, {
       errors: [{ field: "to.id", reason: "not found" }],
+    });
+  if (audience === "deleted")
+    throw messageErrors.recipientDeleted(`User ${to.id} has been deleted and receives no messages.`, {
+      errors: [{ field: "to.id", reason: "user deleted" }],
     });
   if (to.type === "team" && principal.role === "member" && !(await repo.isTeamMember(db, principal.orgId, to.id!, principal.userId)))
     throw messageErrors.broadcastForbidden("Members message only teams they belong to; leads and admins message any team.", {
       errors: [{ field: "to.id", reason: "not your team" }],
     });
   const id = newId();
-  return transaction(db, async (tx) => {
+  const sent = await transaction(db, async (tx) => {
     const row = await repo.insertMessage(tx, {
       id,
       orgId: principal.orgId,
@@ -96,14 +119,15 @@ export async function sendMessage({ db }: { db: Db }, principal: Principal, inpu
     await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, [])]);
     return { ...row, readAt: null, acknowledgedAt: null };
   });
+  return namedOne(db, principal.orgId, sent);
 }
 
 /** A reply in a thread the caller may read; it keeps the thread's audience and subject. */
-export async function reply({ db }: { db: Db }, principal: Principal, parentId: string, input: ReplyInput): Promise<ReadMessage> {
-  const parent = await getMessage({ db }, principal, parentId);
+export async function reply({ db }: { db: Db }, principal: Principal, parentId: string, input: ReplyInput): Promise<NamedMessage> {
+  const parent = await readableMessage(db, principal, parentId);
   const root = parent.threadId === parent.id ? parent : (await repo.findMessage(db, principal.orgId, parent.threadId))!;
   const id = newId();
-  return transaction(db, async (tx) => {
+  const sent = await transaction(db, async (tx) => {
     const row = await repo.insertMessage(tx, {
       id,
       orgId: principal.orgId,
@@ -133,12 +157,17 @@ export async function reply({ db }: { db: Db }, principal: Principal, parentId: 
     await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, writers)]);
     return { ...row, readAt: null, acknowledgedAt: null };
   });
+  return namedOne(db, principal.orgId, sent);
 }
 
-export async function getMessage({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
+async function readableMessage(db: Db, principal: Principal, id: string): Promise<ReadMessage> {
   const message = await repo.findReadableMessage(db, readerOf(principal), id);
   if (!message) throw messageErrors.notFound(`No message ${id} you may read in this organisation.`);
   return message;
+}
+
+export async function getMessage({ db }: { db: Db }, principal: Principal, id: string): Promise<NamedMessage> {
+  return namedOne(db, principal.orgId, await readableMessage(db, principal, id));
 }
 
 export async function listMessages({ db }: { db: Db }, principal: Principal, query: ListMessagesInput) {
@@ -152,7 +181,7 @@ export async function listMessages({ db }: { db: Db }, principal: Principal, que
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });
-  return toPage(rows, query.limit);
+  return namedPage(db, principal.orgId, toPage(rows, query.limit));
 }
 
 export async function searchMessages({ db }: { db: Db }, principal: Principal, query: SearchMessagesInput) {
@@ -162,18 +191,18 @@ export async function searchMessages({ db }: { db: Db }, principal: Principal, q
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });
-  return toPage(rows, query.limit);
+  return namedPage(db, principal.orgId, toPage(rows, query.limit));
 }
 
 export async function getThread({ db }: { db: Db }, principal: Principal, threadId: string) {
   const list = await repo.threadMessages(db, readerOf(principal), threadId);
   if (list.length === 0) throw messageErrors.notFound(`No thread ${threadId} you may read in this organisation.`);
   const muted = (await repo.mutedBy(db, threadId, [principal.userId])).has(principal.userId);
-  return { id: threadId, subject: list[0]!.subject, muted, messages: list };
+  return { id: threadId, subject: list[0]!.subject, muted, messages: await named(db, principal.orgId, list) };
 }
 
 /** Marks a message read for this reader (idempotent: the first read is the one recorded). */
-export async function markRead({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
+export async function markRead({ db }: { db: Db }, principal: Principal, id: string): Promise<NamedMessage> {
   const message = await getMessage({ db }, principal, id);
   if (message.readAt) return message;
   return transaction(db, async (tx) => {
@@ -193,7 +222,7 @@ export async function markRead({ db }: { db: Db }, principal: Principal, id: str
 }
 
 /** Acknowledges a message for this reader (idempotent); the sender is alerted once. */
-export async function acknowledge({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
+export async function acknowledge({ db }: { db: Db }, principal: Principal, id: string): Promise<NamedMessage> {
   const message = await getMessage({ db }, principal, id);
   if (message.acknowledgedAt) return message;
   return transaction(db, async (tx) => {
