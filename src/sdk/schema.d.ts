@@ -8511,7 +8511,7 @@ export interface components {
             /** @constant */
             type: "user.deleted";
             payload: {
-                /** @description How many live tokens were revoked. */
+                /** @description How many live personal tokens were revoked (session tokens end with their sessions). */
                 revokedTokens: number;
                 /** @description The live sessions that ended with the deletion. */
                 endedSessions: string[];
@@ -9808,7 +9808,7 @@ export interface components {
             user: components["schemas"]["UserInput"];
             /** @description The live sessions that ended (their claims released). */
             endedSessions: string[];
-            /** @description How many live tokens were revoked. */
+            /** @description How many live personal tokens were revoked (session tokens end with their sessions). */
             revokedTokens: number;
             teamsLeft: string[];
         };
@@ -11160,7 +11160,7 @@ export interface components {
             /** @constant */
             type: "user.deleted";
             payload: {
-                /** @description How many live tokens were revoked. */
+                /** @description How many live personal tokens were revoked (session tokens end with their sessions). */
                 revokedTokens: number;
                 /** @description The live sessions that ended with the deletion. */
                 endedSessions: string[];
@@ -12457,7 +12457,7 @@ export interface components {
             user: components["schemas"]["User"];
             /** @description The live sessions that ended (their claims released). */
             endedSessions: string[];
-            /** @description How many live tokens were revoked. */
+            /** @description How many live personal tokens were revoked (session tokens end with their sessions). */
             revokedTokens: number;
             teamsLeft: string[];
         };

@@ -128,6 +128,7 @@ export function createAuthenticator({ db, keys, principals, config }: AuthOption
     const row = typeof payload.jti === "string" && UUID.test(payload.jti) ? await principals.lookup(payload.jti) : undefined;
     if (!row || row.orgId !== payload["org"] || row.userId !== payload.sub) throw identityErrors.invalidToken("The token is not valid.");
     if (row.revokedAt) throw identityErrors.tokenRevoked("The token has been revoked.");
+    if (row.userDeleted) throw identityErrors.tokenRevoked("The token's user has been deleted.");
     if (row.expired) throw identityErrors.tokenExpired("The token has expired.");
     return {
       orgId: row.orgId,

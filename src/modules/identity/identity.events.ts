@@ -29,7 +29,7 @@ export const identityEvents = defineEvents({
     description:
       "A user was deleted: their tokens revoked, live sessions ended (claims released), team memberships removed. Their messages, claims and events stay, shown with a placeholder name.",
     payload: z.object({
-      revokedTokens: z.number().int().describe("How many live tokens were revoked."),
+      revokedTokens: z.number().int().describe("How many live personal tokens were revoked (session tokens end with their sessions)."),
       endedSessions: z.array(z.string()).describe("The live sessions that ended with the deletion."),
       teamIds: z.array(z.string()).describe("The teams the user left."),
     }),

@@ -115,7 +115,7 @@ export async function markUserDeleted(db: Db, orgId: string, id: string): Promis
   return row;
 }
 
-/** Revokes every live token of the user (personal and session); returns the revoked ids. */
+/** Revokes every token of the user still live (personal ones, after their sessions ended); returns the revoked ids. */
 export async function revokeUserTokens(db: Db, orgId: string, userId: string): Promise<string[]> {
   const rows = await db
     .update(tokens)
@@ -254,27 +254,26 @@ export async function insertToken(
 }
 
 function buildTokenLookup(db: Db) {
-  return (
-    db
-      .select({
-        id: tokens.id,
-        orgId: tokens.orgId,
-        userId: tokens.userId,
-        kind: tokens.kind,
-        sessionId: tokens.sessionId,
-        revokedAt: tokens.revokedAt,
-        // Time left on the database clock (negative once expired): a cached row is checked against
-        // it on every request, without trusting this process's wall clock.
-        expiresInMs: sql<number>`extract(epoch from ${tokens.expiresAt} - now()) * 1000`.mapWith(Number),
-        role: users.role,
-        isOperator: users.isOperator,
-      })
-      .from(tokens)
-      // A deleted user's tokens are revoked with the deletion; this keeps any straggler out too.
-      .innerJoin(users, and(eq(users.id, tokens.userId), isNull(users.deletedAt)))
-      .where(sql`${tokens.id} = any(${sql.placeholder("ids")}::uuid[])`)
-      .prepare("brigade_token_lookup")
-  );
+  return db
+    .select({
+      id: tokens.id,
+      orgId: tokens.orgId,
+      userId: tokens.userId,
+      kind: tokens.kind,
+      sessionId: tokens.sessionId,
+      revokedAt: tokens.revokedAt,
+      // Time left on the database clock (negative once expired): a cached row is checked against
+      // it on every request, without trusting this process's wall clock.
+      expiresInMs: sql<number>`extract(epoch from ${tokens.expiresAt} - now()) * 1000`.mapWith(Number),
+      role: users.role,
+      isOperator: users.isOperator,
+      // A deleted user's tokens are revoked with the deletion; this refuses any straggler too.
+      userDeleted: sql<boolean>`${users.deletedAt} is not null`,
+    })
+    .from(tokens)
+    .innerJoin(users, eq(users.id, tokens.userId))
+    .where(sql`${tokens.id} = any(${sql.placeholder("ids")}::uuid[])`)
+    .prepare("brigade_token_lookup");
 }
 // Built once per database: the hottest query of all, with one text for every batch size.
 const tokenLookups = new WeakMap<Db, ReturnType<typeof buildTokenLookup>>();
@@ -283,8 +282,8 @@ export type AuthTokenRow = Awaited<ReturnType<ReturnType<typeof buildTokenLookup
 
 /**
  * Everything the auth hook needs about tokens, in one indexed lookup for a batch of them.
- * What can change in a row after it was minted: `revokedAt` (revokeToken, revokeSessionTokens)
- * and the user's `role` (updateUserRole); the principal cache is invalidated by the events
+ * What can change in a row after it was minted: `revokedAt` (revokeToken, revokeSessionTokens,
+ * revokeUserTokens), the user's `role` (updateUserRole) and `userDeleted` (markUserDeleted); the principal cache is invalidated by the events
  * those changes commit with (principal-cache.ts). Keep the two in step.
  */
 export async function findTokensForAuth(db: Db, ids: string[]): Promise<(AuthTokenRow | undefined)[]> {

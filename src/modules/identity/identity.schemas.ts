@@ -124,7 +124,7 @@ export const deletedUserSchema = z
   .object({
     user: userSchema.describe("The user as shown from now on: the placeholder."),
     endedSessions: z.array(id).describe("The live sessions that ended (their claims released)."),
-    revokedTokens: z.number().int().describe("How many live tokens were revoked."),
+    revokedTokens: z.number().int().describe("How many live personal tokens were revoked (session tokens end with their sessions)."),
     teamsLeft: z.array(id),
   })
   .meta({ id: "DeletedUser" });

@@ -216,7 +216,7 @@ export async function deleteUser(
   requireRole(principal, "admin");
   if (id === principal.userId)
     throw identityErrors.cannotDeleteSelf("An admin cannot delete themself; another admin can.", {
-      errors: [{ field: "id", reason: "is the caller" }],
+      errors: [{ field: "params.id", reason: "is the caller" }],
     });
   const actor = actorOf(principal);
   const deleted = await transaction(db, async (tx) => {
@@ -320,7 +320,7 @@ export async function setMembership(
     const user = await getUser({ db: tx }, principal, input.userId);
     if (input.member && user.deletedAt)
       throw identityErrors.userDeleted(`User ${input.userId} has been deleted and cannot join a team.`, {
-        errors: [{ field: "userId", reason: "user deleted" }],
+        errors: [{ field: "params.userId", reason: "user deleted" }],
       });
     const changed = input.member
       ? await repo.addMember(tx, principal.orgId, input.teamId, input.userId)

@@ -168,7 +168,7 @@ export class PrincipalCache {
     if (entry) this.remove(tokenId, entry);
   }
 
-  /** Call right after committing a change to the user's role. */
+  /** Call right after committing a change to the user's role, or the user's deletion. */
   forgetUser(userId: string, source: "local" | "event" = "local"): void {
     this.invalidated(source);
     for (const tokenId of [...(this.byUser.get(userId) ?? [])]) this.remove(tokenId);
