@@ -1,5 +1,6 @@
 import t from "tap";
 import { client, createOrg, createUser, startSession, startTestApp } from "../../helpers/app.js";
+import { connectStream, listenForStream } from "../../helpers/ws.js";
 
 // Deleting a user: their sessions end as an ended session does (claims released, queue entries
 // ended, waiters granted), their tokens stop working, they leave every team; what they wrote and
@@ -186,6 +187,15 @@ t.test("user deletion", async (t) => {
     // And a new claim on the area is no longer blocked by the deleted user.
     const again = await waiterApi.post("/v1/claims", { patterns: ["pay/ledger.ts"], ttlSeconds: 600 });
     t.equal(again.status, 201);
+  });
+
+  t.test("when a deleted user's personal token holds a live stream, then the socket closes with 4401", async (t) => {
+    const url = await listenForStream(app);
+    const streamer = await person("streamer");
+    const socket = await connectStream(t, url, streamer.token);
+    await socket.subscribe({ id: "mine", topic: "alerts" });
+    t.equal((await root.delete(`/v1/users/${streamer.id}`)).status, 200);
+    t.match(await socket.closed, { code: 4401, reason: "user deleted" });
   });
 
   t.test("error cases", async (t) => {
