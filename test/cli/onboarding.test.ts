@@ -74,6 +74,27 @@ t.test("onboarding", async (t) => {
     t.same(JSON.parse(removed.stdout).members, [alice.id]);
   });
 
+  await t.test("users delete asks for --yes, then deletes: the token stops working, the list shows a placeholder", async (t) => {
+    const added = await run(["users", "add", "dave", "--email", "dave@example.com", "--json"], asRoot);
+    t.equal(added.code, 0, added.stderr);
+    const { user, token } = JSON.parse(added.stdout);
+    const unconfirmed = await run(["users", "delete", "dave"], asRoot);
+    t.equal(unconfirmed.code, 2, "without --yes it is a usage error");
+    t.match(unconfirmed.stderr, /Repeat with --yes/);
+    t.equal((await client(server.app, token.token).get("/v1/me")).status, 200, "nothing was deleted");
+    const deleted = await run(["users", "delete", "dave@example.com", "--yes", "--json"], asRoot);
+    t.equal(deleted.code, 0, deleted.stderr);
+    t.match(JSON.parse(deleted.stdout), { user: { id: user.id, name: "deleted user", email: null, deleted: true }, revokedTokens: 1 });
+    t.equal((await client(server.app, token.token).get("/v1/me")).status, 401);
+    t.notMatch((await run(["users", "list"], asBob)).stdout, /dave/);
+    const all = JSON.parse((await run(["users", "list", "--deleted", "--json"], asBob)).stdout);
+    t.match(
+      all.items.find((u: { id: string }) => u.id === user.id),
+      { name: "deleted user", deleted: true },
+    );
+    t.match((await run(["users", "delete", user.id, "--yes"], asRoot)).stderr, /no user/, "gone: not found again");
+  });
+
   await t.test("another organisation sees none of it", async (t) => {
     const other = await createOrg(server.app, server.rootToken);
     const env = userEnv(home, { BRIGADE_URL: server.url, BRIGADE_TOKEN: other.token });
