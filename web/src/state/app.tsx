@@ -134,7 +134,10 @@ export function AppProvider({ me, token, onAuthLost, children }: ProviderProps) 
     // Deleted users too (as the server's "deleted user" placeholders): history still names them.
     const loadDirectory = async () => {
       try {
-        const [users, teams] = await Promise.all([api<{ items: User[] }>("/v1/users?includeDeleted=true"), api<{ items: Team[] }>("/v1/teams")]);
+        const [users, teams] = await Promise.all([
+          api<{ items: User[] }>("/v1/users?includeDeleted=true"),
+          api<{ items: Team[] }>("/v1/teams"),
+        ]);
         const teamsOfUser = new Map<string, Team[]>();
         const sorted = [...teams.items].sort((a, b) => a.name.localeCompare(b.name));
         for (const team of sorted) for (const member of team.members) teamsOfUser.set(member, [...(teamsOfUser.get(member) ?? []), team]);
