@@ -10077,6 +10077,11 @@ export interface components {
             /** @description The lease of the claim it will be granted. */
             ttlSeconds: number;
             /**
+             * @description The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.
+             * @enum {string}
+             */
+            onLatent: "warn" | "block";
+            /**
              * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
              * @enum {string}
              */
@@ -10110,6 +10115,11 @@ export interface components {
             reason: string | null;
             /** @description The lease of the claim it will be granted. */
             ttlSeconds: number;
+            /**
+             * @description The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.
+             * @enum {string}
+             */
+            onLatent: "warn" | "block";
             /**
              * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
              * @enum {string}
@@ -12687,6 +12697,11 @@ export interface components {
             /** @description The lease of the claim it will be granted. */
             ttlSeconds: number;
             /**
+             * @description The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.
+             * @enum {string}
+             */
+            onLatent: "warn" | "block";
+            /**
              * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
              * @enum {string}
              */
@@ -12720,6 +12735,11 @@ export interface components {
             reason: string | null;
             /** @description The lease of the claim it will be granted. */
             ttlSeconds: number;
+            /**
+             * @description The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.
+             * @enum {string}
+             */
+            onLatent: "warn" | "block";
             /**
              * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
              * @enum {string}
