@@ -268,7 +268,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const onSessionsClosed: OnSessionsClosed = async (tx, ids, reason) => {
       // Their tokens are revoked in this transaction: not cached here until its event confirms the commit.
       principals.holdSessions(ids);
-      await releaseClaimsOfSessions(tx, claimCache, ids, reason);
+      await releaseClaimsOfSessions(tx, claimCache, ids, reason, queueClassify);
       await resolveConflictsOfSessions(tx, ids, reason);
     };
     // A user's deletion ends their sessions the way an ended session does (sessions sit above identity).
@@ -302,6 +302,8 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         app.log.warn({ err, repo }, "repository tree unavailable; overlaps are not classified");
         return null;
       });
+    // The queue's promotions (on every path that frees an area) classify overlaps like a grant.
+    const queueClassify = { trees: treeLookup, workBudget: config.PATTERN_WORK_BUDGET };
     const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
     const claimDeps = {
       db,
@@ -387,14 +389,19 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
       startPeriodic({ name: "session expiry", run: () => expireOverdueSessions(sessionDeps), tracker: sessionExpiry, ...every }),
     );
     sweepers.push(
-      startPeriodic({ name: "claim expiry", run: () => expireOverdueClaims({ db, cache: claimCache }), tracker: claimExpiry, ...every }),
+      startPeriodic({
+        name: "claim expiry",
+        run: () => expireOverdueClaims({ db, cache: claimCache, classify: queueClassify }),
+        tracker: claimExpiry,
+        ...every,
+      }),
     );
     // Queue entries past their wait limit leave, and the waiters they held back move up.
     const queueExpiry = loops.track("claim queue expiry", stuckAfterMs);
     sweepers.push(
       startPeriodic({
         name: "claim queue expiry",
-        run: () => expireOverdueQueueEntries({ db, cache: claimCache }),
+        run: () => expireOverdueQueueEntries({ db, cache: claimCache, classify: queueClassify }),
         tracker: queueExpiry,
         ...every,
       }),

@@ -224,7 +224,7 @@ export const configSchema = z
     CONTRACT_WORK_TIMEOUT_MS: intFrom(100, 600_000).default(5_000),
     /** Heap limit of each contract worker; a parse or diff that needs more: 422 contracts.too_complex, worker replaced. */
     CONTRACT_WORK_MEMORY_MB: intFrom(16, 16_384).default(256),
-    /** Normalised texts of recent contract versions kept in memory (MB), so a publish diffs without reading its base back; 0: none. */
+    /** Normalised texts of contracts' latest versions kept in memory (MB), so a publish diffs without reading its base back; 0: none. */
     CONTRACT_TEXT_CACHE_MB: intFrom(0, 16_384).default(64),
     // Limits (README, Security → Limits). A count of 0 turns that limit off; an organisation's
     // own values, set by the operator (PATCH /v1/orgs/{org}/limits), replace these defaults.

@@ -10203,6 +10203,11 @@ export interface components {
             /** @description The lease of the claim it will be granted. */
             ttlSeconds: number;
             /**
+             * @description The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.
+             * @enum {string}
+             */
+            onLatent: "warn" | "block";
+            /**
              * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
              * @enum {string}
              */
@@ -10236,6 +10241,11 @@ export interface components {
             reason: string | null;
             /** @description The lease of the claim it will be granted. */
             ttlSeconds: number;
+            /**
+             * @description The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.
+             * @enum {string}
+             */
+            onLatent: "warn" | "block";
             /**
              * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
              * @enum {string}
@@ -12852,6 +12862,11 @@ export interface components {
             /** @description The lease of the claim it will be granted. */
             ttlSeconds: number;
             /**
+             * @description The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.
+             * @enum {string}
+             */
+            onLatent: "warn" | "block";
+            /**
              * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
              * @enum {string}
              */
@@ -12885,6 +12900,11 @@ export interface components {
             reason: string | null;
             /** @description The lease of the claim it will be granted. */
             ttlSeconds: number;
+            /**
+             * @description The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.
+             * @enum {string}
+             */
+            onLatent: "warn" | "block";
             /**
              * @description waiting, granted (grantedClaimId), or how it left without a claim: left, wait_expired (maxWaitSeconds passed), session_ended, session_expired.
              * @enum {string}

@@ -117,3 +117,29 @@ t.test("when an overlap is already a recorded conflict, then it is shown once, a
   const unrecorded = buildClaimsTree([a, b]);
   t.equal(unrecorded.overlaps.length, 1, "without the record, the overlap itself is found");
 });
+
+t.test("when every conflict through a folder is latent, then the folder says so; one real conflict makes it a conflict", async (t) => {
+  const a = claim("s1", "alice", ["src/**"]);
+  const b = claim("s2", "bob", ["*.md"]);
+  const c = claim("s3", "carol", ["src/pay/refund.ts"]);
+  const latentOnly = buildClaimsTree(
+    [a, b],
+    [{ id: "c1", claimId: b.id, otherClaimId: a.id, witness: "src/pay/.md", status: "open", overlap: "latent" }],
+  );
+  t.ok(findNode(latentOnly.root, "src")!.conflict);
+  t.ok(findNode(latentOnly.root, "src")!.conflictLatentOnly, "only a path that does not exist is contested");
+  const mixed = buildClaimsTree(
+    [a, b, c],
+    [
+      { id: "c1", claimId: b.id, otherClaimId: a.id, witness: "src/pay/.md", status: "open", overlap: "latent" },
+      { id: "c2", claimId: c.id, otherClaimId: a.id, witness: "src/pay/refund.ts", status: "open", overlap: "real" },
+    ],
+  );
+  t.ok(findNode(mixed.root, "src")!.conflict);
+  t.notOk(findNode(mixed.root, "src")!.conflictLatentOnly, "a real conflict below: the folder is a conflict");
+  const unclassified = buildClaimsTree(
+    [a, c],
+    [{ id: "c2", claimId: c.id, otherClaimId: a.id, witness: "src/pay/refund.ts", status: "open" }],
+  );
+  t.notOk(findNode(unclassified.root, "src")!.conflictLatentOnly, "not classified (no tree): a conflict as before");
+});

@@ -99,5 +99,27 @@ async function run(t: Tap) {
     await browser.shot(page, "coordination-developer-granted");
   });
 
+  await t.test("when a claim is granted over a latent overlap, then the map marks its conflict latent, not as a clash", async (t) => {
+    const tree = await client(app, a1.token).put(`/v1/repos/${encodeURIComponent(REPO)}/tree`, {
+      treeId: "c".repeat(40),
+      paths: ["README.md", "docs/guide.md", "src/auth/login.ts", "src/auth/token.ts"],
+    });
+    t.equal(tree.status, 200, JSON.stringify(tree.body));
+    // bob holds src/auth/login.ts (granted from the queue); *.md meets it only on src/auth/login.ts/x.md.
+    const docs = await client(app, a1.token).post("/v1/claims", { patterns: ["*.md"], ttlSeconds: 600 });
+    t.equal(docs.status, 201, "granted: the overlap is latent");
+    t.equal(docs.body.conflicts[0].overlap, "latent");
+    // *.md has no fixed folder: it sits with the patterns at the root.
+    await page.goto(`${base}/#/claims?repo=${encodeURIComponent(REPO)}&path=${encodeURIComponent(":root")}`);
+    const conflict = page.locator(`.claims-detail li[data-claim="${docs.body.id}"] .witness-conflict`);
+    await conflict.waitFor();
+    t.match(await conflict.innerText(), /latent/);
+    t.equal(await conflict.locator('[data-overlap="latent"]').count(), 1, "marked latent in words");
+    const src = page.locator('.tree-row[data-path="src"]');
+    t.match(await src.innerText(), /latent conflict/, "the folder on the witness path says latent conflict");
+    t.notOk((await src.getAttribute("class"))?.includes("has-conflict"), "not drawn as a clash");
+    await browser.shot(page, "coordination-claims-latent");
+  });
+
   browser.closingChecks();
 }

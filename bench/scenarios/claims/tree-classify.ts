@@ -30,7 +30,8 @@ const TARGET_MEDIAN_US = 2_000;
 const STEMS = ["index", "service", "handler", "model", "util", "client", "types", "store", "api", "config"];
 const EXTS = [".ts", ".ts", ".tsx", ".test.ts", ".md", ".json"];
 
-function treePaths(repo: SyntheticRepo, files: number): string[] {
+/** `files` paths of the synthetic monorepo, FILES_PER_AREA in each area (some in an `impl/` folder). */
+export function treePaths(repo: SyntheticRepo, files: number): string[] {
   const out: string[] = [];
   const areas = Math.ceil(files / FILES_PER_AREA);
   for (let k = 0; k < areas && out.length < files; k++) {

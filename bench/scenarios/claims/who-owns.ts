@@ -11,7 +11,12 @@
  * 4. Load: GET /v1/repos/:repo/owners?path=… rotating over 10,000 paths (files in claimed and
  *    unclaimed folders, project files, docs, root files) and over the sessions' tokens.
  *
- * Targets: ≥ 0.5× the hello-world rate, p99 ≤ 5 ms, RSS with 100,000 active claims ≤ 400 MB.
+ * 5. The same load again after a 100,000-file tree of the repo (and every looked-up path) is
+ *    uploaded with PUT /v1/repos/:repo/tree: overlaps are then classified real or latent, and
+ *    who-owns must stay as fast (issue 18: "who-owns unchanged").
+ *
+ * Targets: ≥ 0.5× the hello-world rate, p99 ≤ 5 ms, RSS with 100,000 active claims ≤ 400 MB;
+ * with the tree, ≥ 0.9× the rate without it.
  */
 import type autocannon from "autocannon";
 import { CodeownersIndex, parseCodeowners } from "../../../src/modules/ownership/codeowners.js";
@@ -27,6 +32,7 @@ import { forEachConcurrent } from "../../lib/pool.js";
 import { AREA_COUNT, generateCodeowners, sampleLookups, SyntheticRepo } from "../../lib/synthetic.js";
 import type { Row, ScenarioContext } from "../../lib/types.js";
 import { CODEOWNERS_RULES } from "./owners-match.js";
+import { treePaths } from "./tree-classify.js";
 import {
   CpuMeters,
   describeRun,
@@ -42,6 +48,9 @@ const TARGET_RATIO = 0.5;
 const TARGET_P99_MS = 5;
 const TARGET_RSS_MB = 400;
 const TARGET_ACTIVE_CLAIMS = 100_000;
+/** Who-owns with a tree uploaded, as a share of its rate without one. */
+const TARGET_TREE_RATIO = 0.9;
+const TREE_FILES = 100_000;
 const SESSIONS = 1_000;
 const SETUP_CONCURRENCY = 64;
 const LOOKUP_PATHS = 10_000;
@@ -103,6 +112,8 @@ interface Measurement {
   rssAfterLoadMB: number;
   verify: { checked: number; ownersWrong: string[]; claimsWrong: string[]; failures: string[] } | null;
   owners: { warmup: LoadResult | null; measured: LoadResult; cpu: CpuPerOp | null } | null;
+  /** The same load after the repo's tree was uploaded. */
+  withTree: { upload: { status: number; files: number; seconds: number; text: string }; owners: LoadResult | null } | null;
   probe: { ok: number; samples: string[] };
   readyRssMB: number;
   server: ServerReport;
@@ -202,6 +213,7 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
 
     let verify: Measurement["verify"] = null;
     let owners: Measurement["owners"] = null;
+    let withTree: Measurement["withTree"] = null;
     if (!missing) {
       verify = { checked: 0, ownersWrong: [], claimsWrong: [], failures: [] };
       const v = verify;
@@ -260,6 +272,28 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
         cpuGroups(brigade.process.pid, { database: brigade.databaseName }),
       );
       log(`(b) brigade: ${Math.round(owners.measured.rps.median)} owners/s median, p99 ${owners.measured.latency.p99} ms`);
+
+      // Again with the repo's tree uploaded: every looked-up path exists, plus the synthetic files.
+      const files = [...new Set([...treePaths(repo, TREE_FILES), ...lookups.map((l) => l.path)])];
+      started = performance.now();
+      const treePut = await api(brigade.url, sessions[0]!.token, "PUT", `${repoPath}/tree`, { treeId: "b".repeat(40), paths: files });
+      const treeUpload = {
+        status: treePut.status,
+        files: files.length,
+        seconds: (performance.now() - started) / 1000,
+        text: treePut.text.slice(0, 300),
+      };
+      log(`(b) brigade: tree of ${files.length} files uploaded → ${treePut.status} in ${treeUpload.seconds.toFixed(2)} s`);
+      let treeOwners: LoadResult | null = null;
+      if (treePut.status === 200) {
+        cursor = 0;
+        ({ measured: treeOwners } = await runLoadWithWarmup(
+          { url: brigade.url, connections: settings.connections, durationSeconds: settings.durationSeconds, requests },
+          settings.warmupSeconds,
+        ));
+        log(`(b) brigade with tree: ${Math.round(treeOwners.rps.median)} owners/s median, p99 ${treeOwners.latency.p99} ms`);
+      }
+      withTree = { upload: treeUpload, owners: treeOwners };
     } else {
       log(`(b) brigade: owners endpoint missing (${missing}); skipping its load`);
     }
@@ -276,6 +310,7 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
       rssAfterLoadMB,
       verify,
       owners,
+      withTree,
       probe,
     };
   } finally {
@@ -288,6 +323,37 @@ async function measureBrigade({ settings, log }: ScenarioContext, cpu: CpuMeters
     readyRssMB,
     server: serverReport(brigade, cpu, result.owners ? windowOf(result.owners.measured) : null, logProblems, exit),
   };
+}
+
+/** Who-owns again with the repo's tree uploaded, beside the rate without it. */
+function treeRows(b: Measurement): Row[] {
+  const t = b.withTree;
+  if (!t) return [];
+  const upload: Row = {
+    metric: "(b) tree upload",
+    value: t.upload.status === 200 ? `${t.upload.files} files` : `HTTP ${t.upload.status}`,
+    target: { op: "=", value: `${t.upload.files} files` },
+    note: `${t.upload.seconds.toFixed(2)} s${t.upload.status === 200 ? "" : `: ${t.upload.text}`}`,
+  };
+  if (!t.owners) return [upload];
+  const without = b.owners!.measured;
+  return [
+    upload,
+    {
+      metric: "(b) owners/s with the tree (median)",
+      value: t.owners.rps.median,
+      unit: "req/s",
+      ceiling: without.rps.median,
+      note: "ceiling column = the same load without a tree, this run",
+    },
+    {
+      metric: "(b) owners with tree / without",
+      value: t.owners.rps.median / without.rps.median,
+      unit: "×",
+      target: { op: ">=", value: TARGET_TREE_RATIO },
+    },
+    { metric: "(b) owners latency p99 with the tree", value: t.owners.latency.p99, unit: "ms", ceiling: without.latency.p99 },
+  ];
 }
 
 function rows(c: Ceiling, b: Measurement): Row[] {
@@ -358,6 +424,7 @@ function rows(c: Ceiling, b: Measurement): Row[] {
         ceiling: c.load.latency.p99,
       },
       ...errorRows("b", "owners", b.owners, b.probe.samples),
+      ...treeRows(b),
       ...cpuPerOpRows("b", "owners answer", b.owners.cpu, { name: "fastify hello-world", cpu: c.cpu }),
       {
         metric: "(b) owners answers wrong",

@@ -145,6 +145,7 @@ function enqueue(request: GrantRequest, session: repo.OpenedGrant["session"], bl
     reason: request.reason,
     ttlSeconds: request.ttlSeconds,
     sameDeveloper: request.sameDeveloper,
+    onLatent: request.onLatent,
     maxWaitSeconds: request.maxWaitSeconds,
   };
   const waitingFor = [...new Map(blocking.map((c) => [c.claimId, c.holder])).entries()];

@@ -20,6 +20,7 @@ import type { PendingEvent } from "../../events/catalog.js";
 import { systemActor, type Actor } from "../../events/envelope.js";
 import { appendEvents } from "../../events/append.js";
 import { claimEvents } from "./claims.events.js";
+import { latentExcused, OverlapClassifier, type TreeLookup } from "./claims.classify.js";
 import { heldOf, type ClaimIndexCache, type HeldPattern } from "./claims.index.js";
 import * as repo from "./claims.repository.js";
 
@@ -65,6 +66,14 @@ export interface PromoteAt {
   ended?: readonly string[];
   /** Claims this transaction granted outside the queue (a handoff's transfer): not in the cached index yet. */
   added?: readonly repo.ClaimWithAgent[];
+  /** The repo's tree, to tell real overlaps from latent ones; absent, every overlap holds a waiter back. */
+  classify?: LatentClassify | undefined;
+}
+
+/** Where the promotion reads the repo's tree, and the work it may spend classifying overlaps against it. */
+export interface LatentClassify {
+  trees: TreeLookup;
+  workBudget: number;
 }
 
 export interface Promotion {
@@ -114,8 +123,27 @@ export async function promoteWaiters(tx: Tx, cache: ClaimIndexCache, at: Promote
   const blocking = new Map<string, { claim: repo.ClaimWithAgent; waiters: repo.WaitingEntry[] }>();
   const events: PendingEvent[] = [];
   const granted: repo.ClaimWithAgent[] = [];
+  // Read once, and only when an overlap might be excused.
+  let classifier: OverlapClassifier | undefined;
+  const classifierOf = async () => {
+    if (!classifier) {
+      const found = at.classify ? await at.classify.trees(at.orgId, at.repo, tx) : null;
+      classifier = new OverlapClassifier(found?.tree ?? null, at.classify?.workBudget ?? 0);
+    }
+    return classifier;
+  };
   for (const entry of waiting) {
     if (!entry.live || entry.due) continue;
+    /**
+     * Whether an overlap with a held pattern holds this entry back: as for the request it came
+     * from, a latent overlap does not unless it asked for `onLatent: "block"` (unclassified ones do).
+     */
+    const holdsBack = async (pattern: string, theirs: string) => {
+      if (entry.onLatent === "block") return true;
+      const c = await classifierOf();
+      await c.pause();
+      return !latentExcused(c.patterns(pattern, theirs), entry.onLatent);
+    };
     const accept = (held: HeldPattern) =>
       held.sessionId !== entry.sessionId &&
       !ended.has(held.claimId) &&
@@ -124,13 +152,18 @@ export async function promoteWaiters(tx: Tx, cache: ClaimIndexCache, at: Promote
       !(entry.sameDeveloper === "warn" && held.userId === entry.userId);
     let blocked = waitersAhead(stillWaiting, entry).length > 0;
     for (const pattern of entry.patterns) {
-      if (blocked) break;
-      for (const index of indexes) if ((await index.overlappingWithin(pattern, budget, { accept, limit: 1 })).length > 0) blocked = true;
+      for (const index of indexes) {
+        if (blocked) break;
+        // Under block any overlap holds it back, so the first one found is enough.
+        const hits = await index.overlappingWithin(pattern, budget, entry.onLatent === "block" ? { accept, limit: 1 } : { accept });
+        for (const hit of hits) if (!blocked && (await holdsBack(pattern, hit.pattern))) blocked = true;
+      }
     }
     // Claims granted just now: every one that blocks this entry learns it is waited for.
     const blockers = new Set<string>();
     for (const pattern of entry.patterns)
-      for (const hit of await fresh.overlappingWithin(pattern, budget, { accept })) blockers.add(hit.value.claimId);
+      for (const hit of await fresh.overlappingWithin(pattern, budget, { accept }))
+        if (await holdsBack(pattern, hit.pattern)) blockers.add(hit.value.claimId);
     for (const id of blockers) blocking.get(id)?.waiters.push(entry);
     if (blocked || blockers.size > 0) {
       stillWaiting.push(entry);
@@ -231,14 +264,22 @@ export async function endEntries(
  * Ends entries past their wait limit, one repo per transaction under its lock, then promotes
  * the waiters they held back; safe in every process.
  */
-export async function expireOverdueQueueEntries({ db, cache }: { db: Db; cache: ClaimIndexCache }): Promise<number> {
+export async function expireOverdueQueueEntries({
+  db,
+  cache,
+  classify,
+}: {
+  db: Db;
+  cache: ClaimIndexCache;
+  classify?: LatentClassify | undefined;
+}): Promise<number> {
   let total = 0;
   for (const { orgId, repo: repoKey } of await repo.reposWithDueQueueEntries(db, 100)) {
     total += await transaction(db, async (tx) => {
       const lock = await repo.lockRepo(tx, orgId, repoKey);
       const due = (await repo.waitingEntries(tx, orgId, repoKey)).filter((e) => e.due).map((e) => e.id);
       const { ended, events } = await endEntries(tx, due, "wait_expired", systemActor);
-      const promoted = await promoteWaiters(tx, cache, { orgId, repo: repoKey, ...lock });
+      const promoted = await promoteWaiters(tx, cache, { orgId, repo: repoKey, ...lock, classify });
       await appendEvents(tx, orgId, [...events, ...promoted.events]);
       return ended.length;
     });

@@ -530,7 +530,18 @@ export async function saveClaimPolicy(
 /** What enqueueing writes; seq, status and times follow. */
 export type NewQueueEntry = Pick<
   QueueEntryRow,
-  "id" | "orgId" | "repo" | "sessionId" | "userId" | "agentId" | "patterns" | "mode" | "reason" | "ttlSeconds" | "sameDeveloper"
+  | "id"
+  | "orgId"
+  | "repo"
+  | "sessionId"
+  | "userId"
+  | "agentId"
+  | "patterns"
+  | "mode"
+  | "reason"
+  | "ttlSeconds"
+  | "sameDeveloper"
+  | "onLatent"
 > & { maxWaitSeconds: number };
 
 /** Inserts queue entries in the given order (their seq rises in it), under the repo's lock. */

@@ -66,6 +66,7 @@ const presentQueueEntry = ({ entry: e, position, waitingFor }: usecases.PlacedEn
   mode: e.mode,
   reason: e.reason,
   ttlSeconds: e.ttlSeconds,
+  onLatent: e.onLatent,
   status: e.status,
   position,
   waitingFor,

@@ -329,6 +329,11 @@ export const queueEntrySchema = z
     mode: z.enum(claimModes),
     reason: z.string().nullable(),
     ttlSeconds: z.number().int().describe("The lease of the claim it will be granted."),
+    onLatent: z
+      .enum(["warn", "block"])
+      .describe(
+        "The request's onLatent: under warn (the default) a latent overlap (no existing file in both, per the repo's tree) does not hold the entry back; under block it does.",
+      ),
     status: z
       .enum(queueStatuses)
       .describe(

@@ -162,6 +162,13 @@ export const claimQueue = pgTable(
     ttlSeconds: integer("ttl_seconds").notNull(),
     /** The request's same-developer policy, kept so the promotion decides as the request would have. */
     sameDeveloper: text("same_developer", { enum: sameDeveloperPolicies }).notNull(),
+    /**
+     * The request's onLatent, kept so the promotion decides as the request would have: under
+     * `warn` a latent overlap (no existing file in both, per the repo's tree) does not hold it back.
+     */
+    onLatent: text("on_latent", { enum: ["warn", "block"] })
+      .notNull()
+      .default("warn"),
     status: text("status", { enum: queueStatuses }).notNull().default("waiting"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     /** The wait limit (maxWaitSeconds): past it the entry leaves the queue. */

@@ -39,7 +39,7 @@ import { newId } from "../../infra/ids.js";
 import { systemActor } from "../../events/envelope.js";
 import { claimEvents } from "./claims.events.js";
 import { partyRecipients } from "../../events/catalog.js";
-import { areasOverlap, endEntries, excludes, promoteWaiters, waitersAhead, type PromoteAt } from "./claims.queue.js";
+import { areasOverlap, endEntries, excludes, promoteWaiters, waitersAhead, type LatentClassify, type PromoteAt } from "./claims.queue.js";
 import { quotaExceeded } from "../limits/limits.errors.js";
 import type { Limits } from "../limits/limits.usecases.js";
 import type { PendingEvent } from "../../events/catalog.js";
@@ -207,9 +207,13 @@ async function withHolderNames<T extends { userId: string }>(db: Db, orgId: stri
   return claims.map((c) => ({ ...c, holderName: people.name(c.userId) }));
 }
 
+/** How the queue's promotions tell latent overlaps from real ones: the repo's tree, when the app has trees. */
+const latentClassify = (deps: Pick<ClaimDeps, "trees" | "config">): LatentClassify | undefined =>
+  deps.trees ? { trees: deps.trees, workBudget: deps.config.PATTERN_WORK_BUDGET } : undefined;
+
 /** Runs a change to one claim under its repo's lock, then patches this process's cache. */
 async function changeClaim<T>(
-  { db, cache }: Pick<ClaimDeps, "db" | "cache">,
+  { db, cache, ...deps }: Pick<ClaimDeps, "db" | "cache" | "trees" | "config">,
   principal: Principal,
   id: string,
   change: (
@@ -239,7 +243,15 @@ async function changeClaim<T>(
     const alsoChanged = (claimId: string) => void changed.push(claimId);
     // The queue's step after a claim ends: its grants commit with this change (claims.queue.ts).
     const promote = async (at: Pick<PromoteAt, "ended" | "added">) => {
-      const promoted = await promoteWaiters(tx, cache, { orgId: principal.orgId, repo: claim.repo, from, to, now, ...at });
+      const promoted = await promoteWaiters(tx, cache, {
+        orgId: principal.orgId,
+        repo: claim.repo,
+        from,
+        to,
+        now,
+        ...at,
+        classify: latentClassify(deps),
+      });
       for (const c of promoted.granted) alsoChanged(c.id);
       return promoted.events;
     };
@@ -814,6 +826,7 @@ export async function releaseClaimsOfSessions(
   cache: ClaimIndexCache,
   sessionIds: string[],
   reason: "session_ended" | "session_expired",
+  classify?: LatentClassify,
 ) {
   const held = await repo.activeClaimsOfSessions(tx, sessionIds);
   const queued = await repo.waitingEntriesOfSessions(tx, sessionIds);
@@ -833,7 +846,7 @@ export async function releaseClaimsOfSessions(
     const lock = await repo.lockRepo(tx, orgId, repoKey);
     const ended = await repo.endClaims(tx, ids, { status: "released", endReason: reason, version: lock.to });
     const left = await endEntries(tx, entries, reason, systemActor);
-    const promoted = await promoteWaiters(tx, cache, { orgId, repo: repoKey, ...lock, ended: ended.map((c) => c.id) });
+    const promoted = await promoteWaiters(tx, cache, { orgId, repo: repoKey, ...lock, ended: ended.map((c) => c.id), classify });
     await appendEvents(tx, orgId, [
       ...ended.map((c) =>
         claimEvents.event({
@@ -851,7 +864,15 @@ export async function releaseClaimsOfSessions(
 }
 
 /** Expires overdue claims, one repo per transaction under its lock; safe in every process. */
-export async function expireOverdueClaims({ db, cache }: { db: Db; cache: ClaimIndexCache }): Promise<number> {
+export async function expireOverdueClaims({
+  db,
+  cache,
+  classify,
+}: {
+  db: Db;
+  cache: ClaimIndexCache;
+  classify?: LatentClassify | undefined;
+}): Promise<number> {
   let total = 0;
   for (const { orgId, repo: repoKey } of await repo.reposWithDueClaims(db, 100)) {
     total += await transaction(db, async (tx) => {
@@ -877,7 +898,7 @@ export async function expireOverdueClaims({ db, cache }: { db: Db; cache: ClaimI
           systemActor,
         )),
         // The waiters these claims held back are granted in this transaction.
-        ...(await promoteWaiters(tx, cache, { orgId, repo: repoKey, ...lock, ended: ended.map((c) => c.id) })).events,
+        ...(await promoteWaiters(tx, cache, { orgId, repo: repoKey, ...lock, ended: ended.map((c) => c.id), classify })).events,
       ]);
       return ended.length;
     });
@@ -896,12 +917,22 @@ export interface PlacedEntry {
  * Where waiting entries stand now: their position among the waiters of their area, and the live
  * claims that block them (read without the repo's lock: a view, which the next change may move).
  */
-async function place(deps: Pick<ClaimDeps, "db" | "cache">, orgId: string, entries: repo.QueueEntryWithAgent[]): Promise<PlacedEntry[]> {
-  const repos = new Map<string, { waiting: repo.WaitingEntry[]; index: PatternIndex<HeldPattern>; now: number }>();
+async function place(
+  deps: Pick<ClaimDeps, "db" | "cache" | "trees" | "config">,
+  orgId: string,
+  entries: repo.QueueEntryWithAgent[],
+): Promise<PlacedEntry[]> {
+  const repos = new Map<
+    string,
+    { waiting: repo.WaitingEntry[]; index: PatternIndex<HeldPattern>; now: number; classifier: OverlapClassifier }
+  >();
   for (const e of entries) {
     if (e.status !== "waiting" || repos.has(e.repo)) continue;
     const { index, now } = await liveIndex(deps, orgId, e.repo);
-    repos.set(e.repo, { waiting: (await repo.waitingEntries(deps.db, orgId, e.repo)).filter((w) => w.live && !w.due), index, now });
+    const waiting = (await repo.waitingEntries(deps.db, orgId, e.repo)).filter((w) => w.live && !w.due);
+    // As the promotion decides: a latent overlap does not hold back an entry that asked for warn.
+    const tree = deps.trees ? await deps.trees(orgId, e.repo) : null;
+    repos.set(e.repo, { waiting, index, now, classifier: new OverlapClassifier(tree?.tree ?? null, deps.config.PATTERN_WORK_BUDGET) });
   }
   const budget = new WorkBudget(Number.POSITIVE_INFINITY);
   const placed: (Omit<PlacedEntry, "waitingFor"> & { blockers: HeldPattern[] })[] = [];
@@ -919,7 +950,10 @@ async function place(deps: Pick<ClaimDeps, "db" | "cache">, orgId: string, entri
       !(entry.sameDeveloper === "warn" && held.userId === entry.userId);
     const blockers = new Map<string, HeldPattern>();
     for (const pattern of entry.patterns)
-      for (const hit of await at.index.overlappingWithin(pattern, budget, { accept })) blockers.set(hit.value.claimId, hit.value);
+      for (const hit of await at.index.overlappingWithin(pattern, budget, { accept })) {
+        await at.classifier.pause();
+        if (!latentExcused(at.classifier.patterns(pattern, hit.pattern), entry.onLatent)) blockers.set(hit.value.claimId, hit.value);
+      }
     placed.push({ entry, position: waitersAhead(earlier, entry).length + 1, blockers: [...blockers.values()] });
   }
   const people = await peopleNamed(
@@ -948,7 +982,7 @@ async function loadOwnEntry(db: Db, principal: Principal, id: string) {
 }
 
 /** The caller's queue entries (waiting ones unless `status=all`), newest first, with their places. */
-export async function listQueue(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, query: ListQueueInput) {
+export async function listQueue(deps: Pick<ClaimDeps, "db" | "cache" | "trees" | "config">, principal: Principal, query: ListQueueInput) {
   if (query.session) requireSessionScope(principal, query.session);
   const entries = await repo.listQueueEntries(deps.db, {
     orgId: principal.orgId,
@@ -961,7 +995,7 @@ export async function listQueue(deps: Pick<ClaimDeps, "db" | "cache">, principal
   return place(deps, principal.orgId, entries);
 }
 
-export async function getQueueEntry(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, id: string) {
+export async function getQueueEntry(deps: Pick<ClaimDeps, "db" | "cache" | "trees" | "config">, principal: Principal, id: string) {
   const [placed] = await place(deps, principal.orgId, [await loadOwnEntry(deps.db, principal, id)]);
   return placed!;
 }
@@ -970,14 +1004,19 @@ export async function getQueueEntry(deps: Pick<ClaimDeps, "db" | "cache">, princ
  * Leaves the queue: the entry ends (`left`), and the waiters it held back are promoted in the
  * same transaction, under the repo's lock. Leaving an entry that has already ended changes nothing.
  */
-export async function leaveQueue(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, id: string) {
+export async function leaveQueue(deps: Pick<ClaimDeps, "db" | "cache" | "trees" | "config">, principal: Principal, id: string) {
   const found = await loadOwnEntry(deps.db, principal, id);
   if (found.status === "waiting") {
     const patch = await transaction(deps.db, async (tx) => {
       const lock = await repo.lockRepo(tx, principal.orgId, found.repo);
       const { ended, events } = await endEntries(tx, [id], "left", actorOf(principal));
       if (ended.length === 0) return null;
-      const promoted = await promoteWaiters(tx, deps.cache, { orgId: principal.orgId, repo: found.repo, ...lock });
+      const promoted = await promoteWaiters(tx, deps.cache, {
+        orgId: principal.orgId,
+        repo: found.repo,
+        ...lock,
+        classify: latentClassify(deps),
+      });
       await appendEvents(tx, principal.orgId, [...events, ...promoted.events]);
       return { lock, granted: promoted.granted };
     });
@@ -991,7 +1030,11 @@ export async function leaveQueue(deps: Pick<ClaimDeps, "db" | "cache">, principa
  * with its place; a lead's or an admin's view, with a personal token (a session token acts for
  * its session only). Optionally one developer's, one team's, one session's or one repo's.
  */
-export async function listOrganisationQueue(deps: Pick<ClaimDeps, "db" | "cache">, principal: Principal, query: ListQueueInput) {
+export async function listOrganisationQueue(
+  deps: Pick<ClaimDeps, "db" | "cache" | "trees" | "config">,
+  principal: Principal,
+  query: ListQueueInput,
+) {
   requireUserToken(principal);
   requireRole(principal, "lead", "admin");
   const entries = await repo.listOrganisationQueueEntries(deps.db, {

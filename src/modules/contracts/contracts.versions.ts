@@ -47,7 +47,7 @@ export async function historyFor(
 ): Promise<VersionText[]> {
   if (!latest) return [];
   if (!contract.compatibility.endsWith("_transitive"))
-    return [{ label: latest.label, normalized: await deps.texts.normalizedOf(db, latest.id) }];
+    return [{ label: latest.label, normalized: await deps.texts.normalizedOf(db, contract.id, latest.id) }];
   const all = await repo.versionHistory(db, contract.id);
   return all.map((v) => ({ label: v.label, normalized: v.normalized }));
 }
@@ -328,7 +328,7 @@ export async function publishVersion(
   });
   timings.store = Math.max(0, performance.now() - storeStart + beforeLock);
   // The next publish or check of this contract diffs against this version: its text stays at hand.
-  if (published.created) deps.texts.remember(published.version.id, parsed.normalized);
+  if (published.created) deps.texts.remember(known.id, published.version.id, parsed.normalized);
   return { ...published, timings };
 }
 

@@ -27,6 +27,8 @@ export interface MapConflict {
   otherClaimId: string | null;
   witness: string;
   status: string;
+  /** Against the repository's uploaded tree: real, latent (only paths that do not exist overlap), or not classified. */
+  overlap?: "real" | "latent" | null;
 }
 
 export interface Placed {
@@ -56,6 +58,8 @@ export interface TreeNode {
   holders: Map<string, number>;
   /** A recorded conflict's witness path runs through (or ends at) this node. */
   conflict: boolean;
+  /** Every conflict through this node is latent: its witness is a path that does not exist. */
+  conflictLatentOnly: boolean;
   /** An exact overlap between two sessions' claims involves a pattern here or below. */
   overlap: boolean;
   /** Overlaps involving a pattern placed exactly here. */
@@ -76,7 +80,19 @@ export interface ClaimsTree {
 export const OVERLAP_BUDGET = 20_000;
 
 function newNode(name: string, path: string, depth: number): TreeNode {
-  return { name, path, depth, children: [], own: [], total: 0, holders: new Map(), conflict: false, overlap: false, overlapsHere: [] };
+  return {
+    name,
+    path,
+    depth,
+    children: [],
+    own: [],
+    total: 0,
+    holders: new Map(),
+    conflict: false,
+    conflictLatentOnly: false,
+    overlap: false,
+    overlapsHere: [],
+  };
 }
 
 /** Parsed once per pattern text: a live map is rebuilt every second while claims stream in. */
@@ -132,15 +148,21 @@ export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [
   };
   sortChildren(root);
 
-  // Recorded conflicts: mark the witness path as far as the tree reaches.
+  // Recorded conflicts: mark the witness path as far as the tree reaches. A node whose every
+  // conflict is latent says so: nothing that exists is contested there.
+  const mark = (node: TreeNode, latent: boolean) => {
+    node.conflictLatentOnly = node.conflict ? node.conflictLatentOnly && latent : latent;
+    node.conflict = true;
+  };
   for (const conflict of conflicts) {
     if (conflict.status === "resolved") continue;
+    const latent = conflict.overlap === "latent";
     let node: TreeNode | undefined = root;
-    root.conflict = true;
+    mark(root, latent);
     for (const segment of conflict.witness.split("/")) {
       node = childMaps.get(node)?.get(segment);
       if (!node) break;
-      node.conflict = true;
+      mark(node, latent);
     }
   }
 

@@ -1,3 +1,4 @@
+import { OverlapBadge } from "../components/OverlapBadge.js";
 import { Fragment } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, errorMessage, withQuery } from "../api/client.js";
@@ -348,15 +349,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
         </td>
         <td data-label="Witness">
           <RepoLink repo={c.repo} path={c.witness} />
-          {c.overlap === "latent" ? (
-            <span class="badge badge-latent" title="No existing file is on both sides: only paths that do not exist overlap">
-              latent
-            </span>
-          ) : c.overlap === "real" ? (
-            <span class="badge badge-real" title={`Existing files on both sides${c.realCount !== null ? `: ${c.realCount}` : ""}`}>
-              real{c.realCount ? ` · ${c.realCount}` : ""}
-            </span>
-          ) : null}
+          <OverlapBadge overlap={c.overlap} realCount={c.realCount} />
         </td>
         <td class="mono" data-label="Patterns">
           {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}

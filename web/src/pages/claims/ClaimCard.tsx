@@ -1,3 +1,4 @@
+import { OverlapBadge } from "../../components/OverlapBadge.js";
 import type { ConflictRecord, QueueEntry } from "../../api/types.js";
 import { RepoLink } from "../../components/links.js";
 import { SameDeveloperMark } from "../../components/SameDeveloper.js";
@@ -86,11 +87,12 @@ export function ClaimCard({
         <ul class="witnesses">
           {conflicts.map((c) => (
             <li key={c.id} class="witness witness-conflict">
-              <span class="flag flag-danger">conflict · {c.status}</span> with{" "}
+              <span class={`flag ${c.overlap === "latent" ? "flag-latent" : "flag-danger"}`}>conflict · {c.status}</span> with{" "}
               {c.sameDeveloper
                 ? "another agent of the same holder"
                 : userName(directory, c.userId === claim.userId ? c.otherUserId : c.userId)}{" "}
               at <RepoLink repo={repo} path={c.witness} />
+              <OverlapBadge overlap={c.overlap} realCount={c.realCount} />
               {c.sameDeveloper ? <SameDeveloperMark /> : null}
             </li>
           ))}

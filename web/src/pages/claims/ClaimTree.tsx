@@ -88,7 +88,7 @@ const TreeRow = memo(function TreeRow(props: {
       aria-selected={selected}
       tabIndex={focused ? 0 : -1}
       data-path={node.path}
-      class={`tree-row ${selected ? "is-selected" : ""} ${node.conflict ? "has-conflict" : ""} ${node.overlap ? "has-overlap" : ""}`}
+      class={`tree-row ${selected ? "is-selected" : ""} ${node.conflict && !node.conflictLatentOnly ? "has-conflict" : ""} ${node.overlap ? "has-overlap" : ""}`}
       onClick={() => props.onActivate(node.path, true)}
       onFocus={() => props.onFocus(node.path)}
     >
@@ -99,7 +99,15 @@ const TreeRow = memo(function TreeRow(props: {
       <span class="tree-name mono">{node.name}</span>
       <HolderSwatches holders={node.holders} colors={colors} directory={directory} />
       <span class="tree-count">{plural(node.total, "claim")}</span>
-      {node.conflict ? <span class="flag flag-danger">conflict</span> : null}
+      {node.conflict ? (
+        node.conflictLatentOnly ? (
+          <span class="flag flag-latent" title="Only latent conflicts: no existing file is claimed by both sides">
+            latent conflict
+          </span>
+        ) : (
+          <span class="flag flag-danger">conflict</span>
+        )
+      ) : null}
       {node.overlap ? <span class="flag flag-warning">overlap</span> : null}
       {owners ? (
         <span class="tree-owners" title="CODEOWNERS">

@@ -55,7 +55,14 @@ export function ClaimsPage({ params }: { params: URLSearchParams }) {
     () =>
       buildClaimsTree(
         [...claims.values()],
-        conflicts.map((c) => ({ id: c.id, claimId: c.claimId, otherClaimId: c.otherClaimId, witness: c.witness, status: c.status })),
+        conflicts.map((c) => ({
+          id: c.id,
+          claimId: c.claimId,
+          otherClaimId: c.otherClaimId,
+          witness: c.witness,
+          status: c.status,
+          overlap: c.overlap,
+        })),
       ),
     // The map is mutated in place by live events; `version` says when.
     [claims, conflicts, data.version],
