@@ -21,7 +21,7 @@ import { HOOKS_OPENER } from "../sessions/sessions.schemas.js";
 import type { SessionDeps } from "../sessions/sessions.usecases.js";
 import { endSession, ensureSession, findRunSession, getSession, listSessions } from "../sessions/sessions.usecases.js";
 import { ALERTS_TOLD_AS_NOTICES, takeMessageNotices } from "../messages/messages.usecases.js";
-import { claimSubject, talkOffer } from "../../sdk/talk.js";
+import { claimSubject, talkOffer } from "../claims/claims.talk.js";
 import { hookErrors } from "./hooks.errors.js";
 import type { ClaudeCodeHookAnswer, ClaudeCodeHookInput } from "./hooks.schemas.js";
 
