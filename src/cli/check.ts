@@ -2,7 +2,9 @@
 import { ok, type BrigadeClient, type CheckResult } from "../sdk/client.js";
 import { describeCovering } from "./output.js";
 
-type Covering = CheckResult["results"][number]["violations"][number];
+type Violation = CheckResult["results"][number]["violations"][number];
+/** A claim covering a path; a violation carries the thread to talk it over in (older servers: none). */
+type Covering = Omit<Violation, "thread"> & { thread?: Violation["thread"] };
 export interface Finding {
   path: string;
   claim: Covering;

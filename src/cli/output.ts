@@ -46,7 +46,7 @@ export function describeConflict(c: ClaimConflict): string {
   );
 }
 
-type Covering = CheckResult["results"][number]["violations"][number];
+type Covering = Omit<CheckResult["results"][number]["violations"][number], "thread">;
 
 export function describeCovering(path: string, c: Covering): string {
   return `${path}: inside ${c.mode} claim ${c.pattern} of ${holderText(c)} until ${until(c.expiresAt)}${c.reason ? ` — "${c.reason}"` : ""} (claim ${c.claimId}, session ${c.holder.sessionId})`;

@@ -303,7 +303,11 @@ sessionOption(
       .option("--body <text>", "Markdown (default: read from stdin)")
       .option("--ack", "a directive: each recipient agent must acknowledge it")
       .option("--importance <level>", "low, normal, high or urgent")
-      .option("--until <time>", "with --ack: sessions starting before then receive it too (ISO 8601)"),
+      .option("--until <time>", "with --ack: sessions starting before then receive it too (ISO 8601)")
+      .option(
+        "--about <object>",
+        "what it is about: claim:<id> (as a refused claim prints it), handoff:<id>, contract:<id>, … or path:<repo>#<path>",
+      ),
   ).action(lazy(async () => (await load()).send));
   sessionOption(
     msg

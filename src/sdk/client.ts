@@ -14,6 +14,9 @@ export type StartedSession = Schemas["StartedSession"];
 export type Claim = Schemas["Claim"];
 export type GrantedClaim = Schemas["GrantedClaim"];
 export type ClaimConflict = Schemas["ClaimConflict"];
+export type ClaimThread = Schemas["ClaimThread"];
+/** A conflict of a refusal: with the thread to talk it over with its holder (absent from older servers). */
+export type RefusedClaimConflict = ClaimConflict & { thread?: ClaimThread };
 export type QueueEntry = Schemas["QueueEntry"];
 export type QueuedClaim = Schemas["QueuedClaim"];
 
@@ -74,8 +77,8 @@ export class BrigadeError extends Error {
   }
 
   /** Conflicts listed by a 409 `claims.conflict`. */
-  get conflicts(): ClaimConflict[] {
-    return Array.isArray(this.problem["conflicts"]) ? (this.problem["conflicts"] as ClaimConflict[]) : [];
+  get conflicts(): RefusedClaimConflict[] {
+    return Array.isArray(this.problem["conflicts"]) ? (this.problem["conflicts"] as RefusedClaimConflict[]) : [];
   }
 }
 

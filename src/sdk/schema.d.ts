@@ -2939,7 +2939,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Handoff"];
+                        "application/json": components["schemas"]["RequestedHandoff"];
                     };
                 };
                 /** @description Default Response */
@@ -2948,7 +2948,7 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content: {
-                        "application/json": components["schemas"]["Handoff"];
+                        "application/json": components["schemas"]["RequestedHandoff"];
                     };
                 };
                 /** @description Bad Request */
@@ -10062,6 +10062,27 @@ export interface components {
             /** @description The claim an accepted handoff transferred to the requester's session. */
             grantedClaimId: string | null;
         };
+        RequestedHandoffInput: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            claimId: string;
+            /** Format: uuid */
+            requesterSessionId: string;
+            /** Format: uuid */
+            requesterUserId: string;
+            reason: string;
+            /** @enum {string} */
+            status: "pending" | "accepted" | "declined" | "deferred" | "cancelled";
+            note: string | null;
+            eta: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            answeredAt: string | null;
+            /** @description The claim an accepted handoff transferred to the requester's session. */
+            grantedClaimId: string | null;
+            thread: components["schemas"]["ClaimThreadInput"];
+        };
         NamedClaimInput: {
             /** Format: uuid */
             id: string;
@@ -10125,6 +10146,7 @@ export interface components {
                     sameDeveloper: boolean;
                     /** @description real: the path is an existing file of the repo's uploaded tree (or a directory with covered files); latent: it does not exist there (a notice unless onLatent is block); null: no tree. */
                     overlap: ("real" | "latent") | null;
+                    thread: components["schemas"]["ClaimThreadInput"];
                 }[];
                 notices: {
                     /** Format: uuid */
@@ -12721,6 +12743,27 @@ export interface components {
             /** @description The claim an accepted handoff transferred to the requester's session. */
             grantedClaimId: string | null;
         };
+        RequestedHandoff: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            claimId: string;
+            /** Format: uuid */
+            requesterSessionId: string;
+            /** Format: uuid */
+            requesterUserId: string;
+            reason: string;
+            /** @enum {string} */
+            status: "pending" | "accepted" | "declined" | "deferred" | "cancelled";
+            note: string | null;
+            eta: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            answeredAt: string | null;
+            /** @description The claim an accepted handoff transferred to the requester's session. */
+            grantedClaimId: string | null;
+            thread: components["schemas"]["ClaimThread"];
+        };
         NamedClaim: {
             /** Format: uuid */
             id: string;
@@ -12784,6 +12827,7 @@ export interface components {
                     sameDeveloper: boolean;
                     /** @description real: the path is an existing file of the repo's uploaded tree (or a directory with covered files); latent: it does not exist there (a notice unless onLatent is block); null: no tree. */
                     overlap: ("real" | "latent") | null;
+                    thread: components["schemas"]["ClaimThread"];
                 }[];
                 notices: {
                     /** Format: uuid */

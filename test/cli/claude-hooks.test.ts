@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
-import { brigade, commitFiles, errLines, exec, git, gitRepo, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
+import { brigade, CLI, commitFiles, errLines, exec, git, gitRepo, startServer, TSX, tempDir, twoUsers, userEnv } from "./helpers.js";
 
 /** What Claude Code sends a PreToolUse hook (hooks reference: common fields, tool_name, tool_input, tool_use_id). */
 const preToolUse = (cwd: string, tool: string, toolInput: Record<string, unknown>, sessionId = "claude-session-1") =>
@@ -141,6 +141,39 @@ t.test("Claude Code hooks", async (t) => {
       t.match(out.systemMessage, `blocked an edit of src/auth/login.ts: claimed by ${alice.name}'s agent alice-claude (src/auth/**)`);
     },
   );
+
+  await t.test("when an edit is denied, then the reason offers the claim's thread: to open, then to continue", async (t) => {
+    const write = preToolUse(repo, "Write", { file_path: join(repo, "src/auth/login.ts"), content: "export {};\n" });
+    const first: string = JSON.parse((await hook("pre-edit", write)).stdout).hookSpecificOutput.permissionDecisionReason;
+    const open = `brigade msg send --to session:${held.id} --about claim:${exclusive.body.id} --subject 'Your claim on src/auth/**' --body "…"`;
+    t.match(
+      first,
+      `To talk it over, open a thread with the holder: MCP send_message with to "session", toId "${held.id}", about {"type":"claim","id":"${exclusive.body.id}"}; or \`${open}\`.`,
+    );
+    // The command as offered, run by a shell in the agent's folder.
+    const sent = await exec(
+      "sh",
+      [
+        "-c",
+        `brigade() { "$NODE" --import "$TSX_LOADER" "$BRIGADE_CLI" "$@"; }; ${open.replace('--body "…"', '--body "May I fix login.ts?"')}`,
+      ],
+      { cwd: repo, env: { ...env, NODE: process.execPath, TSX_LOADER: TSX, BRIGADE_CLI: CLI } },
+    );
+    t.equal(sent.code, 0, sent.stderr);
+    const threadId = /^Sent message ([0-9a-f-]{36})/.exec(sent.stdout)![1]!;
+    t.match(
+      (await holder.get("/v1/messages")).body.items,
+      [{ id: threadId, about: { type: "claim", id: exclusive.body.id } }],
+      "the holder has it",
+    );
+
+    const again: string = JSON.parse((await hook("pre-edit", write)).stdout).hookSpecificOutput.permissionDecisionReason;
+    t.match(
+      again,
+      `To talk it over, continue your thread with the holder: MCP reply with messageId "${threadId}", or \`brigade msg reply ${threadId} --body "…"\`.`,
+    );
+    t.notMatch(again, "send_message");
+  });
 
   await t.test("when an edit targets a free file, then it is allowed and reported as a touch", async (t) => {
     const r = await hook("pre-edit", preToolUse(repo, "Edit", { file_path: "lib/util.ts", old_string: "a", new_string: "b" }));

@@ -1,7 +1,7 @@
 /** `brigade msg`: a developer and another developer's agent talk through the CLI. */
 import t from "tap";
-import { startSession } from "../helpers/app.js";
-import { brigade, startServer, tempDir, twoUsers, userEnv } from "./helpers.js";
+import { client, startSession } from "../helpers/app.js";
+import { brigade, CLI, exec, startServer, TSX, tempDir, twoUsers, userEnv } from "./helpers.js";
 
 t.test("brigade msg", async (t) => {
   const server = await startServer(t);
@@ -101,5 +101,67 @@ t.test("brigade msg", async (t) => {
     const noBody = await run(["send", "--to", `user:${bob.id}`, "--subject", "x"], asAlice, "");
     t.equal(noBody.code, 2);
     t.match(noBody.stderr, /--body <text>, or pipe it in/);
+  });
+
+  // A refused claim and a handoff request print the command that talks it over with the holder,
+  // ready to run: opening the thread about the claim, or replying in it once it exists.
+  await t.test(
+    "when an agent's claim is refused, then the printed msg command reaches the holder, and then continues the thread",
+    async (t) => {
+      const aliceAgent = await startSession(alice.api, { agent: { name: "alice-claude", kind: "claude-code" } });
+      const asAliceAgent = client(server.app, aliceAgent.token);
+      const held = await asAliceAgent.post("/v1/claims", { patterns: ["src/auth/**"] });
+      t.equal(held.status, 201);
+      const claimId = held.body.id as string;
+      /** The offered command, run by a shell as a person would paste it, with a body written in. */
+      const runOffered = (line: string, body: string) =>
+        exec(
+          "sh",
+          ["-c", `brigade() { "$NODE" --import "$TSX_LOADER" "$BRIGADE_CLI" "$@"; }; ${line.replace('--body "…"', `--body "${body}"`)}`],
+          {
+            cwd: home,
+            env: { ...asBobAgent, NODE: process.execPath, TSX_LOADER: TSX, BRIGADE_CLI: CLI },
+          },
+        );
+
+      const refused = await brigade(["claim", "src/auth/login.ts"], { cwd: home, env: asBobAgent });
+      t.equal(refused.code, 1);
+      const open = `brigade msg send --to session:${aliceAgent.id} --about claim:${claimId} --subject 'Your claim on src/auth/**' --body "…"`;
+      t.match(refused.stderr, `talk it over with ${alice.name}: ${open}`, "who holds it, and the command to open the thread");
+      const sent = await runOffered(open, "Can I have login.ts for ten minutes?");
+      t.equal(sent.code, 0, sent.stderr);
+      const threadId = /^Sent message ([0-9a-f-]{36})/.exec(sent.stdout)![1]!;
+      const inbox = await asAliceAgent.get("/v1/messages");
+      t.match(
+        inbox.body.items,
+        [{ id: threadId, subject: "Your claim on src/auth/**", about: { type: "claim", id: claimId } }],
+        "the holder's agent has it",
+      );
+
+      const again = await brigade(["claim", "src/auth/login.ts"], { cwd: home, env: asBobAgent });
+      t.equal(again.code, 1);
+      const reply = `brigade msg reply ${threadId} --body "…"`;
+      t.match(again.stderr, `talk it over with ${alice.name}: ${reply}`);
+      t.notMatch(again.stderr, "msg send");
+      const replied = await runOffered(reply, "Any news?");
+      t.equal(replied.code, 0, replied.stderr);
+      t.match(replied.stdout, `in thread ${threadId}`);
+
+      const handoff = await brigade(["handoff", claimId, "--reason", "the login redirect"], { cwd: home, env: asBobAgent });
+      t.equal(handoff.code, 0, handoff.stderr);
+      t.match(handoff.stdout, `Talk it over with them: ${reply}`);
+    },
+  );
+
+  await t.test("when --about is malformed, then msg send says how it is written", async (t) => {
+    const bad = await run(["send", "--to", `user:${bob.id}`, "--subject", "x", "--body", "y", "--about", "claim"], asAlice);
+    t.equal(bad.code, 2);
+    t.match(bad.stderr, /--about is <type>:<id>/);
+    const path = await run(
+      ["send", "--to", `user:${bob.id}`, "--subject", "x", "--body", "y", "--about", "path:github.com/acme/api#src/a.ts", "--json"],
+      asAlice,
+    );
+    t.equal(path.code, 0, path.stderr);
+    t.same(JSON.parse(path.stdout).about, { type: "path", id: "github.com/acme/api", path: "src/a.ts" });
   });
 });

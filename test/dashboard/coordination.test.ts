@@ -87,6 +87,33 @@ async function run(t: Tap) {
     await browser.shot(page, "coordination-claim-thread-reply");
   });
 
+  await t.test("when a handoff is requested for the claim, then it shows on the claim with the thread about it", async (t) => {
+    const asked = await client(app, b1.token).post(`/v1/claims/${held.body.id}/handoff`, { reason: "login.ts is all I need" });
+    t.equal(asked.status, 201, JSON.stringify(asked.body));
+    const handoffId = asked.body.id as string;
+    const about = await client(app, b1.token).post("/v1/messages", {
+      // To the lead, who reads the threads sent to them (not the two agents' private ones).
+      to: { type: "user", id: lead.id },
+      subject: "About the handoff",
+      body: "Ten minutes on login.ts and it is yours again.",
+      about: { type: "handoff", id: handoffId },
+    });
+    t.equal(about.status, 201, JSON.stringify(about.body));
+    const row = card.locator(`[data-testid="claim-handoffs"] li[data-handoff="${handoffId}"]`);
+    await row.waitFor();
+    t.match(await row.innerText(), /login\.ts is all I need/);
+    t.match(await row.innerText(), /waiting for an answer/);
+    const thread = row.locator(`[data-testid="threads-about"][data-about="${handoffId}"] li[data-thread="${about.body.threadId}"]`);
+    await thread.waitFor();
+    t.match(await thread.innerText(), /Ten minutes on login\.ts/);
+    // The holder declines: the request says so, live.
+    const answered = await client(app, a1.token).post(`/v1/handoffs/${handoffId}/answer`, { answer: "decline", note: "not today" });
+    t.equal(answered.status, 200, JSON.stringify(answered.body));
+    await card.locator(`li[data-handoff="${handoffId}"][data-status="declined"]`).waitFor();
+    t.match(await card.locator(`li[data-handoff="${handoffId}"]`).innerText(), /declined.*not today/s);
+    await browser.shot(page, "coordination-claim-handoff");
+  });
+
   await t.test("when the claim is released, then the waiter is granted and leaves the map and its page", async (t) => {
     t.equal((await client(app, a1.token).delete(`/v1/claims/${held.body.id}`)).status, 200);
     await page.waitForFunction((id) => document.querySelectorAll(`[data-queue-entry="${id}"]`).length === 0, entryId);

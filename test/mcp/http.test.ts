@@ -96,7 +96,7 @@ t.test("MCP over Streamable HTTP at /mcp", async (t) => {
       t.equal(handoff.structured.status, "pending");
       t.match(
         handoff.text,
-        `To talk it over, open the claim's thread: send_message with to {"type":"session","id":"${held.id}"} and about {"type":"claim","id":"${claim.body.id}"}.`,
+        `To talk it over, open a thread with them: send_message with to "session", toId "${held.id}", about {"type":"claim","id":"${claim.body.id}"}.`,
         "no thread about the claim yet: how to open one, to the holder's session",
       );
 

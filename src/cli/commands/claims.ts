@@ -6,6 +6,7 @@ import type { Context } from "../context.js";
 import { CliError, describeError, EXIT_FAILED, usageError } from "../errors.js";
 import { NotAGitRepository, isDirectory, repoRelative, stagedPaths, worktreeRoot } from "../git.js";
 import { describeConflict, until } from "../output.js";
+import { claimSubject, cliTalk } from "../../sdk/talk.js";
 
 export async function claim(
   ctx: Context,
@@ -57,7 +58,10 @@ export async function claim(
       process.stdout.write(`${JSON.stringify({ error: { code, message, status }, conflicts })}\n`);
     }
     ctx.out.note(`brigade: nothing claimed: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} (claims.conflict)`);
-    for (const c of conflicts.slice(0, 20)) ctx.out.note(`  ✗ ${describeConflict(c)}`);
+    for (const c of conflicts.slice(0, 20)) {
+      ctx.out.note(`  ✗ ${describeConflict(c)}`);
+      if (c.thread) ctx.out.note(`    talk it over with ${c.holderName}: ${cliTalk(c.thread, claimSubject(c.theirPattern))}`);
+    }
     if (conflicts.length > 20) ctx.out.note(`  … and ${conflicts.length - 20} more (--json lists them all)`);
     ctx.out.note(`  (or wait in line with --queue: granted to you when they release; or claim anyway with --warn: both sides are alerted)`);
     return EXIT_FAILED;
@@ -202,9 +206,11 @@ export async function handoffRequest(ctx: Context, claimId: string, options: { r
       .client("session", session)
       .api.POST("/v1/claims/{id}/handoff", { params: { path: { id: claimId } }, body: { sessionId: session.id, reason: options.reason } }),
   );
-  ctx.out.result(
-    handoff,
-    `Asked the holder of claim ${claimId} to hand it over (handoff ${handoff.id}, ${handoff.status}); you will get an alert when they answer`,
+  ctx.out.result(handoff, () =>
+    [
+      `Asked the holder of claim ${claimId} to hand it over (handoff ${handoff.id}, ${handoff.status}); you will get an alert when they answer`,
+      ...(handoff.thread ? [`Talk it over with them: ${cliTalk(handoff.thread, `Handing over claim ${claimId}`)}`] : []),
+    ].join("\n"),
   );
 }
 

@@ -51,6 +51,26 @@ async function audienceOf(client: BrigadeClient, to: string): Promise<{ type: "s
   return { type: "team", id: found[0]!.id };
 }
 
+const ABOUT_KINDS = ["claim", "conflict", "handoff", "contract", "proposal", "path"] as const;
+type About = { type: (typeof ABOUT_KINDS)[number]; id: string; path?: string };
+
+/**
+ * `--about`: what the thread is about, `<type>:<id>` (`claim:<id>`, as a refused claim prints it;
+ * `handoff:`, `conflict:`, `contract:`, `proposal:`), or `path:<repo>#<path>`.
+ */
+function aboutOf(value: string | undefined): About | undefined {
+  if (value === undefined) return undefined;
+  const at = value.indexOf(":");
+  const type = value.slice(0, at) as About["type"];
+  const id = value.slice(at + 1);
+  if (at < 1 || !ABOUT_KINDS.includes(type) || !id)
+    throw usageError(`--about is <type>:<id> with type one of ${ABOUT_KINDS.join(", ")} (claim:<id>), or path:<repo>#<path>`);
+  if (type !== "path") return { type, id };
+  const hash = id.indexOf("#");
+  if (hash < 1 || hash === id.length - 1) throw usageError("--about path:<repo>#<path> names the repository and the path");
+  return { type, id: id.slice(0, hash), path: id.slice(hash + 1) };
+}
+
 const when = (iso: string) => iso.slice(0, 16).replace("T", " ");
 const sender = (m: Message, person: (id: string) => string) => `${person(m.from.userId)}${m.from.sessionId ? "'s agent" : ""}`;
 
@@ -69,10 +89,11 @@ function listing(page: { items: Message[] }, person: (id: string) => string): st
 
 export async function send(
   ctx: Context,
-  options: { to: string; subject: string; body?: string; ack?: boolean; importance?: string; until?: string },
+  options: { to: string; subject: string; body?: string; ack?: boolean; importance?: string; until?: string; about?: string },
 ) {
   const client = await readerClient(ctx);
   const importance = importanceOf(options.importance);
+  const about = aboutOf(options.about);
   const body = bodyOf(options);
   const m = await ok(
     client.api.POST("/v1/messages", {
@@ -83,6 +104,7 @@ export async function send(
         ...(importance ? { importance } : {}),
         ...(options.ack ? { ackRequired: true } : {}),
         ...(options.until ? { until: options.until } : {}),
+        ...(about ? { about } : {}),
       },
     }),
   );

@@ -41,6 +41,7 @@ import {
   type WorktreeSnapshot,
 } from "../state.js";
 import { readStdin } from "./stdin.js";
+import { claimSubject, talkOffer } from "../../sdk/talk.js";
 import { matches } from "../../patterns/index.js";
 
 const AGENT = "claude-code";
@@ -224,6 +225,7 @@ export async function preEdit(ctx: Context): Promise<number> {
           ...notes,
           denyReason(path, outcome.repo, violation.claim),
           ...[await queueOffer(client, ref?.id, path)].filter((x): x is string => x !== null),
+          ...(violation.claim.thread ? [talkOffer(violation.claim.thread, claimSubject(violation.claim.pattern))] : []),
         ].join(" "),
       },
     });

@@ -1,6 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { BrigadeError, isQueued, ok, type ClaimConflict, type QueueEntry } from "../../sdk/client.js";
+import { BrigadeError, isQueued, ok, type ClaimConflict, type QueueEntry, type RefusedClaimConflict } from "../../sdk/client.js";
+import { mcpTalk } from "../../sdk/talk.js";
 import { failure, sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, registerTool } from "./shared.js";
 
 /** What the overlap means in the repository as uploaded: real (files on both sides) or latent (only new paths). */
@@ -18,10 +19,11 @@ function queueText(q: QueueEntry): string {
   return `- queue entry ${q.id} for ${q.patterns.join(", ")} (${q.mode}): position ${q.position}, waiting for ${blockers.length ? blockers.join(", ") : "earlier waiters"}; leaves the queue at ${q.expiresAt}`;
 }
 
-function conflictText(c: ClaimConflict): string {
+function conflictText(c: RefusedClaimConflict): string {
   return (
     `- ${c.yourPattern} overlaps ${c.theirPattern} (${c.mode}) held by ${c.holderName}'s agent ${c.holder.agent.name} ` +
-    `until ${c.expiresAt} (claim ${c.claimId}); ${overlapText(c)}. To ask for it: request_handoff with claimId ${c.claimId}.`
+    `until ${c.expiresAt} (claim ${c.claimId}); ${overlapText(c)}. To ask for it: request_handoff with claimId ${c.claimId}.` +
+    (c.thread ? ` To talk it over, ${mcpTalk(c.thread)}.` : "")
   );
 }
 

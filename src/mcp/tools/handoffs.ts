@@ -1,23 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { type BrigadeClient, ok } from "../../sdk/client.js";
+import { ok } from "../../sdk/client.js";
+import { mcpTalk } from "../../sdk/talk.js";
 import { sessionIdArg, sessionScope, text, tool, type McpContext, registerTool } from "./shared.js";
-
-/**
- * How to talk the claim over with its holder: continue the newest thread about the claim the
- * agent received or wrote in, or open one to the holder's session.
- */
-async function claimThreadOffer(client: BrigadeClient, claimId: string): Promise<string> {
-  const about = { aboutType: "claim" as const, aboutId: claimId, limit: 1 };
-  const [received, sent] = await Promise.all([
-    ok(client.api.GET("/v1/messages", { params: { query: about } })),
-    ok(client.api.GET("/v1/messages", { params: { query: { ...about, box: "sent" } } })),
-  ]);
-  const latest = [...received.items, ...sent.items].sort((a, b) => (a.id < b.id ? 1 : -1))[0];
-  if (latest) return `To talk it over, continue the claim's thread: reply with messageId ${latest.id}.`;
-  const claim = await ok(client.api.GET("/v1/claims/{id}", { params: { path: { id: claimId } } }));
-  return `To talk it over, open the claim's thread: send_message with to {"type":"session","id":"${claim.sessionId}"} and about {"type":"claim","id":"${claimId}"}.`;
-}
 
 export function registerHandoffTools(server: McpServer, ctx: McpContext) {
   const { sessionFor, clientFor } = sessionScope(ctx);
@@ -44,7 +29,7 @@ export function registerHandoffTools(server: McpServer, ctx: McpContext) {
         }),
       );
       return text(
-        `Handoff ${h.id} requested for claim ${h.claimId} (${h.status}). The holder is alerted; watch list_alerts for handoff.answered: if accepted, the claim is transferred to your session (its new claim id is in the answer). ${await claimThreadOffer(clientFor(s), h.claimId)}`,
+        `Handoff ${h.id} requested for claim ${h.claimId} (${h.status}). The holder is alerted; watch list_alerts for handoff.answered: if accepted, the claim is transferred to your session (its new claim id is in the answer).${h.thread ? ` To talk it over, ${mcpTalk(h.thread)}.` : ""}`,
         h,
       );
     }),

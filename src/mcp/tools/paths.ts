@@ -1,6 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import { BrigadeError, ok } from "../../sdk/client.js";
+import { mcpTalk } from "../../sdk/talk.js";
 import { sessionIdArg, sessionScope, text, tool, type CurrentSession, type McpContext, registerTool } from "./shared.js";
 
 export function registerPathTools(server: McpServer, ctx: McpContext) {
@@ -96,7 +97,7 @@ export function registerPathTools(server: McpServer, ctx: McpContext) {
       const lines = result.results.flatMap((r) => [
         ...r.violations.map(
           (v) =>
-            `BLOCKED ${r.path}: exclusive claim ${v.pattern} of ${v.holderName}'s agent ${v.holder.agent.name} until ${v.expiresAt}${v.reason ? ` ("${v.reason}")` : ""}; ask for it with request_handoff, claimId ${v.claimId} (session ${v.holder.sessionId})`,
+            `BLOCKED ${r.path}: exclusive claim ${v.pattern} of ${v.holderName}'s agent ${v.holder.agent.name} until ${v.expiresAt}${v.reason ? ` ("${v.reason}")` : ""}; ask for it with request_handoff, claimId ${v.claimId} (session ${v.holder.sessionId})${v.thread ? `; to talk it over, ${mcpTalk(v.thread)}` : ""}`,
         ),
         ...r.notices.map(
           (n) =>

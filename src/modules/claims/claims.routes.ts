@@ -18,6 +18,7 @@ import {
   grantedClaimSchema,
   handoffBody,
   handoffSchema,
+  requestedHandoffSchema,
   listClaimsQuery,
   namedClaimSchema,
   listQueueQuery,
@@ -270,12 +271,12 @@ export const claimRoutes: FastifyPluginAsyncZod<{ deps: ClaimDeps }> = async (ap
           "201 with a new request; 200 with the session's open request for this claim when it already has one (the holder is alerted once).",
         params: idParams,
         body: handoffBody,
-        response: { 200: handoffSchema, 201: handoffSchema, ...problemResponses(400, 401, 403, 404, 409) },
+        response: { 200: requestedHandoffSchema, 201: requestedHandoffSchema, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
-      const { handoff, created } = await usecases.requestHandoff(deps, request.principal, request.params.id, request.body);
-      return reply.code(created ? 201 : 200).send(presentHandoff(handoff));
+      const { handoff, created, thread } = await usecases.requestHandoff(deps, request.principal, request.params.id, request.body);
+      return reply.code(created ? 201 : 200).send({ ...presentHandoff(handoff), thread });
     },
   );
 

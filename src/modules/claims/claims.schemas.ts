@@ -194,6 +194,9 @@ export const handoffSchema = z
   })
   .meta({ id: "Handoff" });
 
+/** A handoff as its request answers: with the thread to talk the claim over with its holder. */
+export const requestedHandoffSchema = handoffSchema.extend({ thread: claimThreadSchema }).meta({ id: "RequestedHandoff" });
+
 export const listClaimsQuery = z
   .object({
     repo: z.string().min(1).max(1024).optional(),
@@ -264,7 +267,13 @@ export const checkResultSchema = z
     violations: z.number().int(),
     notices: z.number().int(),
     results: z
-      .array(z.object({ path: z.string(), violations: z.array(coveringSchema), notices: z.array(coveringSchema) }))
+      .array(
+        z.object({
+          path: z.string(),
+          violations: z.array(coveringSchema.extend({ thread: claimThreadSchema })),
+          notices: z.array(coveringSchema),
+        }),
+      )
       .describe("Only paths that others' claims cover."),
   })
   .meta({ id: "CheckResult" });

@@ -96,6 +96,8 @@ async function checkPatternQuotas(db: Db, limits: Pick<Limits, "forOrg">, orgId:
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** A caller without a session: no thread is addressed to this one, only to the caller as a developer. */
+const NO_SESSION = "00000000-0000-0000-0000-000000000000";
 
 function checkTtl(config: ClaimDeps["config"], ttlSeconds: number | undefined): number {
   const bounds = { min: config.CLAIM_TTL_MIN_SECONDS, max: config.CLAIM_TTL_MAX_SECONDS, fallback: config.CLAIM_TTL_DEFAULT_SECONDS };
@@ -358,7 +360,7 @@ export async function breakClaim(deps: ClaimDeps, principal: Principal, id: stri
 
 export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: Principal, claimId: string, input: RequestHandoffInput) {
   const sessionId = sessionOf(principal, input.sessionId);
-  return transaction(db, async (tx) => {
+  const { handoff, created, holder } = await transaction(db, async (tx) => {
     const claim = await repo.findClaim(tx, principal.orgId, claimId);
     if (!claim) throw claimErrors.notFound(`No claim ${claimId} in this organisation.`);
     const requester = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
@@ -375,8 +377,9 @@ export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: P
       requesterUserId: requester.userId,
       reason: input.reason,
     });
+    const holder = { sessionId: claim.sessionId, userId: claim.userId };
     // A repeat while the first is open asks nothing new: the holder was told once.
-    if (!created) return { handoff, created };
+    if (!created) return { handoff, created, holder };
     await appendEvents(tx, principal.orgId, [
       claimEvents.event({
         type: "handoff.requested",
@@ -394,8 +397,11 @@ export async function requestHandoff({ db }: Pick<ClaimDeps, "db">, principal: P
         },
       }),
     ]);
-    return { handoff, created };
+    return { handoff, created, holder };
   });
+  // The request leads into a conversation with the holder, as a refusal does.
+  const [talk] = await withClaimThreads(db, principal, sessionId, [{ claimId, holder }]);
+  return { handoff, created, thread: talk!.thread };
 }
 
 export async function answerHandoff(deps: ClaimDeps, principal: Principal, handoffId: string, input: AnswerHandoffInput) {
@@ -700,12 +706,22 @@ export async function checkPaths(
     results.flatMap((r) => [...r.violations, ...r.notices].map((c) => c.holder.userId)),
   );
   const named = <T extends { holder: { userId: string } }>(c: T) => ({ ...c, holderName: people.name(c.holder.userId) });
+  // A blocked path leads into a conversation with its holder, as a refused claim does: one read
+  // for the whole answer. Without a session, only threads with the caller as a developer count.
+  const threads = await withClaimThreads(deps.db, principal, mySession ?? NO_SESSION, [
+    ...new Map(results.flatMap((r) => r.violations).map((v) => [v.claimId, v])).values(),
+  ]);
+  const threadOf = new Map(threads.map((t) => [t.claimId, t.thread]));
   return {
     repo: repoKey,
     checked: paths.length,
     violations,
     notices,
-    results: results.map((r) => ({ path: r.path, violations: r.violations.map(named), notices: r.notices.map(named) })),
+    results: results.map((r) => ({
+      path: r.path,
+      violations: r.violations.map((v) => ({ ...named(v), thread: threadOf.get(v.claimId)! })),
+      notices: r.notices.map(named),
+    })),
   };
 }
 

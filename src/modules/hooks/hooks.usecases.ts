@@ -20,7 +20,8 @@ import { matches } from "../../patterns/index.js";
 import { HOOKS_OPENER } from "../sessions/sessions.schemas.js";
 import type { SessionDeps } from "../sessions/sessions.usecases.js";
 import { endSession, ensureSession, findRunSession, getSession, listSessions } from "../sessions/sessions.usecases.js";
-import { ALERTS_TOLD_AS_NOTICES, claimThreadOffer, takeMessageNotices } from "../messages/messages.usecases.js";
+import { ALERTS_TOLD_AS_NOTICES, takeMessageNotices } from "../messages/messages.usecases.js";
+import { claimSubject, talkOffer } from "../claims/claims.talk.js";
 import { hookErrors } from "./hooks.errors.js";
 import type { ClaudeCodeHookAnswer, ClaudeCodeHookInput } from "./hooks.schemas.js";
 
@@ -224,26 +225,16 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
     return { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: reopenedNote(s).trim() } };
   }
   const violations = checked.results.flatMap((r) => r.violations.map((v) => ({ path: r.path, ...v })));
-  // Each claim once: several paths in one claim share its thread.
-  const offers = new Map<string, Promise<string>>();
-  for (const v of violations)
-    if (!offers.has(v.claimId))
-      offers.set(
-        v.claimId,
-        claimThreadOffer({ db: deps.claims.db }, s.principal, { claimId: v.claimId, holderSessionId: v.holder.sessionId }),
-      );
   // Whether the session already waits in the queue for each path, or could.
   const queue = await listQueue(deps.claims, { ...s.principal, sessionId: s.id }, { status: "waiting", limit: 100 });
   const queued = (path: string) => queue.find((q) => q.entry.patterns.some((p) => matches(p, path)));
-  const lines = await Promise.all(
-    violations.map(async (v) => {
-      const entry = queued(v.path);
-      const queueText = entry
-        ? `You are already queued for it (queue entry ${entry.entry.id}, position ${entry.position}): Brigade grants it to you when the holder releases, and tells you.`
-        : `Or queue for it: MCP claim_paths with onConflict "queue", or \`brigade claim ${v.path} --queue\`; it is granted to you automatically, first come first served, when the holder releases.`;
-      return `${v.path} in ${checked.repo} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer. ${queueText} ${await offers.get(v.claimId)!}.`;
-    }),
-  );
+  const lines = violations.map((v) => {
+    const entry = queued(v.path);
+    const queueText = entry
+      ? `You are already queued for it (queue entry ${entry.entry.id}, position ${entry.position}): Brigade grants it to you when the holder releases, and tells you.`
+      : `Or queue for it: MCP claim_paths with onConflict "queue", or \`brigade claim ${v.path} --queue\`; it is granted to you automatically, first come first served, when the holder releases.`;
+    return `${v.path} in ${checked.repo} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer. ${queueText} ${talkOffer(v.thread, claimSubject(v.pattern))}`;
+  });
   return {
     hookSpecificOutput: {
       hookEventName: "PreToolUse",

@@ -268,27 +268,6 @@ export async function setMuted({ db }: { db: Db }, principal: Principal, threadI
 }
 
 /**
- * How to talk a claim over with its holder, for a refused edit or claim: continue the newest
- * thread about the claim the caller may read, or open one addressed to the holder's session.
- */
-export async function claimThreadOffer(
-  { db }: { db: Db },
-  principal: Principal,
-  claim: { claimId: string; holderSessionId: string },
-): Promise<string> {
-  const [latest] = await repo.listMessages(db, readerOf(principal), {
-    about: { kind: "claim", id: claim.claimId },
-    box: "all",
-    limit: 1,
-  });
-  if (latest)
-    return `To talk it over, continue the claim's thread: MCP reply (messageId ${latest.id}) or \`brigade msg reply ${latest.id}\``;
-  const to = JSON.stringify({ type: "session", id: claim.holderSessionId });
-  const about = JSON.stringify({ type: "claim", id: claim.claimId });
-  return `To talk it over, open the claim's thread: MCP send_message with to ${to} and about ${about}`;
-}
-
-/**
  * The threads a caller (speaking through `sessionId`) already has with the holders of these
  * claims, about them: claim id → thread id, for claims without one nothing. One read for all.
  */

@@ -145,4 +145,38 @@ t.test("claim refusals and their threads", async (t) => {
     );
     t.equal(refused.body.conflicts[0].thread.id, null, "the thread its member started about our claim is not about its own");
   });
+
+  t.test("when a check finds a path blocked, then its violation carries the thread like a refusal", async (t) => {
+    const checked = await asBob.post("/v1/repos/github.com%2Facme%2Fapi/check", { paths: ["src/auth/login.ts", "README.md"] });
+    t.equal(checked.status, 200);
+    t.equal(checked.body.results.length, 1);
+    t.same(checked.body.results[0].violations[0].thread, {
+      id: threadId,
+      about: { type: "claim", id: claimId },
+      to: { type: "session", id: held.id },
+    });
+    const byCarol = await asCarol.post("/v1/repos/github.com%2Facme%2Fapi/check", { paths: ["src/auth/login.ts"] });
+    t.not(byCarol.body.results[0].violations[0].thread.id, threadId, "each caller its own thread");
+    const asDeveloper = await bob.api.post("/v1/repos/github.com%2Facme%2Fapi/check", { paths: ["src/auth/login.ts"] });
+    t.equal(asDeveloper.status, 200);
+    t.equal(
+      asDeveloper.body.results[0].violations[0].thread.id,
+      threadId,
+      "without a session: the thread the developer's agent started counts, as the developer sent it",
+    );
+    const shared = await asCarol.post("/v1/claims", { patterns: ["docs/shared/**"], mode: "shared" });
+    t.equal(shared.status, 201);
+    const notice = await asBob.post("/v1/repos/github.com%2Facme%2Fapi/check", { paths: ["docs/shared/a.md"] });
+    t.equal(notice.body.results[0].notices.length, 1);
+    t.notOk("thread" in notice.body.results[0].notices[0], "a notice blocks nothing: no thread offered");
+  });
+
+  t.test("when the refused agent requests a handoff, then the answer carries the thread", async (t) => {
+    const handoff = await asBob.post(`/v1/claims/${claimId}/handoff`, { reason: "the login redirect" });
+    t.equal(handoff.status, 201);
+    t.same(handoff.body.thread, { id: threadId, about: { type: "claim", id: claimId }, to: { type: "session", id: held.id } });
+    const again = await asBob.post(`/v1/claims/${claimId}/handoff`, { reason: "the login redirect" });
+    t.equal(again.status, 200);
+    t.equal(again.body.thread.id, threadId, "a repeat too");
+  });
 });

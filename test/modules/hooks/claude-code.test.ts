@@ -113,7 +113,7 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
     t.match(out.permissionDecisionReason, `brigade handoff request ${claimId}`);
     t.match(
       out.permissionDecisionReason,
-      `To talk it over, open the claim's thread: MCP send_message with to {"type":"session","id":"${aliceSession}"} and about {"type":"claim","id":"${claimId}"}.`,
+      `To talk it over, open a thread with the holder: MCP send_message with to "session", toId "${aliceSession}", about {"type":"claim","id":"${claimId}"}; or \`brigade msg send --to session:${aliceSession} --about claim:${claimId} --subject `,
       "no thread about the claim yet: how to open one, to the holder's agent",
     );
     const opened = await bob.api.post("/v1/messages", {
@@ -128,10 +128,10 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
     const again = (await bobHook(edit("/work/bob/hooks", "src/auth/login.ts"))).body.hookSpecificOutput.permissionDecisionReason;
     t.match(
       again,
-      `To talk it over, continue the claim's thread: MCP reply (messageId ${reply.body.id}) or \`brigade msg reply ${reply.body.id}\`.`,
-      "a thread about the claim: its newest message, to reply to",
+      `To talk it over, continue your thread with the holder: MCP reply with messageId "${opened.body.id}", or \`brigade msg reply ${opened.body.id} --body "…"\`.`,
+      "the thread about the claim between the two: the refusal's, to reply in",
     );
-    t.notMatch(again, "open the claim's thread");
+    t.notMatch(again, "open a thread");
     const outside = await bobHook(edit("/work/bob/hooks", "README.md"));
     t.same(outside.body, {}, "elsewhere is allowed");
     const relative = await bobHook({ ...edit("/work/bob/hooks", "x"), tool_input: { file_path: "auth/x.ts" } });

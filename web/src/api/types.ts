@@ -44,6 +44,7 @@ export type ContractVersionDetail = Schemas["ContractVersionDetail"];
 export type ContractProposal = Schemas["ContractProposal"];
 export type Message = Schemas["Message"];
 export type QueueEntry = Schemas["QueueEntry"];
+export type Handoff = Schemas["Handoff"];
 export type Thread = Schemas["Thread"];
 export type MessageReceipts = Schemas["MessageReceipts"];
 export type RepoLinkTemplate = Schemas["RepoLinkTemplate"];

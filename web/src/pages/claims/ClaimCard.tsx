@@ -2,6 +2,7 @@ import { OverlapBadge } from "../../components/OverlapBadge.js";
 import type { ConflictRecord, QueueEntry } from "../../api/types.js";
 import { RepoLink } from "../../components/links.js";
 import { SameDeveloperMark } from "../../components/SameDeveloper.js";
+import { Handoffs } from "../../components/Handoffs.js";
 import { ThreadsAbout } from "../../components/ThreadsAbout.js";
 import { WaitingList } from "../../components/Waiting.js";
 import type { Overlap, Placed } from "../../lib/claims-tree.js";
@@ -33,7 +34,7 @@ export function ClaimCard({
   directory: Directory;
   canBreak: boolean;
   onAction(action: Action): void;
-  /** Many cards at once: each reads its threads only when asked. */
+  /** Many cards at once: each reads its threads and handoff requests only when asked. */
   lazyThread: boolean;
 }) {
   const claim = placed.claim;
@@ -117,6 +118,12 @@ export function ClaimCard({
           <WaitingList entries={waiters} empty="" />
         </div>
       ) : null}
+      <Handoffs
+        claimId={claim.id}
+        holderSessionId={claim.sessionId}
+        holderLabel={`${userName(directory, claim.userId)} / ${claim.agentName} (the holder)`}
+        lazy={lazyThread}
+      />
       <ThreadsAbout
         kind="claim"
         id={claim.id}
