@@ -194,6 +194,29 @@ t.test("when a user's role changes, then every replica applies the new role", as
   await comesToAnswer(t, a.app, carol.token, "/v1/overview", 403, "demoted on A");
 });
 
+t.test(
+  "when a user is deleted through replica A, then their personal and session tokens are refused on A at once and on B within moments",
+  async (t) => {
+    const c = await cluster(t);
+    if (!c) return;
+    const a = await c.start();
+    const b = await c.start();
+    const erin = await createUser(a.app, rootToken, "member");
+    const s = await startSession(erin.api);
+    for (const app of [a.app, b.app]) {
+      await servedFromCache(t, app, erin.token);
+      await servedFromCache(t, app, s.token, `/v1/sessions/${s.id}`);
+    }
+    t.equal((await client(a.app, rootToken).delete(`/v1/users/${erin.id}`)).status, 200);
+    for (const token of [erin.token, s.token]) {
+      const onA = await me(a.app, token);
+      t.equal(onA.status, 401, "the replica that deleted the user refuses the token with its next request");
+      t.equal(onA.body.code, "auth.token_revoked");
+      await comesToAnswer(t, b.app, token, "/v1/me", 401, "refused on B");
+    }
+  },
+);
+
 t.test("when a session ends or expires, then its token is refused on every replica", async (t) => {
   const c = await cluster(t);
   if (!c) return;
