@@ -140,6 +140,14 @@ t.test("user deletion", async (t) => {
       t.equal((await root.post("/v1/tokens", { name: "back", userId: gone.id })).status, 404);
       t.equal((await root.patch(`/v1/users/${gone.id}`, { role: "lead" })).status, 404);
     });
+    t.test("then they cannot be declared a contract's consumer", async (t) => {
+      const contract = await root.post("/v1/contracts", { name: "deletion-api", kind: "opaque", providerTeamId: team.body.id });
+      t.equal(contract.status, 201);
+      const consumer = await root.post("/v1/contracts/deletion-api/consumers", { kind: "user", userId: gone.id });
+      t.equal(consumer.status, 404);
+      t.equal(consumer.body.code, "users.not_found");
+      t.equal((await root.post("/v1/contracts/deletion-api/consumers", { kind: "user", userId: peer.id })).status, 201);
+    });
     t.test("then the others can still reply in their thread", async (t) => {
       const reply = await peer.api.post(`/v1/messages/${sent.body.id}/replies`, { body: "still here" });
       t.equal(reply.status, 201);
