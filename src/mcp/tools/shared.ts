@@ -130,9 +130,12 @@ export function registerTool<Args extends z.ZodRawShape>(
   );
 }
 
-/** People by name (display name, else e-mail, else user name), read once per call; ids stay references. */
+/**
+ * People by name (display name, else e-mail, else user name), read once per call; ids stay
+ * references. Deleted users are asked for too: they read as the placeholder "deleted user".
+ */
 export async function peopleOf(client: BrigadeClient): Promise<(userId: string) => string> {
-  const users = await ok(client.api.GET("/v1/users")).catch(() => ({
+  const users = await ok(client.api.GET("/v1/users", { params: { query: { includeDeleted: "true" } } })).catch(() => ({
     items: [] as { id: string; name: string; displayName: string | null; email: string | null }[],
   }));
   const names = new Map(users.items.map((u) => [u.id, u.displayName ?? u.email ?? u.name]));
