@@ -30,25 +30,76 @@ export interface ParsedContent {
   hash: string;
 }
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
 /** Deeper than this is a mistake or a circular YAML alias, never a real interface document. */
 const MAX_DEPTH = 256;
 
 export const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
-/** Keys sorted at every level, so equal documents have equal text whatever their spelling. */
+function tooDeep(): never {
+  throw contractErrors.invalidContent(`The document is nested more than ${MAX_DEPTH} levels deep (or a YAML alias refers to itself).`, {
+    errors: [{ field: "content", reason: "nested too deeply" }],
+  });
+}
+
+/**
+ * Keys sorted at every level, so equal documents have equal text whatever their spelling. This
+ * is the definition; `canonicalForm` reaches the same text faster.
+ */
 export function canonicalJson(value: unknown, depth = 0): string {
-  if (depth > MAX_DEPTH) {
-    throw contractErrors.invalidContent(`The document is nested more than ${MAX_DEPTH} levels deep (or a YAML alias refers to itself).`, {
-      errors: [{ field: "content", reason: "nested too deeply" }],
-    });
-  }
+  if (depth > MAX_DEPTH) tooDeep();
   if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
   if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(",")}]`;
   const record = value as Record<string, unknown>;
   const keys = Object.keys(record).sort();
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k], depth + 1)}`).join(",")}}`;
+}
+
+/** An array index as an object key: JavaScript enumerates such keys first, in numeric order. */
+const INDEX_KEY = /^(?:0|[1-9]\d{0,9})$/;
+const isIndexKey = (key: string) => INDEX_KEY.test(key) && Number(key) < 2 ** 32 - 1;
+
+/**
+ * A document's canonical JSON and the plain document that text parses back to, in one walk.
+ * The walk copies the document with its keys inserted in sorted order and its values as JSON
+ * has them (no -0, NaN or Infinity: null), so `JSON.stringify` of the copy, native and several
+ * times faster than building the text piece by piece, is the canonical text, and the copy is
+ * what `JSON.parse` of that text would give (no second parse of megabytes). The one exception
+ * is an object whose array-index keys ("200", "404") would not come first in sorted order or
+ * not in numeric order (`{"10": …, "9": …}`, `{"2XX": …, "404": …}`): JavaScript enumerates
+ * them its own way, so the text is then built by `canonicalJson`.
+ */
+export function canonicalForm(value: unknown): { document: unknown; normalized: string } {
+  let enumeratedAsSorted = true;
+  const copy = (v: unknown, depth: number): unknown => {
+    if (depth > MAX_DEPTH) tooDeep();
+    if (v === null || v === undefined) return null;
+    if (typeof v === "number") return Number.isFinite(v) ? v + 0 : null;
+    if (typeof v !== "object") return v;
+    if (Array.isArray(v)) {
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = copy(v[i], depth + 1);
+      return out;
+    }
+    const record = v as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    const out: Record<string, unknown> = {};
+    let lastIndex = -1;
+    let sawName = false;
+    for (const key of keys) {
+      if (enumeratedAsSorted && key.charCodeAt(0) <= 57 && isIndexKey(key)) {
+        const index = Number(key);
+        if (sawName || index < lastIndex) enumeratedAsSorted = false;
+        lastIndex = index;
+      } else sawName = true;
+      const item = copy(record[key], depth + 1);
+      // `__proto__` is data here, as JSON.parse makes it: an own property, not the prototype.
+      if (key === "__proto__") Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+      else out[key] = item;
+    }
+    return out;
+  };
+  const document = copy(value, 0);
+  return { document, normalized: enumeratedAsSorted ? JSON.stringify(document) : canonicalJson(document) };
 }
 
 /** Line and column (1-based) of the value at `path`, or of its nearest ancestor that exists. */
@@ -226,10 +277,18 @@ function collectRefs(doc: unknown): { path: PathPart[]; ref: unknown }[] {
   while (stack.length > 0) {
     const frame = stack.pop()!;
     const value = frame.value;
-    if (Array.isArray(value))
-      value.forEach((v, i) => typeof v === "object" && v !== null && stack.push({ value: v, parent: frame, key: i }));
-    else {
-      for (const [k, v] of Object.entries(value)) {
+    // Plain loops: this visits every node of megabytes of document, and an entries array per
+    // object was a good part of a publish's garbage.
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (typeof v === "object" && v !== null) stack.push({ value: v, parent: frame, key: i });
+      }
+    } else {
+      const record = value as Record<string, unknown>;
+      for (const k in record) {
+        if (!Object.hasOwn(record, k)) continue;
+        const v = record[k];
         if (k === "$ref" && (typeof v === "string" || !isObject(v))) refs.push({ path: pathOf(frame, k), ref: v });
         else if (typeof v === "object" && v !== null) stack.push({ value: v, parent: frame, key: k });
       }
@@ -556,10 +615,10 @@ export function parseContent(kind: ContractKind, text: string): ParsedContent {
   else if (kind === "asyncapi") checkAsyncApi(text, doc);
   else checkJsonSchema(text, doc);
   checkRefs(text, doc);
-  const normalized = canonicalJson(doc);
-  // The differ sees exactly what a later diff of the stored version will see.
-  doc = JSON.parse(normalized) as Json;
-  return { kind, document: doc, normalized, hash: sha256(normalized) };
+  // The differ sees exactly what a later diff of the stored version will see: the document its
+  // normalised text parses to.
+  const { document, normalized } = canonicalForm(doc);
+  return { kind, document, normalized, hash: sha256(normalized) };
 }
 
 /** The document of a stored version, from its normalised text (already validated). */

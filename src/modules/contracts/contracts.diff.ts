@@ -90,13 +90,22 @@ const ASYNCAPI_COMPONENTS = [
   "messageBindings",
 ];
 
+// The walks below visit every node of two documents of megabytes on each publish: plain loops,
+// and no entries arrays or serialised copies, which were most of a publish's garbage.
+
 function refsIn(node: unknown, into: Set<string>) {
   const stack = [node];
   while (stack.length > 0) {
     const value = stack.pop();
-    if (Array.isArray(value)) for (const v of value) typeof v === "object" && v !== null && stack.push(v);
-    else if (isObject(value)) {
-      for (const [k, v] of Object.entries(value)) {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (typeof v === "object" && v !== null) stack.push(v);
+      }
+    } else if (isObject(value)) {
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        const v = value[k];
         if (k === "$ref" && typeof v === "string") into.add(v);
         else if (typeof v === "object" && v !== null) stack.push(v);
       }
@@ -105,21 +114,61 @@ function refsIn(node: unknown, into: Set<string>) {
   return into;
 }
 
+/** Does any `$ref` in the document start with `prefix`? */
+function refersInto(node: unknown, prefix: string): boolean {
+  const stack = [node];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const v: unknown = value[i];
+        if (typeof v === "object" && v !== null) stack.push(v);
+      }
+    } else if (isObject(value)) {
+      for (const k in value) {
+        if (!Object.hasOwn(value, k)) continue;
+        const v = value[k];
+        if (k === "$ref" && typeof v === "string") {
+          if (v.startsWith(prefix)) return true;
+        } else if (typeof v === "object" && v !== null) stack.push(v);
+      }
+    }
+  }
+  return false;
+}
+
+/** Equal JSON values (the same keys with equal values, whatever their order). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as JsonObject;
+  const y = b as JsonObject;
+  let count = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(x, k)) continue;
+    count++;
+    if (!Object.hasOwn(y, k) || !sameJson(x[k], y[k])) return false;
+  }
+  for (const k in y) if (Object.hasOwn(y, k)) count--;
+  return count === 0;
+}
+
 /**
  * Drops what cannot produce a change, before the (slow: it walks every node, resolving
  * references) differ runs: the path items (or channels) that are equal in both documents
  * together with everything they reference, and the components nothing left references.
  * A 2,000-operation document with a few changes is then diffed as a few operations.
- * Both documents must come from JSON.parse of canonical text (`contracts.content.ts`), so
- * equal subtrees serialise equally.
+ * Both documents are plain JSON values (`contracts.content.ts`).
  */
 function prune(before: JsonObject, after: JsonObject, section: string, componentSections: string[]): [JsonObject, JsonObject] {
   const a = { ...before };
   const b = { ...after };
-  const textOf = (doc: JsonObject, ref: string) => {
-    const node = resolvePointer(doc, ref);
-    return node === undefined ? undefined : JSON.stringify(node);
-  };
   const sameTarget = new Map<string, boolean>();
   // Shared targets (error responses, common schemas) are in nearly every closure: their
   // references are collected once, not once per path item.
@@ -136,8 +185,8 @@ function prune(before: JsonObject, after: JsonObject, section: string, component
       if (!ref.startsWith("#/")) return false;
       let same = sameTarget.get(ref);
       if (same === undefined) {
-        const ta = textOf(before, ref);
-        same = ta !== undefined && ta === textOf(after, ref);
+        const target = resolvePointer(before, ref);
+        same = target !== undefined && sameJson(target, resolvePointer(after, ref));
         sameTarget.set(ref, same);
       }
       if (!same) return false;
@@ -151,14 +200,13 @@ function prune(before: JsonObject, after: JsonObject, section: string, component
   const sa = before[section];
   const sb = after[section];
   // A reference into the section itself would dangle once its target is pruned.
-  const intoSection = (doc: JsonObject) => [...refsIn(doc, new Set())].some((r) => r.startsWith(`#/${section}/`));
+  const intoSection = (doc: JsonObject) => refersInto(doc, `#/${section}/`);
   if (isObject(sa) && isObject(sb) && !intoSection(before) && !intoSection(after)) {
     const pa: JsonObject = { ...sa };
     const pb: JsonObject = { ...sb };
     for (const key of Object.keys(sa)) {
       if (!(key in sb)) continue;
-      const text = JSON.stringify(sa[key]);
-      if (text === JSON.stringify(sb[key]) && sameClosure(refsIn(sa[key], new Set()))) {
+      if (sameJson(sa[key], sb[key]) && sameClosure(refsIn(sa[key], new Set()))) {
         delete pa[key];
         delete pb[key];
       }

@@ -1,6 +1,7 @@
 import t, { type Test } from "tap";
 import { AppError } from "../../../src/http/problem.js";
-import { canonicalJson, parseContent } from "../../../src/modules/contracts/contracts.content.js";
+import fc from "fast-check";
+import { canonicalForm, canonicalJson, parseContent } from "../../../src/modules/contracts/contracts.content.js";
 
 /** The problem parseContent throws for `text` (fails the test if it parses). */
 function problemOf(t: Test, kind: Parameters<typeof parseContent>[0], text: string): AppError {
@@ -107,4 +108,50 @@ t.test("when protobuf files are parsed, then comments and layout do not change t
   t.match(empty.detail, /at least one \.proto file/);
   const notText = problemOf(t, "protobuf", JSON.stringify({ "a.proto": 3 }));
   t.match(notText.detail, /must be a string/);
+});
+
+t.test("canonicalForm gives canonicalJson's text and the document that text parses to, for any JSON value", async (t) => {
+  // Keys chosen to meet JavaScript's own enumeration order: array indexes ("9", "10", "404"),
+  // names that sort before or between them ("$ref", "2XX", "-"), numbers that look alike ("01"),
+  // and `__proto__`, which JSON makes an ordinary property.
+  const key = fc.oneof(
+    fc.constantFrom("0", "1", "9", "10", "200", "2XX", "404", "01", "4294967294", "4294967295", "$ref", "-", "__proto__", "a", "B", "é"),
+    fc.string({ maxLength: 4 }),
+  );
+  const value = fc.letrec((tie) => ({
+    node: fc.oneof(
+      { depthSize: "small" },
+      fc.constantFrom(null, true, false, 0, -0, 1.5, 1e21, -7, Number.NaN, Number.POSITIVE_INFINITY),
+      fc.string({ maxLength: 6 }),
+      fc.array(tie("node"), { maxLength: 4 }),
+      fc.array(fc.tuple(key, tie("node")), { maxLength: 5 }).map((entries) => {
+        const record: Record<string, unknown> = {};
+        for (const [k, v] of entries) Object.defineProperty(record, k, { value: v, enumerable: true, writable: true, configurable: true });
+        return record;
+      }),
+    ),
+  })).node;
+  const sameAsDefinition = fc.check(
+    fc.property(value, (v) => {
+      const { document, normalized } = canonicalForm(v);
+      const parsed: unknown = JSON.parse(normalized);
+      return (
+        normalized === canonicalJson(v) &&
+        // The same values, and enumerated as the parsed text is.
+        JSON.stringify(document) === JSON.stringify(parsed) &&
+        Object.keys(document ?? {}).join() === Object.keys(parsed ?? {}).join()
+      );
+    }),
+    { numRuns: 2_000 },
+  );
+  t.equal(sameAsDefinition.failed, false, `counterexample: ${JSON.stringify(sameAsDefinition.counterexample)}`);
+  t.equal(sameAsDefinition.numRuns, 2_000);
+});
+
+t.test("canonicalForm refuses what canonicalJson refuses: more than 256 levels", async (t) => {
+  let deep: unknown = "leaf";
+  for (let i = 0; i < 257; i++) deep = [deep];
+  t.throws(() => canonicalJson(deep), { code: "contracts.invalid_content" });
+  t.throws(() => canonicalForm(deep), { code: "contracts.invalid_content" });
+  t.same(canonicalForm((deep as unknown[])[0]).document, (deep as unknown[])[0], "256 levels pass");
 });
