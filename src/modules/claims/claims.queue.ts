@@ -264,15 +264,14 @@ export async function endEntries(
  * Ends entries past their wait limit, one repo per transaction under its lock, then promotes
  * the waiters they held back; safe in every process.
  */
-export async function expireOverdueQueueEntries({
-  db,
-  cache,
-  classify,
-}: {
+/** What a sweeper of overdue claims or queue entries works with. */
+export interface SweepDeps {
   db: Db;
   cache: ClaimIndexCache;
   classify?: LatentClassify | undefined;
-}): Promise<number> {
+}
+
+export async function expireOverdueQueueEntries({ db, cache, classify }: SweepDeps): Promise<number> {
   let total = 0;
   for (const { orgId, repo: repoKey } of await repo.reposWithDueQueueEntries(db, 100)) {
     total += await transaction(db, async (tx) => {

@@ -39,7 +39,16 @@ import { newId } from "../../infra/ids.js";
 import { systemActor } from "../../events/envelope.js";
 import { claimEvents } from "./claims.events.js";
 import { partyRecipients } from "../../events/catalog.js";
-import { areasOverlap, endEntries, excludes, promoteWaiters, waitersAhead, type LatentClassify, type PromoteAt } from "./claims.queue.js";
+import {
+  areasOverlap,
+  endEntries,
+  excludes,
+  promoteWaiters,
+  waitersAhead,
+  type LatentClassify,
+  type PromoteAt,
+  type SweepDeps,
+} from "./claims.queue.js";
 import { quotaExceeded } from "../limits/limits.errors.js";
 import type { Limits } from "../limits/limits.usecases.js";
 import type { PendingEvent } from "../../events/catalog.js";
@@ -880,15 +889,7 @@ export async function releaseClaimsOfSessions(
 }
 
 /** Expires overdue claims, one repo per transaction under its lock; safe in every process. */
-export async function expireOverdueClaims({
-  db,
-  cache,
-  classify,
-}: {
-  db: Db;
-  cache: ClaimIndexCache;
-  classify?: LatentClassify | undefined;
-}): Promise<number> {
+export async function expireOverdueClaims({ db, cache, classify }: SweepDeps): Promise<number> {
   let total = 0;
   for (const { orgId, repo: repoKey } of await repo.reposWithDueClaims(db, 100)) {
     total += await transaction(db, async (tx) => {

@@ -3,6 +3,7 @@ import postgres from "postgres";
 import t from "tap";
 import { client, createUser, startTestApp } from "../../helpers/app.js";
 import { waitFor } from "../../helpers/wait.js";
+import { ordersApi } from "./fixtures/orders.js";
 
 /**
  * A publish parses and judges its content before it locks the contract (the slow part holds no
@@ -14,34 +15,7 @@ import { waitFor } from "../../helpers/wait.js";
  */
 
 /** An OpenAPI document whose GET /orders response has exactly these properties, all required (removing one breaks consumers). */
-const orders = (properties: string[], statuses = ["open"]) =>
-  JSON.stringify({
-    openapi: "3.0.3",
-    info: { title: "orders", version: "1" },
-    paths: {
-      "/orders": {
-        get: {
-          responses: {
-            "200": {
-              description: "ok",
-              content: {
-                "application/json": {
-                  schema: {
-                    type: "object",
-                    required: properties,
-                    properties: Object.fromEntries([
-                      ["status", { type: "string", enum: statuses }],
-                      ...properties.map((p) => [p, { type: "string" }]),
-                    ]),
-                  },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  });
+const orders = (properties: string[], statuses = ["open"]) => ordersApi(properties, statuses);
 
 for (const cacheMb of ["64", "0"]) {
   t.test(`publishing against a basis that went stale (CONTRACT_TEXT_CACHE_MB=${cacheMb})`, async (t) => {

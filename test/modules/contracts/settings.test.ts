@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import t from "tap";
 import { client, createOrg, createUser, startSession, startTestApp, type Client } from "../../helpers/app.js";
+import { ordersApi } from "./fixtures/orders.js";
 
 /**
  * A contract's settings that change how its changes are judged: `dangerous` (allow, the
@@ -9,27 +10,7 @@ import { client, createOrg, createUser, startSession, startTestApp, type Client 
  */
 
 /** An OpenAPI document whose GET /orders response has a `status` enum: adding a value is dangerous. */
-const orders = (statuses: string[]) =>
-  JSON.stringify({
-    openapi: "3.0.3",
-    info: { title: "orders", version: "1" },
-    paths: {
-      "/orders": {
-        get: {
-          responses: {
-            "200": {
-              description: "ok",
-              content: {
-                "application/json": {
-                  schema: { type: "object", properties: { status: { type: "string", enum: statuses } } },
-                },
-              },
-            },
-          },
-        },
-      },
-    },
-  });
+const orders = (statuses: string[]) => ordersApi([], statuses);
 
 const proto = (body: string) => `syntax = "proto3";\npackage shop.v1;\n${body}\n`;
 
