@@ -746,14 +746,17 @@ export async function reportTouches(
 ) {
   requireSessionScope(principal, sessionId);
   const paths = [...new Set(validPathsOrThrow(input.paths))];
+  // Under the `warn` policy an edit inside the same developer's other session's claim is no
+  // conflict. Read before the transaction: on a cache miss the policy is read over a second
+  // connection, and a transaction holding one while it waits for another can starve the pool
+  // (every connection held by a request waiting for the next one: 503 db.unavailable).
+  const sameDeveloperBlocks = (await deps.policy.forOrg(principal.orgId)).sameDeveloper === "block";
   return transaction(deps.db, async (tx) => {
     const session = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
     if (!session || session.userId !== principal.userId)
       throw sessionErrors.notFound(`No session ${sessionId} of yours in this organisation.`);
     if (session.status !== "active" || !session.live) throw sessionErrors.notActive(`Session ${sessionId} has ended.`);
     const { index, now, contracts } = await liveIndex({ db: tx, cache: deps.cache }, principal.orgId, session.repo);
-    // Under the `warn` policy an edit inside the same developer's other session's claim is no conflict.
-    const sameDeveloperBlocks = (await deps.policy.forOrg(principal.orgId)).sameDeveloper === "block";
     const conflicts = [];
     const budget = new WorkBudget(deps.config.PATTERN_WORK_BUDGET);
     const tree = deps.trees ? await deps.trees(principal.orgId, session.repo, tx) : null;
