@@ -1,14 +1,30 @@
-import t from "tap";
-import { client, createUser, startSession, startTestApp } from "../../helpers/app.js";
+import { randomBytes } from "node:crypto";
+import t, { type Test } from "tap";
+import { buildApp } from "../../../src/app.js";
+import { loadConfig } from "../../../src/config.js";
+import { client, createUser, startSession, startTestApp, testEnv, type TestApp } from "../../helpers/app.js";
 
 // A request that holds a database connection (a transaction) and then waits for a second one
 // can starve the pool: when every connection is held by such a request, each waits for the
 // next until the acquire timeout, and all of them fail with 503 db.unavailable. With a pool of
 // one connection, which is also what the embedded database has, any such request fails at once
 // (after the acquire timeout) instead of only under load: so an agent's whole working day runs
-// here on one connection, with every per-organisation cache cold, and must not see a 503.
+// here on one connection, with every per-organisation cache cold, and must not see a 503:
+// on PostgreSQL with a pool of one, and on the embedded database (where such a request hung for
+// good, and every request behind it).
 t.test("an agent's day on a pool of one connection", async (t) => {
   const { app, rootToken } = await startTestApp(t, { DATABASE_POOL_SIZE: "1", DATABASE_ACQUIRE_TIMEOUT_MS: "2000" });
+  await agentDay(t, app, rootToken);
+});
+
+t.test("an agent's day on the embedded database", async (t) => {
+  const rootToken = `root-${randomBytes(24).toString("hex")}`;
+  const { app } = await buildApp(loadConfig({ ...testEnv(), BRIGADE_BOOTSTRAP_TOKEN: rootToken, BRIGADE_DATA_DIR: "memory://" }));
+  t.teardown(() => app.close());
+  await agentDay(t, app, rootToken);
+});
+
+async function agentDay(t: Test, app: TestApp["app"], rootToken: string) {
   const alice = await createUser(app, rootToken, "member");
   const bob = await createUser(app, rootToken, "member");
   const admin = await createUser(app, rootToken, "admin");
@@ -47,4 +63,4 @@ t.test("an agent's day on a pool of one connection", async (t) => {
     [],
     "no request failed for want of a second connection",
   );
-});
+}
