@@ -359,6 +359,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const client = await PGlite.create(options.dataDir);
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
+  // After the migrations, which create files (every table's, on a first start).
   if (onDisk) await tightenDataDir(options.dataDir);
   return {
     db,
