@@ -52,12 +52,30 @@ if (!backends.databaseUrl) {
 
   /** The statements a send wrote to the messages and deliveries tables, and whether it asked about mutes. */
   async function sent(send: () => Promise<{ status: number; body: any }>) {
-    // Warm: the first request of a token looks it up; that is not the send's cost.
     const mark = pg.mark();
     const res = await send();
     t.equal(res.status, 201, JSON.stringify(res.body));
-    const texts = pg.since(mark).map((s) => s.text.replace(/\s+/g, " "));
+    const statements = pg.since(mark).map((s) => ({ ...s, text: s.text.replace(/\s+/g, " ") }));
+    const texts = statements.map((s) => s.text);
+    // The transaction that wrote the message: what its connection sent from BEGIN to COMMIT.
+    const insert = statements.find((s) => /insert into "messages"/i.test(s.text));
+    const onIt = statements.filter((s) => s.connection === insert?.connection);
+    const at = onIt.indexOf(insert!);
+    let begin = at;
+    while (begin > 0 && !/^begin/i.test(onIt[begin]!.text)) begin--;
+    const commit = onIt.findIndex((s, i) => i > at && /^commit/i.test(s.text));
     return {
+      transaction: onIt
+        .slice(begin, commit + 1)
+        .map((s) =>
+          /^(begin|commit)/i.test(s.text)
+            ? s.text.trim().toLowerCase()
+            : /insert into "messages"/i.test(s.text)
+              ? "message"
+              : /insert into "events"/i.test(s.text)
+                ? "events"
+                : s.text.slice(0, 60),
+        ),
       body: res.body,
       messageInserts: texts.filter((s) => /insert into "messages"/i.test(s)).length,
       deliveryInserts: texts.filter((s) => /insert into "message_deliveries"/i.test(s)).length,
@@ -67,12 +85,14 @@ if (!backends.databaseUrl) {
   }
 
   t.test("when a member sends to a user, then the message and its delivery are one statement and no mute is read", async (t) => {
+    // Warm: a token's first request looks it up, which is not the send's cost.
     await ana.api.get("/v1/messages");
     const s = await sent(() => ana.api.post("/v1/messages", { to: { type: "user", id: ben.id }, subject: "Hi", body: "One statement." }));
     t.equal(s.messageInserts, 1);
     t.equal(s.withDeliveries, 1, "the deliveries ride along with the message's insert");
     t.equal(s.deliveryInserts, 1, "no second delivery statement");
     t.equal(s.muteReads, 0, "a new thread cannot be muted yet");
+    t.same(s.transaction, ["begin", "message", "events", "commit"], "nothing else is read or written in the send's transaction");
     const inbox = await ben.api.get("/v1/messages");
     t.ok(
       inbox.body.items.some((m: { id: string }) => m.id === s.body.id),
