@@ -62,7 +62,8 @@ async function sentEvent(db: Db, principal: Principal, m: MessageRow, writers: {
     notify,
   });
   const direct = event.recipients.filter((r) => r.type === "user").map((r) => r.id);
-  const muted = m.ackRequired ? new Set<string>() : await repo.mutedBy(db, m.threadId, direct);
+  // A new thread's first message cannot be muted yet: nobody could mute a thread before it existed.
+  const muted = m.ackRequired || m.parentId === null ? new Set<string>() : await repo.mutedBy(db, m.threadId, direct);
   // The sender does not alert itself.
   event.recipients = event.recipients.filter(
     (r) =>
@@ -97,25 +98,28 @@ export async function sendMessage({ db }: { db: Db }, principal: Principal, inpu
     });
   const id = newId();
   const sent = await transaction(db, async (tx) => {
-    const row = await repo.insertMessage(tx, {
-      id,
-      orgId: principal.orgId,
-      threadId: id,
-      parentId: null,
-      senderUserId: principal.userId,
-      senderSessionId: principal.sessionId,
-      toKind: to.type,
-      toId: to.id ?? null,
-      subject: input.subject,
-      body: input.body,
-      importance: input.importance,
-      ackRequired: input.ackRequired,
-      until: input.until ? new Date(input.until) : null,
-      aboutKind: input.about?.type ?? null,
-      aboutId: input.about?.id ?? null,
-      aboutPath: input.about?.path ?? null,
-    });
-    await repo.deliver(tx, row, []);
+    const row = await repo.insertDelivered(
+      tx,
+      {
+        id,
+        orgId: principal.orgId,
+        threadId: id,
+        parentId: null,
+        senderUserId: principal.userId,
+        senderSessionId: principal.sessionId,
+        toKind: to.type,
+        toId: to.id ?? null,
+        subject: input.subject,
+        body: input.body,
+        importance: input.importance,
+        ackRequired: input.ackRequired,
+        until: input.until ? new Date(input.until) : null,
+        aboutKind: input.about?.type ?? null,
+        aboutId: input.about?.id ?? null,
+        aboutPath: input.about?.path ?? null,
+      },
+      [],
+    );
     await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, [])]);
     return { ...row, readAt: null, acknowledgedAt: null };
   });
@@ -128,30 +132,30 @@ export async function reply({ db }: { db: Db }, principal: Principal, parentId: 
   const root = parent.threadId === parent.id ? parent : (await repo.findMessage(db, principal.orgId, parent.threadId))!;
   const id = newId();
   const sent = await transaction(db, async (tx) => {
-    const row = await repo.insertMessage(tx, {
-      id,
-      orgId: principal.orgId,
-      threadId: root.id,
-      parentId: parent.id,
-      senderUserId: principal.userId,
-      senderSessionId: principal.sessionId,
-      toKind: root.toKind,
-      toId: root.toId,
-      subject: root.subject,
-      body: input.body,
-      importance: input.importance,
-      ackRequired: input.ackRequired,
-      until: null,
-      aboutKind: root.aboutKind,
-      aboutId: root.aboutId,
-      aboutPath: root.aboutPath,
-    });
+    // Read before the reply is written: the reply's own sender is left out below either way.
     const writers = (await repo.threadSenders(tx, principal.orgId, root.id)).filter(
-      (w) => !(w.userId === row.senderUserId && w.sessionId === row.senderSessionId),
+      (w) => !(w.userId === principal.userId && w.sessionId === principal.sessionId),
     );
-    await repo.deliver(
+    const row = await repo.insertDelivered(
       tx,
-      row,
+      {
+        id,
+        orgId: principal.orgId,
+        threadId: root.id,
+        parentId: parent.id,
+        senderUserId: principal.userId,
+        senderSessionId: principal.sessionId,
+        toKind: root.toKind,
+        toId: root.toId,
+        subject: root.subject,
+        body: input.body,
+        importance: input.importance,
+        ackRequired: input.ackRequired,
+        until: null,
+        aboutKind: root.aboutKind,
+        aboutId: root.aboutId,
+        aboutPath: root.aboutPath,
+      },
       writers.map((w) => w.userId),
     );
     await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, writers)]);
