@@ -6,7 +6,7 @@
  * sessions found with the server's own pattern language (src/patterns), never by comparing
  * pattern strings. Pure: no DOM, unit-tested in test/dashboard/claims-tree.test.ts.
  */
-import { firstLiteralSegments, overlap, parsePattern } from "../../../src/patterns/index.js";
+import { firstLiteralSegments, overlap, type Pattern, parsePattern } from "../../../src/patterns/index.js";
 
 export interface MapClaim {
   id: string;
@@ -95,22 +95,32 @@ function newNode(name: string, path: string, depth: number): TreeNode {
   };
 }
 
-/** Parsed once per pattern text: a live map is rebuilt every second while claims stream in. */
-const segmentCache = new Map<string, string[]>();
-const SEGMENT_CACHE_LIMIT = 200_000;
+/**
+ * Parsed once per pattern text, and the parsed pattern (not its text) handed to the overlap
+ * search: the patterns library's own text cache holds 4,096 texts, fewer than a monorepo's
+ * claims, so each text was parsed again for its overlaps (and compiled again, its compiled
+ * form being kept by parsed pattern). A live map is rebuilt every second while claims stream in.
+ */
+const parsedCache = new Map<string, Pattern | null>();
+const PARSED_CACHE_LIMIT = 200_000;
+
+function parsedOf(pattern: string): Pattern | null {
+  const cached = parsedCache.get(pattern);
+  if (cached !== undefined) return cached;
+  let parsed: Pattern | null;
+  try {
+    parsed = parsePattern(pattern);
+  } catch {
+    parsed = null; // the server validated it; a pattern this client cannot parse sits at the root
+  }
+  if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.clear();
+  parsedCache.set(pattern, parsed);
+  return parsed;
+}
 
 function segmentsOf(pattern: string): string[] {
-  const cached = segmentCache.get(pattern);
-  if (cached) return cached;
-  let segments: string[];
-  try {
-    segments = firstLiteralSegments(pattern);
-  } catch {
-    segments = []; // the server validated it; a pattern this client cannot parse sits at the root
-  }
-  if (segmentCache.size >= SEGMENT_CACHE_LIMIT) segmentCache.clear();
-  segmentCache.set(pattern, segments);
-  return segments;
+  const parsed = parsedOf(pattern);
+  return parsed ? firstLiteralSegments(parsed) : [];
 }
 
 export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [], budget = OVERLAP_BUDGET): ClaimsTree {
@@ -222,8 +232,11 @@ export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [
 }
 
 function safeOverlap(a: string, b: string): string | null {
+  const pa = parsedOf(a);
+  const pb = parsedOf(b);
+  if (!pa || !pb) return null;
   try {
-    return overlap(a, b);
+    return overlap(pa, pb);
   } catch {
     return null;
   }
@@ -259,10 +272,6 @@ export function findNode(root: TreeNode, path: string): TreeNode | undefined {
 
 /** Whether a pattern names a folder (and so whatever is inside it) rather than one file. */
 export function isFolderPattern(pattern: string): boolean {
-  try {
-    const parsed = parsePattern(pattern);
-    return parsed.directoryOnly || parsed.segments.some((s) => s.kind !== "literal");
-  } catch {
-    return true;
-  }
+  const parsed = parsedOf(pattern);
+  return !parsed || parsed.directoryOnly || parsed.segments.some((s) => s.kind !== "literal");
 }
