@@ -21,7 +21,12 @@ import { useStore } from "../state/store.js";
 
 const STATUSES = ["open", "acknowledged", "resolved"] as const;
 type Status = (typeof STATUSES)[number];
-const PAGE_SIZE = 100;
+/**
+ * Conflicts drawn per page, newest first ("Load more" for the next). A conflict's row is some
+ * thirty elements (code-host links, overlap and same-developer marks, a threads button): a
+ * hundred of them took most of the page's first draw in creating and laying out the table.
+ */
+const PAGE_SIZE = 50;
 /** Messages about conflicts read to mark the conflicts that have a thread (the newest ones). */
 const THREAD_MARKS = 200;
 
