@@ -226,12 +226,14 @@ export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [
   let tested = 0;
   let truncated = false;
   const onPath: { node: TreeNode; placed: Placed }[] = [];
-  const markAncestors = (path: TreeNode[]) => {
-    for (const n of path) n.overlap = true;
+  // The folders from the root to the one visited: one stack, not a copy per folder.
+  const chain: TreeNode[] = [];
+  const markAncestors = () => {
+    for (const n of chain) n.overlap = true;
   };
-  const visit = (node: TreeNode, ancestors: TreeNode[]) => {
+  const visit = (node: TreeNode) => {
     if (truncated) return;
-    const chain = [...ancestors, node];
+    chain.push(node);
     const base = onPath.length;
     for (const placed of node.own) {
       for (const other of onPath) {
@@ -252,17 +254,18 @@ export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [
         overlaps.push(found);
         other.node.overlapsHere.push(found);
         node.overlapsHere.push(found);
-        markAncestors(chain);
+        markAncestors();
       }
       onPath.push({ node, placed });
     }
     for (const child of node.children) {
-      visit(child, chain);
+      visit(child);
       if (truncated) return;
     }
     onPath.length = base;
+    chain.pop();
   };
-  visit(root, []);
+  visit(root);
 
   const holders = [...holderTotals.entries()].sort((a, b) => b[1] - a[1]).map(([userId, n]) => ({ userId, patterns: n }));
   return { root, overlaps, overlapCheckTruncated: truncated, patterns, holders };
