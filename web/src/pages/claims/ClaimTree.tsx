@@ -170,7 +170,7 @@ export function ClaimTree(props: {
   const { root, expanded, selected } = props;
   const rows = useMemo(() => visibleRows(root, expanded), [root, expanded]);
   const [focusPath, setFocusPath] = useState<string>(selected || rows[0]?.node.path || "");
-  const ownersCache = useMemo(() => new Map<string, string>(), [props.codeowners, root]);
+  const ownersCache = useMemo(() => new Map<string, string>(), [props.codeowners]);
   const list = useRef<HTMLUListElement>(null);
   const focusable = rows.some((r) => r.more === undefined && r.node.path === focusPath) ? focusPath : (rows[0]?.node.path ?? "");
 
