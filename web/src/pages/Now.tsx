@@ -357,8 +357,13 @@ const DeveloperBlock = memo(function DeveloperBlock({
   );
 });
 
-/** Sessions drawn at first: the busiest teams open until this many, the rest a summary line away. */
-const OPEN_BUDGET = 150;
+/**
+ * Sessions drawn at first: teams open, in order, while fewer than this many are shown, the rest
+ * a summary line away. A session's row has grown to some twenty elements (health, figures,
+ * code-host links for repository and branch): at 150, two teams of a hundred were drawn and
+ * creating, styling and laying them out was most of the page's first draw.
+ */
+const OPEN_BUDGET = 100;
 
 function defaultOpenTeams(groups: TeamGroup[]): Set<string> {
   const open = new Set<string>();
