@@ -1,5 +1,7 @@
+import fc from "fast-check";
 import t from "tap";
-import { buildClaimsTree, findNode, placedUnder, type MapClaim } from "../../web/src/lib/claims-tree.js";
+import { firstLiteralSegments } from "../../src/patterns/index.js";
+import { buildClaimsTree, findNode, literalFolders, placedUnder, type MapClaim } from "../../web/src/lib/claims-tree.js";
 
 let n = 0;
 const claim = (sessionId: string, userId: string, patterns: string[], mode: "exclusive" | "shared" = "exclusive"): MapClaim => ({
@@ -142,4 +144,43 @@ t.test("when every conflict through a folder is latent, then the folder says so;
     [{ id: "c2", claimId: c.id, otherClaimId: a.id, witness: "src/pay/refund.ts", status: "open" }],
   );
   t.notOk(findNode(unclassified.root, "src")!.conflictLatentOnly, "not classified (no tree): a conflict as before");
+});
+
+t.test("when a pattern's fixed folders are read off its text, then they are what the pattern parser says", async (t) => {
+  const parsed = (pattern: string) => {
+    try {
+      return firstLiteralSegments(pattern);
+    } catch {
+      return [];
+    }
+  };
+  for (const pattern of [
+    "/",
+    "a/",
+    "/a/",
+    "a",
+    "**/a",
+    "a/**",
+    "a**b/c",
+    "a/***",
+    "./a",
+    "a//b",
+    "a/../b",
+    "/x/y/*.ts",
+    "!a/b",
+    "#a/b",
+    "a/b?c/d",
+  ])
+    t.same(literalFolders(pattern), parsed(pattern), pattern);
+  const char = fc.constantFrom("a", "b", ".", "/", "*", "?", "\\", " ", "!", "#", "[", "-", "é");
+  fc.assert(
+    fc.property(fc.array(char, { maxLength: 24 }), (chars) => {
+      const pattern = chars.join("");
+      return JSON.stringify(literalFolders(pattern)) === JSON.stringify(parsed(pattern));
+    }),
+    { numRuns: 5_000 },
+  );
+  t.pass("5,000 random patterns read alike");
+  const many = `${"a*/".repeat(17)}b`;
+  t.same(literalFolders(many), parsed(many), "more wildcards than a pattern may have");
 });

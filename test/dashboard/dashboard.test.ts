@@ -146,6 +146,8 @@ async function run(t: Tap) {
     await page.goto(`${base}/#/claims?repo=${encodeURIComponent(REPO)}`);
     const src = page.locator('[role="treeitem"][data-path="src"]');
     await src.waitFor();
+    // The CODEOWNERS column fills in once the tree has been drawn.
+    await page.locator('[role="treeitem"][data-path="src/auth"] .tree-owners').waitFor();
     t.match(
       await page.locator('[role="treeitem"][data-path="src/auth"]').innerText(),
       /@acme\/identity/,

@@ -10,7 +10,12 @@ import { throttle, useStore } from "../state/store.js";
 /** Entries read at most: a queue this long is a problem to see whole on the Activity page. */
 const MAX_ENTRIES = 2_000;
 /** Events after which who waits, and where, may have changed. */
-const QUEUE_EVENTS = /^claim\.(queued|queue_left|queue_waiting|granted|released|expired|broken)$/;
+const QUEUE_EVENTS = /^claim\.(queued|queue_left|queue_waiting)$/;
+/**
+ * Claims coming and going change who waits only when someone waits: with an empty queue they
+ * are not read for (100 grants and releases a second in a busy repository each read the queue).
+ */
+const HOLDER_EVENTS = /^claim\.(granted|released|expired|broken)$/;
 
 export interface QueueState {
   state: "loading" | "ready" | "error";
@@ -47,8 +52,10 @@ export function useQueue(filter: Record<string, string>, keep?: (e: QueueEntry) 
     };
   }, [key, resets, version, app.isLead]);
 
+  const waiting = data.items.length > 0;
   useLiveEvents((events) => {
-    if (events.some((e) => QUEUE_EVENTS.test(e.type) && (!filter.repo || e.repo === filter.repo))) reload();
+    const matters = (type: string) => QUEUE_EVENTS.test(type) || (waiting && HOLDER_EVENTS.test(type));
+    if (events.some((e) => matters(e.type) && (!filter.repo || e.repo === filter.repo))) reload();
   });
   return data;
 }

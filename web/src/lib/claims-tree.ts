@@ -6,7 +6,14 @@
  * sessions found with the server's own pattern language (src/patterns), never by comparing
  * pattern strings. Pure: no DOM, unit-tested in test/dashboard/claims-tree.test.ts.
  */
-import { firstLiteralSegments, overlap, parsePattern } from "../../../src/patterns/index.js";
+import {
+  firstLiteralSegments,
+  MAX_PATTERN_LENGTH,
+  MAX_WILDCARDS,
+  overlap,
+  type Pattern,
+  parsePattern,
+} from "../../../src/patterns/index.js";
 
 export interface MapClaim {
   id: string;
@@ -95,22 +102,62 @@ function newNode(name: string, path: string, depth: number): TreeNode {
   };
 }
 
-/** Parsed once per pattern text: a live map is rebuilt every second while claims stream in. */
-const segmentCache = new Map<string, string[]>();
-const SEGMENT_CACHE_LIMIT = 200_000;
+/**
+ * Parsed once per pattern text, and the parsed pattern (not its text) handed to the overlap
+ * search: the patterns library's own text cache holds 4,096 texts, fewer than a monorepo's
+ * claims, so each text was parsed again for its overlaps (and compiled again, its compiled
+ * form being kept by parsed pattern). A live map is rebuilt every second while claims stream in.
+ */
+const parsedCache = new Map<string, Pattern | null>();
+const PARSED_CACHE_LIMIT = 200_000;
+
+function parsedOf(pattern: string): Pattern | null {
+  const cached = parsedCache.get(pattern);
+  if (cached !== undefined) return cached;
+  let parsed: Pattern | null;
+  try {
+    parsed = parsePattern(pattern);
+  } catch {
+    parsed = null; // the server validated it; a pattern this client cannot parse sits at the root
+  }
+  if (parsedCache.size >= PARSED_CACHE_LIMIT) parsedCache.clear();
+  parsedCache.set(pattern, parsed);
+  return parsed;
+}
+
+/** Printable ASCII without the backslash: no escapes, whitespace, control characters or surrogates. */
+const PLAIN = /^[!-[\]-~]+$/;
+
+/**
+ * A pattern's fixed leading folders, as firstLiteralSegments says (nothing for a pattern that
+ * matches at any depth or does not parse). Placing a monorepo's claims parsed every pattern with
+ * full validation, which was most of the map's first draw (5,100 patterns: ~240 of 400 ms in
+ * its profile); a plain pattern (printable ASCII, no escapes, no empty, "." or ".." segment,
+ * "***" or more wildcard characters than a pattern may have) reads straight off its text, with
+ * the same answer (a property test holds the two together). Anything else is parsed.
+ */
+export function literalFolders(pattern: string): string[] {
+  if (pattern.length > MAX_PATTERN_LENGTH || !PLAIN.test(pattern) || pattern.includes("***")) return segmentsOf(pattern);
+  let wildcards = 0;
+  for (let i = 0; i < pattern.length; i++) if (pattern[i] === "*" || pattern[i] === "?") wildcards++;
+  if (wildcards > MAX_WILDCARDS) return segmentsOf(pattern);
+  const leadingSlash = pattern.startsWith("/");
+  const trailingSlash = pattern.length > 1 && pattern.endsWith("/");
+  const body = pattern.slice(leadingSlash ? 1 : 0, trailingSlash ? -1 : undefined);
+  const segments = body.split("/");
+  if (segments.some((s) => s === "" || s === "." || s === "..")) return segmentsOf(pattern);
+  if (!leadingSlash && segments.length === 1) return [];
+  const folders: string[] = [];
+  for (const segment of segments) {
+    if (segment.includes("*") || segment.includes("?")) break;
+    folders.push(segment);
+  }
+  return folders;
+}
 
 function segmentsOf(pattern: string): string[] {
-  const cached = segmentCache.get(pattern);
-  if (cached) return cached;
-  let segments: string[];
-  try {
-    segments = firstLiteralSegments(pattern);
-  } catch {
-    segments = []; // the server validated it; a pattern this client cannot parse sits at the root
-  }
-  if (segmentCache.size >= SEGMENT_CACHE_LIMIT) segmentCache.clear();
-  segmentCache.set(pattern, segments);
-  return segments;
+  const parsed = parsedOf(pattern);
+  return parsed ? firstLiteralSegments(parsed) : [];
 }
 
 export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [], budget = OVERLAP_BUDGET): ClaimsTree {
@@ -126,7 +173,7 @@ export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [
       let node = root;
       node.total++;
       node.holders.set(claim.userId, (node.holders.get(claim.userId) ?? 0) + 1);
-      for (const segment of segmentsOf(pattern)) {
+      for (const segment of literalFolders(pattern)) {
         let children = childMaps.get(node);
         if (!children) childMaps.set(node, (children = new Map()));
         let child = children.get(segment);
@@ -179,12 +226,14 @@ export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [
   let tested = 0;
   let truncated = false;
   const onPath: { node: TreeNode; placed: Placed }[] = [];
-  const markAncestors = (path: TreeNode[]) => {
-    for (const n of path) n.overlap = true;
+  // The folders from the root to the one visited: one stack, not a copy per folder.
+  const chain: TreeNode[] = [];
+  const markAncestors = () => {
+    for (const n of chain) n.overlap = true;
   };
-  const visit = (node: TreeNode, ancestors: TreeNode[]) => {
+  const visit = (node: TreeNode) => {
     if (truncated) return;
-    const chain = [...ancestors, node];
+    chain.push(node);
     const base = onPath.length;
     for (const placed of node.own) {
       for (const other of onPath) {
@@ -205,25 +254,29 @@ export function buildClaimsTree(claims: MapClaim[], conflicts: MapConflict[] = [
         overlaps.push(found);
         other.node.overlapsHere.push(found);
         node.overlapsHere.push(found);
-        markAncestors(chain);
+        markAncestors();
       }
       onPath.push({ node, placed });
     }
     for (const child of node.children) {
-      visit(child, chain);
+      visit(child);
       if (truncated) return;
     }
     onPath.length = base;
+    chain.pop();
   };
-  visit(root, []);
+  visit(root);
 
   const holders = [...holderTotals.entries()].sort((a, b) => b[1] - a[1]).map(([userId, n]) => ({ userId, patterns: n }));
   return { root, overlaps, overlapCheckTruncated: truncated, patterns, holders };
 }
 
 function safeOverlap(a: string, b: string): string | null {
+  const pa = parsedOf(a);
+  const pb = parsedOf(b);
+  if (!pa || !pb) return null;
   try {
-    return overlap(a, b);
+    return overlap(pa, pb);
   } catch {
     return null;
   }
@@ -259,10 +312,6 @@ export function findNode(root: TreeNode, path: string): TreeNode | undefined {
 
 /** Whether a pattern names a folder (and so whatever is inside it) rather than one file. */
 export function isFolderPattern(pattern: string): boolean {
-  try {
-    const parsed = parsePattern(pattern);
-    return parsed.directoryOnly || parsed.segments.some((s) => s.kind !== "literal");
-  } catch {
-    return true;
-  }
+  const parsed = parsedOf(pattern);
+  return !parsed || parsed.directoryOnly || parsed.segments.some((s) => s.kind !== "literal");
 }

@@ -1,6 +1,7 @@
 import { OverlapBadge } from "../components/OverlapBadge.js";
 import { Fragment } from "preact";
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { memo } from "preact/compat";
+import { useCallback, useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, errorMessage, withQuery } from "../api/client.js";
 import type { ConflictRecord, Message, Page } from "../api/types.js";
 import { Empty, ErrorState, Loading } from "../components/states.js";
@@ -15,11 +16,17 @@ import { developerHref, sessionHref } from "../lib/links.js";
 import { href, navigate } from "../lib/router.js";
 import { useApp, useDirectory, useLiveEvents, useMessageEvents } from "../state/app.js";
 import { useNames } from "../state/names.js";
+import type { Names } from "../lib/describe.js";
 import { useStore } from "../state/store.js";
 
 const STATUSES = ["open", "acknowledged", "resolved"] as const;
 type Status = (typeof STATUSES)[number];
-const PAGE_SIZE = 100;
+/**
+ * Conflicts drawn per page, newest first ("Load more" for the next). A conflict's row is some
+ * thirty elements (code-host links, overlap and same-developer marks, a threads button): a
+ * hundred of them took most of the page's first draw in creating and laying out the table.
+ */
+const PAGE_SIZE = 50;
 /** Messages about conflicts read to mark the conflicts that have a thread (the newest ones). */
 const THREAD_MARKS = 200;
 
@@ -118,6 +125,93 @@ export function groupByPair(items: ConflictRecord[]): ConflictGroup[] {
   return [...groups.values()].sort((x, y) => y.items.length - x.items.length);
 }
 
+const ConflictRow = memo(function ConflictRow({
+  c,
+  open,
+  threads,
+  names,
+  now,
+  onToggleThreads,
+}: {
+  c: ConflictRecord;
+  open: boolean;
+  threads: number;
+  names: Names;
+  now: number;
+  onToggleThreads(id: string, open: boolean): void;
+}) {
+  return (
+    <Fragment>
+      <tr data-conflict={c.id} data-same-developer={c.sameDeveloper || undefined} class={`conflict-${c.status}`}>
+        <td class="mono" data-label="Repository">
+          <RepoLink repo={c.repo} />
+          <div>
+            <a
+              href={href("claims", { repo: c.repo })}
+              onClick={(e) => (
+                e.preventDefault(), navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
+              )}
+            >
+              on the claims map
+            </a>
+          </div>
+        </td>
+        <td data-label="Parties">
+          <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> <span aria-hidden="true">↔</span>
+          <span class="visually-hidden"> and </span> <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
+          <div class="muted">
+            {c.kind === "claim" ? "claim over claim" : "edit"}
+            {c.sameDeveloper ? <SameDeveloperMark /> : null}
+          </div>
+        </td>
+        <td data-label="Witness">
+          <RepoLink repo={c.repo} path={c.witness} />
+          <OverlapBadge overlap={c.overlap} realCount={c.realCount} />
+        </td>
+        <td class="mono" data-label="Patterns">
+          {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
+        </td>
+        <td data-label="Age">
+          <time dateTime={c.openedAt} title={`opened ${formatDateTime(c.openedAt)}`}>
+            {formatDuration(Math.max(0, (c.resolvedAt ? Date.parse(c.resolvedAt) : now) - Date.parse(c.openedAt)))}
+          </time>
+          <div class="muted">opened {relativeTime(c.openedAt, now)}</div>
+        </td>
+        <td data-label="State">
+          <span class={`status status-${c.status}`}>{c.status}</span>
+          {c.resolution ? <div class="muted">{c.resolution.replace(/_/g, " ")}</div> : null}
+        </td>
+        <td data-label="Thread">
+          <button
+            type="button"
+            class="button button-small button-quiet"
+            aria-expanded={open}
+            aria-controls={open ? `conflict-threads-${c.id}` : undefined}
+            onClick={() => onToggleThreads(c.id, open)}
+          >
+            {threads ? plural(threads, "message") : "Threads"}
+            <span class="visually-hidden"> about the conflict at {c.witness}</span>
+          </button>
+        </td>
+      </tr>
+      {open ? (
+        <tr class="conflict-detail" id={`conflict-threads-${c.id}`}>
+          <td colSpan={7}>
+            <ThreadsAbout
+              kind="conflict"
+              id={c.id}
+              to={[
+                { sessionId: c.sessionId, label: `${names.session(c.sessionId)} (raised it)` },
+                { sessionId: c.otherSessionId, label: names.session(c.otherSessionId) },
+              ]}
+            />
+          </td>
+        </tr>
+      ) : null}
+    </Fragment>
+  );
+});
+
 export function ConflictsPage({ params }: { params: URLSearchParams }) {
   const app = useApp();
   const names = useNames();
@@ -204,8 +298,11 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
     };
   }, [status, resets, attempt, filterKey]);
 
-  // Tab counts: the overview has open/acknowledged for leads; otherwise count what we can see.
+  // Tab counts: up to 500 conflicts of each status, read once the list is shown: three pages of
+  // 500 arriving with the list of 100 were parsed and drawn before it.
+  const listShown = list.state !== "loading";
   useEffect(() => {
+    if (!listShown) return;
     let cancelled = false;
     const count = (s: Status) =>
       api<Page<ConflictRecord>>(withQuery("/v1/conflicts", { status: s, limit: 500, ...filters })).then((p) =>
@@ -217,7 +314,7 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
     return () => {
       cancelled = true;
     };
-  }, [resets, attempt, filterKey, teamMembers]);
+  }, [resets, attempt, filterKey, teamMembers, listShown]);
 
   useLiveEvents((events) => {
     const updates = new Map<string, Partial<ConflictRecord> & { id: string }>();
@@ -323,75 +420,21 @@ export function ConflictsPage({ params }: { params: URLSearchParams }) {
   const users = useMemo(() => [...directory.users.values()].sort((a, b) => a.name.localeCompare(b.name)), [directory]);
   const [openGroups, setOpenGroups] = useState<Set<string>>(new Set());
 
+  // Rows are drawn by a memoised component: the tab counts, thread marks and names arrive after
+  // the list, and each used to draw all of its rows again.
+  const paramsRef = useRef(setParams);
+  paramsRef.current = setParams;
+  const toggleThreads = useCallback((id: string, open: boolean) => paramsRef.current({ conflict: open ? undefined : id }), []);
   const row = (c: ConflictRecord) => (
-    <Fragment key={c.id}>
-      <tr data-conflict={c.id} data-same-developer={c.sameDeveloper || undefined} class={`conflict-${c.status}`}>
-        <td class="mono" data-label="Repository">
-          <RepoLink repo={c.repo} />
-          <div>
-            <a
-              href={href("claims", { repo: c.repo })}
-              onClick={(e) => (
-                e.preventDefault(), navigate("claims", { repo: c.repo, path: c.witness.split("/").slice(0, -1).join("/") || undefined })
-              )}
-            >
-              on the claims map
-            </a>
-          </div>
-        </td>
-        <td data-label="Parties">
-          <a href={sessionHref(c.sessionId)}>{names.session(c.sessionId)}</a> <span aria-hidden="true">↔</span>
-          <span class="visually-hidden"> and </span> <a href={sessionHref(c.otherSessionId)}>{names.session(c.otherSessionId)}</a>
-          <div class="muted">
-            {c.kind === "claim" ? "claim over claim" : "edit"}
-            {c.sameDeveloper ? <SameDeveloperMark /> : null}
-          </div>
-        </td>
-        <td data-label="Witness">
-          <RepoLink repo={c.repo} path={c.witness} />
-          <OverlapBadge overlap={c.overlap} realCount={c.realCount} />
-        </td>
-        <td class="mono" data-label="Patterns">
-          {c.pattern ?? "edit"} / {c.otherPattern ?? "edit"}
-        </td>
-        <td data-label="Age">
-          <time dateTime={c.openedAt} title={`opened ${formatDateTime(c.openedAt)}`}>
-            {formatDuration(Math.max(0, (c.resolvedAt ? Date.parse(c.resolvedAt) : now) - Date.parse(c.openedAt)))}
-          </time>
-          <div class="muted">opened {relativeTime(c.openedAt, now)}</div>
-        </td>
-        <td data-label="State">
-          <span class={`status status-${c.status}`}>{c.status}</span>
-          {c.resolution ? <div class="muted">{c.resolution.replace(/_/g, " ")}</div> : null}
-        </td>
-        <td data-label="Thread">
-          <button
-            type="button"
-            class="button button-small button-quiet"
-            aria-expanded={opened === c.id}
-            aria-controls={opened === c.id ? `conflict-threads-${c.id}` : undefined}
-            onClick={() => setParams({ conflict: opened === c.id ? undefined : c.id })}
-          >
-            {threadCounts.get(c.id) ? plural(threadCounts.get(c.id)!, "message") : "Threads"}
-            <span class="visually-hidden"> about the conflict at {c.witness}</span>
-          </button>
-        </td>
-      </tr>
-      {opened === c.id ? (
-        <tr class="conflict-detail" id={`conflict-threads-${c.id}`}>
-          <td colSpan={7}>
-            <ThreadsAbout
-              kind="conflict"
-              id={c.id}
-              to={[
-                { sessionId: c.sessionId, label: `${names.session(c.sessionId)} (raised it)` },
-                { sessionId: c.otherSessionId, label: names.session(c.otherSessionId) },
-              ]}
-            />
-          </td>
-        </tr>
-      ) : null}
-    </Fragment>
+    <ConflictRow
+      key={c.id}
+      c={c}
+      open={opened === c.id}
+      threads={threadCounts.get(c.id) ?? 0}
+      names={names}
+      now={now}
+      onToggleThreads={toggleThreads}
+    />
   );
 
   const groupTitle = (g: ConflictGroup) => {

@@ -223,7 +223,33 @@ function Count({ label, value, href: link, note }: { label: string; value: numbe
   );
 }
 
-const SessionRows = memo(function SessionRows({ agent, tick, load }: { agent: AgentGroup; tick: number; load: LoadState }) {
+interface SessionRowsProps {
+  agent: AgentGroup;
+  tick: number;
+  load: LoadState;
+}
+
+/**
+ * Whether an agent's rows would draw the same: the grouping is rebuilt whenever the figures move
+ * (every batch of claim events while they stream in), so the groups are new objects each time;
+ * the rows compare what they show instead — the same sessions, and the same figures for them.
+ */
+function sameRows(a: SessionRowsProps, b: SessionRowsProps): boolean {
+  if (a.tick !== b.tick || a.load.state !== b.load.state || a.agent.name !== b.agent.name) return false;
+  const before = a.agent.sessions;
+  const after = b.agent.sessions;
+  if (before.length !== after.length) return false;
+  for (let i = 0; i < before.length; i++) {
+    const s = before[i]!;
+    if (s !== after[i]) return false;
+    const x = loadOf(a.load, s.id);
+    const y = loadOf(b.load, s.id);
+    if (x.claims !== y.claims || x.openConflicts !== y.openConflicts) return false;
+  }
+  return true;
+}
+
+const SessionRows = memo(function SessionRows({ agent, tick, load }: SessionRowsProps) {
   return (
     <>
       {agent.sessions.map((s, i) => {
@@ -281,7 +307,7 @@ const SessionRows = memo(function SessionRows({ agent, tick, load }: { agent: Ag
       })}
     </>
   );
-});
+}, sameRows);
 
 const DeveloperBlock = memo(function DeveloperBlock({
   developer,
@@ -331,8 +357,13 @@ const DeveloperBlock = memo(function DeveloperBlock({
   );
 });
 
-/** Sessions drawn at first: the busiest teams open until this many, the rest a summary line away. */
-const OPEN_BUDGET = 150;
+/**
+ * Sessions drawn at first: teams open, in order, while fewer than this many are shown, the rest
+ * a summary line away. A session's row has grown to some twenty elements (health, figures,
+ * code-host links for repository and branch): at 150, two teams of a hundred were drawn and
+ * creating, styling and laying them out was most of the page's first draw.
+ */
+const OPEN_BUDGET = 100;
 
 function defaultOpenTeams(groups: TeamGroup[]): Set<string> {
   const open = new Set<string>();

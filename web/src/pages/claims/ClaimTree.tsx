@@ -57,7 +57,7 @@ function HolderSwatches({
   );
 }
 
-const TreeRow = memo(function TreeRow(props: {
+interface TreeRowProps {
   row: Row;
   expanded: boolean;
   selected: boolean;
@@ -67,7 +67,45 @@ const TreeRow = memo(function TreeRow(props: {
   directory: Directory;
   onActivate(path: string, toggle: boolean): void;
   onFocus(path: string): void;
-}) {
+}
+
+/**
+ * Whether a row would draw the same. The live map is rebuilt (new nodes, new colour map) each
+ * time claims change, so identity says nothing: a row compares what it shows — its folder's
+ * figures, flags, holders and their colours — and only the rows that changed are drawn again.
+ */
+function sameTreeRow(a: TreeRowProps, b: TreeRowProps): boolean {
+  if (
+    a.expanded !== b.expanded ||
+    a.selected !== b.selected ||
+    a.focused !== b.focused ||
+    a.owners !== b.owners ||
+    a.directory !== b.directory ||
+    a.onActivate !== b.onActivate ||
+    a.onFocus !== b.onFocus
+  )
+    return false;
+  const [x, y] = [a.row, b.row];
+  if (x.level !== y.level || x.setSize !== y.setSize || x.posInSet !== y.posInSet || x.more !== y.more) return false;
+  const [n, m] = [x.node, y.node];
+  if (n !== m) {
+    if (
+      n.path !== m.path ||
+      n.total !== m.total ||
+      n.children.length !== m.children.length ||
+      n.conflict !== m.conflict ||
+      n.conflictLatentOnly !== m.conflictLatentOnly ||
+      n.overlap !== m.overlap ||
+      n.holders.size !== m.holders.size
+    )
+      return false;
+    for (const [id, count] of n.holders) if (m.holders.get(id) !== count) return false;
+  }
+  if (a.colors !== b.colors) for (const id of m.holders.keys()) if (a.colors.get(id) !== b.colors.get(id)) return false;
+  return true;
+}
+
+const TreeRow = memo(function TreeRow(props: TreeRowProps) {
   const { row, expanded, selected, focused, owners, colors, directory } = props;
   const node = row.node;
   if (row.more !== undefined) {
@@ -117,7 +155,7 @@ const TreeRow = memo(function TreeRow(props: {
       ) : null}
     </li>
   );
-});
+}, sameTreeRow);
 
 export function ClaimTree(props: {
   root: TreeNode;
@@ -132,7 +170,7 @@ export function ClaimTree(props: {
   const { root, expanded, selected } = props;
   const rows = useMemo(() => visibleRows(root, expanded), [root, expanded]);
   const [focusPath, setFocusPath] = useState<string>(selected || rows[0]?.node.path || "");
-  const ownersCache = useMemo(() => new Map<string, string>(), [props.codeowners, root]);
+  const ownersCache = useMemo(() => new Map<string, string>(), [props.codeowners]);
   const list = useRef<HTMLUListElement>(null);
   const focusable = rows.some((r) => r.more === undefined && r.node.path === focusPath) ? focusPath : (rows[0]?.node.path ?? "");
 

@@ -7,9 +7,12 @@ const PLACEHOLDER_FILE = "\u2026";
 /** Owners of what is inside a folder (or of the file, for a file claim), by the CODEOWNERS rules. */
 export function ownersOf(index: OwnersLookup | null, node: TreeNode, cache: Map<string, string>): string {
   if (!index || !node.path) return "";
-  const cached = cache.get(node.path);
-  if (cached !== undefined) return cached;
   const isFile = node.children.length === 0 && node.own.length > 0 && node.own.every((p) => !isFolderPattern(p.pattern));
+  // By path and kind, not by node: the answer outlives the live map's rebuilds (every second
+  // while claims stream in), and each open row would otherwise ask the index again.
+  const key = `${isFile ? "file" : "folder"}:${node.path}`;
+  const cached = cache.get(key);
+  if (cached !== undefined) return cached;
   let text = "";
   try {
     const match = index.owners(isFile ? node.path : `${node.path}/${PLACEHOLDER_FILE}`);
@@ -17,7 +20,7 @@ export function ownersOf(index: OwnersLookup | null, node: TreeNode, cache: Map<
   } catch {
     text = "";
   }
-  cache.set(node.path, text);
+  cache.set(key, text);
   return text;
 }
 
