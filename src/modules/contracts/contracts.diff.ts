@@ -93,29 +93,8 @@ const ASYNCAPI_COMPONENTS = [
 // The walks below visit every node of two documents of megabytes on each publish: plain loops,
 // and no entries arrays or serialised copies, which were most of a publish's garbage.
 
-function refsIn(node: unknown, into: Set<string>) {
-  const stack = [node];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const v: unknown = value[i];
-        if (typeof v === "object" && v !== null) stack.push(v);
-      }
-    } else if (isObject(value)) {
-      for (const k in value) {
-        if (!Object.hasOwn(value, k)) continue;
-        const v = value[k];
-        if (k === "$ref" && typeof v === "string") into.add(v);
-        else if (typeof v === "object" && v !== null) stack.push(v);
-      }
-    }
-  }
-  return into;
-}
-
-/** Does any `$ref` in the document start with `prefix`? */
-function refersInto(node: unknown, prefix: string): boolean {
+/** Calls `visit` with each `$ref` in the node until it returns true; says whether one did. */
+function someRef(node: unknown, visit: (ref: string) => boolean): boolean {
   const stack = [node];
   while (stack.length > 0) {
     const value = stack.pop();
@@ -129,12 +108,20 @@ function refersInto(node: unknown, prefix: string): boolean {
         if (!Object.hasOwn(value, k)) continue;
         const v = value[k];
         if (k === "$ref" && typeof v === "string") {
-          if (v.startsWith(prefix)) return true;
+          if (visit(v)) return true;
         } else if (typeof v === "object" && v !== null) stack.push(v);
       }
     }
   }
   return false;
+}
+
+function refsIn(node: unknown, into: Set<string>) {
+  someRef(node, (ref) => {
+    into.add(ref);
+    return false;
+  });
+  return into;
 }
 
 /** Equal JSON values (the same keys with equal values, whatever their order). */
@@ -200,7 +187,7 @@ function prune(before: JsonObject, after: JsonObject, section: string, component
   const sa = before[section];
   const sb = after[section];
   // A reference into the section itself would dangle once its target is pruned.
-  const intoSection = (doc: JsonObject) => refersInto(doc, `#/${section}/`);
+  const intoSection = (doc: JsonObject) => someRef(doc, (ref) => ref.startsWith(`#/${section}/`));
   if (isObject(sa) && isObject(sb) && !intoSection(before) && !intoSection(after)) {
     const pa: JsonObject = { ...sa };
     const pb: JsonObject = { ...sb };
