@@ -61,9 +61,10 @@ const isIndexKey = (key: string) => INDEX_KEY.test(key) && Number(key) < 2 ** 32
 /**
  * A document's canonical JSON and the plain document that text parses back to, in one walk.
  * The walk copies the document with its keys inserted in sorted order and its values as JSON
- * has them (no -0, NaN or Infinity: null), so `JSON.stringify` of the copy, native and several
- * times faster than building the text piece by piece, is the canonical text, and the copy is
- * what `JSON.parse` of that text would give (no second parse of megabytes). The one exception
+ * has them (no -0, NaN or Infinity: null), so the native `JSON.stringify` of the copy is the
+ * canonical text, and the copy is what `JSON.parse` of that text would give: the copy and the
+ * stringify cost about what building the text piece by piece did, and the second parse of
+ * megabytes is saved. The one exception
  * is an object whose array-index keys ("200", "404") would not come first in sorted order or
  * not in numeric order (`{"10": …, "9": …}`, `{"2XX": …, "404": …}`): JavaScript enumerates
  * them its own way, so the text is then built by `canonicalJson`.
