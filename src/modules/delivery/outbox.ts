@@ -9,9 +9,13 @@ import { alerts, events } from "../../events/tables.js";
 
 export type OutboxEventRow = typeof events.$inferSelect;
 
-// The two-key form lives in a different advisory-lock space from the one-bigint keys that
-// migrations and per-repo claim locks use, so it cannot collide with a repo's hash.
-const RELAY_LOCK = sql`pg_try_advisory_xact_lock(${0x62726967}, ${0x72656c79})`;
+/**
+ * The relay's lock: two keys ("brig", "rely"). The two-key form lives in a different
+ * advisory-lock space from the one-bigint keys that migrations and per-repo claim locks use, so
+ * it cannot collide with a repo's hash.
+ */
+export const RELAY_LOCK_KEYS = [0x62726967, 0x72656c79] as const;
+const RELAY_LOCK = sql`pg_try_advisory_xact_lock(${RELAY_LOCK_KEYS[0]}, ${RELAY_LOCK_KEYS[1]})`;
 
 /** Takes the relay's lock for the rest of the transaction; false when another relay holds it. */
 export async function tryRelayLock(tx: Tx): Promise<boolean> {

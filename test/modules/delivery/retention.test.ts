@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import t from "tap";
 import { v7 } from "uuid";
 import { loadConfig } from "../../../src/config.js";
 import { executeRows, transaction, type Db } from "../../../src/infra/db.js";
 import { firstIdOf } from "../../../src/infra/ids.js";
+import { RELAY_LOCK_KEYS } from "../../../src/modules/delivery/outbox.js";
 import { pruneEventLog } from "../../../src/modules/delivery/retention.js";
 import { client, startTestApp } from "../../helpers/app.js";
 import { waitFor } from "../../helpers/wait.js";
@@ -67,13 +69,26 @@ t.test("the smallest id of a millisecond sorts above every id made before it, an
 
 t.test("pruning the event log past its retention", async (t) => {
   // The sweeper itself waits an hour: the test calls the pruning directly. So does the relay's
-  // backstop poll: nothing here wakes the relay, so the event seeded unpublished stays in the
-  // outbox (a poll would publish it, and a busy machine leaves time for one before the pruning).
-  const { app, database, rootToken } = await startTestApp(t, {
+  // backstop poll. The event seeded unpublished must stay in the outbox, so the relay must not
+  // run at all: on PostgreSQL the test holds the relay's lock from its own connection (the
+  // relay's first pass after the start could otherwise come after the seeding, and publish it).
+  const { app, database, rootToken, databaseUrl } = await startTestApp(t, {
     EVENT_RETENTION_DAYS: "30",
     EVENT_RETENTION_SWEEP_MS: "3600000",
     RELAY_POLL_INTERVAL_MS: "3600000",
   });
+  if (databaseUrl) {
+    const holder = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    const held = await holder.reserve();
+    await held`begin`;
+    await held`select pg_advisory_xact_lock(${RELAY_LOCK_KEYS[0]}, ${RELAY_LOCK_KEYS[1]})`;
+    t.teardown(async () => {
+      // The database may already be dropped (with force), and this connection with it.
+      await held`rollback`.catch(() => undefined);
+      held.release();
+      await holder.end({ timeout: 1 });
+    });
+  }
   const db = database.db;
   const admin = client(app, rootToken);
   const orgId = (await admin.get("/v1/me")).body.org.id as string;
