@@ -31,7 +31,8 @@ function eventType(type: string): string {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// `ignoreBOM`: a key that starts with U+FEFF keeps it (by default the decoder drops a leading one).
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * A repo key as one subject token: [a-z0-9-] stay as they are, every other byte of its UTF-8

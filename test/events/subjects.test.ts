@@ -49,6 +49,7 @@ t.test("when repo keys become tokens, then [a-z0-9-] stay readable and everythin
   t.throws(() => repoKeyFromSubjectToken("a_2"), /not a repo subject token/);
   t.throws(() => repoKeyFromSubjectToken("a_61"), /canonical/, "an escaped readable character is not the canonical spelling");
   t.throws(() => repoKeyFromSubjectToken("_ff"), "invalid UTF-8");
+  t.equal(repoKeyFromSubjectToken(repoSubjectToken("\uFEFFa")), "\uFEFFa", "a leading byte order mark is part of the key");
 
   const result = fc.check(
     fc.property(fc.string({ unit: "binary", minLength: 1, maxLength: 80 }), (key) => {
