@@ -334,6 +334,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       stuckAfterMs: Math.max(statementTimeoutMs, 5_000) * 2 + acquireTimeoutMs,
       clientOptions: shared,
     });
+    // Readiness asks whether the database answers, not whether the pool has a connection free:
+    // with every pool connection busy under load, a ping waiting its turn said "unreachable" and
+    // would have a load balancer take a busy replica out. The ping has a connection of its own.
+    const probe = postgres(options.databaseUrl, { max: 1, ...shared });
     const db = drizzlePostgres(client) as unknown as Db;
     return {
       db,
@@ -341,9 +345,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       kind: "postgres",
       pipelinedTransaction: (work, then) => signalling(db, (signalled) => pipelinedOn(lanes, signalled, then), work),
       location: redactUrl(options.databaseUrl),
-      ping: async () => void (await client`select 1`),
+      ping: async () => void (await probe`select 1`),
       close: async () => {
-        await Promise.all([client.end({ timeout: 5 }), relaxed.end({ timeout: 5 }), lanes.close()]);
+        await Promise.all([client.end({ timeout: 5 }), relaxed.end({ timeout: 5 }), probe.end({ timeout: 5 }), lanes.close()]);
       },
     };
   }
