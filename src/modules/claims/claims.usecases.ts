@@ -748,8 +748,9 @@ export async function reportTouches(
   const paths = [...new Set(validPathsOrThrow(input.paths))];
   // Under the `warn` policy an edit inside the same developer's other session's claim is no
   // conflict. Read before the transaction: on a cache miss the policy is read over a second
-  // connection, and a transaction holding one while it waits for another can starve the pool
-  // (every connection held by a request waiting for the next one: 503 db.unavailable).
+  // connection, and a transaction holding one while it waits for another starves the pool once
+  // every connection is so held (plain queries then wait with no timeout), and on the embedded
+  // database, whose one connection the transaction holds, it waits for ever.
   const sameDeveloperBlocks = (await deps.policy.forOrg(principal.orgId)).sameDeveloper === "block";
   return transaction(deps.db, async (tx) => {
     const session = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
