@@ -66,7 +66,7 @@ const describeIsPure = {
   },
 };
 
-/** The hooks of `src/cli/main.ts`: `"pre-edit": async () => (await import("./hooks/claude.js")).preEdit,`. */
+/** The hooks of `src/cli/main.ts`: `"pre-edit": async () => (await import("./hooks/edit-guard.js")).preEdit,`. */
 function hooksOfMain() {
   const main = readFileSync(src("cli/main.ts"), "utf8");
   const hooks = [...main.matchAll(/"([a-z][a-z-]*)": async \(\) => \(await import\("\.\/(hooks\/[\w-]+)\.js"\)\)\.(\w+)/g)].map(
@@ -76,21 +76,39 @@ function hooksOfMain() {
   return hooks;
 }
 
-/** One entry per hook: `runHook(<its handler>)`. */
+/**
+ * The hooks that run without the CLI's context (`quick-hook.ts`): pre-edit, before every edit.
+ * Its module hands its uncommon cases to `./edit-whole.js`, which is bundled as a file of its own,
+ * `<name>-whole.cjs`, read only then (`wholeOf`).
+ */
+const QUICK_HOOKS = new Map([["pre-edit", { whole: src("cli/hooks/edit-whole.ts"), specifier: /^\.\/edit-whole\.js$/ }]]);
+
+/** One entry per hook: `runHook(<its handler>)`, or `runQuickHook` for the quick ones. */
 const hookEntries = (hooks) => ({
   name: "hook-entries",
   setup(build) {
     build.onResolve({ filter: /^hook:/ }, (args) => ({ path: args.path.slice("hook:".length), namespace: "hook" }));
     build.onLoad({ filter: /.*/, namespace: "hook" }, (args) => {
       const hook = hooks.find((h) => h.name === args.path);
+      const runner = QUICK_HOOKS.has(hook.name) ? "runQuickHook" : "runHook";
+      const file = QUICK_HOOKS.has(hook.name) ? "quick-hook.ts" : "hook.ts";
       return {
-        contents: `import { runHook } from ${JSON.stringify(join(here, "src", "hook.ts"))};\nimport { ${hook.exported} } from ${JSON.stringify(hook.file)};\nrunHook(${hook.exported});\n`,
+        contents: `import { ${runner} } from ${JSON.stringify(join(here, "src", file))};\nimport { ${hook.exported} } from ${JSON.stringify(hook.file)};\n${runner}(${hook.exported});\n`,
         loader: "ts",
         resolveDir: here,
       };
     });
   },
 });
+
+/** A quick hook's `import("./edit-whole.js")` loads `./<name>-whole.cjs` beside it. */
+const wholeOf = {
+  name: "whole-of-quick-hooks",
+  setup(build) {
+    for (const [name, { specifier }] of QUICK_HOOKS)
+      build.onResolve({ filter: specifier }, () => ({ path: `./${name}-whole.cjs`, external: true }));
+  },
+};
 
 const common = {
   bundle: true,
@@ -121,13 +139,18 @@ export async function build() {
     }),
     esbuild.build({
       ...common,
-      entryPoints: hooks.map((h) => ({ in: `hook:${h.name}`, out: h.name })),
+      entryPoints: [
+        ...hooks.map((h) => ({ in: `hook:${h.name}`, out: h.name })),
+        ...[...QUICK_HOOKS].map(([name, { whole }]) => ({ in: whole, out: `${name}-whole` })),
+      ],
       outdir: join(out, "hooks"),
       format: "cjs",
       outExtension: { ".js": ".cjs" },
+      // import() of the whole path becomes require(): no ES module loader in a hook.
+      supported: { "dynamic-import": false },
       inject: [join(here, "src", "http-fetch.ts")],
       define: { "globalThis.fetch": "fetch", "globalThis.Request": "Request" },
-      plugins: [hookEntries(hooks), describeIsPure, packageJsonPath(2)],
+      plugins: [hookEntries(hooks), wholeOf, describeIsPure, packageJsonPath(2)],
     }),
   ]);
   return { out: relative(process.cwd(), out) || ".", hooks: hooks.map((h) => h.name) };

@@ -18,7 +18,7 @@ import { fail } from "./errors.js";
 setFlagsFromString("--liftoff-only");
 
 const HOOKS: Record<string, () => Promise<Handler>> = {
-  "pre-edit": async () => (await import("./hooks/claude.js")).preEdit,
+  "pre-edit": async () => (await import("./hooks/edit-guard.js")).preEdit,
   "session-start": async () => (await import("./hooks/claude.js")).sessionStart,
   "post-bash": async () => (await import("./hooks/claude.js")).postBash,
   "prompt-submit": async () => (await import("./hooks/claude.js")).promptSubmit,

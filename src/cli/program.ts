@@ -418,7 +418,7 @@ const hook = program.command("hook").description("run by the installed hooks (re
 hook
   .command("pre-edit")
   .description("Claude Code PreToolUse: block an edit inside another session's exclusive claim")
-  .action(lazy(async () => (await import("./hooks/claude.js")).preEdit));
+  .action(lazy(async () => (await import("./hooks/edit-guard.js")).preEdit));
 hook
   .command("session-start")
   .description("Claude Code SessionStart: open a session, show unacknowledged alerts")

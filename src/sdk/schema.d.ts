@@ -7078,6 +7078,8 @@ export interface paths {
                         source?: string;
                         /** @description Bash PostToolUse: the files the command changed, relative to the worktree root (sent by Brigade's command hook, from git). */
                         brigade_changed_paths?: string[];
+                        /** @description PreToolUse: when the edit is allowed, also report its file as the session's touch and tell of others editing it (sent by Brigade's command hook, so one request does both; the HTTP hooks report touches on PostToolUse). */
+                        brigade_report_touch?: boolean;
                     } & {
                         [key: string]: unknown;
                     };
@@ -11097,6 +11099,8 @@ export interface components {
              */
             decision?: "block";
             reason?: string;
+            /** @description A line shown to the person (a denied edit: why). */
+            systemMessage?: string;
             hookSpecificOutput?: {
                 hookEventName: string;
                 /** @enum {string} */
@@ -13778,6 +13782,8 @@ export interface components {
              */
             decision?: "block";
             reason?: string;
+            /** @description A line shown to the person (a denied edit: why). */
+            systemMessage?: string;
             hookSpecificOutput?: {
                 hookEventName: string;
                 /** @enum {string} */

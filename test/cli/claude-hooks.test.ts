@@ -2,7 +2,21 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
-import { brigade, CLI, commitFiles, errLines, exec, git, gitRepo, startServer, TSX, tempDir, twoUsers, userEnv } from "./helpers.js";
+import {
+  brigade,
+  CLI,
+  commitFiles,
+  countingProxy,
+  errLines,
+  exec,
+  git,
+  gitRepo,
+  startServer,
+  TSX,
+  tempDir,
+  twoUsers,
+  userEnv,
+} from "./helpers.js";
 
 /** What Claude Code sends a PreToolUse hook (hooks reference: common fields, tool_name, tool_input, tool_use_id). */
 const preToolUse = (cwd: string, tool: string, toolInput: Record<string, unknown>, sessionId = "claude-session-1") =>
@@ -133,10 +147,11 @@ t.test("Claude Code hooks", async (t) => {
       t.equal(out.hookSpecificOutput.hookEventName, "PreToolUse");
       t.equal(out.hookSpecificOutput.permissionDecision, "deny");
       const reason: string = out.hookSpecificOutput.permissionDecisionReason;
-      t.match(reason, `src/auth/login.ts is inside an exclusive claim of ${alice.name}'s agent alice-claude in github.com/acme/api`);
+      // The server's hook endpoint words it, as for HTTP hooks: the command hook is one request to it.
+      t.match(reason, `src/auth/login.ts in github.com/acme/api is claimed exclusively by ${alice.name}'s agent alice-claude`);
       t.match(reason, "pattern src/auth/**");
-      t.match(reason, new RegExp(`request_handoff with claimId ${exclusive.body.id}`));
-      t.match(reason, `\`brigade handoff ${exclusive.body.id} --reason "…"\``);
+      t.match(reason, `request_handoff (claimId ${exclusive.body.id})`);
+      t.match(reason, `\`brigade handoff request ${exclusive.body.id} --reason "…"\``);
       t.match(reason, /login rework/);
       t.match(out.systemMessage, `blocked an edit of src/auth/login.ts: claimed by ${alice.name}'s agent alice-claude (src/auth/**)`);
     },
@@ -182,6 +197,44 @@ t.test("Claude Code hooks", async (t) => {
     const other = await startSession(alice.api);
     const touched = await client(server.app, other.token).post(`/v1/sessions/${other.id}/touches`, { paths: ["lib/util.ts"] });
     t.equal(touched.body.conflicts[0]?.otherSessionId, sessionId, "the touch was recorded for the agent's session");
+  });
+
+  await t.test("when the command hook checks an edit, then it asks the server once, allowed (check and touch) or denied", async (t) => {
+    const proxy = await countingProxy(t, server.url);
+    const viaProxy = { BRIGADE_URL: proxy.url };
+    const session = "claude-session-counted";
+    const start = await hook(
+      "session-start",
+      JSON.stringify({ session_id: session, cwd: repo, hook_event_name: "SessionStart", source: "startup" }),
+      viaProxy,
+    );
+    t.equal(start.code, 0, start.stderr);
+    const counted = /Your Brigade session is ([0-9a-f-]{36})/.exec(start.stdout)?.[1];
+    t.ok(counted, start.stdout);
+
+    proxy.seen.length = 0;
+    const allowed = await hook(
+      "pre-edit",
+      preToolUse(repo, "Edit", { file_path: "lib/counted.ts", old_string: "a", new_string: "b" }, session),
+      viaProxy,
+    );
+    t.equal(allowed.code, 0, allowed.stderr);
+    t.equal(allowed.stdout, "", "allowed, nothing to say");
+    t.same(proxy.seen, ["POST /v1/hooks/claude-code"], "one request checked the edit and recorded the touch");
+    const other = await startSession(alice.api);
+    const touched = await client(server.app, other.token).post(`/v1/sessions/${other.id}/touches`, { paths: ["lib/counted.ts"] });
+    t.equal(touched.body.conflicts[0]?.otherSessionId, counted, "the touch is the agent's session's");
+
+    proxy.seen.length = 0;
+    const denied = await hook(
+      "pre-edit",
+      preToolUse(repo, "Write", { file_path: join(repo, "src/auth/login.ts"), content: "x" }, session),
+      viaProxy,
+    );
+    t.equal(JSON.parse(denied.stdout).hookSpecificOutput.permissionDecision, "deny");
+    t.same(proxy.seen, ["POST /v1/hooks/claude-code"], "one request for a denied edit too");
+    const end = await hook("session-end", JSON.stringify({ session_id: session, cwd: repo, hook_event_name: "SessionEnd" }), viaProxy);
+    t.equal(end.code, 0, end.stderr);
   });
 
   await t.test("when an edit is inside a shared claim, or a notebook, then it is allowed, with context for shared claims", async (t) => {

@@ -1,12 +1,10 @@
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createServer, request } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import t from "tap";
 import { client, startSession } from "../helpers/app.js";
-import { brigade, CLI, commitFiles, errLines, gitRepo, startServer, tempDir, TSX, twoUsers, userEnv } from "./helpers.js";
+import { brigade, CLI, commitFiles, countingProxy, errLines, gitRepo, startServer, tempDir, TSX, twoUsers, userEnv } from "./helpers.js";
 
 t.test("brigade against a real server", async (t) => {
   const server = await startServer(t);
@@ -214,23 +212,3 @@ t.test("brigade against a real server", async (t) => {
     t.match(r.stderr, /src\/\*\*\*|pattern/i);
   });
 });
-
-/** A pass-through HTTP proxy in front of the server that lists every request it forwards. */
-async function countingProxy(t: { teardown(fn: () => unknown): void }, target: string) {
-  const seen: string[] = [];
-  const proxy = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    const upstream = request(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on("error", (err) => res.writeHead(502).end(String(err)));
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  t.teardown(() => {
-    proxy.closeAllConnections();
-    return new Promise((resolve) => proxy.close(resolve));
-  });
-  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen };
-}

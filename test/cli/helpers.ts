@@ -1,6 +1,8 @@
 /** The CLI as a user runs it: a real server on loopback, real git repositories, `brigade` as a process. */
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -118,3 +120,23 @@ export async function twoUsers(server: Server) {
 
 /** Lines of stderr, without tsx's or node's noise. */
 export const errLines = (r: Result) => r.stderr.split("\n").filter((l) => l.trim() !== "");
+
+/** A pass-through HTTP proxy in front of the server that lists every request it forwards. */
+export async function countingProxy(t: { teardown(fn: () => unknown): void }, target: string) {
+  const seen: string[] = [];
+  const proxy = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const upstream = request(new URL(req.url ?? "/", target), { method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on("error", (err) => res.writeHead(502).end(String(err)));
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  t.teardown(() => {
+    proxy.closeAllConnections();
+    return new Promise((resolve) => proxy.close(resolve));
+  });
+  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen };
+}

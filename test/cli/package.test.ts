@@ -71,6 +71,7 @@ t.test("the packed CLI installs alone and works against a real server", async (t
   t.ok(files.includes("bin/brigade.cjs"), "the tarball holds the launcher");
   t.ok(files.includes("dist/brigade.mjs"), "and the CLI's bundle");
   t.ok(files.includes("dist/hooks/pre-edit.cjs"), "and the pre-edit hook's own bundle");
+  t.ok(files.includes("dist/hooks/pre-edit-whole.cjs"), "and the rest of that hook, loaded when its quick path hands over");
   t.same(
     files.filter((f) => f.endsWith(".ts") || f.startsWith("src/")),
     [],
@@ -167,6 +168,24 @@ t.test("the packed CLI installs alone and works against a real server", async (t
     });
     t.equal(r.code, 0, r.stderr);
     t.equal(r.stdout.trim(), manifest.version);
+  });
+
+  await t.test("after SessionStart, the hook's quick path asks the server's hook endpoint, and says the same", async (t) => {
+    const start = await run(
+      ["hook", "session-start"],
+      JSON.stringify({ session_id: "claude-session-pkg", cwd: repo, hook_event_name: "SessionStart", source: "startup" }),
+    );
+    t.equal(start.code, 0, start.stderr);
+    t.match(start.stdout, /Your Brigade session is/);
+    const denied = await run(["hook", "pre-edit"], preToolUse(repo, "src/auth/login.ts"));
+    t.equal(denied.code, 0, denied.stderr);
+    const answer = JSON.parse(denied.stdout);
+    t.equal(answer.hookSpecificOutput.permissionDecision, "deny");
+    t.match(answer.hookSpecificOutput.permissionDecisionReason, "src/auth/login.ts in github.com/acme/api is claimed exclusively by");
+    t.match(answer.systemMessage, "brigade: blocked an edit of src/auth/login.ts");
+    const allowed = await run(["hook", "pre-edit"], preToolUse(repo, "src/billing/invoice.ts"));
+    t.equal(allowed.code, 0, allowed.stderr);
+    t.equal(allowed.stdout, "", "allowed, nothing to say");
   });
 
   await t.test("with the server gone, the hook allows the edit with a warning naming it", async (t) => {

@@ -75,7 +75,10 @@ const emit = (output: Record<string, unknown>) => process.stdout.write(`${JSON.s
 
 async function readHookInput(event: string): Promise<HookInput> {
   if (process.stdin.isTTY) throw new CliError(`hook ${event} reads the JSON Claude Code sends on stdin; it is not meant to be run by hand`);
-  const text = await readStdin();
+  return parseHookInput(event, await readStdin());
+}
+
+function parseHookInput(event: string, text: string): HookInput {
   let input: unknown;
   try {
     input = JSON.parse(text);
@@ -161,8 +164,17 @@ function cannotCheck(settings: Settings, reason: string): number {
   return allowWithWarning(`${reason}; the edit was allowed WITHOUT a claim check`);
 }
 
-export async function preEdit(ctx: Context): Promise<number> {
-  const input = await readHookInput("pre-edit");
+/** A refused or unanswered check, by the guard mode: allowed with a warning, or denied when strict. */
+export const cannotCheckEdit = (ctx: Context, reason: string) => cannotCheck(hookSettings(ctx), reason);
+
+/**
+ * The pre-edit hook's whole path (edit-guard.ts takes the common case in one request): the hook
+ * input as read by the fast path (`null`: not read yet, read it from stdin), checked with the
+ * SDK client, and everything the fast path leaves here — a session that has ended (reopened),
+ * `brigade run`'s session, no saved session, a server that cannot check.
+ */
+export async function checkEditText(ctx: Context, text: string | null): Promise<number> {
+  const input = text === null ? await readHookInput("pre-edit") : parseHookInput("pre-edit", text);
   if (input.hook_event_name !== undefined && input.hook_event_name !== "PreToolUse") {
     throw new CliError(`hook pre-edit expects a PreToolUse event, got ${JSON.stringify(input.hook_event_name)}; nothing was checked`);
   }

@@ -708,18 +708,21 @@ export async function checkPaths(
     notices += n.length;
     results.push({ path, violations: v, notices: n });
   }
-  // Holders by name: one lookup for the whole answer, only when something covers a path.
-  const people = await peopleNamed(
-    deps.db,
-    principal.orgId,
-    results.flatMap((r) => [...r.violations, ...r.notices].map((c) => c.holder.userId)),
-  );
-  const named = <T extends { holder: { userId: string } }>(c: T) => ({ ...c, holderName: people.name(c.holder.userId) });
-  // A blocked path leads into a conversation with its holder, as a refused claim does: one read
+  // Holders by name: one lookup for the whole answer, only when something covers a path. A
+  // blocked path leads into a conversation with its holder, as a refused claim does: one read
   // for the whole answer. Without a session, only threads with the caller as a developer count.
-  const threads = await withClaimThreads(deps.db, principal, mySession ?? NO_SESSION, [
-    ...new Map(results.flatMap((r) => r.violations).map((v) => [v.claimId, v])).values(),
+  // The two reads are independent: they go out together (an edit hook waits for both).
+  const [people, threads] = await Promise.all([
+    peopleNamed(
+      deps.db,
+      principal.orgId,
+      results.flatMap((r) => [...r.violations, ...r.notices].map((c) => c.holder.userId)),
+    ),
+    withClaimThreads(deps.db, principal, mySession ?? NO_SESSION, [
+      ...new Map(results.flatMap((r) => r.violations).map((v) => [v.claimId, v])).values(),
+    ]),
   ]);
+  const named = <T extends { holder: { userId: string } }>(c: T) => ({ ...c, holderName: people.name(c.holder.userId) });
   const threadOf = new Map(threads.map((t) => [t.claimId, t.thread]));
   return {
     repo: repoKey,

@@ -20,6 +20,13 @@ export const claudeCodeHookBody = z
       .describe(
         "Bash PostToolUse: the files the command changed, relative to the worktree root (sent by Brigade's command hook, from git).",
       ),
+    brigade_report_touch: z
+      .boolean()
+      .optional()
+      .describe(
+        "PreToolUse: when the edit is allowed, also report its file as the session's touch and tell of others editing it " +
+          "(sent by Brigade's command hook, so one request does both; the HTTP hooks report touches on PostToolUse).",
+      ),
   })
   .describe("Claude Code's hook input JSON.");
 export type ClaudeCodeHookInput = z.infer<typeof claudeCodeHookBody>;
@@ -34,6 +41,7 @@ export const claudeCodeHookAnswer = z
   .object({
     decision: z.enum(["block"]).optional().describe("PostToolUse: tell the agent at once (the tool already ran)."),
     reason: z.string().optional(),
+    systemMessage: z.string().optional().describe("A line shown to the person (a denied edit: why)."),
     hookSpecificOutput: z
       .object({
         hookEventName: z.string(),

@@ -220,10 +220,7 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
   const s = await runSession(deps, principal, request);
   // An edit guard: a new file inside another session's exclusive claim is refused like an existing one.
   const checked = await checkPaths(deps.claims, s.principal, { repo, paths, sessionId: s.id, onLatent: "block" });
-  if (checked.violations === 0) {
-    if (!s.reopened) return {};
-    return { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: reopenedNote(s).trim() } };
-  }
+  if (checked.violations === 0) return allowedEdit(deps, s, request, checked, paths);
   const violations = checked.results.flatMap((r) => r.violations.map((v) => ({ path: r.path, ...v })));
   // Whether the session already waits in the queue for each path, or could.
   const queue = await listQueue(deps.claims, { ...s.principal, sessionId: s.id }, { status: "waiting", limit: 100 });
@@ -236,12 +233,52 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
     return `${v.path} in ${checked.repo} is claimed exclusively by ${v.holderName}'s agent ${v.holder.agent.name} (pattern ${v.pattern}, claim ${v.claimId}, until ${v.expiresAt}${v.reason ? `, "${v.reason}"` : ""}). To work on it, ${HANDOFF_ADVICE(v.claimId)} and wait for the answer. ${queueText} ${talkOffer(v.thread, claimSubject(v.pattern))}`;
   });
   return {
+    // The person sees why the agent stopped; the agent gets the whole reason.
+    systemMessage: violations
+      .map(
+        (v) =>
+          `brigade: blocked an edit of ${v.path}: claimed by ${v.holderName}'s agent ${v.holder.agent.name} (${v.pattern}) until ${v.expiresAt}`,
+      )
+      .join("\n"),
     hookSpecificOutput: {
       hookEventName: "PreToolUse",
       permissionDecision: "deny",
       permissionDecisionReason: `Brigade: ${lines.join(" ")} Do not edit it another way meanwhile.${reopenedNote(s)}`,
     },
   };
+}
+
+/**
+ * An allowed edit: `{}` unless there is something to say — claims it lies in that do not block
+ * (shared ones; the same developer's under the `warn` policy), a session reopened, and, when the
+ * command hook asks (`brigade_report_touch`: it reports the edit now rather than in a second
+ * request after it), other agents editing the same file.
+ */
+async function allowedEdit(
+  deps: HookDeps,
+  s: RunSession,
+  request: HookRequest,
+  checked: Awaited<ReturnType<typeof checkPaths>>,
+  paths: string[],
+): Promise<ClaudeCodeHookAnswer> {
+  const notes = checked.results.flatMap((r) =>
+    r.notices.map(
+      (n) =>
+        `${r.path} is inside ${n.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.pattern}) of ${n.holderName}'s agent ${n.holder.agent.name} until ${n.expiresAt} (claim ${n.claimId}); coordinate before large changes.`,
+    ),
+  );
+  if (request.input.brigade_report_touch) {
+    const touched = await reportTouches(deps.claims, s.principal, s.id, { paths });
+    notes.push(
+      ...touched.conflicts.map((c) =>
+        c.kind === "touch"
+          ? `${c.path} is also being edited by ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`
+          : touchText(c),
+      ),
+    );
+  }
+  const context = joined(notes.length ? `Brigade: ${notes.join(" ")}` : "", reopenedNote(s).trim());
+  return context ? { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: context } } : {};
 }
 
 function touchText(c: { path: string; kind: "claim" | "touch"; otherName: string; agent: string; claimId: string | null }) {

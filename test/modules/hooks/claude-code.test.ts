@@ -108,6 +108,11 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
       out.permissionDecisionReason,
       "src/auth/login.ts in github.com/acme/hooks is claimed exclusively by Alice Martin's agent claude-code",
     );
+    t.match(
+      res.body.systemMessage,
+      "brigade: blocked an edit of src/auth/login.ts: claimed by Alice Martin's agent claude-code (src/auth/",
+      "the person sees why",
+    );
     t.match(out.permissionDecisionReason, claimId);
     t.match(out.permissionDecisionReason, "request_handoff");
     t.match(out.permissionDecisionReason, `brigade handoff request ${claimId}`);
@@ -152,6 +157,32 @@ t.test("the Claude Code HTTP hook endpoint through an agent's day", async (t) =>
       `You are already queued for it (queue entry ${queued.body.id}, position 1)`,
     );
     t.equal((await bob.api.delete(`/v1/claims/queue/${queued.body.id}`)).body.status, "left");
+  });
+
+  t.test("an allowed edit says what it lies in, and records the touch when the command hook asks", async (t) => {
+    const shared = await client(app, aliceToken).post("/v1/claims", { patterns: ["docs/**"], mode: "shared" });
+    t.equal(shared.status, 201);
+    const inShared = await bobHook(edit("/work/bob/hooks", "docs/guide.md"));
+    t.notOk(inShared.body.hookSpecificOutput.permissionDecision, "allowed");
+    t.match(
+      inShared.body.hookSpecificOutput.additionalContext,
+      `docs/guide.md is inside a shared claim (docs/**) of Alice Martin's agent claude-code until ${shared.body.expiresAt} (claim ${shared.body.id}); coordinate before large changes.`,
+    );
+    const touch = (who: typeof aliceHook, root: string, file: string) => who({ ...edit(root, file), brigade_report_touch: true });
+    t.same((await touch(aliceHook, "/home/alice/hooks", "lib/shared.ts")).body, {}, "a free file nobody else edits: nothing to say");
+    const second = await touch(bobHook, "/work/bob/hooks", "lib/shared.ts");
+    t.match(
+      second.body.hookSpecificOutput.additionalContext,
+      "lib/shared.ts is also being edited by Alice Martin's agent claude-code",
+      "the touch was recorded, and the other agent's on the same file found",
+    );
+    t.same((await bobHook(edit("/work/bob/hooks", "lib/unreported.ts"))).body, {}, "without brigade_report_touch (HTTP hooks)");
+    t.same(
+      (await touch(aliceHook, "/home/alice/hooks", "lib/unreported.ts")).body,
+      {},
+      "no touch was recorded for it: Alice's edit meets no one",
+    );
+    t.equal((await client(app, aliceToken).delete(`/v1/claims/${shared.body.id}`)).status, 200);
   });
 
   t.test("a Bash change inside the claim is told to the agent at once, and alerted once to the holder", async (t) => {
