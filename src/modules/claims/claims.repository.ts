@@ -464,6 +464,56 @@ export async function listHandoffs(db: Db, orgId: string, claimId: string): Prom
     .orderBy(asc(handoffs.createdAt));
 }
 
+/**
+ * Records touches in one statement, for a live session of `userId`'s, and reads what decides
+ * whether that was all: the session's repository, its claim and contract versions, and whether
+ * any other live session touched one of the paths. Null when the session is not a live one of
+ * the user's (nothing is written).
+ */
+export async function recordTouchesAtOnce(
+  db: Db,
+  values: { orgId: string; userId: string; sessionId: string; paths: string[] },
+): Promise<{ repo: string; now: Date; version: number; contracts: number; othersTouched: boolean } | null> {
+  const paths = sql.param(values.paths);
+  const [row] = await executePrepared<{
+    repo: string;
+    now: Date | string;
+    version: string | number | null;
+    contracts: string | number | null;
+    others: boolean;
+  }>(
+    db,
+    "brigade_touches_at_once",
+    sql`with s as (
+        select id, repo from sessions
+        where org_id = ${values.orgId} and id = ${values.sessionId} and user_id = ${values.userId}
+          and status = 'active' and expires_at > now()
+      ), recorded as (
+        insert into touches (org_id, session_id, repo, path, touched_at)
+        select ${values.orgId}, s.id, s.repo, p.path, now() from s, unnest(${paths}::text[]) as p(path)
+        on conflict (session_id, path) do update set touched_at = now()
+        returning 1
+      )
+      select s.repo, now() as now, (select count(*) from recorded) as recorded,
+        (select version from repo_claim_versions where org_id = ${values.orgId} and repo = s.repo) as version,
+        (select version from repo_contract_versions where org_id = ${values.orgId} and repo = s.repo) as contracts,
+        exists (
+          select 1 from touches t join sessions o on o.id = t.session_id
+          where t.org_id = ${values.orgId} and t.repo = s.repo and t.path = any(${paths}::text[]) and t.session_id <> s.id
+            and o.status = 'active' and o.expires_at > now()
+        ) as others
+      from s`,
+  );
+  if (!row) return null;
+  return {
+    repo: row.repo,
+    now: new Date(row.now),
+    version: Number(row.version ?? 0),
+    contracts: Number(row.contracts ?? 0),
+    othersTouched: row.others,
+  };
+}
+
 /** Records touches; returns the other live sessions that touched the same paths. */
 export async function recordTouches(db: Db, values: { orgId: string; sessionId: string; repo: string; paths: string[] }) {
   if (values.paths.length === 0) return [];

@@ -738,6 +738,34 @@ export async function checkPaths(
 }
 
 /**
+ * Most edits meet no one, and a touch report follows every edit an agent makes: such a report is
+ * one statement, and the claim index says it was all. It records the touches of a live session,
+ * and returns null — for the transaction of `reportTouches` to take over, which writes the same
+ * rows again and records what they meet — when the session is not live, another live session
+ * touched one of the paths, another session's exclusive claim covers one (the same developer's
+ * only under the `block` policy), or the repository has contracts an edit may put at risk.
+ */
+async function touchesMeetingNoOne(
+  deps: Pick<ClaimDeps, "db" | "cache" | "config">,
+  principal: Principal,
+  sessionId: string,
+  paths: string[],
+  sameDeveloperBlocks: boolean,
+) {
+  const at = await repo.recordTouchesAtOnce(deps.db, { orgId: principal.orgId, userId: principal.userId, sessionId, paths });
+  if (!at || at.othersTouched || at.contracts > 0) return null;
+  const index = await deps.cache.sync(deps.db, principal.orgId, at.repo, at.version);
+  const now = at.now.getTime();
+  for await (const [, matched] of matchEach(index, paths, new WorkBudget(deps.config.PATTERN_WORK_BUDGET), "This report")) {
+    for (const { value: held } of matched) {
+      if (held.sessionId === sessionId || held.mode !== "exclusive" || held.expiresAt <= now) continue;
+      if (held.userId !== principal.userId || sameDeveloperBlocks) return null;
+    }
+  }
+  return { recorded: paths.length, conflicts: [] };
+}
+
+/**
  * Records the files a session edits. An edit inside another session's exclusive claim, or a
  * file another live session also edits, is a conflict (and an event).
  */
@@ -755,6 +783,8 @@ export async function reportTouches(
   // every connection is so held (plain queries then wait with no timeout), and on the embedded
   // database, whose one connection the transaction holds, it waits for ever.
   const sameDeveloperBlocks = (await deps.policy.forOrg(principal.orgId)).sameDeveloper === "block";
+  const quiet = await touchesMeetingNoOne(deps, principal, sessionId, paths, sameDeveloperBlocks);
+  if (quiet) return quiet;
   return transaction(deps.db, async (tx) => {
     const session = await repo.lockSessionForClaim(tx, principal.orgId, sessionId);
     if (!session || session.userId !== principal.userId)
