@@ -669,6 +669,19 @@ export async function checkPaths(
   principal: Principal,
   input: CheckPathsInput,
 ) {
+  return presentCheck(deps, principal, await coveringClaims(deps, principal, input));
+}
+
+/**
+ * The first half of a check, from the claim index alone: which claims cover each path, and which
+ * of them block. `presentCheck` adds the holders' names and the claims' threads; a caller with
+ * other reads to make (the edit hook's claim queue) makes them alongside that one.
+ */
+export async function coveringClaims(
+  deps: Pick<ClaimDeps, "db" | "cache" | "config" | "policy" | "trees">,
+  principal: Principal,
+  input: CheckPathsInput,
+) {
   const repoKey = repoKeyOrThrow(input.repo).key;
   const paths = validTargetsOrThrow(input.paths);
   const mySession = input.sessionId ?? principal.sessionId ?? undefined;
@@ -708,6 +721,12 @@ export async function checkPaths(
     notices += n.length;
     results.push({ path, violations: v, notices: n });
   }
+  return { repo: repoKey, checked: paths.length, violations, notices, results, sessionId: mySession };
+}
+
+/** A check as it is answered: `coveringClaims` with the holders named and each blocking claim's thread. */
+export async function presentCheck(deps: Pick<ClaimDeps, "db">, principal: Principal, covered: Awaited<ReturnType<typeof coveringClaims>>) {
+  const { repo: repoKey, checked, violations, notices, results, sessionId: mySession } = covered;
   // Holders by name: one lookup for the whole answer, only when something covers a path. A
   // blocked path leads into a conversation with its holder, as a refused claim does: one read
   // for the whole answer. Without a session, only threads with the caller as a developer count.
@@ -726,7 +745,7 @@ export async function checkPaths(
   const threadOf = new Map(threads.map((t) => [t.claimId, t.thread]));
   return {
     repo: repoKey,
-    checked: paths.length,
+    checked,
     violations,
     notices,
     results: results.map((r) => ({

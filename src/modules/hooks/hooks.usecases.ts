@@ -15,7 +15,7 @@ import type { Principal } from "../identity/identity.schemas.js";
 import { identityErrors } from "../identity/identity.errors.js";
 import { peopleNamed } from "../identity/people.js";
 import type { ClaimDeps } from "../claims/claims.usecases.js";
-import { checkPaths, listClaims, listQueue, reportTouches } from "../claims/claims.usecases.js";
+import { coveringClaims, listClaims, listQueue, presentCheck, reportTouches } from "../claims/claims.usecases.js";
 import { matches } from "../../patterns/index.js";
 import { HOOKS_OPENER } from "../sessions/sessions.schemas.js";
 import type { SessionDeps } from "../sessions/sessions.usecases.js";
@@ -219,11 +219,15 @@ async function preToolUse(deps: HookDeps, principal: Principal, request: HookReq
   const repo = repoOf(request);
   const s = await runSession(deps, principal, request);
   // An edit guard: a new file inside another session's exclusive claim is refused like an existing one.
-  const checked = await checkPaths(deps.claims, s.principal, { repo, paths, sessionId: s.id, onLatent: "block" });
-  if (checked.violations === 0) return allowedEdit(deps, s, request, checked, paths);
+  const covered = await coveringClaims(deps.claims, s.principal, { repo, paths, sessionId: s.id, onLatent: "block" });
+  if (covered.violations === 0) return allowedEdit(deps, s, request, covered, paths);
+  // The refusal's reads go out together: holders' names and threads, and whether the session
+  // already waits in the queue for each path, or could.
+  const [checked, queue] = await Promise.all([
+    presentCheck(deps.claims, s.principal, covered),
+    listQueue(deps.claims, { ...s.principal, sessionId: s.id }, { status: "waiting", limit: 100 }),
+  ]);
   const violations = checked.results.flatMap((r) => r.violations.map((v) => ({ path: r.path, ...v })));
-  // Whether the session already waits in the queue for each path, or could.
-  const queue = await listQueue(deps.claims, { ...s.principal, sessionId: s.id }, { status: "waiting", limit: 100 });
   const queued = (path: string) => queue.find((q) => q.entry.patterns.some((p) => matches(p, path)));
   const lines = violations.map((v) => {
     const entry = queued(v.path);
@@ -258,25 +262,26 @@ async function allowedEdit(
   deps: HookDeps,
   s: RunSession,
   request: HookRequest,
-  checked: Awaited<ReturnType<typeof checkPaths>>,
+  covered: Awaited<ReturnType<typeof coveringClaims>>,
   paths: string[],
 ): Promise<ClaudeCodeHookAnswer> {
-  const notes = checked.results.flatMap((r) =>
+  // Naming the holders of non-blocking claims and recording the touch are independent reads and writes.
+  const [checked, touched] = await Promise.all([
+    covered.notices > 0 ? presentCheck(deps.claims, s.principal, covered) : null,
+    request.input.brigade_report_touch ? reportTouches(deps.claims, s.principal, s.id, { paths }) : null,
+  ]);
+  const notes = (checked?.results ?? []).flatMap((r) =>
     r.notices.map(
       (n) =>
         `${r.path} is inside ${n.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.pattern}) of ${n.holderName}'s agent ${n.holder.agent.name} until ${n.expiresAt} (claim ${n.claimId}); coordinate before large changes.`,
     ),
   );
-  if (request.input.brigade_report_touch) {
-    const touched = await reportTouches(deps.claims, s.principal, s.id, { paths });
+  for (const c of touched?.conflicts ?? [])
     notes.push(
-      ...touched.conflicts.map((c) =>
-        c.kind === "touch"
-          ? `${c.path} is also being edited by ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`
-          : touchText(c),
-      ),
+      c.kind === "touch"
+        ? `${c.path} is also being edited by ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`
+        : touchText(c),
     );
-  }
   const context = joined(notes.length ? `Brigade: ${notes.join(" ")}` : "", reopenedNote(s).trim());
   return context ? { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: context } } : {};
 }
