@@ -5,9 +5,10 @@
  * 1. `brigade check --staged` in a real git repository with 500 staged files: process start,
  *    git, one check request, output. Target ≤ 300 ms (median of BENCH_CLI_RUNS).
  * 2. `brigade hook pre-edit` (the command hook: the launcher loads the hook's own bundle) fed
- *    Claude Code's PreToolUse JSON, with the session SessionStart opened: an allowed edit (check,
- *    then the touch report) and a denied one (check only). Targets, median including process
- *    start: ≤ 150 ms, and ≤ 1.5× a bare `node -e 0` timed in turn with them.
+ *    Claude Code's PreToolUse JSON, with the session SessionStart opened: an allowed edit (the
+ *    check and the touch report, one request) and a denied one (the check and the refusal).
+ *    Targets, median including process start: ≤ 150 ms, and ≤ 1.5× a bare `node -e 0` timed in
+ *    turn with them.
  * 2b. Claude Code's HTTP hook served by the server (`cli-http-hook.ts`): p50/p99 of an allowed and
  *    a denied edit with 10,000 active claims in the repository; targets p50 ≤ 5 ms, p99 ≤ 20 ms.
  * 3. MCP `claim_paths` over stdio (`brigade mcp`, driven by the MCP SDK's client): round trip of
