@@ -1,49 +1,22 @@
-import { randomBytes } from "node:crypto";
 import t from "tap";
 
-import { buildApp } from "../../../src/app.js";
-import { loadConfig } from "../../../src/config.js";
-import { createUser, startSession, testEnv } from "../../helpers/app.js";
-import { statementCounter } from "../../helpers/pg-statements.js";
-import { provisionBackends } from "../../helpers/services.js";
+import { createUser, startSession } from "../../helpers/app.js";
+import { appWithCountedStatements } from "../../helpers/counted-app.js";
 
 /**
  * What a touch report costs the database, counted at the client through a statement-counting
  * relay. A report follows every edit an agent makes (the edit hooks send it), and most edits meet
  * no one: such a report is one statement, no transaction. One that meets another session's claim
  * or touch still records the conflict, in its transaction.
- *
- * Background loops are slowed right down and rate-limit counters reserved in large chunks, so
- * what a request sends is all the relay records while it runs.
+ * (`appWithCountedStatements`: background loops slowed right down, so what a request sends is
+ * all the relay records while it runs.)
  */
-const QUIET = {
-  SWEEP_INTERVAL_MS: "3600000",
-  RELAY_POLL_INTERVAL_MS: "3600000",
-  RATE_LIMIT_RESERVE_CHUNK: "100000",
-  RATE_LIMIT_WINDOW_SECONDS: "86400",
-};
-
-const backends = await provisionBackends();
-if (!backends.databaseUrl) {
+const counted = await appWithCountedStatements(t);
+if (!counted) {
   // Only outside CI: there provisionBackends fails the run when a service is unreachable.
   t.comment("PostgreSQL is not reachable here; skipped");
 } else {
-  const pg = await statementCounter(backends.databaseUrl);
-  const rootToken = `root-${randomBytes(24).toString("hex")}`;
-  const built = await buildApp(
-    loadConfig({
-      ...testEnv(QUIET),
-      BRIGADE_BOOTSTRAP_TOKEN: rootToken,
-      DATABASE_URL: pg.url,
-      ...(backends.natsUrl ? { NATS_URL: backends.natsUrl } : {}),
-    }),
-  );
-  t.teardown(async () => {
-    await built.app.close();
-    pg.close();
-    await backends.dropDatabase();
-  });
-  const app = built.app;
+  const { app, rootToken, pg } = counted;
   const ana = await createUser(app, rootToken, "member");
   const ben = await createUser(app, rootToken, "member");
   const anaSession = await startSession(ana.api);
@@ -55,13 +28,24 @@ if (!backends.databaseUrl) {
   async function touch(paths: string[]) {
     const mark = pg.mark();
     const res = await ana.api.post(`/v1/sessions/${anaSession.id}/touches`, { paths });
-    const texts = pg.since(mark).map((s) => s.text.replace(/\s+/g, " ").toLowerCase());
+    const sent = pg.since(mark).map((s) => ({ ...s, text: s.text.replace(/\s+/g, " ").toLowerCase() }));
+    const writes = sent.filter((s) => /insert into "?touches"?/.test(s.text));
     return {
       status: res.status,
       body: res.body,
-      texts,
-      writes: texts.filter((x) => /insert into "?touches"?/.test(x)),
-      begun: texts.some((x) => /^begin/.test(x)),
+      writes,
+      // Whether the touches were written inside a transaction on their connection (other
+      // connections may be busy meanwhile: the relay wakes up after the set-up's events).
+      begun: writes.some((w) => {
+        let open = false;
+        for (const s of sent) {
+          if (s === w) return open;
+          if (s.connection !== w.connection) continue;
+          if (/^begin/.test(s.text)) open = true;
+          else if (/^(commit|rollback)/.test(s.text)) open = false;
+        }
+        return open;
+      }),
     };
   }
 

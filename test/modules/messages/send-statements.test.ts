@@ -1,48 +1,21 @@
-import { randomBytes } from "node:crypto";
 import t from "tap";
-import { buildApp } from "../../../src/app.js";
-import { loadConfig } from "../../../src/config.js";
-import { createUser, testEnv } from "../../helpers/app.js";
-import { statementCounter } from "../../helpers/pg-statements.js";
-import { provisionBackends } from "../../helpers/services.js";
+import { createUser } from "../../helpers/app.js";
+import { appWithCountedStatements } from "../../helpers/counted-app.js";
 
 /**
  * What a send costs the database, counted at the client through a statement-counting relay
  * (pg_stat_statements is not there to ask): the message and its deliveries are one statement,
  * and a new thread asks nobody whether they muted it (nobody can have muted a thread that did
  * not exist). Under load every round trip to PostgreSQL is paid in the sender's latency.
- *
- * Background loops are slowed right down and rate-limit counters reserved in large chunks, so
- * what a request sends is all the relay records while it runs.
+ * (`appWithCountedStatements`: background loops slowed right down, so what a request sends is
+ * all the relay records while it runs.)
  */
-const QUIET = {
-  SWEEP_INTERVAL_MS: "3600000",
-  RELAY_POLL_INTERVAL_MS: "3600000",
-  RATE_LIMIT_RESERVE_CHUNK: "100000",
-  RATE_LIMIT_WINDOW_SECONDS: "86400",
-};
-
-const backends = await provisionBackends();
-if (!backends.databaseUrl) {
+const counted = await appWithCountedStatements(t);
+if (!counted) {
   // Only outside CI: there provisionBackends fails the run when a service is unreachable.
   t.comment("PostgreSQL is not reachable here; skipped");
 } else {
-  const pg = await statementCounter(backends.databaseUrl);
-  const rootToken = `root-${randomBytes(24).toString("hex")}`;
-  const built = await buildApp(
-    loadConfig({
-      ...testEnv(QUIET),
-      BRIGADE_BOOTSTRAP_TOKEN: rootToken,
-      DATABASE_URL: pg.url,
-      ...(backends.natsUrl ? { NATS_URL: backends.natsUrl } : {}),
-    }),
-  );
-  t.teardown(async () => {
-    await built.app.close();
-    pg.close();
-    await backends.dropDatabase();
-  });
-  const app = built.app;
+  const { app, rootToken, pg } = counted;
   const ana = await createUser(app, rootToken, "member");
   const ben = await createUser(app, rootToken, "member");
   const cid = await createUser(app, rootToken, "member");
