@@ -438,8 +438,11 @@ async function run(t: Tap) {
     await page.goto(`${base}/#/activity`);
     await page.locator(".feed-item").first().waitFor();
     t.same(bound("after", "/v1/events?"), [], "any time: the feed reads the whole log");
+    // The list already shown stays until the new read answers: wait for the read itself.
+    const rangedRead = page.waitForRequest((r) => /\/v1\/events\?/.test(r.url()) && new URL(r.url()).searchParams.has("after"));
     await page.getByLabel("Time range").selectOption("7d");
     await page.waitForURL(/range=7d/);
+    await rangedRead;
     await page.locator(".feed-item").first().waitFor();
     const weekAgo = Date.now() - 7 * 86_400_000;
     const after = bound("after", "/v1/events?");
