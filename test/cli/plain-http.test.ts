@@ -67,6 +67,17 @@ t.test("a chunked answer and an error status are read whole", async (t) => {
   t.same(await postJson(url, {}, "{}", 2_000), { status: 401, body: '{"code":"auth.token_revoked"}' });
 });
 
+t.test("an answer is taken once its announced length is in, though the connection stays open", async (t) => {
+  const url = await rawServer(t, (socket) =>
+    socket.once("data", () => socket.write('HTTP/1.1 200 OK\r\nContent-Length: 10\r\nConnection: keep-alive\r\n\r\n{"a":"b"}\n')),
+  );
+  const started = performance.now();
+  t.same(await postJson(url, {}, "{}", 5_000), { status: 200, body: '{"a":"b"}\n' });
+  t.ok(performance.now() - started < 2_000, "not at the timeout");
+  const garbled = await rawServer(t, (socket) => socket.once("data", () => socket.write("HTTP/9 200\r\ncontent-length: 0\r\n\r\n")));
+  await t.rejects(postJson(garbled, {}, "{}", 5_000), /not an HTTP answer/, "a malformed answer that stays open rejects at once");
+});
+
 t.test("what is not a whole HTTP answer rejects, with what went wrong", async (t) => {
   const closed = await rawServer(t, (socket) => socket.end());
   await t.rejects(postJson(closed, {}, "{}", 2_000), /ended before its headers/);

@@ -45,8 +45,20 @@ function overTcp(url: URL, headers: Record<string, string>, body: string, timeou
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
     socket.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_ANSWER_BYTES) socket.destroy(new Error("the answer is larger than an edit check's"));
-      else chunks.push(chunk);
+      if (size > MAX_ANSWER_BYTES) return socket.destroy(new Error("the answer is larger than an edit check's"));
+      chunks.push(chunk);
+      // Done once the body its length announces is in, whether or not the other side closes (a
+      // proxy may keep the connection open despite `connection: close`).
+      let whole: PlainAnswer | null;
+      try {
+        whole = answerIfWhole(Buffer.concat(chunks));
+      } catch (err) {
+        return socket.destroy(err as Error);
+      }
+      if (whole) {
+        socket.destroy();
+        resolve(whole);
+      }
     });
     socket.once("error", reject);
     socket.once("end", () => {
@@ -59,6 +71,15 @@ function overTcp(url: URL, headers: Record<string, string>, body: string, timeou
     // Not end(): a server that sees the client half-close aborts the request it is still answering.
     socket.write(Buffer.concat([Buffer.from(`${lines.join("\r\n")}\r\n\r\n`, "latin1"), payload]));
   });
+}
+
+/** The answer when `raw` holds all of it by its `content-length`; null while more is to come (or it has none). */
+function answerIfWhole(raw: Buffer): PlainAnswer | null {
+  const headEnd = raw.indexOf("\r\n\r\n");
+  if (headEnd < 0) return null;
+  const length = /\r\ncontent-length:[ \t]*(\d+)[ \t]*\r\n/i.exec(raw.subarray(0, headEnd + 2).toString("latin1"))?.[1];
+  if (length === undefined || raw.length - headEnd - 4 < Number(length)) return null;
+  return parseAnswer(raw);
 }
 
 /** An HTTP/1.1 answer read to the end of its connection: status line, headers, body. */
