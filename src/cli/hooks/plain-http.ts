@@ -6,8 +6,9 @@
  * process (it loads the server side, the agent and the stream machinery too); measured on the
  * bench machine, that was the difference between 1.37× and 1.64× a bare `node -e 0` for a denied
  * edit. A plain-HTTP server is spoken to over `node:net` with the least of HTTP/1.1 a client
- * needs: one request with `connection: close`, and an answer read to the end of the connection
- * (by `content-length`, or `chunked`). An `https:` server goes through `node:https`, where TLS
+ * needs: one request with `connection: close`, and an answer taken once the body its
+ * `content-length` announces is in, else read to the end of the connection (`chunked` decoded).
+ * An `https:` server goes through `node:https`, where TLS
  * costs more than the client does. Anything unusual (a redirect, a body too large, a malformed
  * answer) rejects, and the hook takes its whole path, which speaks through the SDK client.
  */
