@@ -489,12 +489,12 @@ export async function recordTouchesAtOnce(
         where org_id = ${values.orgId} and id = ${values.sessionId} and user_id = ${values.userId}
           and status = 'active' and expires_at > now()
       ), recorded as (
+        -- A data-modifying CTE runs whether or not the query reads it.
         insert into touches (org_id, session_id, repo, path, touched_at)
         select ${values.orgId}, s.id, s.repo, p.path, now() from s, unnest(${paths}::text[]) as p(path)
         on conflict (session_id, path) do update set touched_at = now()
-        returning 1
       )
-      select s.repo, now() as now, (select count(*) from recorded) as recorded,
+      select s.repo, now() as now,
         (select version from repo_claim_versions where org_id = ${values.orgId} and repo = s.repo) as version,
         (select version from repo_contract_versions where org_id = ${values.orgId} and repo = s.repo) as contracts,
         exists (

@@ -757,6 +757,18 @@ export async function presentCheck(deps: Pick<ClaimDeps, "db">, principal: Princ
 }
 
 /**
+ * Whether a session's edit inside a held claim is a conflict: a live exclusive claim of another
+ * session, the same developer's only under the `block` policy.
+ */
+function touchMeetsClaim(
+  held: HeldPattern,
+  toucher: { sessionId: string; userId: string; now: number; sameDeveloperBlocks: boolean },
+): boolean {
+  if (held.sessionId === toucher.sessionId || held.mode !== "exclusive" || held.expiresAt <= toucher.now) return false;
+  return held.userId !== toucher.userId || toucher.sameDeveloperBlocks;
+}
+
+/**
  * Most edits meet no one, and a touch report follows every edit an agent makes: such a report is
  * one statement, and the claim index says it was all. It records the touches of a live session,
  * and returns null — for the transaction of `reportTouches` to take over, which writes the same
@@ -776,10 +788,7 @@ async function touchesMeetingNoOne(
   const index = await deps.cache.sync(deps.db, principal.orgId, at.repo, at.version);
   const now = at.now.getTime();
   for await (const [, matched] of matchEach(index, paths, new WorkBudget(deps.config.PATTERN_WORK_BUDGET), "This report")) {
-    for (const { value: held } of matched) {
-      if (held.sessionId === sessionId || held.mode !== "exclusive" || held.expiresAt <= now) continue;
-      if (held.userId !== principal.userId || sameDeveloperBlocks) return null;
-    }
+    if (matched.some((e) => touchMeetsClaim(e.value, { sessionId, userId: principal.userId, now, sameDeveloperBlocks }))) return null;
   }
   return { recorded: paths.length, conflicts: [] };
 }
@@ -817,8 +826,7 @@ export async function reportTouches(
     for await (const [path, matched] of matchEach(index, paths, budget, "This report")) {
       for (const e of matched) {
         const held = e.value;
-        if (held.sessionId === sessionId || held.mode !== "exclusive" || held.expiresAt <= now) continue;
-        if (held.userId === session.userId && !sameDeveloperBlocks) continue;
+        if (!touchMeetsClaim(held, { sessionId, userId: session.userId, now, sameDeveloperBlocks })) continue;
         conflicts.push({
           path,
           kind: "claim" as const,
