@@ -276,21 +276,23 @@ async function allowedEdit(
         `${r.path} is inside ${n.mode === "shared" ? "a shared" : "an exclusive"} claim (${n.pattern}) of ${n.holderName}'s agent ${n.holder.agent.name} until ${n.expiresAt} (claim ${n.claimId}); coordinate before large changes.`,
     ),
   );
-  for (const c of touched?.conflicts ?? [])
-    notes.push(
-      c.kind === "touch"
-        ? `${c.path} is also being edited by ${c.otherName}'s agent ${c.agent} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`
-        : touchText(c),
-    );
+  notes.push(...(touched?.conflicts ?? []).map(touchText));
   const context = joined(notes.length ? `Brigade: ${notes.join(" ")}` : "", reopenedNote(s).trim());
   return context ? { hookSpecificOutput: { hookEventName: "PreToolUse", additionalContext: context } } : {};
 }
 
-function touchText(c: { path: string; kind: "claim" | "touch"; otherName: string; agent: string; claimId: string | null }) {
+function touchText(c: {
+  path: string;
+  kind: "claim" | "touch";
+  otherName: string;
+  agent: string;
+  otherSessionId: string;
+  claimId: string | null;
+}) {
   const who = `${c.otherName}'s agent ${c.agent}`;
   return c.kind === "claim"
     ? `${c.path} lies in an exclusive claim of ${who} (claim ${c.claimId}): stop changing it, undo your change if you can, and ${HANDOFF_ADVICE(c.claimId!)}.`
-    : `${c.path} is being edited by ${who} too: coordinate before going on.`;
+    : `${c.path} is also being edited by ${who} (session ${c.otherSessionId}); both sides were alerted — coordinate to avoid a merge conflict.`;
 }
 
 /** The messages to tell the agent of, as one block of context (empty when there are none). */
