@@ -6,9 +6,7 @@
 import type { Handler } from "../../../src/cli/context.js";
 import { makeContext } from "../../../src/cli/context.js";
 import { fail } from "../../../src/cli/errors.js";
-
-const drained = (stream: NodeJS.WriteStream) =>
-  new Promise<void>((resolve) => (stream.writableLength > 0 ? stream.once("drain", () => resolve()) : resolve()));
+import { exitWhenWritten } from "./quick-hook.js";
 
 /** Runs `handler` with the arguments after `brigade hook <name>`, then exits with its code. */
 export function runHook(handler: Handler): void {
@@ -19,10 +17,5 @@ export function runHook(handler: Handler): void {
       (code) => code ?? 0,
       (err: unknown) => fail(err, false),
     )
-    .then(async (code) => {
-      // Exit once the output is written rather than when the event loop drains (an idle
-      // keep-alive connection would hold it open).
-      await Promise.all([drained(process.stdout), drained(process.stderr)]);
-      process.exit(code);
-    });
+    .then(exitWhenWritten);
 }

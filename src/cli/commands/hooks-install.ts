@@ -20,6 +20,7 @@ import { readJsonFile } from "../config.js";
 import type { Context } from "../context.js";
 import { CliError } from "../errors.js";
 import { hooksDir, remoteUrl, worktreeRoot } from "../git.js";
+import { EDIT_TOOL_FIELDS } from "../hooks/edit-tools.js";
 
 const MARKER = "brigade-guard";
 const GIT_HOOKS = ["pre-commit", "pre-push"] as const;
@@ -117,7 +118,7 @@ async function uninstallGit(ctx: Context) {
 type HookEntry = { type?: string; command?: string; url?: string; timeout?: number; [k: string]: unknown };
 type HookGroup = { matcher?: string; hooks?: HookEntry[]; [k: string]: unknown };
 
-const EDIT_TOOLS = "Edit|MultiEdit|Write|NotebookEdit";
+const EDIT_TOOLS = Object.keys(EDIT_TOOL_FIELDS).join("|");
 /** post-bash runs after edit tools too: what they changed is then not taken for a later Bash command's doing. */
 const POST_BASH_TOOLS = `Bash|${EDIT_TOOLS}`;
 const HOOK_PATH = "/v1/hooks/claude-code";

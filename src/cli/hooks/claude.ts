@@ -40,6 +40,7 @@ import {
   type SavedSession,
   type WorktreeSnapshot,
 } from "../state.js";
+import { EDIT_TOOL_FIELDS, editedFile } from "./edit-tools.js";
 import { readStdin } from "./stdin.js";
 import { claimSubject, talkOffer } from "../../sdk/talk.js";
 import { matches } from "../../patterns/index.js";
@@ -62,14 +63,6 @@ interface HookInput {
   source?: string;
   prompt?: string;
 }
-
-/** Tools that edit files, and where their input names the file. */
-const EDIT_TOOLS: Record<string, (input: Record<string, unknown>) => unknown> = {
-  Write: (i) => i["file_path"],
-  Edit: (i) => i["file_path"],
-  MultiEdit: (i) => i["file_path"],
-  NotebookEdit: (i) => i["notebook_path"],
-};
 
 const emit = (output: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(output)}\n`);
 
@@ -183,12 +176,11 @@ export async function checkEditText(ctx: Context, text: string | null): Promise<
   }
   const settings = hookSettings(ctx);
   if (guardMode(settings) === "off") return 0;
-  const pathOf = EDIT_TOOLS[input.tool_name];
-  if (!pathOf)
+  const { known, file: filePath } = editedFile(input.tool_name, input.tool_input);
+  if (!known)
     return allowWithWarning(
-      `pre-edit does not know the tool ${input.tool_name}, so it was not checked (it checks ${Object.keys(EDIT_TOOLS).join(", ")})`,
+      `pre-edit does not know the tool ${input.tool_name}, so it was not checked (it checks ${Object.keys(EDIT_TOOL_FIELDS).join(", ")})`,
     );
-  const filePath = pathOf(input.tool_input);
   if (typeof filePath !== "string" || !filePath)
     throw new CliError(`hook pre-edit: ${input.tool_name} input has no file path; nothing was checked`);
 
@@ -540,8 +532,8 @@ export async function postBash(ctx: Context): Promise<number> {
   if (event === "SessionStart") return (await takeBaseline(input.session_id, input.cwd ?? ctx.cwd), 0);
   const settings = hookSettings(ctx);
   if (guardMode(settings) === "off") return 0;
-  const pathOf = input.tool_name ? EDIT_TOOLS[input.tool_name] : undefined;
-  if (pathOf) return (await recordEdit(input, input.session_id, pathOf(input.tool_input ?? {}), ctx.cwd), 0);
+  const edit = editedFile(input.tool_name, input.tool_input);
+  if (edit.known) return (await recordEdit(input, input.session_id, edit.file, ctx.cwd), 0);
   if (input.tool_name !== undefined && input.tool_name !== "Bash") return 0;
   const root = worktreeOf(join(input.cwd ?? ctx.cwd, "-"));
   if (!root) return 0; // outside any repository: nothing of Brigade's to report

@@ -21,19 +21,12 @@ import { loadSettings } from "../config.js";
 import type { Context } from "../context.js";
 import { repoRelative, worktreeOf } from "../git.js";
 import { agentStatePath, readSaved } from "../state.js";
+import { EDIT_TOOL_FIELDS } from "./edit-tools.js";
 import { postJson } from "./plain-http.js";
 
 const AGENT = "claude-code";
 /** As the whole hook's: an edit check waits this long for the server, then says it could not check. */
 const HOOK_TIMEOUT_MS = 3_000;
-
-/** The edit tools, and the field of their input that names the file (as in claude.ts). */
-const FILE_FIELDS: Record<string, string> = {
-  Write: "file_path",
-  Edit: "file_path",
-  MultiEdit: "file_path",
-  NotebookEdit: "notebook_path",
-};
 
 interface PreToolUse {
   session_id?: unknown;
@@ -71,9 +64,11 @@ export async function preEdit(ctx?: Context): Promise<number> {
   }
   if (!input || typeof input !== "object" || input.hook_event_name !== "PreToolUse" || typeof input.session_id !== "string")
     return wholeHook(ctx, text);
-  const field = typeof input.tool_name === "string" ? FILE_FIELDS[input.tool_name] : undefined;
-  const file = field && input.tool_input && typeof input.tool_input === "object" ? input.tool_input[field] : undefined;
-  if (typeof file !== "string" || !file) return wholeHook(ctx, text);
+  const tool = typeof input.tool_name === "string" ? input.tool_name : undefined;
+  const toolInput = input.tool_input && typeof input.tool_input === "object" ? input.tool_input : undefined;
+  const field = tool === undefined ? undefined : EDIT_TOOL_FIELDS[tool];
+  const file = field === undefined ? undefined : toolInput?.[field];
+  if (field === undefined || typeof file !== "string" || !file) return wholeHook(ctx, text);
 
   const settings = ctx?.settings() ?? loadSettings();
   if (settings.guard === "off") return 0;
@@ -95,8 +90,8 @@ export async function preEdit(ctx?: Context): Promise<number> {
     session_id: input.session_id,
     hook_event_name: "PreToolUse",
     cwd,
-    tool_name: input.tool_name,
-    tool_input: { [field!]: file },
+    tool_name: tool,
+    tool_input: { [field]: file },
     brigade_report_touch: true,
   });
   const headers = {
