@@ -237,6 +237,37 @@ t.test("Claude Code hooks", async (t) => {
     t.equal(end.code, 0, end.stderr);
   });
 
+  await t.test(
+    "when the server goes away and comes back, then the quick path says it could not check (denies under strict), then checks again",
+    async (t) => {
+      const first = await countingProxy(t, server.url);
+      const viaProxy = { BRIGADE_URL: first.url };
+      const session = "claude-session-outage";
+      const hookOf = (name: string, input: string, extra: Record<string, string> = {}) => hook(name, input, { ...viaProxy, ...extra });
+      const start = await hookOf("session-start", JSON.stringify({ session_id: session, cwd: repo, hook_event_name: "SessionStart" }));
+      t.equal(start.code, 0, start.stderr);
+      const free = preToolUse(repo, "Edit", { file_path: "lib/outage.ts", old_string: "a", new_string: "b" }, session);
+      const held = preToolUse(repo, "Write", { file_path: join(repo, "src/auth/login.ts"), content: "x" }, session);
+      t.equal((await hookOf("pre-edit", free)).stdout, "", "checked and allowed while the server answers");
+
+      await first.close();
+      const unchecked = await hookOf("pre-edit", held);
+      t.equal(unchecked.code, 0, unchecked.stderr);
+      const warned = JSON.parse(unchecked.stdout);
+      t.match(warned.systemMessage, `cannot reach Brigade at ${first.url} (ECONNREFUSED)`);
+      t.match(warned.systemMessage, "the edit was allowed WITHOUT a claim check");
+      t.notOk(warned.hookSpecificOutput.permissionDecision, "the default guard lets the edit through, saying so");
+      const strict = JSON.parse((await hookOf("pre-edit", held, { BRIGADE_GUARD: "strict" })).stdout);
+      t.equal(strict.hookSpecificOutput.permissionDecision, "deny", "BRIGADE_GUARD=strict denies what it could not check");
+
+      const back = await countingProxy(t, server.url, first.port);
+      const denied = JSON.parse((await hookOf("pre-edit", held)).stdout);
+      t.equal(denied.hookSpecificOutput.permissionDecision, "deny", "guarded again once the server is back");
+      t.same(back.seen, ["POST /v1/hooks/claude-code"], "in one request, with the session saved before the outage");
+      t.equal((await hookOf("session-end", JSON.stringify({ session_id: session, cwd: repo, hook_event_name: "SessionEnd" }))).code, 0);
+    },
+  );
+
   await t.test("when an edit is inside a shared claim, or a notebook, then it is allowed, with context for shared claims", async (t) => {
     const shared = await hook("pre-edit", preToolUse(repo, "MultiEdit", { file_path: join(repo, "docs/guide.md"), edits: [] }));
     t.equal(shared.code, 0, shared.stderr);

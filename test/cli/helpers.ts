@@ -122,7 +122,7 @@ export async function twoUsers(server: Server) {
 export const errLines = (r: Result) => r.stderr.split("\n").filter((l) => l.trim() !== "");
 
 /** A pass-through HTTP proxy in front of the server that lists every request it forwards. */
-export async function countingProxy(t: { teardown(fn: () => unknown): void }, target: string) {
+export async function countingProxy(t: { teardown(fn: () => unknown): void }, target: string, port = 0) {
   const seen: string[] = [];
   const proxy = createServer((req, res) => {
     seen.push(`${req.method} ${req.url}`);
@@ -133,10 +133,13 @@ export async function countingProxy(t: { teardown(fn: () => unknown): void }, ta
     upstream.on("error", (err) => res.writeHead(502).end(String(err)));
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-  t.teardown(() => {
+  await new Promise<void>((resolve) => proxy.listen(port, "127.0.0.1", resolve));
+  /** Stops it (nothing listens on its port any more); again is harmless. */
+  const close = () => {
     proxy.closeAllConnections();
-    return new Promise((resolve) => proxy.close(resolve));
-  });
-  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen };
+    return new Promise<void>((resolve) => proxy.close(() => resolve()));
+  };
+  t.teardown(close);
+  const listening = (proxy.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${listening}`, port: listening, seen, close };
 }

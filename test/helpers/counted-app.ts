@@ -20,13 +20,18 @@ const QUIET = {
 /**
  * An app on its own database whose every statement passes through a statement counter
  * (`pg-statements.ts`), for tests of what a request costs the database; torn down with the test.
- * Null where PostgreSQL is not reachable (only outside CI: there provisionBackends fails the run).
+ * Null, said as a comment, where PostgreSQL is not reachable (only outside CI: there
+ * provisionBackends fails the run).
  */
 export async function appWithCountedStatements(t: {
   teardown(fn: () => unknown): void;
+  comment(message: string): void;
 }): Promise<{ app: FastifyInstance; rootToken: string; pg: Awaited<ReturnType<typeof statementCounter>> } | null> {
   const backends = await provisionBackends();
-  if (!backends.databaseUrl) return null;
+  if (!backends.databaseUrl) {
+    t.comment("PostgreSQL is not reachable here; skipped");
+    return null;
+  }
   const pg = await statementCounter(backends.databaseUrl);
   const rootToken = `root-${randomBytes(24).toString("hex")}`;
   const built = await buildApp(
