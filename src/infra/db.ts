@@ -6,6 +6,10 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { PgLanes } from "./pg-lanes.js";
+import { preparingClient, StatementAdmission } from "./prepared-statements.js";
+
+/** The statements this process prepares, on every PostgreSQL connection it opens (`prepared-statements.ts`). */
+const admission = new StatementAdmission();
 
 /** A drizzle handle over either backend: the pool, or a transaction. */
 export type Db = PgDatabase<PgQueryResultHKT>;
@@ -118,7 +122,7 @@ export type FollowUp = (run: PipelinedRunner) => Promise<unknown> | null;
 async function pipelinedOnLane<T>(lane: postgres.Sql, work: PipelinedWork<T>, onCommit?: () => void): Promise<T> {
   let ended = false;
   try {
-    const tx = drizzlePostgres(lane) as unknown as Db;
+    const tx = drizzlePostgres(preparingClient(lane, admission)) as unknown as Db;
     const begun = lane.unsafe("begin");
     // Observed with the last statements; BEGIN on an idle lane fails only with the connection.
     begun.catch(() => {});
@@ -338,10 +342,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // with every pool connection busy under load, a ping waiting its turn said "unreachable" and
     // would have a load balancer take a busy replica out. The ping has a connection of its own.
     const probe = postgres(options.databaseUrl, { max: 1, ...shared });
-    const db = drizzlePostgres(client) as unknown as Db;
+    const db = drizzlePostgres(preparingClient(client, admission)) as unknown as Db;
     return {
       db,
-      relaxedDb: drizzlePostgres(relaxed) as unknown as Db,
+      relaxedDb: drizzlePostgres(preparingClient(relaxed, admission)) as unknown as Db,
       kind: "postgres",
       pipelinedTransaction: (work, then) => signalling(db, (signalled) => pipelinedOn(lanes, signalled, then), work),
       location: redactUrl(options.databaseUrl),
@@ -437,12 +441,12 @@ export async function executeRows<T>(db: Db, query: SQL): Promise<T[]> {
 const dialect = new PgDialect();
 
 /**
- * Rows of a raw statement run as a server-side prepared statement: PostgreSQL parses and
- * plans it once per connection, then only binds and executes it. Drizzle prepares only named
- * builder queries and sends everything else unnamed, re-planned every time; on the hot write
- * paths planning cost more than executing. Only for statements whose text never varies (lists
- * travel as one array or JSON parameter): the driver keeps one statement per distinct text
- * and connection, without bound.
+ * Rows of a raw statement run as a server-side prepared statement from its first use:
+ * PostgreSQL parses and plans it once per connection, then only binds and executes it. Other
+ * statements are prepared from their second use while there is room (`prepared-statements.ts`);
+ * the hot write paths do not wait for that, nor compete for the room. Only for statements whose
+ * text never varies (lists travel as one array or JSON parameter): the driver keeps one
+ * statement per distinct text and connection, without bound.
  */
 export async function executePrepared<T>(db: Db, name: string, query: SQL): Promise<T[]> {
   return rowsOf<T>(await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());

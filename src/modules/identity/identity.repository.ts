@@ -336,7 +336,8 @@ export async function personNames(db: Db, orgId: string, ids: string[]): Promise
   const rows = await db
     .select({ id: users.id, name: users.name, displayName: users.displayName, email: users.email, deletedAt: users.deletedAt })
     .from(users)
-    .where(and(eq(users.orgId, orgId), inArray(users.id, [...new Set(ids)])));
+    // One array parameter: one statement text for any number of people (prepared, see infra/prepared-statements.ts).
+    .where(and(eq(users.orgId, orgId), sql`${users.id} = any(${sql.param([...new Set(ids)])}::uuid[])`));
   return new Map(
     rows.map((r) => [
       r.id,

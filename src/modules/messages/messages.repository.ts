@@ -1,4 +1,21 @@
-import { and, asc, desc, eq, exists, getTableColumns, gt, inArray, isNotNull, isNull, lt, notExists, or, sql, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  exists,
+  getTableColumns,
+  gt,
+  inArray,
+  isNotNull,
+  isNull,
+  lt,
+  notExists,
+  or,
+  type Placeholder,
+  sql,
+  type SQL,
+} from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type Db, executeRows } from "../../infra/db.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
@@ -23,19 +40,34 @@ export interface Reader {
   sessionId: string | null;
 }
 
+/**
+ * A value in a statement: the value itself, or a placeholder in a statement built once and run
+ * many times with values (`listMessages`).
+ */
+type Term = string | Placeholder;
+
+/** A reader as a statement names it: its ids as values or as placeholders. */
+interface ReaderTerms {
+  orgId: Term;
+  userId: Term;
+  sessionId: Term | null;
+  role: Reader["role"];
+}
+
 /** The thread root a message belongs to (a root is its own). */
 const rootMessage = alias(messages, "root_message");
 
-const readerKind = (r: Reader) => (r.sessionId ? "session" : "user");
+const readerKind = (r: ReaderTerms) => (r.sessionId ? "session" : "user");
 const readerId = (r: Reader) => r.sessionId ?? r.userId;
+const readerTerm = (r: ReaderTerms) => r.sessionId ?? r.userId;
 
-const myTeams = (r: Reader) =>
+const myTeams = (r: ReaderTerms) =>
   sql`(select ${teamMembers.teamId} from ${teamMembers} where ${teamMembers.orgId} = ${r.orgId} and ${teamMembers.userId} = ${r.userId})`;
-const myTeamsMembers = (r: Reader) =>
+const myTeamsMembers = (r: ReaderTerms) =>
   sql`(select ${teamMembers.userId} from ${teamMembers} where ${teamMembers.orgId} = ${r.orgId} and ${teamMembers.teamId} in ${myTeams(r)})`;
 
 /** Deliveries this reader sees: all of the user's, or with a session token those not meant for another session. */
-const deliveredTo = (r: Reader) =>
+const deliveredTo = (r: ReaderTerms) =>
   r.sessionId
     ? and(eq(messageDeliveries.userId, r.userId), or(isNull(messageDeliveries.sessionId), eq(messageDeliveries.sessionId, r.sessionId)))!
     : eq(messageDeliveries.userId, r.userId);
@@ -46,7 +78,7 @@ const deliveredTo = (r: Reader) =>
  * they wrote in; leads also read threads started by or addressed to members of their teams, or
  * addressed to those teams.
  */
-function threadReadable(db: Db, r: Reader, root: typeof rootMessage): SQL | undefined {
+function threadReadable(db: Db, r: ReaderTerms, root: typeof rootMessage): SQL | undefined {
   if (r.role === "admin") return undefined;
   const inThread = db
     .select({ id: messages.id })
@@ -81,11 +113,11 @@ function threadReadable(db: Db, r: Reader, root: typeof rootMessage): SQL | unde
 const { search: _search, ...messageColumns } = getTableColumns(messages);
 
 /** This reader's receipt for the message in the outer query (a probe of its primary key). */
-const receiptOf = (r: Reader) =>
+const receiptOf = (r: ReaderTerms) =>
   and(
     sql`${messageReceipts.messageId} = ${messages.id}`,
     eq(messageReceipts.readerKind, readerKind(r)),
-    eq(messageReceipts.readerId, readerId(r)),
+    eq(messageReceipts.readerId, readerTerm(r)),
   );
 
 /**
@@ -93,7 +125,7 @@ const receiptOf = (r: Reader) =>
  * `unread`/`needsAck` written as anti-joins too, the planner keeps an inbox's ordered index
  * scan and stops at the page size.
  */
-const withReceiptColumns = (db: Db, r: Reader) => ({
+const withReceiptColumns = (db: Db, r: ReaderTerms) => ({
   ...messageColumns,
   readAt: sql<Date | null>`(${db.select({ at: messageReceipts.readAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
     messageReceipts.readAt,
@@ -103,7 +135,7 @@ const withReceiptColumns = (db: Db, r: Reader) => ({
       messageReceipts.acknowledgedAt,
     ),
 });
-const withReceipt = (db: Db, r: Reader) => db.select(withReceiptColumns(db, r)).from(messages);
+const withReceipt = (db: Db, r: ReaderTerms) => db.select(withReceiptColumns(db, r)).from(messages);
 
 export interface MessageFilter {
   unread?: boolean | undefined;
@@ -118,7 +150,7 @@ export interface MessageFilter {
 }
 
 /** Sent by this reader itself: its session's messages, or (personal token) the user's own. */
-const sentByReader = (r: Reader) =>
+const sentByReader = (r: ReaderTerms) =>
   r.sessionId
     ? sql`${messages.senderSessionId} is not distinct from ${r.sessionId}`
     : and(eq(messages.senderUserId, r.userId), isNull(messages.senderSessionId))!;
@@ -127,7 +159,7 @@ const sentByReader = (r: Reader) =>
  * Readable messages: a reply keeps its root's audience, so the read rules are applied to the
  * thread's root, and whoever may read the root reads the whole thread.
  */
-function readableCondition(db: Db, r: Reader): SQL | undefined {
+function readableCondition(db: Db, r: ReaderTerms): SQL | undefined {
   const condition = threadReadable(db, r, rootMessage);
   if (!condition) return undefined;
   return exists(
@@ -138,11 +170,25 @@ function readableCondition(db: Db, r: Reader): SQL | undefined {
   );
 }
 
+/** A filter as a statement built once per shape names it: which conditions apply, their values as placeholders. */
+interface FilterTerms {
+  unread: boolean;
+  needsAck: boolean;
+  threadId: Placeholder | undefined;
+  about: { kind: Placeholder; id: Placeholder | undefined } | undefined;
+  fromUserId: Placeholder | undefined;
+  box: MessageFilter["box"];
+  search: Placeholder | undefined;
+  beforeId: Placeholder | undefined;
+  limit: Placeholder;
+}
+
 /**
- * An inbox reads the reader's deliveries (one index range, newest first); what a reader sent
- * is read by sender; a search spans both, or — for admins — every message.
+ * Messages a reader lists, newest first: an inbox reads the reader's deliveries (one index
+ * range, newest first); what a reader sent is read by sender; a search spans both, or — for
+ * admins — every message.
  */
-export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise<ReadMessage[]> {
+function listQuery(db: Db, r: ReaderTerms, f: FilterTerms) {
   const where: (SQL | undefined)[] = [eq(messages.orgId, r.orgId)];
   const muted = sql`exists (select 1 from ${threadMutes} where ${threadMutes.threadId} = ${messages.threadId} and ${threadMutes.userId} = ${r.userId})`;
   if (f.unread)
@@ -163,7 +209,7 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
     );
   if (f.threadId) where.push(eq(messages.threadId, f.threadId));
   if (f.about) {
-    where.push(eq(messages.aboutKind, f.about.kind as MessageRow["aboutKind"] & string));
+    where.push(eq(messages.aboutKind, f.about.kind));
     if (f.about.id) where.push(eq(messages.aboutId, f.about.id));
   }
   if (f.fromUserId) where.push(eq(messages.senderUserId, f.fromUserId));
@@ -173,12 +219,11 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
     const delivered = [deliveredTo(r), sql`not (${sentByReader(r)})`];
     if (f.needsAck) delivered.push(eq(messageDeliveries.ackRequired, true));
     if (f.beforeId) delivered.push(lt(messageDeliveries.messageId, f.beforeId));
-    const rows = await withReceipt(db, r)
+    return withReceipt(db, r)
       .innerJoin(messageDeliveries, eq(messageDeliveries.messageId, messages.id))
       .where(and(...where, ...delivered))
       .orderBy(desc(messageDeliveries.messageId))
       .limit(f.limit);
-    return rows;
   }
   if (f.box === "all" && f.search && r.role === "member" && !f.unread && !f.needsAck && !f.threadId && !f.about && !f.fromUserId)
     return searchReadable(db, r, f.search, f.beforeId, f.limit);
@@ -192,11 +237,10 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
       ),
     );
   if (f.beforeId) where.push(lt(messages.id, f.beforeId));
-  const rows = await withReceipt(db, r)
+  return withReceipt(db, r)
     .where(and(...where))
     .orderBy(desc(messages.id))
     .limit(f.limit);
-  return rows;
 }
 
 /**
@@ -207,7 +251,7 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
  * Written as one condition (`delivered or sent`), the planner could do neither, and walked the
  * organisation's messages newest first, or fetched and sorted every match in it.
  */
-async function searchReadable(db: Db, r: Reader, search: string, beforeId: string | undefined, limit: number): Promise<ReadMessage[]> {
+function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: Placeholder | undefined, limit: Placeholder) {
   const matches = sql`${messages.search} @@ websearch_to_tsquery('simple', ${search})`;
   // Both parts name their column `id`: the union's column is read as found.id.
   const delivered = db
@@ -245,6 +289,74 @@ async function searchReadable(db: Db, r: Reader, search: string, beforeId: strin
     )
     .orderBy(desc(messages.id))
     .limit(limit);
+}
+
+interface ListStatement {
+  execute(values: Record<string, unknown>): Promise<ReadMessage[]>;
+}
+
+/**
+ * Statements of `listMessages`, built once per database and shape (which filters apply, the
+ * reader's role, whether it reads as a session): building a statement this size cost more of the
+ * server's time than PostgreSQL took to run it. The shapes are few (well under the bound).
+ */
+const listStatements = new WeakMap<Db, Map<string, ListStatement>>();
+const MAX_LIST_SHAPES = 512;
+let shapesBuilt = 0;
+
+const placeholder = sql.placeholder;
+const when = (present: unknown, name: string) => (present ? placeholder(name) : undefined);
+
+export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise<ReadMessage[]> {
+  const shape = [
+    f.box,
+    r.role,
+    r.sessionId ? "session" : "user",
+    f.unread && "unread",
+    f.needsAck && "needs-ack",
+    f.threadId && "thread",
+    f.about && (f.about.id ? "about-id" : "about-kind"),
+    f.fromUserId && "from",
+    f.search && "search",
+    f.beforeId && "before",
+  ].join("|");
+  let statements = listStatements.get(db);
+  if (!statements) listStatements.set(db, (statements = new Map()));
+  let statement = statements.get(shape);
+  if (!statement) {
+    if (statements.size >= MAX_LIST_SHAPES) statements.clear();
+    const reader: ReaderTerms = {
+      orgId: placeholder("orgId"),
+      userId: placeholder("userId"),
+      sessionId: when(r.sessionId, "sessionId") ?? null,
+      role: r.role,
+    };
+    const terms: FilterTerms = {
+      unread: f.unread === true,
+      needsAck: f.needsAck === true,
+      threadId: when(f.threadId, "threadId"),
+      about: f.about ? { kind: placeholder("aboutKind"), id: when(f.about.id, "aboutId") } : undefined,
+      fromUserId: when(f.fromUserId, "fromUserId"),
+      box: f.box,
+      search: when(f.search, "search"),
+      beforeId: when(f.beforeId, "beforeId"),
+      limit: placeholder("limit"),
+    };
+    statement = listQuery(db, reader, terms).prepare(`brigade_messages_${++shapesBuilt}`) as unknown as ListStatement;
+    statements.set(shape, statement);
+  }
+  return statement.execute({
+    orgId: r.orgId,
+    userId: r.userId,
+    sessionId: r.sessionId,
+    threadId: f.threadId,
+    aboutKind: f.about?.kind,
+    aboutId: f.about?.id,
+    fromUserId: f.fromUserId,
+    search: f.search,
+    beforeId: f.beforeId,
+    limit: f.limit,
+  });
 }
 
 /**

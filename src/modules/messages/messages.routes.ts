@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
 import type { Db } from "../../infra/db.js";
+import { plainJson } from "../../http/plain-json.js";
 import { problemResponses } from "../../http/problem.js";
 import { idParams } from "../identity/identity.schemas.js";
 import {
@@ -63,6 +64,8 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
   app.get(
     "/v1/messages",
     {
+      // An agent's hooks and MCP server read the inbox all day: its replies are plain JSON.
+      serializerCompiler: plainJson,
       schema: {
         tags,
         summary: "Your inbox (or what you sent), newest first: unread, needing acknowledgement, by thread, object or sender",
@@ -79,6 +82,7 @@ export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async 
   app.get(
     "/v1/messages/search",
     {
+      serializerCompiler: plainJson,
       schema: {
         tags,
         summary: "Full-text search over the messages you may read, newest first",

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
+import { plainJson } from "../../http/plain-json.js";
 import { problemResponses } from "../../http/problem.js";
 import type { ModuleRow } from "./ownership.repository.js";
 import {
@@ -79,11 +80,8 @@ export const ownershipRoutes: FastifyPluginAsyncZod<{ deps: OwnershipDeps }> = a
   app.get(
     "/v1/repos/:repo/owners",
     {
-      // The hot path: the zod serializer re-validates every reply, which costs this route about
-      // a seventh of its throughput. The reply is built by typed code (the type provider checks
-      // it against ownersSchema at compile time), so it is written as plain JSON; the schema
-      // still documents it.
-      serializerCompiler: () => (data) => JSON.stringify(data),
+      // The hot path: re-validating every reply cost this route about a seventh of its throughput.
+      serializerCompiler: plainJson,
       schema: {
         tags,
         summary: "Who owns a path: the deciding CODEOWNERS rule, the modules containing it, the live claims covering it",
