@@ -14,9 +14,8 @@
  * saved session, and any answer but 200 — a session that has ended is reopened there, and a
  * server that cannot be reached is reported there, by the guard mode (warn, or deny when strict).
  */
-import { readFileSync } from "node:fs";
+import { fstatSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { isatty } from "node:tty";
 import { loadSettings } from "../config.js";
 import type { Context } from "../context.js";
 import { repoRelative, worktreeOf } from "../git.js";
@@ -36,10 +35,13 @@ interface PreToolUse {
   tool_input?: Record<string, unknown>;
 }
 
-/** Standard input read at once, when it is a pipe or a file; null for a terminal or a non-blocking pipe. */
+/**
+ * Standard input read at once, when it is a pipe or a file; null for a terminal (or any character
+ * device: asked without loading `node:tty`) or a non-blocking pipe.
+ */
 function readInputNow(): string | null {
-  if (isatty(0)) return null;
   try {
+    if (fstatSync(0).isCharacterDevice()) return null;
     return readFileSync(0, "utf8");
   } catch {
     return null; // EAGAIN on a non-blocking pipe: the whole hook reads it as a stream

@@ -43,8 +43,14 @@ function overTcp(url: URL, headers: Record<string, string>, body: string, timeou
     const socket = connect({ host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port || 80) });
     const chunks: Buffer[] = [];
     let size = 0;
-    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    let answered = false;
+    // One deadline for the whole exchange, on a plain timer (the socket's idle timeout costs a
+    // short-lived process more on first use); unref'd, it never holds a process open.
+    const timer = setTimeout(() => socket.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+    socket.once("close", () => clearTimeout(timer));
     socket.on("data", (chunk: Buffer) => {
+      if (answered) return;
       size += chunk.length;
       if (size > MAX_ANSWER_BYTES) return socket.destroy(new Error("the answer is larger than an edit check's"));
       chunks.push(chunk);
@@ -57,12 +63,17 @@ function overTcp(url: URL, headers: Record<string, string>, body: string, timeou
         return socket.destroy(err as Error);
       }
       if (whole) {
-        socket.destroy();
+        answered = true;
         resolve(whole);
+        // After the answer's readers have run: a hook process that exits on it never pays for
+        // tearing the socket down; a long-lived one closes it a moment later.
+        clearTimeout(timer);
+        setImmediate(() => socket.destroy());
       }
     });
     socket.once("error", reject);
     socket.once("end", () => {
+      if (answered) return;
       try {
         resolve(parseAnswer(Buffer.concat(chunks)));
       } catch (err) {

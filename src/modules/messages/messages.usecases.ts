@@ -83,7 +83,11 @@ export async function sendMessage({ db }: { db: Db }, principal: Principal, inpu
     throw messageErrors.broadcastForbidden("Only leads and admins message the whole organisation.", {
       errors: [{ field: "to.type", reason: "needs lead or admin" }],
     });
-  const audience = to.type === "organisation" ? "found" : await repo.audienceExists(db, principal.orgId, to.type, to.id!);
+  // The sender's name does not wait for the message: it is read beside the audience check.
+  const [audience, people] = await Promise.all([
+    to.type === "organisation" ? ("found" as const) : repo.audienceExists(db, principal.orgId, to.type, to.id!),
+    peopleNamed(db, principal.orgId, [principal.userId]),
+  ]);
   if (audience === "missing")
     throw messageErrors.recipientNotFound(`No ${to.type} ${to.id} in this organisation.`, {
       errors: [{ field: "to.id", reason: "not found" }],
@@ -123,7 +127,7 @@ export async function sendMessage({ db }: { db: Db }, principal: Principal, inpu
     await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, [])]);
     return { ...row, readAt: null, acknowledgedAt: null };
   });
-  return namedOne(db, principal.orgId, sent);
+  return { ...sent, sender: people.person(sent.senderUserId) };
 }
 
 /** A reply in a thread the caller may read; it keeps the thread's audience and subject. */
