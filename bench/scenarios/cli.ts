@@ -69,7 +69,7 @@ async function inTurn(runs: number, steps: (() => Promise<{ ms: number }>)[]): P
 }
 
 export async function cli(context: ScenarioContext): Promise<Row[]> {
-  const runs = numberEnv("BENCH_CLI_RUNS", 20);
+  const runs = numberEnv("BENCH_CLI_RUNS", 100);
   const mcpCalls = numberEnv("BENCH_CLI_MCP_CALLS", 200);
   const brigade = await startBrigade();
   const home = mkdtempSync(join(tmpdir(), "brigade-bench-cli-"));
