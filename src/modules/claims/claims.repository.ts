@@ -544,16 +544,22 @@ export async function recordTouches(db: Db, values: { orgId: string; sessionId: 
     );
 }
 
-/** Patterns held by the organisation's active claims and by one session's (the claim quotas). */
-export async function heldPatternCounts(db: Db, orgId: string, sessionId: string): Promise<{ org: number; session: number }> {
+/** Patterns held by the organisation's active claims (its quota; `claims.quota.ts` keeps the count). */
+export async function orgHeldPatterns(db: Db, orgId: string): Promise<number> {
   const [row] = await db
-    .select({
-      org: sql<number>`coalesce(sum(cardinality(${claims.patterns})), 0)::int`,
-      session: sql<number>`coalesce(sum(cardinality(${claims.patterns})) filter (where ${claims.sessionId} = ${sessionId}), 0)::int`,
-    })
+    .select({ patterns: sql<number>`coalesce(sum(cardinality(${claims.patterns})), 0)::int` })
     .from(claims)
     .where(and(eq(claims.orgId, orgId), eq(claims.status, "active"), gt(claims.expiresAt, sql`now()`)));
-  return { org: Number(row?.org ?? 0), session: Number(row?.session ?? 0) };
+  return Number(row?.patterns ?? 0);
+}
+
+/** Patterns held by one session's active claims (its quota): a probe of the session's index. */
+export async function sessionHeldPatterns(db: Db, orgId: string, sessionId: string): Promise<number> {
+  const [row] = await db
+    .select({ patterns: sql<number>`coalesce(sum(cardinality(${claims.patterns})), 0)::int` })
+    .from(claims)
+    .where(and(eq(claims.sessionId, sessionId), eq(claims.status, "active"), eq(claims.orgId, orgId), gt(claims.expiresAt, sql`now()`)));
+  return Number(row?.patterns ?? 0);
 }
 
 /** The organisation's stored claim policy, if an admin ever set one (forUpdate: inside a transaction). */

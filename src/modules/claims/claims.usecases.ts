@@ -14,6 +14,7 @@ import { sessionErrors } from "../sessions/sessions.errors.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors, tooComplex } from "./claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
+import { orgPatternCounts } from "./claims.quota.js";
 import * as repo from "./claims.repository.js";
 import type {
   ListQueueInput,
@@ -80,28 +81,35 @@ export interface ClaimDeps {
 /**
  * Patterns held per organisation and per session are bounded (a 429 naming the limit). Read
  * before the grant, outside its lock: concurrent claims may pass it together by a few patterns,
- * which a quota tolerates, and the grant path takes no extra lock.
+ * which a quota tolerates, and the grant path takes no extra lock. A session's patterns are
+ * counted on each check (a probe of its index); the organisation's come from the kept count
+ * (`claims.quota.ts`): counting them is linear in its active claims.
  */
 async function checkPatternQuotas(db: Db, limits: Pick<Limits, "forOrg">, orgId: string, sessionId: string, adding: number) {
   const { claimPatternsPerOrg: perOrg, claimPatternsPerSession: perSession } = await limits.forOrg(orgId);
   if (perOrg <= 0 && perSession <= 0) return;
-  const held = await repo.heldPatternCounts(db, orgId, sessionId);
-  if (perSession > 0 && held.session + adding > perSession) {
+  const counts = orgPatternCounts(db);
+  const [session, org] = await Promise.all([
+    perSession > 0 ? repo.sessionHeldPatterns(db, orgId, sessionId) : 0,
+    perOrg > 0 ? counts.held(orgId, perOrg, adding) : 0,
+  ]);
+  if (perSession > 0 && session + adding > perSession) {
     throw quotaExceeded(
       "claims.too_many_patterns",
       "claimPatternsPerSession",
       perSession,
-      `The session's active claims hold ${held.session} patterns; ${adding} more would pass its limit. Release claims first`,
+      `The session's active claims hold ${session} patterns; ${adding} more would pass its limit. Release claims first`,
     );
   }
-  if (perOrg > 0 && held.org + adding > perOrg) {
+  if (perOrg > 0 && org + adding > perOrg) {
     throw quotaExceeded(
       "claims.too_many_patterns",
       "claimPatternsPerOrg",
       perOrg,
-      `The organisation's active claims hold ${held.org} patterns; ${adding} more would pass its limit. Release claims first`,
+      `The organisation's active claims hold ${org} patterns; ${adding} more would pass its limit. Release claims first`,
     );
   }
+  counts.add(orgId, adding);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -327,17 +327,28 @@ export async function revokeSessionTokens(db: Db, orgId: string, sessionIds: str
     .where(and(eq(tokens.orgId, orgId), inArray(tokens.sessionId, sessionIds), isNull(tokens.revokedAt)));
 }
 
+function buildPersonNames(db: Db) {
+  return (
+    db
+      .select({ id: users.id, name: users.name, displayName: users.displayName, email: users.email, deletedAt: users.deletedAt })
+      .from(users)
+      // One array parameter: one statement text for any number of people.
+      .where(and(eq(users.orgId, sql.placeholder("orgId")), sql`${users.id} = any(${sql.placeholder("ids")}::uuid[])`))
+      .prepare("brigade_person_names")
+  );
+}
+// Built once per database: nearly every answer that names people (pages, refusals, alerts) reads them.
+const personNameLookups = new WeakMap<Db, ReturnType<typeof buildPersonNames>>();
+
 /**
  * How people are named in texts: display name, else e-mail, else user name; a deleted user by
  * the placeholder. Keyed by user id.
  */
 export async function personNames(db: Db, orgId: string, ids: string[]): Promise<Map<string, { name: string; deleted: boolean }>> {
   if (ids.length === 0) return new Map();
-  const rows = await db
-    .select({ id: users.id, name: users.name, displayName: users.displayName, email: users.email, deletedAt: users.deletedAt })
-    .from(users)
-    // One array parameter: one statement text for any number of people (prepared, see infra/prepared-statements.ts).
-    .where(and(eq(users.orgId, orgId), sql`${users.id} = any(${sql.param([...new Set(ids)])}::uuid[])`));
+  let lookup = personNameLookups.get(db);
+  if (!lookup) personNameLookups.set(db, (lookup = buildPersonNames(db)));
+  const rows = await lookup.execute({ orgId, ids: [...new Set(ids)] });
   return new Map(
     rows.map((r) => [
       r.id,
