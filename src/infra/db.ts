@@ -86,6 +86,10 @@ export interface Database {
    * than `db.transaction`, for the hottest write path. `work` ends with `commit(...)` and
    * sends nothing after it. If any statement fails the transaction is rolled back (PostgreSQL
    * answers the COMMIT of a failed transaction with a rollback) and the failure is thrown.
+   * The statements handed to `commit` go out in the order they were issued only when each is
+   * issued the same way (`executePrepared`): a query is sent when it is first awaited, and a
+   * drizzle builder query gets there some microtasks later than a raw one. Tried with a builder
+   * insert beside `appendEvents`, the insert reached the connection after the COMMIT.
    * PGlite (in process, no round trips to save): a plain transaction.
    *
    * `then`, if given, is offered the connection once the COMMIT is on its way: a follow-up
