@@ -58,7 +58,7 @@ export class OrgPatternCounts {
   private count(orgId: string): Promise<number> {
     const kept = this.kept.get(orgId);
     if (kept?.counting) return kept.counting;
-    const counting = repo.orgHeldPatterns(this.db, orgId).then(
+    const counting = repo.heldPatterns(this.db, { orgId }).then(
       (patterns) => {
         if (!this.kept.has(orgId) && this.kept.size >= this.capacity) this.kept.clear();
         this.kept.set(orgId, { patterns, countedAt: Date.now(), counting: null });

@@ -544,21 +544,22 @@ export async function recordTouches(db: Db, values: { orgId: string; sessionId: 
     );
 }
 
-/** Patterns held by the organisation's active claims (its quota; `claims.quota.ts` keeps the count). */
-export async function orgHeldPatterns(db: Db, orgId: string): Promise<number> {
+/**
+ * Patterns held by active claims, for the quotas: the organisation's (linear in its active
+ * claims; `claims.quota.ts` keeps that count), or one session's (a probe of its index).
+ */
+export async function heldPatterns(db: Db, scope: { orgId: string; sessionId?: string }): Promise<number> {
   const [row] = await db
     .select({ patterns: sql<number>`coalesce(sum(cardinality(${claims.patterns})), 0)::int` })
     .from(claims)
-    .where(and(eq(claims.orgId, orgId), eq(claims.status, "active"), gt(claims.expiresAt, sql`now()`)));
-  return Number(row?.patterns ?? 0);
-}
-
-/** Patterns held by one session's active claims (its quota): a probe of the session's index. */
-export async function sessionHeldPatterns(db: Db, orgId: string, sessionId: string): Promise<number> {
-  const [row] = await db
-    .select({ patterns: sql<number>`coalesce(sum(cardinality(${claims.patterns})), 0)::int` })
-    .from(claims)
-    .where(and(eq(claims.sessionId, sessionId), eq(claims.status, "active"), eq(claims.orgId, orgId), gt(claims.expiresAt, sql`now()`)));
+    .where(
+      and(
+        scope.sessionId ? eq(claims.sessionId, scope.sessionId) : undefined,
+        eq(claims.orgId, scope.orgId),
+        eq(claims.status, "active"),
+        gt(claims.expiresAt, sql`now()`),
+      ),
+    );
   return Number(row?.patterns ?? 0);
 }
 

@@ -90,7 +90,7 @@ async function checkPatternQuotas(db: Db, limits: Pick<Limits, "forOrg">, orgId:
   if (perOrg <= 0 && perSession <= 0) return;
   const counts = orgPatternCounts(db);
   const [session, org] = await Promise.all([
-    perSession > 0 ? repo.sessionHeldPatterns(db, orgId, sessionId) : 0,
+    perSession > 0 ? repo.heldPatterns(db, { orgId, sessionId }) : 0,
     perOrg > 0 ? counts.held(orgId, perOrg, adding) : 0,
   ]);
   if (perSession > 0 && session + adding > perSession) {
