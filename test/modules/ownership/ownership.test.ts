@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import t from "tap";
+import { ownersSchema } from "../../../src/modules/ownership/ownership.schemas.js";
 import { client, createOrg, createUser, startSession, startTestApp } from "../../helpers/app.js";
 
 const githubExample = readFileSync(new URL("./fixtures/github-docs-example.CODEOWNERS", import.meta.url), "utf8");
@@ -47,6 +48,10 @@ t.test("ownership", async (t) => {
         t.equal(res.status, 200, path);
         t.same(res.body.codeowners, { owners: expected, rule: { line, pattern }, unowned: false }, path);
         t.match(res.body, { repo, path });
+        // The route writes plain JSON (not re-validated by the server): the reply is read against its schema here.
+        const read = ownersSchema.safeParse(res.body);
+        t.ok(read.success, `${path}: on the schema${read.success ? "" : `: ${read.error.message}`}`);
+        t.same(read.data, res.body, `${path}: no field beside the schema's`);
       }
     });
 
