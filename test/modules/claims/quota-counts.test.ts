@@ -1,7 +1,10 @@
 import t from "tap";
 
+import { openDatabase } from "../../../src/infra/db.js";
+import { OrgPatternCounts } from "../../../src/modules/claims/claims.quota.js";
 import { createUser, startSession } from "../../helpers/app.js";
 import { appWithCountedStatements } from "../../helpers/counted-app.js";
+import { provisionBackends } from "../../helpers/services.js";
 
 /**
  * The organisation's claim-pattern quota without a count of all its active claims per grant
@@ -43,3 +46,30 @@ if (counted) {
     t.equal(orgCounts(sent(next)), 0, "and the fresh count serves the next checks");
   });
 }
+
+t.test(
+  "the kept count through a database outage: a check far from the limit is answered from it, a check near the limit fails",
+  async (t) => {
+    // CI requires PostgreSQL; elsewhere without it there is nothing to count.
+    const backends = await provisionBackends();
+    if (!backends.databaseUrl) {
+      t.comment("no PostgreSQL here: nothing to count");
+      return;
+    }
+    const database = await openDatabase({ databaseUrl: backends.databaseUrl, dataDir: "memory://", poolSize: 2 });
+    t.teardown(() => backends.dropDatabase());
+    const counts = new OrgPatternCounts(database.db, 50);
+    const org = "01a24f0f-0683-72ae-a7ab-4c123c04699e";
+    t.equal(await counts.held(org, 100, 1), 0, "the first check counts (no claims yet)");
+    counts.add(org, 5);
+    t.equal(await counts.held(org, 100, 1), 5, "what checks let through is held until the next count");
+
+    await database.close();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    t.equal(await counts.held(org, 100, 1), 5, "the count is old and the database gone: the check is answered from the kept count");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    t.equal(await counts.held(org, 100, 1), 5, "the failed background count left the kept one in place");
+    await t.rejects(counts.held(org, 6, 1), "near the limit the check counts, and fails with the database");
+    await t.rejects(counts.held("01a24f0f-0683-72ae-a7ab-000000000000", 100, 1), "an organisation never counted cannot be checked");
+  },
+);
