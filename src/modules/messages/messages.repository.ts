@@ -18,7 +18,9 @@ import {
 } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type Db, executeRows } from "../../infra/db.js";
+import { personColumns } from "../identity/identity.repository.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
+import type { Person } from "../identity/people.js";
 import { sessions } from "../sessions/sessions.table.js";
 import { messageDeliveries, messageNotices, messageReceipts, messages, threadMutes } from "./messages.table.js";
 
@@ -26,8 +28,8 @@ export type MessageRow = Omit<typeof messages.$inferSelect, "search">;
 export type NewMessage = Omit<MessageRow, "createdAt">;
 export type ReceiptRow = typeof messageReceipts.$inferSelect;
 
-/** A message as one reader sees it: the row with that reader's receipt. */
-export type ReadMessage = MessageRow & { readAt: Date | null; acknowledgedAt: Date | null };
+/** A message as one reader sees it: the row with that reader's receipt, and its sender named. */
+export type ReadMessage = MessageRow & { readAt: Date | null; acknowledgedAt: Date | null; sender: Person };
 
 /**
  * Who is reading: the user, their role, and — with a session token — the agent's session,
@@ -123,10 +125,11 @@ const receiptOf = (r: ReaderTerms) =>
 /**
  * Messages, each with this reader's receipt read by scalar probes rather than a join: with
  * `unread`/`needsAck` written as anti-joins too, the planner keeps an inbox's ordered index
- * scan and stops at the page size.
+ * scan and stops at the page size. The sender is named in the same statement.
  */
 const withReceiptColumns = (db: Db, r: ReaderTerms) => ({
   ...messageColumns,
+  sender: personColumns(messages.senderUserId, messages.orgId),
   readAt: sql<Date | null>`(${db.select({ at: messageReceipts.readAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
     messageReceipts.readAt,
   ),

@@ -5,7 +5,7 @@ import { appendEvents } from "../../events/append.js";
 import type { Recipient } from "../../events/envelope.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf } from "../identity/guards.js";
-import { peopleNamed, type Person } from "../identity/people.js";
+import { peopleNamed } from "../identity/people.js";
 import { messageErrors } from "./messages.errors.js";
 import { messageEvents } from "./messages.events.js";
 import * as repo from "./messages.repository.js";
@@ -15,22 +15,13 @@ import type { ListMessagesInput, ReplyInput, SearchMessagesInput, SendMessageInp
 const readerOf = (p: Principal): Reader => ({ orgId: p.orgId, userId: p.userId, role: p.role, sessionId: p.sessionId });
 
 /** A message as answered: with its sender named (a deleted sender by the placeholder). */
-export type NamedMessage = ReadMessage & { sender: Person };
+export type NamedMessage = ReadMessage;
 
-async function named(db: Db, orgId: string, rows: ReadMessage[]): Promise<NamedMessage[]> {
-  if (rows.length === 0) return [];
-  const people = await peopleNamed(
-    db,
-    orgId,
-    rows.map((m) => m.senderUserId),
-  );
-  return rows.map((m) => ({ ...m, sender: people.person(m.senderUserId) }));
+/** A message just written, as its writer reads it back: unread, its sender named. */
+async function asWritten(db: Db, orgId: string, m: MessageRow): Promise<NamedMessage> {
+  const people = await peopleNamed(db, orgId, [m.senderUserId]);
+  return { ...m, readAt: null, acknowledgedAt: null, sender: people.person(m.senderUserId) };
 }
-const namedOne = async (db: Db, orgId: string, m: ReadMessage) => (await named(db, orgId, [m]))[0]!;
-const namedPage = async (db: Db, orgId: string, page: { items: ReadMessage[]; nextCursor: string | null }) => ({
-  items: await named(db, orgId, page.items),
-  nextCursor: page.nextCursor,
-});
 
 /** Whoever wrote in a thread hears of a reply, by the session they wrote from (or as a user). */
 const senderRecipient = (s: { userId: string; sessionId: string | null }): Recipient =>
@@ -163,9 +154,9 @@ export async function reply({ db }: { db: Db }, principal: Principal, parentId: 
       writers.map((w) => w.userId),
     );
     await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, writers)]);
-    return { ...row, readAt: null, acknowledgedAt: null };
+    return row;
   });
-  return namedOne(db, principal.orgId, sent);
+  return asWritten(db, principal.orgId, sent);
 }
 
 async function readableMessage(db: Db, principal: Principal, id: string): Promise<ReadMessage> {
@@ -175,7 +166,7 @@ async function readableMessage(db: Db, principal: Principal, id: string): Promis
 }
 
 export async function getMessage({ db }: { db: Db }, principal: Principal, id: string): Promise<NamedMessage> {
-  return namedOne(db, principal.orgId, await readableMessage(db, principal, id));
+  return readableMessage(db, principal, id);
 }
 
 export async function listMessages({ db }: { db: Db }, principal: Principal, query: ListMessagesInput) {
@@ -189,7 +180,7 @@ export async function listMessages({ db }: { db: Db }, principal: Principal, que
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });
-  return namedPage(db, principal.orgId, toPage(rows, query.limit));
+  return toPage(rows, query.limit);
 }
 
 export async function searchMessages({ db }: { db: Db }, principal: Principal, query: SearchMessagesInput) {
@@ -199,14 +190,14 @@ export async function searchMessages({ db }: { db: Db }, principal: Principal, q
     beforeId: query.cursor ? decodeCursor(query.cursor) : undefined,
     limit: query.limit + 1,
   });
-  return namedPage(db, principal.orgId, toPage(rows, query.limit));
+  return toPage(rows, query.limit);
 }
 
 export async function getThread({ db }: { db: Db }, principal: Principal, threadId: string) {
   const list = await repo.threadMessages(db, readerOf(principal), threadId);
   if (list.length === 0) throw messageErrors.notFound(`No thread ${threadId} you may read in this organisation.`);
   const muted = (await repo.mutedBy(db, threadId, [principal.userId])).has(principal.userId);
-  return { id: threadId, subject: list[0]!.subject, muted, messages: await named(db, principal.orgId, list) };
+  return { id: threadId, subject: list[0]!.subject, muted, messages: list };
 }
 
 /** Marks a message read for this reader (idempotent: the first read is the one recorded). */
@@ -327,13 +318,8 @@ export async function takeMessageNotices(
   const recorded = await repo.recordNotices(db, principal.orgId, principal.sessionId, shown);
   const told = shown.filter((m) => recorded.has(m.id));
   if (told.length === 0) return [];
-  const people = await peopleNamed(
-    db,
-    principal.orgId,
-    told.map((m) => m.senderUserId),
-  );
   const lines = told.map((m) => {
-    const from = `${people.name(m.senderUserId)}${m.senderSessionId ? "'s agent" : ""}`;
+    const from = `${m.sender.name}${m.senderSessionId ? "'s agent" : ""}`;
     const urgent = m.importance === "high" || m.importance === "urgent" ? ` (${m.importance})` : "";
     // Told in full once; after that a one-line reminder naming only how to acknowledge.
     if (m.ackRequired && m.told)
