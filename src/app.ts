@@ -359,7 +359,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         runs: new HookRuns(),
       },
     });
-    await app.register(messageRoutes, { deps: { db } });
+    await app.register(messageRoutes, { deps: { db, transaction: database.pipelinedTransaction, afterCommit: relay.followUp } });
     await app.register(overviewRoutes, { deps: { db } });
     await app.register(dashboardApiRoutes, { deps: { db } });
     await app.register(streamRoutes, {

@@ -1,5 +1,4 @@
 import { and, asc, count, desc, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { isUniqueViolation, secondsFromNow, type Db } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { identityErrors } from "./identity.errors.js";
@@ -340,21 +339,6 @@ function buildPersonNames(db: Db) {
 }
 // Built once per database: nearly every answer that names people (pages, refusals, alerts) reads them.
 const personNameLookups = new WeakMap<Db, ReturnType<typeof buildPersonNames>>();
-
-/**
- * A person as a column pair of another domain's statement, named by `personNames`' rule (an
- * unknown id by itself): a page of messages names its senders in its own round trip, where a
- * second statement per page cost the server a socket write and PostgreSQL a plan.
- */
-export function personColumns(userId: AnyPgColumn, orgId: AnyPgColumn) {
-  // In a subquery of its own, "users" is the subquery's, whatever the outer statement reads.
-  const of = sql`from ${users} where ${users.id} = ${userId} and ${users.orgId} = ${orgId}`;
-  return {
-    name: sql<string>`coalesce((select case when ${users.deletedAt} is not null then ${sql.raw(`'${DELETED_USER_NAME}'`)}
-      else coalesce(${users.displayName}, ${users.email}, ${users.name}) end ${of}), ${userId}::text)`,
-    deleted: sql<boolean>`coalesce((select ${users.deletedAt} is not null ${of}), false)`,
-  };
-}
 
 /**
  * How people are named in texts: display name, else e-mail, else user name; a deleted user by

@@ -1,8 +1,12 @@
 // People by name in texts (refusals, hook answers, alerts): other domains ask here rather than
 // read the users table, and get the display name, else the e-mail, else the user name; a
 // deleted user is named by the placeholder (DELETED_USER_NAME), never by what it was.
+import { sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { Db } from "../../infra/db.js";
 import { personNames } from "./identity.repository.js";
+import { DELETED_USER_NAME } from "./identity.schemas.js";
+import { users } from "./identity.table.js";
 
 export interface People {
   /** The person's name, or the id itself when unknown (never empty). */
@@ -23,3 +27,18 @@ export async function peopleNamed(db: Db, orgId: string, userIds: string[]): Pro
 /** "Alice Martin's agent claude-1": how a holder is named. */
 export const holderText = (people: People, holder: { userId: string; agent: { name: string } }) =>
   `${people.name(holder.userId)}'s agent ${holder.agent.name}`;
+
+/**
+ * A person as a column pair of another domain's statement, named by `personNames`' rule (an
+ * unknown id by itself): a page of messages names its senders in its own round trip, where a
+ * second statement per page cost the server a socket write and PostgreSQL a plan.
+ */
+export function personColumns(userId: AnyPgColumn, orgId: AnyPgColumn) {
+  // In a subquery of its own, "users" is the subquery's, whatever the outer statement reads.
+  const of = sql`from ${users} where ${users.id} = ${userId} and ${users.orgId} = ${orgId}`;
+  return {
+    name: sql<string>`coalesce((select case when ${users.deletedAt} is not null then ${sql.raw(`'${DELETED_USER_NAME}'`)}
+      else coalesce(${users.displayName}, ${users.email}, ${users.name}) end ${of}), ${userId}::text)`,
+    deleted: sql<boolean>`coalesce((select ${users.deletedAt} is not null ${of}), false)`,
+  };
+}

@@ -17,10 +17,9 @@ import {
   type SQL,
 } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { type Db, executeRows } from "../../infra/db.js";
-import { personColumns } from "../identity/identity.repository.js";
+import { type Db, executePrepared, executeRows } from "../../infra/db.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
-import type { Person } from "../identity/people.js";
+import { type Person, personColumns } from "../identity/people.js";
 import { sessions } from "../sessions/sessions.table.js";
 import { messageDeliveries, messageNotices, messageReceipts, messages, threadMutes } from "./messages.table.js";
 
@@ -395,7 +394,9 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
  * in the thread), in one statement: the deliveries ride along as a data-modifying CTE (their
  * foreign key to the message is checked at the statement's end, when the message is there), so
  * a send costs one round trip for both instead of two. A user reached both ways gets the wider
- * delivery (not narrowed to one session).
+ * delivery (not narrowed to one session). Prepared from its first use (one text per audience
+ * kind, with or without earlier writers), as the events' insert is: a send's transaction is
+ * pipelined, where statements keep their order only when issued alike.
  */
 export async function insertDelivered(db: Db, m: NewMessage, alsoTo: string[]): Promise<MessageRow> {
   const audience =
@@ -414,8 +415,14 @@ export async function insertDelivered(db: Db, m: NewMessage, alsoTo: string[]): 
     select distinct on (a.user_id) ${m.orgId}::uuid, a.user_id, ${m.id}::uuid, a.session_id, ${m.ackRequired}::boolean
     from (${audience}${writers}) a order by a.user_id, a.session_id nulls first
     on conflict do nothing`);
-  const [inserted] = await db.with(delivered).insert(messages).values(m).returning(messageColumns);
-  return inserted!;
+  const insert = db.with(delivered).insert(messages).values(m).returning({ createdAt: messages.createdAt });
+  const [inserted] = await executePrepared<{ created_at: string | Date }>(
+    db,
+    `brigade_send_to_${m.toKind}${alsoTo.length > 0 ? "_and_writers" : ""}`,
+    insert.getSQL(),
+  );
+  // Everything else is what was written; the clock is the database's.
+  return { ...m, createdAt: new Date(inserted!.created_at) };
 }
 
 export async function findReadableMessage(db: Db, r: Reader, id: string): Promise<ReadMessage | undefined> {
@@ -484,7 +491,7 @@ export async function receiptsOf(db: Db, orgId: string, messageId: string): Prom
 }
 
 /** Live sessions of a message's audience: those a directive is in front of. */
-export async function audienceSessions(db: Db, m: MessageRow): Promise<{ sessionId: string; userId: string }[]> {
+export async function audienceSessions(db: Db, m: NewMessage): Promise<{ sessionId: string; userId: string }[]> {
   const where: (SQL | undefined)[] = [eq(sessions.orgId, m.orgId), eq(sessions.status, "active"), gt(sessions.expiresAt, sql`now()`)];
   if (m.toKind === "session") where.push(eq(sessions.id, m.toId!));
   else if (m.toKind === "user") where.push(eq(sessions.userId, m.toId!));

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from "fastify-type-provider-zod";
 import { z } from "zod";
-import type { Db } from "../../infra/db.js";
 import { plainJson } from "../../http/plain-json.js";
 import { problemResponses } from "../../http/problem.js";
 import { idParams } from "../identity/identity.schemas.js";
@@ -15,7 +14,7 @@ import {
   threadSchema,
 } from "./messages.schemas.js";
 import * as usecases from "./messages.usecases.js";
-import type { NamedMessage } from "./messages.usecases.js";
+import type { MessageDeps, NamedMessage } from "./messages.usecases.js";
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
@@ -46,7 +45,7 @@ const presentThread = <T extends { messages: NamedMessage[] }>(thread: T) => ({ 
 const tags = ["messages"];
 const emptyBody = z.object({}).strict().nullish();
 
-export const messageRoutes: FastifyPluginAsyncZod<{ deps: { db: Db } }> = async (app, { deps }) => {
+export const messageRoutes: FastifyPluginAsyncZod<{ deps: MessageDeps }> = async (app, { deps }) => {
   app.post(
     "/v1/messages",
     {

@@ -1,4 +1,4 @@
-import { type Db, transaction } from "../../infra/db.js";
+import { type Database, type Db, type FollowUp, transaction } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { decodeCursor, toPage } from "../../http/pagination.js";
 import { appendEvents } from "../../events/append.js";
@@ -9,7 +9,7 @@ import { peopleNamed } from "../identity/people.js";
 import { messageErrors } from "./messages.errors.js";
 import { messageEvents } from "./messages.events.js";
 import * as repo from "./messages.repository.js";
-import type { MessageRow, Reader, ReadMessage } from "./messages.repository.js";
+import type { MessageRow, NewMessage, Reader, ReadMessage } from "./messages.repository.js";
 import type { ListMessagesInput, ReplyInput, SearchMessagesInput, SendMessageInput } from "./messages.schemas.js";
 
 const readerOf = (p: Principal): Reader => ({ orgId: p.orgId, userId: p.userId, role: p.role, sessionId: p.sessionId });
@@ -23,12 +23,20 @@ async function asWritten(db: Db, orgId: string, m: MessageRow): Promise<NamedMes
   return { ...m, readAt: null, acknowledgedAt: null, sender: people.person(m.senderUserId) };
 }
 
+export interface MessageDeps {
+  db: Db;
+  /** A send's transaction: BEGIN with its statements, COMMIT with the last (`Database.pipelinedTransaction`). */
+  transaction: Database["pipelinedTransaction"];
+  /** Offered the connection behind a send's COMMIT: the relay publishes its event a round trip sooner. */
+  afterCommit?: FollowUp | undefined;
+}
+
 /** Whoever wrote in a thread hears of a reply, by the session they wrote from (or as a user). */
 const senderRecipient = (s: { userId: string; sessionId: string | null }): Recipient =>
   s.sessionId ? { type: "session", id: s.sessionId } : { type: "user", id: s.userId };
 
 /** The event for a new message and who is alerted, past those muting the thread (a directive reaches everyone). */
-async function sentEvent(db: Db, principal: Principal, m: MessageRow, writers: { userId: string; sessionId: string | null }[]) {
+async function sentEvent(db: Db, principal: Principal, m: NewMessage, writers: { userId: string; sessionId: string | null }[]) {
   const notify: Recipient[] = [];
   if (m.toKind === "organisation") notify.push(...(await repo.organisationUsers(db, m.orgId)).map((id) => ({ type: "user" as const, id })));
   // A directive is in front of every live agent of its audience, so each session is alerted, not only its developer.
@@ -68,7 +76,11 @@ async function sentEvent(db: Db, principal: Principal, m: MessageRow, writers: {
  * Sends a new thread's first message. Members address a session, a user or a team they are
  * in; a team they are not in and the whole organisation are for leads and admins.
  */
-export async function sendMessage({ db }: { db: Db }, principal: Principal, input: SendMessageInput): Promise<NamedMessage> {
+export async function sendMessage(
+  { db, transaction: pipelined, afterCommit }: MessageDeps,
+  principal: Principal,
+  input: SendMessageInput,
+): Promise<NamedMessage> {
   const to = input.to;
   if (to.type === "organisation" && principal.role === "member")
     throw messageErrors.broadcastForbidden("Only leads and admins message the whole organisation.", {
@@ -92,32 +104,31 @@ export async function sendMessage({ db }: { db: Db }, principal: Principal, inpu
       errors: [{ field: "to.id", reason: "not your team" }],
     });
   const id = newId();
-  const sent = await transaction(db, async (tx) => {
-    const row = await repo.insertDelivered(
-      tx,
-      {
-        id,
-        orgId: principal.orgId,
-        threadId: id,
-        parentId: null,
-        senderUserId: principal.userId,
-        senderSessionId: principal.sessionId,
-        toKind: to.type,
-        toId: to.id ?? null,
-        subject: input.subject,
-        body: input.body,
-        importance: input.importance,
-        ackRequired: input.ackRequired,
-        until: input.until ? new Date(input.until) : null,
-        aboutKind: input.about?.type ?? null,
-        aboutId: input.about?.id ?? null,
-        aboutPath: input.about?.path ?? null,
-      },
-      [],
-    );
-    await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, [])]);
+  const message: NewMessage = {
+    id,
+    orgId: principal.orgId,
+    threadId: id,
+    parentId: null,
+    senderUserId: principal.userId,
+    senderSessionId: principal.sessionId,
+    toKind: to.type,
+    toId: to.id ?? null,
+    subject: input.subject,
+    body: input.body,
+    importance: input.importance,
+    ackRequired: input.ackRequired,
+    until: input.until ? new Date(input.until) : null,
+    aboutKind: input.about?.type ?? null,
+    aboutId: input.about?.id ?? null,
+    aboutPath: input.about?.path ?? null,
+  };
+  // Who is alerted is read before the transaction (a new thread has no writers and no mutes), so
+  // the transaction is two statements, sent with its BEGIN and COMMIT in one round trip.
+  const event = await sentEvent(db, principal, message, []);
+  const sent = await pipelined(async (tx, commit) => {
+    const [row] = await commit([repo.insertDelivered(tx, message, []), appendEvents(tx, principal.orgId, [event])]);
     return { ...row, readAt: null, acknowledgedAt: null };
-  });
+  }, afterCommit);
   return { ...sent, sender: people.person(sent.senderUserId) };
 }
 
