@@ -75,12 +75,3 @@ export class OrgPatternCounts {
     return counting;
   }
 }
-
-/** One per database (a process serves one; tests open several): the counts of the organisations it serves. */
-const countsByDb = new WeakMap<Db, OrgPatternCounts>();
-
-export function orgPatternCounts(db: Db): OrgPatternCounts {
-  let counts = countsByDb.get(db);
-  if (!counts) countsByDb.set(db, (counts = new OrgPatternCounts(db)));
-  return counts;
-}

@@ -14,7 +14,7 @@ import { sessionErrors } from "../sessions/sessions.errors.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors, tooComplex } from "./claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
-import { orgPatternCounts } from "./claims.quota.js";
+import type { OrgPatternCounts } from "./claims.quota.js";
 import * as repo from "./claims.repository.js";
 import type {
   ListQueueInput,
@@ -70,8 +70,8 @@ export interface ClaimDeps {
   >;
   /** Told of granted claims and reported touches in repos that hold contract sources (the app wires the contracts module's at-risk check). */
   onWork?: OnRepoWork | undefined;
-  /** The organisation's limits (claim pattern quotas); absent, claims are not counted. */
-  limits?: Pick<Limits, "forOrg"> | undefined;
+  /** The organisation's limits (claim pattern quotas) and this process's kept count of its patterns; absent, claims are not counted. */
+  quotas?: { limits: Pick<Limits, "forOrg">; orgPatterns: OrgPatternCounts } | undefined;
   /** The organisation's claim policy (same-developer blocking): read per request, set by admins. */
   policy: ClaimPolicy;
   /** The repo's uploaded file list (checks and touches classify against it; grants get it through `grants`). */
@@ -85,13 +85,18 @@ export interface ClaimDeps {
  * counted on each check (a probe of its index); the organisation's come from the kept count
  * (`claims.quota.ts`): counting them is linear in its active claims.
  */
-async function checkPatternQuotas(db: Db, limits: Pick<Limits, "forOrg">, orgId: string, sessionId: string, adding: number) {
+async function checkPatternQuotas(
+  db: Db,
+  { limits, orgPatterns }: NonNullable<ClaimDeps["quotas"]>,
+  orgId: string,
+  sessionId: string,
+  adding: number,
+) {
   const { claimPatternsPerOrg: perOrg, claimPatternsPerSession: perSession } = await limits.forOrg(orgId);
   if (perOrg <= 0 && perSession <= 0) return;
-  const counts = orgPatternCounts(db);
   const [session, org] = await Promise.all([
     perSession > 0 ? repo.heldPatterns(db, { orgId, sessionId }) : 0,
-    perOrg > 0 ? counts.held(orgId, perOrg, adding) : 0,
+    perOrg > 0 ? orgPatterns.held(orgId, perOrg, adding) : 0,
   ]);
   if (perSession > 0 && session + adding > perSession) {
     throw quotaExceeded(
@@ -109,7 +114,7 @@ async function checkPatternQuotas(db: Db, limits: Pick<Limits, "forOrg">, orgId:
       `The organisation's active claims hold ${org} patterns; ${adding} more would pass its limit. Release claims first`,
     );
   }
-  counts.add(orgId, adding);
+  orgPatterns.add(orgId, adding);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -157,12 +162,12 @@ async function loadHeldClaim(db: Db, principal: Principal, id: string, action: s
  * can never both be granted, on any number of replicas.
  */
 export async function createClaim(deps: ClaimDeps, principal: Principal, input: CreateClaimInput) {
-  const { db, config, grants, limits, policy } = deps;
+  const { db, config, grants, quotas, policy } = deps;
   const sessionId = sessionOf(principal, input.sessionId);
   const patterns = validPatternsOrThrow(input.patterns);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
   const maxWaitSeconds = checkMaxWait(config, input);
-  if (limits) await checkPatternQuotas(db, limits, principal.orgId, sessionId, patterns.length);
+  if (quotas) await checkPatternQuotas(db, quotas, principal.orgId, sessionId, patterns.length);
   const sameDeveloper = input.sameDeveloper ?? (await policy.forOrg(principal.orgId)).sameDeveloper;
   const outcome = await grants({
     orgId: principal.orgId,
