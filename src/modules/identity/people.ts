@@ -37,7 +37,7 @@ export function personColumns(userId: AnyPgColumn, orgId: AnyPgColumn) {
   // In a subquery of its own, "users" is the subquery's, whatever the outer statement reads.
   const of = sql`from ${users} where ${users.id} = ${userId} and ${users.orgId} = ${orgId}`;
   return {
-    name: sql<string>`coalesce((select case when ${users.deletedAt} is not null then ${sql.raw(`'${DELETED_USER_NAME}'`)}
+    name: sql<string>`coalesce((select case when ${users.deletedAt} is not null then ${DELETED_USER_NAME}
       else coalesce(${users.displayName}, ${users.email}, ${users.name}) end ${of}), ${userId}::text)`,
     deleted: sql<boolean>`coalesce((select ${users.deletedAt} is not null ${of}), false)`,
   };

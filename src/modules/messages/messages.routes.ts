@@ -14,11 +14,12 @@ import {
   threadSchema,
 } from "./messages.schemas.js";
 import * as usecases from "./messages.usecases.js";
-import type { MessageDeps, NamedMessage } from "./messages.usecases.js";
+import type { ReadMessage } from "./messages.repository.js";
+import type { MessageDeps } from "./messages.usecases.js";
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-const presentMessage = (m: NamedMessage): z.infer<typeof messageSchema> => ({
+const presentMessage = (m: ReadMessage): z.infer<typeof messageSchema> => ({
   id: m.id,
   threadId: m.threadId,
   parentId: m.parentId,
@@ -35,12 +36,12 @@ const presentMessage = (m: NamedMessage): z.infer<typeof messageSchema> => ({
   acknowledgedAt: iso(m.acknowledgedAt),
 });
 
-const presentPage = (page: { items: NamedMessage[]; nextCursor: string | null }) => ({
+const presentPage = (page: { items: ReadMessage[]; nextCursor: string | null }) => ({
   items: page.items.map(presentMessage),
   nextCursor: page.nextCursor,
 });
 
-const presentThread = <T extends { messages: NamedMessage[] }>(thread: T) => ({ ...thread, messages: thread.messages.map(presentMessage) });
+const presentThread = <T extends { messages: ReadMessage[] }>(thread: T) => ({ ...thread, messages: thread.messages.map(presentMessage) });
 
 const tags = ["messages"];
 const emptyBody = z.object({}).strict().nullish();

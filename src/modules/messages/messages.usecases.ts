@@ -5,7 +5,7 @@ import { appendEvents } from "../../events/append.js";
 import type { Recipient } from "../../events/envelope.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf } from "../identity/guards.js";
-import { peopleNamed } from "../identity/people.js";
+import { peopleNamed, type Person } from "../identity/people.js";
 import { messageErrors } from "./messages.errors.js";
 import { messageEvents } from "./messages.events.js";
 import * as repo from "./messages.repository.js";
@@ -14,14 +14,8 @@ import type { ListMessagesInput, ReplyInput, SearchMessagesInput, SendMessageInp
 
 const readerOf = (p: Principal): Reader => ({ orgId: p.orgId, userId: p.userId, role: p.role, sessionId: p.sessionId });
 
-/** A message as answered: with its sender named (a deleted sender by the placeholder). */
-export type NamedMessage = ReadMessage;
-
 /** A message just written, as its writer reads it back: unread, its sender named. */
-async function asWritten(db: Db, orgId: string, m: MessageRow): Promise<NamedMessage> {
-  const people = await peopleNamed(db, orgId, [m.senderUserId]);
-  return { ...m, readAt: null, acknowledgedAt: null, sender: people.person(m.senderUserId) };
-}
+const asWritten = (m: MessageRow, sender: Person): ReadMessage => ({ ...m, readAt: null, acknowledgedAt: null, sender });
 
 export interface MessageDeps {
   db: Db;
@@ -80,7 +74,7 @@ export async function sendMessage(
   { db, transaction: pipelined, afterCommit }: MessageDeps,
   principal: Principal,
   input: SendMessageInput,
-): Promise<NamedMessage> {
+): Promise<ReadMessage> {
   const to = input.to;
   if (to.type === "organisation" && principal.role === "member")
     throw messageErrors.broadcastForbidden("Only leads and admins message the whole organisation.", {
@@ -127,14 +121,18 @@ export async function sendMessage(
   const event = await sentEvent(db, principal, message, []);
   const sent = await pipelined(async (tx, commit) => {
     const [row] = await commit([repo.insertDelivered(tx, message, []), appendEvents(tx, principal.orgId, [event])]);
-    return { ...row, readAt: null, acknowledgedAt: null };
+    return row;
   }, afterCommit);
-  return { ...sent, sender: people.person(sent.senderUserId) };
+  return asWritten(sent, people.person(principal.userId));
 }
 
 /** A reply in a thread the caller may read; it keeps the thread's audience and subject. */
-export async function reply({ db }: { db: Db }, principal: Principal, parentId: string, input: ReplyInput): Promise<NamedMessage> {
-  const parent = await readableMessage(db, principal, parentId);
+export async function reply({ db }: { db: Db }, principal: Principal, parentId: string, input: ReplyInput): Promise<ReadMessage> {
+  // The sender's name does not wait for the reply: it is read beside the parent.
+  const [parent, people] = await Promise.all([
+    readableMessage(db, principal, parentId),
+    peopleNamed(db, principal.orgId, [principal.userId]),
+  ]);
   const root = parent.threadId === parent.id ? parent : (await repo.findMessage(db, principal.orgId, parent.threadId))!;
   const id = newId();
   const sent = await transaction(db, async (tx) => {
@@ -167,7 +165,7 @@ export async function reply({ db }: { db: Db }, principal: Principal, parentId: 
     await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, writers)]);
     return row;
   });
-  return asWritten(db, principal.orgId, sent);
+  return asWritten(sent, people.person(principal.userId));
 }
 
 async function readableMessage(db: Db, principal: Principal, id: string): Promise<ReadMessage> {
@@ -176,7 +174,7 @@ async function readableMessage(db: Db, principal: Principal, id: string): Promis
   return message;
 }
 
-export async function getMessage({ db }: { db: Db }, principal: Principal, id: string): Promise<NamedMessage> {
+export async function getMessage({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
   return readableMessage(db, principal, id);
 }
 
@@ -212,7 +210,7 @@ export async function getThread({ db }: { db: Db }, principal: Principal, thread
 }
 
 /** Marks a message read for this reader (idempotent: the first read is the one recorded). */
-export async function markRead({ db }: { db: Db }, principal: Principal, id: string): Promise<NamedMessage> {
+export async function markRead({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
   const message = await getMessage({ db }, principal, id);
   if (message.readAt) return message;
   return transaction(db, async (tx) => {
@@ -232,7 +230,7 @@ export async function markRead({ db }: { db: Db }, principal: Principal, id: str
 }
 
 /** Acknowledges a message for this reader (idempotent); the sender is alerted once. */
-export async function acknowledge({ db }: { db: Db }, principal: Principal, id: string): Promise<NamedMessage> {
+export async function acknowledge({ db }: { db: Db }, principal: Principal, id: string): Promise<ReadMessage> {
   const message = await getMessage({ db }, principal, id);
   if (message.acknowledgedAt) return message;
   return transaction(db, async (tx) => {
