@@ -33,47 +33,42 @@ export interface RateLimitDeps {
 export const rateLimitPlugin = fp(
   async (app, { deps }: { deps: RateLimitDeps }) => {
     const { db, limits, reserveChunk } = deps;
+    // The plugin makes the store; the hook below also asks it to reserve ahead (`prefetch`).
+    let made: SharedWindowStore | undefined;
     await app.register(rateLimit, {
       global: false,
       store: class extends SharedWindowStore {
         constructor() {
           super(db, reserveChunk);
+          made = this;
         }
       },
     });
+    const store = made;
+    if (!store) throw new Error("@fastify/rate-limit did not make its store at registration");
     const inForce = new WeakMap<FastifyRequest, LimitSettings>();
     const timeWindow = limits.windowSeconds * 1000;
+    const policy = (
+      name: "token" | "org" | "sender",
+      limit: "tokenRequests" | "orgRequests" | "messagesPerSender",
+      appliesTo: (request: FastifyRequest) => boolean,
+      keyOf: (request: FastifyRequest) => string,
+    ) => ({
+      name,
+      limit,
+      appliesTo,
+      keyOf,
+      check: app.createRateLimit({ timeWindow, keyGenerator: keyOf, max: (request) => inForce.get(request)![limit] }),
+    });
     const policies = [
-      {
-        name: "token" as const,
-        limit: "tokenRequests" as const,
-        appliesTo: everyRequest,
-        check: app.createRateLimit({
-          timeWindow,
-          keyGenerator: (request) => tokenKeyOf(request.principal),
-          max: (request) => inForce.get(request)!.tokenRequests,
-        }),
-      },
-      {
-        name: "org" as const,
-        limit: "orgRequests" as const,
-        appliesTo: everyRequest,
-        check: app.createRateLimit({
-          timeWindow,
-          keyGenerator: (request) => `org:${request.principal.orgId}`,
-          max: (request) => inForce.get(request)!.orgRequests,
-        }),
-      },
-      {
-        name: "sender" as const,
-        limit: "messagesPerSender" as const,
-        appliesTo: (request: FastifyRequest) => request.routeOptions.config.messageSend === true,
-        check: app.createRateLimit({
-          timeWindow,
-          keyGenerator: (request) => `sender:${request.principal.userId}`,
-          max: (request) => inForce.get(request)!.messagesPerSender,
-        }),
-      },
+      policy("token", "tokenRequests", everyRequest, (request) => tokenKeyOf(request.principal)),
+      policy("org", "orgRequests", everyRequest, (request) => `org:${request.principal.orgId}`),
+      policy(
+        "sender",
+        "messagesPerSender",
+        (request) => request.routeOptions.config.messageSend === true,
+        (request) => `sender:${request.principal.userId}`,
+      ),
     ];
 
     // Every authenticated route may answer 429 now: the API description says so.
@@ -87,11 +82,12 @@ export const rateLimitPlugin = fp(
       if (!request.principal) return;
       const settings = await limits.forOrg(request.principal.orgId);
       inForce.set(request, settings);
+      const applying = policies.filter((p) => settings[p.limit] > 0 && p.appliesTo(request));
+      store.prefetch(applying.map((p) => ({ key: p.keyOf(request), windowMs: timeWindow, max: settings[p.limit] })));
       const policy: string[] = [];
       const state: string[] = [];
-      for (const { name, limit, appliesTo, check } of policies) {
+      for (const { name, limit, check } of applying) {
         const max = settings[limit];
-        if (max <= 0 || !appliesTo(request)) continue;
         const result = await check(request);
         if (result.isAllowed) continue;
         policy.push(`"${name}";q=${max};w=${limits.windowSeconds}`);
