@@ -53,6 +53,27 @@ t.test("when started with no DATABASE_URL or NATS_URL, then the embedded default
   });
   t.equal(agentAgain.body.session.agent.id, started.body.session.agent.id, "the agent's identity is stable across restarts");
 
+  // A send's statements check its audience themselves: on PGlite as on PostgreSQL.
+  const note = await http(`${again.url}/v1/messages`, token, "POST", {
+    to: { type: "user", id: me.body.user.id },
+    subject: "Note",
+    body: "To myself.",
+  });
+  t.equal(note.status, 201, JSON.stringify(note.body));
+  t.equal(note.body.from.userId, me.body.user.id);
+  const nobody = await http(`${again.url}/v1/messages`, token, "POST", {
+    to: { type: "user", id: "0190f0f0-0000-7000-8000-000000000000" },
+    subject: "Lost",
+    body: "To nobody.",
+  });
+  t.equal(nobody.body.code, "messages.recipient_not_found");
+  const sentBox = await http(`${again.url}/v1/messages?box=sent`, token);
+  t.same(
+    sentBox.body.items.map((m: { subject: string }) => m.subject),
+    ["Note"],
+    "the refused message was not written",
+  );
+
   const sessionToken: string = agentAgain.body.token;
   await http(`${again.url}/v1/sessions/${agentAgain.body.session.id}/heartbeat?access_token=query-secret-123`, sessionToken, "POST", {});
   await http(`${again.url}/v1/me?access%5Ftoken=query-secret-456&%61ccess_token=query-secret-789`, "forged.token.value", "GET");

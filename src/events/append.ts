@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { executePrepared, raiseAfterCommit, type Tx } from "../infra/db.js";
 import { newId } from "../infra/ids.js";
 import { recordset } from "../infra/recordset.js";
@@ -36,8 +36,12 @@ export const alertRows = recordset(alerts, "a", ["id", "orgId", "eventId", "type
  * prepared statement (the alerts' insert rides along as a data-modifying CTE, foreign keys
  * checked at its end; each list travels as one JSON parameter, so the text never varies), so
  * they commit together and addressed events cost no extra round trip.
+ *
+ * `onlyIf` appends them only if its condition holds when this statement runs, for a
+ * pipelined transaction whose earlier statement may have written nothing (a send to an
+ * audience that is gone): named, since the condition is part of the prepared text.
  */
-export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[]): Promise<void> {
+export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[], onlyIf?: { name: string; condition: SQL }): Promise<void> {
   if (list.length === 0) return;
   raiseAfterCommit(tx, EVENTS_APPENDED);
   const values = list.map((e) => ({
@@ -54,18 +58,20 @@ export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[]):
       alertRows.row({ id: newId(), orgId, eventId: values[i]!.id, type: event.type, recipientType: r.type, recipientId: r.id }),
     ),
   );
+  const condition = onlyIf ? sql` where ${onlyIf.condition}` : sql``;
+  const named = onlyIf ? `_if_${onlyIf.name}` : "";
   const insertEvents = sql`insert into ${events} (${eventRows.names})
-    select ${eventRows.selected} from jsonb_to_recordset(${JSON.stringify(values.map(eventRows.row))}::text::jsonb) as ${eventRows.columns}`;
+    select ${eventRows.selected} from jsonb_to_recordset(${JSON.stringify(values.map(eventRows.row))}::text::jsonb) as ${eventRows.columns}${condition}`;
   if (addressed.length === 0) {
-    await executePrepared(tx, "brigade_append_events", insertEvents);
+    await executePrepared(tx, `brigade_append_events${named}`, insertEvents);
     return;
   }
   await executePrepared(
     tx,
-    "brigade_append_addressed_events",
+    `brigade_append_addressed_events${named}`,
     sql`with new_alerts as (
         insert into ${alerts} (${alertRows.names})
-        select ${alertRows.selected} from jsonb_to_recordset(${JSON.stringify(addressed)}::text::jsonb) as ${alertRows.columns}
+        select ${alertRows.selected} from jsonb_to_recordset(${JSON.stringify(addressed)}::text::jsonb) as ${alertRows.columns}${condition}
       ) ${insertEvents}`,
   );
 }

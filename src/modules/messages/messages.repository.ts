@@ -18,6 +18,7 @@ import {
 } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type Db, executePrepared, executeRows } from "../../infra/db.js";
+import { recordset } from "../../infra/recordset.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
 import { type Person, personColumns } from "../identity/people.js";
 import { sessions } from "../sessions/sessions.table.js";
@@ -390,15 +391,61 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
 }
 
 /**
+ * A new thread's audience as the send's own statements check it: the user (not deleted), the
+ * session or the team exists in the organisation. `audienceExists` tells which it was when not.
+ */
+export function audienceIsLive(m: Pick<NewMessage, "orgId" | "toKind" | "toId">): SQL {
+  switch (m.toKind) {
+    case "user":
+      return sql`exists (select 1 from ${users} where ${users.orgId} = ${m.orgId} and ${users.id} = ${m.toId} and ${users.deletedAt} is null)`;
+    case "session":
+      return sql`exists (select 1 from ${sessions} where ${sessions.orgId} = ${m.orgId} and ${sessions.id} = ${m.toId})`;
+    case "team":
+      return sql`exists (select 1 from ${teams} where ${teams.orgId} = ${m.orgId} and ${teams.id} = ${m.toId})`;
+    default:
+      return sql`true`;
+  }
+}
+
+/** The message was written earlier in this transaction: what its events wait for (`appendEvents`' condition). */
+export const messageWritten = (id: string): SQL => sql`exists (select 1 from ${messages} where ${messages.id} = ${id})`;
+
+const newMessageRows = recordset(messages, "m", [
+  "id",
+  "orgId",
+  "threadId",
+  "parentId",
+  "senderUserId",
+  "senderSessionId",
+  "toKind",
+  "toId",
+  "subject",
+  "body",
+  "importance",
+  "ackRequired",
+  "until",
+  "aboutKind",
+  "aboutId",
+  "aboutPath",
+]);
+
+/** What the database adds to a new message: its clock, and its sender as named then. */
+export type WrittenMessage = MessageRow & { sender: Person };
+
+/**
  * Inserts a message and delivers it to its audience as of now and to `alsoTo` (earlier writers
  * in the thread), in one statement: the deliveries ride along as a data-modifying CTE (their
  * foreign key to the message is checked at the statement's end, when the message is there), so
  * a send costs one round trip for both instead of two. A user reached both ways gets the wider
- * delivery (not narrowed to one session). Prepared from its first use (one text per audience
- * kind, with or without earlier writers), as the events' insert is: a send's transaction is
- * pipelined, where statements keep their order only when issued alike.
+ * delivery (not narrowed to one session). The sender's name comes back with it.
+ *
+ * With `onlyIf`, nothing is written unless it holds (a new thread's `audienceIsLive`), and the
+ * answer is undefined: the check rides in the send's own transaction instead of a round trip
+ * before it. Prepared from its first use (one text per audience kind, with or without earlier
+ * writers or a condition), as the events' insert is: a send's transaction is pipelined, where
+ * statements keep their order only when issued alike.
  */
-export async function insertDelivered(db: Db, m: NewMessage, alsoTo: string[]): Promise<MessageRow> {
+export async function insertDelivered(db: Db, m: NewMessage, alsoTo: string[], onlyIf?: SQL): Promise<WrittenMessage | undefined> {
   const audience =
     m.toKind === "user"
       ? sql`select ${m.toId}::uuid as user_id, null::uuid as session_id`
@@ -409,20 +456,25 @@ export async function insertDelivered(db: Db, m: NewMessage, alsoTo: string[]): 
           : sql`select ${users.id} as user_id, null::uuid as session_id from ${users} where ${users.orgId} = ${m.orgId} and ${users.deletedAt} is null`;
   const writers =
     alsoTo.length > 0 ? sql` union select w::uuid, null::uuid from jsonb_array_elements_text(${JSON.stringify(alsoTo)}::jsonb) w` : sql``;
-  const delivered = db
-    .$with("delivered", {})
-    .as(sql`insert into ${messageDeliveries} (org_id, user_id, message_id, session_id, ack_required)
-    select distinct on (a.user_id) ${m.orgId}::uuid, a.user_id, ${m.id}::uuid, a.session_id, ${m.ackRequired}::boolean
-    from (${audience}${writers}) a order by a.user_id, a.session_id nulls first
-    on conflict do nothing`);
-  const insert = db.with(delivered).insert(messages).values(m).returning({ createdAt: messages.createdAt });
-  const [inserted] = await executePrepared<{ created_at: string | Date }>(
+  const condition = onlyIf ?? sql`true`;
+  const sender = personColumns(messages.senderUserId, messages.orgId);
+  const [inserted] = await executePrepared<{ created_at: string | Date; sender_name: string; sender_deleted: boolean }>(
     db,
-    `brigade_send_to_${m.toKind}${alsoTo.length > 0 ? "_and_writers" : ""}`,
-    insert.getSQL(),
+    `brigade_send_to_${m.toKind}${alsoTo.length > 0 ? "_and_writers" : ""}${onlyIf ? "_if_live" : ""}`,
+    sql`with delivered as (
+      insert into ${messageDeliveries} (org_id, user_id, message_id, session_id, ack_required)
+      select distinct on (a.user_id) ${m.orgId}::uuid, a.user_id, ${m.id}::uuid, a.session_id, ${m.ackRequired}::boolean
+      from (${audience}${writers}) a where ${condition} order by a.user_id, a.session_id nulls first
+      on conflict do nothing
+    )
+    insert into ${messages} (${newMessageRows.names})
+    select ${newMessageRows.selected} from jsonb_to_recordset(${JSON.stringify([newMessageRows.row(m)])}::text::jsonb) as ${newMessageRows.columns}
+    where ${condition}
+    returning ${messages.createdAt} as created_at, ${sender.name} as sender_name, ${sender.deleted} as sender_deleted`,
   );
+  if (!inserted) return undefined;
   // Everything else is what was written; the clock is the database's.
-  return { ...m, createdAt: new Date(inserted!.created_at) };
+  return { ...m, createdAt: new Date(inserted.created_at), sender: { name: inserted.sender_name, deleted: inserted.sender_deleted } };
 }
 
 export async function findReadableMessage(db: Db, r: Reader, id: string): Promise<ReadMessage | undefined> {

@@ -5,17 +5,16 @@ import { appendEvents } from "../../events/append.js";
 import type { Recipient } from "../../events/envelope.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { actorOf } from "../identity/guards.js";
-import { peopleNamed, type Person } from "../identity/people.js";
 import { messageErrors } from "./messages.errors.js";
 import { messageEvents } from "./messages.events.js";
 import * as repo from "./messages.repository.js";
-import type { MessageRow, NewMessage, Reader, ReadMessage } from "./messages.repository.js";
+import type { NewMessage, Reader, ReadMessage, WrittenMessage } from "./messages.repository.js";
 import type { ListMessagesInput, ReplyInput, SearchMessagesInput, SendMessageInput } from "./messages.schemas.js";
 
 const readerOf = (p: Principal): Reader => ({ orgId: p.orgId, userId: p.userId, role: p.role, sessionId: p.sessionId });
 
 /** A message just written, as its writer reads it back: unread, its sender named. */
-const asWritten = (m: MessageRow, sender: Person): ReadMessage => ({ ...m, readAt: null, acknowledgedAt: null, sender });
+const asWritten = (m: WrittenMessage): ReadMessage => ({ ...m, readAt: null, acknowledgedAt: null });
 
 export interface MessageDeps {
   db: Db;
@@ -80,23 +79,12 @@ export async function sendMessage(
     throw messageErrors.broadcastForbidden("Only leads and admins message the whole organisation.", {
       errors: [{ field: "to.type", reason: "needs lead or admin" }],
     });
-  // The sender's name does not wait for the message: it is read beside the audience check.
-  const [audience, people] = await Promise.all([
-    to.type === "organisation" ? ("found" as const) : repo.audienceExists(db, principal.orgId, to.type, to.id!),
-    peopleNamed(db, principal.orgId, [principal.userId]),
-  ]);
-  if (audience === "missing")
-    throw messageErrors.recipientNotFound(`No ${to.type} ${to.id} in this organisation.`, {
-      errors: [{ field: "to.id", reason: "not found" }],
-    });
-  if (audience === "deleted")
-    throw messageErrors.recipientDeleted(`User ${to.id} has been deleted and receives no messages.`, {
-      errors: [{ field: "to.id", reason: "user deleted" }],
-    });
-  if (to.type === "team" && principal.role === "member" && !(await repo.isTeamMember(db, principal.orgId, to.id!, principal.userId)))
+  if (to.type === "team" && principal.role === "member" && !(await repo.isTeamMember(db, principal.orgId, to.id!, principal.userId))) {
+    await refuseAudience(db, principal.orgId, to);
     throw messageErrors.broadcastForbidden("Members message only teams they belong to; leads and admins message any team.", {
       errors: [{ field: "to.id", reason: "not your team" }],
     });
+  }
   const id = newId();
   const message: NewMessage = {
     id,
@@ -117,22 +105,44 @@ export async function sendMessage(
     aboutPath: input.about?.path ?? null,
   };
   // Who is alerted is read before the transaction (a new thread has no writers and no mutes), so
-  // the transaction is two statements, sent with its BEGIN and COMMIT in one round trip.
+  // the transaction is two statements, sent with its BEGIN and COMMIT in one round trip. The
+  // audience is checked by those statements themselves: if it is gone they write nothing, and
+  // only then is it read again, to say why.
   const event = await sentEvent(db, principal, message, []);
   const sent = await pipelined(async (tx, commit) => {
-    const [row] = await commit([repo.insertDelivered(tx, message, []), appendEvents(tx, principal.orgId, [event])]);
+    const [row] = await commit([
+      repo.insertDelivered(tx, message, [], repo.audienceIsLive(message)),
+      appendEvents(tx, principal.orgId, [event], { name: "message_written", condition: repo.messageWritten(message.id) }),
+    ]);
     return row;
   }, afterCommit);
-  return asWritten(sent, people.person(principal.userId));
+  if (!sent) {
+    await refuseAudience(db, principal.orgId, to);
+    // Found now, though the send's statements did not find it: it came back between the two.
+    throw messageErrors.recipientNotFound(`No ${to.type} ${to.id} in this organisation could receive the message.`, {
+      errors: [{ field: "to.id", reason: "not found" }],
+    });
+  }
+  return asWritten(sent);
+}
+
+/** Throws the refusal for an audience that is not there (unknown, or a deleted user); returns when it is. */
+async function refuseAudience(db: Db, orgId: string, to: SendMessageInput["to"]): Promise<void> {
+  if (to.type === "organisation") return;
+  const audience = await repo.audienceExists(db, orgId, to.type, to.id!);
+  if (audience === "missing")
+    throw messageErrors.recipientNotFound(`No ${to.type} ${to.id} in this organisation.`, {
+      errors: [{ field: "to.id", reason: "not found" }],
+    });
+  if (audience === "deleted")
+    throw messageErrors.recipientDeleted(`User ${to.id} has been deleted and receives no messages.`, {
+      errors: [{ field: "to.id", reason: "user deleted" }],
+    });
 }
 
 /** A reply in a thread the caller may read; it keeps the thread's audience and subject. */
 export async function reply({ db }: { db: Db }, principal: Principal, parentId: string, input: ReplyInput): Promise<ReadMessage> {
-  // The sender's name does not wait for the reply: it is read beside the parent.
-  const [parent, people] = await Promise.all([
-    readableMessage(db, principal, parentId),
-    peopleNamed(db, principal.orgId, [principal.userId]),
-  ]);
+  const parent = await readableMessage(db, principal, parentId);
   const root = parent.threadId === parent.id ? parent : (await repo.findMessage(db, principal.orgId, parent.threadId))!;
   const id = newId();
   const sent = await transaction(db, async (tx) => {
@@ -162,10 +172,12 @@ export async function reply({ db }: { db: Db }, principal: Principal, parentId: 
       },
       writers.map((w) => w.userId),
     );
+    // Unconditional: it either writes or throws.
+    if (!row) throw new Error("a reply's insert wrote nothing");
     await appendEvents(tx, principal.orgId, [await sentEvent(tx, principal, row, writers)]);
     return row;
   });
-  return asWritten(sent, people.person(principal.userId));
+  return asWritten(sent);
 }
 
 async function readableMessage(db: Db, principal: Principal, id: string): Promise<ReadMessage> {

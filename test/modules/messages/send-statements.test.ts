@@ -1,5 +1,5 @@
 import t from "tap";
-import { createUser } from "../../helpers/app.js";
+import { client, createUser } from "../../helpers/app.js";
 import { appWithCountedStatements } from "../../helpers/counted-app.js";
 
 /**
@@ -68,6 +68,66 @@ if (counted) {
       inbox.body.items.some((m: { id: string }) => m.id === s.body.id),
       "delivered",
     );
+  });
+
+  t.test("when a member sends a new thread, then nothing is read before the send's one transaction", async (t) => {
+    await ana.api.post("/v1/messages", { to: { type: "user", id: cid.id }, subject: "Warm", body: "Limits reserved." });
+    const mark = pg.mark();
+    const res = await ana.api.post("/v1/messages", { to: { type: "user", id: cid.id }, subject: "Alone", body: "One round trip." });
+    t.equal(res.status, 201, JSON.stringify(res.body));
+    t.equal(res.body.from.name, ana.name, "the sender named by the insert itself");
+    const statements = pg.since(mark);
+    const kind = (text: string) =>
+      /^(begin|commit)/i.test(text.trim())
+        ? text.trim().toLowerCase()
+        : /insert into "messages"/i.test(text)
+          ? "message"
+          : /insert into "events"/i.test(text)
+            ? "events"
+            : text.replace(/\s+/g, " ").slice(0, 80);
+    // The send's transaction, on the connection that wrote the message.
+    const insert = statements.find((s) => kind(s.text) === "message");
+    const onIt = statements.filter((s) => s.connection === insert?.connection).map((s) => kind(s.text));
+    t.same(onIt.slice(0, onIt.indexOf("commit") + 1), ["begin", "message", "events", "commit"]);
+    // Anything else in the window is the outbox relay's pass (the warm-up's, or this send's
+    // follow-up behind its COMMIT), whenever it lands: its lock, its read and its marks.
+    const relay = /^(begin|commit)|pg_try_advisory_xact_lock|from "events"|update "events"/i;
+    t.same(
+      statements
+        .filter((s) => !relay.test(s.text.trim()))
+        .map((s) => kind(s.text))
+        .filter((k) => k !== "message" && k !== "events"),
+      [],
+      "the audience and the sender's name are checked inside the transaction: nothing is read before it",
+    );
+  });
+
+  t.test("when a send's audience is gone, then it is refused by name and nothing of it is written", async (t) => {
+    const gone = await createUser(app, rootToken, "member");
+    const admin = client(app, rootToken);
+    t.equal((await admin.delete(`/v1/users/${gone.id}`)).status, 200);
+    const nobody = "0190f0f0-0000-7000-8000-000000000000";
+    const emptyTeam = (await lead.api.post("/v1/teams", { name: "empty" })).body;
+    const cases: [string, { type: string; id: string }, typeof lead, number, string][] = [
+      ["a deleted user", { type: "user", id: gone.id }, ana, 422, "messages.recipient_deleted"],
+      ["an unknown user", { type: "user", id: nobody }, ana, 422, "messages.recipient_not_found"],
+      ["an unknown session", { type: "session", id: nobody }, ana, 422, "messages.recipient_not_found"],
+      ["an unknown team, from a lead", { type: "team", id: nobody }, lead, 422, "messages.recipient_not_found"],
+      ["an unknown team, from a member", { type: "team", id: nobody }, ana, 422, "messages.recipient_not_found"],
+      ["a team the member is not in", { type: "team", id: emptyTeam.id }, ana, 403, "messages.broadcast_forbidden"],
+    ];
+    const eventsBefore = (await admin.get("/v1/events?type=message.sent&limit=500")).body.items.length;
+    for (const [what, to, from, status, code] of cases) {
+      const res = await from.api.post("/v1/messages", { to, subject: `refused: ${what}`, body: "Never written." });
+      t.equal(res.status, status, what);
+      t.equal(res.body.code, code, what);
+      t.match(res.body.errors, [{ field: "to.id" }], what);
+    }
+    for (const from of [ana, lead]) {
+      const sentBox = (await from.api.get("/v1/messages?box=sent&limit=200")).body.items as { subject: string }[];
+      t.equal(sentBox.filter((m) => m.subject.startsWith("refused:")).length, 0, "no refused message was written");
+    }
+    t.equal((await admin.get("/v1/events?type=message.sent&limit=500")).body.items.length, eventsBefore, "nor its event");
   });
 
   t.test(
