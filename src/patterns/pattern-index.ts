@@ -263,6 +263,39 @@ export class PatternIndex<T> {
     return result;
   }
 
+  /**
+   * The matching entry of highest `rank` (CODEOWNERS: the last rule wins), or null. The trie's
+   * deeper nodes are tried first, where patterns are literal areas and cheap to test, and a
+   * pattern is tested only when it would outrank the best match so far: the unanchored patterns
+   * at the root, which need their automaton, mostly are not. Throws `PathError`.
+   */
+  bestMatching(path: string, rank: (value: T) => number): IndexEntry<T> | null {
+    assertValidPath(path);
+    const onPath: TrieNode<T>[] = [];
+    let node: TrieNode<T> | undefined = this.root;
+    const segments = path.split("/");
+    for (let depth = 0; node !== undefined; depth++) {
+      onPath.push(node);
+      const segment = segments[depth];
+      node = segment === undefined ? undefined : node.children?.get(segment);
+    }
+    let best: Stored<T> | null = null;
+    let bestRank = Number.NEGATIVE_INFINITY;
+    const consider = (stored: Stored<T>) => {
+      const r = rank(stored.entry.value);
+      if (r > bestRank && storedMatches(stored, path)) {
+        best = stored;
+        bestRank = r;
+      }
+    };
+    for (let i = onPath.length - 1; i >= 0; i--) {
+      const entries = onPath[i]!.entries;
+      if (entries instanceof Map) for (const stored of entries.values()) consider(stored);
+      else if (entries !== undefined) consider(entries);
+    }
+    return (best as Stored<T> | null)?.entry ?? null;
+  }
+
   private collectCandidates(query: Query): Stored<T>[] {
     const result: Stored<T>[] = [];
     let node: TrieNode<T> = this.root;

@@ -185,6 +185,27 @@ t.test("when random claims are added and removed, then matching equals a linear 
   );
 });
 
+t.test("when random claims are added and removed, then bestMatching is the highest-ranked entry of a linear scan", async (t) => {
+  t.doesNotThrow(
+    () =>
+      fc.assert(
+        fc.property(fc.array(operation, { maxLength: 60 }), indexPath, (operations, path) => {
+          // The value is the step that added the entry: the latest added wins, as CODEOWNERS' last line does.
+          const { index, live } = replay(operations);
+          const matching = [...live].filter(([, pattern]) => matches(pattern, path)).map(([id]) => id);
+          const best = index.bestMatching(path, (step) => step);
+          if (matching.length === 0) return best === null;
+          const values = matching.map((id) => index.get(id)!.value);
+          return best !== null && best.value === Math.max(...values) && matching.includes(best.id);
+        }),
+        { numRuns: 300 },
+      ),
+    "300 random workloads checked",
+  );
+  const index = new PatternIndex<number>();
+  t.throws(() => index.bestMatching("/src/a.ts", (n) => n), PathError);
+});
+
 t.test("when overlapping is given accept and limit, then skipped entries are not searched and the result stops at the limit", async (t) => {
   const index = new PatternIndex<{ owner: string }>();
   for (let i = 0; i < 50; i++) index.add(`c${i}`, `dir${i}/**`, { owner: i % 2 ? "odd" : "even" });

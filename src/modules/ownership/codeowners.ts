@@ -174,10 +174,7 @@ export class CodeownersIndex {
    * rule gives null. Throws `PathError` for an invalid path (`a//b`, `/a`, `a\b`).
    */
   owners(path: string): OwnerMatch | null {
-    let last: CodeownersRule | undefined;
-    for (const { value } of this.index.matching(path)) {
-      if (last === undefined || value.line > last.line) last = value;
-    }
+    const last = this.index.bestMatching(path, (rule) => rule.line)?.value;
     return last === undefined ? null : { owners: last.owners, rule: last };
   }
 
