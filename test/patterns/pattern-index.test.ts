@@ -80,7 +80,8 @@ t.test("when an id is added again, then its pattern and value are replaced rathe
   const index = sampleIndex();
   index.add("login", "lib/login.ts", "agent-9");
   t.equal(index.size, 7);
-  t.same(index.get("login"), { id: "login", pattern: "lib/login.ts", value: "agent-9" });
+  const { id, pattern, value } = index.get("login")!;
+  t.same({ id, pattern, value }, { id: "login", pattern: "lib/login.ts", value: "agent-9" });
   t.notOk(ids(index.matching("src/auth/login.ts")).includes("login"));
   t.ok(ids(index.matching("lib/login.ts")).includes("login"));
 });
