@@ -83,7 +83,11 @@ export const rateLimitPlugin = fp(
       const settings = await limits.forOrg(request.principal.orgId);
       inForce.set(request, settings);
       const applying = policies.filter((p) => settings[p.limit] > 0 && p.appliesTo(request));
-      store.prefetch(applying.map((p) => ({ key: p.keyOf(request), windowMs: timeWindow, max: settings[p.limit] })));
+      // Reservations come in twos only with the first limit's (a token's first request of a
+      // window), so the others' keys are worked out only then: most requests spend from memory.
+      const first = applying[0];
+      if (applying.length > 1 && first && store.wouldReserve(first.keyOf(request)))
+        store.prefetch(applying.map((p) => ({ key: p.keyOf(request), windowMs: timeWindow, max: settings[p.limit] })));
       const policy: string[] = [];
       const state: string[] = [];
       for (const { name, limit, check } of applying) {

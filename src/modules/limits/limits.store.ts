@@ -79,6 +79,12 @@ export class SharedWindowStore {
     }
   }
 
+  /** Whether the key's next request would wait for a reservation (none under way, none left to spend, not spent). */
+  wouldReserve(key: string): boolean {
+    const budget = this.current(key, Date.now());
+    return budget === undefined || (budget.pending === undefined && !budget.spent && budget.used >= budget.granted);
+  }
+
   /** The key's budget for the window running at `now` (an ended one is dropped). */
   private current(key: string, now: number): Budget | undefined {
     const budget = this.budgets.get(key);
