@@ -48,7 +48,7 @@ export const rateLimitPlugin = fp(
     if (!store) throw new Error("@fastify/rate-limit did not make its store at registration");
     const inForce = new WeakMap<FastifyRequest, LimitSettings>();
     const timeWindow = limits.windowSeconds * 1000;
-    const policy = (
+    const limiter = (
       name: "token" | "org" | "sender",
       limit: "tokenRequests" | "orgRequests" | "messagesPerSender",
       appliesTo: (request: FastifyRequest) => boolean,
@@ -61,9 +61,9 @@ export const rateLimitPlugin = fp(
       check: app.createRateLimit({ timeWindow, keyGenerator: keyOf, max: (request) => inForce.get(request)![limit] }),
     });
     const policies = [
-      policy("token", "tokenRequests", everyRequest, (request) => tokenKeyOf(request.principal)),
-      policy("org", "orgRequests", everyRequest, (request) => `org:${request.principal.orgId}`),
-      policy(
+      limiter("token", "tokenRequests", everyRequest, (request) => tokenKeyOf(request.principal)),
+      limiter("org", "orgRequests", everyRequest, (request) => `org:${request.principal.orgId}`),
+      limiter(
         "sender",
         "messagesPerSender",
         (request) => request.routeOptions.config.messageSend === true,
