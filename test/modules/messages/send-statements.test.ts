@@ -76,7 +76,8 @@ if (counted) {
     const res = await ana.api.post("/v1/messages", { to: { type: "user", id: cid.id }, subject: "Alone", body: "One round trip." });
     t.equal(res.status, 201, JSON.stringify(res.body));
     t.equal(res.body.from.name, ana.name, "the sender named by the insert itself");
-    const statements = pg.since(mark);
+    // postgres.js reads the array types once on each connection it opens: not the send's work.
+    const statements = pg.since(mark).filter((s) => !/from pg_catalog\.pg_type/i.test(s.text));
     const kind = (text: string) =>
       /^(begin|commit)/i.test(text.trim())
         ? text.trim().toLowerCase()
