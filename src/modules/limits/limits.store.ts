@@ -68,21 +68,16 @@ export class SharedWindowStore {
     const now = Date.now();
     for (const { key, windowMs, max } of checks) {
       const budget = this.current(key, now);
-      if (budget?.pending) continue;
-      if (budget?.spent) return;
-      if (budget && budget.used < budget.granted) {
-        if (budget.base + budget.used >= max) return;
-        continue;
-      }
+      const step = nextStep(budget, max);
+      if (step === "refuse") return;
       // Failures are the checks' own to report (they wait for this reservation).
-      this.reserve(key, windowMs, max, budget).catch(() => {});
+      if (step === "reserve") this.reserve(key, windowMs, max, budget).catch(() => {});
     }
   }
 
   /** Whether the key's next request would wait for a reservation (none under way, none left to spend, not spent). */
   wouldReserve(key: string): boolean {
-    const budget = this.current(key, Date.now());
-    return budget === undefined || (budget.pending === undefined && !budget.spent && budget.used >= budget.granted);
+    return nextStep(this.current(key, Date.now()), Number.POSITIVE_INFINITY) === "reserve";
   }
 
   /** The key's budget for the window running at `now` (an ended one is dropped). */
@@ -99,18 +94,15 @@ export class SharedWindowStore {
     for (;;) {
       const now = Date.now();
       const budget = this.current(key, now);
-      if (budget?.pending) {
-        await budget.pending;
-        continue;
+      const step = nextStep(budget, max);
+      if (step === "reserve") await this.reserve(key, windowMs, max, budget);
+      else if (step === "wait") await budget!.pending;
+      else if (budget!.spent) return { current: Math.max(max, budget!.base) + 1, ttl: budget!.endsAt - now };
+      else if (step === "refuse") return { current: budget!.base + budget!.used + 1, ttl: budget!.endsAt - now };
+      else {
+        budget!.used++;
+        return { current: budget!.base + budget!.used, ttl: budget!.endsAt - now };
       }
-      if (budget?.spent) return { current: Math.max(max, budget.base) + 1, ttl: budget.endsAt - now };
-      if (budget && budget.used < budget.granted) {
-        // The limit may have been lowered since the chunk was reserved.
-        if (budget.base + budget.used >= max) return { current: budget.base + budget.used + 1, ttl: budget.endsAt - now };
-        budget.used++;
-        return { current: budget.base + budget.used, ttl: budget.endsAt - now };
-      }
-      await this.reserve(key, windowMs, max, budget);
     }
   }
 
@@ -143,4 +135,16 @@ export class SharedWindowStore {
     const now = Date.now();
     for (const [key, budget] of this.budgets) if (budget.endsAt <= now && !budget.pending) this.budgets.delete(key);
   }
+}
+
+/**
+ * What a request of a key does next with its budget: wait for the reservation under way, refuse
+ * (the shared count reached the limit, or the limit was lowered below what this replica has
+ * spent), spend from the reserved chunk, or reserve one. `take` and `prefetch` both follow it.
+ */
+function nextStep(budget: Budget | undefined, max: number): "wait" | "refuse" | "spend" | "reserve" {
+  if (budget?.pending) return "wait";
+  if (budget?.spent) return "refuse";
+  if (budget && budget.used < budget.granted) return budget.base + budget.used >= max ? "refuse" : "spend";
+  return "reserve";
 }
