@@ -455,3 +455,16 @@ const dialect = new PgDialect();
 export async function executePrepared<T>(db: Db, name: string, query: SQL): Promise<T[]> {
   return rowsOf<T>(await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
 }
+
+/** A statement built once with placeholders (`sql.placeholder`) and run many times with their values. */
+export interface PreparedRows<T> {
+  execute(values: Record<string, unknown>): Promise<T[]>;
+}
+
+/**
+ * A select built once (with placeholders), prepared as `name` from its first use, its rows read
+ * as arrays and turned into objects by `map` (`rowMapper` over the same selection).
+ */
+export function prepareMapped<T>(db: Db, name: string, query: SQL, map: (rows: unknown[][]) => T[]): PreparedRows<T> {
+  return db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, true, map) as unknown as PreparedRows<T>;
+}

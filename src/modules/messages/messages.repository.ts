@@ -17,10 +17,11 @@ import {
   type SQL,
 } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { type Db, executePrepared, executeRows } from "../../infra/db.js";
+import { type Db, executePrepared, executeRows, prepareMapped, type PreparedRows } from "../../infra/db.js";
+import { rowMapper } from "../../infra/row-mapper.js";
 import { recordset } from "../../infra/recordset.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
-import { type Person, personColumns } from "../identity/people.js";
+import { type Person, personColumns, personJoin } from "../identity/people.js";
 import { sessions } from "../sessions/sessions.table.js";
 import { messageDeliveries, messageNotices, messageReceipts, messages, threadMutes } from "./messages.table.js";
 
@@ -122,23 +123,43 @@ const receiptOf = (r: ReaderTerms) =>
     eq(messageReceipts.readerId, readerTerm(r)),
   );
 
-/**
- * Messages, each with this reader's receipt read by scalar probes rather than a join: with
- * `unread`/`needsAck` written as anti-joins too, the planner keeps an inbox's ordered index
- * scan and stops at the page size. The sender is named in the same statement.
- */
-const withReceiptColumns = (db: Db, r: ReaderTerms) => ({
+/** The sender of the message in the outer query, joined once per row (see `personJoin`). */
+const sender = personJoin(messages.senderUserId, messages.orgId, "sender");
+
+/** This reader's receipt for the message in the outer query: a lateral probe of its primary key. */
+const receiptJoin = (r: ReaderTerms) =>
+  sql`(select ${messageReceipts.readAt} as read_at, ${messageReceipts.acknowledgedAt} as acknowledged_at
+    from ${messageReceipts} where ${receiptOf(r)}) "receipt"`;
+
+/** A message as `withReceipt` reads it: its columns, its sender named, this reader's receipt. */
+const readMessageColumns = {
   ...messageColumns,
-  sender: personColumns(messages.senderUserId, messages.orgId),
-  readAt: sql<Date | null>`(${db.select({ at: messageReceipts.readAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
-    messageReceipts.readAt,
-  ),
-  acknowledgedAt:
-    sql<Date | null>`(${db.select({ at: messageReceipts.acknowledgedAt }).from(messageReceipts).where(receiptOf(r))})`.mapWith(
-      messageReceipts.acknowledgedAt,
-    ),
-});
-const withReceipt = (db: Db, r: ReaderTerms) => db.select(withReceiptColumns(db, r)).from(messages);
+  sender: sender.columns,
+  readAt: sql<Date | null>`"receipt".read_at`.mapWith(messageReceipts.readAt),
+  acknowledgedAt: sql<Date | null>`"receipt".acknowledged_at`.mapWith(messageReceipts.acknowledgedAt),
+};
+/** Rows of the list statements, which select exactly `readMessageColumns` (`withReceipt` without extras). */
+const readMessages = rowMapper<ReadMessage>(readMessageColumns);
+
+/**
+ * Messages, each with this reader's receipt and its sender's name, read by lateral joins placed
+ * after the statement's own (an inbox's deliveries): the planner keeps an inbox's ordered index
+ * scan and stops at the page size (with `unread`/`needsAck` written as anti-joins too), and
+ * probes the receipt and the sender once per row, where a scalar subquery per column probed each
+ * twice (an inbox page read 820 buffers, now 412).
+ */
+function withReceipt<Extra extends Record<string, SQL.Aliased | SQL>>(
+  db: Db,
+  r: ReaderTerms,
+  options: { delivered?: boolean; extra?: Extra } = {},
+) {
+  const from = db
+    .select({ ...readMessageColumns, ...(options.extra as Extra) })
+    .from(messages)
+    .$dynamic();
+  const joined = options.delivered ? from.innerJoin(messageDeliveries, eq(messageDeliveries.messageId, messages.id)) : from;
+  return joined.leftJoinLateral(sender.join, sql`true`).leftJoinLateral(receiptJoin(r), sql`true`);
+}
 
 export interface MessageFilter {
   unread?: boolean | undefined;
@@ -230,8 +251,7 @@ function listQuery(db: Db, r: ReaderTerms, f: FilterTerms) {
     const delivered = [deliveredTo(r), sql`not (${sentByReader(r)})`];
     if (f.needsAck) delivered.push(eq(messageDeliveries.ackRequired, true));
     if (f.beforeId) delivered.push(lt(messageDeliveries.messageId, f.beforeId));
-    return withReceipt(db, r)
-      .innerJoin(messageDeliveries, eq(messageDeliveries.messageId, messages.id))
+    return withReceipt(db, r, { delivered: true })
       .where(and(...where, ...delivered))
       .orderBy(desc(messageDeliveries.messageId))
       .limit(f.limit);
@@ -307,10 +327,6 @@ function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: P
     .limit(limit);
 }
 
-interface ListStatement {
-  execute(values: Record<string, unknown>): Promise<ReadMessage[]>;
-}
-
 /**
  * Page sizes the list statements are written with, each its own statement text. PostgreSQL plans
  * a prepared statement afresh at every run (a custom plan) for as long as its generic plan looks
@@ -329,7 +345,7 @@ const limitStep = (limit: number) => LIMIT_STEPS.find((step) => step >= limit) ?
  * server's time than PostgreSQL took to run it. The shapes (page sizes included) are few, well
  * under the bound.
  */
-const listStatements = new WeakMap<Db, Map<string, ListStatement>>();
+const listStatements = new WeakMap<Db, Map<string, PreparedRows<ReadMessage>>>();
 const MAX_LIST_SHAPES = 512;
 let shapesBuilt = 0;
 
@@ -373,7 +389,7 @@ export async function listMessages(db: Db, r: Reader, f: MessageFilter): Promise
       beforeId: when(f.beforeId, "beforeId"),
       limit: pageLimit(step),
     };
-    statement = listQuery(db, reader, terms).prepare(`brigade_messages_${++shapesBuilt}`) as unknown as ListStatement;
+    statement = prepareMapped(db, `brigade_messages_${++shapesBuilt}`, listQuery(db, reader, terms).getSQL(), readMessages);
     statements.set(shape, statement);
   }
   const rows = await statement.execute({
@@ -652,10 +668,7 @@ export async function noticeCandidates(
     ),
     or(isNull(messages.until), gt(messages.until, sql`now()`)),
   );
-  const rows = await db
-    .select({ ...withReceiptColumns(db, r), told: sql<boolean>`${told}` })
-    .from(messages)
-    .innerJoin(messageDeliveries, eq(messageDeliveries.messageId, messages.id))
+  const rows = await withReceipt(db, r, { delivered: true, extra: { told: sql<boolean>`${told}` } })
     .where(and(eq(messages.orgId, r.orgId), deliveredTo(r), sql`not (${sentByReader(r)})`, or(fresh, directive)))
     .orderBy(asc(messageDeliveries.messageId))
     .limit(options.limit);
