@@ -7,7 +7,9 @@
  *    (`message.sent`) and to the organisation's `claim.granted` events. An admin sends the team a
  *    directive (`ackRequired`); the clock runs from sending it until each client has its alert.
  *    Ceiling: a claim granted in the same run, timed the same way to the same clients (the
- *    plain event fan-out, no audience to resolve). Server RSS with the sockets open.
+ *    plain event fan-out, no audience to resolve). Server RSS with the sockets open. Run twice:
+ *    with the members' user tokens (one alert to the team reaches every socket), then with one
+ *    agent session per member (the directive alerts each live session: 1,000 alerts, one per socket).
  * b. Queries over `BENCH_MESSAGES` (1,000,000) stored messages, loaded in SQL (generate_series):
  *    90% user to user, 10% to 50 teams of 20, deliveries as sending writes them, about half
  *    read. `BENCH_MESSAGES_QUERY_CONNECTIONS` (4) kept-alive connections, each one request at
@@ -125,8 +127,34 @@ async function openSocket(
   return socket;
 }
 
-async function measureFanout({ log }: ScenarioContext, brigade: BrigadeServer, setup: Setup): Promise<FanoutResult> {
+/**
+ * Who holds the sockets: each member as a user (one alert to the team reaches them all), or
+ * each member's agent as a session (a directive alerts every live session of its audience one
+ * by one: as many alerts as sessions, each for one socket).
+ */
+type FanoutAudience = "users" | "sessions";
+
+/** One session per member, started with the member's own token; their session tokens. */
+async function startMemberSessions(brigade: BrigadeServer, setup: Setup): Promise<string[]> {
+  const tokens: string[] = new Array(setup.users.length);
+  const tally = new Tally(201);
+  await forEachConcurrent(setup.users.length, 16, async (n) => {
+    const body = { agent: { name: `agent-${n}`, kind: "bench" }, repo: "github.com/bench/messages-fanout", ttlSeconds: TTL_SECONDS };
+    const started = await api(brigade.url, setup.users[n]!.token, "POST", "/v1/sessions", body);
+    if (tally.record(started.status, started.text)) tokens[n] = started.json<{ token: string }>().token;
+  });
+  if (tally.failures > 0) throw new Error(`member sessions: ${tally.describe()}`);
+  return tokens;
+}
+
+async function measureFanout(
+  { log }: ScenarioContext,
+  brigade: BrigadeServer,
+  setup: Setup,
+  audience: FanoutAudience,
+): Promise<FanoutResult> {
   const rounds = Math.round(numberEnv("BENCH_MESSAGES_FANOUT_ROUNDS", 20));
+  const tokens = audience === "users" ? setup.users.map((u) => u.token) : await startMemberSessions(brigade, setup);
   const [writer] = (await registerSessions(brigade, 1, () => "github.com/bench/messages-fanout", 1)).sessions;
   if (!writer) throw new Error("fan-out: the claiming session did not register");
   const rssBeforeMB = brigade.process.stats.latestMB();
@@ -134,10 +162,10 @@ async function measureFanout({ log }: ScenarioContext, brigade: BrigadeServer, s
   const arrivals = new Map<string, number[]>();
   const arrive = (key: string, at: number) => (arrivals.get(key) ?? arrivals.set(key, []).get(key)!).push(at);
   const sockets: WebSocket[] = [];
-  log(`(a) opening ${setup.users.length} WebSocket clients, one per team member`);
-  await forEachConcurrent(setup.users.length, 50, async (n) => {
+  log(`(a) opening ${tokens.length} WebSocket clients, one per team member's ${audience === "users" ? "user" : "agent session"}`);
+  await forEachConcurrent(tokens.length, 50, async (n) => {
     sockets.push(
-      await openSocket(brigade.url, setup.users[n]!.token, (frame, at) => {
+      await openSocket(brigade.url, tokens[n]!, (frame, at) => {
         if (frame.type === "alert") arrive(frame.alert.event.payload.messageId, at);
         else if (frame.type === "event") arrive(frame.event.payload.patterns?.[0] ?? "", at);
       }),
@@ -184,34 +212,38 @@ async function measureFanout({ log }: ScenarioContext, brigade: BrigadeServer, s
   return { clients: sockets.length, rounds, ...result, rssBeforeMB, rssWithSocketsMB, rssPeakMB };
 }
 
-function fanoutRows(r: FanoutResult): Row[] {
+function fanoutRows(r: FanoutResult, audience: FanoutAudience): Row[] {
+  const part = audience === "users" ? "(a)" : "(a, sessions)";
+  const clients = audience === "users" ? "team members" : "team members' agent sessions";
+  const alerts =
+    audience === "users" ? "one alert to the team, heard by every member's socket" : "one alert per session, each for one socket";
   return [
     {
-      metric: "(a) WebSocket clients (team members)",
+      metric: `${part} WebSocket clients (${clients})`,
       value: r.clients,
       target: { op: ">=", value: Math.round(numberEnv("BENCH_MESSAGES_USERS", 1000)) },
     },
     {
-      metric: "(a) directive fan-out p50 (send → each client)",
+      metric: `${part} directive fan-out p50 (send → each client)`,
       value: round(median(r.directive)),
       unit: "ms",
       ceiling: round(median(r.claim)),
     },
     {
-      metric: "(a) directive fan-out p99 (send → each client)",
+      metric: `${part} directive fan-out p99 (send → each client)`,
       value: round(percentile(r.directive, 99)),
       unit: "ms",
       target: { op: "<=", value: target.fanoutP99 },
       ceiling: round(percentile(r.claim, 99)),
-      note: `${r.rounds} directives to a ${r.clients}-member team, each client's alert counted; ceiling column: a claim.granted event to the same clients, timed alike in the same run`,
+      note: `${r.rounds} directives to a ${r.clients}-member team (${alerts}), each client's alert counted; ceiling column: a claim.granted event to the same clients, timed alike in the same run`,
     },
     {
-      metric: "(a) alerts missed (directive / claim)",
+      metric: `${part} alerts missed (directive / claim)`,
       value: `${r.missed.directive} / ${r.missed.claim}`,
       target: { op: "=", value: "0 / 0" },
     },
     {
-      metric: "(a) server RSS with the sockets open",
+      metric: `${part} server RSS with the sockets open`,
       value: Math.round(r.rssWithSocketsMB),
       unit: "MB",
       target: { op: "<=", value: target.fanoutRssMB },
@@ -515,7 +547,9 @@ export async function messages(context: ScenarioContext): Promise<Row[]> {
   });
   try {
     const setup = await setUp(context, brigade);
-    if (context.parts.includes("a")) rows.push(...fanoutRows(await measureFanout(context, brigade, setup)));
+    if (context.parts.includes("a"))
+      for (const audience of ["users", "sessions"] as const)
+        rows.push(...fanoutRows(await measureFanout(context, brigade, setup, audience), audience));
     if (context.parts.includes("b")) rows.push(...queryRows(await measureQueries(context, brigade, setup)));
     if (context.parts.includes("c")) rows.push(...sendRows(await measureSend(context, brigade, setup)));
     const problems = brigade.logProblems();

@@ -76,6 +76,8 @@ export interface ConnectionHost {
   ensureSubscribed(): Promise<void>;
   /** Subscriptions of the connection's token over all its sockets on this replica. */
   subscriptionsOf(connection: StreamConnection): number;
+  /** The connection's alert subscriptions, or what they hear (`alertKeys`), changed. */
+  alertRoutesChanged(connection: StreamConnection): void;
 }
 
 /**
@@ -179,7 +181,10 @@ export class StreamConnection {
 
   /** Ends one subscription (and returns its place in the token's shared count). */
   private drop(id: string): boolean {
-    if (!this.subs.delete(id)) return false;
+    const sub = this.subs.get(id);
+    if (!sub) return false;
+    this.subs.delete(id);
+    if (sub.topic === "alerts") this.hub.alertRoutesChanged(this);
     this.shared?.give();
     return true;
   }
@@ -420,6 +425,7 @@ export class StreamConnection {
     if (this.closed || this.subs.has(request.id)) return false;
     // From here on live messages reach the subscription (buffered while it replays).
     this.subs.set(sub.id, sub);
+    if (sub.topic === "alerts") this.hub.alertRoutesChanged(this);
     this.sendJson({ type: "subscribed", id: sub.id, topic: sub.topic, after: afterId });
     if (afterId === null) {
       goLive(this.target(sub));
@@ -629,9 +635,23 @@ export class StreamConnection {
     }
   }
 
-  wantsSessionOwners(): boolean {
-    for (const sub of this.subs.values()) if (sub.topic === "alerts" && sub.scope.kind === "user") return true;
-    return false;
+  /**
+   * The recipients this socket's alert subscriptions hear, as the hub routes alerts to sockets:
+   * `session:<id>`, `user:<id>` and `team:<id>` for alerts to them, and `owner:<user id>` for
+   * alerts to that user's sessions. `offerAlert` still decides; these only narrow who is asked.
+   */
+  alertKeys(): string[] {
+    const keys: string[] = [];
+    for (const sub of this.subs.values()) {
+      if (sub.topic !== "alerts") continue;
+      const s = sub.scope;
+      if (s.kind === "recipient") keys.push(`${s.type}:${s.id}`);
+      else {
+        keys.push(`user:${s.userId}`, `owner:${s.userId}`);
+        for (const teamId of s.teamIds) keys.push(`team:${teamId}`);
+      }
+    }
+    return keys;
   }
 
   offerAlert(alert: Alert, json: string, sessionOwnerId: string | undefined) {
@@ -702,6 +722,7 @@ export class StreamConnection {
             else sub.team.members.delete(userId);
           }
           if (sub.topic === "alerts" && sub.scope.kind === "user" && sub.scope.userId === userId) {
+            this.hub.alertRoutesChanged(this);
             if (added) sub.scope.teamIds.add(teamId);
             else if (sub.scope.teamIds.delete(teamId)) {
               this.sendJson({

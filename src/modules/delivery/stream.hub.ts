@@ -56,6 +56,32 @@ class RecentIds {
  */
 const STANDING_EVENTS: ReadonlySet<string> = new Set(eventRegistry.typesWhere((d) => d.standing !== null));
 
+/**
+ * Which sockets of an organisation an alert may concern, by recipient (`alertKeys`): an alert
+ * is offered to those few, where offering it to every socket of the organisation made a
+ * directive to a team of n members cost n² checks (each of its n alerts asked all n sockets).
+ * Built when first needed after any socket's alert subscriptions change.
+ */
+interface AlertRoutes {
+  byKey: Map<string, StreamConnection[]>;
+  /** Whether any socket hears alerts by session owner (an alert to a session then needs its owner). */
+  ownersWanted: boolean;
+}
+
+function alertRoutesOf(connections: Set<StreamConnection>): AlertRoutes {
+  const routes: AlertRoutes = { byKey: new Map(), ownersWanted: false };
+  for (const connection of connections) {
+    for (const key of connection.alertKeys()) {
+      if (key.startsWith("owner:")) routes.ownersWanted = true;
+      const list = routes.byKey.get(key);
+      if (!list) routes.byKey.set(key, [connection]);
+      // A socket's keys come together: one already listed last is not listed twice.
+      else if (list[list.length - 1] !== connection) list.push(connection);
+    }
+  }
+  return routes;
+}
+
 function someFollowEvents(connections: Set<StreamConnection>): boolean {
   for (const connection of connections) if (connection.followsEvents()) return true;
   return false;
@@ -76,6 +102,7 @@ export class StreamHub implements ConnectionHost {
   private draining = false;
   private readonly recent = new RecentIds(RECENT_IDS);
   private readonly owners = new Map<string, string>();
+  private readonly alertRoutes = new Map<string, AlertRoutes>();
   private readonly pingTimer: NodeJS.Timeout;
   private readonly unwatchBus: () => void;
   private closed = false;
@@ -156,7 +183,18 @@ export class StreamHub implements ConnectionHost {
     return n;
   }
 
+  alertRoutesChanged(connection: StreamConnection) {
+    this.alertRoutes.delete(connection.principal.orgId);
+  }
+
+  private routesOf(orgId: string, connections: Set<StreamConnection>): AlertRoutes {
+    let routes = this.alertRoutes.get(orgId);
+    if (!routes) this.alertRoutes.set(orgId, (routes = alertRoutesOf(connections)));
+    return routes;
+  }
+
   detach(connection: StreamConnection) {
+    this.alertRoutesChanged(connection);
     const gone = this.goneCallbacks.get(connection);
     this.goneCallbacks.delete(connection);
     gone?.();
@@ -279,15 +317,22 @@ export class StreamHub implements ConnectionHost {
   private async dispatchAlert(orgId: string, connections: Set<StreamConnection>, alert: Alert) {
     let owner: string | undefined;
     const { recipient } = alert;
-    if (recipient.type === "session") {
+    if (recipient.type === "session" && this.routesOf(orgId, connections).ownersWanted) {
       owner = this.owners.get(recipient.id);
-      const wanted = [...connections].some((c) => c.wantsSessionOwners());
-      if (owner === undefined && wanted) {
+      if (owner === undefined) {
         owner = await sessionOwner(this.options.db, orgId, recipient.id);
         if (owner) this.rememberOwner(recipient.id, owner);
       }
     }
+    // Read after the lookup: sockets may have come or gone meanwhile.
+    const routes = this.routesOf(orgId, connections);
+    const direct = routes.byKey.get(`${recipient.type}:${recipient.id}`) ?? [];
+    const viaOwner = owner === undefined ? [] : (routes.byKey.get(`owner:${owner}`) ?? []);
+    if (direct.length === 0 && viaOwner.length === 0) return;
     const json = JSON.stringify(alert);
-    for (const connection of connections) connection.offerAlert(alert, json, owner);
+    for (const connection of direct) connection.offerAlert(alert, json, owner);
+    // offerAlert delivers to every matching subscription of a socket: a socket on both lists is asked once.
+    const askedAlready = viaOwner.length > 0 && direct.length > 0 ? new Set(direct) : undefined;
+    for (const connection of viaOwner) if (!askedAlready?.has(connection)) connection.offerAlert(alert, json, owner);
   }
 }

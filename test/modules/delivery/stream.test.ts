@@ -375,6 +375,78 @@ t.test("stream", async (t) => {
       t.match(await bySession.closed, { code: 4401, reason: "session ended" });
     },
   );
+
+  t.test(
+    "when a directive alerts every session of a team, then each socket hears its own alerts once, and teams joined or left while connected count at once",
+    async (t) => {
+      // The hub offers an alert only to the sockets its recipient names (by session, user, team or
+      // session owner); this drives every route, and the rebuilds a membership change needs.
+      const team = (await lead.api.post("/v1/teams", { name: "directive-routes" })).body.id as string;
+      const frank = await createUser(app, rootToken, "member");
+      const grace = await createUser(app, rootToken, "member");
+      for (const member of [frank, grace]) t.equal((await lead.api.put(`/v1/teams/${team}/members/${member.id}`)).status, 200);
+      const frank1 = await startSession(frank.api);
+      const frank2 = await startSession(frank.api);
+      const grace1 = await startSession(grace.api);
+      const heidi = await createUser(app, rootToken, "member");
+      const sockets = {
+        frank1: await connectStream(t, url, frank1.token),
+        frank2: await connectStream(t, url, frank2.token),
+        grace1: await connectStream(t, url, grace1.token),
+        frank: await connectStream(t, url, frank.token),
+        heidi: await connectStream(t, url, heidi.token),
+        // A lead watching one session of frank's, by recipient.
+        watcher: await connectStream(t, url, lead.token),
+      };
+      for (const [name, socket] of Object.entries(sockets))
+        await socket.subscribe(name === "watcher" ? { id: "mine", topic: "alerts", session: frank2.id } : { id: "mine", topic: "alerts" });
+      const direct = async (subject: string, ackRequired: boolean) => {
+        const sent = await lead.api.post("/v1/messages", { to: { type: "team", id: team }, subject, body: "Read me.", ackRequired });
+        t.equal(sent.status, 201);
+        return sent.body.id as string;
+      };
+      const heard = (socket: (typeof sockets)[keyof typeof sockets], messageId: string) =>
+        socket
+          .of("mine", "alert")
+          .filter((a: any) => a.event.payload.messageId === messageId)
+          .map((a: any) => `${a.recipient.type}:${a.recipient.id}`)
+          .sort();
+
+      const first = await direct("Freeze payments", true);
+      await sockets.frank.waitFor(3, "mine", "alert");
+      await sockets.grace1.waitFor(1, "mine", "alert");
+      await sleep(300);
+      t.same(heard(sockets.frank1, first), [`session:${frank1.id}`], "a session socket hears its own session");
+      t.same(heard(sockets.frank2, first), [`session:${frank2.id}`]);
+      t.same(heard(sockets.grace1, first), [`session:${grace1.id}`]);
+      t.same(
+        heard(sockets.frank, first),
+        [`session:${frank1.id}`, `session:${frank2.id}`, `team:${team}`].sort(),
+        "a user socket hears its sessions (by owner) and its team, each once",
+      );
+      t.same(heard(sockets.watcher, first), [`session:${frank2.id}`], "a lead watching one session hears that session only");
+      t.same(heard(sockets.heidi, first), [], "a user outside the team hears nothing");
+
+      t.equal((await lead.api.put(`/v1/teams/${team}/members/${heidi.id}`)).status, 200);
+      const second = await direct("Joined while connected", false);
+      await sockets.heidi.waitFor(1, "mine", "alert");
+      t.same(heard(sockets.heidi, second), [`team:${team}`], "a team joined while connected is heard at once");
+
+      t.equal((await lead.api.delete(`/v1/teams/${team}/members/${heidi.id}`)).status, 200);
+      await sockets.heidi.next((m) => m.type === "narrowed" && m.id === "mine");
+      const third = await direct("Left while connected", false);
+      await sockets.frank.next((m) => m.type === "alert" && m.alert.event.payload.messageId === third);
+      await sleep(300);
+      t.same(heard(sockets.heidi, third), [], "a team left while connected is not heard");
+
+      await sockets.frank.send({ type: "unsubscribe", id: "mine" });
+      await sockets.frank.next((m) => m.type === "unsubscribed" && m.id === "mine");
+      const fourth = await direct("After unsubscribing", true);
+      await sockets.frank1.next((m) => m.type === "alert" && m.alert.event.payload.messageId === fourth);
+      await sleep(300);
+      t.same(heard(sockets.frank, fourth), [], "an ended subscription hears nothing more");
+    },
+  );
 });
 
 t.test(
