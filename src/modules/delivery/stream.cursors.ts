@@ -20,6 +20,53 @@ const OUTBOX_SETTLE_MS = 3_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * How many keys sent live a subscription remembers: a relay batch (RELAY_BATCH_SIZE, 500 by
+ * default) is what can be published once more with new positions.
+ */
+const SENT_LIVE_KEYS = 512;
+
+/**
+ * Keys (event or alert ids) a subscription sent live, as 64-bit fingerprints in a ring: the
+ * relay publishes a batch before it records the batch's positions, and when acknowledgements
+ * are lost (a NATS node dies) it publishes the rest again with new positions. The first copy
+ * may already have reached a socket live; a read of the log after the bus reconnects finds the
+ * same event at its new position, past the cursor, and would send it twice. A replay skips
+ * what was sent live. Live copies of the republished message are dropped by the hub by id.
+ * Fingerprints rather than the ids: 4 KiB per subscription, and the ids are not kept alive.
+ */
+class SentLive {
+  private readonly ring = new Uint32Array(2 * SENT_LIVE_KEYS);
+  private next = 0;
+  private size = 0;
+
+  add(key: string) {
+    const [a, b] = fingerprint(key);
+    this.ring[2 * this.next] = a;
+    this.ring[2 * this.next + 1] = b;
+    this.next = (this.next + 1) % SENT_LIVE_KEYS;
+    this.size = Math.min(this.size + 1, SENT_LIVE_KEYS);
+  }
+
+  has(key: string): boolean {
+    const [a, b] = fingerprint(key);
+    for (let i = 0; i < this.size; i++) if (this.ring[2 * i] === a && this.ring[2 * i + 1] === b) return true;
+    return false;
+  }
+}
+
+/** Two 32-bit FNV-1a hashes of the key (different offset bases): 64 bits, enough that two ids never meet. */
+function fingerprint(key: string): [number, number] {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
+  }
+  return [a, b];
+}
+
 export interface Delivery {
   position: number | null;
   key: string;
@@ -39,6 +86,8 @@ export interface Cursor {
   pending: Delivery[];
   overflowed: boolean;
   replayed: number;
+  /** What was sent live, made when first needed (see SentLive). */
+  sentLive: SentLive | null;
 }
 
 /** Sends past the cursor only; returns whether it moved. */
@@ -69,6 +118,7 @@ export async function startCursor(db: Db, orgId: string, afterId: string | null,
     pending: [],
     overflowed: false,
     replayed: 0,
+    sentLive: null,
   };
   if (afterId === null) return cursor;
   const found = await findEventCursor(db, orgId, afterId);
@@ -125,6 +175,7 @@ export async function replay(db: Db, orgId: string, sub: ReplayTarget) {
     const page = await sub.read(REPLAY_PAGE);
     if (!sub.active()) return;
     for (const item of page) {
+      if (c.sentLive?.has(item.key)) continue;
       if (!advance(c, item.position, item.key, item.eventId)) continue;
       if (sub.congested() && !(await sub.drained())) return;
       if (!sub.active() || !sub.send(item.frame)) return;
@@ -148,6 +199,7 @@ export function goLive(sub: Pick<ReplayTarget, "id" | "cursor" | "send">) {
   c.pending = [];
   for (const item of pending) {
     if (!advance(c, item.position, item.key, item.eventId)) continue;
+    sentLiveBy(c).add(item.key);
     if (!sub.send(item.frame)) return;
   }
   c.live = true;
@@ -168,5 +220,9 @@ export function takeLive(c: Cursor, position: number | null, key: string, eventI
     c.pending.push({ position, key, eventId, frame });
     return false;
   }
-  return advance(c, position, key, eventId);
+  if (!advance(c, position, key, eventId)) return false;
+  sentLiveBy(c).add(key);
+  return true;
 }
+
+const sentLiveBy = (c: Cursor) => (c.sentLive ??= new SentLive());
