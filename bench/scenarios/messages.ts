@@ -17,7 +17,8 @@
  *    and full-text search (`GET /v1/messages/search`, rare and common words). Ceiling: a
  *    fastify hello-world driven the same way in the same run.
  * c. Send latency under 500 background claims/s (a child process, as in `alerts`): one at a
- *    time, a message (user to user) and a claim alternate; the claim's p99 is the ceiling.
+ *    time, a message (user to user) and a claim alternate, through the warm-up unmeasured;
+ *    the claim's p99 is the ceiling.
  *
  * Targets: (a) p99 ≤ 50 ms, RSS ≤ 300 MB; (b) p99 ≤ 10 ms each; (c) send p99 ≤ 1.5× claim p99.
  */
@@ -474,9 +475,14 @@ async function measureSend({ settings, log }: ScenarioContext, brigade: BrigadeS
     if (result.failures.length < SAMPLE_LIMIT) result.failures.push(`${what} ${status} ${text.slice(0, 200)}`);
   };
   try {
-    await sleep(settings.warmupSeconds * 1000);
-    const until = performance.now() + settings.durationSeconds * 1000;
+    // The warm-up sends and claims alike, unmeasured: the background load warms the claims'
+    // path, and without this the send's first runs (its statements prepared on each pooled
+    // connection, its code not yet optimised: 80–160 ms) were measured against warm claims.
+    // Each send still comes from a user who has not sent before (1,000 users, ~300 sends).
+    const measureFrom = performance.now() + settings.warmupSeconds * 1000;
+    const until = measureFrom + settings.durationSeconds * 1000;
     for (let i = 0; performance.now() < until; i++) {
+      const measured = performance.now() >= measureFrom;
       const from = setup.users[i % setup.users.length]!;
       const to = setup.users[(i + 1) % setup.users.length]!;
       let started = performance.now();
@@ -485,8 +491,9 @@ async function measureSend({ settings, log }: ScenarioContext, brigade: BrigadeS
         subject: `Can I take ticket-${i}?`,
         body: "I am about to **refactor** the retry loop there; shout if you hold it.",
       });
-      if (sent.status === 201) result.send.push(performance.now() - started);
-      else fail("send", sent.status, sent.text);
+      if (sent.status === 201) {
+        if (measured) result.send.push(performance.now() - started);
+      } else fail("send", sent.status, sent.text);
       await sleep(10);
       started = performance.now();
       const claimed = await client.send("POST", "/v1/claims", timedSession!.token, {
@@ -494,8 +501,9 @@ async function measureSend({ settings, log }: ScenarioContext, brigade: BrigadeS
         patterns: [`timed/area-${i}/**`],
         ttlSeconds: TTL_SECONDS,
       });
-      if (claimed.status === 201) result.claim.push(performance.now() - started);
-      else fail("claim", claimed.status, claimed.text);
+      if (claimed.status === 201) {
+        if (measured) result.claim.push(performance.now() - started);
+      } else fail("claim", claimed.status, claimed.text);
       await sleep(10);
     }
     const bg = await load;
