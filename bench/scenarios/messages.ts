@@ -478,7 +478,7 @@ async function measureSend({ settings, log }: ScenarioContext, brigade: BrigadeS
     // The warm-up sends and claims alike, unmeasured: the background load warms the claims'
     // path, and without this the send's first runs (its statements prepared on each pooled
     // connection, its code not yet optimised: 80–160 ms) were measured against warm claims.
-    // Each send still comes from a user who has not sent before (1,000 users, ~300 sends).
+    // Each send still comes from a user who has not sent before (1,000 users, ~250 sends).
     const measureFrom = performance.now() + settings.warmupSeconds * 1000;
     const until = measureFrom + settings.durationSeconds * 1000;
     for (let i = 0; performance.now() < until; i++) {
