@@ -28,17 +28,21 @@ export async function peopleNamed(db: Db, orgId: string, userIds: string[]): Pro
 export const holderText = (people: People, holder: { userId: string; agent: { name: string } }) =>
   `${people.name(holder.userId)}'s agent ${holder.agent.name}`;
 
+/** The name a person is shown by, read from a `users` row: the placeholder once deleted. */
+const shownName = sql`case when ${users.deletedAt} is not null then ${DELETED_USER_NAME}
+  else coalesce(${users.displayName}, ${users.email}, ${users.name}) end`;
+// In a subquery of its own, "users" is the subquery's, whatever the outer statement reads.
+const userRow = (userId: AnyPgColumn, orgId: AnyPgColumn) => sql`from ${users} where ${users.id} = ${userId} and ${users.orgId} = ${orgId}`;
+
 /**
  * A person as a column pair of another domain's statement, named by `personNames`' rule (an
  * unknown id by itself): a page of messages names its senders in its own round trip, where a
  * second statement per page cost the server a socket write and PostgreSQL a plan.
  */
 export function personColumns(userId: AnyPgColumn, orgId: AnyPgColumn) {
-  // In a subquery of its own, "users" is the subquery's, whatever the outer statement reads.
-  const of = sql`from ${users} where ${users.id} = ${userId} and ${users.orgId} = ${orgId}`;
+  const of = userRow(userId, orgId);
   return {
-    name: sql<string>`coalesce((select case when ${users.deletedAt} is not null then ${DELETED_USER_NAME}
-      else coalesce(${users.displayName}, ${users.email}, ${users.name}) end ${of}), ${userId}::text)`,
+    name: sql<string>`coalesce((select ${shownName} ${of}), ${userId}::text)`,
     deleted: sql<boolean>`coalesce((select ${users.deletedAt} is not null ${of}), false)`,
   };
 }
@@ -53,9 +57,7 @@ export function personColumns(userId: AnyPgColumn, orgId: AnyPgColumn) {
 export function personJoin(userId: AnyPgColumn, orgId: AnyPgColumn, as: string) {
   const alias = sql.identifier(as);
   return {
-    join: sql`(select case when ${users.deletedAt} is not null then ${DELETED_USER_NAME}
-      else coalesce(${users.displayName}, ${users.email}, ${users.name}) end as name, ${users.deletedAt} is not null as deleted
-      from ${users} where ${users.id} = ${userId} and ${users.orgId} = ${orgId}) ${alias}`,
+    join: sql`(select ${shownName} as name, ${users.deletedAt} is not null as deleted ${userRow(userId, orgId)}) ${alias}`,
     columns: {
       name: sql<string>`coalesce(${alias}.name, ${userId}::text)`,
       deleted: sql<boolean>`coalesce(${alias}.deleted, false)`,
