@@ -303,10 +303,10 @@ async function loadMessages({ log }: ScenarioContext, brigade: BrigadeServer, se
         join bench_teams t on t.n = (g / 10) % ${SMALL_TEAMS}`;
       log(`(b) ${last.toLocaleString("en")} messages loaded (${((performance.now() - started) / 1000).toFixed(0)} s)`);
     }
-    await db`insert into message_deliveries (org_id, user_id, message_id, session_id, ack_required)
-      select org_id, to_id, id, null, ack_required from messages where org_id = ${setup.orgId} and to_kind = 'user'`;
-    await db`insert into message_deliveries (org_id, user_id, message_id, session_id, ack_required)
-      select m.org_id, tm.user_id, m.id, null, m.ack_required from messages m join team_members tm on tm.team_id = m.to_id
+    await db`insert into message_deliveries (org_id, user_id, message_id, session_id, ack_required, search)
+      select org_id, to_id, id, null, ack_required, search from messages where org_id = ${setup.orgId} and to_kind = 'user'`;
+    await db`insert into message_deliveries (org_id, user_id, message_id, session_id, ack_required, search)
+      select m.org_id, tm.user_id, m.id, null, m.ack_required, m.search from messages m join team_members tm on tm.team_id = m.to_id
       where m.org_id = ${setup.orgId} and m.to_kind = 'team' and tm.user_id <> m.sender_user_id
       on conflict do nothing`;
     log(`(b) deliveries written (${((performance.now() - started) / 1000).toFixed(0)} s)`);

@@ -360,15 +360,17 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     };
   }
   // Loaded only for the embedded mode: PGlite's WebAssembly costs tens of MB of memory.
-  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+  const [{ PGlite }, { btree_gin }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
     import("@electric-sql/pglite"),
+    // GIN over a uuid beside a search vector (message deliveries' search index); shipped in the package.
+    import("@electric-sql/pglite/contrib/btree_gin"),
     import("drizzle-orm/pglite"),
     import("drizzle-orm/pglite/migrator"),
   ]);
   // `memory://` keeps an embedded database in memory only (throwaway runs).
   const onDisk = !options.dataDir.startsWith("memory://");
   if (onDisk) await prepareDataDir(options.dataDir);
-  const client = await PGlite.create(options.dataDir);
+  const client = await PGlite.create(options.dataDir, { extensions: { btree_gin } });
   const db = drizzlePglite(client) as unknown as Db;
   await migratePglite(drizzlePglite(client), { migrationsFolder });
   // After the migrations, which create files (every table's, on a first start).

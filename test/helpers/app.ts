@@ -22,9 +22,14 @@ export const testEnv = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-/** Starts a Brigade app on its own database; torn down with the test. */
-export async function startTestApp(t: Tap, env: Record<string, string> = {}): Promise<TestApp> {
-  const backends = await provisionBackends();
+/**
+ * Starts a Brigade app on its own database; torn down with the test. `embedded`: on an in-memory
+ * PGlite and the in-process bus, whatever services the machine has.
+ */
+export async function startTestApp(t: Tap, env: Record<string, string> = {}, options: { embedded?: boolean } = {}): Promise<TestApp> {
+  const backends = options.embedded
+    ? { databaseUrl: undefined, natsUrl: undefined, dropDatabase: async () => {} }
+    : await provisionBackends();
   const rootToken = `root-${randomBytes(24).toString("hex")}`;
   const config = loadConfig({
     ...testEnv(env),

@@ -23,7 +23,7 @@ import { recordset } from "../../infra/recordset.js";
 import { teamMembers, teams, users } from "../identity/identity.table.js";
 import { type Person, personColumns, personJoin } from "../identity/people.js";
 import { sessions } from "../sessions/sessions.table.js";
-import { messageDeliveries, messageNotices, messageReceipts, messages, threadMutes } from "./messages.table.js";
+import { messageDeliveries, messageNotices, messageReceipts, messages, searchVector, threadMutes } from "./messages.table.js";
 
 export type MessageRow = Omit<typeof messages.$inferSelect, "search">;
 export type NewMessage = Omit<MessageRow, "createdAt">;
@@ -277,10 +277,10 @@ function listQuery(db: Db, r: ReaderTerms, f: FilterTerms) {
 /**
  * A member's search: what was delivered to them, and what they sent that was not, newest first.
  * Each part is its own ordered, limited query, so the planner picks per part and per word:
- * for a common word it walks the member's own index range newest first and stops at the page
- * size; for a rare one it takes the word's few matches from the GIN index and probes them.
- * Written as one condition (`delivered or sent`), the planner could do neither, and walked the
- * organisation's messages newest first, or fetched and sorted every match in it.
+ * the delivered part takes the member's matches from the deliveries' (user, vector) index and
+ * keeps the newest; the sent part walks what the member sent newest first and stops at the page
+ * size. Written as one condition (`delivered or sent`), the planner could do neither, and walked
+ * the organisation's messages newest first, or fetched and sorted every match in it.
  */
 function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: Placeholder | undefined, limit: PageLimit) {
   const matches = sql`${messages.search} @@ websearch_to_tsquery('simple', ${search})`;
@@ -288,8 +288,14 @@ function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: P
   const delivered = db
     .select({ id: sql<string>`${messageDeliveries.messageId}`.as("id") })
     .from(messageDeliveries)
-    .innerJoin(messages, eq(messages.id, messageDeliveries.messageId))
-    .where(and(deliveredTo(r), eq(messages.orgId, r.orgId), matches, beforeId ? lt(messageDeliveries.messageId, beforeId) : undefined))
+    .where(
+      and(
+        deliveredTo(r),
+        eq(messageDeliveries.orgId, r.orgId),
+        sql`${messageDeliveries.search} @@ websearch_to_tsquery('simple', ${search})`,
+        beforeId ? lt(messageDeliveries.messageId, beforeId) : undefined,
+      ),
+    )
     .orderBy(desc(messageDeliveries.messageId))
     .limit(limit);
   const sentNotDelivered = db
@@ -452,7 +458,8 @@ export type WrittenMessage = MessageRow & { sender: Person };
  * Inserts a message and delivers it to its audience as of now and to `alsoTo` (earlier writers
  * in the thread), in one statement: the deliveries ride along as a data-modifying CTE (their
  * foreign key to the message is checked at the statement's end, when the message is there), so
- * a send costs one round trip for both instead of two. A user reached both ways gets the wider
+ * a send costs one round trip for both instead of two. Each delivery copies the message's search
+ * vector, worked out once per send (an init plan). A user reached both ways gets the wider
  * delivery (not narrowed to one session). The sender's name comes back with it.
  *
  * With `onlyIf`, nothing is written unless it holds (a new thread's `audienceIsLive`), and the
@@ -477,14 +484,18 @@ export async function insertDelivered(db: Db, m: NewMessage, alsoTo: string[], o
   const [inserted] = await executePrepared<{ created_at: string | Date; sender_name: string; sender_deleted: boolean }>(
     db,
     `brigade_send_to_${m.toKind}${alsoTo.length > 0 ? "_and_writers" : ""}${onlyIf ? "_if_live" : ""}`,
-    sql`with delivered as (
-      insert into ${messageDeliveries} (org_id, user_id, message_id, session_id, ack_required)
-      select distinct on (a.user_id) ${m.orgId}::uuid, a.user_id, ${m.id}::uuid, a.session_id, ${m.ackRequired}::boolean
+    sql`with new_message as materialized (
+      select * from jsonb_to_recordset(${JSON.stringify([newMessageRows.row(m)])}::text::jsonb) as ${newMessageRows.columns}
+    ),
+    delivered as (
+      insert into ${messageDeliveries} (org_id, user_id, message_id, session_id, ack_required, search)
+      select distinct on (a.user_id) ${m.orgId}::uuid, a.user_id, ${m.id}::uuid, a.session_id, ${m.ackRequired}::boolean,
+        (select ${searchVector(sql`m.subject`, sql`m.body`)} from new_message m)
       from (${audience}${writers}) a where ${condition} order by a.user_id, a.session_id nulls first
       on conflict do nothing
     )
     insert into ${messages} (${newMessageRows.names})
-    select ${newMessageRows.selected} from jsonb_to_recordset(${JSON.stringify([newMessageRows.row(m)])}::text::jsonb) as ${newMessageRows.columns}
+    select ${newMessageRows.selected} from new_message m
     where ${condition}
     returning ${messages.createdAt} as created_at, ${sender.name} as sender_name, ${sender.deleted} as sender_deleted`,
   );

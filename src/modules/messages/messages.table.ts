@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { boolean, check, customType, index, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { orgs } from "../../infra/orgs.table.js";
 import { aboutKinds, audienceKinds, importances } from "./messages.events.js";
@@ -8,10 +8,16 @@ export const readerKinds = ["user", "session"] as const;
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 /**
+ * A message's full-text vector ('simple' configuration: no language guessing on code-heavy
+ * text). One definition for the message's generated column and the copy each delivery keeps.
+ */
+export const searchVector = (subject: SQL, body: SQL) => sql`to_tsvector('simple', ${subject} || ' ' || ${body})`;
+
+/**
  * A message: a thread's first message (its `threadId` is its own id) or a reply in one. The
  * audience is one session, one user, one team or the whole organisation; a reply keeps its
- * thread's audience. `search` is kept by PostgreSQL itself ('simple' configuration: no
- * language guessing on code-heavy text), so full-text search needs no second write.
+ * thread's audience. `search` is kept by PostgreSQL itself (`searchVector`), so full-text
+ * search needs no second write.
  */
 export const messages = pgTable(
   "messages",
@@ -39,7 +45,7 @@ export const messages = pgTable(
     aboutId: text("about_id"),
     aboutPath: text("about_path"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-    search: tsvector("search").notNull().generatedAlwaysAs(sql`to_tsvector('simple', subject || ' ' || body)`),
+    search: tsvector("search").notNull().generatedAlwaysAs(searchVector(sql`subject`, sql`body`)),
   },
   (t) => [
     index("messages_org_thread_idx").on(t.orgId, t.threadId, t.id),
@@ -59,6 +65,12 @@ export const messages = pgTable(
  * reply, everyone who wrote earlier in the thread. An inbox is then one index range per user,
  * however many messages the organisation holds. `session_id` narrows a delivery to one agent's
  * session; `ack_required` is copied so a directive inbox reads a partial index only.
+ *
+ * `search` is a copy of the message's vector, indexed with the user (GIN, with `btree_gin` for
+ * the uuid): a member's search takes their matches from one index, where with the vector on the
+ * message alone it walked the member's deliveries newest first and probed each message (a
+ * common word: ~1,150 probes, ~4,700 buffers, 10 ms at 1,000,000 messages; now ~160 buffers,
+ * 1.5 ms). A message's text never changes, so the copy never goes stale.
  */
 export const messageDeliveries = pgTable(
   "message_deliveries",
@@ -72,9 +84,11 @@ export const messageDeliveries = pgTable(
       .references(() => messages.id),
     sessionId: uuid("session_id"),
     ackRequired: boolean("ack_required").notNull(),
+    search: tsvector("search").notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.messageId] }),
+    index("message_deliveries_search_idx").using("gin", t.userId, t.search),
     index("message_deliveries_directive_idx").on(t.userId, t.messageId).where(sql`${t.ackRequired}`),
     /** A message's deliveries, deleted with it by the retention sweep. */
     index("message_deliveries_message_idx").on(t.messageId),

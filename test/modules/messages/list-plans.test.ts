@@ -36,8 +36,8 @@ t.test("inbox pages", async (t) => {
     cross join (select string_to_array(${people}, ',')::uuid[] as p) people
     cross join lateral (select 1577836800000::bigint + g * 60000 as ms) x
     cross join lateral (select (lpad(to_hex(x.ms), 12, '0') || '7000' || '8' || lpad(to_hex(g), 15, '0'))::uuid as id, x.ms) m`;
-  await client`insert into message_deliveries (org_id, user_id, message_id, ack_required)
-    select org_id, to_id, id, false from messages where org_id = ${orgId} and subject like 'Old %'`;
+  await client`insert into message_deliveries (org_id, user_id, message_id, ack_required, search)
+    select org_id, to_id, id, false, search from messages where org_id = ${orgId} and subject like 'Old %'`;
   await client`analyze`;
   const sent: string[] = [];
   for (let i = 0; i < 12; i++) {

@@ -36,8 +36,8 @@ async function seedThread(
     const until = options.untilDays === undefined ? null : new Date(Date.now() + options.untilDays * DAY).toISOString();
     await db.execute(sql`insert into messages (id, org_id, thread_id, parent_id, sender_user_id, to_kind, to_id, subject, body, ack_required, until, created_at)
       values (${id}, ${orgId}, ${root}, ${i === 0 ? null : root}, ${people.from}, 'user', ${people.to}, ${label}, 'body', ${until !== null}, ${until}::timestamptz, ${at}::timestamptz)`);
-    await db.execute(sql`insert into message_deliveries (org_id, user_id, message_id, session_id, ack_required)
-      values (${orgId}, ${people.to}, ${id}, null, ${until !== null})`);
+    await db.execute(sql`insert into message_deliveries (org_id, user_id, message_id, session_id, ack_required, search)
+      select ${orgId}, ${people.to}, id, null, ${until !== null}, search from messages where id = ${id}`);
     await db.execute(sql`insert into message_receipts (org_id, message_id, reader_kind, reader_id, user_id, acknowledged_at)
       values (${orgId}, ${id}, 'user', ${people.to}, ${people.to}, now())`);
     await db.execute(sql`insert into message_notices (org_id, session_id, message_id) values (${orgId}, ${people.sessionId}, ${id})`);
