@@ -15,7 +15,8 @@
  *    read. `BENCH_MESSAGES_QUERY_CONNECTIONS` (4) kept-alive connections, each one request at
  *    a time, rotate over the users' tokens: the inbox (`GET /v1/messages`), the unread inbox,
  *    and full-text search (`GET /v1/messages/search`, rare and common words). Ceiling: a
- *    fastify hello-world driven the same way in the same run.
+ *    fastify hello-world driven the same way in the same run. CPU per request for each process
+ *    (server, PostgreSQL, the load generator) beside the hello-world's.
  * c. Send latency under 500 background claims/s (a child process, as in `alerts`): one at a
  *    time, a message (user to user) and a claim alternate, through the warm-up unmeasured;
  *    the claim's p99 is the ceiling.
@@ -26,6 +27,7 @@ import postgres from "postgres";
 import WebSocket from "ws";
 import { api, registerSessions, Tally, type Session } from "../lib/api.js";
 import { backgroundLoad } from "../lib/background-load.js";
+import { type CpuPerOp, CpuWindow, cpuGroups, cpuPerOpRows, perOp } from "../lib/cpu-per-op.js";
 import { startBrigade, type BrigadeServer } from "../lib/brigade.js";
 import { numberEnv, sleep } from "../lib/env.js";
 import { startHelloWorld } from "../lib/hello-world.js";
@@ -369,7 +371,7 @@ interface QueryResult {
   stored: number;
   deliveries: number;
   loadSeconds: number;
-  runs: { name: string; brigade: Timed; ceiling: Timed; items: number }[];
+  runs: { name: string; brigade: Timed; ceiling: Timed; items: number; cpu: { brigade: CpuPerOp; hello: CpuPerOp } }[];
 }
 
 async function measureQueries(context: ScenarioContext, brigade: BrigadeServer, setup: Setup): Promise<QueryResult> {
@@ -401,9 +403,19 @@ async function measureQueries(context: ScenarioContext, brigade: BrigadeServer, 
       log(`(b) ${q.name}: ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s, ${connections} connections`);
       const next = (i: number) => ({ path: q.path(i), token: tokenOf(i) });
       await timeRequests(brigade.url, connections, settings.warmupSeconds, next);
+      const brigadeCpu = CpuWindow.open(cpuGroups(brigade.process.pid, { database: brigade.databaseName, nats: false }));
       const measured = await timeRequests(brigade.url, connections, settings.durationSeconds, next);
+      const brigadeSpent = brigadeCpu.close();
+      const helloCpu = CpuWindow.open(cpuGroups(hello.process.pid, { database: false, nats: false }));
       const ceiling = await timeRequests(hello.url, connections, Math.min(5, settings.durationSeconds), () => ({ path: "/", token: null }));
-      runs.push({ name: q.name, brigade: measured, ceiling, items });
+      const helloSpent = helloCpu.close();
+      runs.push({
+        name: q.name,
+        brigade: measured,
+        ceiling,
+        items,
+        cpu: { brigade: perOp(brigadeSpent, measured.latencies.length), hello: perOp(helloSpent, ceiling.latencies.length) },
+      });
     }
   } finally {
     await hello.process.stop();
@@ -437,6 +449,7 @@ function queryRows(r: QueryResult): Row[] {
         ok,
         ...(ok ? {} : { note: run.brigade.samples.join(" | ") }),
       },
+      ...cpuPerOpRows("b", `${run.name} request`, run.cpu.brigade, { name: "the hello-world driven the same way", cpu: run.cpu.hello }),
     );
   }
   return rows;
