@@ -151,9 +151,6 @@ function ownerProblem(owner: string): string | undefined {
   return TEAM_SLUG.test(team) ? undefined : "not a valid team name";
 }
 
-/** Paths whose owners one index remembers (~200 bytes each): a busy repository's working set. */
-const ANSWERS_KEPT = 8_192;
-
 /**
  * Answers "who owns this path?" for a parsed file. Lookups go through a `PatternIndex`, which
  * only tests rules whose literal prefix lies on the path (plus the unanchored ones), instead of
@@ -161,13 +158,6 @@ const ANSWERS_KEPT = 8_192;
  */
 export class CodeownersIndex {
   private readonly index = new PatternIndex<CodeownersRule>();
-  /**
-   * Answers already worked out, by path, oldest first. Agents ask about the files they work on
-   * again and again (every edit's check, every who-owns), and an index never changes: a new
-   * CODEOWNERS makes a new one, and these go with the old. With 5,000 rules the lookup was a
-   * sixth of the owners route's CPU.
-   */
-  private readonly answered = new Map<string, OwnerMatch | null>();
 
   /** Throws on duplicate line numbers (they are the keys) or an invalid pattern. */
   constructor(readonly rules: readonly CodeownersRule[]) {
@@ -184,13 +174,8 @@ export class CodeownersIndex {
    * rule gives null. Throws `PathError` for an invalid path (`a//b`, `/a`, `a\b`).
    */
   owners(path: string): OwnerMatch | null {
-    const known = this.answered.get(path);
-    if (known !== undefined) return known;
     const last = this.index.bestMatching(path, (rule) => rule.line)?.value;
-    const match = last === undefined ? null : { owners: last.owners, rule: last };
-    if (this.answered.size >= ANSWERS_KEPT) this.answered.delete(this.answered.keys().next().value!);
-    this.answered.set(path, match);
-    return match;
+    return last === undefined ? null : { owners: last.owners, rule: last };
   }
 
   /**

@@ -245,34 +245,6 @@ t.test("when an index is built or queried with bad input, then it throws instead
   t.throws(() => index.owners("a//b"), PathError);
 });
 
-t.test("when the same paths are asked again, past the answers one index remembers, then every answer is still the file's", async (t) => {
-  const rules = ["* @everyone", "/src/ @platform", "/src/vendor/", "*.md @docs"].join("\n");
-  const index = indexOf(rules);
-  const expected = (path: string) => naiveOwners(parseCodeowners(rules).rules, path);
-  // More distinct paths than the index remembers (8,192), three rounds, with a repeat right away each time.
-  const paths = Array.from({ length: 10_000 }, (_, i) =>
-    i % 4 === 0 ? `src/vendor/lib${i}.c` : i % 4 === 1 ? `src/m${i}.ts` : i % 4 === 2 ? `doc${i}.md` : `bin/b${i}`,
-  );
-  let wrong = 0;
-  for (let round = 0; round < 3; round++)
-    for (const path of paths) {
-      const want = expected(path);
-      for (const got of [index.owners(path), index.owners(path)]) if (JSON.stringify(got) !== JSON.stringify(want)) wrong++;
-    }
-  t.equal(wrong, 0, "remembered and worked-out answers alike");
-  t.same(
-    index.owners("src/vendor/x.c"),
-    { owners: [], rule: { line: 3, pattern: "/src/vendor/", owners: [] } },
-    "explicitly unowned, asked twice",
-  );
-  t.same(index.owners("src/vendor/x.c")?.owners, []);
-  const none = indexOf("/src/ @platform");
-  t.equal(none.owners("lib/a.ts"), null, "no match");
-  t.equal(none.owners("lib/a.ts"), null, "no match, remembered, is still no match");
-  t.throws(() => none.owners("a//b"), PathError, "a bad path throws every time");
-  t.throws(() => none.owners("a//b"), PathError);
-});
-
 /** The definition of CODEOWNERS precedence, with no index: scan from the bottom, first match wins. */
 function naiveOwners(rules: readonly CodeownersRule[], path: string) {
   for (let i = rules.length - 1; i >= 0; i--) {
