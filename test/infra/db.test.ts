@@ -4,25 +4,19 @@ import {
   executePrepared,
   executeRows,
   onCommitSignal,
-  openDatabase,
   pgErrorCode,
   raiseAfterCommit,
   transaction,
   type Database,
 } from "../../src/infra/db.js";
-import { provisionBackends } from "../helpers/services.js";
+import { openTestDatabase } from "../helpers/database.js";
 
 // The pipelined transaction sends BEGIN with its first statements and COMMIT with its last:
 // it must still be all or nothing, and give its connection back whatever happens.
 
 async function withDatabase(t: { teardown(fn: () => unknown): void }, kind: "postgres" | "pglite"): Promise<Database | null> {
-  const backends = kind === "postgres" ? await provisionBackends() : { databaseUrl: undefined, dropDatabase: async () => {} };
-  if (kind === "postgres" && !backends.databaseUrl) return null;
-  const database = await openDatabase({ databaseUrl: backends.databaseUrl, dataDir: "memory://", poolSize: 2 });
-  t.teardown(async () => {
-    await database.close();
-    await backends.dropDatabase();
-  });
+  const database = await openTestDatabase(t, kind, 2);
+  if (!database) return null;
   await database.db.execute(sql`create table pipelined_probe (id int primary key, note text not null)`);
   return database;
 }

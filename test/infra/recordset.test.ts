@@ -2,10 +2,10 @@ import { sql } from "drizzle-orm";
 import t from "tap";
 import { alertRows, eventRows } from "../../src/events/append.js";
 import { events } from "../../src/events/tables.js";
-import { executeRows, openDatabase } from "../../src/infra/db.js";
+import { executeRows } from "../../src/infra/db.js";
 import { recordset } from "../../src/infra/recordset.js";
 import { claimRows } from "../../src/modules/claims/claims.repository.js";
-import { provisionBackends } from "../helpers/services.js";
+import { openTestDatabase } from "../helpers/database.js";
 
 // The hot inserts read their rows with `jsonb_to_recordset(…) as r(column type, …)`. Those
 // lists come from the table definitions; here they are held against the migrated database, so
@@ -31,13 +31,8 @@ for (const kind of ["postgres", "pglite"] as const) {
   t.test(
     `when the prepared inserts' column lists are compared with the ${kind} database, then every column exists with that type`,
     async (t) => {
-      const backends = kind === "postgres" ? await provisionBackends() : { databaseUrl: undefined, dropDatabase: async () => {} };
-      if (kind === "postgres" && !backends.databaseUrl) return t.fail("PostgreSQL is required for this test");
-      const database = await openDatabase({ databaseUrl: backends.databaseUrl, dataDir: "memory://", poolSize: 1 });
-      t.teardown(async () => {
-        await database.close();
-        await backends.dropDatabase();
-      });
+      const database = await openTestDatabase(t, kind);
+      if (!database) return t.fail("PostgreSQL is required for this test");
       for (const [table, rows] of Object.entries(statements)) {
         const actual = await executeRows<{ name: string; type: string }>(
           database.db,

@@ -1,9 +1,9 @@
 import { sql } from "drizzle-orm";
 import t from "tap";
-import { openDatabase, prepareMapped } from "../../src/infra/db.js";
+import { prepareMapped } from "../../src/infra/db.js";
 import { rowMapper, type Selection } from "../../src/infra/row-mapper.js";
 import { events } from "../../src/events/tables.js";
-import { provisionBackends } from "../helpers/services.js";
+import { openTestDatabase } from "../helpers/database.js";
 
 // A selection like a message page's: a table's columns (timestamps, jsonb, nullable text), a
 // computed nested object, and computed columns decoded by `mapWith`, some of them null.
@@ -27,13 +27,8 @@ t.test("when a nested object holds a table's column, then the mapper refuses to 
 
 for (const kind of ["postgres", "pglite"] as const) {
   t.test(`when the same select is read through drizzle and through rowMapper on ${kind}, then the objects are equal`, async (t) => {
-    const backends = kind === "postgres" ? await provisionBackends() : { databaseUrl: undefined, dropDatabase: async () => {} };
-    if (kind === "postgres" && !backends.databaseUrl) return t.fail("PostgreSQL is required for this test");
-    const database = await openDatabase({ databaseUrl: backends.databaseUrl, dataDir: "memory://", poolSize: 1 });
-    t.teardown(async () => {
-      await database.close();
-      await backends.dropDatabase();
-    });
+    const database = await openTestDatabase(t, kind);
+    if (!database) return t.fail("PostgreSQL is required for this test");
     const { db } = database;
     const orgId = "01900000-0000-7000-8000-000000000001";
     await db.execute(sql`insert into orgs (id, slug, name) values (${orgId}, 'row-mapper', 'row-mapper')`);
