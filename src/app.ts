@@ -371,6 +371,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
         authenticate,
         pingIntervalMs: config.STREAM_PING_INTERVAL_MS,
         maxBufferedBytes: config.STREAM_MAX_BUFFERED_BYTES,
+        relayBatchSize: config.RELAY_BATCH_SIZE,
         limits,
         socketRegistry: { heartbeatMs: config.STREAM_SOCKETS_HEARTBEAT_MS, staleMs: 3.5 * config.STREAM_SOCKETS_HEARTBEAT_MS },
       },

@@ -62,6 +62,8 @@ export interface ConnectionOptions {
   pingIntervalMs: number;
   /** A socket with more than this many bytes waiting to be sent is closed (4008), never buffered further. */
   maxBufferedBytes: number;
+  /** The relay's batch size (RELAY_BATCH_SIZE): what a subscription remembers having sent live (stream.cursors.ts). */
+  relayBatchSize: number;
 }
 
 /**
@@ -408,6 +410,7 @@ export class StreamConnection {
         this.principal.orgId,
         afterId,
         request.topic === "alerts" ? request.seen : undefined,
+        this.options.relayBatchSize,
       );
       sub = request.topic === "events" ? await this.eventSubscription(request, cursor) : await this.alertSubscription(request, cursor);
       await withTimeout(this.hub.ensureSubscribed(), BUS_READY_TIMEOUT_MS);

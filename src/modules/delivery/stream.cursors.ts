@@ -21,10 +21,11 @@ const OUTBOX_SETTLE_MS = 3_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * How many keys sent live a subscription remembers: a relay batch (RELAY_BATCH_SIZE, 500 by
- * default) is what can be published once more with new positions.
+ * The fewest keys sent live a subscription remembers. It remembers a relay batch's worth
+ * (`RELAY_BATCH_SIZE`, passed in as `sentLiveKeys`): a batch is what can be published once more
+ * with new positions.
  */
-const SENT_LIVE_KEYS = 512;
+const SENT_LIVE_MIN_KEYS = 512;
 
 /**
  * Keys (event or alert ids) a subscription sent live, as 64-bit fingerprints in a ring: the
@@ -36,16 +37,20 @@ const SENT_LIVE_KEYS = 512;
  * Fingerprints rather than the ids: 4 KiB per subscription, and the ids are not kept alive.
  */
 class SentLive {
-  private readonly ring = new Uint32Array(2 * SENT_LIVE_KEYS);
+  private readonly ring: Uint32Array;
   private next = 0;
   private size = 0;
+
+  constructor(private readonly capacity: number) {
+    this.ring = new Uint32Array(2 * capacity);
+  }
 
   add(key: string) {
     const [a, b] = fingerprint(key);
     this.ring[2 * this.next] = a;
     this.ring[2 * this.next + 1] = b;
-    this.next = (this.next + 1) % SENT_LIVE_KEYS;
-    this.size = Math.min(this.size + 1, SENT_LIVE_KEYS);
+    this.next = (this.next + 1) % this.capacity;
+    this.size = Math.min(this.size + 1, this.capacity);
   }
 
   has(key: string): boolean {
@@ -55,7 +60,10 @@ class SentLive {
   }
 }
 
-/** Two 32-bit FNV-1a hashes of the key (different offset bases): 64 bits, enough that two ids never meet. */
+/**
+ * Two 32-bit multiplicative hashes of the key (FNV-1a's, and one with another offset basis and
+ * multiplier): 64 bits, enough that two ids never meet.
+ */
 function fingerprint(key: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x01000193;
@@ -88,6 +96,8 @@ export interface Cursor {
   replayed: number;
   /** What was sent live, made when first needed (see SentLive). */
   sentLive: SentLive | null;
+  /** How many keys `sentLive` holds. */
+  sentLiveKeys: number;
 }
 
 /** Sends past the cursor only; returns whether it moved. */
@@ -108,7 +118,14 @@ function advance(c: Cursor, position: number | null, key: string, eventId: strin
   return false;
 }
 
-export async function startCursor(db: Db, orgId: string, afterId: string | null, seen: string[] | undefined): Promise<Cursor> {
+export async function startCursor(
+  db: Db,
+  orgId: string,
+  afterId: string | null,
+  seen: string[] | undefined,
+  /** The relay's batch size: how many keys sent live the subscription remembers (at least 512). */
+  sentLiveKeys: number,
+): Promise<Cursor> {
   const cursor: Cursor = {
     position: 0,
     eventId: afterId,
@@ -119,6 +136,7 @@ export async function startCursor(db: Db, orgId: string, afterId: string | null,
     overflowed: false,
     replayed: 0,
     sentLive: null,
+    sentLiveKeys: Math.max(SENT_LIVE_MIN_KEYS, sentLiveKeys),
   };
   if (afterId === null) return cursor;
   const found = await findEventCursor(db, orgId, afterId);
@@ -225,4 +243,4 @@ export function takeLive(c: Cursor, position: number | null, key: string, eventI
   return true;
 }
 
-const sentLiveBy = (c: Cursor) => (c.sentLive ??= new SentLive());
+const sentLiveBy = (c: Cursor) => (c.sentLive ??= new SentLive(c.sentLiveKeys));

@@ -21,6 +21,7 @@ export interface StreamDeps {
   authenticate: Authenticate;
   pingIntervalMs: number;
   maxBufferedBytes: number;
+  relayBatchSize: number;
   limits: Pick<Limits, "forOrg">;
   /** How the replicas share their sockets' count (from STREAM_SOCKETS_HEARTBEAT_MS). */
   socketRegistry: SocketRegistryOptions;

@@ -1,12 +1,15 @@
 import t from "tap";
-import { openDatabase } from "../../../src/infra/db.js";
 import { newId } from "../../../src/infra/ids.js";
 import { type Delivery, type ReplayTarget, replay, startCursor, takeLive } from "../../../src/modules/delivery/stream.cursors.js";
+import { openTestDatabase } from "../../helpers/database.js";
 
 // The relay publishes a batch before it records the batch's positions. When a NATS node dies and
 // the acknowledgements are lost, it publishes the batch again with new positions, and a socket
 // that had the first copies live reads the same events from the log at their new positions when
 // it catches up after the bus reconnects. These cases drive that sequence on one cursor.
+
+/** The relay's default batch size (RELAY_BATCH_SIZE). */
+const RELAY_BATCH = 500;
 
 const item = (key: string, position: number): Delivery => ({ position, key, eventId: key, frame: `frame ${key}` });
 
@@ -34,12 +37,11 @@ function target(cursor: ReplayTarget["cursor"], log: Delivery[]) {
 }
 
 t.test("cursors over a relay's republished batch", async (t) => {
-  const database = await openDatabase({ databaseUrl: undefined, dataDir: "memory://", poolSize: 1 });
-  t.teardown(() => database.close());
+  const database = (await openTestDatabase(t, "pglite"))!;
   const orgId = newId();
 
   t.test("when events sent live come back from the log at new positions, then the catch-up sends only the new ones", async (t) => {
-    const cursor = await startCursor(database.db, orgId, null, undefined);
+    const cursor = await startCursor(database.db, orgId, null, undefined, RELAY_BATCH);
     t.ok(takeLive(cursor, 10, "e1", "e1", "frame e1"), "e1 goes out live at position 10");
     t.ok(takeLive(cursor, 11, "e2", "e2", "frame e2"), "e2 at 11");
     // The bus reconnects: the subscription reads the gap back from the log, where e1 and e2 now
@@ -53,7 +55,7 @@ t.test("cursors over a relay's republished batch", async (t) => {
   });
 
   t.test("when nothing was sent live, then a replay sends the whole log past the cursor", async (t) => {
-    const cursor = await startCursor(database.db, orgId, null, undefined);
+    const cursor = await startCursor(database.db, orgId, null, undefined, RELAY_BATCH);
     cursor.live = false;
     const { sub, sent } = target(cursor, [item("f1", 12), item("f2", 13)]);
     await replay(database.db, orgId, sub);
@@ -61,7 +63,7 @@ t.test("cursors over a relay's republished batch", async (t) => {
   });
 
   t.test("when more than a relay batch was sent live, then the oldest are forgotten and only the newest are skipped", async (t) => {
-    const cursor = await startCursor(database.db, orgId, null, undefined);
+    const cursor = await startCursor(database.db, orgId, null, undefined, RELAY_BATCH);
     const sentLive = Array.from({ length: 600 }, (_, i) => takeLive(cursor, i + 1, `g${i}`, `g${i}`, `frame g${i}`));
     t.ok(sentLive.every(Boolean), "600 events go out live");
     cursor.live = false;
@@ -69,5 +71,14 @@ t.test("cursors over a relay's republished batch", async (t) => {
     const { sub, sent } = target(cursor, [item("g0", 700), item("g599", 701), item("h", 702)]);
     await replay(database.db, orgId, sub);
     t.same(sent.slice(0, -1), ["frame g0", "frame h"]);
+  });
+
+  t.test("when the relay's batches are larger, then a subscription remembers a whole batch sent live", async (t) => {
+    const cursor = await startCursor(database.db, orgId, null, undefined, 1_000);
+    for (let i = 0; i < 600; i++) takeLive(cursor, i + 1, `k${i}`, `k${i}`, `frame k${i}`);
+    cursor.live = false;
+    const { sub, sent } = target(cursor, [item("k0", 700), item("k599", 701), item("m", 702)]);
+    await replay(database.db, orgId, sub);
+    t.same(sent.slice(0, -1), ["frame m"], "all 600 of a 1,000-event batch's keys are skipped");
   });
 });
