@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { FastifyInstance } from "fastify";
 import { buildApp, type BuiltApp } from "../../src/app.js";
 import { loadConfig, type Config } from "../../src/config.js";
-import { provisionBackends } from "./services.js";
+import { inProcessBackends, provisionBackends } from "./services.js";
 
 type Tap = { teardown(fn: () => unknown): void };
 
@@ -27,9 +27,7 @@ export const testEnv = (extra: Record<string, string> = {}) => ({
  * PGlite and the in-process bus, whatever services the machine has.
  */
 export async function startTestApp(t: Tap, env: Record<string, string> = {}, options: { embedded?: boolean } = {}): Promise<TestApp> {
-  const backends = options.embedded
-    ? { databaseUrl: undefined, natsUrl: undefined, dropDatabase: async () => {} }
-    : await provisionBackends();
+  const backends = options.embedded ? inProcessBackends : await provisionBackends();
   const rootToken = `root-${randomBytes(24).toString("hex")}`;
   const config = loadConfig({
     ...testEnv(env),

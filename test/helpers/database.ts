@@ -1,5 +1,5 @@
 import { type Database, openDatabase } from "../../src/infra/db.js";
-import { provisionBackends } from "./services.js";
+import { inProcessBackends, provisionBackends } from "./services.js";
 
 type Tap = { teardown(fn: () => unknown): void };
 
@@ -9,7 +9,7 @@ type Tap = { teardown(fn: () => unknown): void };
  * machine has none (outside CI); the caller fails the test then.
  */
 export async function openTestDatabase(t: Tap, kind: "postgres" | "pglite", poolSize = 1): Promise<Database | null> {
-  const backends = kind === "postgres" ? await provisionBackends() : { databaseUrl: undefined, dropDatabase: async () => {} };
+  const backends = kind === "postgres" ? await provisionBackends() : inProcessBackends;
   if (kind === "postgres" && !backends.databaseUrl) return null;
   const database = await openDatabase({ databaseUrl: backends.databaseUrl, dataDir: "memory://", poolSize });
   t.teardown(async () => {

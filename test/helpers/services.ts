@@ -47,6 +47,9 @@ export interface Backends {
   dropDatabase: () => Promise<void>;
 }
 
+/** No services: an in-memory PGlite and the in-process bus. */
+export const inProcessBackends: Backends = { databaseUrl: undefined, natsUrl: undefined, dropDatabase: async () => {} };
+
 let warned = false;
 
 /** A database of the file's own, so test files run in parallel without sharing state. */

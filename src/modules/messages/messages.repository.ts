@@ -15,6 +15,7 @@ import {
   type Placeholder,
   sql,
   type SQL,
+  type SQLWrapper,
 } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { type Db, executePrepared, executeRows, prepareMapped, type PreparedRows } from "../../infra/db.js";
@@ -194,6 +195,9 @@ function readableCondition(db: Db, r: ReaderTerms): SQL | undefined {
   );
 }
 
+/** A search vector (a message's, or a delivery's copy) against the words asked for, in web-search syntax. */
+const wordsMatch = (vector: SQLWrapper, words: Placeholder) => sql`${vector} @@ websearch_to_tsquery('simple', ${words})`;
+
 /** A filter as a statement built once per shape names it: which conditions apply, their values as placeholders. */
 interface FilterTerms {
   unread: boolean;
@@ -245,7 +249,7 @@ function listQuery(db: Db, r: ReaderTerms, f: FilterTerms) {
     if (f.about.id) where.push(eq(messages.aboutId, f.about.id));
   }
   if (f.fromUserId) where.push(eq(messages.senderUserId, f.fromUserId));
-  if (f.search) where.push(sql`${messages.search} @@ websearch_to_tsquery('simple', ${f.search})`);
+  if (f.search) where.push(wordsMatch(messages.search, f.search));
 
   if (f.box === "inbox") {
     const delivered = [deliveredTo(r), sql`not (${sentByReader(r)})`];
@@ -284,7 +288,7 @@ function listQuery(db: Db, r: ReaderTerms, f: FilterTerms) {
  * messages newest first, or fetched and sorted every match in it.
  */
 function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: Placeholder | undefined, limit: PageLimit) {
-  const matches = sql`${messages.search} @@ websearch_to_tsquery('simple', ${search})`;
+  const matches = wordsMatch(messages.search, search);
   // Both parts name their column `id`: the union's column is read as found.id.
   const delivered = db
     .select({ id: sql<string>`${messageDeliveries.messageId}`.as("id") })
@@ -293,7 +297,7 @@ function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: P
       and(
         deliveredTo(r),
         eq(messageDeliveries.orgId, r.orgId),
-        sql`${messageDeliveries.search} @@ websearch_to_tsquery('simple', ${search})`,
+        wordsMatch(messageDeliveries.search, search),
         beforeId ? lt(messageDeliveries.messageId, beforeId) : undefined,
       ),
     )
