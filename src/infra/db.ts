@@ -277,7 +277,8 @@ export function redactUrl(url: string): string {
   return u.toString();
 }
 
-async function createDatabaseIfMissing(url: string): Promise<void> {
+/** Creates the database a PostgreSQL URL names, unless it exists (several processes may race). */
+export async function createDatabaseIfMissing(url: string): Promise<void> {
   const name = decodeURIComponent(new URL(url).pathname.slice(1));
   if (!name) return;
   const admin = postgres(url, { database: "postgres", max: 1, ...silentNotices });

@@ -6,6 +6,7 @@ import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import t from "tap";
+import { createDatabaseIfMissing } from "../../../src/infra/db.js";
 import { provisionBackends } from "../../helpers/services.js";
 
 const migrations = fileURLToPath(new URL("../../../drizzle", import.meta.url));
@@ -20,10 +21,7 @@ const BEFORE = 23;
 t.test("when a database with messages is migrated past 0024, then every earlier delivery carries its message's vector", async (t) => {
   const backends = await provisionBackends();
   if (!backends.databaseUrl) return t.fail("PostgreSQL is required for this test");
-  const name = new URL(backends.databaseUrl).pathname.slice(1);
-  const admin = postgres(backends.databaseUrl.replace(`/${name}`, "/postgres"), { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  await admin.end();
+  await createDatabaseIfMissing(backends.databaseUrl);
   const client = postgres(backends.databaseUrl, { max: 1, onnotice: () => {} });
   const earlier = mkdtempSync(join(tmpdir(), "brigade-migrations-"));
   t.teardown(async () => {
