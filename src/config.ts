@@ -19,7 +19,7 @@ export const configSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
       .optional(),
-    /** Connections in the postgres.js pool of this process. */
+    /** Connections of this process for requests: half (at least one) are lanes for transactions, the rest the postgres.js pool (infra/db.ts). */
     DATABASE_POOL_SIZE: intFrom(1, 200).default(20),
     /** PostgreSQL statement_timeout for this process's connections, in ms (a stuck statement fails with 503); 0: none. */
     DATABASE_STATEMENT_TIMEOUT_MS: intFrom(0, 3_600_000).default(15_000),

@@ -64,12 +64,42 @@ function tell(root: Db, raised: Set<CommitSignal>): void {
 export async function transaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   const outer = raisedIn.get(db);
   const raised = outer ?? new Set<CommitSignal>();
-  const result = await db.transaction(async (tx) => {
+  // Nested: a savepoint in the outer transaction, on its connection.
+  const run = (outer ? undefined : transactionRunners.get(db)) ?? ((inner: (tx: Db) => Promise<T>) => db.transaction(inner));
+  const result = await run(async (tx) => {
     raisedIn.set(tx, raised);
     return work(tx as unknown as Tx);
   });
   if (!outer) tell(db, raised);
   return result;
+}
+
+/** Where a root handle's transactions run, when not on the handle's own pool (PostgreSQL: `onLanes`). */
+type TransactionRunner = <T>(work: (tx: Db) => Promise<T>) => Promise<T>;
+const transactionRunners = new WeakMap<Db, TransactionRunner>();
+
+/**
+ * Transactions on lanes (single-connection clients) rather than on the request pool. postgres.js
+ * 3.4.9 can send a transaction's BEGIN on a pooled connection without reserving it for the
+ * transaction: when the BEGIN is the query that fills that connection's pipeline, or its write
+ * meets back-pressure (issues #823, #1189 there). The transaction then fails with
+ * UNSAFE_TRANSACTION, seen on a loaded server (a session expiry pass), while the connection it
+ * left inside a transaction goes on serving other requests' statements. On a lane nothing else
+ * shares the connection, and `max: 1` is the driver's own safe case.
+ */
+function onLanes(lanes: PgLanes): TransactionRunner {
+  const handles = new WeakMap<postgres.Sql, Db>();
+  return async (work) => {
+    const lane = await lanes.acquire();
+    // postgres.js rolls a failed transaction back on its connection; a connection lost meanwhile retires the lane itself.
+    try {
+      let handle = handles.get(lane.sql);
+      if (!handle) handles.set(lane.sql, (handle = drizzlePostgres(preparingClient(lane.sql, admission)) as unknown as Db));
+      return await handle.transaction(work);
+    } finally {
+      lane.done(false);
+    }
+  };
 }
 
 export interface Database {
@@ -329,7 +359,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       connect_timeout: Math.max(1, Math.ceil(acquireTimeoutMs / 1000)),
       connection: statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {},
     };
-    const client = postgres(options.databaseUrl, { max: options.poolSize, ...shared });
+    // The configured connections are shared between statements outside transactions and transactions (`onLanes`).
+    const transactionLaneCount = Math.max(1, Math.floor(options.poolSize / 2));
+    const client = postgres(options.databaseUrl, { max: Math.max(1, options.poolSize - transactionLaneCount), ...shared });
     const relaxed = postgres(options.databaseUrl, {
       max: RELAXED_POOL_SIZE,
       ...shared,
@@ -347,7 +379,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     // with every pool connection busy under load, a ping waiting its turn said "unreachable" and
     // would have a load balancer take a busy replica out. The ping has a connection of its own.
     const probe = postgres(options.databaseUrl, { max: 1, ...shared });
+    const transactionLanes = new PgLanes({
+      url: options.databaseUrl,
+      size: transactionLaneCount,
+      acquireTimeoutMs,
+      // As on the pool: a transaction may legitimately run long; statement timeouts and keepalives bound it.
+      stuckAfterMs: 0,
+      clientOptions: shared,
+    });
     const db = drizzlePostgres(preparingClient(client, admission)) as unknown as Db;
+    transactionRunners.set(db, onLanes(transactionLanes));
     return {
       db,
       relaxedDb: drizzlePostgres(preparingClient(relaxed, admission)) as unknown as Db,
@@ -356,7 +397,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       location: redactUrl(options.databaseUrl),
       ping: async () => void (await probe`select 1`),
       close: async () => {
-        await Promise.all([client.end({ timeout: 5 }), relaxed.end({ timeout: 5 }), probe.end({ timeout: 5 }), lanes.close()]);
+        await Promise.all([
+          client.end({ timeout: 5 }),
+          relaxed.end({ timeout: 5 }),
+          probe.end({ timeout: 5 }),
+          lanes.close(),
+          transactionLanes.close(),
+        ]);
       },
     };
   }

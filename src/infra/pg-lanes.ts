@@ -1,8 +1,8 @@
 import postgres from "postgres";
 
 /**
- * A few single-connection postgres.js clients ("lanes") for the pipelined transaction path, each
- * taken by one transaction (and its follow-up) at a time.
+ * A few single-connection postgres.js clients ("lanes"), each taken by one transaction (and, on
+ * the pipelined path, its follow-up) at a time. Every PostgreSQL transaction runs on one (`db.ts`).
  *
  * Why not `sql.reserve()`: postgres.js 3.4 releases a reserved connection that died back to its
  * pool, where the next writes meet a null socket from a `setImmediate` (an uncaught TypeError
@@ -21,7 +21,7 @@ export interface LaneOptions {
   size: number;
   /** How long `acquire` waits for a free lane before throwing `LaneTimeoutError`. */
   acquireTimeoutMs: number;
-  /** A transaction that has not settled after this long is presumed cut off; its lane is retired. */
+  /** A transaction that has not settled after this long is presumed cut off; its lane is retired (0: never). */
   stuckAfterMs: number;
   /** postgres.js options shared with the pool (connection parameters, timeouts, notices). */
   clientOptions: postgres.Options<Record<string, postgres.PostgresType>>;
@@ -92,7 +92,7 @@ export class PgLanes {
    */
   async acquire(): Promise<Lane> {
     const state = await this.take();
-    const watchdog = setTimeout(() => this.retire(state), this.options.stuckAfterMs);
+    const watchdog = this.options.stuckAfterMs > 0 ? setTimeout(() => this.retire(state), this.options.stuckAfterMs) : undefined;
     let given = false;
     return {
       sql: state.sql,

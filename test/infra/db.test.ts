@@ -8,6 +8,7 @@ import {
   raiseAfterCommit,
   transaction,
   type Database,
+  type Db,
 } from "../../src/infra/db.js";
 import { openTestDatabase } from "../helpers/database.js";
 
@@ -230,3 +231,49 @@ for (const kind of ["postgres", "pglite"] as const) {
     });
   });
 }
+
+// A loaded server's transactions start while the pool's connections are pipelining other
+// requests' statements. postgres.js may then send a BEGIN on a pooled connection without
+// reserving it for the transaction (it failed a session expiry pass with UNSAFE_TRANSACTION
+// under the messages benchmark). Transactions run on connections of their own, so every one
+// commits whole, and no request's statement ever runs inside another's transaction.
+t.test("transactions started while the pool pipelines other statements", async (t) => {
+  const database = await openTestDatabase(t, "postgres", 8);
+  if (!database) return t.fail("PostgreSQL is required for this test");
+  const { db } = database;
+  await db.execute(sql`create table busy_probe (id serial primary key, round int not null)`);
+  const backend = async (run: Db) => Number((await executeRows<{ pid: number }>(run, sql`select pg_backend_pid() as pid`))[0]!.pid);
+  // Prepared on every pooled connection, so they pipeline (an unprepared one holds its pipeline back).
+  for (let i = 0; i < 4; i++) await Promise.all(Array.from({ length: 50 }, () => Promise.resolve(db.execute(sql`select ${i}::int`))));
+
+  const transactionBackends = new Set<number>();
+  const poolBackends = new Set<number>();
+  let committed = 0;
+  for (let round = 0; round < 10; round++) {
+    // Enough statements to fill the pipelines of the pool's connections (100 each in postgres.js) …
+    const statements = Array.from({ length: 780 }, (_, i) => Promise.resolve(db.execute(sql`select ${i}::int`)));
+    statements.push(...Array.from({ length: 20 }, () => backend(db).then((pid) => void poolBackends.add(pid))));
+    // … then transactions, once those are on the wire.
+    await new Promise((resolve) => setImmediate(resolve));
+    const transactions = Array.from({ length: 8 }, () =>
+      transaction(db, async (tx) => {
+        transactionBackends.add(await backend(tx));
+        await tx.execute(sql`insert into busy_probe (round) values (${round})`);
+      }).then(() => committed++),
+    );
+    const settled = await Promise.allSettled([...statements, ...transactions]);
+    const failures = settled.filter((s): s is PromiseRejectedResult => s.status === "rejected");
+    t.same(
+      failures.map((f) => String((f.reason as Error).message)),
+      [],
+      `round ${round}: every statement and transaction succeeds`,
+    );
+  }
+  t.equal(committed, 80, "every transaction committed");
+  t.equal(Number((await executeRows<{ n: string }>(db, sql`select count(*) as n from busy_probe`))[0]!.n), 80, "and its row is there");
+  t.same(
+    [...transactionBackends].filter((pid) => poolBackends.has(pid)),
+    [],
+    "no connection that ran a transaction served the pool's statements",
+  );
+});
