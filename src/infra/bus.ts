@@ -1,13 +1,6 @@
-import {
-  DiscardPolicy,
-  jetstream,
-  JetStreamApiError,
-  jetstreamManager,
-  RetentionPolicy,
-  StorageType,
-  type StreamConfig,
-} from "@nats-io/jetstream";
+import { DiscardPolicy, JetStreamApiError, jetstreamManager, RetentionPolicy, StorageType, type StreamConfig } from "@nats-io/jetstream";
 import { readFileSync } from "node:fs";
+import { JetStreamAcks } from "./jetstream-acks.js";
 import {
   connect,
   credsAuthenticator,
@@ -254,8 +247,8 @@ export async function createNatsBus(
     // up front for their stack traces: about 5% of the server's CPU while claims stream in.
     noAsyncTraces: true,
   });
-  const js = jetstream(connection);
   const durable = options.durable;
+  const acks = durable ? new JetStreamAcks(connection, durable.stream, durable.publishTimeoutMs) : null;
   let connected = true;
   const connectionListeners = new Set<ConnectionListener>();
   void (async () => {
@@ -294,11 +287,7 @@ export async function createNatsBus(
       assertValidSubject(subject, false);
       await prepareDurable();
       try {
-        await js.publish(subject, toBytes(data), {
-          msgID: msgId,
-          timeout: durable!.publishTimeoutMs,
-          expect: { streamName: durable!.stream },
-        });
+        await acks!.publish(subject, toBytes(data), msgId);
       } catch (err) {
         // No stream answered (NATS restarted without its storage, or the stream was deleted):
         // create it again before the next attempt.
@@ -325,6 +314,7 @@ export async function createNatsBus(
       await connection.flush();
     },
     async close() {
+      acks?.close();
       if (!connection.isClosed()) await connection.drain();
       notifyAll(connectionListeners, false);
       connectionListeners.clear();

@@ -21,6 +21,9 @@ export const alertSchema = z.object({ ...alertFields, event: eventSchema }).meta
 export const deliveredAlertSchema = z.object({ ...alertFields, event: storedEventSchema });
 export type Alert = z.infer<typeof deliveredAlertSchema>;
 
+/** A delivered alert's own fields, for a reader that has its event validated already. */
+export const deliveredAlertFieldsSchema = z.object(alertFields);
+
 const eventType = z
   .string()
   .max(100)

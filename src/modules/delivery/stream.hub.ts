@@ -5,7 +5,7 @@ import { usersConcerned } from "../../events/visibility.js";
 import { eventRegistry } from "../catalog.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { tokenKeyOf } from "../limits/limits.usecases.js";
-import { type Alert, deliveredAlertSchema } from "./alerts.schemas.js";
+import { type Alert, deliveredAlertFieldsSchema, deliveredAlertSchema } from "./alerts.schemas.js";
 import { sessionOwner } from "./feed.repository.js";
 import {
   type ConnectionHost,
@@ -101,6 +101,8 @@ export class StreamHub implements ConnectionHost {
   private readonly backlog: { kind: "events" | "alerts"; message: BusMessage }[] = [];
   private draining = false;
   private readonly recent = new RecentIds(RECENT_IDS);
+  /** The event of the last alert validated, and its JSON (`validAlert`). */
+  private lastAlertEvent: { event: EventEnvelope; json: string } | null = null;
   private readonly owners = new Map<string, string>();
   private readonly alertRoutes = new Map<string, AlertRoutes>();
   private readonly pingTimer: NodeJS.Timeout;
@@ -295,10 +297,36 @@ export class StreamHub implements ConnectionHost {
       this.dispatchEvent(connections, event);
       return;
     }
+    const alert = this.validAlert(data);
+    if (!alert || alert.event.orgId !== parsed.orgId) return this.invalid(message.subject);
+    if (!connections || !this.recent.add(alert.id)) return;
+    return this.dispatchAlert(parsed.orgId, connections, alert);
+  }
+
+  /**
+   * A bus message's alert, validated. An event's alerts arrive one after another, each carrying
+   * the same event (a directive's 1,000): the event is validated once, and the next alert that
+   * carries that event at that position reuses it and has only its own fields checked.
+   */
+  private validAlert(data: unknown): Alert | null {
+    const last = this.lastAlertEvent;
+    const event = (data as { event?: { id?: unknown; position?: unknown } } | null)?.event;
+    if (last && event?.id === last.event.id && event.position === last.event.position) {
+      const fields = deliveredAlertFieldsSchema.safeParse(data);
+      return fields.success ? { ...fields.data, event: last.event } : null;
+    }
     const result = deliveredAlertSchema.safeParse(data);
-    if (!result.success || result.data.event.orgId !== parsed.orgId) return this.invalid(message.subject);
-    if (!connections || !this.recent.add(result.data.id)) return;
-    return this.dispatchAlert(parsed.orgId, connections, result.data);
+    if (!result.success) return null;
+    this.lastAlertEvent = { event: result.data.event, json: JSON.stringify(result.data.event) };
+    return result.data;
+  }
+
+  /** An alert's JSON; around its event's already written when that event was the last one validated. */
+  private alertJson(alert: Alert): string {
+    const last = this.lastAlertEvent;
+    if (alert.event !== last?.event) return JSON.stringify(alert);
+    const { event: _event, ...fields } = alert;
+    return `${JSON.stringify(fields).slice(0, -1)},"event":${last.json}}`;
   }
 
   private invalid(subject: string) {
@@ -329,7 +357,7 @@ export class StreamHub implements ConnectionHost {
     const direct = routes.byKey.get(`${recipient.type}:${recipient.id}`) ?? [];
     const viaOwner = owner === undefined ? [] : (routes.byKey.get(`owner:${owner}`) ?? []);
     if (direct.length === 0 && viaOwner.length === 0) return;
-    const json = JSON.stringify(alert);
+    const json = this.alertJson(alert);
     for (const connection of direct) connection.offerAlert(alert, json, owner);
     // offerAlert delivers to every matching subscription of a socket: a socket on both lists is asked once.
     const askedAlready = viaOwner.length > 0 && direct.length > 0 ? new Set(direct) : undefined;

@@ -104,6 +104,11 @@ t.test("stream", async (t) => {
       ],
       "a user token hears its own and its sessions' alerts",
     );
+    t.same(
+      userAlerts.map((x: any) => x.event),
+      [alert.event, alert.event],
+      "both alerts of the one event carry it whole (the second reuses the first's validated event)",
+    );
     const [own] = await bystander.waitFor(1, "alice", "alert");
     t.match(own.recipient, { type: "session", id: b.id }, "bob hears his own session's alert, not alice's");
     await sleep(200);
