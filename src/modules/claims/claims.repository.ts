@@ -544,22 +544,40 @@ export async function recordTouches(db: Db, values: { orgId: string; sessionId: 
     );
 }
 
+const activePatternCount = sql<number>`coalesce(sum(cardinality(${claims.patterns})), 0)::int`;
+
+/** A session's patterns, on every claim's quota check: built once per database (drizzle's select builder cost more than the count). */
+function buildSessionPatternCount(db: Db) {
+  return db
+    .select({ patterns: activePatternCount })
+    .from(claims)
+    .where(
+      and(
+        eq(claims.sessionId, sql.placeholder("sessionId")),
+        eq(claims.orgId, sql.placeholder("orgId")),
+        eq(claims.status, "active"),
+        gt(claims.expiresAt, sql`now()`),
+      ),
+    )
+    .prepare("brigade_session_patterns");
+}
+const sessionPatternCounts = new WeakMap<Db, ReturnType<typeof buildSessionPatternCount>>();
+
 /**
  * Patterns held by active claims, for the quotas: the organisation's (linear in its active
  * claims; `claims.quota.ts` keeps that count), or one session's (a probe of its index).
  */
 export async function heldPatterns(db: Db, scope: { orgId: string; sessionId?: string }): Promise<number> {
+  if (scope.sessionId) {
+    let count = sessionPatternCounts.get(db);
+    if (!count) sessionPatternCounts.set(db, (count = buildSessionPatternCount(db)));
+    const [row] = await count.execute({ orgId: scope.orgId, sessionId: scope.sessionId });
+    return Number(row?.patterns ?? 0);
+  }
   const [row] = await db
-    .select({ patterns: sql<number>`coalesce(sum(cardinality(${claims.patterns})), 0)::int` })
+    .select({ patterns: activePatternCount })
     .from(claims)
-    .where(
-      and(
-        scope.sessionId ? eq(claims.sessionId, scope.sessionId) : undefined,
-        eq(claims.orgId, scope.orgId),
-        eq(claims.status, "active"),
-        gt(claims.expiresAt, sql`now()`),
-      ),
-    );
+    .where(and(eq(claims.orgId, scope.orgId), eq(claims.status, "active"), gt(claims.expiresAt, sql`now()`)));
   return Number(row?.patterns ?? 0);
 }
 
