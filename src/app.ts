@@ -23,7 +23,7 @@ import { createGrantBatcher } from "./modules/claims/claims.grants.js";
 import { createClaimPolicy } from "./modules/claims/claims.policy.js";
 import { ClaimIndexCache } from "./modules/claims/claims.index.js";
 import { expireOverdueQueueEntries } from "./modules/claims/claims.queue.js";
-import { OrgPatternCounts } from "./modules/claims/claims.quota.js";
+import { PatternCounts } from "./modules/claims/claims.quota.js";
 import { claimRoutes } from "./modules/claims/claims.routes.js";
 import { ContractWork } from "./modules/contracts/contracts.pool.js";
 import { expireOverdueClaims, releaseClaimsOfSessions } from "./modules/claims/claims.usecases.js";
@@ -308,7 +308,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
     const claimDeps = {
       db,
-      quotas: { limits, orgPatterns: new OrgPatternCounts(db) },
+      quotas: { limits, orgPatterns: new PatternCounts(db), sessionPatterns: new PatternCounts(db, 5_000, 100_000) },
       policy: createClaimPolicy({ db }),
       cache: claimCache,
       config,

@@ -14,7 +14,7 @@ import { sessionErrors } from "../sessions/sessions.errors.js";
 import { repoKeyOrThrow } from "../repos/repo-key.js";
 import { claimErrors, tooComplex } from "./claims.errors.js";
 import type { ClaimIndexCache, HeldPattern } from "./claims.index.js";
-import type { OrgPatternCounts } from "./claims.quota.js";
+import type { PatternCounts } from "./claims.quota.js";
 import * as repo from "./claims.repository.js";
 import type {
   ListQueueInput,
@@ -71,7 +71,7 @@ export interface ClaimDeps {
   /** Told of granted claims and reported touches in repos that hold contract sources (the app wires the contracts module's at-risk check). */
   onWork?: OnRepoWork | undefined;
   /** The organisation's limits (claim pattern quotas) and this process's kept count of its patterns; absent, claims are not counted. */
-  quotas?: { limits: Pick<Limits, "forOrg">; orgPatterns: OrgPatternCounts } | undefined;
+  quotas?: { limits: Pick<Limits, "forOrg">; orgPatterns: PatternCounts; sessionPatterns: PatternCounts } | undefined;
   /** The organisation's claim policy (same-developer blocking): read per request, set by admins. */
   policy: ClaimPolicy;
   /** The repo's uploaded file list (checks and touches classify against it; grants get it through `grants`). */
@@ -81,13 +81,11 @@ export interface ClaimDeps {
 /**
  * Patterns held per organisation and per session are bounded (a 429 naming the limit). Read
  * before the grant, outside its lock: concurrent claims may pass it together by a few patterns,
- * which a quota tolerates, and the grant path takes no extra lock. A session's patterns are
- * counted on each check (a probe of its index); the organisation's come from the kept count
- * (`claims.quota.ts`): counting them is linear in its active claims.
+ * which a quota tolerates, and the grant path takes no extra lock. Both counts are kept per
+ * process and counted again near the limit (`claims.quota.ts`).
  */
 async function checkPatternQuotas(
-  db: Db,
-  { limits, orgPatterns }: NonNullable<ClaimDeps["quotas"]>,
+  { limits, orgPatterns, sessionPatterns }: NonNullable<ClaimDeps["quotas"]>,
   orgId: string,
   sessionId: string,
   adding: number,
@@ -95,8 +93,8 @@ async function checkPatternQuotas(
   const { claimPatternsPerOrg: perOrg, claimPatternsPerSession: perSession } = await limits.forOrg(orgId);
   if (perOrg <= 0 && perSession <= 0) return;
   const [session, org] = await Promise.all([
-    perSession > 0 ? repo.heldPatterns(db, { orgId, sessionId }) : 0,
-    perOrg > 0 ? orgPatterns.held(orgId, perOrg, adding) : 0,
+    perSession > 0 ? sessionPatterns.held({ orgId, sessionId }, perSession, adding) : 0,
+    perOrg > 0 ? orgPatterns.held({ orgId }, perOrg, adding) : 0,
   ]);
   if (perSession > 0 && session + adding > perSession) {
     throw quotaExceeded(
@@ -114,7 +112,8 @@ async function checkPatternQuotas(
       `The organisation's active claims hold ${org} patterns; ${adding} more would pass its limit. Release claims first`,
     );
   }
-  orgPatterns.add(orgId, adding);
+  orgPatterns.add({ orgId }, adding);
+  sessionPatterns.add({ orgId, sessionId }, adding);
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -167,7 +166,7 @@ export async function createClaim(deps: ClaimDeps, principal: Principal, input: 
   const patterns = validPatternsOrThrow(input.patterns);
   const ttlSeconds = checkTtl(config, input.ttlSeconds);
   const maxWaitSeconds = checkMaxWait(config, input);
-  if (quotas) await checkPatternQuotas(db, quotas, principal.orgId, sessionId, patterns.length);
+  if (quotas) await checkPatternQuotas(quotas, principal.orgId, sessionId, patterns.length);
   const sameDeveloper = input.sameDeveloper ?? (await policy.forOrg(principal.orgId)).sameDeveloper;
   const outcome = await grants({
     orgId: principal.orgId,
