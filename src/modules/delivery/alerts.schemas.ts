@@ -47,18 +47,22 @@ export const alertPageSchema = z.object({ items: z.array(alertSchema), nextCurso
 const iso = (time: Date | string) => (typeof time === "string" ? time : time.toISOString());
 
 /** An alert row (as drizzle reads it, or as the relay's JSON aggregate spells it) in its wire shape. */
-export function toAlert(
-  row: {
-    id: string;
-    type: string;
-    recipientType: Recipient["type"];
-    recipientId: string;
-    createdAt: Date | string;
-    ackedAt: Date | string | null;
-    ackedBy: unknown;
-  },
-  event: Alert["event"],
-): Alert {
+/**
+ * An alert's JSON with its event's JSON, already written, put in as is: an event's alerts (a
+ * directive's 1,000) carry the same event, stringified once rather than once per alert. The event
+ * goes last, as `toAlert` and the schemas have it.
+ */
+export function alertJsonAround(alert: Omit<Alert, "event"> & { event?: unknown }, eventJson: string): string {
+  const { event: _event, ...fields } = alert;
+  return `${JSON.stringify(fields).slice(0, -1)},"event":${eventJson}}`;
+}
+
+export function toAlert(row: AlertRow, event: Alert["event"]): Alert {
+  return { ...alertFieldsOf(row), event };
+}
+
+/** An alert row as the API and the bus carry it, without its event (`toAlert`, `alertJsonAround`). */
+export function alertFieldsOf(row: AlertRow): Omit<Alert, "event"> {
   return {
     id: row.id,
     type: row.type,
@@ -66,6 +70,15 @@ export function toAlert(
     createdAt: iso(row.createdAt),
     ackedAt: row.ackedAt === null ? null : iso(row.ackedAt),
     ackedBy: (row.ackedBy as Alert["ackedBy"]) ?? null,
-    event,
   };
+}
+
+interface AlertRow {
+  id: string;
+  type: string;
+  recipientType: Recipient["type"];
+  recipientId: string;
+  createdAt: Date | string;
+  ackedAt: Date | string | null;
+  ackedBy: unknown;
 }

@@ -7,7 +7,7 @@ import * as outbox from "./outbox.js";
 import { messageIds, type Subjects } from "../../events/subjects.js";
 import { toEnvelope } from "../../events/append.js";
 import type { EventEnvelope } from "../../events/envelope.js";
-import { toAlert } from "./alerts.schemas.js";
+import { alertFieldsOf, alertJsonAround, toAlert } from "./alerts.schemas.js";
 
 /**
  * The outbox relay: publishes committed events to the bus, in order, exactly once per event
@@ -147,15 +147,6 @@ function relayMetrics(registry: Registry | undefined, lag: () => Promise<outbox.
  * de-duplicates on. The relay publishes these; the stream rebuild (`rebuild.ts`) publishes the
  * same again.
  */
-/**
- * An alert's JSON around its event's, already written: a directive's 1,000 alerts carry the same
- * event, stringified once rather than 1,000 times. The event goes last, as in `toAlert`.
- */
-function alertJson(row: outbox.OutboxItem["alerts"][number], eventJson: string): string {
-  const { event: _event, ...fields } = toAlert(row, null as unknown as EventEnvelope);
-  return `${JSON.stringify(fields).slice(0, -1)},"event":${eventJson}}`;
-}
-
 export function outboxMessages(
   { event: row, position, alerts: alertRows }: outbox.OutboxItem,
   { subjects, maxBytes, log }: { subjects: Subjects; maxBytes: number; log: FastifyBaseLogger },
@@ -181,7 +172,7 @@ export function outboxMessages(
   add("event", () => subjects.event(row.orgId, row.type), data, messageIds.event(row.id));
   if (row.repo) add("repo", () => subjects.repo(row.orgId, row.repo!, row.type), data, messageIds.repo(row.id));
   for (const a of alertRows) {
-    const alertData = fit(alertJson(a, data), () => toAlert(a, slim() as EventEnvelope), `alert ${a.id}`);
+    const alertData = fit(alertJsonAround(alertFieldsOf(a), data), () => toAlert(a, slim() as EventEnvelope), `alert ${a.id}`);
     add("alert", () => subjects.alert(row.orgId, { type: a.recipientType, id: a.recipientId }), alertData, messageIds.alert(a.id));
   }
   return out;

@@ -5,7 +5,7 @@ import { usersConcerned } from "../../events/visibility.js";
 import { eventRegistry } from "../catalog.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { tokenKeyOf } from "../limits/limits.usecases.js";
-import { type Alert, deliveredAlertFieldsSchema, deliveredAlertSchema } from "./alerts.schemas.js";
+import { type Alert, alertJsonAround, deliveredAlertFieldsSchema, deliveredAlertSchema } from "./alerts.schemas.js";
 import { sessionOwner } from "./feed.repository.js";
 import {
   type ConnectionHost,
@@ -324,9 +324,7 @@ export class StreamHub implements ConnectionHost {
   /** An alert's JSON; around its event's already written when that event was the last one validated. */
   private alertJson(alert: Alert): string {
     const last = this.lastAlertEvent;
-    if (alert.event !== last?.event) return JSON.stringify(alert);
-    const { event: _event, ...fields } = alert;
-    return `${JSON.stringify(fields).slice(0, -1)},"event":${last.json}}`;
+    return alert.event === last?.event ? alertJsonAround(alert, last.json) : JSON.stringify(alert);
   }
 
   private invalid(subject: string) {
