@@ -277,3 +277,34 @@ t.test("transactions started while the pool pipelines other statements", async (
     "no connection that ran a transaction served the pool's statements",
   );
 });
+
+// A transaction's lane across a fault: its connection is terminated mid-transaction; that
+// transaction fails and writes nothing, and the transactions after it run on a fresh
+// connection at once (with one lane, a lane not given back would make the next wait out the
+// acquire timeout and fail).
+t.test("when a transaction's connection is terminated, then it fails whole and the next ones run on a fresh lane", async (t) => {
+  const database = await openTestDatabase(t, "postgres", 2);
+  if (!database) return t.fail("PostgreSQL is required for this test");
+  const { db } = database;
+  await db.execute(sql`create table lane_probe (id int primary key)`);
+  const backend = async (run: Db) => Number((await executeRows<{ pid: number }>(run, sql`select pg_backend_pid() as pid`))[0]!.pid);
+
+  const before = await transaction(db, (tx) => backend(tx));
+  const started = performance.now();
+  await t.rejects(
+    transaction(db, async (tx) => {
+      await tx.execute(sql`insert into lane_probe (id) values (1)`);
+      await db.execute(sql`select pg_terminate_backend(${await backend(tx)})`);
+      await tx.execute(sql`insert into lane_probe (id) values (2)`);
+    }),
+  );
+  for (let id = 10; id < 13; id++) await transaction(db, (tx) => tx.execute(sql`insert into lane_probe (id) values (${id})`));
+  t.ok(performance.now() - started < 4_000, "no wait for a lane that was never given back");
+  const after = await transaction(db, (tx) => backend(tx));
+  t.not(after, before, "the terminated connection was replaced");
+  t.same(
+    (await executeRows<{ id: number }>(db, sql`select id from lane_probe order by id`)).map((r) => r.id),
+    [10, 11, 12],
+    "nothing of the failed transaction, everything of the ones after it",
+  );
+});
