@@ -308,6 +308,7 @@ export async function buildApp(config: Config): Promise<BuiltApp> {
     const onWork = createAtRiskHook({ sources: contractSources, claims: claimCache });
     const claimDeps = {
       db,
+      // Counts kept 5 s far below a limit; sessions are many more than organisations.
       quotas: { limits, orgPatterns: new PatternCounts(db), sessionPatterns: new PatternCounts(db, 5_000, 100_000) },
       policy: createClaimPolicy({ db }),
       cache: claimCache,
