@@ -17,12 +17,14 @@
  *   when that plan's estimated cost is no worse than the value-specific ones'. A full-text match
  *   defeats the estimate: the best plan for a rare word and for a common word differ by orders of
  *   magnitude, and a generic plan fits neither. Those statements stay unprepared (planned for
- *   their words every time).
+ *   their words every time). A statement whose words are a subquery (`@@ (select …)`) is
+ *   written so that one plan fits every word, and says so by hiding them from the planner: its
+ *   plan cannot depend on them, so it is prepared like any other.
  */
 import type postgres from "postgres";
 
-/** Full-text matches (`tsvector @@ tsquery`): see above. */
-const VALUE_DEPENDENT_PLAN = /@@/;
+/** Full-text matches (`tsvector @@ tsquery`) whose words the planner reads: see above. */
+const VALUE_DEPENDENT_PLAN = /@@(?!\s*\(select\b)/;
 
 export class StatementAdmission {
   private readonly prepared = new Set<string>();
@@ -35,7 +37,8 @@ export class StatementAdmission {
 
   /**
    * Whether `text` runs prepared: from its second use on while there is room, or from its first
-   * when its caller asks (a named statement, `executePrepared`); a full-text match never.
+   * when its caller asks (a named statement, `executePrepared`); a full-text match whose words
+   * the planner reads, never.
    */
   admit(text: string, asked = false): boolean {
     if (this.prepared.has(text)) return true;

@@ -6,37 +6,51 @@ import { arrayParameterTypes } from "../../src/infra/db.js";
 import { preparingClient, StatementAdmission } from "../../src/infra/prepared-statements.js";
 import { adminDatabaseUrl, provisionBackends } from "../helpers/services.js";
 
-t.test("a text is prepared from its second use on, up to the capacity; full-text matches never", async (t) => {
-  const admission = new StatementAdmission(2);
-  t.equal(admission.admit("select 1 where a = $1"), false, "first use: unprepared");
-  t.equal(admission.admit("select 1 where a = $1"), true, "second use: prepared");
-  t.equal(admission.admit("select 1 where a = $1"), true, "and from then on");
-  t.equal(admission.admit("select * from m where search @@ websearch_to_tsquery('simple', $1)"), false);
-  t.equal(
-    admission.admit("select * from m where search @@ websearch_to_tsquery('simple', $1)"),
-    false,
-    "a full-text match stays unprepared",
-  );
-  admission.admit("select 2 where b = $1");
-  t.equal(admission.admit("select 2 where b = $1"), true);
-  t.equal(admission.size, 2);
-  admission.admit("select 3 where c = $1");
-  t.equal(admission.admit("select 3 where c = $1"), false, "past the capacity, a new text stays unprepared");
-  t.equal(admission.admit("select 1 where a = $1"), true, "an admitted text stays prepared");
-  t.equal(admission.size, 2);
+t.test(
+  "a text is prepared from its second use on, up to the capacity; full-text matches whose words the planner reads never",
+  async (t) => {
+    const admission = new StatementAdmission(2);
+    t.equal(admission.admit("select 1 where a = $1"), false, "first use: unprepared");
+    t.equal(admission.admit("select 1 where a = $1"), true, "second use: prepared");
+    t.equal(admission.admit("select 1 where a = $1"), true, "and from then on");
+    t.equal(admission.admit("select * from m where search @@ websearch_to_tsquery('simple', $1)"), false);
+    t.equal(
+      admission.admit("select * from m where search @@ websearch_to_tsquery('simple', $1)"),
+      false,
+      "a full-text match stays unprepared",
+    );
+    admission.admit("select 2 where b = $1");
+    t.equal(admission.admit("select 2 where b = $1"), true);
+    t.equal(admission.size, 2);
+    admission.admit("select 3 where c = $1");
+    t.equal(admission.admit("select 3 where c = $1"), false, "past the capacity, a new text stays unprepared");
+    t.equal(admission.admit("select 1 where a = $1"), true, "an admitted text stays prepared");
+    t.equal(admission.size, 2);
 
-  t.equal(admission.admit("select 4 where d = $1", true), true, "asked for (a named statement): prepared from its first use");
-  t.equal(
-    admission.admit("select * from m where search @@ websearch_to_tsquery('simple', $1)", true),
-    false,
-    "a full-text match stays unprepared even when asked for",
-  );
+    t.equal(admission.admit("select 4 where d = $1", true), true, "asked for (a named statement): prepared from its first use");
+    t.equal(
+      admission.admit("select * from m where search @@ websearch_to_tsquery('simple', $1)", true),
+      false,
+      "a full-text match stays unprepared even when asked for",
+    );
 
-  // Texts seen once are forgotten in bulk past 4 × capacity: varying texts cannot grow them without end.
-  const varying = new StatementAdmission(1);
-  for (let n = 0; n < 100; n++) t.equal(varying.admit(`select * from t where id in (${n})`), false);
-  t.equal(varying.size, 0, "texts seen once each never take the room");
-});
+    const hidden = "select * from m where search @@ (select websearch_to_tsquery('simple', $1))";
+    t.equal(admission.admit(hidden, true), true, "words hidden in a subquery (one plan fits every word): prepared when asked for");
+    t.equal(
+      admission.admit(`${hidden} or title @@ websearch_to_tsquery('simple', $1)`, true),
+      false,
+      "but not beside a match whose words the planner reads",
+    );
+    const roomy = new StatementAdmission(2);
+    t.equal(roomy.admit(hidden), false, "hidden words, first use: unprepared");
+    t.equal(roomy.admit(hidden), true, "hidden words, second use: prepared, like any other text");
+
+    // Texts seen once are forgotten in bulk past 4 × capacity: varying texts cannot grow them without end.
+    const varying = new StatementAdmission(1);
+    for (let n = 0; n < 100; n++) t.equal(varying.admit(`select * from t where id in (${n})`), false);
+    t.equal(varying.size, 0, "texts seen once each never take the room");
+  },
+);
 
 t.test(
   "drizzle's statements through the client: unprepared on first use, prepared after, in transactions and savepoints too; searches never",

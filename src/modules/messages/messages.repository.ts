@@ -288,7 +288,14 @@ function listQuery(db: Db, r: ReaderTerms, f: FilterTerms) {
  * messages newest first, or fetched and sorted every match in it.
  */
 function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: Placeholder | undefined, limit: PageLimit) {
-  const matches = wordsMatch(messages.search, search);
+  // The words as a subquery the planner cannot see into, so that this statement is prepared and
+  // planned once (prepared-statements.ts). With the words in view it was parsed and planned for
+  // them at every run, in two round trips, and planning it cost more than running it: 1.5 ms
+  // against 0.8 ms at a million messages. The one plan is the shape each part below is written
+  // for, whatever the word: the delivered part is bounded by the reader's deliveries (their
+  // (user, words) index), the sent part by what the reader sent.
+  const words = sql`(select websearch_to_tsquery('simple', ${search}))`;
+  const matches = sql`${messages.search} @@ ${words}`;
   // Both parts name their column `id`: the union's column is read as found.id.
   const delivered = db
     .select({ id: sql<string>`${messageDeliveries.messageId}`.as("id") })
@@ -297,7 +304,7 @@ function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: P
       and(
         deliveredTo(r),
         eq(messageDeliveries.orgId, r.orgId),
-        wordsMatch(messageDeliveries.search, search),
+        sql`${messageDeliveries.search} @@ ${words}`,
         beforeId ? lt(messageDeliveries.messageId, beforeId) : undefined,
       ),
     )

@@ -80,6 +80,38 @@ t.test("inbox pages", async (t) => {
     },
   );
 
+  t.test(
+    "when a member searches for rare and common words in turn, then each search finds what it should and one plan serves every word",
+    async (t) => {
+      const searchPlans = async () =>
+        client.unsafe<{ generic_plans: string; custom_plans: string }[]>(
+          `select generic_plans, custom_plans from pg_prepared_statements where statement like '%@@ (select websearch_to_tsquery%'`,
+        );
+      // What ben may read that matches, newest first: what was delivered to him, and what he sent.
+      const expected = async (word: string, limit: number) =>
+        (
+          await client<{ id: string }[]>`select m.id from messages m where m.org_id = ${orgId}
+            and m.search @@ websearch_to_tsquery('simple', ${word})
+            and (m.sender_user_id = ${ben.id} or exists (select 1 from message_deliveries d where d.user_id = ${ben.id} and d.message_id = m.id))
+            order by m.id desc limit ${limit}`
+        ).map((r) => r.id);
+      // "older" is in the 6,000 loaded messages (two thousand of them ben's), "note" in the twelve sent today.
+      for (let run = 0; run < 12; run++) {
+        const word = run % 2 === 0 ? "older" : "note";
+        const rows = await listMessages(db, reader, { box: "all", search: word, limit: 10 });
+        t.same(
+          rows.map((r) => r.id),
+          await expected(word, 10),
+          `run ${run}, "${word}": the newest ten ben may read`,
+        );
+      }
+      const plans = await searchPlans();
+      t.equal(plans.length, 1, "one statement for every word");
+      t.ok(Number(plans[0]!.generic_plans) >= 6, `the generic plan is run (${plans[0]!.generic_plans} generic runs)`);
+      t.ok(Number(plans[0]!.custom_plans) <= 5, `planned for its words at most five times (${plans[0]!.custom_plans})`);
+    },
+  );
+
   t.test("when pages of every allowed size are asked for, then the statements stay a handful", async (t) => {
     for (let limit = 1; limit <= 201; limit++) await listMessages(db, reader, { box: "inbox", limit });
     const plans = await inboxPlans();
