@@ -90,8 +90,16 @@ export const rateLimitPlugin = fp(
         store.prefetch(applying.map((p) => ({ key: p.keyOf(request), windowMs: timeWindow, max: settings[p.limit] })));
       const policy: string[] = [];
       const state: string[] = [];
-      for (const { name, limit, check } of applying) {
+      for (const { name, limit, keyOf, check } of applying) {
         const max = settings[limit];
+        // Spent from the chunk in memory, the request is counted here and now: the limiter's
+        // own check takes four promise hops to the same answer, and every request pays them.
+        const spent = store.spendNow(keyOf(request), max);
+        if (spent) {
+          policy.push(`"${name}";q=${max};w=${limits.windowSeconds}`);
+          state.push(`"${name}";r=${max - spent.current};t=${Math.ceil(spent.ttl / 1000)}`);
+          continue;
+        }
         const result = await check(request);
         if (result.isAllowed) continue;
         policy.push(`"${name}";q=${max};w=${limits.windowSeconds}`);

@@ -75,6 +75,19 @@ export class SharedWindowStore {
     }
   }
 
+  /**
+   * Spends one request of the key's reserved chunk at once, when there is one to spend (most
+   * requests): the count after it and the window's time left, as `incr` would report them.
+   * Undefined when the request must wait for a reservation or be refused; `incr` decides those.
+   */
+  spendNow(key: string, max: number): { current: number; ttl: number } | undefined {
+    const now = Date.now();
+    const budget = this.current(key, now);
+    if (nextStep(budget, max) !== "spend") return undefined;
+    budget!.used++;
+    return { current: budget!.base + budget!.used, ttl: budget!.endsAt - now };
+  }
+
   /** Whether the key's next request would wait for a reservation (none under way, none left to spend, not spent). */
   wouldReserve(key: string): boolean {
     return nextStep(this.current(key, Date.now()), Number.POSITIVE_INFINITY) === "reserve";

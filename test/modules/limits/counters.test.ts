@@ -5,6 +5,7 @@
  */
 import t from "tap";
 import { addToCounter, addToCounters } from "../../../src/modules/limits/limits.repository.js";
+import { SharedWindowStore } from "../../../src/modules/limits/limits.store.js";
 import { startTestApp } from "../../helpers/app.js";
 
 t.test("counters added in one statement answer as if added one by one", async (t) => {
@@ -61,4 +62,38 @@ t.test("counters added in one statement answer as if added one by one", async (t
     /two window lengths/,
     "one key, two window lengths: a programming error, refused",
   );
+});
+
+t.test("a store spends a reserved chunk at once, and counts on from it as its limiter does", async (t) => {
+  const { database } = await startTestApp(t);
+  const store = new SharedWindowStore(database.db, 5);
+  const windowMs = 60_000;
+  const incr = (key: string, max: number) =>
+    new Promise<{ current: number; ttl: number }>((resolve, reject) =>
+      store.incr(key, (err, result) => (err ? reject(err) : resolve(result!)), windowMs, max),
+    );
+
+  t.equal(store.spendNow("s:a", 100), undefined, "nothing reserved yet: the limiter's check reserves");
+  t.equal((await incr("s:a", 100)).current, 1, "the check reserves a chunk of five and spends one");
+  const spent = [1, 2, 3, 4].map(() => store.spendNow("s:a", 100));
+  t.same(
+    spent.map((s) => s?.current),
+    [2, 3, 4, 5],
+    "the other four are spent at once, each counted",
+  );
+  for (const s of spent) t.ok(s!.ttl > 0 && s!.ttl <= windowMs, "with the window's time left");
+  t.equal(store.spendNow("s:a", 100), undefined, "the chunk used up: the next check reserves again");
+  t.equal((await incr("s:a", 100)).current, 6, "and counts on from the requests spent at once");
+
+  // Another replica's requests (the shared counter) nearly filled the limit: what is left here is not spent past it.
+  await addToCounter(database.db, "s:b", windowMs, 97);
+  t.equal((await incr("s:b", 100)).current, 98, "a chunk of what is left (3 of 100): this request is the 98th");
+  t.same(
+    [1, 2, 3].map(() => store.spendNow("s:b", 100)?.current),
+    [99, 100, undefined],
+    "the 99th and 100th are spent at once, the 101st is the limiter's check's to refuse",
+  );
+  const refused = await incr("s:b", 100);
+  t.ok(refused.current > 100, `refused over the limit (count ${refused.current})`);
+  t.equal(store.spendNow("s:b", 100), undefined, "and refuses from then on");
 });
