@@ -150,6 +150,14 @@ export type PipelinedRunner = <T>(work: PipelinedWork<T>) => Promise<T>;
 export type FollowUp = (run: PipelinedRunner) => Promise<unknown> | null;
 
 /**
+ * COMMIT, written to the socket as soon as it is issued. postgres.js keeps a message under 1 KiB
+ * until its next `setImmediate`, behind every callback of the event loop's current turn, and the
+ * transaction holds its locks until PostgreSQL has the COMMIT: at 1 KiB it goes out at once,
+ * with whatever the driver still held. PostgreSQL skips the trailing spaces.
+ */
+const COMMIT_AT_ONCE = `commit${" ".repeat(1024)}`;
+
+/**
  * One pipelined transaction on a lane (a client of one connection, `pg-lanes.ts`): BEGIN and
  * COMMIT sent unawaited. `onCommit` runs once the COMMIT has been queued, before any answer.
  */
@@ -163,7 +171,7 @@ async function pipelinedOnLane<T>(lane: postgres.Sql, work: PipelinedWork<T>, on
     const commit = (async (last: Promise<unknown>[]) => {
       ended = true;
       // Awaiting a postgres.js query is what sends it: the COMMIT is queued before the follow-up's BEGIN.
-      const settling = Promise.allSettled([begun, ...last, lane.unsafe("commit")]);
+      const settling = Promise.allSettled([begun, ...last, lane.unsafe(COMMIT_AT_ONCE)]);
       onCommit?.();
       const settled = await settling;
       const failed = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");

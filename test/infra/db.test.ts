@@ -308,3 +308,42 @@ t.test("when a transaction's connection is terminated, then it fails whole and t
     "nothing of the failed transaction, everything of the ones after it",
   );
 });
+
+t.test(
+  "when a pipelined transaction commits while this process goes on with other work, then PostgreSQL has the COMMIT at once and its locks are free",
+  async (t) => {
+    const database = await openTestDatabase(t, "postgres", 4);
+    if (!database) return t.fail("PostgreSQL is required for this test");
+    const { db } = database;
+    const key = 7_000_000 + Math.floor(Math.random() * 1_000_000);
+    let waiter: Promise<{ at: Date }[]> | undefined;
+    let busyUntil = 0;
+    await database.pipelinedTransaction(async (tx, commit) => {
+      await executeRows(tx, sql`select pg_advisory_xact_lock(${key})`);
+      // Another connection waits for the lock; PostgreSQL notes when it gets it.
+      waiter = executeRows<{ at: Date }>(db, sql`select pg_advisory_xact_lock(${key}), clock_timestamp() as at`);
+      for (;;) {
+        const [row] = await executeRows<{ n: number }>(
+          db,
+          sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${key} and not granted`,
+        );
+        if (row!.n > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const committed = commit([]);
+      // The driver's promise steps run; then the event loop is kept busy for 300 ms, as a loaded
+      // server's other callbacks would keep it.
+      for (let i = 0; i < 20; i++) await null;
+      busyUntil = performance.now() + 300;
+      while (performance.now() < busyUntil) {}
+      return committed;
+    });
+    const [{ now }] = (await executeRows<{ now: Date }>(db, sql`select clock_timestamp() as now`)) as [{ now: Date }];
+    const [{ at }] = (await waiter!) as [{ at: Date }];
+    const lockedBeforeFreeMs = new Date(now).getTime() - new Date(at).getTime();
+    t.ok(
+      lockedBeforeFreeMs >= 200,
+      `the waiting connection had the lock ${Math.round(lockedBeforeFreeMs)} ms before this process was free again (busy for 300 ms)`,
+    );
+  },
+);
