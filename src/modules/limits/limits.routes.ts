@@ -95,12 +95,9 @@ export const rateLimitPlugin = fp(
         // Spent from the chunk in memory, the request is counted here and now: the limiter's
         // own check takes four promise hops to the same answer, and every request pays them.
         const spent = store.spendNow(keyOf(request), max);
-        if (spent) {
-          policy.push(`"${name}";q=${max};w=${limits.windowSeconds}`);
-          state.push(`"${name}";r=${max - spent.current};t=${Math.ceil(spent.ttl / 1000)}`);
-          continue;
-        }
-        const result = await check(request);
+        const result = spent
+          ? { isAllowed: false, isExceeded: false, remaining: max - spent.current, ttlInSeconds: Math.ceil(spent.ttl / 1000) }
+          : await check(request);
         if (result.isAllowed) continue;
         policy.push(`"${name}";q=${max};w=${limits.windowSeconds}`);
         state.push(`"${name}";r=${result.remaining};t=${result.ttlInSeconds}`);

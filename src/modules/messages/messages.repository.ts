@@ -195,8 +195,17 @@ function readableCondition(db: Db, r: ReaderTerms): SQL | undefined {
   );
 }
 
-/** A search vector (a message's, or a delivery's copy) against the words asked for, in web-search syntax. */
-const wordsMatch = (vector: SQLWrapper, words: Placeholder) => sql`${vector} @@ websearch_to_tsquery('simple', ${words})`;
+/** The words asked for, in web-search syntax, as a full-text query. */
+const wordsQuery = (words: Placeholder) => sql`websearch_to_tsquery('simple', ${words})`;
+
+/**
+ * The same query as a subquery the planner cannot see into: a statement that matches with it is
+ * prepared and keeps one plan for every word (`prepared-statements.ts`, `searchReadable`).
+ */
+const hiddenWordsQuery = (words: Placeholder) => sql`(select ${wordsQuery(words)})`;
+
+/** A search vector (a message's, or a delivery's copy) against a full-text query. */
+const wordsMatch = (vector: SQLWrapper, query: SQL) => sql`${vector} @@ ${query}`;
 
 /** A filter as a statement built once per shape names it: which conditions apply, their values as placeholders. */
 interface FilterTerms {
@@ -249,7 +258,7 @@ function listQuery(db: Db, r: ReaderTerms, f: FilterTerms) {
     if (f.about.id) where.push(eq(messages.aboutId, f.about.id));
   }
   if (f.fromUserId) where.push(eq(messages.senderUserId, f.fromUserId));
-  if (f.search) where.push(wordsMatch(messages.search, f.search));
+  if (f.search) where.push(wordsMatch(messages.search, wordsQuery(f.search)));
 
   if (f.box === "inbox") {
     const delivered = [deliveredTo(r), sql`not (${sentByReader(r)})`];
@@ -294,8 +303,8 @@ function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: P
   // against 0.8 ms at a million messages. The one plan is the shape each part below is written
   // for, whatever the word: the delivered part is bounded by the reader's deliveries (their
   // (user, words) index), the sent part by what the reader sent.
-  const words = sql`(select websearch_to_tsquery('simple', ${search}))`;
-  const matches = sql`${messages.search} @@ ${words}`;
+  const words = hiddenWordsQuery(search);
+  const matches = wordsMatch(messages.search, words);
   // Both parts name their column `id`: the union's column is read as found.id.
   const delivered = db
     .select({ id: sql<string>`${messageDeliveries.messageId}`.as("id") })
@@ -304,7 +313,7 @@ function searchReadable(db: Db, r: ReaderTerms, search: Placeholder, beforeId: P
       and(
         deliveredTo(r),
         eq(messageDeliveries.orgId, r.orgId),
-        sql`${messageDeliveries.search} @@ ${words}`,
+        wordsMatch(messageDeliveries.search, words),
         beforeId ? lt(messageDeliveries.messageId, beforeId) : undefined,
       ),
     )
