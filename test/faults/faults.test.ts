@@ -152,6 +152,14 @@ t.test(
       }
     })();
 
+    /** Until every live replica's readiness was polled at least once after the outage's grace. */
+    const outagePolled = (stopped: number) =>
+      waitFor(
+        "readiness polled during the outage",
+        () => servers.filter((s) => !killed.has(s)).every((s) => polls.some((p) => p.server === s && p.at >= stopped + READINESS_GRACE_MS)),
+        20_000,
+      );
+
     const crashed = () => servers.filter((s) => !killed.has(s) && (s.child.exitCode !== null || s.child.signalCode !== null));
 
     /** From `since`, how long until every live replica grants a claim (a prober's own area). */
@@ -223,6 +231,8 @@ t.test(
       const stopped = Date.now();
       await pg.stop("immediate");
       await sleep(4_000);
+      // A probe waits up to the check's timeout while the database is away: wait for one to land past the grace.
+      await outagePolled(stopped);
       const restarting = Date.now();
       await pg.start();
       const back = Date.now();
@@ -287,6 +297,7 @@ t.test(
       const stopped = Date.now();
       await nats.stop();
       await sleep(4_000);
+      await outagePolled(stopped);
       const restarting = Date.now();
       t.ok(counts.granted > grantedBefore, `claims granted without NATS (${counts.granted - grantedBefore})`);
       const during = polls.filter((p) => p.at >= stopped + READINESS_GRACE_MS && p.at <= restarting);
