@@ -8,6 +8,11 @@
  *
  * The prefix is `brigade` unless configured (NATS_SUBJECT_PREFIX); the JetStream stream
  * covers `<prefix>.>`.
+ *
+ * Outside that tree, so neither stored nor readable with any credential Brigade issues:
+ *
+ * - `<prefix>-fanout.<orgId>`                       an event's many alerts in one message, for
+ *                                                   the servers' live streams (`fanoutMessages`)
  */
 
 const TOKEN = /^[^\s.*>]+$/;
@@ -71,7 +76,8 @@ export function repoKeyFromSubjectToken(subjectToken: string): string {
 export type ParsedSubject =
   | { kind: "events"; orgId: string; type: string }
   | { kind: "repo"; orgId: string; repo: string; type: string }
-  | { kind: "alerts"; orgId: string; recipient: { type: RecipientType; id: string } };
+  | { kind: "alerts"; orgId: string; recipient: { type: RecipientType; id: string } }
+  | { kind: "fanout"; orgId: string };
 
 /** Subject builders for one prefix. Wildcard forms (`all…`) are for subscriptions. */
 export function subjectsFor(prefix: string) {
@@ -92,8 +98,15 @@ export function subjectsFor(prefix: string) {
       recipient
         ? `${org(orgId)}.alerts.${token(recipient.type, "recipient type")}.${token(recipient.id, "recipient id")}`
         : `${org(orgId)}.alerts.>`,
+    /** An organisation's alert batches for the servers' live streams: not in the stream, issued to no client. */
+    fanout: (orgId: string) => `${prefix}-fanout.${token(orgId, "org id")}`,
+    allFanout: `${prefix}-fanout.*`,
     /** Reads a concrete subject back; null when it is not one of Brigade's. */
     parse(subject: string): ParsedSubject | null {
+      if (subject.startsWith(`${prefix}-fanout.`)) {
+        const orgId = subject.slice(prefix.length + 8);
+        return TOKEN.test(orgId) ? { kind: "fanout", orgId } : null;
+      }
       if (!subject.startsWith(`${prefix}.`)) return null;
       const [orgId, kind, ...rest] = subject.slice(prefix.length + 1).split(".");
       if (!orgId || !kind) return null;

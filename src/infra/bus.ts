@@ -14,6 +14,8 @@ import {
 export interface BusMessage {
   subject: string;
   data: Uint8Array;
+  /** Its `Nats-Msg-Id` (the publisher's `msgId`), when it has one. */
+  readonly id?: string | undefined;
 }
 
 export type BusHandler = (message: BusMessage) => void;
@@ -105,10 +107,10 @@ export function createMemoryBus(): Bus {
       connectionListeners.add(listener);
       return () => void connectionListeners.delete(listener);
     },
-    async publish(subject, data) {
+    async publish(subject, data, options) {
       if (closed) throw new Error("bus is closed");
       assertValidSubject(subject, false);
-      const message = { subject, data: toBytes(data) };
+      const message = { subject, data: toBytes(data), id: options?.msgId };
       for (const sub of [...subscriptions]) {
         if (!subjectMatches(sub.pattern, subject)) continue;
         // Deliver asynchronously, as NATS does, so a publisher never runs subscriber code inline.
@@ -117,7 +119,7 @@ export function createMemoryBus(): Bus {
         });
       }
     },
-    publishDurable: (subject, data) => bus.publish(subject, data),
+    publishDurable: (subject, data, msgId) => bus.publish(subject, data, { msgId }),
     async prepareDurable() {},
     subscribe(pattern, handler) {
       assertValidSubject(pattern, true);
@@ -260,12 +262,17 @@ export async function createNatsBus(
     }
   })();
   let stream: Promise<void> | null = null;
+  /** The stream is known to be there: a durable publish goes out at once, in call order with core publishes. */
+  let streamReady = false;
   const prepareDurable = () => {
     if (!durable) return Promise.reject(new Error("this NATS bus has no durable stream configured"));
-    stream ??= ensureStream(connection, durable).catch((err) => {
-      stream = null;
-      throw err;
-    });
+    stream ??= ensureStream(connection, durable).then(
+      () => void (streamReady = true),
+      (err) => {
+        stream = null;
+        throw err;
+      },
+    );
     return stream;
   };
   return {
@@ -285,13 +292,16 @@ export async function createNatsBus(
     prepareDurable,
     async publishDurable(subject, data, msgId) {
       assertValidSubject(subject, false);
-      await prepareDurable();
+      if (!streamReady) await prepareDurable();
       try {
         await acks!.publish(subject, toBytes(data), msgId);
       } catch (err) {
         // No stream answered (NATS restarted without its storage, or the stream was deleted):
         // create it again before the next attempt.
-        if (err instanceof Error && /no responders|not enabled|stream not found/i.test(err.message)) stream = null;
+        if (err instanceof Error && /no responders|not enabled|stream not found/i.test(err.message)) {
+          stream = null;
+          streamReady = false;
+        }
         throw err;
       }
     },
@@ -305,7 +315,15 @@ export async function createNatsBus(
       assertValidSubject(pattern, true);
       const sub = connection.subscribe(pattern, {
         callback: (err, msg) => {
-          if (!err) handler({ subject: msg.subject, data: msg.data });
+          if (err) return;
+          handler({
+            subject: msg.subject,
+            data: msg.data,
+            // Decoded only when asked (the live stream asks, to drop an alert it delivered already).
+            get id() {
+              return msg.headers?.get("Nats-Msg-Id") || undefined;
+            },
+          });
         },
       });
       return () => sub.unsubscribe();

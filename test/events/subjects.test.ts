@@ -84,6 +84,21 @@ t.test("when a subject is parsed, then its parts come back", async (t) => {
   t.equal(s.parse(`brigade.${org}.repo.bad_zz.x`), null);
 });
 
+t.test("when an organisation's alert batches get their subject, then it is outside the stream and every issued credential", async (t) => {
+  const fanout = s.fanout(org);
+  t.equal(fanout, `brigade-fanout.${org}`);
+  t.same(s.parse(fanout), { kind: "fanout", orgId: org });
+  t.ok(subjectMatches(s.allFanout, fanout), "the servers' subscription covers it");
+  t.notOk(subjectMatches(s.all, fanout), "the JetStream stream does not store it");
+  // What a lead or admin may subscribe to (nats.usecases.ts allowedSubjects): the organisation's tree.
+  t.notOk(subjectMatches(`${s.prefix}.${org}.>`, fanout), "a lead's or admin's credential does not reach it");
+  const nested = subjectsFor("t.relay-1");
+  t.notOk(subjectMatches(nested.all, nested.fanout(org)), "nor with a prefix of several tokens");
+  t.same(nested.parse(nested.fanout(org)), { kind: "fanout", orgId: org });
+  t.equal(s.parse("brigade-fanout.a.b"), null, "one org token only");
+  t.throws(() => s.fanout("a.b"));
+});
+
 t.test("message ids differ per subject of one event; stream names follow the prefix", async (t) => {
   const id = "0190f6a2-3b4c-7d5e-8f60-718293a4b5c7";
   t.equal(messageIds.event(id), id);

@@ -178,6 +178,55 @@ export function outboxMessages(
   return out;
 }
 
+/** From this many alerts of one event on, the servers' live streams also get them in batches. */
+export const FANOUT_MIN_ALERTS = 16;
+/** Alerts per batch message. */
+export const FANOUT_BATCH_ALERTS = 1_000;
+/**
+ * Alerts of one event sent in batches at most; the rest travel on their own subjects only. Well
+ * inside the live stream's memory of delivered ids (20,000), so the batches' alerts are still
+ * known when their own messages follow.
+ */
+export const FANOUT_MAX_ALERTS = 10_000;
+/** How long the relay waits for its alert batches to come back before it publishes their alerts. */
+const FANOUT_WAIT_MS = 100;
+
+/**
+ * An event's many alerts (a directive's, one per live session of its audience) for the servers'
+ * live streams, in batches of at most FANOUT_BATCH_ALERTS (and of the bus's largest message): the
+ * event once, then the alerts' own fields. Each batch goes out on `<prefix>-fanout.<org>`, core
+ * NATS only, ahead of its alerts' own messages: a server fans a batch out to its sockets at once
+ * rather than a thousand messages one by one, and drops those messages when they follow (same
+ * ids). They still carry every alert, to NATS subscribers and to a server that missed the batch.
+ */
+export function fanoutMessages(
+  { event: row, position, alerts: alertRows }: outbox.OutboxItem,
+  { subjects, maxBytes }: { subjects: Subjects; maxBytes: number },
+): { subject: string; data: string }[] {
+  if (alertRows.length < FANOUT_MIN_ALERTS) return [];
+  const head = `{"event":${JSON.stringify({ ...toEnvelope(row), position })},"alerts":[`;
+  const empty = Buffer.byteLength(head) + 2;
+  const out: { subject: string; data: string }[] = [];
+  let parts: string[] = [];
+  let bytes = empty;
+  const flush = () => {
+    if (parts.length > 0) out.push({ subject: subjects.fanout(row.orgId), data: `${head}${parts.join(",")}]}` });
+    parts = [];
+    bytes = empty;
+  };
+  for (const a of alertRows.slice(0, FANOUT_MAX_ALERTS)) {
+    const json = JSON.stringify(alertFieldsOf(a));
+    const size = Buffer.byteLength(json) + 1;
+    // An event too large for a batch has its alerts travel on their own subjects only.
+    if (empty + size > maxBytes) return [];
+    if (parts.length === FANOUT_BATCH_ALERTS || bytes + size > maxBytes) flush();
+    parts.push(json);
+    bytes += size;
+  }
+  flush();
+  return out;
+}
+
 export function createOutboxRelay(options: RelayOptions): OutboxRelay {
   const { db, bus, subjects, log, batchSize } = options;
   const lag = () => outbox.outboxLag(db);
@@ -195,6 +244,13 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
 
   const messagesOf = (item: outbox.OutboxItem) => outboxMessages(item, { subjects, maxBytes, log });
 
+  /** Until the bus has answered a ping (what was published before is delivered), or FANOUT_WAIT_MS. */
+  async function handedBack() {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([bus.ping().catch(() => {}), new Promise<void>((resolve) => (timer = setTimeout(resolve, FANOUT_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
+
   /** Publishes a batch taken under the relay's exclusion; returns how many were taken and published. */
   async function publishBatch(
     tx: Db,
@@ -206,18 +262,32 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       return { taken: 0, published: 0 };
     }
 
-    // Sent back to back without awaiting: one connection's messages are stored in the order sent.
-    const acks = items.map((item) =>
-      Promise.all(
-        messagesOf(item).map((m) => {
-          const sent = performance.now();
-          return bus.publishDurable(m.subject, m.data, m.msgId).then(() => {
-            metrics.publishSeconds.observe((performance.now() - sent) / 1000);
-            metrics.publishedMessages.inc({ kind: m.kind });
-          });
-        }),
-      ),
-    );
+    const publish = (m: Message) => {
+      const sent = performance.now();
+      return bus.publishDurable(m.subject, m.data, m.msgId).then(() => {
+        metrics.publishSeconds.observe((performance.now() - sent) / 1000);
+        metrics.publishedMessages.inc({ kind: m.kind });
+      });
+    };
+    // Sent back to back: one connection's messages are stored in the order sent. An event with
+    // many alerts has them fanned out first (`fanoutMessages`): its batches go right behind the
+    // event, and its alerts' own messages once NATS has handed the batches back to this server's
+    // live stream (the answer to a ping follows them), so that its sockets do not wait behind a
+    // thousand publishes. Its NATS subscribers wait that long instead (the sockets' sends).
+    const acks: Promise<unknown>[] = [];
+    for (const item of items) {
+      const batches = fanoutMessages(item, { subjects, maxBytes });
+      if (batches.length === 0) {
+        acks.push(Promise.all(messagesOf(item).map(publish)));
+        continue;
+      }
+      const own = messagesOf({ ...item, alerts: [] }).map(publish);
+      // Only a shortcut: lost, its alerts still arrive on their own subjects.
+      for (const batch of batches) bus.publish(batch.subject, batch.data).catch((err) => log.debug({ err }, "alert batch not published"));
+      await handedBack();
+      const alerts = messagesOf(item).filter((m) => m.kind === "alert");
+      acks.push(Promise.all([...own, ...alerts.map(publish)]));
+    }
     const settled = await Promise.allSettled(acks);
     let published = settled.findIndex((s) => s.status === "rejected");
     if (published < 0) published = items.length;

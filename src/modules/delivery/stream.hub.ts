@@ -5,6 +5,7 @@ import { usersConcerned } from "../../events/visibility.js";
 import { eventRegistry } from "../catalog.js";
 import type { Principal } from "../identity/identity.schemas.js";
 import { tokenKeyOf } from "../limits/limits.usecases.js";
+import { z } from "zod";
 import { type Alert, alertJsonAround, deliveredAlertFieldsSchema, deliveredAlertSchema } from "./alerts.schemas.js";
 import { sessionOwner } from "./feed.repository.js";
 import {
@@ -19,8 +20,10 @@ import { closeCodes } from "./stream.schemas.js";
 
 /**
  * The live stream behind `GET /v1/stream`. One hub per process: it subscribes to the bus once
- * (`<prefix>.*.events.>` and `<prefix>.*.alerts.>`), parses and validates each message once,
- * and fans it out in-process to the sockets of that organisation whose subscriptions match.
+ * (`<prefix>.*.events.>`, `<prefix>.*.alerts.>` and the relay's alert batches,
+ * `<prefix>-fanout.*`), parses and validates each message once, and fans it out in-process to
+ * the sockets of that organisation whose subscriptions match. A batch's alerts are delivered
+ * from the batch; their own messages, following it, are dropped by id before they are parsed.
  * Each socket is a `StreamConnection` (stream.connection.ts); how a subscription resumes from
  * `after` without gap or duplicate is stream.cursors.ts.
  */
@@ -40,6 +43,9 @@ const SESSION_OWNERS_CACHE = 100_000;
 class RecentIds {
   private readonly ids = new Set<string>();
   constructor(private readonly capacity: number) {}
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
   /** True if the id was new. */
   add(id: string): boolean {
     if (this.ids.has(id)) return false;
@@ -87,6 +93,11 @@ function someFollowEvents(connections: Set<StreamConnection>): boolean {
   return false;
 }
 
+/** The relay's alert batch (`fanoutMessages`): an event, and alerts of it. */
+const alertBatchSchema = z.object({ event: storedEventSchema, alerts: z.array(deliveredAlertFieldsSchema) });
+
+type BusKind = "events" | "alerts" | "fanout";
+
 /** The per-token quotas in force for one socket's organisation. */
 export interface StreamQuotas {
   socketsPerToken: number;
@@ -98,7 +109,7 @@ export class StreamHub implements ConnectionHost {
   private readonly byOrg = new Map<string, Set<StreamConnection>>();
   private ready: Promise<void> | null = null;
   private readonly unsubscribes: (() => void)[] = [];
-  private readonly backlog: { kind: "events" | "alerts"; message: BusMessage }[] = [];
+  private readonly backlog: { kind: BusKind; message: BusMessage }[] = [];
   private draining = false;
   private readonly recent = new RecentIds(RECENT_IDS);
   /** The event of the last alert validated, and its JSON (`validAlert`). */
@@ -213,6 +224,7 @@ export class StreamHub implements ConnectionHost {
       const { bus, subjects } = this.options;
       this.unsubscribes.push(bus.subscribe(`${subjects.prefix}.*.events.>`, (m) => this.enqueue("events", m)));
       this.unsubscribes.push(bus.subscribe(`${subjects.prefix}.*.alerts.>`, (m) => this.enqueue("alerts", m)));
+      this.unsubscribes.push(bus.subscribe(subjects.allFanout, (m) => this.enqueue("fanout", m)));
       await bus.ping();
     })().catch((err) => {
       for (const unsubscribe of this.unsubscribes.splice(0)) unsubscribe();
@@ -248,7 +260,7 @@ export class StreamHub implements ConnectionHost {
   }
 
   /** Bus messages are handled one at a time, in arrival order, even when one needs a lookup. */
-  private enqueue(kind: "events" | "alerts", message: BusMessage) {
+  private enqueue(kind: BusKind, message: BusMessage) {
     if (this.draining) {
       this.backlog.push({ kind, message });
       return;
@@ -272,14 +284,16 @@ export class StreamHub implements ConnectionHost {
     this.draining = false;
   }
 
-  private handle(kind: "events" | "alerts", message: BusMessage): void | Promise<void> {
+  private handle(kind: BusKind, message: BusMessage): void | Promise<void> {
     const parsed = this.options.subjects.parse(message.subject);
     if (!parsed || parsed.kind !== kind) return;
     const connections = this.byOrg.get(parsed.orgId);
     // Read only what a socket here needs: events for one that follows them, alerts for any, and
     // the events that change sockets' standing or route alerts, whatever they follow.
-    if (parsed.kind === "alerts" ? !connections : !STANDING_EVENTS.has(parsed.type) && !(connections && someFollowEvents(connections)))
+    if (parsed.kind === "events" ? !STANDING_EVENTS.has(parsed.type) && !(connections && someFollowEvents(connections)) : !connections)
       return;
+    // Delivered already, from its batch: not worth parsing.
+    if (parsed.kind === "alerts" && message.id !== undefined && this.recent.has(message.id)) return;
     let data: unknown;
     try {
       data = JSON.parse(Buffer.from(message.data).toString("utf8"));
@@ -297,10 +311,31 @@ export class StreamHub implements ConnectionHost {
       this.dispatchEvent(connections, event);
       return;
     }
+    if (kind === "fanout") {
+      const result = alertBatchSchema.safeParse(data);
+      if (!result.success || result.data.event.orgId !== parsed.orgId) return this.invalid(message.subject);
+      const { event, alerts } = result.data;
+      this.lastAlertEvent = { event, json: JSON.stringify(event) };
+      return this.dispatchAlerts(
+        parsed.orgId,
+        connections!,
+        alerts.map((fields) => ({ ...fields, event })),
+      );
+    }
     const alert = this.validAlert(data);
     if (!alert || alert.event.orgId !== parsed.orgId) return this.invalid(message.subject);
     if (!connections || !this.recent.add(alert.id)) return;
     return this.dispatchAlert(parsed.orgId, connections, alert);
+  }
+
+  /** Alerts in order, each once; waits only for an alert whose session owner must be looked up. */
+  private dispatchAlerts(orgId: string, connections: Set<StreamConnection>, alerts: Alert[], from = 0): void | Promise<void> {
+    for (let i = from; i < alerts.length; i++) {
+      const alert = alerts[i]!;
+      if (!this.recent.add(alert.id)) continue;
+      const pending = this.dispatchAlert(orgId, connections, alert);
+      if (pending) return pending.then(() => this.dispatchAlerts(orgId, connections, alerts, i + 1));
+    }
   }
 
   /**
@@ -340,17 +375,22 @@ export class StreamHub implements ConnectionHost {
     for (const connection of [...connections]) connection.noteCredentialChange(event);
   }
 
-  private async dispatchAlert(orgId: string, connections: Set<StreamConnection>, alert: Alert) {
-    let owner: string | undefined;
+  /** Synchronous unless the alert's session owner must be looked up first. */
+  private dispatchAlert(orgId: string, connections: Set<StreamConnection>, alert: Alert): void | Promise<void> {
     const { recipient } = alert;
-    if (recipient.type === "session" && this.routesOf(orgId, connections).ownersWanted) {
-      owner = this.owners.get(recipient.id);
-      if (owner === undefined) {
-        owner = await sessionOwner(this.options.db, orgId, recipient.id);
-        if (owner) this.rememberOwner(recipient.id, owner);
-      }
-    }
-    // Read after the lookup: sockets may have come or gone meanwhile.
+    if (recipient.type !== "session" || !this.routesOf(orgId, connections).ownersWanted)
+      return this.deliverAlert(orgId, connections, alert, undefined);
+    const owner = this.owners.get(recipient.id);
+    if (owner !== undefined) return this.deliverAlert(orgId, connections, alert, owner);
+    return sessionOwner(this.options.db, orgId, recipient.id).then((found) => {
+      if (found) this.rememberOwner(recipient.id, found);
+      this.deliverAlert(orgId, connections, alert, found);
+    });
+  }
+
+  private deliverAlert(orgId: string, connections: Set<StreamConnection>, alert: Alert, owner: string | undefined) {
+    const { recipient } = alert;
+    // Read after any lookup: sockets may have come or gone meanwhile.
     const routes = this.routesOf(orgId, connections);
     const direct = routes.byKey.get(`${recipient.type}:${recipient.id}`) ?? [];
     const viaOwner = owner === undefined ? [] : (routes.byKey.get(`owner:${owner}`) ?? []);

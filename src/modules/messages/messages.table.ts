@@ -1,5 +1,17 @@
 import { type SQL, sql } from "drizzle-orm";
-import { boolean, check, customType, index, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  check,
+  customType,
+  foreignKey,
+  index,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { orgs } from "../../infra/orgs.table.js";
 import { aboutKinds, audienceKinds, importances } from "./messages.events.js";
 
@@ -50,7 +62,8 @@ export const messages = pgTable(
   (t) => [
     index("messages_org_thread_idx").on(t.orgId, t.threadId, t.id),
     /** An organisation's messages oldest first: the retention sweep's range. */
-    index("messages_org_id_idx").on(t.orgId, t.id),
+    // Unique (as the id alone is) so that deliveries can reference a message with its organisation.
+    uniqueIndex("messages_org_id_idx").on(t.orgId, t.id),
     index("messages_org_audience_idx").on(t.orgId, t.toKind, t.toId, t.id),
     index("messages_org_sender_idx").on(t.orgId, t.senderUserId, t.id),
     index("messages_org_about_idx").on(t.orgId, t.aboutKind, t.aboutId),
@@ -75,19 +88,18 @@ export const messages = pgTable(
 export const messageDeliveries = pgTable(
   "message_deliveries",
   {
-    orgId: uuid("org_id")
-      .notNull()
-      .references(() => orgs.id),
+    orgId: uuid("org_id").notNull(),
     userId: uuid("user_id").notNull(),
-    messageId: uuid("message_id")
-      .notNull()
-      .references(() => messages.id),
+    messageId: uuid("message_id").notNull(),
     sessionId: uuid("session_id"),
     ackRequired: boolean("ack_required").notNull(),
     search: tsvector("search").notNull(),
   },
   (t) => [
     primaryKey({ columns: [t.userId, t.messageId] }),
+    // One key for both: a delivery's message, in the delivery's organisation. Two (to orgs and
+    // to messages) were two checks per row: half of a directive's insert of 1,000 deliveries.
+    foreignKey({ columns: [t.orgId, t.messageId], foreignColumns: [messages.orgId, messages.id], name: "message_deliveries_message_fk" }),
     index("message_deliveries_search_idx").using("gin", t.userId, t.search),
     index("message_deliveries_directive_idx").on(t.userId, t.messageId).where(sql`${t.ackRequired}`),
     /** A message's deliveries, deleted with it by the retention sweep. */

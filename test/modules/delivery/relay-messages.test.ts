@@ -1,8 +1,14 @@
 import t from "tap";
 import { subjectsFor } from "../../../src/events/subjects.js";
-import { deliveredAlertSchema, toAlert } from "../../../src/modules/delivery/alerts.schemas.js";
+import { alertFieldsOf, deliveredAlertFieldsSchema, deliveredAlertSchema, toAlert } from "../../../src/modules/delivery/alerts.schemas.js";
 import type { OutboxItem } from "../../../src/modules/delivery/outbox.js";
-import { outboxMessages } from "../../../src/modules/delivery/relay.js";
+import {
+  FANOUT_BATCH_ALERTS,
+  FANOUT_MAX_ALERTS,
+  FANOUT_MIN_ALERTS,
+  fanoutMessages,
+  outboxMessages,
+} from "../../../src/modules/delivery/relay.js";
 import { toEnvelope } from "../../../src/events/append.js";
 
 // What the relay publishes for one event with alerts: the event on its subjects, and each alert
@@ -83,3 +89,59 @@ t.test("when the event fits but an alert around it would not, then that alert ca
   t.equal(warnings.length, 1, "the shrinking is logged");
   warnings.length = 0;
 });
+
+t.test("when an event has many alerts, then the live streams get them in batches: the event once, then each alert's fields", async (t) => {
+  t.same(fanoutMessages(item({}, FANOUT_MIN_ALERTS - 1), { subjects, maxBytes: 1_000_000 }), [], "a few alerts travel on their own");
+  const many = item({ subject: "freeze payments" }, FANOUT_MIN_ALERTS);
+  const [batch, ...rest] = fanoutMessages(many, { subjects, maxBytes: 1_000_000 });
+  t.same(rest, []);
+  t.equal(batch!.subject, subjects.fanout(orgId));
+  const parsed = JSON.parse(batch!.data);
+  t.same(parsed.event, { ...toEnvelope(many.event), position: 1234 }, "the event with its position");
+  t.same(
+    parsed.alerts,
+    JSON.parse(JSON.stringify(many.alerts.map(alertFieldsOf))),
+    "every alert, in order, as the alert subjects carry it",
+  );
+  for (const alert of parsed.alerts) t.ok(deliveredAlertFieldsSchema.safeParse(alert).success);
+  t.equal(parsed.alerts[0].ackedAt, "2026-12-07T10:00:01.000Z", "an alert acknowledged before it was published says so");
+});
+
+t.test(
+  "when an event has more alerts than a batch holds, then consecutive batches, and past the cap their own subjects only",
+  async (t) => {
+    const ids = (batches: { data: string }[]) => batches.map((b) => JSON.parse(b.data).alerts.map((a: { id: string }) => a.id));
+    const large = item({}, 2 * FANOUT_BATCH_ALERTS + 7);
+    const batches = fanoutMessages(large, { subjects, maxBytes: 1_000_000 });
+    t.same(
+      ids(batches).map((b) => b.length),
+      [FANOUT_BATCH_ALERTS, FANOUT_BATCH_ALERTS, 7],
+    );
+    t.same(
+      ids(batches).flat(),
+      large.alerts.map((a) => a.id),
+      "each alert once, in order",
+    );
+
+    const beyond = item({}, FANOUT_MAX_ALERTS + 3);
+    t.same(
+      ids(fanoutMessages(beyond, { subjects, maxBytes: 10_000_000 })).flat(),
+      beyond.alerts.slice(0, FANOUT_MAX_ALERTS).map((a) => a.id),
+      "the first FANOUT_MAX_ALERTS only: the stream's memory of delivered ids holds them all",
+    );
+
+    const small = fanoutMessages(large, { subjects, maxBytes: 20_000 });
+    t.ok(small.length > 3, `the bus's largest message splits them further (${small.length} batches)`);
+    t.ok(
+      small.every((b) => Buffer.byteLength(b.data) <= 20_000),
+      "each within it",
+    );
+    t.same(
+      ids(small).flat(),
+      large.alerts.map((a) => a.id),
+    );
+
+    const huge = item({ body: "x".repeat(30_000) }, FANOUT_MIN_ALERTS);
+    t.same(fanoutMessages(huge, { subjects, maxBytes: 20_000 }), [], "an event too large for a batch: its alerts go on their own");
+  },
+);
