@@ -23,6 +23,7 @@
  *
  * Targets: (a) p99 ≤ 50 ms, RSS ≤ 300 MB; (b) p99 ≤ 10 ms each; (c) send p99 ≤ 1.5× claim p99.
  */
+import { connect } from "@nats-io/transport-node";
 import postgres from "postgres";
 import WebSocket from "ws";
 import { api, registerSessions, Tally, type Session } from "../lib/api.js";
@@ -93,6 +94,8 @@ interface FanoutResult {
   clients: number;
   rounds: number;
   directive: number[];
+  /** Sessions only: send → each session's alert on its NATS subject (as an agent subscribed there hears it). */
+  directiveNats: number[];
   claim: number[];
   missed: { directive: number; claim: number };
   rssBeforeMB: number;
@@ -164,6 +167,16 @@ async function measureFanout(
   const from = Date.now();
   const arrivals = new Map<string, number[]>();
   const arrive = (key: string, at: number) => (arrivals.get(key) ?? arrivals.set(key, []).get(key)!).push(at);
+  const natsArrivals = new Map<string, number[]>();
+  const nats = audience === "sessions" ? await connect({ servers: process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222" }) : null;
+  nats?.subscribe(`brigade.${setup.orgId}.alerts.session.>`, {
+    callback: (_err, msg) => {
+      const at = performance.now();
+      const key = JSON.parse(new TextDecoder().decode(msg.data)).event.payload.messageId;
+      (natsArrivals.get(key) ?? natsArrivals.set(key, []).get(key)!).push(at);
+    },
+  });
+  await nats?.flush();
   const sockets: WebSocket[] = [];
   log(`(a) opening ${tokens.length} WebSocket clients, one per team member's ${audience === "users" ? "user" : "agent session"}`);
   await forEachConcurrent(tokens.length, 50, async (n) => {
@@ -177,7 +190,7 @@ async function measureFanout(
   await sleep(1_000);
   const rssWithSocketsMB = brigade.process.stats.latestMB();
   log(`(a) ${sockets.length} clients live, server RSS ${rssWithSocketsMB.toFixed(0)} MB; ${rounds} directives and ${rounds} claims`);
-  const result = { directive: [] as number[], claim: [] as number[], missed: { directive: 0, claim: 0 } };
+  const result = { directive: [] as number[], directiveNats: [] as number[], claim: [] as number[], missed: { directive: 0, claim: 0 } };
   const collect = async (kind: "directive" | "claim", started: number, key: string) => {
     const deadline = started + SAMPLE_TIMEOUT_MS;
     while ((arrivals.get(key)?.length ?? 0) < sockets.length && performance.now() < deadline) await sleep(2);
@@ -197,7 +210,9 @@ async function measureFanout(
         ackRequired: true,
       });
       if (sent.status !== 201) throw new Error(`directive: ${sent.status} ${sent.text.slice(0, 200)}`);
-      await collect("directive", started, sent.json<{ id: string }>().id);
+      const messageId = sent.json<{ id: string }>().id;
+      await collect("directive", started, messageId);
+      for (const at of natsArrivals.get(messageId) ?? []) result.directiveNats.push(at - started);
       const key = `fanout/area-${i}/**`;
       started = performance.now();
       const claimed = await api(brigade.url, writer.token, "POST", "/v1/claims", {
@@ -210,6 +225,7 @@ async function measureFanout(
     }
   } finally {
     for (const socket of sockets) socket.close();
+    await nats?.close();
   }
   const rssPeakMB = brigade.process.stats.peakMB(from, Date.now());
   return { clients: sockets.length, rounds, ...result, rssBeforeMB, rssWithSocketsMB, rssPeakMB };
@@ -240,6 +256,15 @@ function fanoutRows(r: FanoutResult, audience: FanoutAudience): Row[] {
       ceiling: round(percentile(r.claim, 99)),
       note: `${r.rounds} directives to a ${r.clients}-member team (${alerts}), each client's alert counted; ceiling column: a claim.granted event to the same clients, timed alike in the same run`,
     },
+    ...(r.directiveNats.length > 0
+      ? [
+          {
+            metric: `${part} directive to NATS subscribers p50 / p99`,
+            value: `${round(median(r.directiveNats))} / ${round(percentile(r.directiveNats, 99))} ms`,
+            note: `the same directives timed to each session's NATS alert subject (${r.directiveNats.length} arrivals), as an agent subscribed there hears them`,
+          },
+        ]
+      : []),
     {
       metric: `${part} alerts missed (directive / claim)`,
       value: `${r.missed.directive} / ${r.missed.claim}`,
