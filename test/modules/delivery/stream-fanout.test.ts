@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import t from "tap";
+import t, { type Test as Tap } from "tap";
+import { type BuiltApp, buildApp } from "../../../src/app.js";
 import { subjectsFor } from "../../../src/events/subjects.js";
 import { alertJsonAround } from "../../../src/modules/delivery/alerts.schemas.js";
-import { client, createUser, startSession, startTestApp } from "../../helpers/app.js";
+import { client, createUser, startSession, startTestApp, type TestApp } from "../../helpers/app.js";
 import { sleep } from "../../helpers/wait.js";
 import { connectStream, listenForStream } from "../../helpers/ws.js";
 
@@ -10,64 +11,76 @@ import { connectStream, listenForStream } from "../../helpers/ws.js";
 // live streams as a batch on `<prefix>-fanout.<org>` ahead of the alerts' own messages, which
 // then follow on their subjects and are dropped by id. Each socket hears each alert once.
 
+/** A directive to a team of twenty with a live session each, sent through `app`, heard by sockets on `streams`. */
+async function directiveToTwentySessions(t: Tap, { app, bus, config, rootToken }: TestApp, streams: BuiltApp) {
+  const subjects = subjectsFor(config.NATS_SUBJECT_PREFIX);
+  const url = await listenForStream(streams.app);
+  const lead = await createUser(app, rootToken, "lead");
+  const team = (await lead.api.post("/v1/teams", { name: "payments" })).body;
+  const members = await Promise.all(Array.from({ length: 20 }, () => createUser(app, rootToken, "member")));
+  const sockets = [];
+  for (const member of members) {
+    t.equal((await lead.api.put(`/v1/teams/${team.id}/members/${member.id}`)).status, 200);
+    const session = await startSession(member.api);
+    const socket = await connectStream(t, url, session.token);
+    await socket.subscribe({ id: "mine", topic: "alerts" });
+    sockets.push({ session, socket });
+  }
+  const orgId = (await lead.api.get("/v1/me")).body.org.id as string;
+  const batches: { event: { payload: { messageId: string } }; alerts: { recipient: { type: string; id: string } }[] }[] = [];
+  const alertMessages: string[] = [];
+  t.teardown(bus.subscribe(subjects.fanout(orgId), (m) => batches.push(JSON.parse(Buffer.from(m.data).toString()))));
+  t.teardown(bus.subscribe(subjects.allAlerts(orgId), (m) => alertMessages.push(m.subject)));
+
+  const sent = await lead.api.post("/v1/messages", {
+    to: { type: "team", id: team.id },
+    subject: "Freeze the payments API until Friday",
+    body: "Acknowledge when your agent has stopped.",
+    ackRequired: true,
+  });
+  t.equal(sent.status, 201, JSON.stringify(sent.body));
+  for (const { session, socket } of sockets) {
+    const [alert] = await socket.waitFor(1, "mine", "alert");
+    t.match(alert, {
+      type: "message.sent",
+      recipient: { type: "session", id: session.id },
+      event: { payload: { messageId: sent.body.id } },
+    });
+  }
+  // Each alert's own message comes after its batch: give them time to arrive, and to be dropped.
+  await sleep(500);
+  t.same(
+    sockets.map(({ socket }) => socket.of("mine", "alert").length),
+    sockets.map(() => 1),
+    "each socket heard its alert once",
+  );
+  t.equal(batches.length, 1, "one batch");
+  t.equal(batches[0]?.event.payload.messageId, sent.body.id);
+  t.same(
+    batches[0]?.alerts
+      .filter((a) => a.recipient.type === "session")
+      .map((a) => a.recipient.id)
+      .sort(),
+    sockets.map(({ session }) => session.id).sort(),
+    "the batch holds every session's alert (beside the team's own)",
+  );
+  t.ok(alertMessages.length >= 20, `the alerts travelled on their own subjects too (${alertMessages.length}), for NATS subscribers`);
+}
+
 t.test(
   "when a lead's directive alerts twenty live sessions, then each session's socket hears it once, from the relay's batch",
   async (t) => {
-    const { app, bus, config, rootToken } = await startTestApp(t);
-    const subjects = subjectsFor(config.NATS_SUBJECT_PREFIX);
-    const url = await listenForStream(app);
-    const lead = await createUser(app, rootToken, "lead");
-    const team = (await lead.api.post("/v1/teams", { name: "payments" })).body;
-    const members = await Promise.all(Array.from({ length: 20 }, () => createUser(app, rootToken, "member")));
-    const sockets = [];
-    for (const member of members) {
-      t.equal((await lead.api.put(`/v1/teams/${team.id}/members/${member.id}`)).status, 200);
-      const session = await startSession(member.api);
-      const socket = await connectStream(t, url, session.token);
-      await socket.subscribe({ id: "mine", topic: "alerts" });
-      sockets.push({ session, socket });
-    }
-    const orgId = (await lead.api.get("/v1/me")).body.org.id as string;
-    const batches: { event: { payload: { messageId: string } }; alerts: { recipient: { type: string; id: string } }[] }[] = [];
-    const alertMessages: string[] = [];
-    t.teardown(bus.subscribe(subjects.fanout(orgId), (m) => batches.push(JSON.parse(Buffer.from(m.data).toString()))));
-    t.teardown(bus.subscribe(subjects.allAlerts(orgId), (m) => alertMessages.push(m.subject)));
-
-    const sent = await lead.api.post("/v1/messages", {
-      to: { type: "team", id: team.id },
-      subject: "Freeze the payments API until Friday",
-      body: "Acknowledge when your agent has stopped.",
-      ackRequired: true,
-    });
-    t.equal(sent.status, 201, JSON.stringify(sent.body));
-    for (const { session, socket } of sockets) {
-      const [alert] = await socket.waitFor(1, "mine", "alert");
-      t.match(alert, {
-        type: "message.sent",
-        recipient: { type: "session", id: session.id },
-        event: { payload: { messageId: sent.body.id } },
-      });
-    }
-    // Each alert's own message comes after its batch: give them time to arrive, and to be dropped.
-    await sleep(500);
-    t.same(
-      sockets.map(({ socket }) => socket.of("mine", "alert").length),
-      sockets.map(() => 1),
-      "each socket heard its alert once",
-    );
-    t.equal(batches.length, 1, "one batch");
-    t.equal(batches[0]?.event.payload.messageId, sent.body.id);
-    t.same(
-      batches[0]?.alerts
-        .filter((a) => a.recipient.type === "session")
-        .map((a) => a.recipient.id)
-        .sort(),
-      sockets.map(({ session }) => session.id).sort(),
-      "the batch holds every session's alert (beside the team's own)",
-    );
-    t.ok(alertMessages.length >= 20, `the alerts travelled on their own subjects too (${alertMessages.length}), for NATS subscribers`);
+    const app = await startTestApp(t);
+    await directiveToTwentySessions(t, app, app);
   },
 );
+
+t.test("when the directive is sent through one server and the sockets are on another, then each hears it once there too", async (t) => {
+  const first = await startTestApp(t);
+  const second = await buildApp(first.config);
+  t.teardown(() => second.app.close());
+  await directiveToTwentySessions(t, first, second);
+});
 
 t.test(
   "when a batch and then its alerts' own messages arrive, then the socket hears each alert once; a forged batch is dropped",
