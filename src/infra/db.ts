@@ -526,3 +526,13 @@ export interface PreparedRows<T> {
 export function prepareMapped<T>(db: Db, name: string, query: SQL, map: (rows: unknown[][]) => T[]): PreparedRows<T> {
   return db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, true, map) as unknown as PreparedRows<T>;
 }
+
+/**
+ * `prepareMapped` for a statement run on a different transaction each time (the relay's pass):
+ * its text is rendered once, here, not at every run.
+ */
+export function mappedStatement<T>(name: string, query: SQL, map: (rows: unknown[][]) => T[]) {
+  const rendered = dialect.sqlToQuery(query);
+  return (db: Db, values: Record<string, unknown>): Promise<T[]> =>
+    (db._.session.prepareQuery(rendered, undefined, name, true, map) as unknown as PreparedRows<T>).execute(values);
+}

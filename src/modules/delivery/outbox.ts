@@ -1,5 +1,7 @@
 import { and, asc, getTableColumns, gt, isNotNull, isNull, sql } from "drizzle-orm";
-import { executePrepared, executeRows, type Db, type Tx } from "../../infra/db.js";
+import { QueryBuilder } from "drizzle-orm/pg-core";
+import { executePrepared, executeRows, mappedStatement, type Db, type Tx } from "../../infra/db.js";
+import { rowMapper } from "../../infra/row-mapper.js";
 import { alerts, events } from "../../events/tables.js";
 
 /**
@@ -44,35 +46,43 @@ export interface OutboxItem {
 // Timestamps inside json come back as ISO strings with an offset; normalised to the API's Z form.
 const iso = (s: string | null) => (s === null ? null : new Date(s).toISOString());
 
+const takeSelection = {
+  ...getTableColumns(events),
+  nextPosition: sql<number>`nextval('event_position_seq')`.mapWith(Number),
+  alerts: sql<OutboxAlert[] | string>`coalesce((
+    select json_agg(json_build_object(
+      'id', a.id, 'type', a.type, 'recipientType', a.recipient_type, 'recipientId', a.recipient_id,
+      'createdAt', a.created_at, 'ackedAt', a.acked_at, 'ackedBy', a.acked_by) order by a.id)
+    from ${alerts} a where a.event_id = "events"."id"), '[]'::json)`,
+};
+type TakenRow = OutboxEventRow & { nextPosition: number; alerts: OutboxAlert[] | string };
+
+/** The relay's every pass, on its own transaction: built and rendered once, planned once per connection. */
+const takeStatement = mappedStatement<TakenRow>(
+  "brigade_outbox_take",
+  new QueryBuilder()
+    .select(takeSelection)
+    .from(events)
+    .where(isNull(events.position))
+    .orderBy(asc(events.seq))
+    .limit(sql.placeholder("limit"))
+    .getSQL(),
+  rowMapper<TakenRow>(takeSelection),
+);
+
 /**
  * The oldest unpublished events in insertion order, each with a fresh position and its alerts,
  * in one statement.
  */
 export async function takeBatch(db: Db, limit: number): Promise<OutboxItem[]> {
-  const rows = await db
-    .select({
-      event: getTableColumns(events),
-      position: sql<number>`nextval('event_position_seq')`.mapWith(Number),
-      alerts: sql<OutboxAlert[] | string>`coalesce((
-        select json_agg(json_build_object(
-          'id', a.id, 'type', a.type, 'recipientType', a.recipient_type, 'recipientId', a.recipient_id,
-          'createdAt', a.created_at, 'ackedAt', a.acked_at, 'ackedBy', a.acked_by) order by a.id)
-        from ${alerts} a where a.event_id = "events"."id"), '[]'::json)`,
-    })
-    .from(events)
-    .where(isNull(events.position))
-    .orderBy(asc(events.seq))
-    .limit(limit)
-    // The relay's every pass: planned once per connection (see executePrepared).
-    .prepare("brigade_outbox_take")
-    .execute();
+  const rows = await takeStatement(db, { limit });
   // (Drizzle leaves columns of a one-table select unqualified: the correlation names the table.)
   // nextval and the subquery run after the limit, though not necessarily in row order: sorted here.
-  const positions = rows.map((r) => r.position).sort((a, b) => a - b);
-  return rows.map((r, i) => {
-    const list = (typeof r.alerts === "string" ? JSON.parse(r.alerts) : r.alerts) as OutboxAlert[];
+  const positions = rows.map((r) => r.nextPosition).sort((a, b) => a - b);
+  return rows.map(({ nextPosition: _, alerts: taken, ...event }, i) => {
+    const list = (typeof taken === "string" ? JSON.parse(taken) : taken) as OutboxAlert[];
     return {
-      event: r.event,
+      event,
       position: positions[i]!,
       alerts: list.map((a) => ({ ...a, createdAt: iso(a.createdAt)!, ackedAt: iso(a.ackedAt) })),
     };
