@@ -514,6 +514,17 @@ export async function executePrepared<T>(db: Db, name: string, query: SQL): Prom
   return rowsOf<T>(await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
 }
 
+/**
+ * `executePrepared` for a hot statement: its text rendered once, here, rather than at every run;
+ * its values are named placeholders (`sql.placeholder`), given at each run, on whichever
+ * connection or transaction that run names.
+ */
+export function preparedStatement<T>(name: string, query: SQL) {
+  const rendered = dialect.sqlToQuery(query);
+  return async (db: Db, values: Record<string, unknown> = {}): Promise<T[]> =>
+    rowsOf<T>(await db._.session.prepareQuery(rendered, undefined, name, false).execute(values));
+}
+
 /** A statement built once with placeholders (`sql.placeholder`) and run many times with their values. */
 export interface PreparedRows<T> {
   execute(values: Record<string, unknown>): Promise<T[]>;

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, gt, inArray, lte, sql, type SQL } from "drizzle-orm";
-import { executePrepared, executeRows, type Db, type Tx } from "../../infra/db.js";
+import { executePrepared, executeRows, preparedStatement, type Db, type Tx } from "../../infra/db.js";
 import { newId } from "../../infra/ids.js";
 import { recordset } from "../../infra/recordset.js";
 import { teamMembers } from "../identity/identity.table.js";
@@ -91,6 +91,38 @@ type OpenRow = {
   contracts: string | number | null;
 };
 
+/** The requested grants, numbered in request order: their organisations and sessions travel as two arrays. */
+const requested = sql`unnest(${sql.placeholder("orgIds")}::uuid[], ${sql.placeholder("sessionIds")}::uuid[]) with ordinality as r(org_id, id, i)`;
+
+const lockGrantRepos = preparedStatement(
+  "brigade_lock_grant_repos",
+  sql`select pg_advisory_xact_lock(k) from (
+    select distinct ${repoLockKey(sql`s.org_id`, sql`s.repo`)} as k
+    from ${requested} join sessions s on s.org_id = r.org_id and s.id = r.id
+    order by k) as locks`,
+);
+
+const openGrantsStatement = preparedStatement<OpenRow>(
+  "brigade_open_grants",
+  sql`with r as (select * from ${requested}),
+    s as (
+      select s.id, s.org_id, s.user_id, s.agent_id, a.name as agent_name, s.repo, s.status, s.expires_at > now() as live
+      from sessions s join agents a on a.id = s.agent_id
+      where (s.org_id, s.id) in (select org_id, id from r)
+      for share of s
+    ),
+    n as (select s.org_id, s.repo, count(*) as grants from r join s on s.org_id = r.org_id and s.id = r.id group by s.org_id, s.repo),
+    v as (
+      insert into repo_claim_versions (org_id, repo, version) select org_id, repo, grants from n
+      on conflict (org_id, repo) do update set version = repo_claim_versions.version + excluded.version
+      returning org_id, repo, version
+    )
+    select r.i, s.*, v.version as to_version, n.grants, nextval('claim_fence_seq') as fence, ${lockColumns(sql`s.org_id`, sql`s.repo`)}
+    from r left join s on s.org_id = r.org_id and s.id = r.id
+      left join n on n.org_id = s.org_id and n.repo = s.repo
+      left join v on v.org_id = s.org_id and v.repo = s.repo`,
+);
+
 /**
  * The opening of a batch of grants, in one round trip of two statements. First the advisory locks of every
  * repo the batch touches (as `lockRepo`), taken in key order so that two batches sharing
@@ -100,41 +132,9 @@ type OpenRow = {
  * is not in that organisation. Fences are handed out in key order, so they rise in grant order.
  */
 export async function openGrants(db: Db, keys: GrantKey[]): Promise<(OpenedGrant | undefined)[]> {
-  const orgIds = sql.param(keys.map((k) => k.orgId));
-  const sessionIds = sql.param(keys.map((k) => k.sessionId));
-  const requested = sql`unnest(${orgIds}::uuid[], ${sessionIds}::uuid[]) with ordinality as r(org_id, id, i)`;
+  const values = { orgIds: keys.map((k) => k.orgId), sessionIds: keys.map((k) => k.sessionId) };
   // Sent together, as in `lockRepo`: the opening starts, and takes its snapshot, after the locks.
-  const [, rows] = await Promise.all([
-    executePrepared(
-      db,
-      "brigade_lock_grant_repos",
-      sql`select pg_advisory_xact_lock(k) from (
-      select distinct ${repoLockKey(sql`s.org_id`, sql`s.repo`)} as k
-      from ${requested} join sessions s on s.org_id = r.org_id and s.id = r.id
-      order by k) as locks`,
-    ),
-    executePrepared<OpenRow>(
-      db,
-      "brigade_open_grants",
-      sql`with r as (select * from ${requested}),
-        s as (
-          select s.id, s.org_id, s.user_id, s.agent_id, a.name as agent_name, s.repo, s.status, s.expires_at > now() as live
-          from sessions s join agents a on a.id = s.agent_id
-          where (s.org_id, s.id) in (select org_id, id from r)
-          for share of s
-        ),
-        n as (select s.org_id, s.repo, count(*) as grants from r join s on s.org_id = r.org_id and s.id = r.id group by s.org_id, s.repo),
-        v as (
-          insert into repo_claim_versions (org_id, repo, version) select org_id, repo, grants from n
-          on conflict (org_id, repo) do update set version = repo_claim_versions.version + excluded.version
-          returning org_id, repo, version
-        )
-        select r.i, s.*, v.version as to_version, n.grants, nextval('claim_fence_seq') as fence, ${lockColumns(sql`s.org_id`, sql`s.repo`)}
-        from r left join s on s.org_id = r.org_id and s.id = r.id
-          left join n on n.org_id = s.org_id and n.repo = s.repo
-          left join v on v.org_id = s.org_id and v.repo = s.repo`,
-    ),
-  ]);
+  const [, rows] = await Promise.all([lockGrantRepos(db, values), openGrantsStatement(db, values)]);
   // nextval runs per row, though not necessarily in row order: the fences are sorted and dealt in key order.
   rows.sort((a, b) => Number(a.i) - Number(b.i));
   const fences = rows.map((r) => Number(r.fence)).sort((a, b) => a - b);

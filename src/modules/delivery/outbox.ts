@@ -1,6 +1,6 @@
 import { and, asc, getTableColumns, gt, isNotNull, isNull, sql } from "drizzle-orm";
 import { QueryBuilder } from "drizzle-orm/pg-core";
-import { executePrepared, executeRows, mappedStatement, type Db, type Tx } from "../../infra/db.js";
+import { executeRows, mappedStatement, preparedStatement, type Db, type Tx } from "../../infra/db.js";
 import { rowMapper } from "../../infra/row-mapper.js";
 import { alerts, events } from "../../events/tables.js";
 
@@ -19,9 +19,11 @@ export type OutboxEventRow = typeof events.$inferSelect;
 export const RELAY_LOCK_KEYS = [0x62726967, 0x72656c79] as const;
 const RELAY_LOCK = sql`pg_try_advisory_xact_lock(${RELAY_LOCK_KEYS[0]}, ${RELAY_LOCK_KEYS[1]})`;
 
+const relayLockStatement = preparedStatement<{ locked: boolean }>("brigade_relay_lock", sql`select ${RELAY_LOCK} as locked`);
+
 /** Takes the relay's lock for the rest of the transaction; false when another relay holds it. */
 export async function tryRelayLock(tx: Tx): Promise<boolean> {
-  const [row] = await executePrepared<{ locked: boolean }>(tx, "brigade_relay_lock", sql`select ${RELAY_LOCK} as locked`);
+  const [row] = await relayLockStatement(tx);
   return row?.locked === true;
 }
 
@@ -121,18 +123,17 @@ export async function publishedAfter(db: Db, afterPosition: number, limit: numbe
  * Records that these events were published at these positions. Returns, per event, the delay
  * from the event's time to now, in seconds, both read from the database clock.
  */
+const markStatement = preparedStatement<{ delay: number | string }>(
+  "brigade_outbox_mark",
+  sql`update ${events} set position = v.position, published_at = clock_timestamp()
+      from unnest(${sql.placeholder("ids")}::uuid[], ${sql.placeholder("positions")}::bigint[]) as v(id, position)
+      where ${events.id} = v.id and ${events.position} is null
+      returning extract(epoch from clock_timestamp() - ${events.occurredAt})::float8 as delay`,
+);
+
 export async function markPublished(db: Db, items: { id: string; position: number }[]): Promise<number[]> {
   if (items.length === 0) return [];
-  const ids = sql.param(items.map((i) => i.id));
-  const positions = sql.param(items.map((i) => i.position));
-  const rows = await executePrepared<{ delay: number | string }>(
-    db,
-    "brigade_outbox_mark",
-    sql`update ${events} set position = v.position, published_at = clock_timestamp()
-        from unnest(${ids}::uuid[], ${positions}::bigint[]) as v(id, position)
-        where ${events.id} = v.id and ${events.position} is null
-        returning extract(epoch from clock_timestamp() - ${events.occurredAt})::float8 as delay`,
-  );
+  const rows = await markStatement(db, { ids: items.map((i) => i.id), positions: items.map((i) => i.position) });
   return rows.map((r) => Number(r.delay));
 }
 
