@@ -1,5 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
-import { executePrepared, raiseAfterCommit, type Tx } from "../infra/db.js";
+import { executePrepared, preparedStatement, raiseAfterCommit, type Tx } from "../infra/db.js";
 import { newId } from "../infra/ids.js";
 import { recordset } from "../infra/recordset.js";
 import type { PendingEvent } from "./catalog.js";
@@ -58,20 +58,31 @@ export async function appendEvents(tx: Tx, orgId: string, list: PendingEvent[], 
       alertRows.row({ id: newId(), orgId, eventId: values[i]!.id, type: event.type, recipientType: r.type, recipientId: r.id }),
     ),
   );
-  const condition = onlyIf ? sql` where ${onlyIf.condition}` : sql``;
-  const named = onlyIf ? `_if_${onlyIf.name}` : "";
-  const insertEvents = sql`insert into ${events} (${eventRows.names})
-    select ${eventRows.selected} from jsonb_to_recordset(${JSON.stringify(values.map(eventRows.row))}::text::jsonb) as ${eventRows.columns}${condition}`;
-  if (addressed.length === 0) {
-    await executePrepared(tx, `brigade_append_events${named}`, insertEvents);
+  const eventsJson = JSON.stringify(values.map(eventRows.row));
+  const alertsJson = JSON.stringify(addressed);
+  if (!onlyIf) {
+    // The common case, rendered once (the conditions carry values of their own).
+    await (addressed.length === 0
+      ? appendStatement(tx, { events: eventsJson })
+      : appendAddressedStatement(tx, { events: eventsJson, alerts: alertsJson }));
     return;
   }
-  await executePrepared(
-    tx,
-    `brigade_append_addressed_events${named}`,
-    sql`with new_alerts as (
-        insert into ${alerts} (${alertRows.names})
-        select ${alertRows.selected} from jsonb_to_recordset(${JSON.stringify(addressed)}::text::jsonb) as ${alertRows.columns}${condition}
-      ) ${insertEvents}`,
-  );
+  const { insertEvents, insertAddressed } = appendSql(sql` where ${onlyIf.condition}`, eventsJson, alertsJson);
+  if (addressed.length === 0) await executePrepared(tx, `brigade_append_events_if_${onlyIf.name}`, insertEvents);
+  else await executePrepared(tx, `brigade_append_addressed_events_if_${onlyIf.name}`, insertAddressed);
 }
+
+/** The events' insert, and the alerts' riding along with it (a data-modifying CTE). */
+function appendSql(condition: SQL, eventsJson: unknown, alertsJson: unknown) {
+  const insertEvents = sql`insert into ${events} (${eventRows.names})
+    select ${eventRows.selected} from jsonb_to_recordset(${eventsJson}::text::jsonb) as ${eventRows.columns}${condition}`;
+  const insertAddressed = sql`with new_alerts as (
+      insert into ${alerts} (${alertRows.names})
+      select ${alertRows.selected} from jsonb_to_recordset(${alertsJson}::text::jsonb) as ${alertRows.columns}${condition}
+    ) ${insertEvents}`;
+  return { insertEvents, insertAddressed };
+}
+
+const unconditioned = appendSql(sql``, sql.placeholder("events"), sql.placeholder("alerts"));
+const appendStatement = preparedStatement("brigade_append_events", unconditioned.insertEvents);
+const appendAddressedStatement = preparedStatement("brigade_append_addressed_events", unconditioned.insertAddressed);

@@ -224,15 +224,16 @@ export type NewClaim = Pick<ClaimRow, (typeof claimRows.spec)[number]["key"]>;
  * start as the caller read it, which is what `now()` is here, so the rows are known without
  * reading them back.
  */
+const insertClaimsStatement = preparedStatement(
+  "brigade_insert_claims",
+  sql`insert into ${claims} (${claimRows.names}, expires_at)
+    select ${claimRows.selected}, now() + make_interval(secs => r.ttl_seconds)
+    from jsonb_to_recordset(${sql.placeholder("rows")}::text::jsonb) as ${claimRows.columns}`,
+);
+
 export async function insertClaims(db: Db, list: NewClaim[], now: Date): Promise<ClaimRow[]> {
   if (list.length === 0) return [];
-  await executePrepared(
-    db,
-    "brigade_insert_claims",
-    sql`insert into ${claims} (${claimRows.names}, expires_at)
-      select ${claimRows.selected}, now() + make_interval(secs => r.ttl_seconds)
-      from jsonb_to_recordset(${JSON.stringify(list.map(claimRows.row))}::text::jsonb) as ${claimRows.columns}`,
-  );
+  await insertClaimsStatement(db, { rows: JSON.stringify(list.map(claimRows.row)) });
   return list.map((c) => ({
     ...c,
     status: "active",
