@@ -218,12 +218,6 @@ export const claimRows = recordset(claims, "r", [
 ]);
 export type NewClaim = Pick<ClaimRow, (typeof claimRows.spec)[number]["key"]>;
 
-/**
- * Inserts granted claims in one prepared statement (the list travels as one JSON parameter).
- * `id` and `fence` are chosen by the caller (see `openGrants`); `now` is the transaction's
- * start as the caller read it, which is what `now()` is here, so the rows are known without
- * reading them back.
- */
 const insertClaimsStatement = preparedStatement(
   "brigade_insert_claims",
   sql`insert into ${claims} (${claimRows.names}, expires_at)
@@ -231,6 +225,12 @@ const insertClaimsStatement = preparedStatement(
     from jsonb_to_recordset(${sql.placeholder("rows")}::text::jsonb) as ${claimRows.columns}`,
 );
 
+/**
+ * Inserts granted claims in one prepared statement (the list travels as one JSON parameter).
+ * `id` and `fence` are chosen by the caller (see `openGrants`); `now` is the transaction's
+ * start as the caller read it, which is what `now()` is here, so the rows are known without
+ * reading them back.
+ */
 export async function insertClaims(db: Db, list: NewClaim[], now: Date): Promise<ClaimRow[]> {
   if (list.length === 0) return [];
   await insertClaimsStatement(db, { rows: JSON.stringify(list.map(claimRows.row)) });

@@ -119,10 +119,6 @@ export async function publishedAfter(db: Db, afterPosition: number, limit: numbe
   });
 }
 
-/**
- * Records that these events were published at these positions. Returns, per event, the delay
- * from the event's time to now, in seconds, both read from the database clock.
- */
 const markStatement = preparedStatement<{ delay: number | string }>(
   "brigade_outbox_mark",
   sql`update ${events} set position = v.position, published_at = clock_timestamp()
@@ -131,6 +127,10 @@ const markStatement = preparedStatement<{ delay: number | string }>(
       returning extract(epoch from clock_timestamp() - ${events.occurredAt})::float8 as delay`,
 );
 
+/**
+ * Records that these events were published at these positions. Returns, per event, the delay
+ * from the event's time to now, in seconds, both read from the database clock.
+ */
 export async function markPublished(db: Db, items: { id: string; position: number }[]): Promise<number[]> {
   if (items.length === 0) return [];
   const rows = await markStatement(db, { ids: items.map((i) => i.id), positions: items.map((i) => i.position) });
