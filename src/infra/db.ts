@@ -511,7 +511,7 @@ const dialect = new PgDialect();
  * statement per distinct text and connection, without bound.
  */
 export async function executePrepared<T>(db: Db, name: string, query: SQL): Promise<T[]> {
-  return rowsOf<T>(await db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, false).execute());
+  return preparedStatement<T>(name, query)(db);
 }
 
 /**
@@ -535,7 +535,8 @@ export interface PreparedRows<T> {
  * as arrays and turned into objects by `map` (`rowMapper` over the same selection).
  */
 export function prepareMapped<T>(db: Db, name: string, query: SQL, map: (rows: unknown[][]) => T[]): PreparedRows<T> {
-  return db._.session.prepareQuery(dialect.sqlToQuery(query), undefined, name, true, map) as unknown as PreparedRows<T>;
+  const run = mappedStatement(name, query, map);
+  return { execute: (values) => run(db, values) };
 }
 
 /**

@@ -48,14 +48,25 @@ export interface OutboxItem {
 // Timestamps inside json come back as ISO strings with an offset; normalised to the API's Z form.
 const iso = (s: string | null) => (s === null ? null : new Date(s).toISOString());
 
-const takeSelection = {
-  ...getTableColumns(events),
-  nextPosition: sql<number>`nextval('event_position_seq')`.mapWith(Number),
-  alerts: sql<OutboxAlert[] | string>`coalesce((
+/** An event's alerts as one JSON array (the event's row named `events`). */
+const alertsOfEvent = sql<OutboxAlert[] | string>`coalesce((
     select json_agg(json_build_object(
       'id', a.id, 'type', a.type, 'recipientType', a.recipient_type, 'recipientId', a.recipient_id,
       'createdAt', a.created_at, 'ackedAt', a.acked_at, 'ackedBy', a.acked_by) order by a.id)
-    from ${alerts} a where a.event_id = "events"."id"), '[]'::json)`,
+    from ${alerts} a where a.event_id = "events"."id"), '[]'::json)`;
+
+/** Its alerts as `alertsOfEvent` reads them, in the API's time format. */
+const alertsOf = (taken: OutboxAlert[] | string): OutboxAlert[] =>
+  ((typeof taken === "string" ? JSON.parse(taken) : taken) as OutboxAlert[]).map((a) => ({
+    ...a,
+    createdAt: iso(a.createdAt)!,
+    ackedAt: iso(a.ackedAt),
+  }));
+
+const takeSelection = {
+  ...getTableColumns(events),
+  nextPosition: sql<number>`nextval('event_position_seq')`.mapWith(Number),
+  alerts: alertsOfEvent,
 };
 type TakenRow = OutboxEventRow & { nextPosition: number; alerts: OutboxAlert[] | string };
 
@@ -81,14 +92,7 @@ export async function takeBatch(db: Db, limit: number): Promise<OutboxItem[]> {
   // (Drizzle leaves columns of a one-table select unqualified: the correlation names the table.)
   // nextval and the subquery run after the limit, though not necessarily in row order: sorted here.
   const positions = rows.map((r) => r.nextPosition).sort((a, b) => a - b);
-  return rows.map(({ nextPosition: _, alerts: taken, ...event }, i) => {
-    const list = (typeof taken === "string" ? JSON.parse(taken) : taken) as OutboxAlert[];
-    return {
-      event,
-      position: positions[i]!,
-      alerts: list.map((a) => ({ ...a, createdAt: iso(a.createdAt)!, ackedAt: iso(a.ackedAt) })),
-    };
-  });
+  return rows.map(({ nextPosition: _, alerts: taken, ...event }, i) => ({ event, position: positions[i]!, alerts: alertsOf(taken) }));
 }
 
 /**
@@ -99,24 +103,13 @@ export async function publishedAfter(db: Db, afterPosition: number, limit: numbe
   const rows = await db
     .select({
       event: getTableColumns(events),
-      alerts: sql<OutboxAlert[] | string>`coalesce((
-        select json_agg(json_build_object(
-          'id', a.id, 'type', a.type, 'recipientType', a.recipient_type, 'recipientId', a.recipient_id,
-          'createdAt', a.created_at, 'ackedAt', a.acked_at, 'ackedBy', a.acked_by) order by a.id)
-        from ${alerts} a where a.event_id = "events"."id"), '[]'::json)`,
+      alerts: alertsOfEvent,
     })
     .from(events)
     .where(and(isNotNull(events.position), gt(events.position, afterPosition)))
     .orderBy(asc(events.position))
     .limit(limit);
-  return rows.map((r) => {
-    const list = (typeof r.alerts === "string" ? JSON.parse(r.alerts) : r.alerts) as OutboxAlert[];
-    return {
-      event: r.event,
-      position: Number(r.event.position),
-      alerts: list.map((a) => ({ ...a, createdAt: iso(a.createdAt)!, ackedAt: iso(a.ackedAt) })),
-    };
-  });
+  return rows.map((r) => ({ event: r.event, position: Number(r.event.position), alerts: alertsOf(r.alerts) }));
 }
 
 const markStatement = preparedStatement<{ delay: number | string }>(

@@ -285,6 +285,7 @@ export function createOutboxRelay(options: RelayOptions): OutboxRelay {
       // Only a shortcut: lost, its alerts still arrive on their own subjects.
       for (const batch of batches) bus.publish(batch.subject, batch.data).catch((err) => log.debug({ err }, "alert batch not published"));
       await handedBack();
+      // Built only now: a thousand alerts' messages take milliseconds, which the batch need not wait for.
       const alerts = messagesOf(item).filter((m) => m.kind === "alert");
       acks.push(Promise.all([...own, ...alerts.map(publish)]));
     }
