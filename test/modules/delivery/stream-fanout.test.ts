@@ -26,6 +26,14 @@ async function directiveToTwentySessions(t: Tap, { app, bus, config, rootToken }
     await socket.subscribe({ id: "mine", topic: "alerts" });
     sockets.push({ session, socket });
   }
+  // Three developers watch as themselves: they hear the team's alert and, through its owner (looked
+  // up, since their sessions started before any socket here), their own session's, each once.
+  const developers = [];
+  for (const [i, member] of members.slice(0, 3).entries()) {
+    const socket = await connectStream(t, url, member.token);
+    await socket.subscribe({ id: "mine", topic: "alerts" });
+    developers.push({ session: sockets[i]!.session, socket });
+  }
   const orgId = (await lead.api.get("/v1/me")).body.org.id as string;
   const batches: { event: { payload: { messageId: string } }; alerts: { recipient: { type: string; id: string } }[] }[] = [];
   const alertMessages: string[] = [];
@@ -54,6 +62,16 @@ async function directiveToTwentySessions(t: Tap, { app, bus, config, rootToken }
     sockets.map(() => 1),
     "each socket heard its alert once",
   );
+  for (const { session, socket } of developers) {
+    t.same(
+      socket
+        .of("mine", "alert")
+        .map((a) => `${a.recipient.type}:${a.recipient.id}`)
+        .sort(),
+      [`session:${session.id}`, `team:${team.id}`],
+      "a developer's own socket heard the team's alert and its session's, once each",
+    );
+  }
   t.equal(batches.length, 1, "one batch");
   t.equal(batches[0]?.event.payload.messageId, sent.body.id);
   t.same(
@@ -147,5 +165,55 @@ t.test(
     t.match(socket.of("mine", "alert")[0], { event: { id: event.id, position: event.position } });
     // The socket is still served after the bad batches.
     t.equal((await client(app, session.token).get("/v1/me")).status, 200);
+  },
+);
+
+t.test(
+  "when an alert part-way through a batch needs its session's owner looked up, then the alerts after it still arrive, in order",
+  async (t) => {
+    const { app, bus, config, rootToken } = await startTestApp(t);
+    const subjects = subjectsFor(config.NATS_SUBJECT_PREFIX);
+    const url = await listenForStream(app);
+    const member = await createUser(app, rootToken, "member");
+    // Started before any socket, so the stream has not seen it start: its owner is read from the database.
+    const session = await startSession(member.api);
+    const orgId = (await member.api.get("/v1/me")).body.org.id as string;
+    const socket = await connectStream(t, url, member.token);
+    await socket.subscribe({ id: "mine", topic: "alerts" });
+
+    const event = {
+      id: randomUUID(),
+      seq: 1,
+      orgId,
+      type: "message.sent",
+      time: new Date().toISOString(),
+      actor: { type: "user", id: randomUUID() },
+      subject: { type: "message", id: randomUUID() },
+      repo: null,
+      payload: {},
+      position: 2_000_000_000,
+    };
+    const alertTo = (recipient: { type: "session" | "user"; id: string }) => ({
+      id: randomUUID(),
+      type: event.type,
+      recipient,
+      createdAt: new Date().toISOString(),
+      ackedAt: null,
+      ackedBy: null,
+    });
+    const alerts = [
+      alertTo({ type: "user", id: member.id }),
+      alertTo({ type: "session", id: session.id }),
+      alertTo({ type: "user", id: member.id }),
+    ];
+    // Only the batch: no alert's own message follows, so each must come from the batch.
+    await bus.publish(subjects.fanout(orgId), JSON.stringify({ event, alerts }));
+    await socket.waitFor(3, "mine", "alert");
+    await sleep(200);
+    t.same(
+      socket.of("mine", "alert").map((a) => a.id),
+      alerts.map((a) => a.id),
+      "the developer's socket heard all three, the session's through its owner, in the batch's order",
+    );
   },
 );
